@@ -1,0 +1,1 @@
+"""The hidden services: one Flask app factory per site kind."""

@@ -1,0 +1,1 @@
+"""A Bitcoin-like UTXO ledger: keys, addresses, transactions, blocks."""

@@ -1,0 +1,112 @@
+"""Bitcoin block headers: merkle root, 80-byte header, compact targets and proof of work."""
+
+from __future__ import annotations
+
+import hashlib
+import struct
+
+from .keys import sha256d
+
+__all__ = [
+    "REGTEST_BITS",
+    "bits_to_target",
+    "block_hash",
+    "block_header",
+    "merkle_root",
+    "mine",
+    "parse_header",
+    "target_to_bits",
+]
+
+REGTEST_BITS = 0x207FFFFF
+_HEADER = struct.Struct("<I32s32sIII")
+_PREFIX = struct.Struct("<I32s32sII")
+_NONCE = struct.Struct("<I")
+_sha256 = hashlib.sha256
+
+
+def merkle_root(txids_internal: list[bytes]) -> bytes:
+    """Return Bitcoin's merkle root (internal order) of txids in internal order."""
+    if not txids_internal:
+        raise ValueError("a block has at least one transaction (the coinbase)")
+    level = list(txids_internal)
+    sha = _sha256
+    while len(level) > 1:
+        if len(level) & 1:
+            level.append(level[-1])  # Bitcoin pairs an odd last node with itself
+        level = [
+            sha(sha(level[k] + level[k + 1]).digest()).digest() for k in range(0, len(level), 2)
+        ]
+    return level[0]
+
+
+def block_header(
+    version: int, prev_hash_internal: bytes, merkle_root: bytes, time: int, bits: int, nonce: int
+) -> bytes:
+    """Return the 80-byte serialized block header."""
+    if len(prev_hash_internal) != 32 or len(merkle_root) != 32:
+        raise ValueError("prev_hash and merkle_root must be 32 bytes (internal order)")
+    return _HEADER.pack(version, prev_hash_internal, merkle_root, time, bits, nonce)
+
+
+def block_hash(header: bytes) -> str:
+    """Return the block hash as display hex (double SHA-256 of the header, reversed)."""
+    return sha256d(header)[::-1].hex()
+
+
+def bits_to_target(bits: int) -> int:
+    """Decode a compact "nBits" difficulty into the 256-bit target."""
+    exponent = bits >> 24
+    mantissa = bits & 0x007FFFFF
+    if bits & 0x00800000 and mantissa:
+        raise ValueError(f"negative compact target 0x{bits:08x}")
+    shift = 8 * (exponent - 3)
+    target = mantissa << shift if shift >= 0 else mantissa >> -shift
+    if target >> 256:
+        raise ValueError(f"compact target 0x{bits:08x} overflows 256 bits")
+    return target
+
+
+def target_to_bits(target: int) -> int:
+    """Encode a 256-bit target as compact "nBits" (the inverse of bits_to_target, rounded down)."""
+    size = (target.bit_length() + 7) // 8
+    shift = 8 * (size - 3)
+    mantissa = target >> shift if shift >= 0 else target << -shift
+    if mantissa & 0x00800000:  # keep the sign bit clear
+        mantissa >>= 8
+        size += 1
+    return (size << 24) | mantissa
+
+
+def mine(
+    version: int, prev: bytes, merkle: bytes, time: int, bits: int = REGTEST_BITS
+) -> tuple[int, bytes]:
+    """Find a nonce whose header hash meets the target; return (nonce, 80-byte header)."""
+    if len(prev) != 32 or len(merkle) != 32:
+        raise ValueError("prev and merkle must be 32 bytes (internal order)")
+    target = bits_to_target(bits)
+    prefix = _PREFIX.pack(version, prev, merkle, time, bits)
+    pack = _NONCE.pack
+    sha = _sha256
+    from_bytes = int.from_bytes
+    for nonce in range(1 << 32):
+        header = prefix + pack(nonce)
+        if from_bytes(sha(sha(header).digest()).digest(), "little") <= target:
+            return nonce, header
+    raise ValueError("nonce space exhausted: change the time or the coinbase and mine again")
+
+
+def parse_header(header: bytes) -> dict:
+    """Parse an 80-byte header into Esplora-style fields (hashes as display hex)."""
+    if len(header) != 80:
+        raise ValueError(f"block header must be 80 bytes, got {len(header)}")
+    version, prev, merkle, time, bits, nonce = _HEADER.unpack(header)
+    return {
+        "id": block_hash(header),
+        "version": version,
+        "previousblockhash": None if prev == bytes(32) else prev[::-1].hex(),
+        "merkle_root": merkle[::-1].hex(),
+        "timestamp": time,
+        "bits": bits,
+        "nonce": nonce,
+    }

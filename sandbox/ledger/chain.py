@@ -1,0 +1,203 @@
+"""Assembles transactions into mined blocks and streams their rows into world.db."""
+
+from __future__ import annotations
+
+import math
+import sqlite3
+
+from .block import merkle_root, mine
+from .keys import Key, sha256d
+from .tx import Tx, TxIn, TxOut, coinbase_tx, raw_no_witness, serialize, sign_input
+from .wallet import AddressBook, Utxo
+
+BLOCK_VERSION = 0x20000000
+REGTEST_BITS = 0x207FFFFF  # real proof of work, at a difficulty a laptop meets in microseconds
+SEQUENCE = 0xFFFFFFFD  # opt-in RBF, as Bitcoin Core wallets send
+COINBASE_MATURITY = 100
+DUST = 546
+
+# Serialized sizes of one input / output by address type, for fee estimates. Witnesses of
+# segwit inputs count a quarter (BIP141); 108 bytes is a P2WPKH witness with a 72-byte sig.
+_IN_BASE = {"p2wpkh": 41, "p2sh": 64, "p2pkh": 148}
+_IN_WITNESS = {"p2wpkh": 108, "p2sh": 108, "p2pkh": 1}
+_OUT_SIZE = {"p2wpkh": 31, "p2sh": 32, "p2pkh": 34}
+
+
+def subsidy(height: int) -> int:
+    """The block reward in satoshis at a height, on Bitcoin's halving schedule."""
+    halvings = height // 210_000
+    return 0 if halvings >= 64 else (50 * 100_000_000) >> halvings
+
+
+class Chain:
+    """The chain being built: tx ids, pending rows, and the block under construction."""
+
+    FLUSH_ROWS = 60_000
+
+    def __init__(self, conn: sqlite3.Connection, book: AddressBook):
+        """Start an empty chain writing into conn."""
+        self.conn = conn
+        self.book = book
+        self.txids: list[bytes] = [b""]  # internal byte order, index = tx id
+        self.height = -1
+        self.time = 0
+        self.prev_hash = bytes(32)
+        self.tip_hash = "00" * 32
+        self._block_txids: list[bytes] = []
+        self._block_fees = 0
+        self._coinbase_id = 0
+        self._position = 0
+        self._tx_rows: list[tuple] = []
+        self._in_rows: list[tuple] = []
+        self._out_rows: list[tuple] = []
+        self._block_rows: list[tuple] = []
+        self._flow_rows: list[tuple] = []
+        self.tx_count = 0
+
+    # -- fees -------------------------------------------------------------------------
+
+    def vsize(self, input_types: list[str], output_types: list[str]) -> int:
+        """Estimated virtual size of a transaction with these input and output types."""
+        base = 10 + sum(_IN_BASE[t] for t in input_types) + sum(_OUT_SIZE[t] for t in output_types)
+        if len(input_types) > 252:
+            base += 2
+        if len(output_types) > 252:
+            base += 2
+        witness = 0
+        if any(t != "p2pkh" for t in input_types):
+            witness = 2 + sum(_IN_WITNESS[t] for t in input_types)
+        return math.ceil((base * 4 + witness) / 4)
+
+    # -- blocks -----------------------------------------------------------------------
+
+    def begin_block(self, time: int) -> int:
+        """Open the next block at a time; returns its height."""
+        self.height += 1
+        self.time = time
+        self._block_txids = [b""]  # the coinbase's slot, filled when the block closes
+        self._block_fees = 0
+        self.txids.append(b"")
+        self._coinbase_id = len(self.txids) - 1
+        self._position = 1
+        return self.height
+
+    def end_block(self, miner_address: int) -> Utxo:
+        """Pay the block reward and fees to a miner, mine the header and queue the rows."""
+        reward = subsidy(self.height) + self._block_fees
+        script = self.book.script(miner_address)
+        cb = coinbase_tx(self.height, [(reward, script)], extra=b"/sandbox/")
+        raw = serialize(cb, witness=False)
+        txid = sha256d(raw)
+        self.txids[self._coinbase_id] = txid
+        self._block_txids[0] = txid
+        self._tx_rows.append(
+            (self._coinbase_id, txid[::-1].hex(), self.height, 0, raw, 0, "coinbase", None)
+        )
+        self._out_rows.append((self._coinbase_id, 0, reward, miner_address))
+        self.tx_count += 1
+        root = merkle_root(self._block_txids)
+        nonce, header = mine(BLOCK_VERSION, self.prev_hash, root, self.time, REGTEST_BITS)
+        block_hash = sha256d(header)
+        self._block_rows.append(
+            (
+                self.height,
+                block_hash[::-1].hex(),
+                self.prev_hash[::-1].hex(),
+                root[::-1].hex(),
+                self.time,
+                BLOCK_VERSION,
+                REGTEST_BITS,
+                nonce,
+                len(self._block_txids),
+            )
+        )
+        self.prev_hash = block_hash
+        self.tip_hash = block_hash[::-1].hex()
+        if len(self._out_rows) > self.FLUSH_ROWS:
+            self.flush()
+        return Utxo(self._coinbase_id, 0, reward, miner_address, self.height)
+
+    # -- transactions -----------------------------------------------------------------
+
+    def add_tx(
+        self,
+        spends: list[Utxo],
+        payments: list[tuple[int, int]],
+        fee: int,
+        kind: str,
+        flow_id: str | None = None,
+    ) -> int:
+        """Add a transaction spending utxos to (address id, value) payments; returns its id."""
+        book = self.book
+        types = book.types
+        txids = self.txids
+        tx_id = len(txids)
+        inputs = []
+        legacy = False
+        for u in spends:
+            t = types[u.address_id]
+            if t == "p2sh":
+                script_sig = b"\x16\x00\x14" + book.pubkey_hash(u.address_id)
+            else:
+                script_sig = b""
+                legacy = legacy or t == "p2pkh"
+            inputs.append((txids[u.tx_id], u.n, script_sig, SEQUENCE))
+        outputs = [(value, book.script(a)) for a, value in payments]
+        locktime = self.height - 1 if self.height > 0 else 0
+        if legacy:
+            raw = self._signed_legacy(inputs, outputs, spends, locktime)
+        else:
+            raw = raw_no_witness(inputs, outputs, 2, locktime)
+        txid = sha256d(raw)
+        txids.append(txid)
+        self._tx_rows.append(
+            (tx_id, txid[::-1].hex(), self.height, self._position, raw, fee, kind, flow_id)
+        )
+        self._position += 1
+        self._block_txids.append(txid)
+        self._block_fees += fee
+        self._in_rows.extend((tx_id, i, u.tx_id, u.n) for i, u in enumerate(spends))
+        self._out_rows.extend((tx_id, n, v, a) for n, (a, v) in enumerate(payments))
+        self.tx_count += 1
+        return tx_id
+
+    def _signed_legacy(self, inputs, outputs, spends, locktime) -> bytes:
+        """Serialize a transaction whose P2PKH inputs must be signed: their sigs are in the txid."""
+        tx = Tx(
+            version=2,
+            inputs=[TxIn(p, n, s, q) for p, n, s, q in inputs],
+            outputs=[TxOut(v, s) for v, s in outputs],
+            locktime=locktime,
+        )
+        for i, u in enumerate(spends):
+            if self.book.types[u.address_id] == "p2pkh":
+                secret, pubkey = self.book.secrets[u.address_id]
+                key = Key(secret, public_key=pubkey)
+                sign_input(tx, i, key, self.book.script(u.address_id), u.value)
+        for txin in tx.inputs:  # segwit witnesses are made on demand; they are not in the txid
+            txin.witness = []
+        return serialize(tx, witness=False)
+
+    def record_flow(
+        self,
+        flow_id: str,
+        tx_id: int,
+        step: str,
+        source: str | None,
+        target: str | None,
+        amount: int,
+    ) -> None:
+        """Note that a transaction is a step of a scenario flow (the story's answer key)."""
+        self._flow_rows.append((flow_id, tx_id, step, source, target, amount))
+
+    def flush(self) -> None:
+        """Write the queued rows."""
+        c = self.conn
+        c.executemany("INSERT INTO transactions VALUES (?,?,?,?,?,?,?,?)", self._tx_rows)
+        c.executemany("INSERT INTO inputs VALUES (?,?,?,?)", self._in_rows)
+        c.executemany("INSERT INTO outputs VALUES (?,?,?,?)", self._out_rows)
+        c.executemany("INSERT INTO blocks VALUES (?,?,?,?,?,?,?,?,?)", self._block_rows)
+        c.executemany("INSERT INTO flow_events VALUES (?,?,?,?,?,?)", self._flow_rows)
+        c.executemany("INSERT INTO addresses VALUES (?,?,?,?,?,?)", self.book.take_rows())
+        self._tx_rows, self._in_rows, self._out_rows = [], [], []
+        self._block_rows, self._flow_rows = [], []

@@ -1,0 +1,276 @@
+"""The scenario's flows, turned into payments scheduled at simulated times."""
+
+from __future__ import annotations
+
+import heapq
+import random
+from dataclasses import dataclass
+
+from ..errors import BuildError
+from ..scenario.model import Flow
+from .economy import COIN, Economy, InsufficientFunds
+from .wallet import Wallet
+
+DAY = 86_400
+
+
+@dataclass(order=True)
+class _Event:
+    """One payment of a flow, due at a time."""
+
+    time: int
+    seq: int
+    flow: Flow
+    index: int
+    state: dict
+
+
+class Story:
+    """Runs the flows' payments when their time comes, retrying while funds are not there yet."""
+
+    def __init__(
+        self,
+        eco: Economy,
+        flows: tuple[Flow, ...],
+        members: dict[str, list[str]],
+        site_kinds: dict[str, str],
+        start_time: int,
+        rng: random.Random,
+    ):
+        """Schedule every payment of every flow."""
+        self.eco = eco
+        self.members = members
+        self.site_kinds = site_kinds
+        self.rng = rng
+        self.start_time = start_time
+        self.failures: dict[str, str] = {}
+        self._queue: list[_Event] = []
+        self._seq = 0
+        self._fresh: dict[tuple[str, str], int] = {}
+        for flow in flows:
+            end = flow.end_day if flow.end_day is not None else flow.start_day
+            times = sorted(rng.uniform(flow.start_day, end) for _ in range(flow.count))
+            for i, day in enumerate(times):
+                self._push(start_time + int(day * DAY), flow, i, {})
+
+    def _push(self, time: int, flow: Flow, index: int, state: dict) -> None:
+        """Queue one event."""
+        self._seq += 1
+        heapq.heappush(self._queue, _Event(time, self._seq, flow, index, state))
+
+    @property
+    def pending(self) -> int:
+        """Events not yet carried out."""
+        return len(self._queue)
+
+    def run_due(self, now: int) -> None:
+        """Carry out every event due by now; ones that cannot be paid yet wait a block."""
+        retry = []
+        while self._queue and self._queue[0].time <= now:
+            event = heapq.heappop(self._queue)
+            try:
+                self._run(event)
+                self.failures.pop(event.flow.id, None)
+            except InsufficientFunds as e:
+                self.failures[event.flow.id] = str(e)
+                retry.append(event)
+        for event in retry:
+            event.time = now + 1
+            heapq.heappush(self._queue, event)
+
+    def finish(self) -> None:
+        """Fail the build naming every flow that could not be carried out."""
+        if not self._queue:
+            return
+        left: dict[str, int] = {}
+        for event in self._queue:
+            left[event.flow.id] = left.get(event.flow.id, 0) + 1
+        lines = [
+            f"flow '{fid}' (line {next(e.flow.line for e in self._queue if e.flow.id == fid)}): "
+            f"{n} payment(s) could not be made by the end of the world: "
+            f"{self.failures.get(fid, 'not due before the last block')}"
+            for fid, n in sorted(left.items())
+        ]
+        raise BuildError("\n".join(lines))
+
+    # -- helpers ----------------------------------------------------------------------
+
+    def _member(self, actor_id: str, need: int | None = None) -> str:
+        """A member of a group (the actor itself when it is not a group) who can pay need."""
+        group = self.members.get(actor_id, [actor_id])
+        if need is None:
+            return self.rng.choice(group)
+        able = [a for a in group if self.eco.spendable(self.eco.personal[a]) > need]
+        if not able:
+            raise InsufficientFunds(f"no member of '{actor_id}' holds {need / COIN:.8f} BTC")
+        return self.rng.choice(able)
+
+    def _amount(self, flow: Flow) -> int | None:
+        """One draw of the flow's amount in satoshis (None: everything)."""
+        if flow.amount is None:
+            return None
+        btc = self.rng.uniform(flow.amount.min, flow.amount.max)
+        return max(1000, int(round(btc, 6) * COIN))
+
+    def _receive(self, actor_id: str, purpose: str) -> int:
+        """A receiving address of an actor's personal wallet."""
+        return self.eco.book.receive(self.eco.personal[actor_id], purpose)
+
+    def _pay_or_sweep(
+        self, wallet: Wallet, address: int, value: int | None, kind: str, flow: Flow
+    ) -> tuple[int, int]:
+        """Pay value to an address, or sweep the whole wallet there when value is None."""
+        if value is None:
+            return self.eco.sweep(wallet, address, kind, flow.id)
+        return self.eco.pay(wallet, [(address, value)], kind, flow.id), value
+
+    # -- flows ------------------------------------------------------------------------
+
+    def _run(self, event: _Event) -> None:
+        """Carry out one event of a flow."""
+        flow = event.flow
+        getattr(self, "_" + flow.kind)(event, flow)
+
+    def _donation(self, event: _Event, flow: Flow) -> None:
+        """A donor pays the campaign's address (or the donor's own fresh one)."""
+        value = self._amount(flow)
+        donor = self._member(flow.source, value)
+        wallet = self.eco.donation.get(flow.site) if flow.site else None
+        if wallet is None:
+            wallet = self.eco.personal[self._member(flow.target)]
+        if wallet.receive_address is None:  # a fresh address for each donor
+            key = (wallet.actor_id, donor)
+            if key not in self._fresh:
+                self._fresh[key] = self.eco.book.new(wallet, f"donation:{donor}")
+            address = self._fresh[key]
+        else:
+            address = wallet.receive_address
+        tx_id, value = self._pay_or_sweep(self.eco.personal[donor], address, value, "payment", flow)
+        self.eco.chain.record_flow(flow.id, tx_id, "donation", donor, wallet.actor_id, value)
+
+    def _purchase(self, event: _Event, flow: Flow) -> None:
+        """A buyer orders from a vendor: through market escrow, or straight to a shop."""
+        value = self._amount(flow) or COIN // 100
+        buyer = self._member(flow.source, value)
+        vendor = self._member(flow.target)
+        kind = self.site_kinds.get(flow.site or "")
+        if kind == "market":
+            self.eco.order(
+                self.eco.personal[buyer],
+                flow.site,
+                self.eco.personal[vendor],
+                vendor,
+                value,
+                flow.id,
+                buyer,
+            )
+            return
+        tx_id = self.eco.pay(
+            self.eco.personal[buyer], [(self._receive(vendor, "sale"), value)], "payment", flow.id
+        )
+        self.eco.chain.record_flow(flow.id, tx_id, "purchase", buyer, vendor, value)
+
+    def _commission(self, event: _Event, flow: Flow) -> None:
+        """The market's escrow pays the operator's share of sales."""
+        market = flow.site or next(
+            (m for m, w in self.eco.escrow.items() if w.actor_id == flow.source), None
+        )
+        if market is None:
+            raise InsufficientFunds(f"'{flow.source}' runs no market escrow")
+        value = self._amount(flow)
+        if value is None:
+            value = self.eco.commission_due.get(market, 0)
+            if value < 100_000:
+                raise InsufficientFunds(f"market '{market}' owes too little commission yet")
+        target = self._member(flow.target)
+        tx_id = self.eco.pay(
+            self.eco.escrow[market],
+            [(self._receive(target, "commission"), value)],
+            "payment",
+            flow.id,
+            largest_first=True,
+        )
+        self.eco.commission_due[market] = max(0, self.eco.commission_due.get(market, 0) - value)
+        self.eco.chain.record_flow(flow.id, tx_id, "commission", market, target, value)
+
+    def _consolidation(self, event: _Event, flow: Flow) -> None:
+        """Sweep the source's collected coins (its donation wallet first) into one address."""
+        source = self._member(flow.source)
+        wallet = self.eco.donation.get(flow.site or "")
+        if wallet is None:
+            wallet = next(
+                (w for w in self.eco.donation.values() if w.actor_id == source),
+                self.eco.personal[source],
+            )
+        target = self._member(flow.target)
+        address = self.eco.book.new(self.eco.personal[target], "consolidation")
+        tx_id, value = self.eco.sweep(wallet, address, "consolidation", flow.id)
+        self.eco.chain.record_flow(flow.id, tx_id, "consolidation", source, target, value)
+
+    def _peel_chain(self, event: _Event, flow: Flow) -> None:
+        """One hop of a peel chain: a small peel off, the rest on to the next hop."""
+        state = event.state
+        source = state.setdefault("source", self._member(flow.source))
+        if "wallet" not in state:
+            hop_wallet = self.eco.wallet(source, "peel")
+            first = self.eco.book.new(hop_wallet, "peel-hop")
+            tx_id, value = self._pay_or_sweep(
+                self.eco.personal[source], first, self._amount(flow), "payment", flow
+            )
+            self.eco.chain.record_flow(flow.id, tx_id, "hop-0", source, source, value)
+            state.update(wallet=hop_wallet, hop=1)
+        elif state["hop"] < flow.hops:
+            wallet = state["wallet"]
+            held = self.eco.spendable(wallet)
+            peel = int(held * self.rng.uniform(0.03, 0.12))
+            payee = self.rng.choice(self.members["background"])
+            address = self.eco.book.receive(self.eco.personal[payee], "peel")
+            tx_id = self.eco.pay(wallet, [(address, peel)], "payment", flow.id)
+            self.eco.chain.record_flow(flow.id, tx_id, f"hop-{state['hop']}", source, payee, peel)
+            state["hop"] += 1
+        else:
+            target = self._member(flow.target)
+            if target in self.eco.exchanges:
+                address = self.eco.deposit_address(target, source)
+            else:
+                address = self._receive(target, "peel-end")
+            tx_id, value = self.eco.sweep(state["wallet"], address, "payment", flow.id)
+            self.eco.chain.record_flow(flow.id, tx_id, f"hop-{flow.hops}", source, target, value)
+            return
+        blocks = self.rng.randint(1, 6)
+        self._push(event.time + blocks * 600, flow, event.index, state)
+
+    def _mixing(self, event: _Event, flow: Flow) -> None:
+        """Coins go into the mixer and come back to the target from unrelated coins."""
+        value = self._amount(flow)
+        source = self._member(flow.source, value)
+        target = self._member(flow.target)
+        self.eco.mix(
+            self.eco.personal[source],
+            flow.via,
+            value,
+            self.eco.personal[target],
+            flow.id,
+            source,
+            target,
+        )
+
+    def _cash_out(self, event: _Event, flow: Flow) -> None:
+        """The source deposits coins at its account on an exchange."""
+        value = self._amount(flow)
+        source = self._member(flow.source, value)
+        address = self.eco.deposit_address(flow.target, source)
+        tx_id, value = self._pay_or_sweep(
+            self.eco.personal[source], address, value, "deposit", flow
+        )
+        self.eco.chain.record_flow(flow.id, tx_id, "cash-out", source, flow.target, value)
+
+    def _transfer(self, event: _Event, flow: Flow) -> None:
+        """A plain payment from one actor to another."""
+        value = self._amount(flow)
+        source = self._member(flow.source, value)
+        target = self._member(flow.target)
+        tx_id, value = self._pay_or_sweep(
+            self.eco.personal[source], self._receive(target, "transfer"), value, "payment", flow
+        )
+        self.eco.chain.record_flow(flow.id, tx_id, "transfer", source, target, value)

@@ -1,0 +1,565 @@
+"""Read a scenario file (format v1), check it, and turn it into the model's dataclasses.
+
+The YAML is composed into a node tree rather than loaded directly so that every key and
+value keeps its line; the JSON Schema in scenarios/schema.json does the structural
+checks and `_checks` the cross-references and the funds analysis. Every problem found
+is collected and raised together in one ScenarioError.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+import importlib.resources
+import json
+import math
+import os
+import pathlib
+import re
+
+import jsonschema
+import yaml
+
+from ..errors import Problem, ScenarioError
+from ._checks import BACKGROUND_ID, Path, check, commission_market, dotted, suggest
+from .model import (
+    CLEARNET_KINDS,
+    Actor,
+    Amount,
+    Flow,
+    Meta,
+    Scenario,
+    Site,
+    WorldKnobs,
+)
+
+__all__ = ["BACKGROUND_ID", "builtin_scenarios", "load_scenario", "resolve_scenario"]
+
+# Aliases let a tiny file expand into an enormous tree; refuse beyond this many values.
+_MAX_VALUES = 200_000
+_ID_PATTERN = "^[a-z0-9_-]+$"
+_EMPTY = "the file is empty; a scenario needs at least meta: {title: ...} and an exchange"
+_SECTION_ORDER = ("version", "meta", "world", "actors", "sites", "flows")
+_NOUNS = {
+    "role": "role",
+    "kind": "kind",
+    "opsec": "OPSEC trait",
+    "mistakes": "site mistake",
+    "currencies": "currency",
+}
+
+
+class _Loader(yaml.SafeLoader):
+    """SafeLoader that also reads `1e-3` as a number, as YAML 1.2 and JSON do."""
+
+
+_Loader.add_implicit_resolver(
+    "tag:yaml.org,2002:float",
+    re.compile(r"^[-+]?(?:[0-9][0-9_]*(?:\.[0-9_]*)?|\.[0-9_]+)[eE][-+]?[0-9]+$"),
+    list("-+0123456789."),
+)
+
+
+def _scenarios_dir() -> pathlib.Path:
+    """The directory of the `scenarios` package, which holds the built-in files."""
+    return pathlib.Path(str(importlib.resources.files("scenarios")))
+
+
+def builtin_scenarios() -> list[str]:
+    """Names of the built-in scenarios, e.g. ["default"]."""
+    return sorted(p.stem for p in _scenarios_dir().glob("*.yaml"))
+
+
+def resolve_scenario(name_or_path: str | os.PathLike | None) -> pathlib.Path:
+    """The file a scenario argument stands for: a path, a built-in name, or the default."""
+    if name_or_path is None:
+        return _scenarios_dir() / "default.yaml"
+    text = os.fspath(name_or_path)
+    path = pathlib.Path(text)
+    if text.strip() and path.exists():
+        return path
+    names = builtin_scenarios()
+    bare = text.removesuffix(".yaml")
+    if text.strip() and "/" not in text and os.sep not in text and bare in names:
+        return _scenarios_dir() / f"{bare}.yaml"
+    message = f"no such file or built-in scenario: {text} (built-in: {', '.join(names)})"
+    raise ScenarioError([Problem(text, 0, "", message)])
+
+
+def load_scenario(name_or_path: str | os.PathLike | None = None) -> Scenario:
+    """Read, validate and return a scenario; raise ScenarioError listing every problem."""
+    path = resolve_scenario(name_or_path)
+    file = str(path)
+    text = _read_text(path, file)
+    tree = _Tree(file)
+    tree.compose(text)
+    for section in ("world", "actors", "sites", "flows"):
+        # `actors:` with every entry commented out is an empty section, not a mistake.
+        if section in tree.data and tree.data[section] is None:
+            del tree.data[section]
+    problems = list(tree.problems)
+    schema_problems, rejected = _schema_problems(tree)
+    problems += schema_problems
+    problems += check(tree.data, tree.lines, tree.bad | rejected, file)
+    if problems:
+        raise ScenarioError(problems)
+    return _build(tree.data, tree.lines, path)
+
+
+def _fail(file: str, line: int, message: str) -> ScenarioError:
+    """A ScenarioError with one problem about the file as a whole."""
+    return ScenarioError([Problem(file, line, "", message)])
+
+
+def _read_text(path: pathlib.Path, file: str) -> str:
+    """The file's text; a missing, unreadable, non-UTF-8 or empty file is one problem."""
+    if path.is_dir():
+        raise _fail(file, 0, "is a directory, not a scenario file")
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        raise _fail(file, 0, "no such file") from None
+    except OSError as exc:
+        raise _fail(file, 0, f"cannot read the file: {exc.strerror or exc}") from None
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        byte = raw[exc.start]
+        message = f"not UTF-8 text (byte 0x{byte:02x}); save the file as UTF-8"
+        raise _fail(file, line, message) from None
+    if not text.strip():
+        raise _fail(file, 0, _EMPTY)
+    return text
+
+
+class _Tree:
+    """Plain data from a YAML text, with the line of every key and list item."""
+
+    def __init__(self, file: str):
+        """Start with no data for `file`."""
+        self.file = file
+        self.data: dict = {}
+        self.lines: dict[Path, int] = {}
+        self.bad: set[Path] = set()
+        self.problems: list[Problem] = []
+        self._budget = _MAX_VALUES
+        self._own: dict[int, set[int]] = {}
+        self._constructor = yaml.constructor.SafeConstructor()
+
+    def compose(self, text: str) -> None:
+        """Parse `text`; syntax errors and a non-mapping top level raise at once."""
+        try:
+            root = yaml.compose(text, Loader=_Loader)
+        except yaml.MarkedYAMLError as exc:
+            raise _fail(self.file, *_syntax(exc)) from None
+        except yaml.reader.ReaderError as exc:
+            line = text.count("\n", 0, exc.position) + 1
+            char = exc.character if isinstance(exc.character, str) else chr(exc.character)
+            raise _fail(
+                self.file, line, f"invalid YAML: control character {ord(char):#04x} is not allowed"
+            ) from None
+        except yaml.YAMLError as exc:
+            raise _fail(self.file, 0, f"invalid YAML: {exc}") from None
+        except RecursionError:
+            raise _fail(self.file, 0, "invalid YAML: nested too deeply") from None
+        if root is None:
+            raise _fail(self.file, 0, _EMPTY)
+        self.lines[()] = root.start_mark.line + 1
+        if not isinstance(root, yaml.MappingNode):
+            got = (
+                _describe(self._scalar(root, ())) if isinstance(root, yaml.ScalarNode) else "a list"
+            )
+            raise _fail(
+                self.file,
+                root.start_mark.line + 1,
+                f"the top level must be a mapping of sections ({', '.join(_SECTION_ORDER)}), "
+                f"got {got}",
+            )
+        try:
+            self.data = self._value(root, (), frozenset())
+        except _TooBig:
+            raise _fail(
+                self.file, 0, f"the file expands to more than {_MAX_VALUES} values (aliases?)"
+            ) from None
+        except RecursionError:
+            raise _fail(self.file, 0, "invalid YAML: nested too deeply") from None
+
+    def _problem(self, path: Path, line: int, message: str) -> None:
+        """Record a problem found while reading the tree, and hide `path` from later checks."""
+        self.problems.append(Problem(self.file, line, dotted(path), message))
+        self.bad.add(path)
+
+    def _value(self, node: yaml.Node, path: Path, stack: frozenset[int]):
+        """The plain value of `node`, recording lines below `path`."""
+        self._budget -= 1
+        if self._budget < 0:
+            raise _TooBig
+        line = node.start_mark.line + 1
+        if id(node) in stack:
+            where = self.lines.get(path, line)
+            self._problem(path, where, "an alias refers to the value it is part of")
+            return None
+        inner = stack | {id(node)}
+        if isinstance(node, yaml.SequenceNode):
+            items = []
+            for i, item in enumerate(node.value):
+                self.lines[path + (i,)] = item.start_mark.line + 1
+                items.append(self._value(item, path + (i,), inner))
+            return items
+        if isinstance(node, yaml.MappingNode):
+            return self._mapping(node, path, inner)
+        return self._scalar(node, path)
+
+    def _mapping(self, node: yaml.MappingNode, path: Path, stack: frozenset[int]) -> dict:
+        """A mapping's keys (as written) and values; duplicate keys are reported."""
+        # Remember which keys were written here before merging; an aliased mapping comes
+        # back already flattened.
+        own = self._own.setdefault(id(node), {id(key) for key, _ in node.value})
+        try:
+            self._constructor.flatten_mapping(node)  # resolves `<<: *anchor` merge keys
+        except yaml.MarkedYAMLError as exc:
+            self._problem(path, *_syntax(exc))
+            return {}
+        result: dict = {}
+        merged: set[str] = set()
+        for key_node, value_node in node.value:
+            line = key_node.start_mark.line + 1
+            if not isinstance(key_node, yaml.ScalarNode):
+                self._problem(path, line, "a key must be plain text, not a list or mapping")
+                continue
+            # The key as written, so `on:` or `yes:` stay text instead of becoming booleans.
+            key = key_node.value
+            if id(key_node) not in own:
+                merged.add(key)
+            elif key in merged:
+                merged.discard(key)  # a key written here overrides the merged one, as in YAML
+            elif key in result:
+                first = self.lines[path + (key,)]
+                self.problems.append(
+                    Problem(
+                        self.file,
+                        line,
+                        dotted(path + (key,)),
+                        f"duplicate key '{key}' (first given at line {first})",
+                    )
+                )
+            self.lines[path + (key,)] = line
+            result[key] = self._value(value_node, path + (key,), stack)
+        return result
+
+    def _scalar(self, node: yaml.ScalarNode, path: Path):
+        """A scalar as YAML reads it, with dates as ISO text and non-finite numbers refused."""
+        line = node.start_mark.line + 1
+        try:
+            value = self._constructor.construct_object(node, deep=True)
+        except yaml.constructor.ConstructorError:
+            self._constructor.recursive_objects.clear()  # a failed node would poison its aliases
+            self._problem(path, line, f"unsupported YAML tag {node.tag}")
+            return None
+        except (ValueError, TypeError, OverflowError):
+            self._constructor.recursive_objects.clear()
+            # An impossible date like 2026-02-30: keep the text so the schema names it.
+            return node.value
+        if isinstance(value, dt.date):
+            return value.isoformat()
+        if isinstance(value, float) and not math.isfinite(value):
+            self._problem(path, line, f"expected a finite number, got {node.value}")
+            return None
+        if isinstance(value, bytes | set | list | dict | tuple):
+            self._problem(path, line, f"unsupported YAML tag {node.tag}")
+            return None
+        return value
+
+
+class _TooBig(Exception):
+    """The tree grew beyond _MAX_VALUES."""
+
+
+def _syntax(exc: yaml.MarkedYAMLError) -> tuple[int, str]:
+    """Line and message of a YAML syntax error."""
+    mark = exc.problem_mark or exc.context_mark
+    line = mark.line + 1 if mark else 0
+    if exc.context == "expected a single document in the stream":
+        return line, "invalid YAML: a scenario is one YAML document, but another one starts here"
+    message = f"invalid YAML: {exc.problem or exc.context}"
+    if exc.context and exc.problem and exc.context_mark:
+        message += f" ({exc.context} at line {exc.context_mark.line + 1})"
+    return line, message
+
+
+@functools.cache
+def _validator() -> jsonschema.Draft202012Validator:
+    """The validator of scenarios/schema.json, checked once."""
+    schema = json.loads((_scenarios_dir() / "schema.json").read_text(encoding="utf-8"))
+    jsonschema.Draft202012Validator.check_schema(schema)
+    return jsonschema.Draft202012Validator(
+        schema, format_checker=jsonschema.Draft202012Validator.FORMAT_CHECKER
+    )
+
+
+def _schema_problems(tree: _Tree) -> tuple[list[Problem], set[Path]]:
+    """Problems the JSON Schema finds, and the paths they reject."""
+    found: dict[tuple[Path, str], Problem] = {}
+    for error in _validator().iter_errors(tree.data):
+        for path, message in _explain(error):
+            if any(path[:depth] in tree.bad for depth in range(len(path) + 1)):
+                continue  # already reported while reading the YAML
+            line = _line(tree.lines, path)
+            found.setdefault((path, message), Problem(tree.file, line, dotted(path), message))
+    rejected = {path for path, _ in found}
+    return list(found.values()), rejected
+
+
+def _line(lines: dict[Path, int], path: Path) -> int:
+    """The line of `path`, or of its closest ancestor present in the file."""
+    while path not in lines and path:
+        path = path[:-1]
+    return lines.get(path, 1)
+
+
+def _explain(error: jsonschema.ValidationError) -> list[tuple[Path, str]]:
+    """Turn one jsonschema error into (path, message) pairs an instructor can act on."""
+    path: Path = tuple(error.absolute_path)
+    value = error.instance
+    keyword = error.validator
+    rule = error.validator_value
+    if keyword == "additionalProperties":
+        allowed = list(error.schema.get("properties", {}))
+        patterns = [re.compile(p) for p in error.schema.get("patternProperties", {})]
+        out = []
+        for key in value:
+            if key in allowed or any(p.search(key) for p in patterns):
+                continue
+            hint = suggest(key, allowed)
+            extra = ", or x-anything for notes" if patterns else ""
+            out.append(
+                (path + (key,), f"unknown key '{key}'{hint} (allowed: {', '.join(allowed)}{extra})")
+            )
+        return out
+    if keyword == "required":
+        return [(path + (key,), "required but missing") for key in rule if key not in value]
+    if keyword == "anyOf":
+        return _explain_any_of(error)
+    if keyword == "type":
+        return [(path, _type_message(rule, value))]
+    if keyword == "enum":
+        noun = _noun(path)
+        allowed = ", ".join(str(v) for v in rule)
+        if not isinstance(value, str):
+            return [(path, f"expected a {noun}, one of: {allowed}; got {_describe(value)}")]
+        hint = suggest(value, [str(v) for v in rule])
+        return [(path, f"'{value}' is not a valid {noun}{hint} (allowed: {allowed})")]
+    if keyword == "const":
+        return [(path, f"unsupported format version {value!r}; this sandbox reads version {rule}")]
+    if keyword == "minimum":
+        return [(path, f"must be at least {rule}, got {value}")]
+    if keyword == "exclusiveMinimum":
+        return [(path, f"must be more than {rule}, got {value}")]
+    if keyword == "maximum":
+        return [(path, f"must be at most {rule}, got {value}")]
+    if keyword == "exclusiveMaximum":
+        return [(path, f"must be less than {rule}, got {value}")]
+    if keyword == "pattern":
+        if rule == _ID_PATTERN:
+            return [(path, f"'{value}' is not a valid id: use lowercase letters, digits, - and _")]
+        return [
+            (
+                path,
+                f"'{value}' is not a host name under .test (like coinvault.test); "
+                "the sandbox never uses real domains",
+            )
+        ]
+    if keyword == "format":
+        return [(path, f"'{value}' is not a date in the form YYYY-MM-DD")]
+    if keyword == "minLength":
+        return [(path, "must not be empty")]
+    if keyword == "minItems":
+        return [(path, f"must list at least {rule} value{'s' if rule != 1 else ''}")]
+    if keyword == "uniqueItems":
+        seen, dup = [], None
+        for item in value:
+            if item in seen:
+                dup = item
+                break
+            seen.append(item)
+        return [(path, f"lists {dup!r} more than once")]
+    return [(path, error.message)]
+
+
+def _explain_any_of(error: jsonschema.ValidationError) -> list[tuple[Path, str]]:
+    """An amount or fee rate, which may be a number or a {min, max} mapping."""
+    branches: dict[int, list[jsonschema.ValidationError]] = {}
+    for sub in error.context or ():
+        branches.setdefault(sub.relative_schema_path[0], []).append(sub)
+    fitting = [
+        errors
+        for errors in branches.values()
+        if not any(e.validator == "type" and not e.relative_path for e in errors)
+    ]
+    if not fitting:
+        message = _type_message(["number", "object"], error.instance)
+        return [(tuple(error.absolute_path), message.replace("a mapping", "a mapping {min, max}"))]
+    return [pair for errors in fitting for sub in errors for pair in _explain(sub)]
+
+
+_TYPE_NAMES = {
+    "string": "text",
+    "number": "a number",
+    "integer": "a whole number",
+    "boolean": "true or false",
+    "object": "a mapping",
+    "array": "a list",
+    "null": "nothing",
+}
+
+
+def _type_message(expected: str | list[str], value: object) -> str:
+    """`expected a number, got text ('abc')`, with a hint for YAML's usual surprises."""
+    wanted = [expected] if isinstance(expected, str) else list(expected)
+    message = (
+        f"expected {' or '.join(_TYPE_NAMES.get(w, w) for w in wanted)}, got {_describe(value)}"
+    )
+    if isinstance(value, bool) and "boolean" not in wanted:
+        message += " (YAML reads yes/no/on/off/true/false as booleans; put the value in quotes)"
+    elif isinstance(value, str) and {"number", "integer"} & set(wanted):
+        try:
+            float(value)
+            message += " (remove the quotes)"
+        except ValueError:
+            pass
+    elif isinstance(value, int | float) and wanted == ["string"]:
+        message += " (put the value in quotes)"
+    return message
+
+
+def _describe(value: object) -> str:
+    """A value's type and, for scalars, the value itself, for messages."""
+    if value is None:
+        return "nothing (an empty value)"
+    if isinstance(value, bool):
+        return f"a boolean ({'true' if value else 'false'})"
+    if isinstance(value, int | float):
+        return f"a number ({value})"
+    if isinstance(value, str):
+        shown = value if len(value) <= 40 else value[:37] + "..."
+        return f"text ('{shown}')"
+    if isinstance(value, list):
+        return "a list"
+    if isinstance(value, dict):
+        return "a mapping"
+    return type(value).__name__
+
+
+def _noun(path: Path) -> str:
+    """What an enum value at `path` is called in messages."""
+    for part in reversed(path):
+        if isinstance(part, str):
+            return _NOUNS.get(part, part)
+    return "value"
+
+
+def _range(value: object) -> Amount:
+    """An Amount from a number or a {min, max} mapping."""
+    if isinstance(value, dict):
+        return Amount(float(value["min"]), float(value["max"]))
+    return Amount(float(value), float(value))
+
+
+def _build(data: dict, lines: dict[Path, int], path: pathlib.Path) -> Scenario:
+    """The dataclasses of a valid document, with every default filled."""
+    meta_in = data["meta"]
+    meta = Meta(
+        title=meta_in["title"],
+        summary=meta_in.get("summary", Meta.summary),
+        locale=meta_in.get("locale", Meta.locale),
+    )
+    world_in = data.get("world") or {}
+    knobs = WorldKnobs()
+    world = WorldKnobs(
+        seed=int(world_in.get("seed", knobs.seed)),
+        start=dt.date.fromisoformat(world_in["start"]) if "start" in world_in else knobs.start,
+        days=int(world_in.get("days", knobs.days)),
+        background_users=int(world_in.get("background_users", knobs.background_users)),
+        transactions=int(world_in.get("transactions", knobs.transactions)),
+        block_interval=int(world_in.get("block_interval", knobs.block_interval)),
+        fee_rate=_range(world_in["fee_rate"]) if "fee_rate" in world_in else knobs.fee_rate,
+    )
+    actors = tuple(
+        Actor(
+            id=a["id"],
+            role=a["role"],
+            kind=a.get("kind", Actor.kind),
+            count=int(a.get("count", 1)),
+            name=a.get("name"),
+            username=a.get("username"),
+            locale=a.get("locale", meta.locale),
+            opsec=tuple(a.get("opsec", ())),
+            exchange=a.get("exchange"),
+            balance=float(a.get("balance", 0.0)),
+            domain=a.get("domain"),
+            line=lines[("actors", i)],
+        )
+        for i, a in enumerate(data.get("actors") or ())
+    )
+    sites = tuple(_site(s, lines[("sites", i)]) for i, s in enumerate(data.get("sites") or ()))
+    markets = [(s.id, s.operator) for s in sites if s.kind == "market"]
+    flows = tuple(
+        _flow(f, i, lines[("flows", i)], world.days, markets)
+        for i, f in enumerate(data.get("flows") or ())
+    )
+    extra = {key: value for key, value in data.items() if key.startswith("x-")}
+    return Scenario(
+        name=path.stem,
+        meta=meta,
+        world=world,
+        actors=actors,
+        sites=sites,
+        flows=flows,
+        source=str(path),
+        extra=extra,
+    )
+
+
+def _site(s: dict, line: int) -> Site:
+    """One site with its defaults; onion unless it is a clearnet kind."""
+    ints = {k: int(s[k]) for k in ("vendors", "listings", "boards", "threads", "posts") if k in s}
+    flags = {k: s[k] for k in ("captcha", "ddos_queue", "fresh_address_per_donor") if k in s}
+    lists = {k: tuple(s[k]) for k in ("featured", "categories", "currencies", "mistakes") if k in s}
+    return Site(
+        id=s["id"],
+        kind=s["kind"],
+        name=s["name"],
+        operator=s.get("operator"),
+        onion=s.get("onion", s["kind"] not in CLEARNET_KINDS),
+        domain=s.get("domain"),
+        commission=float(s.get("commission", 0.0)),
+        line=line,
+        **ints,
+        **flags,
+        **lists,
+    )
+
+
+def _flow(f: dict, index: int, line: int, days: int, markets: list[tuple[str, str | None]]) -> Flow:
+    """One flow with its defaults; a single payment ends when it starts, a series at the end."""
+    count = int(f.get("count", 1))
+    site = f.get("site")
+    if site is None and f["kind"] == "commission":
+        site = commission_market(f["from"], markets)
+    start = float(f.get("start_day", 0.0))
+    end = float(f["end_day"]) if "end_day" in f else (start if count == 1 else float(days))
+    return Flow(
+        id=f.get("id", f"{f['kind']}-{index + 1}"),
+        kind=f["kind"],
+        source=f["from"],
+        target=f["to"],
+        amount=_range(f["amount"]) if "amount" in f else None,
+        count=count,
+        start_day=start,
+        end_day=end,
+        site=site,
+        via=f.get("via"),
+        hops=int(f.get("hops", 0)),
+        line=line,
+    )

@@ -1,0 +1,171 @@
+"""The scenario as the world builder sees it: plain dataclasses with every default filled in."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+
+ACTOR_KINDS = ("person", "organisation")
+ACTOR_ROLES = (
+    "vendor",
+    "buyer",
+    "donor",
+    "fundraiser",
+    "admin",
+    "exchange",
+    "mixer",
+    "user",
+)
+OPSEC_TRAITS = (
+    "reuses_username",  # same handle on every site and on the clearnet social site
+    "email_in_pgp",  # real email in the PGP key's user id
+    "reuses_address",  # one Bitcoin address for every payment received
+    "reuses_pgp_key",  # same PGP key on every site
+    "exif_gps",  # product photos keep EXIF GPS and camera serial
+    "legacy_addresses",  # P2PKH addresses instead of bech32
+    "posts_personal_details",  # leaks city, job or family details on the forum / social site
+)
+SITE_KINDS = ("market", "shop", "forum", "donation", "wiki", "search", "social", "paste")
+CLEARNET_KINDS = ("social", "paste")
+SITE_MISTAKES = (
+    "server_status",  # Apache /server-status showing the real IP and other vhosts
+    "open_directory",  # an "Index of /" listing of uploads or backups
+    "analytics_id",  # same analytics id as a clearnet site of the operator
+    "exif_gps",  # uploaded photos keep their EXIF GPS
+)
+FLOW_KINDS = (
+    "donation",
+    "purchase",
+    "commission",
+    "consolidation",
+    "peel_chain",
+    "mixing",
+    "cash_out",
+    "transfer",
+)
+CURRENCIES = ("BTC", "XMR")
+
+
+@dataclass(frozen=True)
+class Amount:
+    """A BTC amount range; each payment draws uniformly between min and max."""
+
+    min: float
+    max: float
+
+    @property
+    def mean(self) -> float:
+        """The expected value of one draw."""
+        return (self.min + self.max) / 2
+
+
+@dataclass(frozen=True)
+class Meta:
+    """Scenario title, one-paragraph summary and the default Faker locale."""
+
+    title: str
+    summary: str = ""
+    locale: str = "en_US"
+
+
+@dataclass(frozen=True)
+class WorldKnobs:
+    """Size and timing of the generated world."""
+
+    seed: int = 1
+    start: date = date(2026, 1, 1)
+    days: int = 90
+    background_users: int = 2000
+    transactions: int = 100_000
+    block_interval: int = 600  # seconds between blocks, on average
+    fee_rate: Amount = Amount(2, 40)  # sat/vB
+
+
+@dataclass(frozen=True)
+class Actor:
+    """A person or organisation of the story; with count > 1 a group of similar ones."""
+
+    id: str
+    role: str
+    kind: str = "person"
+    count: int = 1
+    name: str | None = None  # Faker-generated when absent (only for count == 1)
+    username: str | None = None
+    locale: str | None = None  # defaults to meta.locale
+    opsec: tuple[str, ...] = ()
+    exchange: str | None = None  # actor id of the exchange this actor banks with
+    balance: float = 0.0  # BTC the actor holds at the start
+    domain: str | None = None  # exchanges: the .test name of their site / portal
+    line: int = 0  # line of the actor in the scenario file, for messages
+
+
+@dataclass(frozen=True)
+class Site:
+    """A hidden service or a .test clearnet site."""
+
+    id: str
+    kind: str
+    name: str
+    operator: str | None = None  # actor id
+    onion: bool = True  # False: served under a .test name
+    domain: str | None = None  # .test name for clearnet sites; generated when absent
+    vendors: int = 0  # markets: generated vendors besides the named ones
+    listings: int = 0  # markets and shops: total listings
+    featured: tuple[str, ...] = ()  # actor ids selling (market/shop) or posting (forum)
+    boards: int = 0  # forums
+    threads: int = 0  # forums
+    posts: int = 0  # forums and social sites
+    categories: tuple[str, ...] = ()
+    currencies: tuple[str, ...] = ("BTC",)
+    captcha: bool = True
+    ddos_queue: bool = False
+    commission: float = 0.0  # markets: share of each sale paid to the operator
+    fresh_address_per_donor: bool = False  # donation sites
+    mistakes: tuple[str, ...] = ()
+    line: int = 0
+
+
+@dataclass(frozen=True)
+class Flow:
+    """A money movement of the story; the builder turns it into ledger transactions."""
+
+    id: str
+    kind: str
+    source: str  # actor id ("from" in YAML)
+    target: str  # actor id ("to" in YAML)
+    amount: Amount | None = None  # None: everything the source holds at that time
+    count: int = 1
+    start_day: float = 0.0
+    end_day: float | None = None  # defaults to start_day (a single moment) or the world's end
+    site: str | None = None  # the site the payments are made on (donation, purchase)
+    via: str | None = None  # mixing: the mixer actor id
+    hops: int = 0  # peel chains
+    line: int = 0
+
+
+@dataclass(frozen=True)
+class Scenario:
+    """A whole validated scenario."""
+
+    name: str  # file stem, e.g. "default"
+    meta: Meta
+    world: WorldKnobs
+    actors: tuple[Actor, ...] = ()
+    sites: tuple[Site, ...] = ()
+    flows: tuple[Flow, ...] = ()
+    source: str = ""  # path of the file it was read from
+    extra: dict = field(default_factory=dict)  # sections of later format versions
+
+    def actor(self, actor_id: str) -> Actor:
+        """The actor with this id."""
+        return next(a for a in self.actors if a.id == actor_id)
+
+    def site(self, site_id: str) -> Site:
+        """The site with this id."""
+        return next(s for s in self.sites if s.id == site_id)
+
+    def with_seed(self, seed: int) -> Scenario:
+        """The same scenario with another world seed."""
+        from dataclasses import replace
+
+        return replace(self, world=replace(self.world, seed=seed))

@@ -1,0 +1,1 @@
+"""Generating and reading world.db, the one file a whole sandbox world lives in."""

@@ -1,0 +1,222 @@
+"""Everyone in the world: the scenario's actors, generated vendors, pools and background users."""
+
+from __future__ import annotations
+
+import json
+import random
+import re
+from datetime import date, timedelta
+
+from faker import Faker
+
+from ..scenario.model import Scenario
+
+BACKGROUND_LOCALES = ("en_US", "en_GB", "de_DE", "fr_FR", "nl_NL", "es_ES", "it_IT", "pl_PL")
+POOL_NAMES = ("Hashforge Pool", "Minerva Mining", "BlockYard")
+COUNTRIES = {
+    "US": "United States",
+    "GB": "United Kingdom",
+    "DE": "Germany",
+    "FR": "France",
+    "NL": "Netherlands",
+    "ES": "Spain",
+    "IT": "Italy",
+    "PL": "Poland",
+    "AT": "Austria",
+    "CH": "Switzerland",
+    "BE": "Belgium",
+    "SE": "Sweden",
+    "NO": "Norway",
+    "DK": "Denmark",
+    "FI": "Finland",
+    "PT": "Portugal",
+    "CZ": "Czechia",
+    "RU": "Russia",
+    "UA": "Ukraine",
+    "TR": "Türkiye",
+    "CA": "Canada",
+    "AU": "Australia",
+    "IE": "Ireland",
+    "RO": "Romania",
+    "HU": "Hungary",
+    "GR": "Greece",
+    "BR": "Brazil",
+    "MX": "Mexico",
+    "IN": "India",
+    "JP": "Japan",
+    "CN": "China",
+    "IR": "Iran",
+    "SA": "Saudi Arabia",
+    "EG": "Egypt",
+}
+COLUMNS = (
+    "id",
+    "grp",
+    "role",
+    "kind",
+    "name",
+    "username",
+    "email",
+    "phone",
+    "birth_date",
+    "nationality",
+    "country",
+    "city",
+    "street",
+    "document_number",
+    "iban",
+    "locale",
+    "opsec",
+    "exchange_id",
+    "domain",
+    "background",
+)
+
+
+class _Identities:
+    """Deterministic Faker identities, one seeded Faker per locale."""
+
+    def __init__(self, seed: int, start: date):
+        """Identities for a world seed; ages are counted from the world's start."""
+        self.seed = seed
+        self.start = start
+        self._fakers: dict[str, Faker] = {}
+
+    def faker(self, locale: str, key: str) -> Faker:
+        """The Faker of a locale, reseeded for one actor so rows do not depend on order."""
+        fk = self._fakers.get(locale)
+        if fk is None:
+            fk = self._fakers[locale] = Faker(locale)
+        fk.seed_instance(f"{self.seed}:{key}")
+        return fk
+
+    def person(self, key: str, locale: str, rng: random.Random) -> dict:
+        """A person's KYC-grade identity."""
+        fk = self.faker(locale, key)
+        first, last = fk.first_name(), fk.last_name()
+        code = locale.split("_")[-1].upper()
+        birth = self.start - timedelta(days=rng.randint(19 * 365, 64 * 365))
+        handle = _slug(f"{first[0]}{last}")[:10] + str(rng.randint(1, 99))
+        return {
+            "name": f"{first} {last}",
+            "username": handle,
+            "email": f"{_slug(first)}.{_slug(last)}{rng.randint(1, 999)}@"
+            + rng.choice(("mailbox.test", "webpost.test", "inboxly.test", "freemail.test")),
+            "phone": fk.phone_number(),
+            "birth_date": birth.isoformat(),
+            "nationality": COUNTRIES.get(code, code),
+            "country": COUNTRIES.get(code, code),
+            "city": fk.city(),
+            "street": fk.street_address(),
+            "document_number": f"{rng.choice('CPKLMN')}{rng.choice('ABCDEFGHJ')}"
+            f"{rng.randint(1_000_000, 9_999_999)}",
+            "iban": fk.iban(),
+        }
+
+    def organisation(self, key: str, locale: str, suffix: str) -> dict:
+        """An organisation's name and contact details."""
+        fk = self.faker(locale, key)
+        name = f"{fk.last_name()} {suffix}"
+        code = locale.split("_")[-1].upper()
+        return {
+            "name": name,
+            "username": _slug(name),
+            "email": f"compliance@{_slug(name)}.test",
+            "phone": fk.phone_number(),
+            "country": COUNTRIES.get(code, code),
+            "city": fk.city(),
+            "street": fk.street_address(),
+        }
+
+
+def _slug(text: str) -> str:
+    """Lowercase ASCII letters and digits only."""
+    import unicodedata
+
+    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
+    return re.sub(r"[^a-z0-9]+", "", ascii_text.lower()) or "x"
+
+
+def make_actors(scenario: Scenario) -> list[dict]:
+    """Every actor row of the world, in a stable order."""
+    knobs = scenario.world
+    rng = random.Random(f"actors:{knobs.seed}")
+    ids = _Identities(knobs.seed, knobs.start)
+    exchanges = sorted(a.id for a in scenario.actors if a.role == "exchange")
+    rows: list[dict] = []
+
+    def add(
+        aid, grp, role, kind, locale, identity, opsec=(), exchange=None, domain=None, background=0
+    ):
+        """Append one actor row."""
+        row = dict.fromkeys(COLUMNS)
+        row.update(identity)
+        row.update(
+            id=aid,
+            grp=grp,
+            role=role,
+            kind=kind,
+            locale=locale,
+            opsec=json.dumps(list(opsec)),
+            exchange_id=exchange,
+            domain=domain,
+            background=background,
+        )
+        rows.append(row)
+
+    for a in scenario.actors:
+        locale = a.locale or scenario.meta.locale
+        members = [a.id] if a.count == 1 else [f"{a.id}-{n}" for n in range(1, a.count + 1)]
+        for aid in members:
+            if a.kind == "organisation":
+                suffix = {"exchange": "Exchange", "mixer": "Mixer"}.get(a.role, "Group")
+                identity = ids.organisation(aid, locale, suffix)
+            else:
+                identity = ids.person(aid, locale, rng)
+            if a.name:
+                identity["name"] = a.name
+            if a.username:
+                identity["username"] = a.username
+            domain = a.domain
+            if a.role == "exchange" and not domain:
+                domain = f"{_slug(identity['name'])}.test"
+            exchange = a.exchange
+            if exchange is None and a.role not in ("exchange", "mixer") and exchanges:
+                exchange = rng.choice(exchanges)
+            add(aid, a.id, a.role, a.kind, locale, identity, a.opsec, exchange, domain)
+
+    for site in scenario.sites:
+        for n in range(1, site.vendors + 1):
+            locale = rng.choice(BACKGROUND_LOCALES)
+            aid = f"{site.id}-vendor-{n}"
+            exchange = rng.choice(exchanges) if exchanges else None
+            add(
+                aid,
+                f"{site.id}-vendors",
+                "vendor",
+                "person",
+                locale,
+                ids.person(aid, locale, rng),
+                exchange=exchange,
+            )
+
+    for n, name in enumerate(POOL_NAMES, 1):
+        identity = ids.organisation(f"pool-{n}", "en_US", "Pool")
+        identity["name"] = name
+        add(f"pool-{n}", f"pool-{n}", "miner", "organisation", "en_US", identity)
+
+    for n in range(1, knobs.background_users + 1):
+        locale = scenario.meta.locale if rng.random() < 0.5 else rng.choice(BACKGROUND_LOCALES)
+        aid = f"bg-{n}"
+        exchange = rng.choice(exchanges) if exchanges else None
+        add(
+            aid,
+            "background",
+            "user",
+            "person",
+            locale,
+            ids.person(aid, locale, rng),
+            exchange=exchange,
+            background=1,
+        )
+    return rows

@@ -1,0 +1,108 @@
+"""`sandbox build`: scenario + seed -> one world.db, written atomically."""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+from collections.abc import Callable
+from datetime import UTC, datetime, time
+from pathlib import Path
+
+import sqlite_utils
+
+from ..errors import BuildError
+from ..ledger.simulate import simulate
+from ..scenario.model import Scenario
+from .actors import make_actors
+from .content import write_content
+from .digest import world_digest
+from .schema import SCHEMA_VERSION, create_indexes, create_tables
+from .sites import make_sites
+
+Progress = Callable[[str, int, int], None]
+
+
+def build_world(scenario: Scenario, out: Path, progress: Progress | None = None) -> dict:
+    """Generate the world of a scenario into out and return its info.
+
+    The world is written to a temporary file beside out and renamed over it only when
+    complete, so a failed build never leaves a half world or destroys the previous one.
+    """
+    out = Path(out)
+    tmp = out.with_name(out.name + ".building")
+    tmp.unlink(missing_ok=True)
+    step = progress or (lambda stage, done, total: None)
+    conn = sqlite3.connect(tmp)
+    try:
+        _write(conn, scenario, step)
+        conn.commit()
+    except BaseException:
+        conn.close()
+        tmp.unlink(missing_ok=True)
+        raise
+    conn.close()
+    os.replace(tmp, out)
+    from .read import world_info
+
+    return world_info(out)
+
+
+def _write(conn: sqlite3.Connection, scenario: Scenario, step: Progress) -> None:
+    """Fill an empty database with the world."""
+    for pragma in (
+        "journal_mode=OFF",
+        "synchronous=OFF",
+        "cache_size=-262144",
+        "temp_store=MEMORY",
+        "locking_mode=EXCLUSIVE",
+    ):
+        conn.execute(f"PRAGMA {pragma}")
+    create_tables(conn)
+    db = sqlite_utils.Database(conn)
+    knobs = scenario.world
+    start = int(datetime.combine(knobs.start, time(0), tzinfo=UTC).timestamp())
+    end = start + knobs.days * 86_400
+    step("actors", 0, 1)
+    actors = make_actors(scenario)
+    db["actors"].insert_all(actors, batch_size=5000)
+    sites = make_sites(scenario)
+    db["sites"].insert_all(sites)
+    meta = {
+        "format": str(SCHEMA_VERSION),
+        "scenario": scenario.name,
+        "title": scenario.meta.title,
+        "summary": scenario.meta.summary,
+        "locale": scenario.meta.locale,
+        "seed": str(knobs.seed),
+        "start_time": str(start),
+        "end_time": str(end),
+        "block_interval": str(knobs.block_interval),
+    }
+    db["meta"].insert_all({"key": k, "value": v} for k, v in meta.items())
+    step("actors", 1, 1)
+    for a in actors:
+        a["opsec"] = json.loads(a["opsec"])
+    for s in sites:
+        s["config"] = json.loads(s["config"])
+    try:
+        summary = simulate(
+            conn, scenario, actors, sites, start, lambda done, total: step("ledger", done, total)
+        )
+    except ValueError as e:
+        raise BuildError(str(e)) from e
+    db["meta"].insert_all(
+        [
+            {"key": "tip_hash", "value": summary.tip_hash},
+            {"key": "tip_height", "value": str(summary.blocks - 1)},
+            {"key": "chain_start_time", "value": str(summary.first_time)},
+        ]
+    )
+    step("content", 0, 1)
+    write_content(conn, scenario, knobs.seed)
+    step("content", 1, 1)
+    step("indexes", 0, 1)
+    create_indexes(conn)
+    conn.execute("ANALYZE")
+    step("indexes", 1, 1)
+    conn.execute("INSERT INTO meta VALUES ('digest', ?)", (world_digest(conn),))

@@ -1,0 +1,243 @@
+"""The tables of world.db. Services read them; only the builder writes them."""
+
+from __future__ import annotations
+
+import sqlite3
+
+SCHEMA_VERSION = 1
+
+# Ledger tables carry no secondary index while the builder streams rows into them;
+# INDEXES are created once at the end, which is several times faster than keeping
+# them up to date row by row.
+TABLES = """
+CREATE TABLE meta (
+    key TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+);
+CREATE TABLE actors (
+    id TEXT PRIMARY KEY,          -- scenario id, "<group>-<n>" for group members, "bg-<n>" background
+    grp TEXT NOT NULL,            -- the scenario actor (group) it came from, "background" otherwise
+    role TEXT NOT NULL,
+    kind TEXT NOT NULL,           -- person | organisation
+    name TEXT NOT NULL,
+    username TEXT NOT NULL,
+    email TEXT,
+    phone TEXT,
+    birth_date TEXT,
+    nationality TEXT,
+    country TEXT,
+    city TEXT,
+    street TEXT,
+    document_number TEXT,
+    iban TEXT,
+    locale TEXT NOT NULL,
+    opsec TEXT NOT NULL,          -- JSON list of OPSEC traits
+    exchange_id TEXT,             -- the exchange this actor banks with
+    domain TEXT,                  -- exchanges: their .test name
+    background INTEGER NOT NULL
+);
+CREATE TABLE sites (
+    id TEXT PRIMARY KEY,
+    name TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    operator_id TEXT,
+    address TEXT NOT NULL UNIQUE, -- the .onion or .test host name
+    onion_seed BLOB,              -- ed25519 seed of the onion service key (NULL for .test)
+    onion_public_key BLOB,
+    server_ip TEXT NOT NULL,      -- the "real" IP behind the service, for planted leaks
+    analytics_id TEXT,
+    config TEXT NOT NULL          -- JSON: the scenario's content knobs and mistakes
+);
+CREATE TABLE wallets (
+    id INTEGER PRIMARY KEY,
+    actor_id TEXT NOT NULL,
+    kind TEXT NOT NULL,           -- personal | hot | deposit | escrow | donation | mixer | mining
+    site_id TEXT,
+    label TEXT                    -- public service label, NULL when not public
+);
+CREATE TABLE addresses (
+    id INTEGER PRIMARY KEY,
+    address TEXT NOT NULL,
+    wallet_id INTEGER NOT NULL,
+    type TEXT NOT NULL,           -- p2wpkh | p2pkh | p2sh
+    secret BLOB NOT NULL,         -- secp256k1 private key
+    purpose TEXT                  -- why it exists: receive, change, deposit:<customer>, donation, ...
+);
+CREATE TABLE blocks (
+    height INTEGER PRIMARY KEY,
+    hash TEXT NOT NULL,
+    prev_hash TEXT NOT NULL,
+    merkle_root TEXT NOT NULL,
+    time INTEGER NOT NULL,
+    version INTEGER NOT NULL,
+    bits INTEGER NOT NULL,
+    nonce INTEGER NOT NULL,
+    tx_count INTEGER NOT NULL
+);
+CREATE TABLE transactions (
+    id INTEGER PRIMARY KEY,
+    txid TEXT NOT NULL,
+    height INTEGER NOT NULL,
+    position INTEGER NOT NULL,    -- index in its block
+    raw BLOB NOT NULL,            -- serialization without witness: exactly the bytes the txid hashes
+    fee INTEGER NOT NULL,
+    kind TEXT NOT NULL,           -- coinbase | payment | deposit | sweep | withdrawal | ...
+    flow_id TEXT                  -- the scenario flow this transaction belongs to
+);
+CREATE TABLE outputs (
+    tx_id INTEGER NOT NULL,
+    n INTEGER NOT NULL,
+    value INTEGER NOT NULL,       -- satoshis
+    address_id INTEGER NOT NULL,
+    PRIMARY KEY (tx_id, n)
+) WITHOUT ROWID;
+CREATE TABLE inputs (
+    tx_id INTEGER NOT NULL,
+    n INTEGER NOT NULL,
+    prev_tx_id INTEGER NOT NULL,
+    prev_n INTEGER NOT NULL,
+    PRIMARY KEY (tx_id, n)
+) WITHOUT ROWID;
+CREATE TABLE flow_events (
+    flow_id TEXT NOT NULL,
+    tx_id INTEGER NOT NULL,
+    step TEXT NOT NULL,           -- e.g. donation, sweep, hop-3, payout
+    source_id TEXT,
+    target_id TEXT,
+    amount INTEGER NOT NULL
+);
+CREATE TABLE pgp_keys (
+    fingerprint TEXT PRIMARY KEY,
+    actor_id TEXT NOT NULL,
+    user_id TEXT NOT NULL,
+    created INTEGER NOT NULL,
+    public_armored TEXT NOT NULL,
+    secret_armored TEXT NOT NULL
+);
+CREATE TABLE accounts (
+    id INTEGER PRIMARY KEY,
+    site_id TEXT NOT NULL,
+    actor_id TEXT NOT NULL,
+    handle TEXT NOT NULL,
+    role TEXT NOT NULL,           -- vendor | buyer | admin | member | operator
+    joined INTEGER NOT NULL,
+    bio TEXT NOT NULL,
+    location TEXT,
+    email TEXT,
+    pgp_fingerprint TEXT,
+    btc_address_id INTEGER,       -- a published receiving address (vendors, donation sites)
+    sales INTEGER NOT NULL DEFAULT 0,
+    rating REAL
+);
+CREATE TABLE listings (
+    id INTEGER PRIMARY KEY,
+    site_id TEXT NOT NULL,
+    account_id INTEGER NOT NULL,
+    category TEXT NOT NULL,
+    title TEXT NOT NULL,
+    description TEXT NOT NULL,
+    price_btc REAL NOT NULL,
+    price_xmr REAL,
+    ships_from TEXT,
+    ships_to TEXT,
+    stock INTEGER NOT NULL,
+    created INTEGER NOT NULL
+);
+CREATE TABLE photos (
+    id INTEGER PRIMARY KEY,
+    site_id TEXT NOT NULL,
+    listing_id INTEGER,
+    filename TEXT NOT NULL,
+    subject TEXT NOT NULL,        -- what the picture shows, for rendering
+    gps_lat REAL,                 -- EXIF fields; NULL when the photo was scrubbed
+    gps_lon REAL,
+    camera_make TEXT,
+    camera_model TEXT,
+    camera_serial TEXT,
+    taken INTEGER
+);
+CREATE TABLE feedback (
+    id INTEGER PRIMARY KEY,
+    listing_id INTEGER NOT NULL,
+    buyer_handle TEXT NOT NULL,
+    rating INTEGER NOT NULL,
+    comment TEXT NOT NULL,
+    created INTEGER NOT NULL
+);
+CREATE TABLE boards (
+    id INTEGER PRIMARY KEY,
+    site_id TEXT NOT NULL,
+    name TEXT NOT NULL,
+    description TEXT NOT NULL
+);
+CREATE TABLE threads (
+    id INTEGER PRIMARY KEY,
+    board_id INTEGER NOT NULL,
+    account_id INTEGER NOT NULL,
+    title TEXT NOT NULL,
+    created INTEGER NOT NULL
+);
+CREATE TABLE posts (
+    id INTEGER PRIMARY KEY,
+    site_id TEXT NOT NULL,
+    thread_id INTEGER,            -- NULL on social and paste sites
+    account_id INTEGER NOT NULL,
+    body TEXT NOT NULL,
+    created INTEGER NOT NULL
+);
+CREATE TABLE links (
+    id INTEGER PRIMARY KEY,
+    site_id TEXT NOT NULL,        -- the wiki or search site listing it
+    target_site_id TEXT NOT NULL,
+    title TEXT NOT NULL,
+    description TEXT NOT NULL,
+    category TEXT NOT NULL
+);
+"""
+
+INDEXES = """
+CREATE UNIQUE INDEX idx_addresses_address ON addresses(address);
+CREATE INDEX idx_addresses_wallet ON addresses(wallet_id);
+CREATE UNIQUE INDEX idx_blocks_hash ON blocks(hash);
+CREATE UNIQUE INDEX idx_transactions_txid ON transactions(txid);
+CREATE INDEX idx_transactions_height ON transactions(height, position);
+CREATE INDEX idx_outputs_address ON outputs(address_id, tx_id);
+CREATE INDEX idx_inputs_prev ON inputs(prev_tx_id, prev_n);
+CREATE INDEX idx_flow_events_flow ON flow_events(flow_id);
+CREATE INDEX idx_accounts_site ON accounts(site_id);
+CREATE INDEX idx_listings_site ON listings(site_id, category);
+CREATE INDEX idx_posts_thread ON posts(thread_id);
+"""
+
+# Tables whose rows the world's digest covers, with the column order that sorts them.
+DIGEST_ORDER = {
+    "meta": "key",
+    "actors": "id",
+    "sites": "id",
+    "wallets": "id",
+    "addresses": "id",
+    "blocks": "height",
+    "transactions": "id",
+    "outputs": "tx_id, n",
+    "inputs": "tx_id, n",
+    "flow_events": "rowid",
+    "pgp_keys": "fingerprint",
+    "accounts": "id",
+    "listings": "id",
+    "photos": "id",
+    "feedback": "id",
+    "boards": "id",
+    "threads": "id",
+    "posts": "id",
+    "links": "id",
+}
+
+
+def create_tables(conn: sqlite3.Connection) -> None:
+    """Create every table of an empty world."""
+    conn.executescript(TABLES)
+
+
+def create_indexes(conn: sqlite3.Connection) -> None:
+    """Create the secondary indexes once the rows are in."""
+    conn.executescript(INDEXES)

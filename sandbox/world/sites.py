@@ -1,0 +1,56 @@
+"""The world's sites: onion keys and names, .test names, and the real IPs that leaks reveal."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import random
+import string
+from dataclasses import asdict
+
+from ..onion import OnionKey
+from ..scenario.model import Scenario
+from .actors import _slug
+
+# Documentation ranges (RFC 5737): they look like public IPs but route nowhere, ever.
+_LEAK_NETS = ("192.0.2.", "198.51.100.", "203.0.113.")
+_CONFIG_SKIP = ("id", "kind", "name", "operator", "onion", "domain", "line")
+
+
+def onion_seed(world_seed: int, site_id: str) -> bytes:
+    """The 32-byte ed25519 seed of a site's onion key."""
+    return hashlib.sha256(f"onion:{world_seed}:{site_id}".encode()).digest()
+
+
+def make_sites(scenario: Scenario) -> list[dict]:
+    """Every site row of the world, in the scenario's order."""
+    seed = scenario.world.seed
+    rng = random.Random(f"sites:{seed}")
+    rows = []
+    for site in scenario.sites:
+        if site.onion:
+            key = OnionKey.from_seed(onion_seed(seed, site.id))
+            address, seed_bytes, public = key.address, key.seed, key.public_key
+        else:
+            address = site.domain or f"{_slug(site.name)}.test"
+            seed_bytes = public = None
+        analytics = None
+        if "analytics_id" in site.mistakes:
+            digits = "".join(rng.choices(string.digits, k=8))
+            analytics = f"UA-{digits}-1"
+        config = {k: v for k, v in asdict(site).items() if k not in _CONFIG_SKIP}
+        rows.append(
+            {
+                "id": site.id,
+                "name": site.name,
+                "kind": site.kind,
+                "operator_id": site.operator,
+                "address": address,
+                "onion_seed": seed_bytes,
+                "onion_public_key": public,
+                "server_ip": rng.choice(_LEAK_NETS) + str(rng.randint(2, 254)),
+                "analytics_id": analytics,
+                "config": json.dumps(config, sort_keys=True),
+            }
+        )
+    return rows

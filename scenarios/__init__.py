@@ -1,0 +1,1 @@
+"""Built-in scenarios, the scenario format's reference and its schema."""
