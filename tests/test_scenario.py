@@ -1029,7 +1029,7 @@ def test_unsupported_tag(tmp_path):
 def test_scientific_notation_is_a_number(tmp_path):
     """5e-4 is read as a number, as in YAML 1.2."""
     scenario = load_scenario(
-        write(tmp_path, flows("- {kind: transfer, from: coinvault, to: kestrel, amount: 5e-4}"))
+        write(tmp_path, flows("- {kind: transfer, from: background, to: kestrel, amount: 5e-4}"))
     )
     assert scenario.flows[0].amount == Amount(0.0005, 0.0005)
 
@@ -1122,16 +1122,37 @@ def test_funds_follow_flows_without_amount(tmp_path):
     assert "can never hold more than 10 BTC" in found[2]
 
 
-def test_exchanges_and_mixers_are_unlimited(tmp_path):
-    """Exchanges and mixers can pay any amount."""
+def test_flows_cannot_start_at_a_service(tmp_path):
+    """An exchange or mixer moves coins by its own behaviour, never as a flow's source.
+
+    The builder has no personal wallet for a service, so such a flow used to crash it.
+    """
     text = flows(
         """\
-        - {kind: transfer, from: coinvault, to: tumble, amount: 1000000, count: 100}
-        - {kind: transfer, from: tumble, to: kestrel, amount: 500}
-        - {kind: cash_out, from: kestrel, to: coinvault, amount: 499}
+        - {id: buy, kind: transfer, from: coinvault, to: kestrel, amount: 1}
+        - {id: pay, kind: transfer, from: tumble, to: kestrel, amount: 1}
         """
     )
-    assert load_scenario(write(tmp_path, text)).flows[2].amount == Amount(499, 499)
+    found = problems(tmp_path, text)
+    assert (
+        26,
+        "flows[0].from",
+        "'coinvault' is an exchange: flows cannot start at a service; "
+        "give the receiving actor a balance instead",
+    ) in found
+    assert any(p[:2] == (27, "flows[1].from") and "is a mixer" in p[2] for p in found)
+
+
+def test_exchanges_and_mixers_are_unlimited_as_payees(tmp_path):
+    """Whatever reaches an exchange or a mixer never exceeds what it can hold."""
+    text = flows(
+        """\
+        - {kind: transfer, from: background, to: kestrel, amount: 1}
+        - {kind: cash_out, from: kestrel, to: coinvault}
+        - {kind: mixing, from: kestrel, to: kestrel, via: tumble, amount: 0.0001}
+        """
+    )
+    assert load_scenario(write(tmp_path, text)).flows[1].target == "coinvault"
 
 
 def test_cycles_do_not_blow_up(tmp_path):
@@ -1167,7 +1188,7 @@ def test_broken_flow_does_not_cause_follow_on_funds_errors(tmp_path):
     """A flow with a rejected amount does not make its payee look poor."""
     text = flows(
         """\
-        - {kind: transfer, from: coinvault, to: kestrel, amount: {min: 9, max: 1}}
+        - {kind: transfer, from: background, to: kestrel, amount: {min: 9, max: 1}}
         - {kind: cash_out, from: kestrel, to: coinvault, amount: 5}
         """
     )

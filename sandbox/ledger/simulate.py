@@ -92,7 +92,7 @@ class _Simulation:
                 continue
             aid, opsec = a["id"], a["opsec"]
             if a["background"]:
-                kind = rng.choices(("p2wpkh", "p2sh", "p2pkh"), (75, 15, 10))[0]
+                kind = rng.choices(("p2wpkh", "p2sh", "p2pkh"), (80, 14, 6))[0]
                 reuse = rng.random() < 0.08
             else:
                 kind = "p2pkh" if "legacy_addresses" in opsec else "p2wpkh"

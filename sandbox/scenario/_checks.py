@@ -399,6 +399,15 @@ def _check_flows(doc: _Doc, actors: dict[str, dict], sites: dict[str, dict]) -> 
                 f"from and to are both '{source}'; only consolidation, mixing and commission "
                 "flows may go from an actor to itself",
             )
+        if source is not None and role.get(source) in UNLIMITED_ROLES:
+            # Their coins move by the service's own behaviour (sweeps, batched withdrawals,
+            # mix payouts); to fund an actor, give it a balance, paid out by its exchange.
+            doc.report(
+                p + ("from",),
+                f"'{source}' is {'an' if role[source] == 'exchange' else 'a'} {role[source]}: "
+                "flows cannot start at a service; give the "
+                "receiving actor a balance instead",
+            )
         if kind == "cash_out" and target is not None and role[target] not in (None, "exchange"):
             doc.report(
                 p + ("to",), f"a cash_out goes to an exchange, but '{target}' is a {role[target]}"
