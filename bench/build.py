@@ -20,7 +20,6 @@ import subprocess
 import sys
 import tempfile
 import time
-from dataclasses import replace
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -34,7 +33,6 @@ def build_in_child(transactions: int, out: Path) -> tuple[float, int]:
     """Build the scaled default world in a child process; (seconds, peak RSS bytes)."""
     code = f"""
 import sys, time
-from dataclasses import replace
 from pathlib import Path
 from sandbox.scenario import load_scenario
 from sandbox.world.build import build_world
@@ -104,9 +102,7 @@ def baseline(shapes, out: Path) -> tuple[float, int]:
     create_tables(conn)
     started = time.perf_counter()
     for table, rows in prepared.items():
-        if table == "outputs":  # keys must be unique: (tx_id, n) made distinct
-            rows = [(i // 4 + 1, i % 4, *r[2:]) for i, r in enumerate(rows)]
-        elif table == "inputs":
+        if table in ("outputs", "inputs"):  # (tx_id, n) keys must be unique, as in the world
             rows = [(i // 4 + 1, i % 4, *r[2:]) for i, r in enumerate(rows)]
         marks = ",".join("?" * len(rows[0]))
         conn.executemany(f"INSERT INTO {table} VALUES ({marks})", rows)
