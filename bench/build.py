@@ -33,6 +33,7 @@ def build_in_child(transactions: int, out: Path) -> tuple[float, int]:
     """Build the scaled default world in a child process; (seconds, peak RSS bytes)."""
     code = f"""
 import sys, time
+from dataclasses import replace
 from pathlib import Path
 from sandbox.scenario import load_scenario
 from sandbox.world.build import build_world
@@ -44,9 +45,9 @@ build_world(s, Path({str(out)!r}))
 print(time.perf_counter() - t)
 """
     before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    result = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, check=True
-    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    if result.returncode:
+        sys.exit(f"build of {transactions} transactions failed:\n{result.stderr}")
     peak_kib = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
     return float(result.stdout.strip().splitlines()[-1]), max(peak_kib, before) * 1024
 

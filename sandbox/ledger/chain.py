@@ -171,8 +171,7 @@ class Chain:
         )
         for i, u in enumerate(spends):
             if self.book.types[u.address_id] == "p2pkh":
-                secret, pubkey = self.book.secrets[u.address_id]
-                key = Key(secret, public_key=pubkey)
+                key = Key(self.book.secrets[u.address_id])
                 sign_input(tx, i, key, self.book.script(u.address_id), u.value)
         for txin in tx.inputs:  # segwit witnesses are made on demand; they are not in the txid
             txin.witness = []

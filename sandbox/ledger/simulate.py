@@ -39,7 +39,11 @@ def simulate(
     progress: Callable[[int, int], None] | None = None,
 ) -> LedgerSummary:
     """Generate the whole ledger of a world into conn and return its summary."""
-    return _Simulation(conn, scenario, actors, sites, start_time).run(progress)
+    sim = _Simulation(conn, scenario, actors, sites, start_time)
+    try:
+        return sim.run(progress)
+    finally:
+        sim.book.close()
 
 
 class _Simulation:

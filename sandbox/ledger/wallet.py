@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import hashlib
+import multiprocessing
 import struct
+from collections import deque
+from collections.abc import Iterator
+from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
 
 from coincurve._libsecp256k1 import ffi, lib
@@ -95,27 +99,71 @@ def _derive_chunk(seed: bytes, start: int, count: int) -> list[tuple[bytes, byte
     return keys
 
 
-class _KeyStream:
-    """Keys for address ids 1, 2, 3, ... derived a chunk at a time."""
+def _address_chunk(seed: bytes, start: int, count: int) -> list[tuple[bytes, bytes, str]]:
+    """(secret, hash160 of the public key, P2WPKH address) for a chunk of address ids."""
+    return [
+        (secret, h, address_from_hash160("p2wpkh", h))
+        for secret, h in ((s, hash160(p)) for s, p in _derive_chunk(seed, start, count))
+    ]
 
-    CHUNK = 4096
+
+class _KeyStream:
+    """Keys for address ids 1, 2, 3, ... derived ahead of need in a worker process.
+
+    Keys, their hashes and their bech32 form are a fifth of a build's work and depend on
+    nothing but the seed, so a second core makes them while the simulation runs. The
+    worker is forked (it needs no importable __main__, so builds run from notebooks and
+    `python -` too); where no process can be started, chunks are made in-process.
+    """
+
+    CHUNK = 8192
+    AHEAD = 2
 
     def __init__(self, seed: bytes):
         """A stream of the world's keys."""
         self._seed = seed
         self._next_start = 1
-        self._current: list[tuple[bytes, bytes]] = []
-        self._offset = 0
+        self._pool: ProcessPoolExecutor | None = None
+        self._futures: deque[Future] = deque()
+        self._chunk: Iterator[tuple[bytes, bytes, str]] = iter(())
+        try:
+            if "fork" in multiprocessing.get_all_start_methods():
+                self._pool = ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("fork"))
+                for _ in range(self.AHEAD):
+                    self._schedule()
+        except OSError:
+            self._pool = None
 
-    def next(self) -> tuple[bytes, bytes]:
-        """The (secret, public key) of the next address id."""
-        if self._offset == len(self._current):
-            self._current = _derive_chunk(self._seed, self._next_start, self.CHUNK)
+    def _schedule(self) -> None:
+        """Ask the worker for the next chunk."""
+        self._futures.append(
+            self._pool.submit(_address_chunk, self._seed, self._next_start, self.CHUNK)
+        )
+        self._next_start += self.CHUNK
+
+    def _refill(self) -> None:
+        """Take the next chunk, from the worker or made here."""
+        if self._pool is not None:
+            chunk = self._futures.popleft().result()
+            self._schedule()
+        else:
+            chunk = _address_chunk(self._seed, self._next_start, self.CHUNK)
             self._next_start += self.CHUNK
-            self._offset = 0
-        pair = self._current[self._offset]
-        self._offset += 1
-        return pair
+        self._chunk = iter(chunk)
+
+    def next(self) -> tuple[bytes, bytes, str]:
+        """The (secret, key hash, P2WPKH address) of the next address id."""
+        item = next(self._chunk, None)
+        if item is None:
+            self._refill()
+            item = next(self._chunk)
+        return item
+
+    def close(self) -> None:
+        """Stop the worker."""
+        if self._pool is not None:
+            self._pool.shutdown(wait=True, cancel_futures=True)
+            self._pool = None
 
 
 class AddressBook:
@@ -131,7 +179,7 @@ class AddressBook:
         self._seed = struct.pack(">Q", seed) + b"addresses"
         self.types: list[str] = [""]  # index = address id; id 0 unused
         self.hashes: list[bytes] = [b""]
-        self.secrets: dict[int, tuple[bytes, bytes]] = {}  # P2PKH only: (secret, pubkey)
+        self.secrets: dict[int, bytes] = {}  # P2PKH only: signed at build time
         self._p2sh_keyhash: dict[int, bytes] = {}  # P2SH-P2WPKH: the key hash in the redeem script
         self.wallet_of: list[int] = [0]
         self._rows: list[tuple] = []
@@ -147,20 +195,23 @@ class AddressBook:
         """Make a fresh address for a wallet and return its id."""
         address_id = len(self.types)
         kind = address_type or wallet.address_type
-        secret, pubkey = self._keys.next()
-        h = hash160(pubkey)
+        secret, h, address = self._keys.next()
         if kind == "p2sh":  # P2SH-P2WPKH: the script hash commits to the witness program
             self._p2sh_keyhash[address_id] = h
             h = hash160(b"\x00\x14" + h)
+            address = address_from_hash160(kind, h)
+        elif kind == "p2pkh":
+            self.secrets[address_id] = secret
+            address = address_from_hash160(kind, h)
         self.types.append(kind)
         self.hashes.append(h)
         self.wallet_of.append(wallet.id)
-        if kind == "p2pkh":
-            self.secrets[address_id] = (secret, pubkey)
-        self._rows.append(
-            (address_id, address_from_hash160(kind, h), wallet.id, kind, secret, purpose)
-        )
+        self._rows.append((address_id, address, wallet.id, kind, secret, purpose))
         return address_id
+
+    def close(self) -> None:
+        """Release the key worker."""
+        self._keys.close()
 
     def receive(self, wallet: Wallet, purpose: str | None = None) -> int:
         """The address a wallet gives a payer: its reused one, or a fresh one."""

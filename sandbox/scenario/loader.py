@@ -484,6 +484,7 @@ def _build(data: dict, lines: dict[Path, int], path: pathlib.Path) -> Scenario:
         transactions=int(world_in.get("transactions", knobs.transactions)),
         block_interval=int(world_in.get("block_interval", knobs.block_interval)),
         fee_rate=_range(world_in["fee_rate"]) if "fee_rate" in world_in else knobs.fee_rate,
+        tor_latency=bool(world_in.get("tor_latency", knobs.tor_latency)),
     )
     actors = tuple(
         Actor(

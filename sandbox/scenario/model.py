@@ -79,6 +79,7 @@ class WorldKnobs:
     transactions: int = 100_000
     block_interval: int = 600  # seconds between blocks, on average
     fee_rate: Amount = Amount(2, 40)  # sat/vB
+    tor_latency: bool = False  # `sandbox up` simulates Tor's delays and circuit failures
 
 
 @dataclass(frozen=True)

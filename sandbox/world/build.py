@@ -78,6 +78,7 @@ def _write(conn: sqlite3.Connection, scenario: Scenario, step: Progress) -> None
         "start_time": str(start),
         "end_time": str(end),
         "block_interval": str(knobs.block_interval),
+        "tor_latency": "1" if knobs.tor_latency else "0",
     }
     db["meta"].insert_all({"key": k, "value": v} for k, v in meta.items())
     step("actors", 1, 1)

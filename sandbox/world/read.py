@@ -52,6 +52,7 @@ def world_info(path: str | Path) -> dict:
         "tip_hash": meta.get("tip_hash"),
         "start_time": int(meta["start_time"]),
         "end_time": int(meta["end_time"]),
+        "tor_latency": meta.get("tor_latency") == "1",
         "counts": counts,
         "sites": sites,
     }

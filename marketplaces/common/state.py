@@ -1,0 +1,470 @@
+"""What trainees do on the sites: a SQLite file of its own, separate from the read-only world.
+
+Every table carries the site id, so one state file can serve every site of a world. The
+file is created on first use, uses WAL so several threads and processes can share it,
+and every statement is parameterised.
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+import sqlite3
+import threading
+import time
+from pathlib import Path
+
+from werkzeug.security import check_password_hash, generate_password_hash
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS site_secrets (
+    site_id TEXT PRIMARY KEY,
+    secret TEXT NOT NULL,
+    created INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS sessions (
+    sid TEXT PRIMARY KEY,
+    site_id TEXT NOT NULL,
+    data TEXT NOT NULL,
+    created INTEGER NOT NULL,
+    updated INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS users (
+    id INTEGER PRIMARY KEY,
+    site_id TEXT NOT NULL,
+    handle TEXT NOT NULL COLLATE NOCASE,
+    password_hash TEXT NOT NULL,
+    created INTEGER NOT NULL,
+    UNIQUE (site_id, handle)
+);
+CREATE TABLE IF NOT EXISTS captchas (
+    id INTEGER PRIMARY KEY,
+    site_id TEXT NOT NULL,
+    sid TEXT NOT NULL,
+    answer TEXT NOT NULL,
+    seed TEXT NOT NULL,
+    created INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS idx_captchas_sid ON captchas(site_id, sid);
+CREATE TABLE IF NOT EXISTS threads (
+    id INTEGER PRIMARY KEY,
+    site_id TEXT NOT NULL,
+    board_id INTEGER NOT NULL,
+    user_id INTEGER NOT NULL,
+    title TEXT NOT NULL,
+    created INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS posts (
+    id INTEGER PRIMARY KEY,
+    site_id TEXT NOT NULL,
+    world_thread_id INTEGER,      -- a reply in a thread of the world
+    thread_id INTEGER,            -- or a post in a thread a trainee started
+    user_id INTEGER NOT NULL,
+    body TEXT NOT NULL,
+    created INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS idx_posts_thread ON posts(site_id, world_thread_id, thread_id);
+CREATE TABLE IF NOT EXISTS messages (
+    id INTEGER PRIMARY KEY,
+    site_id TEXT NOT NULL,
+    user_id INTEGER NOT NULL,
+    recipient TEXT NOT NULL,      -- a vendor's handle, or "support"
+    subject TEXT NOT NULL,
+    body TEXT NOT NULL,
+    created INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS orders (
+    id INTEGER PRIMARY KEY,
+    site_id TEXT NOT NULL,
+    number INTEGER NOT NULL,      -- per site; also the index the deposit address derives from
+    user_id INTEGER,
+    sid TEXT,
+    listing_id INTEGER NOT NULL,
+    quantity INTEGER NOT NULL,
+    total_btc REAL NOT NULL,
+    total_xmr REAL,
+    address TEXT NOT NULL,
+    shipping TEXT NOT NULL,
+    status TEXT NOT NULL,
+    created INTEGER NOT NULL,
+    UNIQUE (site_id, number)
+);
+CREATE TABLE IF NOT EXISTS donor_addresses (
+    id INTEGER PRIMARY KEY,
+    site_id TEXT NOT NULL,
+    sid TEXT NOT NULL,
+    number INTEGER NOT NULL,
+    address TEXT NOT NULL,
+    created INTEGER NOT NULL,
+    UNIQUE (site_id, sid),
+    UNIQUE (site_id, number)
+);
+"""
+
+SESSION_DAYS = 30
+
+
+class HandleTaken(ValueError):
+    """A registration under a handle that is already used."""
+
+
+class StateStore:
+    """The trainees' state file: created on first use, one connection per thread."""
+
+    def __init__(self, path: str | Path):
+        """Create the file and its tables if needed."""
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._local = threading.local()
+        self._all: list[sqlite3.Connection] = []
+        self._lock = threading.Lock()
+        conn = self.conn()
+        conn.executescript(SCHEMA)
+
+    def conn(self) -> sqlite3.Connection:
+        """This thread's connection (autocommit; WAL)."""
+        conn = getattr(self._local, "conn", None)
+        if conn is None:
+            conn = sqlite3.connect(self.path, timeout=10, isolation_level=None)
+            conn.row_factory = sqlite3.Row
+            conn.execute("PRAGMA journal_mode=WAL")
+            conn.execute("PRAGMA synchronous=NORMAL")
+            conn.execute("PRAGMA busy_timeout=10000")
+            self._local.conn = conn
+            with self._lock:
+                self._all.append(conn)
+        return conn
+
+    def close(self) -> None:
+        """Close every connection opened so far."""
+        with self._lock:
+            for conn in self._all:
+                conn.close()
+            self._all.clear()
+        self._local = threading.local()
+
+    def _all_rows(self, sql: str, params: tuple | list = ()) -> list[dict]:
+        """Rows of a query as dicts."""
+        return [dict(r) for r in self.conn().execute(sql, params)]
+
+    def _one(self, sql: str, params: tuple | list = ()) -> dict | None:
+        """The first row of a query as a dict, or None."""
+        row = self.conn().execute(sql, params).fetchone()
+        return dict(row) if row is not None else None
+
+    # -- per-site secret ----------------------------------------------------------------
+
+    def _site_row(self, site_id: str) -> sqlite3.Row:
+        """The site's secret row, made on first use."""
+        conn = self.conn()
+        conn.execute(
+            "INSERT OR IGNORE INTO site_secrets (site_id, secret, created) VALUES (?, ?, ?)",
+            (site_id, secrets.token_hex(32), int(time.time())),
+        )
+        return conn.execute(
+            "SELECT secret, created FROM site_secrets WHERE site_id = ?", (site_id,)
+        ).fetchone()
+
+    def site_secret(self, site_id: str) -> str:
+        """The site's signing secret, made once and kept so cookies survive restarts."""
+        return self._site_row(site_id)["secret"]
+
+    def first_seen(self, site_id: str) -> int:
+        """When the site first ran on this state file (its clock starts then)."""
+        return int(self._site_row(site_id)["created"])
+
+    # -- sessions -----------------------------------------------------------------------
+
+    def load_session(self, site_id: str, sid: str) -> dict | None:
+        """A stored session's data, or None when unknown or expired."""
+        row = self._one(
+            "SELECT data, updated FROM sessions WHERE sid = ? AND site_id = ?", (sid, site_id)
+        )
+        if row is None or row["updated"] < time.time() - SESSION_DAYS * 86_400:
+            return None
+        try:
+            data = json.loads(row["data"])
+        except ValueError:
+            return None
+        return data if isinstance(data, dict) else None
+
+    def save_session(self, site_id: str, sid: str, data: dict) -> None:
+        """Store a session's data."""
+        now = int(time.time())
+        self.conn().execute(
+            "INSERT INTO sessions (sid, site_id, data, created, updated) VALUES (?, ?, ?, ?, ?)"
+            " ON CONFLICT(sid) DO UPDATE SET data = excluded.data, updated = excluded.updated",
+            (sid, site_id, json.dumps(data, sort_keys=True), now, now),
+        )
+
+    def delete_session(self, site_id: str, sid: str) -> None:
+        """Forget a session."""
+        self.conn().execute("DELETE FROM sessions WHERE sid = ? AND site_id = ?", (sid, site_id))
+
+    def purge_sessions(self, site_id: str) -> None:
+        """Drop sessions and CAPTCHA challenges older than the session lifetime."""
+        cutoff = int(time.time()) - SESSION_DAYS * 86_400
+        conn = self.conn()
+        conn.execute("DELETE FROM sessions WHERE site_id = ? AND updated < ?", (site_id, cutoff))
+        conn.execute("DELETE FROM captchas WHERE site_id = ? AND created < ?", (site_id, cutoff))
+
+    # -- users --------------------------------------------------------------------------
+
+    def create_user(self, site_id: str, handle: str, password: str, now: int) -> int:
+        """Register a trainee account; HandleTaken when the handle is in use."""
+        try:
+            cur = self.conn().execute(
+                "INSERT INTO users (site_id, handle, password_hash, created) VALUES (?, ?, ?, ?)",
+                (site_id, handle, generate_password_hash(password), now),
+            )
+        except sqlite3.IntegrityError as e:
+            raise HandleTaken(handle) from e
+        return cur.lastrowid
+
+    def user(self, site_id: str, user_id: int | None) -> dict | None:
+        """A trainee account by id (without its password hash)."""
+        if user_id is None:
+            return None
+        return self._one(
+            "SELECT id, site_id, handle, created FROM users WHERE site_id = ? AND id = ?",
+            (site_id, user_id),
+        )
+
+    def user_by_handle(self, site_id: str, handle: str) -> dict | None:
+        """A trainee account by handle (any case), without its password hash."""
+        return self._one(
+            "SELECT id, site_id, handle, created FROM users WHERE site_id = ? AND handle = ?",
+            (site_id, handle),
+        )
+
+    def check_login(self, site_id: str, handle: str, password: str) -> dict | None:
+        """The account when handle and password match, else None."""
+        row = self._one(
+            "SELECT id, handle, password_hash FROM users WHERE site_id = ? AND handle = ?",
+            (site_id, handle),
+        )
+        if row is None or not check_password_hash(row["password_hash"], password):
+            return None
+        return {"id": row["id"], "handle": row["handle"]}
+
+    # -- CAPTCHA ------------------------------------------------------------------------
+
+    def new_captcha(self, site_id: str, sid: str, answer: str, seed: str) -> int:
+        """Store a fresh challenge (replacing the session's previous one); returns its id."""
+        conn = self.conn()
+        conn.execute("DELETE FROM captchas WHERE site_id = ? AND sid = ?", (site_id, sid))
+        cur = conn.execute(
+            "INSERT INTO captchas (site_id, sid, answer, seed, created) VALUES (?, ?, ?, ?, ?)",
+            (site_id, sid, answer, seed, int(time.time())),
+        )
+        return cur.lastrowid
+
+    def captcha(self, site_id: str, sid: str, captcha_id: int) -> dict | None:
+        """A session's challenge by id."""
+        return self._one(
+            "SELECT * FROM captchas WHERE site_id = ? AND sid = ? AND id = ?",
+            (site_id, sid, captcha_id),
+        )
+
+    def take_captcha(self, site_id: str, sid: str) -> str | None:
+        """The answer of a session's current challenge, which is used up by asking."""
+        conn = self.conn()
+        row = conn.execute(
+            "SELECT id, answer FROM captchas WHERE site_id = ? AND sid = ? ORDER BY id DESC",
+            (site_id, sid),
+        ).fetchone()
+        if row is None:
+            return None
+        conn.execute("DELETE FROM captchas WHERE site_id = ? AND sid = ?", (site_id, sid))
+        return row["answer"]
+
+    # -- forum --------------------------------------------------------------------------
+
+    def create_thread(
+        self, site_id: str, board_id: int, user_id: int, title: str, body: str, now: int
+    ) -> int:
+        """A trainee's new thread with its first post; returns the thread id."""
+        conn = self.conn()
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            cur = conn.execute(
+                "INSERT INTO threads (site_id, board_id, user_id, title, created)"
+                " VALUES (?, ?, ?, ?, ?)",
+                (site_id, board_id, user_id, title, now),
+            )
+            thread_id = cur.lastrowid
+            conn.execute(
+                "INSERT INTO posts (site_id, thread_id, user_id, body, created)"
+                " VALUES (?, ?, ?, ?, ?)",
+                (site_id, thread_id, user_id, body, now),
+            )
+            conn.execute("COMMIT")
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+        return thread_id
+
+    def add_post(
+        self,
+        site_id: str,
+        user_id: int,
+        body: str,
+        now: int,
+        world_thread_id: int | None = None,
+        thread_id: int | None = None,
+    ) -> int:
+        """A trainee's reply in a world thread or in a trainee thread."""
+        cur = self.conn().execute(
+            "INSERT INTO posts (site_id, world_thread_id, thread_id, user_id, body, created)"
+            " VALUES (?, ?, ?, ?, ?, ?)",
+            (site_id, world_thread_id, thread_id, user_id, body, now),
+        )
+        return cur.lastrowid
+
+    def thread(self, site_id: str, thread_id: int) -> dict | None:
+        """A trainee thread with its author's handle."""
+        return self._one(
+            "SELECT t.*, u.handle AS author FROM threads t JOIN users u ON u.id = t.user_id"
+            " WHERE t.site_id = ? AND t.id = ?",
+            (site_id, thread_id),
+        )
+
+    def threads_of_board(self, site_id: str, board_id: int) -> list[dict]:
+        """Trainee threads of a board with author, reply count and last activity."""
+        return self._all_rows(
+            "SELECT t.*, u.handle AS author,"
+            " (SELECT count(*) - 1 FROM posts p WHERE p.thread_id = t.id) AS replies,"
+            " (SELECT max(p.created) FROM posts p WHERE p.thread_id = t.id) AS last_post"
+            " FROM threads t JOIN users u ON u.id = t.user_id"
+            " WHERE t.site_id = ? AND t.board_id = ?",
+            (site_id, board_id),
+        )
+
+    def posts_of(
+        self, site_id: str, world_thread_id: int | None = None, thread_id: int | None = None
+    ) -> list[dict]:
+        """Trainee posts of a world thread or of a trainee thread, oldest first."""
+        column = "world_thread_id" if world_thread_id is not None else "thread_id"
+        value = world_thread_id if world_thread_id is not None else thread_id
+        return self._all_rows(
+            "SELECT p.*, u.handle AS author, u.created AS author_joined FROM posts p"
+            f" JOIN users u ON u.id = p.user_id WHERE p.site_id = ? AND p.{column} = ?"
+            " ORDER BY p.created, p.id",
+            (site_id, value),
+        )
+
+    def post_counts(self, site_id: str) -> dict[int, int]:
+        """Number of trainee posts per world thread."""
+        rows = self.conn().execute(
+            "SELECT world_thread_id, count(*) FROM posts WHERE site_id = ?"
+            " AND world_thread_id IS NOT NULL GROUP BY world_thread_id",
+            (site_id,),
+        )
+        return {r[0]: r[1] for r in rows}
+
+    def posts_of_user(self, site_id: str, user_id: int) -> list[dict]:
+        """A trainee's posts, newest first."""
+        return self._all_rows(
+            "SELECT * FROM posts WHERE site_id = ? AND user_id = ? ORDER BY created DESC, id DESC",
+            (site_id, user_id),
+        )
+
+    # -- messages -----------------------------------------------------------------------
+
+    def add_message(
+        self, site_id: str, user_id: int, recipient: str, subject: str, body: str, now: int
+    ) -> int:
+        """Store a trainee's message to a vendor or to support; returns its id."""
+        cur = self.conn().execute(
+            "INSERT INTO messages (site_id, user_id, recipient, subject, body, created)"
+            " VALUES (?, ?, ?, ?, ?, ?)",
+            (site_id, user_id, recipient, subject, body, now),
+        )
+        return cur.lastrowid
+
+    def messages_of(self, site_id: str, user_id: int) -> list[dict]:
+        """A trainee's sent messages, newest first."""
+        return self._all_rows(
+            "SELECT * FROM messages WHERE site_id = ? AND user_id = ? ORDER BY created DESC, id DESC",
+            (site_id, user_id),
+        )
+
+    # -- orders and addresses -----------------------------------------------------------
+
+    def create_order(self, site_id: str, address_for, now: int, **values) -> dict:
+        """A new order whose number is the next of the site; address_for(number) gives its address."""
+        conn = self.conn()
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            number = conn.execute(
+                "SELECT coalesce(max(number), 0) + 1 FROM orders WHERE site_id = ?", (site_id,)
+            ).fetchone()[0]
+            address = address_for(number)
+            row = {
+                "site_id": site_id,
+                "number": number,
+                "address": address,
+                "status": "awaiting payment",
+                "created": now,
+                **values,
+            }
+            columns = ", ".join(row)
+            marks = ", ".join("?" * len(row))
+            conn.execute(f"INSERT INTO orders ({columns}) VALUES ({marks})", list(row.values()))
+            conn.execute("COMMIT")
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+        return row
+
+    def order(self, site_id: str, number: int) -> dict | None:
+        """One order of a site by number."""
+        return self._one(
+            "SELECT * FROM orders WHERE site_id = ? AND number = ?", (site_id, number)
+        )
+
+    def orders_of(self, site_id: str, user_id: int | None = None, sid: str | None = None):
+        """A trainee's orders (by account, else by session), newest first."""
+        if user_id is not None:
+            return self._all_rows(
+                "SELECT * FROM orders WHERE site_id = ? AND user_id = ? ORDER BY number DESC",
+                (site_id, user_id),
+            )
+        return self._all_rows(
+            "SELECT * FROM orders WHERE site_id = ? AND sid = ? AND user_id IS NULL"
+            " ORDER BY number DESC",
+            (site_id, sid),
+        )
+
+    def donor_address(self, site_id: str, sid: str, address_for, now: int) -> str:
+        """The visitor session's own donation address, made on first request."""
+        conn = self.conn()
+        row = conn.execute(
+            "SELECT address FROM donor_addresses WHERE site_id = ? AND sid = ?", (site_id, sid)
+        ).fetchone()
+        if row is not None:
+            return row[0]
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            row = conn.execute(
+                "SELECT address FROM donor_addresses WHERE site_id = ? AND sid = ?",
+                (site_id, sid),
+            ).fetchone()
+            if row is not None:
+                conn.execute("COMMIT")
+                return row[0]
+            number = conn.execute(
+                "SELECT coalesce(max(number), 0) + 1 FROM donor_addresses WHERE site_id = ?",
+                (site_id,),
+            ).fetchone()[0]
+            address = address_for(number)
+            conn.execute(
+                "INSERT INTO donor_addresses (site_id, sid, number, address, created)"
+                " VALUES (?, ?, ?, ?, ?)",
+                (site_id, sid, number, address, now),
+            )
+            conn.execute("COMMIT")
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+        return address

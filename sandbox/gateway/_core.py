@@ -1,0 +1,194 @@
+"""What both proxy ports share: the connection registry, logging helpers and the dialer.
+
+``dial`` is the gateway's only way out: it takes a ``Decision`` that ``Routes`` made and
+connects to the upstream written in it. No other code in the gateway opens a socket, and
+no client-supplied name ever reaches a resolver.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Callable
+from typing import Protocol as TypingProtocol
+
+from .latency import LatencyModel
+from .log import ConnectionLog, ConnectionRecord, ContainmentRecord
+from .routes import Decision, Routes
+
+_logger = logging.getLogger("sandbox.gateway")
+
+# Tor-like isolation and behaviour flags of a SocksPort line that the gateway accepts.
+# Circuits are simulated, so isolation has nothing to isolate: these are accepted no-ops.
+NOOP_SOCKS_FLAGS = frozenset(
+    flag.lower()
+    for flag in (
+        "IsolateClientAddr",
+        "IsolateSOCKSAuth",
+        "IsolateClientProtocol",
+        "IsolateDestPort",
+        "IsolateDestAddr",
+        "KeepAliveIsolateSOCKSAuth",
+        "NoIsolateClientAddr",
+        "NoIsolateSOCKSAuth",
+        "NoIsolateClientProtocol",
+        "NoIsolateDestPort",
+        "NoIsolateDestAddr",
+        "NoKeepAliveIsolateSOCKSAuth",
+        "NoIPv4Traffic",
+        "IPv4Traffic",
+        "IPv6Traffic",
+        "NoIPv6Traffic",
+        "PreferIPv6",
+        "NoPreferIPv6",
+        "NoDNSRequest",
+        "DNSRequest",
+        "NoOnionTraffic",
+        "OnionTraffic",
+        "OnionTrafficOnly",
+        "CacheIPv4DNS",
+        "CacheIPv6DNS",
+        "CacheDNS",
+        "NoCacheIPv4DNS",
+        "NoCacheIPv6DNS",
+        "NoCacheDNS",
+        "UseIPv4Cache",
+        "UseIPv6Cache",
+        "UseDNSCache",
+        "NoUseIPv4Cache",
+        "NoUseIPv6Cache",
+        "NoUseDNSCache",
+        "PreferIPv6Automap",
+        "NoPreferIPv6Automap",
+        "GroupWritable",
+        "WorldWritable",
+        "RelaxDirModeCheck",
+    )
+)
+
+
+class Tracked(TypingProtocol):
+    """A client connection the registry can time out and abort."""
+
+    last_active: float
+
+    def abort(self) -> None:
+        """Drop the connection and its upstream at once."""
+
+
+class Context:
+    """Shared state of one running gateway, used only on its event loop's thread."""
+
+    def __init__(self, routes: Routes, config, log: ConnectionLog | None):
+        """Keep the routing table, the configuration and the log."""
+        self.routes = routes
+        self.config = config
+        self.log = log
+        self.latency: LatencyModel = config.latency
+        self.extended_errors: bool = config.extended_errors_enabled
+        self.prefer_no_auth: bool = config.prefer_no_auth
+        self.active: set[Tracked] = set()
+        self.rejected_over_cap = 0
+
+    def admit(self, conn: Tracked) -> bool:
+        """Register a new client connection unless the concurrency cap is reached."""
+        if len(self.active) >= self.config.max_connections:
+            self.rejected_over_cap += 1
+            if self.rejected_over_cap in (1, 10, 100) or self.rejected_over_cap % 1000 == 0:
+                _logger.warning(
+                    "gateway: %d connections refused at the cap of %d",
+                    self.rejected_over_cap,
+                    self.config.max_connections,
+                )
+            return False
+        self.active.add(conn)
+        return True
+
+    def release(self, conn: Tracked) -> None:
+        """Forget a finished client connection."""
+        self.active.discard(conn)
+
+    def sweep_idle(self, now: float) -> int:
+        """Abort connections with no traffic for longer than the idle timeout."""
+        limit = self.config.idle_timeout
+        stale = [c for c in self.active if now - c.last_active > limit]
+        for conn in stale:
+            conn.abort()
+        return len(stale)
+
+    def abort_all(self) -> None:
+        """Abort every open client connection (gateway shutdown)."""
+        for conn in list(self.active):
+            conn.abort()
+
+    def record(
+        self,
+        *,
+        started: float,
+        visitor: str | None,
+        client: str | None,
+        port_kind: str,
+        destination: str | None,
+        dest_port: int | None,
+        outcome: str,
+        bytes_up: int = 0,
+        bytes_down: int = 0,
+    ) -> None:
+        """Queue one connection row for the log."""
+        if self.log is None:
+            return
+        self.log.connection(
+            ConnectionRecord(
+                started,
+                time.time(),
+                visitor,
+                client,
+                port_kind,
+                destination,
+                dest_port,
+                outcome,
+                bytes_up,
+                bytes_down,
+            )
+        )
+
+    def contain(self, decision: Decision, visitor: str | None, client: str | None) -> None:
+        """Queue a containment event for a refused destination."""
+        _logger.info("gateway: refused %s for %s (%s)", decision.name, client, decision.reason)
+        if self.log is not None:
+            self.log.containment(
+                ContainmentRecord(time.time(), visitor, client, decision.name, decision.reason)
+            )
+
+    async def dial(
+        self, decision: Decision, factory: Callable[[], asyncio.BaseProtocol]
+    ) -> tuple[asyncio.BaseTransport, asyncio.BaseProtocol]:
+        """Connect to the upstream ``Routes`` chose for ``decision``; the gateway's only exit."""
+        if not decision.routed or decision.upstream is None:
+            raise PermissionError(f"{decision.name!r} is not routed: {decision.reason}")
+        host, port = decision.upstream
+        loop = asyncio.get_running_loop()
+        return await asyncio.wait_for(
+            loop.create_connection(factory, host, port), self.config.connect_timeout
+        )
+
+    async def open_stream(
+        self, decision: Decision
+    ) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
+        """Like ``asyncio.open_connection``, but through ``dial``."""
+        loop = asyncio.get_running_loop()
+        reader = asyncio.StreamReader(limit=2**16, loop=loop)
+        transport, protocol = await self.dial(
+            decision, lambda: asyncio.StreamReaderProtocol(reader, loop=loop)
+        )
+        return reader, asyncio.StreamWriter(transport, protocol, reader, loop)
+
+
+def peer_name(transport: asyncio.BaseTransport) -> str | None:
+    """Return 'host:port' of a transport's peer, or None when unknown."""
+    peer = transport.get_extra_info("peername")
+    if not peer:
+        return None
+    host, port = peer[0], peer[1]
+    return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"

@@ -1,0 +1,212 @@
+"""The gateway's connection log: one SQLite file the instructor side reads.
+
+Records are queued by the relay and written in batches by one writer thread, so a
+slow disk never stalls a connection. The file is appended to across restarts.
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import sqlite3
+import threading
+from dataclasses import astuple, dataclass
+from pathlib import Path
+
+__all__ = ["ConnectionLog", "ConnectionRecord", "ContainmentRecord", "OUTCOMES"]
+
+OUTCOMES = (
+    "ok",
+    "unknown-onion",
+    "bad-address",
+    "refused",
+    "upstream-failed",
+    "circuit-failed",
+    "malformed",
+    "http-on-socks",
+)
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS connections (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    started REAL NOT NULL,
+    ended REAL NOT NULL,
+    visitor TEXT,
+    client TEXT,
+    port_kind TEXT NOT NULL,
+    destination TEXT,
+    dest_port INTEGER,
+    outcome TEXT NOT NULL,
+    bytes_up INTEGER NOT NULL DEFAULT 0,
+    bytes_down INTEGER NOT NULL DEFAULT 0
+);
+CREATE INDEX IF NOT EXISTS connections_started ON connections (started);
+CREATE INDEX IF NOT EXISTS connections_visitor ON connections (visitor);
+CREATE TABLE IF NOT EXISTS containment (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    time REAL NOT NULL,
+    visitor TEXT,
+    client TEXT,
+    destination TEXT,
+    reason TEXT
+);
+CREATE INDEX IF NOT EXISTS containment_time ON containment (time);
+"""
+
+_INSERT_CONNECTION = (
+    "INSERT INTO connections (started, ended, visitor, client, port_kind, destination,"
+    " dest_port, outcome, bytes_up, bytes_down) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+)
+_INSERT_CONTAINMENT = (
+    "INSERT INTO containment (time, visitor, client, destination, reason) VALUES (?, ?, ?, ?, ?)"
+)
+_BATCH = 500
+_logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class ConnectionRecord:
+    """One finished client stream, as a row of ``connections``."""
+
+    started: float
+    ended: float
+    visitor: str | None
+    client: str | None
+    port_kind: str
+    destination: str | None
+    dest_port: int | None
+    outcome: str
+    bytes_up: int = 0
+    bytes_down: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class ContainmentRecord:
+    """One attempt to leave the sandbox, as a row of ``containment``."""
+
+    time: float
+    visitor: str | None
+    client: str | None
+    destination: str | None
+    reason: str
+
+
+class ConnectionLog:
+    """Append-only SQLite log of gateway connections and containment events."""
+
+    def __init__(self, path: str | Path):
+        """Open (or create) the log file and start its writer thread."""
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        db = self._connect()
+        try:
+            db.executescript(_SCHEMA)
+        finally:
+            db.close()
+        self._queue: queue.SimpleQueue = queue.SimpleQueue()
+        self._closed = False
+        self._writer = threading.Thread(target=self._write_loop, name="gateway-log", daemon=True)
+        self._writer.start()
+
+    def _connect(self) -> sqlite3.Connection:
+        """Open a connection in WAL mode so readers never block the writer."""
+        db = sqlite3.connect(self.path, timeout=30.0, check_same_thread=False)
+        db.execute("PRAGMA journal_mode=WAL")
+        db.execute("PRAGMA synchronous=NORMAL")
+        return db
+
+    def connection(self, record: ConnectionRecord) -> None:
+        """Queue one finished connection (never blocks)."""
+        if record.outcome not in OUTCOMES:
+            raise ValueError(f"unknown outcome {record.outcome!r}")
+        self._put(record)
+
+    def containment(self, record: ContainmentRecord) -> None:
+        """Queue one containment event (never blocks)."""
+        self._put(record)
+
+    def _put(self, item: object) -> None:
+        """Queue an item unless the log is closed."""
+        if self._closed:
+            raise RuntimeError(f"connection log {self.path} is closed")
+        self._queue.put(item)
+
+    def flush(self, timeout: float = 10.0) -> None:
+        """Wait until everything queued so far is on disk."""
+        if self._closed:
+            return
+        done = threading.Event()
+        self._queue.put(done)
+        if not done.wait(timeout):
+            raise TimeoutError(f"connection log {self.path} did not flush in {timeout} s")
+
+    def close(self) -> None:
+        """Write what is queued, stop the writer thread and close the file."""
+        if self._closed:
+            return
+        self._closed = True
+        self._queue.put(None)
+        self._writer.join()
+
+    def __enter__(self) -> ConnectionLog:
+        """Use the log as a context manager."""
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        """Close on leaving the block."""
+        self.close()
+
+    def _write_loop(self) -> None:
+        """Drain the queue in batches, one transaction per batch, until closed."""
+        db = self._connect()
+        try:
+            running = True
+            while running:
+                batch = [self._queue.get()]
+                while len(batch) < _BATCH:
+                    try:
+                        batch.append(self._queue.get_nowait())
+                    except queue.Empty:
+                        break
+                running = self._write_batch(db, batch)
+        finally:
+            db.close()
+
+    @staticmethod
+    def _write_batch(db: sqlite3.Connection, batch: list) -> bool:
+        """Write one batch; set flush events after commit; return False on the stop marker."""
+        connections = [astuple(r) for r in batch if isinstance(r, ConnectionRecord)]
+        containments = [astuple(r) for r in batch if isinstance(r, ContainmentRecord)]
+        if connections or containments:
+            try:
+                with db:
+                    db.executemany(_INSERT_CONNECTION, connections)
+                    db.executemany(_INSERT_CONTAINMENT, containments)
+            except sqlite3.Error:
+                # Losing a batch beats killing the writer: flush() and close() must not hang.
+                _logger.exception("gateway log: could not write %d records", len(batch))
+        for item in batch:
+            if isinstance(item, threading.Event):
+                item.set()
+        return not any(item is None for item in batch)
+
+    def _read(self, sql: str, args: tuple = ()) -> list[dict]:
+        """Run a read query on a fresh connection and return rows as dicts."""
+        self.flush()
+        db = sqlite3.connect(f"file:{self.path}?mode=ro", uri=True, timeout=30.0)
+        try:
+            db.row_factory = sqlite3.Row
+            return [dict(row) for row in db.execute(sql, args)]
+        finally:
+            db.close()
+
+    def recent(self, limit: int = 100) -> list[dict]:
+        """Return the last ``limit`` connections, newest first."""
+        return self._read("SELECT * FROM connections ORDER BY id DESC LIMIT ?", (int(limit),))
+
+    def containment_events(self, since: float | None = None, limit: int = 1000) -> list[dict]:
+        """Return containment events (optionally only after ``since``), newest first."""
+        return self._read(
+            "SELECT * FROM containment WHERE time >= ? ORDER BY id DESC LIMIT ?",
+            (float(since or 0.0), int(limit)),
+        )

@@ -1,0 +1,169 @@
+"""The gateway's routing table: which destination names reach which sandbox upstream.
+
+Only names of the world resolve: v3 ``.onion`` addresses (any subdomain of one is the
+same site, as in Tor) and the fake-clearnet ``.test`` names. Everything else -- other
+names, ``localhost``, IPv4 and IPv6 literals, unknown ``.test`` names -- is refused, and
+no name is ever looked up in DNS: the table is the only source of upstream addresses.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Literal
+
+from sandbox.onion import decode_onion
+
+__all__ = ["Decision", "DecisionKind", "Routes", "is_valid_destination", "normalize_name"]
+
+DecisionKind = Literal["route", "unknown-onion", "bad-address", "refused", "malformed"]
+
+# Tor's string_is_valid_nonrfc_hostname: letters, digits, '-' and '_' in dot-separated labels.
+_LABEL = re.compile(r"[A-Za-z0-9_-]{1,63}\Z")
+_MAX_NAME = 255
+
+
+@dataclass(frozen=True, slots=True)
+class Decision:
+    """What the gateway does with one destination name."""
+
+    kind: DecisionKind
+    name: str
+    reason: str
+    upstream: tuple[str, int] | None = None
+    site: str | None = None
+
+    @property
+    def routed(self) -> bool:
+        """True when the name reaches an upstream of the sandbox."""
+        return self.kind == "route"
+
+    @property
+    def is_onion(self) -> bool:
+        """True when the destination is a .onion name (valid or not)."""
+        return self.name.endswith(".onion")
+
+    @property
+    def containment(self) -> bool:
+        """True when the attempt left the world (clearnet, IP, localhost) and must be logged."""
+        return self.kind == "refused"
+
+
+def normalize_name(name: str) -> str:
+    """Return a destination name lowercased, without brackets or a trailing dot."""
+    name = name.strip().lower()
+    if name.startswith("[") and name.endswith("]"):
+        name = name[1:-1]
+    return name[:-1] if name.endswith(".") else name
+
+
+def _ip_literal(name: str) -> str | None:
+    """Return 'IPv4' or 'IPv6' when name is an IP literal, else None."""
+    try:
+        address = ipaddress.ip_address(name)
+    except ValueError:
+        return None
+    return f"IPv{address.version}"
+
+
+def is_valid_destination(name: str) -> bool:
+    """Tell whether a SOCKS/HTTP destination is syntactically a host name or IP literal."""
+    name = normalize_name(name)
+    if not name or len(name) > _MAX_NAME:
+        return False
+    if _ip_literal(name):
+        return True
+    return all(_LABEL.match(label) for label in name.split("."))
+
+
+class Routes:
+    """A replaceable map from world host names to the (host, port) of their upstream server."""
+
+    def __init__(self, mapping: Mapping[str, tuple[str, int]] | None = None):
+        """Build the table; names are validated and normalized (see ``update``)."""
+        self._table: dict[str, tuple[str, int]] = {}
+        self.update(mapping or {})
+
+    def update(self, mapping: Mapping[str, tuple[str, int]]) -> None:
+        """Replace the whole table at once (sites may go offline or come back)."""
+        table: dict[str, tuple[str, int]] = {}
+        for raw_name, upstream in mapping.items():
+            name = normalize_name(raw_name)
+            table[self._site_key(raw_name, name)] = self._check_upstream(raw_name, upstream)
+        # One reference swap: readers on other threads see the old or the new table, never half.
+        self._table = table
+
+    @staticmethod
+    def _site_key(raw_name: str, name: str) -> str:
+        """Return the table key of a configured name, or raise ValueError naming it."""
+        if name.endswith(".onion"):
+            try:
+                decode_onion(name)
+            except ValueError as exc:
+                raise ValueError(f"route {raw_name!r}: {exc}") from None
+            return name.rsplit(".", 2)[-2] + ".onion"
+        if name.endswith(".test") and is_valid_destination(name):
+            return name
+        raise ValueError(f"route {raw_name!r}: only v3 .onion and .test names can be routed")
+
+    @staticmethod
+    def _check_upstream(raw_name: str, upstream: tuple[str, int]) -> tuple[str, int]:
+        """Return a validated (host, port) upstream, or raise ValueError naming the route."""
+        try:
+            host, port = upstream
+        except (TypeError, ValueError):
+            raise ValueError(f"route {raw_name!r}: upstream must be (host, port)") from None
+        if not isinstance(host, str) or not host:
+            raise ValueError(f"route {raw_name!r}: upstream host must be a non-empty string")
+        if isinstance(port, bool) or not isinstance(port, int) or not 0 < port < 65536:
+            raise ValueError(f"route {raw_name!r}: upstream port must be 1-65535, got {port!r}")
+        return host, port
+
+    def names(self) -> list[str]:
+        """Return the routed site names, sorted."""
+        return sorted(self._table)
+
+    def __len__(self) -> int:
+        """Return the number of routed sites."""
+        return len(self._table)
+
+    def __contains__(self, name: object) -> bool:
+        """Tell whether a name resolves to an upstream."""
+        return isinstance(name, str) and self.resolve(name).routed
+
+    def resolve(self, name: str) -> Decision:
+        """Decide what happens to a connection request for ``name``."""
+        table = self._table
+        norm = normalize_name(name)
+        if not is_valid_destination(norm):
+            return Decision("malformed", norm, "not a valid host name")
+        ip_kind = _ip_literal(norm)
+        if ip_kind:
+            return Decision("refused", norm, f"{ip_kind} literal: only world names are reachable")
+        if norm == "localhost" or norm.endswith(".localhost"):
+            return Decision("refused", norm, "localhost is outside the sandbox")
+        if norm.endswith(".onion"):
+            return self._resolve_onion(table, norm)
+        if norm.endswith(".test"):
+            for key in (norm, norm.removeprefix("www.")):
+                if key in table:
+                    return Decision("route", norm, "world site", table[key], key)
+            return Decision("refused", norm, "unknown .test name: not a site of this world")
+        return Decision("refused", norm, "clearnet name: the sandbox has no way out")
+
+    @staticmethod
+    def _resolve_onion(table: dict[str, tuple[str, int]], norm: str) -> Decision:
+        """Decide for a .onion name: route, unknown (Tor descriptor fetch fails) or bad address."""
+        labels = norm.split(".")
+        if len(labels) < 2:
+            return Decision("bad-address", norm, "no onion address before .onion")
+        try:
+            decode_onion(labels[-2])
+        except ValueError as exc:
+            return Decision("bad-address", norm, str(exc))
+        key = labels[-2] + ".onion"
+        if key in table:
+            return Decision("route", norm, "onion service of this world", table[key], key)
+        return Decision("unknown-onion", norm, "onion service descriptor cannot be found", site=key)

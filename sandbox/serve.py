@@ -1,0 +1,191 @@
+"""A running sandbox: every site of a world on its own loopback port, behind the gateway.
+
+`Sandbox(world).start()` serves each site's Flask app with a threaded WSGI server on
+127.0.0.1 (a free port each), routes the sites' `.onion`/`.test` names to them in the
+gateway, and writes `run.json` in the state directory so `sandbox status` can tell what
+is running. Trainees' writes live in the state directory too, never in the world.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import socket
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from werkzeug.serving import BaseWSGIServer, make_server
+
+from .errors import WorldError
+from .gateway import ConnectionLog, Gateway, GatewayConfig, LatencyModel
+from .gateway.routes import Routes
+from .world.read import open_world
+
+RUN_FILE = "run.json"
+
+
+def state_dir_for(world: Path) -> Path:
+    """Where a world's runtime state lives: beside it, named after it."""
+    return world.with_name(world.stem + ".state")
+
+
+@dataclass
+class SiteServer:
+    """One site's WSGI server, running in a thread."""
+
+    site_id: str
+    kind: str
+    name: str
+    address: str
+    server: BaseWSGIServer
+    thread: threading.Thread = field(repr=False)
+
+    @property
+    def port(self) -> int:
+        """The loopback port it listens on."""
+        return self.server.server_port
+
+
+@dataclass
+class Sandbox:
+    """The sites and the gateway of one world."""
+
+    world: Path
+    host: str = "127.0.0.1"
+    socks_port: int = 9050
+    http_port: int = 8118
+    state: Path | None = None
+    latency: LatencyModel = field(default_factory=LatencyModel)
+    sites: list[SiteServer] = field(default_factory=list)
+    gateway: Gateway | None = None
+
+    def __post_init__(self):
+        """Resolve paths."""
+        self.world = Path(self.world).resolve()
+        self.state = Path(self.state) if self.state else state_dir_for(self.world)
+
+    def start(self) -> Sandbox:
+        """Serve every site and start the gateway; returns when all are listening."""
+        from marketplaces import create_site_app
+
+        conn = open_world(self.world)
+        rows = conn.execute("SELECT id, kind, name, address FROM sites ORDER BY rowid").fetchall()
+        conn.close()
+        self.state.mkdir(parents=True, exist_ok=True)
+        logging.getLogger("werkzeug").setLevel(logging.WARNING)
+        try:
+            for row in rows:
+                app = create_site_app(self.world, row["id"], self.state / "state.db")
+                server = make_server("127.0.0.1", 0, app, threaded=True)
+                thread = threading.Thread(
+                    target=server.serve_forever, name=f"site-{row['id']}", daemon=True
+                )
+                thread.start()
+                self.sites.append(
+                    SiteServer(row["id"], row["kind"], row["name"], row["address"], server, thread)
+                )
+            routes = Routes({s.address: ("127.0.0.1", s.port) for s in self.sites})
+            config = GatewayConfig(
+                host=self.host,
+                socks_port=self.socks_port,
+                http_port=self.http_port,
+                latency=self.latency,
+            )
+            self.gateway = Gateway(routes, config, ConnectionLog(self.state / "gateway.db"))
+            self.gateway.start_in_thread()
+        except BaseException:
+            self.stop()
+            raise
+        self._write_run_file()
+        return self
+
+    def stop(self) -> None:
+        """Stop the gateway and every site, and forget the run file."""
+        if self.gateway is not None:
+            self.gateway.stop()
+            self.gateway = None
+        for site in self.sites:
+            site.server.shutdown()
+            site.server.server_close()
+        self.sites = []
+        (self.state / RUN_FILE).unlink(missing_ok=True)
+
+    def __enter__(self) -> Sandbox:
+        """Start on entering a with block."""
+        return self.start()
+
+    def __exit__(self, *exc) -> None:
+        """Stop on leaving it."""
+        self.stop()
+
+    def describe(self) -> dict:
+        """What is running, where: the content of run.json."""
+        socks_host, socks_port = self.gateway.socks_address
+        http_host, http_port = self.gateway.http_address
+        return {
+            "pid": os.getpid(),
+            "started": time.time(),
+            "world": str(self.world),
+            "state": str(self.state),
+            "socks": f"{socks_host}:{socks_port}",
+            "http_proxy": f"{http_host}:{http_port}",
+            "sites": [
+                {
+                    "id": s.site_id,
+                    "kind": s.kind,
+                    "name": s.name,
+                    "address": s.address,
+                    "port": s.port,
+                }
+                for s in self.sites
+            ],
+        }
+
+    def _write_run_file(self) -> None:
+        """Record what runs where, for `sandbox status`."""
+        path = self.state / RUN_FILE
+        tmp = path.with_suffix(".tmp")
+        tmp.write_text(json.dumps(self.describe(), indent=2))
+        os.replace(tmp, path)
+
+
+def _listening(address: str) -> bool:
+    """Whether something accepts TCP connections at host:port."""
+    host, port = address.rsplit(":", 1)
+    try:
+        with socket.create_connection((host, int(port)), timeout=0.5):
+            return True
+    except OSError:
+        return False
+
+
+def status(world: Path, state: Path | None = None) -> dict:
+    """What `sandbox status` reports: whether the world's sandbox runs, and its parts' health."""
+    world = Path(world).resolve()
+    state = Path(state) if state else state_dir_for(world)
+    path = state / RUN_FILE
+    if not path.is_file():
+        return {"running": False, "world": str(world), "reason": f"no {path}"}
+    try:
+        info = json.loads(path.read_text())
+    except (OSError, json.JSONDecodeError) as e:
+        raise WorldError(f"{path}: unreadable run file ({e})") from e
+    try:
+        os.kill(info["pid"], 0)
+        alive = True
+    except ProcessLookupError:
+        alive = False
+    except PermissionError:
+        alive = True
+    info["running"] = alive
+    if not alive:
+        info["reason"] = f"process {info['pid']} is gone (stale {path})"
+        return info
+    info["socks_listening"] = _listening(info["socks"])
+    info["http_proxy_listening"] = _listening(info["http_proxy"])
+    for site in info["sites"]:
+        site["listening"] = _listening(f"127.0.0.1:{site['port']}")
+    return info
