@@ -61,6 +61,7 @@ class Sandbox:
     latency: LatencyModel = field(default_factory=LatencyModel)
     sites: list[SiteServer] = field(default_factory=list)
     gateway: Gateway | None = None
+    log: ConnectionLog | None = None
 
     def __post_init__(self):
         """Resolve paths."""
@@ -94,7 +95,8 @@ class Sandbox:
                 http_port=self.http_port,
                 latency=self.latency,
             )
-            self.gateway = Gateway(routes, config, ConnectionLog(self.state / "gateway.db"))
+            self.log = ConnectionLog(self.state / "gateway.db")
+            self.gateway = Gateway(routes, config, self.log)
             self.gateway.start_in_thread()
         except BaseException:
             self.stop()
@@ -107,6 +109,9 @@ class Sandbox:
         if self.gateway is not None:
             self.gateway.stop()
             self.gateway = None
+        if self.log is not None:
+            self.log.close()
+            self.log = None
         for site in self.sites:
             site.server.shutdown()
             site.server.server_close()

@@ -149,7 +149,7 @@ def check_ledger(conn: sqlite3.Connection) -> dict:
                 assert in_total == out_total + fee, f"{txid}: inputs != outputs + fee"
                 assert fee > 0, f"{txid} pays no fee"
                 block_fees += fee
-            for n, (value, script) in enumerate(outputs):
+            for n, (value, _script) in enumerate(outputs):
                 utxo[(txid, n)] = (value, rows_out[n][2])
         subsidy = (50 * 100_000_000) >> (height // 210_000)
         assert coinbase_value == subsidy + block_fees, (

@@ -147,3 +147,43 @@ def test_build_default_scenario_is_lively(tmp_path_factory):
     assert roles.count("exchange") >= 2 and roles.count("mixer") >= 1
     days = conn.execute("SELECT (max(time) - min(time)) / 86400.0 FROM blocks").fetchone()[0]
     assert days >= 90
+
+
+def test_same_world_whatever_the_hash_seed(tiny_path, tmp_path):
+    """Worlds do not depend on PYTHONHASHSEED (Faker's it_IT cities once did; issue #2)."""
+    import os
+    import subprocess
+    import sys
+
+    digests = set()
+    for hash_seed in ("1", "2"):
+        out = tmp_path / f"h{hash_seed}.db"
+        env = dict(os.environ, PYTHONHASHSEED=hash_seed)
+        subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "sandbox",
+                "build",
+                str(tiny_path),
+                "--out",
+                str(out),
+                "--quiet",
+            ],
+            check=True,
+            env=env,
+            capture_output=True,
+        )
+        digests.add(world_info(out)["digest"])
+    assert len(digests) == 1
+
+
+def test_email_follows_the_scenario_name(tiny_db):
+    """An actor named in the scenario gets an email made from that name (it leaks via PGP)."""
+    from sandbox.world.actors import _slug
+
+    for name, email in tiny_db.execute(
+        "SELECT name, email FROM actors WHERE kind = 'person' AND background = 0"
+    ):
+        first, _, last = name.partition(" ")
+        assert email.startswith(f"{_slug(first)}.{_slug(last or first)}"), (name, email)

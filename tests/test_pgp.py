@@ -7,7 +7,6 @@ import hashlib
 import shutil
 import struct
 import subprocess
-import warnings
 from datetime import UTC, datetime
 
 import pytest

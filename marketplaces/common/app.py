@@ -9,6 +9,7 @@ from pathlib import Path
 from flask import Flask, current_app, g, render_template, request, session
 from markupsafe import Markup
 from werkzeug.exceptions import HTTPException, InternalServerError
+from werkzeug.routing import IntegerConverter
 
 from . import auth, branding, captcha, files, helpers, leaks, photos
 from .queue import queue_gate
@@ -29,6 +30,15 @@ CSP = (
 )
 
 
+class BoundedInt(IntegerConverter):
+    """Flask's int converter, capped so an absurd id is a 404 rather than an SQLite overflow."""
+
+    def __init__(self, url_map, *args, **kwargs):
+        """Default to ids of at most 2**53."""
+        kwargs.setdefault("max", 2**53)
+        super().__init__(url_map, *args, **kwargs)
+
+
 def make_app(
     world: World,
     site: Site,
@@ -46,12 +56,14 @@ def make_app(
         static_folder=str(STATIC),
         static_url_path="/static",
     )
+    app.url_map.converters["int"] = BoundedInt
     app.config.update(
         SECRET_KEY=secret_key or state.site_secret(site.id),
         MAX_CONTENT_LENGTH=256 * 1024,
         MAX_FORM_MEMORY_SIZE=128 * 1024,
         SESSION_COOKIE_NAME="session",
         DDOS_QUEUE_SECONDS=5,
+        HOME_ENDPOINT="static",  # each kind names its front page
         SEND_FILE_MAX_AGE_DEFAULT=3600,
     )
     app.session_interface = StateSessionInterface(state, site.id)
@@ -126,7 +138,6 @@ def _context() -> dict:
     return {
         "site": site,
         "user": g.get("user"),
-        "csrf_token": csrf_token,
         "accent": branding.accent(site),
         "analytics": analytics_snippet(site.analytics_id),
         "now": current_app.extensions["clock"](),
@@ -149,6 +160,7 @@ def _filters(app: Flask) -> None:
         linkify=helpers.make_linkify(app.extensions["hosts"]),
         photo_url=photos.photo_url,
     )
+    app.jinja_env.globals["csrf_token"] = csrf_token
     app.jinja_env.trim_blocks = True
     app.jinja_env.lstrip_blocks = True
 

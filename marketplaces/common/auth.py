@@ -25,7 +25,7 @@ bp = Blueprint("auth", __name__)
 def safe_next(target: str | None) -> str:
     """A local path to go to after logging in (never another host)."""
     if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
-        return url_for("home")
+        return url_for(current_app.config["HOME_ENDPOINT"])
     return target
 
 
@@ -86,7 +86,9 @@ def register():
         error = "Usernames are 3-24 letters, digits, '_' or '-'."
         return _form("auth/register.html", error, 400, handle=handle)
     if len(password) < 8:
-        return _form("auth/register.html", "Passwords need 8 characters or more.", 400, handle=handle)
+        return _form(
+            "auth/register.html", "Passwords need 8 characters or more.", 400, handle=handle
+        )
     if password != confirm:
         return _form("auth/register.html", "The passwords do not match.", 400, handle=handle)
     if world.accounts.handle_taken(site.id, handle) or handle.lower() in ("support", "admin"):
@@ -122,4 +124,4 @@ def login():
 def logout():
     """Log out (POST, with the CSRF token)."""
     session.clear()
-    return redirect(url_for("home"))
+    return redirect(url_for(current_app.config["HOME_ENDPOINT"]))

@@ -11,6 +11,8 @@ from .world import Site
 
 bp = Blueprint("branding", __name__)
 
+LIGHT_PAGES = ("wiki", "search", "social", "paste")  # pale background: darker accent
+LIGHT_HEADERS = ("wiki", "social", "paste")  # pale header: dark site name
 SHAPES = ("hexagon", "diamond", "circle", "shield", "square")
 
 
@@ -23,7 +25,8 @@ def accent(site: Site) -> str:
     """The site's accent colour as #rrggbb (bright enough for a dark theme)."""
     digest = _hash(site)
     hue = digest[0] / 255
-    r, g, b = colorsys.hls_to_rgb(hue, 0.58, 0.62)
+    lightness = 0.36 if site.kind in LIGHT_PAGES else 0.58
+    r, g, b = colorsys.hls_to_rgb(hue, lightness, 0.62)
     return f"#{int(r * 255):02x}{int(g * 255):02x}{int(b * 255):02x}"
 
 
@@ -46,6 +49,7 @@ def logo_context(site: Site) -> dict:
         "initials": initials(site.name),
         "name": site.name,
         "width": 64 + 13 * len(site.name),
+        "ink": "#202124" if site.kind in LIGHT_HEADERS else "#e6e6e6",
     }
 
 

@@ -17,7 +17,7 @@ bp = Blueprint("files", __name__)
 
 ROBOTS = {
     "market": ["/login", "/register", "/logout", "/orders", "/messages", "/captcha/"],
-    "shop": ["/order/", "/captcha/"],
+    "shop": ["/checkout/", "/order/", "/captcha/"],
     "forum": ["/login", "/register", "/logout", "/captcha/"],
     "donation": [],
     "wiki": [],

@@ -96,7 +96,14 @@ def status_data(world: World, site: Site) -> dict:
     traffic_kb = accesses * rng.randrange(9, 24)
     blog = clearnet_domain(world, site)
     paths = _public_paths(world, site, rng)
-    blog_paths = ["/", "/feed/", "/wp-login.php", "/2025/11/hello-world/", "/about/", "/favicon.ico"]
+    blog_paths = [
+        "/",
+        "/feed/",
+        "/wp-login.php",
+        "/2025/11/hello-world/",
+        "/about/",
+        "/favicon.ico",
+    ]
     visitors = [
         f"{rng.choice(('192.0.2.', '198.51.100.', '203.0.113.'))}{rng.randrange(2, 254)}"
         for _ in range(6)

@@ -37,6 +37,8 @@ def queue_gate():
     if not site.ddos_queue or request.endpoint in EXEMPT:
         return None
     wait = int(current_app.config["DDOS_QUEUE_SECONDS"])
+    if wait <= 0:
+        return None
     now = time.time()
     joined = None
     token = request.cookies.get(COOKIE)

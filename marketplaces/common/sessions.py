@@ -92,8 +92,8 @@ def csrf_token() -> str:
 
 def check_csrf() -> None:
     """Refuse a POST whose form does not carry the session's CSRF token (400)."""
-    if request.method != "POST":
-        return
+    if request.method != "POST" or request.routing_exception is not None:
+        return  # not a form post, or not a route at all (404/405 come first)
     sent = request.form.get("csrf_token", "")
     expected = session.get("csrf", "")
     if not expected or not hmac.compare_digest(str(sent), str(expected)):

@@ -419,9 +419,7 @@ class StateStore:
 
     def order(self, site_id: str, number: int) -> dict | None:
         """One order of a site by number."""
-        return self._one(
-            "SELECT * FROM orders WHERE site_id = ? AND number = ?", (site_id, number)
-        )
+        return self._one("SELECT * FROM orders WHERE site_id = ? AND number = ?", (site_id, number))
 
     def orders_of(self, site_id: str, user_id: int | None = None, sid: str | None = None):
         """A trainee's orders (by account, else by session), newest first."""

@@ -138,28 +138,64 @@ class Context:
         """Queue one connection row for the log."""
         if self.log is None:
             return
-        self.log.connection(
-            ConnectionRecord(
-                started,
-                time.time(),
-                visitor,
-                client,
-                port_kind,
-                destination,
-                dest_port,
-                outcome,
-                bytes_up,
-                bytes_down,
-            )
+        record = ConnectionRecord(
+            started,
+            time.time(),
+            visitor,
+            client,
+            port_kind,
+            destination,
+            dest_port,
+            outcome,
+            bytes_up,
+            bytes_down,
         )
+        try:
+            self.log.connection(record)
+        except RuntimeError:  # the caller closed the log before stopping the gateway
+            _logger.debug("gateway: log closed, dropped %r", record)
+
+    def begin(
+        self,
+        *,
+        started: float,
+        visitor: str | None,
+        client: str | None,
+        port_kind: str,
+        destination: str | None,
+        dest_port: int | None,
+    ) -> int | None:
+        """Log a stream as open (outcome ok, no end yet); return its row id for ``finish``."""
+        if self.log is None:
+            return None
+        record = ConnectionRecord(
+            started, None, visitor, client, port_kind, destination, dest_port, "ok"
+        )
+        try:
+            return self.log.connection(record)
+        except RuntimeError:
+            return None
+
+    def finish(self, row_id: int | None, *, outcome: str, bytes_up: int, bytes_down: int) -> None:
+        """Complete an open stream's row with its end time, outcome and byte counts."""
+        if self.log is None or row_id is None:
+            return
+        try:
+            self.log.finish(
+                row_id, ended=time.time(), outcome=outcome, bytes_up=bytes_up, bytes_down=bytes_down
+            )
+        except RuntimeError:
+            _logger.debug("gateway: log closed, dropped the end of row %s", row_id)
 
     def contain(self, decision: Decision, visitor: str | None, client: str | None) -> None:
         """Queue a containment event for a refused destination."""
         _logger.info("gateway: refused %s for %s (%s)", decision.name, client, decision.reason)
         if self.log is not None:
-            self.log.containment(
-                ContainmentRecord(time.time(), visitor, client, decision.name, decision.reason)
-            )
+            record = ContainmentRecord(time.time(), visitor, client, decision.name, decision.reason)
+            try:
+                self.log.containment(record)
+            except RuntimeError:
+                _logger.warning("gateway: log closed, containment event lost: %r", record)
 
     async def dial(
         self, decision: Decision, factory: Callable[[], asyncio.BaseProtocol]
@@ -169,9 +205,8 @@ class Context:
             raise PermissionError(f"{decision.name!r} is not routed: {decision.reason}")
         host, port = decision.upstream
         loop = asyncio.get_running_loop()
-        return await asyncio.wait_for(
-            loop.create_connection(factory, host, port), self.config.connect_timeout
-        )
+        async with asyncio.timeout(self.config.connect_timeout):
+            return await loop.create_connection(factory, host, port)
 
     async def open_stream(
         self, decision: Decision

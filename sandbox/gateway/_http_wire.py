@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 MAX_HEAD = 1 << 16
@@ -106,26 +107,41 @@ def body_framing(head: Head, *, response: bool) -> tuple[str, int]:
     return ("close", 0) if response else ("none", 0)
 
 
+def _nothing() -> None:
+    """Default progress callback."""
+
+
 async def copy_body(
-    reader: asyncio.StreamReader, writer: asyncio.StreamWriter, kind: str, length: int
+    reader: asyncio.StreamReader,
+    writer: asyncio.StreamWriter,
+    kind: str,
+    length: int,
+    touch: Callable[[], None] = _nothing,
 ) -> int:
-    """Stream one body from reader to writer in its own framing; return bytes copied."""
+    """Stream one body from reader to writer in its own framing; return bytes copied.
+
+    ``touch`` is called for every piece, so a long transfer never looks idle.
+    """
     if kind == "length":
-        return await _copy_exactly(reader, writer, length)
+        return await _copy_exactly(reader, writer, length, touch)
     if kind == "close":
         total = 0
         while data := await reader.read(_CHUNK):
             writer.write(data)
             total += len(data)
+            touch()
             await writer.drain()
         return total
     if kind == "chunked":
-        return await _copy_chunked(reader, writer)
+        return await _copy_chunked(reader, writer, touch)
     return 0
 
 
 async def _copy_exactly(
-    reader: asyncio.StreamReader, writer: asyncio.StreamWriter, length: int
+    reader: asyncio.StreamReader,
+    writer: asyncio.StreamWriter,
+    length: int,
+    touch: Callable[[], None],
 ) -> int:
     """Copy exactly ``length`` bytes, failing if the stream ends first."""
     left = length
@@ -135,11 +151,14 @@ async def _copy_exactly(
             raise ConnectionError("stream ended inside a body")
         writer.write(data)
         left -= len(data)
+        touch()
         await writer.drain()
     return length
 
 
-async def _copy_chunked(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> int:
+async def _copy_chunked(
+    reader: asyncio.StreamReader, writer: asyncio.StreamWriter, touch: Callable[[], None]
+) -> int:
     """Copy a chunked body verbatim, chunk lines and trailers included."""
     total = 0
     while True:
@@ -154,7 +173,7 @@ async def _copy_chunked(reader: asyncio.StreamReader, writer: asyncio.StreamWrit
             raise HttpError(400, "Bad chunk", "Invalid chunk size line.") from None
         if size == 0:
             break
-        total += await _copy_exactly(reader, writer, size + 2)  # data and its CRLF
+        total += await _copy_exactly(reader, writer, size + 2, touch)  # data and its CRLF
     while True:  # trailer fields, up to the empty line
         line = await reader.readline()
         if not line.endswith(b"\n"):

@@ -38,7 +38,7 @@ from urllib.parse import urlsplit
 from . import _http_wire as hw
 from ._core import Context, peer_name
 from ._pages import CONNECT_ESTABLISHED, CONTINUE, error_response
-from .routes import Decision, is_valid_destination
+from .routes import Decision
 
 __all__ = ["HttpProxyConnection"]
 
@@ -67,15 +67,15 @@ class _Failure(Exception):
 class _Stream:
     """One upstream connection used for one or more requests, logged as one row."""
 
-    __slots__ = ("decision", "port", "reader", "writer", "started", "up", "down", "outcome")
+    __slots__ = ("decision", "port", "reader", "writer", "up", "down", "outcome", "row_id")
 
-    def __init__(self, decision: Decision, port: int, reader, writer):
+    def __init__(self, decision: Decision, port: int, reader, writer, row_id: int | None):
         """Start counting."""
         self.decision, self.port, self.reader, self.writer = decision, port, reader, writer
-        self.started = time.time()
         self.up = 0
         self.down = 0
         self.outcome = "ok"
+        self.row_id = row_id
 
 
 class HttpProxyConnection:
@@ -92,6 +92,10 @@ class HttpProxyConnection:
         self.last_active = time.monotonic()
         self.started = time.time()
         self.task = asyncio.current_task()
+
+    def _touch(self) -> None:
+        """Note traffic, so the idle sweeper leaves a busy transfer alone."""
+        self.last_active = time.monotonic()
 
     def abort(self) -> None:
         """Drop the client and its upstream now (idle timeout or shutdown)."""
@@ -110,8 +114,12 @@ class HttpProxyConnection:
         try:
             await self._serve()
             clean = True
-        except (OSError, asyncio.IncompleteReadError, asyncio.CancelledError, hw.HttpError):
-            pass
+        except (OSError, RuntimeError, asyncio.IncompleteReadError, hw.HttpError):
+            pass  # the client or upstream went away; RuntimeError: uvloop's closed transport
+        except asyncio.CancelledError:
+            pass  # aborted by the idle sweeper or by shutdown
+        except Exception:
+            _logger.exception("http proxy: unexpected error serving %s", self.client)
         finally:
             self._end_stream()
             self.ctx.release(self)
@@ -129,16 +137,12 @@ class HttpProxyConnection:
             try:
                 head = await asyncio.wait_for(hw.read_head(self.reader), timeout)
             except TimeoutError:
-                if first:
-                    self._log_request(None, None, "malformed")
-                return
+                return  # browsers preconnect to proxies and may never send a request
             except hw.HttpError as exc:
                 self._log_request(None, None, "malformed")
                 await self._send(error_response(400, exc.title, exc.message))
                 return
             if head is None:
-                if first:
-                    self._log_request(None, None, "malformed")
                 return
             first = False
             self.last_active = time.monotonic()
@@ -213,7 +217,7 @@ class HttpProxyConnection:
                 await writer.drain()
             if writer.can_write_eof() and not writer.transport.is_closing():
                 writer.write_eof()
-        except OSError:
+        except (OSError, RuntimeError):
             # One side broke: tear both down so the other pump ends too.
             self.writer.transport.abort()
             stream.writer.transport.abort()
@@ -271,7 +275,7 @@ class HttpProxyConnection:
         try:
             stream.writer.write(request_head)
             stream.up += len(request_head)
-            stream.up += await hw.copy_body(self.reader, stream.writer, kind, length)
+            stream.up += await hw.copy_body(self.reader, stream.writer, kind, length, self._touch)
             await stream.writer.drain()
             while True:
                 response = await asyncio.wait_for(
@@ -285,7 +289,7 @@ class HttpProxyConnection:
                     await self._send(hw.encode_head(response.start, response.headers))
                     continue
                 return response
-        except (OSError, hw.HttpError, asyncio.IncompleteReadError):
+        except (OSError, RuntimeError, hw.HttpError, asyncio.IncompleteReadError):
             return None
 
     async def _relay_response(
@@ -304,8 +308,8 @@ class HttpProxyConnection:
             headers.append(("Connection", "keep-alive" if client_keep else "close"))
         self.writer.write(hw.encode_head(response.start, headers))
         try:
-            stream.down += await hw.copy_body(stream.reader, self.writer, kind, length)
-        except OSError:
+            stream.down += await hw.copy_body(stream.reader, self.writer, kind, length, self._touch)
+        except (OSError, RuntimeError):
             stream.outcome = "upstream-failed"
             self._end_stream()
             raise
@@ -319,8 +323,6 @@ class HttpProxyConnection:
 
     async def _open(self, host: str, port: int) -> _Stream:
         """Decide, simulate the circuit and dial; raise _Failure the way Privoxy reports it."""
-        if not is_valid_destination(host):
-            raise hw.HttpError(400, "Bad host", f"{host!r} is not a valid host name.")
         decision = self.ctx.routes.resolve(host)
         if decision.kind == "refused":
             self.ctx.contain(decision, self.visitor, self.client)
@@ -379,7 +381,15 @@ class HttpProxyConnection:
                 decision,
                 port,
             ) from None
-        return _Stream(decision, port, reader, writer)
+        row_id = self.ctx.begin(
+            started=time.time(),
+            visitor=self.visitor,
+            client=self.client,
+            port_kind="http",
+            destination=decision.name,
+            dest_port=port,
+        )
+        return _Stream(decision, port, reader, writer, row_id)
 
     async def _refuse(self, fail: _Failure) -> None:
         """Log a failed request and send its error page."""
@@ -404,22 +414,14 @@ class HttpProxyConnection:
         if stream is None:
             return
         stream.writer.transport.close()
-        self.ctx.record(
-            started=stream.started,
-            visitor=self.visitor,
-            client=self.client,
-            port_kind="http",
-            destination=stream.decision.name,
-            dest_port=stream.port,
-            outcome=stream.outcome,
-            bytes_up=stream.up,
-            bytes_down=stream.down,
+        self.ctx.finish(
+            stream.row_id, outcome=stream.outcome, bytes_up=stream.up, bytes_down=stream.down
         )
 
     async def _send(self, data: bytes) -> None:
         """Write to the client and wait for the buffer to drain."""
-        self.writer.write(data)
-        with contextlib.suppress(OSError):
+        with contextlib.suppress(OSError, RuntimeError):
+            self.writer.write(data)
             await self.writer.drain()
 
 

@@ -6,6 +6,7 @@ slow disk never stalls a connection. The file is appended to across restarts.
 
 from __future__ import annotations
 
+import itertools
 import logging
 import queue
 import sqlite3
@@ -13,7 +14,7 @@ import threading
 from dataclasses import astuple, dataclass
 from pathlib import Path
 
-__all__ = ["ConnectionLog", "ConnectionRecord", "ContainmentRecord", "OUTCOMES"]
+__all__ = ["OUTCOMES", "ConnectionLog", "ConnectionRecord", "ContainmentRecord", "Row"]
 
 OUTCOMES = (
     "ok",
@@ -30,7 +31,7 @@ _SCHEMA = """
 CREATE TABLE IF NOT EXISTS connections (
     id INTEGER PRIMARY KEY AUTOINCREMENT,
     started REAL NOT NULL,
-    ended REAL NOT NULL,
+    ended REAL,
     visitor TEXT,
     client TEXT,
     port_kind TEXT NOT NULL,
@@ -54,22 +55,26 @@ CREATE INDEX IF NOT EXISTS containment_time ON containment (time);
 """
 
 _INSERT_CONNECTION = (
-    "INSERT INTO connections (started, ended, visitor, client, port_kind, destination,"
-    " dest_port, outcome, bytes_up, bytes_down) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+    "INSERT INTO connections (id, started, ended, visitor, client, port_kind, destination,"
+    " dest_port, outcome, bytes_up, bytes_down) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+)
+_UPDATE_CONNECTION = (
+    "UPDATE connections SET ended = ?, outcome = ?, bytes_up = ?, bytes_down = ? WHERE id = ?"
 )
 _INSERT_CONTAINMENT = (
     "INSERT INTO containment (time, visitor, client, destination, reason) VALUES (?, ?, ?, ?, ?)"
 )
-_BATCH = 500
+_BATCH = 2000
+_BATCH_DELAY = 0.25  # seconds a record may wait on the queue before it is written
 _logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True, slots=True)
 class ConnectionRecord:
-    """One finished client stream, as a row of ``connections``."""
+    """One client stream, as a row of ``connections`` (``ended`` None while it is open)."""
 
     started: float
-    ended: float
+    ended: float | None
     visitor: str | None
     client: str | None
     port_kind: str
@@ -91,6 +96,30 @@ class ContainmentRecord:
     reason: str
 
 
+@dataclass(frozen=True, slots=True)
+class _Finish:
+    """The end of an open connection row: an UPDATE of its closing columns."""
+
+    ended: float
+    outcome: str
+    bytes_up: int
+    bytes_down: int
+    row_id: int
+
+
+class Row(dict):
+    """A row read back from the log: a dict whose columns are also attributes."""
+
+    __slots__ = ()
+
+    def __getattr__(self, name: str):
+        """Return a column by attribute name."""
+        try:
+            return self[name]
+        except KeyError:
+            raise AttributeError(name) from None
+
+
 class ConnectionLog:
     """Append-only SQLite log of gateway connections and containment events."""
 
@@ -101,10 +130,15 @@ class ConnectionLog:
         db = self._connect()
         try:
             db.executescript(_SCHEMA)
+            (last_id,) = db.execute("SELECT COALESCE(MAX(id), 0) FROM connections").fetchone()
         finally:
             db.close()
+        # Ids are handed out here, not by SQLite, so an open stream's row can be updated at
+        # its end without waiting for the writer. One process writes a log file at a time.
+        self._ids = itertools.count(last_id + 1)
         self._queue: queue.SimpleQueue = queue.SimpleQueue()
         self._closed = False
+        self._wake = threading.Event()  # cuts the batching pause short for flush() and close()
         self._writer = threading.Thread(target=self._write_loop, name="gateway-log", daemon=True)
         self._writer.start()
 
@@ -115,11 +149,21 @@ class ConnectionLog:
         db.execute("PRAGMA synchronous=NORMAL")
         return db
 
-    def connection(self, record: ConnectionRecord) -> None:
-        """Queue one finished connection (never blocks)."""
+    def connection(self, record: ConnectionRecord) -> int:
+        """Queue one connection row (finished, or open until ``finish``); return its id."""
         if record.outcome not in OUTCOMES:
             raise ValueError(f"unknown outcome {record.outcome!r}")
-        self._put(record)
+        row_id = next(self._ids)
+        self._put((row_id, record))
+        return row_id
+
+    def finish(
+        self, row_id: int, *, ended: float, outcome: str, bytes_up: int, bytes_down: int
+    ) -> None:
+        """Queue the end of an open connection row: end time, outcome, byte counts."""
+        if outcome not in OUTCOMES:
+            raise ValueError(f"unknown outcome {outcome!r}")
+        self._put(_Finish(ended, outcome, bytes_up, bytes_down, row_id))
 
     def containment(self, record: ContainmentRecord) -> None:
         """Queue one containment event (never blocks)."""
@@ -137,6 +181,7 @@ class ConnectionLog:
             return
         done = threading.Event()
         self._queue.put(done)
+        self._wake.set()
         if not done.wait(timeout):
             raise TimeoutError(f"connection log {self.path} did not flush in {timeout} s")
 
@@ -146,6 +191,7 @@ class ConnectionLog:
             return
         self._closed = True
         self._queue.put(None)
+        self._wake.set()
         self._writer.join()
 
     def __enter__(self) -> ConnectionLog:
@@ -162,7 +208,13 @@ class ConnectionLog:
         try:
             running = True
             while running:
-                batch = [self._queue.get()]
+                first = self._queue.get()
+                if not (first is None or isinstance(first, threading.Event)):
+                    # Let records pile up: one commit (and one wake-up of this thread, which
+                    # competes with the relay for the GIL) per interval, not per connection.
+                    self._wake.wait(_BATCH_DELAY)
+                self._wake.clear()
+                batch = [first]
                 while len(batch) < _BATCH:
                     try:
                         batch.append(self._queue.get_nowait())
@@ -175,12 +227,15 @@ class ConnectionLog:
     @staticmethod
     def _write_batch(db: sqlite3.Connection, batch: list) -> bool:
         """Write one batch; set flush events after commit; return False on the stop marker."""
-        connections = [astuple(r) for r in batch if isinstance(r, ConnectionRecord)]
+        inserts = [(item[0], *astuple(item[1])) for item in batch if isinstance(item, tuple)]
+        updates = [astuple(item) for item in batch if isinstance(item, _Finish)]
         containments = [astuple(r) for r in batch if isinstance(r, ContainmentRecord)]
-        if connections or containments:
+        if inserts or updates or containments:
             try:
                 with db:
-                    db.executemany(_INSERT_CONNECTION, connections)
+                    # Inserts first: a row's update never precedes its insert in the queue.
+                    db.executemany(_INSERT_CONNECTION, inserts)
+                    db.executemany(_UPDATE_CONNECTION, updates)
                     db.executemany(_INSERT_CONTAINMENT, containments)
             except sqlite3.Error:
                 # Losing a batch beats killing the writer: flush() and close() must not hang.
@@ -190,21 +245,21 @@ class ConnectionLog:
                 item.set()
         return not any(item is None for item in batch)
 
-    def _read(self, sql: str, args: tuple = ()) -> list[dict]:
-        """Run a read query on a fresh connection and return rows as dicts."""
+    def _read(self, sql: str, args: tuple = ()) -> list[Row]:
+        """Flush, run a read query on a fresh connection, and return the rows."""
         self.flush()
         db = sqlite3.connect(f"file:{self.path}?mode=ro", uri=True, timeout=30.0)
         try:
             db.row_factory = sqlite3.Row
-            return [dict(row) for row in db.execute(sql, args)]
+            return [Row(row) for row in db.execute(sql, args)]
         finally:
             db.close()
 
-    def recent(self, limit: int = 100) -> list[dict]:
-        """Return the last ``limit`` connections, newest first."""
+    def recent(self, limit: int = 100) -> list[Row]:
+        """Return the last ``limit`` connections (open ones have ``ended`` None), newest first."""
         return self._read("SELECT * FROM connections ORDER BY id DESC LIMIT ?", (int(limit),))
 
-    def containment_events(self, since: float | None = None, limit: int = 1000) -> list[dict]:
+    def containment_events(self, since: float | None = None, limit: int = 1000) -> list[Row]:
         """Return containment events (optionally only after ``since``), newest first."""
         return self._read(
             "SELECT * FROM containment WHERE time >= ? ORDER BY id DESC LIMIT ?",

@@ -23,6 +23,7 @@ DecisionKind = Literal["route", "unknown-onion", "bad-address", "refused", "malf
 # Tor's string_is_valid_nonrfc_hostname: letters, digits, '-' and '_' in dot-separated labels.
 _LABEL = re.compile(r"[A-Za-z0-9_-]{1,63}\Z")
 _MAX_NAME = 255
+_CACHE_SIZE = 4096
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,7 +84,7 @@ class Routes:
 
     def __init__(self, mapping: Mapping[str, tuple[str, int]] | None = None):
         """Build the table; names are validated and normalized (see ``update``)."""
-        self._table: dict[str, tuple[str, int]] = {}
+        self._state: tuple[dict[str, tuple[str, int]], dict[str, Decision]] = ({}, {})
         self.update(mapping or {})
 
     def update(self, mapping: Mapping[str, tuple[str, int]]) -> None:
@@ -92,8 +93,9 @@ class Routes:
         for raw_name, upstream in mapping.items():
             name = normalize_name(raw_name)
             table[self._site_key(raw_name, name)] = self._check_upstream(raw_name, upstream)
-        # One reference swap: readers on other threads see the old or the new table, never half.
-        self._table = table
+        # One reference swap: readers on other threads see the old or the new state, never
+        # half; decisions are cached per state, so a replaced table drops its cache with it.
+        self._state = (table, {})
 
     @staticmethod
     def _site_key(raw_name: str, name: str) -> str:
@@ -123,11 +125,11 @@ class Routes:
 
     def names(self) -> list[str]:
         """Return the routed site names, sorted."""
-        return sorted(self._table)
+        return sorted(self._state[0])
 
     def __len__(self) -> int:
         """Return the number of routed sites."""
-        return len(self._table)
+        return len(self._state[0])
 
     def __contains__(self, name: object) -> bool:
         """Tell whether a name resolves to an upstream."""
@@ -135,7 +137,17 @@ class Routes:
 
     def resolve(self, name: str) -> Decision:
         """Decide what happens to a connection request for ``name``."""
-        table = self._table
+        table, cache = self._state
+        decision = cache.get(name)
+        if decision is None:
+            decision = self._decide(table, name)
+            if len(cache) >= _CACHE_SIZE:
+                cache.clear()
+            cache[name] = decision
+        return decision
+
+    def _decide(self, table: dict[str, tuple[str, int]], name: str) -> Decision:
+        """Decide for one name against one table (uncached)."""
         norm = normalize_name(name)
         if not is_valid_destination(norm):
             return Decision("malformed", norm, "not a valid host name")

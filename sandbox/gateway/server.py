@@ -222,10 +222,17 @@ class Gateway:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._sweeper
             self._sweeper = None
+        tasks = set(self._http_tasks)
         if self._ctx is not None:
+            tasks.update(
+                task
+                for conn in self._ctx.active
+                if (task := getattr(conn, "task", None)) is not None and not task.done()
+            )
             self._ctx.abort_all()
-        if self._http_tasks:
-            await asyncio.wait(list(self._http_tasks), timeout=5.0)
+        tasks.discard(asyncio.current_task())  # type: ignore[arg-type]
+        if tasks:
+            await asyncio.wait(tasks, timeout=5.0)
         for server in servers:
             await server.wait_closed()
         # Let transports finish their connection_lost callbacks (and log rows) before returning.

@@ -39,7 +39,7 @@ import time
 from . import _socks_wire as wire
 from ._core import Context, peer_name
 from ._pages import TOR_NOT_AN_HTTP_PROXY
-from .routes import Decision, is_valid_destination
+from .routes import Decision
 
 __all__ = ["SocksConnection"]
 
@@ -82,7 +82,10 @@ class _Upstream(asyncio.Protocol):
         owner = self.owner
         owner.last_active = time.monotonic()
         owner.bytes_down += len(data)
-        owner.transport.write(data)
+        try:
+            owner.transport.write(data)
+        except RuntimeError:  # uvloop: the client's transport closed in the same tick
+            self.owner.abort()
 
     def eof_received(self) -> bool:
         """Half-close towards the client; keep the socket while the client still sends."""
@@ -128,8 +131,17 @@ class SocksConnection(asyncio.Protocol):
         self.upstream_closed = False
         self.finished = False
         self.admitted = False
+        self.received_any = False
+        self.row_id: int | None = None
         self.timer: asyncio.TimerHandle | None = None
         self.task: asyncio.Task | None = None
+
+    @property
+    def client_name(self) -> str | None:
+        """The client's 'host:port', looked up once, when first needed."""
+        if self.client is None and self.transport is not None:
+            self.client = peer_name(self.transport)
+        return self.client
 
     # --- client side -------------------------------------------------------------
 
@@ -141,7 +153,6 @@ class SocksConnection(asyncio.Protocol):
             transport.abort()
             return
         self.admitted = True
-        self.client = peer_name(transport)
         self.timer = self.loop.call_later(self.ctx.config.handshake_timeout, self._timed_out)
 
     def data_received(self, data: bytes) -> None:
@@ -150,11 +161,15 @@ class SocksConnection(asyncio.Protocol):
         if state is _State.RELAY:
             self.last_active = time.monotonic()
             self.bytes_up += len(data)
-            self.upstream.write(data)  # type: ignore[union-attr]
+            try:
+                self.upstream.write(data)  # type: ignore[union-attr]
+            except RuntimeError:  # uvloop: the upstream transport closed in the same tick
+                self.abort()
             return
         self.last_active = time.monotonic()
         if state is _State.CLOSED:
             return
+        self.received_any = True
         self.buf += data
         if state is _State.CONNECTING:
             if len(self.buf) > _MAX_EARLY_DATA:
@@ -216,8 +231,9 @@ class SocksConnection(asyncio.Protocol):
         if self.timer is not None:
             self.timer.cancel()
             self.timer = None
-        if self.task is not None and not self.task.done():
-            self.task.cancel()
+        task = self.task
+        if task is not None and not task.done() and task is not asyncio.current_task():
+            task.cancel()
 
     # --- upstream side (called by _Upstream) -----------------------------------------
 
@@ -310,7 +326,7 @@ class SocksConnection(asyncio.Protocol):
 
     def _malformed(self, why: str, reply: bytes | None) -> None:
         """Close a connection whose handshake is broken (after Tor's reply, if any)."""
-        _logger.info("socks: malformed handshake from %s: %s", self.client, why)
+        _logger.info("socks: malformed handshake from %s: %s", self.client_name, why)
         self.outcome = "malformed"
         if reply:
             self.transport.write(reply)
@@ -353,13 +369,10 @@ class SocksConnection(asyncio.Protocol):
         if request.command != wire.CMD_CONNECT:
             self._unsupported(request)
             return
-        if not is_valid_destination(request.host):
-            self._fail(wire.GENERAL_FAILURE, "malformed")
-            return
         decision = self.ctx.routes.resolve(request.host)
         self.destination = decision.name
         if decision.kind == "refused":
-            self.ctx.contain(decision, self.visitor, self.client)
+            self.ctx.contain(decision, self.visitor, self.client_name)
             self._fail(wire.NOT_ALLOWED, "refused")
         elif decision.kind == "malformed":
             self._fail(wire.GENERAL_FAILURE, "malformed")
@@ -379,7 +392,7 @@ class SocksConnection(asyncio.Protocol):
             # Nothing resolves in the sandbox; Tor answers a failed resolve with 0x04.
             decision = self.ctx.routes.resolve(request.host)
             if decision.containment:
-                self.ctx.contain(decision, self.visitor, self.client)
+                self.ctx.contain(decision, self.visitor, self.client_name)
             self._fail(wire.HOST_UNREACHABLE, "refused")
             return
         self._fail(wire.COMMAND_NOT_SUPPORTED, "refused")
@@ -408,6 +421,9 @@ class SocksConnection(asyncio.Protocol):
             return
         if self.state is not _State.CONNECTING or self.upstream is None:
             return
+        if self.upstream_closed:  # reset between connect and now
+            self._upstream_failed(decision, ConnectionResetError("upstream closed at once"))
+            return
         self._start_relay()
 
     def _upstream_failed(self, decision: Decision, exc: BaseException) -> None:
@@ -432,6 +448,15 @@ class SocksConnection(asyncio.Protocol):
         assert upstream is not None
         self.state = _State.RELAY
         self.outcome = "ok"
+        # Logged now, not at the end: the instructor sees open streams (browsers keep them).
+        self.row_id = self.ctx.begin(
+            started=self.started,
+            visitor=self.visitor,
+            client=self.client_name,
+            port_kind=self.port_kind,
+            destination=self.destination,
+            dest_port=self.dest_port,
+        )
         self.transport.write(self._reply(wire.SUCCEEDED))
         if self.buf:
             self.bytes_up += len(self.buf)
@@ -451,10 +476,20 @@ class SocksConnection(asyncio.Protocol):
             return
         self.finished = True
         self.ctx.release(self)
+        if self.row_id is not None:
+            self.ctx.finish(
+                self.row_id,
+                outcome=self.outcome or "ok",
+                bytes_up=self.bytes_up,
+                bytes_down=self.bytes_down,
+            )
+            return
+        if not self.received_any:
+            return  # a connect without a byte (preconnect, port probe) is not a request
         self.ctx.record(
             started=self.started,
             visitor=self.visitor,
-            client=self.client,
+            client=self.client_name,
             port_kind=self.port_kind,
             destination=self.destination,
             dest_port=self.dest_port,

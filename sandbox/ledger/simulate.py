@@ -103,7 +103,7 @@ class _Simulation:
                 reuse = "reuses_address" in opsec
             w = eco.wallet(aid, "personal", address_type=kind, reuse=reuse)
             eco.personal[aid] = w
-            if a["role"] == "vendor":
+            if a["role"] == "vendor" or (reuse and not a["background"]):
                 published = book.new(w, "published")
                 if reuse:
                     w.receive_address = published
@@ -120,6 +120,7 @@ class _Simulation:
                 if balance > 0:
                     self.initial.append((w, int(balance * COIN), aid))
         self.exchange_of = {a["id"]: a["exchange_id"] for a in actors if a.get("exchange_id")}
+        opsec_of = {a["id"]: a["opsec"] for a in actors}
         for s in sites:
             config = s["config"]
             if s["kind"] == "market":
@@ -128,7 +129,13 @@ class _Simulation:
                 )
                 eco.commission[s["id"]] = config.get("commission", 0.0)
             elif s["kind"] == "donation" and s["operator_id"]:
-                w = eco.wallet(s["operator_id"], "donation", site_id=s["id"])
+                legacy = "legacy_addresses" in opsec_of.get(s["operator_id"], ())
+                w = eco.wallet(
+                    s["operator_id"],
+                    "donation",
+                    site_id=s["id"],
+                    address_type="p2pkh" if legacy else "p2wpkh",
+                )
                 published = book.new(w, "published")
                 if not config.get("fresh_address_per_donor"):
                     w.receive_address = published

@@ -87,13 +87,22 @@ class _Identities:
         fk = self._fakers.get(locale)
         if fk is None:
             fk = self._fakers[locale] = Faker(locale)
+            for provider in fk.get_providers():
+                # Some locales (it_IT) build their city list from a set, whose order
+                # changes with PYTHONHASHSEED; sorted, the same seed gives the same city.
+                cities = getattr(provider, "cities", None)
+                if isinstance(cities, list):
+                    provider.cities = sorted(cities)
         fk.seed_instance(f"{self.seed}:{key}")
         return fk
 
-    def person(self, key: str, locale: str, rng: random.Random) -> dict:
-        """A person's KYC-grade identity."""
+    def person(self, key: str, locale: str, rng: random.Random, name: str | None = None) -> dict:
+        """A person's KYC-grade identity; email and handle follow the name when it is given."""
         fk = self.faker(locale, key)
         first, last = fk.first_name(), fk.last_name()
+        if name:
+            first, _, last = name.partition(" ")
+            last = last or first
         code = locale.split("_")[-1].upper()
         birth = self.start - timedelta(days=rng.randint(19 * 365, 64 * 365))
         handle = _slug(f"{first[0]}{last}")[:10] + str(rng.randint(1, 99))
@@ -172,7 +181,7 @@ def make_actors(scenario: Scenario) -> list[dict]:
                 suffix = {"exchange": "Exchange", "mixer": "Mixer"}.get(a.role, "Group")
                 identity = ids.organisation(aid, locale, suffix)
             else:
-                identity = ids.person(aid, locale, rng)
+                identity = ids.person(aid, locale, rng, a.name)
             if a.name:
                 identity["name"] = a.name
             if a.username:

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 
 from sandbox.pgp import PgpKey, make_key
 from sandbox.world.content.handles import Handles
-from sandbox.world.content.world import DAY, ActorRow, SiteRow, World, onion_address
+from sandbox.world.content.world import DAY, ActorRow, SiteRow, World, mail_onion
 
 DONATION_BIOS = (
     "We are an independent collective. Every donation goes straight to the cause; "
@@ -71,7 +71,7 @@ class Accounts:
         self._by_site_actor: dict[tuple[str, str], Account] = {}
         self._keys: dict[tuple[str, str], PgpKey] = {}
         # One fictional onion mail provider per world, as vendors use for contact addresses.
-        self.mail_domain = onion_address(f"mail-provider/{world.seed}".encode())
+        self.mail_domain = mail_onion(world.seed)
         self.personas = personas(world)
         self.home = home_sites(world, self.personas)
 

@@ -63,7 +63,8 @@ def describe(site: SiteRow, rng: random.Random, detailed: bool) -> str:
         if site.kind in ("market", "shop") and site.config.get("categories"):
             features.append("categories: " + ", ".join(site.config["categories"]))
         if features:
-            text += " " + "; ".join(features).capitalize() + "."
+            joined = "; ".join(features)
+            text += f" {joined[0].upper()}{joined[1:]}."
     elif site.kind == "market":
         text += SCAM_WARNING
     return text

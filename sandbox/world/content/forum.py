@@ -5,6 +5,7 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from itertools import accumulate
 
 from sandbox.world.content import forum_text as ft
 from sandbox.world.content import market_text as mt
@@ -50,8 +51,16 @@ class Members:
     weights: list[float]
     featured: list[Account]
     advertisers: list[Advertiser]
-    promoters: list[tuple[Account, SiteRow, Account]]  # (forum account, site it runs, account there)
+    # (forum account, the site it runs, its account there)
+    promoters: list[tuple[Account, SiteRow, Account]]
     leakers: list[tuple[Account, ActorRow]]
+    _cumulative: list[float] = field(default_factory=list)
+
+    def pick(self, rng: random.Random) -> Account:
+        """A member drawn by weight (cumulative weights kept: thousands of draws per forum)."""
+        if len(self._cumulative) != len(self.weights):
+            self._cumulative = list(accumulate(self.weights))
+        return rng.choices(self.everyone, cum_weights=self._cumulative)[0]
 
 
 def join(world: World, book: Accounts, site: SiteRow, rng: random.Random, posts: int) -> Members:
@@ -131,6 +140,8 @@ def write_forum(world: World, book: Accounts, rows: Rows, site: SiteRow) -> None
         kinds.append(kind)
         rows.boards.append((first_board + i, site.id, name, description))
 
+    if not members.everyone:
+        return  # nobody to write threads: an empty forum with its boards
     markets = [s for s in world.sites if s.kind in ("market", "shop")]
     vendor_handles = [a.handle for s in markets for a in book.on(s.id) if a.role == "vendor"]
     year = datetime.fromtimestamp(world.start, UTC).year
@@ -161,15 +172,19 @@ def write_forum(world: World, book: Accounts, rows: Rows, site: SiteRow) -> None
             author = members.admin
             created = world.when(rng, 0.0, 0.8)
             threads.append(
-                Thread(board_for("announce"), author, fill(title, author), fill(body, author),
-                       created, "announce")  # fmt: skip
+                Thread(
+                    board_for("announce"),
+                    author,
+                    fill(title, author),
+                    fill(body, author),
+                    created,
+                    "announce",
+                )
             )
     for account, other, staff in members.promoters[: max(0, n_threads - len(threads))]:
         title, body = promotion(other, staff)
         board = board_for("markets" if other.kind == "market" else "offtopic")
-        threads.append(
-            Thread(board, account, title, body, world.when(rng, 0.0, 0.5), kinds[board])
-        )
+        threads.append(Thread(board, account, title, body, world.when(rng, 0.0, 0.5), kinds[board]))
     n_ads = min(len(members.advertisers), max(0, (n_threads - len(threads)) // 4))
     for ad in rng.sample(members.advertisers, n_ads):
         slots = vendor_slots(world, ad.actor, site_slots(ad.market))
@@ -182,15 +197,21 @@ def write_forum(world: World, book: Accounts, rows: Rows, site: SiteRow) -> None
             "policy": rng.choice(mt.POLICIES),
         }
         threads.append(
-            Thread(board_for("vendors"), ad.account, ft.ADVERT[0].format(**values),
-                   ft.ADVERT[1].format(**values), world.when(rng, 0.0, 0.8), "vendors")  # fmt: skip
+            Thread(
+                board_for("vendors"),
+                ad.account,
+                ft.ADVERT[0].format(**values),
+                ft.ADVERT[1].format(**values),
+                world.when(rng, 0.0, 0.8),
+                "vendors",
+            )
         )
     topic_boards = [i for i, k in enumerate(kinds) if k in ft.TOPICS] or [board_for("offtopic")]
     while len(threads) < n_threads:
         board = rng.choice(topic_boards)
         kind = kinds[board] if kinds[board] in ft.TOPICS else "offtopic"
         title, body = rng.choice(ft.TOPICS[kind])
-        author = rng.choices(members.everyone, members.weights)[0]
+        author = members.pick(rng)
         created = world.when(rng, 0.0, 0.85)
         threads.append(
             Thread(board, author, fill(title, author), fill(body, author), created, kind)
@@ -244,10 +265,11 @@ def plan_replies(
             thread = rng.choice(open_threads)
             reply(thread, account, reply_text(rng, thread))
             budget -= 1
-    popularity = [rng.paretovariate(1.5) for _ in open_threads]
+    # Some threads run long, but no single one swallows the forum.
+    popularity = list(accumulate(min(rng.paretovariate(1.5), 12.0) for _ in open_threads))
     for _ in range(max(0, budget)):
-        thread = rng.choices(open_threads, popularity)[0]
-        account = rng.choices(members.everyone, members.weights)[0]
+        thread = rng.choices(open_threads, cum_weights=popularity)[0]
+        account = members.pick(rng)
         reply(thread, account, reply_text(rng, thread))
 
 

@@ -57,34 +57,60 @@ ADVERT = (
 
 TOPICS: dict[str, tuple[tuple[str, str], ...]] = {
     "drugs": (
-        ("Trip report: first time {substance}", "Tried {substance} for the first time last "
-         "weekend with two friends. Started with a low dose, came up after 40 minutes. "
-         "Honestly amazing, but the comedown was rough. Any tips for next time?"),
-        ("Reagent test results - {vendor}'s {substance}", "Got my order from {vendor} on "
-         "{market}. Marquis went dark purple within seconds, Simon's negative. Looks legit."),
-        ("How long does {substance} stay detectable?", "Got a test at work in two weeks. How "
-         "long should I wait?"),
-        ("Best {substance} vendor on {market}?", "Looking for recommendations, last vendor "
-         "went dark after I FE'd. Never again."),
+        (
+            "Trip report: first time {substance}",
+            "Tried {substance} for the first time last "
+            "weekend with two friends. Started with a low dose, came up after 40 minutes. "
+            "Honestly amazing, but the comedown was rough. Any tips for next time?",
+        ),
+        (
+            "Reagent test results - {vendor}'s {substance}",
+            "Got my order from {vendor} on "
+            "{market}. Marquis went dark purple within seconds, Simon's negative. Looks legit.",
+        ),
+        (
+            "How long does {substance} stay detectable?",
+            "Got a test at work in two weeks. How long should I wait?",
+        ),
+        (
+            "Best {substance} vendor on {market}?",
+            "Looking for recommendations, last vendor went dark after I FE'd. Never again.",
+        ),
     ),
     "opsec": (
-        ("Tails vs Whonix in {year}?", "What do you all use? I'm on Tails from a USB stick but "
-         "persistence makes me nervous."),
-        ("Is it safe to reuse a username?", "I used the same nick on a gaming site years ago. "
-         "Should I worry?"),
-        ("How do you store your PGP keys?", "Encrypted volume on a USB stick, or is that "
-         "overkill?"),
-        ("Is Bitcoin traceable?", "People say BTC is anonymous. Others say every transaction "
-         "is public forever. Which is it?"),
-        ("Photo metadata - how do you strip EXIF?", "New vendor here. Do markets strip EXIF "
-         "from uploads or do I need to do it myself?"),
+        (
+            "Tails vs Whonix in {year}?",
+            "What do you all use? I'm on Tails from a USB stick but persistence makes me nervous.",
+        ),
+        (
+            "Is it safe to reuse a username?",
+            "I used the same nick on a gaming site years ago. Should I worry?",
+        ),
+        (
+            "How do you store your PGP keys?",
+            "Encrypted volume on a USB stick, or is that overkill?",
+        ),
+        (
+            "Is Bitcoin traceable?",
+            "People say BTC is anonymous. Others say every transaction "
+            "is public forever. Which is it?",
+        ),
+        (
+            "Photo metadata - how do you strip EXIF?",
+            "New vendor here. Do markets strip EXIF from uploads or do I need to do it myself?",
+        ),
         ("Do I need a VPN with Tor?", "Endless debate. What does the forum think?"),
     ),
     "scams": (
-        ("SCAM WARNING: {vendor} on {market}", "Ordered twice, nothing arrived, now he asks "
-         "for FE on everything. Stay away."),
-        ("Fake {market} mirror going around", "Got a PM with a mirror link that asked for my "
-         "withdrawal PIN. Verify the signed mirror list!"),
+        (
+            "SCAM WARNING: {vendor} on {market}",
+            "Ordered twice, nothing arrived, now he asks for FE on everything. Stay away.",
+        ),
+        (
+            "Fake {market} mirror going around",
+            "Got a PM with a mirror link that asked for my "
+            "withdrawal PIN. Verify the signed mirror list!",
+        ),
         ("Exit scam incoming on {market}?", "Withdrawals stuck for 3 days. Anyone else?"),
     ),
     "offtopic": (

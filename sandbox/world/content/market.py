@@ -53,10 +53,11 @@ def site_slots(site: SiteRow) -> list[tuple[str, str]]:
 def vendor_slots(world: World, actor: ActorRow, slots: list[tuple[str, str]]) -> list:
     """The one or two kinds of goods this vendor sells, the same choice on every site."""
     rng = world.rng("taste", actor.id)
-    names = sorted({f for _, f in slots})
-    # Weighted random order (Efraimidis-Spirakis): common goods come first more often.
-    order = sorted(names, key=lambda f: -(rng.random() ** (1 / mt.family(f).weight)))
-    chosen = set(order[: 1 if rng.random() < 0.6 else 2])
+    # Weighted random order (Efraimidis-Spirakis) over every family, drawn in a fixed order so
+    # the vendor keeps the same taste on sites with different categories.
+    score = {f: rng.random() ** (1 / mt.family(f).weight) for f in [*mt.FAMILIES, "generic"]}
+    offered = sorted({f for _, f in slots}, key=lambda f: -score[f])
+    chosen = set(offered[: 1 if rng.random() < 0.6 else 2])
     return [s for s in slots if s[1] in chosen]
 
 
@@ -198,12 +199,14 @@ def write_market(world: World, book: Accounts, rows: Rows, site: SiteRow) -> Non
                     price,
                     round(price / mt.BTC_PER_XMR, 4) if xmr else None,
                     country if fam.physical else None,
-                    rng.choice(mt.SHIPS_TO).format(country=country) if fam.physical else "Worldwide",
+                    mt.ships_to(rng, country) if fam.physical else "Worldwide",
                     rng.choice((rng.randrange(1, 20), rng.randrange(20, 500), 999)),
                     created,
                 )
             )
             subject = f"{mt.fmt_qty(qty, product.unit)} {product.name}".strip()
+            if not fam.physical:
+                subject = f"Laptop screen showing {product.name}"
             add_photos(rng, rows, site, listing_id, vendor, subject, created, camera, planted)
             ratings += add_feedback(world, rng, rows, listing_id, created, vendor.weight)
         account = vendor.account
@@ -225,7 +228,7 @@ def add_photos(
     """One or two product photos; EXIF (GPS, camera, serial) survives only where planted."""
     for _ in range(1 if rng.random() < 0.6 else 2):
         scene = rng.choice(SCENES).format(handle=vendor.account.handle)
-        text = f"{subject} {scene}"
+        text = subject if subject.startswith("Laptop") else f"{subject} {scene}"
         photo_id = len(rows.photos) + 1
         if not planted:
             # Markets that strip metadata also rename uploads to a hash.

@@ -76,7 +76,9 @@ FAMILIES: dict[str, Family] = {
         True,
         4.0,
         (
-            _p("Cocaine 90% pure", "g", 80, (1, 3.5, 7, 14, 28), "uncut", "fishscale", "lab tested"),
+            _p(
+                "Cocaine 90% pure", "g", 80, (1, 3.5, 7, 14, 28), "uncut", "fishscale", "lab tested"
+            ),
             _p("Amphetamine paste", "g", 12, (5, 10, 25, 50, 100), "strong", "pink paste"),
             _p("Speed sulphate", "g", 10, (10, 25, 50, 100), "dry powder", "bulk"),
             _p("Crystal meth", "g", 60, (1, 3.5, 7, 14), "shards", "high purity"),
@@ -110,7 +112,7 @@ FAMILIES: dict[str, Family] = {
         (
             _p("Heroin #4", "g", 100, (0.5, 1, 3, 5, 10), "afghan", "white"),
             _p("Oxycodone 80mg", "pcs", 30, (5, 10, 30, 60, 100), "pharma grade"),
-            _p("Tramadol 200mg", "pcs", 3, (20, 50, 100, 300), "retard tablets"),
+            _p("Tramadol 200mg", "pcs", 3, (20, 50, 100, 300), "extended release"),
         ),
         (
             "Pharmacy quality, original blisters where available.",
@@ -135,7 +137,16 @@ FAMILIES: dict[str, Family] = {
         ),
     ),
     "benzos": Family(
-        ("benzo", "xanax", "alprazolam", "valium", "diazepam", "sedative", "prescription", "pharma"),
+        (
+            "benzo",
+            "xanax",
+            "alprazolam",
+            "valium",
+            "diazepam",
+            "sedative",
+            "prescription",
+            "pharma",
+        ),
         True,
         2.0,
         (
@@ -341,6 +352,16 @@ BUYER_BIOS = (
     "Long time customer, short time poster.",
 )
 SHIPS_TO = ("Worldwide", "Europe", "EU", "Worldwide except USA and Australia", "{country} only")
+NON_EUROPE = ("United States", "Australia", "Canada", "Brazil", "Mexico", "India", "China", "Japan")
+
+
+def ships_to(rng: random.Random, country: str) -> str:
+    """Where a vendor in country ships to, never excluding or missing their own country."""
+    options = SHIPS_TO if country not in NON_EUROPE else ("Worldwide", "{country} only")
+    if country in ("United States", "Australia"):
+        options = tuple(o for o in options if "except" not in o)
+    return rng.choice(options).format(country=country)
+
 
 FEEDBACK = {
     5: (

@@ -75,7 +75,7 @@ def analytics_snippet(actor: ActorRow, analytics_id: str) -> str:
             "  </script>\n"
         )
     return (
-        "<!doctype html>\n<html lang=\"en\">\n<head>\n"
+        '<!doctype html>\n<html lang="en">\n<head>\n'
         '  <meta charset="utf-8">\n'
         f"  <title>{first}'s notes</title>\n"
         f'  <meta name="author" content="{actor.name}">\n'
@@ -140,21 +140,20 @@ def write_clearnet(
             else f"<!-- blog theme backup -->\n{html}"
         )
         posts.append((world.when(rng, 0.1, 0.9), book.get(site.id, operator.id), body))
-    for account in accounts:
+    named = [a for a in accounts if not world.actors[a.actor_id].background]
+    for account in named:
         actor = world.actors[account.actor_id]
-        if actor.background:
-            continue
         if actor.has("posts_personal_details"):
-            facts = facts_of(world, actor)
-            for body in personal_posts(rng, site, facts):
+            for body in personal_posts(rng, site, facts_of(world, actor)):
                 posts.append((world.when(rng), account, body))
-        extra = 4 if actor in featured else 1
-        for _ in range(extra):
-            posts.append((world.when(rng), account, chatter(rng, site, actor)))
-    reserved = len(posts)
-    others = [a for a in accounts if world.actors[a.actor_id].background] or accounts
-    for _ in range(max(0, n_posts - reserved)):
-        account = rng.choice(others)
+    # The planted posts are always written; ordinary ones fill the rest of the `posts` knob,
+    # featured people first, then one each for the story's people, then the crowd.
+    budget = n_posts - len(posts)
+    featured_ids = {a.id for a in featured}
+    ordinary = [a for a in named if a.actor_id in featured_ids] * 4 + named
+    crowd = [a for a in accounts if world.actors[a.actor_id].background] or accounts
+    for n in range(max(0, budget) if accounts else 0):
+        account = ordinary[n] if n < len(ordinary) else rng.choice(crowd)
         posts.append((world.when(rng), account, chatter(rng, site, world.actors[account.actor_id])))
     posts.sort(key=lambda p: (p[0], p[1].id))
     for when, account, body in posts:

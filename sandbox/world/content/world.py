@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import base64
 import hashlib
 import json
 import random
@@ -183,22 +182,24 @@ def load_world(conn: sqlite3.Connection, scenario: Scenario, seed: int) -> World
             " ORDER BY id"
         )
     ]
+    # Two plain scans joined and sorted here: without an index on addresses.wallet_id (the
+    # builder adds it after the content) an SQL join rescans addresses once per wallet.
+    wallets = {
+        w: (actor_id, kind, site_id or "")
+        for w, actor_id, kind, site_id in conn.execute(
+            "SELECT id, actor_id, kind, site_id FROM wallets"
+        )
+    }
     published: dict[tuple[str, str, str], int] = {}
-    for actor_id, kind, site_id, address_id in conn.execute(
-        "SELECT w.actor_id, w.kind, w.site_id, a.id FROM addresses a"
-        " JOIN wallets w ON w.id = a.wallet_id WHERE a.purpose = 'published'"
-        " ORDER BY w.id, a.id"
-    ):
-        published.setdefault((actor_id, kind, site_id or ""), address_id)
+    rows = conn.execute("SELECT wallet_id, id FROM addresses WHERE purpose = 'published'")
+    for wallet_id, address_id in sorted(rows):
+        if wallet_id in wallets:
+            published.setdefault(wallets[wallet_id], address_id)
     return World(seed, scenario, start, end, actors, sites, published)
 
 
-def onion_address(seed: bytes) -> str:
-    """A v3 onion host name with a valid checksum, from an ed25519 key derived from seed."""
-    from cryptography.hazmat.primitives import serialization
-    from cryptography.hazmat.primitives.asymmetric import ed25519
+def mail_onion(seed: int) -> str:
+    """The v3 onion name of the world's one fictional mail provider."""
+    from sandbox.onion import OnionKey
 
-    key = ed25519.Ed25519PrivateKey.from_private_bytes(hashlib.sha256(seed).digest())
-    pub = key.public_key().public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
-    checksum = hashlib.sha3_256(b".onion checksum" + pub + b"\x03").digest()[:2]
-    return base64.b32encode(pub + checksum + b"\x03").decode("ascii").lower() + ".onion"
+    return OnionKey.from_seed(hashlib.sha256(f"mail-provider/{seed}".encode()).digest()).address

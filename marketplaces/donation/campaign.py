@@ -1,0 +1,86 @@
+"""The campaign page and its FAQ."""
+
+from __future__ import annotations
+
+import math
+
+from flask import Blueprint, current_app, render_template
+
+from ..common.addresses import fresh_address
+from ..common.sessions import session_id
+
+bp = Blueprint("campaign", __name__)
+
+SATOSHI = 100_000_000
+
+
+def goal_for(raised_btc: float) -> float:
+    """A round fundraising goal comfortably above what was raised."""
+    target = max(0.5, raised_btc * 1.6)
+    magnitude = 10 ** math.floor(math.log10(target))
+    return math.ceil(target / magnitude) * magnitude
+
+
+def operator_account() -> dict | None:
+    """The campaign's operator account on this site."""
+    world = current_app.extensions["world"]
+    site = current_app.extensions["site"]
+    if site.operator_id:
+        account = world.accounts.by_actor(site.id, site.operator_id)
+        if account is not None:
+            return account
+    accounts = world.accounts.of_site(site.id)
+    return accounts[0] if accounts else None
+
+
+def donation_address() -> str | None:
+    """The address shown to this visitor: the published one, or a fresh one per session."""
+    world = current_app.extensions["world"]
+    site = current_app.extensions["site"]
+    wallet = world.wallets.of_site(site.id, "donation")
+    if site.config.get("fresh_address_per_donor"):
+        wallet_id = wallet["id"] if wallet else 0
+
+        def derive(number: int) -> str:
+            """The number-th donor address of the donation wallet."""
+            return fresh_address(world.seed, wallet_id, f"donation/{site.id}", number)
+
+        clock = current_app.extensions["clock"]
+        return current_app.extensions["state"].donor_address(site.id, session_id(), derive, clock())
+    account = operator_account()
+    published = world.wallets.address(account["btc_address_id"]) if account else None
+    if published is None and wallet is not None:
+        published = world.wallets.published(wallet["id"])
+    return published
+
+
+@bp.route("/")
+def index():
+    """The campaign: cause, progress bar, donation address, PGP key."""
+    world = current_app.extensions["world"]
+    site = current_app.extensions["site"]
+    wallet = world.wallets.of_site(site.id, "donation")
+    received, payments = world.wallets.received(wallet["id"]) if wallet else (0, 0)
+    raised = received / SATOSHI
+    goal = goal_for(raised)
+    account = operator_account()
+    return render_template(
+        "donation/index.html",
+        operator=account,
+        key=current_app.extensions["files"].operator_key(),
+        address=donation_address(),
+        fresh=bool(site.config.get("fresh_address_per_donor")),
+        raised=raised,
+        payments=payments,
+        goal=goal,
+        percent=min(100, round(100 * raised / goal)) if goal else 0,
+    )
+
+
+@bp.route("/faq")
+def faq():
+    """Questions donors ask."""
+    return render_template(
+        "donation/faq.html",
+        fresh=bool(current_app.extensions["site"].config.get("fresh_address_per_donor")),
+    )

@@ -1,0 +1,183 @@
+"""`sandbox up` and `sandbox status`, and real clients reaching the sites through the gateway (issue #3)."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+
+import pytest
+import requests
+
+from sandbox.serve import Sandbox
+
+
+def _free_port() -> int:
+    """A TCP port free on 127.0.0.1 right now."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def running(tiny_world, tmp_path_factory):
+    """The tiny world served on free ports for the whole module."""
+    state = tmp_path_factory.mktemp("state")
+    with Sandbox(tiny_world, socks_port=0, http_port=0, state=state) as sandbox:
+        yield sandbox
+
+
+def _proxies(sandbox: Sandbox, user: str | None = None) -> dict:
+    """requests' proxy settings for the sandbox's SOCKS port, with remote name resolution."""
+    host, port = sandbox.gateway.socks_address
+    auth = f"{user}:secret@" if user else ""
+    url = f"socks5h://{auth}{host}:{port}"
+    return {"http": url, "https": url}
+
+
+def test_every_site_answers_through_socks(running):
+    """Each site of the world serves its home page over socks5h, under its .onion/.test name."""
+    for site in running.sites:
+        r = requests.get(f"http://{site.address}/", proxies=_proxies(running), timeout=20)
+        assert r.status_code == 200, (site.site_id, r.status_code)
+        assert site.name in r.text or "queue" in r.text.lower(), site.site_id
+
+
+def test_socks_username_is_the_visitors_identity(running):
+    """A SOCKS username ends up in the gateway's connection log as the visitor."""
+    wiki = next(s for s in running.sites if s.kind == "wiki")
+    r = requests.get(f"http://{wiki.address}/", proxies=_proxies(running, "trainee07"), timeout=20)
+    assert r.status_code == 200
+    running.log.flush()
+    visitors = {rec.visitor for rec in running.log.recent(200)}
+    assert "trainee07" in visitors
+
+
+@pytest.mark.skipif(shutil.which("curl") is None, reason="curl is not installed")
+def test_curl_socks5_hostname_and_http_proxy(running):
+    """curl reaches the wiki with --socks5-hostname and through the HTTP proxy."""
+    wiki = next(s for s in running.sites if s.kind == "wiki")
+    socks = "{}:{}".format(*running.gateway.socks_address)
+    http = "http://{}:{}".format(*running.gateway.http_address)
+    for args in (["--socks5-hostname", socks], ["--proxy", http]):
+        out = subprocess.run(
+            ["curl", "-sS", "--max-time", "20", *args, f"http://{wiki.address}/"],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
+        assert wiki.name in out
+
+
+def test_clearnet_is_refused(running):
+    """A clearnet destination never leaves the sandbox: the proxy refuses it."""
+    with pytest.raises(requests.exceptions.ConnectionError):
+        requests.get("http://example.com/", proxies=_proxies(running), timeout=10)
+
+
+def test_up_cli_serves_reports_status_and_stops_on_ctrl_c(tiny_world, tmp_path):
+    """`sandbox up` prints the proxies and entry points, `status` sees it, SIGINT stops it cleanly."""
+    state = tmp_path / "state"
+    socks, http = _free_port(), _free_port()
+    env = dict(os.environ, PYTHONUNBUFFERED="1")
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "sandbox",
+            "up",
+            "--world",
+            str(tiny_world),
+            "--socks-port",
+            str(socks),
+            "--http-port",
+            str(http),
+            "--state",
+            str(state),
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        env=env,
+    )
+    lines = []
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            line = proc.stdout.readline()
+            if not line:
+                break
+            lines.append(line)
+            if "Ctrl-C stops everything" in line:
+                break
+        output = "".join(lines)
+        assert f"127.0.0.1:{socks}" in output and f"127.0.0.1:{http}" in output, output
+        assert ".onion/" in output and "wiki" in output
+        status = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "sandbox",
+                "status",
+                "--world",
+                str(tiny_world),
+                "--state",
+                str(state),
+                "--json",
+            ],
+            capture_output=True,
+            text=True,
+        )
+        assert status.returncode == 0, status.stdout + status.stderr
+        info = json.loads(status.stdout)
+        assert info["running"] and all(s["listening"] for s in info["sites"])
+        wiki = next(s for s in info["sites"] if s["kind"] == "wiki")
+        proxy = f"socks5h://127.0.0.1:{socks}"
+        r = requests.get(f"http://{wiki['address']}/", proxies={"http": proxy}, timeout=20)
+        assert r.status_code == 200
+    finally:
+        proc.send_signal(signal.SIGINT)
+        rest, _ = proc.communicate(timeout=30)
+    assert proc.returncode == 0, rest
+    assert "sandbox stopped" in rest
+    after = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "sandbox",
+            "status",
+            "--world",
+            str(tiny_world),
+            "--state",
+            str(state),
+        ],
+        capture_output=True,
+        text=True,
+    )
+    assert after.returncode == 1 and "not running" in after.stdout
+
+
+def test_up_refuses_a_busy_port(tiny_world, tmp_path, sandbox):
+    """A port already in use is one clear error and exit 1, not a traceback."""
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        result = sandbox(
+            "up",
+            "--world",
+            tiny_world,
+            "--socks-port",
+            port,
+            "--http-port",
+            _free_port(),
+            "--state",
+            tmp_path / "s",
+        )
+    assert result.exit_code == 1
+    assert "cannot start the sandbox" in result.output and str(port) in result.output
