@@ -80,6 +80,7 @@ def test_chromium_loads_an_onion_page(served, browser):
 def test_chromium_registers_through_the_captcha(served, browser):
     """A trainee registers on the market, reading the CAPTCHA image, and is logged in."""
     from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import WebDriverWait
 
     market = _site(served, "market")
     browser.get(f"http://{market.address}/register")
@@ -98,6 +99,7 @@ def test_chromium_registers_through_the_captcha(served, browser):
     browser.find_element(By.NAME, "confirm").send_keys("correct horse battery")
     browser.find_element(By.NAME, "captcha").send_keys(answer)
     browser.find_element(By.CSS_SELECTOR, "form button[type=submit]").click()
+    WebDriverWait(browser, 20).until(lambda d: "Logged in as" in d.page_source)
     assert "trainee_anna" in browser.page_source
     assert "/register" not in browser.current_url
     browser.save_screenshot(str(SHOTS / "market-logged-in.png"))

@@ -1029,3 +1029,15 @@ def test_basic_auth_header_format(gw):
     sock.close()
     assert answer.split(b" ", 2)[1] == b"200" and b"Connection: close" in answer
     assert _rows(log, visitor="erin", outcome="ok")
+
+
+def test_sites_serve_only_port_80(gw):
+    """Port 443 (a browser's HTTPS upgrade) is refused, as by `HiddenServicePort 80` (issue #3).
+
+    The gateway once relayed any port to the site's HTTP server, so Chromium's TLS
+    handshake reached it as garbage.
+    """
+    gateway, log = gw
+    assert _socks5_code(gateway, ONION, 443) == 0x04  # Tor: the service closes the circuit
+    assert _socks5_code(gateway, "explorer.test", 443) == 0x05  # connection refused
+    assert _socks5_code(gateway, ONION, 80) == 0x00

@@ -85,6 +85,7 @@ def make_app(
     app.before_request(check_csrf)
     app.before_request(auth.load_user)
     app.after_request(_headers)
+    app.teardown_appcontext(lambda _error: (world.db.release(), state.release()))
     app.context_processor(_context)
     _filters(app)
     _errors(app)

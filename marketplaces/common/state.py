@@ -116,13 +116,11 @@ class StateStore:
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._local = threading.local()
-        self._all: list[sqlite3.Connection] = []
-        self._lock = threading.Lock()
         conn = self.conn()
         conn.executescript(SCHEMA)
 
     def conn(self) -> sqlite3.Connection:
-        """This thread's connection (autocommit; WAL)."""
+        """This thread's connection (autocommit; WAL); closed by release() or with its thread."""
         conn = getattr(self._local, "conn", None)
         if conn is None:
             conn = sqlite3.connect(self.path, timeout=10, isolation_level=None)
@@ -131,17 +129,18 @@ class StateStore:
             conn.execute("PRAGMA synchronous=NORMAL")
             conn.execute("PRAGMA busy_timeout=10000")
             self._local.conn = conn
-            with self._lock:
-                self._all.append(conn)
         return conn
 
+    def release(self) -> None:
+        """Close this thread's connection (after each request: servers use a thread each)."""
+        conn = getattr(self._local, "conn", None)
+        if conn is not None:
+            self._local.conn = None
+            conn.close()
+
     def close(self) -> None:
-        """Close every connection opened so far."""
-        with self._lock:
-            for conn in self._all:
-                conn.close()
-            self._all.clear()
-        self._local = threading.local()
+        """Close this thread's connection; other threads' close with their threads."""
+        self.release()
 
     def _all_rows(self, sql: str, params: tuple | list = ()) -> list[dict]:
         """Rows of a query as dicts."""

@@ -62,19 +62,22 @@ class WorldDB:
         """Open (and check) the world once in the calling thread."""
         self.path = Path(path)
         self._local = threading.local()
-        self._all: list[sqlite3.Connection] = []
-        self._lock = threading.Lock()
         self.conn()
 
     def conn(self) -> sqlite3.Connection:
-        """This thread's read-only connection."""
+        """This thread's read-only connection (closed by release(), or with its thread)."""
         conn = getattr(self._local, "conn", None)
         if conn is None:
             conn = open_world(self.path)
             self._local.conn = conn
-            with self._lock:
-                self._all.append(conn)
         return conn
+
+    def release(self) -> None:
+        """Close this thread's connection (after each request: servers use a thread each)."""
+        conn = getattr(self._local, "conn", None)
+        if conn is not None:
+            self._local.conn = None
+            conn.close()
 
     def all(self, sql: str, params: tuple | list = ()) -> list[dict]:
         """Every row of a query, as dicts."""
@@ -91,12 +94,8 @@ class WorldDB:
         return row[0] if row is not None else None
 
     def close(self) -> None:
-        """Close every connection opened so far."""
-        with self._lock:
-            for conn in self._all:
-                conn.close()
-            self._all.clear()
-        self._local = threading.local()
+        """Close this thread's connection; other threads' close with their threads."""
+        self.release()
 
 
 class Repo:

@@ -17,6 +17,8 @@ from .latency import LatencyModel
 from .log import ConnectionLog, ConnectionRecord, ContainmentRecord
 from .routes import Decision, Routes
 
+SERVICE_PORTS = frozenset({80})  # the virtual port every site of the world serves
+
 _logger = logging.getLogger("sandbox.gateway")
 
 # Tor-like isolation and behaviour flags of a SocksPort line that the gateway accepts.
@@ -198,24 +200,28 @@ class Context:
                 _logger.warning("gateway: log closed, containment event lost: %r", record)
 
     async def dial(
-        self, decision: Decision, factory: Callable[[], asyncio.BaseProtocol]
+        self, decision: Decision, factory: Callable[[], asyncio.BaseProtocol], port: int
     ) -> tuple[asyncio.BaseTransport, asyncio.BaseProtocol]:
         """Connect to the upstream ``Routes`` chose for ``decision``; the gateway's only exit."""
         if not decision.routed or decision.upstream is None:
             raise PermissionError(f"{decision.name!r} is not routed: {decision.reason}")
+        if port not in SERVICE_PORTS:
+            # Like an onion service with only `HiddenServicePort 80`: other virtual ports
+            # are refused, so a browser's HTTPS attempt fails fast and it falls back.
+            raise ConnectionRefusedError(f"{decision.name} serves no port {port}")
         host, port = decision.upstream
         loop = asyncio.get_running_loop()
         async with asyncio.timeout(self.config.connect_timeout):
             return await loop.create_connection(factory, host, port)
 
     async def open_stream(
-        self, decision: Decision
+        self, decision: Decision, port: int
     ) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
         """Like ``asyncio.open_connection``, but through ``dial``."""
         loop = asyncio.get_running_loop()
         reader = asyncio.StreamReader(limit=2**16, loop=loop)
         transport, protocol = await self.dial(
-            decision, lambda: asyncio.StreamReaderProtocol(reader, loop=loop)
+            decision, lambda: asyncio.StreamReaderProtocol(reader, loop=loop), port
         )
         return reader, asyncio.StreamWriter(transport, protocol, reader, loop)
 

@@ -362,7 +362,7 @@ class HttpProxyConnection:
                 port,
             )
         try:
-            reader, writer = await self.ctx.open_stream(decision)
+            reader, writer = await self.ctx.open_stream(decision, port)
         except TimeoutError:
             raise _Failure(
                 504,

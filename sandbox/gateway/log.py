@@ -1,7 +1,11 @@
 """The gateway's connection log: one SQLite file the instructor side reads.
 
-Records are queued by the relay and written in batches by one writer thread, so a
-slow disk never stalls a connection. The file is appended to across restarts.
+A stream that connects is logged at once (outcome ``ok``, ``ended`` NULL) and completed
+when it closes (end time, final outcome, bytes up and down); a refused or failed request
+is logged once, finished. Every refused clearnet/IP destination is also a row of
+``containment``. Records are queued by the relay and written in batches by one writer
+thread, so a slow disk never stalls a connection. The file is appended to across
+restarts; one process writes a given file at a time.
 """
 
 from __future__ import annotations
@@ -11,8 +15,8 @@ import logging
 import queue
 import sqlite3
 import threading
-from dataclasses import astuple, dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 __all__ = ["OUTCOMES", "ConnectionLog", "ConnectionRecord", "ContainmentRecord", "Row"]
 
@@ -69,8 +73,7 @@ _BATCH_DELAY = 0.25  # seconds a record may wait on the queue before it is writt
 _logger = logging.getLogger(__name__)
 
 
-@dataclass(frozen=True, slots=True)
-class ConnectionRecord:
+class ConnectionRecord(NamedTuple):
     """One client stream, as a row of ``connections`` (``ended`` None while it is open)."""
 
     started: float
@@ -85,8 +88,7 @@ class ConnectionRecord:
     bytes_down: int = 0
 
 
-@dataclass(frozen=True, slots=True)
-class ContainmentRecord:
+class ContainmentRecord(NamedTuple):
     """One attempt to leave the sandbox, as a row of ``containment``."""
 
     time: float
@@ -96,8 +98,14 @@ class ContainmentRecord:
     reason: str
 
 
-@dataclass(frozen=True, slots=True)
-class _Finish:
+class _Insert(NamedTuple):
+    """A connection row to insert, with the id handed out for it."""
+
+    row_id: int
+    record: ConnectionRecord
+
+
+class _Finish(NamedTuple):
     """The end of an open connection row: an UPDATE of its closing columns."""
 
     ended: float
@@ -154,7 +162,7 @@ class ConnectionLog:
         if record.outcome not in OUTCOMES:
             raise ValueError(f"unknown outcome {record.outcome!r}")
         row_id = next(self._ids)
-        self._put((row_id, record))
+        self._put(_Insert(row_id, record))
         return row_id
 
     def finish(
@@ -227,14 +235,31 @@ class ConnectionLog:
     @staticmethod
     def _write_batch(db: sqlite3.Connection, batch: list) -> bool:
         """Write one batch; set flush events after commit; return False on the stop marker."""
-        inserts = [(item[0], *astuple(item[1])) for item in batch if isinstance(item, tuple)]
-        updates = [astuple(item) for item in batch if isinstance(item, _Finish)]
-        containments = [astuple(r) for r in batch if isinstance(r, ContainmentRecord)]
+        inserts: dict[int, list] = {}
+        updates: list[_Finish] = []
+        containments: list[ContainmentRecord] = []
+        for item in batch:
+            if isinstance(item, _Insert):
+                inserts[item.row_id] = [item.row_id, *item.record]
+            elif isinstance(item, _Finish):
+                row = inserts.get(item.row_id)
+                if row is None:
+                    updates.append(item)
+                else:
+                    # Opened and finished within one batch: a single INSERT, final values.
+                    row[2], row[8], row[9], row[10] = (
+                        item.ended,
+                        item.outcome,
+                        item.bytes_up,
+                        item.bytes_down,
+                    )
+            elif isinstance(item, ContainmentRecord):
+                containments.append(item)
         if inserts or updates or containments:
             try:
                 with db:
                     # Inserts first: a row's update never precedes its insert in the queue.
-                    db.executemany(_INSERT_CONNECTION, inserts)
+                    db.executemany(_INSERT_CONNECTION, inserts.values())
                     db.executemany(_UPDATE_CONNECTION, updates)
                     db.executemany(_INSERT_CONTAINMENT, containments)
             except sqlite3.Error:

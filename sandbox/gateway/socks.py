@@ -133,6 +133,7 @@ class SocksConnection(asyncio.Protocol):
         self.admitted = False
         self.received_any = False
         self.row_id: int | None = None
+        self.early_paused = False
         self.timer: asyncio.TimerHandle | None = None
         self.task: asyncio.Task | None = None
 
@@ -172,7 +173,8 @@ class SocksConnection(asyncio.Protocol):
         self.received_any = True
         self.buf += data
         if state is _State.CONNECTING:
-            if len(self.buf) > _MAX_EARLY_DATA:
+            if len(self.buf) > _MAX_EARLY_DATA and not self.early_paused:
+                self.early_paused = True
                 self.transport.pause_reading()
             return
         try:
@@ -379,8 +381,9 @@ class SocksConnection(asyncio.Protocol):
         elif decision.kind == "bad-address":
             self._fail(self._ext(wire.GENERAL_FAILURE, wire.HS_BAD_ADDRESS), "bad-address")
         else:
+            # Reading goes on while dialling (early data is buffered, capped): pausing and
+            # resuming would cost two syscalls per stream for clients that send nothing.
             self.state = _State.CONNECTING
-            self.transport.pause_reading()
             self.task = self.loop.create_task(self._open(decision))
 
     def _unsupported(self, request: wire.Request) -> None:
@@ -415,7 +418,7 @@ class SocksConnection(asyncio.Protocol):
             self._fail(wire.GENERAL_FAILURE, "circuit-failed")
             return
         try:
-            await self.ctx.dial(decision, lambda: _Upstream(self))
+            await self.ctx.dial(decision, lambda: _Upstream(self), self.dest_port)
         except OSError as exc:  # TimeoutError included
             self._upstream_failed(decision, exc)
             return
@@ -465,7 +468,7 @@ class SocksConnection(asyncio.Protocol):
         if self.client_eof:
             if upstream.can_write_eof():
                 upstream.write_eof()
-        else:
+        elif self.early_paused:
             self.transport.resume_reading()
 
     def _maybe_finish(self) -> None:
