@@ -35,7 +35,6 @@ from sandbox.ledger.keys import (
     decode_wif,
     derive_secret,
     hash160,
-    public_keys,
     sha256d,
     verify_signature,
 )
@@ -126,20 +125,6 @@ def test_invalid_secrets_rejected(secret):
     """Secrets of the wrong length or out of range are refused."""
     with pytest.raises(ValueError, match="private key"):
         Key(secret)
-
-
-def test_public_keys_bulk_matches_single():
-    """The bulk (threaded) helper returns the same keys in the same order."""
-    batch = [derive_secret(b"bulk", i) for i in range(5000)]
-    expected = [Key(s).public_key for s in batch[:50]]
-    assert public_keys(batch[:50]) == expected
-    threaded = public_keys(batch, workers=3)
-    assert threaded[:50] == expected
-    assert threaded == public_keys(batch, workers=1)
-    with pytest.raises(ValueError):
-        public_keys([bytes(32)])
-    with pytest.raises(ValueError):
-        public_keys([b"short"])
 
 
 WIF_SECRET = bytes.fromhex("0c28fca386c7a227600b2fe50b7cae11ec86d3bf1fbe471be89827e19d72aa1d")

@@ -10,11 +10,12 @@ from __future__ import annotations
 import json
 import secrets
 import sqlite3
-import threading
 import time
 from pathlib import Path
 
 from werkzeug.security import check_password_hash, generate_password_hash
+
+from .sqlite import ThreadConnections
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS site_secrets (
@@ -108,48 +109,29 @@ class HandleTaken(ValueError):
     """A registration under a handle that is already used."""
 
 
-class StateStore:
+class StateStore(ThreadConnections):
     """The trainees' state file: created on first use, one connection per thread."""
 
     def __init__(self, path: str | Path):
         """Create the file and its tables if needed."""
+        super().__init__()
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._local = threading.local()
         conn = self.conn()
         conn.executescript(SCHEMA)
 
-    def conn(self) -> sqlite3.Connection:
-        """This thread's connection (autocommit; WAL); closed by release() or with its thread."""
-        conn = getattr(self._local, "conn", None)
-        if conn is None:
-            conn = sqlite3.connect(self.path, timeout=10, isolation_level=None)
-            conn.row_factory = sqlite3.Row
-            conn.execute("PRAGMA journal_mode=WAL")
-            conn.execute("PRAGMA synchronous=NORMAL")
-            conn.execute("PRAGMA busy_timeout=10000")
-            self._local.conn = conn
+    def _connect(self) -> sqlite3.Connection:
+        """A connection in autocommit mode on the WAL-journalled state file."""
+        conn = sqlite3.connect(self.path, timeout=10, isolation_level=None)
+        conn.row_factory = sqlite3.Row
+        conn.execute("PRAGMA journal_mode=WAL")
+        conn.execute("PRAGMA synchronous=NORMAL")
+        conn.execute("PRAGMA busy_timeout=10000")
         return conn
-
-    def release(self) -> None:
-        """Close this thread's connection (after each request: servers use a thread each)."""
-        conn = getattr(self._local, "conn", None)
-        if conn is not None:
-            self._local.conn = None
-            conn.close()
 
     def close(self) -> None:
         """Close this thread's connection; other threads' close with their threads."""
         self.release()
-
-    def _all_rows(self, sql: str, params: tuple | list = ()) -> list[dict]:
-        """Rows of a query as dicts."""
-        return [dict(r) for r in self.conn().execute(sql, params)]
-
-    def _one(self, sql: str, params: tuple | list = ()) -> dict | None:
-        """The first row of a query as a dict, or None."""
-        row = self.conn().execute(sql, params).fetchone()
-        return dict(row) if row is not None else None
 
     # -- per-site secret ----------------------------------------------------------------
 
@@ -176,7 +158,7 @@ class StateStore:
 
     def load_session(self, site_id: str, sid: str) -> dict | None:
         """A stored session's data, or None when unknown or expired."""
-        row = self._one(
+        row = self.one(
             "SELECT data, updated FROM sessions WHERE sid = ? AND site_id = ?", (sid, site_id)
         )
         if row is None or row["updated"] < time.time() - SESSION_DAYS * 86_400:
@@ -224,21 +206,21 @@ class StateStore:
         """A trainee account by id (without its password hash)."""
         if user_id is None:
             return None
-        return self._one(
+        return self.one(
             "SELECT id, site_id, handle, created FROM users WHERE site_id = ? AND id = ?",
             (site_id, user_id),
         )
 
     def user_by_handle(self, site_id: str, handle: str) -> dict | None:
         """A trainee account by handle (any case), without its password hash."""
-        return self._one(
+        return self.one(
             "SELECT id, site_id, handle, created FROM users WHERE site_id = ? AND handle = ?",
             (site_id, handle),
         )
 
     def check_login(self, site_id: str, handle: str, password: str) -> dict | None:
         """The account when handle and password match, else None."""
-        row = self._one(
+        row = self.one(
             "SELECT id, handle, password_hash FROM users WHERE site_id = ? AND handle = ?",
             (site_id, handle),
         )
@@ -260,7 +242,7 @@ class StateStore:
 
     def captcha(self, site_id: str, sid: str, captcha_id: int) -> dict | None:
         """A session's challenge by id."""
-        return self._one(
+        return self.one(
             "SELECT * FROM captchas WHERE site_id = ? AND sid = ? AND id = ?",
             (site_id, sid, captcha_id),
         )
@@ -322,7 +304,7 @@ class StateStore:
 
     def thread(self, site_id: str, thread_id: int) -> dict | None:
         """A trainee thread with its author's handle."""
-        return self._one(
+        return self.one(
             "SELECT t.*, u.handle AS author FROM threads t JOIN users u ON u.id = t.user_id"
             " WHERE t.site_id = ? AND t.id = ?",
             (site_id, thread_id),
@@ -330,7 +312,7 @@ class StateStore:
 
     def threads_of_board(self, site_id: str, board_id: int) -> list[dict]:
         """Trainee threads of a board with author, reply count and last activity."""
-        return self._all_rows(
+        return self.all(
             "SELECT t.*, u.handle AS author,"
             " (SELECT count(*) - 1 FROM posts p WHERE p.thread_id = t.id) AS replies,"
             " (SELECT max(p.created) FROM posts p WHERE p.thread_id = t.id) AS last_post"
@@ -345,7 +327,7 @@ class StateStore:
         """Trainee posts of a world thread or of a trainee thread, oldest first."""
         column = "world_thread_id" if world_thread_id is not None else "thread_id"
         value = world_thread_id if world_thread_id is not None else thread_id
-        return self._all_rows(
+        return self.all(
             "SELECT p.*, u.handle AS author, u.created AS author_joined FROM posts p"
             f" JOIN users u ON u.id = p.user_id WHERE p.site_id = ? AND p.{column} = ?"
             " ORDER BY p.created, p.id",
@@ -363,7 +345,7 @@ class StateStore:
 
     def posts_of_user(self, site_id: str, user_id: int) -> list[dict]:
         """A trainee's posts, newest first."""
-        return self._all_rows(
+        return self.all(
             "SELECT * FROM posts WHERE site_id = ? AND user_id = ? ORDER BY created DESC, id DESC",
             (site_id, user_id),
         )
@@ -383,7 +365,7 @@ class StateStore:
 
     def messages_of(self, site_id: str, user_id: int) -> list[dict]:
         """A trainee's sent messages, newest first."""
-        return self._all_rows(
+        return self.all(
             "SELECT * FROM messages WHERE site_id = ? AND user_id = ? ORDER BY created DESC, id DESC",
             (site_id, user_id),
         )
@@ -418,16 +400,16 @@ class StateStore:
 
     def order(self, site_id: str, number: int) -> dict | None:
         """One order of a site by number."""
-        return self._one("SELECT * FROM orders WHERE site_id = ? AND number = ?", (site_id, number))
+        return self.one("SELECT * FROM orders WHERE site_id = ? AND number = ?", (site_id, number))
 
     def orders_of(self, site_id: str, user_id: int | None = None, sid: str | None = None):
         """A trainee's orders (by account, else by session), newest first."""
         if user_id is not None:
-            return self._all_rows(
+            return self.all(
                 "SELECT * FROM orders WHERE site_id = ? AND user_id = ? ORDER BY number DESC",
                 (site_id, user_id),
             )
-        return self._all_rows(
+        return self.all(
             "SELECT * FROM orders WHERE site_id = ? AND sid = ? AND user_id IS NULL"
             " ORDER BY number DESC",
             (site_id, sid),

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import json
 import sqlite3
-import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from sandbox.world.read import open_world
+
+from .sqlite import ThreadConnections
 
 
 @dataclass(frozen=True)
@@ -55,43 +56,18 @@ class Site:
         return mistake in (self.config.get("mistakes") or ())
 
 
-class WorldDB:
+class WorldDB(ThreadConnections):
     """A world file opened read-only, with one sqlite connection per thread."""
 
     def __init__(self, path: str | Path):
         """Open (and check) the world once in the calling thread."""
+        super().__init__()
         self.path = Path(path)
-        self._local = threading.local()
         self.conn()
 
-    def conn(self) -> sqlite3.Connection:
-        """This thread's read-only connection (closed by release(), or with its thread)."""
-        conn = getattr(self._local, "conn", None)
-        if conn is None:
-            conn = open_world(self.path)
-            self._local.conn = conn
-        return conn
-
-    def release(self) -> None:
-        """Close this thread's connection (after each request: servers use a thread each)."""
-        conn = getattr(self._local, "conn", None)
-        if conn is not None:
-            self._local.conn = None
-            conn.close()
-
-    def all(self, sql: str, params: tuple | list = ()) -> list[dict]:
-        """Every row of a query, as dicts."""
-        return [dict(r) for r in self.conn().execute(sql, params)]
-
-    def one(self, sql: str, params: tuple | list = ()) -> dict | None:
-        """The first row of a query as a dict, or None."""
-        row = self.conn().execute(sql, params).fetchone()
-        return dict(row) if row is not None else None
-
-    def value(self, sql: str, params: tuple | list = ()):
-        """The first column of the first row, or None."""
-        row = self.conn().execute(sql, params).fetchone()
-        return row[0] if row is not None else None
+    def _connect(self) -> sqlite3.Connection:
+        """A read-only connection to the world."""
+        return open_world(self.path)
 
     def close(self) -> None:
         """Close this thread's connection; other threads' close with their threads."""

@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import hashlib
-import os
 import struct
-from concurrent.futures import ThreadPoolExecutor
 
 from coincurve import PrivateKey, PublicKey
 from coincurve._libsecp256k1 import ffi, lib
@@ -25,8 +23,6 @@ _COMPRESSED = lib.SECP256K1_EC_COMPRESSED
 _UNCOMPRESSED = lib.SECP256K1_EC_UNCOMPRESSED
 _WIF_PREFIX = 0x80
 _TESTNET_WIF_PREFIX = 0xEF
-# Below this many keys a thread pool costs more than it saves.
-_PARALLEL_MIN = 4096
 
 try:
     hashlib.new("ripemd160", b"")
@@ -85,8 +81,7 @@ def _check_secret(secret: bytes) -> bytes:
 
 def _pubkeys_chunk(secrets: list[bytes]) -> list[bytes]:
     """Compress-serialize the public keys of already-valid secrets, reusing C buffers."""
-    # Calling libsecp256k1 directly skips coincurve's per-key object creation; cffi
-    # releases the GIL during the C calls, so several of these chunks run in parallel.
+    # Calling libsecp256k1 directly skips coincurve's per-key object creation.
     pk = ffi.new("secp256k1_pubkey *")
     out = ffi.new("unsigned char[33]")
     outlen = ffi.new("size_t *")
@@ -104,31 +99,15 @@ def _pubkeys_chunk(secrets: list[bytes]) -> list[bytes]:
     return result
 
 
-def public_keys(secrets: list[bytes], workers: int | None = None) -> list[bytes]:
-    """Return the 33-byte compressed public keys of many secrets, in order, using threads."""
-    for s in secrets:
-        if len(s) != 32:
-            raise ValueError(f"private key must be 32 bytes, got {len(s)}")
-    if workers is None:
-        workers = min(os.cpu_count() or 1, 8)
-    if workers <= 1 or len(secrets) < _PARALLEL_MIN:
-        return _pubkeys_chunk(secrets)
-    step = -(-len(secrets) // (workers * 4))
-    chunks = [secrets[i : i + step] for i in range(0, len(secrets), step)]
-    with ThreadPoolExecutor(workers) as pool:
-        parts = pool.map(_pubkeys_chunk, chunks)
-        return [pk for part in parts for pk in part]
-
-
 class Key:
     """A secp256k1 private key with its compressed public key and hash160 computed lazily."""
 
     __slots__ = ("secret", "_public_key", "_hash160", "_private")
 
-    def __init__(self, secret: bytes, public_key: bytes | None = None):
-        """Wrap a 32-byte secret (and its public key, when the caller already derived it)."""
+    def __init__(self, secret: bytes):
+        """Wrap a 32-byte secret; raise ValueError if it is not a valid scalar."""
         self.secret = _check_secret(secret)
-        self._public_key: bytes | None = public_key
+        self._public_key: bytes | None = None
         self._hash160: bytes | None = None
         self._private: PrivateKey | None = None
 
