@@ -165,6 +165,12 @@ def _entry_points(sites: list[dict]) -> list[str]:
 @click.option("--socks-port", default=9050, show_default=True, help="SOCKS5/SOCKS4a port.")
 @click.option("--http-port", default=8118, show_default=True, help="HTTP proxy port.")
 @click.option(
+    "--explorer-port",
+    default=3000,
+    show_default=True,
+    help="Port of the block explorer (web UI and Esplora API), served directly.",
+)
+@click.option(
     "--state",
     type=click.Path(file_okay=False, path_type=Path),
     help="Directory for trainees' writes and logs (default: beside the world).",
@@ -174,7 +180,7 @@ def _entry_points(sites: list[dict]) -> list[str]:
     default=None,
     help="Simulate Tor's circuit latency and failures (default: the scenario's knob).",
 )
-def up(world, host, socks_port, http_port, state, tor_latency):
+def up(world, host, socks_port, http_port, explorer_port, state, tor_latency):
     """Serve a world: every hidden service behind a Tor-like SOCKS proxy. Ctrl-C stops it.
 
     \b
@@ -210,7 +216,13 @@ def up(world, host, socks_port, http_port, state, tor_latency):
         enabled=bool(tor_latency), circuit_failure_rate=0.03 if tor_latency else 0.0
     )
     sandbox = Sandbox(
-        world, host=host, socks_port=socks_port, http_port=http_port, state=state, latency=latency
+        world,
+        host=host,
+        socks_port=socks_port,
+        http_port=http_port,
+        explorer_port=explorer_port,
+        state=state,
+        latency=latency,
     )
     try:
         sandbox.start()
@@ -224,6 +236,11 @@ def up(world, host, socks_port, http_port, state, tor_latency):
     )
     click.echo(f"SOCKS5 proxy  {socks}   (Tor-like: remote DNS, .onion and .test names only)")
     click.echo(f"HTTP proxy    {proxy}")
+    if run["explorer"]:
+        click.echo(
+            f"Explorer      {run['explorer']}   (Esplora API under /api; also "
+            "http://explorer.test/ through the proxy)"
+        )
     click.echo("Start here:")
     for line in _entry_points(run["sites"]):
         click.echo(line)

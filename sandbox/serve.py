@@ -57,6 +57,7 @@ class Sandbox:
     host: str = "127.0.0.1"
     socks_port: int = 9050
     http_port: int = 8118
+    explorer_port: int = 3000
     state: Path | None = None
     latency: LatencyModel = field(default_factory=LatencyModel)
     sites: list[SiteServer] = field(default_factory=list)
@@ -68,10 +69,22 @@ class Sandbox:
         self.world = Path(self.world).resolve()
         self.state = Path(self.state) if self.state else state_dir_for(self.world)
 
-    def start(self) -> Sandbox:
-        """Serve every site and start the gateway; returns when all are listening."""
+    def _app(self, site_id: str, kind: str):
+        """The WSGI app of a site: a hidden service, the explorer or an exchange's portal."""
+        if kind == "explorer":
+            from .explorer import create_app
+
+            return create_app(self.world, self.state)
+        if kind == "exchange":
+            from .exchanges import create_app
+
+            return create_app(self.world, site_id, self.state)
         from marketplaces import create_site_app
 
+        return create_site_app(self.world, site_id, self.state / "state.db")
+
+    def start(self) -> Sandbox:
+        """Serve every site and start the gateway; returns when all are listening."""
         conn = open_world(self.world)
         rows = conn.execute("SELECT id, kind, name, address FROM sites ORDER BY rowid").fetchall()
         conn.close()
@@ -79,8 +92,15 @@ class Sandbox:
         logging.getLogger("werkzeug").setLevel(logging.WARNING)
         try:
             for row in rows:
-                app = create_site_app(self.world, row["id"], self.state / "state.db")
-                server = make_server("127.0.0.1", 0, app, threaded=True)
+                app = self._app(row["id"], row["kind"])
+                # The explorer also answers directly (Esplora clients, the trainee's browser);
+                # every other site only through the gateway.
+                host, port = (
+                    (self.host, self.explorer_port)
+                    if row["kind"] == "explorer"
+                    else ("127.0.0.1", 0)
+                )
+                server = make_server(host, port, app, threaded=True)
                 thread = threading.Thread(
                     target=server.serve_forever, name=f"site-{row['id']}", daemon=True
                 )
@@ -137,6 +157,9 @@ class Sandbox:
             "state": str(self.state),
             "socks": f"{socks_host}:{socks_port}",
             "http_proxy": f"{http_host}:{http_port}",
+            "explorer": next(
+                (f"http://{self.host}:{s.port}/" for s in self.sites if s.kind == "explorer"), None
+            ),
             "sites": [
                 {
                     "id": s.site_id,
@@ -192,5 +215,8 @@ def status(world: Path, state: Path | None = None) -> dict:
     info["socks_listening"] = _listening(info["socks"])
     info["http_proxy_listening"] = _listening(info["http_proxy"])
     for site in info["sites"]:
-        site["listening"] = _listening(f"127.0.0.1:{site['port']}")
+        host = "127.0.0.1"
+        if site["kind"] == "explorer" and info.get("explorer"):
+            host = info["explorer"].split("//", 1)[1].rsplit(":", 1)[0]
+        site["listening"] = _listening(f"{host}:{site['port']}")
     return info

@@ -24,7 +24,7 @@ SHOTS = Path(__file__).parent / "screenshots"
 def served(tiny_world, tmp_path_factory):
     """The tiny world behind a gateway on free ports."""
     state = tmp_path_factory.mktemp("browser-state")
-    with Sandbox(tiny_world, socks_port=0, http_port=0, state=state) as sandbox:
+    with Sandbox(tiny_world, socks_port=0, http_port=0, explorer_port=0, state=state) as sandbox:
         yield sandbox
 
 

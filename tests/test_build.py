@@ -42,8 +42,8 @@ def test_other_seed_other_world(tiny_path, tiny_world, sandbox, tmp_path):
     a, b = world_info(tiny_world), world_info(out)
     assert b["seed"] == 9 and a["seed"] == 3
     assert a["digest"] != b["digest"]
-    assert {s["address"] for s in a["sites"] if s["kind"] != "social"}.isdisjoint(
-        {s["address"] for s in b["sites"] if s["kind"] != "social"}
+    assert {s["address"] for s in a["sites"] if s["address"].endswith(".onion")}.isdisjoint(
+        {s["address"] for s in b["sites"] if s["address"].endswith(".onion")}
     )
 
 
@@ -59,11 +59,23 @@ def test_info_json(tiny_world, sandbox):
     assert data["counts"]["transactions"] >= 3000
     assert data["counts"]["listings"] == 40 + 6
     kinds = {s["kind"] for s in data["sites"]}
-    assert kinds == {"market", "shop", "forum", "donation", "wiki", "search", "social"}
+    assert kinds == {
+        "market",
+        "shop",
+        "forum",
+        "donation",
+        "wiki",
+        "search",
+        "social",
+        "explorer",
+        "exchange",
+    }
     for site in data["sites"]:
         assert set(site) == {"name", "kind", "address", "id"}
         if site["kind"] == "social":
             assert site["address"] == "chirper.test"
+        elif site["kind"] in ("explorer", "exchange"):
+            assert site["address"].endswith(".test")
         else:
             assert len(decode_onion(site["address"])) == 32
 

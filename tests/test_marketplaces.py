@@ -21,7 +21,7 @@ import pytest
 from bs4 import BeautifulSoup
 from PIL import Image
 
-from marketplaces import create_site_app
+from marketplaces import KINDS, create_site_app
 from marketplaces.common.addresses import fresh_address
 from marketplaces.common.world import World
 from sandbox.ledger.address import decode_address
@@ -172,8 +172,8 @@ def login(client, state: Path, site_id: str, handle: str, password: str = "corre
 
 
 def sites_of(world: World) -> dict[str, str]:
-    """Site id -> kind."""
-    return {site.id: site.kind for site in world.sites.all()}
+    """Site id -> kind, of the sites marketplaces serves (not the explorer or exchanges)."""
+    return {site.id: site.kind for site in world.sites.all() if site.kind in KINDS}
 
 
 # -- every kind renders its world content --------------------------------------------------

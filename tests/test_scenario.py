@@ -1392,3 +1392,20 @@ def test_random_documents_raise_only_scenario_error(tmp_path, extra_actors, extr
         assert all(p.line >= 1 for p in exc.problems)
     else:
         assert all(not math.isnan(f.start_day) for f in scenario.flows)
+
+
+def test_service_site_ids_and_names_are_reserved(tmp_path):
+    """The explorer and the exchanges' portals are sites of every world (issue #4)."""
+    text = BASE + (
+        "  - {id: explorer, kind: wiki, name: Links}\n"
+        "  - {id: coinvault, kind: paste, name: Paste, onion: false, domain: explorer.test}\n"
+    )
+    found = problems(tmp_path, text)
+    assert [(line, path) for line, path, _ in found] == [
+        (25, "sites[2].id"),
+        (26, "sites[3].domain"),
+        (26, "sites[3].id"),
+    ]
+    assert (
+        "block explorer" in found[0][2] and "already the name of the block explorer" in found[1][2]
+    )

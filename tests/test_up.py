@@ -28,7 +28,7 @@ def _free_port() -> int:
 def running(tiny_world, tmp_path_factory):
     """The tiny world served on free ports for the whole module."""
     state = tmp_path_factory.mktemp("state")
-    with Sandbox(tiny_world, socks_port=0, http_port=0, state=state) as sandbox:
+    with Sandbox(tiny_world, socks_port=0, http_port=0, explorer_port=0, state=state) as sandbox:
         yield sandbox
 
 
@@ -97,6 +97,8 @@ def test_up_cli_serves_reports_status_and_stops_on_ctrl_c(tiny_world, tmp_path):
             str(socks),
             "--http-port",
             str(http),
+            "--explorer-port",
+            "0",
             "--state",
             str(state),
         ],
@@ -176,6 +178,8 @@ def test_up_refuses_a_busy_port(tiny_world, tmp_path, sandbox):
             port,
             "--http-port",
             _free_port(),
+            "--explorer-port",
+            0,
             "--state",
             tmp_path / "s",
         )

@@ -485,6 +485,7 @@ def _build(data: dict, lines: dict[Path, int], path: pathlib.Path) -> Scenario:
         block_interval=int(world_in.get("block_interval", knobs.block_interval)),
         fee_rate=_range(world_in["fee_rate"]) if "fee_rate" in world_in else knobs.fee_rate,
         tor_latency=bool(world_in.get("tor_latency", knobs.tor_latency)),
+        live_block_seconds=int(world_in.get("live_block_seconds", knobs.live_block_seconds)),
     )
     actors = tuple(
         Actor(

@@ -80,6 +80,7 @@ class WorldKnobs:
     block_interval: int = 600  # seconds between blocks, on average
     fee_rate: Amount = Amount(2, 40)  # sat/vB
     tor_latency: bool = False  # `sandbox up` simulates Tor's delays and circuit failures
+    live_block_seconds: int = 0  # seconds between live blocks; 0: one after each broadcast
 
 
 @dataclass(frozen=True)

@@ -17,8 +17,9 @@ from ..scenario.model import Scenario
 from .actors import make_actors
 from .content import write_content
 from .digest import world_digest
+from .exchange_records import write_exchange_records
 from .schema import SCHEMA_VERSION, create_indexes, create_tables
-from .sites import make_sites
+from .sites import make_sites, service_sites
 
 Progress = Callable[[str, int, int], None]
 
@@ -79,6 +80,7 @@ def _write(conn: sqlite3.Connection, scenario: Scenario, step: Progress) -> None
         "end_time": str(end),
         "block_interval": str(knobs.block_interval),
         "tor_latency": "1" if knobs.tor_latency else "0",
+        "live_block_seconds": str(knobs.live_block_seconds),
     }
     db["meta"].insert_all({"key": k, "value": v} for k, v in meta.items())
     step("actors", 1, 1)
@@ -101,6 +103,8 @@ def _write(conn: sqlite3.Connection, scenario: Scenario, step: Progress) -> None
     )
     step("content", 0, 1)
     write_content(conn, scenario, knobs.seed)
+    write_exchange_records(conn, scenario, knobs.seed)
+    db["sites"].insert_all(service_sites(scenario, actors))
     step("content", 1, 1)
     step("indexes", 0, 1)
     create_indexes(conn)

@@ -193,6 +193,25 @@ CREATE TABLE links (
     description TEXT NOT NULL,
     category TEXT NOT NULL
 );
+CREATE TABLE exchange_accounts (
+    exchange_id TEXT NOT NULL,
+    actor_id TEXT NOT NULL,       -- the customer
+    account_id TEXT NOT NULL,     -- the exchange's own reference, e.g. "CV-0041937"
+    opened INTEGER NOT NULL,      -- unix time, before the customer's first deposit
+    tier TEXT NOT NULL,
+    kyc_level INTEGER NOT NULL,   -- 2: ID document checked, 3: also address and source of funds
+    status TEXT NOT NULL,         -- active | dormant
+    bank_iban TEXT,               -- the linked bank account for fiat in and out
+    PRIMARY KEY (exchange_id, actor_id)
+);
+CREATE TABLE exchange_logins (
+    exchange_id TEXT NOT NULL,
+    actor_id TEXT NOT NULL,
+    time INTEGER NOT NULL,
+    ip TEXT NOT NULL,             -- documentation ranges only (RFC 5737, 2001:db8::/32)
+    user_agent TEXT NOT NULL,
+    country TEXT NOT NULL         -- geolocation of the IP, ISO code
+);
 """
 
 INDEXES = """
@@ -207,6 +226,7 @@ CREATE INDEX idx_flow_events_flow ON flow_events(flow_id);
 CREATE INDEX idx_accounts_site ON accounts(site_id);
 CREATE INDEX idx_listings_site ON listings(site_id, category);
 CREATE INDEX idx_posts_thread ON posts(thread_id);
+CREATE INDEX idx_exchange_logins ON exchange_logins(exchange_id, actor_id, time);
 """
 
 # Tables whose rows the world's digest covers, with the column order that sorts them.
@@ -230,6 +250,8 @@ DIGEST_ORDER = {
     "threads": "id",
     "posts": "id",
     "links": "id",
+    "exchange_accounts": "exchange_id, actor_id",
+    "exchange_logins": "exchange_id, actor_id, time, ip",
 }
 
 

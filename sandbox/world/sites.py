@@ -54,3 +54,36 @@ def make_sites(scenario: Scenario) -> list[dict]:
             }
         )
     return rows
+
+
+EXPLORER_DOMAIN = "explorer.test"
+
+
+def service_sites(scenario: Scenario, actors: list[dict]) -> list[dict]:
+    """The clearnet services every world has: the block explorer and each exchange's portal."""
+    rng = random.Random(f"service-sites:{scenario.world.seed}")
+    rows = [
+        {
+            "id": "explorer",
+            "name": "Block Explorer",
+            "kind": "explorer",
+            "operator_id": None,
+            "address": EXPLORER_DOMAIN,
+            "server_ip": rng.choice(_LEAK_NETS) + str(rng.randint(2, 254)),
+            "config": json.dumps({}),
+        }
+    ]
+    for actor in actors:
+        if actor["role"] == "exchange":
+            rows.append(
+                {
+                    "id": actor["id"],
+                    "name": actor["name"],
+                    "kind": "exchange",
+                    "operator_id": actor["id"],
+                    "address": actor["domain"],
+                    "server_ip": rng.choice(_LEAK_NETS) + str(rng.randint(2, 254)),
+                    "config": json.dumps({}),
+                }
+            )
+    return rows

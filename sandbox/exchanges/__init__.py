@@ -1,0 +1,15 @@
+"""Each exchange's website and law-enforcement request portal.
+
+`create_app(world_path, site_id, state_dir)` serves one exchange of a world: a public home
+page, its law-enforcement policy, a request form whose answers come from what the
+exchange knows (its deposit and hot wallets, its customers' KYC, transactions and logins),
+an append-only audit log in `<state_dir>/exchanges.db` with JSON and PDF downloads, and a
+JSON API under /api/le. `is_frozen` tells the ledger which accounts were frozen.
+"""
+
+from __future__ import annotations
+
+from .app import create_app
+from .audit import is_frozen
+
+__all__ = ["create_app", "is_frozen"]

@@ -1,0 +1,152 @@
+"""The request form's fields and the exchange's disclosure policy, independent of the web.
+
+`clean_request` turns a submitted form or JSON body into a request dict plus a list of
+field errors. `allowed` says which legal bases justify which disclosure, and why not.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+
+from ..ledger.address import is_valid_address
+
+__all__ = [
+    "ASKS",
+    "COMPULSORY",
+    "FIELDS",
+    "LEGAL_BASES",
+    "allowed",
+    "clean_request",
+    "subject_kind",
+]
+
+LEGAL_BASES = {
+    "court_order": "Court order / production order",
+    "subpoena": "Subpoena",
+    "mlat": "MLAT request",
+    "emergency": "Emergency disclosure request",
+    "informal": "Informal request without legal process",
+}
+ASKS = {
+    "kyc": "Subscriber information (KYC)",
+    "transactions": "Transaction history",
+    "logins": "Login IP history",
+    "freeze": "Freeze of the account",
+}
+# Legal process that compels production of stored customer records.
+COMPULSORY = ("court_order", "subpoena", "mlat")
+FIELDS = {
+    "agency": "Agency",
+    "officer_name": "Officer name",
+    "officer_email": "Officer email",
+    "case_number": "Case number",
+    "legal_basis": "Legal basis",
+    "document_reference": "Document reference",
+    "subject": "Subject (address or txid)",
+    "requested": "Information requested",
+    "details": "Details / justification",
+}
+MAX_LENGTH = 2000
+EMAIL = re.compile(r"^[^@\s<>]+@[^@\s<>]+\.[^@\s<>]+$")
+TXID = re.compile(r"^[0-9a-fA-F]{64}$")
+
+
+def subject_kind(subject: str) -> str | None:
+    """ "address" or "txid" when the subject is a valid one of these, else None."""
+    if TXID.match(subject):
+        return "txid"
+    if is_valid_address(subject):
+        return "address"
+    return None
+
+
+def _text(data: Mapping, name: str) -> str:
+    """A form or JSON value as stripped text ("" when absent or not a string)."""
+    value = data.get(name)
+    if value is None or isinstance(value, list | dict):
+        return ""
+    return str(value).strip()[:MAX_LENGTH]
+
+
+def _asks(data: Mapping) -> list:
+    """The requested items, from checkboxes, a JSON list or a comma-separated string."""
+    getlist = getattr(data, "getlist", None)
+    raw = getlist("requested") if getlist else data.get("requested")
+    if isinstance(raw, str):
+        raw = raw.split(",")
+    if not isinstance(raw, list | tuple):
+        return []
+    return [str(x).strip() for x in raw if str(x).strip()]
+
+
+def clean_request(data: Mapping) -> tuple[dict, list[dict]]:
+    """The request as submitted (normalised) and its field errors, [] when it is complete."""
+    req = {name: _text(data, name) for name in FIELDS if name != "requested"}
+    asks = _asks(data)
+    req["requested"] = [a for a in ASKS if a in asks] + [a for a in asks if a not in ASKS]
+    errors: list[dict] = []
+
+    def error(name: str, message: str) -> None:
+        """Note one problem with a field."""
+        errors.append({"field": name, "message": message})
+
+    for name in ("agency", "officer_name", "officer_email", "case_number", "subject"):
+        if not req[name]:
+            error(name, f"{FIELDS[name]} is required.")
+    if req["officer_email"] and not EMAIL.match(req["officer_email"]):
+        error("officer_email", "Officer email is not a valid email address.")
+    basis = req["legal_basis"]
+    if not basis:
+        error("legal_basis", "Legal basis is required.")
+    elif basis not in LEGAL_BASES:
+        error("legal_basis", f"Unknown legal basis {basis!r}; one of: {', '.join(LEGAL_BASES)}.")
+    elif basis != "informal" and not req["document_reference"]:
+        error(
+            "document_reference",
+            "Document reference is required for a "
+            f"{LEGAL_BASES[basis].lower()} (the number of the order, subpoena or request).",
+        )
+    if basis == "emergency" and not req["details"]:
+        error("details", "Describe the emergency: the imminent risk of death or serious injury.")
+    if req["subject"]:
+        # Txids and bech32 addresses are case-insensitive; the world stores them in lower case.
+        if TXID.match(req["subject"]) or req["subject"].upper().startswith("BC1"):
+            req["subject"] = req["subject"].lower()
+        if subject_kind(req["subject"]) is None:
+            error(
+                "subject",
+                "Subject is neither a valid Bitcoin address nor a transaction id "
+                "(64 hexadecimal characters).",
+            )
+    unknown = [a for a in req["requested"] if a not in ASKS]
+    if not req["requested"]:
+        error("requested", "Tick at least one item of information requested.")
+    elif unknown:
+        error("requested", f"Unknown item(s) {', '.join(unknown)}; one of: {', '.join(ASKS)}.")
+    return req, errors
+
+
+def allowed(basis: str, ask: str) -> tuple[bool, str]:
+    """Whether a legal basis justifies one requested item, and the reason when it does not."""
+    name = LEGAL_BASES.get(basis, basis)
+    if ask == "freeze":
+        if basis == "court_order":
+            return True, ""
+        return False, (
+            f"A freeze requires a court order; a {name.lower()} is not sufficient. "
+            "We have preserved the records and will act on a court order."
+        )
+    if basis in COMPULSORY:
+        return True, ""
+    if basis == "emergency":
+        if ask == "kyc":
+            return True, ""
+        return False, (
+            f"{ASKS[ask]} is not disclosed on an emergency request; it requires a court "
+            "order / production order, a subpoena or an MLAT request."
+        )
+    return False, (
+        f"{ASKS[ask]} requires legal process: a court order / production order, a subpoena "
+        "or an MLAT request."
+    )

@@ -1,0 +1,57 @@
+"""One exchange's portal service: the world it reads, its clock and its audit log."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from ..errors import WorldError
+from ..world.read import open_world
+from . import records
+from .answer import Context, answer_request
+from .audit import AuditLog
+from .clock import WorldClock
+from .policy import clean_request
+
+__all__ = ["Portal"]
+
+
+class Portal:
+    """Answers requests to one exchange and keeps them; shared by the app's blueprints."""
+
+    def __init__(self, world_path: str | Path, exchange_id: str, state_dir: str | Path):
+        """Read the exchange from the world; WorldError when it has no such exchange."""
+        self.world_path = Path(world_path)
+        conn = open_world(self.world_path)
+        try:
+            exchange = records.exchange_info(conn, exchange_id)
+            end_time = int(
+                conn.execute("SELECT value FROM meta WHERE key = 'end_time'").fetchone()[0]
+            )
+        finally:
+            conn.close()
+        if exchange is None:
+            raise WorldError(f"{self.world_path}: no exchange {exchange_id!r}")
+        self.exchange = exchange
+        self.clock = WorldClock(end_time)
+        self.audit = AuditLog(state_dir, exchange_id)
+
+    def submit(self, data) -> tuple[dict, list[dict]]:
+        """Clean, answer and log one request; returns the stored record and the field errors."""
+        request, errors = clean_request(data)
+
+        def build(number, conn):
+            """Answer inside the audit log's write transaction."""
+            world = open_world(self.world_path)
+            try:
+                ctx = Context(
+                    world,
+                    self.exchange,
+                    self.clock.now(),
+                    lambda actor_id: self.audit.frozen_since(actor_id, conn),
+                )
+                answer, freezes = answer_request(ctx, number, request, errors)
+            finally:
+                world.close()
+            return request, answer, freezes
+
+        return self.audit.record(build), errors

@@ -1,0 +1,106 @@
+"""The block explorer: an Esplora-compatible REST API under /api and a web UI.
+
+    app = create_app("world.db", "state/")   # serve with any WSGI server
+
+Data comes from the world (read-only) and the live chain in `<state_dir>/chain.db`:
+transactions broadcast with POST /api/tx and the blocks mined while the sandbox runs.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+from flask import Flask, render_template, request
+
+from ..ledger.live import LiveChain, LiveMiner
+from . import api, web
+from .store import ChainStore
+
+PACKAGE = Path(__file__).resolve().parent
+
+CSP = (
+    "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
+    "connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
+)
+
+
+@dataclass
+class Explorer:
+    """What the app's requests share: the chain store, the live chain and its miner."""
+
+    store: ChainStore
+    live: LiveChain
+    miner: LiveMiner | None
+
+    def close(self) -> None:
+        """Stop the miner and close the databases."""
+        if self.miner is not None:
+            self.miner.stop()
+        self.live.close()
+
+
+def create_app(
+    world_path: str | Path, state_dir: str | Path, *, live_block_seconds: int | None = None
+) -> Flask:
+    """The explorer app for a world; live blocks every live_block_seconds (world's knob if None).
+
+    With 0 seconds a block is mined right after each accepted broadcast, so nobody waits.
+    """
+    live = LiveChain(world_path, state_dir)
+    seconds = live.block_seconds if live_block_seconds is None else int(live_block_seconds)
+    if seconds < 0:
+        raise ValueError(f"live_block_seconds must be >= 0, got {seconds}")
+    live.mine_on_broadcast = seconds == 0
+    miner = LiveMiner(live, seconds).start() if seconds > 0 else None
+    app = Flask(
+        __name__,
+        template_folder=str(PACKAGE / "templates"),
+        static_folder=str(PACKAGE / "static"),
+        static_url_path="/static",
+    )
+    app.config["MAX_CONTENT_LENGTH"] = 2_000_000  # a standard tx is < 400 kWU: 800 kB of hex
+    app.json.sort_keys = False
+    app.extensions["explorer"] = Explorer(ChainStore(world_path, live), live, miner)
+    app.register_blueprint(api.bp)
+    app.register_blueprint(web.bp)
+    app.register_error_handler(404, _not_found)
+    app.register_error_handler(405, _method_not_allowed)
+    app.register_error_handler(500, _internal_error)
+
+    @app.after_request
+    def _headers(response):
+        """No third-party anything: pages may load only what this server serves."""
+        response.headers.setdefault("Content-Security-Policy", CSP)
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        return response
+
+    return app
+
+
+def _is_api() -> bool:
+    """Whether the request is for the REST API (plain-text errors) rather than a page."""
+    return request.path == "/api" or request.path.startswith("/api/")
+
+
+def _not_found(e):
+    """404: Esplora's text for the API, a page for people."""
+    if _is_api():
+        path = request.path[len("/api") :] or "/"
+        return api.text_response(f"endpoint does not exist {json.dumps(path)}", 404)
+    return render_template("explorer/404.html"), 404
+
+
+def _method_not_allowed(e):
+    """405 in the API's plain text, or the 404 page for people."""
+    if _is_api():
+        return api.text_response("Invalid method", 405)
+    return render_template("explorer/404.html"), 404
+
+
+def _internal_error(e):
+    """500: plain text for the API, as electrs answers a failed handler."""
+    if _is_api():
+        return api.text_response("Internal server error", 500)
+    return "Internal server error", 500

@@ -1,0 +1,168 @@
+"""Esplora's JSON shapes (as Blockstream's electrs serializes them) of the explorer's views."""
+
+from __future__ import annotations
+
+from ..ledger.address import address_from_script
+from ..ledger.block import bits_to_target
+from ..ledger.mempool import script_type
+from .script import asm
+from .store import Block, Spend, Stats, TxView, Utxo
+
+_MAX_TARGET = 0xFFFF << 208  # difficulty 1, as Bitcoin Core defines it
+
+
+def status_json(height: int | None, block_hash: str | None, block_time: int | None) -> dict:
+    """A transaction's confirmation status; block fields only once confirmed."""
+    if height is None:
+        return {"confirmed": False}
+    return {
+        "confirmed": True,
+        "block_height": height,
+        "block_hash": block_hash,
+        "block_time": block_time,
+    }
+
+
+def txout_json(value: int, script: bytes) -> dict:
+    """One output (or a spent prevout)."""
+    out = {
+        "scriptpubkey": script.hex(),
+        "scriptpubkey_asm": asm(script),
+        "scriptpubkey_type": script_type(script),
+    }
+    address = address_from_script(script)
+    if address is not None:
+        out["scriptpubkey_address"] = address
+    out["value"] = value
+    return out
+
+
+def _vin_json(view: TxView, i: int) -> dict:
+    """One input with its prevout, scriptSig and witness."""
+    txin = view.tx.inputs[i]
+    prevout = view.prevouts[i]
+    vin = {
+        "txid": txin.prev_txid[::-1].hex(),
+        "vout": txin.vout,
+        "prevout": None if prevout is None else txout_json(prevout.value, prevout.script),
+        "scriptsig": txin.script_sig.hex(),
+        "scriptsig_asm": asm(txin.script_sig),
+    }
+    if txin.witness:
+        vin["witness"] = [item.hex() for item in txin.witness]
+    vin["is_coinbase"] = view.coinbase
+    vin["sequence"] = txin.sequence
+    if prevout is not None and script_type(prevout.script) == "p2sh" and txin.script_sig:
+        # The redeem script is the last push of the scriptSig (P2SH-P2WPKH: 0014<keyhash>).
+        redeem = _last_push(txin.script_sig)
+        if redeem is not None:
+            vin["inner_redeemscript_asm"] = asm(redeem)
+    return vin
+
+
+def _last_push(script: bytes) -> bytes | None:
+    """The data of a script's last push, or None."""
+    pos, last = 0, None
+    while pos < len(script):
+        op = script[pos]
+        pos += 1
+        if 0x01 <= op <= 0x4B:
+            size = op
+        elif op in (0x4C, 0x4D, 0x4E):
+            width = {0x4C: 1, 0x4D: 2, 0x4E: 4}[op]
+            size = int.from_bytes(script[pos : pos + width], "little")
+            pos += width
+        else:
+            last = None
+            continue
+        last = script[pos : pos + size]
+        pos += size
+    return last
+
+
+def tx_json(view: TxView) -> dict:
+    """A transaction as GET /tx/:txid returns it."""
+    tx = view.tx
+    return {
+        "txid": view.txid,
+        "version": tx.version,
+        "locktime": tx.locktime,
+        "vin": [_vin_json(view, i) for i in range(len(tx.inputs))],
+        "vout": [txout_json(o.value, o.script_pubkey) for o in tx.outputs],
+        "size": view.size,
+        "weight": view.weight,
+        "fee": view.fee,
+        "status": status_json(view.height, view.block_hash, view.block_time),
+    }
+
+
+def outspend_json(spend: Spend | None) -> dict:
+    """The spending status of one output."""
+    if spend is None:
+        return {"spent": False}
+    return {
+        "spent": True,
+        "txid": spend.txid,
+        "vin": spend.vin,
+        "status": status_json(spend.height, spend.block_hash, spend.block_time),
+    }
+
+
+def stats_json(stats: Stats) -> dict:
+    """An address's chain_stats or mempool_stats."""
+    return {
+        "funded_txo_count": stats.funded_txo_count,
+        "funded_txo_sum": stats.funded_txo_sum,
+        "spent_txo_count": stats.spent_txo_count,
+        "spent_txo_sum": stats.spent_txo_sum,
+        "tx_count": stats.tx_count,
+    }
+
+
+def utxo_json(u: Utxo) -> dict:
+    """One unspent output of an address."""
+    return {
+        "txid": u.txid,
+        "vout": u.vout,
+        "status": status_json(u.height, u.block_hash, u.block_time),
+        "value": u.value,
+    }
+
+
+def difficulty(bits: int) -> float:
+    """The difficulty of a compact target, relative to Bitcoin's minimum."""
+    return _MAX_TARGET / bits_to_target(bits)
+
+
+def block_json(b: Block, size: int, weight: int, mediantime: int) -> dict:
+    """A block as GET /block/:hash returns it."""
+    return {
+        "id": b.hash,
+        "height": b.height,
+        "version": b.version,
+        "timestamp": b.time,
+        "tx_count": b.tx_count,
+        "size": size,
+        "weight": weight,
+        "merkle_root": b.merkle_root,
+        "previousblockhash": None if b.height == 0 else b.prev_hash,
+        "mediantime": mediantime,
+        "nonce": b.nonce,
+        "bits": b.bits,
+        "difficulty": difficulty(b.bits),
+    }
+
+
+def fee_histogram(entries: list[tuple[float, int]], bin_vsize: int = 50_000) -> list[list]:
+    """Electrum's fee histogram of (fee rate, vsize) pairs: [[rate, vsize above it], ...]."""
+    histogram: list[list] = []
+    size, last = 0, 0.0
+    for rate, vsize in sorted(entries, reverse=True):
+        if size > bin_vsize and last != rate:
+            histogram.append([last, size])
+            size = 0
+        last = rate
+        size += vsize
+    if size:
+        histogram.append([last, size])
+    return histogram

@@ -1,0 +1,735 @@
+"""The explorer's view of the chain: world.db (read-only) and the live chain.db, as one.
+
+Every read borrows a pooled connection for the duration of one call. World transactions
+and blocks never change, so what is expensive to derive from them (signed witnesses,
+block sizes) is cached; anything touching the live chain is read fresh each time.
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+from collections import OrderedDict
+from dataclasses import dataclass
+from pathlib import Path
+
+from ..ledger.address import InvalidAddress, decode_address, script_pubkey
+from ..ledger.block import block_header
+from ..ledger.live import LiveChain
+from ..ledger.tx import Tx, parse, serialize, varint
+from ..ledger.witness import Spent, witnessed
+
+CHAIN_TXS_PER_PAGE = 25
+MAX_MEMPOOL_TXS = 50
+BLOCK_LIMIT = 10
+BLOCK_TXS_PER_PAGE = 25
+MAX_UTXOS = 1000
+
+_WORLD_TX_SQL = "SELECT id, txid, height, position, raw, fee FROM transactions WHERE id IN ({})"
+_WORLD_PREV_SQL = (
+    "SELECT i.tx_id, i.n, o.value, a.address, a.type, a.secret FROM inputs i "
+    "JOIN outputs o ON o.tx_id = i.prev_tx_id AND o.n = i.prev_n "
+    "JOIN addresses a ON a.id = o.address_id WHERE i.tx_id IN ({})"
+)
+_WORLD_HISTORY_SQL = """
+SELECT tx_id FROM (
+    SELECT tx_id FROM outputs WHERE address_id = :a AND tx_id < :before
+    UNION
+    SELECT i.tx_id FROM outputs o JOIN inputs i ON i.prev_tx_id = o.tx_id AND i.prev_n = o.n
+    WHERE o.address_id = :a AND i.tx_id < :before
+) ORDER BY tx_id DESC LIMIT :limit
+"""
+_LIVE_TX_SQL = "SELECT txid, raw, height, position, fee FROM txs WHERE txid IN ({})"
+_LIVE_PREV_SQL = "SELECT txid, vin, value, address FROM spends WHERE txid IN ({})"
+
+
+class NotFound(LookupError):
+    """Something the chain does not have (a 404 with this message)."""
+
+
+class BadRequest(ValueError):
+    """A malformed identifier (a 400 with this message)."""
+
+
+@dataclass(slots=True)
+class Prevout:
+    """The output an input spends."""
+
+    value: int
+    script: bytes
+    address: str | None
+
+
+@dataclass(slots=True)
+class TxView:
+    """A transaction with everything the explorer shows about it."""
+
+    txid: str
+    tx: Tx  # witnesses included
+    size: int
+    weight: int
+    fee: int
+    prevouts: list[Prevout | None]  # None for a coinbase input
+    height: int | None  # None while in the mempool
+    position: int | None
+    block_hash: str | None = None
+    block_time: int | None = None
+    world_id: int | None = None
+
+    @property
+    def vsize(self) -> int:
+        """Virtual size in vbytes."""
+        return (self.weight + 3) // 4
+
+    @property
+    def coinbase(self) -> bool:
+        """Whether this is a block's coinbase."""
+        return self.position == 0
+
+
+@dataclass(slots=True)
+class Block:
+    """A block header and what the explorer knows about its body."""
+
+    height: int
+    hash: str
+    prev_hash: str
+    merkle_root: str
+    time: int
+    version: int
+    bits: int
+    nonce: int
+    tx_count: int
+    live: bool
+
+
+@dataclass(slots=True)
+class Stats:
+    """Esplora's per-address counters for one side (chain or mempool)."""
+
+    funded_txo_count: int = 0
+    funded_txo_sum: int = 0
+    spent_txo_count: int = 0
+    spent_txo_sum: int = 0
+    tx_count: int = 0
+
+    def add(self, other: Stats) -> Stats:
+        """The sum of two sets of counters."""
+        return Stats(
+            self.funded_txo_count + other.funded_txo_count,
+            self.funded_txo_sum + other.funded_txo_sum,
+            self.spent_txo_count + other.spent_txo_count,
+            self.spent_txo_sum + other.spent_txo_sum,
+            self.tx_count + other.tx_count,
+        )
+
+
+class _LRU:
+    """A thread-safe least-recently-used map."""
+
+    def __init__(self, size: int):
+        """Hold at most size entries."""
+        self.size = size
+        self._data: OrderedDict = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key):
+        """The cached value, or None."""
+        with self._lock:
+            value = self._data.get(key)
+            if value is not None:
+                self._data.move_to_end(key)
+            return value
+
+    def put(self, key, value) -> None:
+        """Remember a value."""
+        with self._lock:
+            self._data[key] = value
+            if len(self._data) > self.size:
+                self._data.popitem(last=False)
+
+
+def check_txid(text: str) -> str:
+    """A txid or block hash as 64 lowercase hex digits, or BadRequest."""
+    if len(text) != 64:
+        raise BadRequest("Invalid hex string")
+    try:
+        bytes.fromhex(text)
+    except ValueError:
+        raise BadRequest("Invalid hex string") from None
+    return text.lower()
+
+
+def check_address(text: str) -> str:
+    """A mainnet address, or BadRequest with the message Esplora gives."""
+    try:
+        decode_address(text)
+    except InvalidAddress as e:
+        if any(net in str(e) for net in ("testnet", "regtest", "signet")):
+            raise BadRequest("Address on invalid network") from None
+        raise BadRequest("Invalid Bitcoin address") from None
+    return text
+
+
+@dataclass(slots=True)
+class Spend:
+    """The input that spends an output, and the status of its transaction."""
+
+    txid: str
+    vin: int
+    height: int | None
+    block_hash: str | None = None
+    block_time: int | None = None
+
+
+@dataclass(slots=True)
+class Utxo:
+    """An unspent output of an address."""
+
+    txid: str
+    vout: int
+    value: int
+    height: int | None
+    block_hash: str | None = None
+    block_time: int | None = None
+
+
+_BLOCK_COLUMNS = "height, hash, prev_hash, merkle_root, time, version, bits, nonce, tx_count"
+
+
+def _in(values) -> str:
+    """Placeholders for an IN (...) list."""
+    return ",".join("?" * len(values))
+
+
+class ChainStore:
+    """Reads transactions, addresses and blocks from the world and the live chain."""
+
+    def __init__(self, world_path: str | Path, live: LiveChain):
+        """Serve the world at world_path together with the live chain on top of it."""
+        self.world_path = Path(world_path)
+        self.live = live
+        self.world_tip = live.world_tip_height
+        self._block_meta = _LRU(8192)
+        self._fees: tuple[int, dict] | None = None
+
+    # -- tip ----------------------------------------------------------------------------
+
+    def tip(self) -> tuple[int, str]:
+        """(height, hash) of the best block."""
+        with self.live.reader.borrow() as c:
+            height, block_hash, _ = self.live.tip(c)
+        return height, block_hash
+
+    # -- transactions -------------------------------------------------------------------
+
+    def tx(self, txid: str) -> TxView:
+        """One transaction by txid, or NotFound."""
+        with self.live.world.borrow() as w:
+            row = w.execute("SELECT id FROM transactions WHERE txid = ?", (txid,)).fetchone()
+            if row is not None:
+                return self._world_txs(w, [row[0]])[0]
+        views = self._live_txs([txid])
+        if not views:
+            raise NotFound("Transaction not found")
+        return views[0]
+
+    def raw(self, txid: str) -> bytes:
+        """The complete serialization of a transaction (witnesses included), or NotFound."""
+        return serialize(self.tx(txid).tx)
+
+    def find_tx(self, txid: str) -> TxView | None:
+        """One transaction by txid, or None."""
+        try:
+            return self.tx(txid)
+        except NotFound:
+            return None
+
+    def _world_txs(self, w, ids: list[int]) -> list[TxView]:
+        """World transactions by internal id, in the order of ids, witnesses signed."""
+        if not ids:
+            return []
+        marks = _in(ids)
+        rows = {r[0]: r for r in w.execute(_WORLD_TX_SQL.format(marks), ids)}
+        spent: dict[int, dict[int, tuple]] = {}
+        for tx_id, n, value, address, typ, secret in w.execute(_WORLD_PREV_SQL.format(marks), ids):
+            spent.setdefault(tx_id, {})[n] = (value, address, typ, secret)
+        blocks = self._world_block_ids(w, {rows[i][2] for i in ids})
+        views = []
+        for tx_id in ids:
+            _, txid, height, position, raw, fee = rows[tx_id]
+            ins = spent.get(tx_id, {})
+            n_inputs = 1 if position == 0 else len(ins)
+            signing = [
+                Spent(ins[i][0], ins[i][2], ins[i][3]) if i in ins else None
+                for i in range(n_inputs)
+            ]
+            full = witnessed(raw, signing)
+            prevouts = [
+                Prevout(ins[i][0], script_pubkey(ins[i][1]), ins[i][1]) if i in ins else None
+                for i in range(n_inputs)
+            ]
+            block_hash, block_time = blocks[height]
+            views.append(
+                TxView(
+                    txid=txid,
+                    tx=parse(full),
+                    size=len(full),
+                    weight=3 * len(raw) + len(full),
+                    fee=fee,
+                    prevouts=prevouts,
+                    height=height,
+                    position=position,
+                    block_hash=block_hash,
+                    block_time=block_time,
+                    world_id=tx_id,
+                )
+            )
+        return views
+
+    @staticmethod
+    def _world_block_ids(w, heights) -> dict[int, tuple[str, int]]:
+        """(hash, time) of world blocks by height."""
+        heights = list(heights)
+        sql = f"SELECT height, hash, time FROM blocks WHERE height IN ({_in(heights)})"
+        return {h: (bh, t) for h, bh, t in w.execute(sql, heights)}
+
+    @staticmethod
+    def _live_block_ids(c, heights) -> dict[int, tuple[str, int]]:
+        """(hash, time) of live blocks by height."""
+        heights = [h for h in heights if h is not None]
+        if not heights:
+            return {}
+        sql = f"SELECT height, hash, time FROM blocks WHERE height IN ({_in(heights)})"
+        return {h: (bh, t) for h, bh, t in c.execute(sql, heights)}
+
+    def _live_txs(self, txids: list[str]) -> list[TxView]:
+        """Live (mempool or live-mined) transactions by txid, in order; unknown ones skipped."""
+        if not txids:
+            return []
+        marks = _in(txids)
+        with self.live.reader.borrow() as c:
+            rows = {r[0]: r for r in c.execute(_LIVE_TX_SQL.format(marks), txids)}
+            prev: dict[str, dict[int, tuple]] = {}
+            for txid, vin, value, address in c.execute(_LIVE_PREV_SQL.format(marks), txids):
+                prev.setdefault(txid, {})[vin] = (value, address)
+            blocks = self._live_block_ids(c, {r[2] for r in rows.values()})
+        views = []
+        for txid in txids:
+            row = rows.get(txid)
+            if row is None:
+                continue
+            _, full, height, position, fee = row
+            tx = parse(full)
+            ins = prev.get(txid, {})
+            prevouts = [
+                Prevout(ins[i][0], script_pubkey(ins[i][1]) if ins[i][1] else b"", ins[i][1])
+                if i in ins
+                else None
+                for i in range(len(tx.inputs))
+            ]
+            block_hash, block_time = blocks.get(height, (None, None))
+            views.append(
+                TxView(
+                    txid=txid,
+                    tx=tx,
+                    size=len(full),
+                    weight=3 * len(serialize(tx, witness=False)) + len(full),
+                    fee=fee,
+                    prevouts=prevouts,
+                    height=height,
+                    position=position,
+                    block_hash=block_hash,
+                    block_time=block_time,
+                )
+            )
+        return views
+
+    def outspends(self, txid: str) -> list[Spend | None]:
+        """For each output of a transaction, the input spending it (None if unspent)."""
+        spends: list[Spend | None]
+        with self.live.world.borrow() as w:
+            row = w.execute("SELECT id FROM transactions WHERE txid = ?", (txid,)).fetchone()
+            if row is not None:
+                rows = w.execute(
+                    "SELECT o.n, i.tx_id, i.n FROM outputs o LEFT JOIN inputs i "
+                    "ON i.prev_tx_id = o.tx_id AND i.prev_n = o.n WHERE o.tx_id = ? ORDER BY o.n",
+                    (row[0],),
+                ).fetchall()
+                ids = [r[1] for r in rows if r[1] is not None]
+                spenders = {}
+                if ids:
+                    sql = f"SELECT id, txid, height FROM transactions WHERE id IN ({_in(ids)})"
+                    spenders = {i: (t, h) for i, t, h in w.execute(sql, ids)}
+                blocks = self._world_block_ids(w, {h for _, h in spenders.values()})
+                spends = [None] * len(rows)
+                for n, spender, vin in rows:
+                    if spender is not None:
+                        stxid, height = spenders[spender]
+                        spends[n] = Spend(stxid, vin, height, *blocks[height])
+        with self.live.reader.borrow() as c:
+            if row is None:
+                count = c.execute("SELECT count(*) FROM outputs WHERE txid = ?", (txid,))
+                n_outputs = count.fetchone()[0]
+                if not n_outputs:
+                    raise NotFound("Transaction not found")
+                spends = [None] * n_outputs
+            live = c.execute(
+                "SELECT s.prev_n, s.txid, s.vin, t.height FROM spends s "
+                "JOIN txs t ON t.txid = s.txid WHERE s.prev_txid = ?",
+                (txid,),
+            ).fetchall()
+            blocks = self._live_block_ids(c, {r[3] for r in live})
+        for n, stxid, vin, height in live:
+            if 0 <= n < len(spends):
+                spends[n] = Spend(stxid, vin, height, *blocks.get(height, (None, None)))
+        return spends
+
+    # -- addresses ----------------------------------------------------------------------
+
+    def _address_id(self, w, address: str) -> int | None:
+        """The world's id of an address, or None if the world never used it."""
+        row = w.execute("SELECT id FROM addresses WHERE address = ?", (address,)).fetchone()
+        return row[0] if row else None
+
+    def _live_history(self, address: str) -> tuple[list[str], list[str]]:
+        """(mempool txids newest first, live-confirmed txids newest first) of an address."""
+        with self.live.reader.borrow() as c:
+            rows = c.execute(
+                "SELECT t.txid, t.height FROM tx_addresses a JOIN txs t ON t.txid = a.txid "
+                "WHERE a.address = ? ORDER BY t.height IS NULL DESC, t.height DESC, "
+                "t.position DESC, t.seq DESC",
+                (address,),
+            ).fetchall()
+        return [t for t, h in rows if h is None], [t for t, h in rows if h is not None]
+
+    def address_mempool(self, address: str) -> list[TxView]:
+        """The address's unconfirmed transactions, newest first (at most 50)."""
+        mempool, _ = self._live_history(address)
+        return self._live_txs(mempool[:MAX_MEMPOOL_TXS])
+
+    def address_chain(
+        self, address: str, last_seen: str | None = None, limit: int = CHAIN_TXS_PER_PAGE
+    ) -> list[TxView]:
+        """The address's confirmed transactions, newest first, after last_seen (a txid)."""
+        _, confirmed = self._live_history(address)
+        before = 1 << 62
+        start = 0
+        with self.live.world.borrow() as w:
+            address_id = self._address_id(w, address)
+            if last_seen is not None:
+                if last_seen in confirmed:
+                    start = confirmed.index(last_seen) + 1
+                else:
+                    seen = self._world_history_id(w, address_id, last_seen)
+                    if seen is None:
+                        return []  # as Esplora: an unknown last_seen_txid ends the history
+                    start, before = len(confirmed), seen
+            picked = confirmed[start : start + limit]
+            views = self._live_txs(picked)
+            rest = limit - len(picked)
+            if rest > 0 and address_id is not None:
+                ids = [
+                    r[0]
+                    for r in w.execute(
+                        _WORLD_HISTORY_SQL, {"a": address_id, "before": before, "limit": rest}
+                    )
+                ]
+                views += self._world_txs(w, ids)
+        return views
+
+    @staticmethod
+    def _world_history_id(w, address_id: int | None, txid: str) -> int | None:
+        """The world id of txid if it is in the address's history, else None."""
+        if address_id is None:
+            return None
+        row = w.execute("SELECT id FROM transactions WHERE txid = ?", (txid,)).fetchone()
+        if row is None:
+            return None
+        tx_id = row[0]
+        funds = w.execute(
+            "SELECT 1 FROM outputs WHERE address_id = ? AND tx_id = ?", (address_id, tx_id)
+        ).fetchone()
+        spends = w.execute(
+            "SELECT 1 FROM inputs i JOIN outputs o ON o.tx_id = i.prev_tx_id AND o.n = i.prev_n "
+            "WHERE i.tx_id = ? AND o.address_id = ?",
+            (tx_id, address_id),
+        ).fetchone()
+        return tx_id if funds or spends else None
+
+    def address_stats(self, address: str) -> tuple[Stats, Stats]:
+        """(chain_stats, mempool_stats) of an address, world and live together."""
+        chain = Stats()
+        with self.live.world.borrow() as w:
+            address_id = self._address_id(w, address)
+            if address_id is not None:
+                funded = w.execute(
+                    "SELECT count(*), coalesce(sum(value), 0) FROM outputs WHERE address_id = ?",
+                    (address_id,),
+                ).fetchone()
+                spent = w.execute(
+                    "SELECT count(*), coalesce(sum(o.value), 0) FROM outputs o JOIN inputs i "
+                    "ON i.prev_tx_id = o.tx_id AND i.prev_n = o.n WHERE o.address_id = ?",
+                    (address_id,),
+                ).fetchone()
+                txs = w.execute(
+                    "SELECT count(*) FROM (SELECT tx_id FROM outputs WHERE address_id = :a UNION "
+                    "SELECT i.tx_id FROM outputs o JOIN inputs i ON i.prev_tx_id = o.tx_id "
+                    "AND i.prev_n = o.n WHERE o.address_id = :a)",
+                    {"a": address_id},
+                ).fetchone()
+                chain = Stats(funded[0], funded[1], spent[0], spent[1], txs[0])
+        live = {True: Stats(), False: Stats()}  # keyed by "in the mempool"
+        with self.live.reader.borrow() as c:
+            for pending, count, total in c.execute(
+                "SELECT t.height IS NULL, count(*), sum(o.value) FROM outputs o "
+                "JOIN txs t ON t.txid = o.txid WHERE o.address = ? GROUP BY 1",
+                (address,),
+            ):
+                live[bool(pending)].funded_txo_count += count
+                live[bool(pending)].funded_txo_sum += total
+            for pending, count, total in c.execute(
+                "SELECT t.height IS NULL, count(*), sum(s.value) FROM spends s "
+                "JOIN txs t ON t.txid = s.txid WHERE s.address = ? GROUP BY 1",
+                (address,),
+            ):
+                live[bool(pending)].spent_txo_count += count
+                live[bool(pending)].spent_txo_sum += total
+            for pending, count in c.execute(
+                "SELECT t.height IS NULL, count(*) FROM tx_addresses a "
+                "JOIN txs t ON t.txid = a.txid WHERE a.address = ? GROUP BY 1",
+                (address,),
+            ):
+                live[bool(pending)].tx_count += count
+        return chain.add(live[False]), live[True]
+
+    def address_utxos(self, address: str) -> list[Utxo]:
+        """The address's unspent outputs (mempool spends removed, mempool outputs added)."""
+        utxos = []
+        with self.live.world.borrow() as w:
+            address_id = self._address_id(w, address)
+            if address_id is not None:
+                rows = w.execute(
+                    "SELECT t.txid, o.n, o.value, t.height FROM outputs o "
+                    "JOIN transactions t ON t.id = o.tx_id WHERE o.address_id = ? AND NOT EXISTS "
+                    "(SELECT 1 FROM inputs i WHERE i.prev_tx_id = o.tx_id AND i.prev_n = o.n) "
+                    "ORDER BY o.tx_id DESC LIMIT ?",
+                    (address_id, MAX_UTXOS + 1),
+                ).fetchall()
+                blocks = self._world_block_ids(w, {r[3] for r in rows})
+                utxos = [Utxo(t, n, v, h, *blocks[h]) for t, n, v, h in rows]
+        with self.live.reader.borrow() as c:
+            live = c.execute(
+                "SELECT o.txid, o.n, o.value, t.height FROM outputs o JOIN txs t "
+                "ON t.txid = o.txid WHERE o.address = ? ORDER BY t.seq DESC",
+                (address,),
+            ).fetchall()
+            blocks = self._live_block_ids(c, {r[3] for r in live})
+            candidates = [Utxo(t, n, v, h, *blocks.get(h, (None, None))) for t, n, v, h in live]
+            candidates += utxos
+            spent = set()
+            if candidates:
+                for prev_txid, prev_n in c.execute(
+                    "SELECT prev_txid, prev_n FROM spends WHERE address = ?", (address,)
+                ):
+                    spent.add((prev_txid, prev_n))
+        result = [u for u in candidates if (u.txid, u.vout) not in spent]
+        if len(result) > MAX_UTXOS:
+            raise BadRequest(f"Too many unspent transaction outputs (>{MAX_UTXOS})")
+        return result
+
+    # -- blocks -------------------------------------------------------------------------
+
+    def _block_row(self, where: str, value) -> Block | None:
+        """One block from the world or the live chain."""
+        sql = f"SELECT {_BLOCK_COLUMNS} FROM blocks WHERE {where} = ?"
+        with self.live.world.borrow() as w:
+            row = w.execute(sql, (value,)).fetchone()
+        if row is not None:
+            return Block(*row, live=False)
+        with self.live.reader.borrow() as c:
+            row = c.execute(sql, (value,)).fetchone()
+        return Block(*row, live=True) if row else None
+
+    def block(self, block_hash: str) -> Block:
+        """A block by hash, or NotFound."""
+        b = self._block_row("hash", block_hash)
+        if b is None:
+            raise NotFound("Block not found")
+        return b
+
+    def block_at(self, height: int) -> Block:
+        """The block at a height, or NotFound."""
+        b = self._block_row("height", height) if 0 <= height < 1 << 62 else None
+        if b is None:
+            raise NotFound("Block not found")
+        return b
+
+    def blocks_from(self, start: int | None = None) -> list[Block]:
+        """Up to 10 blocks going down from start (default: the tip)."""
+        tip, _ = self.tip()
+        top = tip if start is None else start
+        if top > tip or top < 0:
+            raise NotFound("Block not found")
+        low = max(0, top - BLOCK_LIMIT + 1)
+        sql = (
+            f"SELECT {_BLOCK_COLUMNS} FROM blocks WHERE height BETWEEN ? AND ? ORDER BY height DESC"
+        )
+        with self.live.reader.borrow() as c:
+            blocks = [Block(*r, live=True) for r in c.execute(sql, (low, top))]
+        if low <= self.world_tip:
+            with self.live.world.borrow() as w:
+                blocks += [Block(*r, live=False) for r in w.execute(sql, (low, top))]
+        return blocks
+
+    def next_hash(self, b: Block) -> str | None:
+        """The hash of the block after b, if there is one."""
+        try:
+            return self.block_at(b.height + 1).hash
+        except NotFound:
+            return None
+
+    def median_time(self, b: Block) -> int:
+        """The median time of the 11 blocks ending at b (BIP113)."""
+        low = max(0, b.height - 10)
+        sql = "SELECT time FROM blocks WHERE height BETWEEN ? AND ?"
+        with self.live.world.borrow() as w:
+            times = [r[0] for r in w.execute(sql, (low, b.height))]
+        if b.height > self.world_tip:
+            with self.live.reader.borrow() as c:
+                times += [r[0] for r in c.execute(sql, (low, b.height))]
+        times.sort()
+        return times[len(times) // 2]
+
+    def block_txids(self, b: Block) -> list[str]:
+        """Every txid of a block, in block order."""
+        sql = "SELECT txid FROM {} WHERE height = ? ORDER BY position"
+        if b.live:
+            with self.live.reader.borrow() as c:
+                return [r[0] for r in c.execute(sql.format("txs"), (b.height,))]
+        with self.live.world.borrow() as w:
+            return [r[0] for r in w.execute(sql.format("transactions"), (b.height,))]
+
+    def block_txs(self, b: Block, start: int = 0, count: int = BLOCK_TXS_PER_PAGE) -> list[TxView]:
+        """count transactions of a block from position start."""
+        if b.live:
+            return self._live_txs(self.block_txids(b)[start : start + count])
+        with self.live.world.borrow() as w:
+            ids = [
+                r[0]
+                for r in w.execute(
+                    "SELECT id FROM transactions WHERE height = ? AND position >= ? "
+                    "ORDER BY position LIMIT ?",
+                    (b.height, start, count),
+                )
+            ]
+            return self._world_txs(w, ids)
+
+    def block_size(self, b: Block) -> tuple[int, int]:
+        """(size, weight) of a block, witnesses included."""
+        if b.live:
+            with self.live.reader.borrow() as c:
+                row = c.execute(
+                    "SELECT size, weight FROM blocks WHERE height = ?", (b.height,)
+                ).fetchone()
+            return row[0], row[1]
+        meta = self._block_meta.get(b.height)
+        if meta is None:
+            views = self.block_txs(b, 0, b.tx_count)
+            head = 80 + len(varint(len(views)))
+            meta = (
+                head + sum(v.size for v in views),
+                4 * head + sum(v.weight for v in views),
+            )
+            self._block_meta.put(b.height, meta)
+        return meta
+
+    def block_header(self, b: Block) -> bytes:
+        """The block's 80-byte header."""
+        return block_header(
+            b.version,
+            bytes.fromhex(b.prev_hash)[::-1],
+            bytes.fromhex(b.merkle_root)[::-1],
+            b.time,
+            b.bits,
+            b.nonce,
+        )
+
+    def block_raw(self, b: Block) -> bytes:
+        """The whole serialized block."""
+        views = self.block_txs(b, 0, b.tx_count)
+        return b"".join(
+            [self.block_header(b), varint(len(views))] + [serialize(v.tx) for v in views]
+        )
+
+    # -- mempool ------------------------------------------------------------------------
+
+    def mempool_views(self, limit: int | None = None) -> list[TxView]:
+        """Mempool transactions, newest first."""
+        with self.live.reader.borrow() as c:
+            txids = [
+                r[0]
+                for r in c.execute(
+                    "SELECT txid FROM txs WHERE height IS NULL ORDER BY seq DESC LIMIT ?",
+                    (-1 if limit is None else limit,),
+                )
+            ]
+        return self._live_txs(txids)
+
+    def mempool_entries(self) -> list[tuple[str, int, int, int]]:
+        """(txid, fee, vsize, value in) of every mempool transaction, oldest first."""
+        with self.live.reader.borrow() as c:
+            return c.execute(
+                "SELECT txid, fee, vsize, value_in FROM txs WHERE height IS NULL ORDER BY seq"
+            ).fetchall()
+
+    def fee_rates(self, blocks: int = 6) -> list[float]:
+        """Fee rates (sat/vB) paid in the last blocks of the world, for fee estimates."""
+        tip, _ = self.tip()
+        low = self.world_tip - blocks + 1
+        with self.live.world.borrow() as w:
+            rows = w.execute(
+                "SELECT t.fee, length(t.raw), count(a.id) FROM transactions t "
+                "JOIN inputs i ON i.tx_id = t.id "
+                "JOIN outputs o ON o.tx_id = i.prev_tx_id AND o.n = i.prev_n "
+                "LEFT JOIN addresses a ON a.id = o.address_id AND a.type != 'p2pkh' "
+                "WHERE t.height >= ? AND t.position > 0 GROUP BY t.id",
+                (low,),
+            ).fetchall()
+        rates = []
+        for fee, size, segwit in rows:
+            # Witness bytes count a quarter: ~108 per segwit input, plus the marker and flag.
+            vsize = size + ((2 + 108 * segwit + 3) // 4 if segwit else 0)
+            rates.append(fee / vsize)
+        return rates
+
+    def fee_estimates(self) -> dict[str, float]:
+        """Esplora's fee estimates: confirmation target -> sat/vB."""
+        tip, _ = self.tip()
+        if self._fees is not None and self._fees[0] == tip:
+            return self._fees[1]
+        rates = sorted(self.fee_rates())
+        estimates = {}
+        for target in [*range(1, 26), 144, 504, 1008]:
+            # Nearer targets need a rate higher in the recent blocks' distribution.
+            q = max(0.02, 0.9 - 0.25 * math.log(target))
+            rate = rates[min(len(rates) - 1, int(q * len(rates)))] if rates else 1.0
+            estimates[str(target)] = round(max(1.0, rate), 3)
+        self._fees = (tip, estimates)
+        return estimates
+
+    # -- labels -------------------------------------------------------------------------
+
+    def labels(self, addresses) -> dict[str, tuple[str, str]]:
+        """Public service labels of addresses: address -> (label, wallet kind)."""
+        wanted = sorted({a for a in addresses if a})
+        if not wanted:
+            return {}
+        with self.live.world.borrow() as w:
+            rows = w.execute(
+                "SELECT a.address, w.label, w.kind FROM addresses a "
+                "JOIN wallets w ON w.id = a.wallet_id "
+                f"WHERE a.address IN ({_in(wanted)}) AND w.label IS NOT NULL",
+                wanted,
+            ).fetchall()
+        return {a: (label, kind) for a, label, kind in rows}

@@ -1,0 +1,510 @@
+"""The live chain: a mempool and blocks mined while the sandbox runs, on top of the world.
+
+world.db is never written. What trainees broadcast, and the blocks that confirm it, go
+to `<state_dir>/chain.db`; heights continue from the world's tip, block times continue
+from the world's last block at its block interval (simulated time), and the coinbase
+pays a pool key derived from the world's digest and kept in chain.db.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import logging
+import os
+import sqlite3
+import threading
+import time
+from collections import deque
+from collections.abc import Iterator
+from pathlib import Path
+
+from ..world.read import open_world
+from .address import address_from_script, p2wpkh_address, script_pubkey
+from .block import REGTEST_BITS, merkle_root, mine
+from .chain import BLOCK_VERSION, subsidy
+from .keys import Key, derive_secret, sha256d
+from .mempool import (
+    RPC_TRANSACTION_ALREADY_IN_CHAIN,
+    RPC_TRANSACTION_ERROR,
+    BroadcastError,
+    Coin,
+    check_inputs,
+    check_standalone,
+    decode,
+)
+from .tx import Tx, coinbase_tx, parse, serialize, varint
+
+__all__ = ["BroadcastError", "ConnectionPool", "LiveChain", "LiveMiner"]
+
+log = logging.getLogger(__name__)
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS blocks (
+    height INTEGER PRIMARY KEY,
+    hash TEXT NOT NULL UNIQUE,
+    prev_hash TEXT NOT NULL,
+    merkle_root TEXT NOT NULL,
+    time INTEGER NOT NULL,
+    version INTEGER NOT NULL,
+    bits INTEGER NOT NULL,
+    nonce INTEGER NOT NULL,
+    tx_count INTEGER NOT NULL,
+    size INTEGER NOT NULL,
+    weight INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS txs (
+    txid TEXT PRIMARY KEY,
+    raw BLOB NOT NULL,            -- complete serialization, witnesses included
+    seq INTEGER NOT NULL UNIQUE,  -- arrival order
+    height INTEGER,               -- NULL while in the mempool
+    position INTEGER,
+    fee INTEGER NOT NULL,
+    vsize INTEGER NOT NULL,
+    value_in INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS txs_height ON txs(height, position);
+CREATE TABLE IF NOT EXISTS outputs (
+    txid TEXT NOT NULL,
+    n INTEGER NOT NULL,
+    value INTEGER NOT NULL,
+    script BLOB NOT NULL,
+    address TEXT,
+    PRIMARY KEY (txid, n)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS outputs_address ON outputs(address);
+CREATE TABLE IF NOT EXISTS spends (
+    prev_txid TEXT NOT NULL,      -- a world or a live transaction
+    prev_n INTEGER NOT NULL,
+    txid TEXT NOT NULL,
+    vin INTEGER NOT NULL,
+    value INTEGER NOT NULL,
+    address TEXT,
+    PRIMARY KEY (prev_txid, prev_n)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS spends_address ON spends(address);
+CREATE INDEX IF NOT EXISTS spends_txid ON spends(txid);
+CREATE TABLE IF NOT EXISTS tx_addresses (
+    address TEXT NOT NULL,
+    txid TEXT NOT NULL,
+    PRIMARY KEY (address, txid)
+) WITHOUT ROWID;
+"""
+
+_WORLD_COIN_SQL = (
+    "SELECT t.id, t.height, t.position, o.value, a.address FROM transactions t "
+    "JOIN outputs o ON o.tx_id = t.id AND o.n = ? "
+    "JOIN addresses a ON a.id = o.address_id WHERE t.txid = ?"
+)
+_WITNESS_RESERVED = bytes(32)
+
+
+class ConnectionPool:
+    """Reusable SQLite connections, one lent to each thread at a time.
+
+    Werkzeug's threaded server starts a thread per request; a pool keeps each connection's
+    page cache warm across requests instead of opening a cold connection every time.
+    """
+
+    def __init__(self, connect, size: int = 32):
+        """Open connections with connect() as needed; keep at most size idle ones."""
+        self._connect = connect
+        self._idle: deque[sqlite3.Connection] = deque()
+        self._size = size
+        self._lock = threading.Lock()
+
+    @contextlib.contextmanager
+    def borrow(self) -> Iterator[sqlite3.Connection]:
+        """A connection for the duration of a with block."""
+        with self._lock:
+            conn = self._idle.pop() if self._idle else None
+        if conn is None:
+            conn = self._connect()
+        try:
+            yield conn
+        finally:
+            if conn.in_transaction:
+                conn.rollback()
+            with self._lock:
+                keep = len(self._idle) < self._size
+                if keep:
+                    self._idle.append(conn)
+            if not keep:
+                conn.close()
+
+    def close(self) -> None:
+        """Close the idle connections."""
+        with self._lock:
+            while self._idle:
+                self._idle.pop().close()
+
+
+def read_only_world(path: Path) -> sqlite3.Connection:
+    """A plain read-only connection to world.db, usable from any one thread at a time."""
+    conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True, check_same_thread=False)
+    conn.execute("PRAGMA query_only = 1")
+    return conn
+
+
+class LiveChain:
+    """The mempool and the blocks mined since the sandbox started, stored in chain.db."""
+
+    def __init__(self, world_path: str | Path, state_dir: str | Path):
+        """Open (or create) state_dir/chain.db for the world at world_path."""
+        self.world_path = Path(world_path).resolve()
+        conn = open_world(self.world_path)  # checks the file is a finished world
+        meta = {r[0]: r[1] for r in conn.execute("SELECT key, value FROM meta")}
+        self.world_tip_height = int(meta["tip_height"])
+        self.world_tip_hash = meta["tip_hash"]
+        self.world_tip_time = conn.execute(
+            "SELECT time FROM blocks WHERE height = ?", (self.world_tip_height,)
+        ).fetchone()[0]
+        conn.close()
+        self.digest = meta["digest"]
+        self.block_interval = int(meta.get("block_interval", 600))
+        self.block_seconds = int(meta.get("live_block_seconds", 0))
+        self.mine_on_broadcast = self.block_seconds == 0
+        self.world = ConnectionPool(lambda: read_only_world(self.world_path))
+        state = Path(state_dir)
+        state.mkdir(parents=True, exist_ok=True)
+        self.path = state / "chain.db"
+        self._lock = threading.RLock()
+        self._writer = self._open_writer()
+        self.reader = ConnectionPool(self._open_reader)
+        pool = self.meta("pool_secret")
+        self.pool_key = Key(bytes.fromhex(pool))
+        self.pool_address = p2wpkh_address(self.pool_key.public_key)
+
+    # -- storage --------------------------------------------------------------------
+
+    def _open_writer(self) -> sqlite3.Connection:
+        """The one writing connection; set up the schema, set aside another world's chain."""
+        conn = self._connect()
+        conn.executescript(SCHEMA)
+        row = conn.execute("SELECT value FROM meta WHERE key = 'world_digest'").fetchone()
+        if row is not None and row[0] != self.digest:
+            # The world was rebuilt: this chain continues a tip that no longer exists.
+            conn.close()
+            aside = self.path.with_name(f"chain-{row[0][:12]}-{int(time.time())}.db")
+            for suffix in ("", "-wal", "-shm"):
+                src = Path(str(self.path) + suffix)
+                if src.exists():
+                    os.replace(src, str(aside) + suffix)
+            log.warning("chain.db belonged to another world; kept it as %s", aside)
+            conn = self._connect()
+            conn.executescript(SCHEMA)
+        seed = hashlib.sha256(f"sandbox/live-pool/{self.digest}".encode()).digest()
+        with conn:
+            conn.executemany(
+                "INSERT OR IGNORE INTO meta VALUES (?, ?)",
+                [("world_digest", self.digest), ("pool_secret", derive_secret(seed, 0).hex())],
+            )
+        return conn
+
+    def _connect(self) -> sqlite3.Connection:
+        """A connection to chain.db in WAL mode, so readers never wait for the writer."""
+        conn = sqlite3.connect(self.path, check_same_thread=False, timeout=30)
+        conn.execute("PRAGMA journal_mode = WAL")
+        conn.execute("PRAGMA synchronous = NORMAL")
+        return conn
+
+    def _open_reader(self) -> sqlite3.Connection:
+        """A connection that only reads chain.db."""
+        conn = sqlite3.connect(self.path, check_same_thread=False, timeout=30)
+        conn.execute("PRAGMA query_only = 1")
+        return conn
+
+    def meta(self, key: str) -> str | None:
+        """A value of chain.db's meta table."""
+        with self._lock:
+            row = self._writer.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+        return row[0] if row else None
+
+    def close(self) -> None:
+        """Close every connection."""
+        with self._lock:
+            self._writer.close()
+        self.reader.close()
+        self.world.close()
+
+    # -- the tip ----------------------------------------------------------------------
+
+    def tip(self, conn: sqlite3.Connection | None = None) -> tuple[int, str, int]:
+        """(height, hash, time) of the best block, world or live."""
+        c = conn or self._writer
+        with contextlib.nullcontext() if conn else self._lock:
+            row = c.execute(
+                "SELECT height, hash, time FROM blocks ORDER BY height DESC LIMIT 1"
+            ).fetchone()
+        if row is None:
+            return self.world_tip_height, self.world_tip_hash, self.world_tip_time
+        return row[0], row[1], row[2]
+
+    def _median_time_past(self, conn: sqlite3.Connection, world: sqlite3.Connection) -> int:
+        """Median of the last 11 block times, as BIP113 locktimes compare against."""
+        times = [
+            r[0] for r in conn.execute("SELECT time FROM blocks ORDER BY height DESC LIMIT 11")
+        ]
+        if len(times) < 11:
+            times += [
+                r[0]
+                for r in world.execute(
+                    "SELECT time FROM blocks WHERE height <= ? ORDER BY height DESC LIMIT ?",
+                    (self.world_tip_height, 11 - len(times)),
+                )
+            ]
+        times.sort()
+        return times[len(times) // 2]
+
+    # -- broadcast --------------------------------------------------------------------
+
+    def broadcast(self, raw_hex: str) -> str:
+        """Validate a signed transaction and add it to the mempool; returns its txid."""
+        tx = decode(raw_hex)
+        txid = sha256d(serialize(tx, witness=False))[::-1].hex()
+        with self._lock, self.world.borrow() as world:
+            conn = self._writer
+            # IMMEDIATE: no other writer (another app on the same state) between check and insert.
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                if not self._accept(conn, world, tx, txid):
+                    return txid  # already in the mempool: sendrawtransaction answers its txid
+                conn.commit()
+            finally:
+                if conn.in_transaction:
+                    conn.rollback()
+            if self.mine_on_broadcast:
+                self.mine_block()
+        return txid
+
+    def _accept(self, conn, world, tx: Tx, txid: str) -> bool:
+        """Run every check and store tx; False if it was already in the mempool."""
+        tip_height = self.tip()[0]
+        check_standalone(tx, tip_height + 1, self._median_time_past(conn, world))
+        known = conn.execute("SELECT height FROM txs WHERE txid = ?", (txid,)).fetchone()
+        if known is not None and known[0] is None:
+            return False
+        confirmed = known is not None or self._in_world(world, txid)
+        if confirmed and self._has_unspent_output(conn, world, txid):
+            raise BroadcastError(
+                "Transaction outputs already in utxo set", RPC_TRANSACTION_ALREADY_IN_CHAIN
+            )
+        coins = self._coins(conn, world, tx)
+        fee = check_inputs(tx, [c for c, _ in coins], tip_height + 1)
+        self._store(conn, tx, txid, fee, coins)
+        return True
+
+    def _in_world(self, world: sqlite3.Connection, txid: str) -> bool:
+        """Whether the world's chain has this transaction."""
+        return (
+            world.execute("SELECT 1 FROM transactions WHERE txid = ?", (txid,)).fetchone()
+            is not None
+        )
+
+    def _has_unspent_output(self, conn, world, txid: str) -> bool:
+        """Whether any output of a confirmed transaction is still unspent."""
+        row = world.execute("SELECT id FROM transactions WHERE txid = ?", (txid,)).fetchone()
+        if row is not None:
+            outs = world.execute(
+                "SELECT n FROM outputs o WHERE tx_id = ? AND NOT EXISTS "
+                "(SELECT 1 FROM inputs i WHERE i.prev_tx_id = o.tx_id AND i.prev_n = o.n)",
+                (row[0],),
+            ).fetchall()
+        else:
+            outs = conn.execute("SELECT n FROM outputs WHERE txid = ?", (txid,)).fetchall()
+        return any(
+            conn.execute(
+                "SELECT 1 FROM spends WHERE prev_txid = ? AND prev_n = ?", (txid, n)
+            ).fetchone()
+            is None
+            for (n,) in outs
+        )
+
+    def _coins(self, conn, world, tx: Tx) -> list[tuple[Coin, str | None]]:
+        """The outputs tx spends with their addresses, or Core's error for a missing one."""
+        prevs = [(i.prev_txid[::-1].hex(), i.vout) for i in tx.inputs]
+        for prev in prevs:
+            spender = conn.execute(
+                "SELECT t.height FROM spends s JOIN txs t ON t.txid = s.txid "
+                "WHERE s.prev_txid = ? AND s.prev_n = ?",
+                prev,
+            ).fetchone()
+            if spender is not None and spender[0] is None:
+                raise BroadcastError("txn-mempool-conflict")
+        coins = []
+        for prev_txid, n in prevs:
+            coin = self._coin(conn, world, prev_txid, n)
+            if coin is None:
+                raise BroadcastError("bad-txns-inputs-missingorspent", RPC_TRANSACTION_ERROR)
+            coins.append(coin)
+        return coins
+
+    def _coin(self, conn, world, prev_txid: str, n: int) -> tuple[Coin, str | None] | None:
+        """One unspent output, world or live, with its address; None if absent or spent."""
+        if conn.execute(
+            "SELECT 1 FROM spends WHERE prev_txid = ? AND prev_n = ?", (prev_txid, n)
+        ).fetchone():
+            return None
+        row = world.execute(_WORLD_COIN_SQL, (n, prev_txid)).fetchone()
+        if row is not None:
+            tx_id, height, position, value, address = row
+            if world.execute(
+                "SELECT 1 FROM inputs WHERE prev_tx_id = ? AND prev_n = ?", (tx_id, n)
+            ).fetchone():
+                return None
+            return Coin(value, script_pubkey(address), height, position == 0), address
+        row = conn.execute(
+            "SELECT o.value, o.script, o.address, t.height, t.position FROM outputs o "
+            "JOIN txs t ON t.txid = o.txid WHERE o.txid = ? AND o.n = ?",
+            (prev_txid, n),
+        ).fetchone()
+        if row is None or row[1][:1] == b"\x6a":  # OP_RETURN outputs are never coins
+            return None
+        value, script, address, height, position = row
+        return Coin(value, bytes(script), height, position == 0), address
+
+    def _store(self, conn, tx: Tx, txid: str, fee: int, coins) -> None:
+        """Write an accepted transaction into the mempool."""
+        full = serialize(tx)
+        weight = 3 * len(serialize(tx, witness=False)) + len(full)
+        value_in = sum(c.value for c, _ in coins)
+        self._insert_tx(conn, tx, txid, full, None, None, fee, (weight + 3) // 4, value_in, coins)
+
+    def _insert_tx(self, conn, tx, txid, full, height, position, fee, vsize, value_in, coins):
+        """Insert a transaction's rows (outputs, spends, address index) without committing."""
+        seq = conn.execute("SELECT coalesce(max(seq), 0) + 1 FROM txs").fetchone()[0]
+        conn.execute(
+            "INSERT INTO txs VALUES (?,?,?,?,?,?,?,?)",
+            (txid, full, seq, height, position, fee, vsize, value_in),
+        )
+        addresses = set()
+        for n, out in enumerate(tx.outputs):
+            address = address_from_script(out.script_pubkey)
+            conn.execute(
+                "INSERT INTO outputs VALUES (?,?,?,?,?)",
+                (txid, n, out.value, out.script_pubkey, address),
+            )
+            addresses.add(address)
+        for vin, (txin, (coin, address)) in enumerate(zip(tx.inputs, coins or (), strict=False)):
+            conn.execute(
+                "INSERT INTO spends VALUES (?,?,?,?,?,?)",
+                (txin.prev_txid[::-1].hex(), txin.vout, txid, vin, coin.value, address),
+            )
+            addresses.add(address)
+        conn.executemany(
+            "INSERT OR IGNORE INTO tx_addresses VALUES (?, ?)",
+            [(a, txid) for a in addresses if a],
+        )
+
+    # -- mining -----------------------------------------------------------------------
+
+    def mine_block(self) -> str:
+        """Mine the whole mempool into the next block; returns the block's hash."""
+        with self._lock:
+            conn = self._writer
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                height, block_hash, count = self._mine(conn)
+                conn.commit()
+            finally:
+                if conn.in_transaction:
+                    conn.rollback()
+        log.info("mined live block %d (%s) with %d transactions", height, block_hash, count)
+        return block_hash
+
+    def _mine(self, conn: sqlite3.Connection) -> tuple[int, str, int]:
+        """Assemble, mine and store the next block; (height, hash, transaction count)."""
+        height, prev_hash, _ = self.tip()
+        height += 1
+        block_time = self.world_tip_time + (height - self.world_tip_height) * self.block_interval
+        pending = conn.execute(
+            "SELECT txid, raw, fee FROM txs WHERE height IS NULL ORDER BY seq"
+        ).fetchall()
+        fees = sum(r[2] for r in pending)
+        raws = [bytes(r[1]) for r in pending]
+        txs = [parse(r) for r in raws]
+        cb = self._coinbase(height, fees, txs, raws)
+        txs.insert(0, cb)
+        raws.insert(0, serialize(cb))
+        cb_txid = sha256d(serialize(cb, witness=False))
+        txids = [cb_txid] + [bytes.fromhex(r[0])[::-1] for r in pending]
+        root = merkle_root(txids)
+        nonce, header = mine(
+            BLOCK_VERSION, bytes.fromhex(prev_hash)[::-1], root, block_time, REGTEST_BITS
+        )
+        block_hash = sha256d(header)[::-1].hex()
+        count = len(varint(len(raws)))
+        size = 80 + count + sum(len(r) for r in raws)
+        weights = [
+            3 * len(serialize(t, witness=False)) + len(r) for t, r in zip(txs, raws, strict=True)
+        ]
+        weight = 4 * (80 + count) + sum(weights)
+        vsize = (weights[0] + 3) // 4
+        self._insert_tx(conn, cb, cb_txid[::-1].hex(), raws[0], height, 0, 0, vsize, 0, None)
+        conn.executemany(
+            "UPDATE txs SET height = ?, position = ? WHERE txid = ?",
+            [(height, i + 1, r[0]) for i, r in enumerate(pending)],
+        )
+        conn.execute(
+            "INSERT INTO blocks VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+            (
+                height,
+                block_hash,
+                prev_hash,
+                root[::-1].hex(),
+                block_time,
+                BLOCK_VERSION,
+                REGTEST_BITS,
+                nonce,
+                len(raws),
+                size,
+                weight,
+            ),
+        )
+        return height, block_hash, len(raws)
+
+    def _coinbase(self, height: int, fees: int, txs: list[Tx], raws: list[bytes]) -> Tx:
+        """The block's coinbase: reward to the pool, and BIP141's witness commitment if needed."""
+        outputs = [(subsidy(height) + fees, script_pubkey(self.pool_address))]
+        segwit = any(i.witness for t in txs for i in t.inputs)
+        if segwit:
+            wtxids = [bytes(32)] + [sha256d(r) for r in raws]
+            commitment = sha256d(merkle_root(wtxids) + _WITNESS_RESERVED)
+            outputs.append((0, b"\x6a\x24\xaa\x21\xa9\xed" + commitment))
+        cb = coinbase_tx(height, outputs, extra=b"/sandbox-live/")
+        if segwit:
+            cb.inputs[0].witness = [_WITNESS_RESERVED]
+        return cb
+
+
+class LiveMiner:
+    """Mines a live block every interval_seconds (real time) while the sandbox runs."""
+
+    def __init__(self, chain: LiveChain, interval_seconds: float):
+        """Prepare the miner thread; start() starts it."""
+        if interval_seconds <= 0:
+            raise ValueError("interval_seconds must be positive (0 means mine on broadcast)")
+        self.chain = chain
+        self.interval = interval_seconds
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="live-miner", daemon=True)
+
+    def start(self) -> LiveMiner:
+        """Start mining on schedule."""
+        self._thread.start()
+        return self
+
+    def _run(self) -> None:
+        """Mine until stopped; a failed block is logged and retried at the next tick."""
+        while not self._stop.wait(self.interval):
+            try:
+                self.chain.mine_block()
+            except Exception:  # a bad tick must not stop the chain for the whole class
+                log.exception("live block could not be mined")
+
+    def stop(self) -> None:
+        """Stop the thread and wait for it."""
+        self._stop.set()
+        if self._thread.is_alive():
+            self._thread.join(timeout=10)
