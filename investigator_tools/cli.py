@@ -1,18 +1,836 @@
-"""The `investigate` command: the trainee's toolkit."""
+"""The `investigate` command: the trainee's toolkit. Each command works on a case file."""
 
 from __future__ import annotations
+
+import shlex
+import sys
 
 import click
 
 from . import __version__
+from .case import Case
+from .errors import InvestigateError
 
 
-@click.group()
+class CaseGroup(click.Group):
+    """A click group that turns the toolkit's errors into one clear message and exit 1."""
+
+    def invoke(self, ctx):
+        """Run the command; report InvestigateError without a traceback."""
+        try:
+            return super().invoke(ctx)
+        except InvestigateError as e:
+            click.echo(f"error: {e}", err=True)
+            sys.exit(1)
+
+
+@click.group(cls=CaseGroup)
 @click.version_option(__version__, prog_name="investigate")
-def cli():
+@click.option(
+    "--case",
+    "case_path",
+    default="case.db",
+    show_default=True,
+    envvar="INVESTIGATE_CASE",
+    help="The case file (SQLite).",
+)
+@click.option(
+    "--operator",
+    envvar="INVESTIGATE_OPERATOR",
+    help="Who runs the command, for the chain of custody (default: user@host).",
+)
+@click.pass_context
+def cli(ctx, case_path, operator):
     """Work a darknet case: crawl, extract, trace, request, report.
 
     \b
     Example:
-        investigate --version
+        investigate --case op-nightshade.db crawl http://<wiki>.onion/
     """
+    ctx.ensure_object(dict)
+    ctx.obj["case_path"] = case_path
+    ctx.obj["operator"] = operator
+
+
+def open_case(ctx: click.Context) -> Case:
+    """Open the command's case file and log the command in its chain of custody."""
+    case = Case(ctx.obj["case_path"], ctx.obj["operator"])
+    case.begin(shlex.join(["investigate", *sys.argv[1:]]))
+    ctx.call_on_close(case.close)
+    return case
+
+
+@cli.command()
+@click.pass_context
+def custody(ctx):
+    """Print the chain of custody: every command run on the case, by whom and when.
+
+    \b
+    Example:
+        investigate --case op.db custody
+    """
+    import json
+
+    case = Case(ctx.obj["case_path"], ctx.obj["operator"])
+    problems = case.verify()
+    for entry in case.custody():
+        click.echo(json.dumps(entry))
+    for problem in problems:
+        click.echo(f"TAMPERED: {problem}", err=True)
+    case.close()
+    sys.exit(1 if problems else 0)
+
+
+# -- crawl, extract, correlate ------------------------------------------------------------
+
+
+def _short(host: str) -> str:
+    """A host name short enough for a table column (onions keep their first 16 letters)."""
+    return host[:16] + "….onion" if host.endswith(".onion") and len(host) > 30 else host
+
+
+def _console():
+    """A rich console on stderr, for progress and tables that are not the JSON output."""
+    from rich.console import Console
+
+    return Console(stderr=True)
+
+
+@cli.command("crawl")
+@click.argument("urls", nargs=-1, required=True)
+@click.option(
+    "--proxy",
+    default="socks5h://127.0.0.1:9050",
+    show_default=True,
+    envvar="INVESTIGATE_PROXY",
+    help="SOCKS (socks5h://) or HTTP (http://) proxy: Tor or the sandbox gateway.",
+)
+@click.option(
+    "--depth",
+    default=2,
+    show_default=True,
+    type=click.IntRange(0),
+    help="Links to follow from a start page.",
+)
+@click.option(
+    "--max-pages",
+    default=200,
+    show_default=True,
+    type=click.IntRange(0),
+    help="Fetches in this run; run again to continue.",
+)
+@click.option(
+    "--rate",
+    type=click.FloatRange(0),
+    help="Requests per second per site (default 10; 0 = no limit).",
+)
+@click.option(
+    "--follow-offsite", is_flag=True, help="Also crawl other .onion/.test sites the pages link to."
+)
+@click.option("--no-images", is_flag=True, help="Do not download pictures (no EXIF then).")
+@click.option(
+    "--no-probe", is_flag=True, help="Do not ask for /server-status, /uploads/, /robots.txt..."
+)
+@click.option(
+    "--cookies",
+    type=click.Path(dir_okay=False),
+    help="Cookies to start with: Netscape cookies.txt or JSON.",
+)
+@click.option(
+    "--login", metavar="USER:PASSWORD", help="Log in on login walls (registering if needed)."
+)
+@click.option(
+    "--fresh", is_flag=True, help="Forget the saved frontier and crawl again from the start."
+)
+@click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
+@click.pass_context
+def crawl_command(ctx, urls, **opts):
+    """Crawl sites through the proxy into the case: every page and picture, hashed and timed.
+
+    Interrupted (Ctrl-C, --max-pages)? Run the same command again: it continues where it
+    stopped and fetches nothing twice. CAPTCHAs on login walls are saved to a file and
+    you are asked to type them.
+
+    \b
+    Example:
+        investigate --case op.db crawl http://<wiki>.onion/ --depth 3 \\
+            --login trainee7:'correct horse' --max-pages 500
+    """
+    import json
+    import tempfile
+    from pathlib import Path
+
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from .crawl import crawl, parse_login
+    from .net import check_proxy, load_cookies
+
+    check_proxy(opts["proxy"])
+    credentials = parse_login(opts["login"]) if opts["login"] else None
+    jar = load_cookies(opts["cookies"]) if opts["cookies"] else None
+    as_json = opts["as_json"]
+    case = open_case(ctx)
+    console = _console()
+    progress = Progress(
+        TextColumn("[bold]crawl"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        TextColumn("{task.description}", style="dim"),
+        console=console,
+        transient=True,
+    )
+    task = progress.add_task("", total=None)
+    captcha_dir: list[Path] = []
+
+    def on_page(fetched: int, pending: int, url: str) -> None:
+        """Advance the bar."""
+        progress.update(task, completed=fetched, total=fetched + pending, description=url[-60:])
+
+    def solve(image: bytes) -> str:
+        """Show the CAPTCHA to the human and ask for its text."""
+        if not captcha_dir:
+            captcha_dir.append(Path(tempfile.mkdtemp(prefix="investigate-captcha-")))
+        path = captcha_dir[0] / f"captcha-{len(list(captcha_dir[0].iterdir())) + 1}.png"
+        path.write_bytes(image)
+        progress.stop()
+        try:
+            click.echo(f"CAPTCHA saved to {path}", err=True)
+            return click.prompt("Type the characters in the picture", err=True)
+        finally:
+            progress.start()
+
+    try:
+        with progress:
+            result = crawl(
+                case,
+                urls,
+                proxy=opts["proxy"],
+                depth=opts["depth"],
+                max_pages=opts["max_pages"],
+                rate=opts["rate"],
+                scope="any" if opts["follow_offsite"] else "site",
+                images=not opts["no_images"],
+                cookies=jar,
+                captcha=solve,
+                login=credentials,
+                probe=not opts["no_probe"],
+                fresh=opts["fresh"],
+                progress=on_page,
+            )
+    except KeyboardInterrupt:
+        click.echo("interrupted: the frontier is saved; run the same command to resume", err=True)
+        sys.exit(130)
+    except InvestigateError as e:
+        partial = getattr(e, "result", None)
+        if partial is not None and not as_json:
+            _print_crawl(console, partial)
+        raise
+    if as_json:
+        click.echo(json.dumps(result.as_dict(), indent=2))
+    else:
+        _print_crawl(console, result)
+
+
+def _print_crawl(console, result) -> None:
+    """A crawl result as a few readable lines."""
+    from rich.console import Console
+
+    out = Console()
+    out.print(
+        f"fetched {result.fetched} ({result.images} pictures), stored {result.captured} new"
+        f" captures in {result.elapsed:.1f} s ({result.rate:.1f}/s)"
+    )
+    if result.queue_waited:
+        out.print(f"waited {result.queue_waited:.0f} s in DDoS-protection queues")
+    for host in result.logins:
+        out.print(f"logged in on {host}")
+    for url in result.login_walls:
+        out.print(f"[yellow]login wall[/] {url}")
+    for url, reason in result.failed:
+        out.print(
+            f"[red]failed[/] {reason}" if url in reason else f"[red]failed[/] {url}: {reason}"
+        )
+    if result.offsite:
+        out.print(f"linked sites not crawled (--follow-offsite): {', '.join(result.offsite)}")
+    if result.pending:
+        out.print(f"{result.pending} pages still queued: run the same command again to continue")
+
+
+@cli.command("extract")
+@click.option("--rescan", is_flag=True, help="Read every capture again, not only new ones.")
+@click.option("--json", "as_json", is_flag=True, help="Print every artefact as JSON.")
+@click.pass_context
+def extract_command(ctx, rescan, as_json):
+    """Pull artefacts out of the captures: addresses, PGP keys, emails, handles, EXIF, leaks.
+
+    Only captures not read before are read (use --rescan to read all again). Addresses
+    are reported only when their checksum holds.
+
+    \b
+    Example:
+        investigate --case op.db extract
+        investigate --case op.db extract --json > artefacts.json
+    """
+    import json
+
+    from rich.table import Table
+
+    from .extract import artefacts, extract, summary
+
+    case = open_case(ctx)
+    result = extract(case, rescan=rescan)
+    rows = summary(case)
+    if as_json:
+        payload = {"run": result.as_dict(), "summary": rows, "artefacts": artefacts(case)}
+        click.echo(json.dumps(payload, indent=2, default=str))
+        return
+    from rich.console import Console
+
+    table = Table(title=f"Artefacts in {case.path} ({result.read} new captures read)")
+    for column in ("kind", "sightings", "distinct", "sites", "examples"):
+        table.add_column(
+            column, justify="right" if column in ("sightings", "distinct", "sites") else "left"
+        )
+    for row in rows:
+        table.add_row(
+            row["kind"],
+            str(row["sightings"]),
+            str(row["distinct_values"]),
+            str(row["sites"]),
+            "\n".join(row["examples"]),
+        )
+    Console().print(table)
+
+
+@cli.command("correlate")
+@click.option(
+    "--family",
+    "families",
+    multiple=True,
+    help="Only these artefact families (email, username, pgp_key, ...).",
+)
+@click.option("--weak", is_flag=True, help="Also show links resting on usernames only mentioned.")
+@click.option("--json", "as_json", is_flag=True, help="Print links, evidence and clusters as JSON.")
+@click.pass_context
+def correlate_command(ctx, families, weak, as_json):
+    """Link sites and personas that share a PGP key, email, username, address, analytics id...
+
+    Every link lists its evidence: the captured URLs, when they were fetched and the
+    SHA-256 of each capture. New captures are extracted first.
+
+    \b
+    Example:
+        investigate --case op.db correlate
+        investigate --case op.db correlate --family email --family pgp_key --json
+    """
+    import json
+
+    from rich.console import Console
+    from rich.table import Table
+
+    from .correlate import FAMILIES, correlate
+    from .errors import InputError
+
+    unknown = [f for f in families if f not in FAMILIES]
+    if unknown:
+        raise InputError(f"--family {unknown[0]}: expected one of {', '.join(FAMILIES)}")
+    case = open_case(ctx)
+    result = correlate(case, families=list(families) or None)
+    links = [link for link in result.links if weak or link.strength == "strong"]
+    if as_json:
+        payload = result.as_dict()
+        payload["links"] = [link.as_dict() for link in links]
+        click.echo(json.dumps(payload, indent=2))
+        return
+    out = Console()
+    table = Table(title=f"Shared artefacts in {case.path}")
+    for column in ("family", "value", "sites", "personas", "evidence"):
+        table.add_column(column)
+    for link in links:
+        times = sorted(e["fetched_at"][:19] for e in link.evidence)
+        table.add_row(
+            link.family + ("" if link.strength == "strong" else " (weak)"),
+            link.value,
+            "\n".join(_short(s) for s in link.sites),
+            "\n".join(p.split("@")[0] + "@" + _short(p.split("@", 1)[1]) for p in link.personas),
+            f"{len(link.evidence)} captures\n{times[0]} .. {times[-1]}",
+        )
+    out.print(table)
+    for number, cluster in enumerate(result.clusters, 1):
+        members = ", ".join(
+            m.split("@")[0] + "@" + _short(m.split("@", 1)[1]) if "@" in m else _short(m)
+            for m in cluster["members"]
+        )
+        out.print(f"[bold]cluster {number}[/]: {members}\n  via {', '.join(cluster['via'])}")
+
+
+# == chain analysis, exchange requests and sweeps (issue #5, part 2) ==========================
+
+
+def _json_out(data) -> None:
+    """Print data as JSON."""
+    import json
+
+    click.echo(json.dumps(data, indent=2, ensure_ascii=False, default=str))
+
+
+def _lines_out(lines) -> None:
+    """Print lines of text."""
+    for line in lines:
+        click.echo(line)
+
+
+def _chain_explorer(case, url, proxy, offline):
+    """The explorer to read labels from: --explorer, else the one the case synced from."""
+    from .esplora import Esplora
+
+    if offline:
+        return None
+    if url:
+        return Esplora(url, proxy)
+    from .chain.store import ensure_schema
+
+    ensure_schema(case)
+    known = case.get_meta("chain.explorer")
+    if not known:
+        return None
+    return Esplora(known["url"], proxy or known.get("proxy"))
+
+
+def _chain_options(f):
+    """--explorer, --proxy and --offline for commands that read explorer labels."""
+    f = click.option(
+        "--offline", is_flag=True, help="Do not read labels from the explorer's pages."
+    )(f)
+    f = click.option(
+        "--proxy",
+        envvar="INVESTIGATE_PROXY",
+        help="SOCKS proxy for .onion/.test names [default: socks5h://127.0.0.1:9050].",
+    )(f)
+    return click.option(
+        "--explorer",
+        "explorer_url",
+        help="Explorer to read public labels from [default: the one synced from].",
+    )(f)
+
+
+_JSON = click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+
+
+@cli.command("sync")
+@click.option(
+    "--explorer",
+    "explorer_url",
+    default=None,
+    help="The explorer's URL (Esplora API under /api) [default: http://127.0.0.1:3000/].",
+)
+@click.option("--proxy", envvar="INVESTIGATE_PROXY", help="SOCKS proxy for .onion/.test names.")
+@click.option("--workers", default=4, show_default=True, help="Parallel block downloads.")
+@click.option("--until", type=int, help="Stop at this height.")
+@_JSON
+@click.pass_context
+def sync_command(ctx, explorer_url, proxy, workers, until, as_json):
+    """Copy the blockchain from an explorer into the case's local index, verified.
+
+    Raw blocks are checked (block hash, link to the previous block, merkle root of the
+    txids computed locally); a second run fetches only the new blocks.
+
+    \b
+    Examples:
+        investigate --case op.db sync --explorer http://127.0.0.1:3000/
+        investigate --case op.db sync --explorer http://explorer.test/
+    """
+    from .chain.report import sync_lines
+    from .chain.sync import sync as run_sync
+    from .esplora import DEFAULT_EXPLORER, Esplora
+
+    case = open_case(ctx)
+    known = case.get_meta("chain.explorer") or {}
+    url = explorer_url or known.get("url") or DEFAULT_EXPLORER
+    explorer = Esplora(url, proxy or (known.get("proxy") if not explorer_url else None))
+    with click.progressbar(length=1, label="blocks", file=sys.stderr) as bar:
+
+        def progress(done, total):
+            """Move the bar."""
+            bar.length = max(total, 1)
+            bar.update(done - bar.pos)
+
+        report = run_sync(case, explorer, workers=workers, progress=progress, until=until)
+    if as_json:
+        _json_out(report.as_dict())
+    else:
+        _lines_out(sync_lines(report.as_dict()))
+
+
+@cli.command("address")
+@click.argument("address")
+@_chain_options
+@_JSON
+@click.pass_context
+def address_command(ctx, address, explorer_url, proxy, offline, as_json):
+    """Balance, totals, first/last seen and counterparties of an address.
+
+    \b
+    Example:
+        investigate --case op.db address bc1q...
+    """
+    from .chain.analysis import address_summary
+    from .chain.labels import LabelBook
+    from .chain.report import address_lines
+
+    case = open_case(ctx)
+    book = LabelBook(case, _chain_explorer(case, explorer_url, proxy, offline))
+    summary = address_summary(case, address, book)
+    _json_out(summary) if as_json else _lines_out(address_lines(summary))
+
+
+@cli.command("trace")
+@click.argument("target")
+@click.option("--forward/--back", default=True, help="Where the money went, or came from.")
+@click.option("--hops", default=6, show_default=True, help="How many transactions deep.")
+@click.option(
+    "--method",
+    type=click.Choice(["poison", "haircut", "fifo"]),
+    default="haircut",
+    show_default=True,
+    help="How taint passes a transaction.",
+)
+@click.option(
+    "--min-amount", default=546, show_default=True, help="Ignore traced amounts below (sat)."
+)
+@click.option("--max-txs", default=5000, show_default=True, help="Stop after this many txs.")
+@_chain_options
+@_JSON
+@click.pass_context
+def trace_command(
+    ctx, target, forward, hops, method, min_amount, max_txs, explorer_url, proxy, offline, as_json
+):
+    """Follow the money of an address, a TXID or an output TXID:N, hop by hop.
+
+    Stops at labelled services (exchanges, markets, mixers), unspent outputs and the
+    hop limit; prints each hop's txid, addresses, amounts and taint share.
+
+    \b
+    Examples:
+        investigate --case op.db trace <txid>:0 --forward --hops 8 --method haircut
+        investigate --case op.db trace bc1q... --back --method fifo
+    """
+    from .chain.labels import LabelBook
+    from .chain.report import trace_lines
+    from .chain.trace import trace as run_trace
+
+    case = open_case(ctx)
+    book = LabelBook(case, _chain_explorer(case, explorer_url, proxy, offline))
+    result = run_trace(
+        case,
+        target,
+        direction="forward" if forward else "back",
+        hops=hops,
+        method=method,
+        labels=book,
+        min_amount=min_amount,
+        max_txs=max_txs,
+    ).as_dict()
+    _json_out(result) if as_json else _lines_out(trace_lines(result))
+
+
+@cli.command("cluster")
+@click.option(
+    "--change",
+    multiple=True,
+    help="Change heuristics, comma-separated: address-reuse, round-amount, script-type, "
+    "fresh-address.",
+)
+@click.option("--explain", is_flag=True, help="Say what each heuristic is and what it did.")
+@click.option("--show", "show", help="Print the cluster of this address (after clustering).")
+@click.option("--top", default=10, show_default=True, help="List the largest clusters.")
+@_chain_options
+@_JSON
+@click.pass_context
+def cluster_command(ctx, change, explain, show, top, explorer_url, proxy, offline, as_json):
+    """Group addresses into wallets: co-spend (CoinJoin-like txs excluded) + change heuristics.
+
+    \b
+    Examples:
+        investigate --case op.db cluster
+        investigate --case op.db cluster --change script-type,fresh-address --explain
+        investigate --case op.db cluster --show bc1q...
+    """
+    from .chain.cluster import cluster as run_cluster
+    from .chain.cluster import members
+    from .chain.labels import LabelBook
+    from .chain.report import cluster_lines, members_lines
+
+    case = open_case(ctx)
+    book = LabelBook(case, _chain_explorer(case, explorer_url, proxy, offline))
+    result = run_cluster(case, change=change, labels=book, top=top)
+    data = result.as_dict()
+    data["explanation"] = result.explain()
+    shown = members(case, show, book) if show else None
+    if as_json:
+        _json_out({**data, "cluster_of": shown} if show else data)
+        return
+    _lines_out(cluster_lines(data, explain))
+    if shown:
+        _lines_out(members_lines(shown))
+
+
+@cli.command("path")
+@click.argument("source")
+@click.argument("target")
+@click.option("--hops", default=6, show_default=True, help="Longest path to look for.")
+@click.option(
+    "--through-services", is_flag=True, help="Also search through labelled services' wallets."
+)
+@_chain_options
+@_JSON
+@click.pass_context
+def path_command(
+    ctx, source, target, hops, through_services, explorer_url, proxy, offline, as_json
+):
+    """The shortest money path from address SOURCE to address TARGET.
+
+    \b
+    Example:
+        investigate --case op.db path bc1qdonations... bc1qdeposit... --hops 8
+    """
+    from .chain.analysis import shortest_path
+    from .chain.labels import LabelBook
+    from .chain.report import path_lines
+
+    case = open_case(ctx)
+    book = LabelBook(case, _chain_explorer(case, explorer_url, proxy, offline))
+    result = shortest_path(
+        case, source, target, hops=hops, labels=book, through_services=through_services
+    )
+    _json_out(result) if as_json else _lines_out(path_lines(result))
+
+
+@cli.command("exposure")
+@click.argument("address")
+@click.option("--hops", default=4, show_default=True, help="How far to look, each way.")
+@click.option(
+    "--method",
+    type=click.Choice(["poison", "haircut", "fifo"]),
+    default="haircut",
+    show_default=True,
+)
+@_chain_options
+@_JSON
+@click.pass_context
+def exposure_command(ctx, address, hops, method, explorer_url, proxy, offline, as_json):
+    """Direct and indirect exposure of an address to labelled services, as shares of its funds.
+
+    \b
+    Example:
+        investigate --case op.db exposure bc1q... --hops 4
+    """
+    from .chain.analysis import exposure as run_exposure
+    from .chain.labels import LabelBook
+    from .chain.report import exposure_lines
+
+    case = open_case(ctx)
+    book = LabelBook(case, _chain_explorer(case, explorer_url, proxy, offline))
+    result = run_exposure(case, address, hops=hops, method=method, labels=book)
+    _json_out(result) if as_json else _lines_out(exposure_lines(result))
+
+
+@cli.command("label")
+@click.argument("address")
+@click.argument("name", required=False)
+@click.option("--category", help="e.g. exchange, market, mixer, suspect.")
+@click.option("--delete", is_flag=True, help="Remove the address's label.")
+@click.pass_context
+def label_command(ctx, address, name, category, delete):
+    """Label an address; traces and exposure stop at labelled addresses.
+
+    \b
+    Examples:
+        investigate --case op.db label bc1q... "Suspect cold wallet" --category suspect
+        investigate --case op.db label bc1q... --delete
+    """
+    from .chain.labels import remove_label, set_label
+
+    case = open_case(ctx)
+    if delete:
+        gone = remove_label(case, address)
+        click.echo(f"label of {address} removed" if gone else f"{address} had no label")
+        return
+    if not name:
+        from .errors import InputError
+
+        raise InputError("give the label's NAME (or --delete)")
+    stored = set_label(case, address, name, category)
+    click.echo(f"{stored['address']} labelled {stored['name']!r}")
+
+
+@cli.command("labels")
+@click.option(
+    "--import-explorer",
+    "targets",
+    multiple=True,
+    help="Read the public labels on the explorer's page of this txid or address (repeatable).",
+)
+@click.option("--explorer", "explorer_url", help="The explorer [default: the one synced from].")
+@click.option("--proxy", envvar="INVESTIGATE_PROXY", help="SOCKS proxy for .onion/.test names.")
+@_JSON
+@click.pass_context
+def labels_command(ctx, targets, explorer_url, proxy, as_json):
+    """List the case's labels, or import the explorer's public ones.
+
+    \b
+    Examples:
+        investigate --case op.db labels
+        investigate --case op.db labels --import-explorer <txid>
+    """
+    from .chain.labels import import_explorer_labels, list_labels
+
+    case = open_case(ctx)
+    if targets:
+        explorer = _chain_explorer(case, explorer_url, proxy, False)
+        if explorer is None:
+            from .errors import InputError
+
+            raise InputError("no explorer: give --explorer URL (or sync first)")
+        done = import_explorer_labels(case, explorer, list(targets))
+        if not as_json:
+            click.echo(f"read {done['pages']} page(s): {len(done['labels'])} labelled address(es)")
+    rows = list_labels(case)
+    if as_json:
+        _json_out(rows)
+        return
+    for r in rows:
+        category = f" ({r['category']})" if r["category"] else ""
+        click.echo(f"{r['address']}  {r['name']}{category}  [{r['source']}]")
+
+
+@cli.command("request")
+@click.argument("exchange")
+@click.option("--subject", required=True, help="The address or txid the request is about.")
+@click.option(
+    "--legal-basis",
+    required=True,
+    type=click.Choice(["court_order", "subpoena", "mlat", "emergency", "informal"]),
+)
+@click.option("--case-number", required=True)
+@click.option("--agency", required=True)
+@click.option("--officer", required=True, help="The requesting officer's name.")
+@click.option("--email", required=True, help="The officer's email.")
+@click.option(
+    "--ask",
+    required=True,
+    help="What to ask for: kyc, transactions, logins, freeze (comma-separated).",
+)
+@click.option("--document-ref", help="The number of the order, subpoena or MLAT request.")
+@click.option("--details", help="Justification (required for emergency requests).")
+@click.option("--proxy", envvar="INVESTIGATE_PROXY", help="The gateway's SOCKS proxy.")
+@_JSON
+@click.pass_context
+def request_command(
+    ctx,
+    exchange,
+    subject,
+    legal_basis,
+    case_number,
+    agency,
+    officer,
+    email,
+    ask,
+    document_ref,
+    details,
+    proxy,
+    as_json,
+):
+    """Send a law-enforcement request to an exchange's portal (e.g. coinvault.test).
+
+    The request and the answer are stored in the case with their SHA-256.
+
+    \b
+    Example:
+        investigate --case op.db request coinvault.test --subject bc1q... \\
+            --legal-basis court_order --document-ref CO-2026-17 --case-number OP-1 \\
+            --agency "Cyber Unit" --officer "J. Smith" --email j.smith@police.test \\
+            --ask kyc,transactions,logins
+    """
+    from .request import format_answer, submit_request
+
+    case = open_case(ctx)
+    record = submit_request(
+        case,
+        exchange,
+        subject,
+        legal_basis=legal_basis,
+        case_number=case_number,
+        agency=agency,
+        officer=officer,
+        email=email,
+        asks=ask,
+        document_ref=document_ref,
+        details=details,
+        proxy=proxy,
+    )
+    _json_out(record) if as_json else _lines_out(format_answer(record))
+
+
+@cli.command("sweep")
+@click.option("--key", "wif", help="A WIF private key.")
+@click.option("--mnemonic", help="A BIP39 mnemonic (quote the words).")
+@click.option("--passphrase", default="", help="The BIP39 passphrase, if any.")
+@click.option("--to", "to", required=True, help="The address to move the funds to.")
+@click.option("--explorer", "explorer_url", help="The explorer [default: the one synced from].")
+@click.option("--proxy", envvar="INVESTIGATE_PROXY", help="SOCKS proxy for .onion/.test names.")
+@click.option("--fee-rate", type=float, help="sat/vB [default: the explorer's 6-block estimate].")
+@click.option(
+    "--gap-limit", default=20, show_default=True, help="Unused addresses before stopping."
+)
+@click.option("--dry-run", is_flag=True, help="Build and sign, but do not broadcast.")
+@_JSON
+@click.pass_context
+def sweep_command(
+    ctx, wif, mnemonic, passphrase, to, explorer_url, proxy, fee_rate, gap_limit, dry_run, as_json
+):
+    """Move every coin of a recovered key or mnemonic to a seizure address.
+
+    \b
+    Examples:
+        investigate --case op.db sweep --key L1abc... --to bc1qseizure...
+        investigate --case op.db sweep --mnemonic "word1 ... word12" --to bc1q... --fee-rate 5
+    """
+    from .esplora import DEFAULT_EXPLORER, Esplora
+    from .sweep import sweep as run_sweep
+
+    case = open_case(ctx)
+    explorer = _chain_explorer(case, explorer_url, proxy, False) or Esplora(DEFAULT_EXPLORER, proxy)
+    report = run_sweep(
+        case,
+        explorer,
+        to=to,
+        wif=wif,
+        mnemonic=mnemonic,
+        passphrase=passphrase,
+        fee_rate=fee_rate,
+        gap_limit=gap_limit,
+        broadcast=not dry_run,
+    )
+    if as_json:
+        _json_out(report)
+        return
+    if not report.get("txid"):
+        click.echo(report["message"])
+        return
+    click.echo(
+        f"{report['status']}: {report['txid']} moves {report['amount']:,} sat from "
+        f"{len(report['inputs'])} output(s) to {report['to']} (fee {report['fee']:,} sat, "
+        f"{report['fee_rate']:g} sat/vB, {report['vsize']} vB)"
+    )
+    confirmation = report.get("confirmation") or {}
+    if confirmation.get("confirmed"):
+        click.echo(f"confirmed in block {confirmation['block_height']}")
+    elif report["status"] == "broadcast":
+        click.echo("in the mempool, not confirmed yet")
+    if dry_run:
+        click.echo(report["raw_hex"])
+
+
+# == end of issue #5, part 2 ==================================================================

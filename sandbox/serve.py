@@ -135,6 +135,9 @@ class Sandbox:
         for site in self.sites:
             site.server.shutdown()
             site.server.server_close()
+            explorer = site.server.app.extensions.get("explorer")
+            if explorer is not None:  # its live miner and witness signer run in threads
+                explorer.close()
         self.sites = []
         (self.state / RUN_FILE).unlink(missing_ok=True)
 

@@ -391,3 +391,17 @@ def test_live_block_seconds_knob(tiny_path, tmp_path):
     path.write_text(yaml.safe_dump(data))
     with pytest.raises(ScenarioError):
         load_scenario(str(path))
+
+
+def test_chain_of_another_world_is_set_aside(tiny_world, tmp_path):
+    """chain.db made on a world since rebuilt is kept aside, and a new live chain starts."""
+    chain = LiveChain(tiny_world, tmp_path)
+    world_tip = chain.tip()
+    chain.mine_block()
+    chain._writer.execute("UPDATE meta SET value = 'an-older-world' WHERE key = 'world_digest'")
+    chain._writer.commit()
+    chain.close()
+    again = LiveChain(tiny_world, tmp_path)
+    assert again.tip() == world_tip
+    assert list(tmp_path.glob("chain-an-older-wor*.db"))
+    again.close()

@@ -3,6 +3,7 @@ witnesses, the web pages, and a real Esplora client over HTTP (issue #4)."""
 
 from __future__ import annotations
 
+import json
 import sqlite3
 import threading
 
@@ -10,11 +11,13 @@ import pytest
 from werkzeug.serving import make_server
 
 from sandbox.explorer import create_app
+from sandbox.explorer.esplora import tx_json, tx_json_bytes
+from sandbox.explorer.witnesses import HEAVY_INPUTS, WitnessStore, unpack_prevouts
 from sandbox.ledger.address import script_pubkey
 from sandbox.ledger.block import bits_to_target
 from sandbox.ledger.keys import sha256d
 from sandbox.ledger.tx import parse, serialize, txid, verify_input, wtxid
-from sandbox.ledger.witness import full_transaction
+from sandbox.ledger.witness import full_transaction, with_witnesses
 
 # -- Esplora's JSON shapes, written from its API.md and electrs' rest.rs -----------------
 
@@ -609,3 +612,61 @@ def test_bloxplorer_reads_the_explorer(served, db):
     assert len(history) == 25 and more and more[0]["txid"] != history[-1]["txid"]
     stats = explorer.addr.get(address).data
     assert stats["chain_stats"]["tx_count"] == len(world_history(db, address))
+
+
+# -- the fast paths give the same answers as the plain ones ------------------------------
+
+
+def test_json_text_equals_json_dict(app, db):
+    """tx_json_bytes (the API's hand-built text) parses to exactly tx_json's dict."""
+    store = app.extensions["explorer"].store
+    ids = [r[0] for r in db.execute("SELECT id FROM transactions ORDER BY id LIMIT 600")]
+    for view in store.load([("w", i) for i in ids]):
+        text = tx_json_bytes(view)
+        assert json.loads(text) == tx_json(view)
+        assert list(json.loads(text)) == list(tx_json(view))  # same field order as electrs
+
+
+def test_witness_store_matches_signing_on_demand(tiny_world, tmp_path, db):
+    """Precomputed sections and packed prevouts equal what signing and the joins give."""
+    store = WitnessStore(tmp_path, tiny_world, "digest-1").start()
+    assert store.wait(60)
+    heavy = [
+        r[0]
+        for r in db.execute(
+            "SELECT tx_id FROM inputs GROUP BY tx_id HAVING count(*) >= ? LIMIT 50",
+            (HEAVY_INPUTS,),
+        )
+    ]
+    stored = store.get_many(heavy)
+    assert heavy and stored.keys() == set(heavy)
+    for tx_id in heavy:
+        section, packed = stored[tx_id]
+        raw = db.execute("SELECT raw FROM transactions WHERE id = ?", (tx_id,)).fetchone()[0]
+        assert with_witnesses(raw, section) == full_transaction(db, tx_id)
+        expected = db.execute(
+            "SELECT o.value, a.address, a.type FROM inputs i JOIN outputs o "
+            "ON o.tx_id = i.prev_tx_id AND o.n = i.prev_n JOIN addresses a ON a.id = o.address_id "
+            "WHERE i.tx_id = ? ORDER BY i.n",
+            (tx_id,),
+        ).fetchall()
+        assert unpack_prevouts(packed) == expected
+    store.close()
+    # A file made for another world is emptied rather than trusted.
+    other = WitnessStore(tmp_path, tiny_world, "digest-2")
+    assert other.get_many(heavy) == {}
+    other.close()
+
+
+def test_api_answers_the_same_with_and_without_precomputed_witnesses(app, tiny_world, tmp_path, db):
+    """A many-input transaction's JSON is the same from the store and from signing."""
+    cold = create_app(tiny_world, tmp_path, live_block_seconds=3600, warm_witnesses=False)
+    app.extensions["explorer"].witnesses.wait(60)
+    tid = db.execute(
+        "SELECT t.txid FROM transactions t JOIN inputs i ON i.tx_id = t.id GROUP BY t.id "
+        "ORDER BY count(*) DESC LIMIT 1"
+    ).fetchone()[0]
+    warm_json = app.test_client().get(f"/api/tx/{tid}").get_json()
+    assert cold.test_client().get(f"/api/tx/{tid}").get_json() == warm_json
+    assert len(warm_json["vin"]) >= HEAVY_INPUTS
+    cold.extensions["explorer"].close()

@@ -17,6 +17,7 @@ from flask import Flask, render_template, request
 from ..ledger.live import LiveChain, LiveMiner
 from . import api, web
 from .store import ChainStore
+from .witnesses import WitnessStore
 
 PACKAGE = Path(__file__).resolve().parent
 
@@ -33,22 +34,30 @@ class Explorer:
     store: ChainStore
     live: LiveChain
     miner: LiveMiner | None
+    witnesses: WitnessStore
 
     def close(self) -> None:
-        """Stop the miner and close the databases."""
+        """Stop the background threads and close the databases."""
         if self.miner is not None:
             self.miner.stop()
+        self.witnesses.close()
         self.live.close()
 
 
 def create_app(
-    world_path: str | Path, state_dir: str | Path, *, live_block_seconds: int | None = None
+    world_path: str | Path,
+    state_dir: str | Path,
+    *,
+    live_block_seconds: int | None = None,
+    warm_witnesses: bool = True,
 ) -> Flask:
-    """The explorer app for a world; live blocks every live_block_seconds (world's knob if None).
-
-    With 0 seconds a block is mined right after each accepted broadcast, so nobody waits.
-    """
+    """The explorer app for a world; live blocks every live_block_seconds (world's knob if None)."""
+    # 0 seconds: a block right after each accepted broadcast, so nobody waits.
+    # warm_witnesses: sign the world's many-input transactions in the background.
     live = LiveChain(world_path, state_dir)
+    witnesses = WitnessStore(state_dir, world_path, live.digest)
+    if warm_witnesses:
+        witnesses.start()
     seconds = live.block_seconds if live_block_seconds is None else int(live_block_seconds)
     if seconds < 0:
         raise ValueError(f"live_block_seconds must be >= 0, got {seconds}")
@@ -62,7 +71,8 @@ def create_app(
     )
     app.config["MAX_CONTENT_LENGTH"] = 2_000_000  # a standard tx is < 400 kWU: 800 kB of hex
     app.json.sort_keys = False
-    app.extensions["explorer"] = Explorer(ChainStore(world_path, live), live, miner)
+    store = ChainStore(world_path, live, witnesses)
+    app.extensions["explorer"] = Explorer(store, live, miner, witnesses)
     app.register_blueprint(api.bp)
     app.register_blueprint(web.bp)
     app.register_error_handler(404, _not_found)

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-import json
-
+import orjson
 from flask import Blueprint, Response, current_app, request
 
 from ..ledger.mempool import BroadcastError
@@ -13,18 +12,11 @@ from .esplora import (
     outspend_json,
     stats_json,
     status_json,
-    tx_json,
+    tx_json_bytes,
     utxo_json,
 )
-from .store import (
-    BLOCK_TXS_PER_PAGE,
-    MAX_MEMPOOL_TXS,
-    BadRequest,
-    ChainStore,
-    NotFound,
-    check_address,
-    check_txid,
-)
+from .models import BadRequest, NotFound, check_address, check_txid
+from .store import BLOCK_TXS_PER_PAGE, ChainStore
 
 bp = Blueprint("api", __name__, url_prefix="/api")
 
@@ -38,7 +30,32 @@ def store() -> ChainStore:
 
 def json_response(value) -> Response:
     """A compact JSON answer, as electrs sends it."""
-    return Response(json.dumps(value, separators=(",", ":")), content_type="application/json")
+    return Response(orjson.dumps(value), content_type="application/json")
+
+
+def tx_bodies(refs) -> list[bytes]:
+    """Each transaction's JSON; world ones are serialized once and reused (they never change)."""
+    s = store()
+    parts: dict = {}
+    missing = []
+    for ref in refs:
+        cached = s.json_cache.get(ref[1]) if ref[0] == "w" else None
+        if cached is None:
+            missing.append(ref)
+        else:
+            parts[ref] = cached
+    for view in s.load(missing):
+        ref = ("w", view.world_id) if view.world_id is not None else ("l", view.txid)
+        parts[ref] = tx_json_bytes(view)
+        if ref[0] == "w":
+            s.json_cache.put(ref[1], parts[ref])
+    return [parts[r] for r in refs if r in parts]
+
+
+def txs_response(refs) -> Response:
+    """A JSON array of transactions."""
+    body = b"[" + b",".join(tx_bodies(refs)) + b"]"
+    return Response(body, content_type="application/json")
 
 
 def text_response(text: str, status: int = 200) -> Response:
@@ -78,7 +95,10 @@ def _not_found(e: NotFound) -> Response:
 @bp.get("/tx/<txid>")
 def tx(txid: str):
     """A transaction."""
-    return json_response(tx_json(store().tx(check_txid(txid))))
+    bodies = tx_bodies([store().tx_ref(check_txid(txid))])
+    if not bodies:
+        raise NotFound("Transaction not found")
+    return Response(bodies[0], content_type="application/json")
 
 
 @bp.get("/tx/<txid>/status")
@@ -160,8 +180,7 @@ def address_txs(address: str):
     """Up to 50 mempool transactions, then the 25 newest confirmed ones."""
     s = store()
     address = check_address(address)
-    views = s.address_mempool(address) + s.address_chain(address)
-    return json_response([tx_json(v) for v in views])
+    return txs_response(s.address_mempool_refs(address) + s.address_chain_refs(address))
 
 
 @bp.get("/address/<address>/txs/chain", defaults={"last_seen": None})
@@ -170,14 +189,13 @@ def address_txs_chain(address: str, last_seen: str | None):
     """25 confirmed transactions, newest first, after last_seen_txid."""
     address = check_address(address)
     last = check_txid(last_seen) if last_seen is not None else None
-    return json_response([tx_json(v) for v in store().address_chain(address, last)])
+    return txs_response(store().address_chain_refs(address, last))
 
 
 @bp.get("/address/<address>/txs/mempool")
 def address_txs_mempool(address: str):
     """Up to 50 unconfirmed transactions."""
-    views = store().address_mempool(check_address(address))
-    return json_response([tx_json(v) for v in views[:MAX_MEMPOOL_TXS]])
+    return txs_response(store().address_mempool_refs(check_address(address)))
 
 
 @bp.get("/address/<address>/utxo")
@@ -229,7 +247,7 @@ def block_txs(block_hash: str, start: str):
         raise BadRequest(f"start index must be a multiple of {BLOCK_TXS_PER_PAGE}")
     if index >= b.tx_count:
         raise BadRequest("start index out of range")
-    return json_response([tx_json(v) for v in s.block_txs(b, index)])
+    return txs_response(s.block_tx_refs(b, index))
 
 
 @bp.get("/block/<block_hash>/txids")

@@ -99,6 +99,19 @@ _PUSHDATA = {0x4C: ("OP_PUSHDATA1", 1), 0x4D: ("OP_PUSHDATA2", 2), 0x4E: ("OP_PU
 
 def asm(script: bytes) -> str:
     """Disassemble a script: `OP_0 OP_PUSHBYTES_20 <hex>`, as rust-bitcoin prints it."""
+    n = len(script)
+    # The standard output scripts, which are nearly all of them, without the general loop.
+    if n == 22 and script[:2] == b"\x00\x14":
+        return "OP_0 OP_PUSHBYTES_20 " + script[2:].hex()
+    if n == 23 and script[:2] == b"\xa9\x14" and script[22] == 0x87:
+        return f"OP_HASH160 OP_PUSHBYTES_20 {script[2:22].hex()} OP_EQUAL"
+    if n == 25 and script[:3] == b"\x76\xa9\x14" and script[23:] == b"\x88\xac":
+        return f"OP_DUP OP_HASH160 OP_PUSHBYTES_20 {script[3:23].hex()} OP_EQUALVERIFY OP_CHECKSIG"
+    return _disassemble(script)
+
+
+def _disassemble(script: bytes) -> str:
+    """The general disassembler."""
     parts = []
     pos, n = 0, len(script)
     while pos < n:

@@ -10,14 +10,35 @@ from __future__ import annotations
 import math
 import threading
 from collections import OrderedDict
-from dataclasses import dataclass
 from pathlib import Path
 
-from ..ledger.address import InvalidAddress, decode_address, script_pubkey
+from ..ledger.address import (
+    BECH32_CHARSET,
+    b58decode,
+    script_pubkey,
+)
 from ..ledger.block import block_header
 from ..ledger.live import LiveChain
-from ..ledger.tx import Tx, parse, serialize, varint
-from ..ledger.witness import Spent, witnessed
+from ..ledger.tx import parse, serialize, varint
+from ..ledger.witness import (
+    Spent,
+    cached_section,
+    remember_section,
+    with_witnesses,
+    witness_section,
+)
+from .models import (
+    BadRequest,
+    Block,
+    NotFound,
+    Prevout,
+    Ref,
+    Spend,
+    Stats,
+    TxView,
+    Utxo,
+)
+from .witnesses import WitnessStore, unpack_prevouts
 
 CHAIN_TXS_PER_PAGE = 25
 MAX_MEMPOOL_TXS = 50
@@ -43,93 +64,30 @@ _LIVE_TX_SQL = "SELECT txid, raw, height, position, fee FROM txs WHERE txid IN (
 _LIVE_PREV_SQL = "SELECT txid, vin, value, address FROM spends WHERE txid IN ({})"
 
 
-class NotFound(LookupError):
-    """Something the chain does not have (a 404 with this message)."""
+_BECH32_DIGITS = str.maketrans(BECH32_CHARSET, "0123456789abcdefghijklmnopqrstuv")
 
 
-class BadRequest(ValueError):
-    """A malformed identifier (a 400 with this message)."""
-
-
-@dataclass(slots=True)
-class Prevout:
-    """The output an input spends."""
-
-    value: int
-    script: bytes
-    address: str | None
-
-
-@dataclass(slots=True)
-class TxView:
-    """A transaction with everything the explorer shows about it."""
-
-    txid: str
-    tx: Tx  # witnesses included
-    size: int
-    weight: int
-    fee: int
-    prevouts: list[Prevout | None]  # None for a coinbase input
-    height: int | None  # None while in the mempool
-    position: int | None
-    block_hash: str | None = None
-    block_time: int | None = None
-    world_id: int | None = None
-
-    @property
-    def vsize(self) -> int:
-        """Virtual size in vbytes."""
-        return (self.weight + 3) // 4
-
-    @property
-    def coinbase(self) -> bool:
-        """Whether this is a block's coinbase."""
-        return self.position == 0
-
-
-@dataclass(slots=True)
-class Block:
-    """A block header and what the explorer knows about its body."""
-
-    height: int
-    hash: str
-    prev_hash: str
-    merkle_root: str
-    time: int
-    version: int
-    bits: int
-    nonce: int
-    tx_count: int
-    live: bool
-
-
-@dataclass(slots=True)
-class Stats:
-    """Esplora's per-address counters for one side (chain or mempool)."""
-
-    funded_txo_count: int = 0
-    funded_txo_sum: int = 0
-    spent_txo_count: int = 0
-    spent_txo_sum: int = 0
-    tx_count: int = 0
-
-    def add(self, other: Stats) -> Stats:
-        """The sum of two sets of counters."""
-        return Stats(
-            self.funded_txo_count + other.funded_txo_count,
-            self.funded_txo_sum + other.funded_txo_sum,
-            self.spent_txo_count + other.spent_txo_count,
-            self.spent_txo_sum + other.spent_txo_sum,
-            self.tx_count + other.tx_count,
-        )
+def trusted_script(address: str, typ: str) -> bytes:
+    """The output script of a world address of a known type, without re-checking its checksum."""
+    # The world's addresses were made from their keys, so decoding can skip validation:
+    # a bc1q address's 32 program characters are the key hash in base 32.
+    if typ == "p2wpkh":
+        h = int(address[4:36].translate(_BECH32_DIGITS), 32).to_bytes(20, "big")
+        return b"\x00\x14" + h
+    h = b58decode(address)[1:21]
+    if typ == "p2pkh":
+        return b"\x76\xa9\x14" + h + b"\x88\xac"
+    return b"\xa9\x14" + h + b"\x87"
 
 
 class _LRU:
-    """A thread-safe least-recently-used map."""
+    """A thread-safe least-recently-used map, bounded in entries or in total weight."""
 
-    def __init__(self, size: int):
-        """Hold at most size entries."""
+    def __init__(self, size: int, weigh=None):
+        """Hold at most size entries, or values whose weigh(value) add up to at most size."""
         self.size = size
+        self._weigh = weigh or (lambda value: 1)
+        self._total = 0
         self._data: OrderedDict = OrderedDict()
         self._lock = threading.Lock()
 
@@ -142,56 +100,15 @@ class _LRU:
             return value
 
     def put(self, key, value) -> None:
-        """Remember a value."""
+        """Remember a value, forgetting the least recently used ones beyond the bound."""
         with self._lock:
+            old = self._data.pop(key, None)
+            if old is not None:
+                self._total -= self._weigh(old)
             self._data[key] = value
-            if len(self._data) > self.size:
-                self._data.popitem(last=False)
-
-
-def check_txid(text: str) -> str:
-    """A txid or block hash as 64 lowercase hex digits, or BadRequest."""
-    if len(text) != 64:
-        raise BadRequest("Invalid hex string")
-    try:
-        bytes.fromhex(text)
-    except ValueError:
-        raise BadRequest("Invalid hex string") from None
-    return text.lower()
-
-
-def check_address(text: str) -> str:
-    """A mainnet address, or BadRequest with the message Esplora gives."""
-    try:
-        decode_address(text)
-    except InvalidAddress as e:
-        if any(net in str(e) for net in ("testnet", "regtest", "signet")):
-            raise BadRequest("Address on invalid network") from None
-        raise BadRequest("Invalid Bitcoin address") from None
-    return text
-
-
-@dataclass(slots=True)
-class Spend:
-    """The input that spends an output, and the status of its transaction."""
-
-    txid: str
-    vin: int
-    height: int | None
-    block_hash: str | None = None
-    block_time: int | None = None
-
-
-@dataclass(slots=True)
-class Utxo:
-    """An unspent output of an address."""
-
-    txid: str
-    vout: int
-    value: int
-    height: int | None
-    block_hash: str | None = None
-    block_time: int | None = None
+            self._total += self._weigh(value)
+            while self._total > self.size and len(self._data) > 1:
+                self._total -= self._weigh(self._data.popitem(last=False)[1])
 
 
 _BLOCK_COLUMNS = "height, hash, prev_hash, merkle_root, time, version, bits, nonce, tx_count"
@@ -205,13 +122,18 @@ def _in(values) -> str:
 class ChainStore:
     """Reads transactions, addresses and blocks from the world and the live chain."""
 
-    def __init__(self, world_path: str | Path, live: LiveChain):
+    def __init__(
+        self, world_path: str | Path, live: LiveChain, witnesses: WitnessStore | None = None
+    ):
         """Serve the world at world_path together with the live chain on top of it."""
         self.world_path = Path(world_path)
         self.live = live
+        self.witnesses = witnesses
         self.world_tip = live.world_tip_height
         self._block_meta = _LRU(8192)
-        self._fees: tuple[int, dict] | None = None
+        # Serialized JSON of world transactions, which never change; filled by the API.
+        self.json_cache = _LRU(128 << 20, len)
+        self._fees: dict[str, float] | None = None
 
     # -- tip ----------------------------------------------------------------------------
 
@@ -223,20 +145,40 @@ class ChainStore:
 
     # -- transactions -------------------------------------------------------------------
 
-    def tx(self, txid: str) -> TxView:
-        """One transaction by txid, or NotFound."""
+    def tx_ref(self, txid: str) -> Ref:
+        """Where a transaction lives, or NotFound."""
         with self.live.world.borrow() as w:
             row = w.execute("SELECT id FROM transactions WHERE txid = ?", (txid,)).fetchone()
-            if row is not None:
-                return self._world_txs(w, [row[0]])[0]
-        views = self._live_txs([txid])
+        if row is not None:
+            return ("w", row[0])
+        with self.live.reader.borrow() as c:
+            if c.execute("SELECT 1 FROM txs WHERE txid = ?", (txid,)).fetchone():
+                return ("l", txid)
+        raise NotFound("Transaction not found")
+
+    def load(self, refs: list[Ref]) -> list[TxView]:
+        """The transactions refs point to, in order (a live one gone meanwhile is left out)."""
+        world = [r[1] for r in refs if r[0] == "w"]
+        live = [r[1] for r in refs if r[0] == "l"]
+        views: dict[Ref, TxView] = {}
+        if world:
+            with self.live.world.borrow() as w:
+                for v in self._world_txs(w, world):
+                    views[("w", v.world_id)] = v
+        for v in self._live_txs(live):
+            views[("l", v.txid)] = v
+        return [views[r] for r in refs if r in views]
+
+    def tx(self, txid: str) -> TxView:
+        """One transaction by txid, or NotFound."""
+        views = self.load([self.tx_ref(txid)])
         if not views:
             raise NotFound("Transaction not found")
         return views[0]
 
     def raw(self, txid: str) -> bytes:
         """The complete serialization of a transaction (witnesses included), or NotFound."""
-        return serialize(self.tx(txid).tx)
+        return self.tx(txid).full
 
     def find_tx(self, txid: str) -> TxView | None:
         """One transaction by txid, or None."""
@@ -249,32 +191,41 @@ class ChainStore:
         """World transactions by internal id, in the order of ids, witnesses signed."""
         if not ids:
             return []
-        marks = _in(ids)
-        rows = {r[0]: r for r in w.execute(_WORLD_TX_SQL.format(marks), ids)}
+        rows = {r[0]: r for r in w.execute(_WORLD_TX_SQL.format(_in(ids)), ids)}
+        # Many-input transactions come ready from the witness store; the rest are joined here.
+        stored = self.witnesses.get_many(ids) if self.witnesses is not None else {}
         spent: dict[int, dict[int, tuple]] = {}
-        for tx_id, n, value, address, typ, secret in w.execute(_WORLD_PREV_SQL.format(marks), ids):
-            spent.setdefault(tx_id, {})[n] = (value, address, typ, secret)
+        light = [i for i in ids if i not in stored]
+        if light:
+            sql = _WORLD_PREV_SQL.format(_in(light))
+            for tx_id, n, value, address, typ, secret in w.execute(sql, light):
+                spent.setdefault(tx_id, {})[n] = (value, address, typ, secret)
+        sections = self._sections(light, rows, spent)
         blocks = self._world_block_ids(w, {rows[i][2] for i in ids})
         views = []
         for tx_id in ids:
             _, txid, height, position, raw, fee = rows[tx_id]
-            ins = spent.get(tx_id, {})
-            n_inputs = 1 if position == 0 else len(ins)
-            signing = [
-                Spent(ins[i][0], ins[i][2], ins[i][3]) if i in ins else None
-                for i in range(n_inputs)
-            ]
-            full = witnessed(raw, signing)
-            prevouts = [
-                Prevout(ins[i][0], script_pubkey(ins[i][1]), ins[i][1]) if i in ins else None
-                for i in range(n_inputs)
-            ]
+            if tx_id in stored:
+                section, packed = stored[tx_id]
+                prevouts = [
+                    Prevout(value, trusted_script(address, typ), address)
+                    for value, address, typ in unpack_prevouts(packed)
+                ]
+            else:
+                section = sections[tx_id]
+                ins = spent.get(tx_id, {})
+                prevouts = [
+                    Prevout(ins[i][0], trusted_script(ins[i][1], ins[i][2]), ins[i][1])
+                    if i in ins
+                    else None
+                    for i in range(1 if position == 0 else len(ins))
+                ]
+            full = with_witnesses(raw, section)
             block_hash, block_time = blocks[height]
             views.append(
                 TxView(
                     txid=txid,
-                    tx=parse(full),
-                    size=len(full),
+                    full=full,
                     weight=3 * len(raw) + len(full),
                     fee=fee,
                     prevouts=prevouts,
@@ -286,6 +237,23 @@ class ChainStore:
                 )
             )
         return views
+
+    def _sections(self, ids, rows, spent) -> dict[int, bytes]:
+        """Witness sections: remembered in memory, else signed now."""
+        sections: dict[int, bytes] = {}
+        for tx_id in ids:
+            key = bytes.fromhex(rows[tx_id][1])[::-1]
+            section = cached_section(key)
+            if section is None:
+                ins = spent.get(tx_id, {})
+                signing = [
+                    Spent(ins[i][0], ins[i][2], ins[i][3]) if i in ins else None
+                    for i in range(1 if rows[tx_id][3] == 0 else len(ins))
+                ]
+                section = witness_section(rows[tx_id][4], signing)
+                remember_section(key, section)
+            sections[tx_id] = section
+        return sections
 
     @staticmethod
     def _world_block_ids(w, heights) -> dict[int, tuple[str, int]]:
@@ -321,6 +289,7 @@ class ChainStore:
                 continue
             _, full, height, position, fee = row
             tx = parse(full)
+            stripped = len(serialize(tx, witness=False))
             ins = prev.get(txid, {})
             prevouts = [
                 Prevout(ins[i][0], script_pubkey(ins[i][1]) if ins[i][1] else b"", ins[i][1])
@@ -332,15 +301,15 @@ class ChainStore:
             views.append(
                 TxView(
                     txid=txid,
-                    tx=tx,
-                    size=len(full),
-                    weight=3 * len(serialize(tx, witness=False)) + len(full),
+                    full=full,
+                    weight=3 * stripped + len(full),
                     fee=fee,
                     prevouts=prevouts,
                     height=height,
                     position=position,
                     block_hash=block_hash,
                     block_time=block_time,
+                    _tx=tx,
                 )
             )
         return views
@@ -403,14 +372,18 @@ class ChainStore:
             ).fetchall()
         return [t for t, h in rows if h is None], [t for t, h in rows if h is not None]
 
-    def address_mempool(self, address: str) -> list[TxView]:
+    def address_mempool_refs(self, address: str) -> list[Ref]:
         """The address's unconfirmed transactions, newest first (at most 50)."""
         mempool, _ = self._live_history(address)
-        return self._live_txs(mempool[:MAX_MEMPOOL_TXS])
+        return [("l", t) for t in mempool[:MAX_MEMPOOL_TXS]]
 
-    def address_chain(
+    def address_mempool(self, address: str) -> list[TxView]:
+        """The address's unconfirmed transactions, newest first (at most 50)."""
+        return self.load(self.address_mempool_refs(address))
+
+    def address_chain_refs(
         self, address: str, last_seen: str | None = None, limit: int = CHAIN_TXS_PER_PAGE
-    ) -> list[TxView]:
+    ) -> list[Ref]:
         """The address's confirmed transactions, newest first, after last_seen (a txid)."""
         _, confirmed = self._live_history(address)
         before = 1 << 62
@@ -425,18 +398,22 @@ class ChainStore:
                     if seen is None:
                         return []  # as Esplora: an unknown last_seen_txid ends the history
                     start, before = len(confirmed), seen
-            picked = confirmed[start : start + limit]
-            views = self._live_txs(picked)
-            rest = limit - len(picked)
+            refs: list[Ref] = [("l", t) for t in confirmed[start : start + limit]]
+            rest = limit - len(refs)
             if rest > 0 and address_id is not None:
-                ids = [
-                    r[0]
+                refs += [
+                    ("w", r[0])
                     for r in w.execute(
                         _WORLD_HISTORY_SQL, {"a": address_id, "before": before, "limit": rest}
                     )
                 ]
-                views += self._world_txs(w, ids)
-        return views
+        return refs
+
+    def address_chain(
+        self, address: str, last_seen: str | None = None, limit: int = CHAIN_TXS_PER_PAGE
+    ) -> list[TxView]:
+        """The address's confirmed transactions, newest first, after last_seen (a txid)."""
+        return self.load(self.address_chain_refs(address, last_seen, limit))
 
     @staticmethod
     def _world_history_id(w, address_id: int | None, txid: str) -> int | None:
@@ -610,20 +587,23 @@ class ChainStore:
         with self.live.world.borrow() as w:
             return [r[0] for r in w.execute(sql.format("transactions"), (b.height,))]
 
-    def block_txs(self, b: Block, start: int = 0, count: int = BLOCK_TXS_PER_PAGE) -> list[TxView]:
+    def block_tx_refs(self, b: Block, start: int = 0, count: int = BLOCK_TXS_PER_PAGE) -> list[Ref]:
         """count transactions of a block from position start."""
         if b.live:
-            return self._live_txs(self.block_txids(b)[start : start + count])
+            return [("l", t) for t in self.block_txids(b)[start : start + count]]
         with self.live.world.borrow() as w:
-            ids = [
-                r[0]
+            return [
+                ("w", r[0])
                 for r in w.execute(
                     "SELECT id FROM transactions WHERE height = ? AND position >= ? "
                     "ORDER BY position LIMIT ?",
                     (b.height, start, count),
                 )
             ]
-            return self._world_txs(w, ids)
+
+    def block_txs(self, b: Block, start: int = 0, count: int = BLOCK_TXS_PER_PAGE) -> list[TxView]:
+        """count transactions of a block from position start."""
+        return self.load(self.block_tx_refs(b, start, count))
 
     def block_size(self, b: Block) -> tuple[int, int]:
         """(size, weight) of a block, witnesses included."""
@@ -658,9 +638,7 @@ class ChainStore:
     def block_raw(self, b: Block) -> bytes:
         """The whole serialized block."""
         views = self.block_txs(b, 0, b.tx_count)
-        return b"".join(
-            [self.block_header(b), varint(len(views))] + [serialize(v.tx) for v in views]
-        )
+        return b"".join([self.block_header(b), varint(len(views))] + [v.full for v in views])
 
     # -- mempool ------------------------------------------------------------------------
 
@@ -685,7 +663,6 @@ class ChainStore:
 
     def fee_rates(self, blocks: int = 6) -> list[float]:
         """Fee rates (sat/vB) paid in the last blocks of the world, for fee estimates."""
-        tip, _ = self.tip()
         low = self.world_tip - blocks + 1
         with self.live.world.borrow() as w:
             rows = w.execute(
@@ -705,9 +682,9 @@ class ChainStore:
 
     def fee_estimates(self) -> dict[str, float]:
         """Esplora's fee estimates: confirmation target -> sat/vB."""
-        tip, _ = self.tip()
-        if self._fees is not None and self._fees[0] == tip:
-            return self._fees[1]
+        # From the world's last blocks, which never change: computed once.
+        if self._fees is not None:
+            return self._fees
         rates = sorted(self.fee_rates())
         estimates = {}
         for target in [*range(1, 26), 144, 504, 1008]:
@@ -715,7 +692,7 @@ class ChainStore:
             q = max(0.02, 0.9 - 0.25 * math.log(target))
             rate = rates[min(len(rates) - 1, int(q * len(rates)))] if rates else 1.0
             estimates[str(target)] = round(max(1.0, rate), 3)
-        self._fees = (tip, estimates)
+        self._fees = estimates
         return estimates
 
     # -- labels -------------------------------------------------------------------------

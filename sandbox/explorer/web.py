@@ -6,18 +6,11 @@ import datetime as dt
 
 from flask import Blueprint, abort, current_app, redirect, render_template, request, url_for
 
-from ..ledger.address import address_from_script
+from ..ledger.address import address_from_script, script_pubkey
 from ..ledger.mempool import BroadcastError, script_type
 from .esplora import difficulty
-from .store import (
-    BLOCK_TXS_PER_PAGE,
-    BadRequest,
-    ChainStore,
-    NotFound,
-    TxView,
-    check_address,
-    check_txid,
-)
+from .models import BadRequest, NotFound, TxView, check_address, check_txid
+from .store import BLOCK_TXS_PER_PAGE, ChainStore
 
 bp = Blueprint("web", __name__)
 
@@ -72,17 +65,18 @@ def _context() -> dict:
 def _io_addresses(view: TxView) -> list[str]:
     """Every address a transaction pays from or to."""
     out = [p.address for p in view.prevouts if p is not None and p.address]
-    out += [a for o in view.tx.outputs if (a := address_from_script(o.script_pubkey))]
+    out += [a for _, script in view.outputs if (a := address_from_script(script))]
     return out
 
 
-def _summary(view: TxView) -> dict:
+def _summary(view: TxView, outputs: list | None = None) -> dict:
     """What a transaction row in a list shows."""
+    outputs = view.outputs if outputs is None else outputs
     return {
         "view": view,
-        "value_out": sum(o.value for o in view.tx.outputs),
-        "inputs": len(view.tx.inputs),
-        "outputs": len(view.tx.outputs),
+        "value_out": sum(value for value, _ in outputs),
+        "inputs": len(view.prevouts),
+        "outputs": len(outputs),
     }
 
 
@@ -183,12 +177,13 @@ def address(address: str):
     pending = [] if after else s.address_mempool(address)
     confirmed = s.address_chain(address, after)
     rows = []
+    mine = script_pubkey(address)
     for view in pending + confirmed:
-        received = sum(
-            o.value for o in view.tx.outputs if address_from_script(o.script_pubkey) == address
-        )
+        outputs = view.outputs
+        received = sum(value for value, script in outputs if script == mine)
         sent = sum(p.value for p in view.prevouts if p is not None and p.address == address)
-        rows.append({**_summary(view), "received": received, "sent": sent, "net": received - sent})
+        row = _summary(view, outputs)
+        rows.append({**row, "received": received, "sent": sent, "net": received - sent})
     label = s.labels([address]).get(address)
     return render_template(
         "explorer/address.html",

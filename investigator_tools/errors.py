@@ -1,0 +1,30 @@
+"""Exceptions of the toolkit.
+
+InvestigateError              every error the toolkit raises on purpose
+├── CaseError                 the case file is missing, unreadable or not a case
+├── NetworkError              a site, the proxy, the explorer or a portal cannot be reached
+├── InputError                a malformed address, txid, key, URL or option value
+└── RemoteError               a service answered with an error (refusal, rejected broadcast)
+"""
+
+from __future__ import annotations
+
+
+class InvestigateError(Exception):
+    """Base class of the toolkit's own errors."""
+
+
+class CaseError(InvestigateError):
+    """The case file cannot be used."""
+
+
+class NetworkError(InvestigateError):
+    """Something on the network cannot be reached."""
+
+
+class InputError(InvestigateError):
+    """The user gave a value that is not well formed."""
+
+
+class RemoteError(InvestigateError):
+    """A service answered with an error."""

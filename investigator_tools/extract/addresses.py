@@ -1,0 +1,256 @@
+"""Cryptocurrency addresses: Bitcoin, Monero and Ethereum, each checksum-validated.
+
+A string is reported only when its checksum holds: base58check (double SHA-256) for
+Bitcoin P2PKH/P2SH, BIP-173 bech32 / BIP-350 bech32m for segwit, Monero's Keccak-256
+over its block-wise base58, and EIP-55 for mixed-case Ethereum addresses. Look-alikes
+(a typo, a truncated copy, random base58 in a key block) fail and are left out.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Iterator
+
+from Crypto.Hash import keccak
+
+from .base import Artefact, Document, snippet
+
+B58 = "123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz"
+_B58_INDEX = {c: i for i, c in enumerate(B58)}
+_B58_CLASS = "1-9A-HJ-NP-Za-km-z"
+
+BTC_BASE58 = re.compile(rf"(?<![{_B58_CLASS}])[13][{_B58_CLASS}]{{25,34}}(?![{_B58_CLASS}])")
+BTC_BECH32 = re.compile(
+    r"(?<![0-9A-Za-z])(?:bc1[02-9ac-hj-np-z]{8,87}|BC1[02-9AC-HJ-NP-Z]{8,87})(?![0-9A-Za-z])"
+)
+XMR = re.compile(
+    rf"(?<![{_B58_CLASS}])[{_B58_CLASS}]{{95}}(?:[{_B58_CLASS}]{{11}})?(?![{_B58_CLASS}])"
+)
+ETH = re.compile(r"(?<![0-9A-Za-z])0x[0-9a-fA-F]{40}(?![0-9A-Za-z])")
+
+BTC_VERSIONS = {0x00: "p2pkh", 0x05: "p2sh"}
+BECH32_CONST, BECH32M_CONST = 1, 0x2BC830A3
+_BECH32_CHARSET = "qpzry9x8gf2tvdw0s3jn54khce6mua7l"
+
+# Monero network byte -> (network, address type); all fit one varint byte.
+XMR_PREFIXES = {
+    18: ("mainnet", "standard"),
+    19: ("mainnet", "integrated"),
+    42: ("mainnet", "subaddress"),
+    53: ("testnet", "standard"),
+    54: ("testnet", "integrated"),
+    63: ("testnet", "subaddress"),
+    24: ("stagenet", "standard"),
+    25: ("stagenet", "integrated"),
+    36: ("stagenet", "subaddress"),
+}
+_XMR_BLOCK_CHARS = {0: 0, 2: 1, 3: 2, 5: 3, 6: 4, 7: 5, 9: 6, 10: 7, 11: 8}  # chars -> bytes
+
+
+def keccak256(data: bytes) -> bytes:
+    """Keccak-256 as Ethereum and Monero use it (not NIST SHA3-256: other padding)."""
+    return keccak.new(digest_bits=256, data=data).digest()
+
+
+# -- Bitcoin -------------------------------------------------------------------------
+
+
+def b58decode(text: str) -> bytes:
+    """Bitcoin's base58 (leading '1's are zero bytes)."""
+    number = 0
+    for char in text:
+        number = number * 58 + _B58_INDEX[char]
+    body = number.to_bytes((number.bit_length() + 7) // 8, "big") if number else b""
+    return b"\x00" * (len(text) - len(text.lstrip("1"))) + body
+
+
+def base58check(text: str) -> bytes | None:
+    """The payload of a base58check string, or None when its checksum fails."""
+    try:
+        raw = b58decode(text)
+    except KeyError:
+        return None
+    payload, checksum = raw[:-4], raw[-4:]
+    if len(raw) < 5 or hashlib.sha256(hashlib.sha256(payload).digest()).digest()[:4] != checksum:
+        return None
+    return payload
+
+
+def _polymod(values: list[int]) -> int:
+    """BIP-173's checksum polynomial."""
+    generator = (0x3B6A57B2, 0x26508E6D, 0x1EA119FA, 0x3D4233DD, 0x2A1462B3)
+    chk = 1
+    for value in values:
+        top = chk >> 25
+        chk = (chk & 0x1FFFFFF) << 5 ^ value
+        for i in range(5):
+            chk ^= generator[i] if (top >> i) & 1 else 0
+    return chk
+
+
+def _hrp_expand(hrp: str) -> list[int]:
+    """The human-readable part as the checksum sees it."""
+    return [ord(c) >> 5 for c in hrp] + [0] + [ord(c) & 31 for c in hrp]
+
+
+def _convertbits(data: list[int], frombits: int, tobits: int) -> list[int] | None:
+    """Regroup bits (5-bit words to bytes), refusing non-zero padding."""
+    acc, bits, out = 0, 0, []
+    maxv = (1 << tobits) - 1
+    for value in data:
+        acc = (acc << frombits) | value
+        bits += frombits
+        while bits >= tobits:
+            bits -= tobits
+            out.append((acc >> bits) & maxv)
+    if bits >= frombits or ((acc << (tobits - bits)) & maxv):
+        return None
+    return out
+
+
+def segwit_decode(address: str) -> tuple[str, int, bytes] | None:
+    """(hrp, witness version, program) of a valid bech32/bech32m segwit address, else None."""
+    lower = address.lower()
+    if address not in (lower, address.upper()) or len(address) > 90:
+        return None
+    hrp, sep, data_part = lower.rpartition("1")
+    if not sep or not hrp or len(data_part) < 7:
+        return None
+    try:
+        data = [_BECH32_CHARSET.index(c) for c in data_part]
+    except ValueError:
+        return None
+    const = _polymod(_hrp_expand(hrp) + data)
+    if const not in (BECH32_CONST, BECH32M_CONST):
+        return None
+    version, program = data[0], _convertbits(data[1:-6], 5, 8)
+    if program is None or version > 16 or not 2 <= len(program) <= 40:
+        return None
+    if version == 0 and (const != BECH32_CONST or len(program) not in (20, 32)):
+        return None
+    if version > 0 and const != BECH32M_CONST:
+        return None
+    return hrp, version, bytes(program)
+
+
+def bitcoin_address(text: str) -> dict | None:
+    """What a string is as a mainnet Bitcoin address (type, encoding), or None if invalid."""
+    if text[:3].lower() == "bc1":
+        decoded = segwit_decode(text)
+        if decoded is None or decoded[0] != "bc":
+            return None
+        _, version, program = decoded
+        kinds = {(0, 20): "p2wpkh", (0, 32): "p2wsh", (1, 32): "p2tr"}
+        return {
+            "type": kinds.get((version, len(program)), f"witness_v{version}"),
+            "encoding": "bech32" if version == 0 else "bech32m",
+        }
+    payload = base58check(text)
+    if payload is None or len(payload) != 21 or payload[0] not in BTC_VERSIONS:
+        return None
+    return {"type": BTC_VERSIONS[payload[0]], "encoding": "base58check"}
+
+
+# -- Monero --------------------------------------------------------------------------
+
+
+def monero_b58decode(text: str) -> bytes | None:
+    """Monero's base58: 11-character blocks of 8 bytes each, the last one shorter."""
+    out = bytearray()
+    for start in range(0, len(text), 11):
+        block = text[start : start + 11]
+        size = _XMR_BLOCK_CHARS.get(len(block))
+        if size is None:
+            return None
+        number = 0
+        for char in block:
+            index = _B58_INDEX.get(char)
+            if index is None:
+                return None
+            number = number * 58 + index
+        if number >> (8 * size):
+            return None
+        out += number.to_bytes(size, "big")
+    return bytes(out)
+
+
+def monero_address(text: str) -> dict | None:
+    """Network and type of a valid Monero address (Keccak checksum), or None."""
+    raw = monero_b58decode(text)
+    if raw is None or len(raw) not in (69, 77):
+        return None
+    data, checksum = raw[:-4], raw[-4:]
+    if keccak256(data)[:4] != checksum:
+        return None
+    prefix = XMR_PREFIXES.get(data[0])
+    if prefix is None:
+        return None
+    network, kind = prefix
+    if (kind == "integrated") != (len(raw) == 77):
+        return None
+    details = {"network": network, "type": kind}
+    if kind == "integrated":
+        details["payment_id"] = data[65:73].hex()
+    return details
+
+
+# -- Ethereum ------------------------------------------------------------------------
+
+
+def eip55(address: str) -> str:
+    """The EIP-55 mixed-case checksum form of a 0x address."""
+    hexpart = address[2:].lower()
+    digest = keccak256(hexpart.encode()).hex()
+    return "0x" + "".join(
+        c.upper() if int(d, 16) >= 8 else c for c, d in zip(hexpart, digest, strict=False)
+    )
+
+
+def ethereum_address(text: str) -> dict | None:
+    """Checksum status of a 0x address, or None when its mixed case fails EIP-55."""
+    hexpart = text[2:]
+    if hexpart in (hexpart.lower(), hexpart.upper()):
+        return {"checksum": "none"}  # single-case addresses carry no checksum to check
+    return {"checksum": "eip55"} if eip55(text) == text else None
+
+
+# -- extractor -----------------------------------------------------------------------
+
+
+def find(doc: Document) -> Iterator[Artefact]:
+    """Every valid Bitcoin, Monero and Ethereum address in the document."""
+    text = doc.plain
+    for pattern in (BTC_BASE58, BTC_BECH32):
+        for match in pattern.finditer(text):
+            value = match.group(0)
+            details = bitcoin_address(value)
+            if details:
+                normalized = value.lower() if details["encoding"] != "base58check" else value
+                yield Artefact(
+                    "btc_address",
+                    value,
+                    normalized,
+                    snippet(text, match.start(), match.end()),
+                    details,
+                )
+    for match in XMR.finditer(text):
+        details = monero_address(match.group(0))
+        if details:
+            yield Artefact(
+                "xmr_address",
+                match.group(0),
+                match.group(0),
+                snippet(text, match.start(), match.end()),
+                details,
+            )
+    for match in ETH.finditer(text):
+        details = ethereum_address(match.group(0))
+        if details:
+            yield Artefact(
+                "eth_address",
+                match.group(0),
+                eip55(match.group(0)),
+                snippet(text, match.start(), match.end()),
+                details,
+            )

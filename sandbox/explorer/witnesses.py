@@ -1,0 +1,176 @@
+"""Witnesses of the world's many-input transactions, signed once and kept in the state dir.
+
+A page of 25 transactions whose inputs number in the thousands (exchange sweeps, pool
+consolidations, CoinJoins) would otherwise cost thousands of signatures, and thousands of
+three-table lookups for the outputs they spend, per request. A background thread signs
+those transactions, heaviest first, into `<state_dir>/witnesses.db` together with a
+compact copy of their spent outputs (about 160 bytes per input); later runs reuse it.
+"""
+
+from __future__ import annotations
+
+import logging
+import sqlite3
+import struct
+import threading
+import time
+from pathlib import Path
+
+from ..ledger.live import ConnectionPool, read_only_world
+from ..ledger.witness import Spent, witness_section
+
+log = logging.getLogger(__name__)
+
+HEAVY_INPUTS = 6  # transactions with at least this many inputs are signed ahead of time
+FORMAT = "2"
+_CHUNK = 64
+_TYPES = ("p2wpkh", "p2pkh", "p2sh")
+_PREVOUT = struct.Struct("<qBB")  # value, address type, address length; then the address
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS sections (
+    tx_id INTEGER PRIMARY KEY,
+    section BLOB NOT NULL,        -- the serialized witnesses (BIP144) of every input
+    prevouts BLOB NOT NULL        -- the spent outputs: pack_prevouts()
+);
+"""
+
+
+def pack_prevouts(prevouts: list[tuple[int, str, str]]) -> bytes:
+    """(value, address, address type) of each spent output, packed."""
+    parts = []
+    for value, address, typ in prevouts:
+        raw = address.encode("ascii")
+        parts.append(_PREVOUT.pack(value, _TYPES.index(typ), len(raw)) + raw)
+    return b"".join(parts)
+
+
+def unpack_prevouts(blob: bytes) -> list[tuple[int, str, str]]:
+    """The (value, address, address type) list pack_prevouts packed."""
+    out = []
+    pos, n, unpack = 0, len(blob), _PREVOUT.unpack_from
+    while pos < n:
+        value, typ, size = unpack(blob, pos)
+        pos += _PREVOUT.size
+        out.append((value, blob[pos : pos + size].decode("ascii"), _TYPES[typ]))
+        pos += size
+    return out
+
+
+class WitnessStore:
+    """Precomputed witness sections of world transactions, by world transaction id."""
+
+    def __init__(self, state_dir: str | Path, world_path: str | Path, world_digest: str):
+        """Open (or create) state_dir/witnesses.db; a file made for another world is emptied."""
+        self.path = Path(state_dir) / "witnesses.db"
+        self.world_path = Path(world_path)
+        self._lock = threading.Lock()
+        self._writer = self._connect()
+        self._writer.executescript(SCHEMA)
+        row = self._writer.execute("SELECT value FROM meta WHERE key = 'world'").fetchone()
+        if row is None or row[0] != world_digest:
+            with self._writer:
+                self._writer.execute("DELETE FROM sections")
+                self._writer.execute(
+                    "INSERT OR REPLACE INTO meta VALUES ('world', ?)", (world_digest,)
+                )
+        self.readers = ConnectionPool(self._connect)
+        self.done = threading.Event()
+        self.seconds: float | None = None  # how long warming took, once done
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def _connect(self) -> sqlite3.Connection:
+        """A connection to the cache file (a cache: losing the last writes on a crash is fine)."""
+        conn = sqlite3.connect(self.path, check_same_thread=False, timeout=30)
+        conn.execute("PRAGMA journal_mode = WAL")
+        conn.execute("PRAGMA synchronous = OFF")
+        return conn
+
+    def get_many(self, ids: list[int]) -> dict[int, tuple[bytes, bytes]]:
+        """(witness section, packed prevouts) of these transactions, where stored."""
+        if not ids:
+            return {}
+        marks = ",".join("?" * len(ids))
+        sql = f"SELECT tx_id, section, prevouts FROM sections WHERE tx_id IN ({marks})"
+        with self.readers.borrow() as c:
+            return {tx_id: (section, prevouts) for tx_id, section, prevouts in c.execute(sql, ids)}
+
+    def start(self) -> WitnessStore:
+        """Sign the heavy transactions not stored yet, in a background thread."""
+        self._thread = threading.Thread(target=self._run, name="witness-warmer", daemon=True)
+        self._thread.start()
+        return self
+
+    def _run(self) -> None:
+        """Warm the cache; a failure only costs speed, so it is logged, not raised."""
+        started = time.perf_counter()
+        try:
+            self._warm()
+        except Exception:
+            log.exception("precomputing witnesses failed; they will be signed on demand")
+        self.seconds = time.perf_counter() - started
+        self.done.set()
+
+    def _warm(self) -> None:
+        """Sign every transaction with at least HEAVY_INPUTS inputs, heaviest first."""
+        world = read_only_world(self.world_path)
+        try:
+            heavy = [
+                r[0]
+                for r in world.execute(
+                    "SELECT tx_id FROM inputs GROUP BY tx_id HAVING count(*) >= ? "
+                    "ORDER BY count(*) DESC",
+                    (HEAVY_INPUTS,),
+                )
+            ]
+            with self._lock:
+                have = {r[0] for r in self._writer.execute("SELECT tx_id FROM sections")}
+            todo = [i for i in heavy if i not in have]
+            for k in range(0, len(todo), _CHUNK):
+                if self._stop.is_set():
+                    return
+                rows = _sections(world, todo[k : k + _CHUNK])
+                with self._lock:
+                    self._writer.executemany(
+                        "INSERT OR REPLACE INTO sections VALUES (?, ?, ?)", rows
+                    )
+                    self._writer.commit()
+            if todo:
+                log.info("signed the witnesses of %d many-input transactions", len(todo))
+        finally:
+            world.close()
+
+    def wait(self, timeout: float | None = None) -> bool:
+        """Block until warming is done; True if it is."""
+        return self.done.wait(timeout)
+
+    def close(self) -> None:
+        """Stop warming and close the cache."""
+        self._stop.set()
+        if self._thread is not None and self._thread.is_alive():
+            self._thread.join(timeout=30)
+        with self._lock:
+            self._writer.close()
+        self.readers.close()
+
+
+def _sections(world: sqlite3.Connection, ids: list[int]) -> list[tuple[int, bytes, bytes]]:
+    """(tx_id, witness section, packed prevouts) of world transactions."""
+    marks = ",".join("?" * len(ids))
+    raws = dict(world.execute(f"SELECT id, raw FROM transactions WHERE id IN ({marks})", ids))
+    spent: dict[int, dict[int, tuple]] = {}
+    for tx_id, n, value, address, typ, secret in world.execute(
+        "SELECT i.tx_id, i.n, o.value, a.address, a.type, a.secret FROM inputs i "
+        "JOIN outputs o ON o.tx_id = i.prev_tx_id AND o.n = i.prev_n "
+        f"JOIN addresses a ON a.id = o.address_id WHERE i.tx_id IN ({marks})",
+        ids,
+    ):
+        spent.setdefault(tx_id, {})[n] = (value, address, typ, secret)
+    rows = []
+    for tx_id in ids:
+        ins = [spent[tx_id][i] for i in range(len(spent[tx_id]))]
+        section = witness_section(raws[tx_id], [Spent(v, t, s) for v, _, t, s in ins])
+        rows.append((tx_id, section, pack_prevouts([(v, a, t) for v, a, t, _ in ins])))
+    return rows
