@@ -38,11 +38,17 @@ def build_world(scenario: Scenario, out: Path, progress: Progress | None = None)
     try:
         _write(conn, scenario, step)
         conn.commit()
+        conn.close()
+        step("digest", 0, 1)
+        digest = world_digest(tmp)  # reads the closed file, two tables at a time
+        with sqlite3.connect(tmp) as conn:
+            conn.execute("INSERT INTO meta VALUES ('digest', ?)", (digest,))
+        conn.close()
+        step("digest", 1, 1)
     except BaseException:
         conn.close()
         tmp.unlink(missing_ok=True)
         raise
-    conn.close()
     os.replace(tmp, out)
     from .read import world_info
 
@@ -110,4 +116,3 @@ def _write(conn: sqlite3.Connection, scenario: Scenario, step: Progress) -> None
     create_indexes(conn)
     conn.execute("ANALYZE")
     step("indexes", 1, 1)
-    conn.execute("INSERT INTO meta VALUES ('digest', ?)", (world_digest(conn),))
