@@ -159,6 +159,7 @@ def crawl_command(ctx, urls, **opts):
     import json
     import tempfile
     from pathlib import Path
+    from urllib.parse import urlsplit
 
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
@@ -185,7 +186,9 @@ def crawl_command(ctx, urls, **opts):
 
     def on_page(fetched: int, pending: int, url: str) -> None:
         """Advance the bar."""
-        progress.update(task, completed=fetched, total=fetched + pending, description=url[-60:])
+        parts = urlsplit(url)
+        where = f"{_short(parts.hostname or '')}{parts.path}"
+        progress.update(task, completed=fetched, total=fetched + pending, description=where[:48])
 
     def solve(image: bytes) -> str:
         """Show the CAPTCHA to the human and ask for its text."""
@@ -224,19 +227,22 @@ def crawl_command(ctx, urls, **opts):
     except InvestigateError as e:
         partial = getattr(e, "result", None)
         if partial is not None and not as_json:
-            _print_crawl(console, partial)
+            _print_crawl(partial)
         raise
     if as_json:
         click.echo(json.dumps(result.as_dict(), indent=2))
     else:
-        _print_crawl(console, result)
+        _print_crawl(result)
 
 
-def _print_crawl(console, result) -> None:
+def _print_crawl(result) -> None:
     """A crawl result as a few readable lines."""
     from rich.console import Console
 
     out = Console()
+    if not result.fetched and not result.pending:
+        out.print("nothing left to fetch: the crawl is complete (--fresh crawls it all again)")
+        return
     out.print(
         f"fetched {result.fetched} ({result.images} pictures), stored {result.captured} new"
         f" captures in {result.elapsed:.1f} s ({result.rate:.1f}/s)"
@@ -344,6 +350,9 @@ def correlate_command(ctx, families, weak, as_json):
         click.echo(json.dumps(payload, indent=2))
         return
     out = Console()
+    if not links:
+        out.print("no artefact is shared by two sites (yet): crawl more, then run it again")
+        return
     table = Table(title=f"Shared artefacts in {case.path}")
     for column in ("family", "value", "sites", "personas", "evidence"):
         table.add_column(column)
@@ -834,3 +843,138 @@ def sweep_command(
 
 
 # == end of issue #5, part 2 ==================================================================
+
+
+# == case graph and report (issue #5, part 3) =================================================
+
+
+def _beside_case(case, suffix: str):
+    """The default output folder: <case name>-<suffix> next to the case file."""
+    return case.path.with_name(f"{case.path.stem}-{suffix}")
+
+
+def _run_traces(case, targets) -> list[dict]:
+    """Traces run for a drawing or a report, offline, with the labels stored in the case."""
+    if not targets:
+        return []
+    from .chain.labels import LabelBook
+    from .chain.trace import trace as run_trace
+
+    book = LabelBook(case)
+    return [run_trace(case, target, labels=book).as_dict() for target in targets]
+
+
+_TRACE = click.option(
+    "--trace",
+    "trace_targets",
+    multiple=True,
+    metavar="TARGET",
+    help="Also trace this address, TXID or TXID:N (forward, haircut, 6 hops, offline); "
+    "repeatable. Traces stored in the case are always included.",
+)
+
+
+@cli.command("graph")
+@click.option(
+    "--out",
+    type=click.Path(file_okay=False),
+    help="Folder to write into [default: <case>-graph beside the case file].",
+)
+@click.option(
+    "--format",
+    "formats",
+    default="html,graphml,png",
+    show_default=True,
+    help="Comma-separated: html (interactive, offline), graphml (Gephi, Maltego), png.",
+)
+@_TRACE
+@_JSON
+@click.pass_context
+def graph_command(ctx, out, formats, trace_targets, as_json):
+    """Draw the case: sites, personas, keys, emails, addresses, clusters, services, identities.
+
+    Links: found-on, uses, shares-artefact, paid, traced-flow (amounts), labelled-as,
+    member-of, kyc-identified-as, swept. The HTML page works offline: pan, zoom, drag,
+    click a node for its evidence (source URL, capture time, SHA-256).
+
+    \b
+    Examples:
+        investigate --case op.db graph
+        investigate --case op.db graph --out evidence/graph --format graphml,png
+        investigate --case op.db graph --trace bc1q...
+    """
+    from pathlib import Path
+
+    from .graph import case_graph, graph_counts, parse_formats, write_graph
+
+    chosen = parse_formats(formats)
+    case = open_case(ctx)
+    g = case_graph(case, _run_traces(case, trace_targets))
+    written = write_graph(case, Path(out) if out else _beside_case(case, "graph"), chosen, g=g)
+    counts = graph_counts(g)
+    if as_json:
+        _json_out({"files": {k: str(v) for k, v in written.items()}, **counts})
+        return
+    kinds = ", ".join(f"{n} {t.replace('_', ' ')}" for t, n in counts["nodes"].items())
+    click.echo(
+        f"{g.number_of_nodes()} nodes ({kinds or 'nothing in the case yet'}), "
+        f"{g.number_of_edges()} links"
+    )
+    for fmt, path in written.items():
+        click.echo(f"{fmt}: {path}")
+
+
+@cli.command("report")
+@click.option(
+    "--out",
+    type=click.Path(file_okay=False),
+    help="Folder to write into [default: <case>-report beside the case file].",
+)
+@click.option("--pdf", is_flag=True, help="Also write report.pdf (text, searchable).")
+@click.option(
+    "--bodies", is_flag=True, help="Also save each capture's body as data/captures/<sha256>."
+)
+@_TRACE
+@_JSON
+@click.pass_context
+def report_command(ctx, out, pdf, bodies, trace_targets, as_json):
+    """Write the case report: HTML (offline, one file), graph, CSV/JSON of every table.
+
+    The report first checks every capture against its SHA-256 and says so at the top;
+    the command exits with 1 when a capture was tampered with (the report is still
+    written, listing them). SHA256SUMS covers every file written.
+
+    \b
+    Examples:
+        investigate --case op.db report
+        investigate --case op.db report --out evidence/op-report --pdf
+    """
+    from pathlib import Path
+
+    from .report import write_report
+
+    case = open_case(ctx)
+    result = write_report(
+        case,
+        Path(out) if out else _beside_case(case, "report"),
+        pdf=pdf,
+        bodies=bodies,
+        traces=_run_traces(case, trace_targets),
+    )
+    if as_json:
+        _json_out(result.as_dict())
+    else:
+        if result.captures and not result.problems:
+            click.echo(f"all {result.captures} captures verified")
+        click.echo(f"report: {result.files['html']}")
+        if "pdf" in result.files:
+            click.echo(f"pdf: {result.files['pdf']}")
+        click.echo(f"graph: {result.files['graph_html']}")
+        click.echo(f"exports: {len(result.tables)} tables in {result.out / 'data'}")
+    for problem in result.problems:
+        click.echo(f"TAMPERED: {problem}", err=True)
+    if result.problems:
+        sys.exit(1)
+
+
+# == end of issue #5, part 3 ==================================================================

@@ -104,6 +104,8 @@ def correlate(case: Case, *, families: list[str] | None = None, min_sites: int =
     chosen = {f: FAMILIES[f] for f in (families or FAMILIES) if f in FAMILIES}
     kind_family = {kind: family for family, kinds in chosen.items() for kind in kinds}
     rows = artefacts(case, list(kind_family))
+    if "server_ip" in chosen:
+        rows += _hosted(case)
     personas = _personas(case)
     groups: dict[tuple[str, str], list[dict]] = defaultdict(list)
     for row in rows:
@@ -122,6 +124,17 @@ def correlate(case: Case, *, families: list[str] | None = None, min_sites: int =
     result = Correlation(links, _clusters(links))
     _store(case, links)
     return result
+
+
+def _hosted(case: Case) -> list[dict]:
+    """The server IP as seen "on" each virtual host its server-status lists (same machine)."""
+    out = []
+    for row in artefacts(case, "vhost"):
+        server, vhost = row["details"].get("server"), row["normalized"]
+        if server and vhost not in (row["host"], server) and not vhost[0].isdigit():
+            details = {**row["details"], "site": vhost, "source": "server-status vhost"}
+            out.append({**row, "kind": "server_ip", "normalized": server, "details": details})
+    return out
 
 
 def _site(row: dict) -> str:

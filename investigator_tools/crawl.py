@@ -208,6 +208,10 @@ class _Crawler:
         self.probe = options["probe"]
         self.progress = options["progress"]
         self.proxy = options["proxy"]
+        # The proxy as recorded with each capture: a SOCKS password stays out of the case.
+        parts = urlsplit(self.proxy)
+        user = f"{parts.username}@" if parts.username else ""
+        self.via = f"{parts.scheme}://{user}{parts.hostname}:{parts.port}"
         cookies = options["cookies"]
         case.ensure(SCHEMA)
         self.client = Client(self.proxy, rate=options["rate"])
@@ -218,6 +222,7 @@ class _Crawler:
             jar = load_cookies(cookies) if not hasattr(cookies, "set_cookie") else cookies
             self.client.session.cookies.update(jar)
         self.logged_in: set[str] = set(case.get_meta("crawl_logged_in", []))
+        self.gave_up: set[str] = set()
         self.result = CrawlResult()
 
     # -- the frontier ---------------------------------------------------------------
@@ -275,10 +280,17 @@ class _Crawler:
             if self._in_scope(host):
                 state = "deep" if kind == "page" and depth > self.depth else "queued"
                 self.conn.execute("UPDATE crawl_frontier SET state = ? WHERE url = ?", (state, url))
-        if not self.images:
+        if self.scope == "site":
+            # A run limited to the start sites parks what an earlier --follow-offsite queued.
             self.conn.execute(
-                "UPDATE crawl_frontier SET state = 'skipped' WHERE state = 'queued' AND kind = 'image'"
+                "UPDATE crawl_frontier SET state = 'offsite' WHERE state = 'queued'"
+                " AND host NOT IN (SELECT host FROM crawl_scope)"
             )
+        # --no-images parks queued pictures; a later run with pictures wakes them.
+        old, new = ("skipped", "queued") if self.images else ("queued", "skipped")
+        self.conn.execute(
+            "UPDATE crawl_frontier SET state = ? WHERE state = ? AND kind = 'image'", (new, old)
+        )
 
     def _next(self):
         """The next queued entry, breadth first."""
@@ -371,7 +383,7 @@ class _Crawler:
         self.conn.execute("BEGIN")
         try:
             capture = self.case.capture(
-                page.final_url, page.host, page.status, page.content_type, page.body, self.proxy
+                page.final_url, page.host, page.status, page.content_type, page.body, self.via
             )
             note = f"redirected to {page.final_url}" if page.final_url != url else None
             if page.truncated:
@@ -384,6 +396,10 @@ class _Crawler:
                 self.result.images += 1
             if soup is not None and page.status < 400:
                 self._discover(page, soup, depth)
+            elif urlsplit(page.final_url).path == "/robots.txt" and page.status < 400:
+                # What a site asks crawlers to avoid is what an investigator wants to see.
+                for target in robots_paths(page.final_url, page.text()):
+                    self._add(target, depth + 1, "page", page.final_url)
             if self.probe and page.status < 400:
                 self._probe(page.host, page.final_url, depth)
             self.conn.execute("COMMIT")
@@ -425,8 +441,10 @@ class _Crawler:
     def _get_in(self, page: Page, soup: BeautifulSoup) -> bool:
         """Log in (registering first if needed) on the site of a login-form page."""
         host = page.host
-        if self.credentials is None or host in self.logged_in:
+        if self.credentials is None or host in self.logged_in or host in self.gave_up:
             return False
+        # One attempt per site and run: a human should not face CAPTCHAs for every page.
+        self.gave_up.add(host)
         user, _ = self.credentials
         if is_registration(login_form(soup)):
             # Try the account first: registering an existing name fails.
@@ -452,6 +470,7 @@ class _Crawler:
     def _logged_in(self, host: str, how: str, user: str) -> None:
         """Remember a site we are logged in to."""
         self.logged_in.add(host)
+        self.gave_up.discard(host)
         self.result.logins.append(host)
         self._event(host, how, f"as {user}")
         # Our own persona shows on the pages from now on; extraction leaves it out.
@@ -531,6 +550,22 @@ def _resolve(base: str, raw: str | None) -> str | None:
     if APACHE_SORT.match(parts.query) or "/captcha/" in parts.path:
         return None
     return url
+
+
+def robots_paths(base: str, text: str) -> list[str]:
+    """The followable URLs a robots.txt names (Allow, Disallow, Sitemap; no wildcards)."""
+    found = []
+    for line in text.splitlines():
+        field_, _, value = line.partition(":")
+        value = value.split("#", 1)[0].strip()
+        if field_.strip().lower() not in ("allow", "disallow", "sitemap") or not value:
+            continue
+        if "*" in value or "$" in value:
+            continue
+        url = _resolve(base, value)
+        if url is not None and url not in found:
+            found.append(url)
+    return found
 
 
 def login_form(soup: BeautifulSoup | None) -> Tag | None:

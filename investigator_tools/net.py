@@ -94,12 +94,16 @@ class Page:
 def check_proxy(proxy: str) -> str:
     """The proxy URL if it is one the toolkit can use, else InputError saying why."""
     parts = urlsplit(proxy)
+    try:
+        port = parts.port
+    except ValueError:
+        port = None
     if parts.scheme in ("socks5", "socks4"):
         raise InputError(
             f"proxy {proxy}: use {parts.scheme}h:// or socks4a:// so the proxy resolves names"
             " (.onion names only resolve inside Tor; local DNS would also leak them)"
         )
-    if parts.scheme not in PROXY_SCHEMES or not parts.hostname or not parts.port:
+    if parts.scheme not in PROXY_SCHEMES or not parts.hostname or not port:
         raise InputError(
             f"proxy {proxy!r}: expected socks5h://HOST:PORT (Tor, the sandbox gateway) or"
             " http://HOST:PORT (an HTTP proxy such as Privoxy)"
@@ -255,7 +259,7 @@ class Client:
                 error = network_error(url, self.proxy, exc)
                 if attempt < self.retries and _transient(exc):
                     attempt += 1
-                    self.sleep(0.25 * 2**attempt)
+                    self.sleep(0.2 * attempt)
                     continue
                 raise error from exc
             _proxy_refusal(page, self.proxy)

@@ -1,12 +1,11 @@
 """Bitcoin mainnet addresses: output scripts to addresses and back (base58check, BIP173/BIP350).
 
-Written for the sync's hot path: a P2WPKH address (most outputs) is encoded with the
-standard library's base32 and a precomputed checksum table, not symbol by symbol.
+Written for the sync's hot path: a P2WPKH address (most outputs) is encoded ten bits at
+a time with a precomputed checksum table, not symbol by symbol.
 """
 
 from __future__ import annotations
 
-import base64
 import hashlib
 
 from ..errors import InputError
@@ -25,7 +24,6 @@ B58 = "123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz"
 _B58_INDEX = {c: i for i, c in enumerate(B58)}
 _B58_PAIRS = [B58[i // 58] + B58[i % 58] for i in range(58 * 58)]
 CHARSET = "qpzry9x8gf2tvdw0s3jn54khce6mua7l"
-_RFC4648_TO_BECH32 = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ234567", CHARSET)
 _GEN = (0x3B6A57B2, 0x26508E6D, 0x1EA119FA, 0x3D4233DD, 0x2A1462B3)
 _BECH32M = 0x2BC830A3
 HRP = "bc"
@@ -176,6 +174,7 @@ def _p2wpkh_tables() -> tuple[int, list[list[int]]]:
 
 _P2WPKH_ZERO, _P2WPKH_TABLES = _p2wpkh_tables()
 _PAIRS32 = [CHARSET[i >> 5] + CHARSET[i & 31] for i in range(1024)]
+_SHIFTS = tuple(range(150, -1, -10))
 
 
 def p2wpkh_address(h: bytes) -> str:
@@ -183,8 +182,11 @@ def p2wpkh_address(h: bytes) -> str:
     mod = _P2WPKH_ZERO
     for table, byte in zip(_P2WPKH_TABLES, h, strict=True):
         mod ^= table[byte]
-    body = base64.b32encode(h).decode("ascii").translate(_RFC4648_TO_BECH32)
-    return "bc1q" + body + _PAIRS32[mod >> 20] + _PAIRS32[(mod >> 10) & 1023] + _PAIRS32[mod & 1023]
+    n = int.from_bytes(h, "big")
+    pairs = _PAIRS32
+    # 160 bits are 32 symbols: two per 10-bit slice.
+    body = "".join([pairs[(n >> s) & 1023] for s in _SHIFTS])
+    return "bc1q" + body + pairs[mod >> 20] + pairs[(mod >> 10) & 1023] + pairs[mod & 1023]
 
 
 # -- scripts -----------------------------------------------------------------------------------
@@ -231,18 +233,21 @@ def address_to_script(address: str) -> bytes:
     text = address.strip()
     if not text:
         raise InputError("empty address")
-    if text[:3].lower() == "bc1":
+    hrp = text[: text.rfind("1")].lower() if "1" in text else ""
+    if hrp in ("tb", "bcrt"):
+        raise InputError(f"{address!r} is a testnet/regtest address; the sandbox uses mainnet")
+    if hrp == HRP:
         try:
             version, program = segwit_decode(text)
         except ValueError as e:
             raise InputError(f"{address!r} is not a valid Bitcoin address ({e})") from None
         return bytes([0x50 + version if version else 0, len(program)]) + program
-    if text[:3].lower() in ("tb1", "bcr") or text[:1] in "mn2":
-        raise InputError(f"{address!r} is a testnet/regtest address; the sandbox uses mainnet")
     try:
         payload = base58check_decode(text)
     except ValueError as e:
         raise InputError(f"{address!r} is not a valid Bitcoin address ({e})") from None
+    if len(payload) == 21 and payload[0] in (0x6F, 0xC4):
+        raise InputError(f"{address!r} is a testnet address; the sandbox uses mainnet")
     if len(payload) != 21 or payload[0] not in (P2PKH_VERSION, P2SH_VERSION):
         raise InputError(f"{address!r} is not a mainnet P2PKH or P2SH address")
     if payload[0] == P2PKH_VERSION:
@@ -261,6 +266,5 @@ def is_address(text: str) -> bool:
 
 def normalize_address(text: str) -> str:
     """A mainnet address in its canonical form (bech32 in lower case); InputError if invalid."""
-    address_to_script(text)
-    text = text.strip()
-    return text.lower() if text[:3].lower() == "bc1" else text
+    script = address_to_script(text)
+    return script_to_address(script) or text.strip()

@@ -188,8 +188,11 @@ def _cospend(conn, uf: _UnionFind, coinjoins: set[int]) -> int:
     union = uf.union
     current = first = None
     skip = False
-    # The table is stored in (tx_id, n) order, so one plain scan groups inputs by transaction.
-    cursor = conn.execute("SELECT tx_id, address_id FROM chain_inputs")
+    # The table is stored in (tx_id, n) order, so this is a plain scan (no sort) that groups
+    # inputs by transaction; without ORDER BY, SQLite may read a covering index instead.
+    cursor = conn.cursor()
+    cursor.row_factory = None  # plain tuples: millions of sqlite3.Row objects cost seconds
+    cursor.execute("SELECT tx_id, address_id FROM chain_inputs ORDER BY tx_id, n")
     while rows := cursor.fetchmany(65536):
         for tx_id, aid in rows:
             if tx_id != current:
@@ -214,8 +217,10 @@ def _is_round(value: int) -> bool:
 def _change(conn, uf: _UnionFind, coinjoins: set[int], names: list[str], stats: dict) -> None:
     """Apply the chosen change heuristics to every payment-like transaction."""
     g = ChainGraph(conn)
+    cursor = conn.cursor()
+    cursor.row_factory = None
     ins: dict[int, list[tuple[int, str]]] = {}
-    for tx_id, aid, typ in conn.execute(
+    for tx_id, aid, typ in cursor.execute(
         "SELECT i.tx_id, i.address_id, a.type FROM chain_inputs i "
         "JOIN chain_addresses a ON a.id = i.address_id "
         "WHERE i.tx_id IN (SELECT id FROM chain_txs WHERE n_out >= 2 AND n_in >= 1)"
@@ -228,7 +233,7 @@ def _change(conn, uf: _UnionFind, coinjoins: set[int], names: list[str], stats: 
         "WHERE o.tx_id IN (SELECT id FROM chain_txs WHERE n_out >= 2 AND n_in >= 1) "
         "ORDER BY o.tx_id, o.n"
     )
-    for row in [*conn.execute(query), (None,) * 6]:
+    for row in [*cursor.execute(query), (None,) * 6]:
         if row[0] != current:
             if current is not None and current not in coinjoins and current in ins:
                 _decide(g, uf, current, ins[current], outs, names, stats)

@@ -32,6 +32,7 @@ __all__ = [
 ANALYST = "analyst"
 EXPLORER = "explorer"
 LOOKUP_WORKERS = 6
+MAX_PAGES = 2000  # explorer pages one analysis may read for labels (a wide poison trace)
 
 
 def set_label(case: Case, address: str, name: str, category: str | None = None) -> dict:
@@ -159,12 +160,14 @@ def _mark_checked(case: Case, txids: list[str]) -> None:
 class LabelBook:
     """The labels an analysis sees, by address id; asks the explorer about new transactions."""
 
-    def __init__(self, case: Case, explorer: Esplora | None = None):
+    def __init__(self, case: Case, explorer: Esplora | None = None, max_pages: int = MAX_PAGES):
         """Labels of the case; with an explorer, pages of transactions not read yet are read."""
         ensure_schema(case)
         self.case = case
         self.explorer = explorer
+        self.pages_left = max_pages
         self.by_id: dict[int, tuple[str, str | None, str]] = {}
+        self._checked: set[str] | None = None
         self._reload()
 
     def _reload(self) -> None:
@@ -183,17 +186,16 @@ class LabelBook:
 
     def lookup(self, txids: list[str]) -> None:
         """Read the explorer's pages of transactions not read before (nothing without one)."""
-        if self.explorer is None or not txids:
+        if self.explorer is None or not txids or self.pages_left <= 0:
             return
-        conn = self.case.conn
-        todo = []
-        for txid in dict.fromkeys(txids):
-            if not conn.execute(
-                "SELECT 1 FROM chain_label_checks WHERE txid = ?", (txid,)
-            ).fetchone():
-                todo.append(txid)
+        if self._checked is None:
+            self._checked = {
+                r[0] for r in self.case.conn.execute("SELECT txid FROM chain_label_checks")
+            }
+        todo = [t for t in dict.fromkeys(txids) if t not in self._checked][: self.pages_left]
         if not todo:
             return
+        self.pages_left -= len(todo)
         try:
             found = _fetch_pages(self.case, self.explorer, [f"tx/{t}" for t in todo])
         except NetworkError as e:
@@ -203,3 +205,4 @@ class LabelBook:
         if _store_imported(self.case, found):
             self._reload()
         _mark_checked(self.case, todo)
+        self._checked.update(todo)

@@ -163,7 +163,12 @@ def resolve_target(conn: sqlite3.Connection, text: str) -> tuple[str, object]:
         if not vout.isdigit() or int(vout) >= row[1]:
             raise InputError(f"{text}: transaction {txid} has no output {vout}")
         return "outpoint", (row[0], int(vout))
-    address = normalize_address(text)
+    try:
+        address = normalize_address(text)
+    except InputError as e:
+        raise InputError(
+            f"{text!r} is neither a txid, a TXID:N output nor an address: {e}"
+        ) from None
     aid = address_id(conn, address)
     if aid is None:
         raise InputError(f"address {address} never appears in the local index")

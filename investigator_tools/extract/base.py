@@ -6,7 +6,6 @@ import re
 import warnings
 from dataclasses import dataclass, field
 from functools import cached_property
-from urllib.parse import urlsplit
 
 from bs4 import BeautifulSoup, Comment, MarkupResemblesLocatorWarning, NavigableString
 from bs4.element import Script
@@ -41,11 +40,6 @@ class Document:
     host: str
     content_type: str
     body: bytes
-
-    @property
-    def path(self) -> str:
-        """The URL's path."""
-        return urlsplit(self.url).path or "/"
 
     @property
     def is_html(self) -> bool:

@@ -55,14 +55,6 @@ def profile_handle(url: str) -> str | None:
     return None
 
 
-def page_handles(doc: Document) -> list[str]:
-    """The handles a page is about: its own profile URL, else its labelled fields."""
-    own = profile_handle(doc.url)
-    if own and not urlsplit(doc.url).query:
-        return [own]
-    return sorted({a.normalized for a in _structure(doc)})
-
-
 def find(doc: Document) -> Iterator[Artefact]:
     """Every handle the document shows, with where it came from."""
     own = profile_handle(doc.url)

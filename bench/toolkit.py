@@ -1,0 +1,189 @@
+"""Benchmark the investigator's toolkit on a world of about 1,000,000 transactions.
+
+The explorer runs in a child process behind werkzeug's threaded server, as `sandbox up`
+serves it (many-input witnesses signed ahead, as it does in the background). Measured:
+
+* sync: `investigate sync` of the whole chain into a fresh case (download, parse, verify,
+  insert, index), beside a baseline measured in the same run: a plain download of the
+  same raw blocks with the same endpoints and the same number of threads, nothing else;
+* clustering: co-spend clustering (union-find, CoinJoin exclusion) of the synced index,
+  beside a plain `SELECT tx_id, address_id FROM chain_inputs` read to the end.
+
+    python bench/toolkit.py                          # builds the 1M world first (~3 min)
+    python bench/toolkit.py --world /tmp/world.db    # an existing world
+    python bench/toolkit.py --world /tmp/world.db --blocks 2000   # a bounded run
+"""
+
+from __future__ import annotations
+
+import argparse
+import resource
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from investigator_tools.case import Case  # noqa: E402
+from investigator_tools.chain.cluster import cluster  # noqa: E402
+from investigator_tools.chain.sync import WINDOW, sync  # noqa: E402
+from investigator_tools.esplora import Esplora  # noqa: E402
+
+SERVER = """
+import logging, sys
+from werkzeug.serving import make_server
+from sandbox.explorer import create_app
+
+logging.getLogger("werkzeug").setLevel(logging.ERROR)
+app = create_app(sys.argv[1], sys.argv[2])
+app.extensions["explorer"].witnesses.wait()
+server = make_server("127.0.0.1", 0, app, threaded=True)
+print(server.server_port, flush=True)
+server.serve_forever()
+"""
+
+
+def build_world(out: Path, transactions: int) -> None:
+    """Build the default scenario scaled to about that many transactions (in a child)."""
+    code = f"""
+from dataclasses import replace
+from pathlib import Path
+from sandbox.scenario import load_scenario
+from sandbox.world.build import build_world
+s = load_scenario(None)
+users = max(s.world.background_users, {transactions} // 60)
+s = replace(s, world=replace(s.world, transactions={transactions}, background_users=users))
+build_world(s, Path({str(out)!r}))
+"""
+    print(f"building a world of ~{transactions:,} transactions (a few minutes)...", flush=True)
+    subprocess.run([sys.executable, "-c", code], check=True, cwd=ROOT)
+
+
+class ExplorerProcess:
+    """The explorer of a world, served by a child process on a free port."""
+
+    def __init__(self, world: Path, state: Path):
+        """Start it and wait until it listens (after signing the many-input witnesses)."""
+        self.proc = subprocess.Popen(
+            [sys.executable, "-c", SERVER, str(world), str(state)],
+            cwd=ROOT,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        line = self.proc.stdout.readline()
+        if not line:
+            raise SystemExit("the explorer did not start")
+        self.url = f"http://127.0.0.1:{int(line.split()[0])}/"
+
+    def stop(self) -> None:
+        """Stop the child."""
+        self.proc.terminate()
+        self.proc.wait(timeout=30)
+
+
+def plain_download(explorer: Esplora, end: int, workers: int) -> tuple[float, int]:
+    """Fetch raw blocks 0..end exactly as the sync does, and drop them; (seconds, bytes)."""
+    total = 0
+    lock = threading.Lock()
+
+    def window(low: int) -> None:
+        """One window of heights: its hashes, then its raw blocks."""
+        nonlocal total
+        high = min(low + WINDOW - 1, end)
+        hashes = {b["height"]: b["id"] for b in explorer.json(f"blocks/{high}")}
+        size = sum(len(explorer.block_raw(hashes[h])) for h in range(low, high + 1))
+        with lock:
+            total += size
+
+    started = time.perf_counter()
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        list(pool.map(window, range(0, end + 1, WINDOW)))
+    return time.perf_counter() - started, total
+
+
+def plain_select(case: Case) -> tuple[float, int]:
+    """Read every (tx_id, address_id) of the inputs table; (seconds, rows)."""
+    started = time.perf_counter()
+    rows = 0
+    cursor = case.conn.cursor()
+    cursor.row_factory = None
+    cursor.execute("SELECT tx_id, address_id FROM chain_inputs ORDER BY tx_id, n")
+    while batch := cursor.fetchmany(65536):
+        rows += len(batch)
+    return time.perf_counter() - started, rows
+
+
+def chain_section(world: Path, tmp: Path, blocks: int | None, workers: int) -> None:
+    """Sync and clustering, each beside its baseline."""
+    started = time.perf_counter()
+    server = ExplorerProcess(world, tmp / "state")
+    print(f"explorer ready in {time.perf_counter() - started:.1f} s at {server.url}", flush=True)
+    try:
+        explorer = Esplora(server.url)
+        tip = explorer.tip_height()
+        end = tip if blocks is None else min(tip, blocks - 1)
+        base_s, size = plain_download(explorer, end, workers)
+        case = Case(tmp / "case.db", operator="bench")
+        case.begin("bench sync")
+        report = sync(case, explorer, workers=workers, until=end)
+    finally:
+        server.stop()
+    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    txs = report.total_transactions
+    print()
+    print(f"{'sync':<30}{'seconds':>10}{'tx/s':>12}{'ratio':>8}")
+    print(f"{'plain download (baseline)':<30}{base_s:>10.1f}{txs / base_s:>12,.0f}{1:>8.2f}")
+    print(
+        f"{'investigate sync':<30}{report.seconds:>10.1f}{txs / report.seconds:>12,.0f}"
+        f"{report.seconds / base_s:>8.2f}"
+    )
+    print(
+        f"  {end + 1:,} blocks, {txs:,} transactions, {size / 2**20:,.0f} MiB of raw blocks, "
+        f"{workers} download threads, peak RSS {rss:,.0f} MiB"
+    )
+    select_s, rows = plain_select(case)
+    result = cluster(case)
+    print()
+    print(f"{'co-spend clustering':<30}{'seconds':>10}{'rows':>12}{'ratio':>8}")
+    print(f"{'plain SELECT (baseline)':<30}{select_s:>10.2f}{rows:>12,}{1:>8.2f}")
+    print(
+        f"{'investigate cluster':<30}{result.seconds:>10.2f}{rows:>12,}"
+        f"{result.seconds / select_s:>8.2f}"
+    )
+    print(
+        f"  {result.addresses:,} addresses, {result.clusters:,} clusters of 2+, largest "
+        f"{result.largest:,}; {result.coinjoin_excluded:,} CoinJoin-like txs excluded; "
+        f"target < 10 s: {'met' if result.seconds < 10 else 'NOT met'}",
+        flush=True,
+    )
+    case.close()
+
+
+def main() -> None:
+    """Run the benchmark and print the figures."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--world", type=Path, help="an existing world (built if absent)")
+    parser.add_argument("--transactions", type=int, default=1_000_000)
+    parser.add_argument("--blocks", type=int, help="sync only the first N blocks (bounded run)")
+    parser.add_argument("--workers", type=int, default=4)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        tmp = Path(tmp)
+        world = args.world or tmp / "world.db"
+        if not world.exists():
+            build_world(world, args.transactions)
+        chain_section(world, tmp, args.blocks, args.workers)
+
+        # == crawl rate =======================================================================
+        # Reserved for the crawler's section (another engineer): measure pages per second
+        # of `investigate crawl` through the gateway beside its own baseline, here.
+        # =====================================================================================
+
+
+if __name__ == "__main__":
+    main()
