@@ -164,6 +164,114 @@ def chain_section(world: Path, tmp: Path, blocks: int | None, workers: int) -> N
     case.close()
 
 
+def crawl_section(tmp: Path, listings: int) -> None:
+    """Pages per second of `investigate crawl` through the gateway on a market of ~1,000 pages.
+
+    The sandbox runs as `sandbox up` in a child process; latency simulation is off. The
+    baseline fetches the very pages the crawl captured, one after another through the same
+    SOCKS proxy with a plain requests session: what the crawler adds is parsing, hashing,
+    storing and the frontier.
+    """
+    import json
+    import os
+    from dataclasses import replace
+
+    import requests
+
+    from investigator_tools.crawl import crawl
+    from sandbox.scenario import load_scenario
+    from sandbox.world.build import build_world as build
+
+    scenario = load_scenario(str(ROOT / "tests" / "data" / "tiny.yaml"))
+    sites = tuple(
+        replace(s, listings=listings, vendors=40, ddos_queue=False) if s.kind == "market" else s
+        for s in scenario.sites
+    )
+    world = tmp / "crawl.db"
+    build(replace(scenario, sites=sites), world)
+    socks = _free_port()
+    up = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "sandbox",
+            "up",
+            "--world",
+            str(world),
+            "--socks-port",
+            str(socks),
+            "--http-port",
+            str(_free_port()),
+            "--explorer-port",
+            str(_free_port()),
+            "--state",
+            str(tmp / "crawl-state"),
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        env=dict(os.environ, PYTHONUNBUFFERED="1"),
+    )
+    try:
+        while "Ctrl-C stops everything" not in (up.stdout.readline() or "Ctrl-C stops everything"):
+            pass
+        info = json.loads(
+            subprocess.run(
+                [sys.executable, "-m", "sandbox", "info", str(world), "--json"],
+                capture_output=True,
+                text=True,
+                check=True,
+            ).stdout
+        )
+        market = next(s["address"] for s in info["sites"] if s["kind"] == "market")
+        proxy = f"socks5h://127.0.0.1:{socks}"
+        case = Case(tmp / "crawl-case.db")
+        case.begin("bench crawl")
+        result = crawl(
+            case,
+            [f"http://{market}/"],
+            proxy=proxy,
+            depth=100,
+            max_pages=listings + 200,
+            rate=0,
+            images=False,
+            probe=False,
+        )
+        urls = [c.url for c in case.captures(market)]
+        session = requests.Session()
+        session.proxies = {"http": proxy}
+        started = time.perf_counter()
+        fetched = sum(len(session.get(url, timeout=30).content) for url in urls)
+        plain = time.perf_counter() - started
+        case.close()
+    finally:
+        up.terminate()
+        up.wait(timeout=30)
+    print()
+    print(
+        f"{'crawl through the gateway':<30}{'pages':>10}{'seconds':>10}{'pages/s':>10}{'ratio':>8}"
+    )
+    print(
+        f"{'plain GETs (baseline)':<30}{len(urls):>10,}{plain:>10.2f}"
+        f"{len(urls) / plain:>10.1f}{1:>8.2f}"
+    )
+    print(
+        f"{'investigate crawl':<30}{result.fetched:>10,}{result.elapsed:>10.2f}"
+        f"{result.rate:>10.1f}{(result.rate) / (len(urls) / plain):>8.2f}"
+    )
+    print(f"  {fetched / 2**20:.1f} MiB fetched by the baseline")
+    print(f"  target >= 100 pages/s: {'met' if result.rate >= 100 else 'NOT met'}", flush=True)
+
+
+def _free_port() -> int:
+    """A TCP port free on 127.0.0.1 right now."""
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
 def main() -> None:
     """Run the benchmark and print the figures."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -171,18 +279,18 @@ def main() -> None:
     parser.add_argument("--transactions", type=int, default=1_000_000)
     parser.add_argument("--blocks", type=int, help="sync only the first N blocks (bounded run)")
     parser.add_argument("--workers", type=int, default=4)
+    parser.add_argument("--pages", type=int, default=1000, help="listings of the crawled market")
+    parser.add_argument("--crawl-only", action="store_true", help="skip the chain sections")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
-        world = args.world or tmp / "world.db"
-        if not world.exists():
-            build_world(world, args.transactions)
-        chain_section(world, tmp, args.blocks, args.workers)
+        if not args.crawl_only:
+            world = args.world or tmp / "world.db"
+            if not world.exists():
+                build_world(world, args.transactions)
+            chain_section(world, tmp, args.blocks, args.workers)
 
-        # == crawl rate =======================================================================
-        # Reserved for the crawler's section (another engineer): measure pages per second
-        # of `investigate crawl` through the gateway beside its own baseline, here.
-        # =====================================================================================
+        crawl_section(tmp, args.pages)
 
 
 if __name__ == "__main__":

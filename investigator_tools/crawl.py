@@ -510,7 +510,7 @@ class _Crawler:
 
 def _soup(page: Page) -> BeautifulSoup:
     """The parsed HTML of a page."""
-    return BeautifulSoup(page.text(), "html.parser")
+    return BeautifulSoup(page.text(), "lxml")
 
 
 def links(base: str, soup: BeautifulSoup, images: bool = True) -> list[tuple[str, str]]:
