@@ -43,7 +43,8 @@ CHANGE_HEURISTICS = {
     "fresh-address": (
         "Wallets make a fresh address for each change: when exactly one output address "
         "appears on the chain for the first time in this transaction and the others were "
-        "seen before, that one is change."
+        "seen before, that one is change. Weak where payees also get fresh addresses: check "
+        "its merges against the others."
     ),
 }
 
@@ -174,7 +175,7 @@ def cluster(case, change=(), labels: LabelBook | None = None, top: int = 10) -> 
         seconds=0.0,
         heuristics=stats,
     )
-    result.top = _top(case, clusters, labels or LabelBook(case), top)
+    result.top = _top(case, uf, clusters, labels or LabelBook(case), top)
     result.seconds = round(time.perf_counter() - started, 3)
     case.set_meta(
         "chain.cluster",
@@ -185,7 +186,7 @@ def cluster(case, change=(), labels: LabelBook | None = None, top: int = 10) -> 
 
 def _cospend(conn, uf: _UnionFind, coinjoins: set[int]) -> int:
     """Join the input addresses of every non-CoinJoin transaction; how many had 2+ inputs."""
-    union = uf.union
+    parent, size = uf.parent, uf.size
     current = first = None
     skip = False
     # The table is stored in (tx_id, n) order, so this is a plain scan (no sort) that groups
@@ -200,8 +201,19 @@ def _cospend(conn, uf: _UnionFind, coinjoins: set[int]) -> int:
             elif not skip and aid != first and aid is not None:
                 if first is None:
                     first = aid
-                else:
-                    union(first, aid)
+                    continue
+                # _UnionFind.union inlined: this loop runs once per input of the chain.
+                a = first
+                while parent[a] != a:
+                    parent[a] = a = parent[parent[a]]
+                b = aid
+                while parent[b] != b:
+                    parent[b] = b = parent[parent[b]]
+                if a != b:
+                    if size[a] < size[b]:
+                        a, b = b, a
+                    parent[b] = a
+                    size[a] += size[b]
     return conn.execute(
         "SELECT count(*) FROM chain_txs WHERE n_in >= 2 "
         "AND NOT (equal_outputs >= ? AND n_in >= equal_outputs)",
@@ -286,16 +298,17 @@ def _decide(g: ChainGraph, uf, tx_id: int, inputs, outs, names, stats) -> None:
 
 
 def _store(case, uf: _UnionFind, n_addresses: int) -> dict[int, int]:
-    """Write cluster ids (the smallest address id of each cluster) of clustered addresses."""
+    """Write the cluster id (its root's address id) of every address in a cluster of 2+."""
     conn = case.conn
-    find, size = uf.find, uf.size
+    parent, size = uf.parent, uf.size
     rows = []
-    smallest: dict[int, int] = {}
     for aid in range(1, n_addresses + 1):
-        root = find(aid)
-        if size[root] > 1:
-            cid = smallest.setdefault(root, aid)
-            rows.append((aid, cid))
+        root = parent[aid]
+        if root == aid and size[aid] == 1:
+            continue  # a singleton: most addresses, and nothing to store
+        while parent[root] != root:
+            root = parent[root]
+        rows.append((aid, root))
     with conn:
         conn.execute("BEGIN")
         conn.execute("DROP TABLE IF EXISTS chain_clusters")
@@ -304,36 +317,23 @@ def _store(case, uf: _UnionFind, n_addresses: int) -> dict[int, int]:
             "NOT NULL)"
         )
         conn.executemany("INSERT INTO chain_clusters VALUES (?, ?)", rows)
-        conn.execute("CREATE INDEX chain_clusters_cluster ON chain_clusters(cluster_id)")
-    return {cid: size[root] for root, cid in smallest.items()}
+    # The index for "which addresses are in cluster X" is built when first needed (members).
+    return {root: size[root] for root in {r for _, r in rows}}
 
 
-def _top(case, clusters: dict[int, int], labels: LabelBook, top: int) -> list[dict]:
+def _top(case, uf: _UnionFind, clusters: dict[int, int], labels: LabelBook, top: int) -> list:
     """The largest clusters, with a sample address and the labels found in them."""
     g = ChainGraph(case.conn)
-    out = []
-    for cid, count in sorted(clusters.items(), key=lambda kv: -kv[1])[:top]:
-        out.append(
-            {
-                "cluster": cid,
-                "size": count,
-                "sample": g.address(cid),
-                "labels": _cluster_labels(case.conn, cid, labels),
-            }
-        )
-    return out
-
-
-def _cluster_labels(conn, cid: int, labels: LabelBook) -> list[str]:
-    """The distinct labels of a cluster's addresses."""
-    names = []
-    for (aid,) in conn.execute(
-        "SELECT address_id FROM chain_clusters WHERE cluster_id = ?", (cid,)
-    ):
-        label = labels.get(aid)
-        if label and label[0] not in names:
-            names.append(label[0])
-    return names
+    named: dict[int, list[str]] = {}
+    for aid, (name, _, _) in labels.by_id.items():
+        if aid < len(uf.parent):
+            found = named.setdefault(uf.find(aid), [])
+            if name not in found:
+                found.append(name)
+    return [
+        {"cluster": cid, "size": count, "sample": g.address(cid), "labels": named.get(cid, [])}
+        for cid, count in sorted(clusters.items(), key=lambda kv: (-kv[1], kv[0]))[:top]
+    ]
 
 
 def members(case, target: str, labels: LabelBook | None = None, limit: int = 1000) -> dict:
@@ -348,6 +348,7 @@ def members(case, target: str, labels: LabelBook | None = None, limit: int = 100
         raise InputError(f"{target}: give an address to show its cluster")
     labels = labels or LabelBook(case)
     g = ChainGraph(conn)
+    conn.execute("CREATE INDEX IF NOT EXISTS chain_clusters_cluster ON chain_clusters(cluster_id)")
     row = conn.execute(
         "SELECT cluster_id FROM chain_clusters WHERE address_id = ?", (ref,)
     ).fetchone()
