@@ -24,6 +24,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from worlds import build_script  # noqa: E402
+
 from sandbox.world.schema import create_indexes, create_tables  # noqa: E402
 
 LEDGER_TABLES = ("blocks", "transactions", "inputs", "outputs", "addresses", "flow_events")
@@ -31,19 +33,7 @@ LEDGER_TABLES = ("blocks", "transactions", "inputs", "outputs", "addresses", "fl
 
 def build_in_child(transactions: int, out: Path) -> tuple[float, int]:
     """Build the scaled default world in a child process; (seconds, peak RSS bytes)."""
-    code = f"""
-import sys, time
-from dataclasses import replace
-from pathlib import Path
-from sandbox.scenario import load_scenario
-from sandbox.world.build import build_world
-s = load_scenario(None)
-users = max(s.world.background_users, {transactions} // 60)
-s = replace(s, world=replace(s.world, transactions={transactions}, background_users=users))
-t = time.perf_counter()
-build_world(s, Path({str(out)!r}))
-print(time.perf_counter() - t)
-"""
+    code = build_script(out, transactions)
     before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     if result.returncode:

@@ -35,6 +35,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from worlds import build_scaled_world  # noqa: E402
+
 SERVER = """
 import logging, sys
 from werkzeug.middleware.dispatcher import DispatcherMiddleware
@@ -55,22 +57,6 @@ server = make_server("127.0.0.1", 0, app, threaded=True)
 print(server.server_port, witnesses.seconds or 0, flush=True)
 server.serve_forever()
 """
-
-
-def build_world(out: Path, transactions: int) -> None:
-    """Build the default scenario scaled to about that many transactions (in a child)."""
-    code = f"""
-from dataclasses import replace
-from pathlib import Path
-from sandbox.scenario import load_scenario
-from sandbox.world.build import build_world
-s = load_scenario(None)
-users = max(s.world.background_users, {transactions} // 60)
-s = replace(s, world=replace(s.world, transactions={transactions}, background_users=users))
-build_world(s, Path({str(out)!r}))
-"""
-    print(f"building a world of ~{transactions:,} transactions (a few minutes)...", flush=True)
-    subprocess.run([sys.executable, "-c", code], check=True, cwd=ROOT)
 
 
 def sample(world: Path, count: int, seed: int = 7) -> tuple[list[str], list[str]]:
@@ -170,7 +156,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         world = args.world or Path(tmp) / "world.db"
         if args.world is None:
-            build_world(world, args.transactions)
+            build_scaled_world(world, args.transactions)
         count = sqlite3.connect(f"file:{world}?mode=ro", uri=True).execute(
             "SELECT count(*) FROM transactions"
         )

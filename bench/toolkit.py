@@ -29,6 +29,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from worlds import build_scaled_world  # noqa: E402
+
 from investigator_tools.case import Case  # noqa: E402
 from investigator_tools.chain.cluster import cluster  # noqa: E402
 from investigator_tools.chain.sync import WINDOW, sync  # noqa: E402
@@ -46,22 +48,6 @@ server = make_server("127.0.0.1", 0, app, threaded=True)
 print(server.server_port, flush=True)
 server.serve_forever()
 """
-
-
-def build_world(out: Path, transactions: int) -> None:
-    """Build the default scenario scaled to about that many transactions (in a child)."""
-    code = f"""
-from dataclasses import replace
-from pathlib import Path
-from sandbox.scenario import load_scenario
-from sandbox.world.build import build_world
-s = load_scenario(None)
-users = max(s.world.background_users, {transactions} // 60)
-s = replace(s, world=replace(s.world, transactions={transactions}, background_users=users))
-build_world(s, Path({str(out)!r}))
-"""
-    print(f"building a world of ~{transactions:,} transactions (a few minutes)...", flush=True)
-    subprocess.run([sys.executable, "-c", code], check=True, cwd=ROOT)
 
 
 class ExplorerProcess:
@@ -287,7 +273,7 @@ def main() -> None:
         if not args.crawl_only:
             world = args.world or tmp / "world.db"
             if not world.exists():
-                build_world(world, args.transactions)
+                build_scaled_world(world, args.transactions)
             chain_section(world, tmp, args.blocks, args.workers)
 
         crawl_section(tmp, args.pages)

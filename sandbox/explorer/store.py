@@ -8,8 +8,6 @@ block sizes) is cached; anything touching the live chain is read fresh each time
 from __future__ import annotations
 
 import math
-import threading
-from collections import OrderedDict
 from pathlib import Path
 
 from ..ledger.address import (
@@ -27,6 +25,7 @@ from ..ledger.witness import (
     with_witnesses,
     witness_section,
 )
+from ..lru import LRU
 from .models import (
     BadRequest,
     Block,
@@ -80,37 +79,6 @@ def trusted_script(address: str, typ: str) -> bytes:
     return b"\xa9\x14" + h + b"\x87"
 
 
-class _LRU:
-    """A thread-safe least-recently-used map, bounded in entries or in total weight."""
-
-    def __init__(self, size: int, weigh=None):
-        """Hold at most size entries, or values whose weigh(value) add up to at most size."""
-        self.size = size
-        self._weigh = weigh or (lambda value: 1)
-        self._total = 0
-        self._data: OrderedDict = OrderedDict()
-        self._lock = threading.Lock()
-
-    def get(self, key):
-        """The cached value, or None."""
-        with self._lock:
-            value = self._data.get(key)
-            if value is not None:
-                self._data.move_to_end(key)
-            return value
-
-    def put(self, key, value) -> None:
-        """Remember a value, forgetting the least recently used ones beyond the bound."""
-        with self._lock:
-            old = self._data.pop(key, None)
-            if old is not None:
-                self._total -= self._weigh(old)
-            self._data[key] = value
-            self._total += self._weigh(value)
-            while self._total > self.size and len(self._data) > 1:
-                self._total -= self._weigh(self._data.popitem(last=False)[1])
-
-
 _BLOCK_COLUMNS = "height, hash, prev_hash, merkle_root, time, version, bits, nonce, tx_count"
 
 
@@ -130,9 +98,9 @@ class ChainStore:
         self.live = live
         self.witnesses = witnesses
         self.world_tip = live.world_tip_height
-        self._block_meta = _LRU(8192)
+        self._block_meta = LRU(8192)
         # Serialized JSON of world transactions, which never change; filled by the API.
-        self.json_cache = _LRU(128 << 20, len)
+        self.json_cache = LRU(128 << 20, len)
         self._fees: dict[str, float] | None = None
 
     # -- tip ----------------------------------------------------------------------------

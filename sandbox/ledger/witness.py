@@ -9,14 +9,13 @@ from __future__ import annotations
 
 import sqlite3
 import struct
-import threading
-from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 from coincurve._libsecp256k1 import ffi, lib
 from coincurve.context import GLOBAL_CONTEXT
 
+from ..lru import LRU
 from .keys import hash160, sha256d
 from .tx import SIGHASH_ALL, Tx, parse, varint
 
@@ -56,39 +55,8 @@ class Spent:
     secret: bytes
 
 
-class _LRU:
-    """A small thread-safe least-recently-used map."""
-
-    def __init__(self, size: int):
-        """An empty cache holding at most size entries."""
-        self.size = size
-        self._data: OrderedDict = OrderedDict()
-        self._lock = threading.Lock()
-
-    def get(self, key):
-        """The cached value, or None."""
-        with self._lock:
-            value = self._data.get(key)
-            if value is not None:
-                self._data.move_to_end(key)
-            return value
-
-    def put(self, key, value) -> None:
-        """Remember value, forgetting the least recently used entry when full."""
-        with self._lock:
-            self._data[key] = value
-            self._data.move_to_end(key)
-            if len(self._data) > self.size:
-                self._data.popitem(last=False)
-
-    def clear(self) -> None:
-        """Forget everything."""
-        with self._lock:
-            self._data.clear()
-
-
 # Witness sections keyed by the txid (internal order): the same in every world that has the tx.
-_CACHE = _LRU(65_536)
+_CACHE = LRU(65_536)
 
 
 def _sign(secret: bytes, digest: bytes) -> bytes:
