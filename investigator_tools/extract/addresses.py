@@ -8,12 +8,12 @@ over its block-wise base58, and EIP-55 for mixed-case Ethereum addresses. Look-a
 
 from __future__ import annotations
 
-import hashlib
 import re
 from collections.abc import Iterator
 
 from Crypto.Hash import keccak
 
+from ..chain.address import base58check_decode, segwit_decode
 from .base import Artefact, Document, snippet
 
 B58 = "123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz"
@@ -30,8 +30,6 @@ XMR = re.compile(
 ETH = re.compile(r"(?<![0-9A-Za-z])0x[0-9a-fA-F]{40}(?![0-9A-Za-z])")
 
 BTC_VERSIONS = {0x00: "p2pkh", 0x05: "p2sh"}
-BECH32_CONST, BECH32M_CONST = 1, 0x2BC830A3
-_BECH32_CHARSET = "qpzry9x8gf2tvdw0s3jn54khce6mua7l"
 
 # Monero network byte -> (network, address type); all fit one varint byte.
 XMR_PREFIXES = {
@@ -56,98 +54,23 @@ def keccak256(data: bytes) -> bytes:
 # -- Bitcoin -------------------------------------------------------------------------
 
 
-def b58decode(text: str) -> bytes:
-    """Bitcoin's base58 (leading '1's are zero bytes)."""
-    number = 0
-    for char in text:
-        number = number * 58 + _B58_INDEX[char]
-    body = number.to_bytes((number.bit_length() + 7) // 8, "big") if number else b""
-    return b"\x00" * (len(text) - len(text.lstrip("1"))) + body
-
-
-def base58check(text: str) -> bytes | None:
-    """The payload of a base58check string, or None when its checksum fails."""
-    try:
-        raw = b58decode(text)
-    except KeyError:
-        return None
-    payload, checksum = raw[:-4], raw[-4:]
-    if len(raw) < 5 or hashlib.sha256(hashlib.sha256(payload).digest()).digest()[:4] != checksum:
-        return None
-    return payload
-
-
-def _polymod(values: list[int]) -> int:
-    """BIP-173's checksum polynomial."""
-    generator = (0x3B6A57B2, 0x26508E6D, 0x1EA119FA, 0x3D4233DD, 0x2A1462B3)
-    chk = 1
-    for value in values:
-        top = chk >> 25
-        chk = (chk & 0x1FFFFFF) << 5 ^ value
-        for i in range(5):
-            chk ^= generator[i] if (top >> i) & 1 else 0
-    return chk
-
-
-def _hrp_expand(hrp: str) -> list[int]:
-    """The human-readable part as the checksum sees it."""
-    return [ord(c) >> 5 for c in hrp] + [0] + [ord(c) & 31 for c in hrp]
-
-
-def _convertbits(data: list[int], frombits: int, tobits: int) -> list[int] | None:
-    """Regroup bits (5-bit words to bytes), refusing non-zero padding."""
-    acc, bits, out = 0, 0, []
-    maxv = (1 << tobits) - 1
-    for value in data:
-        acc = (acc << frombits) | value
-        bits += frombits
-        while bits >= tobits:
-            bits -= tobits
-            out.append((acc >> bits) & maxv)
-    if bits >= frombits or ((acc << (tobits - bits)) & maxv):
-        return None
-    return out
-
-
-def segwit_decode(address: str) -> tuple[str, int, bytes] | None:
-    """(hrp, witness version, program) of a valid bech32/bech32m segwit address, else None."""
-    lower = address.lower()
-    if address not in (lower, address.upper()) or len(address) > 90:
-        return None
-    hrp, sep, data_part = lower.rpartition("1")
-    if not sep or not hrp or len(data_part) < 7:
-        return None
-    try:
-        data = [_BECH32_CHARSET.index(c) for c in data_part]
-    except ValueError:
-        return None
-    const = _polymod(_hrp_expand(hrp) + data)
-    if const not in (BECH32_CONST, BECH32M_CONST):
-        return None
-    version, program = data[0], _convertbits(data[1:-6], 5, 8)
-    if program is None or version > 16 or not 2 <= len(program) <= 40:
-        return None
-    if version == 0 and (const != BECH32_CONST or len(program) not in (20, 32)):
-        return None
-    if version > 0 and const != BECH32M_CONST:
-        return None
-    return hrp, version, bytes(program)
-
-
 def bitcoin_address(text: str) -> dict | None:
     """What a string is as a mainnet Bitcoin address (type, encoding), or None if invalid."""
     if text[:3].lower() == "bc1":
-        decoded = segwit_decode(text)
-        if decoded is None or decoded[0] != "bc":
+        try:
+            version, program = segwit_decode(text)
+        except ValueError:
             return None
-        _, version, program = decoded
         kinds = {(0, 20): "p2wpkh", (0, 32): "p2wsh", (1, 32): "p2tr"}
         return {
             "type": kinds.get((version, len(program)), f"witness_v{version}"),
             "encoding": "bech32" if version == 0 else "bech32m",
         }
-    payload = base58check(text)
-    if payload is None or len(payload) != 21 or payload[0] not in BTC_VERSIONS:
+    try:
+        payload = base58check_decode(text)
+    except ValueError:
+        return None
+    if len(payload) != 21 or payload[0] not in BTC_VERSIONS:
         return None
     return {"type": BTC_VERSIONS[payload[0]], "encoding": "base58check"}
 
