@@ -15,7 +15,7 @@ from . import auth, branding, captcha, files, helpers, leaks, photos
 from .queue import queue_gate
 from .sessions import StateSessionInterface, check_csrf, csrf_token
 from .state import StateStore
-from .world import Site, World
+from .world import Site, World, site_url
 
 PACKAGE = Path(__file__).resolve().parents[1]
 TEMPLATES = PACKAGE / "templates"
@@ -160,6 +160,7 @@ def _filters(app: Flask) -> None:
         level=helpers.vendor_level,
         linkify=helpers.make_linkify(app.extensions["hosts"]),
         photo_url=photos.photo_url,
+        site_url=site_url,
     )
     app.jinja_env.globals["csrf_token"] = csrf_token
     app.jinja_env.trim_blocks = True

@@ -12,6 +12,11 @@ from sandbox.world.read import open_world
 from .sqlite import ThreadConnections
 
 
+def site_url(address: str, path: str = "") -> str:
+    """The URL a visitor types for a page of a world site (its .onion or .test name)."""
+    return f"http://{address}/{path}"
+
+
 @dataclass(frozen=True)
 class Site:
     """One row of `sites`, with its scenario knobs decoded from `config`."""
@@ -49,7 +54,7 @@ class Site:
     @property
     def url(self) -> str:
         """The site's base URL as a visitor types it."""
-        return f"http://{self.address}/"
+        return site_url(self.address)
 
     def has_mistake(self, mistake: str) -> bool:
         """Whether the scenario planted this OPSEC mistake on the site."""

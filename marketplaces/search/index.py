@@ -6,7 +6,7 @@ import re
 import sqlite3
 import threading
 
-from ..common.world import Site, World
+from ..common.world import Site, World, site_url
 
 TOKEN = re.compile(r"\w+", re.UNICODE)
 
@@ -33,13 +33,13 @@ class SearchIndex:
         targets = {link["target_site_id"] for link in links}
         docs: list[tuple] = []
         for link in links:
-            url = f"http://{link['address']}/"
+            url = site_url(link["address"])
             docs.append((link["title"], link["description"], url, link["title"], "site"))
         for row in world.listings.all_titles():
             target = sites.get(row["site_id"])
             if target is None or target.id not in targets:
                 continue
-            url = f"http://{target.address}/listing/{row['id']}"
+            url = site_url(target.address, f"listing/{row['id']}")
             text = f"{row['category']} - sold by {row['vendor']} - {row['price_btc']:.5f} BTC"
             docs.append((row["title"], text, url, target.name, "listing"))
         for target_id in sorted(targets):
@@ -48,14 +48,14 @@ class SearchIndex:
                 continue
             for account in world.accounts.of_site(target.id, "vendor"):
                 path = f"vendor/{account['handle']}" if target.kind == "market" else "about"
-                url = f"http://{target.address}/{path}"
+                url = site_url(target.address, path)
                 text = f"Vendor on {target.name}. {account['bio'][:200]}"
                 docs.append((account["handle"], text, url, target.name, "vendor"))
         for row in world.threads.all_titles():
             target = sites.get(row["site_id"])
             if target is None or target.id not in targets:
                 continue
-            url = f"http://{target.address}/thread/{row['id']}"
+            url = site_url(target.address, f"thread/{row['id']}")
             text = f"Thread in {row['board']} by {row['author']}"
             docs.append((row["title"], text, url, target.name, "thread"))
         with index._lock:

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import html
 
-# Tor's exact answer (proto_socks.c, SOCKS_PROXY_IS_NOT_AN_HTTP_PROXY_MSG). Tor sends
-# strlen(reply) + 1 bytes, so the terminating NUL goes out on the wire too.
+# Tor's answer (proto_socks.c, SOCKS_PROXY_IS_NOT_AN_HTTP_PROXY_MSG), word for word but
+# for its closing link to torproject.org: the classroom has no internet, so the page
+# names the sandbox's own instructions instead. Tor sends strlen(reply) + 1 bytes, so
+# the terminating NUL goes out on the wire too.
 TOR_NOT_AN_HTTP_PROXY = (
     b"HTTP/1.0 501 Tor is not an HTTP Proxy\r\n"
     b"Content-Type: text/html; charset=iso-8859-1\r\n\r\n"
@@ -25,9 +27,7 @@ TOR_NOT_AN_HTTP_PROXY = (
     b"Please configure your client accordingly.\n"
     b"</p>\n"
     b"<p>\n"
-    b'See <a href="https://www.torproject.org/documentation.html">'
-    b"https://www.torproject.org/documentation.html</a> for more "
-    b"information.\n"
+    b"See the proxy settings that `sandbox up` printed for more information.\n"
     b"</p>\n"
     b"</body>\n"
     b"</html>\n"
