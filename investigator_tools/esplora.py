@@ -11,13 +11,13 @@ the gateway refuses them. Unreachable hosts raise NetworkError, error answers Re
 from __future__ import annotations
 
 import os
-import re
 import threading
 from urllib.parse import urlsplit
 
 import requests
 
 from .errors import InputError, NetworkError, RemoteError
+from .net import SOCKS_REPLIES, socks_code
 
 __all__ = ["DEFAULT_EXPLORER", "DEFAULT_PROXY", "Esplora", "HttpClient", "proxy_for"]
 
@@ -25,16 +25,6 @@ DEFAULT_EXPLORER = "http://127.0.0.1:3000/"
 DEFAULT_PROXY = "socks5h://127.0.0.1:9050"
 PROXIED_SUFFIXES = (".onion", ".test")
 USER_AGENT = "investigate/0.1 (sandbox toolkit)"
-# What a SOCKS5 reply code means coming from Tor or the sandbox's gateway.
-SOCKS_REPLIES = {
-    0x01: "general failure",
-    0x02: "not a site of this network: no such host",
-    0x03: "network unreachable",
-    0x04: "host unreachable: no such host, or it is offline",
-    0x05: "connection refused by the site",
-    0x06: "timed out",
-}
-_SOCKS_CODE = re.compile(r"\b0x([0-9A-Fa-f]{2})\b")
 
 
 def proxy_for(host: str, proxy: str | None = None, always: bool = False) -> str | None:
@@ -110,9 +100,9 @@ class HttpClient:
 
     def _unreachable(self, url: str, reason: str) -> str:
         """Why a request got no answer, in words."""
-        code = _SOCKS_CODE.search(reason)
-        if self.proxy and code and "socks" in reason.lower() + self.proxy:
-            meaning = SOCKS_REPLIES.get(int(code.group(1), 16), reason)
+        code = socks_code(reason)
+        if self.proxy and code is not None and "socks" in reason.lower() + self.proxy:
+            meaning = SOCKS_REPLIES.get(code, reason)
             return f"cannot reach {self.host}: the gateway at {self.proxy} refused it ({meaning})"
         if self.proxy and ("refused" in reason.lower() or "proxy" in reason.lower()):
             return (

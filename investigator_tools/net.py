@@ -38,9 +38,10 @@ PROXY_SCHEMES = ("socks5h", "socks4a", "http", "https")
 # What a SOCKS5 reply code means when it comes from Tor (or the sandbox gateway).
 SOCKS_REPLIES = {
     0x01: "general failure: bad onion address or circuit failure",
-    0x02: "the proxy refused the destination (not an onion or .test site of this network)",
+    0x02: "the proxy refused the destination: no such host (not an onion or .test site of "
+    "this network)",
     0x03: "network unreachable",
-    0x04: "host unreachable: unknown onion service, or it is offline",
+    0x04: "host unreachable: no such host (unknown onion service), or it is offline",
     0x05: "connection refused by the site",
     0x06: "timed out (TTL expired) while reaching the site",
     0x07: "command not supported by the proxy",
@@ -300,11 +301,11 @@ def _transient(exc: Exception) -> bool:
     """Whether a failure may go away on a new circuit (Tor's usual hiccups)."""
     if isinstance(exc, requests.Timeout | requests.exceptions.ChunkedEncodingError):
         return True
-    code = _socks_code(str(exc))
+    code = socks_code(str(exc))
     return code in TRANSIENT_SOCKS
 
 
-def _socks_code(message: str) -> int | None:
+def socks_code(message: str) -> int | None:
     """The SOCKS5 reply code quoted in an error message, if any."""
     match = _SOCKS_CODE.search(message)
     return int(match.group(1), 16) if match else None
@@ -314,13 +315,13 @@ def network_error(url: str, proxy: str, exc: Exception) -> NetworkError:
     """A NetworkError that names the URL and says, in plain words, what went wrong."""
     message = str(exc)
     if isinstance(exc, requests.exceptions.ProxyError) or (
-        "Connection refused" in message and _socks_code(message) is None
+        "Connection refused" in message and socks_code(message) is None
     ):
         return ProxyUnreachable(
             f"{url}: cannot reach the proxy {proxy} (connection refused); is Tor or"
             " `sandbox up` running, and is the port right?"
         )
-    code = _socks_code(message)
+    code = socks_code(message)
     if code is not None and code in SOCKS_REPLIES:
         return NetworkError(f"{url}: unreachable through {proxy}: {SOCKS_REPLIES[code]}")
     if isinstance(exc, requests.Timeout):
