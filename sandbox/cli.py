@@ -180,13 +180,35 @@ def _entry_points(sites: list[dict]) -> list[str]:
     default=None,
     help="Simulate Tor's circuit latency and failures (default: the scenario's knob).",
 )
-def up(world, host, socks_port, http_port, explorer_port, state, tor_latency):
+@click.option(
+    "--classroom-port",
+    default=8080,
+    show_default=True,
+    help="Port of the classroom portal (trainees and instructor), served directly.",
+)
+@click.option(
+    "--instructor-password",
+    envvar="SANDBOX_INSTRUCTOR_PASSWORD",
+    help="Password of the classroom's instructor pages (default: a new one, printed).",
+)
+def up(
+    world,
+    host,
+    socks_port,
+    http_port,
+    explorer_port,
+    state,
+    tor_latency,
+    classroom_port,
+    instructor_password,
+):
     """Serve a world: every hidden service behind a Tor-like SOCKS proxy. Ctrl-C stops it.
 
     \b
     Example:
         sandbox up                                  # builds world.db first if missing
         curl --socks5-hostname 127.0.0.1:9050 http://<wiki>.onion/
+        sandbox up --world class.db --host 0.0.0.0 --instructor-password s3cret
     """
     import signal
     import threading
@@ -223,6 +245,8 @@ def up(world, host, socks_port, http_port, explorer_port, state, tor_latency):
         explorer_port=explorer_port,
         state=state,
         latency=latency,
+        classroom_port=classroom_port,
+        instructor_password=instructor_password,
     )
     try:
         sandbox.start()
@@ -240,6 +264,14 @@ def up(world, host, socks_port, http_port, explorer_port, state, tor_latency):
         click.echo(
             f"Explorer      {run['explorer']}   (Esplora API under /api; also "
             "http://explorer.test/ through the proxy)"
+        )
+    if run.get("classroom"):
+        click.echo(
+            f"Classroom     {run['classroom']}   (trainees join with a seat code; also "
+            f"http://{run['classroom_name']}/ through the proxy)"
+        )
+        click.echo(
+            f"Instructor    {run['classroom']}instructor/   password: {sandbox.instructor_password}"
         )
     click.echo("Start here:")
     for line in _entry_points(run["sites"]):
@@ -298,6 +330,7 @@ def status(world, state, as_json):
         info["running"]
         and info["socks_listening"]
         and info["http_proxy_listening"]
+        and info.get("classroom_listening", True)
         and all(s["listening"] for s in info["sites"])
         if info["running"]
         else False
@@ -311,6 +344,120 @@ def status(world, state, as_json):
         click.echo(f"running (pid {info['pid']}) — world {info['world']}")
         click.echo(f"  SOCKS5 proxy  {info['socks']:<22} {mark[info['socks_listening']]}")
         click.echo(f"  HTTP proxy    {info['http_proxy']:<22} {mark[info['http_proxy_listening']]}")
+        if info.get("classroom"):
+            click.echo(
+                f"  classroom     {info['classroom']:<22} {mark[info['classroom_listening']]}"
+            )
         for s in info["sites"]:
             click.echo(f"  {s['kind']:<9} {s['address']:<64} {mark[s['listening']]}")
     sys.exit(0 if healthy else 1)
+
+
+@cli.command()
+@click.argument("world", type=click.Path(dir_okay=False), default="world.db")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@click.option("--seat", type=int, help="Only this seat (1-based).")
+def key(world, as_json, seat):
+    """Print a world's answer key: every seat's code, case, wallet and answers.
+
+    For the instructor only: it reads the world file itself, never a running sandbox.
+
+    \b
+    Example:
+        sandbox key world.db --seat 3
+        sandbox key world.db --json > key.json
+    """
+    import sqlite3
+
+    from .world.answers import render
+    from .world.course import answer_key
+    from .world.read import open_world
+
+    try:
+        conn = open_world(world)
+    except WorldError as e:
+        _fail(str(e))
+    try:
+        data = answer_key(conn, seat)
+    except sqlite3.OperationalError:  # a world built before the course tables existed
+        _fail(f"{world}: this world has no course tables; rebuild it with `sandbox build`")
+    finally:
+        conn.close()
+    if seat is not None and not data["seats"]:
+        _fail(f"{world}: no seat {seat}")
+    if as_json:
+        click.echo(json.dumps(data, indent=2))
+        return
+    if not data["seats"]:
+        click.echo(f"{world}: {data['scenario']} has no objectives, so no seats")
+        return
+    for s in data["seats"]:
+        case = ", ".join(f"{k}={v}" for k, v in s["bindings"].items()) or "-"
+        click.echo(f"seat {s['n']:<3} {s['code']}   case {case}   wallet {s['wallet'] or '-'}")
+        width = max((len(o["id"]) for o in s["objectives"]), default=0)
+        for o in s["objectives"]:
+            click.echo(
+                f"  {o['id']:<{width}}  {o['points']:>3} pts  {o['compare']:<6}  "
+                f"{render(o['answer'])}"
+            )
+
+
+@cli.command()
+@click.argument("file", required=False)
+@click.option("--seed", type=int, help="World seed (default: the scenario's world.seed).")
+@click.option(
+    "--seat",
+    "seats",
+    type=int,
+    multiple=True,
+    help="Seat to solve (repeatable; default: seat 1). Seats differ in suspect and answers.",
+)
+@click.option("--all-seats", is_flag=True, help="Solve every distinct case (one seat per case).")
+@click.option("--json", "as_json", is_flag=True, help="Print the outcomes as JSON.")
+def check(file, seed, seats, all_seats, as_json):
+    """Prove a scenario can be solved: build it, serve it, run its reference solution.
+
+    The reference solution uses only the trainee's toolkit over the network. Exits 0 when
+    every objective was answered as the key says, 1 naming each one that was not.
+
+    \b
+    Example:
+        sandbox check tf-donations --seat 1 --seat 2
+    """
+    from .check import check_scenario, print_outcome
+    from .errors import CheckError
+
+    scenario = _load(file, seed)
+    wanted = list(seats)
+    if all_seats:
+        cases = max(len(scenario.seats.cases), _group_size(scenario), 1)
+        wanted = list(range(1, min(cases, scenario.seats.count) + 1))
+    started = time.perf_counter()
+    try:
+        outcomes = check_scenario(
+            scenario, wanted or None, report=None if as_json else print_outcome
+        )
+    except (CheckError, BuildError) as e:
+        _fail(f"{scenario.source}: check failed: {e}")
+    failed = [o for o in outcomes if not o.ok]
+    if as_json:
+        click.echo(json.dumps([o.__dict__ for o in outcomes], indent=2, default=str))
+    for o in failed:
+        click.echo(
+            f"{scenario.source}: objective '{o.objective}' (seat {o.seat}) failed: {o.reason}",
+            err=True,
+        )
+    verdict = "solvable" if not failed else f"NOT solvable ({len(failed)} failed)"
+    click.echo(
+        f"{scenario.source}: {verdict}: {len(outcomes) - len(failed)}/{len(outcomes)} "
+        f"objectives in {time.perf_counter() - started:.1f} s",
+        err=bool(failed),
+    )
+    sys.exit(1 if failed else 0)
+
+
+def _group_size(scenario) -> int:
+    """How many members the seats' group has (0 without a group)."""
+    if not scenario.seats.group:
+        return 0
+    return scenario.actor(scenario.seats.group).count

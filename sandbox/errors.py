@@ -4,7 +4,11 @@ SandboxError                  every error the engine raises on purpose
 ├── ScenarioError             a scenario file is missing, unreadable or invalid;
 │                             .problems lists every Problem(file, line, path, message)
 ├── WorldError                a world file is missing, not a world, or of another version
-└── BuildError                the builder could not make the world the scenario asks for
+├── BuildError                the builder could not make the world the scenario asks for
+├── CheckError                `sandbox check` cannot run: no objectives, no or a broken
+│                             reference solution, an unknown seat
+└── InjectError               an inject could not be fired (unknown id or seat, a site that
+                              is not running, an actor without coins...); nothing recorded
 """
 
 from __future__ import annotations
@@ -46,3 +50,11 @@ class WorldError(SandboxError):
 
 class BuildError(SandboxError):
     """The builder could not make the world the scenario asks for."""
+
+
+class CheckError(SandboxError):
+    """A solvability check that cannot run at all (not one whose objectives fail)."""
+
+
+class InjectError(SandboxError):
+    """An inject that could not be fired; it was not recorded as fired."""

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import secrets
 import socket
 import threading
 import time
@@ -25,6 +26,7 @@ from .gateway.routes import Routes
 from .world.read import open_world
 
 RUN_FILE = "run.json"
+CLASSROOM_NAME = "classroom.test"  # the portal's name through the gateway
 
 
 def state_dir_for(world: Path) -> Path:
@@ -60,9 +62,13 @@ class Sandbox:
     explorer_port: int = 3000
     state: Path | None = None
     latency: LatencyModel = field(default_factory=LatencyModel)
+    # The classroom portal's port (0: a free one; None: no portal); `sandbox up` uses 8080.
+    classroom_port: int | None = 0
+    instructor_password: str | None = None  # None: one is generated at start
     sites: list[SiteServer] = field(default_factory=list)
     gateway: Gateway | None = None
     log: ConnectionLog | None = None
+    classroom: BaseWSGIServer | None = None
 
     def __post_init__(self):
         """Resolve paths."""
@@ -108,7 +114,10 @@ class Sandbox:
                 self.sites.append(
                     SiteServer(row["id"], row["kind"], row["name"], row["address"], server, thread)
                 )
-            routes = Routes({s.address: ("127.0.0.1", s.port) for s in self.sites})
+            table = {s.address: ("127.0.0.1", s.port) for s in self.sites}
+            if self.classroom_port is not None:
+                table[CLASSROOM_NAME] = self._start_classroom()
+            routes = Routes(table)
             config = GatewayConfig(
                 host=self.host,
                 socks_port=self.socks_port,
@@ -124,11 +133,41 @@ class Sandbox:
         self._write_run_file()
         return self
 
+    def _start_classroom(self) -> tuple[str, int]:
+        """Serve the classroom portal on its own port; returns its upstream for the gateway."""
+        from .classroom import create_app
+
+        if not self.instructor_password:
+            self.instructor_password = secrets.token_urlsafe(9)
+        app = create_app(self.world, self.state, self.instructor_password, sandbox=self)
+        try:
+            server = make_server(self.host, self.classroom_port, app, threaded=True)
+        except OSError as e:
+            app.extensions["classroom"].close()
+            # Name the port: "address in use" alone does not say which of the ports it is.
+            raise OSError(
+                e.errno, f"classroom port {self.host}:{self.classroom_port}: {e.strerror}"
+            ) from e
+        except BaseException:
+            app.extensions["classroom"].close()
+            raise
+        self.classroom = server
+        threading.Thread(target=server.serve_forever, name="classroom", daemon=True).start()
+        # Trainees reach it directly on the classroom network and as classroom.test through
+        # the proxy; the gateway connects over loopback unless the portal is bound elsewhere.
+        upstream = "127.0.0.1" if self.host in ("0.0.0.0", "", "::", "localhost") else self.host
+        return upstream, server.server_port
+
     def stop(self) -> None:
         """Stop the gateway and every site, and forget the run file."""
         if self.gateway is not None:
             self.gateway.stop()
             self.gateway = None
+        if self.classroom is not None:
+            self.classroom.shutdown()
+            self.classroom.server_close()
+            self.classroom.app.extensions["classroom"].close()
+            self.classroom = None
         if self.log is not None:
             self.log.close()
             self.log = None
@@ -149,6 +188,14 @@ class Sandbox:
         """Stop on leaving it."""
         self.stop()
 
+    def set_online(self, site_id: str, online: bool) -> None:
+        """Take a site offline in the gateway (its onion stops resolving) or bring it back."""
+        site = next((s for s in self.sites if s.site_id == site_id), None)
+        if site is None or self.gateway is None:
+            raise WorldError(f"site {site_id!r} is not running in this sandbox")
+        routes = self.gateway.routes
+        (routes.restore if online else routes.withdraw)(site.address)
+
     def describe(self) -> dict:
         """What is running, where: the content of run.json."""
         socks_host, socks_port = self.gateway.socks_address
@@ -163,6 +210,10 @@ class Sandbox:
             "explorer": next(
                 (f"http://{self.host}:{s.port}/" for s in self.sites if s.kind == "explorer"), None
             ),
+            "classroom": (
+                f"http://{self.host}:{self.classroom.server_port}/" if self.classroom else None
+            ),
+            "classroom_name": CLASSROOM_NAME if self.classroom else None,
             "sites": [
                 {
                     "id": s.site_id,
@@ -217,6 +268,8 @@ def status(world: Path, state: Path | None = None) -> dict:
         return info
     info["socks_listening"] = _listening(info["socks"])
     info["http_proxy_listening"] = _listening(info["http_proxy"])
+    if info.get("classroom"):
+        info["classroom_listening"] = _listening(info["classroom"].split("//", 1)[1].rstrip("/"))
     for site in info["sites"]:
         host = "127.0.0.1"
         if site["kind"] == "explorer" and info.get("explorer"):

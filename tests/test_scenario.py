@@ -473,10 +473,10 @@ T = "meta:\n  title: T\n"
         (T + "world: [1, 2]\n", 3, "world", "expected a mapping, got a list"),
         (T + "actors:\n  kestrel: {}\n", 3, "actors", "expected a list, got a mapping"),
         (
-            T + "version: 2\n",
+            T + "version: 3\n",
             3,
             "version",
-            "unsupported format version 2; this sandbox reads version 1",
+            "unsupported format version 3; this sandbox reads versions 1 and 2",
         ),
         ("meta:\n  title: T\n  locale: xx_YY\n", 3, "meta.locale", "unknown locale 'xx_YY'"),
         ("meta:\n  title: T\n  locale: en_us\n", 3, "meta.locale", "did you mean 'en_US'?"),

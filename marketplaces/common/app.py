@@ -81,6 +81,7 @@ def make_app(
     )
     state.purge_sessions(site.id)
 
+    app.before_request(_notice_gate(state, site.id))
     app.before_request(queue_gate)
     app.before_request(check_csrf)
     app.before_request(auth.load_user)
@@ -101,6 +102,34 @@ def make_app(
     if site.has_mistake("open_directory"):
         leaks.warm_sizes(world, site)
     return app
+
+
+NOTICE_SECONDS = 1.0  # how long a site's notice (or its absence) is trusted before re-reading
+
+
+def _notice_gate(state: StateStore, site_id: str):
+    """A before_request hook: while an inject's exit scam holds the site, every page is its 503.
+
+    The flag lives in the state file (set by the instructor's process); it is re-read at
+    most once a second, so an ordinary request costs no query.
+    """
+    cached: list = [float("-inf"), None]  # [monotonic time read, notice]
+
+    def gate():
+        """Serve the notice page instead of the site (its stylesheet and logo still load)."""
+        now = time.monotonic()
+        if now - cached[0] >= NOTICE_SECONDS:
+            cached[1] = state.notice(site_id)
+            cached[0] = now
+        notice = cached[1]
+        if notice is None or request.endpoint in ("static", "branding.logo", "branding.favicon"):
+            return None
+        body = render_template("exit_scam.html", notice=notice)
+        response = current_app.response_class(body, status=503, mimetype="text/html")
+        response.headers["Retry-After"] = "86400"
+        return response
+
+    return gate
 
 
 def _headers(response):

@@ -235,6 +235,9 @@ def _extra_files(world: World, site: Site) -> dict[str, tuple[str, int]]:
     blog = clearnet_domain(world, site)
     db_user = (_slug(site.name)[:10] or "site") + "_app"
     password = "".join(rng.choice("abcdefghjkmnpqrstuvwxyz23456789") for _ in range(14))
+    # An operator who reuses one address has it in the config as the commission payout.
+    wallet = world.wallets.personal(site.operator_id) if site.operator_id else None
+    payout = world.wallets.published(wallet["id"]) if wallet else None
     config = "\n".join(
         [
             "<?php",
@@ -248,6 +251,11 @@ def _extra_files(world: World, site: Site) -> dict[str, tuple[str, int]]:
             f"define('DB_PASS', '{password}');",
             f"define('BTC_RPC_HOST', '{site.server_ip}');",
             "define('BTC_RPC_PORT', 8332);",
+            *(
+                [f"define('COMMISSION_PAYOUT_ADDRESS', '{payout}'); // admin cut, paid weekly"]
+                if payout
+                else []
+            ),
             "define('UPLOAD_DIR', '/var/www/market/uploads/');",
             "define('STRIP_EXIF', false); // TODO turn back on after fixing imagick",
             "define('DEBUG', true);",

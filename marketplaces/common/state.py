@@ -100,6 +100,12 @@ CREATE TABLE IF NOT EXISTS donor_addresses (
     UNIQUE (site_id, sid),
     UNIQUE (site_id, number)
 );
+CREATE TABLE IF NOT EXISTS site_notices (
+    site_id TEXT PRIMARY KEY,     -- a site whose every page shows this notice instead (injects)
+    kind TEXT NOT NULL,           -- exit_scam
+    text TEXT NOT NULL,
+    created INTEGER NOT NULL
+);
 """
 
 SESSION_DAYS = 30
@@ -447,3 +453,34 @@ class StateStore(ThreadConnections):
             conn.execute("ROLLBACK")
             raise
         return address
+
+    # -- site notices and actors' accounts (injects) ------------------------------------
+
+    def set_notice(self, site_id: str, kind: str, text: str, now: int) -> None:
+        """Make every page of the site show a notice (an exit scam) until cleared."""
+        self.conn().execute(
+            "INSERT INTO site_notices (site_id, kind, text, created) VALUES (?, ?, ?, ?)"
+            " ON CONFLICT(site_id) DO UPDATE SET kind = excluded.kind, text = excluded.text,"
+            " created = excluded.created",
+            (site_id, kind, text, now),
+        )
+
+    def clear_notice(self, site_id: str) -> None:
+        """Let the site serve its pages again."""
+        self.conn().execute("DELETE FROM site_notices WHERE site_id = ?", (site_id,))
+
+    def notice(self, site_id: str) -> dict | None:
+        """The site's notice (site_id, kind, text, created), or None."""
+        return self.one("SELECT * FROM site_notices WHERE site_id = ?", (site_id,))
+
+    def actor_user(self, site_id: str, handle: str, joined: int) -> int:
+        """The account a world actor posts through (injects): made once, no one can log in."""
+        conn = self.conn()
+        conn.execute(
+            "INSERT OR IGNORE INTO users (site_id, handle, password_hash, created)"
+            " VALUES (?, ?, '!', ?)",
+            (site_id, handle, joined),
+        )
+        return conn.execute(
+            "SELECT id FROM users WHERE site_id = ? AND handle = ?", (site_id, handle)
+        ).fetchone()[0]

@@ -22,7 +22,10 @@ def _posts(world_thread_id: int | None = None, thread_id: int | None = None) -> 
     if world_thread_id is not None:
         posts = [{**p, "trainee": False} for p in world.posts.of_thread(world_thread_id)]
     for p in state.posts_of(site.id, world_thread_id=world_thread_id, thread_id=thread_id):
-        posts.append({**p, "trainee": True, "author_role": "member"})
+        # A world member posting live (an instructor's inject) keeps its role on the forum.
+        account = world.accounts.by_handle(site.id, p["author"])
+        role = account["role"] if account else "member"
+        posts.append({**p, "trainee": True, "author_role": role})
     posts.sort(key=lambda p: (p["created"], p["trainee"], p["id"]))
     return posts
 

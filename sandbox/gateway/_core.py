@@ -203,8 +203,10 @@ class Context:
         self, decision: Decision, factory: Callable[[], asyncio.BaseProtocol], port: int
     ) -> tuple[asyncio.BaseTransport, asyncio.BaseProtocol]:
         """Connect to the upstream ``Routes`` chose for ``decision``; the gateway's only exit."""
-        if not decision.routed or decision.upstream is None:
+        if not decision.routed:
             raise PermissionError(f"{decision.name!r} is not routed: {decision.reason}")
+        if decision.upstream is None:  # a withdrawn .test site: its host refuses connections
+            raise ConnectionRefusedError(f"{decision.name} is offline")
         if port not in SERVICE_PORTS:
             # Like an onion service with only `HiddenServicePort 80`: other virtual ports
             # are refused, so a browser's HTTPS attempt fails fast and it falls back.

@@ -4,6 +4,10 @@ Only names of the world resolve: v3 ``.onion`` addresses (any subdomain of one i
 same site, as in Tor) and the fake-clearnet ``.test`` names. Everything else -- other
 names, ``localhost``, IPv4 and IPv6 literals, unknown ``.test`` names -- is refused, and
 no name is ever looked up in DNS: the table is the only source of upstream addresses.
+
+A routed site can be withdrawn (an inject takes it offline) and restored: a withdrawn
+onion fails like an unknown one (its descriptor cannot be found); a withdrawn ``.test``
+name still resolves but its server refuses connections, as a clearnet host that is down.
 """
 
 from __future__ import annotations
@@ -84,7 +88,11 @@ class Routes:
 
     def __init__(self, mapping: Mapping[str, tuple[str, int]] | None = None):
         """Build the table; names are validated and normalized (see ``update``)."""
-        self._state: tuple[dict[str, tuple[str, int]], dict[str, Decision]] = ({}, {})
+        self._state: tuple[dict[str, tuple[str, int]], frozenset[str], dict[str, Decision]] = (
+            {},
+            frozenset(),
+            {},
+        )
         self.update(mapping or {})
 
     def update(self, mapping: Mapping[str, tuple[str, int]]) -> None:
@@ -95,7 +103,33 @@ class Routes:
             table[self._site_key(raw_name, name)] = self._check_upstream(raw_name, upstream)
         # One reference swap: readers on other threads see the old or the new state, never
         # half; decisions are cached per state, so a replaced table drops its cache with it.
-        self._state = (table, {})
+        # Withdrawn sites stay withdrawn across updates until restored.
+        self._state = (table, self._state[1], {})
+
+    def _key(self, name: str) -> str:
+        """The table key of a routed site name, or raise KeyError."""
+        norm = normalize_name(name)
+        try:
+            key = self._site_key(name, norm)
+        except ValueError:
+            raise KeyError(name) from None
+        if key not in self._state[0]:
+            raise KeyError(name)
+        return key
+
+    def withdraw(self, name: str) -> None:
+        """Take a routed site offline (KeyError if it is not routed); its route is kept."""
+        table, withdrawn, _ = self._state
+        self._state = (table, withdrawn | {self._key(name)}, {})
+
+    def restore(self, name: str) -> None:
+        """Bring a withdrawn site back (KeyError if it is not routed; no-op if it is up)."""
+        table, withdrawn, _ = self._state
+        self._state = (table, withdrawn - {self._key(name)}, {})
+
+    def withdrawn(self) -> list[str]:
+        """The site names currently taken offline, sorted."""
+        return sorted(self._state[1])
 
     @staticmethod
     def _site_key(raw_name: str, name: str) -> str:
@@ -137,10 +171,12 @@ class Routes:
 
     def resolve(self, name: str) -> Decision:
         """Decide what happens to a connection request for ``name``."""
-        table, cache = self._state
+        table, withdrawn, cache = self._state
         decision = cache.get(name)
         if decision is None:
             decision = self._decide(table, name)
+            if decision.site in withdrawn:
+                decision = self._offline(decision)
             if len(cache) >= _CACHE_SIZE:
                 cache.clear()
             cache[name] = decision
@@ -164,6 +200,18 @@ class Routes:
                     return Decision("route", norm, "world site", table[key], key)
             return Decision("refused", norm, "unknown .test name: not a site of this world")
         return Decision("refused", norm, "clearnet name: the sandbox has no way out")
+
+    @staticmethod
+    def _offline(decision: Decision) -> Decision:
+        """The decision for a withdrawn site: descriptor not found (onion) or no upstream."""
+        if decision.is_onion:
+            return Decision(
+                "unknown-onion",
+                decision.name,
+                "onion service descriptor cannot be found",
+                site=decision.site,
+            )
+        return Decision("route", decision.name, "site offline", None, decision.site)
 
     @staticmethod
     def _resolve_onion(table: dict[str, tuple[str, int]], norm: str) -> Decision:

@@ -49,9 +49,14 @@ class Story:
         self._fresh: dict[tuple[str, str], int] = {}
         for flow in flows:
             end = flow.end_day if flow.end_day is not None else flow.start_day
-            times = sorted(rng.uniform(flow.start_day, end) for _ in range(flow.count))
-            for i, day in enumerate(times):
-                self._push(start_time + int(day * DAY), flow, i, {})
+            # An `each` flow runs its payments once per member of the `from` group, with
+            # that member fixed as the payer (state "source"); other flows pick one per payment.
+            payers = self.members.get(flow.source, [flow.source]) if flow.each else [None]
+            for payer in payers:
+                times = sorted(rng.uniform(flow.start_day, end) for _ in range(flow.count))
+                for i, day in enumerate(times):
+                    state = {} if payer is None else {"source": payer, "fixed": True}
+                    self._push(start_time + int(day * DAY), flow, i, state)
 
     def _push(self, time: int, flow: Flow, index: int, state: dict) -> None:
         """Queue one event."""
@@ -105,6 +110,22 @@ class Story:
             raise InsufficientFunds(f"no member of '{actor_id}' holds {need / COIN:.8f} BTC")
         return self.rng.choice(able)
 
+    def _payer(self, event: _Event, need: int | None = None) -> str:
+        """The payer of an event: the member an `each` flow fixed, or one able to pay need."""
+        if not event.state.get("fixed"):
+            return self._member(event.flow.source, need)
+        payer = event.state["source"]
+        if need is not None and self.eco.spendable(self.eco.personal[payer]) <= need:
+            raise InsufficientFunds(f"'{payer}' does not hold {need / COIN:.8f} BTC")
+        return payer
+
+    def _payee(self, event: _Event) -> str:
+        """The receiver: the payer itself when an `each` flow pays its own group, else a member."""
+        flow = event.flow
+        if event.state.get("fixed") and flow.target == flow.source:
+            return event.state["source"]
+        return self._member(flow.target)
+
     def _amount(self, flow: Flow) -> int | None:
         """One draw of the flow's amount in satoshis (None: everything)."""
         if flow.amount is None:
@@ -134,10 +155,10 @@ class Story:
     def _donation(self, event: _Event, flow: Flow) -> None:
         """A donor pays the campaign's address (or the donor's own fresh one)."""
         value = self._amount(flow)
-        donor = self._member(flow.source, value)
+        donor = self._payer(event, value)
         wallet = self.eco.donation.get(flow.site) if flow.site else None
         if wallet is None:
-            wallet = self.eco.personal[self._member(flow.target)]
+            wallet = self.eco.personal[self._payee(event)]
         if wallet.receive_address is None:  # a fresh address for each donor
             key = (wallet.actor_id, donor)
             if key not in self._fresh:
@@ -151,8 +172,8 @@ class Story:
     def _purchase(self, event: _Event, flow: Flow) -> None:
         """A buyer orders from a vendor: through market escrow, or straight to a shop."""
         value = self._amount(flow) or COIN // 100
-        buyer = self._member(flow.source, value)
-        vendor = self._member(flow.target)
+        buyer = self._payer(event, value)
+        vendor = self._payee(event)
         kind = self.site_kinds.get(flow.site or "")
         if kind == "market":
             self.eco.order(
@@ -182,7 +203,7 @@ class Story:
             value = self.eco.commission_due.get(market, 0)
             if value < 100_000:
                 raise InsufficientFunds(f"market '{market}' owes too little commission yet")
-        target = self._member(flow.target)
+        target = self._payee(event)
         tx_id = self.eco.pay(
             self.eco.escrow[market],
             [(self._receive(target, "commission"), value)],
@@ -195,14 +216,14 @@ class Story:
 
     def _consolidation(self, event: _Event, flow: Flow) -> None:
         """Sweep the source's collected coins (its donation wallet first) into one address."""
-        source = self._member(flow.source)
+        source = self._payer(event)
         wallet = self.eco.donation.get(flow.site or "")
         if wallet is None:
             wallet = next(
                 (w for w in self.eco.donation.values() if w.actor_id == source),
                 self.eco.personal[source],
             )
-        target = self._member(flow.target)
+        target = self._payee(event)
         address = self.eco.book.new(self.eco.personal[target], "consolidation")
         tx_id, value = self.eco.sweep(wallet, address, "consolidation", flow.id)
         self.eco.chain.record_flow(flow.id, tx_id, "consolidation", source, target, value)
@@ -229,7 +250,7 @@ class Story:
             self.eco.chain.record_flow(flow.id, tx_id, f"hop-{state['hop']}", source, payee, peel)
             state["hop"] += 1
         else:
-            target = self._member(flow.target)
+            target = self._payee(event)
             if target in self.eco.exchanges:
                 address = self.eco.deposit_address(target, source)
             else:
@@ -243,8 +264,8 @@ class Story:
     def _mixing(self, event: _Event, flow: Flow) -> None:
         """Coins go into the mixer and come back to the target from unrelated coins."""
         value = self._amount(flow)
-        source = self._member(flow.source, value)
-        target = self._member(flow.target)
+        source = self._payer(event, value)
+        target = self._payee(event)
         self.eco.mix(
             self.eco.personal[source],
             flow.via,
@@ -258,7 +279,7 @@ class Story:
     def _cash_out(self, event: _Event, flow: Flow) -> None:
         """The source deposits coins at its account on an exchange."""
         value = self._amount(flow)
-        source = self._member(flow.source, value)
+        source = self._payer(event, value)
         address = self.eco.deposit_address(flow.target, source)
         tx_id, value = self._pay_or_sweep(
             self.eco.personal[source], address, value, "deposit", flow
@@ -268,8 +289,8 @@ class Story:
     def _transfer(self, event: _Event, flow: Flow) -> None:
         """A plain payment from one actor to another."""
         value = self._amount(flow)
-        source = self._member(flow.source, value)
-        target = self._member(flow.target)
+        source = self._payer(event, value)
+        target = self._payee(event)
         tx_id, value = self._pay_or_sweep(
             self.eco.personal[source], self._receive(target, "transfer"), value, "payment", flow
         )

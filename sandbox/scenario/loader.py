@@ -1,8 +1,9 @@
-"""Read a scenario file (format v1), check it, and turn it into the model's dataclasses.
+"""Read a scenario file (format v1 or v2), check it, and turn it into the model's dataclasses.
 
 The YAML is composed into a node tree rather than loaded directly so that every key and
 value keeps its line; the JSON Schema in scenarios/schema.json does the structural
-checks and `_checks` the cross-references and the funds analysis. Every problem found
+checks, `_checks` the world's cross-references and the funds analysis, and `_course`
+the course sections of format v2 (seats, objectives, injects, artefacts). Every problem found
 is collected and raised together in one ScenarioError.
 """
 
@@ -21,31 +22,51 @@ import jsonschema
 import yaml
 
 from ..errors import Problem, ScenarioError
-from ._checks import BACKGROUND_ID, Path, check, commission_market, dotted, suggest
+from ._checks import BACKGROUND_ID, TRAINEES_ID, Path, commission_market, dotted, suggest
+from ._course import DEFAULT_WALLET, check, default_compare
 from .model import (
     CLEARNET_KINDS,
     Actor,
     Amount,
+    Artefact,
     Flow,
+    Hint,
+    Inject,
     Meta,
+    Objective,
+    Ref,
     Scenario,
+    Seats,
     Site,
     WorldKnobs,
 )
 
-__all__ = ["BACKGROUND_ID", "builtin_scenarios", "load_scenario", "resolve_scenario"]
+__all__ = [
+    "BACKGROUND_ID",
+    "TRAINEES_ID",
+    "VERSIONS",
+    "builtin_scenarios",
+    "load_scenario",
+    "resolve_scenario",
+    "resolve_solution",
+]
 
 # Aliases let a tiny file expand into an enormous tree; refuse beyond this many values.
 _MAX_VALUES = 200_000
 _ID_PATTERN = "^[a-z0-9_-]+$"
+_REF_PATTERN = "^(\\$[a-z][a-z0-9_]*|[a-z0-9_-]+)$"
+_PERCENT_PATTERN = "^[0-9]+(\\.[0-9]+)?%$"
+VERSIONS = (1, 2)
 _EMPTY = "the file is empty; a scenario needs at least meta: {title: ...} and an exchange"
-_SECTION_ORDER = ("version", "meta", "world", "actors", "sites", "flows")
+_SECTION_ORDER = ("version", "meta", "world", "actors", "sites", "flows", "objectives", "...")
 _NOUNS = {
     "role": "role",
     "kind": "kind",
     "opsec": "OPSEC trait",
     "mistakes": "site mistake",
     "currencies": "currency",
+    "compare": "comparison",
+    "action": "inject action",
 }
 
 
@@ -86,6 +107,20 @@ def resolve_scenario(name_or_path: str | os.PathLike | None) -> pathlib.Path:
     raise ScenarioError([Problem(text, 0, "", message)])
 
 
+def resolve_solution(scenario_file: str | os.PathLike, given: str | None = None) -> str | None:
+    """The absolute path of a scenario's reference solution, or None when it has none.
+
+    `given` is the file's `solution:` value, relative to the scenario file's folder;
+    without it, `solutions/<scenario name>.py` in the built-in scenarios' folder if that
+    file exists.
+    """
+    path = pathlib.Path(scenario_file)
+    if given is not None:
+        return str((path.parent / given).resolve())
+    default = _scenarios_dir() / "solutions" / f"{path.stem}.py"
+    return str(default.resolve()) if default.is_file() else None
+
+
 def load_scenario(name_or_path: str | os.PathLike | None = None) -> Scenario:
     """Read, validate and return a scenario; raise ScenarioError listing every problem."""
     path = resolve_scenario(name_or_path)
@@ -93,7 +128,16 @@ def load_scenario(name_or_path: str | os.PathLike | None = None) -> Scenario:
     text = _read_text(path, file)
     tree = _Tree(file)
     tree.compose(text)
-    for section in ("world", "actors", "sites", "flows"):
+    for section in (
+        "world",
+        "actors",
+        "sites",
+        "flows",
+        "seats",
+        "objectives",
+        "injects",
+        "artefacts",
+    ):
         # `actors:` with every entry commented out is an empty section, not a mistake.
         if section in tree.data and tree.data[section] is None:
             del tree.data[section]
@@ -324,6 +368,11 @@ def _explain(error: jsonschema.ValidationError) -> list[tuple[Path, str]]:
     value = error.instance
     keyword = error.validator
     rule = error.validator_value
+    if path == ("version",) and keyword in ("enum", "const", "type"):
+        readable = " and ".join(str(v) for v in VERSIONS)
+        return [
+            (path, f"unsupported format version {value!r}; this sandbox reads versions {readable}")
+        ]
     if keyword == "additionalProperties":
         allowed = list(error.schema.get("properties", {}))
         patterns = [re.compile(p) for p in error.schema.get("patternProperties", {})]
@@ -350,8 +399,6 @@ def _explain(error: jsonschema.ValidationError) -> list[tuple[Path, str]]:
             return [(path, f"expected a {noun}, one of: {allowed}; got {_describe(value)}")]
         hint = suggest(value, [str(v) for v in rule])
         return [(path, f"'{value}' is not a valid {noun}{hint} (allowed: {allowed})")]
-    if keyword == "const":
-        return [(path, f"unsupported format version {value!r}; this sandbox reads version {rule}")]
     if keyword == "minimum":
         return [(path, f"must be at least {rule}, got {value}")]
     if keyword == "exclusiveMinimum":
@@ -363,6 +410,16 @@ def _explain(error: jsonschema.ValidationError) -> list[tuple[Path, str]]:
     if keyword == "pattern":
         if rule == _ID_PATTERN:
             return [(path, f"'{value}' is not a valid id: use lowercase letters, digits, - and _")]
+        if rule == _REF_PATTERN:
+            return [
+                (
+                    path,
+                    f"'{value}' is not a valid id or seat variable: use lowercase letters, "
+                    "digits, - and _, or $ and a variable name such as $subject",
+                )
+            ]
+        if rule == _PERCENT_PATTERN:
+            return [(path, f"'{value}' is not a tolerance: give a number, or a percentage like 2%")]
         return [
             (
                 path,
@@ -372,7 +429,7 @@ def _explain(error: jsonschema.ValidationError) -> list[tuple[Path, str]]:
         ]
     if keyword == "format":
         return [(path, f"'{value}' is not a date in the form YYYY-MM-DD")]
-    if keyword == "minLength":
+    if keyword in ("minLength", "minProperties"):
         return [(path, "must not be empty")]
     if keyword == "minItems":
         return [(path, f"must list at least {rule} value{'s' if rule != 1 else ''}")]
@@ -398,8 +455,12 @@ def _explain_any_of(error: jsonschema.ValidationError) -> list[tuple[Path, str]]
         if not any(e.validator == "type" and not e.relative_path for e in errors)
     ]
     if not fitting:
+        path = tuple(error.absolute_path)
+        if path[-1:] == ("tolerance",):
+            message = _type_message(["number"], error.instance)
+            return [(path, message.replace("a number", "a number or a percentage like 2%", 1))]
         message = _type_message(["number", "object"], error.instance)
-        return [(tuple(error.absolute_path), message.replace("a mapping", "a mapping {min, max}"))]
+        return [(path, message.replace("a mapping", "a mapping {min, max}"))]
     return [pair for errors in fitting for sub in errors for pair in _explain(sub)]
 
 
@@ -518,8 +579,81 @@ def _build(data: dict, lines: dict[Path, int], path: pathlib.Path) -> Scenario:
         actors=actors,
         sites=sites,
         flows=flows,
+        objectives=tuple(
+            _objective(o, lines[("objectives", i)])
+            for i, o in enumerate(data.get("objectives") or ())
+        ),
+        seats=_seats(data["seats"], lines[("seats",)]) if data.get("seats") else Seats(),
+        injects=tuple(
+            _inject(j, lines[("injects", i)]) for i, j in enumerate(data.get("injects") or ())
+        ),
+        artefacts=tuple(
+            Artefact(
+                id=a["id"],
+                kind=a["kind"],
+                title=a["title"],
+                text=a.get("text", ""),
+                actor=a.get("actor"),
+                site=a.get("site"),
+                line=lines[("artefacts", i)],
+            )
+            for i, a in enumerate(data.get("artefacts") or ())
+        ),
+        solution=resolve_solution(path, data.get("solution")),
+        version=int(data.get("version", 1)),
         source=str(path),
         extra=extra,
+    )
+
+
+def _objective(o: dict, line: int) -> Objective:
+    """One objective; compare defaults by the answer's field, a "2%" tolerance is relative."""
+    answer = o["answer"]
+    of = next(k for k in ("actor", "site", "flow") if k in answer)
+    tolerance = o.get("tolerance", 0.0)
+    relative = isinstance(tolerance, str)
+    return Objective(
+        id=o["id"],
+        question=o["question"],
+        answer=Ref(of=of, id=answer[of], field=answer["field"], member=answer.get("member")),
+        points=int(o.get("points", Objective.points)),
+        compare=o.get("compare", default_compare(of, answer["field"])),
+        tolerance=float(tolerance.rstrip("%")) / 100 if relative else float(tolerance),
+        tolerance_relative=relative,
+        attempts=int(o.get("attempts", Objective.attempts)),
+        hints=tuple(Hint(text=h["text"], cost=int(h.get("cost", 0))) for h in o.get("hints", ())),
+        line=line,
+    )
+
+
+def _seats(s: dict, line: int) -> Seats:
+    """The seats section; each case becomes a sorted tuple of (variable, id) pairs."""
+    return Seats(
+        count=int(s.get("count", Seats.count)),
+        group=s.get("group"),
+        cases=tuple(tuple(sorted(case.items())) for case in s.get("cases", ())),
+        wallet=float(s.get("wallet", DEFAULT_WALLET)),
+        line=line,
+    )
+
+
+def _inject(j: dict, line: int) -> Inject:
+    """One inject; without at or solved only the instructor fires it."""
+    at = float(j["at"]) if "at" in j else None
+    solved = j.get("solved")
+    return Inject(
+        id=j["id"],
+        action=j["action"],
+        at=at,
+        solved=solved,
+        manual=bool(j.get("manual", at is None and solved is None)),
+        text=j.get("text", ""),
+        title=j.get("title", ""),
+        site=j.get("site"),
+        actor=j.get("actor"),
+        to=j.get("to"),
+        amount=float(j["amount"]) if "amount" in j else None,
+        line=line,
     )
 
 
@@ -563,5 +697,6 @@ def _flow(f: dict, index: int, line: int, days: int, markets: list[tuple[str, st
         site=site,
         via=f.get("via"),
         hops=int(f.get("hops", 0)),
+        each=bool(f.get("each", False)),
         line=line,
     )

@@ -44,6 +44,35 @@ FLOW_KINDS = (
     "transfer",
 )
 CURRENCIES = ("BTC", "XMR")
+# Format v2: the course around the world.
+ANSWER_FIELDS = {
+    # what an objective's answer can refer to, and the fields each offers
+    "actor": (
+        "name",
+        "username",
+        "handle",  # the actor's handle on the sites (its first account there)
+        "email",
+        "phone",
+        "city",
+        "country",
+        "iban",
+        "document_number",
+        "exchange",  # name of the exchange the actor banks with
+        "exchange_account",  # the actor's account reference there
+        "pgp_fingerprint",
+        "address",  # the receiving address the actor publishes on its profile
+        "addresses",  # every address of the actor's personal wallet that received coins
+        "balance",  # BTC left unspent in the actor's personal wallet at the end of the world
+        "login_ip",  # the IP the actor last logged in to its exchange from
+        "camera_serial",  # the serial number in the EXIF data of the actor's product photos
+        "sweep",  # a live transaction spending the actor's coins to the seat's wallet
+    ),
+    "site": ("name", "address", "server_ip", "analytics_id", "operator_name", "donation_addresses"),
+    "flow": ("total", "count", "txids", "addresses", "exchange"),
+}
+COMPARISONS = ("exact", "nocase", "set", "number", "sweep")
+INJECT_ACTIONS = ("message", "site_offline", "site_online", "exit_scam", "forum_post", "move_funds")
+ARTEFACT_KINDS = ("brief", "text", "phone_notes", "screenshot")
 
 
 @dataclass(frozen=True)
@@ -142,6 +171,92 @@ class Flow:
     site: str | None = None  # the site the payments are made on (donation, purchase)
     via: str | None = None  # mixing: the mixer actor id
     hops: int = 0  # peel chains
+    each: bool = False  # repeat the flow for every member of the `from` group
+    line: int = 0
+
+
+@dataclass(frozen=True)
+class Ref:
+    """Where an answer or a question placeholder comes from: a thing of the world and a field.
+
+    `of` is "actor", "site" or "flow"; `id` is its scenario id or a seat variable such as
+    "$subject"; `member` optionally narrows a flow to the payments of one actor.
+    """
+
+    of: str
+    id: str
+    field: str
+    member: str | None = None
+
+
+@dataclass(frozen=True)
+class Hint:
+    """A hint a trainee can unlock for an objective, at a cost in points."""
+
+    text: str
+    cost: int = 0
+
+
+@dataclass(frozen=True)
+class Objective:
+    """A question trainees answer; its answer is derived from the world, per seat."""
+
+    id: str
+    question: str  # may hold placeholders like {subject.username}
+    answer: Ref
+    points: int = 10
+    compare: str = "nocase"  # one of COMPARISONS
+    tolerance: float = 0.0  # number: absolute, in the answer's unit
+    tolerance_relative: bool = False  # tolerance given as "N%"
+    attempts: int = 5  # 0: unlimited
+    hints: tuple[Hint, ...] = ()
+    line: int = 0
+
+
+@dataclass(frozen=True)
+class Seats:
+    """Per-trainee variation: each seat gets its own case bindings, in turn.
+
+    `group`: seat k investigates member k of that group (variable `subject`).
+    `cases`: seat k gets cases[k % len(cases)], a mapping of variable -> actor or site id.
+    Neither: every seat works the same case.
+    """
+
+    count: int = 20
+    group: str | None = None
+    cases: tuple[tuple[tuple[str, str], ...], ...] = ()
+    wallet: float = 0.01  # BTC in each seat's funded training wallet; 0: no wallet
+    line: int = 0
+
+
+@dataclass(frozen=True)
+class Inject:
+    """An event during the exercise: at a time, at a milestone, or fired by the instructor."""
+
+    id: str
+    action: str  # one of INJECT_ACTIONS
+    at: float | None = None  # minutes after the exercise starts
+    solved: str | None = None  # milestone: fires for a seat when it solves this objective
+    manual: bool = False  # only the instructor fires it (the default with no at/solved)
+    text: str = ""  # message, forum post body or exit-scam notice; may hold placeholders
+    title: str = ""  # forum_post: the new thread's title
+    site: str | None = None  # site_offline, site_online, exit_scam, forum_post
+    actor: str | None = None  # forum_post author, move_funds payer (id or $variable)
+    to: str | None = None  # move_funds: the receiving actor (an exchange: a deposit address)
+    amount: float | None = None  # move_funds: BTC; None: everything
+    line: int = 0
+
+
+@dataclass(frozen=True)
+class Artefact:
+    """A file handed to trainees, generated from the world for each seat."""
+
+    id: str
+    kind: str  # one of ARTEFACT_KINDS
+    title: str
+    text: str = ""  # brief and text: the body, with placeholders
+    actor: str | None = None  # phone_notes, screenshot: whose (id or $variable)
+    site: str | None = None  # screenshot: the site shown
     line: int = 0
 
 
@@ -155,6 +270,12 @@ class Scenario:
     actors: tuple[Actor, ...] = ()
     sites: tuple[Site, ...] = ()
     flows: tuple[Flow, ...] = ()
+    objectives: tuple[Objective, ...] = ()
+    seats: Seats = Seats()
+    injects: tuple[Inject, ...] = ()
+    artefacts: tuple[Artefact, ...] = ()
+    solution: str | None = None  # path of the reference solution (a Python file)
+    version: int = 1
     source: str = ""  # path of the file it was read from
     extra: dict = field(default_factory=dict)  # sections of later format versions
 

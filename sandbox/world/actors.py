@@ -9,7 +9,9 @@ from datetime import date, timedelta
 
 from faker import Faker
 
-from ..scenario.model import Scenario
+from ..scenario.model import Actor, Scenario
+
+TRAINEES = "trainees"  # the group whose member n holds seat n's training wallet
 
 BACKGROUND_LOCALES = ("en_US", "en_GB", "de_DE", "fr_FR", "nl_NL", "es_ES", "it_IT", "pl_PL")
 POOL_NAMES = ("Hashforge Pool", "Minerva Mining", "BlockYard")
@@ -146,6 +148,26 @@ def _slug(text: str) -> str:
     return re.sub(r"[^a-z0-9]+", "", ascii_text.lower()) or "x"
 
 
+def trainees_group(scenario: Scenario) -> Actor | None:
+    """The `trainees` group of a course (one member per seat), or None without one.
+
+    It exists when the scenario has objectives and its seats get a funded wallet; member n
+    buys seats.wallet BTC at an exchange and its first receive address is seat n's wallet.
+    """
+    seats = scenario.seats
+    if not scenario.objectives or seats.wallet <= 0 or seats.count < 1:
+        return None
+    return Actor(id=TRAINEES, role="user", count=seats.count, balance=seats.wallet)
+
+
+def with_trainees(scenario: Scenario) -> Scenario:
+    """The scenario with its `trainees` group added to the actors (the ledger funds them)."""
+    from dataclasses import replace
+
+    group = trainees_group(scenario)
+    return scenario if group is None else replace(scenario, actors=(*scenario.actors, group))
+
+
 def make_actors(scenario: Scenario) -> list[dict]:
     """Every actor row of the world, in a stable order."""
     knobs = scenario.world
@@ -228,4 +250,14 @@ def make_actors(scenario: Scenario) -> list[dict]:
             exchange=exchange,
             background=1,
         )
+    trainees = trainees_group(scenario)
+    if trainees is not None:
+        # Last, with a random stream of their own: every other row is as without a course.
+        trng = random.Random(f"trainees:{knobs.seed}")
+        locale = scenario.meta.locale
+        for n in range(1, trainees.count + 1):
+            aid = f"{TRAINEES}-{n}"
+            identity = ids.person(aid, locale, trng)
+            identity["username"] = f"trainee{n}"
+            add(aid, TRAINEES, "user", "person", locale, identity)
     return rows

@@ -14,8 +14,9 @@ import sqlite_utils
 from ..errors import BuildError
 from ..ledger.simulate import simulate
 from ..scenario.model import Scenario
-from .actors import make_actors
+from .actors import make_actors, with_trainees
 from .content import write_content
+from .course import write_course
 from .digest import world_digest
 from .exchange_records import write_exchange_records
 from .schema import SCHEMA_VERSION, create_indexes, create_tables
@@ -88,6 +89,10 @@ def _write(conn: sqlite3.Connection, scenario: Scenario, step: Progress) -> None
         "tor_latency": "1" if knobs.tor_latency else "0",
         "live_block_seconds": str(knobs.live_block_seconds),
     }
+    if scenario.version >= 2:  # a v1 world's meta stays as it was; readers default to 1
+        briefs = [a for a in scenario.artefacts if a.kind == "brief"]
+        meta["version"] = str(scenario.version)
+        meta["brief_title"] = briefs[0].title if briefs else scenario.meta.title
     db["meta"].insert_all({"key": k, "value": v} for k, v in meta.items())
     step("actors", 1, 1)
     for a in actors:
@@ -96,7 +101,12 @@ def _write(conn: sqlite3.Connection, scenario: Scenario, step: Progress) -> None
         s["config"] = json.loads(s["config"])
     try:
         summary = simulate(
-            conn, scenario, actors, sites, start, lambda done, total: step("ledger", done, total)
+            conn,
+            with_trainees(scenario),  # the seats' training wallets are funded like any balance
+            actors,
+            sites,
+            start,
+            lambda done, total: step("ledger", done, total),
         )
     except ValueError as e:
         raise BuildError(str(e)) from e
@@ -114,5 +124,9 @@ def _write(conn: sqlite3.Connection, scenario: Scenario, step: Progress) -> None
     step("content", 1, 1)
     step("indexes", 0, 1)
     create_indexes(conn)
-    conn.execute("ANALYZE")
     step("indexes", 1, 1)
+    if scenario.objectives:
+        step("course", 0, 1)
+        write_course(conn, scenario)  # reads the finished world, with its indexes
+        step("course", 1, 1)
+    conn.execute("ANALYZE")

@@ -212,6 +212,58 @@ CREATE TABLE exchange_logins (
     user_agent TEXT NOT NULL,
     country TEXT NOT NULL         -- geolocation of the IP, ISO code
 );
+CREATE TABLE seats (              -- format v2 courses; empty for a world without objectives
+    n INTEGER PRIMARY KEY,        -- 1..count
+    code TEXT NOT NULL UNIQUE,    -- what a trainee types to join, e.g. "KT4-9QX" (no 0/O/1/I/L)
+    bindings TEXT NOT NULL,       -- JSON {variable: actor or site id}, e.g. {"subject": "vendors-3"}
+    wallet_address TEXT,          -- the seat's funded training wallet (NULL when wallet: 0)
+    wallet_wif TEXT               -- its private key, WIF (the trainee is given it)
+);
+CREATE TABLE objectives (
+    id TEXT PRIMARY KEY,
+    position INTEGER NOT NULL,    -- 0-based order
+    points INTEGER NOT NULL,
+    compare TEXT NOT NULL,
+    tolerance REAL NOT NULL,
+    tolerance_relative INTEGER NOT NULL,
+    attempts INTEGER NOT NULL
+);
+CREATE TABLE seat_objectives (    -- THE ANSWER KEY: never served to trainees
+    seat INTEGER NOT NULL,
+    objective_id TEXT NOT NULL,
+    question TEXT NOT NULL,       -- placeholders filled for this seat
+    answer TEXT NOT NULL,         -- JSON: a string, a number, a list (set), or
+                                  -- {"spend_from": [...], "pay_to": "..."} (sweep)
+    PRIMARY KEY (seat, objective_id)
+);
+CREATE TABLE hints (
+    objective_id TEXT NOT NULL,
+    position INTEGER NOT NULL,    -- 0-based order
+    text TEXT NOT NULL,
+    cost INTEGER NOT NULL,
+    PRIMARY KEY (objective_id, position)
+);
+CREATE TABLE injects (
+    id TEXT PRIMARY KEY,
+    position INTEGER NOT NULL,    -- 0-based order
+    trigger TEXT NOT NULL,        -- "at" | "solved" | "manual"
+    at_minutes REAL,              -- trigger at
+    objective_id TEXT,            -- trigger solved
+    action TEXT NOT NULL,
+    config TEXT NOT NULL          -- JSON {"<seat n>": {text, title, site, site_address, actor,
+                                  --   to, to_address, amount}}: world ids, placeholders filled
+);
+CREATE TABLE artefacts (
+    seat INTEGER NOT NULL,
+    id TEXT NOT NULL,
+    position INTEGER NOT NULL,    -- 0-based order
+    kind TEXT NOT NULL,
+    title TEXT NOT NULL,
+    filename TEXT NOT NULL,       -- e.g. brief.md, phone-notes.txt, screenshot.png
+    mime TEXT NOT NULL,
+    content BLOB NOT NULL,
+    PRIMARY KEY (seat, id)
+);
 """
 
 INDEXES = """
@@ -252,6 +304,12 @@ DIGEST_ORDER = {
     "links": "id",
     "exchange_accounts": "exchange_id, actor_id",
     "exchange_logins": "exchange_id, actor_id, time, ip",
+    "seats": "n",
+    "objectives": "id",
+    "seat_objectives": "seat, objective_id",
+    "hints": "objective_id, position",
+    "injects": "id",
+    "artefacts": "seat, id",
 }
 
 

@@ -1,0 +1,205 @@
+"""`sandbox check`: prove that a scenario can be solved, the way a trainee would solve it.
+
+The check builds the scenario's world, starts the whole sandbox on free loopback ports,
+and runs the scenario's reference solution for one or more seats. The solution is a
+Python file whose `SOLVERS` maps objective ids to functions `solve(ctx) -> answer`; it
+may use only the trainee's toolkit (`investigator_tools`) and what the seat is handed
+(its brief, artefacts and training wallet), never the world. Each answer is compared
+with the key under the objective's comparison. An objective without a solver, whose
+solver fails, or whose answer differs from the key makes the check fail, naming it.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .classroom.compare import check as judge
+from .classroom.course import Course, load_course
+from .errors import CheckError
+from .scenario.model import Scenario
+from .serve import Sandbox
+from .world.build import build_world
+
+Report = Callable[["Outcome"], None]
+
+
+@dataclass
+class Context:
+    """What a reference solution is given: the network, a case file and the seat's papers."""
+
+    case: object  # investigator_tools.Case
+    proxy: str  # socks5h://host:port of the gateway
+    explorer: object  # investigator_tools.Esplora on the explorer's direct URL
+    seat: int
+    seat_code: str
+    wallet_address: str | None
+    wallet_wif: str | None
+    brief: str
+    artefacts: dict[str, bytes]
+    questions: dict[str, str]
+    memo: dict = field(default_factory=dict)  # shared between one seat's solvers
+
+
+@dataclass
+class Outcome:
+    """One objective of one seat: what the solution answered and whether it matches the key."""
+
+    seat: int
+    objective: str
+    ok: bool
+    answer: object = None
+    expected: object = None
+    reason: str = ""
+    seconds: float = 0.0
+
+    def line(self) -> str:
+        """A one-line summary for the terminal."""
+        mark = "ok  " if self.ok else "FAIL"
+        detail = f"{self.answer!r}" if self.ok else self.reason
+        return f"{mark} seat {self.seat} {self.objective}: {detail} ({self.seconds:.1f} s)"
+
+
+def load_solution(path: str | Path) -> dict[str, Callable]:
+    """The SOLVERS of a reference solution file; CheckError naming the file if it has none."""
+    path = Path(path)
+    if not path.is_file():
+        raise CheckError(f"{path}: no such reference solution")
+    spec = importlib.util.spec_from_file_location(f"solution_{path.stem.replace('-', '_')}", path)
+    module = importlib.util.module_from_spec(spec)
+    try:
+        spec.loader.exec_module(module)
+    except Exception as e:  # a broken solution file is the instructor's to fix: say where
+        raise CheckError(f"{path}: cannot load the reference solution: {e!r}") from e
+    solvers = getattr(module, "SOLVERS", None)
+    if not isinstance(solvers, dict):
+        raise CheckError(f"{path}: defines no SOLVERS = {{objective id: function}}")
+    return solvers
+
+
+def check_scenario(
+    scenario: Scenario,
+    seats: list[int] | None = None,
+    workdir: str | Path | None = None,
+    report: Report | None = None,
+    progress=None,
+) -> list[Outcome]:
+    """Build, serve and solve a scenario for some seats (default: the first); the outcomes."""
+    if not scenario.objectives:
+        raise CheckError(f"{scenario.source}: the scenario has no objectives to check")
+    if not scenario.solution:
+        raise CheckError(
+            f"{scenario.source}: no reference solution (set `solution:` or add "
+            f"scenarios/solutions/{scenario.name}.py)"
+        )
+    solvers = load_solution(scenario.solution)
+    with tempfile.TemporaryDirectory(prefix="sandbox-check-", dir=workdir) as tmp:
+        world = Path(tmp) / f"{scenario.name}.db"
+        build_world(scenario, world, progress)
+        return check_world(world, solvers, seats, Path(tmp), report)
+
+
+def check_world(
+    world: Path,
+    solvers: dict[str, Callable],
+    seats: list[int] | None,
+    workdir: Path,
+    report: Report | None = None,
+) -> list[Outcome]:
+    """Serve a built world and run the solvers for each seat against it."""
+    from investigator_tools import Case, Esplora
+
+    course = load_course(world)
+    wanted = seats or [min(course.seats)]
+    unknown = [n for n in wanted if n not in course.seats]
+    if unknown:
+        raise CheckError(f"{world}: no seat {unknown[0]} (seats 1..{len(course.seats)})")
+    outcomes: list[Outcome] = []
+    state = workdir / "state"
+    with Sandbox(world, socks_port=0, http_port=0, explorer_port=0, state=state) as sandbox:
+        host, port = sandbox.gateway.socks_address
+        explorer = Esplora(sandbox.describe()["explorer"])
+        for n in wanted:
+            with Case(workdir / f"case-seat{n}.db", operator="sandbox check") as case:
+                ctx = _context(course, n, case, f"socks5h://{host}:{port}", explorer)
+                for objective in course.objectives:
+                    outcome = _solve(course, ctx, objective, solvers, state / "chain.db")
+                    outcomes.append(outcome)
+                    if report:
+                        report(outcome)
+    return outcomes
+
+
+def _context(course: Course, n: int, case, proxy: str, explorer) -> Context:
+    """The papers of seat n, as the classroom portal hands them to its trainee."""
+    seat = course.seats[n]
+    artefacts = {a.id: course.artefact_content(n, a.id) for a in course.artefacts.get(n, [])}
+    brief = next(
+        (
+            artefacts[a.id].decode("utf-8", "replace")
+            for a in course.artefacts.get(n, [])
+            if a.kind == "brief"
+        ),
+        "",
+    )
+    return Context(
+        case=case,
+        proxy=proxy,
+        explorer=explorer,
+        seat=n,
+        seat_code=seat.code,
+        wallet_address=seat.wallet_address,
+        wallet_wif=seat.wallet_wif,
+        brief=brief,
+        artefacts=artefacts,
+        questions={o.id: course.questions[(n, o.id)] for o in course.objectives},
+    )
+
+
+def _solve(course: Course, ctx: Context, objective, solvers: dict, chain_db: Path) -> Outcome:
+    """Run one objective's solver and judge its answer against the key."""
+    expected = course.key[(ctx.seat, objective.id)]
+    outcome = Outcome(ctx.seat, objective.id, False, expected=expected)
+    started = time.perf_counter()
+    solver = solvers.get(objective.id)
+    try:
+        if expected is None or expected == [] or expected == "":
+            outcome.reason = "the key has no answer: the world holds no such evidence"
+        elif solver is None:
+            outcome.reason = "the reference solution has no solver for it"
+        else:
+            outcome.answer = solver(ctx)
+            outcome.ok = judge(
+                objective.compare,
+                _text(outcome.answer),
+                expected,
+                tolerance=objective.tolerance,
+                relative=objective.tolerance_relative,
+                chain_db=chain_db,
+            )
+            if not outcome.ok:
+                outcome.reason = (
+                    f"answered {outcome.answer!r}, the key says {json.dumps(expected)[:200]}"
+                )
+    except Exception as e:  # any failure of a solver is the finding: the objective is unsolved
+        outcome.reason = f"could not be solved: {type(e).__name__}: {e}"
+    outcome.seconds = time.perf_counter() - started
+    return outcome
+
+
+def _text(answer) -> str:
+    """An answer as a trainee would type it."""
+    if isinstance(answer, list | tuple | set):
+        return ", ".join(str(a) for a in answer)
+    return str(answer)
+
+
+def print_outcome(outcome: Outcome) -> None:
+    """Print one outcome as it arrives."""
+    print(outcome.line(), file=sys.stderr if not outcome.ok else sys.stdout, flush=True)

@@ -1,0 +1,284 @@
+"""The classroom portal: trainees work their case, the instructor watches and drives it.
+
+    app = create_app("world.db", "world.state/", instructor_password="...")
+
+Trainees join with a seat code, read their brief and artefacts, answer objectives (judged
+against the world's answer key, which is never sent to them), unlock hints and see their
+score and funded training wallet. The instructor logs in with the password given at
+start and gets a live board, the gateway's connection log, injects, resets, a CSV export
+and a projector view. Progress lives in `<state>/classroom.db` (see progress.py).
+"""
+
+from __future__ import annotations
+
+import logging
+import sqlite3
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from flask import Flask, render_template, request
+
+from . import auth
+from .compare import check
+from .course import Course, load_course
+from .progress import Progress, SeatProgress, SubmitError, Submitted
+
+__all__ = [
+    "Classroom",
+    "Course",
+    "Progress",
+    "SeatProgress",
+    "SubmitError",
+    "Submitted",
+    "create_app",
+    "load_course",
+]
+
+PACKAGE = Path(__file__).resolve().parent
+CSP = (
+    "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
+    "connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
+)
+TICK_SECONDS = 1.0
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Classroom:
+    """What the portal's requests share: the course, the progress store and the secrets."""
+
+    world: Path
+    state: Path
+    course: Course
+    progress: Progress
+    password: str
+    secret: bytes
+    instructor_mac: str = ""
+    runner: object = None
+    _world_unspent: dict[str, int] = field(default_factory=dict, repr=False)
+    _stop: threading.Event = field(default_factory=threading.Event, repr=False)
+    _ticker: threading.Thread | None = field(default=None, repr=False)
+
+    @property
+    def chain_db(self) -> Path:
+        """The live chain the explorer writes, where sweeps are judged."""
+        return self.state / "chain.db"
+
+    @property
+    def gateway_db(self) -> Path:
+        """The gateway's connection log."""
+        return self.state / "gateway.db"
+
+    def judge(self, seat: int, objective_id: str, answer: str) -> bool:
+        """Whether an answer is right for a seat, against the key."""
+        objective = self.course.by_id[objective_id]
+        key = self.course.key.get((seat, objective_id))
+        if key is None:
+            return False
+        return check(
+            objective.compare,
+            answer,
+            key,
+            tolerance=objective.tolerance,
+            relative=objective.tolerance_relative,
+            chain_db=self.chain_db,
+        )
+
+    def score(self, progress: dict[str, SeatProgress]) -> int:
+        """Points of solved objectives minus the cost of unlocked hints, never below 0."""
+        total = 0
+        for objective in self.course.objectives:
+            sp = progress.get(objective.id)
+            if sp is None:
+                continue
+            if sp.solved:
+                total += objective.points
+            total -= sum(h.cost for h in objective.hints if h.position in sp.hints)
+        return max(total, 0)
+
+    def balance(self, address: str | None) -> int | None:
+        """The training wallet's balance in satoshis (world and live chain), None if unknown."""
+        if not address:
+            return None
+        try:
+            world_sum = self._world_unspent.get(address)
+            if world_sum is None:  # the world never changes while served: read it once
+                world = sqlite3.connect(f"file:{self.world}?mode=ro", uri=True, timeout=10)
+                try:
+                    (world_sum,) = world.execute(
+                        "SELECT coalesce(sum(o.value), 0) FROM addresses a "
+                        "JOIN outputs o ON o.address_id = a.id "
+                        "LEFT JOIN inputs i ON i.prev_tx_id = o.tx_id AND i.prev_n = o.n "
+                        "WHERE a.address = ? AND i.tx_id IS NULL",
+                        (address,),
+                    ).fetchone()
+                finally:
+                    world.close()
+                self._world_unspent[address] = world_sum
+            live_in = live_out = 0
+            if self.chain_db.is_file():
+                chain = sqlite3.connect(f"file:{self.chain_db}?mode=ro", uri=True, timeout=10)
+                try:
+                    (live_in,) = chain.execute(
+                        "SELECT coalesce(sum(value), 0) FROM outputs WHERE address = ?",
+                        (address,),
+                    ).fetchone()
+                    (live_out,) = chain.execute(
+                        "SELECT coalesce(sum(value), 0) FROM spends WHERE address = ?",
+                        (address,),
+                    ).fetchone()
+                finally:
+                    chain.close()
+        except sqlite3.Error:
+            return None
+        return world_sum + live_in - live_out
+
+    def start_ticker(self, runner) -> None:
+        """Call the inject runner's tick() every second in a background thread."""
+
+        def loop():
+            """Tick until closed; an inject that fails is logged, never fatal."""
+            while not self._stop.wait(TICK_SECONDS):
+                try:
+                    runner.tick()
+                except Exception:
+                    log.exception("classroom: inject tick failed")
+
+        self._ticker = threading.Thread(target=loop, name="classroom-injects", daemon=True)
+        self._ticker.start()
+
+    def close(self) -> None:
+        """Stop the ticker and close the progress store."""
+        self._stop.set()
+        if self._ticker is not None:
+            self._ticker.join(timeout=5)
+        close = getattr(self.runner, "close", None)
+        if close is not None:
+            close()
+        self.progress.close()
+
+
+def _inject_runner(classroom: Classroom, sandbox):
+    """The inject runner of injects.py for this classroom (None when it cannot load)."""
+    try:
+        from .injects import Injects
+    except ImportError:  # a partial install: the portal still works, injects do not
+        log.exception("classroom: the inject runner cannot be loaded")
+        return None
+    return Injects(classroom.world, classroom.state, classroom.progress, sandbox)
+
+
+def create_app(
+    world_path: str | Path,
+    state_dir: str | Path,
+    instructor_password: str,
+    *,
+    sandbox=None,
+    inject_runner=None,
+    tick: bool = True,
+) -> Flask:
+    """The classroom portal of a world; progress is kept in state_dir/classroom.db.
+
+    sandbox is the running Sandbox the injects act on (sites offline, funds moved);
+    without it only message injects can fire. tick=False leaves timed injects to the caller.
+    """
+    if not instructor_password:
+        raise ValueError("the classroom needs an instructor password")
+    world = Path(world_path).resolve()
+    state = Path(state_dir).resolve()
+    state.mkdir(parents=True, exist_ok=True)
+    secret = auth.load_secret(state)
+    classroom = Classroom(
+        world, state, load_course(world), Progress(state), instructor_password, secret
+    )
+    classroom.instructor_mac = auth.instructor_mac(secret, instructor_password)
+    app = Flask(
+        __name__,
+        template_folder=str(PACKAGE / "templates"),
+        static_folder=str(PACKAGE / "static"),
+        static_url_path="/static",
+    )
+    app.config.update(
+        SECRET_KEY=secret,
+        SESSION_COOKIE_NAME="classroom",
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        MAX_CONTENT_LENGTH=64_000,
+        PERMANENT_SESSION_LIFETIME=14 * 24 * 3600,
+    )
+    app.json.sort_keys = False
+    app.extensions["classroom"] = classroom
+
+    from .instructor import bp as instructor_bp
+    from .trainee import bp as trainee_bp
+
+    app.register_blueprint(trainee_bp)
+    app.register_blueprint(instructor_bp)
+
+    runner = inject_runner if inject_runner is not None else _inject_runner(classroom, sandbox)
+    classroom.runner = runner
+    if runner is not None:
+        app.extensions["injects"] = runner
+        if tick:
+            classroom.start_ticker(runner)
+
+    @app.before_request
+    def _csrf():
+        """Every form POST carries the session's CSRF token."""
+        if request.method not in ("GET", "HEAD", "OPTIONS"):
+            auth.check_csrf()
+
+    @app.context_processor
+    def _globals():
+        """What every page's layout uses."""
+        return {
+            "csrf_token": auth.csrf_token,
+            "course": classroom.course,
+            "me": auth.current_seat(),
+            "instructor": auth.is_instructor(),
+        }
+
+    @app.after_request
+    def _headers(response):
+        """Nothing from elsewhere, no framing, and no caching of anyone's progress."""
+        response.headers.setdefault("Content-Security-Policy", CSP)
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("X-Frame-Options", "DENY")
+        response.headers.setdefault("Referrer-Policy", "same-origin")
+        if not request.path.startswith("/static/"):
+            response.headers.setdefault("Cache-Control", "no-store")
+        return response
+
+    for code, title in (
+        (400, "Bad request"),
+        (403, "Not allowed"),
+        (404, "Not found"),
+        (405, "Method not allowed"),
+        (409, "Not accepted"),
+        (413, "Too large"),
+        (503, "Not available"),
+    ):
+        app.register_error_handler(code, _error_page(code, title))
+
+    @app.get("/healthz")
+    def healthz():
+        """Liveness: a constant answer (also the benchmark's baseline)."""
+        return "ok\n", 200, {"Content-Type": "text/plain"}
+
+    return app
+
+
+def _error_page(code: int, title: str):
+    """An error handler rendering the portal's error page with the abort's message."""
+
+    def handler(e):
+        """Show the message in the portal's look (JSON for JSON endpoints)."""
+        message = getattr(e, "description", "") or title
+        if request.path.endswith(".json"):
+            return {"error": message}, code
+        return render_template(
+            "classroom/error.html", code=code, title=title, message=message
+        ), code
+
+    return handler

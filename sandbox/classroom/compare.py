@@ -1,0 +1,121 @@
+"""Judging answers: normalisation and the comparisons exact, nocase, set, number and sweep.
+
+The key is what the builder stored in `seat_objectives.answer` (JSON): a string, a number,
+a list (set) or, for sweep, {"spend_from": [...], "pay_to": "..."}. A sweep is judged on
+the live chain (`<state>/chain.db`), where trainees' broadcast transactions land.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import sqlite3
+import unicodedata
+from pathlib import Path
+
+__all__ = ["MAX_ANSWER", "check", "normalise", "parse_number", "split_set"]
+
+MAX_ANSWER = 4000  # characters; longer submissions are refused before judging
+_SEPARATORS = re.compile(r"[\s,;]+")
+_BASE58_ADDRESS = re.compile(r"[13][1-9A-HJ-NP-Za-km-z]{25,34}\Z")
+_TXID = re.compile(r"[0-9a-fA-F]{64}\Z")
+_UNITS = re.compile(r"\s*(btc|xbt|₿|bitcoins?|eur|usd|€|\$|%)\s*\Z", re.IGNORECASE)
+
+
+def normalise(text: str) -> str:
+    """Unicode-normalised (NFKC), trimmed, with every run of whitespace one space."""
+    return " ".join(unicodedata.normalize("NFKC", str(text)).split())
+
+
+def _fold(value: str) -> str:
+    """A set element as compared: case kept for base58 addresses, folded otherwise."""
+    # Base58 is case-sensitive (1Abc and 1aBC are different addresses); bech32 and
+    # ordinary words are not.
+    return value if _BASE58_ADDRESS.match(value) else value.casefold()
+
+
+def split_set(value) -> set[str]:
+    """The elements of a set answer: a list, or text separated by commas/whitespace/newlines."""
+    items = value if isinstance(value, list | tuple | set) else [value]
+    out: set[str] = set()
+    for item in items:
+        for part in _SEPARATORS.split(normalise(item)):
+            part = part.strip("\"'`")
+            if part:
+                out.add(_fold(part))
+    return out
+
+
+def parse_number(text: str) -> float | None:
+    """A number as a trainee types it: '0.05', '0,05', '1,234.5', '1 234', '0.05 BTC'."""
+    s = normalise(text)
+    s = _UNITS.sub("", s).replace(" ", "").replace("_", "").replace("'", "")
+    if "," in s and "." in s:
+        s = s.replace(",", "")  # 1,234.5: commas group thousands
+    elif s.count(",") == 1:
+        s = s.replace(",", ".")  # 0,05: a decimal comma
+    elif s.count(",") > 1:
+        s = s.replace(",", "")
+    try:
+        value = float(s)
+    except ValueError:
+        return None
+    return value if math.isfinite(value) else None
+
+
+def _sweep(txid: str, key: dict, chain_db: Path | None) -> bool:
+    """Whether txid, on the live chain, spends a spend_from output and pays pay_to."""
+    txid = txid.strip().lower()
+    if not _TXID.match(txid) or chain_db is None or not Path(chain_db).is_file():
+        return False
+    spend_from = list(key.get("spend_from") or [])
+    pay_to = key.get("pay_to")
+    if not spend_from or not pay_to:
+        return False
+    conn = sqlite3.connect(f"file:{chain_db}?mode=ro", uri=True, timeout=10)
+    try:
+        marks = ",".join("?" * len(spend_from))
+        spends = conn.execute(
+            f"SELECT 1 FROM spends WHERE txid = ? AND address IN ({marks}) LIMIT 1",
+            (txid, *spend_from),
+        ).fetchone()
+        pays = conn.execute(
+            "SELECT 1 FROM outputs WHERE txid = ? AND address = ? AND value > 0 LIMIT 1",
+            (txid, pay_to),
+        ).fetchone()
+    except sqlite3.OperationalError:  # chain.db created but not yet initialised
+        return False
+    finally:
+        conn.close()
+    return spends is not None and pays is not None
+
+
+def check(
+    compare: str,
+    given: str,
+    key,
+    *,
+    tolerance: float = 0.0,
+    relative: bool = False,
+    chain_db: str | Path | None = None,
+) -> bool:
+    """Whether the answer a trainee gave matches the key under the objective's comparison."""
+    if compare == "exact":
+        return str(given).strip() == str(key).strip()
+    if compare == "nocase":
+        if isinstance(key, list):
+            return split_set(given) == split_set(key)
+        return normalise(given).casefold() == normalise(key).casefold()
+    if compare == "set":
+        return split_set(given) == split_set(key)
+    if compare == "number":
+        value = parse_number(given)
+        if value is None:
+            return False
+        expected = float(key)
+        allowed = abs(expected) * tolerance if relative else tolerance
+        # A hair of slack for float rounding, so "0.1 + 0.2" style keys still match.
+        return abs(value - expected) <= allowed + 1e-9 * max(1.0, abs(expected))
+    if compare == "sweep":
+        return isinstance(key, dict) and _sweep(given, key, Path(chain_db) if chain_db else None)
+    raise ValueError(f"unknown comparison {compare!r}")

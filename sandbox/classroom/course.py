@@ -1,0 +1,220 @@
+"""The course of a world, read once from world.db: seats, objectives, the key, hints, injects.
+
+These tables are written by `sandbox build` and never change while the sandbox runs, so
+everything but the artefacts' content is kept in memory. A world built before format v2
+(or from a scenario without objectives) simply has an empty course.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ..world.read import open_world
+
+__all__ = ["Artefact", "Course", "Hint", "Inject", "Objective", "Seat", "load_course"]
+
+
+@dataclass(frozen=True)
+class Hint:
+    """One hint of an objective."""
+
+    position: int
+    text: str
+    cost: int
+
+
+@dataclass(frozen=True)
+class Objective:
+    """What every seat must find; the question and the answer differ per seat."""
+
+    id: str
+    position: int
+    points: int
+    compare: str
+    tolerance: float
+    tolerance_relative: bool
+    attempts: int
+    hints: tuple[Hint, ...] = ()
+
+
+@dataclass(frozen=True)
+class Seat:
+    """One trainee's place in the class: a code to join with, a case, a wallet."""
+
+    n: int
+    code: str
+    bindings: dict
+    wallet_address: str | None
+    wallet_wif: str | None
+
+
+@dataclass(frozen=True)
+class Inject:
+    """An event of the exercise: at a time, on a milestone, or fired by hand."""
+
+    id: str
+    position: int
+    trigger: str
+    at_minutes: float | None
+    objective_id: str | None
+    action: str
+    config: dict
+
+
+@dataclass(frozen=True)
+class Artefact:
+    """A file handed to one seat (its content is read on demand)."""
+
+    seat: int
+    id: str
+    position: int
+    kind: str
+    title: str
+    filename: str
+    mime: str
+
+
+@dataclass
+class Course:
+    """Everything the classroom needs from the world."""
+
+    world: Path
+    title: str = ""
+    brief_title: str = ""
+    seats: dict[int, Seat] = field(default_factory=dict)
+    objectives: list[Objective] = field(default_factory=list)
+    questions: dict[tuple[int, str], str] = field(default_factory=dict)
+    key: dict[tuple[int, str], object] = field(default_factory=dict)
+    injects: list[Inject] = field(default_factory=list)
+    artefacts: dict[int, list[Artefact]] = field(default_factory=dict)
+    _briefs: dict[tuple[int, str], str] = field(default_factory=dict, repr=False)
+
+    @property
+    def by_id(self) -> dict[str, Objective]:
+        """Objectives by id."""
+        return {o.id: o for o in self.objectives}
+
+    @property
+    def max_score(self) -> int:
+        """The points of every objective together."""
+        return sum(o.points for o in self.objectives)
+
+    def seat_by_code(self, code: str) -> Seat | None:
+        """The seat a typed code names, forgiving case, spaces and dashes."""
+        wanted = _canonical(code)
+        if not wanted:
+            return None
+        for seat in self.seats.values():
+            if _canonical(seat.code) == wanted:
+                return seat
+        return None
+
+    def inject(self, inject_id: str) -> Inject | None:
+        """An inject by id."""
+        return next((i for i in self.injects if i.id == inject_id), None)
+
+    def artefact(self, seat: int, artefact_id: str) -> Artefact | None:
+        """One of a seat's artefacts by id."""
+        return next((a for a in self.artefacts.get(seat, []) if a.id == artefact_id), None)
+
+    def brief_text(self, seat: int, artefact_id: str) -> str:
+        """A seat's brief as text, read once (the world never changes while served)."""
+        cached = self._briefs.get((seat, artefact_id))
+        if cached is None:
+            raw = self.artefact_content(seat, artefact_id)
+            cached = self._briefs[(seat, artefact_id)] = raw.decode("utf-8", "replace")
+        return cached
+
+    def artefact_content(self, seat: int, artefact_id: str) -> bytes:
+        """The bytes of a seat's artefact."""
+        conn = open_world(self.world)
+        try:
+            row = conn.execute(
+                "SELECT content FROM artefacts WHERE seat = ? AND id = ?", (seat, artefact_id)
+            ).fetchone()
+        finally:
+            conn.close()
+        if row is None:
+            raise KeyError(artefact_id)
+        content = row[0]
+        return content.encode() if isinstance(content, str) else bytes(content)
+
+
+def _canonical(code: str) -> str:
+    """A seat code without separators, upper case."""
+    return "".join(ch for ch in code.upper() if ch.isalnum())
+
+
+def _rows(conn: sqlite3.Connection, sql: str) -> list[sqlite3.Row]:
+    """The rows of a query, or none when the world predates the course tables."""
+    try:
+        return conn.execute(sql).fetchall()
+    except sqlite3.OperationalError:
+        return []
+
+
+def load_course(world: str | Path) -> Course:
+    """Read the course tables of a world."""
+    world = Path(world).resolve()
+    conn = open_world(world)
+    try:
+        meta = {r["key"]: r["value"] for r in conn.execute("SELECT key, value FROM meta")}
+        course = Course(world, meta.get("title", ""), meta.get("brief_title", "") or "Case brief")
+        for r in _rows(conn, "SELECT * FROM seats ORDER BY n"):
+            course.seats[r["n"]] = Seat(
+                r["n"],
+                r["code"],
+                json.loads(r["bindings"] or "{}"),
+                r["wallet_address"],
+                r["wallet_wif"],
+            )
+        hints: dict[str, list[Hint]] = {}
+        for r in _rows(conn, "SELECT * FROM hints ORDER BY objective_id, position"):
+            hints.setdefault(r["objective_id"], []).append(
+                Hint(r["position"], r["text"], r["cost"])
+            )
+        for r in _rows(conn, "SELECT * FROM objectives ORDER BY position"):
+            course.objectives.append(
+                Objective(
+                    r["id"],
+                    r["position"],
+                    r["points"],
+                    r["compare"],
+                    float(r["tolerance"] or 0),
+                    bool(r["tolerance_relative"]),
+                    int(r["attempts"]),
+                    tuple(hints.get(r["id"], ())),
+                )
+            )
+        for r in _rows(conn, "SELECT seat, objective_id, question, answer FROM seat_objectives"):
+            course.questions[(r["seat"], r["objective_id"])] = r["question"]
+            course.key[(r["seat"], r["objective_id"])] = json.loads(r["answer"])
+        for r in _rows(conn, "SELECT * FROM injects ORDER BY position"):
+            course.injects.append(
+                Inject(
+                    r["id"],
+                    r["position"],
+                    r["trigger"],
+                    r["at_minutes"],
+                    r["objective_id"],
+                    r["action"],
+                    json.loads(r["config"] or "{}"),
+                )
+            )
+        for r in _rows(
+            conn,
+            "SELECT seat, id, position, kind, title, filename, mime FROM artefacts "
+            "ORDER BY seat, position",
+        ):
+            course.artefacts.setdefault(r["seat"], []).append(
+                Artefact(
+                    r["seat"], r["id"], r["position"], r["kind"], r["title"], r["filename"],
+                    r["mime"],
+                )
+            )  # fmt: skip
+    finally:
+        conn.close()
+    return course

@@ -1,0 +1,597 @@
+"""The inject runner: the scenario's events, fired at their time, at a milestone or by hand.
+
+    injects = Injects(world_path, state_dir, progress, sandbox)
+    injects.tick()                       # every `at` inject whose time has come (once)
+    injects.on_solved(3, "vendor-name")  # seat 3 solved it: its `solved` injects fire
+    injects.fire("down")                 # the instructor fires one by hand
+    injects.list()                       # what the instructor page shows
+
+The injects table of world.db gives each inject's trigger, action and a config per seat
+(variables already resolved to world ids, placeholders filled). An inject whose config
+is the same for every seat fires once for the class (recorded with seat None), else once
+per seat. Every action changes what trainees see through the gateway:
+
+message       a note on the trainee's page (progress.add_message)
+site_offline  the site's onion stops resolving (Tor: descriptor cannot be found)
+site_online   it comes back (and an exit-scam notice on it is lifted)
+exit_scam     every page of the site is a 503 "withdrawals paused" notice (state.db)
+forum_post    a new thread by the actor's forum account, dated now (state.db)
+move_funds    a real signed transaction from the actor's coins, broadcast on the live
+              chain (so it is on the explorer, mined)
+
+A fire that fails raises InjectError and records nothing.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import logging
+import sqlite3
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import NamedTuple
+
+from ..errors import InjectError, WorldError
+from ..ledger.address import InvalidAddress, decode_address, script_pubkey
+from ..ledger.keys import Key
+from ..ledger.mempool import COINBASE_MATURITY, BroadcastError, dust_threshold
+from ..ledger.tx import Tx, TxIn, TxOut, serialize, sign_input, vsize
+from ..world.read import open_world
+
+__all__ = ["FEE_RATE", "Fired", "Inject", "Injects", "load_injects"]
+
+log = logging.getLogger(__name__)
+
+FEE_RATE = 5  # sat/vB for the suspect's transactions
+# Upper bounds of an input's virtual size by the type of the address it spends.
+_INPUT_VSIZE = {"p2wpkh": 68, "p2sh": 91, "p2pkh": 148}
+_NOTICE_TEXT = "Withdrawals are paused for maintenance."
+# Sites served by other apps than the marketplaces: no exit-scam page, no forum.
+_NOT_MARKETPLACES = ("explorer", "exchange")
+
+
+class Fired(NamedTuple):
+    """One fire of an inject: for a seat (None: the class), and what it did."""
+
+    inject: str
+    seat: int | None
+    detail: str  # move_funds: the txid; forum_post: the thread's URL path; else a summary
+
+
+@dataclass(frozen=True)
+class Inject:
+    """One row of the world's injects table; configs maps seat number to its config."""
+
+    id: str
+    position: int
+    trigger: str  # at | solved | manual
+    at_minutes: float | None
+    objective_id: str | None
+    action: str
+    configs: dict[int | None, dict]  # None: one config for every seat (no seats)
+
+    @property
+    def shared(self) -> dict | None:
+        """The config when every seat has the same one, else None."""
+        values = list(self.configs.values())
+        if not values:
+            return {}
+        first = values[0]
+        return first if all(v == first for v in values[1:]) else None
+
+    def config(self, seat: int | None) -> dict:
+        """The config to fire with for a seat (None: the class; needs a shared config)."""
+        if seat is not None:
+            if seat in self.configs:
+                return self.configs[seat]
+            if None in self.configs or not self.configs:
+                return self.configs.get(None, {})
+            raise InjectError(f"inject {self.id!r}: no seat {seat}")
+        shared = self.shared
+        if shared is None:
+            raise InjectError(f"inject {self.id!r}: its config differs by seat: fire it per seat")
+        return shared
+
+
+def _configs(raw: str | None) -> dict[int | None, dict]:
+    """Parse a config column: {"<seat n>": {...}} per seat, or one flat config for all."""
+    data = json.loads(raw or "{}")
+    if not isinstance(data, dict):
+        raise WorldError(f"inject config is not a JSON object: {raw!r}")
+    if data and all(isinstance(k, str) and k.isdigit() for k in data):
+        return {int(k): v for k, v in data.items()}
+    return {None: data} if data else {}
+
+
+def load_injects(world_path: str | Path) -> list[Inject]:
+    """The injects of a world, in scenario order (none for a world without the table)."""
+    conn = open_world(world_path)
+    try:
+        rows = conn.execute("SELECT * FROM injects ORDER BY position").fetchall()
+    except sqlite3.OperationalError:
+        rows = []
+    finally:
+        conn.close()
+    return [
+        Inject(
+            r["id"],
+            r["position"],
+            r["trigger"],
+            r["at_minutes"],
+            r["objective_id"],
+            r["action"],
+            _configs(r["config"]),
+        )
+        for r in rows
+    ]
+
+
+class Injects:
+    """Fires a world's injects against a running sandbox and records them in progress."""
+
+    def __init__(self, world_path: str | Path, state_dir: str | Path, progress, sandbox=None):
+        """Read the injects; sandbox is the running Sandbox (sites, gateway, explorer)."""
+        self.world_path = Path(world_path).resolve()
+        self.state_dir = Path(state_dir)
+        self.progress = progress
+        self.sandbox = sandbox
+        self.injects = load_injects(self.world_path)
+        self._by_id = {i.id: i for i in self.injects}
+        self._lock = threading.RLock()
+        self._store = None
+        self.errors: dict[tuple[str, int | None], str] = {}  # last failure of automatic fires
+
+    # -- triggers -----------------------------------------------------------------------
+
+    def tick(self, now: float | None = None) -> list[Fired]:
+        """Fire every `at` inject that is due and has not fired; returns (id, seat) fired."""
+        started = self.progress.started_at()
+        if started is None:
+            return []
+        now = time.time() if now is None else now
+        due = [
+            i
+            for i in self.injects
+            if i.trigger == "at" and i.at_minutes is not None and started + i.at_minutes * 60 <= now
+        ]
+        if not due:
+            return []
+        fired = self._fired()  # one read; _auto checks again under the lock
+        done = []
+        for inject in due:
+            seats = [None] if inject.shared is not None else sorted(inject.configs)
+            for seat in seats:
+                if (inject.id, seat) not in fired:
+                    done += self._auto(inject, seat)
+        return done
+
+    def _fired(self) -> set[tuple[str, int | None]]:
+        """Every (inject, seat) fired so far (seat None: for the class)."""
+        return {(r["inject"], r["seat"]) for r in self.progress.fired_list()}
+
+    def on_solved(self, seat: int, objective_id: str) -> list[Fired]:
+        """Fire, for that seat only, the `solved` injects of an objective it just solved."""
+        done = []
+        for inject in self.injects:
+            if inject.trigger == "solved" and inject.objective_id == objective_id:
+                done += self._auto(inject, seat)
+        return done
+
+    def _auto(self, inject: Inject, seat: int | None) -> list[Fired]:
+        """Fire an automatic inject once for a seat (or the class); failures are kept, not raised."""
+        with self._lock:
+            if self.progress.fired(inject.id, seat):
+                return []
+            try:
+                detail = self._act(inject, seat)
+            except InjectError as e:
+                if self.errors.get((inject.id, seat)) != str(e):
+                    log.warning("inject %s for %s failed: %s", inject.id, _who(seat), e)
+                self.errors[(inject.id, seat)] = str(e)
+                return []
+            self.errors.pop((inject.id, seat), None)
+            self._record(inject, seat)
+        return [Fired(inject.id, seat, detail)]
+
+    def fire(self, inject_id: str, seat: int | None = None) -> list[Fired]:
+        """The instructor fires an inject by hand (again, too): for one seat, or every seat.
+
+        Raises InjectError (unknown inject or seat, or the action failed); a fire that fails
+        for one seat leaves the seats fired before it recorded.
+        """
+        inject = self._by_id.get(inject_id)
+        if inject is None:
+            raise InjectError(f"no inject {inject_id!r}")
+        if seat is None and inject.shared is None:
+            seats: list[int | None] = sorted(inject.configs)
+        else:
+            seats = [seat]
+        done = []
+        with self._lock:
+            for s in seats:
+                detail = self._act(inject, s)
+                self._record(inject, s)
+                done.append(Fired(inject.id, s, detail))
+        return done
+
+    def _record(self, inject: Inject, seat: int | None) -> None:
+        """Note the fire in progress and the log."""
+        self.progress.record_inject(inject.id, seat)
+        log.info("inject %s (%s) fired for %s", inject.id, inject.action, _who(seat))
+
+    def list(self) -> list[dict]:
+        """Every inject with its trigger, action, what it does, and whether it fired."""
+        started = self.progress.started_at()
+        fired = self._fired()
+        out = []
+        for inject in self.injects:
+            seats = sorted(s for s in inject.configs if s is not None)
+            fired_all = (inject.id, None) in fired
+            fired_seats = sorted(s for i, s in fired if i == inject.id and s is not None)
+            due = None
+            if inject.trigger == "at" and started is not None and inject.at_minutes is not None:
+                due = started + inject.at_minutes * 60
+            shared = inject.shared
+            sample = shared if shared is not None else inject.configs[seats[0]]
+            out.append(
+                {
+                    "id": inject.id,
+                    "position": inject.position,
+                    "trigger": inject.trigger,
+                    "at_minutes": inject.at_minutes,
+                    "objective_id": inject.objective_id,
+                    "action": inject.action,
+                    "summary": _summary(inject.action, sample or {}),
+                    "per_seat": shared is None,
+                    "due": due,
+                    "fired": fired_all or bool(fired_seats),
+                    "fired_all": fired_all,
+                    "fired_seats": fired_seats,
+                    "errors": {s: e for (i, s), e in self.errors.items() if i == inject.id},
+                }
+            )
+        return out
+
+    def close(self) -> None:
+        """Close this thread's state-file connection."""
+        if self._store is not None:
+            self._store.close()
+
+    # -- actions ------------------------------------------------------------------------
+
+    def _act(self, inject: Inject, seat: int | None) -> str:
+        """Run an inject's action with the config of a seat (None: the class)."""
+        cfg = inject.config(seat)
+        action = getattr(self, f"_do_{inject.action}", None)
+        if action is None:
+            raise InjectError(f"inject {inject.id!r}: unknown action {inject.action!r}")
+        try:
+            return action(inject, seat, cfg)
+        except InjectError as e:
+            raise InjectError(f"inject {inject.id!r} ({inject.action}): {e}") from None
+
+    def _do_message(self, inject: Inject, seat: int | None, cfg: dict) -> str:
+        """A message on the trainee's page (everyone's when seat is None)."""
+        text = _need(cfg, "text")
+        self.progress.add_message(seat, text)
+        return text
+
+    def _do_site_offline(self, inject: Inject, seat: int | None, cfg: dict) -> str:
+        """Take the site out of the gateway: its onion no longer resolves."""
+        self._sandbox_site(cfg)
+        self.sandbox.set_online(cfg["site"], False)
+        return f"{cfg['site']} offline"
+
+    def _do_site_online(self, inject: Inject, seat: int | None, cfg: dict) -> str:
+        """Bring the site back, and lift an exit-scam notice on it."""
+        site = self._sandbox_site(cfg)
+        self.sandbox.set_online(cfg["site"], True)
+        if site.kind not in _NOT_MARKETPLACES:
+            self._state().clear_notice(cfg["site"])
+        return f"{cfg['site']} online"
+
+    def _do_exit_scam(self, inject: Inject, seat: int | None, cfg: dict) -> str:
+        """Every page of the site becomes the 'withdrawals paused' notice."""
+        site_id = _need(cfg, "site")
+        kind = self._site_kind(site_id)
+        if kind in _NOT_MARKETPLACES:
+            raise InjectError(f"site {site_id!r} is an {kind}: exit scams are for hidden services")
+        text = cfg.get("text") or _NOTICE_TEXT
+        self._state().set_notice(site_id, "exit_scam", text, self._site_clock(site_id))
+        return f"{site_id} exit-scams: {text}"
+
+    def _do_forum_post(self, inject: Inject, seat: int | None, cfg: dict) -> str:
+        """A new thread on the forum by the actor's account, dated on the forum's clock."""
+        site_id, actor = _need(cfg, "site"), _need(cfg, "actor")
+        text = _need(cfg, "text")
+        title = (cfg.get("title") or text.splitlines()[0])[:150]
+        if self._site_kind(site_id) != "forum":
+            raise InjectError(f"site {site_id!r} is not a forum")
+        with self._world() as conn:
+            account = conn.execute(
+                "SELECT handle, joined FROM accounts WHERE site_id = ? AND actor_id = ?"
+                " ORDER BY id LIMIT 1",
+                (site_id, actor),
+            ).fetchone()
+            if account is None:  # the actor joins the forum to post
+                account = conn.execute(
+                    "SELECT username AS handle, NULL AS joined FROM actors WHERE id = ?", (actor,)
+                ).fetchone()
+            if account is None:
+                raise InjectError(f"no actor {actor!r}")
+            boards = conn.execute(
+                "SELECT id, name FROM boards WHERE site_id = ? ORDER BY id", (site_id,)
+            ).fetchall()
+        if not boards:
+            raise InjectError(f"forum {site_id!r} has no boards")
+        wanted = str(cfg.get("board") or "")
+        board = next(
+            (b for b in boards if wanted and wanted in (str(b["id"]), b["name"])), boards[0]
+        )
+        now = self._site_clock(site_id)
+        state = self._state()
+        user_id = state.actor_user(site_id, account["handle"], account["joined"] or now)
+        thread_id = state.create_thread(site_id, board["id"], user_id, title, text, now)
+        return f"/thread/t{thread_id}"
+
+    def _do_move_funds(self, inject: Inject, seat: int | None, cfg: dict) -> str:
+        """The actor's wallet pays `to` (amount BTC, or everything minus the fee)."""
+        actor, to = _need(cfg, "actor"), _need(cfg, "to")
+        amount = cfg.get("amount")
+        live = self._live()
+        # Hold the chain's lock from choosing coins to broadcast: nobody spends them between.
+        with live._lock, live.world.borrow() as world:
+            coins = self._coins(live, world, actor)
+            if not coins:
+                raise InjectError(f"actor {actor!r} has no coins to move")
+            # The builder may have chosen the address already (the payer's deposit address).
+            pay_to = cfg.get("to_address") or self._destination(live, world, actor, to)
+            change_to = self._change_address(live, world, actor, coins)
+            raw = _build(coins, pay_to, change_to, amount, actor)
+            try:
+                txid = live.broadcast(raw.hex())
+            except BroadcastError as e:
+                raise InjectError(f"the transaction was refused: {e}") from None
+        log.info("inject %s: %s moved funds to %s in %s", inject.id, actor, pay_to, txid)
+        return txid
+
+    # -- helpers: sites -----------------------------------------------------------------
+
+    def _world(self):
+        """A fresh read-only connection to world.db (closed on leaving a with block)."""
+        return contextlib.closing(open_world(self.world_path))
+
+    def _site_kind(self, site_id: str) -> str:
+        """A site's kind, or InjectError for an unknown site."""
+        with self._world() as conn:
+            row = conn.execute("SELECT kind FROM sites WHERE id = ?", (site_id,)).fetchone()
+        if row is None:
+            raise InjectError(f"no site {site_id!r} in this world")
+        return row["kind"]
+
+    def _sandbox_site(self, cfg: dict):
+        """The running server of the config's site."""
+        site_id = _need(cfg, "site")
+        if self.sandbox is None:
+            raise InjectError("no running sandbox to take sites down or up")
+        site = next((s for s in self.sandbox.sites if s.site_id == site_id), None)
+        if site is None or self.sandbox.gateway is None:
+            raise InjectError(f"site {site_id!r} is not running")
+        return site
+
+    def _state(self):
+        """The marketplaces' state file (trainees' posts, site notices)."""
+        if self._store is None:
+            from marketplaces.common.state import StateStore
+
+            self._store = StateStore(self.state_dir / "state.db")
+        return self._store
+
+    def _site_clock(self, site_id: str) -> int:
+        """The site's clock now, as its app computes it (world tip + time since first run)."""
+        with self._world() as conn:
+            row = conn.execute("SELECT time FROM blocks ORDER BY height DESC LIMIT 1").fetchone()
+            tip = (
+                row[0]
+                if row and row[0]
+                else int(
+                    conn.execute("SELECT value FROM meta WHERE key = 'end_time'").fetchone()[0]
+                )
+            )
+        started = self._state().first_seen(site_id)
+        return int(tip + (time.time() - started))
+
+    # -- helpers: coins -----------------------------------------------------------------
+
+    def _live(self):
+        """The explorer's live chain (the one writer of chain.db)."""
+        if self.sandbox is None:
+            raise InjectError("no running sandbox: the live chain is the explorer's")
+        for site in self.sandbox.sites:
+            explorer = (
+                site.server.app.extensions.get("explorer") if site.kind == "explorer" else None
+            )
+            if explorer is not None:
+                return explorer.live
+        raise InjectError("the world has no explorer: no live chain to broadcast on")
+
+    @staticmethod
+    def _wallet_addresses(world, actor: str, kind: str = "personal") -> dict[str, tuple]:
+        """address -> (type, secret, purpose, id) of an actor's wallets of one kind."""
+        rows = world.execute(
+            "SELECT a.address, a.type, a.secret, a.purpose, a.id FROM addresses a"
+            " JOIN wallets w ON w.id = a.wallet_id WHERE w.actor_id = ? AND w.kind = ?"
+            " ORDER BY a.id",
+            (actor, kind),
+        )
+        return {r[0]: (r[1], bytes(r[2]), r[3], r[4]) for r in rows}
+
+    def _coins(self, live, world, actor: str) -> list[tuple[str, int, int, str, str, bytes]]:
+        """The actor's spendable coins: (txid, n, value, address, type, secret), world and live."""
+        mine = self._wallet_addresses(world, actor)
+        if not mine:
+            raise InjectError(f"actor {actor!r} has no personal wallet")
+        next_height = live.tip()[0] + 1
+        found = []
+        rows = world.execute(
+            "SELECT t.txid, o.n, o.value, a.address, t.height, t.position FROM outputs o"
+            " JOIN transactions t ON t.id = o.tx_id JOIN addresses a ON a.id = o.address_id"
+            " JOIN wallets w ON w.id = a.wallet_id WHERE w.actor_id = ? AND w.kind = 'personal'"
+            " AND NOT EXISTS (SELECT 1 FROM inputs i WHERE i.prev_tx_id = o.tx_id"
+            " AND i.prev_n = o.n)",
+            (actor,),
+        ).fetchall()
+        with live.reader.borrow() as chain:
+            for txid, n, value, address, height, position in rows:
+                if chain.execute(
+                    "SELECT 1 FROM spends WHERE prev_txid = ? AND prev_n = ?", (txid, n)
+                ).fetchone():
+                    continue
+                if position == 0 and next_height - height < COINBASE_MATURITY:
+                    continue
+                found.append((txid, n, value, address))
+            # Coins the live chain paid to the actor (an earlier move's change, a trainee's
+            # payment): unspent outputs of live transactions, coinbases aside.
+            for txid, n, value, address in chain.execute(
+                "SELECT o.txid, o.n, o.value, o.address FROM outputs o"
+                " JOIN txs t ON t.txid = o.txid WHERE o.address IS NOT NULL"
+                " AND (t.position IS NULL OR t.position > 0) AND NOT EXISTS"
+                " (SELECT 1 FROM spends s WHERE s.prev_txid = o.txid AND s.prev_n = o.n)"
+            ):
+                if address in mine:
+                    found.append((txid, n, value, address))
+        return [(t, n, v, a, mine[a][0], mine[a][1]) for t, n, v, a in found]
+
+    def _used(self, live, world, address_id: int, address: str) -> bool:
+        """Whether an address ever received coins (world or live)."""
+        if world.execute(
+            "SELECT 1 FROM outputs WHERE address_id = ? LIMIT 1", (address_id,)
+        ).fetchone():
+            return True
+        with live.reader.borrow() as chain:
+            return (
+                chain.execute(
+                    "SELECT 1 FROM outputs WHERE address = ? LIMIT 1", (address,)
+                ).fetchone()
+                is not None
+            )
+
+    def _unused(self, live, world, addresses: dict[str, tuple], purposes=None) -> str | None:
+        """The first address (of the given purposes, if any) that never received coins."""
+        for address, (_, _, purpose, address_id) in addresses.items():
+            if purposes is not None and (purpose or "") not in purposes:
+                continue
+            if not self._used(live, world, address_id, address):
+                return address
+        return None
+
+    def _destination(self, live, world, payer: str, to: str) -> str:
+        """Where the coins go: an exchange's deposit address, a person's receiving address."""
+        try:
+            decode_address(to)
+            return to  # a plain address
+        except (InvalidAddress, ValueError):
+            pass
+        if world.execute("SELECT 1 FROM actors WHERE id = ?", (to,)).fetchone() is None:
+            raise InjectError(f"no actor {to!r} to move funds to")
+        deposits = self._wallet_addresses(world, to, "deposit")
+        if deposits:
+            # The payer's own deposit address there (exchanges give one per customer, and
+            # their records name the customer by it); else a deposit address nobody used.
+            own = [a for a, v in deposits.items() if v[2] == f"deposit:{payer}"]
+            found = own[0] if own else self._unused(live, world, deposits)
+            if found is None:
+                raise InjectError(f"exchange {to!r} has no deposit address for {payer!r}")
+            return found
+        mixer = self._wallet_addresses(world, to, "mixer-deposit")
+        if mixer:
+            return self._unused(live, world, mixer) or list(mixer)[-1]
+        personal = self._wallet_addresses(world, to)
+        if not personal:
+            raise InjectError(f"actor {to!r} has no wallet to receive")
+        published = [a for a, v in personal.items() if v[2] == "published"]
+        if published:
+            return published[0]
+        receive = {a: v for a, v in personal.items() if v[2] == "receive"}
+        return self._unused(live, world, receive) or (list(receive) or list(personal))[-1]
+
+    def _change_address(self, live, world, actor: str, coins) -> str:
+        """The payer's change address: one of its wallet's never used, else its biggest coin's."""
+        mine = self._wallet_addresses(world, actor)
+        fresh = self._unused(live, world, mine, purposes={"change", "receive"})
+        return fresh or max(coins, key=lambda c: c[2])[3]
+
+
+def _build(coins, pay_to: str, change_to: str, amount, actor: str) -> bytes:
+    """Choose coins, sign with the world's keys, and serialize the payment."""
+    pay_script = script_pubkey(pay_to)
+    change_script = script_pubkey(change_to)
+    coins = sorted(coins, key=lambda c: (-c[2], c[0], c[1]))
+    if amount is None:
+        chosen = coins
+        size = 11 + sum(_INPUT_VSIZE[c[4]] for c in chosen) + 9 + len(pay_script)
+        value = sum(c[2] for c in chosen) - FEE_RATE * size
+        if value < dust_threshold(pay_script):
+            raise InjectError(f"actor {actor!r} has too little to cover the fee")
+        outputs = [TxOut(value, pay_script)]
+    else:
+        target = round(float(amount) * 100_000_000)
+        if target <= 0:
+            raise InjectError(f"amount must be positive, got {amount}")
+        chosen, total = [], 0
+        outs = 2 * 9 + len(pay_script) + len(change_script)
+        for coin in coins:
+            chosen.append(coin)
+            total += coin[2]
+            fee = FEE_RATE * (11 + sum(_INPUT_VSIZE[c[4]] for c in chosen) + outs)
+            if total >= target + fee:
+                break
+        else:
+            have = sum(c[2] for c in coins) / 1e8
+            raise InjectError(f"actor {actor!r} has {have:.8f} BTC, not {amount} plus the fee")
+        outputs = [TxOut(target, pay_script)]
+        change = total - target - fee
+        if change >= dust_threshold(change_script):
+            outputs.append(TxOut(change, change_script))
+    tx = Tx(
+        inputs=[TxIn(bytes.fromhex(c[0])[::-1], c[1]) for c in chosen],
+        outputs=outputs,
+    )
+    for i, (_, _, value, address, _, secret) in enumerate(chosen):
+        sign_input(tx, i, Key(secret), script_pubkey(address), value)
+    if vsize(tx) * FEE_RATE > sum(c[2] for c in chosen) - sum(o.value for o in outputs):
+        raise InjectError("fee estimate below the transaction's size (a bug)")
+    return serialize(tx)
+
+
+def _need(cfg: dict, key: str) -> str:
+    """A value the action cannot do without, or InjectError naming it."""
+    value = cfg.get(key)
+    if value in (None, ""):
+        raise InjectError(f"its config has no {key!r}")
+    return value
+
+
+def _who(seat: int | None) -> str:
+    """'seat 3' or 'the class', for the log."""
+    return "the class" if seat is None else f"seat {seat}"
+
+
+def _summary(action: str, cfg: dict) -> str:
+    """One line on what an inject does, for the instructor."""
+    if action == "message":
+        return cfg.get("text", "")
+    if action in ("site_offline", "site_online"):
+        return f"{action.replace('_', ' ')}: {cfg.get('site')}"
+    if action == "exit_scam":
+        return f"exit scam on {cfg.get('site')}: {cfg.get('text') or _NOTICE_TEXT}"
+    if action == "forum_post":
+        return f"{cfg.get('actor')} posts on {cfg.get('site')}: {cfg.get('title', '')}"
+    if action == "move_funds":
+        amount = cfg.get("amount")
+        what = "everything" if amount is None else f"{amount} BTC"
+        return f"{cfg.get('actor')} moves {what} to {cfg.get('to')}"
+    return action

@@ -1,0 +1,401 @@
+"""The instructor's side: login, live board, seats and key, connection log, injects, resets."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import sqlite3
+import time
+from datetime import UTC, datetime
+
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    flash,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
+
+from ..errors import InjectError
+from .auth import current_seat, instructor_required, is_instructor, password_ok
+
+__all__ = ["bp"]
+
+bp = Blueprint("instructor", __name__, url_prefix="/instructor")
+LOG_LIMIT = 300
+FAILED_LOGIN_PAUSE = 0.5  # seconds: makes guessing the password over the network slow
+
+
+def classroom():
+    """The app's Classroom."""
+    return current_app.extensions["classroom"]
+
+
+def _iso(t: float | None) -> str:
+    """A Unix time as local ISO 8601 (seconds), '' for None."""
+    return datetime.fromtimestamp(t).isoformat(timespec="seconds") if t else ""
+
+
+@bp.app_template_filter("clock")
+def clock(t: float | None) -> str:
+    """A Unix time as HH:MM:SS of the laptop's clock."""
+    return datetime.fromtimestamp(t).strftime("%H:%M:%S") if t else "-"
+
+
+@bp.get("/login")
+def login_form():
+    """The instructor's login form."""
+    if is_instructor():
+        return redirect(url_for("instructor.board"))
+    return render_template("classroom/instructor/login.html", error=None, next=_next())
+
+
+def _next() -> str:
+    """Where to go after logging in: an instructor page only (never another site)."""
+    target = request.values.get("next", "")
+    if target.startswith("/instructor") and "//" not in target and "\\" not in target:
+        return target
+    return url_for("instructor.board")
+
+
+@bp.post("/login")
+def login():
+    """Check the password in constant time; a wrong one is a 403 and the form again."""
+    if not password_ok(request.form.get("password", "")):
+        time.sleep(FAILED_LOGIN_PAUSE)
+        return (
+            render_template(
+                "classroom/instructor/login.html", error="Wrong password.", next=_next()
+            ),
+            403,
+        )
+    csrf = session.get("csrf")
+    trainee = {k: session[k] for k in ("seat", "tok") if k in session}
+    session.clear()  # a fresh session for the new privilege
+    session.update(trainee)
+    session["csrf"] = csrf
+    session.permanent = True
+    session["inst"] = classroom().instructor_mac
+    return redirect(_next(), code=303)
+
+
+@bp.post("/logout")
+def logout():
+    """Log the instructor out of this browser."""
+    session.pop("inst", None)
+    return redirect(url_for("instructor.login_form"), code=303)
+
+
+def board_data() -> dict:
+    """The live board: every seat's progress on every objective, scores and latest events."""
+    c = classroom()
+    course = c.course
+    trainees = c.progress.trainees()
+    board = c.progress.board()
+    seats = []
+    for n, seat in course.seats.items():
+        progress = board.get(n, {})
+        trainee = trainees.get(n)
+        cells = {}
+        for o in course.objectives:
+            sp = progress.get(o.id)
+            if sp is None:
+                continue
+            cells[o.id] = {
+                "solved": sp.solved,
+                "attempts": sp.attempts,
+                "hints": len(sp.hints),
+                "exhausted": bool(o.attempts and sp.attempts >= o.attempts and not sp.solved),
+            }
+        seats.append(
+            {
+                "n": n,
+                "code": seat.code,
+                "name": trainee["name"] if trainee else None,
+                "score": c.score(progress),
+                "solved": sum(1 for sp in progress.values() if sp.solved),
+                "attempts": sum(sp.attempts for sp in progress.values()),
+                "cells": cells,
+            }
+        )
+    names = {n: t["name"] for n, t in trainees.items()}
+    events = [
+        dict(e, name=names.get(e["seat"]) if e["seat"] is not None else None)
+        for e in c.progress.events(15)
+    ]
+    return {
+        "now": time.time(),
+        "started_at": c.progress.started_at(),
+        "max_score": course.max_score,
+        "objectives": [{"id": o.id, "points": o.points} for o in course.objectives],
+        "seats": seats,
+        "events": events,
+    }
+
+
+@bp.get("/")
+@instructor_required
+def board():
+    """The live board (the page fills itself from board.json every few seconds)."""
+    return render_template("classroom/instructor/board.html", data=board_data())
+
+
+@bp.get("/board.json")
+@instructor_required
+def board_json():
+    """The board's data, polled by the board and the demo view."""
+    return jsonify(board_data())
+
+
+@bp.get("/demo")
+@instructor_required
+def demo():
+    """The projector view: big scoreboard, the clock and the latest events."""
+    return render_template("classroom/instructor/demo.html", data=board_data())
+
+
+@bp.get("/seats")
+@instructor_required
+def seats():
+    """Every seat with its code to hand out, its case and who sits there."""
+    c = classroom()
+    return render_template(
+        "classroom/instructor/seats.html",
+        seats=list(c.course.seats.values()),
+        trainees=c.progress.trainees(),
+    )
+
+
+@bp.get("/seats/<int:n>")
+@instructor_required
+def seat(n: int):
+    """One seat: its questions with the key, its submissions and hints."""
+    c = classroom()
+    found = c.course.seats.get(n)
+    if found is None:
+        abort(404, f"There is no seat {n}.")
+    progress = c.progress.seat(n)
+    rows = []
+    for o in c.course.objectives:
+        rows.append(
+            {
+                "objective": o,
+                "question": c.course.questions.get((n, o.id), ""),
+                "key": json.dumps(c.course.key.get((n, o.id)), ensure_ascii=False),
+                "progress": progress.get(o.id),
+            }
+        )
+    return render_template(
+        "classroom/instructor/seat.html",
+        seat=found,
+        trainee=c.progress.trainees().get(n),
+        rows=rows,
+        score=c.score(progress),
+        submissions=c.progress.submissions(n),
+        messages=c.progress.messages(n),
+    )
+
+
+def _sites() -> dict[str, str]:
+    """World site names by host name, to label the connection log."""
+    c = classroom()
+    cached = current_app.extensions.get("classroom_sites")
+    if cached is None:
+        conn = sqlite3.connect(f"file:{c.world}?mode=ro", uri=True)
+        try:
+            cached = dict(conn.execute("SELECT address, name FROM sites"))
+        finally:
+            conn.close()
+        cached["classroom.test"] = "Classroom"
+        current_app.extensions["classroom_sites"] = cached
+    return cached
+
+
+def _gateway_log(visitor: str | None) -> tuple[list[dict], list[dict], str | None]:
+    """The latest gateway connections and containment events, and why none if none."""
+    path = classroom().gateway_db
+    if not path.is_file():
+        return [], [], "The gateway has not logged anything yet (no gateway.db)."
+    try:
+        conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=10)
+        conn.row_factory = sqlite3.Row
+        try:
+            where, args = ("WHERE visitor = ?", (visitor,)) if visitor else ("", ())
+            connections = conn.execute(
+                f"SELECT * FROM connections {where} ORDER BY id DESC LIMIT ?", (*args, LOG_LIMIT)
+            ).fetchall()
+            containment = conn.execute(
+                f"SELECT * FROM containment {where} ORDER BY id DESC LIMIT ?", (*args, LOG_LIMIT)
+            ).fetchall()
+        finally:
+            conn.close()
+    except sqlite3.Error as e:
+        return [], [], f"The gateway log cannot be read: {e}"
+    return [dict(r) for r in connections], [dict(r) for r in containment], None
+
+
+@bp.get("/connections")
+@instructor_required
+def connections():
+    """The gateway's connection log: who reached which site, and who tried to leave."""
+    visitor = request.args.get("visitor") or None
+    rows, containment, problem = _gateway_log(visitor)
+    return render_template(
+        "classroom/instructor/connections.html",
+        rows=rows,
+        containment=containment,
+        problem=problem,
+        visitor=visitor,
+        sites=_sites(),
+    )
+
+
+def _trigger(inject) -> str:
+    """An inject's trigger in words."""
+    if inject.trigger == "at":
+        return f"{inject.at_minutes:g} min after the start"
+    if inject.trigger == "solved":
+        return f"when a seat solves {inject.objective_id}"
+    return "by hand"
+
+
+@bp.get("/injects")
+@instructor_required
+def injects():
+    """Every inject with its trigger and when it fired, with a fire button each."""
+    c = classroom()
+    fired: dict[str, list] = {}
+    for row in c.progress.fired_list():
+        fired.setdefault(row["inject"], []).append(row)
+    return render_template(
+        "classroom/instructor/injects.html",
+        injects=[
+            {"inject": i, "trigger": _trigger(i), "fired": fired.get(i.id, [])}
+            for i in c.course.injects
+        ],
+        runner=current_app.extensions.get("injects") is not None,
+        seats=list(c.course.seats.values()),
+        started_at=c.progress.started_at(),
+    )
+
+
+def _seat_field() -> int | None:
+    """The optional seat of a form: None for the whole class; 400 for an unknown seat."""
+    raw = request.form.get("seat", "").strip()
+    if raw in ("", "all"):
+        return None
+    if not raw.isdigit() or int(raw) not in classroom().course.seats:
+        abort(400, f"There is no seat {raw!r}.")
+    return int(raw)
+
+
+@bp.post("/injects/<inject_id>/fire")
+@instructor_required
+def fire(inject_id: str):
+    """Fire an inject now, for one seat or the whole class."""
+    c = classroom()
+    if c.course.inject(inject_id) is None:
+        abort(404, f"There is no inject {inject_id!r}.")
+    seat = _seat_field()
+    runner = current_app.extensions.get("injects")
+    if runner is None:
+        abort(503, "The inject runner is not available in this sandbox.")
+    try:
+        runner.fire(inject_id, seat=seat)
+    except (InjectError, KeyError, ValueError) as e:
+        flash(f"{inject_id}: not fired: {e}", "bad")
+        return redirect(url_for("instructor.injects"), code=303)
+    who = f"seat {seat}" if seat is not None else "the whole class"
+    flash(f"Inject {inject_id} fired for {who}.", "ok")
+    return redirect(url_for("instructor.injects"), code=303)
+
+
+@bp.post("/clock/start")
+@instructor_required
+def start_clock():
+    """Start (or restart) the exercise clock that timed injects count from."""
+    classroom().progress.start()
+    flash("Exercise clock started.", "ok")
+    back = request.form.get("back", "")
+    if not (back.startswith("/instructor") and "//" not in back):
+        back = url_for("instructor.board")
+    return redirect(back, code=303)
+
+
+@bp.post("/reset")
+@instructor_required
+def reset():
+    """Reset one seat's progress, or everyone's (which also stops the clock)."""
+    c = classroom()
+    if request.form.get("all") == "1":
+        if request.form.get("confirm") != "RESET":
+            abort(400, "To reset everyone, type RESET in the confirmation box.")
+        c.progress.reset()
+        flash("Everyone's progress was reset and the clock stopped.", "ok")
+    else:
+        seat = _seat_field()
+        if seat is None:
+            abort(400, "Name the seat to reset (or reset everyone).")
+        c.progress.reset(seat)
+        flash(f"Seat {seat} was reset.", "ok")
+    return redirect(url_for("instructor.board"), code=303)
+
+
+@bp.get("/results.csv")
+@instructor_required
+def results_csv():
+    """Every seat's results as CSV: score, then solved/attempts/hints/time per objective."""
+    data = board_data()
+    c = classroom()
+    board = c.progress.board()
+    out = io.StringIO()
+    writer = csv.writer(out)
+    header = ["seat", "code", "name", "score", "solved", "attempts"]
+    for o in data["objectives"]:
+        header += [f"{o['id']}:solved", f"{o['id']}:attempts", f"{o['id']}:hints",
+                   f"{o['id']}:solved_at"]  # fmt: skip
+    writer.writerow(header)
+    for s in data["seats"]:
+        row = [s["n"], s["code"], s["name"] or "", s["score"], s["solved"], s["attempts"]]
+        progress = board.get(s["n"], {})
+        for o in data["objectives"]:
+            sp = progress.get(o["id"])
+            row += (
+                [int(sp.solved), sp.attempts, len(sp.hints), _iso(sp.solved_at)]
+                if sp
+                else [0, 0, 0, ""]
+            )
+        writer.writerow(row)
+    stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
+    return Response(
+        out.getvalue(),
+        mimetype="text/csv",
+        headers={"Content-Disposition": f'attachment; filename="results-{stamp}.csv"'},
+    )
+
+
+@bp.before_request
+def _trainee_never():
+    """A trainee's cookie never reaches the instructor side, even with a guessed URL."""
+    # instructor_required does this per view; this also covers the login form, so a
+    # trainee is told plainly that the instructor side is not theirs.
+    if (
+        current_seat() is not None
+        and not is_instructor()
+        and request.endpoint
+        not in (
+            "instructor.login_form",
+            "instructor.login",
+        )
+    ):
+        if request.path.endswith(".json"):
+            return jsonify(error="instructor only"), 403
+        abort(403, "This page is for the instructor only.")
+    return None

@@ -1,0 +1,270 @@
+"""The trainee's side: join with a seat code, the case, answers, hints, score and wallet."""
+
+from __future__ import annotations
+
+import logging
+import time
+
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    flash,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
+
+from .auth import current_seat, trainee_required
+from .compare import MAX_ANSWER
+from .progress import SubmitError
+
+__all__ = ["bp"]
+
+bp = Blueprint("trainee", __name__)
+log = logging.getLogger(__name__)
+MAX_NAME = 80
+TEXT_MIMES = ("text/", "application/json")
+
+
+def classroom():
+    """The app's Classroom."""
+    return current_app.extensions["classroom"]
+
+
+def _objectives(seat, progress) -> list[dict]:
+    """What the case page shows of each objective for a seat (never the key)."""
+    # One url_for for all: objective ids are URL-safe (the scenario's id alphabet), and
+    # building 60 URLs per page is a good part of its cost under a class's load.
+    base = url_for("trainee.answer", objective_id="__id__")
+    hint_base = url_for("trainee.hint", objective_id="__id__")
+    out = []
+    for objective in classroom().course.objectives:
+        sp = progress.get(objective.id)
+        attempts = sp.attempts if sp else 0
+        solved = bool(sp and sp.solved)
+        exhausted = bool(objective.attempts and attempts >= objective.attempts and not solved)
+        unlocked = sp.hints if sp else set()
+        hints = [h for h in objective.hints if h.position in unlocked]
+        locked_hints = [h for h in objective.hints if h.position not in unlocked]
+        out.append(
+            {
+                "id": objective.id,
+                "answer_url": base.replace("__id__", objective.id),
+                "hint_url": hint_base.replace("__id__", objective.id),
+                "question": classroom().course.questions.get((seat.n, objective.id), ""),
+                "points": objective.points,
+                "compare": objective.compare,
+                "attempts": attempts,
+                "limit": objective.attempts,
+                "left": (objective.attempts - attempts) if objective.attempts else None,
+                "solved": solved,
+                "exhausted": exhausted,
+                "last_answer": sp.last_answer if sp else None,
+                "hints": hints,
+                "next_hint": locked_hints[0] if locked_hints and not solved else None,
+                "hints_left": len(locked_hints),
+            }
+        )
+    return out
+
+
+def _case_page(errors: dict | None = None, status: int = 200, answers: dict | None = None):
+    """The case page of the seated trainee, with per-objective errors if any."""
+    seat = current_seat()
+    c = classroom()
+    progress = c.progress.seat(seat.n)
+    artefacts = c.course.artefacts.get(seat.n, [])
+    brief = next((a for a in artefacts if a.kind == "brief"), None)
+    brief_text = c.course.brief_text(seat.n, brief.id) if brief is not None else None
+    balance = c.balance(seat.wallet_address)
+    body = render_template(
+        "classroom/case.html",
+        seat=seat,
+        trainee=c.progress.trainee(seat.n),
+        objectives=_objectives(seat, progress),
+        score=c.score(progress),
+        max_score=c.course.max_score,
+        brief=brief,
+        brief_text=brief_text,
+        artefacts=[a for a in artefacts if a is not brief],
+        balance=balance,
+        messages=c.progress.messages(seat.n),
+        started_at=c.progress.started_at(),
+        errors=errors or {},
+        answers=answers or {},
+    )
+    return body, status
+
+
+@bp.get("/")
+@trainee_required
+def case():
+    """The trainee's case: brief, artefacts, objectives, hints, score, wallet, messages."""
+    return _case_page()
+
+
+@bp.get("/join")
+def join_form():
+    """The join form (or the case, for a trainee already seated)."""
+    if current_seat() is not None:
+        return redirect(url_for("trainee.case"))
+    return render_template("classroom/join.html", error=None, code="", name="")
+
+
+@bp.post("/join")
+def join():
+    """Seat a trainee by code and name; an unknown code is a 400 with the form again."""
+    code = request.form.get("code", "").strip()
+    name = " ".join(request.form.get("name", "").split())
+    c = classroom()
+    error = None
+    seat = c.course.seat_by_code(code) if code else None
+    if not c.course.seats:
+        error = "This world has no course: ask the instructor."
+    elif not code:
+        error = "Type the seat code your instructor gave you."
+    elif seat is None:
+        error = f"No seat has the code {code!r}: check it with your instructor."
+    elif not name:
+        error = "Type your name, so the instructor knows who you are."
+    elif len(name) > MAX_NAME:
+        error = f"Your name is too long (at most {MAX_NAME} characters)."
+    if error:
+        return render_template("classroom/join.html", error=error, code=code, name=name), 400
+    token = c.progress.join(seat.n, name)
+    # A fresh session on joining: nothing from before carries over (session fixation).
+    instructor = session.get("inst")
+    session.clear()
+    if instructor:
+        session["inst"] = instructor
+    session.permanent = True
+    session["seat"], session["tok"] = seat.n, token
+    flash(f"Welcome, {name}: you are at seat {seat.n}.", "ok")
+    return redirect(url_for("trainee.case"), code=303)
+
+
+@bp.post("/leave")
+def leave():
+    """Forget the trainee's seat in this browser (their progress stays)."""
+    session.pop("seat", None)
+    session.pop("tok", None)
+    return redirect(url_for("trainee.join_form"), code=303)
+
+
+def _objective_or_404(objective_id: str):
+    """An objective of the course, or a 404 naming it."""
+    objective = classroom().course.by_id.get(objective_id)
+    if objective is None:
+        abort(404, f"There is no objective {objective_id!r}.")
+    return objective
+
+
+@bp.post("/objectives/<objective_id>/answer")
+@trainee_required
+def answer(objective_id: str):
+    """Judge and record an answer; refuse an empty one, a solved or exhausted objective."""
+    seat = current_seat()
+    objective = _objective_or_404(objective_id)
+    given = request.form.get("answer", "")
+    if not given.strip():
+        return _case_page({objective.id: "Type an answer before submitting."}, 400)
+    if len(given) > MAX_ANSWER:
+        return _case_page(
+            {objective.id: f"That answer is too long (at most {MAX_ANSWER} characters)."}, 400
+        )
+    c = classroom()
+    correct = c.judge(seat.n, objective.id, given)
+    try:
+        result = c.progress.submit(seat.n, objective.id, given.strip(), correct, objective.attempts)
+    except SubmitError as e:
+        return _case_page({objective.id: str(e)}, e.status)
+    if correct:
+        flash(f"Correct: {objective.id} solved, +{objective.points} points.", "ok")
+        runner = current_app.extensions.get("injects")
+        if runner is not None:
+            try:
+                runner.on_solved(seat.n, objective.id)
+            except Exception:  # an inject's failure must never lose the trainee's answer
+                log.exception("classroom: on_solved(%s, %s) failed", seat.n, objective.id)
+    elif result.left == 0:
+        flash(f"Not correct, and that was your last attempt on {objective.id}.", "bad")
+    elif result.left is not None:
+        flash(f"Not correct. {result.left} attempt(s) left on {objective.id}.", "bad")
+    else:
+        flash(f"Not correct. Try again ({objective.id}).", "bad")
+    return redirect(url_for("trainee.case", _anchor=f"obj-{objective.id}"), code=303)
+
+
+@bp.post("/objectives/<objective_id>/hint")
+@trainee_required
+def hint(objective_id: str):
+    """Unlock the next hint of an objective; its cost comes off the score."""
+    seat = current_seat()
+    objective = _objective_or_404(objective_id)
+    c = classroom()
+    sp = c.progress.seat(seat.n).get(objective.id)
+    if sp is not None and sp.solved:
+        return _case_page({objective.id: "Already solved: no hint needed."}, 409)
+    unlocked = sp.hints if sp else set()
+    pending = [h for h in objective.hints if h.position not in unlocked]
+    if not pending:
+        return _case_page({objective.id: "There are no more hints for this objective."}, 409)
+    wanted = request.form.get("position", type=int)
+    # Hints come in order; a stale form (double click) must not unlock the one after.
+    if wanted is not None and wanted != pending[0].position:
+        return redirect(url_for("trainee.case", _anchor=f"obj-{objective.id}"), code=303)
+    hint = pending[0]
+    if c.progress.unlock_hint(seat.n, objective.id, hint.position):
+        flash(f"Hint unlocked for {objective.id} (-{hint.cost} points).", "ok")
+    return redirect(url_for("trainee.case", _anchor=f"obj-{objective.id}"), code=303)
+
+
+@bp.get("/artefacts/<artefact_id>")
+@trainee_required
+def artefact(artefact_id: str):
+    """Download one of the seat's artefacts (inline with ?view=1 for text and images)."""
+    seat = current_seat()
+    c = classroom()
+    found = c.course.artefact(seat.n, artefact_id)
+    if found is None:
+        abort(404, f"There is no artefact {artefact_id!r} in your case.")
+    content = c.course.artefact_content(seat.n, artefact_id)
+    inline = request.args.get("view") and (
+        found.mime.startswith(TEXT_MIMES) or found.mime.startswith("image/")
+    )
+    mime = found.mime
+    if mime.startswith("text/") and "charset" not in mime:
+        mime += "; charset=utf-8"
+    disposition = "inline" if inline else "attachment"
+    response = Response(content, mimetype=mime)
+    response.headers["Content-Disposition"] = f'{disposition}; filename="{found.filename}"'
+    # A file is evidence to read, never a page to run: no scripts, whatever it contains.
+    response.headers["Content-Security-Policy"] = "default-src 'none'; img-src 'self'; sandbox"
+    return response
+
+
+@bp.get("/me.json")
+@trainee_required
+def me():
+    """The trainee's score, solved objectives and messages, for the page's live updates."""
+    seat = current_seat()
+    c = classroom()
+    progress = c.progress.seat(seat.n)
+    after = request.args.get("after", 0, type=int)
+    return jsonify(
+        seat=seat.n,
+        score=c.score(progress),
+        max_score=c.course.max_score,
+        solved=[o for o, sp in progress.items() if sp.solved],
+        started_at=c.progress.started_at(),
+        now=time.time(),
+        messages=[
+            {"id": m["id"], "text": m["text"], "time": m["time"]}
+            for m in c.progress.messages(seat.n, after)
+        ],
+    )

@@ -1,0 +1,425 @@
+"""The answer key: every answer field of ANSWER_FIELDS derived from a built world, per seat.
+
+An objective's answer is a `Ref` (actor, site or flow; an id or a seat variable `$name`;
+a field), looked up in the finished world's tables, so the key says exactly what the
+world shows. Values are JSON: a string, a number, a sorted list, or a sweep mapping.
+
+Actor fields
+    name, username, email, phone, city, country, iban, document_number: its `actors` row.
+    handle: its handle on the sites: the one of its first account (by id).
+    exchange: the name of the exchange actor it banks with (`actors.exchange_id`).
+    exchange_account: its `exchange_accounts.account_id` there (else its first account).
+    pgp_fingerprint: the key of its first account (by id) that shows one, else its first
+        `pgp_keys` row; 40 uppercase hex digits.
+    address: the address its first account (by id) with `btc_address_id` publishes.
+    addresses: sorted addresses of its personal wallet that received any output.
+    balance: BTC unspent in its personal wallet at the end of the world (8 decimals).
+    login_ip: the ip of its latest `exchange_logins` row.
+    camera_serial: the camera serial in the EXIF data of its first listing photo with one.
+    sweep: {"spend_from": sorted addresses of its personal wallet holding unspent outputs
+        at the end, "pay_to": the seat's training wallet address}.
+
+Site fields
+    name, address (.onion or .test host), server_ip, analytics_id: its `sites` row.
+    operator_name: the real name of its operator actor.
+    donation_addresses: sorted set of the addresses that donation flows on that site paid.
+
+Flow fields count the flow's *payments*: the `flow_events` steps where the payer pays.
+
+    ============== ================ ==============================================
+    flow kind      payment step     what it is
+    ============== ================ ==============================================
+    donation       donation         donor -> campaign address
+    purchase       purchase         buyer -> market escrow address, or shop vendor
+    commission     commission       market escrow -> operator
+    consolidation  consolidation    the sweep into one address
+    peel_chain     hop-0            the payer's payment into its peel chain
+    mixing         mix-deposit      payer -> mixer deposit address
+    cash_out       cash-out         payer -> its deposit address at the exchange
+    transfer       transfer         payer -> receiver
+    ============== ================ ==============================================
+
+    total: BTC sum of those payments' amounts (8 decimals); count: their number;
+    txids: sorted txids of their transactions; addresses: sorted set of the addresses
+    they paid (the output of the payment's value in each transaction).
+    exchange: the name of the exchange the money reached: the first exchange a step of
+    the flow pays (cash_out, a peel chain ending at an exchange); otherwise the story is
+    followed: a later flow paid by one of this flow's receivers, and so on.
+
+`member: M` keeps the events whose source or target is M. Where the payment step does
+not name the receiver (a market purchase pays the escrow; a mixer pays out later), and M
+pays nothing in it, M's received steps count instead: escrow-payout for purchase,
+mix-payout for mixing (what the member really got, as the chain shows it).
+"""
+
+from __future__ import annotations
+
+import re
+import sqlite3
+from dataclasses import dataclass
+
+from ..errors import BuildError
+from ..scenario.model import ANSWER_FIELDS, Ref, Scenario
+from .seats import Seat
+
+COIN = 100_000_000
+
+PAYMENT_STEPS = {
+    "donation": "donation",
+    "purchase": "purchase",
+    "commission": "commission",
+    "consolidation": "consolidation",
+    "peel_chain": "hop-0",
+    "mixing": "mix-deposit",
+    "cash_out": "cash-out",
+    "transfer": "transfer",
+}
+RECEIVED_STEPS = {"purchase": "escrow-payout", "mixing": "mix-payout"}
+ACTOR_COLUMNS = ("name", "username", "email", "phone", "city", "country", "iban")
+ACTOR_COLUMNS += ("document_number",)
+SITE_COLUMNS = ("name", "address", "server_ip", "analytics_id")
+# `{{` and `}}` are literal braces (as the validator documents); they are matched first so
+# that `{{x.y}}` stays the text `{x.y}`.
+PLACEHOLDER = re.compile(r"\{\{|\}\}|\{([A-Za-z0-9_-]+)\.([a-z_]+)\}")
+
+
+@dataclass(frozen=True)
+class Event:
+    """One flow_events row, with its transaction's txid."""
+
+    rowid: int
+    flow_id: str
+    tx_id: int
+    txid: str
+    step: str
+    source: str | None
+    target: str | None
+    amount: int
+
+
+def btc(sats: int) -> float:
+    """Satoshis as BTC, rounded to 8 decimals."""
+    return round(sats / COIN, 8)
+
+
+class Answers:
+    """Looks answers up in a built world (its tables complete, indexes preferably made)."""
+
+    def __init__(self, conn: sqlite3.Connection, scenario: Scenario):
+        """Answers of scenario's world, read through conn."""
+        self.conn = conn
+        self.scenario = scenario
+        self.flows = {f.id: f for f in scenario.flows}
+        self.actor_ids = {r[0] for r in conn.execute("SELECT id FROM actors")}
+        self.site_ids = {r[0] for r in conn.execute("SELECT id FROM sites")}
+        self.exchanges = {
+            r[0]: r[1] for r in conn.execute("SELECT id, name FROM actors WHERE role='exchange'")
+        }
+        self._events: dict[str, list[Event]] = {}
+
+    # -- references -------------------------------------------------------------------
+
+    @staticmethod
+    def resolve(ref_id: str, seat: Seat | None) -> str:
+        """An id, with a `$variable` replaced by the seat's binding."""
+        if not ref_id.startswith("$"):
+            return ref_id
+        name = ref_id[1:]
+        if seat is None or name not in seat.bindings:
+            raise BuildError(f"seat variable {ref_id} is not bound")
+        return seat.bindings[name]
+
+    def value(self, ref: Ref, seat: Seat | None = None):
+        """The answer a reference has for a seat."""
+        target = self.resolve(ref.id, seat)
+        if ref.of == "actor":
+            return self.actor(target, ref.field, seat)
+        if ref.of == "site":
+            return self.site(target, ref.field)
+        if ref.of == "flow":
+            member = self.resolve(ref.member, seat) if ref.member else None
+            return self.flow(target, ref.field, member)
+        raise BuildError(f"unknown reference kind {ref.of!r}")
+
+    def fill(self, text: str, seat: Seat | None = None) -> str:
+        """text with its {name.field} placeholders replaced by this seat's values."""
+
+        def one(m: re.Match) -> str:
+            name, fld = m.group(1), m.group(2)
+            if name is None:
+                return m.group(0)[0]
+            if name == "seat":
+                if seat is None or fld not in ("code", "wallet"):
+                    raise BuildError(f"unknown placeholder {m.group(0)}")
+                value = seat.code if fld == "code" else seat.wallet_address
+                if value is None:
+                    raise BuildError(f"{m.group(0)}: the seats have no training wallet")
+                return value
+            target = seat.bindings.get(name, name) if seat else name
+            if target in self.actor_ids and fld in ANSWER_FIELDS["actor"]:
+                value = self.actor(target, fld, seat)
+            elif target in self.site_ids and fld in ANSWER_FIELDS["site"]:
+                value = self.site(target, fld)
+            elif target in self.flows and fld in ANSWER_FIELDS["flow"]:
+                value = self.flow(target, fld, None)
+            else:
+                raise BuildError(f"unknown placeholder {m.group(0)}")
+            return render(value)
+
+        return PLACEHOLDER.sub(one, text)
+
+    # -- actors -----------------------------------------------------------------------
+
+    def one(self, sql: str, *args):
+        """The first column of the first row, or None."""
+        row = self.conn.execute(sql, args).fetchone()
+        return None if row is None else row[0]
+
+    def actor(self, actor_id: str, fld: str, seat: Seat | None = None):
+        """One actor field."""
+        if actor_id not in self.actor_ids:
+            raise BuildError(f"no actor {actor_id!r} in the world")
+        value = getattr(self, f"_actor_{fld}", None)
+        if value is not None:
+            value = value(actor_id, seat)
+        elif fld in ACTOR_COLUMNS:
+            value = self.one(f"SELECT {fld} FROM actors WHERE id = ?", actor_id)
+        else:
+            raise BuildError(f"no actor field {fld!r}")
+        if value is None or value == []:
+            raise BuildError(f"actor {actor_id!r} has no {fld} in the world")
+        return value
+
+    def _actor_handle(self, actor_id: str, seat) -> str | None:
+        """The handle of the actor's first account."""
+        return self.one("SELECT handle FROM accounts WHERE actor_id = ? ORDER BY id", actor_id)
+
+    def _actor_exchange(self, actor_id: str, seat) -> str | None:
+        """Name of the exchange the actor banks with."""
+        ex = self.one("SELECT exchange_id FROM actors WHERE id = ?", actor_id)
+        return self.exchanges.get(ex)
+
+    def _actor_exchange_account(self, actor_id: str, seat) -> str | None:
+        """The actor's account reference at its exchange (else its first one)."""
+        return self.one(
+            "SELECT e.account_id FROM exchange_accounts e JOIN actors a ON a.id = e.actor_id"
+            " WHERE e.actor_id = ? ORDER BY e.exchange_id != coalesce(a.exchange_id, ''),"
+            " e.exchange_id LIMIT 1",
+            actor_id,
+        )
+
+    def _actor_pgp_fingerprint(self, actor_id: str, seat) -> str | None:
+        """The fingerprint of the key the actor shows first, uppercase."""
+        return self.pgp_fingerprint(actor_id)
+
+    def pgp_fingerprint(self, actor_id: str) -> str | None:
+        """The fingerprint of the key the actor shows first, uppercase (None: it has none)."""
+        fp = self.one(
+            "SELECT pgp_fingerprint FROM accounts WHERE actor_id = ?"
+            " AND pgp_fingerprint IS NOT NULL ORDER BY id LIMIT 1",
+            actor_id,
+        ) or self.one(
+            "SELECT fingerprint FROM pgp_keys WHERE actor_id = ? ORDER BY rowid LIMIT 1", actor_id
+        )
+        return fp.upper() if fp else None
+
+    def _actor_camera_serial(self, actor_id: str, seat) -> str | None:
+        """The camera serial the EXIF data of the actor's listing photos carries."""
+        return self.one(
+            "SELECT p.camera_serial FROM photos p JOIN listings l ON l.id = p.listing_id"
+            " JOIN accounts ac ON ac.id = l.account_id WHERE ac.actor_id = ?"
+            " AND p.camera_serial IS NOT NULL ORDER BY p.id LIMIT 1",
+            actor_id,
+        )
+
+    def _actor_address(self, actor_id: str, seat) -> str | None:
+        """The receiving address the actor publishes first."""
+        return self.one(
+            "SELECT ad.address FROM accounts ac JOIN addresses ad ON ad.id = ac.btc_address_id"
+            " WHERE ac.actor_id = ? ORDER BY ac.id LIMIT 1",
+            actor_id,
+        )
+
+    def _personal(self, actor_id: str, unspent: bool) -> list[tuple[int, str, int]]:
+        """(address id, address, value) of outputs paid to the actor's personal wallet."""
+        sql = (
+            "SELECT ad.id, ad.address, o.value, o.tx_id, o.n FROM wallets w"
+            " JOIN addresses ad ON ad.wallet_id = w.id"
+            " JOIN outputs o ON o.address_id = ad.id"
+            " WHERE w.actor_id = ? AND w.kind = 'personal'"
+        )
+        if unspent:
+            sql += (
+                " AND NOT EXISTS (SELECT 1 FROM inputs i"
+                " WHERE i.prev_tx_id = o.tx_id AND i.prev_n = o.n)"
+            )
+        return [(r[0], r[1], r[2]) for r in self.conn.execute(sql, (actor_id,))]
+
+    def _actor_addresses(self, actor_id: str, seat) -> list[str]:
+        """Every address of the personal wallet that received an output."""
+        return sorted({a for _, a, _ in self._personal(actor_id, False)})
+
+    def _actor_balance(self, actor_id: str, seat) -> float:
+        """BTC unspent in the personal wallet at the end of the world."""
+        return btc(sum(v for _, _, v in self._personal(actor_id, True)))
+
+    def holdings(self, actor_id: str) -> list[tuple[int, str, int]]:
+        """(address id, address, unspent sats) per personal address holding coins, by id."""
+        held: dict[int, list] = {}
+        for aid, address, value in self._personal(actor_id, True):
+            held.setdefault(aid, [aid, address, 0])[2] += value
+        return [tuple(held[k]) for k in sorted(held)]
+
+    def _actor_login_ip(self, actor_id: str, seat) -> str | None:
+        """The IP of the actor's latest exchange login."""
+        return self.one(
+            "SELECT ip FROM exchange_logins WHERE actor_id = ? ORDER BY time DESC, ip LIMIT 1",
+            actor_id,
+        )
+
+    def _actor_sweep(self, actor_id: str, seat) -> dict | None:
+        """What a sweep must spend from, and where it must pay."""
+        spend_from = sorted({a for _, a, _ in self.holdings(actor_id)})
+        if not spend_from:
+            raise BuildError(f"actor {actor_id!r} holds no coins at the end of the world")
+        if seat is None or seat.wallet_address is None:
+            raise BuildError("a sweep answer needs seats with a training wallet (seats.wallet)")
+        return {"spend_from": spend_from, "pay_to": seat.wallet_address}
+
+    # -- sites ------------------------------------------------------------------------
+
+    def site(self, site_id: str, fld: str):
+        """One site field."""
+        if site_id not in self.site_ids:
+            raise BuildError(f"no site {site_id!r} in the world")
+        if fld in SITE_COLUMNS:
+            value = self.one(f"SELECT {fld} FROM sites WHERE id = ?", site_id)
+        elif fld == "operator_name":
+            value = self.one(
+                "SELECT a.name FROM sites s JOIN actors a ON a.id = s.operator_id WHERE s.id = ?",
+                site_id,
+            )
+        elif fld == "donation_addresses":
+            flows = [
+                f.id for f in self.scenario.flows if f.kind == "donation" and f.site == site_id
+            ]
+            value = sorted({self.paid_address(e) for f in flows for e in self.events(f)} - {None})
+        else:
+            raise BuildError(f"no site field {fld!r}")
+        if value is None or value == []:
+            raise BuildError(f"site {site_id!r} has no {fld} in the world")
+        return value
+
+    # -- flows ------------------------------------------------------------------------
+
+    def events(self, flow_id: str) -> list[Event]:
+        """Every event of a flow, in the order they were recorded."""
+        if flow_id not in self._events:
+            self._events[flow_id] = [
+                Event(*r)
+                for r in self.conn.execute(
+                    "SELECT e.rowid, e.flow_id, e.tx_id, t.txid, e.step, e.source_id,"
+                    " e.target_id, e.amount FROM flow_events e JOIN transactions t"
+                    " ON t.id = e.tx_id WHERE e.flow_id = ? ORDER BY e.rowid",
+                    (flow_id,),
+                )
+            ]
+        return self._events[flow_id]
+
+    def payments(self, flow_id: str, member: str | None = None) -> list[Event]:
+        """The flow's payment events (of one member, when given): what flow fields count."""
+        kind = self.flows[flow_id].kind
+        step = PAYMENT_STEPS[kind]
+        events = [e for e in self.events(flow_id) if e.step == step]
+        if member is None:
+            return events
+        mine = [e for e in events if member in (e.source, e.target)]
+        if not mine and kind in RECEIVED_STEPS:
+            mine = [
+                e
+                for e in self.events(flow_id)
+                if e.step == RECEIVED_STEPS[kind] and e.target == member
+            ]
+        return mine
+
+    def paid_address(self, event: Event) -> str | None:
+        """The address an event's transaction paid its amount to."""
+        rows = self.conn.execute(
+            "SELECT ad.address, ad.purpose FROM outputs o JOIN addresses ad ON ad.id = o.address_id"
+            " WHERE o.tx_id = ? AND o.value = ? ORDER BY o.n",
+            (event.tx_id, event.amount),
+        ).fetchall()
+        rows.sort(key=lambda r: r[1] == "change")
+        return rows[0][0] if rows else None
+
+    def flow(self, flow_id: str, fld: str, member: str | None = None):
+        """One flow field."""
+        if flow_id not in self.flows:
+            raise BuildError(f"no flow {flow_id!r} in the scenario")
+        if member is not None and member not in self.actor_ids:
+            raise BuildError(f"no actor {member!r} in the world")
+        payments = self.payments(flow_id, member)
+        if fld == "exchange":
+            value = self._flow_exchange(flow_id, member)
+        elif not payments:
+            value = None
+        elif fld == "total":
+            value = btc(sum(e.amount for e in payments))
+        elif fld == "count":
+            value = len(payments)
+        elif fld == "txids":
+            value = sorted({e.txid for e in payments})
+        elif fld == "addresses":
+            value = sorted({self.paid_address(e) for e in payments} - {None})
+        else:
+            raise BuildError(f"no flow field {fld!r}")
+        if value is None:
+            who = f" of {member!r}" if member else ""
+            raise BuildError(f"flow {flow_id!r} has no payments{who} in the world")
+        return value
+
+    def _flow_exchange(self, flow_id: str, member: str | None) -> str | None:
+        """Name of the first exchange the flow's money reached, following the story."""
+        events = self.events(flow_id)
+        if member is not None:
+            events = [e for e in events if member in (e.source, e.target)]
+        visited = {flow_id}
+        while events:
+            for e in events:
+                if e.target in self.exchanges:
+                    return self.exchanges[e.target]
+            receivers = {e.target for e in events if e.target in self.actor_ids}
+            since = min(e.tx_id for e in events)
+            events = []
+            for f in self.scenario.flows:
+                if f.id in visited:
+                    continue
+                later, chain = [], set(receivers)
+                for e in self.events(f.id):  # the receivers' payments, and what they led to
+                    if e.source in chain and e.tx_id > since:
+                        later.append(e)
+                        chain.add(e.target)
+                if later:
+                    visited.add(f.id)
+                    events = later
+                    break
+        return None
+
+
+def render(value) -> str:
+    """An answer value as text in a question or artefact."""
+    if isinstance(value, bool):
+        return str(value)
+    if isinstance(value, float):
+        return f"{value:.8f}"
+    if isinstance(value, list):
+        return ", ".join(render(v) for v in value)
+    if isinstance(value, dict):
+        return ", ".join(f"{k}: {render(v)}" for k, v in value.items())
+    return str(value)
+
+
+def seat_answers(conn: sqlite3.Connection, scenario: Scenario, seat: Seat) -> dict:
+    """{objective id: answer} for one seat."""
+    answers = Answers(conn, scenario)
+    return {o.id: answers.value(o.answer, seat) for o in scenario.objectives}

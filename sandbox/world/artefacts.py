@@ -1,0 +1,333 @@
+"""Files handed to trainees, generated from the built world for each seat.
+
+- brief: Markdown (brief.md): the scenario's title and summary, the seat's case, the
+  artefact's text, the seat code and the training wallet (address and WIF).
+- text: the artefact's text as plain text (<id>.txt).
+- phone_notes: a notes-app export of a seized phone (phone-notes.txt): a few everyday
+  notes written with the world's Faker locale, and a "wallet backup" note holding the WIF
+  keys (mainnet, compressed) of every address of the actor's personal wallet that holds
+  coins at the end of the world, with the wallet's receiving address.
+- screenshot: a PNG (screenshot.png) of the site's page of the actor's account: browser
+  frame with the .onion address, the site's name, the handle and its PGP fingerprint.
+
+Placeholders are filled per seat. The same world gives the same bytes: every random draw
+is seeded from the world seed, and the PNG carries no time stamp.
+"""
+
+from __future__ import annotations
+
+import functools
+import io
+import random
+from datetime import UTC, datetime
+
+from faker import Faker
+from PIL import Image, ImageDraw, ImageFont
+
+from ..errors import BuildError
+from ..ledger.keys import Key
+from ..scenario.model import Artefact, Scenario
+from .answers import Answers
+from .seats import Seat
+
+FILENAMES = {
+    "brief": ("brief.md", "text/markdown"),
+    "text": ("{id}.txt", "text/plain"),
+    "phone_notes": ("phone-notes.txt", "text/plain"),
+    "screenshot": ("screenshot.png", "image/png"),
+}
+PROFILE_PATHS = {"market": "/vendor/{h}", "forum": "/user/{h}", "social": "/u/{h}"}
+PROFILE_PATHS["paste"] = "/u/{h}"
+GREY = (130, 130, 130)
+
+
+def make_artefacts(
+    answers: Answers, scenario: Scenario, seat: Seat, cache: dict | None = None
+) -> list[tuple[str, str, str, str, str, bytes]]:
+    """(id, kind, title, filename, mime, content) of every artefact of one seat, in order.
+
+    Phone notes and screenshots depend only on the actor and site they show; pass one
+    cache dict for all seats and seats sharing them share the work.
+    """
+    cache = {} if cache is None else cache
+    out, used = [], set()
+    for art in scenario.artefacts:
+        name, mime = FILENAMES[art.kind]
+        name = name.format(id=art.id)
+        if name in used:
+            name = f"{art.id}-{name}"
+        used.add(name)
+        title = answers.fill(art.title, seat)
+        try:
+            shared = None
+            if art.kind in ("phone_notes", "screenshot"):
+                actor = answers.resolve(art.actor or "", seat)
+                shared = (art.id, actor, answers.resolve(art.site or "", seat))
+            if shared in cache:
+                content = cache[shared]
+            else:
+                content = _MAKERS[art.kind](answers, scenario, seat, art, title)
+                if shared is not None:
+                    cache[shared] = content
+        except BuildError as e:
+            raise BuildError(f"artefact '{art.id}' (line {art.line}), seat {seat.n}: {e}") from e
+        out.append((art.id, art.kind, title, name, mime, content))
+    return out
+
+
+def _brief(answers: Answers, scenario: Scenario, seat: Seat, art: Artefact, title: str) -> bytes:
+    """The case brief in Markdown."""
+    lines = [f"# {scenario.meta.title}", ""]
+    if scenario.meta.summary:
+        lines += [scenario.meta.summary, ""]
+    lines += [f"## {title}", ""]
+    if seat.bindings:
+        lines += ["Your case:", ""]
+        for var, target in seat.bindings.items():
+            lines.append(f"- {var}: {_describe(answers, target)}")
+        lines.append("")
+    if art.text:
+        lines += [answers.fill(art.text, seat).strip(), ""]
+    lines += ["## Your seat", "", f"- Seat code: `{seat.code}`"]
+    if seat.wallet_address:
+        lines += [
+            f"- Training wallet address: `{seat.wallet_address}`",
+            f"- Training wallet private key (WIF): `{seat.wallet_wif}`",
+            "",
+            "Seized funds go to the training wallet. Keep its key to yourself.",
+        ]
+    return ("\n".join(lines).rstrip() + "\n").encode()
+
+
+def _describe(answers: Answers, target: str) -> str:
+    """How the brief names a bound actor (its user name) or site (name and address)."""
+    if target in answers.site_ids:
+        return f"{answers.site(target, 'name')} ({answers.site(target, 'address')})"
+    if target in answers.actor_ids:
+        return answers.actor(target, "username")
+    return target
+
+
+def _text(answers: Answers, scenario: Scenario, seat: Seat, art: Artefact, title: str) -> bytes:
+    """A plain note: its title and text."""
+    return f"{title}\n\n{answers.fill(art.text, seat).strip()}\n".encode()
+
+
+@functools.cache
+def _faker(locale: str) -> Faker:
+    """One Faker per locale (slow to make), reseeded before every use."""
+    return Faker(locale)
+
+
+def _world_span(answers: Answers) -> tuple[int, int]:
+    """Start and end time of the world."""
+    meta = dict(answers.conn.execute("SELECT key, value FROM meta"))
+    return int(meta["start_time"]), int(meta["end_time"])
+
+
+def _stamp(t: int) -> str:
+    """A note time as a notes app shows it."""
+    return datetime.fromtimestamp(t, UTC).strftime("%d/%m/%Y, %H:%M")
+
+
+def _phone_notes(
+    answers: Answers, scenario: Scenario, seat: Seat, art: Artefact, title: str
+) -> bytes:
+    """A seized phone's notes, one of them the actor's wallet backup."""
+    actor = answers.resolve(art.actor or "", seat)
+    if actor not in answers.actor_ids:
+        raise BuildError(f"no actor {actor!r} in the world")
+    seed = scenario.world.seed
+    rng = random.Random(f"phone:{seed}:{actor}:{art.id}")
+    fk = _faker(scenario.meta.locale)
+    fk.seed_instance(f"phone:{seed}:{actor}:{art.id}")
+    start, end = _world_span(answers)
+    held = answers.holdings(actor)
+    if not held:
+        raise BuildError(f"actor {actor!r} holds no coins at the end of the world")
+    secrets = dict(
+        answers.conn.execute(
+            f"SELECT id, secret FROM addresses WHERE id IN ({','.join('?' * len(held))})",
+            [h[0] for h in held],
+        )
+    )
+    receive = _receiving_address(answers, actor, held)
+    first = answers.actor(actor, "name").split()[0]
+    device = rng.choice(("iPhone 12", "iPhone 13 mini", "iPhone 14", "iPhone SE"))
+    notes = []
+
+    def when() -> int:
+        """A time during the world's span."""
+        return rng.randint(start, max(start, end - 3600))
+
+    notes.append(
+        (
+            "Shopping",
+            [f"- {x}" for x in rng.sample(GROCERIES, 5)],
+        )
+    )
+    notes.append(
+        (
+            "Call back",
+            [
+                f"{fk.first_name()} {fk.phone_number()} re the {rng.choice(ERRANDS)}",
+                f"{fk.first_name()} wants it done by {rng.choice(DAYS)}",
+            ],
+        )
+    )
+    notes.append(
+        (
+            rng.choice(("Address", "Meet")),
+            [
+                fk.street_address(),
+                f"{fk.postcode()} {fk.city()}" if hasattr(fk, "postcode") else fk.city(),
+                f"{rng.choice(DAYS)} {rng.randint(8, 21)}:{rng.choice(('00', '15', '30', '45'))}"
+                f", ask for {fk.first_name()}",
+            ],
+        )
+    )
+    backup = ["wallet backup - DO NOT DELETE", "", f"receive: {receive}", "", "keys:"]
+    backup += [Key(bytes(secrets[aid])).wif() for aid, _, _ in held]
+    backup += ["", "(import as p2wpkh / legacy, whatever the address type was)"]
+    notes.append(("wallet backup", backup))
+    notes.append(("Todo", [f"- {x}" for x in rng.sample(TODOS, 3)]))
+    order = notes[:]
+    rng.shuffle(order)
+    created = sorted(when() for _ in order)
+    lines = [
+        "Notes export",
+        f'Device: {device} ("{first}\'s iPhone")',
+        "Account: On My iPhone",
+        f"Items: {len(order)}",
+        "",
+    ]
+    for (heading, body), t in zip(order, created, strict=True):
+        modified = min(end, t + rng.randint(60, 4 * 86_400))
+        lines += ["=" * 40, heading, f"Created: {_stamp(t)}   Modified: {_stamp(modified)}", ""]
+        lines += body
+        lines.append("")
+    return ("\n".join(lines).rstrip() + "\n").encode()
+
+
+def _receiving_address(answers: Answers, actor: str, held: list[tuple]) -> str:
+    """The wallet's receiving address: the published one, else its latest non-change one."""
+    row = answers.conn.execute(
+        "SELECT ad.address FROM addresses ad JOIN wallets w ON w.id = ad.wallet_id"
+        " WHERE w.actor_id = ? AND w.kind = 'personal' AND coalesce(ad.purpose, '') != 'change'"
+        " ORDER BY ad.purpose = 'published' DESC, ad.id DESC LIMIT 1",
+        (actor,),
+    ).fetchone()
+    return row[0] if row else held[0][1]
+
+
+GROCERIES = (
+    "milk",
+    "bread",
+    "eggs",
+    "coffee",
+    "bananas",
+    "rice",
+    "tomatoes",
+    "washing-up liquid",
+    "batteries AA",
+    "cat food",
+    "olive oil",
+    "cheese",
+)
+ERRANDS = ("car", "flat viewing", "invoice", "parcel", "gym contract", "boiler", "phone bill")
+DAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+TODOS = (
+    "renew passport",
+    "new vacuum bags",
+    "scales + bags",
+    "pay rent",
+    "post office (2 parcels)",
+    "change VPN server",
+    "back up laptop",
+    "dentist",
+    "top up burner SIM",
+)
+
+
+def _font(size: int) -> ImageFont.FreeTypeFont:
+    """Pillow's bundled font (the same on every machine)."""
+    return ImageFont.load_default(size)
+
+
+def _screenshot(
+    answers: Answers, scenario: Scenario, seat: Seat, art: Artefact, title: str
+) -> bytes:
+    """A PNG of the actor's profile page on the site, as a browser shows it."""
+    actor = answers.resolve(art.actor or "", seat)
+    site = answers.resolve(art.site or "", seat)
+    row = answers.conn.execute(
+        "SELECT s.name, s.address, s.kind, ac.handle, ac.role, ac.joined, ac.pgp_fingerprint,"
+        " ac.sales, ac.rating FROM accounts ac JOIN sites s ON s.id = ac.site_id"
+        " WHERE ac.site_id = ? AND ac.actor_id = ? ORDER BY ac.id LIMIT 1",
+        (site, actor),
+    ).fetchone()
+    if row is None:
+        raise BuildError(f"actor {actor!r} has no account on site {site!r}")
+    name, host, kind, handle, role, joined, fingerprint, sales, rating = row
+    if not fingerprint:
+        fingerprint = answers.pgp_fingerprint(actor)
+    path = PROFILE_PATHS.get(kind, "/").format(h=handle)
+    width, height = 1000, 620
+    img = Image.new("RGB", (width, height), (236, 236, 236))
+    d = ImageDraw.Draw(img)
+    # Browser frame: a tab, the address bar.
+    d.rectangle((0, 0, width, 40), fill=(222, 222, 226))
+    for i, colour in enumerate(((237, 106, 94), (245, 191, 79), (98, 197, 84))):
+        d.ellipse((14 + i * 22, 13, 28 + i * 22, 27), fill=colour)
+    d.rounded_rectangle((90, 6, 380, 40), 6, fill=(250, 250, 250))
+    d.text((104, 14), f"{name} - Tor Browser"[:38], font=_font(14), fill=(40, 40, 40))
+    d.rectangle((0, 40, width, 84), fill=(250, 250, 250))
+    d.rounded_rectangle((60, 48, width - 20, 78), 14, fill=(236, 236, 240))
+    d.text((78, 55), f"http://{host}{path}", font=_font(15), fill=(30, 30, 30))
+    # The page.
+    accent = (122, 40, 160) if kind == "market" else (40, 90, 160)
+    d.rectangle((0, 84, width, 150), fill=(28, 24, 34))
+    d.text((30, 100), name, font=_font(30), fill=(245, 245, 245))
+    d.rectangle((0, 150, width, 154), fill=accent)
+    d.rectangle((30, 180, width - 30, 590), fill=(255, 255, 255), outline=(210, 210, 210))
+    d.ellipse((60, 210, 160, 310), fill=accent)
+    d.text((110, 260), handle[:1].upper(), font=_font(44), fill=(255, 255, 255), anchor="mm")
+    d.text((190, 212), handle, font=_font(34), fill=(20, 20, 20))
+    since = datetime.fromtimestamp(joined, UTC).strftime("%B %Y")
+    label = {"vendor": "Vendor", "admin": "Administrator", "operator": "Operator"}
+    d.text(
+        (190, 258),
+        f"{label.get(role, 'Member')} · member since {since}",
+        font=_font(17),
+        fill=(90, 90, 90),
+    )
+    if role == "vendor":
+        stars = f"{rating:.2f}/5" if rating is not None else "no rating yet"
+        d.text((190, 284), f"{sales} sales · {stars}", font=_font(17), fill=(90, 90, 90))
+    d.line((60, 340, width - 60, 340), fill=(225, 225, 225), width=1)
+    d.text((60, 360), "PGP public key", font=_font(20), fill=(20, 20, 20))
+    if fingerprint:
+        groups = " ".join(fingerprint[i : i + 4] for i in range(0, 40, 4))
+        d.text((60, 395), "Fingerprint:", font=_font(17), fill=(90, 90, 90))
+        d.text((60, 422), groups, font=_font(19), fill=(20, 20, 20))
+    else:
+        d.text((60, 395), "No key published.", font=_font(17), fill=(90, 90, 90))
+    armored = answers.one(
+        "SELECT public_armored FROM pgp_keys WHERE upper(fingerprint) = ?", fingerprint or ""
+    )
+    if armored:
+        body = [ln for ln in armored.splitlines() if ln and ":" not in ln and "-----" not in ln]
+        d.text((60, 470), "-----BEGIN PGP PUBLIC KEY BLOCK-----", font=_font(15), fill=GREY)
+        for i, line in enumerate(body[:3]):
+            d.text((60, 494 + i * 22), line[:72], font=_font(15), fill=GREY)
+    buf = io.BytesIO()
+    img.save(buf, "PNG")
+    return buf.getvalue()
+
+
+_MAKERS = {
+    "brief": _brief,
+    "text": _text,
+    "phone_notes": _phone_notes,
+    "screenshot": _screenshot,
+}

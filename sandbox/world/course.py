@@ -1,0 +1,166 @@
+"""The course tables of a world: seats, objectives, the answer key, hints, injects, artefacts.
+
+Written at the end of `sandbox build`, once the ledger and the content are in, because the
+answers are read from them. A scenario without objectives leaves every table empty.
+Positions (objectives, hints, injects, artefacts) are 0-based, in scenario order.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+
+from ..errors import BuildError
+from ..scenario.model import Inject, Scenario
+from .answers import Answers
+from .artefacts import make_artefacts
+from .seats import Seat, make_seats
+
+
+def write_course(conn: sqlite3.Connection, scenario: Scenario) -> list[Seat]:
+    """Fill the course tables of a world whose other tables are complete; returns the seats."""
+    if not scenario.objectives:
+        return []
+    seats = make_seats(conn, scenario)
+    answers = Answers(conn, scenario)
+    conn.executemany(
+        "INSERT INTO seats VALUES (?, ?, ?, ?, ?)",
+        [
+            (s.n, s.code, json.dumps(s.bindings, sort_keys=True), s.wallet_address, s.wallet_wif)
+            for s in seats
+        ],
+    )
+    conn.executemany(
+        "INSERT INTO objectives VALUES (?, ?, ?, ?, ?, ?, ?)",
+        [
+            (
+                o.id,
+                i,
+                o.points,
+                o.compare,
+                float(o.tolerance),
+                int(o.tolerance_relative),
+                o.attempts,
+            )
+            for i, o in enumerate(scenario.objectives)
+        ],
+    )
+    conn.executemany(
+        "INSERT INTO hints VALUES (?, ?, ?, ?)",
+        [(o.id, i, h.text, h.cost) for o in scenario.objectives for i, h in enumerate(o.hints)],
+    )
+    key, files, shared = [], [], {}
+    for seat in seats:
+        for o in scenario.objectives:
+            try:
+                question = answers.fill(o.question, seat)
+                answer = answers.value(o.answer, seat)
+            except BuildError as e:
+                raise BuildError(f"objective '{o.id}' (line {o.line}), seat {seat.n}: {e}") from e
+            key.append((seat.n, o.id, question, json.dumps(answer)))
+        for position, art in enumerate(make_artefacts(answers, scenario, seat, shared)):
+            aid, kind, title, filename, mime, content = art
+            files.append((seat.n, aid, position, kind, title, filename, mime, content))
+    conn.executemany("INSERT INTO seat_objectives VALUES (?, ?, ?, ?)", key)
+    conn.executemany("INSERT INTO artefacts VALUES (?, ?, ?, ?, ?, ?, ?, ?)", files)
+    conn.executemany(
+        "INSERT INTO injects VALUES (?, ?, ?, ?, ?, ?, ?)",
+        [_inject_row(answers, i, inj, seats) for i, inj in enumerate(scenario.injects)],
+    )
+    return seats
+
+
+def _inject_row(answers: Answers, position: int, inj: Inject, seats: list[Seat]) -> tuple:
+    """One injects row: its trigger and, per seat, its resolved and filled configuration."""
+    if inj.at is not None:
+        trigger = "at"
+    elif inj.solved is not None:
+        trigger = "solved"
+    else:
+        trigger = "manual"
+    config = {}
+    for seat in seats:
+        try:
+            config[str(seat.n)] = _inject_config(answers, inj, seat)
+        except BuildError as e:
+            raise BuildError(f"inject '{inj.id}' (line {inj.line}), seat {seat.n}: {e}") from e
+    return (
+        inj.id,
+        position,
+        trigger,
+        inj.at,
+        inj.solved,
+        inj.action,
+        json.dumps(config, sort_keys=True),
+    )
+
+
+def _inject_config(answers: Answers, inj: Inject, seat: Seat) -> dict:
+    """What the inject does for one seat, with world ids and filled texts."""
+    conf = {
+        "text": answers.fill(inj.text, seat),
+        "title": answers.fill(inj.title, seat),
+        "site": answers.resolve(inj.site, seat) if inj.site else None,
+        "actor": answers.resolve(inj.actor, seat) if inj.actor else None,
+        "to": answers.resolve(inj.to, seat) if inj.to else None,
+        "amount": inj.amount,
+    }
+    if conf["site"] is not None:
+        conf["site_address"] = answers.site(conf["site"], "address")
+    if inj.action == "move_funds" and conf["to"] and conf["actor"]:
+        # Where the coins go: the payer's deposit address at that exchange when it has one
+        # (as a cash-out would use), else null and the runtime makes one.
+        conf["to_address"] = answers.one(
+            "SELECT ad.address FROM addresses ad JOIN wallets w ON w.id = ad.wallet_id"
+            " WHERE w.actor_id = ? AND w.kind = 'deposit' AND ad.purpose = ?"
+            " ORDER BY ad.id LIMIT 1",
+            conf["to"],
+            f"deposit:{conf['actor']}",
+        )
+    return conf
+
+
+def answer_key(conn: sqlite3.Connection, seat: int | None = None) -> dict:
+    """The instructor's answer key of a built world (every seat, or one).
+
+    {"scenario": name, "seats": [{"n", "code", "bindings", "wallet" (address or None),
+    "objectives": [{"id", "question", "answer", "points", "compare"}]}]}, in seat and
+    objective order.
+    """
+    meta = dict(conn.execute("SELECT key, value FROM meta").fetchall())
+    objectives = conn.execute(
+        "SELECT id, points, compare FROM objectives ORDER BY position"
+    ).fetchall()
+    answers: dict[int, dict[str, tuple]] = {}
+    for n, oid, question, answer in conn.execute(
+        "SELECT seat, objective_id, question, answer FROM seat_objectives"
+    ):
+        answers.setdefault(n, {})[oid] = (question, json.loads(answer))
+    sql = "SELECT n, code, bindings, wallet_address FROM seats"
+    rows = conn.execute(
+        sql + " WHERE n = ?" if seat is not None else sql + " ORDER BY n",
+        () if seat is None else (seat,),
+    ).fetchall()
+    seats = []
+    for n, code, bindings, wallet in rows:
+        mine = answers.get(n, {})
+        seats.append(
+            {
+                "n": n,
+                "code": code,
+                "bindings": json.loads(bindings),
+                "wallet": wallet,
+                "objectives": [
+                    {
+                        "id": oid,
+                        "question": mine[oid][0],
+                        "answer": mine[oid][1],
+                        "points": points,
+                        "compare": compare,
+                    }
+                    for oid, points, compare in objectives
+                    if oid in mine
+                ],
+            }
+        )
+    return {"scenario": meta.get("scenario"), "seats": seats}

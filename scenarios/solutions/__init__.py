@@ -1,0 +1,1 @@
+"""Reference solutions of the built-in scenarios, run by `sandbox check`."""

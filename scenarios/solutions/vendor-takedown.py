@@ -1,0 +1,109 @@
+"""Reference solution of `vendor-takedown`: PGP key, social profile, trace, KYC, seizure."""
+
+from __future__ import annotations
+
+import re
+
+from investigator_tools import sweep
+from scenarios.solutions._steps import (
+    Unsolved,
+    bold,
+    brief_url,
+    deposit_before,
+    exchange_domain,
+    fetch,
+    first_service,
+    kyc,
+    linked_site,
+    page_text,
+    read_off,
+    social_name,
+)
+
+MARKET = "Larkspur Market"
+WIF = re.compile(r"\b[KL5][1-9A-HJ-NP-Za-km-z]{50,51}\b")
+
+
+def _profile(ctx) -> str:
+    """The URL of the target's vendor profile on the market (found via the directory)."""
+    if "profile" not in ctx.memo:
+        market = linked_site(ctx, brief_url(ctx), MARKET)
+        ctx.memo["profile"] = f"{market}vendor/{bold(ctx.brief)}"
+    return ctx.memo["profile"]
+
+
+def pgp_email(ctx) -> str:
+    """The email the extractors read out of the PGP key on the vendor profile."""
+    return read_off(ctx, "email", _profile(ctx), "email (none in the PGP key's user id)")
+
+
+def real_name(ctx) -> str:
+    """Look the same handle up on the social network the brief names; read the profile name."""
+    social = re.search(r"\(([a-z0-9-]+\.test)\)", ctx.brief)
+    if not social:
+        raise Unsolved("the brief names no social network")
+    return social_name(ctx, social.group(1), bold(ctx.brief))
+
+
+def camera_serial(ctx) -> str:
+    """The EXIF body serial of a photo on one of the vendor's listings."""
+    profile = page_text(fetch(ctx, _profile(ctx)))
+    market = _profile(ctx).split("/vendor/", 1)[0]
+    for link in profile.find_all("a", href=re.compile(r"^/listing/\d+$")):
+        listing = page_text(fetch(ctx, market + link["href"]))
+        for img in listing.find_all("img", src=re.compile(r"^/photos/")):
+            return read_off(ctx, "camera_serial", market + img["src"], "EXIF camera serial")
+    raise Unsolved("no listing of the vendor shows a photo")
+
+
+def _published(ctx) -> str:
+    """The Bitcoin address the vendor publishes on his profile."""
+    return read_off(ctx, "btc_address", _profile(ctx), "Bitcoin address: none published")
+
+
+def _exchange(ctx) -> dict:
+    """Where the published address's money reached an exchange (traced once)."""
+    if "exchange" not in ctx.memo:
+        ctx.memo["exchange"] = first_service(ctx, _published(ctx))
+    return ctx.memo["exchange"]
+
+
+def cashout_exchange(ctx) -> str:
+    """The exchange the trace of the published address reaches."""
+    return _exchange(ctx)["label"]
+
+
+def exchange_account(ctx) -> str:
+    """KYC (court order) about the deposit address before the exchange's wallet."""
+    endpoint = _exchange(ctx)
+    deposit = deposit_before(ctx, _published(ctx), endpoint)
+    account = kyc(ctx, exchange_domain(ctx, endpoint["label"]), deposit)
+    return account["account_id"]
+
+
+def seize(ctx) -> str:
+    """Sweep every key of the phone's wallet backup into the evidence (training) wallet."""
+    notes = ctx.artefacts.get("phone", b"").decode("utf-8", "replace")
+    keys = sorted(set(WIF.findall(notes)))
+    if not keys:
+        raise Unsolved("the phone's notes hold no private key")
+    if not ctx.wallet_address:
+        raise Unsolved("the seat has no training wallet to seize into")
+    txids = []
+    for wif in keys:
+        report = sweep(ctx.case, ctx.explorer, to=ctx.wallet_address, wif=wif)
+        if report.get("txid"):
+            txids.append(report["txid"])
+    if not txids:
+        raise Unsolved("the phone's keys hold no coins")
+    return txids[0]
+
+
+SOLVERS = {
+    "pgp-email": pgp_email,
+    "real-name": real_name,
+    "camera-serial": camera_serial,
+    "cashout-exchange": cashout_exchange,
+    "exchange-account": exchange_account,
+    "seize": seize,
+}
