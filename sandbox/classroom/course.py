@@ -12,6 +12,7 @@ import sqlite3
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ..errors import InjectError, WorldError
 from ..world.read import open_world
 
 __all__ = ["Artefact", "Course", "Hint", "Inject", "Objective", "Seat", "load_course"]
@@ -53,15 +54,47 @@ class Seat:
 
 @dataclass(frozen=True)
 class Inject:
-    """An event of the exercise: at a time, on a milestone, or fired by hand."""
+    """One row of the world's injects table; configs maps seat number to its config."""
 
     id: str
     position: int
-    trigger: str
+    trigger: str  # at | solved | manual
     at_minutes: float | None
     objective_id: str | None
     action: str
-    config: dict
+    configs: dict[int | None, dict]  # None: one config for every seat (no seats)
+
+    @property
+    def shared(self) -> dict | None:
+        """The config when every seat has the same one, else None."""
+        values = list(self.configs.values())
+        if not values:
+            return {}
+        first = values[0]
+        return first if all(v == first for v in values[1:]) else None
+
+    def config(self, seat: int | None) -> dict:
+        """The config to fire with for a seat (None: the class; needs a shared config)."""
+        if seat is not None:
+            if seat in self.configs:
+                return self.configs[seat]
+            if None in self.configs or not self.configs:
+                return self.configs.get(None, {})
+            raise InjectError(f"inject {self.id!r}: no seat {seat}")
+        shared = self.shared
+        if shared is None:
+            raise InjectError(f"inject {self.id!r}: its config differs by seat: fire it per seat")
+        return shared
+
+
+def _configs(raw: str | None) -> dict[int | None, dict]:
+    """Parse a config column: {"<seat n>": {...}} per seat, or one flat config for all."""
+    data = json.loads(raw or "{}")
+    if not isinstance(data, dict):
+        raise WorldError(f"inject config is not a JSON object: {raw!r}")
+    if data and all(isinstance(k, str) and k.isdigit() for k in data):
+        return {int(k): v for k, v in data.items()}
+    return {None: data} if data else {}
 
 
 @dataclass(frozen=True)
@@ -201,7 +234,7 @@ def load_course(world: str | Path) -> Course:
                     r["at_minutes"],
                     r["objective_id"],
                     r["action"],
-                    json.loads(r["config"] or "{}"),
+                    _configs(r["config"]),
                 )
             )
         for r in _rows(

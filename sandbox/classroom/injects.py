@@ -25,23 +25,21 @@ A fire that fails raises InjectError and records nothing.
 from __future__ import annotations
 
 import contextlib
-import json
 import logging
-import sqlite3
 import threading
 import time
-from dataclasses import dataclass
 from pathlib import Path
 from typing import NamedTuple
 
-from ..errors import InjectError, WorldError
+from ..errors import InjectError
 from ..ledger.address import InvalidAddress, decode_address, script_pubkey
 from ..ledger.keys import Key
 from ..ledger.mempool import COINBASE_MATURITY, BroadcastError, dust_threshold
 from ..ledger.tx import Tx, TxIn, TxOut, serialize, sign_input, vsize
 from ..world.read import open_world
+from .course import Inject, load_course
 
-__all__ = ["FEE_RATE", "Fired", "Inject", "Injects", "load_injects"]
+__all__ = ["FEE_RATE", "Fired", "Injects"]
 
 log = logging.getLogger(__name__)
 
@@ -61,74 +59,6 @@ class Fired(NamedTuple):
     detail: str  # move_funds: the txid; forum_post: the thread's URL path; else a summary
 
 
-@dataclass(frozen=True)
-class Inject:
-    """One row of the world's injects table; configs maps seat number to its config."""
-
-    id: str
-    position: int
-    trigger: str  # at | solved | manual
-    at_minutes: float | None
-    objective_id: str | None
-    action: str
-    configs: dict[int | None, dict]  # None: one config for every seat (no seats)
-
-    @property
-    def shared(self) -> dict | None:
-        """The config when every seat has the same one, else None."""
-        values = list(self.configs.values())
-        if not values:
-            return {}
-        first = values[0]
-        return first if all(v == first for v in values[1:]) else None
-
-    def config(self, seat: int | None) -> dict:
-        """The config to fire with for a seat (None: the class; needs a shared config)."""
-        if seat is not None:
-            if seat in self.configs:
-                return self.configs[seat]
-            if None in self.configs or not self.configs:
-                return self.configs.get(None, {})
-            raise InjectError(f"inject {self.id!r}: no seat {seat}")
-        shared = self.shared
-        if shared is None:
-            raise InjectError(f"inject {self.id!r}: its config differs by seat: fire it per seat")
-        return shared
-
-
-def _configs(raw: str | None) -> dict[int | None, dict]:
-    """Parse a config column: {"<seat n>": {...}} per seat, or one flat config for all."""
-    data = json.loads(raw or "{}")
-    if not isinstance(data, dict):
-        raise WorldError(f"inject config is not a JSON object: {raw!r}")
-    if data and all(isinstance(k, str) and k.isdigit() for k in data):
-        return {int(k): v for k, v in data.items()}
-    return {None: data} if data else {}
-
-
-def load_injects(world_path: str | Path) -> list[Inject]:
-    """The injects of a world, in scenario order (none for a world without the table)."""
-    conn = open_world(world_path)
-    try:
-        rows = conn.execute("SELECT * FROM injects ORDER BY position").fetchall()
-    except sqlite3.OperationalError:
-        rows = []
-    finally:
-        conn.close()
-    return [
-        Inject(
-            r["id"],
-            r["position"],
-            r["trigger"],
-            r["at_minutes"],
-            r["objective_id"],
-            r["action"],
-            _configs(r["config"]),
-        )
-        for r in rows
-    ]
-
-
 class Injects:
     """Fires a world's injects against a running sandbox and records them in progress."""
 
@@ -138,7 +68,7 @@ class Injects:
         self.state_dir = Path(state_dir)
         self.progress = progress
         self.sandbox = sandbox
-        self.injects = load_injects(self.world_path)
+        self.injects = load_course(self.world_path).injects
         self._by_id = {i.id: i for i in self.injects}
         self._lock = threading.RLock()
         self._store = None
