@@ -2,22 +2,14 @@
 
 from __future__ import annotations
 
-import shutil
 import sqlite3
-import tempfile
-from pathlib import Path
 
 import pytest
 
 from sandbox.serve import Sandbox
+from tests.chromium import SHOTS, needs_chromium, start_chromium
 
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-CHROMEDRIVER = shutil.which("chromedriver")
-pytestmark = pytest.mark.skipif(
-    not (CHROMIUM and CHROMEDRIVER),
-    reason="Debian's chromium and chromium-driver are not installed (.ci/run installs them)",
-)
-SHOTS = Path(__file__).parent / "screenshots"
+pytestmark = needs_chromium
 
 
 @pytest.fixture(scope="module")
@@ -31,31 +23,8 @@ def served(tiny_world, tmp_path_factory):
 @pytest.fixture
 def browser(served):
     """Headless Chromium whose only way out is the sandbox's SOCKS port."""
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
-
     host, port = served.gateway.socks_address
-    options = webdriver.ChromeOptions()
-    options.binary_location = CHROMIUM
-    for arg in (
-        "--headless=new",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-dev-shm-usage",
-        "--disable-quic",
-        "--no-first-run",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-        "--window-size=1280,900",
-        f"--proxy-server=socks5://{host}:{port}",
-        # Like Tor Browser: no local DNS at all, every name goes to the proxy.
-        "--host-resolver-rules=MAP * ~NOTFOUND , EXCLUDE 127.0.0.1",
-        f"--user-data-dir={tempfile.mkdtemp(prefix='chromium-')}",
-    ):
-        options.add_argument(arg)
-    driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
-    driver.set_page_load_timeout(30)
+    driver = start_chromium(f"socks5://{host}:{port}")
     yield driver
     driver.quit()
 

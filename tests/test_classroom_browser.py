@@ -2,22 +2,15 @@
 
 from __future__ import annotations
 
-import shutil
-import tempfile
 from pathlib import Path
 
 import pytest
 
 from sandbox.serve import Sandbox
+from tests.chromium import SHOTS, needs_chromium, start_chromium
 from tests.test_classroom import PASSWORD, build_course_world, course_key
 
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-CHROMEDRIVER = shutil.which("chromedriver")
-pytestmark = pytest.mark.skipif(
-    not (CHROMIUM and CHROMEDRIVER),
-    reason="Debian's chromium and chromium-driver are not installed (.ci/run installs them)",
-)
-SHOTS = Path(__file__).parent / "screenshots"
+pytestmark = needs_chromium
 
 
 @pytest.fixture(scope="module")
@@ -42,44 +35,11 @@ def served(course_world, tmp_path_factory):
         yield sandbox
 
 
-def _chromium(proxy: str | None = None):
-    """A headless Chromium; with a proxy, its only way out is the sandbox's SOCKS port."""
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
-
-    options = webdriver.ChromeOptions()
-    options.binary_location = CHROMIUM
-    args = [
-        "--headless=new",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-dev-shm-usage",
-        "--disable-quic",
-        "--no-first-run",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-        "--window-size=1280,1000",
-        f"--user-data-dir={tempfile.mkdtemp(prefix='chromium-')}",
-    ]
-    if proxy:
-        # Like Tor Browser: no local DNS at all, every name goes to the proxy.
-        args += [
-            f"--proxy-server={proxy}",
-            "--host-resolver-rules=MAP * ~NOTFOUND , EXCLUDE 127.0.0.1",
-        ]
-    for arg in args:
-        options.add_argument(arg)
-    driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
-    driver.set_page_load_timeout(30)
-    return driver
-
-
 @pytest.fixture
 def trainee_browser(served):
     """The trainee's browser: through the gateway, as on the classroom network."""
     host, port = served.gateway.socks_address
-    driver = _chromium(f"socks5://{host}:{port}")
+    driver = start_chromium(f"socks5://{host}:{port}")
     yield driver
     driver.quit()
 
@@ -87,7 +47,7 @@ def trainee_browser(served):
 @pytest.fixture
 def instructor_browser(served):
     """The instructor's browser, straight to the portal's port on the laptop."""
-    driver = _chromium()
+    driver = start_chromium()
     yield driver
     driver.quit()
 
