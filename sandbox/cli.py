@@ -191,6 +191,18 @@ def _entry_points(sites: list[dict]) -> list[str]:
     envvar="SANDBOX_INSTRUCTOR_PASSWORD",
     help="Password of the classroom's instructor pages (default: a new one, printed).",
 )
+@click.option(
+    "--tor",
+    "private_tor",
+    is_flag=True,
+    help="Also run a real private Tor network (Debian's tor) publishing every onion of the world.",
+)
+@click.option(
+    "--tor-socks-port",
+    default=0,
+    show_default=True,
+    help="SOCKS port of the private network's Tor client (0: last run's, or a free one).",
+)
 def up(
     world,
     host,
@@ -201,6 +213,8 @@ def up(
     tor_latency,
     classroom_port,
     instructor_password,
+    private_tor,
+    tor_socks_port,
 ):
     """Serve a world: every hidden service behind a Tor-like SOCKS proxy. Ctrl-C stops it.
 
@@ -209,6 +223,7 @@ def up(
         sandbox up                                  # builds world.db first if missing
         curl --socks5-hostname 127.0.0.1:9050 http://<wiki>.onion/
         sandbox up --world class.db --host 0.0.0.0 --instructor-password s3cret
+        sandbox up --tor        # also a real private Tor network (apt-get install tor)
     """
     import signal
     import threading
@@ -283,17 +298,33 @@ def up(
         '"Proxy DNS when using SOCKS v5"'
     )
     click.echo(f"  curl --socks5-hostname {socks} http://<site>.onion/")
-    click.echo("Ctrl-C stops everything.")
     stopping = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stopping.set())
+    network, failed = None, False
     try:
+        if private_tor:
+            from .tor import TorError
+            from .tor.up import start_for_sandbox
+
+            try:
+                network = start_for_sandbox(sandbox, host, tor_socks_port, click.echo)
+            except TorError as e:
+                click.echo(f"private Tor network: {e}", err=True)
+                failed = True
+                stopping.set()
+        if not stopping.is_set():
+            click.echo("Ctrl-C stops everything.")
         while not stopping.wait(0.5):
             pass
     except KeyboardInterrupt:
         pass
     finally:
+        if network is not None:
+            network.stop()
         sandbox.stop()
         click.echo("sandbox stopped.")
+    if failed:
+        sys.exit(1)
 
 
 @cli.command()
@@ -461,3 +492,225 @@ def _group_size(scenario) -> int:
     if not scenario.seats.group:
         return 0
     return scenario.actor(scenario.seats.group).count
+
+
+@cli.command()
+@click.argument("folder", metavar="DIR", type=click.Path(path_type=Path))
+@click.option(
+    "--with-test", is_flag=True, help="Also bundle the test extras (pytest, ruff, selenium...)."
+)
+@click.option(
+    "--image", help="Docker image to save (default: the compose file's, or darkweb-sandbox)."
+)
+@click.option("--no-image", is_flag=True, help="Leave the Docker image out.")
+@click.option("--quiet", is_flag=True, help="No progress.")
+def bundle(folder, with_test, image, no_image, quiet):
+    """Write everything a classroom machine needs to install the sandbox without internet.
+
+    Run it where there is internet: DIR gets wheels/ (the project and all its
+    dependencies), requirements.txt pinned to them, install.sh, the Docker image as
+    image.tar when one is built here, and SHA256SUMS. Nothing outside DIR is written.
+    On the classroom machine, `sh DIR/install.sh` installs into ./.venv with no index.
+
+    \b
+    Example:
+        sandbox bundle ./bundle                  # with internet
+        sh bundle/install.sh && .venv/bin/sandbox up   # in the classroom
+    """
+    from rich.console import Console
+    from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+    from .bundle import BundleError, make_bundle, prepare, source_tree
+
+    started = time.perf_counter()
+    try:  # refuse an unwritable DIR before any progress is drawn
+        source_tree()
+        prepare(folder)
+    except BundleError as e:
+        _fail(str(e))
+    columns = (SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn())
+    # Progress (the stages, and a spinner that vanishes when done) goes to stderr.
+    console = Console(stderr=True)
+    with Progress(*columns, console=console, disable=quiet, transient=True) as bar:
+        task = bar.add_task("starting", total=None)
+
+        def step(text: str) -> None:
+            """Name the stage that starts."""
+            if not quiet:  # through the bar's console, so the line lands above the spinner
+                bar.console.print(f"bundle: {text}", markup=False, highlight=False)
+            bar.update(task, description=text)
+
+        try:
+            made = make_bundle(
+                folder,
+                with_test=with_test,
+                image=image,
+                with_image=not no_image,
+                step=step,
+                report=lambda text: bar.update(task, description=f"  {text}"),
+            )
+        except BundleError as e:
+            _fail(str(e))
+    for note in made.notes:
+        click.echo(f"bundle: {note}")
+    click.echo(
+        f"{made.path}: {len(made.wheels)} wheels{', image ' + made.image if made.image else ''}, "
+        f"{made.files} files, {made.size / 1e6:.1f} MB in {time.perf_counter() - started:.1f} s"
+    )
+    click.echo(f"On the classroom machine: sh {folder}/install.sh && .venv/bin/sandbox up")
+
+
+@cli.command()
+@click.argument("world", required=False, default="default")
+@click.option("--seed", type=int, help="World seed when WORLD is a scenario.")
+@click.option(
+    "--out",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Write the file here (default: print it).",
+)
+def compose(world, seed, out):
+    """Write the docker-compose.yml of a world: a container per site behind the gateway.
+
+    WORLD is a built world file, a scenario file or a built-in scenario's name (default:
+    the default scenario, whose file is the committed docker-compose.yml). A world file
+    is copied into the stack as it is; a scenario is built in the stack on first start.
+
+    \b
+    Example:
+        sandbox compose class.db --out docker-compose.yml && docker-compose up -d
+    """
+    from .compose import compose_file, render
+
+    try:
+        data = compose_file(world, seed, out.parent if out else Path("."))
+    except (WorldError, ScenarioError) as e:
+        problems = getattr(e, "problems", None)
+        _fail("\n".join(map(str, problems)) if problems else str(e))
+    text = render(data, world if seed is None else f"{world} --seed {seed}")
+    if out is None:
+        click.echo(text, nl=False)
+        return
+    out.write_text(text)
+    services = [s for s in data["services"] if s.startswith("site-")]
+    click.echo(f"{out}: {len(services)} site containers, the gateway and the world build")
+
+
+@cli.command("serve-site")
+@click.argument("world", type=click.Path(dir_okay=False, path_type=Path))
+@click.argument("site_id")
+@click.option("--host", default="0.0.0.0", show_default=True, help="Address to listen on.")
+@click.option("--port", default=80, show_default=True, help="Port to listen on.")
+@click.option(
+    "--state",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Directory for trainees' writes (default: beside the world).",
+)
+def serve_site(world, site_id, host, port, state):
+    """Serve one site of a world on a port (what a site's container runs). Stops on SIGTERM.
+
+    \b
+    Example:
+        sandbox serve-site /data/world.db nightshade --port 80 --state /state
+    """
+    from .serve import state_dir_for
+    from .standalone import serve_site as run
+
+    try:
+        run(world, site_id, state or state_dir_for(Path(world).resolve()), host, port)
+    except (WorldError, OSError) as e:
+        _fail(f"cannot serve {site_id}: {e}")
+
+
+@cli.command()
+@click.argument("world", type=click.Path(dir_okay=False, path_type=Path))
+@click.option(
+    "--route",
+    "routes",
+    multiple=True,
+    metavar="SITE=HOST:PORT",
+    help="Reach this site at HOST:PORT (another container); repeatable.",
+)
+@click.option(
+    "--route-host",
+    metavar="TEMPLATE",
+    help="Reach every other site but the explorer at TEMPLATE, e.g. 'site-{id}:80'.",
+)
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--socks-port", default=9050, show_default=True, help="SOCKS5/SOCKS4a port.")
+@click.option("--http-port", default=8118, show_default=True, help="HTTP proxy port.")
+@click.option("--explorer-port", default=3000, show_default=True, help="Block explorer port.")
+@click.option("--classroom-port", default=8080, show_default=True, help="Classroom portal port.")
+@click.option(
+    "--state",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Directory for trainees' writes and logs (default: beside the world).",
+)
+@click.option(
+    "--instructor-password",
+    envvar="SANDBOX_INSTRUCTOR_PASSWORD",
+    help="Password of the classroom's instructor pages (default: a new one, printed).",
+)
+def gateway(
+    world,
+    routes,
+    route_host,
+    host,
+    socks_port,
+    http_port,
+    explorer_port,
+    classroom_port,
+    state,
+    instructor_password,
+):
+    """Run the gateway, explorer and classroom of a world whose sites run elsewhere.
+
+    What the gateway container of docker-compose.yml runs: sites named by --route (or
+    --route-host) are reached over the network; every other site is served here, as by
+    `sandbox up`. Stops on SIGTERM.
+
+    \b
+    Example:
+        sandbox gateway /data/world.db --host 0.0.0.0 --route nightshade=site-nightshade:80
+    """
+    from .gateway import LatencyModel
+    from .standalone import parse_route, start_gateway, wait_for_stop
+    from .world.read import world_info
+
+    try:
+        table = dict(parse_route(r) for r in routes)
+        info = world_info(world)
+        if route_host:
+            parse_route(f"x={route_host.format(id='x')}")
+    except (ValueError, KeyError, WorldError) as e:
+        _fail(str(e))
+    tor = info.get("tor_latency", False)
+    latency = LatencyModel(enabled=tor, circuit_failure_rate=0.03 if tor else 0.0)
+    try:
+        sandbox = start_gateway(
+            world,
+            table,
+            route_host,
+            host=host,
+            socks_port=socks_port,
+            http_port=http_port,
+            explorer_port=explorer_port,
+            classroom_port=classroom_port,
+            state=state,
+            latency=latency,
+            instructor_password=instructor_password or None,
+        )
+    except (OSError, WorldError) as e:
+        _fail(f"cannot start the gateway: {e}")
+    run = sandbox.describe()
+    click.echo(f"{info['title']} — {world}: {len(run['sites'])} sites")
+    click.echo(f"SOCKS5 proxy  {run['socks']}   HTTP proxy  {run['http_proxy']}")
+    click.echo(f"Explorer      {run['explorer']}   Classroom  {run['classroom']}")
+    click.echo(f"Instructor password: {sandbox.instructor_password}")
+    for s in run["sites"]:
+        where = f"{s['host']}:{s['port']}"
+        click.echo(f"  {s['kind']:<9} http://{s['address']}/  -> {where}")
+    try:
+        wait_for_stop()
+    finally:
+        sandbox.stop()
+        click.echo("gateway stopped.")

@@ -34,21 +34,43 @@ def state_dir_for(world: Path) -> Path:
     return world.with_name(world.stem + ".state")
 
 
+def site_app(world: Path, state: Path, site_id: str, kind: str):
+    """The WSGI app of a site: a hidden service, the explorer or an exchange's portal."""
+    if kind == "explorer":
+        from .explorer import create_app
+
+        return create_app(world, state)
+    if kind == "exchange":
+        from .exchanges import create_app
+
+        return create_app(world, site_id, state)
+    from marketplaces import create_site_app
+
+    return create_site_app(world, site_id, state / "state.db")
+
+
 @dataclass
 class SiteServer:
-    """One site's WSGI server, running in a thread."""
+    """One site's WSGI server, running in a thread, or a site served elsewhere (upstream)."""
 
     site_id: str
     kind: str
     name: str
     address: str
-    server: BaseWSGIServer
-    thread: threading.Thread = field(repr=False)
+    server: BaseWSGIServer | None
+    thread: threading.Thread | None = field(repr=False)
+    # (host, port) of a site another process serves (a container of docker-compose.yml).
+    upstream: tuple[str, int] | None = None
+
+    @property
+    def host(self) -> str:
+        """The host the gateway connects to."""
+        return self.upstream[0] if self.upstream else "127.0.0.1"
 
     @property
     def port(self) -> int:
-        """The loopback port it listens on."""
-        return self.server.server_port
+        """The port it listens on."""
+        return self.upstream[1] if self.upstream else self.server.server_port
 
 
 @dataclass
@@ -65,6 +87,8 @@ class Sandbox:
     # The classroom portal's port (0: a free one; None: no portal); `sandbox up` uses 8080.
     classroom_port: int | None = 0
     instructor_password: str | None = None  # None: one is generated at start
+    # site id -> (host, port): sites served by other processes, only routed here (compose).
+    upstreams: dict[str, tuple[str, int]] = field(default_factory=dict)
     sites: list[SiteServer] = field(default_factory=list)
     gateway: Gateway | None = None
     log: ConnectionLog | None = None
@@ -76,18 +100,8 @@ class Sandbox:
         self.state = Path(self.state) if self.state else state_dir_for(self.world)
 
     def _app(self, site_id: str, kind: str):
-        """The WSGI app of a site: a hidden service, the explorer or an exchange's portal."""
-        if kind == "explorer":
-            from .explorer import create_app
-
-            return create_app(self.world, self.state)
-        if kind == "exchange":
-            from .exchanges import create_app
-
-            return create_app(self.world, site_id, self.state)
-        from marketplaces import create_site_app
-
-        return create_site_app(self.world, site_id, self.state / "state.db")
+        """The WSGI app of a site of this sandbox's world."""
+        return site_app(self.world, self.state, site_id, kind)
 
     def start(self) -> Sandbox:
         """Serve every site and start the gateway; returns when all are listening."""
@@ -98,6 +112,11 @@ class Sandbox:
         logging.getLogger("werkzeug").setLevel(logging.WARNING)
         try:
             for row in rows:
+                upstream = self.upstreams.get(row["id"])
+                if upstream is not None:
+                    site = (row["id"], row["kind"], row["name"], row["address"])
+                    self.sites.append(SiteServer(*site, None, None, upstream))
+                    continue
                 app = self._app(row["id"], row["kind"])
                 # The explorer also answers directly (Esplora clients, the trainee's browser);
                 # every other site only through the gateway.
@@ -114,7 +133,7 @@ class Sandbox:
                 self.sites.append(
                     SiteServer(row["id"], row["kind"], row["name"], row["address"], server, thread)
                 )
-            table = {s.address: ("127.0.0.1", s.port) for s in self.sites}
+            table = {s.address: (s.host, s.port) for s in self.sites}
             if self.classroom_port is not None:
                 table[CLASSROOM_NAME] = self._start_classroom()
             routes = Routes(table)
@@ -172,6 +191,8 @@ class Sandbox:
             self.log.close()
             self.log = None
         for site in self.sites:
+            if site.server is None:  # served elsewhere
+                continue
             site.server.shutdown()
             site.server.server_close()
             explorer = site.server.app.extensions.get("explorer")
@@ -220,6 +241,7 @@ class Sandbox:
                     "kind": s.kind,
                     "name": s.name,
                     "address": s.address,
+                    "host": s.host,
                     "port": s.port,
                 }
                 for s in self.sites
@@ -271,7 +293,7 @@ def status(world: Path, state: Path | None = None) -> dict:
     if info.get("classroom"):
         info["classroom_listening"] = _listening(info["classroom"].split("//", 1)[1].rstrip("/"))
     for site in info["sites"]:
-        host = "127.0.0.1"
+        host = site.get("host", "127.0.0.1")
         if site["kind"] == "explorer" and info.get("explorer"):
             host = info["explorer"].split("//", 1)[1].rsplit(":", 1)[0]
         site["listening"] = _listening(f"{host}:{site['port']}")

@@ -1,0 +1,106 @@
+"""What the containers of docker-compose.yml run: one site of a world, or the gateway.
+
+`serve_site` serves one site's app on a port of all interfaces (`sandbox serve-site`);
+`start_gateway` starts a Sandbox whose sites live in other containers, routed by host
+name, with the explorer and the classroom portal in its own process (`sandbox gateway`).
+Both run until SIGTERM (`docker stop`) or Ctrl-C.
+"""
+
+from __future__ import annotations
+
+import logging
+import signal
+import threading
+from pathlib import Path
+
+from werkzeug.serving import make_server
+
+from .errors import WorldError
+from .serve import Sandbox, site_app
+from .world.read import open_world
+
+
+def parse_route(text: str) -> tuple[str, tuple[str, int]]:
+    """'SITE=HOST:PORT' -> (site, (host, port)), or ValueError saying what is wrong."""
+    site, sep, upstream = text.partition("=")
+    host, colon, port = upstream.rpartition(":")
+    if not sep or not site or not colon or not host or not port.isdigit():
+        raise ValueError(f"route {text!r}: expected SITE=HOST:PORT, e.g. nightshade=site-a:80")
+    number = int(port)
+    if not 0 < number < 65536:
+        raise ValueError(f"route {text!r}: port must be 1-65535")
+    return site, (host, number)
+
+
+def site_kind(world: Path, site_id: str) -> str:
+    """A site's kind, or WorldError naming the world's sites when it has no such site."""
+    conn = open_world(world)
+    try:
+        rows = dict(conn.execute("SELECT id, kind FROM sites ORDER BY rowid").fetchall())
+    finally:
+        conn.close()
+    if site_id not in rows:
+        raise WorldError(f"{world}: no site {site_id!r} (sites: {', '.join(rows)})")
+    return rows[site_id]
+
+
+def wait_for_stop() -> None:
+    """Block until SIGTERM or Ctrl-C."""
+    stopping = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stopping.set())
+    try:
+        while not stopping.wait(0.5):
+            pass
+    except KeyboardInterrupt:
+        pass
+
+
+def serve_site(world: Path, site_id: str, state: Path, host: str = "0.0.0.0", port: int = 80):
+    """Serve one site of a world until stopped; trainees' writes go to the state directory."""
+    world = Path(world).resolve()
+    state = Path(state)
+    kind = site_kind(world, site_id)
+    state.mkdir(parents=True, exist_ok=True)
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)
+    app = site_app(world, state, site_id, kind)
+    server = make_server(host, port, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, name=f"site-{site_id}", daemon=True)
+    thread.start()
+    print(f"{kind} {site_id} of {world} on {host}:{server.server_port}", flush=True)
+    try:
+        wait_for_stop()
+    finally:
+        server.shutdown()
+        server.server_close()
+        explorer = app.extensions.get("explorer")
+        if explorer is not None:  # its live miner runs in threads
+            explorer.close()
+
+
+def start_gateway(
+    world: Path,
+    routes: dict[str, tuple[str, int]],
+    route_host: str | None = None,
+    local: tuple[str, ...] = ("explorer",),
+    **settings,
+) -> Sandbox:
+    """Start a Sandbox that routes some sites to other hosts and serves the others itself.
+
+    routes maps site ids to (host, port); route_host ('site-{id}:80') names the upstream
+    of every other site whose kind is not in `local`. Raises WorldError for a route to no
+    site of the world.
+    """
+    conn = open_world(world)
+    try:
+        sites = dict(conn.execute("SELECT id, kind FROM sites ORDER BY rowid").fetchall())
+    finally:
+        conn.close()
+    unknown = sorted(set(routes) - set(sites))
+    if unknown:
+        raise WorldError(f"{world}: --route to no site of the world: {', '.join(unknown)}")
+    upstreams = dict(routes)
+    if route_host:
+        for site_id, kind in sites.items():
+            if site_id not in upstreams and kind not in local:
+                upstreams[site_id] = parse_route(f"{site_id}={route_host.format(id=site_id)}")[1]
+    return Sandbox(world, upstreams=upstreams, **settings).start()
