@@ -114,6 +114,21 @@ def first_service(ctx, address: str, category: str = "exchange", hops: int = 8) 
     return next(e for e in result.endpoints if e["kind"] == "service" and e["label"] == label)
 
 
+def exchange_reached(ctx, address: str, hops: int = 8) -> dict:
+    """The exchange endpoint an address's money reaches most (traced once per address)."""
+    reached = ctx.memo.setdefault("exchange_reached", {})
+    if address not in reached:
+        reached[address] = first_service(ctx, address, hops=hops)
+    return reached[address]
+
+
+def account_behind(ctx, address: str, hops: int = 8) -> dict:
+    """KYC (court order) about the deposit through which an address's money reached an exchange."""
+    endpoint = exchange_reached(ctx, address, hops)
+    deposit = deposit_before(ctx, address, endpoint)
+    return kyc(ctx, exchange_domain(ctx, endpoint["label"]), deposit)
+
+
 def deposit_before(ctx, address: str, endpoint: dict) -> str:
     """The traced input of the transaction into a service's wallet: the customer's deposit."""
     result = ctx.memo["traces"][address]

@@ -5,7 +5,7 @@ from __future__ import annotations
 from scenarios.solutions._steps import (
     bold,
     brief_url,
-    first_service,
+    exchange_reached,
     linked_site,
     read_off,
 )
@@ -30,7 +30,7 @@ def vendor_address(ctx) -> str:
 
 def cashout_exchange(ctx) -> str:
     """Trace the published address forward to the exchange that received the money."""
-    return first_service(ctx, vendor_address(ctx))["label"]
+    return exchange_reached(ctx, vendor_address(ctx))["label"]
 
 
 SOLVERS = {

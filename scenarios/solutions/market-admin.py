@@ -8,8 +8,8 @@ from scenarios.solutions._steps import (
     Unsolved,
     bold,
     brief_url,
+    exchange_reached,
     fetch,
-    first_service,
     linked_site,
     page_text,
     read_off,
@@ -72,7 +72,7 @@ def commission_address(ctx) -> str:
 
 def commission_exchange(ctx) -> str:
     """Trace the commission address forward to an exchange."""
-    return first_service(ctx, commission_address(ctx))["label"]
+    return exchange_reached(ctx, commission_address(ctx))["label"]
 
 
 SOLVERS = {

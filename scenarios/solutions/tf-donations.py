@@ -4,12 +4,10 @@ from __future__ import annotations
 
 from scenarios.solutions._steps import (
     Unsolved,
+    account_behind,
     bold,
     brief_url,
-    deposit_before,
-    exchange_domain,
-    first_service,
-    kyc,
+    exchange_reached,
     linked_site,
     read_off,
     received,
@@ -45,22 +43,12 @@ def total_raised(ctx) -> str:
 
 def cashout_exchange(ctx) -> str:
     """Trace the consolidated wallet forward, through the peel chain, to an exchange."""
-    return _exchange(ctx)["label"]
+    return exchange_reached(ctx, campaign_wallet(ctx), hops=10)["label"]
 
 
 def account_holder(ctx) -> str:
     """Ask that exchange (court order) who holds the deposit address the chain ended in."""
-    endpoint = _exchange(ctx)
-    deposit = deposit_before(ctx, campaign_wallet(ctx), endpoint)
-    account = kyc(ctx, exchange_domain(ctx, endpoint["label"]), deposit)
-    return account["subscriber"]["name"]
-
-
-def _exchange(ctx) -> dict:
-    """The exchange endpoint of the consolidated wallet's trace (traced once)."""
-    if "exchange" not in ctx.memo:
-        ctx.memo["exchange"] = first_service(ctx, campaign_wallet(ctx), hops=10)
-    return ctx.memo["exchange"]
+    return account_behind(ctx, campaign_wallet(ctx), hops=10)["subscriber"]["name"]
 
 
 SOLVERS = {

@@ -7,13 +7,11 @@ import re
 from investigator_tools import sweep
 from scenarios.solutions._steps import (
     Unsolved,
+    account_behind,
     bold,
     brief_url,
-    deposit_before,
-    exchange_domain,
+    exchange_reached,
     fetch,
-    first_service,
-    kyc,
     linked_site,
     page_text,
     read_off,
@@ -61,24 +59,14 @@ def _published(ctx) -> str:
     return read_off(ctx, "btc_address", _profile(ctx), "Bitcoin address: none published")
 
 
-def _exchange(ctx) -> dict:
-    """Where the published address's money reached an exchange (traced once)."""
-    if "exchange" not in ctx.memo:
-        ctx.memo["exchange"] = first_service(ctx, _published(ctx))
-    return ctx.memo["exchange"]
-
-
 def cashout_exchange(ctx) -> str:
     """The exchange the trace of the published address reaches."""
-    return _exchange(ctx)["label"]
+    return exchange_reached(ctx, _published(ctx))["label"]
 
 
 def exchange_account(ctx) -> str:
     """KYC (court order) about the deposit address before the exchange's wallet."""
-    endpoint = _exchange(ctx)
-    deposit = deposit_before(ctx, _published(ctx), endpoint)
-    account = kyc(ctx, exchange_domain(ctx, endpoint["label"]), deposit)
-    return account["account_id"]
+    return account_behind(ctx, _published(ctx))["account_id"]
 
 
 def seize(ctx) -> str:
