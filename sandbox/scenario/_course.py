@@ -293,23 +293,16 @@ class _Course:
             return "the seat", SEAT_FIELDS
         if name in self.variables:
             return f"the seat variable '{name}'", fields(self.variables[name].kinds)
-        kinds = set()
-        if name in self.actors:
-            count = self.actors[name]["count"]
-            if count > 1:
-                doc.report(
-                    path,
-                    f"'{{{body}}}': '{name}' is a group of {count}; name one member such as "
-                    f"'{name}-1' or a seat variable",
-                )
-                return None
-            kinds.add("actor")
-        elif self._group_of(name):
-            kinds.add("actor")
-        if name in self.sites:
-            kinds.add("site")
-        if name in self.flows:
-            kinds.add("flow")
+        kinds = self._kinds_of(
+            path,
+            name,
+            lambda count: (
+                f"'{{{body}}}': '{name}' is a group of {count}; name one member such "
+                f"as '{name}-1' or a seat variable"
+            ),
+        )
+        if kinds is None:
+            return None
         if kinds:
             what = " or ".join(sorted(kinds))
             return f"{_a(what)} {what}", fields(kinds)
@@ -440,27 +433,40 @@ class _Course:
         for key, (found, _) in kinds.items():
             self.variables[key] = _Variable(found, values.get(key))
 
+    def _kinds_of(self, path: Path, name: str, group_problem) -> set[str] | None:
+        """The kinds (actor, site, flow) an id names; None after reporting a whole group.
+
+        group_problem(count) words the problem of naming a group where one actor is meant.
+        """
+        kinds = set()
+        if name in self.actors:
+            count = self.actors[name]["count"]
+            if count > 1:
+                self.doc.report(path, group_problem(count))
+                return None
+            kinds.add("actor")
+        elif self._group_of(name):
+            kinds.add("actor")
+        if name in self.sites:
+            kinds.add("site")
+        if name in self.flows:
+            kinds.add("flow")
+        return kinds
+
     def _case_value(self, path: Path, value: str | None) -> set[str] | None:
         """The kinds (actor, site, flow) a case value can be; None after a problem."""
         if value is None:
             return None
-        found = set()
-        if value in self.actors:
-            count = self.actors[value]["count"]
-            if count > 1:
-                self.doc.report(
-                    path,
-                    f"'{value}' is a group of {count}; a case names one actor (such as "
-                    f"'{value}-1') or one site",
-                )
-                return None
-            found.add("actor")
-        elif self._group_of(value):
-            found.add("actor")
-        if value in self.sites:
-            found.add("site")
-        if value in self.flows:
-            found.add("flow")
+        found = self._kinds_of(
+            path,
+            value,
+            lambda count: (
+                f"'{value}' is a group of {count}; a case names one actor (such as "
+                f"'{value}-1') or one site"
+            ),
+        )
+        if found is None:
+            return None
         if found:
             return found
         ghosts = self.doc.ghosts["actor"] | self.doc.ghosts["site"] | self.doc.ghosts["flow"]
