@@ -10,7 +10,7 @@ from pathlib import Path
 import click
 
 from . import __version__
-from .errors import BuildError, ScenarioError, WorldError
+from .errors import BuildError, CheckError, ScenarioError, WorldError
 
 
 def _fail(message: str) -> None:
@@ -456,7 +456,6 @@ def check(file, seed, seats, all_seats, as_json):
         sandbox check tf-donations --seat 1 --seat 2
     """
     from .check import check_scenario, print_outcome
-    from .errors import CheckError
 
     scenario = _load(file, seed)
     wanted = list(seats)
