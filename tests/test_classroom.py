@@ -8,7 +8,6 @@ import json
 import os
 import re
 import signal
-import socket
 import sqlite3
 import subprocess
 import sys
@@ -25,6 +24,7 @@ from sandbox.classroom.compare import check, parse_number, split_set
 from sandbox.ledger.keys import Key
 from sandbox.scenario import load_scenario
 from sandbox.world.build import build_world
+from tests.ports import free_port
 
 PASSWORD = "correct-horse-42"
 COURSE = Path(__file__).parent / "data" / "course.yaml"
@@ -477,13 +477,6 @@ def test_sweep_is_judged_on_the_live_chain(course_world, tmp_path, codes, key):
 # -- crashes -------------------------------------------------------------------------------
 
 
-def _free_port() -> int:
-    """A TCP port free on 127.0.0.1 right now."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 def _up(world: Path, state: Path, port: int) -> subprocess.Popen:
     """`sandbox up` with the classroom on port, waiting until it prints that it is ready."""
     proc = subprocess.Popen(
@@ -509,7 +502,7 @@ def _up(world: Path, state: Path, port: int) -> subprocess.Popen:
 
 def test_progress_survives_kill_9_and_restart(course_world, tmp_path, codes, key):
     """Answers accepted before a `kill -9` of `sandbox up` are all there after a restart."""
-    state, port = tmp_path / "state", _free_port()
+    state, port = tmp_path / "state", free_port()
     proc = _up(course_world, state, port)
     url = f"http://127.0.0.1:{port}"
     try:

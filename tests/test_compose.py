@@ -26,18 +26,12 @@ import yaml
 from sandbox.compose import IMAGE, compose_file, site_service
 from sandbox.standalone import parse_route
 from sandbox.world.read import world_info
+from tests.ports import free_port
 
 ROOT = Path(__file__).resolve().parent.parent
 COMPOSE = ROOT / "docker-compose.yml"
 SCHEMA = json.loads((Path(__file__).parent / "data" / "compose_spec.json").read_text())
 BIND = "${SANDBOX_BIND:-127.0.0.1}"
-
-
-def _free_port() -> int:
-    """A TCP port free on 127.0.0.1 right now."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def _problems(data: dict) -> list[str]:
@@ -151,7 +145,7 @@ def test_serve_site_and_gateway_processes(tiny_world, tmp_path):
     """The containers' commands without Docker: a site in one process, the gateway routing to it."""
     sites = {s["kind"]: s for s in world_info(tiny_world)["sites"]}
     state = tmp_path / "state"
-    site_port, socks, http, explorer, classroom = (_free_port() for _ in range(5))
+    site_port, socks, http, explorer, classroom = (free_port() for _ in range(5))
     cmd = [sys.executable, "-m", "sandbox"]
     site = subprocess.Popen(
         [*cmd, "serve-site", str(tiny_world), sites["wiki"]["id"], "--host", "127.0.0.1"]
@@ -236,7 +230,7 @@ def test_compose_stack_really_runs(tmp_path, capsys):
     data = yaml.safe_load(COMPOSE.read_text())
     labels = {n: s["labels"] for n, s in data["services"].items() if "labels" in s}
     wiki = next(lab for lab in labels.values() if lab["org.darkweb-sandbox.kind"] == "wiki")
-    socks, http, classroom, explorer = (_free_port() for _ in range(4))
+    socks, http, classroom, explorer = (free_port() for _ in range(4))
     env = {
         **os.environ,
         "SANDBOX_SOCKS_PORT": str(socks),

@@ -7,7 +7,6 @@ import os
 import re
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -27,6 +26,7 @@ from sandbox.tor.network import (
     relay_torrc,
     trainee_torrc,
 )
+from tests.ports import free_port
 
 READY_TIMEOUT = 180  # seconds; it forms in about 20 s here
 
@@ -190,21 +190,14 @@ def test_no_tor_process_talks_to_the_public_network(private_tor):
         assert not outside, (node.nickname, outside)
 
 
-def _free_port() -> int:
-    """A TCP port free on 127.0.0.1 right now."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def test_up_tor_cli_prints_the_torrc_and_stops_tor_on_sigterm(tiny_world, tmp_path, capsys):
     """`sandbox up --tor` waits for the network, prints the SOCKS port and torrc, SIGTERM stops it."""
     _need_tor()
     state = tmp_path / "state"
-    tor_socks = _free_port()
+    tor_socks = free_port()
     env = dict(os.environ, PYTHONUNBUFFERED="1")
     args = ["--world", str(tiny_world), "--state", str(state), "--tor"]
-    args += ["--socks-port", str(_free_port()), "--http-port", str(_free_port())]
+    args += ["--socks-port", str(free_port()), "--http-port", str(free_port())]
     args += ["--explorer-port", "0", "--classroom-port", "0", "--tor-socks-port", str(tor_socks)]
     started = time.monotonic()
     proc = subprocess.Popen(

@@ -15,13 +15,7 @@ import pytest
 import requests
 
 from sandbox.serve import Sandbox
-
-
-def _free_port() -> int:
-    """A TCP port free on 127.0.0.1 right now."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+from tests.ports import free_port
 
 
 @pytest.fixture(scope="module")
@@ -83,7 +77,7 @@ def test_clearnet_is_refused(running):
 def test_up_cli_serves_reports_status_and_stops_on_ctrl_c(tiny_world, tmp_path):
     """`sandbox up` prints the proxies and entry points, `status` sees it, SIGINT stops it cleanly."""
     state = tmp_path / "state"
-    socks, http = _free_port(), _free_port()
+    socks, http = free_port(), free_port()
     env = dict(os.environ, PYTHONUNBUFFERED="1")
     proc = subprocess.Popen(
         [
@@ -179,7 +173,7 @@ def test_up_refuses_a_busy_port(tiny_world, tmp_path, sandbox):
             "--socks-port",
             port,
             "--http-port",
-            _free_port(),
+            free_port(),
             "--explorer-port",
             0,
             "--classroom-port",
