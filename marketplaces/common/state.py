@@ -15,6 +15,8 @@ from pathlib import Path
 
 from werkzeug.security import check_password_hash, generate_password_hash
 
+from sandbox.wal import connect_wal
+
 from .sqlite import ThreadConnections
 
 SCHEMA = """
@@ -123,16 +125,12 @@ class StateStore(ThreadConnections):
         super().__init__()
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        conn = self.conn()
-        conn.executescript(SCHEMA)
+        self.conn().executescript(SCHEMA)
 
     def _connect(self) -> sqlite3.Connection:
         """A connection in autocommit mode on the WAL-journalled state file."""
-        conn = sqlite3.connect(self.path, timeout=10, isolation_level=None)
+        conn = connect_wal(self.path, isolation_level=None)
         conn.row_factory = sqlite3.Row
-        conn.execute("PRAGMA journal_mode=WAL")
-        conn.execute("PRAGMA synchronous=NORMAL")
-        conn.execute("PRAGMA busy_timeout=10000")
         return conn
 
     def close(self) -> None:

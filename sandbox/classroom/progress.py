@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..ledger.live import ConnectionPool
+from ..wal import connect_wal
 
 __all__ = ["FILE", "Progress", "SeatProgress", "SubmitError", "Submitted"]
 
@@ -108,10 +109,10 @@ class Progress:
 
     def _connect(self) -> sqlite3.Connection:
         """A connection in WAL mode that syncs every commit to disk."""
-        conn = sqlite3.connect(self.path, timeout=30, isolation_level=None, check_same_thread=False)
+        conn = connect_wal(
+            self.path, synchronous="FULL", isolation_level=None, check_same_thread=False
+        )
         conn.row_factory = sqlite3.Row
-        conn.execute("PRAGMA journal_mode = WAL")
-        conn.execute("PRAGMA synchronous = FULL")
         return conn
 
     def close(self) -> None:

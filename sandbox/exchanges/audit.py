@@ -11,6 +11,8 @@ import json
 import sqlite3
 from pathlib import Path
 
+from ..wal import connect_wal
+
 __all__ = ["AuditLog", "is_frozen"]
 
 FILE = "exchanges.db"
@@ -46,8 +48,8 @@ CREATE TABLE IF NOT EXISTS freezes (
 
 
 def _connect(path: Path) -> sqlite3.Connection:
-    """A connection with rows as sqlite3.Row and a wait for concurrent writers."""
-    conn = sqlite3.connect(path, timeout=30, isolation_level=None)
+    """A WAL connection with rows as sqlite3.Row and a wait for concurrent writers."""
+    conn = connect_wal(path, isolation_level=None)
     conn.row_factory = sqlite3.Row
     return conn
 
@@ -80,7 +82,6 @@ class AuditLog:
         self.exchange_id = exchange_id
         conn = _connect(self.path)
         try:
-            conn.execute("PRAGMA journal_mode=WAL")
             conn.executescript(SCHEMA)
         finally:
             conn.close()

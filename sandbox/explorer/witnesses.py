@@ -18,6 +18,7 @@ from pathlib import Path
 
 from ..ledger.live import ConnectionPool, read_only_world
 from ..ledger.witness import Spent, witness_section
+from ..wal import connect_wal
 
 log = logging.getLogger(__name__)
 
@@ -83,10 +84,7 @@ class WitnessStore:
 
     def _connect(self) -> sqlite3.Connection:
         """A connection to the cache file (a cache: losing the last writes on a crash is fine)."""
-        conn = sqlite3.connect(self.path, check_same_thread=False, timeout=30)
-        conn.execute("PRAGMA journal_mode = WAL")
-        conn.execute("PRAGMA synchronous = OFF")
-        return conn
+        return connect_wal(self.path, synchronous="OFF", check_same_thread=False)
 
     def get_many(self, ids: list[int]) -> dict[int, tuple[bytes, bytes]]:
         """(witness section, packed prevouts) of these transactions, where stored."""

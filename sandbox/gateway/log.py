@@ -18,6 +18,8 @@ import threading
 from pathlib import Path
 from typing import NamedTuple
 
+from ..wal import connect_wal
+
 __all__ = ["OUTCOMES", "ConnectionLog", "ConnectionRecord", "ContainmentRecord", "Row"]
 
 OUTCOMES = (
@@ -152,10 +154,7 @@ class ConnectionLog:
 
     def _connect(self) -> sqlite3.Connection:
         """Open a connection in WAL mode so readers never block the writer."""
-        db = sqlite3.connect(self.path, timeout=30.0, check_same_thread=False)
-        db.execute("PRAGMA journal_mode=WAL")
-        db.execute("PRAGMA synchronous=NORMAL")
-        return db
+        return connect_wal(self.path, check_same_thread=False)
 
     def connection(self, record: ConnectionRecord) -> int:
         """Queue one connection row (finished, or open until ``finish``); return its id."""

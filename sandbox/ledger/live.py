@@ -19,6 +19,7 @@ from collections import deque
 from collections.abc import Iterator
 from pathlib import Path
 
+from ..wal import connect_wal
 from ..world.read import open_world
 from .address import address_from_script, p2wpkh_address, script_pubkey
 from .block import REGTEST_BITS, merkle_root, mine
@@ -208,10 +209,7 @@ class LiveChain:
 
     def _connect(self) -> sqlite3.Connection:
         """A connection to chain.db in WAL mode, so readers never wait for the writer."""
-        conn = sqlite3.connect(self.path, check_same_thread=False, timeout=30)
-        conn.execute("PRAGMA journal_mode = WAL")
-        conn.execute("PRAGMA synchronous = NORMAL")
-        return conn
+        return connect_wal(self.path, check_same_thread=False)
 
     def _open_reader(self) -> sqlite3.Connection:
         """A connection that only reads chain.db."""
