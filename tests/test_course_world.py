@@ -297,6 +297,15 @@ def test_questions_hints_objectives_and_injects_rows(db, course):
         assert (move["actor"], move["to"], move["amount"]) == (subject, "bitbarn", 0.02)
         post = json.loads(injects["post"][6])[str(seat)]
         assert post["title"] == f"Where is {handle}?" and post["site"] == "forum"
+        hints = db.execute(
+            "SELECT objective_id, position, text, cost FROM hints WHERE seat = ?"
+            " ORDER BY objective_id, position",
+            (seat,),
+        ).fetchall()
+        assert hints == [
+            ("name", 0, f"Search {handle} on Chirper.", 5),  # filled per seat
+            ("name", 1, "Ask the exchange.", 8),
+        ]
     assert [(r[0], r[1], r[2], r[3], r[4], r[5]) for r in injects.values()] == [
         ("exit", 0, "at", 30.0, None, "exit_scam"),
         ("tip", 1, "solved", None, "name", "message"),
@@ -312,11 +321,7 @@ def test_questions_hints_objectives_and_injects_rows(db, course):
     assert by_id["name"][1:] == (0, 20, "nocase", 0.0, 0, 5)
     assert by_id["donated"][3:6] == ("number", 0.02, 1)  # "2%": a fraction
     assert by_id["seize"][2:] == (30, "sweep", 0.0, 0, 0)
-    hints = db.execute("SELECT * FROM hints ORDER BY objective_id, position").fetchall()
-    assert hints == [
-        ("name", 0, "Search the handle on Chirper.", 5),
-        ("name", 1, "Ask the exchange.", 8),
-    ]
+    assert db.execute("SELECT DISTINCT seat FROM hints").fetchall() == [(n,) for n in range(1, 7)]
 
 
 def test_artefacts_of_every_kind(db):

@@ -20,10 +20,9 @@ __all__ = ["Artefact", "Course", "Hint", "Inject", "Objective", "Seat", "load_co
 
 @dataclass(frozen=True)
 class Hint:
-    """One hint of an objective."""
+    """One hint of an objective; its text differs per seat (Course.hint_texts)."""
 
     position: int
-    text: str
     cost: int
 
 
@@ -120,6 +119,7 @@ class Course:
     seats: dict[int, Seat] = field(default_factory=dict)
     objectives: list[Objective] = field(default_factory=list)
     questions: dict[tuple[int, str], str] = field(default_factory=dict)
+    hint_texts: dict[tuple[int, str, int], str] = field(default_factory=dict)
     key: dict[tuple[int, str], object] = field(default_factory=dict)
     injects: list[Inject] = field(default_factory=list)
     artefacts: dict[int, list[Artefact]] = field(default_factory=dict)
@@ -204,11 +204,10 @@ def load_course(world: str | Path) -> Course:
                 r["wallet_address"],
                 r["wallet_wif"],
             )
-        hints: dict[str, list[Hint]] = {}
-        for r in _rows(conn, "SELECT * FROM hints ORDER BY objective_id, position"):
-            hints.setdefault(r["objective_id"], []).append(
-                Hint(r["position"], r["text"], r["cost"])
-            )
+        hints: dict[str, dict[int, Hint]] = {}
+        for r in _rows(conn, "SELECT * FROM hints ORDER BY seat, objective_id, position"):
+            course.hint_texts[(r["seat"], r["objective_id"], r["position"])] = r["text"]
+            hints.setdefault(r["objective_id"], {})[r["position"]] = Hint(r["position"], r["cost"])
         for r in _rows(conn, "SELECT * FROM objectives ORDER BY position"):
             course.objectives.append(
                 Objective(
@@ -219,7 +218,7 @@ def load_course(world: str | Path) -> Course:
                     float(r["tolerance"] or 0),
                     bool(r["tolerance_relative"]),
                     int(r["attempts"]),
-                    tuple(hints.get(r["id"], ())),
+                    tuple(hints.get(r["id"], {}).values()),
                 )
             )
         for r in _rows(conn, "SELECT seat, objective_id, question, answer FROM seat_objectives"):

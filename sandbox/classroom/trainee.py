@@ -49,7 +49,16 @@ def _objectives(seat, progress) -> list[dict]:
         solved = bool(sp and sp.solved)
         exhausted = bool(objective.attempts and attempts >= objective.attempts and not solved)
         unlocked = sp.hints if sp else set()
-        hints = [h for h in objective.hints if h.position in unlocked]
+        texts = classroom().course.hint_texts
+        hints = [
+            {
+                "position": h.position,
+                "cost": h.cost,
+                "text": texts[(seat.n, objective.id, h.position)],
+            }
+            for h in objective.hints
+            if h.position in unlocked
+        ]
         locked_hints = [h for h in objective.hints if h.position not in unlocked]
         out.append(
             {

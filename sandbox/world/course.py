@@ -45,16 +45,16 @@ def write_course(conn: sqlite3.Connection, scenario: Scenario) -> list[Seat]:
             for i, o in enumerate(scenario.objectives)
         ],
     )
-    conn.executemany(
-        "INSERT INTO hints VALUES (?, ?, ?, ?)",
-        [(o.id, i, h.text, h.cost) for o in scenario.objectives for i, h in enumerate(o.hints)],
-    )
-    key, files, shared = [], [], {}
+    key, hints, files, shared = [], [], [], {}
     for seat in seats:
         for o in scenario.objectives:
             try:
                 question = answers.fill(o.question, seat)
                 answer = answers.value(o.answer, seat)
+                hints += [
+                    (seat.n, o.id, i, answers.fill(h.text, seat), h.cost)
+                    for i, h in enumerate(o.hints)
+                ]
             except BuildError as e:
                 raise BuildError(f"objective '{o.id}' (line {o.line}), seat {seat.n}: {e}") from e
             key.append((seat.n, o.id, question, json.dumps(answer)))
@@ -62,6 +62,7 @@ def write_course(conn: sqlite3.Connection, scenario: Scenario) -> list[Seat]:
             aid, kind, title, filename, mime, content = art
             files.append((seat.n, aid, position, kind, title, filename, mime, content))
     conn.executemany("INSERT INTO seat_objectives VALUES (?, ?, ?, ?)", key)
+    conn.executemany("INSERT INTO hints VALUES (?, ?, ?, ?, ?)", hints)
     conn.executemany("INSERT INTO artefacts VALUES (?, ?, ?, ?, ?, ?, ?, ?)", files)
     conn.executemany(
         "INSERT INTO injects VALUES (?, ?, ?, ?, ?, ?, ?)",

@@ -237,11 +237,12 @@ CREATE TABLE seat_objectives (    -- THE ANSWER KEY: never served to trainees
     PRIMARY KEY (seat, objective_id)
 );
 CREATE TABLE hints (
+    seat INTEGER NOT NULL,
     objective_id TEXT NOT NULL,
     position INTEGER NOT NULL,    -- 0-based order
-    text TEXT NOT NULL,
+    text TEXT NOT NULL,           -- placeholders filled for this seat
     cost INTEGER NOT NULL,
-    PRIMARY KEY (objective_id, position)
+    PRIMARY KEY (seat, objective_id, position)
 );
 CREATE TABLE injects (
     id TEXT PRIMARY KEY,
@@ -307,7 +308,7 @@ DIGEST_ORDER = {
     "seats": "n",
     "objectives": "id",
     "seat_objectives": "seat, objective_id",
-    "hints": "objective_id, position",
+    "hints": "seat, objective_id, position",
     "injects": "id",
     "artefacts": "seat, id",
 }
