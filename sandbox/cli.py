@@ -363,6 +363,7 @@ def status(world, state, as_json):
         and info["http_proxy_listening"]
         and info.get("classroom_listening", True)
         and all(s["listening"] for s in info["sites"])
+        and ("tor" not in info or (info["tor"]["socks_listening"] and not info["tor"]["gone"]))
         if info["running"]
         else False
     )
@@ -378,6 +379,14 @@ def status(world, state, as_json):
         if info.get("classroom"):
             click.echo(
                 f"  classroom     {info['classroom']:<22} {mark[info['classroom_listening']]}"
+            )
+        if tor := info.get("tor"):
+            ok = tor["socks_listening"] and not tor["gone"]
+            running = tor["processes"] - len(tor["gone"])
+            click.echo(
+                f"  Tor SOCKS5    {tor['socks']:<22} {mark[ok]} — private network,"
+                f" {running} of {tor['processes']} tor processes, {tor['onions']} onions"
+                + (f" (gone: {', '.join(tor['gone'])})" if tor["gone"] else "")
             )
         for s in info["sites"]:
             click.echo(f"  {s['kind']:<9} {s['address']:<64} {mark[s['listening']]}")

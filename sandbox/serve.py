@@ -277,13 +277,7 @@ def status(world: Path, state: Path | None = None) -> dict:
         info = json.loads(path.read_text())
     except (OSError, json.JSONDecodeError) as e:
         raise WorldError(f"{path}: unreadable run file ({e})") from e
-    try:
-        os.kill(info["pid"], 0)
-        alive = True
-    except ProcessLookupError:
-        alive = False
-    except PermissionError:
-        alive = True
+    alive = _alive(info["pid"])
     info["running"] = alive
     if not alive:
         info["reason"] = f"process {info['pid']} is gone (stale {path})"
@@ -297,4 +291,43 @@ def status(world: Path, state: Path | None = None) -> dict:
         if site["kind"] == "explorer" and info.get("explorer"):
             host = info["explorer"].split("//", 1)[1].rsplit(":", 1)[0]
         site["listening"] = _listening(f"{host}:{site['port']}")
+    tor = _tor_status(state)
+    if tor is not None:
+        info["tor"] = tor
     return info
+
+
+def _tor_status(state: Path) -> dict | None:
+    """The private Tor network of `sandbox up --tor`, if one runs: its SOCKS port and processes."""
+    from .tor.network import NETWORK_FILE
+
+    path = state / "tor" / NETWORK_FILE
+    try:
+        network = json.loads(path.read_text())
+    except FileNotFoundError:
+        return None
+    except (OSError, json.JSONDecodeError) as e:
+        raise WorldError(f"{path}: unreadable Tor network file ({e})") from e
+    gone = sorted(name for name, pid in network["pids"].items() if not _alive(pid))
+    return {
+        "socks": network["socks"],
+        "socks_listening": _listening(network["socks"]),
+        "processes": len(network["pids"]),
+        "gone": gone,
+        "onions": len(network["onions"]),
+    }
+
+
+def _alive(pid: int) -> bool:
+    """Whether a process with this pid runs (a zombie, dead but not yet reaped, does not)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    try:
+        # The state letter follows the command name, which is in parentheses.
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except (OSError, IndexError):
+        return True

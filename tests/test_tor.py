@@ -190,8 +190,19 @@ def test_no_tor_process_talks_to_the_public_network(private_tor):
         assert not outside, (node.nickname, outside)
 
 
+def _status(world: Path, state: Path, *args: str) -> subprocess.CompletedProcess:
+    """`sandbox status` of a world, as a subprocess."""
+    return subprocess.run(
+        [sys.executable, "-m", "sandbox", "status", "--world", str(world), "--state", str(state)]
+        + list(args),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
 def test_up_tor_cli_prints_the_torrc_and_stops_tor_on_sigterm(tiny_world, tmp_path, capsys):
-    """`sandbox up --tor` waits for the network, prints the SOCKS port and torrc, SIGTERM stops it."""
+    """`up --tor` prints the SOCKS port and torrc, `status` sees a relay die, SIGTERM stops all."""
     _need_tor()
     state = tmp_path / "state"
     tor_socks = free_port()
@@ -224,6 +235,17 @@ def test_up_tor_cli_prints_the_torrc_and_stops_tor_on_sigterm(tiny_world, tmp_pa
         url = f"socks5h://127.0.0.1:{tor_socks}"
         r = requests.get(f"http://{wiki}/", proxies={"http": url}, timeout=60)
         assert r.status_code == 200
+        status = _status(tiny_world, state)
+        assert status.returncode == 0, status.stdout + status.stderr
+        tor_line = next(x for x in status.stdout.splitlines() if "Tor SOCKS5" in x)
+        count = len(network["pids"])
+        assert f"127.0.0.1:{tor_socks}" in tor_line and " up " in tor_line, tor_line
+        assert f"{count} of {count} tor processes" in tor_line, tor_line
+        os.kill(network["pids"]["sbrelay5"], signal.SIGKILL)
+        time.sleep(0.5)
+        status = _status(tiny_world, state, "--json")
+        assert status.returncode == 1, status.stdout + status.stderr  # a relay died: not healthy
+        assert json.loads(status.stdout)["tor"]["gone"] == ["sbrelay5"]
     finally:
         proc.send_signal(signal.SIGTERM)
         rest, _ = proc.communicate(timeout=60)
