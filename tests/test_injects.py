@@ -252,7 +252,7 @@ def _explorer(sb: Sandbox, path: str):
 
 
 def test_move_funds_is_a_real_transaction_on_the_explorer(running):
-    """move_funds: a signed tx spending the actor's coins to its deposit address, mined."""
+    """move_funds: a signed, mined tx to the actor's deposit address, in the exchange's records."""
     sb, progress, injects = running
     [fired] = injects.fire("move")
     tx = _explorer(sb, f"/api/tx/{fired.detail}")
@@ -276,6 +276,26 @@ def test_move_funds_is_a_real_transaction_on_the_explorer(running):
     spent = sum(i["prevout"]["value"] for i in tx["vin"])
     assert spent == sum(o["value"] for o in tx["vout"]) + tx["fee"]
     assert progress.fired("move", None)
+    # The exchange's records see the live deposit: by its txid, and in the account's history.
+    request = {
+        "agency": "National Crime Agency",
+        "officer_name": "DC Jo Smith",
+        "officer_email": "jo.smith@nca.gov.test",
+        "case_number": "OP-ADMIN-1",
+        "legal_basis": "court_order",
+        "document_reference": "CO/2026/0043",
+        "subject": fired.detail,
+        "requested": ["kyc", "transactions"],
+    }
+    portal = f"http://{_address(sb, 'coinvault')}/api/le/requests"
+    r = requests.post(portal, json=request, proxies=_proxies(sb), timeout=20)
+    assert r.status_code == 201, r.text
+    answer = r.json()["answer"]
+    assert (answer["status"], answer["subject"]["match"]) == ("answered", "deposit_tx")
+    (account,) = answer["accounts"]
+    deposit = {d["txid"]: d for d in account["deposits"]}[fired.detail]
+    assert (deposit["value"], deposit["address"]) == (1_000_000, paid["scriptpubkey_address"])
+    assert deposit["block_height"] == tx["status"]["block_height"]
 
 
 def test_move_everything_and_then_nothing_is_left(running):

@@ -34,12 +34,13 @@ OPERATIONAL_TX = {
 
 @dataclass
 class Context:
-    """What answering needs: the world, the exchange, the time and the freeze lookup."""
+    """What answering needs: the world, the exchange, the time, the freeze lookup, the live chain."""
 
     world: sqlite3.Connection
     exchange: dict
     now: int
     frozen_since: Callable[[str], int | None]
+    live: sqlite3.Connection | None = None  # <state>/chain.db, once the explorer made it
 
 
 def reference(exchange_id: str, number: int) -> str:
@@ -75,8 +76,10 @@ def answer_request(
     subject = request["subject"]
     kind = subject_kind(subject)
     answer["subject"]["type"] = kind
-    lookup = records.match_txid if kind == "txid" else records.match_address
-    match = lookup(ctx.world, ex["id"], subject)
+    if kind == "txid":
+        match = records.match_txid(ctx.world, ex["id"], subject, ctx.live)
+    else:
+        match = records.match_address(ctx.world, ex["id"], subject)
     what = "transaction" if kind == "txid" else "address"
     if match is None:
         answer["records_held"] = False
@@ -226,7 +229,8 @@ def _account(ctx: Context, actor_id: str, grant: dict, answer: dict) -> tuple[di
         acc["subscriber"] = records.subscriber(ctx.world, actor_id)
         acc["bank_account"] = {"iban": row.get("bank_iban")}
     if grant.get("transactions"):
-        acc["deposits"] = [_movement(m) for m in records.deposits(ctx.world, ex_id, actor_id)]
+        found = records.deposits(ctx.world, ex_id, actor_id, ctx.live)
+        acc["deposits"] = [_movement(m) for m in found]
         acc["withdrawals"] = [_movement(m) for m in records.withdrawals(ctx.world, ex_id, actor_id)]
         acc["total_deposited_btc"] = btc(sum(m["value"] for m in acc["deposits"]))
         acc["total_withdrawn_btc"] = btc(sum(m["value"] for m in acc["withdrawals"]))

@@ -33,6 +33,7 @@ class Portal:
             raise WorldError(f"{self.world_path}: no exchange {exchange_id!r}")
         self.exchange = exchange
         self.clock = WorldClock(end_time)
+        self.state_dir = Path(state_dir)
         self.audit = AuditLog(state_dir, exchange_id)
 
     def submit(self, data) -> tuple[dict, list[dict]]:
@@ -42,16 +43,20 @@ class Portal:
         def build(number, conn):
             """Answer inside the audit log's write transaction."""
             world = open_world(self.world_path)
+            live = records.open_live(self.state_dir)
             try:
                 ctx = Context(
                     world,
                     self.exchange,
                     self.clock.now(),
                     lambda actor_id: self.audit.frozen_since(actor_id, conn),
+                    live,
                 )
                 answer, freezes = answer_request(ctx, number, request, errors)
             finally:
                 world.close()
+                if live is not None:
+                    live.close()
             return request, answer, freezes
 
         return self.audit.record(build), errors

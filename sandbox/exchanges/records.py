@@ -3,12 +3,15 @@
 Every function takes a read-only world connection (rows as sqlite3.Row) and the
 exchange's actor id, and sees only what that exchange would know: its deposit and hot
 wallets, the withdrawals it paid, the accounts and logins of its own customers.
+Deposits also come from the live chain (`<state>/chain.db`, see `open_live`): coins a
+suspect moves while the class runs reach the exchange's records once they confirm.
 """
 
 from __future__ import annotations
 
 import sqlite3
 from dataclasses import dataclass, field
+from pathlib import Path
 
 __all__ = [
     "Match",
@@ -18,6 +21,7 @@ __all__ = [
     "logins",
     "match_address",
     "match_txid",
+    "open_live",
     "subscriber",
     "withdrawals",
 ]
@@ -92,11 +96,55 @@ def match_address(conn: sqlite3.Connection, exchange_id: str, address: str) -> M
     return None
 
 
-def match_txid(conn: sqlite3.Connection, exchange_id: str, txid: str) -> Match | None:
+def open_live(state_dir: str | Path) -> sqlite3.Connection | None:
+    """A read-only connection to the live chain of a state directory, or None before it exists."""
+    path = Path(state_dir) / "chain.db"
+    if not path.is_file():
+        return None
+    conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=10)
+    conn.row_factory = sqlite3.Row
+    try:
+        conn.execute("SELECT 1 FROM outputs LIMIT 1")
+    except sqlite3.OperationalError:  # created but not yet initialised
+        conn.close()
+        return None
+    return conn
+
+
+def _customer_of(conn: sqlite3.Connection, exchange_id: str, address: str) -> str | None:
+    """The customer whose deposit address at this exchange this is, or None."""
+    row = conn.execute(
+        "SELECT a.purpose FROM addresses a JOIN wallets w ON w.id = a.wallet_id"
+        " WHERE a.address = ? AND w.actor_id = ? AND w.kind = 'deposit'",
+        (address, exchange_id),
+    ).fetchone()
+    purpose = (row["purpose"] or "") if row else ""
+    return purpose.split(":", 1)[1] if purpose.startswith("deposit:") else None
+
+
+def _live_match(
+    conn: sqlite3.Connection, live: sqlite3.Connection, exchange_id: str, txid: str
+) -> Match | None:
+    """A confirmed live transaction paying customers' deposit addresses, as a deposit_tx."""
+    outs = live.execute(
+        "SELECT o.address FROM outputs o JOIN txs t ON t.txid = o.txid"
+        " WHERE o.txid = ? AND t.height IS NOT NULL AND o.address IS NOT NULL",
+        (txid,),
+    ).fetchall()
+    customers = {_customer_of(conn, exchange_id, o["address"]) for o in outs} - {None}
+    return Match("deposit_tx", sorted(customers), tx_kind="deposit") if customers else None
+
+
+def match_txid(
+    conn: sqlite3.Connection,
+    exchange_id: str,
+    txid: str,
+    live: sqlite3.Connection | None = None,
+) -> Match | None:
     """The exchange's relation to a transaction: a deposit, its withdrawal, or internal."""
     tx = conn.execute("SELECT id, kind FROM transactions WHERE txid = ?", (txid,)).fetchone()
     if tx is None:
-        return None
+        return _live_match(conn, live, exchange_id, txid) if live is not None else None
     outs = conn.execute(
         """
         SELECT o.n, o.value, a.address, a.purpose, w.kind, w.actor_id FROM outputs o
@@ -149,8 +197,13 @@ def subscriber(conn: sqlite3.Connection, actor_id: str) -> dict:
     return dict(row) if row else {}
 
 
-def deposits(conn: sqlite3.Connection, exchange_id: str, actor_id: str) -> list[dict]:
-    """Every payment into the customer's deposit address(es), oldest first."""
+def deposits(
+    conn: sqlite3.Connection,
+    exchange_id: str,
+    actor_id: str,
+    live: sqlite3.Connection | None = None,
+) -> list[dict]:
+    """Every payment into the customer's deposit address(es), oldest first, live ones last."""
     rows = conn.execute(
         """
         SELECT t.txid, b.time, o.value, a.address, t.height FROM wallets w
@@ -162,7 +215,31 @@ def deposits(conn: sqlite3.Connection, exchange_id: str, actor_id: str) -> list[
         """,
         (exchange_id, f"deposit:{actor_id}"),
     )
-    return [dict(r) for r in rows]
+    found = [dict(r) for r in rows]
+    if live is None:
+        return found
+    mine = [
+        r[0]
+        for r in conn.execute(
+            "SELECT a.address FROM addresses a JOIN wallets w ON w.id = a.wallet_id"
+            " WHERE w.actor_id = ? AND w.kind = 'deposit' AND a.purpose = ?",
+            (exchange_id, f"deposit:{actor_id}"),
+        )
+    ]
+    if not mine:
+        return found
+    marks = ",".join("?" * len(mine))
+    # Live blocks come after the world's, so their deposits are the newest.
+    rows = live.execute(
+        f"""
+        SELECT t.txid, b.time, o.value, o.address, t.height FROM outputs o
+        JOIN txs t ON t.txid = o.txid JOIN blocks b ON b.height = t.height
+        WHERE o.address IN ({marks})
+        ORDER BY t.height, t.position, o.n
+        """,
+        mine,
+    )
+    return found + [dict(r) for r in rows]
 
 
 def withdrawals(conn: sqlite3.Connection, exchange_id: str, actor_id: str) -> list[dict]:
