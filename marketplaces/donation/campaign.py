@@ -33,12 +33,24 @@ def operator_account() -> dict | None:
     return accounts[0] if accounts else None
 
 
+def fresh_since() -> int | None:
+    """Since when every donor gets a new address (None: the campaign has one address)."""
+    world = current_app.extensions["world"]
+    config = current_app.extensions["site"].config
+    if config.get("fresh_address_per_donor"):
+        return world.start
+    if config.get("fresh_address_from_day") is None:
+        return None
+    since = world.start + int(config["fresh_address_from_day"] * 86_400)
+    return since if current_app.extensions["clock"]() >= since else None
+
+
 def donation_address() -> str | None:
     """The address shown to this visitor: the published one, or a fresh one per session."""
     world = current_app.extensions["world"]
     site = current_app.extensions["site"]
     wallet = world.wallets.of_site(site.id, "donation")
-    if site.config.get("fresh_address_per_donor"):
+    if fresh_since() is not None:
         wallet_id = wallet["id"] if wallet else 0
 
         def derive(number: int) -> str:
@@ -64,12 +76,17 @@ def index():
     raised = received / SATOSHI
     goal = goal_for(raised)
     account = operator_account()
+    since = fresh_since()
+    switched = since is not None and not site.config.get("fresh_address_per_donor")
     return render_template(
         "donation/index.html",
         operator=account,
         key=current_app.extensions["files"].operator_key(),
         address=donation_address(),
-        fresh=bool(site.config.get("fresh_address_per_donor")),
+        fresh=since is not None,
+        since=since,
+        # A campaign that switched warns donors off the address it used to publish.
+        old_address=world.wallets.published(wallet["id"]) if switched and wallet else None,
         raised=raised,
         payments=payments,
         goal=goal,
@@ -80,7 +97,4 @@ def index():
 @bp.route("/faq")
 def faq():
     """Questions donors ask."""
-    return render_template(
-        "donation/faq.html",
-        fresh=bool(current_app.extensions["site"].config.get("fresh_address_per_donor")),
-    )
+    return render_template("donation/faq.html", fresh=fresh_since() is not None)

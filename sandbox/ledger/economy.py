@@ -92,6 +92,7 @@ class Economy:
         self.pools: list[Wallet] = []
         self.maturing: deque[tuple[Wallet, Utxo]] = deque()
         self.donation: dict[str, Wallet] = {}
+        self.fresh_from: dict[str, int] = {}  # donation site -> time its donors get fresh addresses
 
     # -- wallets ----------------------------------------------------------------------
 

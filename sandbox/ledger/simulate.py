@@ -140,6 +140,9 @@ class _Simulation:
                 if not config.get("fresh_address_per_donor"):
                     w.receive_address = published
                     w.reuse = True
+                if config.get("fresh_address_from_day") is not None:
+                    day = config["fresh_address_from_day"]
+                    eco.fresh_from[s["id"]] = self.start_time + int(day * 86_400)
                 eco.donation[s["id"]] = w
         self.miners = (
             rng.sample(self.spenders, max(1, len(self.spenders) // 20)) if self.spenders else []

@@ -159,7 +159,8 @@ class Story:
         wallet = self.eco.donation.get(flow.site) if flow.site else None
         if wallet is None:
             wallet = self.eco.personal[self._payee(event)]
-        if wallet.receive_address is None:  # a fresh address for each donor
+        switched = event.time >= self.eco.fresh_from.get(flow.site or "", event.time + 1)
+        if wallet.receive_address is None or switched:  # a fresh address for each donor
             key = (wallet.actor_id, donor)
             if key not in self._fresh:
                 self._fresh[key] = self.eco.book.new(wallet, f"donation:{donor}")

@@ -303,6 +303,7 @@ def _check_actors(doc: Doc) -> dict[str, dict]:
 def _check_sites(doc: Doc, actors: dict[str, dict]) -> dict[str, dict]:
     """Check sites; return id -> {kind, operator, featured, index} of the usable ones."""
     firsts = {i for i, _ in _ids(doc, "sites", "site").values()}
+    days = _world_days(doc)
     sites: dict[str, dict] = {}
     clearnet = any(doc.get("sites", i, "kind") in CLEARNET_KINDS for i, _ in doc.items("sites"))
     exchanges = {a: info for a, info in actors.items() if info["role"] == "exchange"}
@@ -347,6 +348,7 @@ def _check_sites(doc: Doc, actors: dict[str, dict]) -> dict[str, dict]:
                 "domain is only for clearnet sites: an onion site gets a generated .onion "
                 "address; set onion: false to serve it under a .test name",
             )
+        _check_fresh_addresses(doc, i, kind, days)
         mistakes = doc.get("sites", i, "mistakes", kind=list) or []
         if "analytics_id" in mistakes:
             j = ("sites", i, "mistakes", mistakes.index("analytics_id"))
@@ -374,6 +376,28 @@ def _check_sites(doc: Doc, actors: dict[str, dict]) -> dict[str, dict]:
                 "unbounded": ("sites", i, "commission") in doc.bad,
             }
     return sites
+
+
+def _check_fresh_addresses(doc: Doc, i: int, kind: str | None, days: int | None) -> None:
+    """fresh_address_from_day: a donation site's, within the world, not with per-donor from day 0."""
+    switch = doc.get("sites", i, "fresh_address_from_day", kind=(int, float))
+    per_donor = doc.get("sites", i, "fresh_address_per_donor") is True
+    for key, value in (("fresh_address_from_day", switch), ("fresh_address_per_donor", per_donor)):
+        if value not in (None, False) and kind is not None and kind != "donation":
+            doc.report(("sites", i, key), f"{key} is only for donation sites, not a {kind}")
+    if switch is None:
+        return
+    if per_donor:
+        doc.report(
+            ("sites", i, "fresh_address_from_day"),
+            "fresh_address_per_donor: true already gives every donor a new address from the "
+            "start; use one of the two",
+        )
+    elif days is not None and switch > days:
+        doc.report(
+            ("sites", i, "fresh_address_from_day"),
+            f"fresh_address_from_day {switch} is after the world's last day (world.days: {days})",
+        )
 
 
 def commission_market(source: str, markets: Iterable[tuple[str, str | None]]) -> str | None:

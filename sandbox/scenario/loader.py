@@ -661,6 +661,8 @@ def _site(s: dict, line: int) -> Site:
     """One site with its defaults; onion unless it is a clearnet kind."""
     ints = {k: int(s[k]) for k in ("vendors", "listings", "boards", "threads", "posts") if k in s}
     flags = {k: s[k] for k in ("captcha", "ddos_queue", "fresh_address_per_donor") if k in s}
+    if "fresh_address_from_day" in s:
+        flags["fresh_address_from_day"] = float(s["fresh_address_from_day"])
     lists = {k: tuple(s[k]) for k in ("featured", "categories", "currencies", "mistakes") if k in s}
     return Site(
         id=s["id"],

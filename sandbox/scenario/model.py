@@ -67,7 +67,15 @@ ANSWER_FIELDS = {
         "camera_serial",  # the serial number in the EXIF data of the actor's product photos
         "sweep",  # a live transaction spending the actor's coins to the seat's wallet
     ),
-    "site": ("name", "address", "server_ip", "analytics_id", "operator_name", "donation_addresses"),
+    "site": (
+        "name",
+        "address",
+        "server_ip",
+        "analytics_id",
+        "operator_name",
+        "published_address",  # donation sites: the one address on the site and the forum
+        "donation_addresses",
+    ),
     "flow": ("total", "count", "txids", "addresses", "exchange"),
 }
 COMPARISONS = ("exact", "nocase", "set", "number", "sweep")
@@ -152,6 +160,7 @@ class Site:
     ddos_queue: bool = False
     commission: float = 0.0  # markets: share of each sale paid to the operator
     fresh_address_per_donor: bool = False  # donation sites
+    fresh_address_from_day: float | None = None  # donation sites: published address until then
     mistakes: tuple[str, ...] = ()
     line: int = 0
 

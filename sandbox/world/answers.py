@@ -22,6 +22,7 @@ Actor fields
 Site fields
     name, address (.onion or .test host), server_ip, analytics_id: its `sites` row.
     operator_name: the real name of its operator actor.
+    published_address: a donation site's `published` address (none for per-donor sites).
     donation_addresses: sorted set of the addresses that donation flows on that site paid.
 
 Flow fields count the flow's *payments*: the `flow_events` steps where the payer pays.
@@ -298,6 +299,19 @@ class Answers:
             value = self.one(
                 "SELECT a.name FROM sites s JOIN actors a ON a.id = s.operator_id WHERE s.id = ?",
                 site_id,
+            )
+        elif fld == "published_address":
+            per_donor = any(
+                s.id == site_id and s.fresh_address_per_donor for s in self.scenario.sites
+            )
+            value = (
+                None
+                if per_donor
+                else self.one(
+                    "SELECT a.address FROM addresses a JOIN wallets w ON w.id = a.wallet_id"
+                    " WHERE w.site_id = ? AND w.kind = 'donation' AND a.purpose = 'published'",
+                    site_id,
+                )
             )
         elif fld == "donation_addresses":
             flows = [

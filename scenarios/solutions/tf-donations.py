@@ -8,37 +8,45 @@ from scenarios.solutions._steps import (
     bold,
     brief_url,
     exchange_reached,
+    fetch,
     linked_site,
-    read_off,
-    received,
+    page_text,
     spends,
 )
 
 
 def donation_address(ctx) -> str:
-    """Find the campaign on the link directory and read the address its front page shows."""
+    """Find the campaign on the link directory; its front page names the address it used."""
     if "donation" not in ctx.memo:
         site = linked_site(ctx, brief_url(ctx), bold(ctx.brief))
-        ctx.memo["donation"] = read_off(ctx, "btc_address", site, "donation address")
+        notices = page_text(fetch(ctx, site)).select("p.notice")
+        old = [n.select_one(".address") for n in notices if "old address" in n.get_text()]
+        if not old or old[0] is None:
+            raise Unsolved(f"{site} names no old donation address")
+        ctx.memo["donation"] = old[0].get_text(strip=True)
     return ctx.memo["donation"]
 
 
-def campaign_wallet(ctx) -> str:
-    """The single output of the first transaction spending from the donation address."""
-    if "wallet" not in ctx.memo:
+def consolidation(ctx) -> dict:
+    """The first transaction spending from the published address: many inputs, one output."""
+    if "sweep" not in ctx.memo:
         sweep = spends(ctx, donation_address(ctx))[0]
-        outputs = [
-            v["scriptpubkey_address"] for v in sweep["vout"] if v.get("scriptpubkey_address")
-        ]
+        outputs = [v for v in sweep["vout"] if v.get("scriptpubkey_address")]
         if len(outputs) != 1:
             raise Unsolved(f"{sweep['txid']} is no consolidation ({len(outputs)} outputs)")
-        ctx.memo["wallet"] = outputs[0]
-    return ctx.memo["wallet"]
+        ctx.memo["sweep"] = sweep
+    return ctx.memo["sweep"]
+
+
+def campaign_wallet(ctx) -> str:
+    """The address the donations were consolidated into."""
+    return consolidation(ctx)["vout"][0]["scriptpubkey_address"]
 
 
 def total_raised(ctx) -> str:
-    """What the donation address received in all, per the explorer."""
-    return f"{received(ctx, donation_address(ctx)):.8f}"
+    """What the consolidation spent: every donation, on the published and the fresh addresses."""
+    sats = sum(v["prevout"]["value"] for v in consolidation(ctx)["vin"])
+    return f"{sats / 100_000_000:.8f}"
 
 
 def cashout_exchange(ctx) -> str:
