@@ -19,6 +19,7 @@ from pathlib import Path
 
 from flask import Flask, render_template, request
 
+from ..ledger.live import read_only_chain
 from . import auth
 from .compare import check
 from .course import Course, load_course
@@ -117,8 +118,8 @@ class Classroom:
                     world.close()
                 self._world_unspent[address] = world_sum
             live_in = live_out = 0
-            if self.chain_db.is_file():
-                chain = sqlite3.connect(f"file:{self.chain_db}?mode=ro", uri=True, timeout=10)
+            chain = read_only_chain(self.chain_db)
+            if chain is not None:
                 try:
                     (live_in,) = chain.execute(
                         "SELECT coalesce(sum(value), 0) FROM outputs WHERE address = ?",

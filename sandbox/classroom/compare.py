@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import math
 import re
-import sqlite3
 import unicodedata
 from pathlib import Path
+
+from ..ledger.live import read_only_chain
 
 __all__ = ["MAX_ANSWER", "check", "normalise", "parse_number", "split_set"]
 
@@ -66,13 +67,15 @@ def parse_number(text: str) -> float | None:
 def _sweep(txid: str, key: dict, chain_db: Path | None) -> bool:
     """Whether txid, on the live chain, spends a spend_from output and pays pay_to."""
     txid = txid.strip().lower()
-    if not _TXID.match(txid) or chain_db is None or not Path(chain_db).is_file():
+    if not _TXID.match(txid) or chain_db is None:
         return False
     spend_from = list(key.get("spend_from") or [])
     pay_to = key.get("pay_to")
     if not spend_from or not pay_to:
         return False
-    conn = sqlite3.connect(f"file:{chain_db}?mode=ro", uri=True, timeout=10)
+    conn = read_only_chain(chain_db)
+    if conn is None:
+        return False
     try:
         marks = ",".join("?" * len(spend_from))
         spends = conn.execute(
@@ -83,8 +86,6 @@ def _sweep(txid: str, key: dict, chain_db: Path | None) -> bool:
             "SELECT 1 FROM outputs WHERE txid = ? AND address = ? AND value > 0 LIMIT 1",
             (txid, pay_to),
         ).fetchone()
-    except sqlite3.OperationalError:  # chain.db created but not yet initialised
-        return False
     finally:
         conn.close()
     return spends is not None and pays is not None

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from ..errors import WorldError
+from ..ledger.live import read_only_chain
 from ..world.read import open_world
 from . import records
 from .answer import Context, answer_request
@@ -43,7 +44,7 @@ class Portal:
         def build(number, conn):
             """Answer inside the audit log's write transaction."""
             world = open_world(self.world_path)
-            live = records.open_live(self.state_dir)
+            live = read_only_chain(self.state_dir / "chain.db")
             try:
                 ctx = Context(
                     world,

@@ -3,15 +3,14 @@
 Every function takes a read-only world connection (rows as sqlite3.Row) and the
 exchange's actor id, and sees only what that exchange would know: its deposit and hot
 wallets, the withdrawals it paid, the accounts and logins of its own customers.
-Deposits also come from the live chain (`<state>/chain.db`, see `open_live`): coins a
-suspect moves while the class runs reach the exchange's records once they confirm.
+Deposits also come from the live chain (`<state>/chain.db`, read-only, rows as
+sqlite3.Row): coins a suspect moves while the class runs reach the records once mined.
 """
 
 from __future__ import annotations
 
 import sqlite3
 from dataclasses import dataclass, field
-from pathlib import Path
 
 __all__ = [
     "Match",
@@ -21,7 +20,6 @@ __all__ = [
     "logins",
     "match_address",
     "match_txid",
-    "open_live",
     "subscriber",
     "withdrawals",
 ]
@@ -94,21 +92,6 @@ def match_address(conn: sqlite3.Connection, exchange_id: str, address: str) -> M
     if any(_payer(conn, r[0]) == exchange_id for r in paid):
         return Match("withdrawal_destination", [row["actor_id"]])
     return None
-
-
-def open_live(state_dir: str | Path) -> sqlite3.Connection | None:
-    """A read-only connection to the live chain of a state directory, or None before it exists."""
-    path = Path(state_dir) / "chain.db"
-    if not path.is_file():
-        return None
-    conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=10)
-    conn.row_factory = sqlite3.Row
-    try:
-        conn.execute("SELECT 1 FROM outputs LIMIT 1")
-    except sqlite3.OperationalError:  # created but not yet initialised
-        conn.close()
-        return None
-    return conn
 
 
 def _customer_of(conn: sqlite3.Connection, exchange_id: str, address: str) -> str | None:

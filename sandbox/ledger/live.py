@@ -152,6 +152,24 @@ def read_only_world(path: Path) -> sqlite3.Connection:
     return conn
 
 
+def read_only_chain(path: str | Path) -> sqlite3.Connection | None:
+    """A read-only connection (rows as sqlite3.Row) to a chain.db another process writes.
+
+    None while the file is missing or its tables are not made yet.
+    """
+    path = Path(path)
+    if not path.is_file():
+        return None
+    conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=10)
+    conn.row_factory = sqlite3.Row
+    try:
+        conn.execute("SELECT 1 FROM spends LIMIT 1")
+    except sqlite3.OperationalError:  # created but not yet initialised
+        conn.close()
+        return None
+    return conn
+
+
 class LiveChain:
     """The mempool and the blocks mined since the sandbox started, stored in chain.db."""
 
