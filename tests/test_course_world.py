@@ -9,6 +9,7 @@ import sqlite3
 from pathlib import Path
 
 import pytest
+from embit import bip32, bip39
 from PIL import Image
 
 from sandbox.ledger.address import p2wpkh_address
@@ -355,8 +356,8 @@ def test_artefacts_of_every_kind(db):
     assert len(shots) == 4  # one per vendor; seats 5 and 6 repeat seats 1 and 2
 
 
-def test_phone_notes_hold_the_keys_of_the_coins_left(db):
-    """Every WIF in the wallet-backup note decodes to a key of an address still holding coins."""
+def test_phone_notes_hold_the_recovery_words_of_the_wallet(db):
+    """The backup note's 12 BIP39 words derive (BIP84, as wallet apps do) the suspect's wallet."""
     for seat in (1, 4):
         subject = _subject(db, seat)
         (text,) = db.execute(
@@ -364,13 +365,11 @@ def test_phone_notes_hold_the_keys_of_the_coins_left(db):
         ).fetchone()
         text = text.decode()
         assert "wallet backup" in text and text.count("Created: ") >= 4
-        wifs = re.findall(r"^[KL][1-9A-HJ-NP-Za-km-z]{51}$", text, re.M)
-        assert wifs
-        addresses = {p2wpkh_address(Key.from_wif(w).public_key) for w in wifs}
-        assert addresses == {a for a, _ in _personal_outputs(db, subject, unspent=True)}
-        assert addresses == set(_answers(db, seat)["seize"]["spend_from"])
-        (receive,) = re.findall(r"^receive: (\S+)$", text, re.M)
-        assert receive in {
+        found = re.search(r"^seed words:\n([a-z ]+)\n([a-z ]+)$", text, re.M)
+        words = f"{found.group(1)} {found.group(2)}"
+        assert len(words.split()) == 12 and bip39.mnemonic_is_valid(words)
+        account = bip32.HDKey.from_seed(bip39.mnemonic_to_seed(words)).derive("m/84h/0h/0h")
+        wallet = {
             a
             for (a,) in db.execute(
                 "SELECT ad.address FROM addresses ad JOIN wallets w ON w.id = ad.wallet_id"
@@ -378,6 +377,16 @@ def test_phone_notes_hold_the_keys_of_the_coins_left(db):
                 (subject,),
             )
         }
+        derived = {
+            p2wpkh_address(account.derive([chain, i]).key.get_public_key().sec())
+            for chain in (0, 1)
+            for i in range(len(wallet))
+        }
+        assert wallet <= derived  # every address of the wallet comes from the words
+        unspent = {a for a, _ in _personal_outputs(db, subject, unspent=True)}
+        assert unspent and unspent == set(_answers(db, seat)["seize"]["spend_from"])
+        (receive,) = re.findall(r"^receive: (\S+)$", text, re.M)
+        assert receive in wallet
 
 
 def test_course_world_is_deterministic(course, course_world, tmp_path):

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from ..scenario.model import Scenario
 from .chain import Chain
 from .economy import COIN, Economy, Exchange, InsufficientFunds, Withdrawal
+from .hd import HDKeys, recovery_words
 from .story import Story
 from .wallet import AddressBook, Wallet
 
@@ -37,9 +38,13 @@ def simulate(
     sites: list[dict],
     start_time: int,
     progress: Callable[[int, int], None] | None = None,
+    recovery_actors: frozenset[str] = frozenset(),
 ) -> LedgerSummary:
-    """Generate the whole ledger of a world into conn and return its summary."""
-    sim = _Simulation(conn, scenario, actors, sites, start_time)
+    """Generate the whole ledger of a world into conn and return its summary.
+
+    The personal wallets of recovery_actors derive their keys from recovery words (hd.py).
+    """
+    sim = _Simulation(conn, scenario, actors, sites, start_time, recovery_actors)
     try:
         return sim.run(progress)
     finally:
@@ -50,9 +55,16 @@ class _Simulation:
     """State of one ledger generation."""
 
     def __init__(
-        self, conn, scenario: Scenario, actors: list[dict], sites: list[dict], start_time: int
+        self,
+        conn,
+        scenario: Scenario,
+        actors: list[dict],
+        sites: list[dict],
+        start_time: int,
+        recovery_actors: frozenset[str] = frozenset(),
     ):
         """Create every wallet the actors and sites need."""
+        self.recovery_actors = recovery_actors
         knobs = scenario.world
         self.conn = conn
         self.rng = random.Random(f"ledger:{knobs.seed}")
@@ -102,6 +114,8 @@ class _Simulation:
                 kind = "p2pkh" if "legacy_addresses" in opsec else "p2wpkh"
                 reuse = "reuses_address" in opsec
             w = eco.wallet(aid, "personal", address_type=kind, reuse=reuse)
+            if aid in self.recovery_actors:
+                w.hd = HDKeys(recovery_words(self.scenario.world.seed, aid))
             eco.personal[aid] = w
             if a["role"] == "vendor" or (reuse and not a["background"]):
                 published = book.new(w, "published")

@@ -14,7 +14,8 @@ from coincurve._libsecp256k1 import ffi, lib
 from coincurve.context import GLOBAL_CONTEXT
 
 from .address import address_from_hash160
-from .keys import hash160
+from .hd import HDKeys
+from .keys import Key, hash160
 
 _N = 0xFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFEBAAEDCE6AF48A03BBFD25E8CD0364141  # secp256k1 group order
 _COMPRESSED = lib.SECP256K1_EC_COMPRESSED
@@ -48,6 +49,7 @@ class Wallet:
     reuse: bool = False  # careless: receives and takes change on one address
     utxos: list[Utxo] = field(default_factory=list)
     receive_address: int | None = None  # the reused or published address, when there is one
+    hd: HDKeys | None = None  # keys from recovery words instead of the world's key stream
 
     def balance(self, height: int | None = None) -> int:
         """Satoshis spendable at this height (all coins when height is None)."""
@@ -195,7 +197,12 @@ class AddressBook:
         """Make a fresh address for a wallet and return its id."""
         address_id = len(self.types)
         kind = address_type or wallet.address_type
-        secret, h, address = self._keys.next()
+        if wallet.hd is not None:
+            secret = wallet.hd.next_secret(kind, purpose == "change")
+            h = Key(secret).hash160
+            address = address_from_hash160("p2wpkh", h)
+        else:
+            secret, h, address = self._keys.next()
         if kind == "p2sh":  # P2SH-P2WPKH: the script hash commits to the witness program
             self._p2sh_keyhash[address_id] = h
             h = hash160(b"\x00\x14" + h)

@@ -4,9 +4,9 @@
   artefact's text, the seat code and the training wallet (address and WIF).
 - text: the artefact's text as plain text (<id>.txt).
 - phone_notes: a notes-app export of a seized phone (phone-notes.txt): a few everyday
-  notes written with the world's Faker locale, and a "wallet backup" note holding the WIF
-  keys (mainnet, compressed) of every address of the actor's personal wallet that holds
-  coins at the end of the world, with the wallet's receiving address.
+  notes written with the world's Faker locale, and a "wallet backup" note holding the 12
+  BIP39 recovery words of the actor's personal wallet (whose keys the ledger derived from
+  them, see ledger/hd.py) and the wallet's receiving address.
 - screenshot: a PNG (screenshot.png) of the site's page of the actor's account: browser
   frame with the .onion address, the site's name, the handle and its PGP fingerprint.
 
@@ -25,7 +25,7 @@ from faker import Faker
 from PIL import Image, ImageDraw, ImageFont
 
 from ..errors import BuildError
-from ..ledger.keys import Key
+from ..ledger.hd import recovery_words
 from ..scenario.model import Artefact, Scenario
 from .answers import Answers
 from .seats import Seat
@@ -145,12 +145,6 @@ def _phone_notes(
     held = answers.holdings(actor)
     if not held:
         raise BuildError(f"actor {actor!r} holds no coins at the end of the world")
-    secrets = dict(
-        answers.conn.execute(
-            f"SELECT id, secret FROM addresses WHERE id IN ({','.join('?' * len(held))})",
-            [h[0] for h in held],
-        )
-    )
     receive = _receiving_address(answers, actor, held)
     first = answers.actor(actor, "name").split()[0]
     device = rng.choice(("iPhone 12", "iPhone 13 mini", "iPhone 14", "iPhone SE"))
@@ -186,9 +180,10 @@ def _phone_notes(
             ],
         )
     )
-    backup = ["wallet backup - DO NOT DELETE", "", f"receive: {receive}", "", "keys:"]
-    backup += [Key(bytes(secrets[aid])).wif() for aid, _, _ in held]
-    backup += ["", "(import as p2wpkh / legacy, whatever the address type was)"]
+    words = recovery_words(seed, actor).split()
+    backup = ["wallet backup - DO NOT DELETE", "", f"receive: {receive}", "", "seed words:"]
+    backup += [" ".join(words[:6]), " ".join(words[6:])]
+    backup += ["", "(no passphrase; restore in any wallet app, default account)"]
     notes.append(("wallet backup", backup))
     notes.append(("Todo", [f"- {x}" for x in rng.sample(TODOS, 3)]))
     order = notes[:]

@@ -20,6 +20,7 @@ from .course import write_course
 from .digest import world_digest
 from .exchange_records import write_exchange_records
 from .schema import SCHEMA_VERSION, create_indexes, create_tables
+from .seats import recovery_actors
 from .sites import make_sites, service_sites
 
 Progress = Callable[[str, int, int], None]
@@ -107,6 +108,7 @@ def _write(conn: sqlite3.Connection, scenario: Scenario, step: Progress) -> None
             sites,
             start,
             lambda done, total: step("ledger", done, total),
+            recovery_actors(scenario),
         )
     except ValueError as e:
         raise BuildError(str(e)) from e

@@ -59,6 +59,20 @@ def seat_bindings(scenario: Scenario, n: int) -> dict[str, str]:
     return {}
 
 
+def recovery_actors(scenario: Scenario) -> frozenset[str]:
+    """Actors whose wallet recovery words a phone_notes artefact hands out, for any seat."""
+    found = set()
+    for art in scenario.artefacts:
+        if art.kind != "phone_notes" or not art.actor:
+            continue
+        if not art.actor.startswith("$"):
+            found.add(art.actor)
+            continue
+        for n in range(1, seat_count(scenario) + 1):
+            found.add(seat_bindings(scenario, n).get(art.actor[1:]))
+    return frozenset(found - {None})
+
+
 def seat_count(scenario: Scenario) -> int:
     """How many seats the world has: seats.count for a course, 0 without objectives."""
     return scenario.seats.count if scenario.objectives else 0

@@ -19,7 +19,7 @@ from scenarios.solutions._steps import (
 )
 
 MARKET = "Larkspur Market"
-WIF = re.compile(r"\b[KL5][1-9A-HJ-NP-Za-km-z]{50,51}\b")
+SEED_WORDS = re.compile(r"seed words:\s*\n((?:[a-z]+[ \n]){11}[a-z]+)")
 
 
 def _profile(ctx) -> str:
@@ -70,21 +70,18 @@ def exchange_account(ctx) -> str:
 
 
 def seize(ctx) -> str:
-    """Sweep every key of the phone's wallet backup into the evidence (training) wallet."""
+    """Sweep the wallet of the phone's recovery words into the evidence (training) wallet."""
     notes = ctx.artefacts.get("phone", b"").decode("utf-8", "replace")
-    keys = sorted(set(WIF.findall(notes)))
-    if not keys:
-        raise Unsolved("the phone's notes hold no private key")
+    found = SEED_WORDS.search(notes)
+    if not found:
+        raise Unsolved("the phone's notes hold no recovery words")
     if not ctx.wallet_address:
         raise Unsolved("the seat has no training wallet to seize into")
-    txids = []
-    for wif in keys:
-        report = sweep(ctx.case, ctx.explorer, to=ctx.wallet_address, wif=wif)
-        if report.get("txid"):
-            txids.append(report["txid"])
-    if not txids:
-        raise Unsolved("the phone's keys hold no coins")
-    return txids[0]
+    words = " ".join(found.group(1).split())
+    report = sweep(ctx.case, ctx.explorer, to=ctx.wallet_address, mnemonic=words)
+    if not report.get("txid"):
+        raise Unsolved(f"the phone's wallet holds no coins: {report.get('message')}")
+    return report["txid"]
 
 
 SOLVERS = {
