@@ -94,17 +94,6 @@ def match_address(conn: sqlite3.Connection, exchange_id: str, address: str) -> M
     return None
 
 
-def _customer_of(conn: sqlite3.Connection, exchange_id: str, address: str) -> str | None:
-    """The customer whose deposit address at this exchange this is, or None."""
-    row = conn.execute(
-        "SELECT a.purpose FROM addresses a JOIN wallets w ON w.id = a.wallet_id"
-        " WHERE a.address = ? AND w.actor_id = ? AND w.kind = 'deposit'",
-        (address, exchange_id),
-    ).fetchone()
-    purpose = (row["purpose"] or "") if row else ""
-    return purpose.split(":", 1)[1] if purpose.startswith("deposit:") else None
-
-
 def _live_match(
     conn: sqlite3.Connection, live: sqlite3.Connection, exchange_id: str, txid: str
 ) -> Match | None:
@@ -114,7 +103,8 @@ def _live_match(
         " WHERE o.txid = ? AND t.height IS NOT NULL AND o.address IS NOT NULL",
         (txid,),
     ).fetchall()
-    customers = {_customer_of(conn, exchange_id, o["address"]) for o in outs} - {None}
+    matches = [match_address(conn, exchange_id, o["address"]) for o in outs]
+    customers = {c for m in matches if m and m.kind == "deposit_address" for c in m.customers}
     return Match("deposit_tx", sorted(customers), tx_kind="deposit") if customers else None
 
 
