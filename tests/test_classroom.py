@@ -25,6 +25,7 @@ from sandbox.ledger.keys import Key
 from sandbox.scenario import load_scenario
 from sandbox.world.build import build_world
 from tests.ports import free_port
+from tests.processes import read_until_ready
 
 PASSWORD = "correct-horse-42"
 COURSE = Path(__file__).parent / "data" / "course.yaml"
@@ -487,16 +488,7 @@ def _up(world: Path, state: Path, port: int) -> subprocess.Popen:
         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
         env=dict(os.environ, PYTHONUNBUFFERED="1"),
     )  # fmt: skip
-    lines = []
-    deadline = time.monotonic() + 90
-    while time.monotonic() < deadline:
-        line = proc.stdout.readline()
-        if not line:
-            break
-        lines.append(line)
-        if "Ctrl-C stops everything" in line:
-            break
-    output = "".join(lines)
+    output = read_until_ready(proc, 90)
     assert f"http://127.0.0.1:{port}/" in output and PASSWORD in output, output
     return proc
 

@@ -106,18 +106,22 @@ def course_world(tiny_world, tmp_path_factory):
     return path
 
 
-@pytest.fixture(scope="module")
-def running(course_world, tmp_path_factory):
-    """The sandbox on free ports, its progress store and the inject runner."""
-    state = tmp_path_factory.mktemp("injects-state")
+def _serve(world: Path, state: Path):
+    """The sandbox of a world on free ports, its progress store and the inject runner."""
     with Sandbox(
-        course_world, socks_port=0, http_port=0, explorer_port=0, state=state, classroom_port=None
+        world, socks_port=0, http_port=0, explorer_port=0, state=state, classroom_port=None
     ) as sb:
         progress = Progress(state)
-        injects = Injects(course_world, state, progress, sb)
+        injects = Injects(world, state, progress, sb)
         yield sb, progress, injects
         injects.close()
         progress.close()
+
+
+@pytest.fixture(scope="module")
+def running(course_world, tmp_path_factory):
+    """The injects world served, with its progress store and inject runner."""
+    yield from _serve(course_world, tmp_path_factory.mktemp("injects-state"))
 
 
 def _proxies(sb: Sandbox) -> dict:
@@ -400,15 +404,7 @@ def course(tmp_path_factory):
     """The course scenario's world running, with its progress store and inject runner."""
     out = tmp_path_factory.mktemp("course") / "course.db"
     build_world(load_scenario(str(DATA / "course.yaml")), out)
-    state = out.with_name("course.state")
-    with Sandbox(
-        out, socks_port=0, http_port=0, explorer_port=0, state=state, classroom_port=None
-    ) as sb:
-        progress = Progress(state)
-        injects = Injects(out, state, progress, sb)
-        yield sb, progress, injects
-        injects.close()
-        progress.close()
+    yield from _serve(out, out.with_name("course.state"))
 
 
 def test_course_world_timed_injects(course):

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import textwrap
 from pathlib import Path
 
 import pytest
@@ -26,6 +25,7 @@ from sandbox.scenario import (
     load_scenario,
     resolve_solution,
 )
+from tests.test_scenario import write
 
 SCENARIOS = Path(__file__).resolve().parent.parent / "scenarios"
 
@@ -70,13 +70,6 @@ seats:
     - {suspect: kestrel, place: market}
     - {suspect: boss, place: forum}
 """
-
-
-def write(tmp_path: Path, text: str, name: str = "case.yaml") -> Path:
-    """Write a scenario text to a file and return its path."""
-    path = tmp_path / name
-    path.write_text(textwrap.dedent(text), encoding="utf-8")
-    return path
 
 
 def problems(tmp_path: Path, text: str) -> list[tuple[int, str, str]]:

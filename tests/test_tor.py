@@ -27,6 +27,7 @@ from sandbox.tor.network import (
     trainee_torrc,
 )
 from tests.ports import free_port
+from tests.processes import read_until_ready
 
 READY_TIMEOUT = 180  # seconds; it forms in about 20 s here
 
@@ -210,7 +211,6 @@ def test_up_tor_cli_prints_the_torrc_and_stops_tor_on_sigterm(tiny_world, tmp_pa
     args = ["--world", str(tiny_world), "--state", str(state), "--tor"]
     args += ["--socks-port", str(free_port()), "--http-port", str(free_port())]
     args += ["--explorer-port", "0", "--classroom-port", "0", "--tor-socks-port", str(tor_socks)]
-    started = time.monotonic()
     proc = subprocess.Popen(
         [sys.executable, "-m", "sandbox", "up", *args],
         stdout=subprocess.PIPE,
@@ -218,18 +218,13 @@ def test_up_tor_cli_prints_the_torrc_and_stops_tor_on_sigterm(tiny_world, tmp_pa
         text=True,
         env=env,
     )
-    out = []
     try:
-        for line in proc.stdout:
-            out.append(line)
-            if "Ctrl-C stops everything" in line or time.monotonic() - started > READY_TIMEOUT:
-                break
-        text = "".join(out)
+        text = read_until_ready(proc, READY_TIMEOUT)
         assert f"Tor SOCKS5     127.0.0.1:{tor_socks}" in text, text
         assert "TestingTorNetwork 1" in text and "UseDefaultFallbackDirs 0" in text
         assert text.count("DirAuthority sbauth") == 3
         with capsys.disabled():
-            print("\n" + next(x for x in out if x.startswith("Tor network formed")).strip())
+            print("\n" + next(x for x in text.splitlines() if x.startswith("Tor network formed")))
         network = json.loads((state / "tor" / "network.json").read_text())
         wiki = re.search(r"wiki\s+http://(\w+\.onion)/", text).group(1)
         url = f"socks5h://127.0.0.1:{tor_socks}"

@@ -9,13 +9,13 @@ import signal
 import socket
 import subprocess
 import sys
-import time
 
 import pytest
 import requests
 
 from sandbox.serve import Sandbox
 from tests.ports import free_port
+from tests.processes import read_until_ready
 
 
 @pytest.fixture(scope="module")
@@ -103,17 +103,8 @@ def test_up_cli_serves_reports_status_and_stops_on_ctrl_c(tiny_world, tmp_path):
         text=True,
         env=env,
     )
-    lines = []
     try:
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            line = proc.stdout.readline()
-            if not line:
-                break
-            lines.append(line)
-            if "Ctrl-C stops everything" in line:
-                break
-        output = "".join(lines)
+        output = read_until_ready(proc, 60)
         assert f"127.0.0.1:{socks}" in output and f"127.0.0.1:{http}" in output, output
         assert ".onion/" in output and "wiki" in output
         status = subprocess.run(
