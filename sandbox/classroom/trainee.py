@@ -173,6 +173,11 @@ def _objective_or_404(objective_id: str):
     return objective
 
 
+def _back_to(objective):
+    """See-other redirect to the objective on the case page (after a POST)."""
+    return redirect(url_for("trainee.case", _anchor=f"obj-{objective.id}"), code=303)
+
+
 @bp.post("/objectives/<objective_id>/answer")
 @trainee_required
 def answer(objective_id: str):
@@ -206,7 +211,7 @@ def answer(objective_id: str):
         flash(f"Not correct. {result.left} attempt(s) left on {objective.id}.", "bad")
     else:
         flash(f"Not correct. Try again ({objective.id}).", "bad")
-    return redirect(url_for("trainee.case", _anchor=f"obj-{objective.id}"), code=303)
+    return _back_to(objective)
 
 
 @bp.post("/objectives/<objective_id>/hint")
@@ -226,11 +231,11 @@ def hint(objective_id: str):
     wanted = request.form.get("position", type=int)
     # Hints come in order; a stale form (double click) must not unlock the one after.
     if wanted is not None and wanted != pending[0].position:
-        return redirect(url_for("trainee.case", _anchor=f"obj-{objective.id}"), code=303)
+        return _back_to(objective)
     hint = pending[0]
     if c.progress.unlock_hint(seat.n, objective.id, hint.position):
         flash(f"Hint unlocked for {objective.id} (-{hint.cost} points).", "ok")
-    return redirect(url_for("trainee.case", _anchor=f"obj-{objective.id}"), code=303)
+    return _back_to(objective)
 
 
 @bp.get("/artefacts/<artefact_id>")
