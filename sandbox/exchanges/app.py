@@ -5,14 +5,19 @@ from __future__ import annotations
 import hashlib
 from pathlib import Path
 
-from flask import Flask, render_template
+from flask import Flask, jsonify, render_template, request
 
+from ..keyfile import load_key
+from .access import csrf_token, current_requester
 from .clock import btc, utc
 from .policy import ASKS, FIELDS, LEGAL_BASES
 from .portal import Portal
 from .text import MATCHES, REASONS, STATUS, SUBSCRIBER_FIELDS
 
-__all__ = ["create_app"]
+__all__ = ["MAX_BODY", "create_app"]
+
+MAX_BODY = 64 * 1024  # a request is a few hundred bytes; anything near this is not one
+SECRET_FILE = "exchanges.secret"
 
 
 def create_app(world_path: str | Path, site_id: str, state_dir: str | Path) -> Flask:
@@ -21,6 +26,14 @@ def create_app(world_path: str | Path, site_id: str, state_dir: str | Path) -> F
     app = Flask(__name__, static_folder="static", template_folder="templates")
     app.json.sort_keys = False
     app.extensions["exchange_portal"] = portal
+    app.secret_key = load_key(Path(state_dir) / SECRET_FILE)
+    app.config.update(
+        MAX_CONTENT_LENGTH=MAX_BODY,
+        MAX_FORM_MEMORY_SIZE=MAX_BODY,
+        SESSION_COOKIE_NAME="le_session",
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+    )
 
     from .api import bp as api_bp
     from .le import bp as le_bp
@@ -46,12 +59,24 @@ def create_app(world_path: str | Path, site_id: str, state_dir: str | Path) -> F
             "REASONS": REASONS,
             "STATUS": STATUS,
             "SUBSCRIBER_FIELDS": SUBSCRIBER_FIELDS,
+            "requester": current_requester(),
+            "csrf_token": csrf_token,
         }
 
+    @app.errorhandler(400)
+    @app.errorhandler(403)
     @app.errorhandler(404)
-    def not_found(_e):
-        """A 404 page in the exchange's look."""
-        return render_template("exchanges/error.html", code=404, title="Page not found"), 404
+    @app.errorhandler(413)
+    def error_page(e):
+        """An error page in the exchange's look; JSON under /api."""
+        title = {404: "Page not found", 413: "Request too large"}.get(e.code, e.name)
+        message = e.description if e.code in (400, 403) else ""
+        if e.code == 413:
+            message = f"A request may be at most {MAX_BODY // 1024} KiB; nothing was stored."
+        if request.path.startswith("/api/"):
+            return jsonify({"errors": [{"field": "body", "message": message or title}]}), e.code
+        page = render_template("exchanges/error.html", code=e.code, title=title, message=message)
+        return page, e.code
 
     @app.after_request
     def headers(response):

@@ -30,6 +30,7 @@ CREATE TABLE IF NOT EXISTS requests (
     subject TEXT NOT NULL,
     request TEXT NOT NULL,        -- JSON, as submitted (normalised)
     answer TEXT NOT NULL,         -- JSON, as answered
+    requester_id TEXT,            -- who asked (the world's requesters.id); NULL before logins
     UNIQUE (exchange_id, number)
 );
 CREATE TRIGGER IF NOT EXISTS requests_no_update BEFORE UPDATE ON requests
@@ -72,6 +73,17 @@ def is_frozen(state_dir: str | Path, exchange_id: str, actor_id: str) -> bool:
     return row is not None
 
 
+def _add_requester_column(conn: sqlite3.Connection) -> None:
+    """Bring a log written before requesters existed up to date (its old rows: no requester)."""
+    columns = {row[1] for row in conn.execute("PRAGMA table_info(requests)")}
+    if "requester_id" not in columns:
+        try:
+            conn.execute("ALTER TABLE requests ADD COLUMN requester_id TEXT")
+        except sqlite3.OperationalError as e:  # another portal of the state added it first
+            if "duplicate column" not in str(e):
+                raise
+
+
 class AuditLog:
     """One exchange's view of the shared audit log."""
 
@@ -83,6 +95,7 @@ class AuditLog:
         conn = _connect(self.path)
         try:
             conn.executescript(SCHEMA)
+            _add_requester_column(conn)
         finally:
             conn.close()
 
@@ -94,8 +107,8 @@ class AuditLog:
         ).fetchone()
         return row[0]
 
-    def record(self, build) -> dict:
-        """Store a request; build(number, conn) returns (request, answer, freezes) for it.
+    def record(self, build, requester_id: str) -> dict:
+        """Store a requester's request; build(number, conn) gives (request, answer, freezes).
 
         Numbering, answering and storing happen in one write transaction, so two requests
         arriving at once never get the same number and a freeze is never half recorded.
@@ -108,8 +121,8 @@ class AuditLog:
             cur = conn.execute(
                 """
                 INSERT INTO requests (exchange_id, number, reference, received, status, reason,
-                    case_number, agency, subject, request, answer)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    case_number, agency, subject, request, answer, requester_id)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """,
                 (
                     self.exchange_id,
@@ -123,6 +136,7 @@ class AuditLog:
                     request.get("subject", ""),
                     json.dumps(request, sort_keys=True),
                     json.dumps(answer, sort_keys=True),
+                    requester_id,
                 ),
             )
             for frozen in freezes:
@@ -138,15 +152,21 @@ class AuditLog:
             raise
         finally:
             conn.close()
-        return {"number": number, "request": request, "answer": answer}
+        return {
+            "number": number,
+            "request": request,
+            "answer": answer,
+            "requester_id": requester_id,
+        }
 
-    def get(self, number: int) -> dict | None:
-        """One stored request with its answer, or None."""
+    def get(self, number: int, requester_id: str | None = None) -> dict | None:
+        """One stored request with its answer (of that requester, unless None), or None."""
         conn = _connect(self.path)
         try:
             row = conn.execute(
-                "SELECT * FROM requests WHERE exchange_id = ? AND number = ?",
-                (self.exchange_id, number),
+                "SELECT * FROM requests WHERE exchange_id = ? AND number = ?"
+                " AND (? IS NULL OR requester_id = ?)",
+                (self.exchange_id, number, requester_id, requester_id),
             ).fetchone()
         finally:
             conn.close()
@@ -156,18 +176,24 @@ class AuditLog:
             "number": row["number"],
             "request": json.loads(row["request"]),
             "answer": json.loads(row["answer"]),
+            "requester_id": row["requester_id"],
         }
 
-    def list(self) -> list[dict]:
-        """Every request of this exchange, newest first, without the full answers."""
+    def list(self, requester_id: str | None = None) -> list[dict]:
+        """The requests of this exchange (of that requester, unless None), newest first.
+
+        Without the full answers.
+        """
         conn = _connect(self.path)
         try:
             rows = conn.execute(
                 """
-                SELECT number, reference, received, status, reason, case_number, agency, subject
-                FROM requests WHERE exchange_id = ? ORDER BY number DESC
+                SELECT number, reference, received, status, reason, case_number, agency, subject,
+                    requester_id
+                FROM requests WHERE exchange_id = ? AND (? IS NULL OR requester_id = ?)
+                ORDER BY number DESC
                 """,
-                (self.exchange_id,),
+                (self.exchange_id, requester_id, requester_id),
             ).fetchall()
         finally:
             conn.close()

@@ -7,7 +7,9 @@ from pathlib import Path
 from ..errors import WorldError
 from ..ledger.live import read_only_chain
 from ..world.read import open_world
+from ..world.requesters import Requester
 from . import records
+from .access import Access
 from .answer import Context, answer_request
 from .audit import AuditLog
 from .clock import WorldClock
@@ -36,9 +38,21 @@ class Portal:
         self.clock = WorldClock(end_time)
         self.state_dir = Path(state_dir)
         self.audit = AuditLog(state_dir, exchange_id)
+        self.access = Access(self.world_path, exchange_id, self.audit.path)
 
-    def submit(self, data) -> tuple[dict, list[dict]]:
-        """Clean, answer and log one request; returns the stored record and the field errors."""
+    def submit(self, data, requester: Requester) -> tuple[dict, list[dict]]:
+        """Clean, answer and log one request of a requester; the stored record and field errors.
+
+        Agency, officer and email the request leaves out are the requester's own.
+        """
+        data = {**_plain(data)}
+        for name, value in (
+            ("agency", requester.agency),
+            ("officer_name", requester.officer_name),
+            ("officer_email", requester.officer_email),
+        ):
+            if data.get(name) is None:
+                data[name] = value
         request, errors = clean_request(data)
 
         def build(number, conn):
@@ -60,4 +74,11 @@ class Portal:
                     live.close()
             return request, answer, freezes
 
-        return self.audit.record(build), errors
+        return self.audit.record(build, requester.id), errors
+
+
+def _plain(data) -> dict:
+    """A form (its lists kept where a field repeats) or a JSON object as a plain dict."""
+    if hasattr(data, "getlist"):
+        return {k: (v if len(v) > 1 or k == "requested" else v[0]) for k, v in data.lists()}
+    return dict(data)

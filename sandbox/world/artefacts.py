@@ -1,7 +1,8 @@
 """Files handed to trainees, generated from the built world for each seat.
 
 - brief: Markdown (brief.md): the scenario's title and summary, the seat's case, the
-  artefact's text, the seat code and the training wallet (address and WIF).
+  artefact's text, the seat code, the training wallet (address and WIF) and the seat's
+  agency with its law-enforcement portal login, password and API token.
 - text: the artefact's text as plain text (<id>.txt).
 - phone_notes: a notes-app export of a seized phone (phone-notes.txt): a few everyday
   notes written with the world's Faker locale, and a "wallet backup" note holding the 12
@@ -96,7 +97,32 @@ def _brief(answers: Answers, scenario: Scenario, seat: Seat, art: Artefact, titl
             "",
             "Seized funds go to the training wallet. Keep its key to yourself.",
         ]
+    lines += _requester_lines(answers, seat)
     return ("\n".join(lines).rstrip() + "\n").encode()
+
+
+def _requester_lines(answers: Answers, seat: Seat) -> list[str]:
+    """The seat's agency and its credentials at the exchanges' law-enforcement portals."""
+    row = answers.conn.execute(
+        "SELECT agency, officer_name, officer_email, login, password, token"
+        " FROM requesters WHERE seat = ?",
+        (seat.n,),
+    ).fetchone()
+    if row is None:
+        return []
+    agency, officer, email, login, password, token = row
+    return [
+        "",
+        "## Your agency at the exchanges",
+        "",
+        f"- Agency: {agency}",
+        f"- Officer: {officer} <{email}>",
+        f"- Law-enforcement portal login: `{login}`",
+        f"- Portal password: `{password}`",
+        f"- API token (for `investigate request --token`): `{token}`",
+        "",
+        "Every exchange's portal (/le/) takes this login; it shows you only your own requests.",
+    ]
 
 
 def _describe(answers: Answers, target: str) -> str:

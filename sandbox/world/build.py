@@ -19,6 +19,7 @@ from .content import write_content
 from .course import write_course
 from .digest import world_digest
 from .exchange_records import write_exchange_records
+from .requesters import write_requesters
 from .schema import SCHEMA_VERSION, create_indexes, create_tables
 from .seats import recovery_actors
 from .sites import make_sites, service_sites
@@ -127,6 +128,7 @@ def _write(conn: sqlite3.Connection, scenario: Scenario, step: Progress) -> None
     step("indexes", 0, 1)
     create_indexes(conn)
     step("indexes", 1, 1)
+    write_requesters(conn, scenario)  # before the course: the seats' briefs print them
     if scenario.objectives:
         step("course", 0, 1)
         write_course(conn, scenario)  # reads the finished world, with its indexes

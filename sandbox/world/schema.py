@@ -265,6 +265,17 @@ CREATE TABLE artefacts (
     content BLOB NOT NULL,
     PRIMARY KEY (seat, id)
 );
+CREATE TABLE requesters (         -- who may ask the exchanges' law-enforcement portals
+    id TEXT PRIMARY KEY,          -- seat-<n> | instructor | analyst (a world without seats)
+    seat INTEGER,                 -- the seat it belongs to, NULL for instructor and analyst
+    role TEXT NOT NULL,           -- seat (sees its own requests) | instructor (all) | analyst
+    agency TEXT NOT NULL,
+    officer_name TEXT NOT NULL,
+    officer_email TEXT NOT NULL,
+    login TEXT NOT NULL UNIQUE,   -- the portal's web login, e.g. seat03
+    password TEXT NOT NULL,       -- plain: the seat's papers print it (world is instructor-only)
+    token TEXT NOT NULL UNIQUE    -- the JSON API's bearer token
+);
 """
 
 INDEXES = """
@@ -311,6 +322,7 @@ DIGEST_ORDER = {
     "hints": "seat, objective_id, position",
     "injects": "id",
     "artefacts": "seat, id",
+    "requesters": "id",
 }
 
 
