@@ -52,10 +52,31 @@ def cli(ctx, case_path, operator):
     ctx.obj["operator"] = operator
 
 
+# Options whose values are credentials: the custody log keeps that they were given, not them.
+SECRET_OPTIONS = ("--token",)
+
+
+def _redacted(argv: list[str]) -> list[str]:
+    """A command line with the values of SECRET_OPTIONS replaced by "***"."""
+    out, hide = [], False
+    for arg in argv:
+        if hide:
+            out.append("***")
+            hide = False
+        elif arg in SECRET_OPTIONS:
+            out.append(arg)
+            hide = True
+        elif arg.split("=", 1)[0] in SECRET_OPTIONS and "=" in arg:
+            out.append(arg.split("=", 1)[0] + "=***")
+        else:
+            out.append(arg)
+    return out
+
+
 def open_case(ctx: click.Context) -> Case:
     """Open the command's case file and log the command in its chain of custody."""
     case = Case(ctx.obj["case_path"], ctx.obj["operator"])
-    case.begin(shlex.join(["investigate", *sys.argv[1:]]))
+    case.begin(shlex.join(["investigate", *_redacted(sys.argv[1:])]))
     ctx.call_on_close(case.close)
     return case
 
@@ -734,6 +755,12 @@ def labels_command(ctx, targets, explorer_url, proxy, as_json):
 @click.option("--document-ref", help="The number of the order, subpoena or MLAT request.")
 @click.option("--details", help="Justification (required for emergency requests).")
 @click.option("--proxy", envvar="INVESTIGATE_PROXY", help="The gateway's SOCKS proxy.")
+@click.option(
+    "--token",
+    envvar="INVESTIGATE_LE_TOKEN",
+    help="The API token the exchange issued to your agency (env INVESTIGATE_LE_TOKEN; "
+    "never written to the case).",
+)
 @_JSON
 @click.pass_context
 def request_command(
@@ -749,14 +776,18 @@ def request_command(
     document_ref,
     details,
     proxy,
+    token,
     as_json,
 ):
     """Send a law-enforcement request to an exchange's portal (e.g. coinvault.test).
 
-    The request and the answer are stored in the case with their SHA-256.
+    The portal needs your agency's API token (from your papers): --token or the
+    INVESTIGATE_LE_TOKEN environment variable. The request and the answer are stored in
+    the case with their SHA-256; the token is not.
 
     \b
     Example:
+        export INVESTIGATE_LE_TOKEN=le_...
         investigate --case op.db request coinvault.test --subject bc1q... \\
             --legal-basis court_order --document-ref CO-2026-17 --case-number OP-1 \\
             --agency "Cyber Unit" --officer "J. Smith" --email j.smith@police.test \\
@@ -778,6 +809,7 @@ def request_command(
         document_ref=document_ref,
         details=details,
         proxy=proxy,
+        token=token,
     )
     _json_out(record) if as_json else _lines_out(format_answer(record))
 

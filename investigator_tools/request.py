@@ -1,7 +1,8 @@
 """`investigate request`: ask an exchange's law-enforcement portal about an address or txid.
 
 The request goes to the portal's JSON API (`POST /api/le/requests`) through the gateway,
-as a real request would go to a real exchange's portal. What was sent (with its
+as a real request would go to a real exchange's portal, with the API token the exchange
+issued to the requesting agency (`Authorization: Bearer <token>`). What was sent (with its
 SHA-256) and what came back (captured with its SHA-256) are kept in the case, tied to
 the command in the chain of custody.
 """
@@ -105,9 +106,19 @@ def submit_request(
     document_ref: str | None = None,
     details: str | None = None,
     proxy: str | None = None,
+    token: str | None = None,
 ) -> dict:
-    """Submit a request to an exchange's portal; the stored record with the answer."""
+    """Submit a request to an exchange's portal with the agency's API token; the stored record.
+
+    The token is sent, never stored in the case.
+    """
     host = _host(exchange)
+    token = (token or "").strip()
+    if not token:
+        raise InputError(
+            "no API token: give --token (or set INVESTIGATE_LE_TOKEN) with the token the "
+            "exchange issued to your agency"
+        )
     if legal_basis not in LEGAL_BASES:
         raise InputError(f"--legal-basis {legal_basis!r}: one of {', '.join(LEGAL_BASES)}")
     if not EMAIL.match(email or ""):
@@ -138,8 +149,17 @@ def submit_request(
         API_PATH,
         ok=range(100, 600),
         data=payload,
-        headers={"Content-Type": "application/json", "Accept": "application/json"},
+        headers={
+            "Content-Type": "application/json",
+            "Accept": "application/json",
+            "Authorization": f"Bearer {token}",
+        },
     )
+    if response.status_code == 401:
+        raise RemoteError(
+            f"{host} did not accept the API token: check --token (INVESTIGATE_LE_TOKEN) "
+            "against the one the exchange issued to your agency"
+        )
     if response.status_code == 404:
         raise RemoteError(f"{host} has no law-enforcement API at /{API_PATH} (not an exchange?)")
     try:

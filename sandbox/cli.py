@@ -288,6 +288,8 @@ def up(
         click.echo(
             f"Instructor    {run['classroom']}instructor/   password: {sandbox.instructor_password}"
         )
+    for line in _analyst_lines(world):
+        click.echo(line)
     click.echo("Start here:")
     for line in _entry_points(run["sites"]):
         click.echo(line)
@@ -393,12 +395,30 @@ def status(world, state, as_json):
     sys.exit(0 if healthy else 1)
 
 
+def _analyst_lines(world: Path) -> list[str]:
+    """The exchange-portal credentials of a world without seats (one analyst asks)."""
+    from .world.read import open_world
+    from .world.requesters import read_requesters
+
+    conn = open_world(world)
+    try:
+        analyst = next((r for r in read_requesters(conn) if r.role == "analyst"), None)
+    finally:
+        conn.close()
+    if analyst is None:  # a course: each seat's papers carry its own
+        return []
+    return [
+        f"Exchange LE   login {analyst.login}  password {analyst.password}   (web portal /le/)",
+        f"              API token {analyst.token}   (investigate request --token)",
+    ]
+
+
 @cli.command()
 @click.argument("world", type=click.Path(dir_okay=False), default="world.db")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 @click.option("--seat", type=int, help="Only this seat (1-based).")
 def key(world, as_json, seat):
-    """Print a world's answer key: every seat's code, case, wallet and answers.
+    """Print a world's answer key: every seat's code, case, wallet, portal login and answers.
 
     For the instructor only: it reads the world file itself, never a running sandbox.
 
@@ -408,10 +428,12 @@ def key(world, as_json, seat):
         sandbox key world.db --json > key.json
     """
     import sqlite3
+    from dataclasses import asdict
 
     from .world.answers import render
     from .world.course import answer_key
     from .world.read import open_world
+    from .world.requesters import read_requesters
 
     try:
         conn = open_world(world)
@@ -419,21 +441,34 @@ def key(world, as_json, seat):
         _fail(str(e))
     try:
         data = answer_key(conn, seat)
+        requesters = read_requesters(conn)
     except sqlite3.OperationalError:  # a world built before the course tables existed
         _fail(f"{world}: this world has no course tables; rebuild it with `sandbox build`")
     finally:
         conn.close()
     if seat is not None and not data["seats"]:
         _fail(f"{world}: no seat {seat}")
+    data["requesters"] = [
+        asdict(r) for r in requesters if seat is None or r.seat in (seat, None)
+    ]
     if as_json:
         click.echo(json.dumps(data, indent=2))
         return
+    for r in data["requesters"]:
+        if r["seat"] is None:
+            click.echo(
+                f"exchange portals, {r['role']}: login {r['login']}  password {r['password']}"
+                f"  API token {r['token']}  ({r['agency']})"
+            )
     if not data["seats"]:
         click.echo(f"{world}: {data['scenario']} has no objectives, so no seats")
         return
+    logins = {r["seat"]: r for r in data["requesters"] if r["seat"] is not None}
     for s in data["seats"]:
         case = ", ".join(f"{k}={v}" for k, v in s["bindings"].items()) or "-"
         click.echo(f"seat {s['n']:<3} {s['code']}   case {case}   wallet {s['wallet'] or '-'}")
+        if r := logins.get(s["n"]):
+            click.echo(f"  portal login {r['login']}  password {r['password']}  ({r['agency']})")
         width = max((len(o["id"]) for o in s["objectives"]), default=0)
         for o in s["objectives"]:
             click.echo(

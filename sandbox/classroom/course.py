@@ -14,6 +14,7 @@ from pathlib import Path
 
 from ..errors import InjectError, WorldError
 from ..world.read import open_world
+from ..world.requesters import Requester, read_requesters
 
 __all__ = ["Artefact", "Course", "Hint", "Inject", "Objective", "Seat", "load_course"]
 
@@ -123,6 +124,7 @@ class Course:
     key: dict[tuple[int, str], object] = field(default_factory=dict)
     injects: list[Inject] = field(default_factory=list)
     artefacts: dict[int, list[Artefact]] = field(default_factory=dict)
+    requesters: dict[int, Requester] = field(default_factory=dict)  # by seat: portal logins
     _briefs: dict[tuple[int, str], str] = field(default_factory=dict, repr=False)
 
     @property
@@ -247,6 +249,7 @@ def load_course(world: str | Path) -> Course:
                     r["mime"],
                 )
             )  # fmt: skip
+        course.requesters = {r.seat: r for r in read_requesters(conn) if r.seat is not None}
     finally:
         conn.close()
     return course

@@ -102,6 +102,7 @@ def _case_page(errors: dict | None = None, status: int = 200, answers: dict | No
         brief_text=brief_text,
         artefacts=[a for a in artefacts if a is not brief],
         balance=balance,
+        requester=c.course.requesters.get(seat.n),
         messages=c.progress.messages(seat.n),
         started_at=c.progress.started_at(),
         errors=errors or {},

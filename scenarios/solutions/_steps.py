@@ -166,20 +166,40 @@ def exchange_domain(ctx, name: str) -> str:
     return found.group(1)
 
 
+def agency(ctx) -> dict:
+    """The seat's agency, officer, email and portal API token, as its brief gives them."""
+    found = {
+        "agency": re.search(r"^- Agency: (.+)$", ctx.brief, re.M),
+        "officer": re.search(r"^- Officer: (.+?) <([^>]+)>$", ctx.brief, re.M),
+        "token": re.search(r"^- API token\b.*`(le_[0-9a-f]+)`$", ctx.brief, re.M),
+    }
+    missing = [name for name, m in found.items() if m is None]
+    if missing:
+        raise Unsolved(f"the brief gives no {', '.join(missing)} for the exchanges' portals")
+    return {
+        "agency": found["agency"].group(1).strip(),
+        "officer": found["officer"].group(1).strip(),
+        "email": found["officer"].group(2).strip(),
+        "token": found["token"].group(1),
+    }
+
+
 def kyc(ctx, exchange_host: str, subject: str) -> dict:
     """An exchange's KYC answer about an address or transaction (a court-order request)."""
+    papers = agency(ctx)
     record = submit_request(
         ctx.case,
         exchange_host,
         subject,
         legal_basis="court_order",
         case_number="CHECK-1",
-        agency="Reference solution",
-        officer="Instructor",
-        email="instructor@police.test",
+        agency=papers["agency"],
+        officer=papers["officer"],
+        email=papers["email"],
         asks=["kyc"],
         document_ref="CO-CHECK-1",
         proxy=ctx.proxy,
+        token=papers["token"],
     )
     accounts = (record.get("answer") or {}).get("accounts") or []
     if not accounts:
