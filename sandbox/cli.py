@@ -448,9 +448,7 @@ def key(world, as_json, seat):
         conn.close()
     if seat is not None and not data["seats"]:
         _fail(f"{world}: no seat {seat}")
-    data["requesters"] = [
-        asdict(r) for r in requesters if seat is None or r.seat in (seat, None)
-    ]
+    data["requesters"] = [asdict(r) for r in requesters if seat is None or r.seat in (seat, None)]
     if as_json:
         click.echo(json.dumps(data, indent=2))
         return

@@ -156,8 +156,10 @@ def check_csrf() -> None:
     """Refuse (400) a form whose csrf field is not the session's token."""
     sent = request.form.get("csrf") or ""
     token = session.get("csrf") or ""
-    if not isinstance(token, str) or not token or not hmac.compare_digest(
-        sent.encode(), token.encode()
+    if (
+        not isinstance(token, str)
+        or not token
+        or not hmac.compare_digest(sent.encode(), token.encode())
     ):
         abort(400, "The form expired or did not come from this portal: reload it and try again.")
 
