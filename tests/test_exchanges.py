@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import ipaddress
 import json
+import re
 import shutil
 import sqlite3
 import subprocess
@@ -85,9 +86,44 @@ def world(tiny_world):
         conn.close()
 
 
-def _client(tiny_world, state, exchange="bitbarn"):
-    """A test client of one exchange's app."""
-    return create_app(tiny_world, exchange, state).test_client()
+def requester(world_path, requester_id: str = "analyst") -> dict:
+    """A requester of a world, with its credentials."""
+    conn = sqlite3.connect(f"file:{world_path}?mode=ro", uri=True)
+    conn.row_factory = sqlite3.Row
+    try:
+        row = conn.execute("SELECT * FROM requesters WHERE id = ?", (requester_id,)).fetchone()
+    finally:
+        conn.close()
+    return dict(row)
+
+
+def csrf_of(html: str) -> str:
+    """The CSRF token a page's forms carry."""
+    found = re.search(r'name="csrf" value="([^"]+)"', html)
+    assert found, "the page has no CSRF token"
+    return found.group(1)
+
+
+def log_in(client, who: dict) -> None:
+    """Log a test client in to the portal's web pages as a requester."""
+    token = csrf_of(client.get("/le/login").get_data(as_text=True))
+    form = {"login": who["login"], "password": who["password"], "csrf": token}
+    response = client.post("/le/login", data=form)
+    assert response.status_code == 303, response.data
+
+
+def _client(tiny_world, state, exchange="bitbarn", who="analyst"):
+    """A test client of one exchange's app, logged in and sending the requester's API token."""
+    client = create_app(tiny_world, exchange, state).test_client()
+    creds = requester(tiny_world, who)
+    client.environ_base["HTTP_AUTHORIZATION"] = f"Bearer {creds['token']}"
+    log_in(client, creds)
+    return client
+
+
+def _form(client, body: dict) -> dict:
+    """A request as the web form posts it, with the session's CSRF token."""
+    return {**body, "csrf": csrf_of(client.get("/le/request").get_data(as_text=True))}
 
 
 def _request(subject, **over):
@@ -178,6 +214,7 @@ def test_incomplete_request_refused(tiny_world, world, tmp_path):
     assert [e["field"] for e in body["errors"]] == ["agency"]
     assert body["answer"]["reason"] == "incomplete" and body["answer"]["accounts"] == []
     form = {"subject": world["address"], "legal_basis": "subpoena", "requested": ["kyc"]}
+    form = _form(client, {**form, "officer_email": ""})
     page = client.post("/le/request", data=form, follow_redirects=True)
     assert page.status_code == 200
     text = page.get_data(as_text=True)
@@ -399,7 +436,7 @@ def test_request_fields_are_escaped(tiny_world, world, tmp_path):
     """A script in the agency name comes back escaped on every page."""
     client = _client(tiny_world, tmp_path)
     evil = "<script>alert(1)</script>"
-    form = _request(world["address"], agency=evil, details=evil)
+    form = _form(client, _request(world["address"], agency=evil, details=evil))
     page = client.post("/le/request", data=form, follow_redirects=True).get_data(as_text=True)
     assert evil not in page and "&lt;script&gt;alert(1)&lt;/script&gt;" in page
     listing = client.get("/le/requests").get_data(as_text=True)
@@ -428,15 +465,23 @@ def test_served_over_http(tiny_world, world, tmp_path):
     thread.start()
     try:
         base = f"http://127.0.0.1:{server.server_port}"
+        analyst = requester(tiny_world)
         response = requests.post(
-            f"{base}/api/le/requests", json=_request(world["txid"]), timeout=10
+            f"{base}/api/le/requests",
+            json=_request(world["txid"]),
+            headers={"Authorization": f"Bearer {analyst['token']}"},
+            timeout=10,
         )
         assert response.status_code == 201
         assert (
             response.json()["answer"]["accounts"][0]["subscriber"]["name"]
             == world["kestrel"]["name"]
         )
-        pdf = requests.get(base + response.json()["links"]["pdf"], timeout=10)
+        browser = requests.Session()
+        page = browser.get(f"{base}/le/login", timeout=10).text
+        form = {"login": "analyst", "password": analyst["password"], "csrf": csrf_of(page)}
+        assert browser.post(f"{base}/le/login", data=form, timeout=10).ok
+        pdf = browser.get(base + response.json()["links"]["pdf"], timeout=10)
         assert pdf.headers["Content-Type"] == "application/pdf" and pdf.content.startswith(b"%PDF")
     finally:
         server.shutdown()

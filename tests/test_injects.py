@@ -292,7 +292,9 @@ def test_move_funds_is_a_real_transaction_on_the_explorer(running):
         "requested": ["kyc", "transactions"],
     }
     portal = f"http://{_address(sb, 'coinvault')}/api/le/requests"
-    r = requests.post(portal, json=request, proxies=_proxies(sb), timeout=20)
+    token = _world(sb.world).execute("SELECT token FROM requesters WHERE id = 'analyst'")
+    auth = {"Authorization": f"Bearer {token.fetchone()[0]}"}
+    r = requests.post(portal, json=request, headers=auth, proxies=_proxies(sb), timeout=20)
     assert r.status_code == 201, r.text
     answer = r.json()["answer"]
     assert (answer["status"], answer["subject"]["match"]) == ("answered", "deposit_tx")

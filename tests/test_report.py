@@ -54,7 +54,16 @@ def _site(sandbox: Sandbox, site_id: str):
     return next(s for s in sandbox.sites if s.site_id == site_id)
 
 
-def _kyc(case: Case, result: dict, proxy: str) -> dict:
+def _analyst_token(world: Path) -> str:
+    """The exchange-portal API token of a world without seats (its analyst's)."""
+    conn = sqlite3.connect(f"file:{world}?mode=ro", uri=True)
+    try:
+        return conn.execute("SELECT token FROM requesters WHERE id = 'analyst'").fetchone()[0]
+    finally:
+        conn.close()
+
+
+def _kyc(case: Case, result: dict, proxy: str, token: str) -> dict:
     """Ask the exchange the trace reached about the deposit address that fed its wallet."""
     service = next(e for e in result["endpoints"] if e["kind"] == "service")
     hop = next(h for h in result["hops"] if h["txid"] == service["txid"])
@@ -73,6 +82,7 @@ def _kyc(case: Case, result: dict, proxy: str) -> dict:
         email="j.smith@police.test",
         asks="kyc,transactions,logins",
         proxy=proxy,
+        token=token,
     )
 
 
@@ -142,7 +152,7 @@ def investigation(tiny_world, tmp_path_factory):
         ).fetchone()[0]
         case.begin(f"investigate trace {donation} --hops 8")
         traced = trace(case, donation, hops=8, labels=LabelBook(case, explorer)).as_dict()
-        answer = _kyc(case, traced, proxy)
+        answer = _kyc(case, traced, proxy, _analyst_token(tiny_world))
     swept = _sweep(case, traced)
     out = folder / "out"
     result = write_report(case, out, pdf=True, traces=[traced])

@@ -32,10 +32,14 @@ def env(tiny_world, tmp_path_factory):
     tmp = tmp_path_factory.mktemp("reqsweep")
     with Sandbox(tiny_world, socks_port=0, http_port=0, explorer_port=0, state=tmp / "st") as sb:
         host, port = sb.gateway.socks_address
+        conn = sqlite3.connect(f"file:{tiny_world}?mode=ro", uri=True)
+        token = conn.execute("SELECT token FROM requesters WHERE id = 'analyst'").fetchone()[0]
+        conn.close()
         yield {
             "url": sb.describe()["explorer"],
             "proxy": f"socks5h://{host}:{port}",
             "case": tmp / "case.db",
+            "token": token,
         }
 
 
@@ -77,6 +81,8 @@ def request_args(env, exchange, subject, ask="kyc,transactions,logins"):
         ask,
         "--proxy",
         env["proxy"],
+        "--token",
+        env["token"],
     ]
 
 
