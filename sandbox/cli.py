@@ -396,17 +396,23 @@ def status(world, state, as_json):
 
 
 def _analyst_lines(world: Path) -> list[str]:
-    """The exchange-portal credentials of a world without seats (one analyst asks)."""
+    """Banner lines on the exchange-portal logins: the analyst's, or where a course's are."""
     from .world.read import open_world
     from .world.requesters import read_requesters
 
     conn = open_world(world)
     try:
-        analyst = next((r for r in read_requesters(conn) if r.role == "analyst"), None)
+        requesters = read_requesters(conn)
     finally:
         conn.close()
-    if analyst is None:  # a course: each seat's papers carry its own
-        return []
+    analyst = next((r for r in requesters if r.role == "analyst"), None)
+    if analyst is None:
+        if not requesters:  # a world built before requesters existed
+            return []
+        return [
+            "Exchange LE   each seat's brief gives its portal login and API token; "
+            f"the instructor's (sees every request): sandbox key {world}"
+        ]
     return [
         f"Exchange LE   login {analyst.login}  password {analyst.password}   (web portal /le/)",
         f"              API token {analyst.token}   (investigate request --token)",
