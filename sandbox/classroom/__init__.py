@@ -100,6 +100,7 @@ class Classroom:
             tolerance=objective.tolerance,
             relative=objective.tolerance_relative,
             chain_db=self.chain_db,
+            accept=objective.accept,
         )
 
     def score(self, progress: dict[str, SeatProgress]) -> int:
