@@ -223,15 +223,22 @@ def test_throttle_lets_a_class_of_40_join_and_stops_one_guesser():
     """40 clients mistyping once each in the same minute pass; one client's flood does not."""
     now = [1000.0]
     joins = Throttle(Rate(10, 60), Rate(60, 60), clock=lambda: now[0])
-    for n in range(40):  # each mistypes once, then joins (a success gives its token back)
-        assert joins.take(f"10.0.0.{n}") is None
-        assert joins.take(f"10.0.0.{n}") is None
-        joins.give_back(f"10.0.0.{n}")
-    refused = [joins.take("10.0.1.1") for _ in range(15)]
-    assert refused[:10] == [None] * 10 and all(w and w >= 1 for w in refused[10:])
-    now[0] += refused[-1]
-    assert joins.take("10.0.1.1") is None  # after Retry-After seconds it may try again
-    assert joins.take("10.0.0.1") is None  # others were never held up
+    for n in range(40):  # each mistypes once, then joins (a right code costs nothing)
+        assert joins.wait(f"10.0.0.{n}") is None
+        joins.charge(f"10.0.0.{n}")
+        assert joins.wait(f"10.0.0.{n}") is None
+    for _ in range(10):
+        assert joins.wait("10.0.1.1") is None
+        joins.charge("10.0.1.1")
+    wait = joins.wait("10.0.1.1")
+    assert wait is not None and wait >= 1
+    assert joins.wait("10.0.0.7") is None  # others are not held up
+    now[0] += wait
+    assert joins.wait("10.0.1.1") is None  # after Retry-After seconds it may try again
+    # A wave of 30 parallel guesses all passed the check: the debt makes it wait for them.
+    for _ in range(30):
+        joins.charge("10.0.2.2")
+    assert joins.wait("10.0.2.2") >= (30 - 10 + 1) * 6
 
 
 # -- answers as people type them -----------------------------------------------------------

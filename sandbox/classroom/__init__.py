@@ -43,8 +43,8 @@ CSP = (
     "connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
 )
 TICK_SECONDS = 1.0
-# Guesses allowed: a client may mistype a few times a minute; all clients together get
-# enough for a class of 40 to each mistype once (attempts that succeed cost nothing).
+# Wrong guesses allowed: a client may mistype a few times a minute; all clients together
+# get enough for a class of 40 to each mistype once (right ones cost nothing).
 JOIN_LIMITS = (Rate(10, 60), Rate(60, 60))
 LOGIN_LIMITS = (Rate(6, 60), Rate(20, 60))
 log = logging.getLogger(__name__)

@@ -70,20 +70,20 @@ def _next() -> str:
 def login():
     """Check the password in constant time; a wrong one is a 403, a flood of them a 429."""
     c = classroom()
-    wait = c.logins.take(client())
+    wait = c.logins.wait(client())
     if wait is not None:
         raise TooManyRequests(
             f"Too many wrong passwords from here: wait {wait} seconds and try again.",
             retry_after=wait,
         )
     if not password_ok(request.form.get("password", "")):
+        c.logins.charge(client())
         return (
             render_template(
                 "classroom/instructor/login.html", error="Wrong password.", next=_next()
             ),
             403,
         )
-    c.logins.give_back(client())
     csrf = session.get("csrf")
     trainee = {k: session[k] for k in ("seat", "tok") if k in session}
     session.clear()  # a fresh session for the new privilege

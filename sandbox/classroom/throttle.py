@@ -1,13 +1,15 @@
 """Token buckets that slow down guessing: per client and for everyone together.
 
-    logins = Throttle(per_client=Rate(8, 60), overall=Rate(30, 60))
-    wait = logins.take(request.remote_addr)   # None: go ahead; else seconds to wait
+    logins = Throttle(per_client=Rate(6, 60), overall=Rate(20, 60))
+    wait = logins.wait(request.remote_addr)   # None: go ahead; else seconds to wait
     ...
-    logins.give_back(request.remote_addr)     # the attempt was no guess (it succeeded)
+    logins.charge(request.remote_addr)        # it was a wrong guess
 
-Every attempt takes a token up front, so parallel requests cannot slip past the count;
-an attempt that turns out legitimate gives its token back, so a class joining at once
-never runs dry. The state lives in memory and dies with the process.
+Only wrong guesses cost a token, so a class joining at once (even all through the
+gateway, from one address) never runs dry. A bucket may go into debt: guesses sent in
+parallel all pass the check before any is charged, and the debt makes that wave wait as
+long as the guesses would have at the normal rate (down to DEBT bursts, so a flood cannot
+lock an address out for good). The state lives in memory and dies with the process.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from dataclasses import dataclass
 __all__ = ["Rate", "Throttle"]
 
 MAX_CLIENTS = 10_000  # buckets kept before full ones are forgotten
+DEBT = 5  # bursts a bucket may owe
 
 
 @dataclass(frozen=True)
@@ -56,7 +59,7 @@ class _Bucket:
 
 
 class Throttle:
-    """Attempts per client and overall; take() refuses with the seconds to wait."""
+    """Wrong guesses per client and overall; wait() says how long to hold off."""
 
     def __init__(self, per_client: Rate, overall: Rate, clock=time.monotonic):
         """Rates for one client and for all clients together."""
@@ -67,31 +70,33 @@ class Throttle:
         self._clients: dict[str, _Bucket] = {}
         self._all = _Bucket(overall, clock())
 
-    def take(self, client: str) -> int | None:
-        """Take a token for an attempt: None when allowed, else whole seconds to wait."""
+    def wait(self, client: str) -> int | None:
+        """None when an attempt may go ahead, else the whole seconds to wait."""
         with self._lock:
             now = self._clock()
-            mine = self._clients.get(client)
-            if mine is None:
-                if len(self._clients) >= MAX_CLIENTS:
-                    self._forget_full(now)
-                mine = self._clients[client] = _Bucket(self.per_client, now)
-            mine.settle(self.per_client, now)
+            mine = self._bucket(client, now)
             self._all.settle(self.overall, now)
             wait = max(mine.wait(self.per_client), self._all.wait(self.overall))
-            if wait > 0:
-                return max(1, math.ceil(wait))
-            mine.level -= 1
-            self._all.level -= 1
-            return None
+            return max(1, math.ceil(wait)) if wait > 0 else None
 
-    def give_back(self, client: str) -> None:
-        """Return the token of an attempt that was no guess."""
+    def charge(self, client: str) -> None:
+        """Count a wrong guess against the client and against everyone."""
         with self._lock:
-            mine = self._clients.get(client)
-            if mine is not None:
-                mine.level = min(self.per_client.burst, mine.level + 1)
-            self._all.level = min(self.overall.burst, self._all.level + 1)
+            now = self._clock()
+            mine = self._bucket(client, now)
+            self._all.settle(self.overall, now)
+            mine.level = max(mine.level - 1, -DEBT * self.per_client.burst)
+            self._all.level = max(self._all.level - 1, -DEBT * self.overall.burst)
+
+    def _bucket(self, client: str, now: float) -> _Bucket:
+        """The client's bucket, brought up to now (made full for a new client)."""
+        mine = self._clients.get(client)
+        if mine is None:
+            if len(self._clients) >= MAX_CLIENTS:
+                self._forget_full(now)
+            mine = self._clients[client] = _Bucket(self.per_client, now)
+        mine.settle(self.per_client, now)
+        return mine
 
     def _forget_full(self, now: float) -> None:
         """Drop the buckets that have refilled: they hold nothing worth keeping."""

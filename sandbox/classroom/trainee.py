@@ -156,7 +156,7 @@ def join():
         return _join_refused(
             f"Your PIN is too long (at most {MAX_PIN} characters).", 400, code, name
         )
-    wait = c.joins.take(client())
+    wait = c.joins.wait(client())
     if wait is not None:
         raise TooManyRequests(
             f"Too many wrong seat codes or PINs from here: wait {wait} seconds and try again.",
@@ -164,13 +164,13 @@ def join():
         )
     seat = c.course.seat_by_code(code)
     if seat is None:
+        c.joins.charge(client())
         return _join_refused(
             f"No seat has the code {code!r}: check it with your instructor.", 400, code, name
         )
     holder = c.progress.trainee(seat.n)
     token = None
     if holder is None:
-        c.joins.give_back(client())  # a free seat's code: a join, not a guess
         if not name:
             return _join_refused("Type your name, so the instructor knows who you are.", 400,
                                  code, name)  # fmt: skip
@@ -188,6 +188,7 @@ def join():
             holder = c.progress.trainee(seat.n)  # someone was quicker: judge as a rejoin
     if token is None:
         if not pin:
+            c.joins.charge(client())  # a right code, but a probe all the same
             return _join_refused(
                 f"Seat {seat.n} is already taken. If it is yours, type your PIN to move it to "
                 "this browser; if not, check your seat code with the instructor.",
@@ -197,6 +198,7 @@ def join():
             )
         token = c.progress.rejoin(seat.n, pin, name or None)
         if token is None:
+            c.joins.charge(client())
             return _join_refused(
                 f"Wrong PIN for seat {seat.n}. If you forgot it, ask the instructor to release "
                 "the seat.",
@@ -204,7 +206,6 @@ def join():
                 code,
                 name,
             )
-        c.joins.give_back(client())
     # A fresh session on joining: nothing from before carries over (session fixation).
     keep = {k: session[k] for k in ("inst", "isid") if k in session}
     session.clear()
