@@ -4,12 +4,14 @@ answers as people type them, readable briefs, the exercise clock, safe CSV (issu
 from __future__ import annotations
 
 import csv
+import http.client
 import io
 import json
 import re
 import subprocess
 import sys
 from pathlib import Path
+from urllib.parse import urlencode
 
 import pytest
 import requests
@@ -217,6 +219,34 @@ def test_a_flood_of_wrong_codes_or_passwords_gets_429(portal, info):
     r = bad.post(f"{portal.url}/instructor/login", data={"csrf": token, "password": PASSWORD})
     assert r.status_code == 429 and int(r.headers["Retry-After"]) >= 1
     assert bad.get(f"{portal.url}/instructor/board.json", timeout=10).status_code == 403
+
+
+def join_from(url: str, source: str, code: str, pin: str = "") -> int:
+    """POST the join form from a given loopback source address; returns the status."""
+    host, port = url.removeprefix("http://").split(":")
+    conn = http.client.HTTPConnection(host, int(port), timeout=10, source_address=(source, 0))
+    try:
+        conn.request("GET", "/join")
+        r = conn.getresponse()
+        cookie = r.getheader("Set-Cookie").split(";")[0]
+        token = csrf_of(r.read().decode())
+        body = urlencode({"csrf": token, "code": code, "name": "T", "pin": pin})
+        headers = {"Cookie": cookie, "Content-Type": "application/x-www-form-urlencoded"}
+        conn.request("POST", "/join", body=body, headers=headers)
+        r = conn.getresponse()
+        r.read()
+        return r.status
+    finally:
+        conn.close()
+
+
+def test_40_trainees_mistyping_from_their_own_machines_are_not_throttled(portal, info):
+    """Per-client limits go by address; the global cap leaves room for a whole class."""
+    statuses = [join_from(portal.url, f"127.0.0.{n}", "NOT-ASEAT") for n in range(2, 42)]
+    assert statuses == [400] * 40
+    flood = [join_from(portal.url, "127.0.1.1", "NOT-ASEAT") for _ in range(12)]
+    assert flood[0] == 400 and flood[-1] == 429
+    assert join_from(portal.url, "127.0.0.2", info["codes"][5], pin="5555") == 303
 
 
 def test_throttle_lets_a_class_of_40_join_and_stops_one_guesser():
