@@ -21,6 +21,7 @@ from sandbox.classroom.compare import check
 from sandbox.classroom.throttle import Rate, Throttle
 from sandbox.scenario import load_scenario
 from sandbox.world.build import build_world
+from tests.chromium import needs_chromium, start_chromium
 from tests.test_classroom import (
     COURSE,
     PASSWORD,
@@ -391,3 +392,36 @@ def test_results_csv_never_holds_a_live_formula(portal, info):
     assert rows["2"]["name"] == "'@SUM(1+1)" and rows["3"]["name"] == "Ann-Marie"
     for row in rows.values():
         assert not any(v.startswith(("=", "+", "-", "@", "\t", "\r")) for v in row.values())
+
+
+@needs_chromium
+def test_in_a_browser_the_page_opens_when_the_clock_starts(portal, info):
+    """Chromium: the brief reads as formatted text with no live link; the open page notices
+    the start by itself, shows the minute-0 message and opens the answer forms."""
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    driver = start_chromium()
+    try:
+        driver.get(f"{portal.url}/join")
+        driver.find_element(By.NAME, "code").send_keys(info["codes"][6])
+        driver.find_element(By.NAME, "name").send_keys("Chris")
+        driver.find_element(By.NAME, "pin").send_keys(PIN)
+        driver.find_element(By.CSS_SELECTOR, "form button[type=submit]").click()
+        WebDriverWait(driver, 20).until(lambda d: "Objectives" in d.page_source)
+        brief = driver.find_element(By.CSS_SELECTOR, ".brief")
+        headings = [h.text for h in brief.find_elements(By.TAG_NAME, "h1")]
+        assert "Operation Nightjar" in headings
+        assert "**" not in brief.text and "<script>alert('brief')</script>" in brief.text
+        assert brief.find_elements(By.TAG_NAME, "a") == []
+        assert driver.find_element(By.ID, "not-started").is_displayed()
+        submit = "#obj-name form.answer button[type=submit]"
+        assert not driver.find_element(By.CSS_SELECTOR, submit).is_enabled()
+        start_clock(portal.url)
+        WebDriverWait(driver, 30).until(
+            lambda d: "The clock runs: good hunting." in d.find_element(By.ID, "messages").text
+        )
+        assert driver.find_elements(By.ID, "not-started") == []
+        assert driver.find_element(By.CSS_SELECTOR, submit).is_enabled()
+    finally:
+        driver.quit()
