@@ -185,7 +185,7 @@ def join():
         try:
             token = c.progress.claim(seat.n, name, hash_pin(pin))
         except SeatTaken:
-            holder = c.progress.trainee(seat.n)  # someone was quicker: judge as a rejoin
+            pass  # someone was quicker: judged below as a rejoin
     if token is None:
         if not pin:
             c.joins.charge(client())  # a right code, but a probe all the same
