@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import time
 
@@ -182,10 +183,8 @@ def join():
                 code,
                 name,
             )
-        try:
+        with contextlib.suppress(SeatTaken):  # someone was quicker: judged below as a rejoin
             token = c.progress.claim(seat.n, name, hash_pin(pin))
-        except SeatTaken:
-            pass  # someone was quicker: judged below as a rejoin
     if token is None:
         if not pin:
             c.joins.charge(client())  # a right code, but a probe all the same
