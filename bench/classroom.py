@@ -135,7 +135,9 @@ def trainee(url, code, key, objectives, stats, think, seed, stop):
         stats,
         "join",
         lambda: s.post(
-            f"{url}/join", data={"csrf": csrf, "code": code, "name": f"Trainee {code}"}, timeout=30
+            f"{url}/join",
+            data={"csrf": csrf, "code": code, "name": f"Trainee {code}", "pin": f"pin-{code}"},
+            timeout=30,
         ),
     )
     if r is None:
@@ -180,6 +182,15 @@ def board_watcher(url, stats, stop):
     while not stop.is_set():
         timed(stats, "board.json", lambda: s.get(f"{url}/instructor/board.json", timeout=30))
         stop.wait(2.0)
+
+
+def start_clock(url: str) -> None:
+    """The instructor starts the exercise clock (answers are refused before it runs)."""
+    s = requests.Session()
+    csrf = CSRF.search(s.get(f"{url}/instructor/login", timeout=30).text).group(1)
+    r = s.post(f"{url}/instructor/login", data={"csrf": csrf, "password": PASSWORD}, timeout=30)
+    csrf = CSRF.search(r.text).group(1)
+    s.post(f"{url}/instructor/clock/start", data={"csrf": csrf}, timeout=30).raise_for_status()
 
 
 def baseline_client(url, stats, think, seed, stop):
@@ -280,6 +291,7 @@ def main() -> None:
     try:
         port = int(server.stdout.readline())
         url = f"http://127.0.0.1:{port}"
+        start_clock(url)
         print(
             f"classroom portal {url} (werkzeug threaded, own process); {args.trainees} trainees, "
             f"{len(objectives)} objectives, think {args.think} s, {args.seconds:g} s per phase"

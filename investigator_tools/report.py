@@ -23,6 +23,7 @@ from pathlib import Path
 from .case import Case
 from .errors import InputError
 from .graph import case_graph, graph_counts, stored_traces, write_graph
+from .spreadsheet import safe_cell
 
 __all__ = ["ReportResult", "collect", "export_tables", "write_report"]
 
@@ -385,7 +386,7 @@ def export_tables(case: Case, out: Path, bodies: bool = False) -> list[dict]:
             while batch := cursor.fetchmany(5000):
                 for row in batch:
                     values = [_cell(v) for v in row]
-                    writer.writerow(values)
+                    writer.writerow([safe_cell(v) for v in values])  # the JSON keeps them raw
                     json_file.write(
                         ("\n" if rows == 0 else ",\n")
                         + json.dumps(dict(zip(keep, values, strict=True)), ensure_ascii=False)

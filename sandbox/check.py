@@ -181,6 +181,7 @@ def _solve(course: Course, ctx: Context, objective, solvers: dict, chain_db: Pat
                 tolerance=objective.tolerance,
                 relative=objective.tolerance_relative,
                 chain_db=chain_db,
+                accept=objective.accept,
             )
             if not outcome.ok:
                 outcome.reason = (

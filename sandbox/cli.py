@@ -475,9 +475,10 @@ def key(world, as_json, seat):
             click.echo(f"  portal login {r['login']}  password {r['password']}  ({r['agency']})")
         width = max((len(o["id"]) for o in s["objectives"]), default=0)
         for o in s["objectives"]:
+            also = f"   (also accepted: {' | '.join(o['accept'])})" if o["accept"] else ""
             click.echo(
                 f"  {o['id']:<{width}}  {o['points']:>3} pts  {o['compare']:<6}  "
-                f"{render(o['answer'])}"
+                f"{render(o['answer'])}{also}"
             )
 
 

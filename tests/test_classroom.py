@@ -28,6 +28,7 @@ from tests.ports import free_port
 from tests.processes import read_until_ready
 
 PASSWORD = "correct-horse-42"
+PIN = "4711"
 COURSE = Path(__file__).parent / "data" / "course.yaml"
 
 
@@ -95,8 +96,9 @@ class Portal:
 
 @pytest.fixture
 def portal(course_world, tmp_path):
-    """A fresh portal (fresh state) for one test."""
+    """A fresh portal (fresh state) for one test, its exercise clock running."""
     p = Portal(course_world, tmp_path / "state", tick=False)
+    p.classroom.progress.start()
     yield p
     p.close()
 
@@ -108,13 +110,13 @@ def csrf_of(html: str) -> str:
     return match.group(1)
 
 
-def trainee(portal_url: str, code: str, name: str = "Anna Analyst") -> tuple:
-    """A requests session joined at a seat; returns (session, csrf token)."""
+def trainee(portal_url: str, code: str, name: str = "Anna Analyst", pin: str = PIN) -> tuple:
+    """A requests session joined at a seat with a PIN; returns (session, csrf token)."""
     s = requests.Session()
     r = s.get(f"{portal_url}/join", timeout=10)
     r = s.post(
         f"{portal_url}/join",
-        data={"csrf": csrf_of(r.text), "code": code, "name": name},
+        data={"csrf": csrf_of(r.text), "code": code, "name": name, "pin": pin},
         timeout=10,
     )
     assert r.status_code == 200 and "Objectives" in r.text, r.text[:500]
@@ -189,8 +191,10 @@ def test_join_shows_the_seats_own_case_and_never_the_key(portal, course_world, c
     assert shot.status_code == 200 and shot.content.startswith(b"\x89PNG")
     assert "attachment" in shot.headers["Content-Disposition"]
     notes = s.get(f"{portal.url}/artefacts/notes?view=1", timeout=10)
-    assert codes[1] in notes.text and "inline" in notes.headers["Content-Disposition"]
+    assert codes[1] in notes.text and notes.headers["Content-Type"].startswith("text/html")
     assert "sandbox" in notes.headers["Content-Security-Policy"]
+    raw = s.get(f"{portal.url}/artefacts/notes", timeout=10)
+    assert codes[1] in raw.text and "attachment" in raw.headers["Content-Disposition"]
     assert s.get(f"{portal.url}/artefacts/nope", timeout=10).status_code == 404
 
 
@@ -200,9 +204,13 @@ def test_bad_join_input_gets_a_clear_message(portal, codes):
     token = csrf_of(s.get(f"{portal.url}/join", timeout=10).text)
     r = s.post(f"{portal.url}/join", data={"csrf": token, "code": "NOPE-1", "name": "A"})
     assert r.status_code == 400 and "No seat has the code" in r.text
-    r = s.post(f"{portal.url}/join", data={"csrf": token, "code": codes[1], "name": "  "})
+    r = s.post(
+        f"{portal.url}/join", data={"csrf": token, "code": codes[1], "name": "  ", "pin": PIN}
+    )
     assert r.status_code == 400 and "Type your name" in r.text
-    r = s.post(f"{portal.url}/join", data={"code": codes[1], "name": "Anna"})
+    r = s.post(f"{portal.url}/join", data={"csrf": token, "code": codes[1], "name": "Anna"})
+    assert r.status_code == 400 and "Choose a PIN" in r.text
+    r = s.post(f"{portal.url}/join", data={"code": codes[1], "name": "Anna", "pin": PIN})
     assert r.status_code == 400 and "reload" in r.text
     assert s.get(f"{portal.url}/", timeout=10).url.endswith("/join")
 
@@ -463,6 +471,7 @@ def test_sweep_is_judged_on_the_live_chain(course_world, tmp_path, codes, key):
     finally:
         live.close()
     p = Portal(course_world, state, tick=False)
+    p.classroom.progress.start()
     try:
         s, csrf = trainee(p.url, codes[1])
         assert "Not correct" in answer(s, p.url, csrf, "seize", "ab" * 32).text
@@ -499,6 +508,8 @@ def test_progress_survives_kill_9_and_restart(course_world, tmp_path, codes, key
     proc = _up(course_world, state, port)
     url = f"http://127.0.0.1:{port}"
     try:
+        teacher, tcsrf = instructor(url)
+        teacher.post(f"{url}/instructor/clock/start", data={"csrf": tcsrf}, timeout=10)
         s, csrf = trainee(url, codes[1], "Anna")
         answer(s, url, csrf, "addresses", "nope")
         s.post(f"{url}/objectives/name/hint", data={"csrf": csrf}, timeout=10)

@@ -8,7 +8,7 @@ import pytest
 
 from sandbox.serve import Sandbox
 from tests.chromium import SHOTS, needs_chromium, start_chromium
-from tests.test_classroom import PASSWORD, build_course_world, course_key
+from tests.test_classroom import PASSWORD, PIN, build_course_world, course_key
 
 pytestmark = needs_chromium
 
@@ -77,6 +77,8 @@ def test_trainee_answers_and_the_instructor_board_updates_live(
     teacher.find_element(By.CSS_SELECTOR, "form button[type=submit]").click()
     WebDriverWait(teacher, 20).until(lambda d: "Live board" in d.page_source)
     assert _board_score(teacher, 2) == "0"
+    teacher.find_element(By.XPATH, "//button[text()='Start the exercise']").click()
+    WebDriverWait(teacher, 20).until(lambda d: "Exercise clock started" in d.page_source)
     marker = teacher.execute_script("window.__same_page = true; return 1")
     assert marker == 1
 
@@ -85,6 +87,7 @@ def test_trainee_answers_and_the_instructor_board_updates_live(
     WebDriverWait(browser, 20).until(lambda d: "Join the exercise" in d.page_source)
     browser.find_element(By.NAME, "code").send_keys(codes[2].lower())
     browser.find_element(By.NAME, "name").send_keys("Chris Chromium")
+    browser.find_element(By.NAME, "pin").send_keys(PIN)
     browser.save_screenshot(str(SHOTS / "classroom-join.png"))
     browser.find_element(By.CSS_SELECTOR, "form button[type=submit]").click()
     WebDriverWait(browser, 20).until(lambda d: "Objectives" in d.page_source)
@@ -124,6 +127,7 @@ def test_trainee_browser_cannot_open_the_instructor_board(served, course_world, 
     browser.get("http://classroom.test/join")
     browser.find_element(By.NAME, "code").send_keys(codes[3])
     browser.find_element(By.NAME, "name").send_keys("Dana")
+    browser.find_element(By.NAME, "pin").send_keys(PIN)
     browser.find_element(By.CSS_SELECTOR, "form button[type=submit]").click()
     WebDriverWait(browser, 20).until(lambda d: "Objectives" in d.page_source)
     browser.get("http://classroom.test/instructor/")

@@ -319,9 +319,9 @@ def test_questions_hints_objectives_and_injects_rows(db, course):
     objectives = db.execute("SELECT * FROM objectives ORDER BY position").fetchall()
     assert [o[0] for o in objectives] == [o.id for o in course.objectives]
     by_id = {o[0]: o for o in objectives}
-    assert by_id["name"][1:] == (0, 20, "nocase", 0.0, 0, 5)
+    assert by_id["name"][1:] == (0, 20, "nocase", 0.0, 0, 5, "[]")
     assert by_id["donated"][3:6] == ("number", 0.02, 1)  # "2%": a fraction
-    assert by_id["seize"][2:] == (30, "sweep", 0.0, 0, 0)
+    assert by_id["seize"][2:] == (30, "sweep", 0.0, 0, 0, "[]")
     assert db.execute("SELECT DISTINCT seat FROM hints").fetchall() == [(n,) for n in range(1, 7)]
 
 
@@ -435,7 +435,7 @@ def test_key_command(sandbox, course_world, db, tiny_world):
     assert [o["id"] for o in seat["objectives"]][:3] == ["name", "username", "handle"]
     assert {o["id"]: o["answer"] for o in seat["objectives"]} == _answers(db, 3)
     name = seat["objectives"][0]
-    assert set(name) == {"id", "question", "answer", "points", "compare"}
+    assert set(name) == {"id", "question", "answer", "accept", "points", "compare"}
     assert (name["points"], name["compare"]) == (20, "nocase")
     one = json.loads(sandbox("key", course_world, "--json", "--seat", "3").output)
     assert one["seats"] == [seat]

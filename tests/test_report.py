@@ -547,3 +547,23 @@ def test_package_names_no_outside_host():
                 continue
             offenders.append(f"{path.relative_to(PACKAGE)}: {match.group(0)}")
     assert offenders == []
+
+
+def test_csv_export_cells_never_run_as_formulas(tmp_path):
+    """A formula-like value from evidence is exported with a leading apostrophe; JSON keeps it."""
+    from investigator_tools.report import export_tables
+
+    formula = '=HYPERLINK("http://x","open")'
+    with Case(tmp_path / "f.db", operator="@trainee") as case:
+        case.begin(formula, note="-2+3")
+        case.begin("+cmd|' /C calc'!A0", note="\tx")
+        case.begin("investigate crawl", note="a=b")
+        export_tables(case, tmp_path / "data")
+    with (tmp_path / "data" / "custody.csv").open(newline="", encoding="utf-8") as f:
+        rows = list(csv.DictReader(f))
+    assert [r["command"] for r in rows] == [
+        "'" + formula, "'+cmd|' /C calc'!A0", "investigate crawl"]  # fmt: skip
+    assert [r["note"] for r in rows] == ["'-2+3", "'\tx", "a=b"]
+    assert {r["operator"] for r in rows} == {"'@trainee"}
+    saved = json.loads((tmp_path / "data" / "custody.json").read_text(encoding="utf-8"))
+    assert saved[0]["command"] == formula and saved[0]["operator"] == "@trainee"

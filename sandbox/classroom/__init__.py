@@ -24,6 +24,7 @@ from . import auth
 from .compare import check
 from .course import Course, load_course
 from .progress import Progress, SeatProgress, SubmitError, Submitted
+from .throttle import Rate, Throttle
 
 __all__ = [
     "Classroom",
@@ -42,6 +43,10 @@ CSP = (
     "connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
 )
 TICK_SECONDS = 1.0
+# Wrong guesses allowed: a client may mistype a few times a minute; all clients together
+# get enough for a class of 40 to each mistype once (right ones cost nothing).
+JOIN_LIMITS = (Rate(10, 60), Rate(60, 60))
+LOGIN_LIMITS = (Rate(6, 60), Rate(20, 60))
 log = logging.getLogger(__name__)
 
 
@@ -57,6 +62,8 @@ class Classroom:
     secret: bytes
     instructor_mac: str = ""
     runner: object = None
+    joins: Throttle = field(default_factory=lambda: Throttle(*JOIN_LIMITS))
+    logins: Throttle = field(default_factory=lambda: Throttle(*LOGIN_LIMITS))
     _world_unspent: dict[str, int] = field(default_factory=dict, repr=False)
     _stop: threading.Event = field(default_factory=threading.Event, repr=False)
     _ticker: threading.Thread | None = field(default=None, repr=False)
@@ -71,6 +78,15 @@ class Classroom:
         """The gateway's connection log."""
         return self.state / "gateway.db"
 
+    def tick_now(self) -> None:
+        """Fire what is due right away (the clock just started: minute-0 injects)."""
+        if self.runner is None:
+            return
+        try:
+            self.runner.tick()
+        except Exception:  # the ticker will try again; starting the clock must not fail
+            log.exception("classroom: inject tick failed")
+
     def judge(self, seat: int, objective_id: str, answer: str) -> bool:
         """Whether an answer is right for a seat, against the key."""
         objective = self.course.by_id[objective_id]
@@ -84,6 +100,7 @@ class Classroom:
             tolerance=objective.tolerance,
             relative=objective.tolerance_relative,
             chain_db=self.chain_db,
+            accept=objective.accept,
         )
 
     def score(self, progress: dict[str, SeatProgress]) -> int:
@@ -258,6 +275,7 @@ def create_app(
         (405, "Method not allowed"),
         (409, "Not accepted"),
         (413, "Too large"),
+        (429, "Too many attempts"),
         (503, "Not available"),
     ):
         app.register_error_handler(code, _error_page(code, title))
@@ -276,10 +294,14 @@ def _error_page(code: int, title: str):
     def handler(e):
         """Show the message in the portal's look (JSON for JSON endpoints)."""
         message = getattr(e, "description", "") or title
+        retry = getattr(e, "retry_after", None)
+        headers = {"Retry-After": str(retry)} if retry is not None else {}
         if request.path.endswith(".json"):
-            return {"error": message}, code
-        return render_template(
-            "classroom/error.html", code=code, title=title, message=message
-        ), code
+            return {"error": message}, code, headers
+        return (
+            render_template("classroom/error.html", code=code, title=title, message=message),
+            code,
+            headers,
+        )
 
     return handler

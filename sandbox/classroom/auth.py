@@ -2,8 +2,10 @@
 
 Both roles live in Flask's session cookie, signed with a per-state secret, so a forged
 or tampered cookie is simply an empty session. A trainee's cookie carries the seat and
-the token of their join; the instructor's carries a MAC of the password, so a new
-password (a new `sandbox up`) logs every old instructor cookie out.
+the token of their join, which classroom.db holds until a rejoin, leave or release
+replaces it. The instructor's carries a MAC of the password (a new password, a new
+`sandbox up`, logs every old cookie out) and a session id that logging out deletes, so
+a copied cookie is worthless once its owner has left.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from pathlib import Path
 from flask import abort, current_app, g, jsonify, redirect, request, session, url_for
 
 __all__ = [
+    "client",
     "csrf_token",
     "current_seat",
     "instructor_mac",
@@ -92,10 +95,23 @@ def current_seat():
 
 
 def is_instructor() -> bool:
-    """Whether the cookie carries the current instructor login."""
+    """Whether the cookie carries the current password's MAC and an open instructor session."""
+    if "is_instructor" in g:
+        return g.is_instructor
     classroom = current_app.extensions["classroom"]
-    mac = session.get("inst")
-    return isinstance(mac, str) and hmac.compare_digest(mac, classroom.instructor_mac)
+    mac, sid = session.get("inst"), session.get("isid")
+    g.is_instructor = (
+        isinstance(mac, str)
+        and isinstance(sid, str)
+        and hmac.compare_digest(mac, classroom.instructor_mac)
+        and classroom.progress.instructor_session(sid)
+    )
+    return g.is_instructor
+
+
+def client() -> str:
+    """Who is asking, for throttling: the remote address."""
+    return request.remote_addr or "-"
 
 
 def trainee_required(view):

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from ..ledger.live import read_only_chain
 
-__all__ = ["MAX_ANSWER", "check", "normalise", "parse_number", "split_set"]
+__all__ = ["MAX_ANSWER", "check", "fold", "normalise", "parse_number", "split_set"]
 
 MAX_ANSWER = 4000  # characters; longer submissions are refused before judging
 _SEPARATORS = re.compile(r"[\s,;]+")
@@ -28,11 +28,17 @@ def normalise(text: str) -> str:
     return " ".join(unicodedata.normalize("NFKC", str(text)).split())
 
 
+def fold(text: str) -> str:
+    """Text as names are compared: without accents or case (Häring, HARING: haring)."""
+    decomposed = unicodedata.normalize("NFKD", normalise(text))
+    return "".join(ch for ch in decomposed if not unicodedata.combining(ch)).casefold()
+
+
 def _fold(value: str) -> str:
     """A set element as compared: case kept for base58 addresses, folded otherwise."""
     # Base58 is case-sensitive (1Abc and 1aBC are different addresses); bech32 and
     # ordinary words are not.
-    return value if _BASE58_ADDRESS.match(value) else value.casefold()
+    return value if _BASE58_ADDRESS.match(value) else fold(value)
 
 
 def split_set(value) -> set[str]:
@@ -99,14 +105,25 @@ def check(
     tolerance: float = 0.0,
     relative: bool = False,
     chain_db: str | Path | None = None,
+    accept: tuple[str, ...] | list[str] = (),
 ) -> bool:
-    """Whether the answer a trainee gave matches the key under the objective's comparison."""
+    """Whether the answer a trainee gave matches the key, or one of the accepted others.
+
+    accept (the objective's `accept:` list) applies to exact and nocase comparisons.
+    """
+    if compare in ("exact", "nocase") and any(_same(compare, given, a) for a in accept):
+        return True
+    return _same(compare, given, key, tolerance, relative, chain_db)
+
+
+def _same(compare, given, key, tolerance=0.0, relative=False, chain_db=None) -> bool:
+    """Whether given matches one right answer under a comparison."""
     if compare == "exact":
         return str(given).strip() == str(key).strip()
     if compare == "nocase":
         if isinstance(key, list):
             return split_set(given) == split_set(key)
-        return normalise(given).casefold() == normalise(key).casefold()
+        return fold(given) == fold(key)
     if compare == "set":
         return split_set(given) == split_set(key)
     if compare == "number":

@@ -39,6 +39,7 @@ class Objective:
     tolerance_relative: bool
     attempts: int
     hints: tuple[Hint, ...] = ()
+    accept: tuple[str, ...] = ()  # answers right besides the seat's key
 
 
 @dataclass(frozen=True)
@@ -221,6 +222,7 @@ def load_course(world: str | Path) -> Course:
                     bool(r["tolerance_relative"]),
                     int(r["attempts"]),
                     tuple(hints.get(r["id"], {}).values()),
+                    tuple(json.loads(dict(r).get("accept") or "[]")),  # none in older worlds
                 )
             )
         for r in _rows(conn, "SELECT seat, objective_id, question, answer FROM seat_objectives"):

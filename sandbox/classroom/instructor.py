@@ -22,15 +22,16 @@ from flask import (
     session,
     url_for,
 )
+from werkzeug.exceptions import TooManyRequests
 
 from ..errors import InjectError
-from .auth import current_seat, instructor_required, is_instructor, password_ok
+from ..spreadsheet import safe_cell
+from .auth import client, current_seat, instructor_required, is_instructor, password_ok
 
 __all__ = ["bp"]
 
 bp = Blueprint("instructor", __name__, url_prefix="/instructor")
 LOG_LIMIT = 300
-FAILED_LOGIN_PAUSE = 0.5  # seconds: makes guessing the password over the network slow
 
 
 def classroom():
@@ -67,9 +68,16 @@ def _next() -> str:
 
 @bp.post("/login")
 def login():
-    """Check the password in constant time; a wrong one is a 403 and the form again."""
+    """Check the password in constant time; a wrong one is a 403, a flood of them a 429."""
+    c = classroom()
+    wait = c.logins.wait(client())
+    if wait is not None:
+        raise TooManyRequests(
+            f"Too many wrong passwords from here: wait {wait} seconds and try again.",
+            retry_after=wait,
+        )
     if not password_ok(request.form.get("password", "")):
-        time.sleep(FAILED_LOGIN_PAUSE)
+        c.logins.charge(client())
         return (
             render_template(
                 "classroom/instructor/login.html", error="Wrong password.", next=_next()
@@ -82,13 +90,17 @@ def login():
     session.update(trainee)
     session["csrf"] = csrf
     session.permanent = True
-    session["inst"] = classroom().instructor_mac
+    session["inst"] = c.instructor_mac
+    session["isid"] = c.progress.open_instructor_session()
     return redirect(_next(), code=303)
 
 
 @bp.post("/logout")
 def logout():
-    """Log the instructor out of this browser."""
+    """Log the instructor out: the session ends server-side, so a copied cookie dies too."""
+    sid = session.pop("isid", None)
+    if isinstance(sid, str):
+        classroom().progress.close_instructor_session(sid)
     session.pop("inst", None)
     return redirect(url_for("instructor.login_form"), code=303)
 
@@ -321,7 +333,9 @@ def fire(inject_id: str):
 @instructor_required
 def start_clock():
     """Start (or restart) the exercise clock that timed injects count from."""
-    classroom().progress.start()
+    c = classroom()
+    c.progress.start()
+    c.tick_now()  # injects at minute 0 reach the trainees now, not at the next tick
     flash("Exercise clock started.", "ok")
     back = request.form.get("back", "")
     if not (back.startswith("/instructor") and "//" not in back):
@@ -344,8 +358,29 @@ def reset():
         if seat is None:
             abort(400, "Name the seat to reset (or reset everyone).")
         c.progress.reset(seat)
-        flash(f"Seat {seat} was reset.", "ok")
+        flash(f"Seat {seat} was reset (its trainee stays seated).", "ok")
     return redirect(url_for("instructor.board"), code=303)
+
+
+@bp.post("/seats/<int:n>/release")
+@instructor_required
+def release(n: int):
+    """Free a seat: its trainee is signed out everywhere and its PIN forgotten."""
+    c = classroom()
+    if n not in c.course.seats:
+        abort(404, f"There is no seat {n}.")
+    if c.progress.release(n):
+        flash(
+            f"Seat {n} released: its trainee is signed out and the next join with its code "
+            "binds it afresh (progress kept; reset it separately if needed).",
+            "ok",
+        )
+    else:
+        flash(f"Seat {n} was already free.", "ok")
+    back = request.form.get("back", "")
+    if not (back.startswith("/instructor") and "//" not in back):
+        back = url_for("instructor.seat", n=n)
+    return redirect(back, code=303)
 
 
 @bp.get("/results.csv")
@@ -361,7 +396,7 @@ def results_csv():
     for o in data["objectives"]:
         header += [f"{o['id']}:solved", f"{o['id']}:attempts", f"{o['id']}:hints",
                    f"{o['id']}:solved_at"]  # fmt: skip
-    writer.writerow(header)
+    writer.writerow([safe_cell(v) for v in header])
     for s in data["seats"]:
         row = [s["n"], s["code"], s["name"] or "", s["score"], s["solved"], s["attempts"]]
         progress = board.get(s["n"], {})
@@ -372,7 +407,7 @@ def results_csv():
                 if sp
                 else [0, 0, 0, ""]
             )
-        writer.writerow(row)
+        writer.writerow([safe_cell(v) for v in row])
     stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
     return Response(
         out.getvalue(),

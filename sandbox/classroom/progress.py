@@ -9,6 +9,8 @@ SQLite's lock); reads come from a pool and never wait for the writer.
 from __future__ import annotations
 
 import contextlib
+import hashlib
+import hmac
 import secrets
 import sqlite3
 import threading
@@ -20,7 +22,16 @@ from pathlib import Path
 from ..ledger.live import ConnectionPool
 from ..wal import connect_wal
 
-__all__ = ["FILE", "Progress", "SeatProgress", "SubmitError", "Submitted"]
+__all__ = [
+    "FILE",
+    "Progress",
+    "SeatProgress",
+    "SeatTaken",
+    "SubmitError",
+    "Submitted",
+    "hash_pin",
+    "pin_matches",
+]
 
 FILE = "classroom.db"
 SCHEMA = """
@@ -28,7 +39,12 @@ CREATE TABLE IF NOT EXISTS trainees (
     seat INTEGER PRIMARY KEY,
     name TEXT NOT NULL,
     joined REAL NOT NULL,
-    token TEXT NOT NULL           -- in the trainee's cookie; a new join or a reset changes it
+    token TEXT NOT NULL,          -- in the trainee's cookie; a rejoin or a leave changes it
+    pin TEXT                      -- scrypt$salt$hash of the trainee's PIN (NULL: none chosen)
+);
+CREATE TABLE IF NOT EXISTS instructor_sessions (
+    id TEXT PRIMARY KEY,          -- in the instructor's cookie; logging out deletes it
+    created REAL NOT NULL
 );
 CREATE TABLE IF NOT EXISTS submissions (
     id INTEGER PRIMARY KEY,
@@ -64,6 +80,33 @@ CREATE TABLE IF NOT EXISTS exercise (
     started_at REAL
 );
 """
+
+
+# scrypt at n=2^13, r=8: about 20 ms and 8 MB per PIN, so 40 joins at once stay quick.
+_SCRYPT = {"n": 2**13, "r": 8, "p": 1, "dklen": 32}
+
+
+def hash_pin(pin: str) -> str:
+    """A PIN as stored: scrypt with a fresh salt, as 'scrypt$salt$hash' (hex)."""
+    salt = secrets.token_bytes(16)
+    digest = hashlib.scrypt(pin.encode(), salt=salt, **_SCRYPT)
+    return f"scrypt${salt.hex()}${digest.hex()}"
+
+
+def pin_matches(stored: str | None, pin: str) -> bool:
+    """Whether a typed PIN is the one stored (constant-time comparison)."""
+    try:
+        scheme, salt, digest = (stored or "").split("$")
+        if scheme != "scrypt":
+            return False
+        given = hashlib.scrypt(pin.encode(), salt=bytes.fromhex(salt), **_SCRYPT)
+        return hmac.compare_digest(given, bytes.fromhex(digest))
+    except ValueError:
+        return False
+
+
+class SeatTaken(Exception):
+    """The seat is bound to another trainee's browser."""
 
 
 class SubmitError(Exception):
@@ -105,6 +148,9 @@ class Progress:
         self._lock = threading.Lock()
         self._writer = self._connect()
         self._writer.executescript(SCHEMA)
+        columns = {r["name"] for r in self._writer.execute("PRAGMA table_info(trainees)")}
+        if "pin" not in columns:  # a classroom.db from before seats were bound
+            self._writer.execute("ALTER TABLE trainees ADD COLUMN pin TEXT")
         self._readers = ConnectionPool(self._connect, size=48)
 
     def _connect(self) -> sqlite3.Connection:
@@ -141,21 +187,74 @@ class Progress:
 
     # -- trainees ---------------------------------------------------------------------
 
-    def join(self, seat: int, name: str) -> str:
-        """Seat a trainee (again); returns the token their cookie carries."""
-        token = secrets.token_urlsafe(12)
+    def claim(self, seat: int, name: str, pin_hash: str) -> str:
+        """Bind a free seat to a trainee; returns their cookie's token. SeatTaken if bound."""
+        token = secrets.token_urlsafe(16)
+        with self._write() as conn:
+            cur = conn.execute(
+                "INSERT INTO trainees (seat, name, joined, token, pin) VALUES (?, ?, ?, ?, ?) "
+                "ON CONFLICT (seat) DO NOTHING",
+                (seat, name, time.time(), token, pin_hash),
+            )
+            if cur.rowcount != 1:
+                raise SeatTaken(seat)
+        return token
+
+    def rejoin(self, seat: int, pin: str, name: str | None = None) -> str | None:
+        """Move a bound seat to a new browser when the PIN is right (the old token dies).
+
+        Returns the new token, or None for a wrong PIN or a seat nobody holds.
+        """
+        row = self.trainee(seat)
+        if row is None or not pin_matches(row["pin"], pin):
+            return None
+        token = secrets.token_urlsafe(16)
+        with self._write() as conn:
+            cur = conn.execute(
+                "UPDATE trainees SET token = ?, name = coalesce(?, name) "
+                "WHERE seat = ? AND pin = ?",
+                (token, name or None, seat, row["pin"]),
+            )
+        return token if cur.rowcount == 1 else None
+
+    def revoke(self, seat: int, token: str) -> None:
+        """End the session holding token (leave): the seat stays bound, to rejoin with the PIN."""
         with self._write() as conn:
             conn.execute(
-                "INSERT INTO trainees (seat, name, joined, token) VALUES (?, ?, ?, ?) "
-                "ON CONFLICT (seat) DO UPDATE SET name = excluded.name, token = excluded.token",
-                (seat, name, time.time(), token),
+                "UPDATE trainees SET token = ? WHERE seat = ? AND token = ?",
+                (secrets.token_urlsafe(16), seat, token),
             )
-        return token
+
+    def release(self, seat: int) -> bool:
+        """Free a seat (instructor): its sessions end and its PIN is gone; progress stays."""
+        with self._write() as conn:
+            cur = conn.execute("DELETE FROM trainees WHERE seat = ?", (seat,))
+        return cur.rowcount == 1
 
     def token(self, seat: int) -> str | None:
         """The token of the seat's current trainee, None when nobody joined it."""
         rows = self._read("SELECT token FROM trainees WHERE seat = ?", (seat,))
         return rows[0]["token"] if rows else None
+
+    # -- the instructor's sessions ----------------------------------------------------
+
+    def open_instructor_session(self) -> str:
+        """A new instructor session; returns its id (for the cookie)."""
+        sid = secrets.token_urlsafe(24)
+        with self._write() as conn:
+            conn.execute(
+                "INSERT INTO instructor_sessions (id, created) VALUES (?, ?)", (sid, time.time())
+            )
+        return sid
+
+    def instructor_session(self, sid: str) -> bool:
+        """Whether an instructor session is still open."""
+        return bool(self._read("SELECT 1 FROM instructor_sessions WHERE id = ?", (sid,)))
+
+    def close_instructor_session(self, sid: str) -> None:
+        """End an instructor session (logout): its cookie no longer logs anyone in."""
+        with self._write() as conn:
+            conn.execute("DELETE FROM instructor_sessions WHERE id = ?", (sid,))
 
     def trainee(self, seat: int) -> sqlite3.Row | None:
         """The trainee seated at a seat, or None."""
@@ -304,7 +403,8 @@ class Progress:
     def reset(self, seat: int | None = None) -> None:
         """Forget one seat's answers, hints, messages and injects; or everything (seat None).
 
-        Trainees stay seated; a full reset also stops the clock and clears class messages.
+        Trainees stay seated (bindings and PINs are kept: releasing a seat is separate); a
+        full reset also stops the clock and clears class messages.
         """
         with self._write() as conn:
             if seat is None:

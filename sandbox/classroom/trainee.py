@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import time
 
@@ -18,16 +19,19 @@ from flask import (
     session,
     url_for,
 )
+from werkzeug.exceptions import TooManyRequests
 
-from .auth import current_seat, trainee_required
+from .auth import client, current_seat, trainee_required
 from .compare import MAX_ANSWER
-from .progress import SubmitError
+from .markup import MARKDOWN_KINDS, render_markdown
+from .progress import SeatTaken, SubmitError, hash_pin
 
 __all__ = ["bp"]
 
 bp = Blueprint("trainee", __name__)
 log = logging.getLogger(__name__)
 MAX_NAME = 80
+MIN_PIN, MAX_PIN = 4, 64
 TEXT_MIMES = ("text/", "application/json")
 
 
@@ -99,7 +103,7 @@ def _case_page(errors: dict | None = None, status: int = 200, answers: dict | No
         score=c.score(progress),
         max_score=c.course.max_score,
         brief=brief,
-        brief_text=brief_text,
+        brief_html=render_markdown(brief_text) if brief_text is not None else None,
         artefacts=[a for a in artefacts if a is not brief],
         balance=balance,
         requester=c.course.requesters.get(seat.n),
@@ -126,44 +130,112 @@ def join_form():
     return render_template("classroom/join.html", error=None, code="", name="")
 
 
+def _join_refused(error: str, status: int, code: str, name: str):
+    """The join form again, with what went wrong."""
+    return render_template("classroom/join.html", error=error, code=code, name=name), status
+
+
 @bp.post("/join")
 def join():
-    """Seat a trainee by code and name; an unknown code is a 400 with the form again."""
+    """Seat a trainee by code, name and PIN; the first join binds the seat to this browser.
+
+    A bound seat moves to another browser only with its PIN; the code alone is refused and
+    the seated trainee keeps their session. Wrong codes and PINs are throttled.
+    """
     code = request.form.get("code", "").strip()
     name = " ".join(request.form.get("name", "").split())
+    pin = request.form.get("pin", "").strip()
     c = classroom()
-    error = None
-    seat = c.course.seat_by_code(code) if code else None
     if not c.course.seats:
-        error = "This world has no course: ask the instructor."
-    elif not code:
-        error = "Type the seat code your instructor gave you."
-    elif seat is None:
-        error = f"No seat has the code {code!r}: check it with your instructor."
-    elif not name:
-        error = "Type your name, so the instructor knows who you are."
-    elif len(name) > MAX_NAME:
-        error = f"Your name is too long (at most {MAX_NAME} characters)."
-    if error:
-        return render_template("classroom/join.html", error=error, code=code, name=name), 400
-    token = c.progress.join(seat.n, name)
+        return _join_refused("This world has no course: ask the instructor.", 400, code, name)
+    if not code:
+        return _join_refused("Type the seat code your instructor gave you.", 400, code, name)
+    if len(name) > MAX_NAME:
+        return _join_refused(
+            f"Your name is too long (at most {MAX_NAME} characters).", 400, code, name
+        )
+    if len(pin) > MAX_PIN:
+        return _join_refused(
+            f"Your PIN is too long (at most {MAX_PIN} characters).", 400, code, name
+        )
+    wait = c.joins.wait(client())
+    if wait is not None:
+        raise TooManyRequests(
+            f"Too many wrong seat codes or PINs from here: wait {wait} seconds and try again.",
+            retry_after=wait,
+        )
+    seat = c.course.seat_by_code(code)
+    if seat is None:
+        c.joins.charge(client())
+        return _join_refused(
+            f"No seat has the code {code!r}: check it with your instructor.", 400, code, name
+        )
+    holder = c.progress.trainee(seat.n)
+    token = None
+    if holder is None:
+        if not name:
+            return _join_refused("Type your name, so the instructor knows who you are.", 400,
+                                 code, name)  # fmt: skip
+        if len(pin) < MIN_PIN:
+            return _join_refused(
+                f"Choose a PIN of at least {MIN_PIN} characters: with your seat code it lets "
+                "you rejoin from another computer. Keep it to yourself.",
+                400,
+                code,
+                name,
+            )
+        with contextlib.suppress(SeatTaken):  # someone was quicker: judged below as a rejoin
+            token = c.progress.claim(seat.n, name, hash_pin(pin))
+    if token is None:
+        if not pin:
+            c.joins.charge(client())  # a right code, but a probe all the same
+            return _join_refused(
+                f"Seat {seat.n} is already taken. If it is yours, type your PIN to move it to "
+                "this browser; if not, check your seat code with the instructor.",
+                409,
+                code,
+                name,
+            )
+        token = c.progress.rejoin(seat.n, pin, name or None)
+        if token is None:
+            c.joins.charge(client())
+            return _join_refused(
+                f"Wrong PIN for seat {seat.n}. If you forgot it, ask the instructor to release "
+                "the seat.",
+                403,
+                code,
+                name,
+            )
     # A fresh session on joining: nothing from before carries over (session fixation).
-    instructor = session.get("inst")
+    keep = {k: session[k] for k in ("inst", "isid") if k in session}
     session.clear()
-    if instructor:
-        session["inst"] = instructor
+    session.update(keep)
     session.permanent = True
     session["seat"], session["tok"] = seat.n, token
-    flash(f"Welcome, {name}: you are at seat {seat.n}.", "ok")
+    who = c.progress.trainee(seat.n)
+    flash(f"Welcome, {who['name'] if who else name}: you are at seat {seat.n}.", "ok")
     return redirect(url_for("trainee.case"), code=303)
 
 
 @bp.post("/leave")
 def leave():
-    """Forget the trainee's seat in this browser (their progress stays)."""
+    """End the trainee's session everywhere its cookie went; rejoin with code and PIN."""
+    seat = current_seat()
+    if seat is not None:
+        classroom().progress.revoke(seat.n, session.get("tok", ""))
     session.pop("seat", None)
     session.pop("tok", None)
     return redirect(url_for("trainee.join_form"), code=303)
+
+
+def _not_started():
+    """The refusal of an answer or hint before the clock starts, or None once it runs."""
+    if classroom().progress.started_at() is not None:
+        return None
+    return _case_page(
+        {"_clock": "The exercise has not started yet: wait for your instructor to start it."},
+        409,
+    )
 
 
 def _objective_or_404(objective_id: str):
@@ -192,6 +264,9 @@ def answer(objective_id: str):
         return _case_page(
             {objective.id: f"That answer is too long (at most {MAX_ANSWER} characters)."}, 400
         )
+    refused = _not_started()
+    if refused is not None:
+        return refused
     c = classroom()
     correct = c.judge(seat.n, objective.id, given)
     try:
@@ -221,6 +296,9 @@ def hint(objective_id: str):
     """Unlock the next hint of an objective; its cost comes off the score."""
     seat = current_seat()
     objective = _objective_or_404(objective_id)
+    refused = _not_started()
+    if refused is not None:
+        return refused
     c = classroom()
     sp = c.progress.seat(seat.n).get(objective.id)
     if sp is not None and sp.solved:
@@ -249,9 +327,20 @@ def artefact(artefact_id: str):
     if found is None:
         abort(404, f"There is no artefact {artefact_id!r} in your case.")
     content = c.course.artefact_content(seat.n, artefact_id)
-    inline = request.args.get("view") and (
-        found.mime.startswith(TEXT_MIMES) or found.mime.startswith("image/")
-    )
+    view = request.args.get("view")
+    if view and found.kind in MARKDOWN_KINDS:
+        page = render_template(
+            "classroom/document.html",
+            artefact=found,
+            body=render_markdown(content.decode("utf-8", "replace")),
+        )
+        response = Response(page, mimetype="text/html")
+        # Evidence to read, never a page to run: no scripts, only the portal's stylesheet.
+        response.headers["Content-Security-Policy"] = (
+            "default-src 'none'; style-src 'self'; img-src 'self'; sandbox"
+        )
+        return response
+    inline = view and (found.mime.startswith(TEXT_MIMES) or found.mime.startswith("image/"))
     mime = found.mime
     if mime.startswith("text/") and "charset" not in mime:
         mime += "; charset=utf-8"

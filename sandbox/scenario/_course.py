@@ -20,6 +20,7 @@ SEAT_FIELDS = ("code", "wallet")  # {seat.code}, {seat.wallet}
 SUBJECT = "subject"  # the variable seats.group binds
 DEFAULT_WALLET = 0.01
 # Answer fields that are numbers, and the ones that are lists of values.
+ACCEPT_COMPARES = ("exact", "nocase")  # the comparisons an objective's accept: list applies to
 NUMBER_FIELDS = {"actor": ("balance",), "site": (), "flow": ("total", "count")}
 LIST_FIELDS = {
     "actor": ("addresses",),
@@ -503,6 +504,12 @@ class _Course:
                 doc.report(
                     p + ("tolerance",),
                     f"tolerance only applies to compare: number (this objective compares {compare})",
+                )
+            if "accept" in item and compare is not None and compare not in ACCEPT_COMPARES:
+                doc.report(
+                    p + ("accept",),
+                    "accept lists other answers for compare: exact or nocase "
+                    f"(this objective compares {compare})",
                 )
             if not (of and answer_field and "compare" in item):
                 continue

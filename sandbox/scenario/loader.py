@@ -622,6 +622,7 @@ def _objective(o: dict, line: int) -> Objective:
         tolerance_relative=relative,
         attempts=int(o.get("attempts", Objective.attempts)),
         hints=tuple(Hint(text=h["text"], cost=int(h.get("cost", 0))) for h in o.get("hints", ())),
+        accept=tuple(str(a) for a in o.get("accept", ())),
         line=line,
     )
 

@@ -219,6 +219,7 @@ class Objective:
     tolerance_relative: bool = False  # tolerance given as "N%"
     attempts: int = 5  # 0: unlimited
     hints: tuple[Hint, ...] = ()
+    accept: tuple[str, ...] = ()  # answers accepted besides the key (exact and nocase)
     line: int = 0
 
 

@@ -31,7 +31,7 @@ def write_course(conn: sqlite3.Connection, scenario: Scenario) -> list[Seat]:
         ],
     )
     conn.executemany(
-        "INSERT INTO objectives VALUES (?, ?, ?, ?, ?, ?, ?)",
+        "INSERT INTO objectives VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
         [
             (
                 o.id,
@@ -41,6 +41,7 @@ def write_course(conn: sqlite3.Connection, scenario: Scenario) -> list[Seat]:
                 float(o.tolerance),
                 int(o.tolerance_relative),
                 o.attempts,
+                json.dumps(list(o.accept), ensure_ascii=False),
             )
             for i, o in enumerate(scenario.objectives)
         ],
@@ -125,13 +126,16 @@ def answer_key(conn: sqlite3.Connection, seat: int | None = None) -> dict:
     """The instructor's answer key of a built world (every seat, or one).
 
     {"scenario": name, "seats": [{"n", "code", "bindings", "wallet" (address or None),
-    "objectives": [{"id", "question", "answer", "points", "compare"}]}]}, in seat and
-    objective order.
+    "objectives": [{"id", "question", "answer", "accept", "points", "compare"}]}]}, in
+    seat and objective order; accept lists the other answers the objective takes.
     """
     meta = dict(conn.execute("SELECT key, value FROM meta").fetchall())
-    objectives = conn.execute(
-        "SELECT id, points, compare FROM objectives ORDER BY position"
-    ).fetchall()
+    objectives = [
+        (oid, points, compare, json.loads(accept))
+        for oid, points, compare, accept in conn.execute(
+            "SELECT id, points, compare, accept FROM objectives ORDER BY position"
+        )
+    ]
     answers: dict[int, dict[str, tuple]] = {}
     for n, oid, question, answer in conn.execute(
         "SELECT seat, objective_id, question, answer FROM seat_objectives"
@@ -156,10 +160,11 @@ def answer_key(conn: sqlite3.Connection, seat: int | None = None) -> dict:
                         "id": oid,
                         "question": mine[oid][0],
                         "answer": mine[oid][1],
+                        "accept": accept,
                         "points": points,
                         "compare": compare,
                     }
-                    for oid, points, compare in objectives
+                    for oid, points, compare, accept in objectives
                     if oid in mine
                 ],
             }

@@ -226,7 +226,8 @@ CREATE TABLE objectives (
     compare TEXT NOT NULL,
     tolerance REAL NOT NULL,
     tolerance_relative INTEGER NOT NULL,
-    attempts INTEGER NOT NULL
+    attempts INTEGER NOT NULL,
+    accept TEXT NOT NULL DEFAULT '[]' -- JSON list: answers accepted besides the seat's key
 );
 CREATE TABLE seat_objectives (    -- THE ANSWER KEY: never served to trainees
     seat INTEGER NOT NULL,

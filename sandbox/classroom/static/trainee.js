@@ -6,6 +6,7 @@
   var score = document.getElementById("score");
   if (!list || !score) { return; }
   var after = parseInt(list.getAttribute("data-after") || "0", 10);
+  var started = list.getAttribute("data-started") || "";
 
   function hhmmss(t) {
     return new Date(t * 1000).toTimeString().slice(0, 8);
@@ -15,6 +16,10 @@
     fetch("/me.json?after=" + after, { credentials: "same-origin" })
       .then(function (r) { return r.ok ? r.json() : Promise.reject(r.status); })
       .then(function (data) {
+        if (!started && data.started_at) {
+          window.location.reload();  // the clock started: the answer forms open
+          return;
+        }
         score.textContent = String(data.score);
         var fresh = data.messages.slice().reverse();  // oldest first, so the newest ends on top
         fresh.forEach(function (m) {
