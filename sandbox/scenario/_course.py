@@ -673,7 +673,8 @@ class _Course:
                 continue
             group = payer if payer in self.actors else self._group_of(payer)
             count = self.actors.get(group or "", {}).get("count", 1)
-            members = [f"{group}-{k}" for k in range(1, count + 1)] if payer == group else [payer]
+            whole = payer == group and count > 1  # $subject: every member of the group
+            members = [f"{group}-{k}" for k in range(1, count + 1)] if whole else [payer]
             for member in members:
                 banks = self._accounts(member, group)
                 if exchange in banks:

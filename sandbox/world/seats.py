@@ -147,11 +147,12 @@ def seat_shares(scenario: Scenario) -> dict[str, list[int]]:
             actor = seat_bindings(scenario, n).get(ref[1:]) if ref.startswith("$") else ref
             seats = shares.get(actor or "", [])
             if len(seats) > 1 and actor not in phones.get(n, set()):
+                listed = ", ".join(map(str, seats[:4])) + (", ..." if len(seats) > 4 else "")
                 raise BuildError(
-                    f"objective '{o.id}' (line {o.line}): seats {seats[0]} and {n} share "
-                    f"{actor!r}'s coins, and no phone_notes artefact hands seat {n} that "
-                    "actor's recovery words, so no seat could seize its own share; add a "
-                    "phone_notes artefact for the same actor, or one seat per case"
+                    f"objective '{o.id}' (line {o.line}): seats {listed} share {actor!r}'s "
+                    f"coins, but no phone_notes artefact hands seat {n} that actor's recovery "
+                    "words, so they cannot each seize their own share; add a phone_notes "
+                    "artefact for the same actor, or give each seat its own case"
                 )
     return shares
 
