@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from sandbox.check import check_world, load_solution
 from sandbox.classroom.injects import Injects
 from sandbox.classroom.progress import Progress
 from sandbox.errors import BuildError
@@ -131,29 +132,45 @@ def test_every_seat_sweeps_its_own_funded_addresses(scaled_world):
     conn.close()
 
 
-def test_second_seat_of_a_case_seizes_after_the_first_swept(scaled):
-    """`sandbox check` runs seats 1 and 13 (vendors-1) one after the other on one sandbox."""
-    result = _sandbox("check", str(scaled), "--seat", "1", "--seat", "13")
-    out = result.stdout + result.stderr
-    assert result.returncode == 0, out
-    assert "ok   seat 1 seize" in out and "ok   seat 13 seize" in out
-    assert "FAIL" not in out
+def _sharing(world: Path) -> list[list[int]]:
+    """The seats of each case (read from the world: the builder decides who gets which)."""
+    conn = sqlite3.connect(world)
+    cases: dict[str, list[int]] = {}
+    for n, bindings in conn.execute("SELECT n, bindings FROM seats ORDER BY n"):
+        cases.setdefault(bindings, []).append(n)
+    conn.close()
+    return list(cases.values())
+
+
+def _check(world: Path, seats: list[int], workdir: Path) -> list:
+    """`sandbox check`'s run of the reference solution for seats, in order, on one sandbox."""
+    solvers = load_solution(ROOT / "scenarios" / "solutions" / "vendor-takedown.py")
+    return check_world(world, solvers, seats, workdir)
+
+
+def test_second_seat_of_a_case_seizes_after_the_first_swept(scaled_world, tmp_path):
+    """Two seats of one case, one after the other on one sandbox: both seize (their own coins)."""
+    first, second = next(c for c in _sharing(scaled_world) if len(c) > 1)[:2]
+    outcomes = _check(scaled_world, [first, second], tmp_path)
+    seize = {o.seat: o for o in outcomes if o.objective == "seize"}
+    assert seize[first].ok and seize[second].ok, [o.line() for o in outcomes]
+    assert seize[first].answer != seize[second].answer
+    assert all(o.ok for o in outcomes), [o.line() for o in outcomes if not o.ok]
 
 
 @pytest.mark.slow
-def test_every_seat_of_forty_seizes(scaled):
+def test_every_seat_of_forty_seizes(scaled_world, tmp_path):
     """All 40 seats in one check run: each seat of a case seizes after the ones before it."""
-    seats = [arg for n in range(1, 41) for arg in ("--seat", str(n))]
-    result = _sandbox("check", str(scaled), *seats, timeout=3600)
-    out = result.stdout + result.stderr
-    assert result.returncode == 0, out
-    for n in range(1, 41):
-        assert f"ok   seat {n} seize" in out, n
+    assert max(len(c) for c in _sharing(scaled_world)) >= 3
+    outcomes = _check(scaled_world, list(range(1, 41)), tmp_path)
+    failed = [o.line() for o in outcomes if not o.ok]
+    assert not failed, failed
+    assert len({o.seat for o in outcomes if o.objective == "seize" and o.ok}) == 40
 
 
 @pytest.fixture(scope="module")
 def course(tmp_path_factory):
-    """The tiny course running (seats 1 and 5 share vendors-1), with its inject runner."""
+    """The tiny course running (6 seats over 4 vendors), with its inject runner."""
     out = tmp_path_factory.mktemp("course") / "course.db"
     build_world(load_scenario(str(DATA / "course.yaml")), out)
     state = out.with_name("course.state")
@@ -168,42 +185,46 @@ def course(tmp_path_factory):
 
 
 def test_move_funds_moves_each_sharing_seats_own_coins(course):
-    """Seats 1 and 5 investigate vendors-1: each move_funds spends that seat's own coins."""
+    """Two seats investigating one vendor: each move_funds spends that seat's own coins."""
     world, sb, injects = course
+    a, b = next(c for c in _sharing(world) if len(c) > 1)[:2]
     conn = sqlite3.connect(world)
-    bindings = dict(conn.execute("SELECT n, bindings FROM seats WHERE n IN (1, 5)"))
-    assert json.loads(bindings[1]) == json.loads(bindings[5]) == {"subject": "vendors-1"}
+    subject = json.loads(
+        conn.execute("SELECT bindings FROM seats WHERE n = ?", (a,)).fetchone()[0]
+    )["subject"]
     sweep = {
-        n: set(json.loads(a)["spend_from"])
-        for n, a in conn.execute(
+        n: set(json.loads(answer)["spend_from"])
+        for n, answer in conn.execute(
             "SELECT seat, answer FROM seat_objectives WHERE objective_id = 'seize'"
-            " AND seat IN (1, 5)"
+            " AND seat IN (?, ?)",
+            (a, b),
         )
     }
-    assert not sweep[1] & sweep[5]
-    [one] = injects.fire("move", 1)
-    [five] = injects.fire("move", 5)
-    assert one.detail != five.detail
+    assert not sweep[a] & sweep[b]
+    [first] = injects.fire("move", a)
+    [second] = injects.fire("move", b)
+    assert first.detail != second.detail
     live = sqlite3.connect(Path(sb.state) / "chain.db")
     spent = {
         txid: {r[0] for r in live.execute("SELECT address FROM spends WHERE txid = ?", (txid,))}
-        for txid in (one.detail, five.detail)
+        for txid in (first.detail, second.detail)
     }
     paid = {
         txid: live.execute(
             "SELECT address, value FROM outputs WHERE txid = ? ORDER BY n", (txid,)
         ).fetchall()
-        for txid in (one.detail, five.detail)
+        for txid in (first.detail, second.detail)
     }
     live.close()
     deposit = conn.execute(
         "SELECT a.address FROM addresses a JOIN wallets w ON w.id = a.wallet_id"
-        " WHERE w.actor_id = 'bitbarn' AND a.purpose = 'deposit:vendors-1'"
+        " WHERE w.actor_id = 'bitbarn' AND a.purpose = ?",
+        (f"deposit:{subject}",),
     ).fetchone()[0]
     conn.close()
-    assert spent[one.detail] and spent[one.detail] <= sweep[1]
-    assert spent[five.detail] and spent[five.detail] <= sweep[5]
-    for txid in (one.detail, five.detail):
+    assert spent[first.detail] and spent[first.detail] <= sweep[a]
+    assert spent[second.detail] and spent[second.detail] <= sweep[b]
+    for txid in (first.detail, second.detail):
         assert (deposit, 2_000_000) in paid[txid]  # to the suspect's own exchange account
 
 
@@ -255,7 +276,7 @@ def test_shared_sweep_without_the_seats_own_words_is_refused(tmp_path):
         ),
     )
     with pytest.raises(
-        BuildError, match=r"objective 'seize' \(line \d+\): seats 1, 5, 9, 13, ... share"
+        BuildError, match=r"objective 'seize' \(line \d+\): seats \d+, \d+, .* share 'vendors-\d'"
     ):
         build_world(load_scenario(str(path)), tmp_path / "world.db")
 
