@@ -93,7 +93,10 @@ def changed(old: str, new: str) -> str:
 
 def test_valid_v2_loads_into_the_dataclasses(tmp_path):
     """Every v2 section becomes its dataclass, with the defaults filled in."""
-    text = BASE + (
+    text = changed(
+        "{id: vendors, role: vendor, count: 4, balance: 0.5}",
+        "{id: vendors, role: vendor, count: 4, balance: 0.5, exchange: coinvault}",
+    ) + (
         "  - {id: phone, kind: phone_notes, title: Phone, actor: $subject}\n"
         "  - {id: shot, kind: screenshot, title: 'Shot of {market.name}', site: market}\n"
     )

@@ -17,7 +17,8 @@ site_online   it comes back (and an exit-scam notice on it is lifted)
 exit_scam     every page of the site is a 503 "withdrawals paused" notice (state.db)
 forum_post    a new thread by the actor's forum account, dated now (state.db)
 move_funds    a real signed transaction from the actor's coins, broadcast on the live
-              chain (so it is on the explorer, mined)
+              chain (so it is on the explorer, mined); from its personal wallet, or from
+              the seat's own share (config "wallet": a wallets.id) when seats share it
 
 A fire that fails raises InjectError and records nothing.
 """
@@ -271,15 +272,16 @@ class Injects:
         """The actor's wallet pays `to` (amount BTC, or everything minus the fee)."""
         actor, to = _need(cfg, "actor"), _need(cfg, "to")
         amount = cfg.get("amount")
+        wallet = cfg.get("wallet")
         live = self._live()
         # Hold the chain's lock from choosing coins to broadcast: nobody spends them between.
         with live._lock, live.world.borrow() as world:
-            coins = self._coins(live, world, actor)
+            coins = self._coins(live, world, actor, wallet)
             if not coins:
                 raise InjectError(f"actor {actor!r} has no coins to move")
             # The builder may have chosen the address already (the payer's deposit address).
             pay_to = cfg.get("to_address") or self._destination(live, world, actor, to)
-            change_to = self._change_address(live, world, actor, coins)
+            change_to = self._change_address(live, world, actor, coins, wallet)
             raw = _build(coins, pay_to, change_to, amount, actor)
             try:
                 txid = live.broadcast(raw.hex())
@@ -349,30 +351,43 @@ class Injects:
         raise InjectError("the world has no explorer: no live chain to broadcast on")
 
     @staticmethod
-    def _wallet_addresses(world, actor: str, kind: str = "personal") -> dict[str, tuple]:
-        """address -> (type, secret, purpose, id) of an actor's wallets of one kind."""
+    def _wallet_addresses(
+        world, actor: str, kind: str = "personal", wallet: int | None = None
+    ) -> dict[str, tuple]:
+        """address -> (type, secret, purpose, id) of an actor's wallets of one kind.
+
+        wallet: only that wallet of the actor (a wallets.id), whatever its kind.
+        """
+        where = "w.kind = ?" if wallet is None else "w.id = ?"
         rows = world.execute(
             "SELECT a.address, a.type, a.secret, a.purpose, a.id FROM addresses a"
-            " JOIN wallets w ON w.id = a.wallet_id WHERE w.actor_id = ? AND w.kind = ?"
+            f" JOIN wallets w ON w.id = a.wallet_id WHERE w.actor_id = ? AND {where}"
             " ORDER BY a.id",
-            (actor, kind),
+            (actor, kind if wallet is None else wallet),
         )
         return {r[0]: (r[1], bytes(r[2]), r[3], r[4]) for r in rows}
 
-    def _coins(self, live, world, actor: str) -> list[tuple[str, int, int, str, str, bytes]]:
-        """The actor's spendable coins: (txid, n, value, address, type, secret), world and live."""
-        mine = self._wallet_addresses(world, actor)
+    def _coins(
+        self, live, world, actor: str, wallet: int | None = None
+    ) -> list[tuple[str, int, int, str, str, bytes]]:
+        """The actor's spendable coins: (txid, n, value, address, type, secret), world and live.
+
+        Those of its personal wallet, or of `wallet` (the seat's share of its coins).
+        """
+        mine = self._wallet_addresses(world, actor, wallet=wallet)
         if not mine:
-            raise InjectError(f"actor {actor!r} has no personal wallet")
+            what = "personal wallet" if wallet is None else f"wallet {wallet}"
+            raise InjectError(f"actor {actor!r} has no {what}")
         next_height = live.tip()[0] + 1
         found = []
         rows = world.execute(
             "SELECT t.txid, o.n, o.value, a.address, t.height, t.position FROM outputs o"
             " JOIN transactions t ON t.id = o.tx_id JOIN addresses a ON a.id = o.address_id"
-            " JOIN wallets w ON w.id = a.wallet_id WHERE w.actor_id = ? AND w.kind = 'personal'"
+            " JOIN wallets w ON w.id = a.wallet_id WHERE w.actor_id = ?"
+            f" AND {'w.kind = ?' if wallet is None else 'w.id = ?'}"
             " AND NOT EXISTS (SELECT 1 FROM inputs i WHERE i.prev_tx_id = o.tx_id"
             " AND i.prev_n = o.n)",
-            (actor,),
+            (actor, "personal" if wallet is None else wallet),
         ).fetchall()
         with live.reader.borrow() as chain:
             for txid, n, value, address, height, position in rows:
@@ -448,9 +463,9 @@ class Injects:
         receive = {a: v for a, v in personal.items() if v[2] == "receive"}
         return self._unused(live, world, receive) or (list(receive) or list(personal))[-1]
 
-    def _change_address(self, live, world, actor: str, coins) -> str:
+    def _change_address(self, live, world, actor: str, coins, wallet: int | None = None) -> str:
         """The payer's change address: one of its wallet's never used, else its biggest coin's."""
-        mine = self._wallet_addresses(world, actor)
+        mine = self._wallet_addresses(world, actor, wallet=wallet)
         fresh = self._unused(live, world, mine, purposes={"change", "receive"})
         return fresh or max(coins, key=lambda c: c[2])[3]
 

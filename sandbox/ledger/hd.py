@@ -17,9 +17,13 @@ from embit import bip32, bip39
 PURPOSES = {"p2wpkh": 84, "p2sh": 49, "p2pkh": 44}
 
 
-def recovery_words(world_seed: int, actor_id: str) -> str:
-    """The 12 BIP39 words of an actor's wallet, the same in every build of the world."""
-    entropy = hashlib.sha256(f"sandbox/bip39/{world_seed}/{actor_id}".encode()).digest()[:16]
+def recovery_words(world_seed: int, actor_id: str, stash: int = 0) -> str:
+    """The 12 BIP39 words of an actor's wallet, the same in every build of the world.
+
+    stash 0 is its personal wallet; stash k >= 1 its k-th stash wallet (see seats.py).
+    """
+    name = actor_id if stash == 0 else f"{actor_id}/stash-{stash}"
+    entropy = hashlib.sha256(f"sandbox/bip39/{world_seed}/{name}".encode()).digest()[:16]
     return bip39.mnemonic_from_bytes(entropy)
 
 

@@ -8,6 +8,7 @@ import sqlite3
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from ..errors import BuildError
 from ..scenario.model import Scenario
 from .chain import Chain
 from .economy import COIN, Economy, Exchange, InsufficientFunds, Withdrawal
@@ -39,12 +40,16 @@ def simulate(
     start_time: int,
     progress: Callable[[int, int], None] | None = None,
     recovery_actors: frozenset[str] = frozenset(),
+    stashes: dict[str, tuple[int, int, str]] | None = None,
 ) -> LedgerSummary:
     """Generate the whole ledger of a world into conn and return its summary.
 
     The personal wallets of recovery_actors derive their keys from recovery words (hd.py).
+    stashes: actor -> (stash wallets, satoshis each share needs, what takes them): in the
+    last block the actor splits its coins evenly between its personal wallet and that
+    many new stash wallets (one per further seat sharing its case, see world/seats.py).
     """
-    sim = _Simulation(conn, scenario, actors, sites, start_time, recovery_actors)
+    sim = _Simulation(conn, scenario, actors, sites, start_time, recovery_actors, stashes)
     try:
         return sim.run(progress)
     finally:
@@ -62,9 +67,11 @@ class _Simulation:
         sites: list[dict],
         start_time: int,
         recovery_actors: frozenset[str] = frozenset(),
+        stashes: dict[str, tuple[int, int, str]] | None = None,
     ):
         """Create every wallet the actors and sites need."""
         self.recovery_actors = recovery_actors
+        self.stashes = stashes or {}
         knobs = scenario.world
         self.conn = conn
         self.rng = random.Random(f"ledger:{knobs.seed}")
@@ -202,6 +209,8 @@ class _Simulation:
                 story.run_due(time)
                 expected = self.target * (height + 1) // total
                 self._background(expected - 1)
+                if height == total - 1:
+                    self._fund_stashes()
             eco.close_block()
             if progress and (height % 50 == 0 or height == total - 1):
                 progress(height + 1, total)
@@ -216,6 +225,37 @@ class _Simulation:
             first_time=times[0],
             last_time=times[-1],
         )
+
+    def _fund_stashes(self) -> None:
+        """Each shared actor pays an equal share of its coins into each of its stash wallets.
+
+        The stash wallets are made last (their ids and addresses follow everything else's),
+        so sharing leaves the rest of the world as it was. Raises BuildError naming what
+        takes the coins when a share would hold less than it needs.
+        """
+        for actor in sorted(self.stashes):
+            count, need, why = self.stashes[actor]
+            personal = self.eco.personal.get(actor)
+            if personal is None:
+                raise BuildError(f"{why}: actor {actor!r} has no wallet whose coins seats share")
+            held = self.eco.spendable(personal)
+            # What the funding transaction's fee may take: generous, at this block's rate.
+            fee = int(self.eco.fee_rate() * (150 * len(personal.utxos) + 43 * (count + 1) + 20))
+            share = (held - fee) // (count + 1) // 1000 * 1000
+            if share < need:
+                raise BuildError(
+                    f"{why}: {count + 1} seats share {actor!r}'s coins, but it holds "
+                    f"{held / 1e8:.8f} BTC at the end of the world: a share of "
+                    f"{max(0, share) / 1e8:.8f} BTC is under the {need / 1e8:.8f} BTC each "
+                    "seat needs; give it more funds, or fewer seats per case"
+                )
+            payments = []
+            for k in range(1, count + 1):
+                stash = self.eco.wallet(actor, "stash", address_type=personal.address_type)
+                if actor in self.recovery_actors:
+                    stash.hd = HDKeys(recovery_words(self.scenario.world.seed, actor, k))
+                payments.append((self.book.new(stash, "receive"), share))
+            self.eco.pay(personal, payments, "payment", largest_first=True)
 
     def _service_wallets(self) -> list[Wallet]:
         """Wallets of exchanges, the mixer, markets and pools: the ones that pile up coins."""

@@ -666,6 +666,53 @@ class _Course:
                     )
                 elif payee and payer == payee:
                     doc.report(p + ("to",), f"the funds would move from '{payer[0]}' to itself")
+                elif payee:
+                    self._move_to_exchange(p, item, payer, payee)
+
+    def _move_to_exchange(self, p: Path, item: dict, payers: list[str], payees: list[str]) -> None:
+        """A move_funds to an exchange needs the payer's account there (for every seat)."""
+        if str(item.get("actor", "")).startswith("$") and str(item.get("to")).startswith("$"):
+            pairs = list(zip(payers, payees, strict=False))  # both vary with the case
+        else:
+            pairs = [(a, b) for a in payers for b in payees]
+        for payer, exchange in pairs:
+            if self.actors.get(exchange, {}).get("role") != "exchange":
+                continue
+            group = payer if payer in self.actors else self._group_of(payer)
+            count = self.actors.get(group or "", {}).get("count", 1)
+            whole = payer == group and count > 1  # $subject: every member of the group
+            members = [f"{group}-{k}" for k in range(1, count + 1)] if whole else [payer]
+            for member in members:
+                banks = self._accounts(member, group)
+                if exchange in banks:
+                    continue
+                where = (
+                    f"it has accounts at: {', '.join(sorted(banks))}"
+                    if banks
+                    else ("it has no exchange account the scenario fixes")
+                )
+                self.doc.report(
+                    p + ("to",),
+                    f"'{exchange}' is an exchange where '{member}' has no account ({where}); "
+                    "the move would pay a stranger's deposit address, and the exchange's "
+                    f"records would name an innocent customer. Move it to one of those, or "
+                    f"give '{group or member}' exchange: {exchange}",
+                )
+                return
+
+    def _accounts(self, actor: str, group: str | None) -> set[str]:
+        """Exchanges where an actor surely has an account: where it banks, cashes out, peels to."""
+        doc = self.doc
+        found = set()
+        for who in {actor, group} - {None}:
+            info = self.actors.get(who)
+            if info is not None:
+                found.add(doc.get("actors", info["index"], "exchange", kind=str))
+        for i, _ in doc.items("flows"):
+            kind = doc.get("flows", i, "kind", kind=str)
+            if kind in ("cash_out", "peel_chain") and doc.get("flows", i, "from") in (actor, group):
+                found.add(doc.get("flows", i, "to", kind=str))
+        return {e for e in found - {None} if self.actors.get(e, {}).get("role") == "exchange"}
 
     def _artefacts(self) -> None:
         """Artefacts: each kind with the actor or site it shows."""

@@ -16,8 +16,9 @@ Actor fields
     balance: BTC unspent in its personal wallet at the end of the world (8 decimals).
     login_ip: the ip of its latest `exchange_logins` row.
     camera_serial: the camera serial in the EXIF data of its first listing photo with one.
-    sweep: {"spend_from": sorted addresses of its personal wallet holding unspent outputs
-        at the end, "pay_to": the seat's training wallet address}.
+    sweep: {"spend_from": sorted addresses of the seat's own wallet of the actor (its
+        personal wallet, or the stash wallet of the seat's share, see seats.py) holding
+        unspent outputs at the end, "pay_to": the seat's training wallet address}.
 
 Site fields
     name, address (.onion or .test host), server_ip, analytics_id: its `sites` row.
@@ -241,20 +242,27 @@ class Answers:
             actor_id,
         )
 
-    def _personal(self, actor_id: str, unspent: bool) -> list[tuple[int, str, int]]:
-        """(address id, address, value) of outputs paid to the actor's personal wallet."""
+    def _personal(
+        self, actor_id: str, unspent: bool, wallet_id: int | None = None
+    ) -> list[tuple[int, str, int]]:
+        """(address id, address, value) of outputs paid to the actor's personal wallet.
+
+        wallet_id: that wallet of the actor instead (a stash).
+        """
         sql = (
             "SELECT ad.id, ad.address, o.value, o.tx_id, o.n FROM wallets w"
             " JOIN addresses ad ON ad.wallet_id = w.id"
             " JOIN outputs o ON o.address_id = ad.id"
-            " WHERE w.actor_id = ? AND w.kind = 'personal'"
+            " WHERE w.actor_id = ? AND "
         )
+        sql += "w.kind = 'personal'" if wallet_id is None else "w.id = ?"
         if unspent:
             sql += (
                 " AND NOT EXISTS (SELECT 1 FROM inputs i"
                 " WHERE i.prev_tx_id = o.tx_id AND i.prev_n = o.n)"
             )
-        return [(r[0], r[1], r[2]) for r in self.conn.execute(sql, (actor_id,))]
+        args = (actor_id,) if wallet_id is None else (actor_id, wallet_id)
+        return [(r[0], r[1], r[2]) for r in self.conn.execute(sql, args)]
 
     def _actor_addresses(self, actor_id: str, seat) -> list[str]:
         """Every address of the personal wallet that received an output."""
@@ -264,10 +272,20 @@ class Answers:
         """BTC unspent in the personal wallet at the end of the world."""
         return btc(sum(v for _, _, v in self._personal(actor_id, True)))
 
-    def holdings(self, actor_id: str) -> list[tuple[int, str, int]]:
-        """(address id, address, unspent sats) per personal address holding coins, by id."""
+    @staticmethod
+    def seat_wallet(actor_id: str, seat: Seat | None) -> int | None:
+        """The wallets.id of the seat's share of the actor's coins (None: its personal wallet)."""
+        stash = seat.stashes.get(actor_id) if seat is not None else None
+        return stash[1] if stash else None
+
+    def holdings(self, actor_id: str, seat: Seat | None = None) -> list[tuple[int, str, int]]:
+        """(address id, address, unspent sats) per address holding coins, by id.
+
+        The addresses of the actor's personal wallet, or of the seat's share of its coins.
+        """
         held: dict[int, list] = {}
-        for aid, address, value in self._personal(actor_id, True):
+        wallet = self.seat_wallet(actor_id, seat)
+        for aid, address, value in self._personal(actor_id, True, wallet):
             held.setdefault(aid, [aid, address, 0])[2] += value
         return [tuple(held[k]) for k in sorted(held)]
 
@@ -280,7 +298,7 @@ class Answers:
 
     def _actor_sweep(self, actor_id: str, seat) -> dict | None:
         """What a sweep must spend from, and where it must pay."""
-        spend_from = sorted({a for _, a, _ in self.holdings(actor_id)})
+        spend_from = sorted({a for _, a, _ in self.holdings(actor_id, seat)})
         if not spend_from:
             raise BuildError(f"actor {actor_id!r} holds no coins at the end of the world")
         if seat is None or seat.wallet_address is None:

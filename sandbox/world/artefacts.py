@@ -6,8 +6,9 @@
 - text: the artefact's text as plain text (<id>.txt).
 - phone_notes: a notes-app export of a seized phone (phone-notes.txt): a few everyday
   notes written with the world's Faker locale, and a "wallet backup" note holding the 12
-  BIP39 recovery words of the actor's personal wallet (whose keys the ledger derived from
-  them, see ledger/hd.py) and the wallet's receiving address.
+  BIP39 recovery words of the actor's personal wallet, or of the seat's own stash of it
+  when seats share the actor (whose keys the ledger derived from them, see ledger/hd.py
+  and seats.py), and the wallet's receiving address.
 - screenshot: a PNG (screenshot.png) of the site's page of the actor's account: browser
   frame with the .onion address, the site's name, the handle and its PGP fingerprint.
 
@@ -63,7 +64,9 @@ def make_artefacts(
             shared = None
             if art.kind in ("phone_notes", "screenshot"):
                 actor = answers.resolve(art.actor or "", seat)
-                shared = (art.id, actor, answers.resolve(art.site or "", seat))
+                # Seats sharing an actor each get their own share of its coins (seats.py).
+                stash = seat.stashes.get(actor) if art.kind == "phone_notes" else None
+                shared = (art.id, actor, answers.resolve(art.site or "", seat), stash)
             if shared in cache:
                 content = cache[shared]
             else:
@@ -168,10 +171,11 @@ def _phone_notes(
     fk = _faker(scenario.meta.locale)
     fk.seed_instance(f"phone:{seed}:{actor}:{art.id}")
     start, end = _world_span(answers)
-    held = answers.holdings(actor)
+    held = answers.holdings(actor, seat)
     if not held:
         raise BuildError(f"actor {actor!r} holds no coins at the end of the world")
-    receive = _receiving_address(answers, actor, held)
+    stash = seat.stashes.get(actor)
+    receive = held[0][1] if stash else _receiving_address(answers, actor, held)
     first = answers.actor(actor, "name").split()[0]
     device = rng.choice(("iPhone 12", "iPhone 13 mini", "iPhone 14", "iPhone SE"))
     notes = []
@@ -206,7 +210,7 @@ def _phone_notes(
             ],
         )
     )
-    words = recovery_words(seed, actor).split()
+    words = recovery_words(seed, actor, stash[0] if stash else 0).split()
     backup = ["wallet backup - DO NOT DELETE", "", f"receive: {receive}", "", "seed words:"]
     backup += [" ".join(words[:6]), " ".join(words[6:])]
     backup += ["", "(no passphrase; restore in any wallet app, default account)"]

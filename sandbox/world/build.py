@@ -21,7 +21,7 @@ from .digest import world_digest
 from .exchange_records import write_exchange_records
 from .requesters import write_requesters
 from .schema import SCHEMA_VERSION, create_indexes, create_tables
-from .seats import recovery_actors
+from .seats import recovery_actors, stash_plans
 from .sites import make_sites, service_sites
 
 Progress = Callable[[str, int, int], None]
@@ -74,6 +74,7 @@ def _write(conn: sqlite3.Connection, scenario: Scenario, step: Progress) -> None
     start = int(datetime.combine(knobs.start, time(0), tzinfo=UTC).timestamp())
     end = start + knobs.days * 86_400
     step("actors", 0, 1)
+    plans = stash_plans(scenario)  # before the long simulation: it may refuse the course
     actors = make_actors(scenario)
     db["actors"].insert_all(actors, batch_size=5000)
     sites = make_sites(scenario)
@@ -110,6 +111,7 @@ def _write(conn: sqlite3.Connection, scenario: Scenario, step: Progress) -> None
             start,
             lambda done, total: step("ledger", done, total),
             recovery_actors(scenario),
+            {a: (p.stashes, p.need, p.why) for a, p in plans.items()},
         )
     except ValueError as e:
         raise BuildError(str(e)) from e

@@ -119,6 +119,10 @@ def _inject_config(answers: Answers, inj: Inject, seat: Seat) -> dict:
             conf["to"],
             f"deposit:{conf['actor']}",
         )
+        # The seat's own share of the payer's coins when seats share it (seats.py).
+        wallet = answers.seat_wallet(conf["actor"], seat)
+        if wallet is not None:
+            conf["wallet"] = wallet
     return conf
 
 

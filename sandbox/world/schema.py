@@ -51,7 +51,7 @@ CREATE TABLE sites (
 CREATE TABLE wallets (
     id INTEGER PRIMARY KEY,
     actor_id TEXT NOT NULL,
-    kind TEXT NOT NULL,           -- personal | hot | deposit | escrow | donation | mixer | mining
+    kind TEXT NOT NULL,           -- personal | stash | hot | deposit | escrow | donation | mixer | mining | ...
     site_id TEXT,
     label TEXT                    -- public service label, NULL when not public
 );
