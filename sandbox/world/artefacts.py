@@ -1,7 +1,9 @@
 """Files handed to trainees, generated from the built world for each seat.
 
-- brief: Markdown (brief.md): the scenario's title and summary, the seat's case, the
-  artefact's text, the seat code and the training wallet (address and WIF).
+- brief: Markdown (brief.md): the scenario's title and summary, the artefact's text, the
+  seat code and the training wallet (address and WIF). The seat's case shows only as the
+  text's placeholders name it: an automatic list of the bindings would hand out answers
+  (a site's .onion) and internal ids.
 - text: the artefact's text as plain text (<id>.txt).
 - phone_notes: a notes-app export of a seized phone (phone-notes.txt): a few everyday
   notes written with the world's Faker locale, and a "wallet backup" note holding the 12
@@ -81,11 +83,6 @@ def _brief(answers: Answers, scenario: Scenario, seat: Seat, art: Artefact, titl
     if scenario.meta.summary:
         lines += [scenario.meta.summary, ""]
     lines += [f"## {title}", ""]
-    if seat.bindings:
-        lines += ["Your case:", ""]
-        for var, target in seat.bindings.items():
-            lines.append(f"- {var}: {_describe(answers, target)}")
-        lines.append("")
     if art.text:
         lines += [answers.fill(art.text, seat).strip(), ""]
     lines += ["## Your seat", "", f"- Seat code: `{seat.code}`"]
@@ -97,15 +94,6 @@ def _brief(answers: Answers, scenario: Scenario, seat: Seat, art: Artefact, titl
             "Seized funds go to the training wallet. Keep its key to yourself.",
         ]
     return ("\n".join(lines).rstrip() + "\n").encode()
-
-
-def _describe(answers: Answers, target: str) -> str:
-    """How the brief names a bound actor (its user name) or site (name and address)."""
-    if target in answers.site_ids:
-        return f"{answers.site(target, 'name')} ({answers.site(target, 'address')})"
-    if target in answers.actor_ids:
-        return answers.actor(target, "username")
-    return target
 
 
 def _text(answers: Answers, scenario: Scenario, seat: Seat, art: Artefact, title: str) -> bytes:
