@@ -29,8 +29,11 @@ ROOT = Path(__file__).resolve().parent.parent
 DATA = Path(__file__).parent / "data"
 TF = (ROOT / "scenarios" / "tf-donations.yaml").read_text(encoding="utf-8")
 CINDER = '{id: cinder, kind: donation, name: "Cinder Defence Fund", operator: ember,'
-# tf-donations with the first campaign's figures switched on by hand.
-TF_SHOWING = TF.replace(CINDER, CINDER + " show_totals: true,")
+# tf-donations with the first campaign's figures switched on by hand (and its solution).
+SOLUTION = ROOT / "scenarios" / "solutions" / "tf-donations.py"
+TF_SHOWING = TF.replace(CINDER, CINDER + " show_totals: true,").replace(
+    "version: 2\n", f"version: 2\nsolution: {SOLUTION}\n", 1
+)
 
 
 def sandbox_check(*args: str) -> subprocess.CompletedProcess:
@@ -47,7 +50,7 @@ def sandbox_check(*args: str) -> subprocess.CompletedProcess:
 @pytest.fixture(scope="module")
 def tf_showing(tmp_path_factory) -> Path:
     """tf-donations with `show_totals: true` on cinder (seat 1's campaign), as a file."""
-    assert TF_SHOWING != TF
+    assert "show_totals" in TF_SHOWING and "solution:" in TF_SHOWING
     path = tmp_path_factory.mktemp("tf") / "tf-showing.yaml"
     path.write_text(TF_SHOWING, encoding="utf-8")
     return path
@@ -58,6 +61,14 @@ def tf_world(tf_showing, tmp_path_factory) -> Path:
     """Its world, built once."""
     out = tmp_path_factory.mktemp("tf-world") / "tf.db"
     build_world(load_scenario(str(tf_showing)), out)
+    return out
+
+
+@pytest.fixture(scope="module")
+def tf_builtin(tmp_path_factory) -> Path:
+    """The built-in tf-donations world, built once."""
+    out = tmp_path_factory.mktemp("tf-builtin") / "tf.db"
+    build_world(load_scenario("tf-donations"), out)
     return out
 
 
@@ -73,15 +84,15 @@ def _rows(world: Path, sql: str, *args) -> list[tuple]:
 # --- the brief ---------------------------------------------------------------------------
 
 
-def test_brief_shows_no_case_block_nor_internal_ids(tf_world):
+def test_brief_shows_no_case_block_nor_internal_ids(tf_builtin):
     """Each seat's brief names its campaign as the text does, and no binding or site address."""
-    sites = dict(_rows(tf_world, "SELECT id, address FROM sites"))
-    usernames = dict(_rows(tf_world, "SELECT id, username FROM actors"))
-    names = dict(_rows(tf_world, "SELECT id, name FROM sites"))
-    for n, bindings in _rows(tf_world, "SELECT n, bindings FROM seats WHERE n <= 3"):
+    sites = dict(_rows(tf_builtin, "SELECT id, address FROM sites"))
+    usernames = dict(_rows(tf_builtin, "SELECT id, username FROM actors"))
+    names = dict(_rows(tf_builtin, "SELECT id, name FROM sites"))
+    for n, bindings in _rows(tf_builtin, "SELECT n, bindings FROM seats WHERE n <= 3"):
         bindings = json.loads(bindings)
         (brief,) = _rows(
-            tf_world, "SELECT content FROM artefacts WHERE seat = ? AND id = 'brief'", n
+            tf_builtin, "SELECT content FROM artefacts WHERE seat = ? AND id = 'brief'", n
         )
         brief = bytes(brief[0]).decode() if not isinstance(brief[0], str) else brief[0]
         assert "Your case" not in brief
@@ -90,23 +101,6 @@ def test_brief_shows_no_case_block_nor_internal_ids(tf_world):
         for var, target in bindings.items():  # buy01-style flow ids, actor and site ids
             assert not re.search(rf"(?<![\w-]){re.escape(target)}(?![\w-])", brief), (n, var)
         assert usernames[bindings["suspect"]] not in brief
-
-
-def test_no_seat_answer_in_the_briefs_of_the_builtin_courses(tmp_path):
-    """intro's brief no longer hands out the market's .onion (the answer to market-onion)."""
-    world = tmp_path / "intro.db"
-    build_world(load_scenario("intro"), world)
-    for n in (1, 2):
-        ((brief,),) = _rows(
-            world, "SELECT content FROM artefacts WHERE seat = ? AND id = 'brief'", n
-        )
-        brief = bytes(brief).decode() if not isinstance(brief, str) else brief
-        for objective, answer in _rows(
-            world, "SELECT objective_id, answer FROM seat_objectives WHERE seat = ?", n
-        ):
-            answer = json.loads(answer)
-            if isinstance(answer, str):
-                assert answer.casefold() not in brief.casefold(), (n, objective)
 
 
 # --- the donation page's figures ------------------------------------------------------------
@@ -125,29 +119,33 @@ def test_totals_default_off_where_an_objective_asks_for_them(tf_showing):
     assert load_scenario(str(DATA / "tiny.yaml")).site("campaign").show_totals is True
 
 
-def test_donation_page_hides_the_figures_an_objective_asks_for(tf_world, tmp_path):
-    """Through the gateway: bastion (asked) prints no total or count; cinder (knob on) does."""
-    addresses = dict(_rows(tf_world, "SELECT id, address FROM sites"))
-    with Sandbox(tf_world, socks_port=0, http_port=0, explorer_port=0, state=tmp_path) as sb:
+def _landing_text(world: Path, state: Path, site: str) -> str:
+    """The text of a site's landing page, fetched through the gateway of a running sandbox."""
+    address = dict(_rows(world, "SELECT id, address FROM sites"))[site]
+    with Sandbox(world, socks_port=0, http_port=0, explorer_port=0, state=state) as sb:
         host, port = sb.gateway.socks_address
         proxies = {"http": f"socks5h://{host}:{port}"}
+        r = requests.get(f"http://{address}/", proxies=proxies, timeout=60)
+    assert r.status_code == 200, (site, r.status_code)
+    text = BeautifulSoup(r.text, "lxml").get_text(" ", strip=True)
+    assert "Send Bitcoin (BTC)" in text  # the campaign page itself, with its address
+    return text
 
-        def page(site: str) -> str:
-            """The campaign's landing page as text."""
-            r = requests.get(f"http://{addresses[site]}/", proxies=proxies, timeout=60)
-            assert r.status_code == 200, (site, r.status_code)
-            return BeautifulSoup(r.text, "lxml").get_text(" ", strip=True)
 
-        hidden, showing = page("bastion"), page("cinder")
-    for text in (hidden, showing):
-        assert "Send Bitcoin (BTC)" in text  # the campaign page itself, with its address
-    assert "raised" not in hidden and "donations" not in hidden and "goal" not in hidden
-    figures = re.search(r"([\d.]+) BTC raised of a [\d.]+ BTC goal · (\d+) donations", showing)
-    assert figures, showing
-    (total,) = _rows(
-        tf_world,
-        "SELECT answer FROM seat_objectives WHERE seat = 1 AND objective_id = 'total-raised'",
-    )[0]
+def test_donation_page_hides_the_figures_an_objective_asks_for(tf_builtin, tmp_path):
+    """tf-donations asks every campaign's total: cinder's page prints no total, goal or count."""
+    text = _landing_text(tf_builtin, tmp_path, "cinder")
+    assert "raised" not in text and "goal" not in text and "Progress" not in text
+    assert not re.search(r"\d+ donations|\d+% ·", text)
+
+
+def test_donation_page_shows_the_figures_when_the_knob_is_on(tf_world, tmp_path):
+    """show_totals: true on cinder: its page prints the total raised and the count."""
+    text = _landing_text(tf_world, tmp_path, "cinder")
+    figures = re.search(r"([\d.]+) BTC raised of a [\d.]+ BTC goal · (\d+) donations", text)
+    assert figures, text
+    query = "SELECT answer FROM seat_objectives WHERE seat = 1 AND objective_id = 'total-raised'"
+    ((total,),) = _rows(tf_world, query)
     assert abs(float(figures.group(1)) - json.loads(total)) < 0.0001
 
 
