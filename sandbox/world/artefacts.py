@@ -81,7 +81,7 @@ def _brief(answers: Answers, scenario: Scenario, seat: Seat, art: Artefact, titl
     """The case brief in Markdown."""
     lines = [f"# {scenario.meta.title}", ""]
     if scenario.meta.summary:
-        lines += [scenario.meta.summary, ""]
+        lines += [scenario.meta.summary.strip(), ""]
     lines += [f"## {title}", ""]
     if art.text:
         lines += [answers.fill(art.text, seat).strip(), ""]
