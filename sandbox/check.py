@@ -7,6 +7,12 @@ may use only the trainee's toolkit (`investigator_tools`) and what the seat is h
 (its brief, artefacts and training wallet), never the world. Each answer is compared
 with the key under the objective's comparison. An objective without a solver, whose
 solver fails, or whose answer differs from the key makes the check fail, naming it.
+
+Before solving, the check reads what each seat is shown without looking for anything:
+its brief, its text artefacts, its questions and the landing pages of the sites of its
+case (fetched through the gateway, like a trainee). A seat's answer showing there
+(sandbox/leaks.py says what counts) fails the check too, naming the objective, the seat
+and the place, unless the objective says `given: true`.
 """
 
 from __future__ import annotations
@@ -20,14 +26,20 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import requests
+from bs4 import BeautifulSoup
+
 from .classroom.compare import check as judge
 from .classroom.course import Course, load_course
 from .errors import CheckError
+from .leaks import shown
 from .scenario.model import Scenario
 from .serve import Sandbox
 from .world.build import build_world
+from .world.read import open_world
 
 Report = Callable[["Outcome"], None]
+PAGE_TIMEOUT = 60  # seconds for one landing page through the gateway
 
 
 @dataclass
@@ -58,9 +70,12 @@ class Outcome:
     expected: object = None
     reason: str = ""
     seconds: float = 0.0
+    leak: bool = False  # not a solver's outcome: the answer shows on the seat's screens
 
     def line(self) -> str:
         """A one-line summary for the terminal."""
+        if self.leak:
+            return f"LEAK seat {self.seat} {self.objective}: {self.reason}"
         mark = "ok  " if self.ok else "FAIL"
         detail = f"{self.answer!r}" if self.ok else self.reason
         return f"{mark} seat {self.seat} {self.objective}: {detail} ({self.seconds:.1f} s)"
@@ -102,7 +117,7 @@ def check_scenario(
     with tempfile.TemporaryDirectory(prefix="sandbox-check-", dir=workdir) as tmp:
         world = Path(tmp) / f"{scenario.name}.db"
         build_world(scenario, world, progress)
-        return check_world(world, solvers, seats, Path(tmp), report)
+        return check_world(world, solvers, seats, Path(tmp), report, scenario)
 
 
 def check_world(
@@ -111,8 +126,13 @@ def check_world(
     seats: list[int] | None,
     workdir: Path,
     report: Report | None = None,
+    scenario: Scenario | None = None,
 ) -> list[Outcome]:
-    """Serve a built world and run the solvers for each seat against it."""
+    """Serve a built world, look for answers shown to each seat, run the solvers for it.
+
+    The leak check needs the scenario (which objectives are `given`, where answers come
+    from); without it only the solvers run.
+    """
     from investigator_tools import Case, Esplora
 
     course = load_course(world)
@@ -128,6 +148,11 @@ def check_world(
         for n in wanted:
             with Case(workdir / f"case-seat{n}.db", operator="sandbox check") as case:
                 ctx = _context(course, n, case, f"socks5h://{host}:{port}", explorer)
+                if scenario is not None:
+                    for outcome in _leaks(course, scenario, ctx, world):
+                        outcomes.append(outcome)
+                        if report:
+                            report(outcome)
                 for objective in course.objectives:
                     outcome = _solve(course, ctx, objective, solvers, state / "chain.db")
                     outcomes.append(outcome)
@@ -160,6 +185,103 @@ def _context(course: Course, n: int, case, proxy: str, explorer) -> Context:
         artefacts=artefacts,
         questions={o.id: course.questions[(n, o.id)] for o in course.objectives},
     )
+
+
+def _leaks(course: Course, scenario: Scenario, ctx: Context, world: Path) -> list[Outcome]:
+    """An outcome for every place where one of the seat's answers shows (see leaks.py)."""
+    conn = open_world(world)
+    try:
+        sites = {r["id"]: dict(r) for r in conn.execute("SELECT id, kind, address FROM sites")}
+        exchanges = tuple(
+            r[0] for r in conn.execute("SELECT name FROM sites WHERE kind = 'exchange'")
+        )
+    finally:
+        conn.close()
+    bindings = course.seats[ctx.seat].bindings
+    places = _papers(course, ctx)
+    for site_id in _case_sites(scenario, bindings, sites):
+        url = f"http://{sites[site_id]['address']}/"
+        places.append((f"on the landing page of {site_id} ({url})", _page(ctx, url), site_id))
+    out = []
+    for objective in scenario.objectives:
+        if objective.given:
+            continue
+        key = course.key[(ctx.seat, objective.id)]
+        about = _bound(objective.answer.id, bindings) if objective.answer.of == "site" else None
+        for where, text, page_site in places:
+            if page_site is not None and page_site == about:
+                continue  # a site's own name, address, published addresses: read off it
+            found = shown(
+                key,
+                objective.compare,
+                text,
+                tolerance=objective.tolerance,
+                relative=objective.tolerance_relative,
+                field=objective.answer.field,
+                exchanges=exchanges,
+            )
+            if found:
+                out.append(
+                    Outcome(
+                        ctx.seat,
+                        objective.id,
+                        False,
+                        answer=found,
+                        expected=key,
+                        reason=f"the answer {found!r} shows {where}",
+                        leak=True,
+                    )
+                )
+    return out
+
+
+def _papers(course: Course, ctx: Context) -> list[tuple[str, str, None]]:
+    """(where, text, None) of the seat's brief, text artefacts and questions."""
+    places: list[tuple[str, str, None]] = []
+    for a in course.artefacts.get(ctx.seat, []):
+        if not a.mime.startswith("text/"):
+            continue
+        text = ctx.artefacts[a.id].decode("utf-8", "replace")
+        where = "in the brief" if a.kind == "brief" else f"in the artefact '{a.id}'"
+        places.append((f"{where} ({a.filename})", text, None))
+    for objective_id, question in ctx.questions.items():
+        places.append((f"in the question of objective '{objective_id}'", question, None))
+    return places
+
+
+def _bound(ref: str, bindings: dict) -> str | None:
+    """What an id or a $variable stands for at a seat."""
+    return bindings.get(ref[1:]) if ref.startswith("$") else ref
+
+
+def _case_sites(scenario: Scenario, bindings: dict, sites: dict) -> list[str]:
+    """The sites of a seat's case: those its bindings name, and those its answers are about.
+
+    An answer is about a site when it is a field of the site, or of a flow made on it.
+    """
+    flows = {f.id: f for f in scenario.flows}
+    found = [v for v in bindings.values() if v in sites]
+    for objective in scenario.objectives:
+        ref = objective.answer
+        target = _bound(ref.id, bindings)
+        if ref.of == "flow" and target in flows:
+            target = flows[target].site
+        elif ref.of != "site":
+            target = None
+        if target in sites:
+            found.append(target)
+    return list(dict.fromkeys(s for s in found if sites[s]["kind"] not in ("explorer",)))
+
+
+def _page(ctx: Context, url: str) -> str:
+    """What a trainee reads on a page fetched through the gateway: its text and its links."""
+    try:
+        response = requests.get(url, proxies={"http": ctx.proxy}, timeout=PAGE_TIMEOUT)
+    except requests.RequestException as e:
+        raise CheckError(f"seat {ctx.seat}: cannot fetch {url} through the gateway: {e}") from e
+    soup = BeautifulSoup(response.text, "lxml")
+    links = [str(a.get("href", "")) for a in soup.find_all("a")]
+    return " ".join([soup.get_text(" "), *links])
 
 
 def _solve(course: Course, ctx: Context, objective, solvers: dict, chain_db: Path) -> Outcome:

@@ -498,7 +498,9 @@ def check(file, seed, seats, all_seats, as_json):
     """Prove a scenario can be solved: build it, serve it, run its reference solution.
 
     The reference solution uses only the trainee's toolkit over the network. Exits 0 when
-    every objective was answered as the key says, 1 naming each one that was not.
+    every objective was answered as the key says, 1 naming each one that was not, and each
+    answer a seat is shown (in its brief, artefacts, questions or on the landing page of a
+    site of its case) unless its objective says given: true.
 
     \b
     Example:
@@ -518,21 +520,31 @@ def check(file, seed, seats, all_seats, as_json):
         )
     except (CheckError, BuildError) as e:
         _fail(f"{scenario.source}: check failed: {e}")
-    failed = [o for o in outcomes if not o.ok]
+    leaks = [o for o in outcomes if o.leak]
+    solved = [o for o in outcomes if not o.leak]
+    failed = [o for o in solved if not o.ok]
     if as_json:
         click.echo(json.dumps([o.__dict__ for o in outcomes], indent=2, default=str))
+    for o in leaks:
+        click.echo(
+            f"{scenario.source}: objective '{o.objective}', seat {o.seat}: {o.reason}", err=True
+        )
     for o in failed:
         click.echo(
             f"{scenario.source}: objective '{o.objective}' (seat {o.seat}) failed: {o.reason}",
             err=True,
         )
     verdict = "solvable" if not failed else f"NOT solvable ({len(failed)} failed)"
+    if leaks:
+        verdict += (
+            f", but {len(leaks)} answer(s) shown to trainees (mark them given: true if meant)"
+        )
     click.echo(
-        f"{scenario.source}: {verdict}: {len(outcomes) - len(failed)}/{len(outcomes)} "
+        f"{scenario.source}: {verdict}: {len(solved) - len(failed)}/{len(solved)} "
         f"objectives in {time.perf_counter() - started:.1f} s",
-        err=bool(failed),
+        err=bool(failed or leaks),
     )
-    sys.exit(1 if failed else 0)
+    sys.exit(1 if failed or leaks else 0)
 
 
 def _group_size(scenario) -> int:

@@ -68,13 +68,26 @@ def donation_address() -> str | None:
 
 @bp.route("/")
 def index():
-    """The campaign: cause, progress bar, donation address, PGP key."""
+    """The campaign: cause, progress bar, donation address, PGP key.
+
+    The progress bar (raised total, goal, number of donations) shows only when the site's
+    `show_totals` knob is on: off, it would hand out the answer to a total-raised objective
+    (and the goal and percentage would narrow it down).
+    """
     world = current_app.extensions["world"]
     site = current_app.extensions["site"]
     wallet = world.wallets.of_site(site.id, "donation")
-    received, payments = world.wallets.received(wallet["id"]) if wallet else (0, 0)
-    raised = received / SATOSHI
-    goal = goal_for(raised)
+    progress = None
+    if site.config.get("show_totals", True):
+        received, payments = world.wallets.received(wallet["id"]) if wallet else (0, 0)
+        raised = received / SATOSHI
+        goal = goal_for(raised)
+        progress = {
+            "raised": raised,
+            "payments": payments,
+            "goal": goal,
+            "percent": min(100, round(100 * raised / goal)) if goal else 0,
+        }
     account = operator_account()
     since = fresh_since()
     switched = since is not None and not site.config.get("fresh_address_per_donor")
@@ -87,10 +100,7 @@ def index():
         since=since,
         # A campaign that switched warns donors off the address it used to publish.
         old_address=world.wallets.published(wallet["id"]) if switched and wallet else None,
-        raised=raised,
-        payments=payments,
-        goal=goal,
-        percent=min(100, round(100 * raised / goal)) if goal else 0,
+        progress=progress,
     )
 
 

@@ -348,7 +348,7 @@ def _check_sites(doc: Doc, actors: dict[str, dict]) -> dict[str, dict]:
                 "domain is only for clearnet sites: an onion site gets a generated .onion "
                 "address; set onion: false to serve it under a .test name",
             )
-        _check_fresh_addresses(doc, i, kind, days)
+        _check_donation_knobs(doc, i, kind, days)
         mistakes = doc.get("sites", i, "mistakes", kind=list) or []
         if "analytics_id" in mistakes:
             j = ("sites", i, "mistakes", mistakes.index("analytics_id"))
@@ -378,11 +378,17 @@ def _check_sites(doc: Doc, actors: dict[str, dict]) -> dict[str, dict]:
     return sites
 
 
-def _check_fresh_addresses(doc: Doc, i: int, kind: str | None, days: int | None) -> None:
-    """fresh_address_from_day: a donation site's, within the world, not with per-donor from day 0."""
+def _check_donation_knobs(doc: Doc, i: int, kind: str | None, days: int | None) -> None:
+    """Donation-site knobs only on donation sites; fresh_address_from_day within the world."""
     switch = doc.get("sites", i, "fresh_address_from_day", kind=(int, float))
     per_donor = doc.get("sites", i, "fresh_address_per_donor") is True
-    for key, value in (("fresh_address_from_day", switch), ("fresh_address_per_donor", per_donor)):
+    shows = doc.get("sites", i, "show_totals") is not None
+    pairs = (
+        ("fresh_address_from_day", switch),
+        ("fresh_address_per_donor", per_donor),
+        ("show_totals", shows),
+    )
+    for key, value in pairs:
         if value not in (None, False) and kind is not None and kind != "donation":
             doc.report(("sites", i, key), f"{key} is only for donation sites, not a {kind}")
     if switch is None:

@@ -9,6 +9,7 @@ is collected and raised together in one ScenarioError.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import functools
 import importlib.resources
@@ -572,6 +573,17 @@ def _build(data: dict, lines: dict[Path, int], path: pathlib.Path) -> Scenario:
         for i, f in enumerate(data.get("flows") or ())
     )
     extra = {key: value for key, value in data.items() if key.startswith("x-")}
+    objectives = tuple(
+        _objective(o, lines[("objectives", i)]) for i, o in enumerate(data.get("objectives") or ())
+    )
+    seats = _seats(data["seats"], lines[("seats",)]) if data.get("seats") else Seats()
+    asked = totals_asked(objectives, flows, seats)
+    sites = tuple(
+        dataclasses.replace(site, show_totals=False)
+        if site.id in asked and "show_totals" not in raw
+        else site
+        for site, raw in zip(sites, data.get("sites") or (), strict=True)
+    )
     return Scenario(
         name=path.stem,
         meta=meta,
@@ -579,11 +591,8 @@ def _build(data: dict, lines: dict[Path, int], path: pathlib.Path) -> Scenario:
         actors=actors,
         sites=sites,
         flows=flows,
-        objectives=tuple(
-            _objective(o, lines[("objectives", i)])
-            for i, o in enumerate(data.get("objectives") or ())
-        ),
-        seats=_seats(data["seats"], lines[("seats",)]) if data.get("seats") else Seats(),
+        objectives=objectives,
+        seats=seats,
         injects=tuple(
             _inject(j, lines[("injects", i)]) for i, j in enumerate(data.get("injects") or ())
         ),
@@ -623,8 +632,34 @@ def _objective(o: dict, line: int) -> Objective:
         attempts=int(o.get("attempts", Objective.attempts)),
         hints=tuple(Hint(text=h["text"], cost=int(h.get("cost", 0))) for h in o.get("hints", ())),
         accept=tuple(str(a) for a in o.get("accept", ())),
+        given=bool(o.get("given", False)),
         line=line,
     )
+
+
+def totals_asked(
+    objectives: tuple[Objective, ...], flows: tuple[Flow, ...], seats: Seats
+) -> set[str]:
+    """Ids of the donation sites whose raised total or donation count an objective asks for.
+
+    An objective asks for them when its answer is the `total` or `count` of a donation or
+    consolidation flow made on the site (for a seat variable: of any flow it stands for).
+    """
+    by_id = {f.id: f for f in flows}
+    asked = set()
+    for objective in objectives:
+        ref = objective.answer
+        if ref.of != "flow" or ref.field not in ("total", "count"):
+            continue
+        if ref.id.startswith("$"):
+            name = ref.id[1:]
+            ids = [dict(case).get(name) for case in seats.cases]
+        else:
+            ids = [ref.id]
+        for flow in (by_id.get(i) for i in ids):
+            if flow and flow.site and flow.kind in ("donation", "consolidation"):
+                asked.add(flow.site)
+    return asked
 
 
 def _seats(s: dict, line: int) -> Seats:
@@ -661,7 +696,11 @@ def _inject(j: dict, line: int) -> Inject:
 def _site(s: dict, line: int) -> Site:
     """One site with its defaults; onion unless it is a clearnet kind."""
     ints = {k: int(s[k]) for k in ("vendors", "listings", "boards", "threads", "posts") if k in s}
-    flags = {k: s[k] for k in ("captcha", "ddos_queue", "fresh_address_per_donor") if k in s}
+    flags = {
+        k: s[k]
+        for k in ("captcha", "ddos_queue", "fresh_address_per_donor", "show_totals")
+        if k in s
+    }
     if "fresh_address_from_day" in s:
         flags["fresh_address_from_day"] = float(s["fresh_address_from_day"])
     lists = {k: tuple(s[k]) for k in ("featured", "categories", "currencies", "mistakes") if k in s}

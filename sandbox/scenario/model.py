@@ -161,6 +161,9 @@ class Site:
     commission: float = 0.0  # markets: share of each sale paid to the operator
     fresh_address_per_donor: bool = False  # donation sites
     fresh_address_from_day: float | None = None  # donation sites: published address until then
+    # donation sites: the page prints the raised total and the number of donations; the
+    # loader turns it off by default when an objective asks for that figure
+    show_totals: bool = True
     mistakes: tuple[str, ...] = ()
     line: int = 0
 
@@ -220,6 +223,7 @@ class Objective:
     attempts: int = 5  # 0: unlimited
     hints: tuple[Hint, ...] = ()
     accept: tuple[str, ...] = ()  # answers accepted besides the key (exact and nocase)
+    given: bool = False  # the answer may show on the trainee's papers and the case's sites
     line: int = 0
 
 

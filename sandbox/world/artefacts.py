@@ -1,8 +1,10 @@
 """Files handed to trainees, generated from the built world for each seat.
 
-- brief: Markdown (brief.md): the scenario's title and summary, the seat's case, the
-  artefact's text, the seat code, the training wallet (address and WIF) and the seat's
-  agency with its law-enforcement portal login, password and API token.
+- brief: Markdown (brief.md): the scenario's title and summary, the artefact's text, the
+  seat code, the training wallet (address and WIF) and the seat's agency with its
+  law-enforcement portal login, password and API token. The seat's case shows only as the
+  text's placeholders name it: an automatic list of the bindings would hand out answers
+  (a site's .onion) and internal ids.
 - text: the artefact's text as plain text (<id>.txt).
 - phone_notes: a notes-app export of a seized phone (phone-notes.txt): a few everyday
   notes written with the world's Faker locale, and a "wallet backup" note holding the 12
@@ -83,13 +85,8 @@ def _brief(answers: Answers, scenario: Scenario, seat: Seat, art: Artefact, titl
     """The case brief in Markdown."""
     lines = [f"# {scenario.meta.title}", ""]
     if scenario.meta.summary:
-        lines += [scenario.meta.summary, ""]
+        lines += [scenario.meta.summary.strip(), ""]
     lines += [f"## {title}", ""]
-    if seat.bindings:
-        lines += ["Your case:", ""]
-        for var, target in seat.bindings.items():
-            lines.append(f"- {var}: {_describe(answers, target)}")
-        lines.append("")
     if art.text:
         lines += [answers.fill(art.text, seat).strip(), ""]
     lines += ["## Your seat", "", f"- Seat code: `{seat.code}`"]
@@ -126,16 +123,6 @@ def _requester_lines(answers: Answers, seat: Seat) -> list[str]:
         "",
         "Every exchange's portal (/le/) takes this login; it shows you only your own requests.",
     ]
-
-
-def _describe(answers: Answers, target: str) -> str:
-    """How the brief names a bound actor (its user name) or site (name and address)."""
-    if target in answers.site_ids:
-        return f"{answers.site(target, 'name')} ({answers.site(target, 'address')})"
-    if target in answers.actor_ids:
-        return answers.actor(target, "username")
-    return target
-
 
 def _text(answers: Answers, scenario: Scenario, seat: Seat, art: Artefact, title: str) -> bytes:
     """A plain note: its title and text."""
