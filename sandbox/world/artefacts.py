@@ -124,6 +124,7 @@ def _requester_lines(answers: Answers, seat: Seat) -> list[str]:
         "Every exchange's portal (/le/) takes this login; it shows you only your own requests.",
     ]
 
+
 def _text(answers: Answers, scenario: Scenario, seat: Seat, art: Artefact, title: str) -> bytes:
     """A plain note: its title and text."""
     return f"{title}\n\n{answers.fill(art.text, seat).strip()}\n".encode()
