@@ -28,7 +28,7 @@ def open_files_needed(connections: int) -> int:
     return connections + RESERVE
 
 
-def ensure_open_files(needed: int, what: str, lower: str) -> int:
+def ensure_open_files(needed: int, what: str, lower: str | None = None) -> int:
     """Raise the soft open-files limit to ``needed``; return the limit now in force.
 
     Raises OpenFilesLimitError naming the numbers, how to raise the hard limit, and
@@ -44,7 +44,7 @@ def ensure_open_files(needed: int, what: str, lower: str) -> int:
             errno.EMFILE,
             f"{what} needs {needed} open files but the hard limit is {hard}: raise it "
             f"(`ulimit -Hn {needed}` as root, LimitNOFILE= in a systemd unit, --ulimit "
-            f"nofile={needed} for docker) or {lower}",
+            f"nofile={needed} for docker)" + (f" or {lower}" if lower else ""),
         )
     resource.setrlimit(resource.RLIMIT_NOFILE, (needed, hard))
     return needed

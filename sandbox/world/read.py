@@ -44,12 +44,11 @@ def check_world(path: str | Path, *, digest: bool = True) -> None:
     path = Path(path)
     if not path.is_file():
         raise WorldError(f"{path}: no such world file (build one with `sandbox build`)")
-    scenario = "SCENARIO"
+    meta: dict[str, str] = {}
     try:
         conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
         try:
             meta = dict(conn.execute("SELECT key, value FROM meta"))
-            scenario = meta.get("scenario") or scenario
             problem = _damage(conn) or _schema_gap(conn, meta)
         finally:
             conn.close()
@@ -58,15 +57,28 @@ def check_world(path: str | Path, *, digest: bool = True) -> None:
     except sqlite3.DatabaseError as e:
         problem = f"damaged or not a world file ({e})"
     if problem is not None:
-        raise WorldError(f"{path}: {problem}; rebuild it: sandbox build {scenario} --out {path}")
+        raise WorldError(f"{path}: {problem}; rebuild it: {_rebuild_command(path, meta)}")
+
+
+def _rebuild_command(path: Path, meta: dict[str, str]) -> str:
+    """The `sandbox build` command that makes the world again, as far as its meta tells."""
+    from ..scenario.loader import builtin_scenarios
+
+    name = meta.get("scenario")
+    seed = f" --seed {meta['seed']}" if meta.get("seed", "").isdigit() else ""
+    if name in builtin_scenarios():
+        return f"sandbox build {name}{seed} --out {path}"
+    which = f" (the file of scenario {name!r})" if name else ""
+    return f"sandbox build SCENARIO.yaml{seed} --out {path}{which}"
 
 
 def _damage(conn: sqlite3.Connection) -> str | None:
     """What SQLite's quick integrity check finds wrong with the file, or None."""
-    rows = [r[0] for r in conn.execute("PRAGMA quick_check(5)")]
+    rows = [r[0] for r in conn.execute("PRAGMA quick_check(3)")]
     if rows == ["ok"]:
         return None
-    return "damaged: " + "; ".join(rows)[:200]
+    found = " ".join(" ".join(rows).replace("*** in database main ***", "").split())
+    return f"damaged: {found[:160]}"
 
 
 def _schema_gap(conn: sqlite3.Connection, meta: dict[str, str]) -> str | None:
@@ -99,7 +111,7 @@ def _columns(conn: sqlite3.Connection) -> dict[str, set[str]]:
 
 
 def world_info(path: str | Path) -> dict:
-    """Scenario, seed, digest, row counts and the sites of a world."""
+    """Scenario, seed, digest, row counts, the number of seats and the sites of a world."""
     conn = open_world(path)
     try:
         meta = {r["key"]: r["value"] for r in conn.execute("SELECT key, value FROM meta")}
@@ -108,6 +120,10 @@ def world_info(path: str | Path) -> dict:
             dict(r)
             for r in conn.execute("SELECT id, name, kind, address FROM sites ORDER BY rowid")
         ]
+        has_seats = conn.execute(
+            "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'seats'"
+        ).fetchone()
+        seats = conn.execute("SELECT count(*) FROM seats").fetchone()[0] if has_seats else 0
     finally:
         conn.close()
     return {
@@ -121,5 +137,6 @@ def world_info(path: str | Path) -> dict:
         "end_time": int(meta["end_time"]),
         "tor_latency": meta.get("tor_latency") == "1",
         "counts": counts,
+        "seats": seats,
         "sites": sites,
     }
