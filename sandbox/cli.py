@@ -203,6 +203,20 @@ def _entry_points(sites: list[dict]) -> list[str]:
     show_default=True,
     help="SOCKS port of the private network's Tor client (0: last run's, or a free one).",
 )
+@click.option(
+    "--max-connections",
+    type=click.IntRange(min=1),
+    default=1024,
+    show_default=True,
+    help="Connections the gateway holds at once (each needs about three open files).",
+)
+@click.option(
+    "--max-per-client",
+    type=click.IntRange(min=1),
+    default=256,
+    show_default=True,
+    help="Connections per trainee: per SOCKS user name, or per address without one.",
+)
 def up(
     world,
     host,
@@ -215,6 +229,8 @@ def up(
     instructor_password,
     private_tor,
     tor_socks_port,
+    max_connections,
+    max_per_client,
 ):
     """Serve a world: every hidden service behind a Tor-like SOCKS proxy. Ctrl-C stops it.
 
@@ -242,8 +258,9 @@ def up(
                 _fail(f"default scenario: build failed:\n{e}")
     started = time.perf_counter()
     try:
-        from .world.read import world_info
+        from .world.read import check_world, world_info
 
+        check_world(world)
         info = world_info(world)
     except WorldError as e:
         _fail(str(e))
@@ -262,6 +279,8 @@ def up(
         latency=latency,
         classroom_port=classroom_port,
         instructor_password=instructor_password,
+        max_connections=max_connections,
+        max_per_client=max_per_client,
     )
     try:
         sandbox.start()
@@ -290,6 +309,8 @@ def up(
         )
     for line in _analyst_lines(world):
         click.echo(line)
+    if info["seats"]:
+        click.echo(f"Seat codes and the answer key: sandbox key {world}")
     click.echo("Start here:")
     for line in _entry_points(run["sites"]):
         click.echo(line)
@@ -334,24 +355,24 @@ def up(
     "--world",
     "world",
     type=click.Path(dir_okay=False, path_type=Path),
-    default="world.db",
-    show_default=True,
-    help="World whose sandbox to look for.",
+    help="World whose sandbox to look for (default: world.db here, else your running one).",
 )
 @click.option(
     "--state",
     type=click.Path(file_okay=False, path_type=Path),
-    help="Its state directory (default: beside the world).",
+    help="Its state directory (default: beside the world, else your running sandbox's).",
 )
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 def status(world, state, as_json):
-    """Tell whether a world's sandbox is running, and whether each part answers.
+    """Tell whether a sandbox is running, and whether each part answers.
 
-    Exits 0 when it runs and every part listens, 1 otherwise.
+    Without options it finds the sandbox you started, from any directory. Exits 0 when
+    it runs and every part listens, 1 otherwise.
 
     \b
     Example:
-        sandbox status --world world.db
+        sandbox status
+        sandbox status --world class.db
     """
     from .serve import status as run_status
 
@@ -674,7 +695,12 @@ def serve_site(world, site_id, host, port, state):
     """
     from .serve import state_dir_for
     from .standalone import serve_site as run
+    from .world.read import check_world
 
+    try:
+        check_world(world, digest=False)  # a container per site: the gateway checks the digest
+    except WorldError as e:
+        _fail(str(e))
     try:
         run(world, site_id, state or state_dir_for(Path(world).resolve()), host, port)
     except (WorldError, OSError) as e:
@@ -734,10 +760,11 @@ def gateway(
     """
     from .gateway import LatencyModel
     from .standalone import parse_route, start_gateway, wait_for_stop
-    from .world.read import world_info
+    from .world.read import check_world, world_info
 
     try:
         table = dict(parse_route(r) for r in routes)
+        check_world(world)
         info = world_info(world)
         if route_host:
             parse_route(f"x={route_host.format(id='x')}")

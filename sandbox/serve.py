@@ -3,7 +3,9 @@
 `Sandbox(world).start()` serves each site's Flask app with a threaded WSGI server on
 127.0.0.1 (a free port each), routes the sites' `.onion`/`.test` names to them in the
 gateway, and writes `run.json` in the state directory so `sandbox status` can tell what
-is running. Trainees' writes live in the state directory too, never in the world.
+is running, with a pointer to it in a per-user place (`running_dir`) so `sandbox status`
+finds it from any directory. Trainees' writes live in the state directory too, never in
+the world.
 """
 
 from __future__ import annotations
@@ -18,15 +20,44 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from werkzeug.serving import BaseWSGIServer, make_server
-
 from .errors import WorldError
 from .gateway import ConnectionLog, Gateway, GatewayConfig, LatencyModel
 from .gateway.routes import Routes
+from .open_files import ensure_open_files, open_files_needed
 from .world.read import open_world
+from .wsgi_server import MAX_CONNECTIONS as SERVER_CONNECTIONS
+from .wsgi_server import BoundedWSGIServer
 
 RUN_FILE = "run.json"
 CLASSROOM_NAME = "classroom.test"  # the portal's name through the gateway
+
+
+def running_dir() -> Path:
+    """Where this user's running sandboxes leave a pointer to their run file."""
+    runtime = os.environ.get("XDG_RUNTIME_DIR")
+    base = Path(runtime) if runtime else Path.home() / ".cache"
+    return base / "darkweb-sandbox" / "running"
+
+
+def find_running(world: Path | None = None) -> Path | None:
+    """The state directory of this user's newest running sandbox (of ``world``, if given).
+
+    Pointers whose process is gone are removed on the way.
+    """
+    found: list[tuple[float, Path]] = []
+    folder = running_dir()
+    for pointer in folder.glob("*.json") if folder.is_dir() else ():
+        try:
+            info = json.loads(pointer.read_text())
+            alive = _alive(int(info["pid"])) and Path(info["run"]).is_file()
+        except (OSError, ValueError, KeyError, TypeError):
+            alive = False
+        if not alive:
+            pointer.unlink(missing_ok=True)
+            continue
+        if world is None or Path(info["world"]) == Path(world).resolve():
+            found.append((float(info.get("started", 0)), Path(info["run"]).parent))
+    return max(found)[1] if found else None
 
 
 def state_dir_for(world: Path) -> Path:
@@ -57,7 +88,7 @@ class SiteServer:
     kind: str
     name: str
     address: str
-    server: BaseWSGIServer | None
+    server: BoundedWSGIServer | None
     thread: threading.Thread | None = field(repr=False)
     # (host, port) of a site another process serves (a container of docker-compose.yml).
     upstream: tuple[str, int] | None = None
@@ -89,10 +120,13 @@ class Sandbox:
     instructor_password: str | None = None  # None: one is generated at start
     # site id -> (host, port): sites served by other processes, only routed here (compose).
     upstreams: dict[str, tuple[str, int]] = field(default_factory=dict)
+    max_connections: int = 1024  # the gateway's cap on connections at once
+    max_per_client: int = 256  # its cap per trainee (SOCKS user name, else source address)
     sites: list[SiteServer] = field(default_factory=list)
     gateway: Gateway | None = None
     log: ConnectionLog | None = None
-    classroom: BaseWSGIServer | None = None
+    classroom: BoundedWSGIServer | None = None
+    pointer: Path | None = None  # this sandbox's file in running_dir(), once written
 
     def __post_init__(self):
         """Resolve paths."""
@@ -108,6 +142,7 @@ class Sandbox:
         conn = open_world(self.world)
         rows = conn.execute("SELECT id, kind, name, address FROM sites ORDER BY rowid").fetchall()
         conn.close()
+        self._ensure_open_files(sum(1 for r in rows if r["id"] not in self.upstreams))
         self.state.mkdir(parents=True, exist_ok=True)
         logging.getLogger("werkzeug").setLevel(logging.WARNING)
         try:
@@ -125,7 +160,7 @@ class Sandbox:
                     if row["kind"] == "explorer"
                     else ("127.0.0.1", 0)
                 )
-                server = make_server(host, port, app, threaded=True)
+                server = BoundedWSGIServer(host, port, app)
                 thread = threading.Thread(
                     target=server.serve_forever, name=f"site-{row['id']}", daemon=True
                 )
@@ -142,6 +177,8 @@ class Sandbox:
                 socks_port=self.socks_port,
                 http_port=self.http_port,
                 latency=self.latency,
+                max_connections=self.max_connections,
+                max_per_client=self.max_per_client,
             )
             self.log = ConnectionLog(self.state / "gateway.db")
             self.gateway = Gateway(routes, config, self.log)
@@ -152,6 +189,22 @@ class Sandbox:
         self._write_run_file()
         return self
 
+    def _ensure_open_files(self, served_here: int) -> None:
+        """Raise the open-files limit to what the caps need, or OSError saying what to do.
+
+        Each gateway connection holds a client and an upstream socket, and the site it
+        reaches, when served in this process, one more; the explorer and the classroom
+        are also reached directly, up to their own caps.
+        """
+        direct = SERVER_CONNECTIONS * (1 + (self.classroom_port is not None))
+        relayed = min(self.max_connections, served_here * SERVER_CONNECTIONS)
+        needed = 2 * self.max_connections + relayed + direct
+        ensure_open_files(
+            open_files_needed(needed),
+            f"the sandbox (gateway cap of {self.max_connections} connections)",
+            "start with a lower --max-connections",
+        )
+
     def _start_classroom(self) -> tuple[str, int]:
         """Serve the classroom portal on its own port; returns its upstream for the gateway."""
         from .classroom import create_app
@@ -160,7 +213,7 @@ class Sandbox:
             self.instructor_password = secrets.token_urlsafe(9)
         app = create_app(self.world, self.state, self.instructor_password, sandbox=self)
         try:
-            server = make_server(self.host, self.classroom_port, app, threaded=True)
+            server = BoundedWSGIServer(self.host, self.classroom_port, app)
         except OSError as e:
             app.extensions["classroom"].close()
             # Name the port: "address in use" alone does not say which of the ports it is.
@@ -200,6 +253,9 @@ class Sandbox:
                 explorer.close()
         self.sites = []
         (self.state / RUN_FILE).unlink(missing_ok=True)
+        if self.pointer is not None:
+            self.pointer.unlink(missing_ok=True)
+            self.pointer = None
 
     def __enter__(self) -> Sandbox:
         """Start on entering a with block."""
@@ -249,11 +305,32 @@ class Sandbox:
         }
 
     def _write_run_file(self) -> None:
-        """Record what runs where, for `sandbox status`."""
+        """Record what runs where, for `sandbox status`, and point to it from `running_dir`."""
         path = self.state / RUN_FILE
-        tmp = path.with_suffix(".tmp")
-        tmp.write_text(json.dumps(self.describe(), indent=2))
-        os.replace(tmp, path)
+        described = self.describe()
+        _write_json(path, described)
+        pointer = {
+            "pid": described["pid"],
+            "started": described["started"],
+            "world": described["world"],
+            "run": str(path.resolve()),
+        }
+        # One per process and SOCKS port: tests run several sandboxes in one process.
+        where = running_dir() / f"{described['pid']}-{described['socks'].rsplit(':', 1)[1]}.json"
+        try:
+            where.parent.mkdir(parents=True, exist_ok=True)
+            _write_json(where, pointer)
+        except OSError as e:  # a read-only home: status then needs --state, nothing else fails
+            logging.getLogger(__name__).warning("cannot record the running sandbox: %s", e)
+        else:
+            self.pointer = where
+
+
+def _write_json(path: Path, data: dict) -> None:
+    """Replace a JSON file at once, never leaving half of it."""
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(json.dumps(data, indent=2))
+    os.replace(tmp, path)
 
 
 def _listening(address: str) -> bool:
@@ -266,13 +343,22 @@ def _listening(address: str) -> bool:
         return False
 
 
-def status(world: Path, state: Path | None = None) -> dict:
-    """What `sandbox status` reports: whether the world's sandbox runs, and its parts' health."""
-    world = Path(world).resolve()
-    state = Path(state) if state else state_dir_for(world)
-    path = state / RUN_FILE
+def status(world: Path | None = None, state: Path | None = None) -> dict:
+    """What `sandbox status` reports: whether the world's sandbox runs, and its parts' health.
+
+    Without ``state``, the run file is looked for beside the world (world.db here by
+    default), then among this user's running sandboxes (of that world, if one was named).
+    """
+    named = world is not None
+    world = Path(world or "world.db").resolve()
+    if state is None:
+        state = state_dir_for(world)
+        if not (state / RUN_FILE).is_file():
+            state = find_running(world if named else None) or state
+    path = Path(state) / RUN_FILE
     if not path.is_file():
-        return {"running": False, "world": str(world), "reason": f"no {path}"}
+        reason = f"no {path}, and no running sandbox recorded in {running_dir()}"
+        return {"running": False, "world": str(world), "reason": reason}
     try:
         info = json.loads(path.read_text())
     except (OSError, json.JSONDecodeError) as e:

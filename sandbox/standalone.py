@@ -13,11 +13,11 @@ import signal
 import threading
 from pathlib import Path
 
-from werkzeug.serving import make_server
-
 from .errors import WorldError
+from .open_files import ensure_open_files, open_files_needed
 from .serve import Sandbox, site_app
 from .world.read import open_world
+from .wsgi_server import MAX_CONNECTIONS, BoundedWSGIServer
 
 
 def parse_route(text: str) -> tuple[str, tuple[str, int]]:
@@ -62,8 +62,12 @@ def serve_site(world: Path, site_id: str, state: Path, host: str = "0.0.0.0", po
     kind = site_kind(world, site_id)
     state.mkdir(parents=True, exist_ok=True)
     logging.getLogger("werkzeug").setLevel(logging.WARNING)
+    ensure_open_files(
+        open_files_needed(MAX_CONNECTIONS),
+        f"site {site_id} (at most {MAX_CONNECTIONS} connections)",
+    )
     app = site_app(world, state, site_id, kind)
-    server = make_server(host, port, app, threaded=True)
+    server = BoundedWSGIServer(host, port, app)
     thread = threading.Thread(target=server.serve_forever, name=f"site-{site_id}", daemon=True)
     thread.start()
     print(f"{kind} {site_id} of {world} on {host}:{server.server_port}", flush=True)

@@ -844,17 +844,22 @@ def test_abuse_then_serve_and_no_fd_leak(sturdy):
 
 
 def test_connection_cap(start_gateway):
-    """Over max_connections, new clients are dropped at once; freed slots are reused."""
+    """Over max_connections, a newcomer takes a silent handshake's place, else is dropped."""
     gateway, _ = start_gateway(max_connections=2)
-    holders = [socket.create_connection(gateway.socks_address, timeout=10) for _ in range(2)]
+    silent = socket.create_connection(gateway.socks_address, timeout=10)
+    relay, code = _socks5(gateway, ONION)
+    assert code == 0
     deadline = time.monotonic() + 5
     while gateway.active_connections < 2 and time.monotonic() < deadline:
         time.sleep(0.01)
+    newcomer, code = _socks5(gateway, ONION)  # pushes the silent one out
+    assert code == 0
+    with contextlib.suppress(ConnectionResetError):
+        assert _recv_all(silent) == b""
     extra = socket.create_connection(gateway.socks_address, timeout=10)
     with contextlib.suppress(ConnectionResetError):
-        assert _recv_all(extra) == b""
-    extra.close()
-    for sock in holders:
+        assert _recv_all(extra) == b"", "both slots relay: nobody to push out"
+    for sock in (silent, extra, relay, newcomer):
         sock.close()
     deadline = time.monotonic() + 5
     while gateway.active_connections and time.monotonic() < deadline:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections import Counter, OrderedDict
 from collections.abc import Callable
 from typing import Protocol as TypingProtocol
 
@@ -78,9 +79,20 @@ class Tracked(TypingProtocol):
     def abort(self) -> None:
         """Drop the connection and its upstream at once."""
 
+    def drop(self) -> None:
+        """Abort a connection the caps pushed out; it leaves no log row."""
+
 
 class Context:
-    """Shared state of one running gateway, used only on its event loop's thread."""
+    """Shared state of one running gateway, used only on its event loop's thread.
+
+    Connection caps: at most ``max_connections`` in all; at most ``max_per_client``
+    still in their handshake per source address, and at most ``max_per_client``
+    established per client, a client being its SOCKS (or proxy-auth) user name, or its
+    source address when it gives none, so trainees behind one NAT address keep their own
+    share. A newcomer over a handshake cap takes the place of the connection that has
+    waited longest for its handshake: a client holding idle sockets cannot lock others out.
+    """
 
     def __init__(self, routes: Routes, config, log: ConnectionLog | None):
         """Keep the routing table, the configuration and the log."""
@@ -91,25 +103,83 @@ class Context:
         self.extended_errors: bool = config.extended_errors_enabled
         self.prefer_no_auth: bool = config.prefer_no_auth
         self.active: set[Tracked] = set()
+        # Connections still in their handshake -> source address, oldest first; and per address.
+        self.pending: OrderedDict[Tracked, str] = OrderedDict()
+        self.pending_by_address: dict[str, OrderedDict[Tracked, None]] = {}
+        self.established: Counter[str] = Counter()  # client -> connections past the handshake
+        self.client_of: dict[Tracked, str] = {}
         self.rejected_over_cap = 0
+        self.rejected_per_client = 0
+        self.evicted = 0
 
-    def admit(self, conn: Tracked) -> bool:
-        """Register a new client connection unless the concurrency cap is reached."""
+    def admit(self, conn: Tracked, address: str | None) -> bool:
+        """Register a new client connection, making room under the caps, or refuse it."""
+        address = address or "?"
+        waiting = self.pending_by_address.get(address)
+        if waiting is not None and len(waiting) >= self.config.max_per_client:
+            self._evict(next(iter(waiting)))
         if len(self.active) >= self.config.max_connections:
-            self.rejected_over_cap += 1
-            if self.rejected_over_cap in (1, 10, 100) or self.rejected_over_cap % 1000 == 0:
+            if self.pending:
+                self._evict(next(iter(self.pending)))
+            else:
+                self.rejected_over_cap += 1
+                if _worth_a_warning(self.rejected_over_cap):
+                    _logger.warning(
+                        "gateway: %d connections refused at the cap of %d",
+                        self.rejected_over_cap,
+                        self.config.max_connections,
+                    )
+                return False
+        self.active.add(conn)
+        self.pending[conn] = address
+        self.pending_by_address.setdefault(address, OrderedDict())[conn] = None
+        return True
+
+    def identify(self, conn: Tracked, visitor: str | None) -> bool:
+        """End a connection's handshake; False when its client is at its own cap."""
+        address = self._unpend(conn) or "?"
+        client = f"user {visitor}" if visitor else f"address {address}"
+        if self.established[client] >= self.config.max_per_client:
+            self.rejected_per_client += 1
+            if _worth_a_warning(self.rejected_per_client):
                 _logger.warning(
-                    "gateway: %d connections refused at the cap of %d",
-                    self.rejected_over_cap,
-                    self.config.max_connections,
+                    "gateway: %s is at its cap of %d connections (%d refused so far)",
+                    client,
+                    self.config.max_per_client,
+                    self.rejected_per_client,
                 )
             return False
-        self.active.add(conn)
+        self.established[client] += 1
+        self.client_of[conn] = client
         return True
 
     def release(self, conn: Tracked) -> None:
         """Forget a finished client connection."""
         self.active.discard(conn)
+        self._unpend(conn)
+        client = self.client_of.pop(conn, None)
+        if client is not None:
+            self.established[client] -= 1
+            if not self.established[client]:
+                del self.established[client]
+
+    def _unpend(self, conn: Tracked) -> str | None:
+        """Take a connection off the handshake lists; return its address if it was on them."""
+        address = self.pending.pop(conn, None)
+        if address is not None:
+            waiting = self.pending_by_address[address]
+            waiting.pop(conn, None)
+            if not waiting:
+                del self.pending_by_address[address]
+        return address
+
+    def _evict(self, conn: Tracked) -> None:
+        """Drop a connection still in its handshake to make room for a newcomer."""
+        self.evicted += 1
+        if _worth_a_warning(self.evicted):
+            _logger.warning("gateway: %d idle handshakes dropped to admit others", self.evicted)
+        self.release(conn)
+        conn.drop()
 
     def sweep_idle(self, now: float) -> int:
         """Abort connections with no traffic for longer than the idle timeout."""
@@ -228,6 +298,11 @@ class Context:
         return reader, asyncio.StreamWriter(transport, protocol, reader, loop)
 
 
+def _worth_a_warning(count: int) -> bool:
+    """Warn on the 1st, 10th, 100th and every 1000th occurrence, not on each."""
+    return count in (1, 10, 100) or count % 1000 == 0
+
+
 def peer_name(transport: asyncio.BaseTransport) -> str | None:
     """Return 'host:port' of a transport's peer, or None when unknown."""
     peer = transport.get_extra_info("peername")
@@ -235,3 +310,9 @@ def peer_name(transport: asyncio.BaseTransport) -> str | None:
         return None
     host, port = peer[0], peer[1]
     return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+
+
+def peer_host(transport: asyncio.BaseTransport) -> str | None:
+    """Return the host of a transport's peer, or None when unknown."""
+    peer = transport.get_extra_info("peername")
+    return peer[0] if peer else None

@@ -36,7 +36,7 @@ import time
 from urllib.parse import urlsplit
 
 from . import _http_wire as hw
-from ._core import Context, peer_name
+from ._core import Context, peer_host, peer_name
 from ._pages import CONNECT_ESTABLISHED, CONTINUE, error_response
 from .routes import Decision
 
@@ -105,9 +105,13 @@ class HttpProxyConnection:
         if self.task is not None:
             self.task.cancel()
 
+    def drop(self) -> None:
+        """Abort a connection a cap pushed out while it waited for its first request."""
+        self.abort()
+
     async def run(self) -> None:
         """Serve requests until the client or an error closes the connection."""
-        if not self.ctx.admit(self):
+        if not self.ctx.admit(self, peer_host(self.writer.transport)):
             self.writer.transport.abort()
             return
         clean = False
@@ -144,6 +148,16 @@ class HttpProxyConnection:
                 return
             if head is None:
                 return
+            if first:
+                self._take_visitor(head)
+                if not self.ctx.identify(self, self.visitor):
+                    message = (
+                        f"{self.visitor or self.client} already has "
+                        f"{self.ctx.config.max_per_client} connections open through the "
+                        "gateway. Close some (or wait for idle ones to time out) and retry."
+                    )
+                    await self._send(error_response(503, "Too many connections", message))
+                    return
             first = False
             self.last_active = time.monotonic()
             if not await self._dispatch(head):

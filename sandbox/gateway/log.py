@@ -3,7 +3,10 @@
 A stream that connects is logged at once (outcome ``ok``, ``ended`` NULL) and completed
 when it closes (end time, final outcome, bytes up and down); a refused or failed request
 is logged once, finished. Every refused clearnet/IP destination is also a row of
-``containment``. Records are queued by the relay and written in batches by one writer
+``containment``, up to a rate per client (its address and user name): past
+``CONTAINMENT_BURST`` rows, a client earns one row per ``1 / CONTAINMENT_RATE`` seconds,
+and what it tried meanwhile is counted and written as one summary row ("N more ...",
+``suppressed`` = N), so a client cannot grow the file without bound. Records are queued by the relay and written in batches by one writer
 thread, so a slow disk never stalls a connection. The file is appended to across
 restarts; one process writes a given file at a time.
 """
@@ -15,12 +18,20 @@ import logging
 import queue
 import sqlite3
 import threading
+import time
 from pathlib import Path
 from typing import NamedTuple
 
 from ..wal import connect_wal
 
-__all__ = ["OUTCOMES", "ConnectionLog", "ConnectionRecord", "ContainmentRecord", "Row"]
+__all__ = [
+    "OUTCOMES",
+    "ConnectionLog",
+    "ConnectionRecord",
+    "ContainmentLimit",
+    "ContainmentRecord",
+    "Row",
+]
 
 OUTCOMES = (
     "ok",
@@ -55,7 +66,8 @@ CREATE TABLE IF NOT EXISTS containment (
     visitor TEXT,
     client TEXT,
     destination TEXT,
-    reason TEXT
+    reason TEXT,
+    suppressed INTEGER NOT NULL DEFAULT 0
 );
 CREATE INDEX IF NOT EXISTS containment_time ON containment (time);
 """
@@ -68,11 +80,19 @@ _UPDATE_CONNECTION = (
     "UPDATE connections SET ended = ?, outcome = ?, bytes_up = ?, bytes_down = ? WHERE id = ?"
 )
 _INSERT_CONTAINMENT = (
-    "INSERT INTO containment (time, visitor, client, destination, reason) VALUES (?, ?, ?, ?, ?)"
+    "INSERT INTO containment (time, visitor, client, destination, reason, suppressed)"
+    " VALUES (?, ?, ?, ?, ?, ?)"
 )
 _BATCH = 2000
 _BATCH_DELAY = 0.25  # seconds a record may wait on the queue before it is written
 _logger = logging.getLogger(__name__)
+
+CONTAINMENT_BURST = 20  # containment rows a client may write in a burst
+CONTAINMENT_RATE = 1 / 6  # rows per second it earns back (ten a minute)
+# One address may hold many clients (user names behind a NAT, or invented ones): its own
+# bucket, this many times a client's, bounds the log whatever names it makes up.
+ADDRESS_SHARE = 5
+SUMMARY_DELAY = 30.0  # seconds after a client's first unlogged attempt its summary is due
 
 
 class ConnectionRecord(NamedTuple):
@@ -91,13 +111,126 @@ class ConnectionRecord(NamedTuple):
 
 
 class ContainmentRecord(NamedTuple):
-    """One attempt to leave the sandbox, as a row of ``containment``."""
+    """One attempt to leave the sandbox, as a row of ``containment``.
+
+    A summary row (``suppressed`` > 0) stands for that many attempts of one client that
+    the rate limit kept out of the log; ``destination`` is the last of them.
+    """
 
     time: float
     visitor: str | None
     client: str | None
     destination: str | None
     reason: str
+    suppressed: int = 0
+
+
+class _Bucket:
+    """A token bucket, and the attempts it turned away since its client's last row."""
+
+    __slots__ = ("tokens", "stamp", "suppressed", "since", "last")
+
+    def __init__(self, burst: float, now: float):
+        """Start full."""
+        self.tokens = burst
+        self.stamp = now
+        self.suppressed = 0
+        self.since = 0.0
+        self.last: ContainmentRecord | None = None
+
+    def refill(self, burst: float, rate: float, now: float) -> None:
+        """Add the tokens earned since the last look, up to the burst."""
+        self.tokens = min(burst, self.tokens + (now - self.stamp) * rate)
+        self.stamp = now
+
+
+class ContainmentLimit:
+    """Token buckets per client (address and user name) and per address on containment rows."""
+
+    def __init__(self, burst: int = CONTAINMENT_BURST, rate: float = CONTAINMENT_RATE):
+        """Allow ``burst`` rows at once and ``rate`` rows per second after that, per client."""
+        if burst < 1 or rate <= 0:
+            raise ValueError("containment burst must be >= 1 and rate > 0")
+        self.burst, self.rate = float(burst), float(rate)
+        self._clients: dict[tuple[str, str | None], _Bucket] = {}
+        self._addresses: dict[str, _Bucket] = {}
+        self._lock = threading.Lock()
+
+    def admit(self, record: ContainmentRecord) -> list[ContainmentRecord]:
+        """The rows to write for one attempt: it (after its client's summary, if due), or none."""
+        now = time.monotonic()
+        address = _address(record.client)
+        key = (address, record.visitor)
+        with self._lock:
+            client = self._bucket(self._clients, key, self.burst, self.rate, now)
+            host = self._bucket(
+                self._addresses, address, self.burst * ADDRESS_SHARE, self.rate * ADDRESS_SHARE, now
+            )
+            if client.tokens < 1 or host.tokens < 1:
+                if not client.suppressed:
+                    client.since = now
+                client.suppressed += 1
+                client.last = record
+                return []
+            client.tokens -= 1
+            host.tokens -= 1
+            rows = [self._summary(key, client)] if client.suppressed else []
+            return [*rows, record]
+
+    def due(self, everything: bool = False) -> list[ContainmentRecord]:
+        """Summaries of runs of unlogged attempts older than SUMMARY_DELAY (or all of them)."""
+        now = time.monotonic()
+        with self._lock:
+            rows = [
+                self._summary(key, bucket)
+                for key, bucket in self._clients.items()
+                if bucket.suppressed and (everything or now - bucket.since >= SUMMARY_DELAY)
+            ]
+            if len(self._clients) > 4096:  # forget clients whose bucket has refilled
+                full = self.burst / self.rate
+                self._clients = {
+                    k: b for k, b in self._clients.items() if b.suppressed or now - b.stamp < full
+                }
+                self._addresses = {k: b for k, b in self._addresses.items() if now - b.stamp < full}
+            return rows
+
+    @staticmethod
+    def _bucket(table: dict, key, burst: float, rate: float, now: float) -> _Bucket:
+        """A key's bucket, refilled to now."""
+        bucket = table.get(key)
+        if bucket is None:
+            bucket = table[key] = _Bucket(burst, now)
+        else:
+            bucket.refill(burst, rate, now)
+        return bucket
+
+    @staticmethod
+    def _summary(key: tuple[str, str | None], bucket: _Bucket) -> ContainmentRecord:
+        """One row for a client's unlogged attempts; the count starts again."""
+        address, visitor = key
+        last = bucket.last
+        assert last is not None
+        who = f"{address} ({visitor})" if visitor else address
+        row = ContainmentRecord(
+            time.time(),
+            visitor,
+            address,
+            last.destination,
+            f"{bucket.suppressed} more refused attempts from {who} not logged one by one "
+            f"(rate limit); the last: {last.reason}",
+            bucket.suppressed,
+        )
+        bucket.suppressed = 0
+        bucket.last = None
+        return row
+
+
+def _address(client: str | None) -> str:
+    """The host of a 'host:port' or '[v6]:port' client name ('?' when unknown)."""
+    if not client:
+        return "?"
+    host, sep, _port = client.rpartition(":")
+    return host.strip("[]") if sep else client
 
 
 class _Insert(NamedTuple):
@@ -117,6 +250,12 @@ class _Finish(NamedTuple):
     row_id: int
 
 
+class _Summaries(NamedTuple):
+    """Containment summaries that fell due while the queue was quiet."""
+
+    rows: list[ContainmentRecord]
+
+
 class Row(dict):
     """A row read back from the log: a dict whose columns are also attributes."""
 
@@ -133,13 +272,19 @@ class Row(dict):
 class ConnectionLog:
     """Append-only SQLite log of gateway connections and containment events."""
 
-    def __init__(self, path: str | Path):
+    def __init__(self, path: str | Path, containment_limit: ContainmentLimit | None = None):
         """Open (or create) the log file and start its writer thread."""
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.containment_limit = containment_limit or ContainmentLimit()
         db = self._connect()
         try:
             db.executescript(_SCHEMA)
+            columns = {row[1] for row in db.execute("PRAGMA table_info(containment)")}
+            if "suppressed" not in columns:  # a log written before the rate limit
+                db.execute(
+                    "ALTER TABLE containment ADD COLUMN suppressed INTEGER NOT NULL DEFAULT 0"
+                )
             (last_id,) = db.execute("SELECT COALESCE(MAX(id), 0) FROM connections").fetchone()
         finally:
             db.close()
@@ -172,9 +317,15 @@ class ConnectionLog:
             raise ValueError(f"unknown outcome {outcome!r}")
         self._put(_Finish(ended, outcome, bytes_up, bytes_down, row_id))
 
-    def containment(self, record: ContainmentRecord) -> None:
-        """Queue one containment event (never blocks)."""
-        self._put(record)
+    def containment(self, record: ContainmentRecord) -> bool:
+        """Queue one containment event (never blocks); False when the rate limit counted it
+        into its client's next summary instead."""
+        if self._closed:
+            raise RuntimeError(f"connection log {self.path} is closed")
+        rows = self.containment_limit.admit(record)
+        for row in rows:
+            self._put(row)
+        return record in rows
 
     def _put(self, item: object) -> None:
         """Queue an item unless the log is closed."""
@@ -197,6 +348,8 @@ class ConnectionLog:
         if self._closed:
             return
         self._closed = True
+        for row in self.containment_limit.due(everything=True):
+            self._queue.put(row)
         self._queue.put(None)
         self._wake.set()
         self._writer.join()
@@ -215,8 +368,11 @@ class ConnectionLog:
         try:
             running = True
             while running:
-                first = self._queue.get()
-                if not (first is None or isinstance(first, threading.Event)):
+                try:
+                    first = self._queue.get(timeout=SUMMARY_DELAY / 2)
+                except queue.Empty:  # a quiet spell: only summaries may have fallen due
+                    first = _Summaries([])
+                if not (first is None or isinstance(first, (threading.Event, _Summaries))):
                     # Let records pile up: one commit (and one wake-up of this thread, which
                     # competes with the relay for the GIL) per interval, not per connection.
                     self._wake.wait(_BATCH_DELAY)
@@ -227,6 +383,7 @@ class ConnectionLog:
                         batch.append(self._queue.get_nowait())
                     except queue.Empty:
                         break
+                batch.append(_Summaries(self.containment_limit.due()))
                 running = self._write_batch(db, batch)
         finally:
             db.close()
@@ -254,6 +411,8 @@ class ConnectionLog:
                     )
             elif isinstance(item, ContainmentRecord):
                 containments.append(item)
+            elif isinstance(item, _Summaries):
+                containments.extend(item.rows)
         if inserts or updates or containments:
             try:
                 with db:

@@ -9,6 +9,7 @@ import threading
 import time
 from dataclasses import dataclass, field
 
+from ..open_files import ensure_open_files, open_files_needed
 from ._core import NOOP_SOCKS_FLAGS, Context
 from ._http_wire import MAX_HEAD
 from .http_proxy import HttpProxyConnection
@@ -36,9 +37,10 @@ class GatewayConfig:
     http_port: int | None = 8118
     extended_errors: bool = False
     latency: LatencyModel = field(default_factory=LatencyModel)
-    handshake_timeout: float = 10.0
+    handshake_timeout: float = 5.0
     idle_timeout: float = 300.0
     max_connections: int = 1024
+    max_per_client: int = 256  # per SOCKS/proxy user name, or per source address without one
     socks_flags: tuple[str, ...] = ()
     connect_timeout: float = 10.0
     use_uvloop: bool = True
@@ -48,8 +50,8 @@ class GatewayConfig:
         for name in ("handshake_timeout", "idle_timeout", "connect_timeout"):
             if getattr(self, name) <= 0:
                 raise ValueError(f"GatewayConfig.{name} must be > 0")
-        if self.max_connections < 1:
-            raise ValueError("GatewayConfig.max_connections must be >= 1")
+        if self.max_connections < 1 or self.max_per_client < 1:
+            raise ValueError("GatewayConfig.max_connections and max_per_client must be >= 1")
         self.socks_flags = tuple(self.socks_flags)
         for flag in self.socks_flags:
             low = flag.lower()
@@ -59,6 +61,11 @@ class GatewayConfig:
             if low.startswith("sessiongroup=") and group.isdigit():
                 continue
             raise ValueError(f"unrecognized SocksPort flag {flag!r}")
+
+    @property
+    def open_files_needed(self) -> int:
+        """Descriptors the gateway may hold at its cap: a client and an upstream socket each."""
+        return 2 * self.max_connections
 
     @classmethod
     def from_socks_port(cls, line: str, **settings) -> GatewayConfig:
@@ -152,6 +159,11 @@ class Gateway:
         if self._socks_server is not None:
             raise RuntimeError("gateway already started")
         cfg = self.config
+        ensure_open_files(
+            open_files_needed(cfg.open_files_needed),
+            f"the gateway (at most {cfg.max_connections} connections)",
+            "lower the gateway's max_connections",
+        )
         ctx = self._ctx = Context(self.routes, cfg, self.log)
         loop = asyncio.get_running_loop()
         self._loop = loop

@@ -37,7 +37,7 @@ import logging
 import time
 
 from . import _socks_wire as wire
-from ._core import Context, peer_name
+from ._core import Context, peer_host, peer_name
 from ._pages import TOR_NOT_AN_HTTP_PROXY
 from .routes import Decision
 
@@ -131,6 +131,7 @@ class SocksConnection(asyncio.Protocol):
         self.upstream_closed = False
         self.finished = False
         self.admitted = False
+        self.unlogged = False  # pushed out or refused by a connection cap: no log row
         self.received_any = False
         self.row_id: int | None = None
         self.early_paused = False
@@ -149,7 +150,7 @@ class SocksConnection(asyncio.Protocol):
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         """Register the client (or drop it over the cap) and arm the handshake timer."""
         self.transport = transport  # type: ignore[assignment]
-        if not self.ctx.admit(self):
+        if not self.ctx.admit(self, peer_host(transport)):
             self.finished = True
             transport.abort()
             return
@@ -226,6 +227,11 @@ class SocksConnection(asyncio.Protocol):
             self.upstream.abort()
         if self.transport is not None and not self.client_closed:
             self.transport.abort()
+
+    def drop(self) -> None:
+        """Abort without a log row: a connection cap pushed this handshake out."""
+        self.unlogged = True
+        self.abort()
 
     def state_closed(self) -> None:
         """Leave the handshake/relay states for good: stop the timer and the dial task."""
@@ -366,6 +372,10 @@ class SocksConnection(asyncio.Protocol):
             self.timer = None
         if self.port_kind == "socks4a":
             self.visitor = request.user_id
+        if not self.ctx.identify(self, self.visitor):
+            self.unlogged = True  # a client over its cap must not fill the log either
+            self._fail(wire.GENERAL_FAILURE, "refused")
+            return
         self.destination = request.host.lower()
         self.dest_port = request.port
         if request.command != wire.CMD_CONNECT:
@@ -487,7 +497,7 @@ class SocksConnection(asyncio.Protocol):
                 bytes_down=self.bytes_down,
             )
             return
-        if not self.received_any:
+        if not self.received_any or self.unlogged:
             return  # a connect without a byte (preconnect, port probe) is not a request
         self.ctx.record(
             started=self.started,

@@ -6,7 +6,8 @@ import sqlite3
 from pathlib import Path
 
 from ..errors import WorldError
-from .schema import SCHEMA_VERSION
+from .digest import world_digest
+from .schema import SCHEMA_VERSION, create_tables
 
 COUNTED = ("blocks", "transactions", "addresses", "actors", "sites", "listings")
 
@@ -31,8 +32,86 @@ def open_world(path: str | Path) -> sqlite3.Connection:
     return conn
 
 
+def check_world(path: str | Path, *, digest: bool = True) -> None:
+    """Refuse a damaged world, or one of another schema, with a one-line WorldError saying
+    how to rebuild it.
+
+    Run before serving: PRAGMA quick_check finds broken pages (a truncated copy), the
+    stored digest (unless ``digest`` is False: it reads every row, seconds on a large
+    world) finds changed rows, and every table and column of this version's schema must be
+    there (a world built before a table was added would fail on its first page view).
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise WorldError(f"{path}: no such world file (build one with `sandbox build`)")
+    meta: dict[str, str] = {}
+    try:
+        conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+        try:
+            meta = dict(conn.execute("SELECT key, value FROM meta"))
+            problem = _damage(conn) or _schema_gap(conn, meta)
+        finally:
+            conn.close()
+        if problem is None and digest and meta.get("digest") != world_digest(path):
+            problem = "damaged: its content does not match its digest"
+    except sqlite3.DatabaseError as e:
+        problem = f"damaged or not a world file ({e})"
+    if problem is not None:
+        raise WorldError(f"{path}: {problem}; rebuild it: {_rebuild_command(path, meta)}")
+
+
+def _rebuild_command(path: Path, meta: dict[str, str]) -> str:
+    """The `sandbox build` command that makes the world again, as far as its meta tells."""
+    from ..scenario.loader import builtin_scenarios
+
+    name = meta.get("scenario")
+    seed = f" --seed {meta['seed']}" if meta.get("seed", "").isdigit() else ""
+    if name in builtin_scenarios():
+        return f"sandbox build {name}{seed} --out {path}"
+    which = f" (the file of scenario {name!r})" if name else ""
+    return f"sandbox build SCENARIO.yaml{seed} --out {path}{which}"
+
+
+def _damage(conn: sqlite3.Connection) -> str | None:
+    """What SQLite's quick integrity check finds wrong with the file, or None."""
+    rows = [r[0] for r in conn.execute("PRAGMA quick_check(3)")]
+    if rows == ["ok"]:
+        return None
+    found = " ".join(" ".join(rows).replace("*** in database main ***", "").split())
+    return f"damaged: {found[:160]}"
+
+
+def _schema_gap(conn: sqlite3.Connection, meta: dict[str, str]) -> str | None:
+    """Why the world's schema is not this version's, or None when it is."""
+    if meta.get("format") != str(SCHEMA_VERSION):
+        return f"world format {meta.get('format')!r} is not the {SCHEMA_VERSION} this sandbox reads"
+    if "digest" not in meta:
+        return "incomplete world (its build did not finish)"
+    expected = sqlite3.connect(":memory:")
+    try:
+        create_tables(expected)
+        wanted = _columns(expected)
+    finally:
+        expected.close()
+    have = _columns(conn)
+    missing = [t for t in wanted if t not in have]
+    if missing:
+        return f"built by an older sandbox: no table {', '.join(missing)}"
+    for table, columns in wanted.items():
+        gone = sorted(columns - have[table])
+        if gone:
+            return f"built by an older sandbox: table {table} has no column {', '.join(gone)}"
+    return None
+
+
+def _columns(conn: sqlite3.Connection) -> dict[str, set[str]]:
+    """Every table of a database and its column names."""
+    tables = [r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")]
+    return {t: {r[1] for r in conn.execute(f"PRAGMA table_info({t})")} for t in tables}
+
+
 def world_info(path: str | Path) -> dict:
-    """Scenario, seed, digest, row counts and the sites of a world."""
+    """Scenario, seed, digest, row counts, the number of seats and the sites of a world."""
     conn = open_world(path)
     try:
         meta = {r["key"]: r["value"] for r in conn.execute("SELECT key, value FROM meta")}
@@ -41,6 +120,10 @@ def world_info(path: str | Path) -> dict:
             dict(r)
             for r in conn.execute("SELECT id, name, kind, address FROM sites ORDER BY rowid")
         ]
+        has_seats = conn.execute(
+            "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'seats'"
+        ).fetchone()
+        seats = conn.execute("SELECT count(*) FROM seats").fetchone()[0] if has_seats else 0
     finally:
         conn.close()
     return {
@@ -54,5 +137,6 @@ def world_info(path: str | Path) -> dict:
         "end_time": int(meta["end_time"]),
         "tor_latency": meta.get("tor_latency") == "1",
         "counts": counts,
+        "seats": seats,
         "sites": sites,
     }

@@ -1,0 +1,170 @@
+"""The threaded WSGI server of every site, the explorer, the exchanges and the classroom.
+
+werkzeug's threaded server gives each connection a thread for as long as the client keeps
+it open, with no timeout and no cap: a few hundred clients that send half a request line
+pin as many threads and descriptors until the process fails with EMFILE. This one
+
+* closes a connection that has not sent a complete request head within
+  ``request_timeout`` seconds (also the keep-alive wait between requests), and gives any
+  read or write of a body ``io_timeout`` seconds to make progress;
+* serves at most ``max_connections`` connections at once. A new one over the cap takes the
+  place of the connection that has waited longest for its request head (an idle
+  keep-alive or a held half-request); when every connection is busy with a request it
+  gets ``503`` with Retry-After instead of a thread.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import socket
+import threading
+import time
+from collections import OrderedDict
+
+from werkzeug.serving import ThreadedWSGIServer, WSGIRequestHandler
+
+__all__ = ["BoundedWSGIServer"]
+
+MAX_CONNECTIONS = 256
+REQUEST_TIMEOUT = 10.0
+IO_TIMEOUT = 30.0
+_BUSY_PAGE = b"The server is busy with other requests; try again in a few seconds.\n"
+_BUSY = (
+    b"HTTP/1.1 503 Service Unavailable\r\nRetry-After: 5\r\nContent-Type: text/plain\r\n"
+    b"Connection: close\r\nContent-Length: %d\r\n\r\n%s" % (len(_BUSY_PAGE), _BUSY_PAGE)
+)
+
+_logger = logging.getLogger("sandbox.wsgi_server")
+
+
+class _Handler(WSGIRequestHandler):
+    """werkzeug's handler, telling the server when it waits for a request head."""
+
+    server: BoundedWSGIServer
+    timeout = IO_TIMEOUT  # StreamRequestHandler sets it on the socket: every read and write
+
+    def handle_one_request(self) -> None:
+        """Wait for the next request (evictable meanwhile), then serve it."""
+        self.server.note_waiting(self.connection)
+        super().handle_one_request()
+
+    def parse_request(self) -> bool:
+        """Parse the head; from here on the connection serves a request."""
+        ok = super().parse_request()
+        self.server.note_busy(self.connection)
+        return ok
+
+
+class BoundedWSGIServer(ThreadedWSGIServer):
+    """A thread per connection, with a cap on connections and a deadline on request heads."""
+
+    def __init__(
+        self,
+        host: str,
+        port: int,
+        app,
+        *,
+        max_connections: int = MAX_CONNECTIONS,
+        request_timeout: float = REQUEST_TIMEOUT,
+    ):
+        """Listen on host:port (0: a free port) and serve ``app``."""
+        if max_connections < 1 or request_timeout <= 0:
+            raise ValueError("max_connections must be >= 1 and request_timeout > 0")
+        self.max_connections = max_connections
+        self.request_timeout = request_timeout
+        self.refused = 0
+        self._lock = threading.Lock()
+        self._open = 0
+        # Connections waiting for a request head, oldest wait first, with when it began.
+        self._waiting: OrderedDict[socket.socket, float] = OrderedDict()
+        super().__init__(host, port, app, _Handler)
+
+    @property
+    def open_connections(self) -> int:
+        """Connections being served right now."""
+        return self._open
+
+    def note_waiting(self, sock: socket.socket) -> None:
+        """A connection starts waiting for a request head."""
+        with self._lock:
+            self._waiting[sock] = time.monotonic()
+            self._waiting.move_to_end(sock)
+
+    def note_busy(self, sock: socket.socket) -> None:
+        """A connection has sent its request head."""
+        with self._lock:
+            self._waiting.pop(sock, None)
+
+    def process_request(self, request, client_address) -> None:
+        """Start a thread for a new connection, making room or answering 503 at the cap."""
+        with self._lock:
+            admitted = self._open < self.max_connections or self._evict_oldest()
+            if admitted:
+                self._open += 1
+                self._waiting[request] = time.monotonic()
+        if not admitted:
+            self._refuse(request)
+            return
+        try:
+            super().process_request(request, client_address)
+        except BaseException:  # no thread could be started: not served, not counted
+            self._forget(request)
+            raise
+
+    def process_request_thread(self, request, client_address) -> None:
+        """Serve a connection in its thread; count it out when it ends."""
+        try:
+            super().process_request_thread(request, client_address)
+        finally:
+            self._forget(request)
+
+    def service_actions(self) -> None:
+        """Close connections waiting for a request head past ``request_timeout``."""
+        deadline = time.monotonic() - self.request_timeout
+        stale = []
+        with self._lock:
+            for sock, since in self._waiting.items():
+                if since > deadline:
+                    break
+                stale.append(sock)
+            for sock in stale:
+                del self._waiting[sock]
+        for sock in stale:
+            _hang_up(sock)
+
+    def _evict_oldest(self) -> bool:
+        """Close the connection that has waited longest for a request head (lock held)."""
+        if not self._waiting:
+            return False
+        sock, _since = self._waiting.popitem(last=False)
+        _hang_up(sock)
+        return True
+
+    def _forget(self, request: socket.socket) -> None:
+        """A connection is over."""
+        with self._lock:
+            self._open -= 1
+            self._waiting.pop(request, None)
+
+    def _refuse(self, request: socket.socket) -> None:
+        """Answer 503 without a thread: every slot serves a request."""
+        self.refused += 1
+        if self.refused in (1, 10, 100) or self.refused % 1000 == 0:
+            _logger.warning(
+                "%s:%s: %d connections refused at the cap of %d",
+                self.host,
+                self.port,
+                self.refused,
+                self.max_connections,
+            )
+        with contextlib.suppress(OSError):
+            request.settimeout(1.0)
+            request.sendall(_BUSY)
+        self.shutdown_request(request)
+
+
+def _hang_up(sock: socket.socket) -> None:
+    """Wake the thread blocked reading the socket with an end of file; it then closes it."""
+    with contextlib.suppress(OSError):
+        sock.shutdown(socket.SHUT_RDWR)
