@@ -1,4 +1,4 @@
-"""Headless Chromium through the gateway: an onion page, and a login through the CAPTCHA (issue #3)."""
+"""Headless Chromium through the gateway: an onion page, and a login through the CAPTCHA."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The classroom portal: joining, answers, hints, score, instructor pages, resets, crashes (issue #6)."""
+"""The classroom portal: joining, answers, hints, score, instructor pages, resets, crashes."""
 
 from __future__ import annotations
 

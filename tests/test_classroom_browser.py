@@ -1,4 +1,4 @@
-"""Headless Chromium in the classroom: a trainee answers, the instructor's board follows (issue #6)."""
+"""Headless Chromium in the classroom: a trainee answers, the instructor's board follows."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The classroom deployment: docker-compose.yml, its generator and a real run of the stack (issue #7).
+"""The classroom deployment: docker-compose.yml, its generator and a real run of the stack.
 
 tests/data/compose_spec.json is the Compose specification's JSON schema, copied unchanged
 from Debian bookworm's docker-compose 1.29.2-3 package

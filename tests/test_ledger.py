@@ -1,4 +1,4 @@
-"""The generated ledger: invariants by an independent checker, and the story's flows (issue #2)."""
+"""The generated ledger: invariants by an independent checker, and the story's flows."""
 
 from __future__ import annotations
 

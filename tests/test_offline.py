@@ -1,4 +1,4 @@
-"""Offline install (`sandbox bundle`) and offline content (DESIGN rule 4), end to end.
+"""Offline install (`sandbox bundle`) and offline content (docs/architecture.md, rule 4), end to end.
 
 The bundle is made once per module (pip wheel of every dependency: the 'with internet'
 side, which may use the package registry); the install then runs with `--no-index` in a
@@ -245,7 +245,7 @@ def test_bundle_without_docker_image_says_so(tmp_path, monkeypatch):
 SCANNED = ("sandbox", "marketplaces", "scenarios", "investigator_tools")
 SUFFIXES = {".py", ".html", ".htm", ".css", ".js", ".svg", ".txt", ".yaml", ".yml", ".md", ".json"}
 # Names that never leave the sandbox or the machine: the world's own top-level names
-# (DESIGN rule 6) and the names RFC 2606 and RFC 6761 reserve for tests and examples.
+# (architecture rule 6) and the names RFC 2606 and RFC 6761 reserve for tests and examples.
 LOCAL_SUFFIXES = (".onion", ".test", ".invalid", ".example", ".localhost")
 LOCAL_HOSTS = {"localhost", "0.0.0.0"}
 # Loopback and the RFC 5737 documentation ranges, which no real host has.

@@ -1,4 +1,4 @@
-"""The case graph and the case report, end to end on the tiny world (issue #5, part 3).
+"""The case graph and the case report, end to end on the tiny world.
 
 One investigation is run once for the module against the served tiny world: crawl three
 sites, extract, correlate, sync the chain, trace the donations, ask the exchange for the

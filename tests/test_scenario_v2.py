@@ -1,4 +1,4 @@
-"""Scenario format v2, issue #6: seats, objectives, hints, injects, artefacts, solution, each."""
+"""Scenario format v2: seats, objectives, hints, injects, artefacts, solution, each."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The private Tor network mode: real tor processes publishing the world's onions (issue #7)."""
+"""The private Tor network mode: real tor processes publishing the world's onions."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""`sandbox up` and `sandbox status`, and real clients reaching the sites through the gateway (issue #3)."""
+"""`sandbox up` and `sandbox status`, and real clients reaching the sites through the gateway."""
 
 from __future__ import annotations
 
