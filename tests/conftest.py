@@ -1,8 +1,12 @@
-"""Shared fixtures: scenario files and worlds built once per test session."""
+"""Shared fixtures: scenario files and worlds built once per test session; no leftover processes."""
 
 from __future__ import annotations
 
+import contextlib
+import os
+import signal
 import sqlite3
+import time
 from pathlib import Path
 
 import pytest
@@ -11,8 +15,44 @@ from click.testing import CliRunner
 from sandbox.cli import cli
 from sandbox.scenario import load_scenario
 from sandbox.world.build import build_world
+from tests.processes import RUN_MARKER, leftovers
 
 DATA = Path(__file__).parent / "data"
+LEFTOVER_GRACE = 10.0  # seconds a child may take to finish exiting after its test ended
+
+
+def pytest_configure(config):
+    """Mark this run in the environment, so children that detach are still known as ours."""
+    os.environ.setdefault(RUN_MARKER, str(os.getpid()))
+
+
+def pytest_sessionfinish(session, exitstatus):
+    """Fail the run if any process it started is still alive at the end; then kill them.
+
+    Every test must stop what it starts (servers, `sandbox up`, dockerd, gpg-agent, tor,
+    Chromium): a leftover holds ports and files and slows the machine for the next run.
+    """
+    deadline = time.monotonic() + LEFTOVER_GRACE
+    left = leftovers()
+    while left and time.monotonic() < deadline:
+        time.sleep(0.25)
+        left = leftovers()
+    if not left:
+        return
+    reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+    lines = [f"{len(left)} process(es) started by the tests are still running (now killed):"]
+    lines += [f"  pid {pid}: {command[:200]}" for pid, command in sorted(left.items())]
+    for pid in left:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGKILL)
+    if reporter:
+        reporter.write_line("")
+        for line in lines:
+            reporter.write_line(line, red=True, bold=True)
+    else:
+        print("\n".join(lines))
+    if session.exitstatus == 0:
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
 
 
 @pytest.fixture(scope="session")

@@ -27,9 +27,11 @@ from sandbox.compose import IMAGE, compose_file, site_service
 from sandbox.standalone import parse_route
 from sandbox.world.read import world_info
 from tests.ports import free_port
+from tests.processes import end, stop
 
 ROOT = Path(__file__).resolve().parent.parent
 COMPOSE = ROOT / "docker-compose.yml"
+DOCKERD_PID = ROOT / "build" / "dockerd.pid"  # written by .ci/docker.sh when it starts dockerd
 SCHEMA = json.loads((Path(__file__).parent / "data" / "compose_spec.json").read_text())
 BIND = "${SANDBOX_BIND:-127.0.0.1}"
 
@@ -153,6 +155,7 @@ def test_serve_site_and_gateway_processes(tiny_world, tmp_path):
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
+        start_new_session=True,
     )
     gateway = subprocess.Popen(
         [*cmd, "gateway", str(tiny_world), "--state", str(state)]
@@ -163,6 +166,7 @@ def test_serve_site_and_gateway_processes(tiny_world, tmp_path):
         stderr=subprocess.STDOUT,
         text=True,
         env={**os.environ, "SANDBOX_INSTRUCTOR_PASSWORD": "s3cret"},
+        start_new_session=True,
     )
     try:
         _wait_listening(site_port, site)
@@ -177,7 +181,7 @@ def test_serve_site_and_gateway_processes(tiny_world, tmp_path):
     finally:
         for proc in (gateway, site):
             proc.send_signal(signal.SIGTERM)
-        outputs = [proc.communicate(timeout=20)[0] for proc in (gateway, site)]
+        outputs = [stop(proc, signal.SIGTERM, 20) for proc in (gateway, site)]
     assert gateway.returncode == 0 and site.returncode == 0, outputs
     assert "Instructor password: s3cret" in outputs[0]
     assert not (state / "run.json").exists()
@@ -216,7 +220,26 @@ except OSError as e:
 """
 
 
-def test_compose_stack_really_runs(tmp_path, capsys):
+@pytest.fixture
+def stops_dockerd_it_starts():
+    """Stop, at the end, the dockerd that .ci/docker.sh started for the test (its pid file).
+
+    A daemon that answered before the test is the machine's own and is left running.
+    """
+    docker = shutil.which("docker")
+    ran_before = (
+        bool(docker)
+        and subprocess.run([docker, "info"], capture_output=True, timeout=60).returncode == 0
+    )
+    if not ran_before:
+        DOCKERD_PID.unlink(missing_ok=True)
+    yield
+    if not ran_before and DOCKERD_PID.exists():
+        end(int(DOCKERD_PID.read_text()), timeout=60)
+        DOCKERD_PID.unlink(missing_ok=True)
+
+
+def test_compose_stack_really_runs(tmp_path, capsys, stops_dockerd_it_starts):
     """docker-compose.yml up for real: an onion page through the published SOCKS port, no way out."""
     started = time.perf_counter()
     # Installs Docker when missing, starts dockerd, builds the image with no registry.

@@ -27,7 +27,7 @@ from sandbox.tor.network import (
     trainee_torrc,
 )
 from tests.ports import free_port
-from tests.processes import read_until_ready
+from tests.processes import read_until_ready, start_sandbox, stop
 
 READY_TIMEOUT = 180  # seconds; it forms in about 20 s here
 
@@ -211,13 +211,7 @@ def test_up_tor_cli_prints_the_torrc_and_stops_tor_on_sigterm(tiny_world, tmp_pa
     args = ["--world", str(tiny_world), "--state", str(state), "--tor"]
     args += ["--socks-port", str(free_port()), "--http-port", str(free_port())]
     args += ["--explorer-port", "0", "--classroom-port", "0", "--tor-socks-port", str(tor_socks)]
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "sandbox", "up", *args],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-        env=env,
-    )
+    proc = start_sandbox("up", *args, env=env)
     try:
         text = read_until_ready(proc, READY_TIMEOUT)
         assert f"Tor SOCKS5     127.0.0.1:{tor_socks}" in text, text
@@ -242,8 +236,7 @@ def test_up_tor_cli_prints_the_torrc_and_stops_tor_on_sigterm(tiny_world, tmp_pa
         assert status.returncode == 1, status.stdout + status.stderr  # a relay died: not healthy
         assert json.loads(status.stdout)["tor"]["gone"] == ["sbrelay5"]
     finally:
-        proc.send_signal(signal.SIGTERM)
-        rest, _ = proc.communicate(timeout=60)
+        rest = stop(proc, signal.SIGTERM, 60)
     assert proc.returncode == 0, text + rest
     assert "sandbox stopped." in rest
     for pid in network["pids"].values():
