@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import contextlib
 import os
+import shutil
 import signal
 import sqlite3
+import subprocess
 import time
 from pathlib import Path
 
@@ -15,9 +17,11 @@ from click.testing import CliRunner
 from sandbox.cli import cli
 from sandbox.scenario import load_scenario
 from sandbox.world.build import build_world
-from tests.processes import RUN_MARKER, leftovers
+from tests.processes import RUN_MARKER, end, leftovers
 
 DATA = Path(__file__).parent / "data"
+ROOT = Path(__file__).resolve().parent.parent
+DOCKERD_PID = ROOT / "build" / "dockerd.pid"  # written by .ci/docker.sh when it starts dockerd
 LEFTOVER_GRACE = 10.0  # seconds a child may take to finish exiting after its test ended
 
 
@@ -92,3 +96,35 @@ def sandbox(runner):
         return runner.invoke(cli, [str(a) for a in args], catch_exceptions=False)
 
     return run
+
+
+def _docker_answers() -> bool:
+    """Whether a Docker daemon answers here."""
+    docker = shutil.which("docker")
+    return bool(docker) and (
+        subprocess.run([docker, "info"], capture_output=True, timeout=60).returncode == 0
+    )
+
+
+@pytest.fixture(scope="session")
+def docker_daemon():
+    """A Docker daemon for the `docker` tests: installed and started by .ci/docker.sh if need be.
+
+    Skips when Docker cannot run here (not root, no kernel support: docker.sh exits 3). A
+    daemon this fixture started is stopped at the end of the session; one that answered
+    before is the machine's own and is left running.
+    """
+    ran_before = _docker_answers()
+    if not ran_before:
+        DOCKERD_PID.unlink(missing_ok=True)
+        for step in ("install", "daemon"):
+            made = subprocess.run(
+                [str(ROOT / ".ci" / "docker.sh"), step], capture_output=True, text=True, timeout=900
+            )
+            if made.returncode == 3:
+                pytest.skip(f"Docker cannot run on this machine: {made.stderr.strip()[-600:]}")
+            assert made.returncode == 0, made.stdout + made.stderr
+    yield
+    if not ran_before and DOCKERD_PID.exists():
+        end(int(DOCKERD_PID.read_text()), timeout=60)
+        DOCKERD_PID.unlink(missing_ok=True)

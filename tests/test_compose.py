@@ -27,11 +27,10 @@ from sandbox.compose import IMAGE, compose_file, site_service
 from sandbox.standalone import parse_route
 from sandbox.world.read import world_info
 from tests.ports import free_port
-from tests.processes import end, stop
+from tests.processes import stop
 
 ROOT = Path(__file__).resolve().parent.parent
 COMPOSE = ROOT / "docker-compose.yml"
-DOCKERD_PID = ROOT / "build" / "dockerd.pid"  # written by .ci/docker.sh when it starts dockerd
 SCHEMA = json.loads((Path(__file__).parent / "data" / "compose_spec.json").read_text())
 BIND = "${SANDBOX_BIND:-127.0.0.1}"
 
@@ -220,29 +219,10 @@ except OSError as e:
 """
 
 
-@pytest.fixture
-def stops_dockerd_it_starts():
-    """Stop, at the end, the dockerd that .ci/docker.sh started for the test (its pid file).
-
-    A daemon that answered before the test is the machine's own and is left running.
-    """
-    docker = shutil.which("docker")
-    ran_before = (
-        bool(docker)
-        and subprocess.run([docker, "info"], capture_output=True, timeout=60).returncode == 0
-    )
-    if not ran_before:
-        DOCKERD_PID.unlink(missing_ok=True)
-    yield
-    if not ran_before and DOCKERD_PID.exists():
-        end(int(DOCKERD_PID.read_text()), timeout=60)
-        DOCKERD_PID.unlink(missing_ok=True)
-
-
-def test_compose_stack_really_runs(tmp_path, capsys, stops_dockerd_it_starts):
+def test_compose_stack_really_runs(tmp_path, capsys, docker_daemon):
     """docker-compose.yml up for real: an onion page through the published SOCKS port, no way out."""
     started = time.perf_counter()
-    # Installs Docker when missing, starts dockerd, builds the image with no registry.
+    # Builds the image with no registry (Docker installed and its daemon started by the fixture).
     made = subprocess.run(
         [str(ROOT / ".ci" / "docker.sh")], capture_output=True, text=True, timeout=1200
     )

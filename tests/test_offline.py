@@ -189,16 +189,8 @@ def test_unwritable_dir_is_one_clear_error(tmp_path):
     assert afile.read_text() == "not a folder"
 
 
-def _docker_runs() -> bool:
-    """Whether a Docker daemon answers here."""
-    docker = shutil.which("docker")
-    return bool(docker) and subprocess.run([docker, "info"], capture_output=True).returncode == 0
-
-
-def test_bundle_saves_the_docker_image(tmp_path):
+def test_bundle_saves_the_docker_image(tmp_path, docker_daemon):
     """With Docker and a built image, the bundle carries it as image.tar; install.sh loads it."""
-    if not _docker_runs():
-        pytest.skip("no Docker daemon runs here: the image part of the bundle is not exercised")
     # A one-file image made without any registry stands in for the real one, which is big.
     name = "darkweb-sandbox-bundle-test:latest"
     (tmp_path / "rootfs").mkdir()
