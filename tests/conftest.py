@@ -30,6 +30,16 @@ def pytest_configure(config):
     os.environ.setdefault(RUN_MARKER, str(os.getpid()))
 
 
+COMPONENT_MARKERS = ("browser", "docker", "tor", "check")  # each also makes a test slow
+
+
+def pytest_collection_modifyitems(config, items):
+    """A test that needs Chromium, Docker, tor or a whole `sandbox check` is slow too."""
+    for item in items:
+        if any(item.get_closest_marker(m) for m in COMPONENT_MARKERS):
+            item.add_marker(pytest.mark.slow)
+
+
 def pytest_sessionfinish(session, exitstatus):
     """Fail the run if any process it started is still alive at the end; then kill them.
 

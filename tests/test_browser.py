@@ -9,7 +9,7 @@ import pytest
 from sandbox.serve import Sandbox
 from tests.chromium import SHOTS, needs_chromium, start_chromium
 
-pytestmark = needs_chromium
+pytestmark = [pytest.mark.browser, needs_chromium]
 
 
 @pytest.fixture(scope="module")

@@ -136,6 +136,7 @@ def test_every_command_has_help_with_example(sandbox, command):
     )
 
 
+@pytest.mark.slow  # builds the default world: 100,000 transactions
 def test_build_default_scenario_is_lively(tmp_path_factory):
     """The built-in default world: two markets with dozens of vendors, >= 100,000 transactions."""
     out = tmp_path_factory.mktemp("default") / "world.db"

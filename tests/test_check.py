@@ -33,6 +33,7 @@ def test_every_builtin_course_scenario_is_checked():
     assert {"intro", "tf-donations", "vendor-takedown", "market-admin"} <= set(COURSES)
 
 
+@pytest.mark.check
 @pytest.mark.parametrize("name", COURSES)
 def test_builtin_scenario_is_solvable(name):
     """The reference solution answers every objective of every distinct case (architecture rule 8)."""
@@ -47,6 +48,7 @@ def test_builtin_scenario_is_solvable(name):
         assert f" {objective.id}: " in result.stdout, objective.id
 
 
+@pytest.mark.check
 def test_unsolvable_scenario_fails_naming_the_objective():
     """An objective whose evidence is never planted fails the check by name."""
     result = sandbox_check(str(DATA / "unsolvable.yaml"), "--seat", "2")

@@ -10,7 +10,7 @@ from sandbox.serve import Sandbox
 from tests.chromium import SHOTS, needs_chromium, start_chromium
 from tests.test_classroom import PASSWORD, build_course_world, course_key
 
-pytestmark = needs_chromium
+pytestmark = [pytest.mark.browser, needs_chromium]
 
 
 @pytest.fixture(scope="module")

@@ -219,6 +219,7 @@ except OSError as e:
 """
 
 
+@pytest.mark.docker
 def test_compose_stack_really_runs(tmp_path, capsys, docker_daemon):
     """docker-compose.yml up for real: an onion page through the published SOCKS port, no way out."""
     started = time.perf_counter()

@@ -358,6 +358,7 @@ def test_circuit_failures_are_retried(tiny_world, tmp_path):
 # -- the DDoS queue ---------------------------------------------------------------------
 
 
+@pytest.mark.slow  # builds a world of its own and waits out the queue
 def test_ddos_queue_is_waited_out(tiny_path, tmp_path):
     """A market behind a DDoS queue (503 + Retry-After + cookie) is crawled after the wait."""
     scenario = yaml.safe_load(tiny_path.read_text())

@@ -85,6 +85,7 @@ def _normal(name: str) -> str:
     return re.sub(r"[-_.]+", "-", name).lower()
 
 
+@pytest.mark.slow  # pip wheels every dependency, then installs them into a fresh venv
 def test_bundle_installs_offline_into_a_fresh_venv(bundle, tmp_path):
     """install.sh installs the project from the wheelhouse alone; `sandbox` runs from the venv."""
     venv = tmp_path / "classroom-venv"
@@ -125,6 +126,7 @@ def test_bundle_installs_offline_into_a_fresh_venv(bundle, tmp_path):
     assert _pins(bundle).items() <= {_normal(k): v for k, v in installed.items()}.items()
 
 
+@pytest.mark.slow  # the bundle (every dependency's wheel)
 def test_manifest_and_pins_cover_every_file_and_dependency(bundle):
     """SHA256SUMS verifies and lists every file; requirements pin every wheel and dependency."""
     assert verify_manifest(bundle) == []
@@ -147,6 +149,7 @@ def test_manifest_and_pins_cover_every_file_and_dependency(bundle):
     assert not (bundle / "image.tar").exists()
 
 
+@pytest.mark.slow  # the bundle (every dependency's wheel)
 def test_a_damaged_bundle_is_refused(bundle, tmp_path):
     """install.sh checks SHA256SUMS first: one changed byte stops it before any venv exists."""
     if not shutil.which("sha256sum"):
@@ -189,6 +192,7 @@ def test_unwritable_dir_is_one_clear_error(tmp_path):
     assert afile.read_text() == "not a folder"
 
 
+@pytest.mark.docker
 def test_bundle_saves_the_docker_image(tmp_path, docker_daemon):
     """With Docker and a built image, the bundle carries it as image.tar; install.sh loads it."""
     # A one-file image made without any registry stands in for the real one, which is big.

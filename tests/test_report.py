@@ -332,6 +332,7 @@ def test_png_is_a_sensible_image(investigation):
         assert colours is not None and len(colours) > 50
 
 
+@pytest.mark.browser
 @pytest.mark.skipif(
     not (CHROMIUM and CHROMEDRIVER),
     reason="Debian's chromium and chromium-driver are not installed (.ci/run installs them)",

@@ -909,6 +909,7 @@ _values = st.recursive(
 )
 
 
+@pytest.mark.slow  # 200 generated documents
 @settings(
     max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )

@@ -144,6 +144,7 @@ def private_tor(tiny_world, tmp_path_factory):
             network.stop()
 
 
+@pytest.mark.tor
 def test_a_world_onion_through_real_tor(private_tor, capsys):
     """The wiki's page comes through the real Tor client's SOCKS port, under the world's address."""
     sandbox, network = private_tor
@@ -164,6 +165,7 @@ def test_a_world_onion_through_real_tor(private_tor, capsys):
     assert (hs / "hostname").read_text().strip() == wiki.address
 
 
+@pytest.mark.tor
 def test_every_onion_of_the_world_is_published(private_tor):
     """Each onion site of the world answers through Tor; .test sites are not published."""
     sandbox, network = private_tor
@@ -177,6 +179,7 @@ def test_every_onion_of_the_world_is_published(private_tor):
         assert site.name in r.text or "queue" in r.text.lower(), site.site_id
 
 
+@pytest.mark.tor
 def test_no_tor_process_talks_to_the_public_network(private_tor):
     """Every torrc names only our authorities, and every address in the logs is loopback."""
     sandbox, network = private_tor
@@ -202,6 +205,7 @@ def _status(world: Path, state: Path, *args: str) -> subprocess.CompletedProcess
     )
 
 
+@pytest.mark.tor
 def test_up_tor_cli_prints_the_torrc_and_stops_tor_on_sigterm(tiny_world, tmp_path, capsys):
     """`up --tor` prints the SOCKS port and torrc, `status` sees a relay die, SIGTERM stops all."""
     _need_tor()

@@ -74,6 +74,7 @@ def test_clearnet_is_refused(running):
         requests.get("http://example.com/", proxies=_proxies(running), timeout=10)
 
 
+@pytest.mark.slow  # a real `sandbox up` process, started and stopped
 def test_up_cli_serves_reports_status_and_stops_on_ctrl_c(tiny_world, tmp_path):
     """`sandbox up` prints the proxies and entry points, `status` sees it, SIGINT stops it cleanly."""
     state = tmp_path / "state"
