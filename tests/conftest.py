@@ -9,6 +9,7 @@ import signal
 import sqlite3
 import subprocess
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -81,6 +82,44 @@ def tiny_world(tiny_path, tmp_path_factory) -> Path:
     out = tmp_path_factory.mktemp("worlds") / "tiny.db"
     build_world(load_scenario(str(tiny_path)), out)
     return out
+
+
+@dataclass(frozen=True)
+class CrawledCase:
+    """A closed case file holding one crawl of a world, and the world's site addresses."""
+
+    path: Path
+    sites: dict[str, str]  # site id -> .onion/.test host name
+
+    def copy_to(self, folder: Path) -> Path:
+        """A copy of the case file in folder, for a test module that writes to its case."""
+        target = folder / "case.db"
+        source, copy = sqlite3.connect(self.path), sqlite3.connect(target)
+        try:
+            source.backup(copy)
+        finally:
+            source.close()
+            copy.close()
+        return target
+
+
+@pytest.fixture(scope="session")
+def tiny_crawl(tiny_world, tmp_path_factory) -> CrawledCase:
+    """The tiny world crawled once for the session: every site, logged in, two links deep.
+
+    The crawl, extraction, correlation and report tests all start from it; each copies it
+    (`copy_to`) before writing, so they do not see one another's artefacts.
+    """
+    from investigator_tools.case import Case
+    from tests.test_crawl import crawl_everything, serve, start_urls
+
+    folder = tmp_path_factory.mktemp("tiny-crawl")
+    with serve(tiny_world, folder / "state") as sandbox:
+        with Case(folder / "case.db", operator="trainee7@classroom") as case:
+            case.begin("investigate crawl " + " ".join(start_urls(sandbox)))
+            crawl_everything(case, sandbox, depth=2)
+        sites = {s.site_id: s.address for s in sandbox.sites}
+    return CrawledCase(folder / "case.db", sites)
 
 
 @pytest.fixture
