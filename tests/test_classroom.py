@@ -494,6 +494,7 @@ def _up(world: Path, state: Path, port: int) -> subprocess.Popen:
     return proc
 
 
+@pytest.mark.slow  # two real `sandbox up` processes, one killed
 def test_progress_survives_kill_9_and_restart(course_world, tmp_path, codes, key):
     """Answers accepted before a `kill -9` of `sandbox up` are all there after a restart."""
     state, port = tmp_path / "state", free_port()

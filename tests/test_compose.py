@@ -142,6 +142,7 @@ def _wait_listening(port: int, proc: subprocess.Popen, timeout: float = 60.0) ->
     raise AssertionError(f"nothing listens on port {port} after {timeout} s")
 
 
+@pytest.mark.slow  # two real processes, as the containers run them
 def test_serve_site_and_gateway_processes(tiny_world, tmp_path):
     """The containers' commands without Docker: a site in one process, the gateway routing to it."""
     sites = {s["kind"]: s for s in world_info(tiny_world)["sites"]}

@@ -340,6 +340,7 @@ def test_cookies_are_sent(sandbox, tmp_path):
         assert client.session.cookies.get("tag", domain=social) == "v1"
 
 
+@pytest.mark.slow  # simulated circuit failures, retried with their delays
 def test_circuit_failures_are_retried(tiny_world, tmp_path):
     """With Tor-like latency and one circuit in five failing, the crawl still gets every page."""
     latency = LatencyModel(enabled=True, mean_ms=2, jitter_ms=1, circuit_failure_rate=0.2, seed=7)

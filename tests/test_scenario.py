@@ -1371,6 +1371,7 @@ _values = st.recursive(
 )
 
 
+@pytest.mark.slow  # many generated documents
 @_settings
 @given(
     st.lists(st.dictionaries(_keys, _values, max_size=8), max_size=4),
