@@ -41,6 +41,7 @@ def pytest_collection_modifyitems(config, items):
             item.add_marker(pytest.mark.slow)
 
 
+@pytest.hookimpl(trylast=True)  # after pytest's own, which tears the session fixtures down
 def pytest_sessionfinish(session, exitstatus):
     """Fail the run if any process it started is still alive at the end; then kill them.
 
