@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Docker for the compose stack, without any registry (nothing can be pulled here):
 #   .ci/docker.sh install   Debian's docker.io, docker-compose and debootstrap, when missing
-#   .ci/docker.sh daemon    start dockerd when none answers
+#   .ci/docker.sh daemon    start dockerd when none answers (its pid in build/dockerd.pid)
 #   .ci/docker.sh image     the image darkweb-sandbox:latest: a base from a local debootstrap
 #                           root file system (built once, kept as sandbox-base:bookworm), and
 #                           the project from a wheelhouse made here (build/wheelhouse)
@@ -50,6 +50,8 @@ daemon() {
     mkdir -p build
     # No systemd in CI containers: run it directly, detached, logging beside the wheels.
     setsid "$dockerd" >build/dockerd.log 2>&1 </dev/null &
+    # Whoever asked for the daemon (tests/test_compose.py) stops it by this pid when done.
+    echo $! >build/dockerd.pid
     for _ in $(seq 60); do
         docker info >/dev/null 2>&1 && return 0
         kill -0 $! 2>/dev/null || break

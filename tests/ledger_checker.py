@@ -1,4 +1,4 @@
-"""An independent checker of a world's ledger (issue #2).
+"""An independent checker of a world's ledger.
 
 It shares no code with the generator: it parses the raw transactions itself, decodes
 addresses with the `bech32` and `base58` packages from PyPI, and re-derives block hashes,

@@ -1,4 +1,4 @@
-"""Broadcasting signed transactions to the explorer: mempool, live blocks, rejections (issue #4)."""
+"""Broadcasting signed transactions to the explorer: mempool, live blocks, rejections."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Headless Chromium through the gateway: an onion page, and a login through the CAPTCHA (issue #3)."""
+"""Headless Chromium through the gateway: an onion page, and a login through the CAPTCHA."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import pytest
 from sandbox.serve import Sandbox
 from tests.chromium import SHOTS, needs_chromium, start_chromium
 
-pytestmark = needs_chromium
+pytestmark = [pytest.mark.browser, needs_chromium]
 
 
 @pytest.fixture(scope="module")

@@ -1,4 +1,4 @@
-"""World builder and the `sandbox build`/`info`/`validate` commands (issue #2)."""
+"""World builder and the `sandbox build`/`info`/`validate` commands."""
 
 from __future__ import annotations
 
@@ -136,6 +136,7 @@ def test_every_command_has_help_with_example(sandbox, command):
     )
 
 
+@pytest.mark.slow  # builds the default world: 100,000 transactions
 def test_build_default_scenario_is_lively(tmp_path_factory):
     """The built-in default world: two markets with dozens of vendors, >= 100,000 transactions."""
     out = tmp_path_factory.mktemp("default") / "world.db"
@@ -162,7 +163,7 @@ def test_build_default_scenario_is_lively(tmp_path_factory):
 
 
 def test_same_world_whatever_the_hash_seed(tiny_path, tmp_path):
-    """Worlds do not depend on PYTHONHASHSEED (Faker's it_IT cities once did; issue #2)."""
+    """Worlds do not depend on PYTHONHASHSEED (architecture rule 7; Faker's it_IT cities once did)."""
     import os
     import subprocess
     import sys

@@ -29,13 +29,14 @@ def sandbox_check(*args: str, timeout: float = 900) -> subprocess.CompletedProce
 
 
 def test_every_builtin_course_scenario_is_checked():
-    """The four course scenarios of issue #6 are built in and have objectives."""
+    """The four course scenarios the README lists are built in and have objectives."""
     assert {"intro", "tf-donations", "vendor-takedown", "market-admin"} <= set(COURSES)
 
 
+@pytest.mark.check
 @pytest.mark.parametrize("name", COURSES)
 def test_builtin_scenario_is_solvable(name):
-    """The reference solution answers every objective of every distinct case (issue #6)."""
+    """The reference solution answers every objective of every distinct case (architecture rule 8)."""
     result = sandbox_check(name, "--all-seats")
     assert result.returncode == 0, result.stdout + result.stderr
     scenario = load_scenario(name)
@@ -47,8 +48,9 @@ def test_builtin_scenario_is_solvable(name):
         assert f" {objective.id}: " in result.stdout, objective.id
 
 
+@pytest.mark.check
 def test_unsolvable_scenario_fails_naming_the_objective():
-    """An objective whose evidence is never planted fails the check by name (issue #6)."""
+    """An objective whose evidence is never planted fails the check by name."""
     result = sandbox_check(str(DATA / "unsolvable.yaml"), "--seat", "2")
     assert result.returncode == 1, result.stdout + result.stderr
     assert "objective 'vendor-address' (seat 2) failed: could not be solved" in result.stderr
@@ -76,7 +78,7 @@ def test_check_names_a_missing_solution(tmp_path):
 
 
 def test_solutions_use_only_the_toolkit():
-    """Reference solutions import no engine code: they solve over the network (DESIGN rule 3)."""
+    """Reference solutions import no engine code: they solve over the network (architecture rule 3)."""
     for path in (ROOT / "scenarios" / "solutions").glob("*.py"):
         tree = ast.parse(path.read_text(), filename=str(path))
         for node in ast.walk(tree):

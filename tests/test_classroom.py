@@ -1,16 +1,14 @@
-"""The classroom portal: joining, answers, hints, score, instructor pages, resets, crashes (issue #6)."""
+"""The classroom portal: joining, answers, hints, score, instructor pages, resets, crashes."""
 
 from __future__ import annotations
 
 import csv
 import io
 import json
-import os
 import re
 import signal
 import sqlite3
 import subprocess
-import sys
 import threading
 import time
 from pathlib import Path
@@ -25,7 +23,7 @@ from sandbox.ledger.keys import Key
 from sandbox.scenario import load_scenario
 from sandbox.world.build import build_world
 from tests.ports import free_port
-from tests.processes import read_until_ready
+from tests.processes import kill_group, read_until_ready, start_sandbox, stop
 
 PASSWORD = "correct-horse-42"
 PIN = "4711"
@@ -490,18 +488,22 @@ def test_sweep_is_judged_on_the_live_chain(course_world, tmp_path, codes, key):
 
 def _up(world: Path, state: Path, port: int) -> subprocess.Popen:
     """`sandbox up` with the classroom on port, waiting until it prints that it is ready."""
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "sandbox", "up", "--world", str(world), "--state", str(state),
-         "--socks-port", "0", "--http-port", "0", "--explorer-port", "0",
-         "--classroom-port", str(port), "--instructor-password", PASSWORD],
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-        env=dict(os.environ, PYTHONUNBUFFERED="1"),
+    proc = start_sandbox(
+        "up", "--world", str(world), "--state", str(state),
+        "--socks-port", "0", "--http-port", "0", "--explorer-port", "0",
+        "--classroom-port", str(port), "--instructor-password", PASSWORD,
     )  # fmt: skip
-    output = read_until_ready(proc, 90)
-    assert f"http://127.0.0.1:{port}/" in output and PASSWORD in output, output
+    try:
+        output = read_until_ready(proc, 90)
+        assert f"http://127.0.0.1:{port}/" in output and PASSWORD in output, output
+    except BaseException:  # not ready in time, or not as expected: leave nothing running
+        kill_group(proc)
+        proc.stdout.close()
+        raise
     return proc
 
 
+@pytest.mark.slow  # two real `sandbox up` processes, one killed
 def test_progress_survives_kill_9_and_restart(course_world, tmp_path, codes, key):
     """Answers accepted before a `kill -9` of `sandbox up` are all there after a restart."""
     state, port = tmp_path / "state", free_port()
@@ -516,8 +518,7 @@ def test_progress_survives_kill_9_and_restart(course_world, tmp_path, codes, key
         r = answer(s, url, csrf, "name", key[(1, "name")])
         assert score_of(r.text) == 15  # the answer's response came: it is on disk
     finally:
-        proc.send_signal(signal.SIGKILL)
-        proc.wait(timeout=30)
+        kill_group(proc)  # a crash: SIGKILL to `sandbox up` and anything it started
         proc.stdout.close()
     assert proc.returncode == -signal.SIGKILL
     proc = _up(course_world, state, port)
@@ -537,8 +538,7 @@ def test_progress_survives_kill_9_and_restart(course_world, tmp_path, codes, key
         r = requests.get("http://classroom.test/healthz", proxies={"http": proxy}, timeout=20)
         assert r.status_code == 200 and r.text == "ok\n"
     finally:
-        proc.send_signal(signal.SIGINT)
-        proc.communicate(timeout=30)
+        stop(proc, signal.SIGINT, 30)
 
 
 def test_injects_fired_from_the_portal_act_on_the_running_sandbox(course_world, tmp_path, codes):

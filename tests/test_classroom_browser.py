@@ -1,4 +1,4 @@
-"""Headless Chromium in the classroom: a trainee answers, the instructor's board follows (issue #6)."""
+"""Headless Chromium in the classroom: a trainee answers, the instructor's board follows."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from sandbox.serve import Sandbox
 from tests.chromium import SHOTS, needs_chromium, start_chromium
 from tests.test_classroom import PASSWORD, PIN, build_course_world, course_key
 
-pytestmark = needs_chromium
+pytestmark = [pytest.mark.browser, needs_chromium]
 
 
 @pytest.fixture(scope="module")

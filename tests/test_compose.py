@@ -1,4 +1,4 @@
-"""The classroom deployment: docker-compose.yml, its generator and a real run of the stack (issue #7).
+"""The classroom deployment: docker-compose.yml, its generator and a real run of the stack.
 
 tests/data/compose_spec.json is the Compose specification's JSON schema, copied unchanged
 from Debian bookworm's docker-compose 1.29.2-3 package
@@ -27,6 +27,7 @@ from sandbox.compose import IMAGE, compose_file, site_service
 from sandbox.standalone import parse_route
 from sandbox.world.read import world_info
 from tests.ports import free_port
+from tests.processes import stop
 
 ROOT = Path(__file__).resolve().parent.parent
 COMPOSE = ROOT / "docker-compose.yml"
@@ -141,6 +142,7 @@ def _wait_listening(port: int, proc: subprocess.Popen, timeout: float = 60.0) ->
     raise AssertionError(f"nothing listens on port {port} after {timeout} s")
 
 
+@pytest.mark.slow  # two real processes, as the containers run them
 def test_serve_site_and_gateway_processes(tiny_world, tmp_path):
     """The containers' commands without Docker: a site in one process, the gateway routing to it."""
     sites = {s["kind"]: s for s in world_info(tiny_world)["sites"]}
@@ -153,6 +155,7 @@ def test_serve_site_and_gateway_processes(tiny_world, tmp_path):
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
+        start_new_session=True,
     )
     gateway = subprocess.Popen(
         [*cmd, "gateway", str(tiny_world), "--state", str(state)]
@@ -163,6 +166,7 @@ def test_serve_site_and_gateway_processes(tiny_world, tmp_path):
         stderr=subprocess.STDOUT,
         text=True,
         env={**os.environ, "SANDBOX_INSTRUCTOR_PASSWORD": "s3cret"},
+        start_new_session=True,
     )
     try:
         _wait_listening(site_port, site)
@@ -177,7 +181,7 @@ def test_serve_site_and_gateway_processes(tiny_world, tmp_path):
     finally:
         for proc in (gateway, site):
             proc.send_signal(signal.SIGTERM)
-        outputs = [proc.communicate(timeout=20)[0] for proc in (gateway, site)]
+        outputs = [stop(proc, signal.SIGTERM, 20) for proc in (gateway, site)]
     assert gateway.returncode == 0 and site.returncode == 0, outputs
     assert "Instructor password: s3cret" in outputs[0]
     assert not (state / "run.json").exists()
@@ -216,10 +220,11 @@ except OSError as e:
 """
 
 
-def test_compose_stack_really_runs(tmp_path, capsys):
+@pytest.mark.docker
+def test_compose_stack_really_runs(tmp_path, capsys, docker_daemon):
     """docker-compose.yml up for real: an onion page through the published SOCKS port, no way out."""
     started = time.perf_counter()
-    # Installs Docker when missing, starts dockerd, builds the image with no registry.
+    # Builds the image with no registry (Docker installed and its daemon started by the fixture).
     made = subprocess.run(
         [str(ROOT / ".ci" / "docker.sh")], capture_output=True, text=True, timeout=1200
     )

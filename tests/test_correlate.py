@@ -11,7 +11,6 @@ from click.testing import CliRunner
 from investigator_tools.case import Case
 from investigator_tools.cli import cli as investigate
 from investigator_tools.correlate import correlate
-from tests.test_crawl import crawl_everything, serve
 
 
 @pytest.fixture(scope="module")
@@ -24,14 +23,12 @@ def world(tiny_world):
 
 
 @pytest.fixture(scope="module")
-def case(tiny_world, tmp_path_factory):
-    """A case with the tiny world crawled (sandbox running for the module)."""
-    with serve(tiny_world, tmp_path_factory.mktemp("correlate-state")) as sandbox:
-        case = Case(tmp_path_factory.mktemp("correlate-case") / "case.db")
-        crawl_everything(case, sandbox, depth=2)
-        case.sites = {s.site_id: s.address for s in sandbox.sites}
-        yield case
-        case.close()
+def case(tiny_crawl, tmp_path_factory):
+    """A copy of the session's crawl of the tiny world."""
+    case = Case(tiny_crawl.copy_to(tmp_path_factory.mktemp("correlate-case")))
+    case.sites = tiny_crawl.sites
+    yield case
+    case.close()
 
 
 @pytest.fixture(scope="module")

@@ -1,4 +1,4 @@
-"""Course tables of a v2 world (issue 6): seats, the answer key, injects, artefacts, `each` flows."""
+"""Course tables of a v2 world: seats, the answer key, injects, artefacts, `each` flows."""
 
 from __future__ import annotations
 

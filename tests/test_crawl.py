@@ -340,6 +340,7 @@ def test_cookies_are_sent(sandbox, tmp_path):
         assert client.session.cookies.get("tag", domain=social) == "v1"
 
 
+@pytest.mark.slow  # simulated circuit failures, retried with their delays
 def test_circuit_failures_are_retried(tiny_world, tmp_path):
     """With Tor-like latency and one circuit in five failing, the crawl still gets every page."""
     latency = LatencyModel(enabled=True, mean_ms=2, jitter_ms=1, circuit_failure_rate=0.2, seed=7)
@@ -358,6 +359,7 @@ def test_circuit_failures_are_retried(tiny_world, tmp_path):
 # -- the DDoS queue ---------------------------------------------------------------------
 
 
+@pytest.mark.slow  # builds a world of its own and waits out the queue
 def test_ddos_queue_is_waited_out(tiny_path, tmp_path):
     """A market behind a DDoS queue (503 + Retry-After + cookie) is crawled after the wait."""
     scenario = yaml.safe_load(tiny_path.read_text())

@@ -1,4 +1,4 @@
-"""A donation campaign that publishes one address, then gives every donor a new one (issue #6).
+"""A donation campaign that publishes one address, then gives every donor a new one.
 
 `fresh_address_from_day` on a donation site: the ledger pays the published address before
 that day and a fresh address per donor after it; the site then shows each visitor their

@@ -1,4 +1,4 @@
-"""Exchanges' law-enforcement portals and their records (issue #4, part 2)."""
+"""Exchanges' law-enforcement portals and their records."""
 
 from __future__ import annotations
 

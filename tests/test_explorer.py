@@ -1,5 +1,5 @@
 """The block explorer: Esplora's JSON shapes, paging and errors, numbers against the world,
-witnesses, the web pages, and a real Esplora client over HTTP (issue #4)."""
+witnesses, the web pages, and a real Esplora client over HTTP."""
 
 from __future__ import annotations
 

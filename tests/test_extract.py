@@ -27,7 +27,6 @@ from investigator_tools.extract.base import Document
 from investigator_tools.extract.exif import read_exif
 from investigator_tools.extract.onions import is_valid_onion, onion_from_key
 from sandbox.onion import onion_address
-from tests.test_crawl import crawl_everything, serve
 
 
 @pytest.fixture(scope="module")
@@ -40,15 +39,13 @@ def world(tiny_world):
 
 
 @pytest.fixture(scope="module")
-def case(tiny_world, tmp_path_factory):
-    """A case with the tiny world crawled and extracted, and the running sandbox."""
-    with serve(tiny_world, tmp_path_factory.mktemp("extract-state")) as sandbox:
-        case = Case(tmp_path_factory.mktemp("extract-case") / "case.db")
-        crawl_everything(case, sandbox, depth=2)
-        case.sites = {s.site_id: s.address for s in sandbox.sites}
-        case.first_run = extract(case)
-        yield case
-        case.close()
+def case(tiny_crawl, tmp_path_factory):
+    """A copy of the session's crawl of the tiny world, extracted."""
+    case = Case(tiny_crawl.copy_to(tmp_path_factory.mktemp("extract-case")))
+    case.sites = tiny_crawl.sites
+    case.first_run = extract(case)
+    yield case
+    case.close()
 
 
 def found(case: Case, kind: str) -> list[dict]:

@@ -1037,7 +1037,7 @@ def test_basic_auth_header_format(gw):
 
 
 def test_sites_serve_only_port_80(gw):
-    """Port 443 (a browser's HTTPS upgrade) is refused, as by `HiddenServicePort 80` (issue #3).
+    """Port 443 (a browser's HTTPS upgrade) is refused, as by `HiddenServicePort 80`.
 
     The gateway once relayed any port to the site's HTTP server, so Chromium's TLS
     handshake reached it as garbage.

@@ -1,4 +1,4 @@
-"""Wallets from recovery words: the keys a seized phone's BIP39 words must give (issue #6).
+"""Wallets from recovery words: the keys a seized phone's BIP39 words must give.
 
 Vectors: the BIP84, BIP49 and BIP44 test vectors for the mnemonic "abandon ... about".
 """

@@ -1,10 +1,11 @@
-"""The generated ledger: invariants by an independent checker, and the story's flows (issue #2)."""
+"""The generated ledger: invariants by an independent checker, and the story's flows."""
 
 from __future__ import annotations
 
 import sqlite3
 from dataclasses import replace
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -22,6 +23,7 @@ def test_tiny_world_ledger_invariants(tiny_db):
     assert totals["supply"] == 50 * 100_000_000 * totals["blocks"]
 
 
+@pytest.mark.slow  # builds three more worlds
 @settings(max_examples=3, deadline=None, suppress_health_check=list(HealthCheck))
 @given(seed=st.integers(min_value=0, max_value=2**31), users=st.integers(10, 80))
 def test_invariants_hold_for_other_worlds(tiny_path, tmp_path_factory, seed, users):

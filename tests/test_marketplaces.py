@@ -900,7 +900,7 @@ def _crawl(client, limit: int = 45) -> list[tuple[str, str]]:
 
 
 def test_no_page_or_file_refers_to_an_outside_host(tiny, variant, tmp_path):
-    """Rule 4: every page of every site kind loads and links nothing outside the world."""
+    """Architecture rule 4 (offline): every page of every site kind loads and links nothing outside the world."""
     allowed = _world_hosts(tiny, variant)
     bad: list[str] = []
     for world in (tiny, variant):

@@ -1,4 +1,4 @@
-"""Offline install (`sandbox bundle`) and offline content (DESIGN rule 4), end to end.
+"""Offline install (`sandbox bundle`) and offline content (docs/architecture.md, rule 4), end to end.
 
 The bundle is made once per module (pip wheel of every dependency: the 'with internet'
 side, which may use the package registry); the install then runs with `--no-index` in a
@@ -85,6 +85,7 @@ def _normal(name: str) -> str:
     return re.sub(r"[-_.]+", "-", name).lower()
 
 
+@pytest.mark.slow  # pip wheels every dependency, then installs them into a fresh venv
 def test_bundle_installs_offline_into_a_fresh_venv(bundle, tmp_path):
     """install.sh installs the project from the wheelhouse alone; `sandbox` runs from the venv."""
     venv = tmp_path / "classroom-venv"
@@ -125,6 +126,7 @@ def test_bundle_installs_offline_into_a_fresh_venv(bundle, tmp_path):
     assert _pins(bundle).items() <= {_normal(k): v for k, v in installed.items()}.items()
 
 
+@pytest.mark.slow  # the bundle (every dependency's wheel)
 def test_manifest_and_pins_cover_every_file_and_dependency(bundle):
     """SHA256SUMS verifies and lists every file; requirements pin every wheel and dependency."""
     assert verify_manifest(bundle) == []
@@ -147,6 +149,7 @@ def test_manifest_and_pins_cover_every_file_and_dependency(bundle):
     assert not (bundle / "image.tar").exists()
 
 
+@pytest.mark.slow  # the bundle (every dependency's wheel)
 def test_a_damaged_bundle_is_refused(bundle, tmp_path):
     """install.sh checks SHA256SUMS first: one changed byte stops it before any venv exists."""
     if not shutil.which("sha256sum"):
@@ -189,16 +192,9 @@ def test_unwritable_dir_is_one_clear_error(tmp_path):
     assert afile.read_text() == "not a folder"
 
 
-def _docker_runs() -> bool:
-    """Whether a Docker daemon answers here."""
-    docker = shutil.which("docker")
-    return bool(docker) and subprocess.run([docker, "info"], capture_output=True).returncode == 0
-
-
-def test_bundle_saves_the_docker_image(tmp_path):
+@pytest.mark.docker
+def test_bundle_saves_the_docker_image(tmp_path, docker_daemon):
     """With Docker and a built image, the bundle carries it as image.tar; install.sh loads it."""
-    if not _docker_runs():
-        pytest.skip("no Docker daemon runs here: the image part of the bundle is not exercised")
     # A one-file image made without any registry stands in for the real one, which is big.
     name = "darkweb-sandbox-bundle-test:latest"
     (tmp_path / "rootfs").mkdir()
@@ -245,7 +241,7 @@ def test_bundle_without_docker_image_says_so(tmp_path, monkeypatch):
 SCANNED = ("sandbox", "marketplaces", "scenarios", "investigator_tools")
 SUFFIXES = {".py", ".html", ".htm", ".css", ".js", ".svg", ".txt", ".yaml", ".yml", ".md", ".json"}
 # Names that never leave the sandbox or the machine: the world's own top-level names
-# (DESIGN rule 6) and the names RFC 2606 and RFC 6761 reserve for tests and examples.
+# (architecture rule 6) and the names RFC 2606 and RFC 6761 reserve for tests and examples.
 LOCAL_SUFFIXES = (".onion", ".test", ".invalid", ".example", ".localhost")
 LOCAL_HOSTS = {"localhost", "0.0.0.0"}
 # Loopback and the RFC 5737 documentation ranges, which no real host has.

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import os
 import shutil
 import struct
 import subprocess
@@ -175,11 +176,24 @@ def test_clearsign_round_trip(key):
     assert not verify_clearsigned(key.public_armored, "not a signed message")
 
 
-@pytest.mark.skipif(shutil.which("gpg") is None, reason="GnuPG (gpg) is not installed")
-def test_gnupg_imports_key(key, tmp_path):
-    """GnuPG imports both blocks, reports the same fingerprint and checks the signatures."""
+@pytest.fixture
+def gnupg_home(tmp_path):
+    """A throw-away GnuPG home; the gpg-agent (and any daemon) gpg starts there is killed after."""
     home = tmp_path / "gnupg"
     home.mkdir(mode=0o700)
+    yield home
+    subprocess.run(
+        ["gpgconf", "--homedir", str(home), "--kill", "all"],
+        capture_output=True,
+        env={**os.environ, "GNUPGHOME": str(home)},
+        timeout=30,
+    )
+
+
+@pytest.mark.skipif(shutil.which("gpg") is None, reason="GnuPG (gpg) is not installed")
+def test_gnupg_imports_key(key, tmp_path, gnupg_home):
+    """GnuPG imports both blocks, reports the same fingerprint and checks the signatures."""
+    home = gnupg_home
     (tmp_path / "pub.asc").write_text(key.public_armored)
     (tmp_path / "sec.asc").write_text(key.secret_armored)
     (tmp_path / "msg.asc").write_text(clearsign(key.secret_armored, "hello\n", created=CREATED))
@@ -191,6 +205,7 @@ def test_gnupg_imports_key(key, tmp_path):
             capture_output=True,
             text=True,
             timeout=60,
+            env={**os.environ, "GNUPGHOME": str(home)},
         )
 
     assert gpg("--import", str(tmp_path / "pub.asc")).returncode == 0

@@ -1,4 +1,4 @@
-"""Scenario format v1, issue #2: the loader, its validator, the schema and the default scenario."""
+"""Scenario format v1: the loader, its validator, the schema and the default scenario."""
 
 from __future__ import annotations
 
@@ -111,7 +111,7 @@ def test_default_is_builtin_and_resolves():
 
 
 def test_default_world(default):
-    """The default's world knobs are the issue's: seed 1, 2026-03-01, 90 days, 100000 transactions."""
+    """The default's world knobs are the README's: seed 1, 2026-03-01, 90 days, 100000 transactions."""
     assert default.name == "default"
     assert default.source.endswith("default.yaml")
     assert default.meta.title
@@ -1371,6 +1371,7 @@ _values = st.recursive(
 )
 
 
+@pytest.mark.slow  # many generated documents
 @_settings
 @given(
     st.lists(st.dictionaries(_keys, _values, max_size=8), max_size=4),
@@ -1395,7 +1396,7 @@ def test_random_documents_raise_only_scenario_error(tmp_path, extra_actors, extr
 
 
 def test_service_site_ids_and_names_are_reserved(tmp_path):
-    """The explorer and the exchanges' portals are sites of every world (issue #4)."""
+    """The explorer and the exchanges' portals are sites of every world (architecture rule 6)."""
     text = BASE + (
         "  - {id: explorer, kind: wiki, name: Links}\n"
         "  - {id: coinvault, kind: paste, name: Paste, onion: false, domain: explorer.test}\n"

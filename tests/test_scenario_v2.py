@@ -1,4 +1,4 @@
-"""Scenario format v2, issue #6: seats, objectives, hints, injects, artefacts, solution, each."""
+"""Scenario format v2: seats, objectives, hints, injects, artefacts, solution, each."""
 
 from __future__ import annotations
 
@@ -912,6 +912,7 @@ _values = st.recursive(
 )
 
 
+@pytest.mark.slow  # 200 generated documents
 @settings(
     max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )

@@ -1,4 +1,4 @@
-"""Code rules the whole tree keeps: ruff, and the toolkit's network-only boundary (DESIGN rule 3)."""
+"""Code rules the whole tree keeps: ruff, and the toolkit's network-only boundary (docs/architecture.md, rule 3)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The private Tor network mode: real tor processes publishing the world's onions (issue #7)."""
+"""The private Tor network mode: real tor processes publishing the world's onions."""
 
 from __future__ import annotations
 
@@ -27,7 +27,7 @@ from sandbox.tor.network import (
     trainee_torrc,
 )
 from tests.ports import free_port
-from tests.processes import read_until_ready
+from tests.processes import read_until_ready, start_sandbox, stop
 
 READY_TIMEOUT = 180  # seconds; it forms in about 20 s here
 
@@ -144,6 +144,7 @@ def private_tor(tiny_world, tmp_path_factory):
             network.stop()
 
 
+@pytest.mark.tor
 def test_a_world_onion_through_real_tor(private_tor, capsys):
     """The wiki's page comes through the real Tor client's SOCKS port, under the world's address."""
     sandbox, network = private_tor
@@ -164,6 +165,7 @@ def test_a_world_onion_through_real_tor(private_tor, capsys):
     assert (hs / "hostname").read_text().strip() == wiki.address
 
 
+@pytest.mark.tor
 def test_every_onion_of_the_world_is_published(private_tor):
     """Each onion site of the world answers through Tor; .test sites are not published."""
     sandbox, network = private_tor
@@ -177,6 +179,7 @@ def test_every_onion_of_the_world_is_published(private_tor):
         assert site.name in r.text or "queue" in r.text.lower(), site.site_id
 
 
+@pytest.mark.tor
 def test_no_tor_process_talks_to_the_public_network(private_tor):
     """Every torrc names only our authorities, and every address in the logs is loopback."""
     sandbox, network = private_tor
@@ -202,6 +205,7 @@ def _status(world: Path, state: Path, *args: str) -> subprocess.CompletedProcess
     )
 
 
+@pytest.mark.tor
 def test_up_tor_cli_prints_the_torrc_and_stops_tor_on_sigterm(tiny_world, tmp_path, capsys):
     """`up --tor` prints the SOCKS port and torrc, `status` sees a relay die, SIGTERM stops all."""
     _need_tor()
@@ -211,13 +215,7 @@ def test_up_tor_cli_prints_the_torrc_and_stops_tor_on_sigterm(tiny_world, tmp_pa
     args = ["--world", str(tiny_world), "--state", str(state), "--tor"]
     args += ["--socks-port", str(free_port()), "--http-port", str(free_port())]
     args += ["--explorer-port", "0", "--classroom-port", "0", "--tor-socks-port", str(tor_socks)]
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "sandbox", "up", *args],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-        env=env,
-    )
+    proc = start_sandbox("up", *args, env=env)
     try:
         text = read_until_ready(proc, READY_TIMEOUT)
         assert f"Tor SOCKS5     127.0.0.1:{tor_socks}" in text, text
@@ -242,8 +240,7 @@ def test_up_tor_cli_prints_the_torrc_and_stops_tor_on_sigterm(tiny_world, tmp_pa
         assert status.returncode == 1, status.stdout + status.stderr  # a relay died: not healthy
         assert json.loads(status.stdout)["tor"]["gone"] == ["sbrelay5"]
     finally:
-        proc.send_signal(signal.SIGTERM)
-        rest, _ = proc.communicate(timeout=60)
+        rest = stop(proc, signal.SIGTERM, 60)
     assert proc.returncode == 0, text + rest
     assert "sandbox stopped." in rest
     for pid in network["pids"].values():

@@ -1,4 +1,4 @@
-"""`sandbox up` and `sandbox status`, and real clients reaching the sites through the gateway (issue #3)."""
+"""`sandbox up` and `sandbox status`, and real clients reaching the sites through the gateway."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ import requests
 
 from sandbox.serve import Sandbox
 from tests.ports import free_port
-from tests.processes import read_until_ready
+from tests.processes import read_until_ready, start_sandbox, stop
 
 
 @pytest.fixture(scope="module")
@@ -74,33 +74,26 @@ def test_clearnet_is_refused(running):
         requests.get("http://example.com/", proxies=_proxies(running), timeout=10)
 
 
+@pytest.mark.slow  # a real `sandbox up` process, started and stopped
 def test_up_cli_serves_reports_status_and_stops_on_ctrl_c(tiny_world, tmp_path):
     """`sandbox up` prints the proxies and entry points, `status` sees it, SIGINT stops it cleanly."""
     state = tmp_path / "state"
     socks, http = free_port(), free_port()
     env = dict(os.environ, PYTHONUNBUFFERED="1")
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "sandbox",
-            "up",
-            "--world",
-            str(tiny_world),
-            "--socks-port",
-            str(socks),
-            "--http-port",
-            str(http),
-            "--explorer-port",
-            "0",
-            "--classroom-port",
-            "0",
-            "--state",
-            str(state),
-        ],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
+    proc = start_sandbox(
+        "up",
+        "--world",
+        str(tiny_world),
+        "--socks-port",
+        str(socks),
+        "--http-port",
+        str(http),
+        "--explorer-port",
+        "0",
+        "--classroom-port",
+        "0",
+        "--state",
+        str(state),
         env=env,
     )
     try:
@@ -130,8 +123,7 @@ def test_up_cli_serves_reports_status_and_stops_on_ctrl_c(tiny_world, tmp_path):
         r = requests.get(f"http://{wiki['address']}/", proxies={"http": proxy}, timeout=20)
         assert r.status_code == 200
     finally:
-        proc.send_signal(signal.SIGINT)
-        rest, _ = proc.communicate(timeout=30)
+        rest = stop(proc, signal.SIGINT, 30)
     assert proc.returncode == 0, rest
     assert "sandbox stopped" in rest
     after = subprocess.run(

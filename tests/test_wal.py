@@ -1,4 +1,4 @@
-"""State files that several processes create at once (regression, issue #7).
+"""State files that several processes create at once (a regression test: see below).
 
 A site container and the gateway open one state file together. CI failed once with
 "database is locked" from ``PRAGMA journal_mode=WAL`` in the site's process, because SQLite
