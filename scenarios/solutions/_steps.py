@@ -170,7 +170,8 @@ def agency(ctx) -> dict:
     """The seat's agency, officer, email and portal API token, as its brief gives them."""
     found = {
         "agency": re.search(r"^- Agency: (.+)$", ctx.brief, re.M),
-        "officer": re.search(r"^- Officer: (.+?) <([^>]+)>$", ctx.brief, re.M),
+        "officer": re.search(r"^- Officer: (.+)$", ctx.brief, re.M),
+        "email": re.search(r"^- Officer's email: `([^`]+)`$", ctx.brief, re.M),
         "token": re.search(r"^- API token\b.*`(le_[0-9a-f]+)`$", ctx.brief, re.M),
     }
     missing = [name for name, m in found.items() if m is None]
@@ -179,7 +180,7 @@ def agency(ctx) -> dict:
     return {
         "agency": found["agency"].group(1).strip(),
         "officer": found["officer"].group(1).strip(),
-        "email": found["officer"].group(2).strip(),
+        "email": found["email"].group(1),
         "token": found["token"].group(1),
     }
 
