@@ -258,9 +258,9 @@ def up(
                 _fail(f"default scenario: build failed:\n{e}")
     started = time.perf_counter()
     try:
-        from .world.read import check_world, world_info
+        from .world.read import verify_world, world_info
 
-        check_world(world)
+        verify_world(world)
         info = world_info(world)
     except WorldError as e:
         _fail(str(e))
@@ -695,10 +695,10 @@ def serve_site(world, site_id, host, port, state):
     """
     from .serve import state_dir_for
     from .standalone import serve_site as run
-    from .world.read import check_world
+    from .world.read import verify_world
 
     try:
-        check_world(world, digest=False)  # a container per site: the gateway checks the digest
+        verify_world(world, digest=False)  # a container per site: the gateway checks the digest
     except WorldError as e:
         _fail(str(e))
     try:
@@ -760,11 +760,11 @@ def gateway(
     """
     from .gateway import LatencyModel
     from .standalone import parse_route, start_gateway, wait_for_stop
-    from .world.read import check_world, world_info
+    from .world.read import verify_world, world_info
 
     try:
         table = dict(parse_route(r) for r in routes)
-        check_world(world)
+        verify_world(world)
         info = world_info(world)
         if route_host:
             parse_route(f"x={route_host.format(id='x')}")

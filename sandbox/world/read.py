@@ -32,7 +32,7 @@ def open_world(path: str | Path) -> sqlite3.Connection:
     return conn
 
 
-def check_world(path: str | Path, *, digest: bool = True) -> None:
+def verify_world(path: str | Path, *, digest: bool = True) -> None:
     """Refuse a damaged world, or one of another schema, with a one-line WorldError saying
     how to rebuild it.
 
