@@ -11,6 +11,7 @@ from click.testing import CliRunner
 from sandbox.cli import cli
 from sandbox.scenario import load_scenario
 from sandbox.world.build import build_world
+from tests.course_secret import SECRET
 
 DATA = Path(__file__).parent / "data"
 
@@ -25,7 +26,7 @@ def tiny_path() -> Path:
 def tiny_world(tiny_path, tmp_path_factory) -> Path:
     """The tiny scenario's world, built once."""
     out = tmp_path_factory.mktemp("worlds") / "tiny.db"
-    build_world(load_scenario(str(tiny_path)), out)
+    build_world(load_scenario(str(tiny_path)), out, secret=SECRET)
     return out
 
 
