@@ -82,26 +82,26 @@ def test_a_cash_out_sweep_with_nothing_left_is_left_out(tmp_path):
     assert 0.049e8 < paid[0][1] < 0.05e8  # everything, less the fee
 
 
+@pytest.mark.slow
 def test_commission_pays_what_the_escrow_holds_at_scale(tmp_path):
-    """A thin market cut swept weekly from a busy escrow, ten times the transactions: it builds,
-    and the operator never gets more than the cut the escrow took."""
+    """Valid at 3,000 transactions, this once failed at 60,000 ('admin holds 1389315364 of
+    5623681956 sat spendable': the escrow's coins are too many for one payment): now the
+    escrow pays what one payment can take, and never more than the cut it kept."""
     path = _variant(
         tmp_path,
         "busy.yaml",
-        ("  transactions: 3000", "  transactions: 30000"),
-        ("  background_users: 60", "  background_users: 500"),
-        ("    commission: 0.04", "    commission: 0.0002"),
-        (
-            "  - {id: cut, kind: commission, from: admin, to: admin, site: market, start_day: 3}",
-            "  - {id: cut, kind: commission, from: admin, to: admin, site: market, count: 4,"
-            " start_day: 0.5, end_day: 3.99}",
-        ),
+        ("  transactions: 3000", "  transactions: 60000"),
+        ("  background_users: 60", "  background_users: 1000"),
+        ("  days: 4", "  days: 3"),
+        ("    commission: 0.04", "    commission: 0.5"),
+        ("site: market, start_day: 3}", "site: market, start_day: 2.95}"),
+        ("amount: 0.05, start_day: 3.0}", "amount: 0.05, start_day: 2.5}"),
+        ("to: bitbarn, start_day: 3.8}", "to: bitbarn, start_day: 2.9}"),
     )
     out = tmp_path / "busy.db"
     info = build_world(load_scenario(str(path)), out, secret=SECRET)
-    assert info["counts"]["transactions"] >= 29_000
-    paid = _payments(out, "cut")
-    assert 1 <= len(paid) <= 4
+    assert info["counts"]["transactions"] >= 59_000
+    ((step, paid),) = _payments(out, "cut")
     conn = sqlite3.connect(out)
     (taken,) = conn.execute(
         "SELECT sum(o.value) FROM outputs o JOIN addresses a ON a.id = o.address_id"
@@ -109,7 +109,7 @@ def test_commission_pays_what_the_escrow_holds_at_scale(tmp_path):
         " AND o.tx_id IN (SELECT id FROM transactions WHERE kind = 'purchase')"
     ).fetchone()
     conn.close()
-    assert sum(v for _, v in paid) <= taken * 0.0002 + 1
+    assert step == "commission" and 0 < paid <= taken * 0.5
 
 
 @pytest.mark.slow
