@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import heapq
 import random
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from ..errors import BuildError
 from ..scenario.model import Flow
@@ -26,6 +26,7 @@ class _Event:
     flow: Flow
     index: int
     state: dict
+    short: bool = field(default=False, compare=False)  # last tried, the payer lacked funds
 
 
 class Story:
@@ -83,6 +84,7 @@ class Story:
                 self.paid.add((event.flow.id, event.state.get("source")))
             except InsufficientFunds as e:
                 self.failures[event.flow.id] = str(e)
+                event.short = True
                 retry.append(event)
         for event in retry:
             event.time = now + 1
@@ -92,15 +94,17 @@ class Story:
         """Fail the build naming every flow that could not be carried out.
 
         Flows that take what is there (commission, cash-outs, flows without an amount)
-        may make fewer payments than their count: those that found nothing to take by the
-        end of the world are left out, once the flow (or the member an `each` flow fixed)
-        has made one.
+        may make fewer payments than their count: those that still found too little to take
+        at the end of the world are left out, once the flow (or the member an `each` flow
+        fixed) has made one.
         """
         self._queue = [
             e
             for e in self._queue
             if not (
-                _takes_what_is_there(e.flow) and (e.flow.id, e.state.get("source")) in self.paid
+                e.short
+                and _takes_what_is_there(e.flow)
+                and (e.flow.id, e.state.get("source")) in self.paid
             )
         ]
         if not self._queue:
