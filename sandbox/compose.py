@@ -92,7 +92,9 @@ def _sites_of_scenario(source: str | None, seed: int | None) -> list[dict]:
         scenario = scenario.with_seed(seed)
     sites = make_sites(scenario) + service_sites(scenario, make_actors(scenario))
     # Onion addresses depend on the course secret the build draws, so none is known yet.
-    return [{**s, "address": None if s["address"].endswith(".onion") else s["address"]} for s in sites]
+    return [
+        {**s, "address": None if s["address"].endswith(".onion") else s["address"]} for s in sites
+    ]
 
 
 def _is_world(source: str) -> bool:

@@ -1,7 +1,7 @@
 """Every built-in scenario builds for every seed from 1 to 50 (issue 11). Slow: minutes.
 
-    pytest -m slow tests/test_seeds.py -k "not default"   # the four course scenarios
-    python bench/seeds.py                                 # the same from the command line
+`pytest -m slow tests/test_seeds.py -k "not default"` builds the four course scenarios;
+`python bench/seeds.py` does the same from the command line.
 """
 
 from __future__ import annotations
