@@ -8,7 +8,7 @@ Seat n (1-based) gets:
   they give cases, `{}` otherwise. Which member or case is drawn from the world seed (so,
   like the code, from the course secret): a shuffled order of them, dealt to seats 1, 2,
   ... and again from the start, so every case has as many seats as it can and
-  neighbouring seats never share one;
+  neighbouring seats never share one (given two or more);
 - a training wallet: the first address of the personal wallet of actor `trainees-n`, and
   its private key as compressed mainnet WIF (None for both when seats.wallet is 0).
 """
