@@ -32,6 +32,18 @@ def _load(file: str | None, seed: int | None = None):
     return scenario if seed is None else scenario.with_seed(seed)
 
 
+def _secret_option(ctx, param, value: str | None) -> bytes | None:
+    """The --secret option as bytes, or a usage error naming what is wrong with it."""
+    from .world.secret import parse_secret
+
+    if value is None:
+        return None
+    try:
+        return parse_secret(value)
+    except ValueError as e:
+        raise click.BadParameter(str(e), ctx, param) from None
+
+
 @click.group()
 @click.version_option(__version__, prog_name="sandbox")
 def cli():
@@ -72,16 +84,25 @@ def validate(file):
     show_default=True,
     help="Where to write the world.",
 )
+@click.option(
+    "--secret",
+    callback=_secret_option,
+    metavar="HEX",
+    help="Course secret, 32 hex digits (default: a fresh random one; `sandbox key` shows it).",
+)
 @click.option("--quiet", is_flag=True, help="No progress bar.")
-def build(file, seed, out, quiet):
+def build(file, seed, out, secret, quiet):
     """Build the world of a scenario (default: the built-in default scenario).
 
-    The same scenario and seed always give the same world, row for row. An existing
-    world at --out is replaced only once the new one is complete.
+    Every random choice (content, keys, seat codes, each seat's case) is keyed by a
+    course secret kept in the world: without the world file nobody can rebuild its answer
+    key. The same scenario, seed and --secret give the same world, row for row. An
+    existing world at --out is replaced only once the new one is complete.
 
     \b
     Example:
         sandbox build scenarios/default.yaml --seed 7 --out class1.db
+        sandbox build intro --secret 00112233445566778899aabbccddeeff --out demo.db
     """
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
@@ -105,7 +126,7 @@ def build(file, seed, out, quiet):
             bar.update(tasks[stage], completed=done, total=total)
 
         try:
-            info = build_world(scenario, out, step)
+            info = build_world(scenario, out, step, secret)
         except BuildError as e:
             _fail(f"{scenario.source}: build failed:\n{e}")
     counts = info["counts"]
@@ -445,7 +466,8 @@ def _analyst_lines(world: Path) -> list[str]:
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 @click.option("--seat", type=int, help="Only this seat (1-based).")
 def key(world, as_json, seat):
-    """Print a world's answer key: every seat's code, case, wallet, portal login and answers.
+    """Print a world's course secret and answer key: every seat's code, case, wallet, portal
+    login and answers.
 
     For the instructor only: it reads the world file itself, never a running sandbox.
 
@@ -479,6 +501,10 @@ def key(world, as_json, seat):
     if as_json:
         click.echo(json.dumps(data, indent=2))
         return
+    click.echo(
+        f"secret {data['secret']}   (keep it private: `sandbox build {data['scenario']} "
+        f"--seed {data['seed']} --secret {data['secret']}` rebuilds this world)"
+    )
     for r in data["requesters"]:
         if r["seat"] is None:
             click.echo(

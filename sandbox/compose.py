@@ -20,6 +20,10 @@ Layout (why it is this way):
   three cannot be split into containers without losing injects. It is the only container
   with a second network (`front`), so its ports can be published; `front` has no NAT
   (ip masquerade off), and the gateway refuses every destination that is not a world name.
+- Built from a scenario, the world gets a fresh course secret inside the `build` container,
+  so no one can rebuild its answers from the public scenario; its .onion addresses are
+  known only then (`docker-compose exec gateway sandbox info /data/world.db`), so only a
+  world file's compose labels its sites with their addresses.
 - Published ports bind to the host's 127.0.0.1 unless SANDBOX_BIND says otherwise.
 - Volumes: `world` holds /data/world.db, written once by the `build` service and mounted
   read-only everywhere else; `state` holds trainees' writes, the connection log and the
@@ -75,7 +79,10 @@ def _sites_of_world(path: Path) -> list[dict]:
 
 
 def _sites_of_scenario(source: str | None, seed: int | None) -> list[dict]:
-    """The sites a scenario's world will have, without building it (about 1 s)."""
+    """The sites a scenario's world will have, without building it (about 1 s).
+
+    Their .onion addresses are None: the build keys them by a fresh course secret.
+    """
     from .scenario import load_scenario
     from .world.actors import make_actors
     from .world.sites import make_sites, service_sites
@@ -83,7 +90,11 @@ def _sites_of_scenario(source: str | None, seed: int | None) -> list[dict]:
     scenario = load_scenario(source)
     if seed is not None:
         scenario = scenario.with_seed(seed)
-    return make_sites(scenario) + service_sites(scenario, make_actors(scenario))
+    sites = make_sites(scenario) + service_sites(scenario, make_actors(scenario))
+    # Onion addresses depend on the course secret the build draws, so none is known yet.
+    return [
+        {**s, "address": None if s["address"].endswith(".onion") else s["address"]} for s in sites
+    ]
 
 
 def _is_world(source: str) -> bool:
@@ -183,7 +194,7 @@ def compose_file(source: str | None = None, seed: int | None = None, out_dir: Pa
             "labels": {
                 "org.darkweb-sandbox.site": site["id"],
                 "org.darkweb-sandbox.kind": site["kind"],
-                "org.darkweb-sandbox.address": site["address"],
+                **({"org.darkweb-sandbox.address": site["address"]} if site["address"] else {}),
             },
         }
     ports = [

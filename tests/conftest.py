@@ -19,6 +19,7 @@ from sandbox.cli import cli
 from sandbox.scenario import load_scenario
 from sandbox.world.build import build_world
 from tests.processes import RUN_MARKER, end, leftovers
+from tests.course_secret import SECRET
 
 DATA = Path(__file__).parent / "data"
 ROOT = Path(__file__).resolve().parent.parent
@@ -81,7 +82,7 @@ def tiny_path() -> Path:
 def tiny_world(tiny_path, tmp_path_factory) -> Path:
     """The tiny scenario's world, built once."""
     out = tmp_path_factory.mktemp("worlds") / "tiny.db"
-    build_world(load_scenario(str(tiny_path)), out)
+    build_world(load_scenario(str(tiny_path)), out, secret=SECRET)
     return out
 
 

@@ -12,6 +12,7 @@ from sandbox.scenario import load_scenario
 from sandbox.world.build import build_world
 from sandbox.world.read import world_info
 from sandbox.world.schema import DIGEST_ORDER
+from tests.course_secret import SECRET, SECRET_HEX
 
 
 def _dump(path) -> dict[str, list]:
@@ -27,9 +28,9 @@ def _dump(path) -> dict[str, list]:
 
 
 def test_same_seed_same_world_row_for_row(tiny_path, tiny_world, tmp_path):
-    """Two builds of one scenario and seed are identical in every row and in digest."""
+    """Two builds of one scenario, seed and secret are identical in every row and in digest."""
     again = tmp_path / "again.db"
-    build_world(load_scenario(str(tiny_path)), again)
+    build_world(load_scenario(str(tiny_path)), again, secret=SECRET)
     assert world_info(again)["digest"] == world_info(tiny_world)["digest"]
     assert _dump(again) == _dump(tiny_world)
 
@@ -37,7 +38,9 @@ def test_same_seed_same_world_row_for_row(tiny_path, tiny_world, tmp_path):
 def test_other_seed_other_world(tiny_path, tiny_world, sandbox, tmp_path):
     """A different seed gives a different digest and different onion addresses."""
     out = tmp_path / "seed9.db"
-    result = sandbox("build", tiny_path, "--seed", "9", "--out", out, "--quiet")
+    result = sandbox(
+        "build", tiny_path, "--seed", "9", "--secret", SECRET_HEX, "--out", out, "--quiet"
+    )
     assert result.exit_code == 0, result.output
     a, b = world_info(tiny_world), world_info(out)
     assert b["seed"] == 9 and a["seed"] == 3
@@ -181,6 +184,8 @@ def test_same_world_whatever_the_hash_seed(tiny_path, tmp_path):
                 str(tiny_path),
                 "--out",
                 str(out),
+                "--secret",
+                SECRET_HEX,
                 "--quiet",
             ],
             check=True,

@@ -234,7 +234,6 @@ def test_compose_stack_really_runs(tmp_path, capsys, docker_daemon):
     image_s = time.perf_counter() - started
     data = yaml.safe_load(COMPOSE.read_text())
     labels = {n: s["labels"] for n, s in data["services"].items() if "labels" in s}
-    wiki = next(lab for lab in labels.values() if lab["org.darkweb-sandbox.kind"] == "wiki")
     socks, http, classroom, explorer = (free_port() for _ in range(4))
     env = {
         **os.environ,
@@ -265,12 +264,19 @@ def test_compose_stack_really_runs(tmp_path, capsys, docker_daemon):
         result = run("up", "-d", "--no-build", timeout=600)
         assert result.returncode == 0, result.stdout + result.stderr
         up_s = time.perf_counter() - up_started
+        # The build drew its own course secret: the addresses are the built world's.
+        info = run("exec", "-T", "gateway", "sandbox", "info", "/data/world.db", "--json")
+        assert info.returncode == 0, info.stderr
+        address = {s["id"]: s["address"] for s in json.loads(info.stdout)["sites"]}
+        wiki = next(
+            address[lab["org.darkweb-sandbox.site"]]
+            for lab in labels.values()
+            if lab["org.darkweb-sandbox.kind"] == "wiki"
+        )
         deadline = time.monotonic() + 180
         while True:
             try:
-                page = requests.get(
-                    f"http://{wiki['org.darkweb-sandbox.address']}/", proxies=proxies, timeout=10
-                )
+                page = requests.get(f"http://{wiki}/", proxies=proxies, timeout=10)
                 if page.status_code == 200:
                     break
             except requests.RequestException:
@@ -281,7 +287,7 @@ def test_compose_stack_really_runs(tmp_path, capsys, docker_daemon):
         assert "Hidden Compass" in page.text
         # Every site container answers through the gateway, under its world name.
         for name, lab in labels.items():
-            r = _get(f"http://{lab['org.darkweb-sandbox.address']}/", proxies)
+            r = _get(f"http://{address[lab['org.darkweb-sandbox.site']]}/", proxies)
             # A market's DDoS queue answers 503 at first, as real ones do: it is still its page.
             queued = r.status_code == 503 and "queue" in r.text.lower()
             assert r.status_code == 200 or queued, (name, r.status_code)

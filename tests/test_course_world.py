@@ -19,6 +19,8 @@ from sandbox.world.build import build_world
 from sandbox.world.read import world_info
 from sandbox.world.schema import DIGEST_ORDER
 from sandbox.world.seats import CODE_ALPHABET, seat_codes
+from sandbox.world.secret import keyed_seed
+from tests.course_secret import SECRET
 
 DATA = Path(__file__).parent / "data"
 COURSE_TABLES = ("seats", "objectives", "seat_objectives", "hints", "injects", "artefacts")
@@ -35,7 +37,7 @@ def course():
 def course_world(course, tmp_path_factory) -> Path:
     """The course scenario's world, built once."""
     out = tmp_path_factory.mktemp("course") / "course.db"
-    build_world(course, out)
+    build_world(course, out, secret=SECRET)
     return out
 
 
@@ -74,7 +76,8 @@ def _personal_outputs(db, actor: str, unspent: bool = False) -> list[tuple[str, 
 
 
 def test_seats_have_unique_unambiguous_codes_and_wrap_over_the_group(db, course):
-    """Six seat codes like KT4-9QX without 0/O/1/I/L, unique, seeded; seat k gets vendor k."""
+    """Six seat codes like KT4-9QX without 0/O/1/I/L, unique, keyed by the course secret;
+    the four vendors are dealt in a shuffled order, then again, neighbours never alike."""
     rows = db.execute("SELECT n, code, bindings FROM seats ORDER BY n").fetchall()
     assert [r[0] for r in rows] == [1, 2, 3, 4, 5, 6]
     codes = [r[1] for r in rows]
@@ -83,17 +86,13 @@ def test_seats_have_unique_unambiguous_codes_and_wrap_over_the_group(db, course)
         assert re.fullmatch(r"[2-9A-HJKMNP-Z]{3}-[2-9A-HJKMNP-Z]{3}", code), code
         assert not set(code) & set("01OIL")
     assert set(CODE_ALPHABET).isdisjoint("01OIL")
-    assert codes == seat_codes(course.world.seed, 6)
-    assert seat_codes(course.world.seed + 1, 6) != codes
+    keyed = keyed_seed(course.world.seed, SECRET)
+    assert codes == seat_codes(keyed, 6)
+    assert seat_codes(course.world.seed, 6) != codes  # the public seed alone does not give them
     subjects = [json.loads(r[2])["subject"] for r in rows]
-    assert subjects == [
-        "vendors-1",
-        "vendors-2",
-        "vendors-3",
-        "vendors-4",
-        "vendors-1",
-        "vendors-2",
-    ]
+    assert sorted(subjects[:4]) == ["vendors-1", "vendors-2", "vendors-3", "vendors-4"]
+    assert subjects[4:] == subjects[:2]
+    assert all(a != b for a, b in zip(subjects, subjects[1:], strict=False))
 
 
 def test_seat_wallet_is_the_funded_first_address_of_its_trainee(db):
@@ -393,7 +392,7 @@ def test_phone_notes_hold_the_recovery_words_of_the_wallet(db):
 def test_course_world_is_deterministic(course, course_world, tmp_path):
     """A second build gives the same digest, seats, answer key and artefact bytes."""
     again = tmp_path / "again.db"
-    build_world(course, again)
+    build_world(course, again, secret=SECRET)
     assert world_info(again)["digest"] == world_info(course_world)["digest"]
     for table in COURSE_TABLES:
         order = DIGEST_ORDER[table]
@@ -443,7 +442,8 @@ def test_key_command(sandbox, course_world, db, tiny_world):
     text = sandbox("key", course_world, "--seat", "3")
     assert text.exit_code == 0
     assert code in text.output and seat["objectives"][0]["answer"] in text.output
-    assert "subject=vendors-3" in text.output and data["seats"][0]["code"] not in text.output
+    assert f"subject={seat['bindings']['subject']}" in text.output
+    assert data["seats"][0]["code"] not in text.output
     missing = sandbox("key", course_world, "--seat", "99")
     assert missing.exit_code == 1 and "no seat 99" in missing.output
     v1 = sandbox("key", tiny_world)

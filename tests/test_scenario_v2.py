@@ -98,7 +98,8 @@ def test_valid_v2_loads_into_the_dataclasses(tmp_path):
         "{id: vendors, role: vendor, count: 4, balance: 0.5, exchange: coinvault}",
     ) + (
         "  - {id: phone, kind: phone_notes, title: Phone, actor: $subject}\n"
-        "  - {id: shot, kind: screenshot, title: 'Shot of {market.name}', site: market}\n"
+        "  - {id: shot, kind: screenshot, title: 'Shot of {market.name}', site: market,"
+        " actor: $subject}\n"
     )
     text = text.replace(
         '  - {id: tip, solved: name, action: message, text: "Well done."}\n',
@@ -135,7 +136,9 @@ def test_valid_v2_loads_into_the_dataclasses(tmp_path):
     assert scenario.artefacts == (
         Artefact("brief", "brief", "Brief", text="Find {subject.username}.", line=37),
         Artefact("phone", "phone_notes", "Phone", actor="$subject", line=38),
-        Artefact("shot", "screenshot", "Shot of {market.name}", site="market", line=39),
+        Artefact(
+            "shot", "screenshot", "Shot of {market.name}", site="market", actor="$subject", line=39
+        ),
     )
     assert scenario.solution is None
 
@@ -580,6 +583,13 @@ ERRORS = [
         31,
         "artefacts[0].site",
         "a screenshot artefact needs site: a site id or seat variable",
+    ),
+    (
+        'kind: brief, title: Brief, text: "Find {subject.username}."}',
+        "kind: screenshot, title: Shot, site: market}",
+        31,
+        "artefacts[0].actor",
+        "a screenshot artefact needs actor: an actor id or seat variable",
     ),
     (
         'kind: brief, title: Brief, text: "Find {subject.username}."}',

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from sandbox.world.read import open_world
+from sandbox.world.secret import keyed_seed
 
 from .sqlite import ThreadConnections
 
@@ -526,7 +527,8 @@ class World:
         self.wallets = WalletRepo(self.db)
         self.blocks = BlockRepo(self.db)
         info = self.meta.all()
-        self.seed = int(info.get("seed", "0"))
+        # The seed the world was generated from: its public seed keyed by the course secret.
+        self.seed = keyed_seed(int(info["seed"]), bytes.fromhex(info["secret"]))
         self.start = int(float(info.get("start_time", "0")))
         self.end = int(float(info.get("end_time", "0")))
         self.title = info.get("title", "")

@@ -238,6 +238,21 @@ class Economy:
         """Satoshis a wallet can spend in the current block."""
         return wallet.balance(self.chain.height)
 
+    def payable(self, wallet: Wallet) -> int:
+        """The most one payment from a wallet can send now, after the highest fee it may pay.
+
+        It spends the largest confirmed coins, as many as `pay` takes at once.
+        """
+        height = self.chain.height
+        coins = sorted((u for u in wallet.utxos if u.height < height), key=lambda u: -u.value)
+        coins = coins[:400]
+        if not coins:
+            return 0
+        size = self.chain.vsize([self.book.types[u.address_id] for u in coins], ["p2pkh"] * 2)
+        # pay() may ask for twice the fee of a rate up to 1.4 x the market rate
+        fee = math.ceil(size * max(self.fee_max, self.base_fee) * 3)
+        return max(0, sum(u.value for u in coins) - fee - DUST)
+
     # -- mining -----------------------------------------------------------------------
 
     def close_block(self) -> None:

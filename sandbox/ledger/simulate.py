@@ -141,6 +141,7 @@ class _Simulation:
                 if balance > 0:
                     self.initial.append((w, int(balance * COIN), aid))
         self.exchange_of = {a["id"]: a["exchange_id"] for a in actors if a.get("exchange_id")}
+        self.customers = [a["id"] for a in actors if a.get("exchange_id") and not a["background"]]
         opsec_of = {a["id"]: a["opsec"] for a in actors}
         for s in sites:
             config = s["config"]
@@ -215,6 +216,11 @@ class _Simulation:
             if progress and (height % 50 == 0 or height == total - 1):
                 progress(height + 1, total)
         story.finish()
+        # Exchanges give each customer a deposit address at sign-up: a named actor has one
+        # even if it never deposited, so a live deposit (move_funds) reaches its own account.
+        for aid in self.customers:
+            if self.exchange_of[aid] in eco.exchanges:
+                eco.deposit_address(self.exchange_of[aid], aid)
         chain.flush()
         self.conn.executemany("INSERT INTO wallets VALUES (?,?,?,?,?)", eco.wallet_rows())
         return LedgerSummary(

@@ -4,14 +4,17 @@ from __future__ import annotations
 
 import heapq
 import random
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from ..errors import BuildError
 from ..scenario.model import Flow
+from .chain import DUST
 from .economy import COIN, Economy, InsufficientFunds
 from .wallet import Wallet
 
 DAY = 86_400
+# A payment that takes what is there waits for at least this much (or the whole amount).
+LEAST_PAYMENT = 100_000
 
 
 @dataclass(order=True)
@@ -23,6 +26,7 @@ class _Event:
     flow: Flow
     index: int
     state: dict
+    short: bool = field(default=False, compare=False)  # last tried, the payer lacked funds
 
 
 class Story:
@@ -44,6 +48,7 @@ class Story:
         self.rng = rng
         self.start_time = start_time
         self.failures: dict[str, str] = {}
+        self.paid: set[tuple[str, str | None]] = set()  # (flow id, fixed payer) that paid
         self._queue: list[_Event] = []
         self._seq = 0
         self._fresh: dict[tuple[str, str], int] = {}
@@ -76,15 +81,32 @@ class Story:
             try:
                 self._run(event)
                 self.failures.pop(event.flow.id, None)
+                self.paid.add((event.flow.id, event.state.get("source")))
             except InsufficientFunds as e:
                 self.failures[event.flow.id] = str(e)
+                event.short = True
                 retry.append(event)
         for event in retry:
             event.time = now + 1
             heapq.heappush(self._queue, event)
 
     def finish(self) -> None:
-        """Fail the build naming every flow that could not be carried out."""
+        """Fail the build naming every flow that could not be carried out.
+
+        Flows that take what is there (commission, cash-outs, flows without an amount)
+        may make fewer payments than their count: those that still found too little to take
+        at the end of the world are left out, once the flow (or the member an `each` flow
+        fixed) has made one.
+        """
+        self._queue = [
+            e
+            for e in self._queue
+            if not (
+                e.short
+                and _takes_what_is_there(e.flow)
+                and (e.flow.id, e.state.get("source")) in self.paid
+            )
+        ]
         if not self._queue:
             return
         left: dict[str, int] = {}
@@ -199,11 +221,14 @@ class Story:
         )
         if market is None:
             raise InsufficientFunds(f"'{flow.source}' runs no market escrow")
-        value = self._amount(flow)
-        if value is None:
-            value = self.eco.commission_due.get(market, 0)
-            if value < 100_000:
-                raise InsufficientFunds(f"market '{market}' owes too little commission yet")
+        # The escrow pays what it owes (or the flow's amount), as far as it holds it: its
+        # fees and the vendors' payouts come out of the same coins.
+        owed = self._amount(flow)
+        if owed is None:
+            owed = self.eco.commission_due.get(market, 0)
+        value = min(owed, self.eco.payable(self.eco.escrow[market]))
+        if value < min(owed, LEAST_PAYMENT) or value <= 0:
+            raise InsufficientFunds(f"the escrow of market '{market}' holds too little yet")
         target = self._payee(event)
         tx_id = self.eco.pay(
             self.eco.escrow[market],
@@ -278,13 +303,27 @@ class Story:
         )
 
     def _cash_out(self, event: _Event, flow: Flow) -> None:
-        """The source deposits coins at its account on an exchange."""
+        """The source deposits coins at its account on an exchange: the amount, or what it has."""
         value = self._amount(flow)
-        source = self._payer(event, value)
-        address = self.eco.deposit_address(flow.target, source)
-        tx_id, value = self._pay_or_sweep(
-            self.eco.personal[source], address, value, "deposit", flow
-        )
+        if value is None:
+            source = self._payer(event)
+            address = self.eco.deposit_address(flow.target, source)
+            tx_id, value = self.eco.sweep(self.eco.personal[source], address, "deposit", flow.id)
+        else:
+            if event.state.get("fixed"):
+                source = event.state["source"]
+            else:
+                try:
+                    source = self._member(flow.source, value)
+                except InsufficientFunds:  # none holds the amount: the one who holds the most
+                    group = self.members.get(flow.source, [flow.source])
+                    source = max(group, key=lambda a: self.eco.payable(self.eco.personal[a]))
+            wallet = self.eco.personal[source]
+            wanted, value = value, min(value, self.eco.payable(wallet))
+            if value < min(wanted, LEAST_PAYMENT) or value <= DUST:
+                raise InsufficientFunds(f"'{source}' holds too little to cash out yet")
+            address = self.eco.deposit_address(flow.target, source)
+            tx_id = self.eco.pay(wallet, [(address, value)], "deposit", flow.id, largest_first=True)
         self.eco.chain.record_flow(flow.id, tx_id, "cash-out", source, flow.target, value)
 
     def _transfer(self, event: _Event, flow: Flow) -> None:
@@ -296,3 +335,8 @@ class Story:
             self.eco.personal[source], self._receive(target, "transfer"), value, "payment", flow
         )
         self.eco.chain.record_flow(flow.id, tx_id, "transfer", source, target, value)
+
+
+def _takes_what_is_there(flow: Flow) -> bool:
+    """Whether a flow's payments take what the payer holds rather than a set amount."""
+    return flow.kind in ("commission", "cash_out") or flow.amount is None

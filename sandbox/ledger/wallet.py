@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import multiprocessing
-import struct
 from collections import deque
 from collections.abc import Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
@@ -178,7 +177,7 @@ class AddressBook:
 
     def __init__(self, seed: int):
         """Start an empty book whose keys derive from the world seed."""
-        self._seed = struct.pack(">Q", seed) + b"addresses"
+        self._seed = seed.to_bytes(32, "big") + b"addresses"  # a keyed seed has 256 bits
         self.types: list[str] = [""]  # index = address id; id 0 unused
         self.hashes: list[bytes] = [b""]
         self.secrets: dict[int, bytes] = {}  # P2PKH only: signed at build time

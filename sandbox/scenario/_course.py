@@ -52,7 +52,7 @@ ARTEFACT_NEEDS = {
     "brief": ("text",),
     "text": ("text",),
     "phone_notes": ("actor",),
-    "screenshot": ("site",),
+    "screenshot": ("site", "actor"),  # the page of the actor's account on the site
 }
 ARTEFACT_USES = {
     "brief": ("text",),

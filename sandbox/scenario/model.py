@@ -229,10 +229,11 @@ class Objective:
 
 @dataclass(frozen=True)
 class Seats:
-    """Per-trainee variation: each seat gets its own case bindings, in turn.
+    """Per-trainee variation: each seat gets its own case bindings, dealt in turn.
 
-    `group`: seat k investigates member k of that group (variable `subject`).
-    `cases`: seat k gets cases[k % len(cases)], a mapping of variable -> actor or site id.
+    `group`: each seat investigates one member of that group (variable `subject`).
+    `cases`: each seat gets one case, a mapping of variable -> actor or site id.
+    The world seed shuffles the order members or cases are dealt in (world/seats.py).
     Neither: every seat works the same case.
     """
 

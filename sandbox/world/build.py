@@ -22,14 +22,19 @@ from .exchange_records import write_exchange_records
 from .requesters import write_requesters
 from .schema import SCHEMA_VERSION, create_indexes, create_tables
 from .seats import recovery_actors, stash_plans
+from .secret import keyed_seed, new_secret
 from .sites import make_sites, service_sites
 
 Progress = Callable[[str, int, int], None]
 
 
-def build_world(scenario: Scenario, out: Path, progress: Progress | None = None) -> dict:
+def build_world(
+    scenario: Scenario, out: Path, progress: Progress | None = None, secret: bytes | None = None
+) -> dict:
     """Generate the world of a scenario into out and return its info.
 
+    Every random choice is keyed by the course secret (a fresh one when None, see
+    secret.py): the same scenario, seed and secret give the same world, row for row.
     The world is written to a temporary file beside out and renamed over it only when
     complete, so a failed build never leaves a half world or destroys the previous one.
     """
@@ -37,9 +42,10 @@ def build_world(scenario: Scenario, out: Path, progress: Progress | None = None)
     tmp = out.with_name(out.name + ".building")
     tmp.unlink(missing_ok=True)
     step = progress or (lambda stage, done, total: None)
+    secret = new_secret() if secret is None else secret
     conn = sqlite3.connect(tmp)
     try:
-        _write(conn, scenario, step)
+        _write(conn, scenario, secret, step)
         conn.commit()
         conn.close()
         step("digest", 0, 1)
@@ -58,7 +64,7 @@ def build_world(scenario: Scenario, out: Path, progress: Progress | None = None)
     return world_info(out)
 
 
-def _write(conn: sqlite3.Connection, scenario: Scenario, step: Progress) -> None:
+def _write(conn: sqlite3.Connection, public: Scenario, secret: bytes, step: Progress) -> None:
     """Fill an empty database with the world."""
     for pragma in (
         "journal_mode=OFF",
@@ -70,6 +76,7 @@ def _write(conn: sqlite3.Connection, scenario: Scenario, step: Progress) -> None
         conn.execute(f"PRAGMA {pragma}")
     create_tables(conn)
     db = sqlite_utils.Database(conn)
+    scenario = public.with_seed(keyed_seed(public.world.seed, secret))
     knobs = scenario.world
     start = int(datetime.combine(knobs.start, time(0), tzinfo=UTC).timestamp())
     end = start + knobs.days * 86_400
@@ -85,7 +92,8 @@ def _write(conn: sqlite3.Connection, scenario: Scenario, step: Progress) -> None
         "title": scenario.meta.title,
         "summary": scenario.meta.summary,
         "locale": scenario.meta.locale,
-        "seed": str(knobs.seed),
+        "seed": str(public.world.seed),
+        "secret": secret.hex(),
         "start_time": str(start),
         "end_time": str(end),
         "block_interval": str(knobs.block_interval),

@@ -129,9 +129,10 @@ def _inject_config(answers: Answers, inj: Inject, seat: Seat) -> dict:
 def answer_key(conn: sqlite3.Connection, seat: int | None = None) -> dict:
     """The instructor's answer key of a built world (every seat, or one).
 
-    {"scenario": name, "seats": [{"n", "code", "bindings", "wallet" (address or None),
-    "objectives": [{"id", "question", "answer", "accept", "points", "compare"}]}]}, in
-    seat and objective order; accept lists the other answers the objective takes.
+    {"scenario": name, "seed": public seed, "secret": course secret (hex), "seats": [{"n",
+    "code", "bindings", "wallet" (address or None), "objectives": [{"id", "question",
+    "answer", "accept", "points", "compare"}]}]}, in seat and objective order; accept lists
+    the other answers the objective takes.
     """
     meta = dict(conn.execute("SELECT key, value FROM meta").fetchall())
     objectives = [
@@ -173,4 +174,9 @@ def answer_key(conn: sqlite3.Connection, seat: int | None = None) -> dict:
                 ],
             }
         )
-    return {"scenario": meta.get("scenario"), "seats": seats}
+    return {
+        "scenario": meta.get("scenario"),
+        "seed": int(meta["seed"]),
+        "secret": meta["secret"],
+        "seats": seats,
+    }

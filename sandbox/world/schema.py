@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sqlite3
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 # Ledger tables carry no secondary index while the builder streams rows into them;
 # INDEXES are created once at the end, which is several times faster than keeping

@@ -4,8 +4,11 @@ Seat n (1-based) gets:
 
 - a code such as "KT4-9QX", drawn from the world seed in an alphabet without the look-alike
   characters 0 O 1 I L; codes of one world are unique;
-- bindings: `{"subject": "<group>-<k>"}` with k = (n - 1) % group size + 1 when the seats
-  name a group; `cases[(n - 1) % len(cases)]` when they give cases; `{}` otherwise;
+- bindings: `{"subject": "<group>-<k>"}` when the seats name a group, one of `cases` when
+  they give cases, `{}` otherwise. Which member or case is drawn from the world seed (so,
+  like the code, from the course secret): a shuffled order of them, dealt to seats 1, 2,
+  ... and again from the start, so every case has as many seats as it can and
+  neighbouring seats never share one (given two or more);
 - a training wallet: the first address of the personal wallet of actor `trainees-n`, and
   its private key as compressed mainnet WIF (None for both when seats.wallet is 0);
 - its own share of every suspect's coins it may seize or see moved (`stashes`).
@@ -60,14 +63,23 @@ def seat_codes(seed: int, count: int) -> list[str]:
     return codes
 
 
+def case_order(seed: int, cases: int) -> list[int]:
+    """The order (0-based case numbers) in which seats 1, 2, ... are dealt their cases."""
+    order = list(range(cases))
+    random.Random(f"seat-cases:{seed}").shuffle(order)
+    return order
+
+
 def seat_bindings(scenario: Scenario, n: int) -> dict[str, str]:
     """The variables of seat n (1-based): the group member or case it investigates."""
     seats = scenario.seats
     if seats.group:
         size = scenario.actor(seats.group).count
-        return {"subject": f"{seats.group}-{(n - 1) % size + 1}"}
+        k = case_order(scenario.world.seed, size)[(n - 1) % size]
+        return {"subject": f"{seats.group}-{k + 1}"}
     if seats.cases:
-        return dict(seats.cases[(n - 1) % len(seats.cases)])
+        k = case_order(scenario.world.seed, len(seats.cases))[(n - 1) % len(seats.cases)]
+        return dict(seats.cases[k])
     return {}
 
 
