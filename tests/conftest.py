@@ -18,8 +18,8 @@ from click.testing import CliRunner
 from sandbox.cli import cli
 from sandbox.scenario import load_scenario
 from sandbox.world.build import build_world
-from tests.processes import RUN_MARKER, end, leftovers
 from tests.course_secret import SECRET
+from tests.processes import RUN_MARKER, end, leftovers
 
 DATA = Path(__file__).parent / "data"
 ROOT = Path(__file__).resolve().parent.parent
