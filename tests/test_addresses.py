@@ -10,7 +10,6 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from sandbox.ledger._ripemd160 import ripemd160 as pure_ripemd160
 from sandbox.ledger.address import (
     InvalidAddress,
     address_from_hash160,
@@ -29,13 +28,13 @@ from sandbox.ledger.address import (
     segwit_decode,
     segwit_encode,
 )
+from sandbox.ledger.codec.hashes import hash160, sha256d
+from sandbox.ledger.codec.ripemd160 import ripemd160 as pure_ripemd160
 from sandbox.ledger.keys import (
     Key,
     N,
     decode_wif,
     derive_secret,
-    hash160,
-    sha256d,
     verify_signature,
 )
 
@@ -499,11 +498,11 @@ def test_base58_round_trip(data):
 
 
 def test_hash160_falls_back_to_pure_ripemd160(monkeypatch):
-    """Without OpenSSL's RIPEMD-160, keys.hash160 switches to the pure-Python module."""
+    """Without OpenSSL's RIPEMD-160, codec.hashes.hash160 switches to the pure-Python module."""
     import importlib.util
     import pathlib
 
-    import sandbox.ledger.keys as keys_module
+    import sandbox.ledger.codec.hashes as hashes_module
 
     real_new = hashlib.new
 
@@ -515,7 +514,7 @@ def test_hash160_falls_back_to_pure_ripemd160(monkeypatch):
 
     monkeypatch.setattr(hashlib, "new", no_ripemd)
     spec = importlib.util.spec_from_file_location(
-        "sandbox.ledger._keys_without_ripemd", pathlib.Path(keys_module.__file__)
+        "sandbox.ledger.codec._hashes_without_ripemd", pathlib.Path(hashes_module.__file__)
     )
     fallback = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(fallback)

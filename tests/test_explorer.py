@@ -15,7 +15,7 @@ from sandbox.explorer.esplora import tx_json, tx_json_bytes
 from sandbox.explorer.witnesses import HEAVY_INPUTS, WitnessStore, unpack_prevouts
 from sandbox.ledger.address import script_pubkey
 from sandbox.ledger.block import bits_to_target
-from sandbox.ledger.keys import sha256d
+from sandbox.ledger.codec.hashes import sha256d
 from sandbox.ledger.tx import parse, serialize, txid, verify_input, wtxid
 from sandbox.ledger.witness import full_transaction, with_witnesses
 

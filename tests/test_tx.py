@@ -19,7 +19,9 @@ from sandbox.ledger.block import (
     parse_header,
     target_to_bits,
 )
-from sandbox.ledger.keys import Key, N, derive_secret, hash160, verify_signature
+from sandbox.ledger.codec.compact import encode_compact_size
+from sandbox.ledger.codec.hashes import hash160
+from sandbox.ledger.keys import Key, N, derive_secret, verify_signature
 from sandbox.ledger.tx import (
     SIGHASH_ALL,
     SIGHASH_ANYONECANPAY,
@@ -38,7 +40,6 @@ from sandbox.ledger.tx import (
     sign_input,
     txid,
     txid_internal,
-    varint,
     verify_input,
     vsize,
     weight,
@@ -564,13 +565,13 @@ def test_parse_random_bytes_only_raises_value_error(raw):
 
 def test_varint_boundaries():
     """CompactSize switches width at 0xfd, 0x10000 and 2**32."""
-    assert varint(0xFC) == b"\xfc"
-    assert varint(0xFD) == b"\xfd\xfd\x00"
-    assert varint(0xFFFF) == b"\xfd\xff\xff"
-    assert varint(0x10000) == b"\xfe\x00\x00\x01\x00"
-    assert varint(0x100000000) == b"\xff" + (0x100000000).to_bytes(8, "little")
+    assert encode_compact_size(0xFC) == b"\xfc"
+    assert encode_compact_size(0xFD) == b"\xfd\xfd\x00"
+    assert encode_compact_size(0xFFFF) == b"\xfd\xff\xff"
+    assert encode_compact_size(0x10000) == b"\xfe\x00\x00\x01\x00"
+    assert encode_compact_size(0x100000000) == b"\xff" + (0x100000000).to_bytes(8, "little")
     with pytest.raises(ValueError):
-        varint(-1)
+        encode_compact_size(-1)
 
 
 def test_serialize_rejects_bad_fields():

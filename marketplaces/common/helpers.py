@@ -10,6 +10,8 @@ from datetime import UTC, datetime
 from flask import abort, request
 from markupsafe import Markup, escape
 
+from sandbox.ledger.codec.amounts import btc_to_sat, format_btc
+
 HANDLE = re.compile(r"^[A-Za-z0-9_-]{3,24}$")
 
 
@@ -100,9 +102,7 @@ def fmt_btc(value: float | None) -> str:
     """A BTC amount with eight decimals, trailing zeros trimmed to at least five."""
     if value is None:
         return ""
-    text = f"{value:.8f}".rstrip("0")
-    whole, _, frac = text.partition(".")
-    return f"{whole}.{frac.ljust(5, '0')}"
+    return format_btc(btc_to_sat(value), min_decimals=5)
 
 
 def fmt_xmr(value: float | None) -> str:

@@ -11,9 +11,10 @@ import sqlite3
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from ..ledger.codec.amounts import format_btc
 from ..world.exchange_records import account_prefix
 from . import records
-from .clock import btc, utc
+from .clock import utc
 from .policy import ASKS, LEGAL_BASES, allowed, subject_kind
 
 __all__ = ["Context", "answer_request", "reference"]
@@ -141,7 +142,12 @@ def _batched(answer: dict, match: records.Match, ex: dict) -> dict:
     """Refuse to name every customer of a batched withdrawal; list its outputs instead."""
     answer["reason"] = "batched_withdrawal"
     answer["outputs"] = [
-        {"n": o["n"], "address": o["address"], "value": o["value"], "amount_btc": btc(o["value"])}
+        {
+            "n": o["n"],
+            "address": o["address"],
+            "value": o["value"],
+            "amount_btc": format_btc(o["value"]),
+        }
         for o in match.outputs
     ]
     answer["message"] = (
@@ -232,8 +238,8 @@ def _account(ctx: Context, actor_id: str, grant: dict, answer: dict) -> tuple[di
         found = records.deposits(ctx.world, ex_id, actor_id, ctx.live)
         acc["deposits"] = [_movement(m) for m in found]
         acc["withdrawals"] = [_movement(m) for m in records.withdrawals(ctx.world, ex_id, actor_id)]
-        acc["total_deposited_btc"] = btc(sum(m["value"] for m in acc["deposits"]))
-        acc["total_withdrawn_btc"] = btc(sum(m["value"] for m in acc["withdrawals"]))
+        acc["total_deposited_btc"] = format_btc(sum(m["value"] for m in acc["deposits"]))
+        acc["total_withdrawn_btc"] = format_btc(sum(m["value"] for m in acc["withdrawals"]))
     if grant.get("logins"):
         acc["logins"] = [
             {**login, "time_utc": utc(login["time"])}
@@ -265,6 +271,6 @@ def _movement(m: dict) -> dict:
         "time_utc": utc(m["time"]),
         "address": m["address"],
         "value": m["value"],
-        "amount_btc": btc(m["value"]),
+        "amount_btc": format_btc(m["value"]),
         "block_height": m["height"],
     }

@@ -8,8 +8,9 @@ from pathlib import Path
 from flask import Flask, jsonify, render_template, request
 
 from ..keyfile import load_key
+from ..ledger.codec.amounts import format_btc
 from .access import csrf_token, current_requester
-from .clock import btc, utc
+from .clock import utc
 from .policy import ASKS, FIELDS, LEGAL_BASES
 from .portal import Portal
 from .text import MATCHES, REASONS, STATUS, SUBSCRIBER_FIELDS
@@ -43,7 +44,7 @@ def create_app(world_path: str | Path, site_id: str, state_dir: str | Path) -> F
     app.register_blueprint(le_bp)
     app.register_blueprint(api_bp)
     app.add_template_filter(utc, "utc")
-    app.add_template_filter(btc, "btc")
+    app.add_template_filter(format_btc, "btc")
 
     @app.context_processor
     def exchange_globals():

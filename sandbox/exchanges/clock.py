@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from datetime import UTC, datetime
 
-__all__ = ["WorldClock", "btc", "utc"]
+__all__ = ["WorldClock", "utc"]
 
 
 class WorldClock:
@@ -26,8 +26,3 @@ def utc(t: int | None) -> str:
     if t is None:
         return ""
     return datetime.fromtimestamp(int(t), UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
-
-
-def btc(sats: int) -> str:
-    """Satoshis as a BTC amount with eight decimals."""
-    return f"{sats / 100_000_000:.8f}"

@@ -6,6 +6,7 @@ import orjson
 
 from ..ledger.address import address_from_script
 from ..ledger.block import bits_to_target
+from ..ledger.codec.pushes import last_push
 from ..ledger.mempool import script_type
 from .models import Block, Spend, Stats, TxView, Utxo, decode_tx
 from .script import asm
@@ -69,30 +70,10 @@ def _vin_json(txin: list, prevout, coinbase: bool) -> dict:
     vin["sequence"] = sequence
     if prevout is not None and script_sig and script_type(prevout.script) == "p2sh":
         # The redeem script is the last push of the scriptSig (P2SH-P2WPKH: 0014<keyhash>).
-        redeem = _last_push(script_sig)
+        redeem = last_push(script_sig)
         if redeem is not None:
             vin["inner_redeemscript_asm"] = asm(redeem)
     return vin
-
-
-def _last_push(script: bytes) -> bytes | None:
-    """The data of a script's last push, or None."""
-    pos, last = 0, None
-    while pos < len(script):
-        op = script[pos]
-        pos += 1
-        if 0x01 <= op <= 0x4B:
-            size = op
-        elif op in (0x4C, 0x4D, 0x4E):
-            width = {0x4C: 1, 0x4D: 2, 0x4E: 4}[op]
-            size = int.from_bytes(script[pos : pos + width], "little")
-            pos += width
-        else:
-            last = None
-            continue
-        last = script[pos : pos + size]
-        pos += size
-    return last
 
 
 # The spend almost every input is, P2WPKH, written straight to JSON text: a page of sweeps

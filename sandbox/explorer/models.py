@@ -7,6 +7,7 @@ import struct
 from dataclasses import dataclass
 
 from ..ledger.address import InvalidAddress, decode_address
+from ..ledger.codec.compact import read_compact_size
 from ..ledger.tx import Tx, parse
 
 _U32 = struct.Struct("<I").unpack_from
@@ -23,42 +24,33 @@ def decode_tx(raw: bytes) -> tuple[int, list, list, int]:
     segwit = raw[4] == 0
     if segwit:
         pos = 6
-    n, pos = _varint(raw, pos)
+    n, pos = read_compact_size(raw, pos)
     inputs = []
     for _ in range(n):
         prev = raw[pos : pos + 32][::-1].hex()
         vout = _U32(raw, pos + 32)[0]
-        size, pos = _varint(raw, pos + 36)
+        size, pos = read_compact_size(raw, pos + 36)
         script_sig = raw[pos : pos + size]
         pos += size
         inputs.append([prev, vout, script_sig, _U32(raw, pos)[0], None])
         pos += 4
-    n, pos = _varint(raw, pos)
+    n, pos = read_compact_size(raw, pos)
     outputs = []
     for _ in range(n):
         value = _I64(raw, pos)[0]
-        size, pos = _varint(raw, pos + 8)
+        size, pos = read_compact_size(raw, pos + 8)
         outputs.append((value, raw[pos : pos + size]))
         pos += size
     if segwit:
         for txin in inputs:
-            count, pos = _varint(raw, pos)
+            count, pos = read_compact_size(raw, pos)
             items = []
             for _ in range(count):
-                size, pos = _varint(raw, pos)
+                size, pos = read_compact_size(raw, pos)
                 items.append(raw[pos : pos + size])
                 pos += size
             txin[4] = items
     return version, inputs, outputs, _U32(raw, pos)[0]
-
-
-def _varint(raw: bytes, pos: int) -> tuple[int, int]:
-    """A CompactSize at pos, and the position after it."""
-    first = raw[pos]
-    if first < 0xFD:
-        return first, pos + 1
-    width = {0xFD: 2, 0xFE: 4, 0xFF: 8}[first]
-    return int.from_bytes(raw[pos + 1 : pos + 1 + width], "little"), pos + 1 + width
 
 
 class NotFound(LookupError):

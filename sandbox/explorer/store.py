@@ -10,14 +10,13 @@ from __future__ import annotations
 import math
 from pathlib import Path
 
-from ..ledger.address import (
-    BECH32_CHARSET,
-    b58decode,
-    script_pubkey,
-)
+from ..ledger.address import script_pubkey
 from ..ledger.block import block_header
+from ..ledger.codec.base58 import b58decode
+from ..ledger.codec.bech32 import p2wpkh_hash_unchecked
+from ..ledger.codec.compact import encode_compact_size
 from ..ledger.live import LiveChain
-from ..ledger.tx import parse, serialize, varint
+from ..ledger.tx import parse, serialize
 from ..ledger.witness import (
     Spent,
     cached_section,
@@ -63,16 +62,12 @@ _LIVE_TX_SQL = "SELECT txid, raw, height, position, fee FROM txs WHERE txid IN (
 _LIVE_PREV_SQL = "SELECT txid, vin, value, address FROM spends WHERE txid IN ({})"
 
 
-_BECH32_DIGITS = str.maketrans(BECH32_CHARSET, "0123456789abcdefghijklmnopqrstuv")
-
-
 def trusted_script(address: str, typ: str) -> bytes:
     """The output script of a world address of a known type, without re-checking its checksum."""
     # The world's addresses were made from their keys, so decoding can skip validation:
     # a bc1q address's 32 program characters are the key hash in base 32.
     if typ == "p2wpkh":
-        h = int(address[4:36].translate(_BECH32_DIGITS), 32).to_bytes(20, "big")
-        return b"\x00\x14" + h
+        return b"\x00\x14" + p2wpkh_hash_unchecked(address)
     h = b58decode(address)[1:21]
     if typ == "p2pkh":
         return b"\x76\xa9\x14" + h + b"\x88\xac"
@@ -584,7 +579,7 @@ class ChainStore:
         meta = self._block_meta.get(b.height)
         if meta is None:
             views = self.block_txs(b, 0, b.tx_count)
-            head = 80 + len(varint(len(views)))
+            head = 80 + len(encode_compact_size(len(views)))
             meta = (
                 head + sum(v.size for v in views),
                 4 * head + sum(v.weight for v in views),
@@ -606,7 +601,9 @@ class ChainStore:
     def block_raw(self, b: Block) -> bytes:
         """The whole serialized block."""
         views = self.block_txs(b, 0, b.tx_count)
-        return b"".join([self.block_header(b), varint(len(views))] + [v.full for v in views])
+        return b"".join(
+            [self.block_header(b), encode_compact_size(len(views))] + [v.full for v in views]
+        )
 
     # -- mempool ------------------------------------------------------------------------
 

@@ -7,6 +7,7 @@ import datetime as dt
 from flask import Blueprint, abort, current_app, redirect, render_template, request, url_for
 
 from ..ledger.address import address_from_script, script_pubkey
+from ..ledger.codec.amounts import format_btc
 from ..ledger.mempool import BroadcastError, script_type
 from .esplora import difficulty
 from .models import BadRequest, NotFound, TxView, check_address, check_txid
@@ -35,10 +36,8 @@ def store() -> ChainStore:
 
 @bp.app_template_filter("btc")
 def btc(sats: int) -> str:
-    """Satoshis as BTC with eight decimals."""
-    sign = "-" if sats < 0 else ""
-    whole, frac = divmod(abs(sats), 100_000_000)
-    return f"{sign}{whole:,}.{frac:08d}"
+    """Satoshis as BTC with eight decimals, thousands grouped (as block explorers show them)."""
+    return format_btc(sats, thousands=True)
 
 
 @bp.app_template_filter("utc")

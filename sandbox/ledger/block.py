@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import struct
 
-from .keys import sha256d
+from .codec.hashes import sha256d
 
 __all__ = [
     "REGTEST_BITS",

@@ -6,7 +6,8 @@ import math
 import sqlite3
 
 from .block import merkle_root, mine
-from .keys import Key, sha256d
+from .codec.hashes import sha256d
+from .keys import Key
 from .tx import Tx, TxIn, TxOut, coinbase_tx, raw_no_witness, serialize, sign_input
 from .wallet import AddressBook, Utxo
 

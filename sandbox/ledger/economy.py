@@ -14,9 +14,8 @@ from collections import deque
 from dataclasses import dataclass, field
 
 from .chain import COINBASE_MATURITY, DUST, Chain
+from .codec.amounts import COIN
 from .wallet import AddressBook, Utxo, Wallet
-
-COIN = 100_000_000
 
 
 class InsufficientFunds(Exception):

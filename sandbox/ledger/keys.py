@@ -1,4 +1,4 @@
-"""secp256k1 keys (through coincurve), Bitcoin's hash functions and WIF."""
+"""secp256k1 keys (through coincurve) and WIF; the hash functions come from `codec.hashes`."""
 
 from __future__ import annotations
 
@@ -9,7 +9,8 @@ from coincurve import PrivateKey, PublicKey
 from coincurve._libsecp256k1 import ffi, lib
 from coincurve.context import GLOBAL_CONTEXT
 
-from ._ripemd160 import ripemd160 as _pure_ripemd160
+from .codec.base58 import base58check_decode, base58check_encode
+from .codec.hashes import hash160
 
 # Curve order n; a secret must satisfy 0 < k < n.
 N = 0xFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFEBAAEDCE6AF48A03BBFD25E8CD0364141
@@ -23,34 +24,6 @@ _COMPRESSED = lib.SECP256K1_EC_COMPRESSED
 _UNCOMPRESSED = lib.SECP256K1_EC_UNCOMPRESSED
 _WIF_PREFIX = 0x80
 _TESTNET_WIF_PREFIX = 0xEF
-
-try:
-    hashlib.new("ripemd160", b"")
-    _HAVE_RIPEMD = True
-except ValueError:  # OpenSSL 3 without the legacy provider
-    _HAVE_RIPEMD = False
-
-
-if _HAVE_RIPEMD:
-    # Copying a ready context skips OpenSSL's per-call algorithm lookup: about 2x faster.
-    _RIPEMD_TEMPLATE = hashlib.new("ripemd160")
-
-    def hash160(data: bytes) -> bytes:
-        """Return RIPEMD160(SHA256(data)), Bitcoin's 20-byte public-key / script hash."""
-        h = _RIPEMD_TEMPLATE.copy()
-        h.update(_sha256(data).digest())
-        return h.digest()
-
-else:
-
-    def hash160(data: bytes) -> bytes:
-        """Return RIPEMD160(SHA256(data)), Bitcoin's 20-byte public-key / script hash."""
-        return _pure_ripemd160(_sha256(data).digest())
-
-
-def sha256d(data: bytes) -> bytes:
-    """Return SHA256(SHA256(data)), Bitcoin's txid / block-hash / checksum hash."""
-    return _sha256(_sha256(data).digest()).digest()
 
 
 def derive_secret(seed: bytes, index: int) -> bytes:
@@ -146,8 +119,6 @@ class Key:
 
     def wif(self, compressed: bool = True) -> str:
         """Return the mainnet Wallet Import Format string of this key."""
-        from .address import base58check_encode  # address imports this module
-
         payload = bytes((_WIF_PREFIX,)) + self.secret
         return base58check_encode(payload + b"\x01" if compressed else payload)
 
@@ -168,8 +139,6 @@ class Key:
 
 def decode_wif(text: str) -> tuple[bytes, bool]:
     """Return (secret, compressed) from a mainnet WIF string; raise ValueError if malformed."""
-    from .address import base58check_decode  # address imports this module
-
     try:
         payload = base58check_decode(text.strip())
     except ValueError as exc:

@@ -24,7 +24,9 @@ from ..world.read import open_world
 from .address import address_from_script, p2wpkh_address, script_pubkey
 from .block import REGTEST_BITS, merkle_root, mine
 from .chain import BLOCK_VERSION, subsidy
-from .keys import Key, derive_secret, sha256d
+from .codec.compact import encode_compact_size
+from .codec.hashes import sha256d
+from .keys import Key, derive_secret
 from .mempool import (
     RPC_TRANSACTION_ALREADY_IN_CHAIN,
     RPC_TRANSACTION_ERROR,
@@ -34,7 +36,7 @@ from .mempool import (
     check_standalone,
     decode,
 )
-from .tx import Tx, coinbase_tx, parse, serialize, varint
+from .tx import Tx, coinbase_tx, parse, serialize
 
 __all__ = ["BroadcastError", "ConnectionPool", "LiveChain", "LiveMiner"]
 
@@ -454,7 +456,7 @@ class LiveChain:
             BLOCK_VERSION, bytes.fromhex(prev_hash)[::-1], root, block_time, REGTEST_BITS
         )
         block_hash = sha256d(header)[::-1].hex()
-        count = len(varint(len(raws)))
+        count = len(encode_compact_size(len(raws)))
         size = 80 + count + sum(len(r) for r in raws)
         weights = [
             3 * len(serialize(t, witness=False)) + len(r) for t, r in zip(txs, raws, strict=True)

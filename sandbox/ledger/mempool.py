@@ -10,8 +10,12 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 
-from .keys import _HALF_N, _parse_der, hash160
-from .tx import Tx, parse, serialize, varint, verify_input
+from .codec.amounts import format_btc
+from .codec.compact import encode_compact_size
+from .codec.hashes import hash160
+from .codec.pushes import parse_pushes
+from .keys import _HALF_N, _parse_der
+from .tx import Tx, parse, serialize, verify_input
 
 __all__ = [
     "BroadcastError",
@@ -20,7 +24,6 @@ __all__ = [
     "check_standalone",
     "decode",
     "dust_threshold",
-    "format_money",
     "script_type",
 ]
 
@@ -73,14 +76,6 @@ class Coin:
     coinbase: bool = False
 
 
-def format_money(sats: int) -> str:
-    """Core's FormatMoney: BTC with trailing zeros trimmed to at least two decimals."""
-    sign = "-" if sats < 0 else ""
-    whole, frac = divmod(abs(sats), 100_000_000)
-    digits = f"{frac:08d}".rstrip("0").ljust(2, "0")
-    return f"{sign}{whole}.{digits}"
-
-
 def script_type(script: bytes) -> str:
     """Esplora's scriptpubkey_type of an output script (v0_p2wpkh, p2pkh, op_return, ...)."""
     n = len(script)
@@ -110,40 +105,11 @@ def _witness_program(script: bytes) -> bool:
     return 4 <= n <= 42 and is_version and script[1] == n - 2
 
 
-def _push_only(script: bytes) -> list[bytes] | None:
-    """The items a push-only script pushes, or None if it has any other opcode."""
-    items, pos, n = [], 0, len(script)
-    while pos < n:
-        op = script[pos]
-        pos += 1
-        if op == 0:
-            items.append(b"")
-            continue
-        if 0x4F <= op <= 0x60 and op != 0x50:  # OP_1NEGATE, OP_1..OP_16
-            items.append(bytes((op - 0x50,)) if op != 0x4F else b"\x81")
-            continue
-        if op < 0x4C:
-            size = op
-        elif op in (0x4C, 0x4D, 0x4E):
-            width = {0x4C: 1, 0x4D: 2, 0x4E: 4}[op]
-            if pos + width > n:
-                return None
-            size = int.from_bytes(script[pos : pos + width], "little")
-            pos += width
-        else:
-            return None
-        if pos + size > n:
-            return None
-        items.append(script[pos : pos + size])
-        pos += size
-    return items
-
-
 def dust_threshold(script: bytes) -> int:
     """Core's GetDustThreshold at the default dust relay fee of 3 sat/vB."""
     if script[:1] == b"\x6a" or len(script) > 10_000:
         return 0  # provably unspendable: never dust
-    size = 8 + len(varint(len(script))) + len(script)
+    size = 8 + len(encode_compact_size(len(script))) + len(script)
     # The input that would spend it: a witness one counts its signature at a quarter.
     size += 32 + 4 + 1 + 107 // 4 + 4 if _witness_program(script) else 32 + 4 + 1 + 107 + 4
     return size * DUST_RELAY_FEE
@@ -210,14 +176,14 @@ def _check_standard(tx: Tx, weight: int, stripped: int) -> None:
     for txin in tx.inputs:
         if len(txin.script_sig) > MAX_SCRIPTSIG_SIZE:
             raise BroadcastError("scriptsig-size")
-        if _push_only(txin.script_sig) is None:
+        if parse_pushes(txin.script_sig) is None:
             raise BroadcastError("scriptsig-not-pushonly")
     op_returns = 0
     for out in tx.outputs:
         script = out.script_pubkey
         kind = script_type(script)
         if kind == "op_return":
-            if len(script) > MAX_OP_RETURN_RELAY or _push_only(script[1:]) is None:
+            if len(script) > MAX_OP_RETURN_RELAY or parse_pushes(script[1:]) is None:
                 raise BroadcastError("scriptpubkey")
             op_returns += 1
         elif kind in ("unknown", "empty") and not _witness_program(script):
@@ -254,8 +220,8 @@ def check_inputs(tx: Tx, coins: list[Coin], next_height: int) -> int:
     value_out = sum(o.value for o in tx.outputs)
     if value_in < value_out:
         raise BroadcastError(
-            f"bad-txns-in-belowout, value in ({format_money(value_in)}) "
-            f"< value out ({format_money(value_out)})"
+            f"bad-txns-in-belowout, value in ({format_btc(value_in, min_decimals=2)}) "
+            f"< value out ({format_btc(value_out, min_decimals=2)})"
         )
     for coin in coins:
         if script_type(coin.script) not in ("p2pkh", "p2sh", "v0_p2wpkh"):
@@ -323,7 +289,7 @@ def script_error(tx: Tx, i: int, coin: Coin) -> str | None:
     if kind == "p2pkh":
         if txin.witness:
             return _mandatory("Witness provided for non-witness script")
-        items = _push_only(txin.script_sig) or []
+        items = parse_pushes(txin.script_sig) or []
         if len(items) < 2:
             return _mandatory(_STACK)
         if hash160(items[-1]) != coin.script[3:23]:
@@ -336,7 +302,7 @@ def script_error(tx: Tx, i: int, coin: Coin) -> str | None:
             return _mandatory("Witness requires empty scriptSig")
         error = _witness_v0_error(txin.witness, coin.script[2:])
     else:  # p2sh: the sandbox's wallets wrap P2WPKH in it
-        items = _push_only(txin.script_sig)
+        items = parse_pushes(txin.script_sig)
         if items is None:
             return _mandatory("Only push operators allowed in signatures")
         if not items:

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from ..errors import BuildError
 from ..scenario.model import Scenario
 from .chain import Chain
+from .codec.amounts import format_btc
 from .economy import COIN, Economy, Exchange, InsufficientFunds, Withdrawal
 from .hd import HDKeys, recovery_words
 from .story import Story
@@ -251,8 +252,8 @@ class _Simulation:
             if share < need:
                 raise BuildError(
                     f"{why}: {count + 1} seats share {actor!r}'s coins, but it holds "
-                    f"{held / 1e8:.8f} BTC at the end of the world: a share of "
-                    f"{max(0, share) / 1e8:.8f} BTC is under the {need / 1e8:.8f} BTC each "
+                    f"{format_btc(held)} BTC at the end of the world: a share of "
+                    f"{format_btc(max(0, share))} BTC is under the {format_btc(need)} BTC each "
                     "seat needs; give it more funds, or fewer seats per case"
                 )
             payments = []

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from ..errors import BuildError
 from ..scenario.model import Flow
 from .chain import DUST
+from .codec.amounts import format_btc
 from .economy import COIN, Economy, InsufficientFunds
 from .wallet import Wallet
 
@@ -129,7 +130,7 @@ class Story:
             return self.rng.choice(group)
         able = [a for a in group if self.eco.spendable(self.eco.personal[a]) > need]
         if not able:
-            raise InsufficientFunds(f"no member of '{actor_id}' holds {need / COIN:.8f} BTC")
+            raise InsufficientFunds(f"no member of '{actor_id}' holds {format_btc(need)} BTC")
         return self.rng.choice(able)
 
     def _payer(self, event: _Event, need: int | None = None) -> str:
@@ -138,7 +139,7 @@ class Story:
             return self._member(event.flow.source, need)
         payer = event.state["source"]
         if need is not None and self.eco.spendable(self.eco.personal[payer]) <= need:
-            raise InsufficientFunds(f"'{payer}' does not hold {need / COIN:.8f} BTC")
+            raise InsufficientFunds(f"'{payer}' does not hold {format_btc(need)} BTC")
         return payer
 
     def _payee(self, event: _Event) -> str:

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-import hashlib
 import struct
 from dataclasses import dataclass, field
 
-from .keys import Key, hash160, sha256d, verify_signature
+from .codec.compact import SMALL_COMPACT_SIZE, encode_compact_size, read_compact_size
+from .codec.hashes import hash160, sha256d
+from .codec.pushes import parse_pushes, push_data, push_int
+from .keys import Key, verify_signature
 
 __all__ = [
     "SIGHASH_ALL",
@@ -26,7 +28,6 @@ __all__ = [
     "sign_input",
     "txid",
     "txid_internal",
-    "varint",
     "verify_input",
     "vsize",
     "weight",
@@ -41,9 +42,7 @@ MAX_SEQUENCE = 0xFFFFFFFF
 _NULL_TXID = bytes(32)
 _MAX_MONEY = 21_000_000 * 100_000_000
 
-_U16 = struct.Struct("<H")
 _U32 = struct.Struct("<I")
-_U64 = struct.Struct("<Q")
 _I64 = struct.Struct("<q")
 _OUTPOINT = struct.Struct("<32sI")
 _pack_u32 = _U32.pack
@@ -51,22 +50,6 @@ _pack_i64 = _I64.pack
 _pack_outpoint = _OUTPOINT.pack
 _pack_bare_input = struct.Struct("<32sIxI").pack  # outpoint, empty scriptSig (0x00), sequence
 _pack_value_len = struct.Struct("<qB").pack  # value and a one-byte script length
-_sha256 = hashlib.sha256
-# Almost every length and count is below 0xfd: one prebuilt byte string each.
-_SMALL_VARINT = tuple(bytes((i,)) for i in range(0xFD))
-
-
-def varint(n: int) -> bytes:
-    """Encode n as Bitcoin's CompactSize."""
-    if 0 <= n < 0xFD:
-        return _SMALL_VARINT[n]
-    if not 0 <= n <= 0xFFFFFFFFFFFFFFFF:
-        raise ValueError(f"CompactSize out of range: {n}")
-    if n <= 0xFFFF:
-        return b"\xfd" + _U16.pack(n)
-    if n <= 0xFFFFFFFF:
-        return b"\xfe" + _U32.pack(n)
-    return b"\xff" + _U64.pack(n)
 
 
 @dataclass(slots=True)
@@ -116,9 +99,9 @@ def raw_no_witness(
 ) -> bytes:
     """Serialize a witness-less tx from (prev, vout, script_sig, seq) and (value, script) tuples."""
     try:
-        small = _SMALL_VARINT
+        small = SMALL_COMPACT_SIZE
         n = len(inputs)
-        parts = [_pack_u32(version), small[n] if n < 0xFD else varint(n)]
+        parts = [_pack_u32(version), small[n] if n < 0xFD else encode_compact_size(n)]
         append = parts.append
         for prev, vout, script_sig, sequence in inputs:
             if len(prev) != 32:
@@ -126,21 +109,21 @@ def raw_no_witness(
             if script_sig:
                 n = len(script_sig)
                 append(_pack_outpoint(prev, vout))
-                append(small[n] if n < 0xFD else varint(n))
+                append(small[n] if n < 0xFD else encode_compact_size(n))
                 append(script_sig)
                 append(_pack_u32(sequence))
             else:
                 # Segwit spends have an empty scriptSig: one struct call for the whole input.
                 append(_pack_bare_input(prev, vout, sequence))
         n = len(outputs)
-        append(small[n] if n < 0xFD else varint(n))
+        append(small[n] if n < 0xFD else encode_compact_size(n))
         for value, script in outputs:
             n = len(script)
             if n < 0xFD:
                 append(_pack_value_len(value, n))
             else:
                 append(_pack_i64(value))
-                append(varint(n))
+                append(encode_compact_size(n))
             append(script)
         append(_pack_u32(locktime))
         return b"".join(parts)
@@ -161,22 +144,22 @@ def serialize(tx: Tx, witness: bool = True) -> bytes:
         append = parts.append
         if segwit:
             append(b"\x00\x01")
-        append(varint(len(tx.inputs)))
+        append(encode_compact_size(len(tx.inputs)))
         for txin in tx.inputs:
             append(_pack_outpoint(_check_prev(txin.prev_txid), txin.vout))
-            append(varint(len(txin.script_sig)))
+            append(encode_compact_size(len(txin.script_sig)))
             append(txin.script_sig)
             append(_pack_u32(txin.sequence))
-        append(varint(len(tx.outputs)))
+        append(encode_compact_size(len(tx.outputs)))
         for txout in tx.outputs:
             append(_pack_i64(txout.value))
-            append(varint(len(txout.script_pubkey)))
+            append(encode_compact_size(len(txout.script_pubkey)))
             append(txout.script_pubkey)
         if segwit:
             for txin in tx.inputs:
-                append(varint(len(txin.witness)))
+                append(encode_compact_size(len(txin.witness)))
                 for item in txin.witness:
-                    append(varint(len(item)))
+                    append(encode_compact_size(len(item)))
                     append(item)
         append(_pack_u32(tx.locktime))
         return b"".join(parts)
@@ -212,17 +195,10 @@ class _Reader:
 
     def varint(self, what: str) -> int:
         """Read a canonical CompactSize, as Bitcoin Core requires."""
-        first = self.take(1, what)[0]
-        if first < 0xFD:
-            return first
-        if first == 0xFD:
-            n, low = _U16.unpack(self.take(2, what))[0], 0xFD
-        elif first == 0xFE:
-            n, low = _U32.unpack(self.take(4, what))[0], 0x10000
-        else:
-            n, low = _U64.unpack(self.take(8, what))[0], 0x100000000
-        if n < low:
-            raise ValueError(f"non-canonical CompactSize for {what} at offset {self.pos}")
+        try:
+            n, self.pos = read_compact_size(self.data, self.pos, canonical=True)
+        except ValueError as exc:
+            raise ValueError(f"bad transaction: {what}: {exc}") from None
         return n
 
     def count(self, what: str, min_item_size: int) -> int:
@@ -311,21 +287,11 @@ def is_coinbase(tx: Tx) -> bool:
     )
 
 
-def _push_int(n: int) -> bytes:
-    """Return the minimal script push of a non-negative integer (as BIP34 heights are)."""
-    if n == 0:
-        return b"\x00"  # OP_0
-    if n <= 16:
-        return bytes((0x50 + n,))  # OP_1..OP_16
-    body = n.to_bytes((n.bit_length() + 8) // 8, "little")  # +8: room for the sign bit
-    return bytes((len(body),)) + body
-
-
 def coinbase_tx(height: int, outputs: list[tuple[int, bytes]], extra: bytes = b"") -> Tx:
     """Return a coinbase transaction for a block at height (BIP34 height push first)."""
     if height < 0:
         raise ValueError(f"height must be non-negative, got {height}")
-    script_sig = _push_int(height) + extra
+    script_sig = push_int(height) + extra
     if len(script_sig) < 2:
         # Consensus needs a 2..100 byte coinbase scriptSig; heights 0..16 push a single opcode.
         script_sig += b"\x00"
@@ -385,13 +351,15 @@ def sighash_segwit_v0(
     if base not in (SIGHASH_NONE, SIGHASH_SINGLE):
         hash_outputs = sha256d(
             b"".join(
-                _pack_i64(o.value) + varint(len(o.script_pubkey)) + o.script_pubkey
+                _pack_i64(o.value) + encode_compact_size(len(o.script_pubkey)) + o.script_pubkey
                 for o in tx.outputs
             )
         )
     elif base == SIGHASH_SINGLE and i < len(tx.outputs):
         o = tx.outputs[i]
-        hash_outputs = sha256d(_pack_i64(o.value) + varint(len(o.script_pubkey)) + o.script_pubkey)
+        hash_outputs = sha256d(
+            _pack_i64(o.value) + encode_compact_size(len(o.script_pubkey)) + o.script_pubkey
+        )
     txin = tx.inputs[i]
     preimage = b"".join(
         (
@@ -399,7 +367,7 @@ def sighash_segwit_v0(
             hash_prevouts,
             hash_sequence,
             _pack_outpoint(txin.prev_txid, txin.vout),
-            varint(len(script_code)),
+            encode_compact_size(len(script_code)),
             script_code,
             _pack_i64(amount),
             _pack_u32(txin.sequence),
@@ -417,13 +385,6 @@ def sighash_segwit_v0(
 def _p2pkh_script(h: bytes) -> bytes:
     """Return the P2PKH script for a 20-byte key hash (also BIP143's P2WPKH scriptCode)."""
     return b"\x76\xa9\x14" + h + b"\x88\xac"
-
-
-def _push(data: bytes) -> bytes:
-    """Return a script push of data (signatures and keys are always < 76 bytes)."""
-    if len(data) >= 0x4C:
-        raise ValueError(f"push of {len(data)} bytes not supported here")
-    return bytes((len(data),)) + data
 
 
 def _input_type(script: bytes) -> tuple[str, bytes] | None:
@@ -458,45 +419,20 @@ def sign_input(
         if h != pkh:
             raise ValueError("key does not match the P2PKH output's public-key hash")
         sig = key.sign(sighash_legacy(tx, i, prev_script_pubkey, hashtype)) + bytes((hashtype,))
-        txin.script_sig = _push(sig) + _push(pub)
+        txin.script_sig = push_data(sig) + push_data(pub)
         txin.witness = []
         return
     redeem = b"\x00\x14" + pkh
     if typ == "p2sh":
         if h != hash160(redeem):
             raise ValueError("key does not match the P2SH-P2WPKH output's script hash")
-        txin.script_sig = _push(redeem)
+        txin.script_sig = push_data(redeem)
     else:
         if h != pkh:
             raise ValueError("key does not match the P2WPKH output's public-key hash")
         txin.script_sig = b""
     digest = sighash_segwit_v0(tx, i, _p2pkh_script(pkh), amount, hashtype)
     txin.witness = [key.sign(digest) + bytes((hashtype,)), pub]
-
-
-def _parse_pushes(script: bytes) -> list[bytes] | None:
-    """Split a push-only script into its pushed items, or None if it is anything else."""
-    items = []
-    pos = 0
-    n = len(script)
-    while pos < n:
-        op = script[pos]
-        pos += 1
-        if 0 < op < 0x4C:
-            size = op
-        elif op == 0x4C and pos < n:
-            size = script[pos]
-            pos += 1
-        elif op == 0x4D and pos + 2 <= n:
-            size = _U16.unpack(script[pos : pos + 2])[0]
-            pos += 2
-        else:
-            return None
-        if pos + size > n:
-            return None
-        items.append(script[pos : pos + size])
-        pos += size
-    return items
 
 
 def _check_sig(tx: Tx, i: int, sig: bytes, pub: bytes, digest_of) -> bool:
@@ -519,7 +455,7 @@ def verify_input(tx: Tx, i: int, prev_script_pubkey: bytes, amount: int) -> bool
     typ, h = kind
     txin = tx.inputs[i]
     if typ == "p2pkh":
-        items = _parse_pushes(txin.script_sig)
+        items = parse_pushes(txin.script_sig)
         if items is None or len(items) != 2 or txin.witness:
             return False
         sig, pub = items
@@ -527,7 +463,7 @@ def verify_input(tx: Tx, i: int, prev_script_pubkey: bytes, amount: int) -> bool
             return False
         return _check_sig(tx, i, sig, pub, lambda ht: sighash_legacy(tx, i, prev_script_pubkey, ht))
     if typ == "p2sh":
-        items = _parse_pushes(txin.script_sig)
+        items = parse_pushes(txin.script_sig)
         if items is None or len(items) != 1 or hash160(items[0]) != h:
             return False
         program = items[0]

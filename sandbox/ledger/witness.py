@@ -16,8 +16,9 @@ from coincurve._libsecp256k1 import ffi, lib
 from coincurve.context import GLOBAL_CONTEXT
 
 from ..lru import LRU
-from .keys import hash160, sha256d
-from .tx import SIGHASH_ALL, Tx, parse, varint
+from .codec.compact import encode_compact_size
+from .codec.hashes import hash160, sha256d
+from .tx import SIGHASH_ALL, Tx, parse
 
 __all__ = [
     "Spent",
@@ -92,7 +93,10 @@ def _witness_stacks(tx: Tx, spent: Sequence[Spent | None]) -> list[list[bytes]]:
     hash_prevouts = sha256d(b"".join(_OUTPOINT(t.prev_txid, t.vout) for t in tx.inputs))
     hash_sequence = sha256d(b"".join(_U32(t.sequence) for t in tx.inputs))
     hash_outputs = sha256d(
-        b"".join(_I64(o.value) + varint(len(o.script_pubkey)) + o.script_pubkey for o in tx.outputs)
+        b"".join(
+            _I64(o.value) + encode_compact_size(len(o.script_pubkey)) + o.script_pubkey
+            for o in tx.outputs
+        )
     )
     head = _U32(tx.version) + hash_prevouts + hash_sequence
     tail = hash_outputs + _U32(tx.locktime) + _SIGHASH_ALL_BYTES
@@ -128,9 +132,9 @@ def witness_section(raw: bytes, spent: Sequence[Spent | None]) -> bytes:
         return b""
     parts = []
     for stack in stacks:
-        parts.append(varint(len(stack)))
+        parts.append(encode_compact_size(len(stack)))
         for item in stack:
-            parts.append(varint(len(item)))
+            parts.append(encode_compact_size(len(item)))
             parts.append(item)
     return b"".join(parts)
 

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from faker.config import AVAILABLE_LOCALES
 
 from ..errors import Problem
+from ..ledger.codec.amounts import btc_to_sat, format_btc
 from .model import CLEARNET_KINDS, WorldKnobs
 
 Path = tuple[str | int, ...]
@@ -51,9 +52,8 @@ def dotted(path: Iterable[str | int]) -> str:
 
 
 def btc(value: float) -> str:
-    """Format a BTC figure without float noise or trailing zeros."""
-    text = f"{value:.8f}".rstrip("0").rstrip(".")
-    return text or "0"
+    """A BTC figure without float noise or trailing zeros."""
+    return format_btc(btc_to_sat(value), min_decimals=0)
 
 
 def suggest(word: object, choices: Iterable[str]) -> str:

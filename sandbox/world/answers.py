@@ -61,10 +61,9 @@ import sqlite3
 from dataclasses import dataclass
 
 from ..errors import BuildError
+from ..ledger.codec.amounts import sat_to_btc
 from ..scenario.model import ANSWER_FIELDS, Ref, Scenario
 from .seats import Seat
-
-COIN = 100_000_000
 
 PAYMENT_STEPS = {
     "donation": "donation",
@@ -97,11 +96,6 @@ class Event:
     source: str | None
     target: str | None
     amount: int
-
-
-def btc(sats: int) -> float:
-    """Satoshis as BTC, rounded to 8 decimals."""
-    return round(sats / COIN, 8)
 
 
 class Answers:
@@ -270,7 +264,7 @@ class Answers:
 
     def _actor_balance(self, actor_id: str, seat) -> float:
         """BTC unspent in the personal wallet at the end of the world."""
-        return btc(sum(v for _, _, v in self._personal(actor_id, True)))
+        return sat_to_btc(sum(v for _, _, v in self._personal(actor_id, True)))
 
     @staticmethod
     def seat_wallet(actor_id: str, seat: Seat | None) -> int | None:
@@ -396,7 +390,7 @@ class Answers:
         elif not payments:
             value = None
         elif fld == "total":
-            value = btc(sum(e.amount for e in payments))
+            value = sat_to_btc(sum(e.amount for e in payments))
         elif fld == "count":
             value = len(payments)
         elif fld == "txids":
