@@ -18,9 +18,11 @@ import re
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import partial
 from pathlib import Path
 
 from .case import Case
+from .chain.codec.amounts import format_btc
 from .errors import InputError
 from .graph import case_graph, graph_counts, stored_traces, write_graph
 from .spreadsheet import safe_cell
@@ -58,15 +60,6 @@ def utc(timestamp: float | None) -> str:
     if timestamp is None:
         return ""
     return datetime.fromtimestamp(timestamp, UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
-
-
-def btc(sats) -> str:
-    """Satoshis as BTC."""
-    if sats is None:
-        return ""
-    sats = round(sats)
-    whole, frac = divmod(abs(sats), 100_000_000)
-    return f"{'-' if sats < 0 else ''}{whole}.{frac:08d} BTC"
 
 
 def _tables(case: Case) -> list[str]:
@@ -344,7 +337,7 @@ def _sweeps(case: Case) -> list[dict]:
             **dict(r),
             "created": utc(r["created"]),
             "inputs": _json(r["inputs"], []),
-            "amount_btc": btc(r["amount"]),
+            "amount_btc": format_btc(r["amount"], unit=True),
         }
         for r in case.conn.execute(
             "SELECT id, txid, sha256, to_address, amount, fee, fee_rate, vsize, inputs,"
@@ -461,7 +454,7 @@ def _write_html(data: dict, path: Path) -> Path:
     from .graph_render import templates
 
     env = templates()
-    env.filters["btc"] = btc
+    env.filters["btc"] = partial(format_btc, unit=True)
     env.filters["short"] = lambda s, n=24: s if not s or len(s) <= n else s[: n - 8] + "…" + s[-6:]
     css = (Path(__file__).parent / "static" / "report.css").read_text(encoding="utf-8")
     page = env.get_template("report.html").render(css=css, sightings_shown=SIGHTINGS_SHOWN, **data)

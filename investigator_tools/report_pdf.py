@@ -232,7 +232,7 @@ def _correlations(pdf: _Pdf, data: dict) -> None:
 
 def _traces(pdf: _Pdf, data: dict) -> None:
     """Traces: hops with tainted amounts, and the services reached."""
-    from .report import btc
+    from .chain.codec.amounts import format_btc
 
     pdf.heading("Traces")
     if not data["traces"]:
@@ -240,11 +240,13 @@ def _traces(pdf: _Pdf, data: dict) -> None:
     for t in data["traces"]:
         pdf.para(
             f"{t['direction']} trace of {t['target']} ({t['method']}, up to {t['max_hops']} hops):"
-            f" {btc(t['total'])} traced",
+            f" {format_btc(t['total'], unit=True)} traced",
             9,
             True,
         )
-        reached = "; ".join(f"{s['label']}: {btc(s['amount'])}" for s in t["services"])
+        reached = "; ".join(
+            f"{s['label']}: {format_btc(s['amount'], unit=True)}" for s in t["services"]
+        )
         pdf.para(f"Reached services: {reached or 'none'}")
         rows = []
         for h in t["hops"]:
@@ -257,7 +259,7 @@ def _traces(pdf: _Pdf, data: dict) -> None:
                             h["txid"],
                             side,
                             f"{i['address']}{label}",
-                            btc(i["tainted"]),
+                            format_btc(i["tainted"], unit=True),
                             f"{i['share'] * 100:.1f} %",
                         ]
                     )

@@ -14,13 +14,13 @@ from click.testing import CliRunner
 from PIL import Image
 
 from investigator_tools.case import Case
+from investigator_tools.chain.codec.base58 import B58_ALPHABET as B58
+from investigator_tools.chain.codec.hashes import keccak256
 from investigator_tools.cli import cli as investigate
 from investigator_tools.extract import artefacts, extract, find, summary
 from investigator_tools.extract.addresses import (
-    B58,
     bitcoin_address,
     ethereum_address,
-    keccak256,
     monero_address,
 )
 from investigator_tools.extract.base import Document

@@ -12,8 +12,8 @@ import pytest
 import requests
 from click.testing import CliRunner
 
-from investigator_tools.chain.address import p2wpkh_address
-from investigator_tools.chain.sign import hash160
+from investigator_tools.chain.codec.bech32 import p2wpkh_encode
+from investigator_tools.chain.codec.hashes import hash160
 from investigator_tools.cli import cli as investigate
 from investigator_tools.errors import RemoteError
 from investigator_tools.esplora import Esplora
@@ -89,7 +89,7 @@ def request_args(env, exchange, subject, ask="kyc,transactions,logins"):
 def fresh_address() -> str:
     """A P2WPKH address of a new random key."""
     key = coincurve.PrivateKey(os.urandom(32))
-    return p2wpkh_address(hash160(key.public_key.format()))
+    return p2wpkh_encode(hash160(key.public_key.format()))
 
 
 def funded_key(world, offset: int = 0) -> tuple[str, str, int]:

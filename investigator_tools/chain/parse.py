@@ -8,25 +8,20 @@ witness commitment (BIP141) matches the witnesses that came with the block.
 
 from __future__ import annotations
 
-import hashlib
 import struct
 from dataclasses import dataclass
 
 from ..errors import RemoteError
+from .codec.compact import read_compact_size
+from .codec.hashes import sha256d
 
 __all__ = ["ParsedBlock", "ParsedTx", "merkle_root", "parse_block", "sha256d"]
 
 _HEADER = struct.Struct("<i32s32sIII")
 _U32 = struct.Struct("<I").unpack_from
 _I64 = struct.Struct("<q").unpack_from
-_sha256 = hashlib.sha256
 _NULL_OUTPOINT = bytes(32) + b"\xff\xff\xff\xff"
 _COMMITMENT = b"\x6a\x24\xaa\x21\xa9\xed"
-
-
-def sha256d(data: bytes) -> bytes:
-    """Double SHA-256."""
-    return _sha256(_sha256(data).digest()).digest()
 
 
 @dataclass(slots=True)
@@ -58,41 +53,32 @@ class ParsedBlock:
     witnesses_committed: bool | None  # None: no segwit tx; False: segwit but no commitment
 
 
-def _varint(raw: bytes, pos: int) -> tuple[int, int]:
-    """A CompactSize at pos and the position after it."""
-    first = raw[pos]
-    if first < 0xFD:
-        return first, pos + 1
-    width = 2 if first == 0xFD else 4 if first == 0xFE else 8
-    return int.from_bytes(raw[pos + 1 : pos + 1 + width], "little"), pos + 1 + width
-
-
 def _tx(raw: bytes, pos: int, coinbase: bool) -> tuple[ParsedTx, int]:
     """The transaction starting at pos and the position after it."""
     start = pos
     segwit = raw[pos + 4] == 0 and raw[pos + 5] == 1
     pos += 6 if segwit else 4
-    n_in, pos = _varint(raw, pos)
+    n_in, pos = read_compact_size(raw, pos)
     inputs = []
     for _ in range(n_in):
         outpoint = raw[pos : pos + 36]
-        size, pos = _varint(raw, pos + 36)
+        size, pos = read_compact_size(raw, pos + 36)
         pos += size + 4
         inputs.append(outpoint)
-    n_out, pos = _varint(raw, pos)
+    n_out, pos = read_compact_size(raw, pos)
     outputs = []
     for _ in range(n_out):
         value = _I64(raw, pos)[0]
-        size, pos = _varint(raw, pos + 8)
+        size, pos = read_compact_size(raw, pos + 8)
         outputs.append((value, raw[pos : pos + size]))
         pos += size
     witness_start = pos
     reserved = None
     if segwit:
         for i in range(n_in):
-            count, pos = _varint(raw, pos)
+            count, pos = read_compact_size(raw, pos)
             for _ in range(count):
-                size, pos = _varint(raw, pos)
+                size, pos = read_compact_size(raw, pos)
                 if coinbase and i == 0:
                     reserved = raw[pos : pos + size]
                 pos += size
@@ -136,7 +122,7 @@ def parse_block(raw: bytes, expected_hash: str | None = None) -> ParsedBlock:
         raise RemoteError(f"{where}: the header hashes to {block_hash}, not the hash asked for")
     version, prev, root, time, bits, nonce = _HEADER.unpack_from(raw, 0)
     try:
-        count, pos = _varint(raw, 80)
+        count, pos = read_compact_size(raw, 80)
         txs = []
         for i in range(count):
             tx, pos = _tx(raw, pos, i == 0)

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
+from functools import partial
+
+from .codec.amounts import format_btc
 
 __all__ = [
     "address_lines",
-    "btc",
     "cluster_lines",
     "exposure_lines",
     "members_lines",
@@ -15,13 +17,7 @@ __all__ = [
     "trace_lines",
 ]
 
-
-def btc(sats: float) -> str:
-    """Satoshis as BTC with eight decimals."""
-    sats = round(sats)
-    sign = "-" if sats < 0 else ""
-    whole, frac = divmod(abs(sats), 100_000_000)
-    return f"{sign}{whole}.{frac:08d} BTC"
+_btc = partial(format_btc, unit=True)
 
 
 def utc(timestamp: int | None) -> str:
@@ -62,9 +58,9 @@ def address_lines(s: dict) -> list[str]:
     """An address summary."""
     lines = [
         _named(s["address"], s["label"]),
-        f"  balance   {btc(s['balance'])}",
-        f"  received  {btc(s['received'])} in {s['funded_outputs']} output(s)",
-        f"  sent      {btc(s['sent'])} from {s['spent_outputs']} output(s)",
+        f"  balance   {_btc(s['balance'])}",
+        f"  received  {_btc(s['received'])} in {s['funded_outputs']} output(s)",
+        f"  sent      {_btc(s['sent'])} from {s['spent_outputs']} output(s)",
         f"  txs       {s['tx_count']}",
     ]
     for key in ("first_seen", "last_seen"):
@@ -78,7 +74,7 @@ def address_lines(s: dict) -> list[str]:
         if s[key]:
             lines.append(f"  {title}:")
             for p in s[key]:
-                lines.append(f"    {btc(p['amount']):>22}  {_named(p['address'], p['label'])}")
+                lines.append(f"    {_btc(p['amount']):>22}  {_named(p['address'], p['label'])}")
     return lines
 
 
@@ -87,27 +83,27 @@ def trace_lines(r: dict) -> list[str]:
     arrow = "->" if r["direction"] == "forward" else "<-"
     lines = [
         f"trace {r['direction']} from {r['target']} ({r['method']}, up to {r['max_hops']} hops): "
-        f"{btc(r['total'])} traced"
+        f"{_btc(r['total'])} traced"
     ]
     for h in sorted(r["hops"], key=lambda h: (h["hop"], h["height"])):
         cj = " (CoinJoin-like)" if h["coinjoin_like"] else ""
         lines.append(
             f"hop {h['hop']}: {h['txid']} block {h['height']} {utc(h['time'])}{cj}  "
-            f"traced in {btc(h['tainted_in'])}, out {btc(h['tainted_out'])}"
+            f"traced in {_btc(h['tainted_in'])}, out {_btc(h['tainted_out'])}"
         )
         side = h["outputs"] if r["direction"] == "forward" else h["inputs"]
         for o in side:
             if o["tainted"] <= 0:
                 continue
             lines.append(
-                f"    {arrow} {_named(o['address'], o.get('label'))}  {btc(o['tainted'])} "
-                f"of {btc(o['value'])} ({o['share']:.1%})"
+                f"    {arrow} {_named(o['address'], o.get('label'))}  {_btc(o['tainted'])} "
+                f"of {_btc(o['value'])} ({o['share']:.1%})"
             )
     if r["services"]:
         lines.append("reached services:")
         for s in r["services"]:
             lines.append(
-                f"    {s['label']} ({s['category']}): {btc(s['amount'])} "
+                f"    {s['label']} ({s['category']}): {_btc(s['amount'])} "
                 f"({s['share']:.1%} of the traced amount), first at hop {s['hop']}"
             )
     rest: dict[str, float] = {}
@@ -115,7 +111,7 @@ def trace_lines(r: dict) -> list[str]:
         if e["kind"] != "service":
             rest[e["kind"]] = rest.get(e["kind"], 0) + e["amount"]
     for kind, amount in rest.items():
-        lines.append(f"    {kind}: {btc(amount)}")
+        lines.append(f"    {kind}: {_btc(amount)}")
     if r["truncated"]:
         lines.append("stopped early: too many transactions (raise --max-txs)")
     return lines
@@ -145,12 +141,12 @@ def members_lines(m: dict) -> list[str]:
         f"{m['address']}: cluster of {m['size']} address(es) "
         f"(change heuristics: {', '.join(m['change_heuristics']) or 'none'}; "
         f"height {m['computed_at_height']})",
-        f"  received {btc(m['received'])}, balance {btc(m['balance'])}",
+        f"  received {_btc(m['received'])}, balance {_btc(m['balance'])}",
     ]
     if m["labels"]:
         lines.append("  labels: " + ", ".join(m["labels"]))
     for a in m["addresses"]:
-        lines.append(f"    {_named(a['address'], a['label'])}  received {btc(a['received'])}")
+        lines.append(f"    {_named(a['address'], a['label'])}  received {_btc(a['received'])}")
     return lines
 
 
@@ -165,8 +161,8 @@ def path_lines(p: dict) -> list[str]:
     for s in p["steps"]:
         lines.append(
             f"  hop {s['hop']}: {s['txid']} block {s['height']} {utc(s['time'])}\n"
-            f"      {s['from']} ({btc(s['from_amount'])}) -> "
-            f"{_named(s['to'], s['to_label'])} ({btc(s['amount'])})"
+            f"      {s['from']} ({_btc(s['from_amount'])}) -> "
+            f"{_named(s['to'], s['to_label'])} ({_btc(s['amount'])})"
         )
     return lines
 
@@ -175,7 +171,7 @@ def exposure_lines(e: dict) -> list[str]:
     """Exposure to services."""
     lines = [
         f"{_named(e['address'], e['label'])}: exposure within {e['max_hops']} hops ({e['method']})",
-        f"  received {btc(e['received'])}, sent {btc(e['sent'])}",
+        f"  received {_btc(e['received'])}, sent {_btc(e['sent'])}",
     ]
     for key, title in (("incoming", "funds came from"), ("outgoing", "funds went to")):
         lines.append(f"  {title}:")
@@ -183,7 +179,7 @@ def exposure_lines(e: dict) -> list[str]:
             lines.append("    no labelled service")
         for r in e[key]:
             lines.append(
-                f"    {r['service']} ({r['category']}): {btc(r['total'])} = {r['share']:.1%} "
-                f"(direct {btc(r['direct'])}, indirect {btc(r['indirect'])})"
+                f"    {r['service']} ({r['category']}): {_btc(r['total'])} = {r['share']:.1%} "
+                f"(direct {_btc(r['direct'])}, indirect {_btc(r['indirect'])})"
             )
     return lines

@@ -6,7 +6,6 @@ are RFC 6979 and low-S (libsecp256k1 through coincurve). BIP39 and BIP32 come fr
 
 from __future__ import annotations
 
-import hashlib
 import math
 import struct
 from dataclasses import dataclass
@@ -15,7 +14,11 @@ import coincurve
 from embit import bip32, bip39
 
 from ..errors import InputError
-from .address import base58check_decode, base58check_encode, p2wpkh_address
+from .codec.base58 import base58check_decode, base58check_encode
+from .codec.bech32 import p2wpkh_encode
+from .codec.compact import encode_compact_size, read_compact_size
+from .codec.hashes import hash160, sha256d
+from .codec.pushes import push_data
 
 __all__ = [
     "PURPOSES",
@@ -39,34 +42,6 @@ _I64 = struct.Struct("<q").pack
 
 # BIP44/49/84 purposes and the script each uses; coin type 0 (mainnet), account 0.
 PURPOSES = {84: "p2wpkh", 49: "p2sh-p2wpkh", 44: "p2pkh"}
-
-
-def _sha256d(data: bytes) -> bytes:
-    """Double SHA-256."""
-    return hashlib.sha256(hashlib.sha256(data).digest()).digest()
-
-
-def hash160(data: bytes) -> bytes:
-    """RIPEMD-160 of SHA-256."""
-    from embit.hashes import hash160 as _hash160  # works where OpenSSL lacks RIPEMD-160
-
-    return _hash160(data)
-
-
-def _varint(n: int) -> bytes:
-    """Bitcoin's CompactSize."""
-    if n < 0xFD:
-        return bytes((n,))
-    if n <= 0xFFFF:
-        return b"\xfd" + struct.pack("<H", n)
-    if n <= 0xFFFFFFFF:
-        return b"\xfe" + struct.pack("<I", n)
-    return b"\xff" + struct.pack("<Q", n)
-
-
-def _push(data: bytes) -> bytes:
-    """A script push of up to 75 bytes."""
-    return bytes((len(data),)) + data
 
 
 @dataclass(frozen=True)
@@ -103,7 +78,7 @@ def key_scripts(secret: bytes, compressed: bool = True, path: str | None = None)
     redeem = b"\x00\x14" + h
     rh = hash160(redeem)
     out += [
-        KeyScript("p2wpkh", p2wpkh_address(h), redeem, secret, pub, path),
+        KeyScript("p2wpkh", p2wpkh_encode(h), redeem, secret, pub, path),
         KeyScript(
             "p2sh-p2wpkh",
             base58check_encode(b"\x05" + rh),
@@ -201,23 +176,23 @@ def _serialize(coins, script_sigs, witnesses, outputs, segwit: bool) -> bytes:
     parts = [_U32(2)]
     if segwit:
         parts.append(b"\x00\x01")
-    parts.append(_varint(len(coins)))
+    parts.append(encode_compact_size(len(coins)))
     for coin, script_sig in zip(coins, script_sigs, strict=True):
         parts += [
             bytes.fromhex(coin.txid)[::-1],
             _U32(coin.vout),
-            _varint(len(script_sig)),
+            encode_compact_size(len(script_sig)),
             script_sig,
             _U32(SEQUENCE),
         ]
-    parts.append(_varint(len(outputs)))
+    parts.append(encode_compact_size(len(outputs)))
     for value, script in outputs:
-        parts += [_I64(value), _varint(len(script)), script]
+        parts += [_I64(value), encode_compact_size(len(script)), script]
     if segwit:
         for stack in witnesses:
-            parts.append(_varint(len(stack)))
+            parts.append(encode_compact_size(len(stack)))
             for item in stack:
-                parts += [_varint(len(item)), item]
+                parts += [encode_compact_size(len(item)), item]
     parts.append(_U32(0))
     return b"".join(parts)
 
@@ -226,9 +201,9 @@ def _signed(coins: list[Coin], dest: bytes, amount: int) -> bytes:
     """The sweep transaction with every input signed."""
     outputs = [(amount, dest)]
     outpoints = [bytes.fromhex(c.txid)[::-1] + _U32(c.vout) for c in coins]
-    hash_prevouts = _sha256d(b"".join(outpoints))
-    hash_sequence = _sha256d(b"".join(_U32(SEQUENCE) for _ in coins))
-    hash_outputs = _sha256d(b"".join(_I64(v) + _varint(len(s)) + s for v, s in outputs))
+    hash_prevouts = sha256d(b"".join(outpoints))
+    hash_sequence = sha256d(b"".join(_U32(SEQUENCE) for _ in coins))
+    hash_outputs = sha256d(b"".join(_I64(v) + encode_compact_size(len(s)) + s for v, s in outputs))
     script_sigs, witnesses = [], []
     for i, coin in enumerate(coins):
         k = coin.key
@@ -236,8 +211,8 @@ def _signed(coins: list[Coin], dest: bytes, amount: int) -> bytes:
             # Legacy sighash: this input carries the spent script, the others nothing.
             sigs = [k.script if j == i else b"" for j in range(len(coins))]
             unsigned = _serialize(coins, sigs, [], outputs, False)
-            sig = _sign(k.secret, _sha256d(unsigned + _U32(SIGHASH_ALL)))
-            script_sigs.append(_push(sig) + _push(k.pubkey))
+            sig = _sign(k.secret, sha256d(unsigned + _U32(SIGHASH_ALL)))
+            script_sigs.append(push_data(sig) + push_data(k.pubkey))
             witnesses.append([])
             continue
         script_code = b"\x19\x76\xa9\x14" + hash160(k.pubkey) + b"\x88\xac"
@@ -253,9 +228,9 @@ def _signed(coins: list[Coin], dest: bytes, amount: int) -> bytes:
             + _U32(0)
             + _U32(SIGHASH_ALL)
         )
-        witnesses.append([_sign(k.secret, _sha256d(preimage)), k.pubkey])
+        witnesses.append([_sign(k.secret, sha256d(preimage)), k.pubkey])
         script_sigs.append(
-            _push(b"\x00\x14" + hash160(k.pubkey)) if k.kind == "p2sh-p2wpkh" else b""
+            push_data(b"\x00\x14" + hash160(k.pubkey)) if k.kind == "p2sh-p2wpkh" else b""
         )
     segwit = any(witnesses)
     return _serialize(coins, script_sigs, witnesses, outputs, segwit)
@@ -273,21 +248,13 @@ def _strip_witness(raw: bytes) -> bytes:
     """The serialization without marker, flag and witnesses (what the txid hashes)."""
     pos = 6
 
-    def varint(p: int) -> tuple[int, int]:
-        """A CompactSize at p."""
-        first = raw[p]
-        if first < 0xFD:
-            return first, p + 1
-        width = {0xFD: 2, 0xFE: 4, 0xFF: 8}[first]
-        return int.from_bytes(raw[p + 1 : p + 1 + width], "little"), p + 1 + width
-
-    n, pos = varint(pos)
+    n, pos = read_compact_size(raw, pos)
     for _ in range(n):
-        size, pos = varint(pos + 36)
+        size, pos = read_compact_size(raw, pos + 36)
         pos += size + 4
-    n, pos = varint(pos)
+    n, pos = read_compact_size(raw, pos)
     for _ in range(n):
-        size, pos = varint(pos + 8)
+        size, pos = read_compact_size(raw, pos + 8)
         pos += size
     return raw[:4] + raw[6:pos] + raw[-4:]
 
@@ -315,4 +282,4 @@ def build_sweep(coins: list[Coin], dest: bytes, fee_rate: float) -> tuple[bytes,
 def txid(raw: bytes) -> str:
     """The txid of a serialized transaction."""
     stripped = _strip_witness(raw) if raw[4] == 0 else raw
-    return _sha256d(stripped)[::-1].hex()
+    return sha256d(stripped)[::-1].hex()

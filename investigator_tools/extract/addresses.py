@@ -11,13 +11,11 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
-from Crypto.Hash import keccak
-
-from ..chain.address import base58check_decode, segwit_decode
+from ..chain.codec.base58 import base58check_decode, monero_b58decode
+from ..chain.codec.bech32 import segwit_decode
+from ..chain.codec.hashes import keccak256
 from .base import Artefact, Document, snippet
 
-B58 = "123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz"
-_B58_INDEX = {c: i for i, c in enumerate(B58)}
 _B58_CLASS = "1-9A-HJ-NP-Za-km-z"
 
 BTC_BASE58 = re.compile(rf"(?<![{_B58_CLASS}])[13][{_B58_CLASS}]{{25,34}}(?![{_B58_CLASS}])")
@@ -43,12 +41,6 @@ XMR_PREFIXES = {
     25: ("stagenet", "integrated"),
     36: ("stagenet", "subaddress"),
 }
-_XMR_BLOCK_CHARS = {0: 0, 2: 1, 3: 2, 5: 3, 6: 4, 7: 5, 9: 6, 10: 7, 11: 8}  # chars -> bytes
-
-
-def keccak256(data: bytes) -> bytes:
-    """Keccak-256 as Ethereum and Monero use it (not NIST SHA3-256: other padding)."""
-    return keccak.new(digest_bits=256, data=data).digest()
 
 
 # -- Bitcoin -------------------------------------------------------------------------
@@ -76,26 +68,6 @@ def bitcoin_address(text: str) -> dict | None:
 
 
 # -- Monero --------------------------------------------------------------------------
-
-
-def monero_b58decode(text: str) -> bytes | None:
-    """Monero's base58: 11-character blocks of 8 bytes each, the last one shorter."""
-    out = bytearray()
-    for start in range(0, len(text), 11):
-        block = text[start : start + 11]
-        size = _XMR_BLOCK_CHARS.get(len(block))
-        if size is None:
-            return None
-        number = 0
-        for char in block:
-            index = _B58_INDEX.get(char)
-            if index is None:
-                return None
-            number = number * 58 + index
-        if number >> (8 * size):
-            return None
-        out += number.to_bytes(size, "big")
-    return bytes(out)
 
 
 def monero_address(text: str) -> dict | None:

@@ -1,0 +1,11 @@
+"""The toolkit's Bitcoin encodings, one module each; nothing else in investigator_tools/
+re-implements them (tests/test_codec.py checks). The toolkit never imports the engine's
+codec (sandbox/ledger/codec): an investigator's tools stand on their own.
+
+- `hashes`: sha256d, hash160, tagged hashes (embit)
+- `base58`: Base58, Base58Check, and Monero's block-wise Base58
+- `bech32`: segwit addresses (BIP173/BIP350)
+- `compact`: Bitcoin's CompactSize ("varint")
+- `pushes`: script pushes
+- `amounts`: satoshis as BTC (`format_btc`)
+"""
