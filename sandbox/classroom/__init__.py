@@ -19,6 +19,7 @@ from pathlib import Path
 
 from flask import Flask, render_template, request
 
+from ..ledger.codec.amounts import format_btc
 from ..ledger.live import read_only_chain
 from . import auth
 from .compare import check
@@ -226,6 +227,7 @@ def create_app(
         PERMANENT_SESSION_LIFETIME=14 * 24 * 3600,
     )
     app.json.sort_keys = False
+    app.add_template_filter(format_btc, "btc")
     app.extensions["classroom"] = classroom
 
     from .instructor import bp as instructor_bp

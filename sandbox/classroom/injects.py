@@ -34,6 +34,7 @@ from typing import NamedTuple
 
 from ..errors import InjectError
 from ..ledger.address import InvalidAddress, decode_address, script_pubkey
+from ..ledger.codec.amounts import format_btc
 from ..ledger.keys import Key
 from ..ledger.mempool import COINBASE_MATURITY, BroadcastError, dust_threshold
 from ..ledger.tx import Tx, TxIn, TxOut, serialize, sign_input, vsize
@@ -495,8 +496,8 @@ def _build(coins, pay_to: str, change_to: str, amount, actor: str) -> bytes:
             if total >= target + fee:
                 break
         else:
-            have = sum(c[2] for c in coins) / 1e8
-            raise InjectError(f"actor {actor!r} has {have:.8f} BTC, not {amount} plus the fee")
+            have = format_btc(sum(c[2] for c in coins))
+            raise InjectError(f"actor {actor!r} has {have} BTC, not {amount} plus the fee")
         outputs = [TxOut(target, pay_script)]
         change = total - target - fee
         if change >= dust_threshold(change_script):
