@@ -61,7 +61,7 @@ import sqlite3
 from dataclasses import dataclass
 
 from ..errors import BuildError
-from ..ledger.codec.amounts import sat_to_btc
+from ..ledger.codec.amounts import btc_to_sat, format_btc, sat_to_btc
 from ..scenario.model import ANSWER_FIELDS, Ref, Scenario
 from .seats import Seat
 
@@ -436,8 +436,8 @@ def render(value) -> str:
     """An answer value as text in a question or artefact."""
     if isinstance(value, bool):
         return str(value)
-    if isinstance(value, float):
-        return f"{value:.8f}"
+    if isinstance(value, float):  # the answer key's floats are BTC amounts
+        return format_btc(btc_to_sat(value))
     if isinstance(value, list):
         return ", ".join(render(v) for v in value)
     if isinstance(value, dict):
