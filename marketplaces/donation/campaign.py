@@ -6,12 +6,12 @@ import math
 
 from flask import Blueprint, current_app, render_template
 
+from sandbox.ledger.codec.amounts import COIN
+
 from ..common.addresses import fresh_address
 from ..common.sessions import session_id
 
 bp = Blueprint("campaign", __name__)
-
-SATOSHI = 100_000_000
 
 
 def goal_for(raised_btc: float) -> float:
@@ -80,7 +80,7 @@ def index():
     progress = None
     if site.config.get("show_totals", True):
         received, payments = world.wallets.received(wallet["id"]) if wallet else (0, 0)
-        raised = received / SATOSHI
+        raised = received / COIN
         goal = goal_for(raised)
         progress = {
             "raised": raised,

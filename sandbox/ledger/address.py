@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from .codec.base58 import b58decode, b58encode, base58check_decode, base58check_encode
 from .codec.bech32 import (
-    BECH32_CHARSET,
     MAINNET_HRP,
     bech32_decode,
     bech32_encode,
@@ -21,7 +20,6 @@ from .codec.errors import InvalidAddress
 from .codec.hashes import hash160
 
 __all__ = [
-    "BECH32_CHARSET",
     "InvalidAddress",
     "address_from_hash160",
     "address_from_script",

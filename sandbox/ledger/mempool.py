@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 
-from .codec.amounts import format_btc
+from .codec.amounts import COIN, format_btc
 from .codec.compact import encode_compact_size
 from .codec.hashes import hash160
 from .codec.pushes import parse_pushes
@@ -27,7 +27,7 @@ __all__ = [
     "script_type",
 ]
 
-MAX_MONEY = 21_000_000 * 100_000_000
+MAX_MONEY = 21_000_000 * COIN
 MAX_STANDARD_WEIGHT = 400_000
 MAX_STANDARD_VERSION = 3
 MAX_SCRIPTSIG_SIZE = 1650

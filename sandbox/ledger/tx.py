@@ -5,6 +5,7 @@ from __future__ import annotations
 import struct
 from dataclasses import dataclass, field
 
+from .codec.amounts import COIN
 from .codec.compact import SMALL_COMPACT_SIZE, encode_compact_size, read_compact_size
 from .codec.hashes import hash160, sha256d
 from .codec.pushes import parse_pushes, push_data, push_int
@@ -40,7 +41,7 @@ SIGHASH_SINGLE = 0x03
 SIGHASH_ANYONECANPAY = 0x80
 MAX_SEQUENCE = 0xFFFFFFFF
 _NULL_TXID = bytes(32)
-_MAX_MONEY = 21_000_000 * 100_000_000
+_MAX_MONEY = 21_000_000 * COIN
 
 _U32 = struct.Struct("<I")
 _I64 = struct.Struct("<q")
