@@ -1,4 +1,4 @@
-"""No answer on a trainee's screen unless the objective says so (issue 11, item 5).
+"""No answer on a trainee's screen unless the objective says so (architecture rule 8).
 
 The brief has no automatic case block; a donation site prints its raised total and count
 only when no objective asks for them (or its `show_totals` knob says so); `sandbox check`

@@ -1,4 +1,4 @@
-"""Hardening (issue 11): connection caps, request timeouts, the containment rate limit, the
+"""Hardening (architecture rule 8): connection caps, request timeouts, the containment rate limit, the
 world check at start-up, and `sandbox status` from anywhere. Real servers on loopback."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Every built-in scenario builds for every seed from 1 to 50 (issue 11). Slow: minutes.
+"""Every built-in scenario builds for every seed from 1 to 50 (architecture rule 8). Slow: minutes.
 
 `pytest -m slow tests/test_seeds.py -k "not default"` builds the four course scenarios;
 `python bench/seeds.py` does the same from the command line.
