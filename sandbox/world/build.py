@@ -12,7 +12,7 @@ from pathlib import Path
 import sqlite_utils
 
 from ..errors import BuildError
-from ..ledger.simulate import simulate
+from ..ledger.sim.simulate import simulate
 from ..scenario.model import Scenario
 from .actors import make_actors, with_trainees
 from .content import write_content
