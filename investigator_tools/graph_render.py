@@ -13,9 +13,27 @@ import math
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from .graph import EDGE_KINDS, EVIDENCE_KEPT, NODE_TYPES, graph_counts
+from .case import Case
+from .errors import InputError
+from .graph import (
+    EDGE_KINDS,
+    EVIDENCE_KEPT,
+    FORMATS,
+    NODE_TYPES,
+    case_graph,
+    graph_counts,
+    parse_formats,
+)
 
-__all__ = ["graph_html_parts", "layout", "templates", "write_graphml", "write_html", "write_png"]
+__all__ = [
+    "graph_html_parts",
+    "layout",
+    "templates",
+    "write_graph",
+    "write_graphml",
+    "write_html",
+    "write_png",
+]
 
 if TYPE_CHECKING:
     import networkx as nx
@@ -267,3 +285,24 @@ def write_png(g: nx.MultiDiGraph, path: Path, pos: dict | None = None) -> Path:
     )
     image.save(path, "PNG", optimize=True)
     return path
+
+
+def write_graph(
+    case: Case, out: str | Path, formats=FORMATS, g: nx.MultiDiGraph | None = None
+) -> dict[str, Path]:
+    """Write the case graph into a folder as graph.html, graph.graphml and graph.png."""
+    formats = parse_formats(formats)
+    out = Path(out)
+    if out.exists() and not out.is_dir():
+        raise InputError(f"{out}: not a folder")
+    out.mkdir(parents=True, exist_ok=True)
+    g = g if g is not None else case_graph(case)
+    pos = layout(g) if {"html", "png"} & set(formats) else {}
+    written = {}
+    if "html" in formats:
+        written["html"] = write_html(g, out / "graph.html", pos)
+    if "graphml" in formats:
+        written["graphml"] = write_graphml(g, out / "graph.graphml")
+    if "png" in formats:
+        written["png"] = write_png(g, out / "graph.png", pos)
+    return written

@@ -20,9 +20,11 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
+from .amounts import btc
 from .case import Case
 from .errors import InputError
-from .graph import case_graph, graph_counts, stored_traces, write_graph
+from .graph import case_graph, graph_counts, stored_traces
+from .graph_render import templates, write_graph
 from .spreadsheet import safe_cell
 
 __all__ = ["ReportResult", "collect", "export_tables", "write_report"]
@@ -58,15 +60,6 @@ def utc(timestamp: float | None) -> str:
     if timestamp is None:
         return ""
     return datetime.fromtimestamp(timestamp, UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
-
-
-def btc(sats) -> str:
-    """Satoshis as BTC."""
-    if sats is None:
-        return ""
-    sats = round(sats)
-    whole, frac = divmod(abs(sats), 100_000_000)
-    return f"{'-' if sats < 0 else ''}{whole}.{frac:08d} BTC"
 
 
 def _tables(case: Case) -> list[str]:
@@ -458,8 +451,6 @@ def write_report(
 
 def _write_html(data: dict, path: Path) -> Path:
     """The HTML report: one file, inline CSS, the graph embedded as a PNG."""
-    from .graph_render import templates
-
     env = templates()
     env.filters["btc"] = btc
     env.filters["short"] = lambda s, n=24: s if not s or len(s) <= n else s[: n - 8] + "…" + s[-6:]

@@ -15,8 +15,6 @@ from sandbox.ledger.address import (
     InvalidAddress,
     address_from_hash160,
     address_from_script,
-    b58decode,
-    b58encode,
     bech32_decode,
     bech32_encode,
     decode_address,
@@ -29,6 +27,7 @@ from sandbox.ledger.address import (
     segwit_decode,
     segwit_encode,
 )
+from sandbox.ledger.base58 import b58decode, b58encode
 from sandbox.ledger.keys import (
     Key,
     N,

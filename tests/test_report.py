@@ -36,7 +36,8 @@ from investigator_tools.correlate import correlate
 from investigator_tools.crawl import crawl
 from investigator_tools.esplora import Esplora
 from investigator_tools.extract import extract
-from investigator_tools.graph import EDGE_KINDS, NODE_TYPES, write_graph
+from investigator_tools.graph import EDGE_KINDS, NODE_TYPES
+from investigator_tools.graph_render import write_graph
 from investigator_tools.request import submit_request
 from investigator_tools.sweep import SCHEMA as SWEEP_SCHEMA
 from sandbox.serve import Sandbox

@@ -532,6 +532,9 @@ class World:
         self.start = int(float(info.get("start_time", "0")))
         self.end = int(float(info.get("end_time", "0")))
         self.title = info.get("title", "")
+        # The fixed BTC/XMR rate of the world's XMR prices (absent from older world files).
+        rate = info.get("btc_per_xmr")
+        self.xmr_per_btc = round(1 / float(rate)) if rate else None
 
     @property
     def path(self) -> Path:

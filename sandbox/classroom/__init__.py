@@ -19,7 +19,7 @@ from pathlib import Path
 
 from flask import Flask, render_template, request
 
-from ..ledger.live import read_only_chain
+from ..ledger.live.chain import read_only_chain
 from . import auth
 from .compare import check
 from .course import Course, load_course

@@ -35,7 +35,7 @@ from typing import NamedTuple
 from ..errors import InjectError
 from ..ledger.address import InvalidAddress, decode_address, script_pubkey
 from ..ledger.keys import Key
-from ..ledger.mempool import COINBASE_MATURITY, BroadcastError, dust_threshold
+from ..ledger.live.mempool import COINBASE_MATURITY, BroadcastError, dust_threshold
 from ..ledger.tx import Tx, TxIn, TxOut, serialize, sign_input, vsize
 from ..world.read import open_world
 from .course import Inject, load_course

@@ -19,7 +19,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..ledger.live import ConnectionPool
+from ..ledger.live.chain import ConnectionPool
 from ..wal import connect_wal
 
 __all__ = [

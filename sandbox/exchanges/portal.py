@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from ..errors import WorldError
-from ..ledger.live import read_only_chain
+from ..ledger.live.chain import read_only_chain
 from ..world.read import open_world
 from ..world.requesters import Requester
 from . import records

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from flask import Flask, render_template, request
 
-from ..ledger.live import LiveChain, LiveMiner
+from ..ledger.live.chain import LiveChain, LiveMiner
 from . import api, web
 from .store import ChainStore
 from .witnesses import WitnessStore

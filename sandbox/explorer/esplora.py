@@ -6,7 +6,7 @@ import orjson
 
 from ..ledger.address import address_from_script
 from ..ledger.block import bits_to_target
-from ..ledger.mempool import script_type
+from ..ledger.live.mempool import script_type
 from .models import Block, Spend, Stats, TxView, Utxo, decode_tx
 from .script import asm
 

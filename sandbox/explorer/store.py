@@ -10,13 +10,10 @@ from __future__ import annotations
 import math
 from pathlib import Path
 
-from ..ledger.address import (
-    BECH32_CHARSET,
-    b58decode,
-    script_pubkey,
-)
+from ..ledger.address import BECH32_CHARSET, script_pubkey
+from ..ledger.base58 import b58decode
 from ..ledger.block import block_header
-from ..ledger.live import LiveChain
+from ..ledger.live.chain import LiveChain
 from ..ledger.tx import parse, serialize, varint
 from ..ledger.witness import (
     Spent,

@@ -7,7 +7,7 @@ import datetime as dt
 from flask import Blueprint, abort, current_app, redirect, render_template, request, url_for
 
 from ..ledger.address import address_from_script, script_pubkey
-from ..ledger.mempool import BroadcastError, script_type
+from ..ledger.live.mempool import BroadcastError, script_type
 from .esplora import difficulty
 from .models import BadRequest, NotFound, TxView, check_address, check_txid
 from .store import BLOCK_TXS_PER_PAGE, ChainStore

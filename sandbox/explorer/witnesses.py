@@ -16,7 +16,7 @@ import threading
 import time
 from pathlib import Path
 
-from ..ledger.live import ConnectionPool, read_only_world
+from ..ledger.live.chain import ConnectionPool, read_only_world
 from ..ledger.witness import Spent, witness_section
 from ..wal import connect_wal
 

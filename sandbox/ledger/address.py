@@ -6,16 +6,13 @@ import hashlib
 from functools import reduce
 from operator import getitem, xor
 
+from .base58 import InvalidAddress, b58encode, base58check_decode
 from .keys import hash160
 
 __all__ = [
     "InvalidAddress",
     "address_from_hash160",
     "address_from_script",
-    "b58decode",
-    "b58encode",
-    "base58check_decode",
-    "base58check_encode",
     "bech32_decode",
     "bech32_encode",
     "decode_address",
@@ -30,18 +27,9 @@ __all__ = [
 ]
 
 
-class InvalidAddress(ValueError):
-    """An address string that is not a valid mainnet Bitcoin address; the message says why."""
-
-
 _sha256 = hashlib.sha256
 
-# ---------------------------------------------------------------- Base58 / Base58Check
-
-B58_ALPHABET = "123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz"
-_B58_INDEX = {c: i for i, c in enumerate(B58_ALPHABET)}
-# Two digits per divmod halves the big-int work of encoding.
-_B58_PAIRS = tuple(a + b for a in B58_ALPHABET for b in B58_ALPHABET)
+# ---------------------------------------------------------------- Base58Check addresses
 
 _P2PKH_VERSION = 0x00
 _P2SH_VERSION = 0x05
@@ -50,51 +38,6 @@ _BASE58_TESTNET = {0x6F: "testnet P2PKH", 0xC4: "testnet P2SH"}
 _KIND_VERSION = {"p2pkh": b"\x00", "p2sh": b"\x05"}
 # Real Base58Check addresses are 26-35 characters; the cap keeps hostile input cheap.
 _MAX_BASE58_LENGTH = 50
-
-
-def b58encode(data: bytes) -> str:
-    """Encode bytes as Base58 (Bitcoin alphabet), one '1' per leading zero byte."""
-    n = int.from_bytes(data, "big")
-    out = []
-    append = out.append
-    while n:
-        n, r = divmod(n, 3364)
-        append(_B58_PAIRS[r])
-    out.reverse()
-    zeros = len(data) - len(data.lstrip(b"\x00"))
-    return "1" * zeros + "".join(out).lstrip("1")
-
-
-def b58decode(text: str) -> bytes:
-    """Decode a Base58 string; raise InvalidAddress naming the first bad character."""
-    n = 0
-    index = _B58_INDEX
-    try:
-        for c in text:
-            n = n * 58 + index[c]
-    except KeyError:
-        pos = next(i for i, c in enumerate(text) if c not in index)
-        raise InvalidAddress(f"invalid base58 character {text[pos]!r} at position {pos}") from None
-    zeros = len(text) - len(text.lstrip("1"))
-    return b"\x00" * zeros + n.to_bytes((n.bit_length() + 7) // 8, "big")
-
-
-def base58check_encode(payload: bytes) -> str:
-    """Encode payload with its 4-byte double-SHA256 checksum as Base58."""
-    return b58encode(payload + _sha256(_sha256(payload).digest()).digest()[:4])
-
-
-def base58check_decode(text: str) -> bytes:
-    """Decode Base58Check and return the payload; raise InvalidAddress on a bad checksum."""
-    if not text:
-        raise InvalidAddress("empty string")
-    raw = b58decode(text)
-    if len(raw) < 5:
-        raise InvalidAddress(f"too short: {len(raw)} bytes decoded, need a checksum")
-    payload, check = raw[:-4], raw[-4:]
-    if _sha256(_sha256(payload).digest()).digest()[:4] != check:
-        raise InvalidAddress("bad Base58Check checksum (typo or corrupted address)")
-    return payload
 
 
 # ---------------------------------------------------------------- bech32 / bech32m

@@ -10,6 +10,7 @@ from coincurve._libsecp256k1 import ffi, lib
 from coincurve.context import GLOBAL_CONTEXT
 
 from ._ripemd160 import ripemd160 as _pure_ripemd160
+from .base58 import base58check_decode, base58check_encode
 
 # Curve order n; a secret must satisfy 0 < k < n.
 N = 0xFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFEBAAEDCE6AF48A03BBFD25E8CD0364141
@@ -146,8 +147,6 @@ class Key:
 
     def wif(self, compressed: bool = True) -> str:
         """Return the mainnet Wallet Import Format string of this key."""
-        from .address import base58check_encode  # address imports this module
-
         payload = bytes((_WIF_PREFIX,)) + self.secret
         return base58check_encode(payload + b"\x01" if compressed else payload)
 
@@ -168,8 +167,6 @@ class Key:
 
 def decode_wif(text: str) -> tuple[bytes, bool]:
     """Return (secret, compressed) from a mainnet WIF string; raise ValueError if malformed."""
-    from .address import base58check_decode  # address imports this module
-
     try:
         payload = base58check_decode(text.strip())
     except ValueError as exc:

@@ -6,8 +6,8 @@ import heapq
 import random
 from dataclasses import dataclass, field
 
-from ..errors import BuildError
-from ..scenario.model import Flow
+from ...errors import BuildError
+from ...scenario.model import Flow
 from .chain import DUST
 from .economy import COIN, Economy, InsufficientFunds
 from .wallet import Wallet

@@ -2,7 +2,7 @@
 
 The Economy owns every wallet and knows how to pay, sweep and batch. Services (mining pools,
 exchanges, the mixer, market escrows) act on fixed cadences; background users pay each other
-at random; story flows (sandbox.ledger.story) call the same primitives, so the story's
+at random; story flows (sandbox.ledger.sim.story) call the same primitives, so the story's
 transactions look exactly like the noise they hide in.
 """
 

@@ -10,8 +10,8 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 
-from .keys import _HALF_N, _parse_der, hash160
-from .tx import Tx, parse, serialize, varint, verify_input
+from ..keys import _HALF_N, _parse_der, hash160
+from ..tx import Tx, parse, serialize, varint, verify_input
 
 __all__ = [
     "BroadcastError",

@@ -8,11 +8,11 @@ import sqlite3
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from ..errors import BuildError
-from ..scenario.model import Scenario
+from ...errors import BuildError
+from ...scenario.model import Scenario
+from ..hd import HDKeys, recovery_words
 from .chain import Chain
 from .economy import COIN, Economy, Exchange, InsufficientFunds, Withdrawal
-from .hd import HDKeys, recovery_words
 from .story import Story
 from .wallet import AddressBook, Wallet
 

@@ -19,12 +19,12 @@ from collections import deque
 from collections.abc import Iterator
 from pathlib import Path
 
-from ..wal import connect_wal
-from ..world.read import open_world
-from .address import address_from_script, p2wpkh_address, script_pubkey
-from .block import REGTEST_BITS, merkle_root, mine
-from .chain import BLOCK_VERSION, subsidy
-from .keys import Key, derive_secret, sha256d
+from ...wal import connect_wal
+from ...world.read import open_world
+from ..address import address_from_script, p2wpkh_address, script_pubkey
+from ..block import BLOCK_VERSION, REGTEST_BITS, merkle_root, mine, subsidy
+from ..keys import Key, derive_secret, sha256d
+from ..tx import Tx, coinbase_tx, parse, serialize, varint
 from .mempool import (
     RPC_TRANSACTION_ALREADY_IN_CHAIN,
     RPC_TRANSACTION_ERROR,
@@ -34,7 +34,6 @@ from .mempool import (
     check_standalone,
     decode,
 )
-from .tx import Tx, coinbase_tx, parse, serialize, varint
 
 __all__ = ["BroadcastError", "ConnectionPool", "LiveChain", "LiveMiner"]
 

@@ -12,9 +12,9 @@ from dataclasses import dataclass, field
 from coincurve._libsecp256k1 import ffi, lib
 from coincurve.context import GLOBAL_CONTEXT
 
-from .address import address_from_hash160
-from .hd import HDKeys
-from .keys import Key, hash160
+from ..address import address_from_hash160
+from ..hd import HDKeys
+from ..keys import Key, hash160
 
 _N = 0xFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFEBAAEDCE6AF48A03BBFD25E8CD0364141  # secp256k1 group order
 _COMPRESSED = lib.SECP256K1_EC_COMPRESSED
