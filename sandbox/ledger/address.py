@@ -6,6 +6,7 @@ import hashlib
 from functools import reduce
 from operator import getitem, xor
 
+from ..errors import SandboxError
 from .keys import hash160
 
 __all__ = [
@@ -30,7 +31,7 @@ __all__ = [
 ]
 
 
-class InvalidAddress(ValueError):
+class InvalidAddress(SandboxError, ValueError):
     """An address string that is not a valid mainnet Bitcoin address; the message says why."""
 
 
