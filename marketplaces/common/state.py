@@ -15,6 +15,7 @@ from pathlib import Path
 
 from werkzeug.security import check_password_hash, generate_password_hash
 
+from sandbox.errors import SandboxError
 from sandbox.wal import connect_wal
 
 from .sqlite import ThreadConnections
@@ -113,7 +114,7 @@ CREATE TABLE IF NOT EXISTS site_notices (
 SESSION_DAYS = 30
 
 
-class HandleTaken(ValueError):
+class HandleTaken(SandboxError, ValueError):
     """A registration under a handle that is already used."""
 
 

@@ -29,8 +29,9 @@ import contextlib
 import logging
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import NamedTuple
+from typing import ClassVar, NamedTuple
 
 from ..errors import InjectError
 from ..ledger.address import InvalidAddress, decode_address, script_pubkey
@@ -196,11 +197,11 @@ class Injects:
     def _act(self, inject: Inject, seat: int | None) -> str:
         """Run an inject's action with the config of a seat (None: the class)."""
         cfg = inject.config(seat)
-        action = getattr(self, f"_do_{inject.action}", None)
+        action = self.ACTIONS.get(inject.action)
         if action is None:
             raise InjectError(f"inject {inject.id!r}: unknown action {inject.action!r}")
         try:
-            return action(inject, seat, cfg)
+            return action(self, inject, seat, cfg)
         except InjectError as e:
             raise InjectError(f"inject {inject.id!r} ({inject.action}): {e}") from None
 
@@ -289,6 +290,16 @@ class Injects:
                 raise InjectError(f"the transaction was refused: {e}") from None
         log.info("inject %s: %s moved funds to %s in %s", inject.id, actor, pay_to, txid)
         return txid
+
+    # What each inject action does (scenario.model.INJECT_ACTIONS, all of them).
+    ACTIONS: ClassVar[dict[str, Callable[[Injects, Inject, int | None, dict], str]]] = {
+        "message": _do_message,
+        "site_offline": _do_site_offline,
+        "site_online": _do_site_online,
+        "exit_scam": _do_exit_scam,
+        "forum_post": _do_forum_post,
+        "move_funds": _do_move_funds,
+    }
 
     # -- helpers: sites -----------------------------------------------------------------
 

@@ -19,6 +19,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ..errors import SandboxError
 from ..ledger.live.chain import ConnectionPool
 from ..wal import connect_wal
 
@@ -105,11 +106,11 @@ def pin_matches(stored: str | None, pin: str) -> bool:
         return False
 
 
-class SeatTaken(Exception):
+class SeatTaken(SandboxError):
     """The seat is bound to another trainee's browser."""
 
 
-class SubmitError(Exception):
+class SubmitError(SandboxError):
     """A submission or hint that cannot be accepted; the message says why."""
 
     def __init__(self, message: str, status: int = 409):

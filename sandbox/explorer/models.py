@@ -6,6 +6,7 @@ from __future__ import annotations
 import struct
 from dataclasses import dataclass
 
+from ..errors import SandboxError
 from ..ledger.address import InvalidAddress, decode_address
 from ..ledger.tx import Tx, parse
 
@@ -61,11 +62,11 @@ def _varint(raw: bytes, pos: int) -> tuple[int, int]:
     return int.from_bytes(raw[pos + 1 : pos + 1 + width], "little"), pos + 1 + width
 
 
-class NotFound(LookupError):
+class NotFound(SandboxError, LookupError):
     """Something the chain does not have (a 404 with this message)."""
 
 
-class BadRequest(ValueError):
+class BadRequest(SandboxError, ValueError):
     """A malformed identifier (a 400 with this message)."""
 
 

@@ -11,6 +11,8 @@ from __future__ import annotations
 import ipaddress
 from dataclasses import dataclass
 
+from ..errors import SandboxError
+
 # RFC 1928 reply codes, and Tor's extended ones (proposal 304, SocksPort ExtendedErrors).
 SUCCEEDED = 0x00
 GENERAL_FAILURE = 0x01
@@ -44,7 +46,7 @@ SOCKS4_REJECTED = 0x5B
 MAX_MESSAGE = 512
 
 
-class SocksError(Exception):
+class SocksError(SandboxError):
     """A malformed or unsupported message; ``reply`` is what to send before closing."""
 
     def __init__(self, why: str, reply: bytes | None = None):

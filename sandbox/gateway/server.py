@@ -9,6 +9,7 @@ import threading
 import time
 from dataclasses import dataclass, field
 
+from ..errors import SandboxError
 from ..open_files import ensure_open_files, open_files_needed
 from ._core import NOOP_SOCKS_FLAGS, Context
 from ._http_wire import MAX_HEAD
@@ -24,7 +25,7 @@ _logger = logging.getLogger("sandbox.gateway")
 _BACKLOG = 1024
 
 
-class GatewayBindError(OSError):
+class GatewayBindError(SandboxError, OSError):
     """A gateway port could not be opened (typically: the address is already in use)."""
 
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import hashlib
 
+from ..errors import SandboxError
+
 __all__ = [
     "B58_ALPHABET",
     "InvalidAddress",
@@ -14,7 +16,7 @@ __all__ = [
 ]
 
 
-class InvalidAddress(ValueError):
+class InvalidAddress(SandboxError, ValueError):
     """An address string that is not a valid mainnet Bitcoin address; the message says why."""
 
 

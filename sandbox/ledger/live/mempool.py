@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 
+from ...errors import SandboxError
 from ..keys import _HALF_N, _parse_der, hash160
 from ..tx import Tx, parse, serialize, varint, verify_input
 
@@ -48,7 +49,7 @@ _EQUALVERIFY = "Script failed an OP_EQUALVERIFY operation"
 _STACK = "Operation not valid with the current stack size"
 
 
-class BroadcastError(Exception):
+class BroadcastError(SandboxError):
     """A transaction the mempool refuses, with bitcoind's RPC error code and message."""
 
     def __init__(self, message: str, code: int = RPC_TRANSACTION_REJECTED):

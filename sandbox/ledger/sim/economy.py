@@ -13,13 +13,14 @@ import random
 from collections import deque
 from dataclasses import dataclass, field
 
+from ...errors import SandboxError
 from .chain import COINBASE_MATURITY, DUST, Chain
 from .wallet import AddressBook, Utxo, Wallet
 
 COIN = 100_000_000
 
 
-class InsufficientFunds(Exception):
+class InsufficientFunds(SandboxError):
     """A wallet cannot pay what is asked at this height."""
 
 
