@@ -19,7 +19,7 @@ import shutil
 import sqlite3
 import tempfile
 import time
-from html import escape as html_escape
+from html import unescape as html_unescape
 from pathlib import Path
 
 import networkx as nx
@@ -232,7 +232,7 @@ def test_report_has_correlations_trace_kyc_and_sweep(investigation):
     assert "kestrel" in html  # the vendor's reused username ties the shop to the social site
     hops = inv["trace"]["hops"]
     assert len(hops) > 3 and all(h["txid"] in html for h in hops)
-    assert any(html_escape(name) in html for name in inv["exchanges"])
+    assert any(name in html_unescape(html) for name in inv["exchanges"])
     accounts = inv["answer"]["answer"]["accounts"]
     assert accounts, inv["answer"]["answer"].get("message")
     identity = accounts[0]["subscriber"]
