@@ -37,7 +37,7 @@ from ..ledger.address import InvalidAddress, decode_address, script_pubkey
 from ..ledger.keys import Key
 from ..ledger.mempool import COINBASE_MATURITY, BroadcastError, dust_threshold
 from ..ledger.tx import Tx, TxIn, TxOut, serialize, sign_input, vsize
-from ..world.read import open_world
+from ..world.store import open_world
 from .course import Inject, load_course
 
 __all__ = ["FEE_RATE", "Fired", "Injects"]
