@@ -662,3 +662,156 @@ def unspent_of(conn: sqlite3.Connection, address: str) -> int:
         (address,),
     ).fetchone()
     return total
+
+
+# What an exchange's records are made of (sandbox/exchanges/records.py decides what each
+# exchange may see of them).
+
+
+def exchange_row(conn: sqlite3.Connection, exchange_id: str) -> dict | None:
+    """Name, domain and contact details of an exchange, or None if the world has no such one."""
+    row = conn.execute(
+        """
+        SELECT a.id, a.name, a.email, a.phone, a.street, a.city, a.country, s.address AS domain
+        FROM actors a JOIN sites s ON s.id = a.id AND s.kind = 'exchange'
+        WHERE a.id = ? AND a.role = 'exchange'
+        """,
+        (exchange_id,),
+    ).fetchone()
+    return dict(row) if row else None
+
+
+def tx_payer(conn: sqlite3.Connection, tx_id: int) -> str | None:
+    """The actor whose wallet funded a transaction (its first input's owner)."""
+    row = conn.execute(
+        """
+        SELECT w.actor_id FROM inputs i
+        JOIN outputs o ON o.tx_id = i.prev_tx_id AND o.n = i.prev_n
+        JOIN addresses a ON a.id = o.address_id JOIN wallets w ON w.id = a.wallet_id
+        WHERE i.tx_id = ? ORDER BY i.n LIMIT 1
+        """,
+        (tx_id,),
+    ).fetchone()
+    return row[0] if row else None
+
+
+def address_owner(conn: sqlite3.Connection, address: str) -> sqlite3.Row | None:
+    """An address's id and purpose with its wallet's kind and actor, or None."""
+    return conn.execute(
+        """
+        SELECT a.id, a.purpose, w.kind, w.actor_id FROM addresses a
+        JOIN wallets w ON w.id = a.wallet_id WHERE a.address = ?
+        """,
+        (address,),
+    ).fetchone()
+
+
+def withdrawals_paying(conn: sqlite3.Connection, address_id: int) -> list[int]:
+    """The ids of the withdrawal transactions that pay an address."""
+    rows = conn.execute(
+        """
+        SELECT DISTINCT t.id FROM outputs o JOIN transactions t ON t.id = o.tx_id
+        WHERE o.address_id = ? AND t.kind = 'withdrawal'
+        """,
+        (address_id,),
+    )
+    return [r[0] for r in rows]
+
+
+def tx_kind(conn: sqlite3.Connection, txid: str) -> sqlite3.Row | None:
+    """A world transaction's id and the ledger's kind of it, or None."""
+    return conn.execute("SELECT id, kind FROM transactions WHERE txid = ?", (txid,)).fetchone()
+
+
+def tx_outputs_owned(conn: sqlite3.Connection, tx_id: int) -> list[sqlite3.Row]:
+    """A transaction's outputs with their address, purpose and wallet kind and actor."""
+    return conn.execute(
+        """
+        SELECT o.n, o.value, a.address, a.purpose, w.kind, w.actor_id FROM outputs o
+        JOIN addresses a ON a.id = o.address_id JOIN wallets w ON w.id = a.wallet_id
+        WHERE o.tx_id = ? ORDER BY o.n
+        """,
+        (tx_id,),
+    ).fetchall()
+
+
+def exchange_account(conn: sqlite3.Connection, exchange_id: str, actor_id: str) -> dict | None:
+    """A customer's exchange_accounts row, or None."""
+    try:
+        row = conn.execute(
+            "SELECT * FROM exchange_accounts WHERE exchange_id = ? AND actor_id = ?",
+            (exchange_id, actor_id),
+        ).fetchone()
+    except sqlite3.OperationalError:  # a world built before exchange records existed
+        return None
+    return dict(row) if row else None
+
+
+def actor_identity(conn: sqlite3.Connection, actor_id: str) -> dict:
+    """The identity an actor gives (KYC fields), or {} for no such actor."""
+    row = conn.execute(
+        """
+        SELECT name, birth_date, nationality, document_number, street, city, country,
+               phone, email, username
+        FROM actors WHERE id = ?
+        """,
+        (actor_id,),
+    ).fetchone()
+    return dict(row) if row else {}
+
+
+def deposits_into(conn: sqlite3.Connection, exchange_id: str, purpose: str) -> list[dict]:
+    """Every payment into an exchange's deposit addresses of that purpose, oldest first."""
+    rows = conn.execute(
+        """
+        SELECT t.txid, b.time, o.value, a.address, t.height FROM wallets w
+        JOIN addresses a ON a.wallet_id = w.id
+        JOIN outputs o ON o.address_id = a.id
+        JOIN transactions t ON t.id = o.tx_id JOIN blocks b ON b.height = t.height
+        WHERE w.actor_id = ? AND w.kind = 'deposit' AND a.purpose = ?
+        ORDER BY t.height, t.position, o.n
+        """,
+        (exchange_id, purpose),
+    )
+    return [dict(r) for r in rows]
+
+
+def deposit_addresses(conn: sqlite3.Connection, exchange_id: str, purpose: str) -> list[str]:
+    """An exchange's deposit addresses of that purpose."""
+    rows = conn.execute(
+        "SELECT a.address FROM addresses a JOIN wallets w ON w.id = a.wallet_id"
+        " WHERE w.actor_id = ? AND w.kind = 'deposit' AND a.purpose = ?",
+        (exchange_id, purpose),
+    )
+    return [r[0] for r in rows]
+
+
+def withdrawals_to(conn: sqlite3.Connection, actor_id: str) -> list[sqlite3.Row]:
+    """Every withdrawal output paying an actor's addresses, oldest first, with its tx id."""
+    return conn.execute(
+        """
+        SELECT t.id AS tx_id, t.txid, b.time, o.value, a.address, t.height FROM wallets w
+        JOIN addresses a ON a.wallet_id = w.id
+        JOIN outputs o ON o.address_id = a.id
+        JOIN transactions t ON t.id = o.tx_id AND t.kind = 'withdrawal'
+        JOIN blocks b ON b.height = t.height
+        WHERE w.actor_id = ?
+        ORDER BY t.height, t.position, o.n
+        """,
+        (actor_id,),
+    ).fetchall()
+
+
+def exchange_logins(conn: sqlite3.Connection, exchange_id: str, actor_id: str) -> list[dict]:
+    """A customer's logins to an exchange: time, IP, user agent, IP country."""
+    try:
+        rows = conn.execute(
+            """
+            SELECT time, ip, user_agent, country FROM exchange_logins
+            WHERE exchange_id = ? AND actor_id = ? ORDER BY time, ip
+            """,
+            (exchange_id, actor_id),
+        )
+        return [dict(r) for r in rows]
+    except sqlite3.OperationalError:  # a world built before exchange records existed
+        return []
