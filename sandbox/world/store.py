@@ -664,6 +664,34 @@ def unspent_of(conn: sqlite3.Connection, address: str) -> int:
     return total
 
 
+def site_kind(conn: sqlite3.Connection, site_id: str) -> str | None:
+    """A site's kind, or None when the world has no such site."""
+    row = conn.execute("SELECT kind FROM sites WHERE id = ?", (site_id,)).fetchone()
+    return row[0] if row is not None else None
+
+
+def poster(conn: sqlite3.Connection, site_id: str, actor_id: str) -> sqlite3.Row | None:
+    """handle and joined of an actor's first account on a site; else its username as handle
+    (joined None); None for no such actor."""
+    row = conn.execute(
+        "SELECT handle, joined FROM accounts WHERE site_id = ? AND actor_id = ?"
+        " ORDER BY id LIMIT 1",
+        (site_id, actor_id),
+    ).fetchone()
+    if row is None:  # the actor joins the site to post
+        row = conn.execute(
+            "SELECT username AS handle, NULL AS joined FROM actors WHERE id = ?", (actor_id,)
+        ).fetchone()
+    return row
+
+
+def boards_of(conn: sqlite3.Connection, site_id: str) -> list[sqlite3.Row]:
+    """(id, name) of a forum's boards."""
+    return conn.execute(
+        "SELECT id, name FROM boards WHERE site_id = ? ORDER BY id", (site_id,)
+    ).fetchall()
+
+
 # What an exchange's records are made of (sandbox/exchanges/records.py decides what each
 # exchange may see of them).
 
@@ -815,3 +843,183 @@ def exchange_logins(conn: sqlite3.Connection, exchange_id: str, actor_id: str) -
         return [dict(r) for r in rows]
     except sqlite3.OperationalError:  # a world built before exchange records existed
         return []
+
+
+# The world's chain as the explorer reads it: transactions by internal id, the coins they
+# spend, an address's history and totals, blocks. Each takes a connection from open_world
+# (or the live chain's pool of world connections).
+
+BLOCK_COLUMNS = "height, hash, prev_hash, merkle_root, time, version, bits, nonce, tx_count"
+
+_HISTORY_SQL = """
+SELECT tx_id FROM (
+    SELECT tx_id FROM outputs WHERE address_id = :a AND tx_id < :before
+    UNION
+    SELECT i.tx_id FROM outputs o JOIN inputs i ON i.prev_tx_id = o.tx_id AND i.prev_n = o.n
+    WHERE o.address_id = :a AND i.tx_id < :before
+) ORDER BY tx_id DESC LIMIT :limit
+"""
+
+
+def _marks(values) -> str:
+    """Placeholders for an IN (...) list."""
+    return ",".join("?" * len(values))
+
+
+def tx_id_of(conn: sqlite3.Connection, txid: str) -> int | None:
+    """The world's internal id of a transaction, or None when the world has no such one."""
+    row = conn.execute("SELECT id FROM transactions WHERE txid = ?", (txid,)).fetchone()
+    return row[0] if row is not None else None
+
+
+def txs_by_id(conn: sqlite3.Connection, ids: list[int]) -> list[tuple]:
+    """(id, txid, height, position, raw, fee) of the transactions with these ids."""
+    sql = (
+        f"SELECT id, txid, height, position, raw, fee FROM transactions WHERE id IN ({_marks(ids)})"
+    )
+    return conn.execute(sql, ids).fetchall()
+
+
+def spent_coins(conn: sqlite3.Connection, ids: list[int]) -> list[tuple]:
+    """(tx_id, n, value, address, type, secret) of every input of these transactions."""
+    sql = (
+        "SELECT i.tx_id, i.n, o.value, a.address, a.type, a.secret FROM inputs i "
+        "JOIN outputs o ON o.tx_id = i.prev_tx_id AND o.n = i.prev_n "
+        f"JOIN addresses a ON a.id = o.address_id WHERE i.tx_id IN ({_marks(ids)})"
+    )
+    return conn.execute(sql, ids).fetchall()
+
+
+def block_ids(conn: sqlite3.Connection, heights) -> dict[int, tuple[str, int]]:
+    """height -> (hash, time) of the world's blocks at these heights."""
+    heights = list(heights)
+    sql = f"SELECT height, hash, time FROM blocks WHERE height IN ({_marks(heights)})"
+    return {h: (bh, t) for h, bh, t in conn.execute(sql, heights)}
+
+
+def output_spenders(conn: sqlite3.Connection, tx_id: int) -> list[tuple]:
+    """(n, spending tx id or None, its input index or None) for each output of a transaction."""
+    return conn.execute(
+        "SELECT o.n, i.tx_id, i.n FROM outputs o LEFT JOIN inputs i "
+        "ON i.prev_tx_id = o.tx_id AND i.prev_n = o.n WHERE o.tx_id = ? ORDER BY o.n",
+        (tx_id,),
+    ).fetchall()
+
+
+def tx_places(conn: sqlite3.Connection, ids: list[int]) -> dict[int, tuple[str, int]]:
+    """id -> (txid, height) of the transactions with these ids."""
+    sql = f"SELECT id, txid, height FROM transactions WHERE id IN ({_marks(ids)})"
+    return {i: (t, h) for i, t, h in conn.execute(sql, ids)}
+
+
+def address_id(conn: sqlite3.Connection, address: str) -> int | None:
+    """The world's id of an address, or None if the world never used it."""
+    row = conn.execute("SELECT id FROM addresses WHERE address = ?", (address,)).fetchone()
+    return row[0] if row else None
+
+
+def address_history(conn: sqlite3.Connection, addr_id: int, before: int, limit: int) -> list[int]:
+    """Ids of the transactions paying or spending from an address, below before, newest first."""
+    rows = conn.execute(_HISTORY_SQL, {"a": addr_id, "before": before, "limit": limit})
+    return [r[0] for r in rows]
+
+
+def touches_address(conn: sqlite3.Connection, addr_id: int, tx_id: int) -> bool:
+    """Whether a transaction pays the address or spends a coin of it."""
+    funds = conn.execute(
+        "SELECT 1 FROM outputs WHERE address_id = ? AND tx_id = ?", (addr_id, tx_id)
+    ).fetchone()
+    spends = conn.execute(
+        "SELECT 1 FROM inputs i JOIN outputs o ON o.tx_id = i.prev_tx_id AND o.n = i.prev_n "
+        "WHERE i.tx_id = ? AND o.address_id = ?",
+        (tx_id, addr_id),
+    ).fetchone()
+    return bool(funds or spends)
+
+
+def address_totals(conn: sqlite3.Connection, addr_id: int) -> tuple[int, int, int, int, int]:
+    """(funded count, funded sum, spent count, spent sum, transaction count) of an address."""
+    funded = conn.execute(
+        "SELECT count(*), coalesce(sum(value), 0) FROM outputs WHERE address_id = ?",
+        (addr_id,),
+    ).fetchone()
+    spent = conn.execute(
+        "SELECT count(*), coalesce(sum(o.value), 0) FROM outputs o JOIN inputs i "
+        "ON i.prev_tx_id = o.tx_id AND i.prev_n = o.n WHERE o.address_id = ?",
+        (addr_id,),
+    ).fetchone()
+    txs = conn.execute(
+        "SELECT count(*) FROM (SELECT tx_id FROM outputs WHERE address_id = :a UNION "
+        "SELECT i.tx_id FROM outputs o JOIN inputs i ON i.prev_tx_id = o.tx_id "
+        "AND i.prev_n = o.n WHERE o.address_id = :a)",
+        {"a": addr_id},
+    ).fetchone()
+    return funded[0], funded[1], spent[0], spent[1], txs[0]
+
+
+def address_unspent(conn: sqlite3.Connection, addr_id: int, limit: int) -> list[tuple]:
+    """(txid, n, value, height) of an address's unspent coins, newest first, at most limit."""
+    return conn.execute(
+        "SELECT t.txid, o.n, o.value, t.height FROM outputs o "
+        "JOIN transactions t ON t.id = o.tx_id WHERE o.address_id = ? AND NOT EXISTS "
+        "(SELECT 1 FROM inputs i WHERE i.prev_tx_id = o.tx_id AND i.prev_n = o.n) "
+        "ORDER BY o.tx_id DESC LIMIT ?",
+        (addr_id, limit),
+    ).fetchall()
+
+
+def block_by(conn: sqlite3.Connection, column: str, value) -> tuple | None:
+    """The BLOCK_COLUMNS of the block whose column ("hash" or "height") is value, or None."""
+    if column not in ("hash", "height"):
+        raise ValueError(f"blocks are found by hash or height, not {column!r}")
+    sql = f"SELECT {BLOCK_COLUMNS} FROM blocks WHERE {column} = ?"
+    return conn.execute(sql, (value,)).fetchone()
+
+
+def blocks_between(conn: sqlite3.Connection, low: int, top: int) -> list[tuple]:
+    """The BLOCK_COLUMNS of the blocks from top down to low."""
+    sql = f"SELECT {BLOCK_COLUMNS} FROM blocks WHERE height BETWEEN ? AND ? ORDER BY height DESC"
+    return conn.execute(sql, (low, top)).fetchall()
+
+
+def block_times(conn: sqlite3.Connection, low: int, top: int) -> list[int]:
+    """The times of the blocks from low to top."""
+    sql = "SELECT time FROM blocks WHERE height BETWEEN ? AND ?"
+    return [r[0] for r in conn.execute(sql, (low, top))]
+
+
+def block_txids(conn: sqlite3.Connection, height: int) -> list[str]:
+    """Every txid of the world's block at height, in block order."""
+    sql = "SELECT txid FROM transactions WHERE height = ? ORDER BY position"
+    return [r[0] for r in conn.execute(sql, (height,))]
+
+
+def block_tx_ids(conn: sqlite3.Connection, height: int, start: int, count: int) -> list[int]:
+    """Ids of count transactions of a block from position start."""
+    rows = conn.execute(
+        "SELECT id FROM transactions WHERE height = ? AND position >= ? ORDER BY position LIMIT ?",
+        (height, start, count),
+    )
+    return [r[0] for r in rows]
+
+
+def fee_samples(conn: sqlite3.Connection, low: int) -> list[tuple[int, int, int]]:
+    """(fee, raw size, segwit inputs) of each non-coinbase transaction from height low up."""
+    return conn.execute(
+        "SELECT t.fee, length(t.raw), count(a.id) FROM transactions t "
+        "JOIN inputs i ON i.tx_id = t.id "
+        "JOIN outputs o ON o.tx_id = i.prev_tx_id AND o.n = i.prev_n "
+        "LEFT JOIN addresses a ON a.id = o.address_id AND a.type != 'p2pkh' "
+        "WHERE t.height >= ? AND t.position > 0 GROUP BY t.id",
+        (low,),
+    ).fetchall()
+
+
+def service_labels(conn: sqlite3.Connection, addresses: list[str]) -> list[tuple[str, str, str]]:
+    """(address, label, wallet kind) of those addresses whose wallet has a public label."""
+    return conn.execute(
+        "SELECT a.address, w.label, w.kind FROM addresses a "
+        "JOIN wallets w ON w.id = a.wallet_id "
+        f"WHERE a.address IN ({_marks(addresses)}) AND w.label IS NOT NULL",
+        addresses,
+    ).fetchall()
