@@ -890,6 +890,15 @@ def spent_coins(conn: sqlite3.Connection, ids: list[int]) -> list[tuple]:
     return conn.execute(sql, ids).fetchall()
 
 
+def heavy_tx_ids(conn: sqlite3.Connection, min_inputs: int) -> list[int]:
+    """Ids of the transactions with at least min_inputs inputs, most inputs first."""
+    rows = conn.execute(
+        "SELECT tx_id FROM inputs GROUP BY tx_id HAVING count(*) >= ? ORDER BY count(*) DESC",
+        (min_inputs,),
+    )
+    return [r[0] for r in rows]
+
+
 def block_ids(conn: sqlite3.Connection, heights) -> dict[int, tuple[str, int]]:
     """height -> (hash, time) of the world's blocks at these heights."""
     heights = list(heights)
