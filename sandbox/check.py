@@ -36,7 +36,7 @@ from .leaks import shown
 from .scenario.model import Scenario
 from .serve import Sandbox
 from .world.build import build_world
-from .world.read import open_world
+from .world.store import exchange_names, open_world, site_rows
 
 Report = Callable[["Outcome"], None]
 PAGE_TIMEOUT = 60  # seconds for one landing page through the gateway
@@ -191,10 +191,8 @@ def _leaks(course: Course, scenario: Scenario, ctx: Context, world: Path) -> lis
     """An outcome for every place where one of the seat's answers shows (see leaks.py)."""
     conn = open_world(world)
     try:
-        sites = {r["id"]: dict(r) for r in conn.execute("SELECT id, kind, address FROM sites")}
-        exchanges = tuple(
-            r[0] for r in conn.execute("SELECT name FROM sites WHERE kind = 'exchange'")
-        )
+        sites = {r["id"]: {k: r[k] for k in ("id", "kind", "address")} for r in site_rows(conn)}
+        exchanges = tuple(exchange_names(conn))
     finally:
         conn.close()
     bindings = course.seats[ctx.seat].bindings

@@ -439,8 +439,8 @@ def status(world, state, as_json):
 
 def _analyst_lines(world: Path) -> list[str]:
     """Banner lines on the exchange-portal logins: the analyst's, or where a course's are."""
-    from .world.read import open_world
     from .world.requesters import read_requesters
+    from .world.store import open_world
 
     conn = open_world(world)
     try:
@@ -481,8 +481,8 @@ def key(world, as_json, seat):
 
     from .world.answers import render
     from .world.course import answer_key
-    from .world.read import open_world
     from .world.requesters import read_requesters
+    from .world.store import open_world
 
     try:
         conn = open_world(world)

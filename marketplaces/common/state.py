@@ -16,9 +16,8 @@ from pathlib import Path
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from sandbox.errors import SandboxError
+from sandbox.sqlite import ThreadConnections
 from sandbox.wal import connect_wal
-
-from .sqlite import ThreadConnections
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS site_secrets (

@@ -20,6 +20,7 @@ from pathlib import Path
 from flask import Flask, render_template, request
 
 from ..ledger.live.chain import read_only_chain
+from ..world.store import open_world, unspent_of
 from . import auth
 from .compare import check
 from .course import Course, load_course
@@ -122,15 +123,9 @@ class Classroom:
         try:
             world_sum = self._world_unspent.get(address)
             if world_sum is None:  # the world never changes while served: read it once
-                world = sqlite3.connect(f"file:{self.world}?mode=ro", uri=True, timeout=10)
+                world = open_world(self.world)
                 try:
-                    (world_sum,) = world.execute(
-                        "SELECT coalesce(sum(o.value), 0) FROM addresses a "
-                        "JOIN outputs o ON o.address_id = a.id "
-                        "LEFT JOIN inputs i ON i.prev_tx_id = o.tx_id AND i.prev_n = o.n "
-                        "WHERE a.address = ? AND i.tx_id IS NULL",
-                        (address,),
-                    ).fetchone()
+                    world_sum = unspent_of(world, address)
                 finally:
                     world.close()
                 self._world_unspent[address] = world_sum

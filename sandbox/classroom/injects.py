@@ -38,7 +38,8 @@ from ..ledger.address import InvalidAddress, decode_address, script_pubkey
 from ..ledger.keys import Key
 from ..ledger.live.mempool import COINBASE_MATURITY, BroadcastError, dust_threshold
 from ..ledger.tx import Tx, TxIn, TxOut, serialize, sign_input, vsize
-from ..world.read import open_world
+from ..world import store as world_db
+from ..world.store import open_world
 from .course import Inject, load_course
 
 __all__ = ["FEE_RATE", "Fired", "Injects"]
@@ -243,20 +244,10 @@ class Injects:
         if self._site_kind(site_id) != "forum":
             raise InjectError(f"site {site_id!r} is not a forum")
         with self._world() as conn:
-            account = conn.execute(
-                "SELECT handle, joined FROM accounts WHERE site_id = ? AND actor_id = ?"
-                " ORDER BY id LIMIT 1",
-                (site_id, actor),
-            ).fetchone()
-            if account is None:  # the actor joins the forum to post
-                account = conn.execute(
-                    "SELECT username AS handle, NULL AS joined FROM actors WHERE id = ?", (actor,)
-                ).fetchone()
+            account = world_db.poster(conn, site_id, actor)
             if account is None:
                 raise InjectError(f"no actor {actor!r}")
-            boards = conn.execute(
-                "SELECT id, name FROM boards WHERE site_id = ? ORDER BY id", (site_id,)
-            ).fetchall()
+            boards = world_db.boards_of(conn, site_id)
         if not boards:
             raise InjectError(f"forum {site_id!r} has no boards")
         wanted = str(cfg.get("board") or "")
@@ -310,10 +301,10 @@ class Injects:
     def _site_kind(self, site_id: str) -> str:
         """A site's kind, or InjectError for an unknown site."""
         with self._world() as conn:
-            row = conn.execute("SELECT kind FROM sites WHERE id = ?", (site_id,)).fetchone()
-        if row is None:
+            kind = world_db.site_kind(conn, site_id)
+        if kind is None:
             raise InjectError(f"no site {site_id!r} in this world")
-        return row["kind"]
+        return kind
 
     def _sandbox_site(self, cfg: dict):
         """The running server of the config's site."""

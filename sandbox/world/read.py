@@ -1,4 +1,8 @@
-"""Opening a world read-only and describing it (`sandbox info`)."""
+"""Checking a world before serving it, and describing it (`sandbox info`).
+
+`open_world` lives in store.py, the owner of world.db's reads; it is imported here too for
+the callers that open a world to hand its connection to a store function.
+"""
 
 from __future__ import annotations
 
@@ -11,28 +15,9 @@ from pathlib import Path
 from ..errors import WorldError
 from .digest import world_digest
 from .schema import SCHEMA_VERSION, create_tables
+from .store import open_world
 
 COUNTED = ("blocks", "transactions", "addresses", "actors", "sites", "listings")
-
-
-def open_world(path: str | Path) -> sqlite3.Connection:
-    """A read-only connection to a world file, or WorldError saying why not."""
-    path = Path(path)
-    if not path.is_file():
-        raise WorldError(f"{path}: no such world file (build one with `sandbox build`)")
-    try:
-        conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True, check_same_thread=False)
-        rows = dict(conn.execute("SELECT key, value FROM meta"))
-    except sqlite3.DatabaseError as e:
-        raise WorldError(f"{path}: not a world file ({e})") from e
-    if rows.get("format") != str(SCHEMA_VERSION):
-        raise WorldError(
-            f"{path}: world format {rows.get('format')!r}, this sandbox reads {SCHEMA_VERSION}"
-        )
-    if "digest" not in rows:
-        raise WorldError(f"{path}: incomplete world (its build did not finish)")
-    conn.row_factory = sqlite3.Row
-    return conn
 
 
 def verify_world(path: str | Path, *, digest: bool = True) -> None:
