@@ -203,7 +203,7 @@ def test_only_the_build_imports_the_generator(graph, table):
 
 def test_graph_sees_function_level_imports(graph):
     """The parser follows imports inside functions and relative imports (so it can fail)."""
-    # sandbox/tor/network.py imports the world reader inside a function.
-    assert graph.has_edge("sandbox.tor.network", "sandbox.world.read")
+    # sandbox/tor/network.py imports the world store inside a function.
+    assert graph.has_edge("sandbox.tor.network", "sandbox.world.store")
     # `from . import api, web` in the explorer's package imports its submodules.
     assert graph.has_edge("sandbox.explorer", "sandbox.explorer.api")
