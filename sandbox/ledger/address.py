@@ -56,7 +56,7 @@ _MAX_BASE58_LENGTH = 50
 def b58encode(data: bytes) -> str:
     """Encode bytes as Base58 (Bitcoin alphabet), one '1' per leading zero byte."""
     n = int.from_bytes(data, "big")
-    out = []
+    out: list[str] = []
     append = out.append
     while n:
         n, r = divmod(n, 3364)
