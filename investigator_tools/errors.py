@@ -22,6 +22,8 @@ class CaseError(InvestigateError):
 class NetworkError(InvestigateError):
     """Something on the network cannot be reached."""
 
+    result: object | None = None  # what a crawl gathered before it failed, when one did
+
 
 class InputError(InvestigateError):
     """The user gave a value that is not well formed."""

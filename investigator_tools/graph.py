@@ -118,7 +118,7 @@ class _Builder:
         import networkx as nx
 
         self.tables = _tables(conn)
-        self.g = nx.MultiDiGraph()
+        self.g: nx.MultiDiGraph = nx.MultiDiGraph()
         self.profiles: dict[str, list[dict]] = defaultdict(list)  # persona -> own-page sightings
 
     def node(self, node_id: str, type_: str, label: str, **attrs) -> str:

@@ -98,7 +98,7 @@ _BOOLS = {"onion", "on_chain", "sweep"}
 
 def _typed(data: dict) -> dict:
     """Attributes as GraphML can type them: scalars of one type per name, evidence as JSON."""
-    out = {}
+    out: dict[str, str | int | float | bool] = {}
     for key, value in data.items():
         if value is None:
             continue
@@ -119,7 +119,7 @@ def write_graphml(g: nx.MultiDiGraph, path: Path) -> Path:
     """The graph as GraphML, attributes typed (long, double, boolean, string)."""
     import networkx as nx
 
-    out = nx.MultiDiGraph()
+    out: nx.MultiDiGraph = nx.MultiDiGraph()
     out.graph.update({k: str(v) for k, v in g.graph.items() if v is not None})
     for node, data in g.nodes(data=True):
         out.add_node(node, **_typed(data), color=NODE_TYPES[data["type"]][0])

@@ -93,7 +93,7 @@ def collect(case: Case, traces: list[dict] | None = None) -> dict:
     tampered = {int(m.group(1)) for p in problems if (m := TAMPERED.match(p))}
     captures = _captures(case, tampered)
     custody = _custody(case)
-    data = {
+    data: dict = {
         "case": str(case.path),
         "case_name": case.path.name,
         "generated_at": utc(datetime.now(UTC).timestamp()),

@@ -87,6 +87,8 @@ def load_solution(path: str | Path) -> dict[str, Callable]:
     if not path.is_file():
         raise CheckError(f"{path}: no such reference solution")
     spec = importlib.util.spec_from_file_location(f"solution_{path.stem.replace('-', '_')}", path)
+    if spec is None or spec.loader is None:
+        raise CheckError(f"{path}: not a Python file")
     module = importlib.util.module_from_spec(spec)
     try:
         spec.loader.exec_module(module)
@@ -143,7 +145,10 @@ def check_world(
     outcomes: list[Outcome] = []
     state = workdir / "state"
     with Sandbox(world, socks_port=0, http_port=0, explorer_port=0, state=state) as sandbox:
-        host, port = sandbox.gateway.socks_address
+        assert sandbox.gateway is not None  # entering the with started it
+        socks = sandbox.gateway.socks_address
+        assert socks is not None  # listening since the start
+        host, port = socks
         explorer = Esplora(sandbox.describe()["explorer"])
         for n in wanted:
             with Case(workdir / f"case-seat{n}.db", operator="sandbox check") as case:
@@ -233,9 +238,9 @@ def _leaks(course: Course, scenario: Scenario, ctx: Context, world: Path) -> lis
     return out
 
 
-def _papers(course: Course, ctx: Context) -> list[tuple[str, str, None]]:
+def _papers(course: Course, ctx: Context) -> list[tuple[str, str, str | None]]:
     """(where, text, None) of the seat's brief, text artefacts and questions."""
-    places: list[tuple[str, str, None]] = []
+    places: list[tuple[str, str, str | None]] = []
     for a in course.artefacts.get(ctx.seat, []):
         if not a.mime.startswith("text/"):
             continue

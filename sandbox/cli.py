@@ -104,7 +104,7 @@ def build(file, seed, out, secret, quiet):
         sandbox build scenarios/default.yaml --seed 7 --out class1.db
         sandbox build intro --secret 00112233445566778899aabbccddeeff --out demo.db
     """
-    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+    from rich.progress import BarColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
 
     from .world.build import build_world
 
@@ -117,7 +117,7 @@ def build(file, seed, out, secret, quiet):
         TimeElapsedColumn(),
     )
     with Progress(*columns, disable=quiet, transient=False) as bar:
-        tasks: dict[str, int] = {}
+        tasks: dict[str, TaskID] = {}
 
         def step(stage: str, done: int, total: int) -> None:
             """Advance the bar of a build stage."""

@@ -7,6 +7,7 @@ a time with a precomputed checksum table, not symbol by symbol.
 from __future__ import annotations
 
 import hashlib
+from typing import Literal, overload
 
 from ..errors import InputError
 
@@ -88,6 +89,10 @@ def _hrp_expand(hrp: str) -> list[int]:
     return [ord(c) >> 5 for c in hrp] + [0] + [ord(c) & 31 for c in hrp]
 
 
+@overload
+def _convertbits(data, frombits: int, tobits: int, pad: Literal[True]) -> list[int]: ...
+@overload
+def _convertbits(data, frombits: int, tobits: int, pad: bool) -> list[int] | None: ...
 def _convertbits(data, frombits: int, tobits: int, pad: bool) -> list[int] | None:
     """Regroup bits (8 to 5 or back); None if the padding is invalid."""
     acc = bits = 0

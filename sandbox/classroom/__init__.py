@@ -16,6 +16,7 @@ import sqlite3
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from flask import Flask, render_template, request
 
@@ -62,7 +63,7 @@ class Classroom:
     password: str
     secret: bytes
     instructor_mac: str = ""
-    runner: object = None
+    runner: Any = None
     joins: Throttle = field(default_factory=lambda: Throttle(*JOIN_LIMITS))
     logins: Throttle = field(default_factory=lambda: Throttle(*LOGIN_LIMITS))
     _world_unspent: dict[str, int] = field(default_factory=dict, repr=False)
@@ -220,7 +221,7 @@ def create_app(
         MAX_CONTENT_LENGTH=64_000,
         PERMANENT_SESSION_LIFETIME=14 * 24 * 3600,
     )
-    app.json.sort_keys = False
+    app.json.sort_keys = False  # type: ignore[attr-defined]  # Flask's default provider has it
     app.extensions["classroom"] = classroom
 
     from .instructor import bp as instructor_bp

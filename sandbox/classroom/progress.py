@@ -349,6 +349,7 @@ class Progress:
                 "INSERT INTO messages (seat, text, time) VALUES (?, ?, ?)",
                 (seat, text, time.time()),
             )
+        assert cur.lastrowid is not None  # an INSERT always sets it
         return cur.lastrowid
 
     def messages(self, seat: int | None = None, after: int = 0) -> list[sqlite3.Row]:

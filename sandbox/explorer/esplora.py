@@ -27,7 +27,7 @@ def status_json(height: int | None, block_hash: str | None, block_time: int | No
 
 def txout_json(value: int, script: bytes) -> dict:
     """One output (or a spent prevout)."""
-    out = {
+    out: dict = {
         "scriptpubkey": script.hex(),
         "scriptpubkey_asm": asm(script),
         "scriptpubkey_type": script_type(script),

@@ -207,8 +207,8 @@ def block(block_hash: str):
         b = s.block(check_txid(block_hash))
     except (BadRequest, NotFound):
         abort(404)
-    start = request.args.get("start", "0")
-    start = int(start) if start.isdigit() and start.isascii() else 0
+    start_arg = request.args.get("start", "0")
+    start = int(start_arg) if start_arg.isdigit() and start_arg.isascii() else 0
     start -= start % BLOCK_TXS_PER_PAGE
     size, weight = s.block_size(b)
     tip, _ = s.tip()

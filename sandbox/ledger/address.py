@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 from functools import reduce
 from operator import getitem, xor
+from typing import Literal, overload
 
 from .base58 import InvalidAddress, b58encode, base58check_decode
 from .keys import hash160
@@ -68,6 +69,10 @@ def _hrp_expand(hrp: str) -> list[int]:
     return [ord(c) >> 5 for c in hrp] + [0] + [ord(c) & 31 for c in hrp]
 
 
+@overload
+def _convertbits(data, frombits: int, tobits: int, pad: Literal[True]) -> list[int]: ...
+@overload
+def _convertbits(data, frombits: int, tobits: int, pad: bool) -> list[int] | None: ...
 def _convertbits(data, frombits: int, tobits: int, pad: bool) -> list[int] | None:
     """Regroup bits; return None when the leftover padding is invalid (BIP173 rules)."""
     acc = 0

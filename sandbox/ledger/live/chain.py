@@ -195,6 +195,7 @@ class LiveChain:
         self._writer = self._open_writer()
         self.reader = ConnectionPool(self._open_reader)
         pool = self.meta("pool_secret")
+        assert pool is not None  # written with chain.db itself
         self.pool_key = Key(bytes.fromhex(pool))
         self.pool_address = p2wpkh_address(self.pool_key.public_key)
 

@@ -321,6 +321,7 @@ def script_error(tx: Tx, i: int, coin: Coin) -> str | None:
     """Why input i does not unlock the coin (Core's wording), or None if it does."""
     txin = tx.inputs[i]
     kind = script_type(coin.script)
+    items: list[bytes] | None
     if kind == "p2pkh":
         if txin.witness:
             return _mandatory("Witness provided for non-witness script")

@@ -137,9 +137,9 @@ class _Simulation:
                 self.spenders.append(w)
                 self.vendors.setdefault(a["grp"][: -len("-vendors")], []).append((aid, w))
             else:
-                balance = balances.get(a["grp"], 0.0)
-                if balance > 0:
-                    self.initial.append((w, int(balance * COIN), aid))
+                grant = balances.get(a["grp"], 0.0)
+                if grant > 0:
+                    self.initial.append((w, int(grant * COIN), aid))
         self.exchange_of = {a["id"]: a["exchange_id"] for a in actors if a.get("exchange_id")}
         self.customers = [a["id"] for a in actors if a.get("exchange_id") and not a["background"]]
         opsec_of = {a["id"]: a["opsec"] for a in actors}

@@ -137,6 +137,7 @@ class _KeyStream:
 
     def _schedule(self) -> None:
         """Ask the worker for the next chunk."""
+        assert self._pool is not None  # only called when the worker started
         self._futures.append(
             self._pool.submit(_address_chunk, self._seed, self._next_start, self.CHUNK)
         )
