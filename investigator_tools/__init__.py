@@ -52,7 +52,8 @@ __all__ += [
 ]
 
 # Case graph and report.
-from .graph import case_graph, write_graph  # noqa: E402
+from .graph import case_graph  # noqa: E402
+from .graph_render import write_graph  # noqa: E402
 from .report import write_report  # noqa: E402
 
 __all__ += ["case_graph", "write_graph", "write_report"]

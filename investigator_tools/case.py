@@ -117,13 +117,14 @@ class Case:
             (time.time(), self.operator, command, note),
         )
         self._custody_id = cur.lastrowid
+        assert self._custody_id is not None  # an INSERT always sets it
         return self._custody_id
 
     @property
     def custody_id(self) -> int:
         """The custody entry of the current command (one is opened if none was)."""
         if self._custody_id is None:
-            self.begin("python api")
+            return self.begin("python api")
         return self._custody_id
 
     def capture(

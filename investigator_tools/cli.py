@@ -937,7 +937,8 @@ def graph_command(ctx, out, formats, trace_targets, as_json):
     """
     from pathlib import Path
 
-    from .graph import case_graph, graph_counts, parse_formats, write_graph
+    from .graph import case_graph, graph_counts, parse_formats
+    from .graph_render import write_graph
 
     chosen = parse_formats(formats)
     case = open_case(ctx)

@@ -258,7 +258,7 @@ class _Crawler:
             self.conn.execute("DELETE FROM crawl_frontier")
             self.conn.execute("DELETE FROM crawl_scope")
         for url in starts:
-            host = urlsplit(url).hostname.lower()
+            host = (urlsplit(url).hostname or "").lower()
             self.conn.execute(
                 "INSERT OR IGNORE INTO crawl_scope (host, added_at) VALUES (?, ?)", (host, now)
             )
@@ -495,7 +495,7 @@ class _Crawler:
                 if not answer:
                     return False
                 fields[_captcha_field(form)] = answer.strip()
-            action = urljoin(page.final_url, form.get("action") or page.final_url)
+            action = urljoin(page.final_url, _attr(form, "action") or page.final_url)
             page = self.client.post(action, data=fields)
             soup = _soup(page)
             if login_form(soup) is None:
@@ -508,6 +508,14 @@ class _Crawler:
         return False
 
 
+def _attr(tag: Tag, name: str, default: str = "") -> str:
+    """An attribute as text (bs4 gives multi-valued ones, such as class, as a list)."""
+    value = tag.get(name)
+    if value is None:
+        return default
+    return value if isinstance(value, str) else " ".join(value)
+
+
 def _soup(page: Page) -> BeautifulSoup:
     """The parsed HTML of a page."""
     return BeautifulSoup(page.text(), "lxml")
@@ -516,10 +524,10 @@ def _soup(page: Page) -> BeautifulSoup:
 def links(base: str, soup: BeautifulSoup, images: bool = True) -> list[tuple[str, str]]:
     """The (url, "page" | "image") a page leads to: its links, frames and pictures."""
     found: dict[str, str] = {}
-    targets = [(t.get("href"), "page") for t in soup.find_all(["a", "area"], href=True)]
-    targets += [(t.get("src"), "page") for t in soup.find_all(["iframe", "frame"], src=True)]
+    targets = [(_attr(t, "href"), "page") for t in soup.find_all(["a", "area"], href=True)]
+    targets += [(_attr(t, "src"), "page") for t in soup.find_all(["iframe", "frame"], src=True)]
     if images:
-        targets += [(t.get("src"), "image") for t in soup.find_all("img", src=True)]
+        targets += [(_attr(t, "src"), "image") for t in soup.find_all("img", src=True)]
     for raw, kind in targets:
         url = _resolve(base, raw)
         if url is None:
@@ -573,7 +581,7 @@ def login_form(soup: BeautifulSoup | None) -> Tag | None:
     if soup is None:
         return None
     for form in soup.find_all("form"):
-        if (form.get("method") or "get").lower() == "post" and form.find(
+        if (_attr(form, "method") or "get").lower() == "post" and form.find(
             "input", attrs={"type": "password"}
         ):
             return form
@@ -585,33 +593,33 @@ def is_registration(form: Tag | None) -> bool:
     if form is None:
         return False
     passwords = form.find_all("input", attrs={"type": "password"})
-    return len(passwords) > 1 or bool(REGISTER.search(form.get("action") or ""))
+    return len(passwords) > 1 or bool(REGISTER.search(_attr(form, "action")))
 
 
 def form_link(base: str, soup: BeautifulSoup, pattern: re.Pattern) -> str | None:
     """The first link whose address or text matches (the login or the registration page)."""
     for tag in soup.find_all("a", href=True):
-        if LOGOUT.search(tag["href"]):
+        if LOGOUT.search(_attr(tag, "href")):
             continue
-        if pattern.search(tag["href"]) or pattern.search(tag.get_text(" ", strip=True)):
-            return urljoin(base, tag["href"])
+        if pattern.search(_attr(tag, "href")) or pattern.search(tag.get_text(" ", strip=True)):
+            return urljoin(base, _attr(tag, "href"))
     return None
 
 
 def captcha_image(base: str, form: Tag) -> str | None:
     """The URL of the CAPTCHA picture in a form, if it has one."""
     for img in form.find_all("img", src=True):
-        hint = " ".join([img["src"], img.get("alt", ""), " ".join(img.get("class", []))])
+        hint = " ".join([_attr(img, "src"), _attr(img, "alt"), _attr(img, "class")])
         if "captcha" in hint.lower():
-            return urljoin(base, img["src"])
+            return urljoin(base, _attr(img, "src"))
     return None
 
 
 def _captcha_field(form: Tag) -> str:
     """The name of the input the CAPTCHA answer goes in."""
     for field_ in form.find_all("input"):
-        if "captcha" in " ".join([field_.get("name", ""), field_.get("id", "")]).lower():
-            return field_["name"]
+        if "captcha" in " ".join([_attr(field_, "name"), _attr(field_, "id")]).lower():
+            return _attr(field_, "name")
     return "captcha"
 
 
@@ -620,22 +628,22 @@ def fill_form(form: Tag, user: str, password: str) -> dict[str, str]:
     fields: dict[str, str] = {}
     user_set = False
     for field_ in form.find_all(["input", "textarea", "select"]):
-        name = field_.get("name")
+        name = _attr(field_, "name")
         if not name:
             continue
-        kind = (field_.get("type") or "text").lower()
+        kind = (_attr(field_, "type") or "text").lower()
         if kind == "password":
             fields[name] = password
         elif kind in ("hidden",):
-            fields[name] = field_.get("value", "")
+            fields[name] = _attr(field_, "value")
         elif kind in ("checkbox", "radio"):
             if field_.has_attr("checked"):
-                fields[name] = field_.get("value", "on")
+                fields[name] = _attr(field_, "value", "on")
         elif kind in ("submit", "button", "image", "file", "reset") or "captcha" in name.lower():
             continue
         elif not user_set and kind in ("text", "email", "search"):
             fields[name] = user
             user_set = True
         else:
-            fields[name] = field_.get("value", "")
+            fields[name] = _attr(field_, "value")
     return fields

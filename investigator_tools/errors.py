@@ -3,6 +3,7 @@
 InvestigateError              every error the toolkit raises on purpose
 ├── CaseError                 the case file is missing, unreadable or not a case
 ├── NetworkError              a site, the proxy, the explorer or a portal cannot be reached
+│   └── ProxyUnreachable      the proxy itself (Tor, the gateway): nothing else can be either
 ├── InputError                a malformed address, txid, key, URL or option value
 └── RemoteError               a service answered with an error (refusal, rejected broadcast)
 """
@@ -21,9 +22,15 @@ class CaseError(InvestigateError):
 class NetworkError(InvestigateError):
     """Something on the network cannot be reached."""
 
+    result: object | None = None  # what a crawl gathered before it failed, when one did
+
 
 class InputError(InvestigateError):
     """The user gave a value that is not well formed."""
+
+
+class ProxyUnreachable(NetworkError):
+    """The proxy itself (Tor, the gateway) cannot be reached: nothing else can be either."""
 
 
 class RemoteError(InvestigateError):

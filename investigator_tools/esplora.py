@@ -39,7 +39,7 @@ def proxy_for(host: str, proxy: str | None = None, always: bool = False) -> str 
 
 def _reason(error: Exception) -> str:
     """The innermost, most telling part of a requests/PySocks error."""
-    seen = error
+    seen: BaseException = error
     while seen.__context__ is not None and seen.__context__ is not seen:
         seen = seen.__context__
     text = str(seen) or type(seen).__name__

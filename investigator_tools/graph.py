@@ -7,7 +7,7 @@ address, shared identifier, cluster, service, transaction and KYC identity; one 
 relation, keyed by its kind. Every node and edge carries its evidence (source URL,
 capture time, SHA-256). Parts of the case that do not exist yet are simply absent.
 
-`write_graph` renders the model (with graph_render) as an offline interactive page
+`graph_render.write_graph` renders the model as an offline interactive page
 (canvas, no network), GraphML for Gephi or Maltego (typed attributes) and a PNG.
 """
 
@@ -17,7 +17,6 @@ import json
 import sqlite3
 from collections import defaultdict
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 from .case import Case
@@ -34,7 +33,6 @@ __all__ = [
     "graph_counts",
     "parse_formats",
     "stored_traces",
-    "write_graph",
 ]
 
 FORMATS = ("html", "graphml", "png")
@@ -120,7 +118,7 @@ class _Builder:
         import networkx as nx
 
         self.tables = _tables(conn)
-        self.g = nx.MultiDiGraph()
+        self.g: nx.MultiDiGraph = nx.MultiDiGraph()
         self.profiles: dict[str, list[dict]] = defaultdict(list)  # persona -> own-page sightings
 
     def node(self, node_id: str, type_: str, label: str, **attrs) -> str:
@@ -738,26 +736,3 @@ def parse_formats(text: str | list[str] | tuple[str, ...]) -> list[str]:
     if not formats:
         raise InputError(f"--format: name at least one of {', '.join(FORMATS)}")
     return formats
-
-
-def write_graph(
-    case: Case, out: str | Path, formats=FORMATS, g: nx.MultiDiGraph | None = None
-) -> dict[str, Path]:
-    """Write the case graph into a folder as graph.html, graph.graphml and graph.png."""
-    from .graph_render import layout, write_graphml, write_html, write_png
-
-    formats = parse_formats(formats)
-    out = Path(out)
-    if out.exists() and not out.is_dir():
-        raise InputError(f"{out}: not a folder")
-    out.mkdir(parents=True, exist_ok=True)
-    g = g if g is not None else case_graph(case)
-    pos = layout(g) if {"html", "png"} & set(formats) else {}
-    written = {}
-    if "html" in formats:
-        written["html"] = write_html(g, out / "graph.html", pos)
-    if "graphml" in formats:
-        written["graphml"] = write_graphml(g, out / "graph.graphml")
-    if "png" in formats:
-        written["png"] = write_png(g, out / "graph.png", pos)
-    return written

@@ -13,9 +13,27 @@ import math
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from .graph import EDGE_KINDS, EVIDENCE_KEPT, NODE_TYPES, graph_counts
+from .case import Case
+from .errors import InputError
+from .graph import (
+    EDGE_KINDS,
+    EVIDENCE_KEPT,
+    FORMATS,
+    NODE_TYPES,
+    case_graph,
+    graph_counts,
+    parse_formats,
+)
 
-__all__ = ["graph_html_parts", "layout", "templates", "write_graphml", "write_html", "write_png"]
+__all__ = [
+    "graph_html_parts",
+    "layout",
+    "templates",
+    "write_graph",
+    "write_graphml",
+    "write_html",
+    "write_png",
+]
 
 if TYPE_CHECKING:
     import networkx as nx
@@ -80,7 +98,7 @@ _BOOLS = {"onion", "on_chain", "sweep"}
 
 def _typed(data: dict) -> dict:
     """Attributes as GraphML can type them: scalars of one type per name, evidence as JSON."""
-    out = {}
+    out: dict[str, str | int | float | bool] = {}
     for key, value in data.items():
         if value is None:
             continue
@@ -101,7 +119,7 @@ def write_graphml(g: nx.MultiDiGraph, path: Path) -> Path:
     """The graph as GraphML, attributes typed (long, double, boolean, string)."""
     import networkx as nx
 
-    out = nx.MultiDiGraph()
+    out: nx.MultiDiGraph = nx.MultiDiGraph()
     out.graph.update({k: str(v) for k, v in g.graph.items() if v is not None})
     for node, data in g.nodes(data=True):
         out.add_node(node, **_typed(data), color=NODE_TYPES[data["type"]][0])
@@ -267,3 +285,24 @@ def write_png(g: nx.MultiDiGraph, path: Path, pos: dict | None = None) -> Path:
     )
     image.save(path, "PNG", optimize=True)
     return path
+
+
+def write_graph(
+    case: Case, out: str | Path, formats=FORMATS, g: nx.MultiDiGraph | None = None
+) -> dict[str, Path]:
+    """Write the case graph into a folder as graph.html, graph.graphml and graph.png."""
+    formats = parse_formats(formats)
+    out = Path(out)
+    if out.exists() and not out.is_dir():
+        raise InputError(f"{out}: not a folder")
+    out.mkdir(parents=True, exist_ok=True)
+    g = g if g is not None else case_graph(case)
+    pos = layout(g) if {"html", "png"} & set(formats) else {}
+    written = {}
+    if "html" in formats:
+        written["html"] = write_html(g, out / "graph.html", pos)
+    if "graphml" in formats:
+        written["graphml"] = write_graphml(g, out / "graph.graphml")
+    if "png" in formats:
+        written["png"] = write_png(g, out / "graph.png", pos)
+    return written

@@ -24,7 +24,7 @@ from urllib.parse import urlsplit
 import requests
 from requests.cookies import RequestsCookieJar, create_cookie
 
-from .errors import InputError, NetworkError
+from .errors import InputError, NetworkError, ProxyUnreachable
 
 DEFAULT_PROXY = "socks5h://127.0.0.1:9050"
 DEFAULT_RATE = 10.0  # requests per second per site: polite to a classroom laptop
@@ -50,10 +50,6 @@ SOCKS_REPLIES = {
 # Reply codes worth another try: Tor's circuit failures are often transient.
 TRANSIENT_SOCKS = {0x01, 0x04, 0x06}
 _SOCKS_CODE = re.compile(r"\b0x([0-9A-Fa-f]{2})\b")
-
-
-class ProxyUnreachable(NetworkError):
-    """The proxy itself (Tor, the gateway) cannot be reached: nothing else can be either."""
 
 
 @dataclass

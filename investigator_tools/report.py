@@ -24,7 +24,8 @@ from pathlib import Path
 from .case import Case
 from .chain.codec.amounts import format_btc
 from .errors import InputError
-from .graph import case_graph, graph_counts, stored_traces, write_graph
+from .graph import case_graph, graph_counts, stored_traces
+from .graph_render import templates, write_graph
 from .spreadsheet import safe_cell
 
 __all__ = ["ReportResult", "collect", "export_tables", "write_report"]
@@ -93,7 +94,7 @@ def collect(case: Case, traces: list[dict] | None = None) -> dict:
     tampered = {int(m.group(1)) for p in problems if (m := TAMPERED.match(p))}
     captures = _captures(case, tampered)
     custody = _custody(case)
-    data = {
+    data: dict = {
         "case": str(case.path),
         "case_name": case.path.name,
         "generated_at": utc(datetime.now(UTC).timestamp()),
@@ -451,8 +452,6 @@ def write_report(
 
 def _write_html(data: dict, path: Path) -> Path:
     """The HTML report: one file, inline CSS, the graph embedded as a PNG."""
-    from .graph_render import templates
-
     env = templates()
     env.filters["btc"] = partial(format_btc, unit=True)
     env.filters["short"] = lambda s, n=24: s if not s or len(s) <= n else s[: n - 8] + "…" + s[-6:]

@@ -12,6 +12,8 @@ from pathlib import Path
 from fpdf import FPDF
 from fpdf.enums import WrapMode
 
+from .chain.codec.amounts import format_btc
+
 __all__ = ["write_pdf"]
 
 SPELLED = {"…": "...", "→": "->", "←": "<-", "–": "-", "—": "-", "’": "'", "“": '"', "”": '"'}
@@ -232,8 +234,6 @@ def _correlations(pdf: _Pdf, data: dict) -> None:
 
 def _traces(pdf: _Pdf, data: dict) -> None:
     """Traces: hops with tainted amounts, and the services reached."""
-    from .chain.codec.amounts import format_btc
-
     pdf.heading("Traces")
     if not data["traces"]:
         pdf.para("(none)")

@@ -78,6 +78,7 @@ def discover_keys(
     if wif is not None:
         keys = _wif_scripts(wif)
         return [k for k, used in _used(explorer, keys) if used], len(keys)
+    assert mnemonic is not None  # exactly one of the two was given
     root = mnemonic_accounts(mnemonic, passphrase)
     found: list[KeyScript] = []
     checked = 0
@@ -147,7 +148,7 @@ def sweep(
         explorer, wif=wif, mnemonic=mnemonic, passphrase=passphrase, gap_limit=gap_limit
     )
     coins = _coins(explorer, keys)
-    report = {
+    report: dict = {
         "swept": False,
         "key_source": "wif" if wif is not None else "mnemonic",
         "addresses_checked": checked,

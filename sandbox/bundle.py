@@ -133,6 +133,7 @@ def build_wheels(root: Path, wheels: Path, work: Path, extras: str, report: Repo
         cwd=work,
     )
     tail: list[str] = []
+    assert process.stdout is not None  # stdout=PIPE
     for line in process.stdout:
         tail = [*tail[-29:], line.rstrip()]
         if match := _PIP_PROGRESS.match(line):

@@ -36,7 +36,7 @@ from .leaks import shown
 from .scenario.model import Scenario
 from .serve import Sandbox
 from .world.build import build_world
-from .world.read import open_world
+from .world.store import exchange_names, open_world, site_rows
 
 Report = Callable[["Outcome"], None]
 PAGE_TIMEOUT = 60  # seconds for one landing page through the gateway
@@ -87,6 +87,8 @@ def load_solution(path: str | Path) -> dict[str, Callable]:
     if not path.is_file():
         raise CheckError(f"{path}: no such reference solution")
     spec = importlib.util.spec_from_file_location(f"solution_{path.stem.replace('-', '_')}", path)
+    if spec is None or spec.loader is None:
+        raise CheckError(f"{path}: not a Python file")
     module = importlib.util.module_from_spec(spec)
     try:
         spec.loader.exec_module(module)
@@ -143,7 +145,10 @@ def check_world(
     outcomes: list[Outcome] = []
     state = workdir / "state"
     with Sandbox(world, socks_port=0, http_port=0, explorer_port=0, state=state) as sandbox:
-        host, port = sandbox.gateway.socks_address
+        assert sandbox.gateway is not None  # entering the with started it
+        socks = sandbox.gateway.socks_address
+        assert socks is not None  # listening since the start
+        host, port = socks
         explorer = Esplora(sandbox.describe()["explorer"])
         for n in wanted:
             with Case(workdir / f"case-seat{n}.db", operator="sandbox check") as case:
@@ -191,10 +196,8 @@ def _leaks(course: Course, scenario: Scenario, ctx: Context, world: Path) -> lis
     """An outcome for every place where one of the seat's answers shows (see leaks.py)."""
     conn = open_world(world)
     try:
-        sites = {r["id"]: dict(r) for r in conn.execute("SELECT id, kind, address FROM sites")}
-        exchanges = tuple(
-            r[0] for r in conn.execute("SELECT name FROM sites WHERE kind = 'exchange'")
-        )
+        sites = {r["id"]: {k: r[k] for k in ("id", "kind", "address")} for r in site_rows(conn)}
+        exchanges = tuple(exchange_names(conn))
     finally:
         conn.close()
     bindings = course.seats[ctx.seat].bindings
@@ -235,9 +238,9 @@ def _leaks(course: Course, scenario: Scenario, ctx: Context, world: Path) -> lis
     return out
 
 
-def _papers(course: Course, ctx: Context) -> list[tuple[str, str, None]]:
+def _papers(course: Course, ctx: Context) -> list[tuple[str, str, str | None]]:
     """(where, text, None) of the seat's brief, text artefacts and questions."""
-    places: list[tuple[str, str, None]] = []
+    places: list[tuple[str, str, str | None]] = []
     for a in course.artefacts.get(ctx.seat, []):
         if not a.mime.startswith("text/"):
             continue

@@ -104,7 +104,7 @@ def build(file, seed, out, secret, quiet):
         sandbox build scenarios/default.yaml --seed 7 --out class1.db
         sandbox build intro --secret 00112233445566778899aabbccddeeff --out demo.db
     """
-    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+    from rich.progress import BarColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
 
     from .world.build import build_world
 
@@ -117,7 +117,7 @@ def build(file, seed, out, secret, quiet):
         TimeElapsedColumn(),
     )
     with Progress(*columns, disable=quiet, transient=False) as bar:
-        tasks: dict[str, int] = {}
+        tasks: dict[str, TaskID] = {}
 
         def step(stage: str, done: int, total: int) -> None:
             """Advance the bar of a build stage."""
@@ -439,8 +439,8 @@ def status(world, state, as_json):
 
 def _analyst_lines(world: Path) -> list[str]:
     """Banner lines on the exchange-portal logins: the analyst's, or where a course's are."""
-    from .world.read import open_world
     from .world.requesters import read_requesters
+    from .world.store import open_world
 
     conn = open_world(world)
     try:
@@ -481,8 +481,8 @@ def key(world, as_json, seat):
 
     from .world.answers import render
     from .world.course import answer_key
-    from .world.read import open_world
     from .world.requesters import read_requesters
+    from .world.store import open_world
 
     try:
         conn = open_world(world)

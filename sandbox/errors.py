@@ -1,4 +1,9 @@
-"""Exceptions of the sandbox engine.
+"""Exceptions of the sandbox engine (sandbox/ and the marketplaces it serves), as one tree.
+
+The root and the errors of the scenario-to-world pipeline are defined here, the others in
+the module that raises them (`module:` below: a module of sandbox, or of marketplaces when
+it says so). All derive from SandboxError, so `except SandboxError` catches whatever the
+engine refuses on purpose; those marked "also" are a builtin error too, as they always were.
 
 SandboxError                  every error the engine raises on purpose
 ├── ScenarioError             a scenario file is missing, unreadable or invalid;
@@ -7,8 +12,37 @@ SandboxError                  every error the engine raises on purpose
 ├── BuildError                the builder could not make the world the scenario asks for
 ├── CheckError                `sandbox check` cannot run: no objectives, no or a broken
 │                             reference solution, an unknown seat
-└── InjectError               an inject could not be fired (unknown id or seat, a site that
-                              is not running, an actor without coins...); nothing recorded
+├── InjectError               an inject could not be fired (unknown id or seat, a site that
+│                             is not running, an actor without coins...); nothing recorded
+├── BundleError               bundle: an offline bundle could not be written
+├── TorError                  tor.network: the private Tor network could not be set up
+│   └── TorNotInstalled       tor.network: the `tor` or `tor-gencert` program is missing
+├── OpenFilesLimitError       open_files: the hard open-files limit is below what the
+│                             connection caps need; also an OSError
+├── InvalidAddress            ledger.codec.errors: not a valid mainnet Bitcoin address;
+│                             also a ValueError
+├── InsufficientFunds         ledger.sim.economy: a wallet cannot pay what is asked yet
+├── BroadcastError            ledger.live.mempool: the mempool refuses a transaction; .code is
+│                             bitcoind's RPC error code
+├── NotFound                  explorer.models: the chain does not have it (a 404); also a
+│                             LookupError
+├── BadRequest                explorer.models: a malformed identifier (a 400); also a
+│                             ValueError
+├── SeatTaken                 classroom.progress: the seat is bound to another browser
+├── SubmitError               classroom.progress: a submission or hint refused; .status is
+│                             its HTTP status
+├── GatewayBindError          gateway.server: a gateway port could not be opened; also an
+│                             OSError
+├── HttpError                 gateway._http_wire: a request the HTTP proxy cannot handle;
+│                             .status and .title make the error page
+├── SocksError                gateway._socks_wire: a malformed or unsupported SOCKS
+│                             message; .reply is sent before closing
+├── _Failure                  gateway.http_proxy: a proxied request that ends with an error
+│                             page (caught inside its module)
+├── _TooBig                   scenario.loader: a YAML tree beyond the size limit (caught
+│                             inside its module, reported as a ScenarioError)
+└── HandleTaken               marketplaces.common.state: a registration under a handle
+                              already used; also a ValueError
 """
 
 from __future__ import annotations

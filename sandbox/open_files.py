@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import errno
 
+from .errors import SandboxError
+
 try:
     import resource
 except ImportError:  # Windows: no RLIMIT_NOFILE to raise
@@ -19,7 +21,7 @@ except ImportError:  # Windows: no RLIMIT_NOFILE to raise
 RESERVE = 256
 
 
-class OpenFilesLimitError(OSError):
+class OpenFilesLimitError(SandboxError, OSError):
     """The hard open-files limit is below what the configured connection caps need."""
 
 

@@ -24,7 +24,7 @@ from .errors import WorldError
 from .gateway import ConnectionLog, Gateway, GatewayConfig, LatencyModel
 from .gateway.routes import Routes
 from .open_files import ensure_open_files, open_files_needed
-from .world.read import open_world
+from .world.store import open_world, site_rows
 from .wsgi_server import MAX_CONNECTIONS as SERVER_CONNECTIONS
 from .wsgi_server import BoundedWSGIServer
 
@@ -140,7 +140,7 @@ class Sandbox:
     def start(self) -> Sandbox:
         """Serve every site and start the gateway; returns when all are listening."""
         conn = open_world(self.world)
-        rows = conn.execute("SELECT id, kind, name, address FROM sites ORDER BY rowid").fetchall()
+        rows = site_rows(conn)
         conn.close()
         self._ensure_open_files(sum(1 for r in rows if r["id"] not in self.upstreams))
         self.state.mkdir(parents=True, exist_ok=True)

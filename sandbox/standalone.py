@@ -16,7 +16,7 @@ from pathlib import Path
 from .errors import WorldError
 from .open_files import ensure_open_files, open_files_needed
 from .serve import Sandbox, site_app
-from .world.read import open_world
+from .world.store import open_world, site_rows
 from .wsgi_server import MAX_CONNECTIONS, BoundedWSGIServer
 
 
@@ -36,7 +36,7 @@ def site_kind(world: Path, site_id: str) -> str:
     """A site's kind, or WorldError naming the world's sites when it has no such site."""
     conn = open_world(world)
     try:
-        rows = dict(conn.execute("SELECT id, kind FROM sites ORDER BY rowid").fetchall())
+        rows = {r["id"]: r["kind"] for r in site_rows(conn)}
     finally:
         conn.close()
     if site_id not in rows:
@@ -96,7 +96,7 @@ def start_gateway(
     """
     conn = open_world(world)
     try:
-        sites = dict(conn.execute("SELECT id, kind FROM sites ORDER BY rowid").fetchall())
+        sites = {r["id"]: r["kind"] for r in site_rows(conn)}
     finally:
         conn.close()
     unknown = sorted(set(routes) - set(sites))

@@ -14,8 +14,6 @@ from sandbox.ledger.address import (
     InvalidAddress,
     address_from_hash160,
     address_from_script,
-    b58decode,
-    b58encode,
     bech32_decode,
     bech32_encode,
     decode_address,
@@ -28,6 +26,7 @@ from sandbox.ledger.address import (
     segwit_decode,
     segwit_encode,
 )
+from sandbox.ledger.codec.base58 import b58decode, b58encode
 from sandbox.ledger.codec.hashes import hash160, sha256d
 from sandbox.ledger.codec.ripemd160 import ripemd160 as pure_ripemd160
 from sandbox.ledger.keys import (

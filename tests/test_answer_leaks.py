@@ -1,4 +1,4 @@
-"""No answer on a trainee's screen unless the objective says so (issue 11, item 5).
+"""No answer on a trainee's screen unless the objective says so (architecture rule 8).
 
 The brief has no automatic case block; a donation site prints its raised total and count
 only when no objective asks for them (or its `show_totals` knob says so); `sandbox check`
@@ -49,7 +49,7 @@ def sandbox_check(*args: str) -> subprocess.CompletedProcess:
 
 @pytest.fixture(scope="module")
 def tf_showing(tmp_path_factory) -> Path:
-    """tf-donations with `show_totals: true` on cinder (seat 1's campaign), as a file."""
+    """tf-donations with `show_totals: true` on cinder (one of seats 1-3's campaigns), as a file."""
     assert "show_totals" in TF_SHOWING and "solution:" in TF_SHOWING
     path = tmp_path_factory.mktemp("tf") / "tf-showing.yaml"
     path.write_text(TF_SHOWING, encoding="utf-8")
@@ -144,8 +144,12 @@ def test_donation_page_shows_the_figures_when_the_knob_is_on(tf_world, tmp_path)
     text = _landing_text(tf_world, tmp_path, "cinder")
     figures = re.search(r"([\d.]+) BTC raised of a [\d.]+ BTC goal · (\d+) donations", text)
     assert figures, text
-    query = "SELECT answer FROM seat_objectives WHERE seat = 1 AND objective_id = 'total-raised'"
-    ((total,),) = _rows(tf_world, query)
+    query = (  # the seat whose case is cinder: seats are dealt cases in a secret order
+        "SELECT so.answer FROM seat_objectives so JOIN seats s ON s.n = so.seat"
+        " WHERE so.objective_id = 'total-raised' AND json_extract(s.bindings, '$.campaign') = ?"
+        " ORDER BY s.n LIMIT 1"
+    )
+    ((total,),) = _rows(tf_world, query, "cinder")
     assert abs(float(figures.group(1)) - json.loads(total)) < 0.0001
 
 
@@ -188,16 +192,19 @@ def test_given_true_allows_the_answer(tmp_path):
 
 
 def test_check_fails_when_a_landing_page_shows_an_answer(tf_showing):
-    """Cinder printing its raised total fails total-raised for seat 1, naming the page."""
-    result = sandbox_check(str(tf_showing), "--seat", "1")
+    """Cinder printing its raised total fails total-raised for its seat, naming the page.
+
+    Seats 1 to 3 cover the three campaigns once, in an order the check's fresh secret picks.
+    """
+    result = sandbox_check(str(tf_showing), "--seat", "1", "--seat", "2", "--seat", "3")
     assert result.returncode == 1, result.stdout + result.stderr
-    found = re.search(
-        r"objective 'total-raised', seat 1: the answer '([\d.]+)' shows on the landing page "
-        r"of cinder \(http://[a-z2-7]{56}\.onion/\)",
+    found = re.findall(
+        r"objective 'total-raised', seat ([123]): the answer '[\d.]+' shows on the landing page "
+        r"of ([a-z]+) \(http://[a-z2-7]{56}\.onion/\)",
         result.stderr,
     )
-    assert found, result.stderr
-    assert "ok   seat 1 total-raised" in result.stdout  # solvable, but given away
+    assert [site for _, site in found] == ["cinder"], result.stderr
+    assert f"ok   seat {found[0][0]} total-raised" in result.stdout  # solvable, but given away
 
 
 # --- what counts as showing ---------------------------------------------------------------

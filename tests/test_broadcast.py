@@ -13,11 +13,10 @@ import yaml
 from sandbox.errors import ScenarioError
 from sandbox.explorer import create_app
 from sandbox.ledger.address import p2wpkh_address, script_pubkey
-from sandbox.ledger.block import bits_to_target
-from sandbox.ledger.chain import subsidy
+from sandbox.ledger.block import bits_to_target, subsidy
 from sandbox.ledger.codec.hashes import sha256d
 from sandbox.ledger.keys import Key
-from sandbox.ledger.live import LiveChain, LiveMiner
+from sandbox.ledger.live.chain import LiveChain, LiveMiner
 from sandbox.ledger.tx import Tx, TxIn, TxOut, serialize, sign_input, txid
 from sandbox.scenario import load_scenario
 

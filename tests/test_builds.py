@@ -1,4 +1,4 @@
-"""What validates, builds (issue 11): funds the builder can always pay, cross-references checked."""
+"""What validates, builds (architecture rule 8): funds the builder can always pay, cross-references checked."""
 
 from __future__ import annotations
 

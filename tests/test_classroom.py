@@ -445,7 +445,7 @@ def test_pages_allow_nothing_from_elsewhere(portal):
 def test_sweep_is_judged_on_the_live_chain(course_world, tmp_path, codes, key):
     """A transaction from the suspect's coins to the seat's wallet, on the live chain, solves it."""
     from sandbox.ledger.address import script_pubkey
-    from sandbox.ledger.live import LiveChain
+    from sandbox.ledger.live.chain import LiveChain
     from sandbox.ledger.tx import Tx, TxIn, TxOut, serialize, sign_input
 
     state = tmp_path / "state"

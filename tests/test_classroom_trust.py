@@ -1,5 +1,5 @@
 """A classroom a class can trust: one trainee per seat, revocable sessions, throttles,
-answers as people type them, readable briefs, the exercise clock, safe CSV (issue #11)."""
+answers as people type them, readable briefs, the exercise clock, safe CSV (architecture rule 8: a class can trust it)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Hardening (issue 11): connection caps, request timeouts, the containment rate limit, the
+"""Hardening (architecture rule 8): connection caps, request timeouts, the containment rate limit, the
 world check at start-up, and `sandbox status` from anywhere. Real servers on loopback."""
 
 from __future__ import annotations
@@ -225,6 +225,23 @@ def test_up_refuses_a_damaged_or_older_world(tiny_world, tmp_path, damage):
     ports = ["--socks-port", 0, "--http-port", 0, "--explorer-port", 0, "--classroom-port", 0]
     result = _run("up", "--world", world, *ports, "--state", tmp_path / "state")
     _refused_in_one_line(result, world)
+
+
+def test_a_world_checked_once_is_hashed_again_after_any_write(tiny_world, tmp_path, monkeypatch):
+    """The digest of a good world is noted so restarts are fast, but a later write to the
+    file (here 64 KiB in the middle) makes the next start hash it again and refuse it."""
+    from sandbox.errors import WorldError
+    from sandbox.world.read import verify_world
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    world = tmp_path / "copy.db"
+    shutil.copyfile(tiny_world, world)
+    verify_world(world)
+    assert str(world.resolve()) in (tmp_path / "cache/darkweb-sandbox/verified.json").read_text()
+    verify_world(world)  # noted: not hashed again
+    _overwrite_middle(world)
+    with pytest.raises(WorldError, match="does not match its digest|damaged"):
+        verify_world(world)
 
 
 def test_gateway_and_serve_site_refuse_a_damaged_world(tiny_world, tmp_path):

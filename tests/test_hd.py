@@ -8,7 +8,7 @@ from __future__ import annotations
 from embit import bip39
 
 from sandbox.ledger.hd import HDKeys, recovery_words
-from sandbox.ledger.wallet import AddressBook, Wallet
+from sandbox.ledger.sim.wallet import AddressBook, Wallet
 
 ABANDON = "abandon " * 11 + "about"
 

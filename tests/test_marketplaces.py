@@ -230,6 +230,19 @@ def test_market_pages_show_listings_and_vendors(tiny, tmp_path):
     assert "Direct payments" not in text(c.get(f"/vendor/{careful}"))
 
 
+def test_market_rate_comes_from_the_world(tiny, tmp_path):
+    """The sidebar's BTC/XMR rate is the world's (meta `btc_per_xmr`), the rate of its XMR prices."""
+    conn = db(tiny)
+    rate = float(conn.execute("SELECT value FROM meta WHERE key = 'btc_per_xmr'").fetchone()[0])
+    listing = conn.execute(
+        "SELECT price_btc, price_xmr FROM listings WHERE site_id = 'market' AND price_xmr > 0"
+        " ORDER BY price_xmr DESC LIMIT 1"
+    ).fetchone()
+    assert listing["price_xmr"] == pytest.approx(listing["price_btc"] / rate, abs=1e-4)
+    home = client_for(tiny, "market", tmp_path / "state.db").get("/")
+    assert f"1 BTC = {round(1 / rate)} XMR" in text(home)
+
+
 def test_market_paging_and_search(tiny, tmp_path):
     """Category pages hold 20 listings each; search finds a listing by a word of its title."""
     c = client_for(tiny, "market", tmp_path / "state.db")

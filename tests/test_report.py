@@ -19,6 +19,7 @@ import shutil
 import sqlite3
 import tempfile
 import time
+from html import unescape as html_unescape
 from pathlib import Path
 
 import networkx as nx
@@ -35,7 +36,8 @@ from investigator_tools.correlate import correlate
 from investigator_tools.crawl import crawl
 from investigator_tools.esplora import Esplora
 from investigator_tools.extract import extract
-from investigator_tools.graph import EDGE_KINDS, NODE_TYPES, write_graph
+from investigator_tools.graph import EDGE_KINDS, NODE_TYPES
+from investigator_tools.graph_render import write_graph
 from investigator_tools.request import submit_request
 from investigator_tools.sweep import SCHEMA as SWEEP_SCHEMA
 from sandbox.serve import Sandbox
@@ -64,12 +66,17 @@ def _analyst_token(world: Path) -> str:
         conn.close()
 
 
-def _kyc(case: Case, result: dict, proxy: str, token: str) -> dict:
-    """Ask the exchange the trace reached about the deposit address that fed its wallet."""
-    service = next(e for e in result["endpoints"] if e["kind"] == "service")
+def _kyc(case: Case, result: dict, proxy: str, token: str, domains: dict[str, str]) -> dict:
+    """Ask the exchange the trace reached about the deposit address that fed its wallet.
+
+    domains: each exchange's name (its label on the explorer) and portal domain; the names
+    come from the world's course secret, so they are read from the running sandbox.
+    """
+    service = next(
+        e for e in result["endpoints"] if e["kind"] == "service" and e["label"] in domains
+    )
     hop = next(h for h in result["hops"] if h["txid"] == service["txid"])
     deposit = max(hop["inputs"], key=lambda i: i["tainted"])["address"]
-    domains = {"Marshall Exchange": "coinvault.test", "Murphy Exchange": "murphyexchange.test"}
     case.begin(f"investigate request {domains[service['label']]} --subject {deposit}")
     return submit_request(
         case,
@@ -158,7 +165,8 @@ def investigation(tiny_world, tiny_crawl, tmp_path_factory):
         ).fetchone()[0]
         case.begin(f"investigate trace {donation} --hops 8")
         traced = trace(case, donation, hops=8, labels=LabelBook(case, explorer)).as_dict()
-        answer = _kyc(case, traced, proxy, _analyst_token(tiny_world))
+        exchanges = {s.name: s.address for s in sandbox.sites if s.kind == "exchange"}
+        answer = _kyc(case, traced, proxy, _analyst_token(tiny_world), exchanges)
     swept = _sweep(case, traced)
     out = folder / "out"
     result = write_report(case, out, pdf=True, traces=[traced])
@@ -172,6 +180,7 @@ def investigation(tiny_world, tiny_crawl, tmp_path_factory):
         "links": links,
         "donation": donation,
         "html": (out / "report.html").read_text(encoding="utf-8"),
+        "exchanges": exchanges,
     }
     case.close()
 
@@ -223,7 +232,7 @@ def test_report_has_correlations_trace_kyc_and_sweep(investigation):
     assert "kestrel" in html  # the vendor's reused username ties the shop to the social site
     hops = inv["trace"]["hops"]
     assert len(hops) > 3 and all(h["txid"] in html for h in hops)
-    assert "Marshall Exchange" in html or "Murphy Exchange" in html
+    assert any(name in html_unescape(html) for name in inv["exchanges"])
     accounts = inv["answer"]["answer"]["accounts"]
     assert accounts, inv["answer"]["answer"].get("message")
     identity = accounts[0]["subscriber"]

@@ -18,6 +18,7 @@ from sandbox.errors import BuildError
 from sandbox.scenario import load_scenario
 from sandbox.serve import Sandbox
 from sandbox.world.build import build_world
+from tests.course_secret import SECRET
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = Path(__file__).parent / "data"
@@ -284,6 +285,6 @@ def test_shared_sweep_without_the_seats_own_words_is_refused(tmp_path):
 def test_sharing_builds_the_same_world_twice(tmp_path):
     """Stash wallets and their funding are deterministic: the same digest twice."""
     scenario = load_scenario(str(DATA / "course.yaml"))
-    first = build_world(scenario, tmp_path / "a.db")
-    second = build_world(scenario, tmp_path / "b.db")
+    first = build_world(scenario, tmp_path / "a.db", secret=SECRET)
+    second = build_world(scenario, tmp_path / "b.db", secret=SECRET)
     assert first["digest"] == second["digest"]

@@ -1,4 +1,4 @@
-"""The course secret (issue 11): a world cannot be rebuilt from its public scenario and seed."""
+"""The course secret (architecture rule 8): a world cannot be rebuilt from its public scenario and seed."""
 
 from __future__ import annotations
 

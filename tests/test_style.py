@@ -1,4 +1,4 @@
-"""Code rules the whole tree keeps: ruff, and the toolkit's network-only boundary (docs/architecture.md, rule 3)."""
+"""Code rules the whole tree keeps: ruff, mypy, and the toolkit's network-only boundary (docs/architecture.md, rule 3)."""
 
 from __future__ import annotations
 
@@ -24,6 +24,17 @@ def _ruff(*args: str) -> subprocess.CompletedProcess:
 def test_ruff(args):
     """`ruff check` and `ruff format --check` pass."""
     result = _ruff(*args)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_mypy():
+    """mypy (configured in pyproject.toml) passes on the engine and the toolkit."""
+    result = subprocess.run(
+        [sys.executable, "-m", "mypy", "sandbox", "investigator_tools"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+    )
     assert result.returncode == 0, result.stdout + result.stderr
 
 

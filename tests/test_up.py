@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import json
 import os
 import shutil
@@ -39,7 +40,7 @@ def test_every_site_answers_through_socks(running):
     for site in running.sites:
         r = requests.get(f"http://{site.address}/", proxies=_proxies(running), timeout=20)
         assert r.status_code == 200, (site.site_id, r.status_code)
-        assert site.name in r.text or "queue" in r.text.lower(), site.site_id
+        assert site.name in html.unescape(r.text) or "queue" in r.text.lower(), site.site_id
 
 
 def test_socks_username_is_the_visitors_identity(running):

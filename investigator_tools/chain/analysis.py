@@ -120,6 +120,7 @@ def shortest_path(
         level.append((o.tx_id, o.n))
     seen_txs: set[int] = set()
     found = None
+    key: tuple[int, int] | None
     for _ in range(hops):
         steps = []
         for tx_id, n in level:
@@ -147,7 +148,7 @@ def shortest_path(
                 break
         if found:
             break
-    result = {
+    result: dict = {
         "from": g.address(src),
         "to": g.address(dst),
         "max_hops": hops,
@@ -167,14 +168,14 @@ def shortest_path(
     outputs = {}
     for tx_id, n in chain:
         outputs[(tx_id, n)] = next(o for o in g.outputs(tx_id) if o.n == n)
-    steps = []
+    path: list[dict] = []
     for prev, cur in zip(chain, chain[1:], strict=False):
         p, c = outputs[prev], outputs[cur]
         info = g.tx(c.tx_id)
         label = labels.get(c.address_id)
-        steps.append(
+        path.append(
             {
-                "hop": len(steps) + 1,
+                "hop": len(path) + 1,
                 "txid": info.txid,
                 "height": info.height,
                 "time": info.time,
@@ -185,8 +186,8 @@ def shortest_path(
                 "to_label": label[0] if label else None,
             }
         )
-    result["hops"] = len(steps)
-    result["steps"] = steps
+    result["hops"] = len(path)
+    result["steps"] = path
     return result
 
 

@@ -163,9 +163,11 @@ def cluster(case, change=(), labels: LabelBook | None = None, top: int = 10) -> 
         _change(conn, uf, coinjoins, names, stats)
     clusters = _store(case, uf, n_addresses)
     sizes = sorted(clusters.values(), reverse=True)
+    tip = local_tip(conn)
+    assert tip is not None  # require_synced saw it
     result = ClusterResult(
         change=names,
-        tip_height=local_tip(conn)[0],
+        tip_height=tip[0],
         addresses=n_addresses,
         clusters=len(sizes),
         clustered_addresses=sum(sizes),
@@ -238,7 +240,8 @@ def _change(conn, uf: _UnionFind, coinjoins: set[int], names: list[str], stats: 
         "WHERE i.tx_id IN (SELECT id FROM chain_txs WHERE n_out >= 2 AND n_in >= 1)"
     ):
         ins.setdefault(tx_id, []).append((aid, typ))
-    current, outs = None, []
+    current: int | None = None
+    outs: list[tuple] = []
     query = (
         "SELECT o.tx_id, o.n, o.value, o.address_id, a.type, a.first_tx_id FROM chain_outputs o "
         "JOIN chain_addresses a ON a.id = o.address_id "
@@ -362,7 +365,7 @@ def members(case, target: str, labels: LabelBook | None = None, limit: int = 100
             )
         ]
     received = sent = 0
-    listed = []
+    listed: list[dict] = []
     for aid in ids:
         r, s = conn.execute(
             "SELECT (SELECT coalesce(sum(value), 0) FROM chain_outputs WHERE address_id = :a), "

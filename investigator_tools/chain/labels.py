@@ -92,10 +92,11 @@ def parse_label_page(html: str) -> dict[str, tuple[str, str | None]]:
         if not name:
             continue
         category = badge.get("title")
+        category = category if category is None else str(category)
         address = None
         link = badge.find_previous_sibling("a")
         if link is not None and "/address/" in (link.get("href") or ""):
-            address = unquote(link["href"].rsplit("/address/", 1)[1]).split("?")[0]
+            address = unquote(str(link["href"]).rsplit("/address/", 1)[1]).split("?")[0]
         elif badge.find_parent("h1") is not None:
             # An address page: the badge in the title belongs to the page's address.
             shown = soup.select_one("p.hash")

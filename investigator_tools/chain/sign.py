@@ -204,7 +204,8 @@ def _signed(coins: list[Coin], dest: bytes, amount: int) -> bytes:
     hash_prevouts = sha256d(b"".join(outpoints))
     hash_sequence = sha256d(b"".join(_U32(SEQUENCE) for _ in coins))
     hash_outputs = sha256d(b"".join(_I64(v) + encode_compact_size(len(s)) + s for v, s in outputs))
-    script_sigs, witnesses = [], []
+    script_sigs: list[bytes] = []
+    witnesses: list[list[bytes]] = []
     for i, coin in enumerate(coins):
         k = coin.key
         if k.kind == "p2pkh":

@@ -9,6 +9,7 @@ clustering plain scans; the index on (prev_tx_id, prev_n) answers "spent by what
 from __future__ import annotations
 
 import sqlite3
+from typing import Any
 
 from ..case import Case
 from ..errors import InputError
@@ -149,7 +150,7 @@ def address_id(conn: sqlite3.Connection, address: str) -> int | None:
     return row[0] if row else None
 
 
-def resolve_target(conn: sqlite3.Connection, text: str) -> tuple[str, object]:
+def resolve_target(conn: sqlite3.Connection, text: str) -> tuple[str, Any]:
     """What the user named: ("tx", tx_id), ("outpoint", (tx_id, n)) or ("address", address_id)."""
     text = text.strip()
     txid, _, vout = text.partition(":")

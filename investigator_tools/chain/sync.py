@@ -145,6 +145,7 @@ def _fetch(
     if start > end:
         return
     lows = iter(range(start, end + 1, WINDOW))
+    low: int | None
     pending: collections.deque[Future] = collections.deque()
     with ThreadPoolExecutor(max_workers=max(1, workers), thread_name_prefix="sync") as pool:
         try:

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import heapq
 from dataclasses import dataclass, field
+from typing import Any
 
 from ..errors import InputError
 from .graph import ChainGraph, Output
@@ -119,7 +120,7 @@ def _full(value: int, method: str):
     return [(0, value)] if method == "fifo" else float(value)
 
 
-def _spread(method: str, sources: list[tuple[int, object]], targets: list[int]) -> list:
+def _spread(method: str, sources: list[tuple[int, Any]], targets: list[int]) -> list:
     """Taint of each target value, given (value, taint or None) of the sources.
 
     Forward, sources are a transaction's inputs and targets its outputs; back, the reverse
@@ -244,7 +245,9 @@ def trace(
 def _forward(walk: _Walk, starts: list[Output], max_hops: int, max_txs: int, result) -> None:
     """Follow tainted outputs to the transactions that spend them, in chain order."""
     g, method = walk.g, walk.method
-    pending: dict[int, dict[int, tuple[Output, object]]] = {}  # spender -> input key -> taint
+    pending: dict[
+        int, dict[tuple[int, int], tuple[Output, Any]]
+    ] = {}  # spender -> input key -> taint
     hop_of: dict[int, int] = {}
     heap: list[tuple[int, None]] = []
 

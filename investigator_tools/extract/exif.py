@@ -52,7 +52,7 @@ def read_exif(body: bytes) -> dict:
         return {}
     sub = exif.get_ifd(IFD_EXIF)
     gps = exif.get_ifd(IFD_GPS)
-    info = {
+    info: dict[str, str | float | None] = {
         "make": _text(exif.get(TAG_MAKE)),
         "model": _text(exif.get(TAG_MODEL)),
         "software": _text(exif.get(TAG_SOFTWARE)),

@@ -81,7 +81,7 @@ def _links(doc: Document) -> Iterator[Artefact]:
     if doc.soup is None:
         return
     for tag in doc.soup.find_all("a", href=True):
-        target = urljoin(doc.url, tag["href"])
+        target = urljoin(doc.url, str(tag["href"]))
         handle = profile_handle(target)
         if not handle:
             continue

@@ -147,7 +147,7 @@ def _directory(doc: Document) -> Iterator[Artefact]:
         return
     files = []
     for link in doc.soup.find_all("a", href=True):
-        href, name = link["href"], link.get_text(strip=True)
+        href, name = str(link["href"]), link.get_text(strip=True)
         if href.startswith(("?", "/")) or name.lower() == "parent directory" or href == "../":
             continue
         row = link.find_parent("tr")

@@ -17,7 +17,7 @@ from datetime import UTC, datetime
 from flask import Blueprint, abort, current_app, render_template, request
 from PIL import Image, ImageDraw
 
-from sandbox.world.content.geo import ascii_fold
+from sandbox.text import ascii_fold
 
 from .photos import render_photo
 from .world import Site, World

@@ -15,9 +15,9 @@ from pathlib import Path
 
 from werkzeug.security import check_password_hash, generate_password_hash
 
+from sandbox.errors import SandboxError
+from sandbox.sqlite import ThreadConnections
 from sandbox.wal import connect_wal
-
-from .sqlite import ThreadConnections
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS site_secrets (
@@ -113,7 +113,7 @@ CREATE TABLE IF NOT EXISTS site_notices (
 SESSION_DAYS = 30
 
 
-class HandleTaken(ValueError):
+class HandleTaken(SandboxError, ValueError):
     """A registration under a handle that is already used."""
 
 
@@ -204,7 +204,7 @@ class StateStore(ThreadConnections):
             )
         except sqlite3.IntegrityError as e:
             raise HandleTaken(handle) from e
-        return cur.lastrowid
+        return _inserted_id(cur)
 
     def user(self, site_id: str, user_id: int | None) -> dict | None:
         """A trainee account by id (without its password hash)."""
@@ -242,7 +242,7 @@ class StateStore(ThreadConnections):
             "INSERT INTO captchas (site_id, sid, answer, seed, created) VALUES (?, ?, ?, ?, ?)",
             (site_id, sid, answer, seed, int(time.time())),
         )
-        return cur.lastrowid
+        return _inserted_id(cur)
 
     def captcha(self, site_id: str, sid: str, captcha_id: int) -> dict | None:
         """A session's challenge by id."""
@@ -277,7 +277,7 @@ class StateStore(ThreadConnections):
                 " VALUES (?, ?, ?, ?, ?)",
                 (site_id, board_id, user_id, title, now),
             )
-            thread_id = cur.lastrowid
+            thread_id = _inserted_id(cur)
             conn.execute(
                 "INSERT INTO posts (site_id, thread_id, user_id, body, created)"
                 " VALUES (?, ?, ?, ?, ?)",
@@ -304,7 +304,7 @@ class StateStore(ThreadConnections):
             " VALUES (?, ?, ?, ?, ?, ?)",
             (site_id, world_thread_id, thread_id, user_id, body, now),
         )
-        return cur.lastrowid
+        return _inserted_id(cur)
 
     def thread(self, site_id: str, thread_id: int) -> dict | None:
         """A trainee thread with its author's handle."""
@@ -365,7 +365,7 @@ class StateStore(ThreadConnections):
             " VALUES (?, ?, ?, ?, ?, ?)",
             (site_id, user_id, recipient, subject, body, now),
         )
-        return cur.lastrowid
+        return _inserted_id(cur)
 
     def messages_of(self, site_id: str, user_id: int) -> list[dict]:
         """A trainee's sent messages, newest first."""
@@ -482,3 +482,9 @@ class StateStore(ThreadConnections):
         return conn.execute(
             "SELECT id FROM users WHERE site_id = ? AND handle = ?", (site_id, handle)
         ).fetchone()[0]
+
+
+def _inserted_id(cur: sqlite3.Cursor) -> int:
+    """The rowid SQLite gave the row an INSERT just wrote (set by every successful INSERT)."""
+    assert cur.lastrowid is not None
+    return cur.lastrowid

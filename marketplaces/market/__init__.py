@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from flask import Flask
 
-from sandbox.world.content.market_text import BTC_PER_XMR
-
 from ..common.app import make_app
 from ..common.state import StateStore
 from ..common.world import Site, World
@@ -21,5 +19,5 @@ def create_app(world: World, site: Site, state: StateStore, *, secret_key: str |
     app.extensions["catalog"] = catalog.Catalog(world.listings.category_counts(site.id))
     for blueprint in (catalog.bp, listings.bp, vendors.bp, orders.bp, messages.bp):
         app.register_blueprint(blueprint)
-    app.context_processor(lambda: {"xmr_per_btc": round(1 / BTC_PER_XMR)})
+    app.context_processor(lambda: {"xmr_per_btc": world.xmr_per_btc})
     return app

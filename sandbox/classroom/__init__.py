@@ -16,11 +16,13 @@ import sqlite3
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from flask import Flask, render_template, request
 
 from ..ledger.codec.amounts import format_btc
-from ..ledger.live import read_only_chain
+from ..ledger.live.chain import read_only_chain
+from ..world.store import open_world, unspent_of
 from . import auth
 from .compare import check
 from .course import Course, load_course
@@ -62,7 +64,7 @@ class Classroom:
     password: str
     secret: bytes
     instructor_mac: str = ""
-    runner: object = None
+    runner: Any = None
     joins: Throttle = field(default_factory=lambda: Throttle(*JOIN_LIMITS))
     logins: Throttle = field(default_factory=lambda: Throttle(*LOGIN_LIMITS))
     _world_unspent: dict[str, int] = field(default_factory=dict, repr=False)
@@ -123,15 +125,9 @@ class Classroom:
         try:
             world_sum = self._world_unspent.get(address)
             if world_sum is None:  # the world never changes while served: read it once
-                world = sqlite3.connect(f"file:{self.world}?mode=ro", uri=True, timeout=10)
+                world = open_world(self.world)
                 try:
-                    (world_sum,) = world.execute(
-                        "SELECT coalesce(sum(o.value), 0) FROM addresses a "
-                        "JOIN outputs o ON o.address_id = a.id "
-                        "LEFT JOIN inputs i ON i.prev_tx_id = o.tx_id AND i.prev_n = o.n "
-                        "WHERE a.address = ? AND i.tx_id IS NULL",
-                        (address,),
-                    ).fetchone()
+                    world_sum = unspent_of(world, address)
                 finally:
                     world.close()
                 self._world_unspent[address] = world_sum
@@ -226,7 +222,7 @@ def create_app(
         MAX_CONTENT_LENGTH=64_000,
         PERMANENT_SESSION_LIFETIME=14 * 24 * 3600,
     )
-    app.json.sort_keys = False
+    app.json.sort_keys = False  # type: ignore[attr-defined]  # Flask's default provider has it
     app.add_template_filter(format_btc, "btc")
     app.extensions["classroom"] = classroom
 

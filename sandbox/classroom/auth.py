@@ -13,11 +13,12 @@ from __future__ import annotations
 import functools
 import hashlib
 import hmac
-import os
 import secrets
 from pathlib import Path
 
 from flask import abort, current_app, g, jsonify, redirect, request, session, url_for
+
+from ..keyfile import load_key
 
 __all__ = [
     "client",
@@ -36,20 +37,7 @@ SECRET_FILE = "classroom.secret"
 
 def load_secret(state_dir: Path) -> bytes:
     """The state's cookie-signing secret, created (readable by its owner only) on first use."""
-    path = Path(state_dir) / SECRET_FILE
-    try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError:
-        secret = path.read_bytes()
-        if len(secret) >= 32:
-            return secret
-        fd = os.open(path, os.O_WRONLY | os.O_TRUNC)
-    secret = secrets.token_bytes(32)
-    with os.fdopen(fd, "wb") as f:
-        f.write(secret)
-        f.flush()
-        os.fsync(f.fileno())
-    return secret
+    return load_key(Path(state_dir) / SECRET_FILE)
 
 
 def instructor_mac(secret: bytes, password: str) -> str:

@@ -12,7 +12,7 @@ import re
 import unicodedata
 from pathlib import Path
 
-from ..ledger.live import read_only_chain
+from ..ledger.live.chain import read_only_chain
 
 __all__ = ["MAX_ANSWER", "check", "fold", "normalise", "parse_number", "split_set"]
 

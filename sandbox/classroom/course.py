@@ -8,13 +8,13 @@ everything but the artefacts' content is kept in memory. A world built before fo
 from __future__ import annotations
 
 import json
-import sqlite3
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..errors import InjectError, WorldError
-from ..world.read import open_world
+from ..world import store
 from ..world.requesters import Requester, read_requesters
+from ..world.store import open_world
 
 __all__ = ["Artefact", "Course", "Hint", "Inject", "Objective", "Seat", "load_course"]
 
@@ -168,15 +168,12 @@ class Course:
         """The bytes of a seat's artefact."""
         conn = open_world(self.world)
         try:
-            row = conn.execute(
-                "SELECT content FROM artefacts WHERE seat = ? AND id = ?", (seat, artefact_id)
-            ).fetchone()
+            content = store.artefact_content(conn, seat, artefact_id)
         finally:
             conn.close()
-        if row is None:
+        if content is None:
             raise KeyError(artefact_id)
-        content = row[0]
-        return content.encode() if isinstance(content, str) else bytes(content)
+        return content
 
 
 def _canonical(code: str) -> str:
@@ -184,22 +181,14 @@ def _canonical(code: str) -> str:
     return "".join(ch for ch in code.upper() if ch.isalnum())
 
 
-def _rows(conn: sqlite3.Connection, sql: str) -> list[sqlite3.Row]:
-    """The rows of a query, or none when the world predates the course tables."""
-    try:
-        return conn.execute(sql).fetchall()
-    except sqlite3.OperationalError:
-        return []
-
-
 def load_course(world: str | Path) -> Course:
     """Read the course tables of a world."""
     world = Path(world).resolve()
     conn = open_world(world)
     try:
-        meta = {r["key"]: r["value"] for r in conn.execute("SELECT key, value FROM meta")}
+        meta = store.meta(conn)
         course = Course(world, meta.get("title", ""), meta.get("brief_title", "") or "Case brief")
-        for r in _rows(conn, "SELECT * FROM seats ORDER BY n"):
+        for r in store.course_seats(conn):
             course.seats[r["n"]] = Seat(
                 r["n"],
                 r["code"],
@@ -208,10 +197,10 @@ def load_course(world: str | Path) -> Course:
                 r["wallet_wif"],
             )
         hints: dict[str, dict[int, Hint]] = {}
-        for r in _rows(conn, "SELECT * FROM hints ORDER BY seat, objective_id, position"):
+        for r in store.course_hints(conn):
             course.hint_texts[(r["seat"], r["objective_id"], r["position"])] = r["text"]
             hints.setdefault(r["objective_id"], {})[r["position"]] = Hint(r["position"], r["cost"])
-        for r in _rows(conn, "SELECT * FROM objectives ORDER BY position"):
+        for r in store.course_objectives(conn):
             course.objectives.append(
                 Objective(
                     r["id"],
@@ -225,10 +214,10 @@ def load_course(world: str | Path) -> Course:
                     tuple(json.loads(dict(r).get("accept") or "[]")),  # none in older worlds
                 )
             )
-        for r in _rows(conn, "SELECT seat, objective_id, question, answer FROM seat_objectives"):
+        for r in store.seat_objectives(conn):
             course.questions[(r["seat"], r["objective_id"])] = r["question"]
             course.key[(r["seat"], r["objective_id"])] = json.loads(r["answer"])
-        for r in _rows(conn, "SELECT * FROM injects ORDER BY position"):
+        for r in store.course_injects(conn):
             course.injects.append(
                 Inject(
                     r["id"],
@@ -240,11 +229,7 @@ def load_course(world: str | Path) -> Course:
                     _configs(r["config"]),
                 )
             )
-        for r in _rows(
-            conn,
-            "SELECT seat, id, position, kind, title, filename, mime FROM artefacts "
-            "ORDER BY seat, position",
-        ):
+        for r in store.artefact_index(conn):
             course.artefacts.setdefault(r["seat"], []).append(
                 Artefact(
                     r["seat"], r["id"], r["position"], r["kind"], r["title"], r["filename"],

@@ -29,16 +29,18 @@ import contextlib
 import logging
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import NamedTuple
+from typing import ClassVar, NamedTuple
 
 from ..errors import InjectError
 from ..ledger.address import InvalidAddress, decode_address, script_pubkey
 from ..ledger.codec.amounts import format_btc
 from ..ledger.keys import Key
-from ..ledger.mempool import COINBASE_MATURITY, BroadcastError, dust_threshold
+from ..ledger.live.mempool import COINBASE_MATURITY, BroadcastError, dust_threshold
 from ..ledger.tx import Tx, TxIn, TxOut, serialize, sign_input, vsize
-from ..world.read import open_world
+from ..world import store as world_db
+from ..world.store import open_world
 from .course import Inject, load_course
 
 __all__ = ["FEE_RATE", "Fired", "Injects"]
@@ -197,11 +199,11 @@ class Injects:
     def _act(self, inject: Inject, seat: int | None) -> str:
         """Run an inject's action with the config of a seat (None: the class)."""
         cfg = inject.config(seat)
-        action = getattr(self, f"_do_{inject.action}", None)
+        action = self.ACTIONS.get(inject.action)
         if action is None:
             raise InjectError(f"inject {inject.id!r}: unknown action {inject.action!r}")
         try:
-            return action(inject, seat, cfg)
+            return action(self, inject, seat, cfg)
         except InjectError as e:
             raise InjectError(f"inject {inject.id!r} ({inject.action}): {e}") from None
 
@@ -243,20 +245,10 @@ class Injects:
         if self._site_kind(site_id) != "forum":
             raise InjectError(f"site {site_id!r} is not a forum")
         with self._world() as conn:
-            account = conn.execute(
-                "SELECT handle, joined FROM accounts WHERE site_id = ? AND actor_id = ?"
-                " ORDER BY id LIMIT 1",
-                (site_id, actor),
-            ).fetchone()
-            if account is None:  # the actor joins the forum to post
-                account = conn.execute(
-                    "SELECT username AS handle, NULL AS joined FROM actors WHERE id = ?", (actor,)
-                ).fetchone()
+            account = world_db.poster(conn, site_id, actor)
             if account is None:
                 raise InjectError(f"no actor {actor!r}")
-            boards = conn.execute(
-                "SELECT id, name FROM boards WHERE site_id = ? ORDER BY id", (site_id,)
-            ).fetchall()
+            boards = world_db.boards_of(conn, site_id)
         if not boards:
             raise InjectError(f"forum {site_id!r} has no boards")
         wanted = str(cfg.get("board") or "")
@@ -291,6 +283,16 @@ class Injects:
         log.info("inject %s: %s moved funds to %s in %s", inject.id, actor, pay_to, txid)
         return txid
 
+    # What each inject action does (scenario.model.INJECT_ACTIONS, all of them).
+    ACTIONS: ClassVar[dict[str, Callable[[Injects, Inject, int | None, dict], str]]] = {
+        "message": _do_message,
+        "site_offline": _do_site_offline,
+        "site_online": _do_site_online,
+        "exit_scam": _do_exit_scam,
+        "forum_post": _do_forum_post,
+        "move_funds": _do_move_funds,
+    }
+
     # -- helpers: sites -----------------------------------------------------------------
 
     def _world(self):
@@ -300,10 +302,10 @@ class Injects:
     def _site_kind(self, site_id: str) -> str:
         """A site's kind, or InjectError for an unknown site."""
         with self._world() as conn:
-            row = conn.execute("SELECT kind FROM sites WHERE id = ?", (site_id,)).fetchone()
-        if row is None:
+            kind = world_db.site_kind(conn, site_id)
+        if kind is None:
             raise InjectError(f"no site {site_id!r} in this world")
-        return row["kind"]
+        return kind
 
     def _sandbox_site(self, cfg: dict):
         """The running server of the config's site."""

@@ -26,6 +26,7 @@ from werkzeug.exceptions import TooManyRequests
 
 from ..errors import InjectError
 from ..spreadsheet import safe_cell
+from ..world.store import open_world, site_rows
 from .auth import client, current_seat, instructor_required, is_instructor, password_ok
 
 __all__ = ["bp"]
@@ -220,9 +221,9 @@ def _sites() -> dict[str, str]:
     c = classroom()
     cached = current_app.extensions.get("classroom_sites")
     if cached is None:
-        conn = sqlite3.connect(f"file:{c.world}?mode=ro", uri=True)
+        conn = open_world(c.world)
         try:
-            cached = dict(conn.execute("SELECT address, name FROM sites"))
+            cached = {r["address"]: r["name"] for r in site_rows(conn)}
         finally:
             conn.close()
         cached["classroom.test"] = "Classroom"

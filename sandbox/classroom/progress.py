@@ -19,7 +19,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..ledger.live import ConnectionPool
+from ..errors import SandboxError
+from ..ledger.live.chain import ConnectionPool
 from ..wal import connect_wal
 
 __all__ = [
@@ -105,11 +106,11 @@ def pin_matches(stored: str | None, pin: str) -> bool:
         return False
 
 
-class SeatTaken(Exception):
+class SeatTaken(SandboxError):
     """The seat is bound to another trainee's browser."""
 
 
-class SubmitError(Exception):
+class SubmitError(SandboxError):
     """A submission or hint that cannot be accepted; the message says why."""
 
     def __init__(self, message: str, status: int = 409):
@@ -348,6 +349,7 @@ class Progress:
                 "INSERT INTO messages (seat, text, time) VALUES (?, ?, ?)",
                 (seat, text, time.time()),
             )
+        assert cur.lastrowid is not None  # an INSERT always sets it
         return cur.lastrowid
 
     def messages(self, seat: int | None = None, after: int = 0) -> list[sqlite3.Row]:

@@ -19,8 +19,8 @@ from pathlib import Path
 from flask import abort, current_app, g, jsonify, redirect, request, session, url_for
 
 from ..wal import connect_wal
-from ..world.read import open_world
 from ..world.requesters import Requester, read_requesters
+from ..world.store import open_world
 
 __all__ = [
     "Access",

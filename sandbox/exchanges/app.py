@@ -25,7 +25,7 @@ def create_app(world_path: str | Path, site_id: str, state_dir: str | Path) -> F
     """The website of the exchange site_id of a world; requests are logged in state_dir."""
     portal = Portal(world_path, site_id, state_dir)
     app = Flask(__name__, static_folder="static", template_folder="templates")
-    app.json.sort_keys = False
+    app.json.sort_keys = False  # type: ignore[attr-defined]  # Flask's default provider has it
     app.extensions["exchange_portal"] = portal
     app.secret_key = load_key(Path(state_dir) / SECRET_FILE)
     app.config.update(

@@ -35,6 +35,7 @@ def portal():
 def visible_to() -> str | None:
     """Whose requests the logged-in requester may see: its own, or everyone's (None)."""
     requester = current_requester()
+    assert requester is not None  # only asked behind the login
     return None if requester.role == "instructor" else requester.id
 
 

@@ -82,7 +82,7 @@ def _asks(data: Mapping) -> list:
 
 def clean_request(data: Mapping) -> tuple[dict, list[dict]]:
     """The request as submitted (normalised) and its field errors, [] when it is complete."""
-    req = {name: _text(data, name) for name in FIELDS if name != "requested"}
+    req: dict = {name: _text(data, name) for name in FIELDS if name != "requested"}
     asks = _asks(data)
     req["requested"] = [a for a in ASKS if a in asks] + [a for a in asks if a not in ASKS]
     errors: list[dict] = []

@@ -5,9 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 from ..errors import WorldError
-from ..ledger.live import read_only_chain
-from ..world.read import open_world
+from ..ledger.live.chain import read_only_chain
 from ..world.requesters import Requester
+from ..world.store import meta, open_world
 from . import records
 from .access import Access
 from .answer import Context, answer_request
@@ -27,9 +27,7 @@ class Portal:
         conn = open_world(self.world_path)
         try:
             exchange = records.exchange_info(conn, exchange_id)
-            end_time = int(
-                conn.execute("SELECT value FROM meta WHERE key = 'end_time'").fetchone()[0]
-            )
+            end_time = int(meta(conn)["end_time"])
         finally:
             conn.close()
         if exchange is None:

@@ -1,6 +1,7 @@
 """What one exchange can look up in the world: its own addresses, transactions and customers.
 
-Every function takes a read-only world connection (rows as sqlite3.Row) and the
+The world's rows come from sandbox.world.store, which owns world.db; this module decides
+what of them one exchange sees. Every function takes a read-only world connection (rows as sqlite3.Row) and the
 exchange's actor id, and sees only what that exchange would know: its deposit and hot
 wallets, the withdrawals it paid, the accounts and logins of its own customers.
 Deposits also come from the live chain (`<state>/chain.db`, read-only, rows as
@@ -11,6 +12,8 @@ from __future__ import annotations
 
 import sqlite3
 from dataclasses import dataclass, field
+
+from ..world import store
 
 __all__ = [
     "Match",
@@ -41,40 +44,12 @@ class Match:
 
 def exchange_info(conn: sqlite3.Connection, exchange_id: str) -> dict | None:
     """Name, domain and contact details of an exchange, or None if the world has no such one."""
-    row = conn.execute(
-        """
-        SELECT a.id, a.name, a.email, a.phone, a.street, a.city, a.country, s.address AS domain
-        FROM actors a JOIN sites s ON s.id = a.id AND s.kind = 'exchange'
-        WHERE a.id = ? AND a.role = 'exchange'
-        """,
-        (exchange_id,),
-    ).fetchone()
-    return dict(row) if row else None
-
-
-def _payer(conn: sqlite3.Connection, tx_id: int) -> str | None:
-    """The actor whose wallet funded a transaction (its first input's owner)."""
-    row = conn.execute(
-        """
-        SELECT w.actor_id FROM inputs i
-        JOIN outputs o ON o.tx_id = i.prev_tx_id AND o.n = i.prev_n
-        JOIN addresses a ON a.id = o.address_id JOIN wallets w ON w.id = a.wallet_id
-        WHERE i.tx_id = ? ORDER BY i.n LIMIT 1
-        """,
-        (tx_id,),
-    ).fetchone()
-    return row[0] if row else None
+    return store.exchange_row(conn, exchange_id)
 
 
 def match_address(conn: sqlite3.Connection, exchange_id: str, address: str) -> Match | None:
     """The exchange's relation to an address: its deposit or hot address, or a payout target."""
-    row = conn.execute(
-        """
-        SELECT a.id, a.purpose, w.kind, w.actor_id FROM addresses a
-        JOIN wallets w ON w.id = a.wallet_id WHERE a.address = ?
-        """,
-        (address,),
-    ).fetchone()
+    row = store.address_owner(conn, address)
     if row is None:
         return None
     if row["actor_id"] == exchange_id:
@@ -82,14 +57,8 @@ def match_address(conn: sqlite3.Connection, exchange_id: str, address: str) -> M
         if row["kind"] == "deposit" and purpose.startswith("deposit:"):
             return Match("deposit_address", [purpose.split(":", 1)[1]])
         return Match("operational_wallet")
-    paid = conn.execute(
-        """
-        SELECT DISTINCT t.id FROM outputs o JOIN transactions t ON t.id = o.tx_id
-        WHERE o.address_id = ? AND t.kind = 'withdrawal'
-        """,
-        (row["id"],),
-    ).fetchall()
-    if any(_payer(conn, r[0]) == exchange_id for r in paid):
+    paid = store.withdrawals_paying(conn, row["id"])
+    if any(store.tx_payer(conn, tx_id) == exchange_id for tx_id in paid):
         return Match("withdrawal_destination", [row["actor_id"]])
     return None
 
@@ -115,17 +84,10 @@ def match_txid(
     live: sqlite3.Connection | None = None,
 ) -> Match | None:
     """The exchange's relation to a transaction: a deposit, its withdrawal, or internal."""
-    tx = conn.execute("SELECT id, kind FROM transactions WHERE txid = ?", (txid,)).fetchone()
+    tx = store.tx_kind(conn, txid)
     if tx is None:
         return _live_match(conn, live, exchange_id, txid) if live is not None else None
-    outs = conn.execute(
-        """
-        SELECT o.n, o.value, a.address, a.purpose, w.kind, w.actor_id FROM outputs o
-        JOIN addresses a ON a.id = o.address_id JOIN wallets w ON w.id = a.wallet_id
-        WHERE o.tx_id = ? ORDER BY o.n
-        """,
-        (tx["id"],),
-    ).fetchall()
+    outs = store.tx_outputs_owned(conn, tx["id"])
     ours = [o for o in outs if o["actor_id"] == exchange_id]
     deposited = [
         o["purpose"].split(":", 1)[1]
@@ -134,7 +96,7 @@ def match_txid(
     ]
     if deposited:
         return Match("deposit_tx", sorted(set(deposited)), tx_kind=tx["kind"])
-    payer = _payer(conn, tx["id"])
+    payer = store.tx_payer(conn, tx["id"])
     if tx["kind"] == "withdrawal" and payer == exchange_id:
         paid = [o for o in outs if o["actor_id"] != exchange_id]
         customers = sorted({o["actor_id"] for o in paid})
@@ -147,27 +109,12 @@ def match_txid(
 
 def account(conn: sqlite3.Connection, exchange_id: str, actor_id: str) -> dict | None:
     """The customer's account at the exchange (exchange_accounts row), or None."""
-    try:
-        row = conn.execute(
-            "SELECT * FROM exchange_accounts WHERE exchange_id = ? AND actor_id = ?",
-            (exchange_id, actor_id),
-        ).fetchone()
-    except sqlite3.OperationalError:  # a world built before exchange records existed
-        return None
-    return dict(row) if row else None
+    return store.exchange_account(conn, exchange_id, actor_id)
 
 
 def subscriber(conn: sqlite3.Connection, actor_id: str) -> dict:
     """The KYC identity the customer gave when opening the account."""
-    row = conn.execute(
-        """
-        SELECT name, birth_date, nationality, document_number, street, city, country,
-               phone, email, username
-        FROM actors WHERE id = ?
-        """,
-        (actor_id,),
-    ).fetchone()
-    return dict(row) if row else {}
+    return store.actor_identity(conn, actor_id)
 
 
 def deposits(
@@ -177,28 +124,10 @@ def deposits(
     live: sqlite3.Connection | None = None,
 ) -> list[dict]:
     """Every payment into the customer's deposit address(es), oldest first, live ones last."""
-    rows = conn.execute(
-        """
-        SELECT t.txid, b.time, o.value, a.address, t.height FROM wallets w
-        JOIN addresses a ON a.wallet_id = w.id
-        JOIN outputs o ON o.address_id = a.id
-        JOIN transactions t ON t.id = o.tx_id JOIN blocks b ON b.height = t.height
-        WHERE w.actor_id = ? AND w.kind = 'deposit' AND a.purpose = ?
-        ORDER BY t.height, t.position, o.n
-        """,
-        (exchange_id, f"deposit:{actor_id}"),
-    )
-    found = [dict(r) for r in rows]
+    found = store.deposits_into(conn, exchange_id, f"deposit:{actor_id}")
     if live is None:
         return found
-    mine = [
-        r[0]
-        for r in conn.execute(
-            "SELECT a.address FROM addresses a JOIN wallets w ON w.id = a.wallet_id"
-            " WHERE w.actor_id = ? AND w.kind = 'deposit' AND a.purpose = ?",
-            (exchange_id, f"deposit:{actor_id}"),
-        )
-    ]
+    mine = store.deposit_addresses(conn, exchange_id, f"deposit:{actor_id}")
     if not mine:
         return found
     marks = ",".join("?" * len(mine))
@@ -217,23 +146,12 @@ def deposits(
 
 def withdrawals(conn: sqlite3.Connection, exchange_id: str, actor_id: str) -> list[dict]:
     """Every payout the exchange sent to the customer's own addresses, oldest first."""
-    rows = conn.execute(
-        """
-        SELECT t.id AS tx_id, t.txid, b.time, o.value, a.address, t.height FROM wallets w
-        JOIN addresses a ON a.wallet_id = w.id
-        JOIN outputs o ON o.address_id = a.id
-        JOIN transactions t ON t.id = o.tx_id AND t.kind = 'withdrawal'
-        JOIN blocks b ON b.height = t.height
-        WHERE w.actor_id = ?
-        ORDER BY t.height, t.position, o.n
-        """,
-        (actor_id,),
-    ).fetchall()
+    rows = store.withdrawals_to(conn, actor_id)
     payers: dict[int, str | None] = {}
     out = []
     for r in rows:
         if r["tx_id"] not in payers:
-            payers[r["tx_id"]] = _payer(conn, r["tx_id"])
+            payers[r["tx_id"]] = store.tx_payer(conn, r["tx_id"])
         if payers[r["tx_id"]] == exchange_id:
             out.append({k: r[k] for k in ("txid", "time", "value", "address", "height")})
     return out
@@ -241,14 +159,4 @@ def withdrawals(conn: sqlite3.Connection, exchange_id: str, actor_id: str) -> li
 
 def logins(conn: sqlite3.Connection, exchange_id: str, actor_id: str) -> list[dict]:
     """The customer's logins to the exchange: time, IP, user agent, IP country."""
-    try:
-        rows = conn.execute(
-            """
-            SELECT time, ip, user_agent, country FROM exchange_logins
-            WHERE exchange_id = ? AND actor_id = ? ORDER BY time, ip
-            """,
-            (exchange_id, actor_id),
-        )
-        return [dict(r) for r in rows]
-    except sqlite3.OperationalError:  # a world built before exchange records existed
-        return []
+    return store.exchange_logins(conn, exchange_id, actor_id)

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from flask import Flask, render_template, request
 
-from ..ledger.live import LiveChain, LiveMiner
+from ..ledger.live.chain import LiveChain, LiveMiner
 from . import api, web
 from .store import ChainStore
 from .witnesses import WitnessStore
@@ -70,7 +70,7 @@ def create_app(
         static_url_path="/static",
     )
     app.config["MAX_CONTENT_LENGTH"] = 2_000_000  # a standard tx is < 400 kWU: 800 kB of hex
-    app.json.sort_keys = False
+    app.json.sort_keys = False  # type: ignore[attr-defined]  # Flask's default provider has it
     store = ChainStore(world_path, live, witnesses)
     app.extensions["explorer"] = Explorer(store, live, miner, witnesses)
     app.register_blueprint(api.bp)

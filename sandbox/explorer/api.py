@@ -5,7 +5,7 @@ from __future__ import annotations
 import orjson
 from flask import Blueprint, Response, current_app, request
 
-from ..ledger.mempool import BroadcastError
+from ..ledger.live.mempool import BroadcastError
 from .esplora import (
     block_json,
     fee_histogram,

@@ -7,7 +7,7 @@ import orjson
 from ..ledger.address import address_from_script
 from ..ledger.block import bits_to_target
 from ..ledger.codec.pushes import last_push
-from ..ledger.mempool import script_type
+from ..ledger.live.mempool import script_type
 from .models import Block, Spend, Stats, TxView, Utxo, decode_tx
 from .script import asm
 
@@ -28,7 +28,7 @@ def status_json(height: int | None, block_hash: str | None, block_time: int | No
 
 def txout_json(value: int, script: bytes) -> dict:
     """One output (or a spent prevout)."""
-    out = {
+    out: dict = {
         "scriptpubkey": script.hex(),
         "scriptpubkey_asm": asm(script),
         "scriptpubkey_type": script_type(script),

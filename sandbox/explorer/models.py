@@ -6,6 +6,7 @@ from __future__ import annotations
 import struct
 from dataclasses import dataclass
 
+from ..errors import SandboxError
 from ..ledger.address import InvalidAddress, decode_address
 from ..ledger.codec.compact import read_compact_size
 from ..ledger.tx import Tx, parse
@@ -53,11 +54,11 @@ def decode_tx(raw: bytes) -> tuple[int, list, list, int]:
     return version, inputs, outputs, _U32(raw, pos)[0]
 
 
-class NotFound(LookupError):
+class NotFound(SandboxError, LookupError):
     """Something the chain does not have (a 404 with this message)."""
 
 
-class BadRequest(ValueError):
+class BadRequest(SandboxError, ValueError):
     """A malformed identifier (a 400 with this message)."""
 
 

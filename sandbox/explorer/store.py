@@ -15,7 +15,7 @@ from ..ledger.block import block_header
 from ..ledger.codec.base58 import b58decode
 from ..ledger.codec.bech32 import p2wpkh_hash_unchecked
 from ..ledger.codec.compact import encode_compact_size
-from ..ledger.live import LiveChain
+from ..ledger.live.chain import LiveChain
 from ..ledger.tx import parse, serialize
 from ..ledger.witness import (
     Spent,
@@ -25,6 +25,7 @@ from ..ledger.witness import (
     witness_section,
 )
 from ..lru import LRU
+from ..world import store as world_db
 from .models import (
     BadRequest,
     Block,
@@ -44,20 +45,6 @@ BLOCK_LIMIT = 10
 BLOCK_TXS_PER_PAGE = 25
 MAX_UTXOS = 1000
 
-_WORLD_TX_SQL = "SELECT id, txid, height, position, raw, fee FROM transactions WHERE id IN ({})"
-_WORLD_PREV_SQL = (
-    "SELECT i.tx_id, i.n, o.value, a.address, a.type, a.secret FROM inputs i "
-    "JOIN outputs o ON o.tx_id = i.prev_tx_id AND o.n = i.prev_n "
-    "JOIN addresses a ON a.id = o.address_id WHERE i.tx_id IN ({})"
-)
-_WORLD_HISTORY_SQL = """
-SELECT tx_id FROM (
-    SELECT tx_id FROM outputs WHERE address_id = :a AND tx_id < :before
-    UNION
-    SELECT i.tx_id FROM outputs o JOIN inputs i ON i.prev_tx_id = o.tx_id AND i.prev_n = o.n
-    WHERE o.address_id = :a AND i.tx_id < :before
-) ORDER BY tx_id DESC LIMIT :limit
-"""
 _LIVE_TX_SQL = "SELECT txid, raw, height, position, fee FROM txs WHERE txid IN ({})"
 _LIVE_PREV_SQL = "SELECT txid, vin, value, address FROM spends WHERE txid IN ({})"
 
@@ -74,7 +61,7 @@ def trusted_script(address: str, typ: str) -> bytes:
     return b"\xa9\x14" + h + b"\x87"
 
 
-_BLOCK_COLUMNS = "height, hash, prev_hash, merkle_root, time, version, bits, nonce, tx_count"
+_BLOCK_COLUMNS = world_db.BLOCK_COLUMNS  # the live chain's blocks table has the same columns
 
 
 def _in(values) -> str:
@@ -111,9 +98,9 @@ class ChainStore:
     def tx_ref(self, txid: str) -> Ref:
         """Where a transaction lives, or NotFound."""
         with self.live.world.borrow() as w:
-            row = w.execute("SELECT id FROM transactions WHERE txid = ?", (txid,)).fetchone()
-        if row is not None:
-            return ("w", row[0])
+            tx_id = world_db.tx_id_of(w, txid)
+        if tx_id is not None:
+            return ("w", tx_id)
         with self.live.reader.borrow() as c:
             if c.execute("SELECT 1 FROM txs WHERE txid = ?", (txid,)).fetchone():
                 return ("l", txid)
@@ -154,14 +141,13 @@ class ChainStore:
         """World transactions by internal id, in the order of ids, witnesses signed."""
         if not ids:
             return []
-        rows = {r[0]: r for r in w.execute(_WORLD_TX_SQL.format(_in(ids)), ids)}
+        rows = {r[0]: r for r in world_db.txs_by_id(w, ids)}
         # Many-input transactions come ready from the witness store; the rest are joined here.
         stored = self.witnesses.get_many(ids) if self.witnesses is not None else {}
         spent: dict[int, dict[int, tuple]] = {}
         light = [i for i in ids if i not in stored]
         if light:
-            sql = _WORLD_PREV_SQL.format(_in(light))
-            for tx_id, n, value, address, typ, secret in w.execute(sql, light):
+            for tx_id, n, value, address, typ, secret in world_db.spent_coins(w, light):
                 spent.setdefault(tx_id, {})[n] = (value, address, typ, secret)
         sections = self._sections(light, rows, spent)
         blocks = self._world_block_ids(w, {rows[i][2] for i in ids})
@@ -221,9 +207,7 @@ class ChainStore:
     @staticmethod
     def _world_block_ids(w, heights) -> dict[int, tuple[str, int]]:
         """(hash, time) of world blocks by height."""
-        heights = list(heights)
-        sql = f"SELECT height, hash, time FROM blocks WHERE height IN ({_in(heights)})"
-        return {h: (bh, t) for h, bh, t in w.execute(sql, heights)}
+        return world_db.block_ids(w, heights)
 
     @staticmethod
     def _live_block_ids(c, heights) -> dict[int, tuple[str, int]]:
@@ -281,18 +265,13 @@ class ChainStore:
         """For each output of a transaction, the input spending it (None if unspent)."""
         spends: list[Spend | None]
         with self.live.world.borrow() as w:
-            row = w.execute("SELECT id FROM transactions WHERE txid = ?", (txid,)).fetchone()
-            if row is not None:
-                rows = w.execute(
-                    "SELECT o.n, i.tx_id, i.n FROM outputs o LEFT JOIN inputs i "
-                    "ON i.prev_tx_id = o.tx_id AND i.prev_n = o.n WHERE o.tx_id = ? ORDER BY o.n",
-                    (row[0],),
-                ).fetchall()
+            tx_id = world_db.tx_id_of(w, txid)
+            if tx_id is not None:
+                rows = world_db.output_spenders(w, tx_id)
                 ids = [r[1] for r in rows if r[1] is not None]
                 spenders = {}
                 if ids:
-                    sql = f"SELECT id, txid, height FROM transactions WHERE id IN ({_in(ids)})"
-                    spenders = {i: (t, h) for i, t, h in w.execute(sql, ids)}
+                    spenders = world_db.tx_places(w, ids)
                 blocks = self._world_block_ids(w, {h for _, h in spenders.values()})
                 spends = [None] * len(rows)
                 for n, spender, vin in rows:
@@ -300,7 +279,7 @@ class ChainStore:
                         stxid, height = spenders[spender]
                         spends[n] = Spend(stxid, vin, height, *blocks[height])
         with self.live.reader.borrow() as c:
-            if row is None:
+            if tx_id is None:
                 count = c.execute("SELECT count(*) FROM outputs WHERE txid = ?", (txid,))
                 n_outputs = count.fetchone()[0]
                 if not n_outputs:
@@ -321,8 +300,7 @@ class ChainStore:
 
     def _address_id(self, w, address: str) -> int | None:
         """The world's id of an address, or None if the world never used it."""
-        row = w.execute("SELECT id FROM addresses WHERE address = ?", (address,)).fetchone()
-        return row[0] if row else None
+        return world_db.address_id(w, address)
 
     def _live_history(self, address: str) -> tuple[list[str], list[str]]:
         """(mempool txids newest first, live-confirmed txids newest first) of an address."""
@@ -364,12 +342,7 @@ class ChainStore:
             refs: list[Ref] = [("l", t) for t in confirmed[start : start + limit]]
             rest = limit - len(refs)
             if rest > 0 and address_id is not None:
-                refs += [
-                    ("w", r[0])
-                    for r in w.execute(
-                        _WORLD_HISTORY_SQL, {"a": address_id, "before": before, "limit": rest}
-                    )
-                ]
+                refs += [("w", i) for i in world_db.address_history(w, address_id, before, rest)]
         return refs
 
     def address_chain(
@@ -383,19 +356,10 @@ class ChainStore:
         """The world id of txid if it is in the address's history, else None."""
         if address_id is None:
             return None
-        row = w.execute("SELECT id FROM transactions WHERE txid = ?", (txid,)).fetchone()
-        if row is None:
+        tx_id = world_db.tx_id_of(w, txid)
+        if tx_id is None:
             return None
-        tx_id = row[0]
-        funds = w.execute(
-            "SELECT 1 FROM outputs WHERE address_id = ? AND tx_id = ?", (address_id, tx_id)
-        ).fetchone()
-        spends = w.execute(
-            "SELECT 1 FROM inputs i JOIN outputs o ON o.tx_id = i.prev_tx_id AND o.n = i.prev_n "
-            "WHERE i.tx_id = ? AND o.address_id = ?",
-            (tx_id, address_id),
-        ).fetchone()
-        return tx_id if funds or spends else None
+        return tx_id if world_db.touches_address(w, address_id, tx_id) else None
 
     def address_stats(self, address: str) -> tuple[Stats, Stats]:
         """(chain_stats, mempool_stats) of an address, world and live together."""
@@ -403,22 +367,7 @@ class ChainStore:
         with self.live.world.borrow() as w:
             address_id = self._address_id(w, address)
             if address_id is not None:
-                funded = w.execute(
-                    "SELECT count(*), coalesce(sum(value), 0) FROM outputs WHERE address_id = ?",
-                    (address_id,),
-                ).fetchone()
-                spent = w.execute(
-                    "SELECT count(*), coalesce(sum(o.value), 0) FROM outputs o JOIN inputs i "
-                    "ON i.prev_tx_id = o.tx_id AND i.prev_n = o.n WHERE o.address_id = ?",
-                    (address_id,),
-                ).fetchone()
-                txs = w.execute(
-                    "SELECT count(*) FROM (SELECT tx_id FROM outputs WHERE address_id = :a UNION "
-                    "SELECT i.tx_id FROM outputs o JOIN inputs i ON i.prev_tx_id = o.tx_id "
-                    "AND i.prev_n = o.n WHERE o.address_id = :a)",
-                    {"a": address_id},
-                ).fetchone()
-                chain = Stats(funded[0], funded[1], spent[0], spent[1], txs[0])
+                chain = Stats(*world_db.address_totals(w, address_id))
         live = {True: Stats(), False: Stats()}  # keyed by "in the mempool"
         with self.live.reader.borrow() as c:
             for pending, count, total in c.execute(
@@ -449,13 +398,7 @@ class ChainStore:
         with self.live.world.borrow() as w:
             address_id = self._address_id(w, address)
             if address_id is not None:
-                rows = w.execute(
-                    "SELECT t.txid, o.n, o.value, t.height FROM outputs o "
-                    "JOIN transactions t ON t.id = o.tx_id WHERE o.address_id = ? AND NOT EXISTS "
-                    "(SELECT 1 FROM inputs i WHERE i.prev_tx_id = o.tx_id AND i.prev_n = o.n) "
-                    "ORDER BY o.tx_id DESC LIMIT ?",
-                    (address_id, MAX_UTXOS + 1),
-                ).fetchall()
+                rows = world_db.address_unspent(w, address_id, MAX_UTXOS + 1)
                 blocks = self._world_block_ids(w, {r[3] for r in rows})
                 utxos = [Utxo(t, n, v, h, *blocks[h]) for t, n, v, h in rows]
         with self.live.reader.borrow() as c:
@@ -482,11 +425,11 @@ class ChainStore:
 
     def _block_row(self, where: str, value) -> Block | None:
         """One block from the world or the live chain."""
-        sql = f"SELECT {_BLOCK_COLUMNS} FROM blocks WHERE {where} = ?"
         with self.live.world.borrow() as w:
-            row = w.execute(sql, (value,)).fetchone()
+            row = world_db.block_by(w, where, value)
         if row is not None:
             return Block(*row, live=False)
+        sql = f"SELECT {_BLOCK_COLUMNS} FROM blocks WHERE {where} = ?"
         with self.live.reader.borrow() as c:
             row = c.execute(sql, (value,)).fetchone()
         return Block(*row, live=True) if row else None
@@ -519,7 +462,7 @@ class ChainStore:
             blocks = [Block(*r, live=True) for r in c.execute(sql, (low, top))]
         if low <= self.world_tip:
             with self.live.world.borrow() as w:
-                blocks += [Block(*r, live=False) for r in w.execute(sql, (low, top))]
+                blocks += [Block(*r, live=False) for r in world_db.blocks_between(w, low, top)]
         return blocks
 
     def next_hash(self, b: Block) -> str | None:
@@ -534,7 +477,7 @@ class ChainStore:
         low = max(0, b.height - 10)
         sql = "SELECT time FROM blocks WHERE height BETWEEN ? AND ?"
         with self.live.world.borrow() as w:
-            times = [r[0] for r in w.execute(sql, (low, b.height))]
+            times = world_db.block_times(w, low, b.height)
         if b.height > self.world_tip:
             with self.live.reader.borrow() as c:
                 times += [r[0] for r in c.execute(sql, (low, b.height))]
@@ -543,26 +486,19 @@ class ChainStore:
 
     def block_txids(self, b: Block) -> list[str]:
         """Every txid of a block, in block order."""
-        sql = "SELECT txid FROM {} WHERE height = ? ORDER BY position"
         if b.live:
+            sql = "SELECT txid FROM txs WHERE height = ? ORDER BY position"
             with self.live.reader.borrow() as c:
-                return [r[0] for r in c.execute(sql.format("txs"), (b.height,))]
+                return [r[0] for r in c.execute(sql, (b.height,))]
         with self.live.world.borrow() as w:
-            return [r[0] for r in w.execute(sql.format("transactions"), (b.height,))]
+            return world_db.block_txids(w, b.height)
 
     def block_tx_refs(self, b: Block, start: int = 0, count: int = BLOCK_TXS_PER_PAGE) -> list[Ref]:
         """count transactions of a block from position start."""
         if b.live:
             return [("l", t) for t in self.block_txids(b)[start : start + count]]
         with self.live.world.borrow() as w:
-            return [
-                ("w", r[0])
-                for r in w.execute(
-                    "SELECT id FROM transactions WHERE height = ? AND position >= ? "
-                    "ORDER BY position LIMIT ?",
-                    (b.height, start, count),
-                )
-            ]
+            return [("w", i) for i in world_db.block_tx_ids(w, b.height, start, count)]
 
     def block_txs(self, b: Block, start: int = 0, count: int = BLOCK_TXS_PER_PAGE) -> list[TxView]:
         """count transactions of a block from position start."""
@@ -630,14 +566,7 @@ class ChainStore:
         """Fee rates (sat/vB) paid in the last blocks of the world, for fee estimates."""
         low = self.world_tip - blocks + 1
         with self.live.world.borrow() as w:
-            rows = w.execute(
-                "SELECT t.fee, length(t.raw), count(a.id) FROM transactions t "
-                "JOIN inputs i ON i.tx_id = t.id "
-                "JOIN outputs o ON o.tx_id = i.prev_tx_id AND o.n = i.prev_n "
-                "LEFT JOIN addresses a ON a.id = o.address_id AND a.type != 'p2pkh' "
-                "WHERE t.height >= ? AND t.position > 0 GROUP BY t.id",
-                (low,),
-            ).fetchall()
+            rows = world_db.fee_samples(w, low)
         rates = []
         for fee, size, segwit in rows:
             # Witness bytes count a quarter: ~108 per segwit input, plus the marker and flag.
@@ -668,10 +597,5 @@ class ChainStore:
         if not wanted:
             return {}
         with self.live.world.borrow() as w:
-            rows = w.execute(
-                "SELECT a.address, w.label, w.kind FROM addresses a "
-                "JOIN wallets w ON w.id = a.wallet_id "
-                f"WHERE a.address IN ({_in(wanted)}) AND w.label IS NOT NULL",
-                wanted,
-            ).fetchall()
+            rows = world_db.service_labels(w, wanted)
         return {a: (label, kind) for a, label, kind in rows}

@@ -8,7 +8,7 @@ from flask import Blueprint, abort, current_app, redirect, render_template, requ
 
 from ..ledger.address import address_from_script, script_pubkey
 from ..ledger.codec.amounts import format_btc
-from ..ledger.mempool import BroadcastError, script_type
+from ..ledger.live.mempool import BroadcastError, script_type
 from .esplora import difficulty
 from .models import BadRequest, NotFound, TxView, check_address, check_txid
 from .store import BLOCK_TXS_PER_PAGE, ChainStore
@@ -206,8 +206,8 @@ def block(block_hash: str):
         b = s.block(check_txid(block_hash))
     except (BadRequest, NotFound):
         abort(404)
-    start = request.args.get("start", "0")
-    start = int(start) if start.isdigit() and start.isascii() else 0
+    start_arg = request.args.get("start", "0")
+    start = int(start_arg) if start_arg.isdigit() and start_arg.isascii() else 0
     start -= start % BLOCK_TXS_PER_PAGE
     size, weight = s.block_size(b)
     tip, _ = s.tip()

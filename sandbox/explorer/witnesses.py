@@ -16,9 +16,10 @@ import threading
 import time
 from pathlib import Path
 
-from ..ledger.live import ConnectionPool, read_only_world
+from ..ledger.live.chain import ConnectionPool, read_only_world
 from ..ledger.witness import Spent, witness_section
 from ..wal import connect_wal
+from ..world import store as world_db
 
 log = logging.getLogger(__name__)
 
@@ -115,14 +116,7 @@ class WitnessStore:
         """Sign every transaction with at least HEAVY_INPUTS inputs, heaviest first."""
         world = read_only_world(self.world_path)
         try:
-            heavy = [
-                r[0]
-                for r in world.execute(
-                    "SELECT tx_id FROM inputs GROUP BY tx_id HAVING count(*) >= ? "
-                    "ORDER BY count(*) DESC",
-                    (HEAVY_INPUTS,),
-                )
-            ]
+            heavy = world_db.heavy_tx_ids(world, HEAVY_INPUTS)
             with self._lock:
                 have = {r[0] for r in self._writer.execute("SELECT tx_id FROM sections")}
             todo = [i for i in heavy if i not in have]
@@ -156,15 +150,9 @@ class WitnessStore:
 
 def _sections(world: sqlite3.Connection, ids: list[int]) -> list[tuple[int, bytes, bytes]]:
     """(tx_id, witness section, packed prevouts) of world transactions."""
-    marks = ",".join("?" * len(ids))
-    raws = dict(world.execute(f"SELECT id, raw FROM transactions WHERE id IN ({marks})", ids))
+    raws = {r[0]: r[4] for r in world_db.txs_by_id(world, ids)}
     spent: dict[int, dict[int, tuple]] = {}
-    for tx_id, n, value, address, typ, secret in world.execute(
-        "SELECT i.tx_id, i.n, o.value, a.address, a.type, a.secret FROM inputs i "
-        "JOIN outputs o ON o.tx_id = i.prev_tx_id AND o.n = i.prev_n "
-        f"JOIN addresses a ON a.id = o.address_id WHERE i.tx_id IN ({marks})",
-        ids,
-    ):
+    for tx_id, n, value, address, typ, secret in world_db.spent_coins(world, ids):
         spent.setdefault(tx_id, {})[n] = (value, address, typ, secret)
     rows = []
     for tx_id in ids:

@@ -295,7 +295,8 @@ class Context:
         transport, protocol = await self.dial(
             decision, lambda: asyncio.StreamReaderProtocol(reader, loop=loop), port
         )
-        return reader, asyncio.StreamWriter(transport, protocol, reader, loop)
+        writer = asyncio.StreamWriter(transport, protocol, reader, loop)  # type: ignore[arg-type]  # dial gives TCP
+        return reader, writer
 
 
 def _worth_a_warning(count: int) -> bool:

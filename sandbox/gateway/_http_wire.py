@@ -7,6 +7,8 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from ..errors import SandboxError
+
 MAX_HEAD = 1 << 16
 _CHUNK = 1 << 18
 _TOKEN = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+\Z")
@@ -18,7 +20,7 @@ HOP_BY_HOP = frozenset(
 )
 
 
-class HttpError(Exception):
+class HttpError(SandboxError):
     """A request the proxy cannot handle; carries the HTTP status and the page's text."""
 
     def __init__(self, status: int, title: str, message: str):

@@ -11,6 +11,8 @@ from __future__ import annotations
 import ipaddress
 from dataclasses import dataclass
 
+from ..errors import SandboxError
+
 # RFC 1928 reply codes, and Tor's extended ones (proposal 304, SocksPort ExtendedErrors).
 SUCCEEDED = 0x00
 GENERAL_FAILURE = 0x01
@@ -44,7 +46,7 @@ SOCKS4_REJECTED = 0x5B
 MAX_MESSAGE = 512
 
 
-class SocksError(Exception):
+class SocksError(SandboxError):
     """A malformed or unsupported message; ``reply`` is what to send before closing."""
 
     def __init__(self, why: str, reply: bytes | None = None):
@@ -153,20 +155,23 @@ def parse_request5(buf: bytes | bytearray) -> tuple[int, Request] | None:
 def parse_request4(buf: bytes | bytearray) -> tuple[int, Request] | None:
     """Parse a SOCKS4 or SOCKS4a request (user id, and host name for 4a)."""
     if len(buf) < 9:
-        return _need_more4(buf)
+        _need_more4(buf)
+        return None
     command = buf[1]
     port = int.from_bytes(buf[2:4], "big")
     ip = bytes(buf[4:8])
     user_end = buf.find(b"\0", 8)
     if user_end < 0:
-        return _need_more4(buf)
+        _need_more4(buf)
+        return None
     user_id = _text(bytes(buf[8:user_end])) or None
     if port == 0 or ip == b"\0\0\0\0":
         raise SocksError("SOCKS4 request with port or address zero", reply4(False))
     if ip[:3] == b"\0\0\0":
         host_end = buf.find(b"\0", user_end + 1)
         if host_end < 0:
-            return _need_more4(buf)
+            _need_more4(buf)
+            return None
         host = _text(bytes(buf[user_end + 1 : host_end]))
         return host_end + 1, Request(command, host, port, 3, user_id)
     return user_end + 1, Request(command, str(ipaddress.IPv4Address(ip)), port, 1, user_id)

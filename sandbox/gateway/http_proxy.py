@@ -35,6 +35,7 @@ import logging
 import time
 from urllib.parse import urlsplit
 
+from ..errors import SandboxError
 from . import _http_wire as hw
 from ._core import Context, peer_host, peer_name
 from ._pages import CONNECT_ESTABLISHED, CONTINUE, error_response
@@ -46,7 +47,7 @@ _logger = logging.getLogger("sandbox.gateway.http")
 _TUNNEL_CHUNK = 1 << 18
 
 
-class _Failure(Exception):
+class _Failure(SandboxError):
     """A request that ends with an error page, a log outcome and a closed connection."""
 
     def __init__(

@@ -9,6 +9,7 @@ import threading
 import time
 from dataclasses import dataclass, field
 
+from ..errors import SandboxError
 from ..open_files import ensure_open_files, open_files_needed
 from ._core import NOOP_SOCKS_FLAGS, Context
 from ._http_wire import MAX_HEAD
@@ -24,7 +25,7 @@ _logger = logging.getLogger("sandbox.gateway")
 _BACKLOG = 1024
 
 
-class GatewayBindError(OSError):
+class GatewayBindError(SandboxError, OSError):
     """A gateway port could not be opened (typically: the address is already in use)."""
 
 
@@ -120,8 +121,8 @@ class Gateway:
         self.config = config or GatewayConfig()
         self.log = log
         self._ctx: Context | None = None
-        self._socks_server: asyncio.AbstractServer | None = None
-        self._http_server: asyncio.AbstractServer | None = None
+        self._socks_server: asyncio.Server | None = None
+        self._http_server: asyncio.Server | None = None
         self._http_tasks: set[asyncio.Task] = set()
         self._sweeper: asyncio.Task | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -130,7 +131,7 @@ class Gateway:
     # --- addresses -----------------------------------------------------------------
 
     @staticmethod
-    def _address(server: asyncio.AbstractServer | None) -> tuple[str, int] | None:
+    def _address(server: asyncio.Server | None) -> tuple[str, int] | None:
         """Return the (host, port) a server listens on."""
         if server is None or not server.sockets:
             return None
@@ -197,7 +198,7 @@ class Gateway:
         )
         return self
 
-    async def _listen(self, kind: str, port: int, opening) -> asyncio.AbstractServer:
+    async def _listen(self, kind: str, port: int, opening) -> asyncio.Server:
         """Await a server opening; turn a bind failure into a GatewayBindError naming it."""
         try:
             return await opening
@@ -214,7 +215,7 @@ class Gateway:
         try:
             await HttpProxyConnection(self._ctx, reader, writer).run()  # type: ignore[arg-type]
         finally:
-            self._http_tasks.discard(task)  # type: ignore[arg-type]
+            self._http_tasks.discard(task)
 
     async def _sweep(self) -> None:
         """Periodically abort connections idle past ``idle_timeout``."""
@@ -242,7 +243,7 @@ class Gateway:
                 if (task := getattr(conn, "task", None)) is not None and not task.done()
             )
             self._ctx.abort_all()
-        tasks.discard(asyncio.current_task())  # type: ignore[arg-type]
+        tasks.discard(asyncio.current_task())
         if tasks:
             await asyncio.wait(tasks, timeout=5.0)
         for server in servers:

@@ -152,7 +152,7 @@ class SocksConnection(asyncio.Protocol):
         self.transport = transport  # type: ignore[assignment]
         if not self.ctx.admit(self, peer_host(transport)):
             self.finished = True
-            transport.abort()
+            self.transport.abort()
             return
         self.admitted = True
         self.timer = self.loop.call_later(self.ctx.config.handshake_timeout, self._timed_out)
@@ -249,7 +249,7 @@ class SocksConnection(asyncio.Protocol):
         """Keep the upstream transport, or drop it if the client is already gone."""
         if self.state is not _State.CONNECTING:
             self.upstream_closed = True
-            transport.abort()
+            transport.abort()  # type: ignore[attr-defined]  # a TCP transport; typed as its base
             return
         self.upstream = transport  # type: ignore[assignment]
 
@@ -427,6 +427,7 @@ class SocksConnection(asyncio.Protocol):
         if plan.failure == "exit":
             self._fail(wire.GENERAL_FAILURE, "circuit-failed")
             return
+        assert self.dest_port is not None  # set with the request that led here
         try:
             await self.ctx.dial(decision, lambda: _Upstream(self), self.dest_port)
         except OSError as exc:  # TimeoutError included

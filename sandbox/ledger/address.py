@@ -6,7 +6,7 @@ The codec names are re-exported here for the callers that import them with addre
 
 from __future__ import annotations
 
-from .codec.base58 import b58decode, b58encode, base58check_decode, base58check_encode
+from .codec.base58 import base58check_decode, base58check_encode
 from .codec.bech32 import (
     MAINNET_HRP,
     bech32_decode,
@@ -23,10 +23,6 @@ __all__ = [
     "InvalidAddress",
     "address_from_hash160",
     "address_from_script",
-    "b58decode",
-    "b58encode",
-    "base58check_decode",
-    "base58check_encode",
     "bech32_decode",
     "bech32_encode",
     "decode_address",

@@ -8,6 +8,7 @@ import struct
 from .codec.hashes import sha256d
 
 __all__ = [
+    "BLOCK_VERSION",
     "REGTEST_BITS",
     "bits_to_target",
     "block_hash",
@@ -15,14 +16,22 @@ __all__ = [
     "merkle_root",
     "mine",
     "parse_header",
+    "subsidy",
     "target_to_bits",
 ]
 
+BLOCK_VERSION = 0x20000000
 REGTEST_BITS = 0x207FFFFF
 _HEADER = struct.Struct("<I32s32sIII")
 _PREFIX = struct.Struct("<I32s32sII")
 _NONCE = struct.Struct("<I")
 _sha256 = hashlib.sha256
+
+
+def subsidy(height: int) -> int:
+    """The block reward in satoshis at a height, on Bitcoin's halving schedule."""
+    halvings = height // 210_000
+    return 0 if halvings >= 64 else (50 * 100_000_000) >> halvings
 
 
 def merkle_root(txids_internal: list[bytes]) -> bytes:

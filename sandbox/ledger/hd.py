@@ -1,6 +1,6 @@
 """BIP39/BIP32 wallets, for actors whose recovery words a scenario hands out (a seized phone).
 
-Most wallets draw their keys from the world's fast key stream (see wallet.py). A wallet
+Most wallets draw their keys from the world's fast key stream (see sim/wallet.py). A wallet
 made from recovery words derives each key as a real wallet app does instead:
 m/purpose'/0'/0'/chain/index, purpose 84 (P2WPKH), 49 (P2SH-P2WPKH) or 44 (P2PKH),
 chain 1 for change and 0 for everything else, indexes in the order the addresses are

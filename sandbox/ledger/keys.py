@@ -61,7 +61,7 @@ def _pubkeys_chunk(secrets: list[bytes]) -> list[bytes]:
     create = lib.secp256k1_ec_pubkey_create
     serialize = lib.secp256k1_ec_pubkey_serialize
     view = ffi.buffer(out)
-    result = []
+    result: list[bytes] = []
     append = result.append
     for s in secrets:
         if not create(_CTX, pk, s):

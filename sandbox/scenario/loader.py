@@ -22,7 +22,7 @@ import re
 import jsonschema
 import yaml
 
-from ..errors import Problem, ScenarioError
+from ..errors import Problem, SandboxError, ScenarioError
 from ._checks import BACKGROUND_ID, TRAINEES_ID, Path, commission_market, dotted, suggest
 from ._course import DEFAULT_WALLET, check, default_compare
 from .model import (
@@ -317,7 +317,7 @@ class _Tree:
         return value
 
 
-class _TooBig(Exception):
+class _TooBig(SandboxError):
     """The tree grew beyond _MAX_VALUES."""
 
 

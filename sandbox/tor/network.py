@@ -256,13 +256,13 @@ def _port_free(host: str, port: int) -> bool:
 
 def onion_sites(sandbox) -> tuple[dict[str, tuple[str, int]], dict[str, bytes]]:
     """The onion sites of a running Sandbox: {address: (ip, port)} and {address: seed}."""
-    from ..world.read import open_world
+    from ..world.store import open_world, site_rows
 
     conn = open_world(sandbox.world)
     try:
         seeds = {
             row["address"]: bytes(row["onion_seed"])
-            for row in conn.execute("SELECT address, onion_seed FROM sites")
+            for row in site_rows(conn)
             if row["onion_seed"] is not None
         }
     finally:

@@ -58,6 +58,7 @@ from __future__ import annotations
 
 import re
 import sqlite3
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from ..errors import BuildError
@@ -175,13 +176,10 @@ class Answers:
         """One actor field."""
         if actor_id not in self.actor_ids:
             raise BuildError(f"no actor {actor_id!r} in the world")
-        value = getattr(self, f"_actor_{fld}", None)
-        if value is not None:
-            value = value(actor_id, seat)
-        elif fld in ACTOR_COLUMNS:
-            value = self.one(f"SELECT {fld} FROM actors WHERE id = ?", actor_id)
-        else:
+        look_up = ACTOR_FIELDS.get(fld)
+        if look_up is None:
             raise BuildError(f"no actor field {fld!r}")
+        value = look_up(self, actor_id, seat)
         if value is None or value == []:
             raise BuildError(f"actor {actor_id!r} has no {fld} in the world")
         return value
@@ -305,36 +303,35 @@ class Answers:
         """One site field."""
         if site_id not in self.site_ids:
             raise BuildError(f"no site {site_id!r} in the world")
-        if fld in SITE_COLUMNS:
-            value = self.one(f"SELECT {fld} FROM sites WHERE id = ?", site_id)
-        elif fld == "operator_name":
-            value = self.one(
-                "SELECT a.name FROM sites s JOIN actors a ON a.id = s.operator_id WHERE s.id = ?",
-                site_id,
-            )
-        elif fld == "published_address":
-            per_donor = any(
-                s.id == site_id and s.fresh_address_per_donor for s in self.scenario.sites
-            )
-            value = (
-                None
-                if per_donor
-                else self.one(
-                    "SELECT a.address FROM addresses a JOIN wallets w ON w.id = a.wallet_id"
-                    " WHERE w.site_id = ? AND w.kind = 'donation' AND a.purpose = 'published'",
-                    site_id,
-                )
-            )
-        elif fld == "donation_addresses":
-            flows = [
-                f.id for f in self.scenario.flows if f.kind == "donation" and f.site == site_id
-            ]
-            value = sorted({self.paid_address(e) for f in flows for e in self.events(f)} - {None})
-        else:
+        look_up = SITE_FIELDS.get(fld)
+        if look_up is None:
             raise BuildError(f"no site field {fld!r}")
+        value = look_up(self, site_id)
         if value is None or value == []:
             raise BuildError(f"site {site_id!r} has no {fld} in the world")
         return value
+
+    def _site_operator_name(self, site_id: str) -> str | None:
+        """The real name of the site's operator."""
+        return self.one(
+            "SELECT a.name FROM sites s JOIN actors a ON a.id = s.operator_id WHERE s.id = ?",
+            site_id,
+        )
+
+    def _site_published_address(self, site_id: str) -> str | None:
+        """A donation site's one published address (None: a fresh address per donor)."""
+        if any(s.id == site_id and s.fresh_address_per_donor for s in self.scenario.sites):
+            return None
+        return self.one(
+            "SELECT a.address FROM addresses a JOIN wallets w ON w.id = a.wallet_id"
+            " WHERE w.site_id = ? AND w.kind = 'donation' AND a.purpose = 'published'",
+            site_id,
+        )
+
+    def _site_donation_addresses(self, site_id: str) -> list[str]:
+        """Every address the site's donation flows paid."""
+        flows = [f.id for f in self.scenario.flows if f.kind == "donation" and f.site == site_id]
+        return sorted({self.paid_address(e) for f in flows for e in self.events(f)} - {None})
 
     # -- flows ------------------------------------------------------------------------
 
@@ -384,25 +381,30 @@ class Answers:
             raise BuildError(f"no flow {flow_id!r} in the scenario")
         if member is not None and member not in self.actor_ids:
             raise BuildError(f"no actor {member!r} in the world")
-        payments = self.payments(flow_id, member)
-        if fld == "exchange":
-            value = self._flow_exchange(flow_id, member)
-        elif not payments:
-            value = None
-        elif fld == "total":
-            value = sat_to_btc(sum(e.amount for e in payments))
-        elif fld == "count":
-            value = len(payments)
-        elif fld == "txids":
-            value = sorted({e.txid for e in payments})
-        elif fld == "addresses":
-            value = sorted({self.paid_address(e) for e in payments} - {None})
-        else:
+        look_up = FLOW_FIELDS.get(fld)
+        if look_up is None:
             raise BuildError(f"no flow field {fld!r}")
+        value = look_up(self, flow_id, member)
         if value is None:
             who = f" of {member!r}" if member else ""
             raise BuildError(f"flow {flow_id!r} has no payments{who} in the world")
         return value
+
+    def _flow_total(self, payments: list[Event]) -> float:
+        """BTC sum of the payments."""
+        return sat_to_btc(sum(e.amount for e in payments))
+
+    def _flow_count(self, payments: list[Event]) -> int:
+        """How many payments there are."""
+        return len(payments)
+
+    def _flow_txids(self, payments: list[Event]) -> list[str]:
+        """The payments' txids."""
+        return sorted({e.txid for e in payments})
+
+    def _flow_addresses(self, payments: list[Event]) -> list[str]:
+        """The addresses the payments paid."""
+        return sorted({self.paid_address(e) for e in payments} - {None})
 
     def _flow_exchange(self, flow_id: str, member: str | None) -> str | None:
         """Name of the first exchange the flow's money reached, following the story."""
@@ -430,6 +432,67 @@ class Answers:
                     events = later
                     break
         return None
+
+
+def _actor_column(column: str) -> Callable[[Answers, str, Seat | None], object]:
+    """An actor field read as it is from the actor's `actors` row."""
+
+    def look_up(answers: Answers, actor_id: str, seat: Seat | None) -> object:
+        return answers.one(f"SELECT {column} FROM actors WHERE id = ?", actor_id)
+
+    return look_up
+
+
+def _site_column(column: str) -> Callable[[Answers, str], object]:
+    """A site field read as it is from the site's `sites` row."""
+
+    def look_up(answers: Answers, site_id: str) -> object:
+        return answers.one(f"SELECT {column} FROM sites WHERE id = ?", site_id)
+
+    return look_up
+
+
+def _of_payments(
+    summary: Callable[[Answers, list[Event]], object],
+) -> Callable[[Answers, str, str | None], object]:
+    """A flow field summarising the flow's payments (of the member); None when there are none."""
+
+    def look_up(answers: Answers, flow_id: str, member: str | None) -> object:
+        payments = answers.payments(flow_id, member)
+        return summary(answers, payments) if payments else None
+
+    return look_up
+
+
+# How each answer field of scenario.model.ANSWER_FIELDS is looked up (all of them, and no
+# other): actor fields from (answers, actor id, seat), site fields from (answers, site id),
+# flow fields from (answers, flow id, member).
+ACTOR_FIELDS: dict[str, Callable[[Answers, str, Seat | None], object]] = {
+    **{column: _actor_column(column) for column in ACTOR_COLUMNS},
+    "handle": Answers._actor_handle,
+    "exchange": Answers._actor_exchange,
+    "exchange_account": Answers._actor_exchange_account,
+    "pgp_fingerprint": Answers._actor_pgp_fingerprint,
+    "address": Answers._actor_address,
+    "addresses": Answers._actor_addresses,
+    "balance": Answers._actor_balance,
+    "login_ip": Answers._actor_login_ip,
+    "camera_serial": Answers._actor_camera_serial,
+    "sweep": Answers._actor_sweep,
+}
+SITE_FIELDS: dict[str, Callable[[Answers, str], object]] = {
+    **{column: _site_column(column) for column in SITE_COLUMNS},
+    "operator_name": Answers._site_operator_name,
+    "published_address": Answers._site_published_address,
+    "donation_addresses": Answers._site_donation_addresses,
+}
+FLOW_FIELDS: dict[str, Callable[[Answers, str, str | None], object]] = {
+    "total": _of_payments(Answers._flow_total),
+    "count": _of_payments(Answers._flow_count),
+    "txids": _of_payments(Answers._flow_txids),
+    "addresses": _of_payments(Answers._flow_addresses),
+    "exchange": Answers._flow_exchange,
+}
 
 
 def render(value) -> str:

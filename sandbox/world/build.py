@@ -12,10 +12,11 @@ from pathlib import Path
 import sqlite_utils
 
 from ..errors import BuildError
-from ..ledger.simulate import simulate
+from ..ledger.sim.simulate import simulate
 from ..scenario.model import Scenario
 from .actors import make_actors, with_trainees
 from .content import write_content
+from .content.market_text import BTC_PER_XMR
 from .course import write_course
 from .digest import world_digest
 from .exchange_records import write_exchange_records
@@ -99,6 +100,8 @@ def _write(conn: sqlite3.Connection, public: Scenario, secret: bytes, step: Prog
         "block_interval": str(knobs.block_interval),
         "tor_latency": "1" if knobs.tor_latency else "0",
         "live_block_seconds": str(knobs.live_block_seconds),
+        # The sites show the rate the listings' XMR prices were computed at.
+        "btc_per_xmr": str(BTC_PER_XMR),
     }
     if scenario.version >= 2:  # a v1 world's meta stays as it was; readers default to 1
         briefs = [a for a in scenario.artefacts if a.kind == "brief"]

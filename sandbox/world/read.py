@@ -1,35 +1,23 @@
-"""Opening a world read-only and describing it (`sandbox info`)."""
+"""Checking a world before serving it, and describing it (`sandbox info`).
+
+`open_world` lives in store.py, the owner of world.db's reads; it is imported here too for
+the callers that open a world to hand its connection to a store function.
+"""
 
 from __future__ import annotations
 
+import contextlib
+import json
+import os
 import sqlite3
 from pathlib import Path
 
 from ..errors import WorldError
 from .digest import world_digest
 from .schema import SCHEMA_VERSION, create_tables
+from .store import open_world
 
 COUNTED = ("blocks", "transactions", "addresses", "actors", "sites", "listings")
-
-
-def open_world(path: str | Path) -> sqlite3.Connection:
-    """A read-only connection to a world file, or WorldError saying why not."""
-    path = Path(path)
-    if not path.is_file():
-        raise WorldError(f"{path}: no such world file (build one with `sandbox build`)")
-    try:
-        conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True, check_same_thread=False)
-        rows = dict(conn.execute("SELECT key, value FROM meta"))
-    except sqlite3.DatabaseError as e:
-        raise WorldError(f"{path}: not a world file ({e})") from e
-    if rows.get("format") != str(SCHEMA_VERSION):
-        raise WorldError(
-            f"{path}: world format {rows.get('format')!r}, this sandbox reads {SCHEMA_VERSION}"
-        )
-    if "digest" not in rows:
-        raise WorldError(f"{path}: incomplete world (its build did not finish)")
-    conn.row_factory = sqlite3.Row
-    return conn
 
 
 def verify_world(path: str | Path, *, digest: bool = True) -> None:
@@ -52,12 +40,49 @@ def verify_world(path: str | Path, *, digest: bool = True) -> None:
             problem = _damage(conn) or _schema_gap(conn, meta)
         finally:
             conn.close()
-        if problem is None and digest and meta.get("digest") != world_digest(path):
+        if problem is None and digest and not _digest_holds(path, meta.get("digest")):
             problem = "damaged: its content does not match its digest"
     except sqlite3.DatabaseError as e:
         problem = f"damaged or not a world file ({e})"
     if problem is not None:
         raise WorldError(f"{path}: {problem}; rebuild it: {_rebuild_command(path, meta)}")
+
+
+def _verified_file() -> Path:
+    """Where the worlds whose digest was last recomputed are noted, per user."""
+    cache = os.environ.get("XDG_CACHE_HOME")
+    return (Path(cache) if cache else Path.home() / ".cache") / "darkweb-sandbox" / "verified.json"
+
+
+def _digest_holds(path: Path, digest: str | None) -> bool:
+    """Whether the world's rows still give its stored digest.
+
+    Recomputing reads every row (seconds on a large world), so a file whose size, inode
+    and modification time are those of its last good check is taken as unchanged: a
+    restart stays fast, and any write to the file since (a copy, a damaged byte) is
+    hashed again.
+    """
+    st = path.stat()
+    mark = [digest, st.st_size, st.st_ino, st.st_mtime_ns]
+    noted = _verified_file()
+    try:
+        seen = json.loads(noted.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        seen = {}
+    if not isinstance(seen, dict):
+        seen = {}
+    key = str(path.resolve())
+    if seen.get(key) == mark:
+        return True
+    if digest != world_digest(path):
+        return False
+    seen[key] = mark
+    with contextlib.suppress(OSError):  # a read-only home only costs the next start time
+        noted.parent.mkdir(parents=True, exist_ok=True)
+        tmp = noted.with_name(f"{noted.name}.{os.getpid()}")
+        tmp.write_text(json.dumps(seen), encoding="utf-8")
+        os.replace(tmp, noted)
+    return True
 
 
 def _rebuild_command(path: Path, meta: dict[str, str]) -> str:

@@ -18,7 +18,7 @@ to, whatever the others did, the coins an actor holds at the end of the world ar
 between the seats whose sweep objective, phone_notes artefact or move_funds inject names
 it: the first such seat keeps the actor's personal wallet, the k-th further one gets the
 actor's k-th stash wallet (its own recovery words, see ledger/hd.py), funded in the last
-block by a payment from the personal wallet (see ledger/simulate.py).
+block by a payment from the personal wallet (see ledger/sim/simulate.py).
 """
 
 from __future__ import annotations

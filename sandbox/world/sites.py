@@ -27,6 +27,7 @@ def make_sites(scenario: Scenario) -> list[dict]:
     seed = scenario.world.seed
     rng = random.Random(f"sites:{seed}")
     rows = []
+    seed_bytes: bytes | None
     for site in scenario.sites:
         if site.onion:
             key = OnionKey.from_seed(onion_seed(seed, site.id))

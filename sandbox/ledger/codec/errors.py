@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from ...errors import SandboxError
 
-class InvalidAddress(ValueError):
+
+class InvalidAddress(SandboxError, ValueError):
     """An address string that is not a valid mainnet Bitcoin address; the message says why."""

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import random
-import unicodedata
 import zlib
 
 from faker.providers.geo import Provider as GeoProvider
 
+from sandbox.text import ascii_fold
 from sandbox.world.content.world import ActorRow
 
 # code: (English name, a large city, its latitude, its longitude)
@@ -92,11 +92,6 @@ CAMERAS: tuple[tuple[str, str, str], ...] = (
     ("NIKON CORPORATION", "NIKON D3500", "DSC_{n:04d}.JPG"),
     ("SONY", "ILCE-6000", "DSC0{n:04d}.JPG"),
 )
-
-
-def ascii_fold(text: str) -> str:
-    """Text without accents, for matching and for handles."""
-    return unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii")
 
 
 def country_code(actor: ActorRow) -> str:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import random
 import re
 
-from sandbox.world.content.geo import ascii_fold
+from sandbox.text import ascii_fold
 from sandbox.world.content.world import ActorRow
 
 VENDOR_ADJ = (

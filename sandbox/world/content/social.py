@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import random
 
+from sandbox.text import ascii_fold
 from sandbox.world.content.accounts import Account, Accounts, Rows, joined_before
-from sandbox.world.content.geo import ascii_fold, country_name
+from sandbox.world.content.geo import country_name
 from sandbox.world.content.leaks import SOCIAL_LEAKS, Facts, facts_of, leak_posts
 from sandbox.world.content.world import ActorRow, SiteRow, World
 

@@ -2,7 +2,7 @@
 
 The Economy owns every wallet and knows how to pay, sweep and batch. Services (mining pools,
 exchanges, the mixer, market escrows) act on fixed cadences; background users pay each other
-at random; story flows (sandbox.ledger.story) call the same primitives, so the story's
+at random; story flows (sandbox.ledger.sim.story) call the same primitives, so the story's
 transactions look exactly like the noise they hide in.
 """
 
@@ -13,12 +13,13 @@ import random
 from collections import deque
 from dataclasses import dataclass, field
 
+from ...errors import SandboxError
+from ..codec.amounts import COIN
 from .chain import COINBASE_MATURITY, DUST, Chain
-from .codec.amounts import COIN
 from .wallet import AddressBook, Utxo, Wallet
 
 
-class InsufficientFunds(Exception):
+class InsufficientFunds(SandboxError):
     """A wallet cannot pay what is asked at this height."""
 
 

@@ -8,12 +8,12 @@ import sqlite3
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from ..errors import BuildError
-from ..scenario.model import Scenario
+from ...errors import BuildError
+from ...scenario.model import Scenario
+from ..codec.amounts import format_btc
+from ..hd import HDKeys, recovery_words
 from .chain import Chain
-from .codec.amounts import format_btc
 from .economy import COIN, Economy, Exchange, InsufficientFunds, Withdrawal
-from .hd import HDKeys, recovery_words
 from .story import Story
 from .wallet import AddressBook, Wallet
 
@@ -138,9 +138,9 @@ class _Simulation:
                 self.spenders.append(w)
                 self.vendors.setdefault(a["grp"][: -len("-vendors")], []).append((aid, w))
             else:
-                balance = balances.get(a["grp"], 0.0)
-                if balance > 0:
-                    self.initial.append((w, int(balance * COIN), aid))
+                grant = balances.get(a["grp"], 0.0)
+                if grant > 0:
+                    self.initial.append((w, int(grant * COIN), aid))
         self.exchange_of = {a["id"]: a["exchange_id"] for a in actors if a.get("exchange_id")}
         self.customers = [a["id"] for a in actors if a.get("exchange_id") and not a["background"]]
         opsec_of = {a["id"]: a["opsec"] for a in actors}

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import heapq
 import random
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from ..errors import BuildError
-from ..scenario.model import Flow
+from ...errors import BuildError
+from ...scenario.model import Flow
+from ..codec.amounts import format_btc
 from .chain import DUST
-from .codec.amounts import format_btc
 from .economy import COIN, Economy, InsufficientFunds
 from .wallet import Wallet
 
@@ -173,7 +174,7 @@ class Story:
     def _run(self, event: _Event) -> None:
         """Carry out one event of a flow."""
         flow = event.flow
-        getattr(self, "_" + flow.kind)(event, flow)
+        FLOW_RUNNERS[flow.kind](self, event, flow)
 
     def _donation(self, event: _Event, flow: Flow) -> None:
         """A donor pays the campaign's address (or the donor's own fresh one)."""
@@ -336,6 +337,19 @@ class Story:
             self.eco.personal[source], self._receive(target, "transfer"), value, "payment", flow
         )
         self.eco.chain.record_flow(flow.id, tx_id, "transfer", source, target, value)
+
+
+# What carries out one event of each flow kind (scenario.model.FLOW_KINDS, all of them).
+FLOW_RUNNERS: dict[str, Callable[[Story, _Event, Flow], None]] = {
+    "donation": Story._donation,
+    "purchase": Story._purchase,
+    "commission": Story._commission,
+    "consolidation": Story._consolidation,
+    "peel_chain": Story._peel_chain,
+    "mixing": Story._mixing,
+    "cash_out": Story._cash_out,
+    "transfer": Story._transfer,
+}
 
 
 def _takes_what_is_there(flow: Flow) -> bool:

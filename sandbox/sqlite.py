@@ -1,4 +1,5 @@
-"""One SQLite connection per thread, and small query helpers, for the world and the state."""
+"""One SQLite connection per thread, and small query helpers: the world reader's and the
+sites' state store's."""
 
 from __future__ import annotations
 

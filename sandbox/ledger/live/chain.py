@@ -19,14 +19,14 @@ from collections import deque
 from collections.abc import Iterator
 from pathlib import Path
 
-from ..wal import connect_wal
-from ..world.read import open_world
-from .address import address_from_script, p2wpkh_address, script_pubkey
-from .block import REGTEST_BITS, merkle_root, mine
-from .chain import BLOCK_VERSION, subsidy
-from .codec.compact import encode_compact_size
-from .codec.hashes import sha256d
-from .keys import Key, derive_secret
+from ...wal import connect_wal
+from ...world.read import open_world
+from ..address import address_from_script, p2wpkh_address, script_pubkey
+from ..block import BLOCK_VERSION, REGTEST_BITS, merkle_root, mine, subsidy
+from ..codec.compact import encode_compact_size
+from ..codec.hashes import sha256d
+from ..keys import Key, derive_secret
+from ..tx import Tx, coinbase_tx, parse, serialize
 from .mempool import (
     RPC_TRANSACTION_ALREADY_IN_CHAIN,
     RPC_TRANSACTION_ERROR,
@@ -36,7 +36,6 @@ from .mempool import (
     check_standalone,
     decode,
 )
-from .tx import Tx, coinbase_tx, parse, serialize
 
 __all__ = ["BroadcastError", "ConnectionPool", "LiveChain", "LiveMiner"]
 
@@ -198,6 +197,7 @@ class LiveChain:
         self._writer = self._open_writer()
         self.reader = ConnectionPool(self._open_reader)
         pool = self.meta("pool_secret")
+        assert pool is not None  # written with chain.db itself
         self.pool_key = Key(bytes.fromhex(pool))
         self.pool_address = p2wpkh_address(self.pool_key.public_key)
 

@@ -5,14 +5,12 @@ from __future__ import annotations
 import math
 import sqlite3
 
-from .block import merkle_root, mine
-from .codec.hashes import sha256d
-from .keys import Key
-from .tx import Tx, TxIn, TxOut, coinbase_tx, raw_no_witness, serialize, sign_input
+from ..block import BLOCK_VERSION, REGTEST_BITS, merkle_root, mine, subsidy
+from ..codec.hashes import sha256d
+from ..keys import Key
+from ..tx import Tx, TxIn, TxOut, coinbase_tx, raw_no_witness, serialize, sign_input
 from .wallet import AddressBook, Utxo
 
-BLOCK_VERSION = 0x20000000
-REGTEST_BITS = 0x207FFFFF  # real proof of work, at a difficulty a laptop meets in microseconds
 SEQUENCE = 0xFFFFFFFD  # opt-in RBF, as Bitcoin Core wallets send
 COINBASE_MATURITY = 100
 DUST = 546
@@ -22,12 +20,6 @@ DUST = 546
 _IN_BASE = {"p2wpkh": 41, "p2sh": 64, "p2pkh": 148}
 _IN_WITNESS = {"p2wpkh": 108, "p2sh": 108, "p2pkh": 1}
 _OUT_SIZE = {"p2wpkh": 31, "p2sh": 32, "p2pkh": 34}
-
-
-def subsidy(height: int) -> int:
-    """The block reward in satoshis at a height, on Bitcoin's halving schedule."""
-    halvings = height // 210_000
-    return 0 if halvings >= 64 else (50 * 100_000_000) >> halvings
 
 
 class Chain:

@@ -10,12 +10,13 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 
-from .codec.amounts import COIN, format_btc
-from .codec.compact import encode_compact_size
-from .codec.hashes import hash160
-from .codec.pushes import parse_pushes
-from .keys import _HALF_N, _parse_der
-from .tx import Tx, parse, serialize, verify_input
+from ...errors import SandboxError
+from ..codec.amounts import COIN, format_btc
+from ..codec.compact import encode_compact_size
+from ..codec.hashes import hash160
+from ..codec.pushes import parse_pushes
+from ..keys import _HALF_N, _parse_der
+from ..tx import Tx, parse, serialize, verify_input
 
 __all__ = [
     "BroadcastError",
@@ -51,7 +52,7 @@ _EQUALVERIFY = "Script failed an OP_EQUALVERIFY operation"
 _STACK = "Operation not valid with the current stack size"
 
 
-class BroadcastError(Exception):
+class BroadcastError(SandboxError):
     """A transaction the mempool refuses, with bitcoind's RPC error code and message."""
 
     def __init__(self, message: str, code: int = RPC_TRANSACTION_REJECTED):
@@ -286,6 +287,7 @@ def script_error(tx: Tx, i: int, coin: Coin) -> str | None:
     """Why input i does not unlock the coin (Core's wording), or None if it does."""
     txin = tx.inputs[i]
     kind = script_type(coin.script)
+    items: list[bytes] | None
     if kind == "p2pkh":
         if txin.witness:
             return _mandatory("Witness provided for non-witness script")

@@ -12,10 +12,10 @@ from dataclasses import dataclass, field
 from coincurve._libsecp256k1 import ffi, lib
 from coincurve.context import GLOBAL_CONTEXT
 
-from .address import address_from_hash160
-from .codec.hashes import hash160
-from .hd import HDKeys
-from .keys import Key
+from ..address import address_from_hash160
+from ..codec.hashes import hash160
+from ..hd import HDKeys
+from ..keys import Key
 
 _N = 0xFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFEBAAEDCE6AF48A03BBFD25E8CD0364141  # secp256k1 group order
 _COMPRESSED = lib.SECP256K1_EC_COMPRESSED
@@ -138,6 +138,7 @@ class _KeyStream:
 
     def _schedule(self) -> None:
         """Ask the worker for the next chunk."""
+        assert self._pool is not None  # only called when the worker started
         self._futures.append(
             self._pool.submit(_address_chunk, self._seed, self._next_start, self.CHUNK)
         )

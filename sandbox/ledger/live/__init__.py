@@ -1,0 +1,1 @@
+"""The running chain: the mempool and blocks mined while a sandbox runs (chain.db)."""

@@ -1,0 +1,1 @@
+"""The build-time simulation: the world's whole chain history, generated from a scenario."""
