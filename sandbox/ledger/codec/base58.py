@@ -26,7 +26,7 @@ _B58_PAIRS = tuple(a + b for a in B58_ALPHABET for b in B58_ALPHABET)
 def b58encode(data: bytes) -> str:
     """Encode bytes as Base58 (Bitcoin alphabet), one '1' per leading zero byte."""
     n = int.from_bytes(data, "big")
-    out = []
+    out: list[str] = []
     append = out.append
     while n:
         n, r = divmod(n, 3364)
