@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..ledger.live import ConnectionPool
-from ..wal import connect_wal
+from ..wal import connect_wal, immediate
 
 __all__ = [
     "FILE",
@@ -170,15 +170,8 @@ class Progress:
     @contextlib.contextmanager
     def _write(self) -> Iterator[sqlite3.Connection]:
         """One write transaction, committed (and synced) on leaving the block."""
-        with self._lock:
-            conn = self._writer
-            conn.execute("BEGIN IMMEDIATE")
-            try:
-                yield conn
-            except BaseException:
-                conn.execute("ROLLBACK")
-                raise
-            conn.execute("COMMIT")
+        with self._lock, immediate(self._writer) as conn:
+            yield conn
 
     def _read(self, sql: str, args: tuple = ()) -> list[sqlite3.Row]:
         """The rows of one query on a pooled connection."""

@@ -19,7 +19,7 @@ from collections import deque
 from collections.abc import Iterator
 from pathlib import Path
 
-from ..wal import connect_wal
+from ..wal import connect_wal, immediate
 from ..world.read import open_world
 from .address import address_from_script, p2wpkh_address, script_pubkey
 from .block import REGTEST_BITS, merkle_root, mine
@@ -284,16 +284,10 @@ class LiveChain:
         tx = decode(raw_hex)
         txid = sha256d(serialize(tx, witness=False))[::-1].hex()
         with self._lock, self.world.borrow() as world:
-            conn = self._writer
             # IMMEDIATE: no other writer (another app on the same state) between check and insert.
-            conn.execute("BEGIN IMMEDIATE")
-            try:
+            with immediate(self._writer) as conn:
                 if not self._accept(conn, world, tx, txid):
                     return txid  # already in the mempool: sendrawtransaction answers its txid
-                conn.commit()
-            finally:
-                if conn.in_transaction:
-                    conn.rollback()
             if self.mine_on_broadcast:
                 self.mine_block()
         return txid
@@ -421,15 +415,8 @@ class LiveChain:
 
     def mine_block(self) -> str:
         """Mine the whole mempool into the next block; returns the block's hash."""
-        with self._lock:
-            conn = self._writer
-            conn.execute("BEGIN IMMEDIATE")
-            try:
-                height, block_hash, count = self._mine(conn)
-                conn.commit()
-            finally:
-                if conn.in_transaction:
-                    conn.rollback()
+        with self._lock, immediate(self._writer) as conn:
+            height, block_hash, count = self._mine(conn)
         log.info("mined live block %d (%s) with %d transactions", height, block_hash, count)
         return block_hash
 
