@@ -15,9 +15,8 @@ from pathlib import Path
 
 from werkzeug.security import check_password_hash, generate_password_hash
 
+from sandbox.sqlite_pool import ThreadConnections
 from sandbox.wal import connect_wal, immediate
-
-from .sqlite import ThreadConnections
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS site_secrets (
@@ -129,13 +128,9 @@ class StateStore(ThreadConnections):
 
     def _connect(self) -> sqlite3.Connection:
         """A connection in autocommit mode on the WAL-journalled state file."""
-        conn = connect_wal(self.path, isolation_level=None)
+        conn = connect_wal(self.path, isolation_level=None, check_same_thread=False)
         conn.row_factory = sqlite3.Row
         return conn
-
-    def close(self) -> None:
-        """Close this thread's connection; other threads' close with their threads."""
-        self.release()
 
     # -- per-site secret ----------------------------------------------------------------
 

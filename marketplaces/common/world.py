@@ -7,10 +7,9 @@ import sqlite3
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from sandbox.sqlite_pool import ThreadConnections
 from sandbox.world.read import open_world
 from sandbox.world.secret import keyed_seed
-
-from .sqlite import ThreadConnections
 
 
 def site_url(address: str, path: str = "") -> str:
@@ -74,10 +73,6 @@ class WorldDB(ThreadConnections):
     def _connect(self) -> sqlite3.Connection:
         """A read-only connection to the world."""
         return open_world(self.path)
-
-    def close(self) -> None:
-        """Close this thread's connection; other threads' close with their threads."""
-        self.release()
 
 
 class Repo:

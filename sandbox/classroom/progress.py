@@ -19,7 +19,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..ledger.live import ConnectionPool
+from ..sqlite_pool import ConnectionPool
 from ..wal import connect_wal, immediate
 
 __all__ = [

@@ -16,8 +16,9 @@ import threading
 import time
 from pathlib import Path
 
-from ..ledger.live import ConnectionPool, read_only_world
+from ..ledger.live import read_only_world
 from ..ledger.witness import Spent, witness_section
+from ..sqlite_pool import ConnectionPool
 from ..wal import connect_wal
 
 log = logging.getLogger(__name__)

@@ -15,10 +15,9 @@ import os
 import sqlite3
 import threading
 import time
-from collections import deque
-from collections.abc import Iterator
 from pathlib import Path
 
+from ..sqlite_pool import ConnectionPool
 from ..wal import connect_wal, immediate
 from ..world.read import open_world
 from .address import address_from_script, p2wpkh_address, script_pubkey
@@ -36,7 +35,7 @@ from .mempool import (
 )
 from .tx import Tx, coinbase_tx, parse, serialize, varint
 
-__all__ = ["BroadcastError", "ConnectionPool", "LiveChain", "LiveMiner"]
+__all__ = ["BroadcastError", "LiveChain", "LiveMiner"]
 
 log = logging.getLogger(__name__)
 
@@ -100,46 +99,6 @@ _WORLD_COIN_SQL = (
 )
 _WITNESS_RESERVED = bytes(32)
 WORLD_MMAP_BYTES = 4 << 30
-
-
-class ConnectionPool:
-    """Reusable SQLite connections, one lent to each thread at a time.
-
-    Werkzeug's threaded server starts a thread per request; a pool keeps each connection's
-    page cache warm across requests instead of opening a cold connection every time.
-    """
-
-    def __init__(self, connect, size: int = 32):
-        """Open connections with connect() as needed; keep at most size idle ones."""
-        self._connect = connect
-        self._idle: deque[sqlite3.Connection] = deque()
-        self._size = size
-        self._lock = threading.Lock()
-
-    @contextlib.contextmanager
-    def borrow(self) -> Iterator[sqlite3.Connection]:
-        """A connection for the duration of a with block."""
-        with self._lock:
-            conn = self._idle.pop() if self._idle else None
-        if conn is None:
-            conn = self._connect()
-        try:
-            yield conn
-        finally:
-            if conn.in_transaction:
-                conn.rollback()
-            with self._lock:
-                keep = len(self._idle) < self._size
-                if keep:
-                    self._idle.append(conn)
-            if not keep:
-                conn.close()
-
-    def close(self) -> None:
-        """Close the idle connections."""
-        with self._lock:
-            while self._idle:
-                self._idle.pop().close()
 
 
 def read_only_world(path: Path) -> sqlite3.Connection:
