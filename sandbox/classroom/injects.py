@@ -37,6 +37,7 @@ from ..ledger.address import InvalidAddress, decode_address, script_pubkey
 from ..ledger.keys import Key
 from ..ledger.mempool import COINBASE_MATURITY, BroadcastError, dust_threshold
 from ..ledger.tx import Tx, TxIn, TxOut, serialize, sign_input, vsize
+from ..world.clock import WorldClock
 from ..world.read import open_world
 from .course import Inject, load_course
 
@@ -333,8 +334,7 @@ class Injects:
                     conn.execute("SELECT value FROM meta WHERE key = 'end_time'").fetchone()[0]
                 )
             )
-        started = self._state().first_seen(site_id)
-        return int(tip + (time.time() - started))
+        return WorldClock(tip, self._state().first_seen(site_id)).now()
 
     # -- helpers: coins -----------------------------------------------------------------
 

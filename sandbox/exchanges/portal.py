@@ -6,13 +6,13 @@ from pathlib import Path
 
 from ..errors import WorldError
 from ..ledger.live import read_only_chain
+from ..world.clock import WorldClock
 from ..world.read import open_world
 from ..world.requesters import Requester
 from . import records
 from .access import Access
 from .answer import Context, answer_request
 from .audit import AuditLog
-from .clock import WorldClock
 from .policy import clean_request
 
 __all__ = ["Portal"]
