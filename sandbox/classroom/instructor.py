@@ -25,6 +25,7 @@ from flask import (
 from werkzeug.exceptions import TooManyRequests
 
 from ..errors import InjectError
+from ..gateway import log as gateway_log
 from ..spreadsheet import safe_cell
 from .auth import client, current_seat, instructor_required, is_instructor, password_ok
 
@@ -236,18 +237,7 @@ def _gateway_log(visitor: str | None) -> tuple[list[dict], list[dict], str | Non
     if not path.is_file():
         return [], [], "The gateway has not logged anything yet (no gateway.db)."
     try:
-        conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=10)
-        conn.row_factory = sqlite3.Row
-        try:
-            where, args = ("WHERE visitor = ?", (visitor,)) if visitor else ("", ())
-            connections = conn.execute(
-                f"SELECT * FROM connections {where} ORDER BY id DESC LIMIT ?", (*args, LOG_LIMIT)
-            ).fetchall()
-            containment = conn.execute(
-                f"SELECT * FROM containment {where} ORDER BY id DESC LIMIT ?", (*args, LOG_LIMIT)
-            ).fetchall()
-        finally:
-            conn.close()
+        connections, containment = gateway_log.latest(path, visitor, LOG_LIMIT)
     except sqlite3.Error as e:
         return [], [], f"The gateway log cannot be read: {e}"
     return [dict(r) for r in connections], [dict(r) for r in containment], None
