@@ -19,6 +19,7 @@ import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from .errors import WorldError
 from .gateway import ConnectionLog, Gateway, GatewayConfig, LatencyModel
@@ -27,6 +28,9 @@ from .open_files import ensure_open_files, open_files_needed
 from .world.read import open_world
 from .wsgi_server import MAX_CONNECTIONS as SERVER_CONNECTIONS
 from .wsgi_server import BoundedWSGIServer
+
+if TYPE_CHECKING:
+    from .ledger.live import LiveChain
 
 RUN_FILE = "run.json"
 CLASSROOM_NAME = "classroom.test"  # the portal's name through the gateway
@@ -126,6 +130,7 @@ class Sandbox:
     gateway: Gateway | None = None
     log: ConnectionLog | None = None
     classroom: BoundedWSGIServer | None = None
+    live: LiveChain | None = None  # the explorer's live chain, when served here
     pointer: Path | None = None  # this sandbox's file in running_dir(), once written
 
     def __post_init__(self):
@@ -153,6 +158,8 @@ class Sandbox:
                     self.sites.append(SiteServer(*site, None, None, upstream))
                     continue
                 app = self._app(row["id"], row["kind"])
+                if row["kind"] == "explorer":  # its live chain goes to the inject runner
+                    self.live = app.extensions["explorer"].live
                 # The explorer also answers directly (Esplora clients, the trainee's browser);
                 # every other site only through the gateway.
                 host, port = (
@@ -211,7 +218,9 @@ class Sandbox:
 
         if not self.instructor_password:
             self.instructor_password = secrets.token_urlsafe(9)
-        app = create_app(self.world, self.state, self.instructor_password, sandbox=self)
+        app = create_app(
+            self.world, self.state, self.instructor_password, sandbox=self, live=self.live
+        )
         try:
             server = BoundedWSGIServer(self.host, self.classroom_port, app)
         except OSError as e:
@@ -252,6 +261,7 @@ class Sandbox:
             if explorer is not None:  # its live miner and witness signer run in threads
                 explorer.close()
         self.sites = []
+        self.live = None
         (self.state / RUN_FILE).unlink(missing_ok=True)
         if self.pointer is not None:
             self.pointer.unlink(missing_ok=True)

@@ -19,7 +19,7 @@ from pathlib import Path
 
 from flask import Flask, render_template, request
 
-from ..ledger.live import read_only_chain
+from ..ledger.live import LiveChainReader
 from . import auth
 from .compare import check
 from .course import Course, load_course
@@ -134,20 +134,7 @@ class Classroom:
                 finally:
                     world.close()
                 self._world_unspent[address] = world_sum
-            live_in = live_out = 0
-            chain = read_only_chain(self.chain_db)
-            if chain is not None:
-                try:
-                    (live_in,) = chain.execute(
-                        "SELECT coalesce(sum(value), 0) FROM outputs WHERE address = ?",
-                        (address,),
-                    ).fetchone()
-                    (live_out,) = chain.execute(
-                        "SELECT coalesce(sum(value), 0) FROM spends WHERE address = ?",
-                        (address,),
-                    ).fetchone()
-                finally:
-                    chain.close()
+            live_in, live_out = LiveChainReader(self.chain_db).received_and_spent(address)
         except sqlite3.Error:
             return None
         return world_sum + live_in - live_out
@@ -177,14 +164,14 @@ class Classroom:
         self.progress.close()
 
 
-def _inject_runner(classroom: Classroom, sandbox):
+def _inject_runner(classroom: Classroom, sandbox, live):
     """The inject runner of injects.py for this classroom (None when it cannot load)."""
     try:
         from .injects import Injects
     except ImportError:  # a partial install: the portal still works, injects do not
         log.exception("classroom: the inject runner cannot be loaded")
         return None
-    return Injects(classroom.world, classroom.state, classroom.progress, sandbox)
+    return Injects(classroom.world, classroom.state, classroom.progress, sandbox, live)
 
 
 def create_app(
@@ -193,13 +180,14 @@ def create_app(
     instructor_password: str,
     *,
     sandbox=None,
+    live=None,
     inject_runner=None,
     tick: bool = True,
 ) -> Flask:
     """The classroom portal of a world; progress is kept in state_dir/classroom.db.
 
-    sandbox is the running Sandbox the injects act on (sites offline, funds moved);
-    without it only message injects can fire. tick=False leaves timed injects to the caller.
+    sandbox is the running Sandbox the injects act on (sites offline), live the live chain
+    it hands over (funds moved on it); without them only message injects can fire. tick=False leaves timed injects to the caller.
     """
     if not instructor_password:
         raise ValueError("the classroom needs an instructor password")
@@ -234,7 +222,9 @@ def create_app(
     app.register_blueprint(trainee_bp)
     app.register_blueprint(instructor_bp)
 
-    runner = inject_runner if inject_runner is not None else _inject_runner(classroom, sandbox)
+    runner = (
+        inject_runner if inject_runner is not None else _inject_runner(classroom, sandbox, live)
+    )
     classroom.runner = runner
     if runner is not None:
         app.extensions["injects"] = runner

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from ..errors import WorldError
-from ..ledger.live import read_only_chain
+from ..ledger.live import LiveChainReader
 from ..world.clock import WorldClock
 from ..world.read import open_world
 from ..world.requesters import Requester
@@ -58,20 +58,17 @@ class Portal:
         def build(number, conn):
             """Answer inside the audit log's write transaction."""
             world = open_world(self.world_path)
-            live = read_only_chain(self.state_dir / "chain.db")
             try:
                 ctx = Context(
                     world,
                     self.exchange,
                     self.clock.now(),
                     lambda actor_id: self.audit.frozen_since(actor_id, conn),
-                    live,
+                    LiveChainReader(self.state_dir / "chain.db"),
                 )
                 answer, freezes = answer_request(ctx, number, request, errors)
             finally:
                 world.close()
-                if live is not None:
-                    live.close()
             return request, answer, freezes
 
         return self.audit.record(build, requester.id), errors
