@@ -10,6 +10,7 @@ the world.
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import os
@@ -19,14 +20,19 @@ import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from .errors import WorldError
 from .gateway import ConnectionLog, Gateway, GatewayConfig, LatencyModel
+from .gateway import log as gateway_log
 from .gateway.routes import Routes
 from .open_files import ensure_open_files, open_files_needed
 from .world.store import open_world, site_rows
 from .wsgi_server import MAX_CONNECTIONS as SERVER_CONNECTIONS
 from .wsgi_server import BoundedWSGIServer
+
+if TYPE_CHECKING:
+    from .ledger.live.chain import LiveChain
 
 RUN_FILE = "run.json"
 CLASSROOM_NAME = "classroom.test"  # the portal's name through the gateway
@@ -126,6 +132,7 @@ class Sandbox:
     gateway: Gateway | None = None
     log: ConnectionLog | None = None
     classroom: BoundedWSGIServer | None = None
+    live: LiveChain | None = None  # the explorer's live chain, when served here
     pointer: Path | None = None  # this sandbox's file in running_dir(), once written
 
     def __post_init__(self):
@@ -153,6 +160,8 @@ class Sandbox:
                     self.sites.append(SiteServer(*site, None, None, upstream))
                     continue
                 app = self._app(row["id"], row["kind"])
+                if row["kind"] == "explorer":  # its live chain goes to the inject runner
+                    self.live = app.extensions["explorer"].live
                 # The explorer also answers directly (Esplora clients, the trainee's browser);
                 # every other site only through the gateway.
                 host, port = (
@@ -211,7 +220,14 @@ class Sandbox:
 
         if not self.instructor_password:
             self.instructor_password = secrets.token_urlsafe(9)
-        app = create_app(self.world, self.state, self.instructor_password, sandbox=self)
+        app = create_app(
+            self.world,
+            self.state,
+            self.instructor_password,
+            sandbox=self,
+            live=self.live,
+            gateway_log=functools.partial(gateway_log.latest, self.state / "gateway.db"),
+        )
         try:
             server = BoundedWSGIServer(self.host, self.classroom_port, app)
         except OSError as e:
@@ -252,6 +268,7 @@ class Sandbox:
             if explorer is not None:  # its live miner and witness signer run in threads
                 explorer.close()
         self.sites = []
+        self.live = None
         (self.state / RUN_FILE).unlink(missing_ok=True)
         if self.pointer is not None:
             self.pointer.unlink(missing_ok=True)

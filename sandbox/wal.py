@@ -7,8 +7,10 @@ without its busy handler, when waiting could deadlock; so the wait for that is d
 
 from __future__ import annotations
 
+import contextlib
 import sqlite3
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 
@@ -24,6 +26,25 @@ def connect_wal(
         conn.close()
         raise
     return conn
+
+
+@contextlib.contextmanager
+def immediate(conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
+    """A write transaction taken at its start: committed when the block ends, else rolled back.
+
+    BEGIN IMMEDIATE takes the write lock before the block's first read, so no other writer
+    (another thread, another process on the same file) comes between what it reads and
+    what it writes.
+    """
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        yield conn
+    except BaseException:
+        if conn.in_transaction:
+            conn.execute("ROLLBACK")
+        raise
+    if conn.in_transaction:
+        conn.execute("COMMIT")
 
 
 def _retry(step, timeout: float) -> None:

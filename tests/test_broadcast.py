@@ -91,8 +91,7 @@ def post(client, tx: Tx | str):
 
 def live_rows(app) -> int:
     """How many transactions chain.db holds."""
-    with app.extensions["explorer"].live.reader.borrow() as c:
-        return c.execute("SELECT count(*) FROM txs").fetchone()[0]
+    return app.extensions["explorer"].live.read.tx_count()
 
 
 def test_broadcast_mempool_then_block(app, client, db):

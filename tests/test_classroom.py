@@ -11,6 +11,7 @@ import sqlite3
 import subprocess
 import threading
 import time
+from functools import partial
 from pathlib import Path
 
 import pytest
@@ -412,22 +413,37 @@ def test_instructor_fires_injects_by_hand(portal, codes):
     assert r.status_code == 400
 
 
-def test_connection_log_page_reads_the_gateway_log(portal):
-    """The instructor sees the gateway's connections and containment events, per visitor."""
+def test_connection_log_page_reads_the_gateway_log(course_world, tmp_path):
+    """The instructor sees the gateway's connections and containment events, per visitor,
+    through the log reader the sandbox hands the portal."""
     from sandbox.gateway import ConnectionLog
-    from sandbox.gateway.log import ConnectionRecord, ContainmentRecord
+    from sandbox.gateway.log import ConnectionRecord, ContainmentRecord, latest
 
-    log = ConnectionLog(portal.classroom.gateway_db)
-    now = time.time()
-    log.connection(ConnectionRecord(now, now + 1, "anna", "127.0.0.1:5000", "socks",
-                                    "classroom.test", 80, "ok", 10, 20))  # fmt: skip
-    log.containment(ContainmentRecord(now, "ben", "127.0.0.1:5001", "example.com", "clearnet"))
-    log.close()
+    path = tmp_path / "state" / "gateway.db"
+    portal = Portal(course_world, path.parent, tick=False, gateway_log=partial(latest, path))
+    try:
+        teacher, _ = instructor(portal.url)
+        page = teacher.get(f"{portal.url}/instructor/connections", timeout=10).text
+        assert "has not logged anything yet" in page
+        log = ConnectionLog(path)
+        now = time.time()
+        log.connection(ConnectionRecord(now, now + 1, "anna", "127.0.0.1:5000", "socks",
+                                        "classroom.test", 80, "ok", 10, 20))  # fmt: skip
+        log.containment(ContainmentRecord(now, "ben", "127.0.0.1:5001", "example.com", "clearnet"))
+        log.close()
+        page = teacher.get(f"{portal.url}/instructor/connections", timeout=10).text
+        assert "anna" in page and "classroom.test" in page and "example.com" in page
+        page = teacher.get(f"{portal.url}/instructor/connections?visitor=ben", timeout=10).text
+        assert "example.com" in page and "classroom.test:80" not in page
+    finally:
+        portal.close()
+
+
+def test_connection_log_page_without_a_gateway(portal):
+    """A portal served without a gateway says so instead of failing."""
     teacher, _ = instructor(portal.url)
     page = teacher.get(f"{portal.url}/instructor/connections", timeout=10).text
-    assert "anna" in page and "classroom.test" in page and "example.com" in page
-    page = teacher.get(f"{portal.url}/instructor/connections?visitor=ben", timeout=10).text
-    assert "example.com" in page and "classroom.test:80" not in page
+    assert "No gateway runs with this classroom" in page
 
 
 def test_pages_allow_nothing_from_elsewhere(portal):

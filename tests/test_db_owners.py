@@ -66,9 +66,7 @@ OWNERS: dict[str, dict] = {
     },
 }
 
-# The databases the running sandbox writes while a class runs. Their owners are being made
-# the only ones running their SQL in a parallel change; the lead checks these rows after
-# merging it.
+# The databases the running sandbox writes while a class runs.
 RUNTIME_OWNERS: dict[str, dict] = {
     "chain.db": {
         "schema": "sandbox/ledger/live/chain.py",
@@ -108,23 +106,6 @@ RUNTIME_OWNERS: dict[str, dict] = {
         "tables": {"connections", "containment"},
         "owners": ("sandbox/gateway/log.py",),
     },
-}
-
-# World reads that move with the change to the running databases (the live chain opening on
-# the world's tip and coins; the injects' coin selection and site clock): module -> tables.
-# test_pending_reads_still_exist fails once one is gone, so the row is removed with it.
-PENDING_WORLD_READS: dict[str, set[str]] = {
-    "sandbox/ledger/live/chain.py": {"transactions", "inputs", "outputs", "addresses", "meta"},
-    "sandbox/classroom/injects.py": {
-        "actors",
-        "addresses",
-        "wallets",
-        "transactions",
-        "inputs",
-        "outputs",
-        "blocks",
-        "meta",
-    },  # fmt: skip
 }
 
 # Literals that look like SQL but are text the world shows (a leaked snippet in a paste).
@@ -271,33 +252,12 @@ def test_every_table_has_a_database():
 
 def test_world_and_state_have_one_owner():
     """No module runs SQL on world.db or the sites' state.db but their owners."""
-    found = [
-        v
-        for v in violations(OWNERS, RUNTIME_OWNERS, False)
-        if v.split(" ")[1] not in PENDING_WORLD_READS.get(v.split(":")[0], ())
-    ]
+    found = violations(OWNERS, RUNTIME_OWNERS, False)
     assert not found, "SQL on a database the module does not own:\n" + "\n".join(found)
 
 
-# Strict: once the running databases have their owners this passes, pytest reports the
-# unexpected pass as a failure, and the marker goes.
-@pytest.mark.xfail(
-    strict=True, reason="chain.db, classroom.db, gateway.db are still read outside their owners"
-)
 def test_runtime_databases_have_one_owner():
     """No module runs SQL on chain.db, witnesses.db, classroom.db, exchanges.db or gateway.db
     but their owners."""
     found = violations(RUNTIME_OWNERS, OWNERS, True)
     assert not found, "SQL on a database the module does not own:\n" + "\n".join(found)
-
-
-def test_pending_reads_still_exist():
-    """Each pending world read is still there (else its row goes from PENDING_WORLD_READS)."""
-    uses = {(m, t) for m, _, t in sql_uses()}
-    gone = sorted(
-        f"{m}: {t}"
-        for m, tables in PENDING_WORLD_READS.items()
-        for t in tables
-        if (m, t) not in uses
-    )
-    assert not gone, "no longer read there; remove from PENDING_WORLD_READS:\n" + "\n".join(gone)

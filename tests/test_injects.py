@@ -112,7 +112,7 @@ def _serve(world: Path, state: Path):
         world, socks_port=0, http_port=0, explorer_port=0, state=state, classroom_port=None
     ) as sb:
         progress = Progress(state)
-        injects = Injects(world, state, progress, sb)
+        injects = Injects(world, state, progress, sb, sb.live)
         yield sb, progress, injects
         injects.close()
         progress.close()

@@ -179,7 +179,7 @@ def course(tmp_path_factory):
         out, socks_port=0, http_port=0, explorer_port=0, state=state, classroom_port=None
     ) as sb:
         progress = Progress(state)
-        injects = Injects(out, state, progress, sb)
+        injects = Injects(out, state, progress, sb, sb.live)
         yield out, sb, injects
         injects.close()
         progress.close()

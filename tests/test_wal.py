@@ -14,7 +14,7 @@ import pytest
 
 from marketplaces.common.state import StateStore
 from sandbox.classroom.progress import Progress
-from sandbox.wal import connect_wal
+from sandbox.wal import connect_wal, immediate
 
 ROUNDS = 15
 PROCESSES = 4
@@ -81,3 +81,23 @@ def test_connect_wal_gives_up_on_a_held_lock(tmp_path):
     finally:
         holder.execute("ROLLBACK")
         holder.close()
+
+
+def test_immediate_commits_at_the_end_and_rolls_back_on_error(tmp_path):
+    """A write transaction keeps what its block wrote, and nothing of a block that failed."""
+    path = tmp_path / "t.db"
+    conn = connect_wal(path, isolation_level=None)
+    conn.execute("CREATE TABLE t (x INTEGER)")
+    with immediate(conn):
+        conn.execute("INSERT INTO t VALUES (1)")
+        # Taken at BEGIN: another writer waits (here: gives up at once) until the block ends.
+        other = connect_wal(path, timeout=0, isolation_level=None)
+        with pytest.raises(sqlite3.OperationalError, match="locked"):
+            other.execute("INSERT INTO t VALUES (99)")
+    with pytest.raises(ZeroDivisionError), immediate(conn):
+        conn.execute("INSERT INTO t VALUES (2)")
+        1 / 0  # noqa: B018
+    assert not conn.in_transaction
+    assert other.execute("SELECT x FROM t").fetchall() == [(1,)]
+    other.close()
+    conn.close()

@@ -11,6 +11,8 @@ from markupsafe import Markup
 from werkzeug.exceptions import HTTPException, InternalServerError
 from werkzeug.routing import IntegerConverter
 
+from sandbox.world.clock import WorldClock
+
 from . import auth, branding, captcha, files, helpers, leaks, photos
 from .queue import queue_gate
 from .sessions import StateSessionInterface, check_csrf, csrf_token
@@ -67,16 +69,13 @@ def make_app(
         SEND_FILE_MAX_AGE_DEFAULT=3600,
     )
     app.session_interface = StateSessionInterface(state, site.id)
-    tip_time = world.blocks.tip()["time"] or world.end
-    # The world's clock starts at its last block the first time the site runs on this state
-    # file, so what trainees write is dated in the world's time, across restarts too.
-    started = state.first_seen(site.id)
+    clock = WorldClock.of_site(world.blocks.tip()["time"], world.end, state.first_seen(site.id))
     app.extensions.update(
         world=world,
         site=site,
         state=state,
         files=files.SiteFiles(world, site),
-        clock=lambda: int(tip_time + (time.time() - started)),
+        clock=clock.now,
         hosts={s.address for s in world.sites.all()},
     )
     state.purge_sessions(site.id)

@@ -16,8 +16,8 @@ from pathlib import Path
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from sandbox.errors import SandboxError
-from sandbox.sqlite import ThreadConnections
-from sandbox.wal import connect_wal
+from sandbox.sqlite_pool import ThreadConnections
+from sandbox.wal import connect_wal, immediate
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS site_secrets (
@@ -129,13 +129,9 @@ class StateStore(ThreadConnections):
 
     def _connect(self) -> sqlite3.Connection:
         """A connection in autocommit mode on the WAL-journalled state file."""
-        conn = connect_wal(self.path, isolation_level=None)
+        conn = connect_wal(self.path, isolation_level=None, check_same_thread=False)
         conn.row_factory = sqlite3.Row
         return conn
-
-    def close(self) -> None:
-        """Close this thread's connection; other threads' close with their threads."""
-        self.release()
 
     # -- per-site secret ----------------------------------------------------------------
 
@@ -270,8 +266,7 @@ class StateStore(ThreadConnections):
     ) -> int:
         """A trainee's new thread with its first post; returns the thread id."""
         conn = self.conn()
-        conn.execute("BEGIN IMMEDIATE")
-        try:
+        with immediate(conn):
             cur = conn.execute(
                 "INSERT INTO threads (site_id, board_id, user_id, title, created)"
                 " VALUES (?, ?, ?, ?, ?)",
@@ -283,10 +278,6 @@ class StateStore(ThreadConnections):
                 " VALUES (?, ?, ?, ?, ?)",
                 (site_id, thread_id, user_id, body, now),
             )
-            conn.execute("COMMIT")
-        except BaseException:
-            conn.execute("ROLLBACK")
-            raise
         return thread_id
 
     def add_post(
@@ -379,8 +370,7 @@ class StateStore(ThreadConnections):
     def create_order(self, site_id: str, address_for, now: int, **values) -> dict:
         """A new order whose number is the next of the site; address_for(number) gives its address."""
         conn = self.conn()
-        conn.execute("BEGIN IMMEDIATE")
-        try:
+        with immediate(conn):
             number = conn.execute(
                 "SELECT coalesce(max(number), 0) + 1 FROM orders WHERE site_id = ?", (site_id,)
             ).fetchone()[0]
@@ -396,10 +386,6 @@ class StateStore(ThreadConnections):
             columns = ", ".join(row)
             marks = ", ".join("?" * len(row))
             conn.execute(f"INSERT INTO orders ({columns}) VALUES ({marks})", list(row.values()))
-            conn.execute("COMMIT")
-        except BaseException:
-            conn.execute("ROLLBACK")
-            raise
         return row
 
     def order(self, site_id: str, number: int) -> dict | None:
@@ -427,14 +413,12 @@ class StateStore(ThreadConnections):
         ).fetchone()
         if row is not None:
             return row[0]
-        conn.execute("BEGIN IMMEDIATE")
-        try:
+        with immediate(conn):
             row = conn.execute(
                 "SELECT address FROM donor_addresses WHERE site_id = ? AND sid = ?",
                 (site_id, sid),
             ).fetchone()
             if row is not None:
-                conn.execute("COMMIT")
                 return row[0]
             number = conn.execute(
                 "SELECT coalesce(max(number), 0) + 1 FROM donor_addresses WHERE site_id = ?",
@@ -446,10 +430,6 @@ class StateStore(ThreadConnections):
                 " VALUES (?, ?, ?, ?, ?)",
                 (site_id, sid, number, address, now),
             )
-            conn.execute("COMMIT")
-        except BaseException:
-            conn.execute("ROLLBACK")
-            raise
         return address
 
     # -- site notices and actors' accounts (injects) ------------------------------------

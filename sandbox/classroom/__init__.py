@@ -14,6 +14,7 @@ from __future__ import annotations
 import logging
 import sqlite3
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -21,7 +22,7 @@ from typing import Any
 from flask import Flask, render_template, request
 
 from ..ledger.codec.amounts import format_btc
-from ..ledger.live.chain import read_only_chain
+from ..ledger.live.chain import LiveChainReader
 from ..world.store import open_world, unspent_of
 from . import auth
 from .compare import check
@@ -65,6 +66,9 @@ class Classroom:
     secret: bytes
     instructor_mac: str = ""
     runner: Any = None
+    # The gateway's log reader, handed over by the sandbox: (visitor, limit) ->
+    # (connections, containment events), newest first; None when no gateway logs here.
+    gateway_log: Callable[[str | None, int], tuple[list, list]] | None = None
     joins: Throttle = field(default_factory=lambda: Throttle(*JOIN_LIMITS))
     logins: Throttle = field(default_factory=lambda: Throttle(*LOGIN_LIMITS))
     _world_unspent: dict[str, int] = field(default_factory=dict, repr=False)
@@ -75,11 +79,6 @@ class Classroom:
     def chain_db(self) -> Path:
         """The live chain the explorer writes, where sweeps are judged."""
         return self.state / "chain.db"
-
-    @property
-    def gateway_db(self) -> Path:
-        """The gateway's connection log."""
-        return self.state / "gateway.db"
 
     def tick_now(self) -> None:
         """Fire what is due right away (the clock just started: minute-0 injects)."""
@@ -131,20 +130,7 @@ class Classroom:
                 finally:
                     world.close()
                 self._world_unspent[address] = world_sum
-            live_in = live_out = 0
-            chain = read_only_chain(self.chain_db)
-            if chain is not None:
-                try:
-                    (live_in,) = chain.execute(
-                        "SELECT coalesce(sum(value), 0) FROM outputs WHERE address = ?",
-                        (address,),
-                    ).fetchone()
-                    (live_out,) = chain.execute(
-                        "SELECT coalesce(sum(value), 0) FROM spends WHERE address = ?",
-                        (address,),
-                    ).fetchone()
-                finally:
-                    chain.close()
+            live_in, live_out = LiveChainReader(self.chain_db).received_and_spent(address)
         except sqlite3.Error:
             return None
         return world_sum + live_in - live_out
@@ -174,14 +160,14 @@ class Classroom:
         self.progress.close()
 
 
-def _inject_runner(classroom: Classroom, sandbox):
+def _inject_runner(classroom: Classroom, sandbox, live):
     """The inject runner of injects.py for this classroom (None when it cannot load)."""
     try:
         from .injects import Injects
     except ImportError:  # a partial install: the portal still works, injects do not
         log.exception("classroom: the inject runner cannot be loaded")
         return None
-    return Injects(classroom.world, classroom.state, classroom.progress, sandbox)
+    return Injects(classroom.world, classroom.state, classroom.progress, sandbox, live)
 
 
 def create_app(
@@ -190,13 +176,17 @@ def create_app(
     instructor_password: str,
     *,
     sandbox=None,
+    live=None,
+    gateway_log=None,
     inject_runner=None,
     tick: bool = True,
 ) -> Flask:
     """The classroom portal of a world; progress is kept in state_dir/classroom.db.
 
-    sandbox is the running Sandbox the injects act on (sites offline, funds moved);
-    without it only message injects can fire. tick=False leaves timed injects to the caller.
+    sandbox is the running Sandbox the injects act on (sites offline), live the live chain
+    it hands over (funds moved on it); without them only message injects can fire.
+    gateway_log reads the gateway's connection log for the instructor (see
+    `Classroom.gateway_log`). tick=False leaves timed injects to the caller.
     """
     if not instructor_password:
         raise ValueError("the classroom needs an instructor password")
@@ -208,6 +198,7 @@ def create_app(
         world, state, load_course(world), Progress(state), instructor_password, secret
     )
     classroom.instructor_mac = auth.instructor_mac(secret, instructor_password)
+    classroom.gateway_log = gateway_log
     app = Flask(
         __name__,
         template_folder=str(PACKAGE / "templates"),
@@ -232,7 +223,9 @@ def create_app(
     app.register_blueprint(trainee_bp)
     app.register_blueprint(instructor_bp)
 
-    runner = inject_runner if inject_runner is not None else _inject_runner(classroom, sandbox)
+    runner = (
+        inject_runner if inject_runner is not None else _inject_runner(classroom, sandbox, live)
+    )
     classroom.runner = runner
     if runner is not None:
         app.extensions["injects"] = runner

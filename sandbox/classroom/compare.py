@@ -12,7 +12,7 @@ import re
 import unicodedata
 from pathlib import Path
 
-from ..ledger.live.chain import read_only_chain
+from ..ledger.live.chain import LiveChainReader
 
 __all__ = ["MAX_ANSWER", "check", "fold", "normalise", "parse_number", "split_set"]
 
@@ -79,22 +79,7 @@ def _sweep(txid: str, key: dict, chain_db: Path | None) -> bool:
     pay_to = key.get("pay_to")
     if not spend_from or not pay_to:
         return False
-    conn = read_only_chain(chain_db)
-    if conn is None:
-        return False
-    try:
-        marks = ",".join("?" * len(spend_from))
-        spends = conn.execute(
-            f"SELECT 1 FROM spends WHERE txid = ? AND address IN ({marks}) LIMIT 1",
-            (txid, *spend_from),
-        ).fetchone()
-        pays = conn.execute(
-            "SELECT 1 FROM outputs WHERE txid = ? AND address = ? AND value > 0 LIMIT 1",
-            (txid, pay_to),
-        ).fetchone()
-    finally:
-        conn.close()
-    return spends is not None and pays is not None
+    return LiveChainReader(chain_db).sweeps(txid, spend_from, pay_to)
 
 
 def check(

@@ -37,9 +37,11 @@ from ..errors import InjectError
 from ..ledger.address import InvalidAddress, decode_address, script_pubkey
 from ..ledger.codec.amounts import format_btc
 from ..ledger.keys import Key
-from ..ledger.live.mempool import COINBASE_MATURITY, BroadcastError, dust_threshold
+from ..ledger.live.chain import LiveChain
+from ..ledger.live.mempool import BroadcastError, dust_threshold
 from ..ledger.tx import Tx, TxIn, TxOut, serialize, sign_input, vsize
 from ..world import store as world_db
+from ..world.clock import WorldClock
 from ..world.store import open_world
 from .course import Inject, load_course
 
@@ -66,12 +68,20 @@ class Fired(NamedTuple):
 class Injects:
     """Fires a world's injects against a running sandbox and records them in progress."""
 
-    def __init__(self, world_path: str | Path, state_dir: str | Path, progress, sandbox=None):
-        """Read the injects; sandbox is the running Sandbox (sites, gateway, explorer)."""
+    def __init__(
+        self,
+        world_path: str | Path,
+        state_dir: str | Path,
+        progress,
+        sandbox=None,
+        live: LiveChain | None = None,
+    ):
+        """Read the injects; sandbox is the running Sandbox (sites, gateway), live its chain."""
         self.world_path = Path(world_path).resolve()
         self.state_dir = Path(state_dir)
         self.progress = progress
         self.sandbox = sandbox
+        self.live = live
         self.injects = load_course(self.world_path).injects
         self._by_id = {i.id: i for i in self.injects}
         self._lock = threading.RLock()
@@ -328,30 +338,18 @@ class Injects:
     def _site_clock(self, site_id: str) -> int:
         """The site's clock now, as its app computes it (world tip + time since first run)."""
         with self._world() as conn:
-            row = conn.execute("SELECT time FROM blocks ORDER BY height DESC LIMIT 1").fetchone()
-            tip = (
-                row[0]
-                if row and row[0]
-                else int(
-                    conn.execute("SELECT value FROM meta WHERE key = 'end_time'").fetchone()[0]
-                )
-            )
-        started = self._state().first_seen(site_id)
-        return int(tip + (time.time() - started))
+            tip = world_db.tip_time(conn)
+        return WorldClock(tip, self._state().first_seen(site_id)).now()
 
     # -- helpers: coins -----------------------------------------------------------------
 
-    def _live(self):
-        """The explorer's live chain (the one writer of chain.db)."""
-        if self.sandbox is None:
-            raise InjectError("no running sandbox: the live chain is the explorer's")
-        for site in self.sandbox.sites:
-            explorer = (
-                site.server.app.extensions.get("explorer") if site.kind == "explorer" else None
-            )
-            if explorer is not None:
-                return explorer.live
-        raise InjectError("the world has no explorer: no live chain to broadcast on")
+    def _live(self) -> LiveChain:
+        """The live chain the sandbox handed over (its explorer's, the one writer of chain.db)."""
+        if self.live is None:
+            if self.sandbox is None:
+                raise InjectError("no running sandbox: the live chain is the explorer's")
+            raise InjectError("the world has no explorer: no live chain to broadcast on")
+        return self.live
 
     @staticmethod
     def _wallet_addresses(
@@ -361,14 +359,8 @@ class Injects:
 
         wallet: only that wallet of the actor (a wallets.id), whatever its kind.
         """
-        where = "w.kind = ?" if wallet is None else "w.id = ?"
-        rows = world.execute(
-            "SELECT a.address, a.type, a.secret, a.purpose, a.id FROM addresses a"
-            f" JOIN wallets w ON w.id = a.wallet_id WHERE w.actor_id = ? AND {where}"
-            " ORDER BY a.id",
-            (actor, kind if wallet is None else wallet),
-        )
-        return {r[0]: (r[1], bytes(r[2]), r[3], r[4]) for r in rows}
+        rows = world_db.wallet_addresses(world, actor, kind, wallet)
+        return {r[0]: r[1:] for r in rows}
 
     def _coins(
         self, live, world, actor: str, wallet: int | None = None
@@ -381,51 +373,21 @@ class Injects:
         if not mine:
             what = "personal wallet" if wallet is None else f"wallet {wallet}"
             raise InjectError(f"actor {actor!r} has no {what}")
-        next_height = live.tip()[0] + 1
-        found = []
-        rows = world.execute(
-            "SELECT t.txid, o.n, o.value, a.address, t.height, t.position FROM outputs o"
-            " JOIN transactions t ON t.id = o.tx_id JOIN addresses a ON a.id = o.address_id"
-            " JOIN wallets w ON w.id = a.wallet_id WHERE w.actor_id = ?"
-            f" AND {'w.kind = ?' if wallet is None else 'w.id = ?'}"
-            " AND NOT EXISTS (SELECT 1 FROM inputs i WHERE i.prev_tx_id = o.tx_id"
-            " AND i.prev_n = o.n)",
-            (actor, "personal" if wallet is None else wallet),
-        ).fetchall()
-        with live.reader.borrow() as chain:
-            for txid, n, value, address, height, position in rows:
-                if chain.execute(
-                    "SELECT 1 FROM spends WHERE prev_txid = ? AND prev_n = ?", (txid, n)
-                ).fetchone():
-                    continue
-                if position == 0 and next_height - height < COINBASE_MATURITY:
-                    continue
-                found.append((txid, n, value, address))
-            # Coins the live chain paid to the actor (an earlier move's change, a trainee's
-            # payment): unspent outputs of live transactions, coinbases aside.
-            for txid, n, value, address in chain.execute(
-                "SELECT o.txid, o.n, o.value, o.address FROM outputs o"
-                " JOIN txs t ON t.txid = o.txid WHERE o.address IS NOT NULL"
-                " AND (t.position IS NULL OR t.position > 0) AND NOT EXISTS"
-                " (SELECT 1 FROM spends s WHERE s.prev_txid = o.txid AND s.prev_n = o.n)"
-            ):
-                if address in mine:
-                    found.append((txid, n, value, address))
+        rows = world_db.wallet_unspent(world, actor, wallet=wallet)
+        # The ledger's own test of a spendable coin (unspent, the mempool's spends
+        # included; a coinbase only once mature), as broadcasting will check it.
+        spendable = live.spendable([(r[0], r[1]) for r in rows])
+        found = [r for r, ok in zip(rows, spendable, strict=True) if ok]
+        # Coins the live chain paid to the actor (an earlier move's change, a trainee's
+        # payment): unspent outputs of live transactions, coinbases aside.
+        found += live.read.unspent_paying(mine)
         return [(t, n, v, a, mine[a][0], mine[a][1]) for t, n, v, a in found]
 
     def _used(self, live, world, address_id: int, address: str) -> bool:
         """Whether an address ever received coins (world or live)."""
-        if world.execute(
-            "SELECT 1 FROM outputs WHERE address_id = ? LIMIT 1", (address_id,)
-        ).fetchone():
+        if world_db.ever_paid(world, address_id):
             return True
-        with live.reader.borrow() as chain:
-            return (
-                chain.execute(
-                    "SELECT 1 FROM outputs WHERE address = ? LIMIT 1", (address,)
-                ).fetchone()
-                is not None
-            )
+        return live.read.ever_paid(address)
 
     def _unused(self, live, world, addresses: dict[str, tuple], purposes=None) -> str | None:
         """The first address (of the given purposes, if any) that never received coins."""
@@ -443,7 +405,7 @@ class Injects:
             return to  # a plain address
         except (InvalidAddress, ValueError):
             pass
-        if world.execute("SELECT 1 FROM actors WHERE id = ?", (to,)).fetchone() is None:
+        if not world_db.has_actor(world, to):
             raise InjectError(f"no actor {to!r} to move funds to")
         deposits = self._wallet_addresses(world, to, "deposit")
         if deposits:

@@ -233,22 +233,13 @@ def _sites() -> dict[str, str]:
 
 def _gateway_log(visitor: str | None) -> tuple[list[dict], list[dict], str | None]:
     """The latest gateway connections and containment events, and why none if none."""
-    path = classroom().gateway_db
-    if not path.is_file():
-        return [], [], "The gateway has not logged anything yet (no gateway.db)."
+    read = classroom().gateway_log
+    if read is None:
+        return [], [], "No gateway runs with this classroom: there is no connection log."
     try:
-        conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=10)
-        conn.row_factory = sqlite3.Row
-        try:
-            where, args = ("WHERE visitor = ?", (visitor,)) if visitor else ("", ())
-            connections = conn.execute(
-                f"SELECT * FROM connections {where} ORDER BY id DESC LIMIT ?", (*args, LOG_LIMIT)
-            ).fetchall()
-            containment = conn.execute(
-                f"SELECT * FROM containment {where} ORDER BY id DESC LIMIT ?", (*args, LOG_LIMIT)
-            ).fetchall()
-        finally:
-            conn.close()
+        connections, containment = read(visitor, LOG_LIMIT)
+    except FileNotFoundError:
+        return [], [], "The gateway has not logged anything yet (no gateway.db)."
     except sqlite3.Error as e:
         return [], [], f"The gateway log cannot be read: {e}"
     return [dict(r) for r in connections], [dict(r) for r in containment], None

@@ -20,8 +20,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..errors import SandboxError
-from ..ledger.live.chain import ConnectionPool
-from ..wal import connect_wal
+from ..sqlite_pool import ConnectionPool
+from ..wal import connect_wal, immediate
 
 __all__ = [
     "FILE",
@@ -171,15 +171,8 @@ class Progress:
     @contextlib.contextmanager
     def _write(self) -> Iterator[sqlite3.Connection]:
         """One write transaction, committed (and synced) on leaving the block."""
-        with self._lock:
-            conn = self._writer
-            conn.execute("BEGIN IMMEDIATE")
-            try:
-                yield conn
-            except BaseException:
-                conn.execute("ROLLBACK")
-                raise
-            conn.execute("COMMIT")
+        with self._lock, immediate(self._writer) as conn:
+            yield conn
 
     def _read(self, sql: str, args: tuple = ()) -> list[sqlite3.Row]:
         """The rows of one query on a pooled connection."""

@@ -12,6 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from ..ledger.codec.amounts import format_btc
+from ..ledger.live.chain import LiveChainReader
 from ..world.exchange_records import account_prefix
 from . import records
 from .clock import utc
@@ -41,7 +42,7 @@ class Context:
     exchange: dict
     now: int
     frozen_since: Callable[[str], int | None]
-    live: sqlite3.Connection | None = None  # <state>/chain.db, once the explorer made it
+    live: LiveChainReader | None = None  # <state>/chain.db, once the explorer made it
 
 
 def reference(exchange_id: str, number: int) -> str:

@@ -11,7 +11,7 @@ import json
 import sqlite3
 from pathlib import Path
 
-from ..wal import connect_wal
+from ..wal import connect_wal, immediate
 
 __all__ = ["AuditLog", "is_frozen"]
 
@@ -115,41 +115,36 @@ class AuditLog:
         """
         conn = _connect(self.path)
         try:
-            conn.execute("BEGIN IMMEDIATE")
-            number = self.next_number(conn)
-            request, answer, freezes = build(number, conn)
-            cur = conn.execute(
-                """
-                INSERT INTO requests (exchange_id, number, reference, received, status, reason,
-                    case_number, agency, subject, request, answer, requester_id)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                """,
-                (
-                    self.exchange_id,
-                    number,
-                    answer["reference"],
-                    answer["date"],
-                    answer["status"],
-                    answer.get("reason"),
-                    request.get("case_number", ""),
-                    request.get("agency", ""),
-                    request.get("subject", ""),
-                    json.dumps(request, sort_keys=True),
-                    json.dumps(answer, sort_keys=True),
-                    requester_id,
-                ),
-            )
-            for frozen in freezes:
-                conn.execute(
-                    "INSERT OR IGNORE INTO freezes VALUES (?, ?, ?, ?, ?)",
-                    (self.exchange_id, frozen["actor_id"], frozen["account_id"], cur.lastrowid,
-                     answer["date"]),
-                )  # fmt: skip
-            conn.execute("COMMIT")
-        except BaseException:
-            if conn.in_transaction:
-                conn.execute("ROLLBACK")
-            raise
+            with immediate(conn):
+                number = self.next_number(conn)
+                request, answer, freezes = build(number, conn)
+                cur = conn.execute(
+                    """
+                    INSERT INTO requests (exchange_id, number, reference, received, status, reason,
+                        case_number, agency, subject, request, answer, requester_id)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    """,
+                    (
+                        self.exchange_id,
+                        number,
+                        answer["reference"],
+                        answer["date"],
+                        answer["status"],
+                        answer.get("reason"),
+                        request.get("case_number", ""),
+                        request.get("agency", ""),
+                        request.get("subject", ""),
+                        json.dumps(request, sort_keys=True),
+                        json.dumps(answer, sort_keys=True),
+                        requester_id,
+                    ),
+                )
+                for frozen in freezes:
+                    conn.execute(
+                        "INSERT OR IGNORE INTO freezes VALUES (?, ?, ?, ?, ?)",
+                        (self.exchange_id, frozen["actor_id"], frozen["account_id"], cur.lastrowid,
+                         answer["date"]),
+                    )  # fmt: skip
         finally:
             conn.close()
         return {

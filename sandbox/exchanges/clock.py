@@ -1,24 +1,10 @@
-"""World time for the portal, and how times and amounts are written in answers."""
+"""How times and amounts are written in the portal's answers (its clock: sandbox.world.clock)."""
 
 from __future__ import annotations
 
-import time
 from datetime import UTC, datetime
 
-__all__ = ["WorldClock", "utc"]
-
-
-class WorldClock:
-    """The world's end_time, advancing with the real seconds since the app started."""
-
-    def __init__(self, end_time: int):
-        """Start at the world's end."""
-        self.end_time = end_time
-        self.started = time.monotonic()
-
-    def now(self) -> int:
-        """The current world time, unix seconds."""
-        return self.end_time + int(time.monotonic() - self.started)
+__all__ = ["utc"]
 
 
 def utc(t: int | None) -> str:

@@ -5,14 +5,14 @@ from __future__ import annotations
 from pathlib import Path
 
 from ..errors import WorldError
-from ..ledger.live.chain import read_only_chain
+from ..ledger.live.chain import LiveChainReader
+from ..world.clock import WorldClock
 from ..world.requesters import Requester
 from ..world.store import meta, open_world
 from . import records
 from .access import Access
 from .answer import Context, answer_request
 from .audit import AuditLog
-from .clock import WorldClock
 from .policy import clean_request
 
 __all__ = ["Portal"]
@@ -56,20 +56,17 @@ class Portal:
         def build(number, conn):
             """Answer inside the audit log's write transaction."""
             world = open_world(self.world_path)
-            live = read_only_chain(self.state_dir / "chain.db")
             try:
                 ctx = Context(
                     world,
                     self.exchange,
                     self.clock.now(),
                     lambda actor_id: self.audit.frozen_since(actor_id, conn),
-                    live,
+                    LiveChainReader(self.state_dir / "chain.db"),
                 )
                 answer, freezes = answer_request(ctx, number, request, errors)
             finally:
                 world.close()
-                if live is not None:
-                    live.close()
             return request, answer, freezes
 
         return self.audit.record(build, requester.id), errors

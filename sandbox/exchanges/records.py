@@ -4,8 +4,8 @@ The world's rows come from sandbox.world.store, which owns world.db; this module
 what of them one exchange sees. Every function takes a read-only world connection (rows as sqlite3.Row) and the
 exchange's actor id, and sees only what that exchange would know: its deposit and hot
 wallets, the withdrawals it paid, the accounts and logins of its own customers.
-Deposits also come from the live chain (`<state>/chain.db`, read-only, rows as
-sqlite3.Row): coins a suspect moves while the class runs reach the records once mined.
+Deposits also come from the live chain (`<state>/chain.db`, through the live chain's
+reader): coins a suspect moves while the class runs reach the records once mined.
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ from __future__ import annotations
 import sqlite3
 from dataclasses import dataclass, field
 
+from ..ledger.live.chain import LiveChainReader
 from ..world import store
 
 __all__ = [
@@ -64,15 +65,11 @@ def match_address(conn: sqlite3.Connection, exchange_id: str, address: str) -> M
 
 
 def _live_match(
-    conn: sqlite3.Connection, live: sqlite3.Connection, exchange_id: str, txid: str
+    conn: sqlite3.Connection, live: LiveChainReader, exchange_id: str, txid: str
 ) -> Match | None:
     """A confirmed live transaction paying customers' deposit addresses, as a deposit_tx."""
-    outs = live.execute(
-        "SELECT o.address FROM outputs o JOIN txs t ON t.txid = o.txid"
-        " WHERE o.txid = ? AND t.height IS NOT NULL AND o.address IS NOT NULL",
-        (txid,),
-    ).fetchall()
-    matches = [match_address(conn, exchange_id, o["address"]) for o in outs]
+    outs = live.confirmed_addresses(txid)
+    matches = [match_address(conn, exchange_id, address) for address in outs]
     customers = {c for m in matches if m and m.kind == "deposit_address" for c in m.customers}
     return Match("deposit_tx", sorted(customers), tx_kind="deposit") if customers else None
 
@@ -81,7 +78,7 @@ def match_txid(
     conn: sqlite3.Connection,
     exchange_id: str,
     txid: str,
-    live: sqlite3.Connection | None = None,
+    live: LiveChainReader | None = None,
 ) -> Match | None:
     """The exchange's relation to a transaction: a deposit, its withdrawal, or internal."""
     tx = store.tx_kind(conn, txid)
@@ -121,7 +118,7 @@ def deposits(
     conn: sqlite3.Connection,
     exchange_id: str,
     actor_id: str,
-    live: sqlite3.Connection | None = None,
+    live: LiveChainReader | None = None,
 ) -> list[dict]:
     """Every payment into the customer's deposit address(es), oldest first, live ones last."""
     found = store.deposits_into(conn, exchange_id, f"deposit:{actor_id}")
@@ -130,18 +127,8 @@ def deposits(
     mine = store.deposit_addresses(conn, exchange_id, f"deposit:{actor_id}")
     if not mine:
         return found
-    marks = ",".join("?" * len(mine))
     # Live blocks come after the world's, so their deposits are the newest.
-    rows = live.execute(
-        f"""
-        SELECT t.txid, b.time, o.value, o.address, t.height FROM outputs o
-        JOIN txs t ON t.txid = o.txid JOIN blocks b ON b.height = t.height
-        WHERE o.address IN ({marks})
-        ORDER BY t.height, t.position, o.n
-        """,
-        mine,
-    )
-    return found + [dict(r) for r in rows]
+    return found + live.deposits_to(mine)
 
 
 def withdrawals(conn: sqlite3.Connection, exchange_id: str, actor_id: str) -> list[dict]:

@@ -45,9 +45,6 @@ BLOCK_LIMIT = 10
 BLOCK_TXS_PER_PAGE = 25
 MAX_UTXOS = 1000
 
-_LIVE_TX_SQL = "SELECT txid, raw, height, position, fee FROM txs WHERE txid IN ({})"
-_LIVE_PREV_SQL = "SELECT txid, vin, value, address FROM spends WHERE txid IN ({})"
-
 
 def trusted_script(address: str, typ: str) -> bytes:
     """The output script of a world address of a known type, without re-checking its checksum."""
@@ -59,9 +56,6 @@ def trusted_script(address: str, typ: str) -> bytes:
     if typ == "p2pkh":
         return b"\x76\xa9\x14" + h + b"\x88\xac"
     return b"\xa9\x14" + h + b"\x87"
-
-
-_BLOCK_COLUMNS = world_db.BLOCK_COLUMNS  # the live chain's blocks table has the same columns
 
 
 def _in(values) -> str:
@@ -89,8 +83,7 @@ class ChainStore:
 
     def tip(self) -> tuple[int, str]:
         """(height, hash) of the best block."""
-        with self.live.reader.borrow() as c:
-            height, block_hash, _ = self.live.tip(c)
+        height, block_hash, _ = self.live.current_tip()
         return height, block_hash
 
     # -- transactions -------------------------------------------------------------------
@@ -101,9 +94,8 @@ class ChainStore:
             tx_id = world_db.tx_id_of(w, txid)
         if tx_id is not None:
             return ("w", tx_id)
-        with self.live.reader.borrow() as c:
-            if c.execute("SELECT 1 FROM txs WHERE txid = ?", (txid,)).fetchone():
-                return ("l", txid)
+        if self.live.read.has_tx(txid):
+            return ("l", txid)
         raise NotFound("Transaction not found")
 
     def load(self, refs: list[Ref]) -> list[TxView]:
@@ -209,53 +201,35 @@ class ChainStore:
         """(hash, time) of world blocks by height."""
         return world_db.block_ids(w, heights)
 
-    @staticmethod
-    def _live_block_ids(c, heights) -> dict[int, tuple[str, int]]:
-        """(hash, time) of live blocks by height."""
-        heights = [h for h in heights if h is not None]
-        if not heights:
-            return {}
-        sql = f"SELECT height, hash, time FROM blocks WHERE height IN ({_in(heights)})"
-        return {h: (bh, t) for h, bh, t in c.execute(sql, heights)}
-
     def _live_txs(self, txids: list[str]) -> list[TxView]:
         """Live (mempool or live-mined) transactions by txid, in order; unknown ones skipped."""
-        if not txids:
-            return []
-        marks = _in(txids)
-        with self.live.reader.borrow() as c:
-            rows = {r[0]: r for r in c.execute(_LIVE_TX_SQL.format(marks), txids)}
-            prev: dict[str, dict[int, tuple]] = {}
-            for txid, vin, value, address in c.execute(_LIVE_PREV_SQL.format(marks), txids):
-                prev.setdefault(txid, {})[vin] = (value, address)
-            blocks = self._live_block_ids(c, {r[2] for r in rows.values()})
+        rows = self.live.read.txs(txids)
         views = []
         for txid in txids:
             row = rows.get(txid)
             if row is None:
                 continue
-            _, full, height, position, fee = row
+            full = row.raw
             tx = parse(full)
             stripped = len(serialize(tx, witness=False))
-            ins = prev.get(txid, {})
+            ins = row.spent
             prevouts = [
                 Prevout(ins[i][0], script_pubkey(ins[i][1]) if ins[i][1] else b"", ins[i][1])
                 if i in ins
                 else None
                 for i in range(len(tx.inputs))
             ]
-            block_hash, block_time = blocks.get(height, (None, None))
             views.append(
                 TxView(
                     txid=txid,
                     full=full,
                     weight=3 * stripped + len(full),
-                    fee=fee,
+                    fee=row.fee,
                     prevouts=prevouts,
-                    height=height,
-                    position=position,
-                    block_hash=block_hash,
-                    block_time=block_time,
+                    height=row.height,
+                    position=row.position,
+                    block_hash=row.block_hash,
+                    block_time=row.block_time,
                     _tx=tx,
                 )
             )
@@ -278,22 +252,14 @@ class ChainStore:
                     if spender is not None:
                         stxid, height = spenders[spender]
                         spends[n] = Spend(stxid, vin, height, *blocks[height])
-        with self.live.reader.borrow() as c:
-            if tx_id is None:
-                count = c.execute("SELECT count(*) FROM outputs WHERE txid = ?", (txid,))
-                n_outputs = count.fetchone()[0]
-                if not n_outputs:
-                    raise NotFound("Transaction not found")
-                spends = [None] * n_outputs
-            live = c.execute(
-                "SELECT s.prev_n, s.txid, s.vin, t.height FROM spends s "
-                "JOIN txs t ON t.txid = s.txid WHERE s.prev_txid = ?",
-                (txid,),
-            ).fetchall()
-            blocks = self._live_block_ids(c, {r[3] for r in live})
-        for n, stxid, vin, height in live:
+        if tx_id is None:
+            n_outputs = self.live.read.output_count(txid)
+            if not n_outputs:
+                raise NotFound("Transaction not found")
+            spends = [None] * n_outputs
+        for n, stxid, vin, height, block_hash, block_time in self.live.read.spenders(txid):
             if 0 <= n < len(spends):
-                spends[n] = Spend(stxid, vin, height, *blocks.get(height, (None, None)))
+                spends[n] = Spend(stxid, vin, height, block_hash, block_time)
         return spends
 
     # -- addresses ----------------------------------------------------------------------
@@ -304,13 +270,7 @@ class ChainStore:
 
     def _live_history(self, address: str) -> tuple[list[str], list[str]]:
         """(mempool txids newest first, live-confirmed txids newest first) of an address."""
-        with self.live.reader.borrow() as c:
-            rows = c.execute(
-                "SELECT t.txid, t.height FROM tx_addresses a JOIN txs t ON t.txid = a.txid "
-                "WHERE a.address = ? ORDER BY t.height IS NULL DESC, t.height DESC, "
-                "t.position DESC, t.seq DESC",
-                (address,),
-            ).fetchall()
+        rows = self.live.read.history(address)
         return [t for t, h in rows if h is None], [t for t, h in rows if h is not None]
 
     def address_mempool_refs(self, address: str) -> list[Ref]:
@@ -368,28 +328,8 @@ class ChainStore:
             address_id = self._address_id(w, address)
             if address_id is not None:
                 chain = Stats(*world_db.address_totals(w, address_id))
-        live = {True: Stats(), False: Stats()}  # keyed by "in the mempool"
-        with self.live.reader.borrow() as c:
-            for pending, count, total in c.execute(
-                "SELECT t.height IS NULL, count(*), sum(o.value) FROM outputs o "
-                "JOIN txs t ON t.txid = o.txid WHERE o.address = ? GROUP BY 1",
-                (address,),
-            ):
-                live[bool(pending)].funded_txo_count += count
-                live[bool(pending)].funded_txo_sum += total
-            for pending, count, total in c.execute(
-                "SELECT t.height IS NULL, count(*), sum(s.value) FROM spends s "
-                "JOIN txs t ON t.txid = s.txid WHERE s.address = ? GROUP BY 1",
-                (address,),
-            ):
-                live[bool(pending)].spent_txo_count += count
-                live[bool(pending)].spent_txo_sum += total
-            for pending, count in c.execute(
-                "SELECT t.height IS NULL, count(*) FROM tx_addresses a "
-                "JOIN txs t ON t.txid = a.txid WHERE a.address = ? GROUP BY 1",
-                (address,),
-            ):
-                live[bool(pending)].tx_count += count
+        # keyed by "in the mempool"
+        live = {k: Stats(*v) for k, v in self.live.read.address_totals(address).items()}
         return chain.add(live[False]), live[True]
 
     def address_utxos(self, address: str) -> list[Utxo]:
@@ -401,21 +341,9 @@ class ChainStore:
                 rows = world_db.address_unspent(w, address_id, MAX_UTXOS + 1)
                 blocks = self._world_block_ids(w, {r[3] for r in rows})
                 utxos = [Utxo(t, n, v, h, *blocks[h]) for t, n, v, h in rows]
-        with self.live.reader.borrow() as c:
-            live = c.execute(
-                "SELECT o.txid, o.n, o.value, t.height FROM outputs o JOIN txs t "
-                "ON t.txid = o.txid WHERE o.address = ? ORDER BY t.seq DESC",
-                (address,),
-            ).fetchall()
-            blocks = self._live_block_ids(c, {r[3] for r in live})
-            candidates = [Utxo(t, n, v, h, *blocks.get(h, (None, None))) for t, n, v, h in live]
-            candidates += utxos
-            spent = set()
-            if candidates:
-                for prev_txid, prev_n in c.execute(
-                    "SELECT prev_txid, prev_n FROM spends WHERE address = ?", (address,)
-                ):
-                    spent.add((prev_txid, prev_n))
+        candidates = [Utxo(*r) for r in self.live.read.outputs_to(address)]
+        candidates += utxos
+        spent = self.live.read.spent_from(address) if candidates else set()
         result = [u for u in candidates if (u.txid, u.vout) not in spent]
         if len(result) > MAX_UTXOS:
             raise BadRequest(f"Too many unspent transaction outputs (>{MAX_UTXOS})")
@@ -429,9 +357,7 @@ class ChainStore:
             row = world_db.block_by(w, where, value)
         if row is not None:
             return Block(*row, live=False)
-        sql = f"SELECT {_BLOCK_COLUMNS} FROM blocks WHERE {where} = ?"
-        with self.live.reader.borrow() as c:
-            row = c.execute(sql, (value,)).fetchone()
+        row = self.live.read.block(where, value)
         return Block(*row, live=True) if row else None
 
     def block(self, block_hash: str) -> Block:
@@ -455,11 +381,7 @@ class ChainStore:
         if top > tip or top < 0:
             raise NotFound("Block not found")
         low = max(0, top - BLOCK_LIMIT + 1)
-        sql = (
-            f"SELECT {_BLOCK_COLUMNS} FROM blocks WHERE height BETWEEN ? AND ? ORDER BY height DESC"
-        )
-        with self.live.reader.borrow() as c:
-            blocks = [Block(*r, live=True) for r in c.execute(sql, (low, top))]
+        blocks = [Block(*r, live=True) for r in self.live.read.blocks_between(low, top)]
         if low <= self.world_tip:
             with self.live.world.borrow() as w:
                 blocks += [Block(*r, live=False) for r in world_db.blocks_between(w, low, top)]
@@ -475,21 +397,17 @@ class ChainStore:
     def median_time(self, b: Block) -> int:
         """The median time of the 11 blocks ending at b (BIP113)."""
         low = max(0, b.height - 10)
-        sql = "SELECT time FROM blocks WHERE height BETWEEN ? AND ?"
         with self.live.world.borrow() as w:
             times = world_db.block_times(w, low, b.height)
         if b.height > self.world_tip:
-            with self.live.reader.borrow() as c:
-                times += [r[0] for r in c.execute(sql, (low, b.height))]
+            times += self.live.read.block_times(low, b.height)
         times.sort()
         return times[len(times) // 2]
 
     def block_txids(self, b: Block) -> list[str]:
         """Every txid of a block, in block order."""
         if b.live:
-            sql = "SELECT txid FROM txs WHERE height = ? ORDER BY position"
-            with self.live.reader.borrow() as c:
-                return [r[0] for r in c.execute(sql, (b.height,))]
+            return self.live.read.block_txids(b.height)
         with self.live.world.borrow() as w:
             return world_db.block_txids(w, b.height)
 
@@ -507,11 +425,7 @@ class ChainStore:
     def block_size(self, b: Block) -> tuple[int, int]:
         """(size, weight) of a block, witnesses included."""
         if b.live:
-            with self.live.reader.borrow() as c:
-                row = c.execute(
-                    "SELECT size, weight FROM blocks WHERE height = ?", (b.height,)
-                ).fetchone()
-            return row[0], row[1]
+            return self.live.read.block_size(b.height)
         meta = self._block_meta.get(b.height)
         if meta is None:
             views = self.block_txs(b, 0, b.tx_count)
@@ -545,22 +459,11 @@ class ChainStore:
 
     def mempool_views(self, limit: int | None = None) -> list[TxView]:
         """Mempool transactions, newest first."""
-        with self.live.reader.borrow() as c:
-            txids = [
-                r[0]
-                for r in c.execute(
-                    "SELECT txid FROM txs WHERE height IS NULL ORDER BY seq DESC LIMIT ?",
-                    (-1 if limit is None else limit,),
-                )
-            ]
-        return self._live_txs(txids)
+        return self._live_txs(self.live.read.mempool_txids(limit))
 
     def mempool_entries(self) -> list[tuple[str, int, int, int]]:
         """(txid, fee, vsize, value in) of every mempool transaction, oldest first."""
-        with self.live.reader.borrow() as c:
-            return c.execute(
-                "SELECT txid, fee, vsize, value_in FROM txs WHERE height IS NULL ORDER BY seq"
-            ).fetchall()
+        return self.live.read.mempool_entries()
 
     def fee_rates(self, blocks: int = 6) -> list[float]:
         """Fee rates (sat/vB) paid in the last blocks of the world, for fee estimates."""

@@ -16,8 +16,9 @@ import threading
 import time
 from pathlib import Path
 
-from ..ledger.live.chain import ConnectionPool, read_only_world
+from ..ledger.live.chain import read_only_world
 from ..ledger.witness import Spent, witness_section
+from ..sqlite_pool import ConnectionPool
 from ..wal import connect_wal
 from ..world import store as world_db
 

@@ -31,6 +31,7 @@ __all__ = [
     "ContainmentLimit",
     "ContainmentRecord",
     "Row",
+    "latest",
 ]
 
 OUTCOMES = (
@@ -431,12 +432,7 @@ class ConnectionLog:
     def _read(self, sql: str, args: tuple = ()) -> list[Row]:
         """Flush, run a read query on a fresh connection, and return the rows."""
         self.flush()
-        db = sqlite3.connect(f"file:{self.path}?mode=ro", uri=True, timeout=30.0)
-        try:
-            db.row_factory = sqlite3.Row
-            return [Row(row) for row in db.execute(sql, args)]
-        finally:
-            db.close()
+        return _read_only(self.path, sql, args)
 
     def recent(self, limit: int = 100) -> list[Row]:
         """Return the last ``limit`` connections (open ones have ``ended`` None), newest first."""
@@ -448,3 +444,30 @@ class ConnectionLog:
             "SELECT * FROM containment WHERE time >= ? ORDER BY id DESC LIMIT ?",
             (float(since or 0.0), int(limit)),
         )
+
+
+def latest(path: str | Path, visitor: str | None = None, limit: int = 100):
+    """(connections, containment events) of the log at path, newest first, at most limit of
+    each (only a visitor's, if given): for a reader in another process than the gateway.
+
+    FileNotFoundError before the gateway wrote it, sqlite3.Error if it cannot be read.
+    """
+    if not Path(path).is_file():
+        raise FileNotFoundError(path)
+    where, args = ("WHERE visitor = ?", (visitor,)) if visitor else ("", ())
+    return (
+        _read_only(path, f"SELECT * FROM connections {where} ORDER BY id DESC LIMIT ?",
+                   (*args, int(limit)), timeout=10.0),
+        _read_only(path, f"SELECT * FROM containment {where} ORDER BY id DESC LIMIT ?",
+                   (*args, int(limit)), timeout=10.0),
+    )  # fmt: skip
+
+
+def _read_only(path: str | Path, sql: str, args: tuple, timeout: float = 30.0) -> list[Row]:
+    """The rows of one query on a fresh read-only connection to the log."""
+    db = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=timeout)
+    try:
+        db.row_factory = sqlite3.Row
+        return [Row(row) for row in db.execute(sql, args)]
+    finally:
+        db.close()

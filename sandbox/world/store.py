@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..errors import WorldError
-from ..sqlite import ThreadConnections
+from ..sqlite_pool import ThreadConnections
 from .schema import SCHEMA_VERSION
 from .secret import keyed_seed
 
@@ -89,7 +89,7 @@ class Site:
 
 
 class WorldDB(ThreadConnections):
-    """A world file opened read-only, with one sqlite connection per thread."""
+    """A world file opened read-only, one pooled connection lent to each thread."""
 
     def __init__(self, path: str | Path):
         """Open (and check) the world once in the calling thread."""
@@ -100,10 +100,6 @@ class WorldDB(ThreadConnections):
     def _connect(self) -> sqlite3.Connection:
         """A read-only connection to the world."""
         return open_world(self.path)
-
-    def close(self) -> None:
-        """Close this thread's connection; other threads' close with their threads."""
-        self.release()
 
 
 class Repo:
@@ -1035,3 +1031,88 @@ def service_labels(conn: sqlite3.Connection, addresses: list[str]) -> list[tuple
         f"WHERE a.address IN ({_marks(addresses)}) AND w.label IS NOT NULL",
         addresses,
     ).fetchall()
+
+
+# -- the running side's reads: the live chain's coins and the inject runner's wallets ----
+
+
+def world_coin(
+    conn: sqlite3.Connection, txid: str, n: int
+) -> tuple[int, int, int, str, bool] | None:
+    """(height, position, value, address, spent) of output n of a world transaction, or None."""
+    row = conn.execute(
+        "SELECT t.height, t.position, o.value, a.address, EXISTS (SELECT 1 FROM inputs i "
+        "WHERE i.prev_tx_id = t.id AND i.prev_n = o.n) FROM transactions t "
+        "JOIN outputs o ON o.tx_id = t.id AND o.n = ? "
+        "JOIN addresses a ON a.id = o.address_id WHERE t.txid = ?",
+        (n, txid),
+    ).fetchone()
+    return (row[0], row[1], row[2], row[3], bool(row[4])) if row is not None else None
+
+
+def unspent_outputs(conn: sqlite3.Connection, tx_id: int) -> list[int]:
+    """The output numbers of a world transaction that no world transaction spends."""
+    rows = conn.execute(
+        "SELECT n FROM outputs o WHERE tx_id = ? AND NOT EXISTS "
+        "(SELECT 1 FROM inputs i WHERE i.prev_tx_id = o.tx_id AND i.prev_n = o.n)",
+        (tx_id,),
+    )
+    return [r[0] for r in rows]
+
+
+def block_times_below(conn: sqlite3.Connection, top: int, count: int) -> list[int]:
+    """The times of the count world blocks ending at height top, newest first."""
+    rows = conn.execute(
+        "SELECT time FROM blocks WHERE height <= ? ORDER BY height DESC LIMIT ?", (top, count)
+    )
+    return [r[0] for r in rows]
+
+
+def tip_time(conn: sqlite3.Connection) -> int:
+    """The time of the world's last block (its end_time if it has none)."""
+    row = conn.execute("SELECT time FROM blocks ORDER BY height DESC LIMIT 1").fetchone()
+    if row and row[0]:
+        return row[0]
+    return int(meta(conn)["end_time"])
+
+
+def has_actor(conn: sqlite3.Connection, actor_id: str) -> bool:
+    """Whether the world has an actor by that id."""
+    return conn.execute("SELECT 1 FROM actors WHERE id = ?", (actor_id,)).fetchone() is not None
+
+
+def wallet_addresses(
+    conn: sqlite3.Connection, actor_id: str, kind: str = "personal", wallet: int | None = None
+) -> list[tuple[str, str, bytes, str | None, int]]:
+    """(address, type, secret, purpose, id) of an actor's wallets of one kind, or of one
+    wallet (a wallets.id) whatever its kind, in address order."""
+    where = "w.kind = ?" if wallet is None else "w.id = ?"
+    rows = conn.execute(
+        "SELECT a.address, a.type, a.secret, a.purpose, a.id FROM addresses a"
+        f" JOIN wallets w ON w.id = a.wallet_id WHERE w.actor_id = ? AND {where}"
+        " ORDER BY a.id",
+        (actor_id, kind if wallet is None else wallet),
+    )
+    return [(r[0], r[1], bytes(r[2]), r[3], r[4]) for r in rows]
+
+
+def wallet_unspent(
+    conn: sqlite3.Connection, actor_id: str, kind: str = "personal", wallet: int | None = None
+) -> list[tuple[str, int, int, str]]:
+    """(txid, n, value, address) of the outputs the world leaves unspent on an actor's
+    wallets of one kind, or on one wallet whatever its kind."""
+    where = "w.kind = ?" if wallet is None else "w.id = ?"
+    return conn.execute(
+        "SELECT t.txid, o.n, o.value, a.address FROM outputs o"
+        " JOIN transactions t ON t.id = o.tx_id JOIN addresses a ON a.id = o.address_id"
+        f" JOIN wallets w ON w.id = a.wallet_id WHERE w.actor_id = ? AND {where}"
+        " AND NOT EXISTS (SELECT 1 FROM inputs i WHERE i.prev_tx_id = o.tx_id"
+        " AND i.prev_n = o.n)",
+        (actor_id, kind if wallet is None else wallet),
+    ).fetchall()
+
+
+def ever_paid(conn: sqlite3.Connection, address_id: int) -> bool:
+    """Whether the world ever paid the address with this id."""
+    row = conn.execute("SELECT 1 FROM outputs WHERE address_id = ? LIMIT 1", (address_id,))
+    return row.fetchone() is not None

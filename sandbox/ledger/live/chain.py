@@ -15,12 +15,14 @@ import os
 import sqlite3
 import threading
 import time
-from collections import deque
 from collections.abc import Iterator
 from pathlib import Path
+from typing import NamedTuple
 
-from ...wal import connect_wal
-from ...world.read import open_world
+from ...sqlite_pool import ConnectionPool
+from ...wal import connect_wal, immediate
+from ...world import store as world_db
+from ...world.store import open_world
 from ..address import address_from_script, p2wpkh_address, script_pubkey
 from ..block import BLOCK_VERSION, REGTEST_BITS, merkle_root, mine, subsidy
 from ..codec.compact import encode_compact_size
@@ -28,6 +30,7 @@ from ..codec.hashes import sha256d
 from ..keys import Key, derive_secret
 from ..tx import Tx, coinbase_tx, parse, serialize
 from .mempool import (
+    COINBASE_MATURITY,
     RPC_TRANSACTION_ALREADY_IN_CHAIN,
     RPC_TRANSACTION_ERROR,
     BroadcastError,
@@ -37,7 +40,7 @@ from .mempool import (
     decode,
 )
 
-__all__ = ["BroadcastError", "ConnectionPool", "LiveChain", "LiveMiner"]
+__all__ = ["BroadcastError", "LiveChain", "LiveChainReader", "LiveMiner", "LiveTx"]
 
 log = logging.getLogger(__name__)
 
@@ -94,53 +97,8 @@ CREATE TABLE IF NOT EXISTS tx_addresses (
 ) WITHOUT ROWID;
 """
 
-_WORLD_COIN_SQL = (
-    "SELECT t.id, t.height, t.position, o.value, a.address FROM transactions t "
-    "JOIN outputs o ON o.tx_id = t.id AND o.n = ? "
-    "JOIN addresses a ON a.id = o.address_id WHERE t.txid = ?"
-)
 _WITNESS_RESERVED = bytes(32)
 WORLD_MMAP_BYTES = 4 << 30
-
-
-class ConnectionPool:
-    """Reusable SQLite connections, one lent to each thread at a time.
-
-    Werkzeug's threaded server starts a thread per request; a pool keeps each connection's
-    page cache warm across requests instead of opening a cold connection every time.
-    """
-
-    def __init__(self, connect, size: int = 32):
-        """Open connections with connect() as needed; keep at most size idle ones."""
-        self._connect = connect
-        self._idle: deque[sqlite3.Connection] = deque()
-        self._size = size
-        self._lock = threading.Lock()
-
-    @contextlib.contextmanager
-    def borrow(self) -> Iterator[sqlite3.Connection]:
-        """A connection for the duration of a with block."""
-        with self._lock:
-            conn = self._idle.pop() if self._idle else None
-        if conn is None:
-            conn = self._connect()
-        try:
-            yield conn
-        finally:
-            if conn.in_transaction:
-                conn.rollback()
-            with self._lock:
-                keep = len(self._idle) < self._size
-                if keep:
-                    self._idle.append(conn)
-            if not keep:
-                conn.close()
-
-    def close(self) -> None:
-        """Close the idle connections."""
-        with self._lock:
-            while self._idle:
-                self._idle.pop().close()
 
 
 def read_only_world(path: Path) -> sqlite3.Connection:
@@ -171,6 +129,319 @@ def read_only_chain(path: str | Path) -> sqlite3.Connection | None:
     return conn
 
 
+class LiveTx(NamedTuple):
+    """A live transaction as chain.db stores it, with what it spent and its block."""
+
+    txid: str
+    raw: bytes  # complete serialization, witnesses included
+    height: int | None  # None while in the mempool
+    position: int | None
+    fee: int
+    spent: dict[int, tuple[int, str | None]]  # input index -> (value, address) it spent
+    block_hash: str | None
+    block_time: int | None
+
+
+LIVE_BLOCK_COLUMNS = "height, hash, prev_hash, merkle_root, time, version, bits, nonce, tx_count"
+
+
+class LiveChainReader:
+    """The named reads of chain.db every other package uses; it writes nothing.
+
+    Given a pool (the live chain's own readers) it borrows from it; given only the path
+    (a service in another process than the explorer) it opens the file for each read, and
+    answers as for an empty chain while the explorer has not made it yet.
+    """
+
+    def __init__(self, path: str | Path, pool: ConnectionPool | None = None):
+        """Read the chain.db at path, through pool if given."""
+        self.path = Path(path)
+        self._pool = pool
+
+    @contextlib.contextmanager
+    def _conn(self) -> Iterator[sqlite3.Connection | None]:
+        """A connection for one read, or None while chain.db does not exist yet."""
+        if self._pool is not None:
+            with self._pool.borrow() as conn:
+                yield conn
+            return
+        conn = read_only_chain(self.path)
+        try:
+            yield conn
+        finally:
+            if conn is not None:
+                conn.close()
+
+    def _rows(self, sql: str, params=()) -> list[tuple]:
+        """Every row of one query, as tuples ([] without a chain)."""
+        with self._conn() as c:
+            return [] if c is None else [tuple(r) for r in c.execute(sql, params)]
+
+    # -- transactions -------------------------------------------------------------------
+
+    def has_tx(self, txid: str) -> bool:
+        """Whether the live chain (mempool or live block) has the transaction."""
+        return bool(self._rows("SELECT 1 FROM txs WHERE txid = ?", (txid,)))
+
+    def txs(self, txids: list[str]) -> dict[str, LiveTx]:
+        """The live transactions of txids that exist, by txid."""
+        if not txids:
+            return {}
+        marks = _marks(txids)
+        with self._conn() as c:
+            if c is None:
+                return {}
+            rows = c.execute(
+                f"SELECT txid, raw, height, position, fee FROM txs WHERE txid IN ({marks})", txids
+            ).fetchall()
+            spent: dict[str, dict[int, tuple]] = {}
+            for txid, vin, value, address in c.execute(
+                f"SELECT txid, vin, value, address FROM spends WHERE txid IN ({marks})", txids
+            ):
+                spent.setdefault(txid, {})[vin] = (value, address)
+            blocks = _block_ids(c, {r[2] for r in rows})
+        return {
+            r[0]: LiveTx(
+                r[0],
+                bytes(r[1]),
+                r[2],
+                r[3],
+                r[4],
+                spent.get(r[0], {}),
+                *blocks.get(r[2], (None, None)),
+            )  # fmt: skip
+            for r in rows
+        }
+
+    def output_count(self, txid: str) -> int:
+        """How many outputs a live transaction has (0 if the live chain has no such one)."""
+        rows = self._rows("SELECT count(*) FROM outputs WHERE txid = ?", (txid,))
+        return rows[0][0] if rows else 0
+
+    def spenders(self, txid: str) -> list[tuple[int, str, int, int | None, str | None, int | None]]:
+        """Live spends of txid's outputs: (n, spending txid, vin, height, block hash, time)."""
+        with self._conn() as c:
+            if c is None:
+                return []
+            rows = c.execute(
+                "SELECT s.prev_n, s.txid, s.vin, t.height FROM spends s "
+                "JOIN txs t ON t.txid = s.txid WHERE s.prev_txid = ?",
+                (txid,),
+            ).fetchall()
+            blocks = _block_ids(c, {r[3] for r in rows})
+        return [(n, t, vin, h, *blocks.get(h, (None, None))) for n, t, vin, h in rows]
+
+    def confirmed_addresses(self, txid: str) -> list[str]:
+        """The addresses a live-confirmed transaction pays, by output ([] if unconfirmed)."""
+        return [
+            r[0]
+            for r in self._rows(
+                "SELECT o.address FROM outputs o JOIN txs t ON t.txid = o.txid"
+                " WHERE o.txid = ? AND t.height IS NOT NULL AND o.address IS NOT NULL",
+                (txid,),
+            )
+        ]
+
+    def sweeps(self, txid: str, spend_from: list[str], pay_to: str) -> bool:
+        """Whether txid spends an output of a spend_from address and pays pay_to something."""
+        marks = _marks(spend_from)
+        with self._conn() as c:
+            if c is None:
+                return False
+            spends = c.execute(
+                f"SELECT 1 FROM spends WHERE txid = ? AND address IN ({marks}) LIMIT 1",
+                (txid, *spend_from),
+            ).fetchone()
+            pays = c.execute(
+                "SELECT 1 FROM outputs WHERE txid = ? AND address = ? AND value > 0 LIMIT 1",
+                (txid, pay_to),
+            ).fetchone()
+        return spends is not None and pays is not None
+
+    # -- addresses ----------------------------------------------------------------------
+
+    def history(self, address: str) -> list[tuple[str, int | None]]:
+        """(txid, height) of the address's live transactions: mempool first, newest first."""
+        return self._rows(
+            "SELECT t.txid, t.height FROM tx_addresses a JOIN txs t ON t.txid = a.txid "
+            "WHERE a.address = ? ORDER BY t.height IS NULL DESC, t.height DESC, "
+            "t.position DESC, t.seq DESC",
+            (address,),
+        )
+
+    def ever_paid(self, address: str) -> bool:
+        """Whether a live transaction ever paid the address."""
+        return bool(self._rows("SELECT 1 FROM outputs WHERE address = ? LIMIT 1", (address,)))
+
+    def received_and_spent(self, address: str) -> tuple[int, int]:
+        """(sum of live outputs paying the address, sum of its outputs live spends spent)."""
+        with self._conn() as c:
+            if c is None:
+                return 0, 0
+            (received,) = c.execute(
+                "SELECT coalesce(sum(value), 0) FROM outputs WHERE address = ?", (address,)
+            ).fetchone()
+            (spent,) = c.execute(
+                "SELECT coalesce(sum(value), 0) FROM spends WHERE address = ?", (address,)
+            ).fetchone()
+        return received, spent
+
+    def address_totals(self, address: str) -> dict[bool, list[int]]:
+        """In the mempool (True) or confirmed (False): [funded count, funded sum, spent count,
+        spent sum, transaction count] of an address on the live chain."""
+        totals = {True: [0] * 5, False: [0] * 5}
+        with self._conn() as c:
+            if c is None:
+                return totals
+            for pending, count, total in c.execute(
+                "SELECT t.height IS NULL, count(*), sum(o.value) FROM outputs o "
+                "JOIN txs t ON t.txid = o.txid WHERE o.address = ? GROUP BY 1",
+                (address,),
+            ):
+                totals[bool(pending)][0] += count
+                totals[bool(pending)][1] += total
+            for pending, count, total in c.execute(
+                "SELECT t.height IS NULL, count(*), sum(s.value) FROM spends s "
+                "JOIN txs t ON t.txid = s.txid WHERE s.address = ? GROUP BY 1",
+                (address,),
+            ):
+                totals[bool(pending)][2] += count
+                totals[bool(pending)][3] += total
+            for pending, count in c.execute(
+                "SELECT t.height IS NULL, count(*) FROM tx_addresses a "
+                "JOIN txs t ON t.txid = a.txid WHERE a.address = ? GROUP BY 1",
+                (address,),
+            ):
+                totals[bool(pending)][4] += count
+        return totals
+
+    def outputs_to(
+        self, address: str
+    ) -> list[tuple[str, int, int, int | None, str | None, int | None]]:
+        """Live outputs paying the address, newest first: (txid, n, value, height, hash, time)."""
+        with self._conn() as c:
+            if c is None:
+                return []
+            rows = c.execute(
+                "SELECT o.txid, o.n, o.value, t.height FROM outputs o JOIN txs t "
+                "ON t.txid = o.txid WHERE o.address = ? ORDER BY t.seq DESC",
+                (address,),
+            ).fetchall()
+            blocks = _block_ids(c, {r[3] for r in rows})
+        return [(t, n, v, h, *blocks.get(h, (None, None))) for t, n, v, h in rows]
+
+    def spent_from(self, address: str) -> set[tuple[str, int]]:
+        """(txid, n) of the address's outputs, world or live, that live transactions spend."""
+        return set(self._rows("SELECT prev_txid, prev_n FROM spends WHERE address = ?", (address,)))
+
+    def unspent_paying(self, addresses) -> list[tuple[str, int, int, str]]:
+        """Unspent live outputs, coinbases aside, paying one of addresses: (txid, n, value,
+        address)."""
+        wanted = set(addresses)
+        return [
+            r
+            for r in self._rows(
+                "SELECT o.txid, o.n, o.value, o.address FROM outputs o"
+                " JOIN txs t ON t.txid = o.txid WHERE o.address IS NOT NULL"
+                " AND (t.position IS NULL OR t.position > 0) AND NOT EXISTS"
+                " (SELECT 1 FROM spends s WHERE s.prev_txid = o.txid AND s.prev_n = o.n)"
+            )
+            if r[3] in wanted
+        ]
+
+    def deposits_to(self, addresses: list[str]) -> list[dict]:
+        """Live-confirmed payments to addresses, oldest first: txid, time, value, address,
+        height."""
+        if not addresses:
+            return []
+        with self._conn() as c:
+            if c is None:
+                return []
+            cur = c.execute(
+                f"""
+                SELECT t.txid, b.time, o.value, o.address, t.height FROM outputs o
+                JOIN txs t ON t.txid = o.txid JOIN blocks b ON b.height = t.height
+                WHERE o.address IN ({_marks(addresses)})
+                ORDER BY t.height, t.position, o.n
+                """,
+                addresses,
+            )
+            names = [d[0] for d in cur.description]
+            return [dict(zip(names, r, strict=True)) for r in cur]
+
+    # -- blocks and the mempool ---------------------------------------------------------
+
+    def block(self, column: str, value) -> tuple | None:
+        """A live block by "hash" or "height", as LIVE_BLOCK_COLUMNS; None if absent."""
+        if column not in ("hash", "height"):
+            raise ValueError(f"no block lookup by {column!r}")
+        rows = self._rows(f"SELECT {LIVE_BLOCK_COLUMNS} FROM blocks WHERE {column} = ?", (value,))
+        return rows[0] if rows else None
+
+    def blocks_between(self, low: int, top: int) -> list[tuple]:
+        """Live blocks from top down to low, as LIVE_BLOCK_COLUMNS."""
+        return self._rows(
+            f"SELECT {LIVE_BLOCK_COLUMNS} FROM blocks WHERE height BETWEEN ? AND ? "
+            "ORDER BY height DESC",
+            (low, top),
+        )
+
+    def block_times(self, low: int, high: int) -> list[int]:
+        """The times of the live blocks from low to high."""
+        return [
+            r[0]
+            for r in self._rows("SELECT time FROM blocks WHERE height BETWEEN ? AND ?", (low, high))
+        ]
+
+    def block_txids(self, height: int) -> list[str]:
+        """Every txid of a live block, in block order."""
+        return [
+            r[0]
+            for r in self._rows(
+                "SELECT txid FROM txs WHERE height = ? ORDER BY position", (height,)
+            )
+        ]
+
+    def block_size(self, height: int) -> tuple[int, int]:
+        """(size, weight) of a live block."""
+        return self._rows("SELECT size, weight FROM blocks WHERE height = ?", (height,))[0]
+
+    def mempool_txids(self, limit: int | None = None) -> list[str]:
+        """Mempool txids, newest first (at most limit)."""
+        return [
+            r[0]
+            for r in self._rows(
+                "SELECT txid FROM txs WHERE height IS NULL ORDER BY seq DESC LIMIT ?",
+                (-1 if limit is None else limit,),
+            )
+        ]
+
+    def mempool_entries(self) -> list[tuple[str, int, int, int]]:
+        """(txid, fee, vsize, value in) of every mempool transaction, oldest first."""
+        return self._rows(
+            "SELECT txid, fee, vsize, value_in FROM txs WHERE height IS NULL ORDER BY seq"
+        )
+
+    def tx_count(self) -> int:
+        """How many transactions chain.db holds, mempool and live blocks."""
+        rows = self._rows("SELECT count(*) FROM txs")
+        return rows[0][0] if rows else 0
+
+
+def _marks(values) -> str:
+    """Placeholders for an IN (...) list."""
+    return ",".join("?" * len(values))
+
+
+def _block_ids(conn: sqlite3.Connection, heights) -> dict[int, tuple[str, int]]:
+    """(hash, time) of live blocks by height."""
+    heights = [h for h in heights if h is not None]
+    if not heights:
+        return {}
+    sql = f"SELECT height, hash, time FROM blocks WHERE height IN ({_marks(heights)})"
+    return {h: (bh, t) for h, bh, t in conn.execute(sql, heights)}
+
+
 class LiveChain:
     """The mempool and the blocks mined since the sandbox started, stored in chain.db."""
 
@@ -178,12 +449,10 @@ class LiveChain:
         """Open (or create) state_dir/chain.db for the world at world_path."""
         self.world_path = Path(world_path).resolve()
         conn = open_world(self.world_path)  # checks the file is a finished world
-        meta = {r[0]: r[1] for r in conn.execute("SELECT key, value FROM meta")}
+        meta = world_db.meta(conn)
         self.world_tip_height = int(meta["tip_height"])
         self.world_tip_hash = meta["tip_hash"]
-        self.world_tip_time = conn.execute(
-            "SELECT time FROM blocks WHERE height = ?", (self.world_tip_height,)
-        ).fetchone()[0]
+        self.world_tip_time = world_db.block_time(conn, self.world_tip_height)
         conn.close()
         self.digest = meta["digest"]
         self.block_interval = int(meta.get("block_interval", 600))
@@ -196,6 +465,7 @@ class LiveChain:
         self._lock = threading.RLock()
         self._writer = self._open_writer()
         self.reader = ConnectionPool(self._open_reader)
+        self.read = LiveChainReader(self.path, self.reader)
         pool = self.meta("pool_secret")
         assert pool is not None  # written with chain.db itself
         self.pool_key = Key(bytes.fromhex(pool))
@@ -263,19 +533,32 @@ class LiveChain:
             return self.world_tip_height, self.world_tip_hash, self.world_tip_time
         return row[0], row[1], row[2]
 
+    def current_tip(self) -> tuple[int, str, int]:
+        """(height, hash, time) of the best block, read without waiting for the writer."""
+        with self.reader.borrow() as c:
+            return self.tip(c)
+
+    def spendable(self, outpoints: list[tuple[str, int]]) -> list[bool]:
+        """For each (txid, n), world or live: whether the next block could spend it.
+
+        Unspent (the mempool's spends count), and a coinbase only once mature, as
+        broadcast() checks inputs.
+        """
+        next_height = self.tip()[0] + 1
+        found = []
+        with self.world.borrow() as world, self.reader.borrow() as conn:
+            for txid, n in outpoints:
+                coin = self._coin(conn, world, txid, n)
+                found.append(coin is not None and _mature(coin[0], next_height))
+        return found
+
     def _median_time_past(self, conn: sqlite3.Connection, world: sqlite3.Connection) -> int:
         """Median of the last 11 block times, as BIP113 locktimes compare against."""
         times = [
             r[0] for r in conn.execute("SELECT time FROM blocks ORDER BY height DESC LIMIT 11")
         ]
         if len(times) < 11:
-            times += [
-                r[0]
-                for r in world.execute(
-                    "SELECT time FROM blocks WHERE height <= ? ORDER BY height DESC LIMIT ?",
-                    (self.world_tip_height, 11 - len(times)),
-                )
-            ]
+            times += world_db.block_times_below(world, self.world_tip_height, 11 - len(times))
         times.sort()
         return times[len(times) // 2]
 
@@ -286,16 +569,10 @@ class LiveChain:
         tx = decode(raw_hex)
         txid = sha256d(serialize(tx, witness=False))[::-1].hex()
         with self._lock, self.world.borrow() as world:
-            conn = self._writer
             # IMMEDIATE: no other writer (another app on the same state) between check and insert.
-            conn.execute("BEGIN IMMEDIATE")
-            try:
+            with immediate(self._writer) as conn:
                 if not self._accept(conn, world, tx, txid):
                     return txid  # already in the mempool: sendrawtransaction answers its txid
-                conn.commit()
-            finally:
-                if conn.in_transaction:
-                    conn.rollback()
             if self.mine_on_broadcast:
                 self.mine_block()
         return txid
@@ -307,7 +584,7 @@ class LiveChain:
         known = conn.execute("SELECT height FROM txs WHERE txid = ?", (txid,)).fetchone()
         if known is not None and known[0] is None:
             return False
-        confirmed = known is not None or self._in_world(world, txid)
+        confirmed = known is not None or world_db.tx_id_of(world, txid) is not None
         if confirmed and self._has_unspent_output(conn, world, txid):
             raise BroadcastError(
                 "Transaction outputs already in utxo set", RPC_TRANSACTION_ALREADY_IN_CHAIN
@@ -317,30 +594,19 @@ class LiveChain:
         self._store(conn, tx, txid, fee, coins)
         return True
 
-    def _in_world(self, world: sqlite3.Connection, txid: str) -> bool:
-        """Whether the world's chain has this transaction."""
-        return (
-            world.execute("SELECT 1 FROM transactions WHERE txid = ?", (txid,)).fetchone()
-            is not None
-        )
-
     def _has_unspent_output(self, conn, world, txid: str) -> bool:
         """Whether any output of a confirmed transaction is still unspent."""
-        row = world.execute("SELECT id FROM transactions WHERE txid = ?", (txid,)).fetchone()
-        if row is not None:
-            outs = world.execute(
-                "SELECT n FROM outputs o WHERE tx_id = ? AND NOT EXISTS "
-                "(SELECT 1 FROM inputs i WHERE i.prev_tx_id = o.tx_id AND i.prev_n = o.n)",
-                (row[0],),
-            ).fetchall()
+        tx_id = world_db.tx_id_of(world, txid)
+        if tx_id is not None:
+            outs = world_db.unspent_outputs(world, tx_id)
         else:
-            outs = conn.execute("SELECT n FROM outputs WHERE txid = ?", (txid,)).fetchall()
+            outs = [r[0] for r in conn.execute("SELECT n FROM outputs WHERE txid = ?", (txid,))]
         return any(
             conn.execute(
                 "SELECT 1 FROM spends WHERE prev_txid = ? AND prev_n = ?", (txid, n)
             ).fetchone()
             is None
-            for (n,) in outs
+            for n in outs
         )
 
     def _coins(self, conn, world, tx: Tx) -> list[tuple[Coin, str | None]]:
@@ -368,12 +634,10 @@ class LiveChain:
             "SELECT 1 FROM spends WHERE prev_txid = ? AND prev_n = ?", (prev_txid, n)
         ).fetchone():
             return None
-        row = world.execute(_WORLD_COIN_SQL, (n, prev_txid)).fetchone()
-        if row is not None:
-            tx_id, height, position, value, address = row
-            if world.execute(
-                "SELECT 1 FROM inputs WHERE prev_tx_id = ? AND prev_n = ?", (tx_id, n)
-            ).fetchone():
+        found = world_db.world_coin(world, prev_txid, n)
+        if found is not None:
+            height, position, value, address, spent = found
+            if spent:
                 return None
             return Coin(value, script_pubkey(address), height, position == 0), address
         row = conn.execute(
@@ -423,15 +687,8 @@ class LiveChain:
 
     def mine_block(self) -> str:
         """Mine the whole mempool into the next block; returns the block's hash."""
-        with self._lock:
-            conn = self._writer
-            conn.execute("BEGIN IMMEDIATE")
-            try:
-                height, block_hash, count = self._mine(conn)
-                conn.commit()
-            finally:
-                if conn.in_transaction:
-                    conn.rollback()
+        with self._lock, immediate(self._writer) as conn:
+            height, block_hash, count = self._mine(conn)
         log.info("mined live block %d (%s) with %d transactions", height, block_hash, count)
         return block_hash
 
@@ -498,6 +755,13 @@ class LiveChain:
         if segwit:
             cb.inputs[0].witness = [_WITNESS_RESERVED]
         return cb
+
+
+def _mature(coin: Coin, next_height: int) -> bool:
+    """Whether a coin may be spent in the block at next_height (coinbases wait 100 blocks)."""
+    return (
+        not coin.coinbase or coin.height is None or next_height - coin.height >= COINBASE_MATURITY
+    )
 
 
 class LiveMiner:
