@@ -21,6 +21,10 @@ SandboxError                  every error the engine raises on purpose
 │                             connection caps need; also an OSError
 ├── InvalidAddress            ledger.codec.errors: not a valid mainnet Bitcoin address;
 │                             also a ValueError
+├── InvalidTronAddress        tron.errors: not a Tron address (T... or 41...); also a
+│                             ValueError
+├── TronRejected              tron.errors: the Tron node refuses a transaction; .code is
+│                             java-tron's return code (SIGERROR, CONTRACT_VALIDATE_ERROR...)
 ├── InsufficientFunds         ledger.sim.economy: a wallet cannot pay what is asked yet
 ├── BroadcastError            ledger.live.mempool: the mempool refuses a transaction; .code is
 │                             bitcoind's RPC error code
