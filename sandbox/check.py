@@ -29,7 +29,7 @@ from pathlib import Path
 import requests
 from bs4 import BeautifulSoup
 
-from .classroom.compare import check as judge
+from .classroom.compare import answer_matches as judge
 from .classroom.course import Course, load_course
 from .errors import CheckError
 from .leaks import shown
@@ -43,7 +43,7 @@ PAGE_TIMEOUT = 60  # seconds for one landing page through the gateway
 
 
 @dataclass
-class Context:
+class SeatContext:
     """What a reference solution is given: the network, a case file and the seat's papers."""
 
     case: object  # investigator_tools.Case
@@ -166,7 +166,7 @@ def check_world(
     return outcomes
 
 
-def _context(course: Course, n: int, case, proxy: str, explorer) -> Context:
+def _context(course: Course, n: int, case, proxy: str, explorer) -> SeatContext:
     """The papers of seat n, as the classroom portal hands them to its trainee."""
     seat = course.seats[n]
     artefacts = {a.id: course.artefact_content(n, a.id) for a in course.artefacts.get(n, [])}
@@ -178,7 +178,7 @@ def _context(course: Course, n: int, case, proxy: str, explorer) -> Context:
         ),
         "",
     )
-    return Context(
+    return SeatContext(
         case=case,
         proxy=proxy,
         explorer=explorer,
@@ -192,7 +192,7 @@ def _context(course: Course, n: int, case, proxy: str, explorer) -> Context:
     )
 
 
-def _leaks(course: Course, scenario: Scenario, ctx: Context, world: Path) -> list[Outcome]:
+def _leaks(course: Course, scenario: Scenario, ctx: SeatContext, world: Path) -> list[Outcome]:
     """An outcome for every place where one of the seat's answers shows (see leaks.py)."""
     conn = open_world(world)
     try:
@@ -238,7 +238,7 @@ def _leaks(course: Course, scenario: Scenario, ctx: Context, world: Path) -> lis
     return out
 
 
-def _papers(course: Course, ctx: Context) -> list[tuple[str, str, str | None]]:
+def _papers(course: Course, ctx: SeatContext) -> list[tuple[str, str, str | None]]:
     """(where, text, None) of the seat's brief, text artefacts and questions."""
     places: list[tuple[str, str, str | None]] = []
     for a in course.artefacts.get(ctx.seat, []):
@@ -276,7 +276,7 @@ def _case_sites(scenario: Scenario, bindings: dict, sites: dict) -> list[str]:
     return list(dict.fromkeys(s for s in found if sites[s]["kind"] not in ("explorer",)))
 
 
-def _page(ctx: Context, url: str) -> str:
+def _page(ctx: SeatContext, url: str) -> str:
     """What a trainee reads on a page fetched through the gateway: its text and its links."""
     try:
         response = requests.get(url, proxies={"http": ctx.proxy}, timeout=PAGE_TIMEOUT)
@@ -287,7 +287,7 @@ def _page(ctx: Context, url: str) -> str:
     return " ".join([soup.get_text(" "), *links])
 
 
-def _solve(course: Course, ctx: Context, objective, solvers: dict, chain_db: Path) -> Outcome:
+def _solve(course: Course, ctx: SeatContext, objective, solvers: dict, chain_db: Path) -> Outcome:
     """Run one objective's solver and judge its answer against the key."""
     expected = course.key[(ctx.seat, objective.id)]
     outcome = Outcome(ctx.seat, objective.id, False, expected=expected)

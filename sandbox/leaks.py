@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import re
 
-from .classroom.compare import check as judge
+from .classroom.compare import answer_matches as judge
 from .classroom.compare import normalise, parse_number
 
 __all__ = ["MIN_DIGITS", "MIN_INTEGER", "MIN_TEXT", "shown"]

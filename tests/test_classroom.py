@@ -19,7 +19,7 @@ import requests
 from werkzeug.serving import make_server
 
 from sandbox.classroom import create_app
-from sandbox.classroom.compare import check, parse_number, split_set
+from sandbox.classroom.compare import answer_matches, parse_number, split_set
 from sandbox.ledger.keys import Key
 from sandbox.scenario import load_scenario
 from sandbox.world.build import build_world
@@ -155,19 +155,23 @@ def score_of(html: str) -> int:
 
 def test_comparisons_normalise_what_trainees_type():
     """nocase/exact/set/number accept what people type and refuse what differs."""
-    assert check("nocase", "  JOHN   smith ", "John Smith")
-    assert not check("nocase", "John Smyth", "John Smith")
-    assert check("exact", " bc1qxyz \n", "bc1qxyz") and not check("exact", "BC1QXYZ", "bc1qxyz")
+    assert answer_matches("nocase", "  JOHN   smith ", "John Smith")
+    assert not answer_matches("nocase", "John Smyth", "John Smith")
+    assert answer_matches("exact", " bc1qxyz \n", "bc1qxyz") and not answer_matches(
+        "exact", "BC1QXYZ", "bc1qxyz"
+    )
     base58 = "1BoatSLRHtKNngkdXEeobR76b53LETtpyT"
-    assert check("set", f"bc1qAAA,\n{base58}  ", [base58, "bc1qaaa"])
-    assert not check("set", base58.lower() + " bc1qaaa", [base58, "bc1qaaa"])  # base58 keeps case
-    assert not check("set", base58, [base58, "bc1qaaa"])
+    assert answer_matches("set", f"bc1qAAA,\n{base58}  ", [base58, "bc1qaaa"])
+    assert not answer_matches(
+        "set", base58.lower() + " bc1qaaa", [base58, "bc1qaaa"]
+    )  # base58 keeps case
+    assert not answer_matches("set", base58, [base58, "bc1qaaa"])
     assert parse_number("0,05 BTC") == 0.05 and parse_number("1,234.5") == 1234.5
-    assert check("number", "0.1251", 0.125, tolerance=0.001)
-    assert not check("number", "0.127", 0.125, tolerance=0.001)
-    assert check("number", "102", 100, tolerance=0.02, relative=True)
-    assert not check("number", "103", 100, tolerance=0.02, relative=True)
-    assert not check("number", "a lot", 100, tolerance=1)
+    assert answer_matches("number", "0.1251", 0.125, tolerance=0.001)
+    assert not answer_matches("number", "0.127", 0.125, tolerance=0.001)
+    assert answer_matches("number", "102", 100, tolerance=0.02, relative=True)
+    assert not answer_matches("number", "103", 100, tolerance=0.02, relative=True)
+    assert not answer_matches("number", "a lot", 100, tolerance=1)
     assert split_set("a, b\nc  d") == {"a", "b", "c", "d"}
 
 

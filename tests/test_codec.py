@@ -425,6 +425,7 @@ DELEGATES = {
     ("sandbox/explorer/web.py", "btc"),  # the explorer's template filter
     ("sandbox/scenario/_checks.py", "btc"),  # a float BTC figure in a message
     ("marketplaces/common/helpers.py", "fmt_btc"),  # the sites' template filter
+    ("sandbox/tron/address.py", "to_base58"),  # a Tron address in codec.base58's check form
 }
 # Inline copies: a double SHA-256 by hand, satoshis divided into BTC by hand.
 INLINE = re.compile(

@@ -25,7 +25,7 @@ from ..ledger.codec.amounts import format_btc
 from ..ledger.live.chain import LiveChainReader
 from ..world.store import open_world, unspent_of
 from . import auth
-from .compare import check
+from .compare import answer_matches
 from .course import Course, load_course
 from .progress import Progress, SeatProgress, SubmitError, Submitted
 from .throttle import Rate, Throttle
@@ -95,7 +95,7 @@ class Classroom:
         key = self.course.key.get((seat, objective_id))
         if key is None:
             return False
-        return check(
+        return answer_matches(
             objective.compare,
             answer,
             key,

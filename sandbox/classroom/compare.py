@@ -14,7 +14,7 @@ from pathlib import Path
 
 from ..ledger.live.chain import LiveChainReader
 
-__all__ = ["MAX_ANSWER", "check", "fold", "normalise", "parse_number", "split_set"]
+__all__ = ["MAX_ANSWER", "answer_matches", "fold", "normalise", "parse_number", "split_set"]
 
 MAX_ANSWER = 4000  # characters; longer submissions are refused before judging
 _SEPARATORS = re.compile(r"[\s,;]+")
@@ -82,7 +82,7 @@ def _sweep(txid: str, key: dict, chain_db: Path | None) -> bool:
     return LiveChainReader(chain_db).sweeps(txid, spend_from, pay_to)
 
 
-def check(
+def answer_matches(
     compare: str,
     given: str,
     key,

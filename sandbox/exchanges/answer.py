@@ -18,7 +18,7 @@ from . import records
 from .clock import utc
 from .policy import ASKS, LEGAL_BASES, allowed, subject_kind
 
-__all__ = ["Context", "answer_request", "reference"]
+__all__ = ["AnswerContext", "answer_request", "reference"]
 
 PRESERVATION_DAYS = 90
 EMERGENCY_NOTE = (
@@ -35,7 +35,7 @@ OPERATIONAL_TX = {
 
 
 @dataclass
-class Context:
+class AnswerContext:
     """What answering needs: the world, the exchange, the time, the freeze lookup, the live chain."""
 
     world: sqlite3.Connection
@@ -51,7 +51,7 @@ def reference(exchange_id: str, number: int) -> str:
 
 
 def answer_request(
-    ctx: Context, number: int, request: dict, errors: list[dict]
+    ctx: AnswerContext, number: int, request: dict, errors: list[dict]
 ) -> tuple[dict, list[dict]]:
     """The answer to a request, and the accounts ({actor_id, account_id}) it freezes."""
     ex = ctx.exchange
@@ -161,7 +161,7 @@ def _batched(answer: dict, match: records.Match, ex: dict) -> dict:
 
 
 def _disclose(
-    ctx: Context, answer: dict, request: dict, match: records.Match
+    ctx: AnswerContext, answer: dict, request: dict, match: records.Match
 ) -> tuple[dict, list[dict]]:
     """Give what the legal basis allows about the matched customer(s); freeze if ordered."""
     ex, basis = ctx.exchange, request["legal_basis"]
@@ -218,7 +218,9 @@ def _a(name: str) -> str:
     return ("an " if name[0] in "aeiou" else "a ") + name
 
 
-def _account(ctx: Context, actor_id: str, grant: dict, answer: dict) -> tuple[dict, dict | None]:
+def _account(
+    ctx: AnswerContext, actor_id: str, grant: dict, answer: dict
+) -> tuple[dict, dict | None]:
     """One customer's account section: the granted items, and the freeze to record if any."""
     ex_id = ctx.exchange["id"]
     row = records.account(ctx.world, ex_id, actor_id) or {}

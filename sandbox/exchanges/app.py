@@ -37,11 +37,11 @@ def create_app(world_path: str | Path, site_id: str, state_dir: str | Path) -> F
     )
 
     from .api import bp as api_bp
-    from .le import bp as le_bp
+    from .officers import bp as officers_bp
     from .public import bp as public_bp
 
     app.register_blueprint(public_bp)
-    app.register_blueprint(le_bp)
+    app.register_blueprint(officers_bp)
     app.register_blueprint(api_bp)
     app.add_template_filter(utc, "utc")
     app.add_template_filter(format_btc, "btc")

@@ -11,7 +11,7 @@ from ..world.requesters import Requester
 from ..world.store import meta, open_world
 from . import records
 from .access import Access
-from .answer import Context, answer_request
+from .answer import AnswerContext, answer_request
 from .audit import AuditLog
 from .policy import clean_request
 
@@ -57,7 +57,7 @@ class Portal:
             """Answer inside the audit log's write transaction."""
             world = open_world(self.world_path)
             try:
-                ctx = Context(
+                ctx = AnswerContext(
                     world,
                     self.exchange,
                     self.clock.now(),

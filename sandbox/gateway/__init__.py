@@ -14,7 +14,7 @@
                                    │ LatencyModel (latency.py): circuit delay and failures (off by default)
                                    └▶ ConnectionLog (log.py): SQLite rows per stream + containment events
 
-Only ``Routes`` produces upstream addresses and only ``_core.Context.dial`` connects, to
+Only ``Routes`` produces upstream addresses and only ``_core.GatewayState.dial`` connects, to
 an upstream taken from a routed ``Decision``: no client-supplied name is ever resolved,
 so a clearnet name or IP literal cannot leave the sandbox; it is refused and logged.
 

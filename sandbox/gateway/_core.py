@@ -83,7 +83,7 @@ class Tracked(TypingProtocol):
         """Abort a connection the caps pushed out; it leaves no log row."""
 
 
-class Context:
+class GatewayState:
     """Shared state of one running gateway, used only on its event loop's thread.
 
     Connection caps: at most ``max_connections`` in all; at most ``max_per_client``

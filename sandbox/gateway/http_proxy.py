@@ -37,7 +37,7 @@ from urllib.parse import urlsplit
 
 from ..errors import SandboxError
 from . import _http_wire as hw
-from ._core import Context, peer_host, peer_name
+from ._core import GatewayState, peer_host, peer_name
 from ._pages import CONNECT_ESTABLISHED, CONTINUE, error_response
 from .routes import Decision
 
@@ -82,7 +82,9 @@ class _Stream:
 class HttpProxyConnection:
     """One client of the HTTP proxy port."""
 
-    def __init__(self, ctx: Context, reader: asyncio.StreamReader, writer: asyncio.StreamWriter):
+    def __init__(
+        self, ctx: GatewayState, reader: asyncio.StreamReader, writer: asyncio.StreamWriter
+    ):
         """Wrap the client's streams."""
         self.ctx = ctx
         self.reader = reader
@@ -499,7 +501,7 @@ def _split_authority(target: str) -> tuple[str, int]:
     return host.strip("[]"), int(port)
 
 
-def _same_site(stream: _Stream, host: str, port: int, ctx: Context) -> bool:
+def _same_site(stream: _Stream, host: str, port: int, ctx: GatewayState) -> bool:
     """Tell whether a request can reuse the open upstream stream."""
     if stream.port != port or stream.writer.transport.is_closing():
         return False

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 
 from ..errors import SandboxError
 from ..open_files import ensure_open_files, open_files_needed
-from ._core import NOOP_SOCKS_FLAGS, Context
+from ._core import NOOP_SOCKS_FLAGS, GatewayState
 from ._http_wire import MAX_HEAD
 from .http_proxy import HttpProxyConnection
 from .latency import LatencyModel
@@ -120,7 +120,7 @@ class Gateway:
         self.routes = routes
         self.config = config or GatewayConfig()
         self.log = log
-        self._ctx: Context | None = None
+        self._ctx: GatewayState | None = None
         self._socks_server: asyncio.Server | None = None
         self._http_server: asyncio.Server | None = None
         self._http_tasks: set[asyncio.Task] = set()
@@ -165,7 +165,7 @@ class Gateway:
             f"the gateway (at most {cfg.max_connections} connections)",
             "lower the gateway's max_connections",
         )
-        ctx = self._ctx = Context(self.routes, cfg, self.log)
+        ctx = self._ctx = GatewayState(self.routes, cfg, self.log)
         loop = asyncio.get_running_loop()
         self._loop = loop
         self._socks_server = await self._listen(

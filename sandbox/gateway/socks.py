@@ -37,7 +37,7 @@ import logging
 import time
 
 from . import _socks_wire as wire
-from ._core import Context, peer_host, peer_name
+from ._core import GatewayState, peer_host, peer_name
 from ._pages import TOR_NOT_AN_HTTP_PROXY
 from .routes import Decision
 
@@ -107,7 +107,7 @@ class _Upstream(asyncio.Protocol):
 class SocksConnection(asyncio.Protocol):
     """One client of the SOCKS port, from handshake to the end of its relay."""
 
-    def __init__(self, ctx: Context):
+    def __init__(self, ctx: GatewayState):
         """Start in the handshake state."""
         self.ctx = ctx
         self.loop = asyncio.get_running_loop()

@@ -158,13 +158,6 @@ class Doc:
         self.problems.append(Problem(self.file, self.line(path), dotted(path), message))
 
 
-def check(data: dict, lines: dict[Path, int], bad: set[Path], file: str) -> list[Problem]:
-    """Every semantic problem of the world part of a document (format v1's sections)."""
-    doc = Doc(data, lines, bad, file)
-    check_world(doc)
-    return doc.problems
-
-
 def check_world(doc: Doc) -> tuple[dict[str, dict], dict[str, dict]]:
     """Check meta, actors, sites, flows and funds; return the usable actors and sites."""
     meta_locale = doc.get("meta", "locale", kind=str)

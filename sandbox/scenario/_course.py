@@ -84,11 +84,11 @@ def default_compare(of: str, answer_field: str) -> str:
     return "nocase"
 
 
-def check(data: dict, lines: dict[Path, int], bad: set[Path], file: str) -> list[Problem]:
+def find_problems(data: dict, lines: dict[Path, int], bad: set[Path], file: str) -> list[Problem]:
     """Every semantic problem of a scenario document, of the world and of the course."""
     doc = Doc(data, lines, bad, file)
     actors, sites = check_world(doc)
-    _Course(doc, actors, sites).check()
+    _Course(doc, actors, sites).run()
     return doc.problems
 
 
@@ -113,7 +113,7 @@ class _Course:
     wallet: float | None = DEFAULT_WALLET  # None: rejected
     objectives: dict[str, tuple[int, dict]] = field(default_factory=dict)
 
-    def check(self) -> None:
+    def run(self) -> None:
         """Run every course check."""
         self._version()
         self._solution()

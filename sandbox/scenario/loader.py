@@ -24,7 +24,7 @@ import yaml
 
 from ..errors import Problem, SandboxError, ScenarioError
 from ._checks import BACKGROUND_ID, TRAINEES_ID, Path, commission_market, dotted, suggest
-from ._course import DEFAULT_WALLET, check, default_compare
+from ._course import DEFAULT_WALLET, default_compare, find_problems
 from .model import (
     CLEARNET_KINDS,
     Actor,
@@ -145,7 +145,7 @@ def load_scenario(name_or_path: str | os.PathLike | None = None) -> Scenario:
     problems = list(tree.problems)
     schema_problems, rejected = _schema_problems(tree)
     problems += schema_problems
-    problems += check(tree.data, tree.lines, tree.bad | rejected, file)
+    problems += find_problems(tree.data, tree.lines, tree.bad | rejected, file)
     if problems:
         raise ScenarioError(problems)
     return _build(tree.data, tree.lines, path)

@@ -1,14 +1,17 @@
-"""Bitcoin's hash functions: sha256d (txids, block hashes, checksums), hash160, tagged hashes."""
+"""The chains' hash functions: Bitcoin's sha256d (txids, block hashes, checksums), hash160
+and tagged hashes; SHA-256 (Tron's txIDs and block ids) and Keccak-256 (Tron's addresses,
+ABI selectors and event topics)."""
 
 from __future__ import annotations
 
 import hashlib
 
+from Crypto.Hash import keccak as _keccak
 from embit.hashes import tagged_hash
 
 from .ripemd160 import ripemd160 as _pure_ripemd160
 
-__all__ = ["hash160", "ripemd160", "sha256", "sha256d", "tagged_hash"]
+__all__ = ["hash160", "keccak256", "ripemd160", "sha256", "sha256d", "tagged_hash"]
 
 _sha256 = hashlib.sha256
 
@@ -22,6 +25,11 @@ except ValueError:  # OpenSSL 3 without the legacy provider
 def sha256(data: bytes) -> bytes:
     """Return SHA256(data)."""
     return _sha256(data).digest()
+
+
+def keccak256(data: bytes) -> bytes:
+    """Keccak-256 of data (the pre-standard padding Ethereum and Tron use, not SHA3-256)."""
+    return _keccak.new(digest_bits=256, data=data).digest()
 
 
 def sha256d(data: bytes) -> bytes:

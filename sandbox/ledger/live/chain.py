@@ -19,6 +19,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import NamedTuple
 
+from ...errors import WorldError
 from ...sqlite_pool import ConnectionPool
 from ...wal import connect_wal, immediate
 from ...world import store as world_db
@@ -165,12 +166,12 @@ class LiveChainReader:
             with self._pool.borrow() as conn:
                 yield conn
             return
-        conn = read_only_chain(self.path)
+        cold = read_only_chain(self.path)
         try:
-            yield conn
+            yield cold
         finally:
-            if conn is not None:
-                conn.close()
+            if cold is not None:
+                cold.close()
 
     def _rows(self, sql: str, params=()) -> list[tuple]:
         """Every row of one query, as tuples ([] without a chain)."""
@@ -452,7 +453,12 @@ class LiveChain:
         meta = world_db.meta(conn)
         self.world_tip_height = int(meta["tip_height"])
         self.world_tip_hash = meta["tip_hash"]
-        self.world_tip_time = world_db.block_time(conn, self.world_tip_height)
+        tip_time = world_db.block_time(conn, self.world_tip_height)
+        if tip_time is None:
+            raise WorldError(
+                f"{self.world_path}: no block at the tip height {self.world_tip_height}"
+            )
+        self.world_tip_time: int = tip_time
         conn.close()
         self.digest = meta["digest"]
         self.block_interval = int(meta.get("block_interval", 600))

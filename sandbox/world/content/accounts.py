@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 
 from sandbox.pgp import PgpKey, make_key
 from sandbox.world.content.handles import Handles
-from sandbox.world.content.world import DAY, ActorRow, SiteRow, World, mail_onion
+from sandbox.world.content.world import DAY, ActorRow, SiteRow, WorldSoFar, mail_onion
 
 DONATION_BIOS = (
     "We are an independent collective. Every donation goes straight to the cause; "
@@ -63,7 +63,7 @@ class Rows:
 class Accounts:
     """Every account of the world, with the keys and handles given out so far."""
 
-    def __init__(self, world: World):
+    def __init__(self, world: WorldSoFar):
         """Start empty; handles are checked against every actor's real user name."""
         self.world = world
         self.handles = Handles(list(world.actors.values()))
@@ -158,12 +158,12 @@ class Accounts:
         return self._keys.get((actor_id, "*")) or self._keys.get((actor_id, site_id))
 
 
-def personas(world: World) -> set[str]:
+def personas(world: WorldSoFar) -> set[str]:
     """Actors whose user name the scenario wrote itself: a pseudonym, not an everyday name."""
     return {a.id for a in world.scenario.actors if a.username and a.count == 1}
 
 
-def home_sites(world: World, persona_ids: set[str]) -> dict[str, str]:
+def home_sites(world: WorldSoFar, persona_ids: set[str]) -> dict[str, str]:
     """The one site where each persona goes by its scenario user name: the site it runs, else
     the first one featuring it."""
     home: dict[str, str] = {}
@@ -180,12 +180,12 @@ def home_sites(world: World, persona_ids: set[str]) -> dict[str, str]:
     return home
 
 
-def joined_before(world: World, rng: random.Random, lo_days: int, hi_days: int) -> int:
+def joined_before(world: WorldSoFar, rng: random.Random, lo_days: int, hi_days: int) -> int:
     """A sign-up time between lo_days and hi_days before the world starts."""
     return world.start - rng.randrange(lo_days * DAY, hi_days * DAY)
 
 
-def write_donation(world: World, book: Accounts, site: SiteRow) -> None:
+def write_donation(world: WorldSoFar, book: Accounts, site: SiteRow) -> None:
     """The donation site's one account: its fundraiser, with the published donation address."""
     operator = world.actors.get(site.operator_id or "")
     if operator is None:

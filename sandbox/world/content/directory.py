@@ -6,7 +6,7 @@ import random
 
 from sandbox.world.content.accounts import Rows
 from sandbox.world.content.market import site_slots
-from sandbox.world.content.world import SiteRow, World
+from sandbox.world.content.world import SiteRow, WorldSoFar
 
 CATEGORY = {
     "market": "Marketplaces",
@@ -70,7 +70,7 @@ def describe(site: SiteRow, rng: random.Random, detailed: bool) -> str:
     return text
 
 
-def write_links(world: World, rows: Rows, site: SiteRow) -> None:
+def write_links(world: WorldSoFar, rows: Rows, site: SiteRow) -> None:
     """A wiki lists every other hidden service; a search engine indexes all of them, itself too."""
     rng = world.rng("links", site.id)
     search = site.kind == "search"

@@ -13,7 +13,7 @@ from sandbox.world.content.accounts import Account, Accounts, Rows, joined_befor
 from sandbox.world.content.geo import country_name
 from sandbox.world.content.leaks import FORUM_LEAKS, facts_of, leak_posts
 from sandbox.world.content.market import site_slots, vendor_slots
-from sandbox.world.content.world import DAY, ActorRow, SiteRow, World
+from sandbox.world.content.world import DAY, ActorRow, SiteRow, WorldSoFar
 
 FORUM_ROLES = ("vendor", "buyer", "admin", "fundraiser", "user")
 DEFAULT_BOARDS, DEFAULT_THREADS, DEFAULT_POSTS = 6, 40, 300
@@ -63,7 +63,9 @@ class Members:
         return rng.choices(self.everyone, cum_weights=self._cumulative)[0]
 
 
-def join(world: World, book: Accounts, site: SiteRow, rng: random.Random, posts: int) -> Members:
+def join(
+    world: WorldSoFar, book: Accounts, site: SiteRow, rng: random.Random, posts: int
+) -> Members:
     """Open the forum's accounts: staff, the story's people, some vendors, background users."""
     admin = None
     operator = world.actors.get(site.operator_id or "")
@@ -121,7 +123,7 @@ def join(world: World, book: Accounts, site: SiteRow, rng: random.Random, posts:
     return Members(admin, everyone, weights, stars, advertisers, promoters, leakers)
 
 
-def write_forum(world: World, book: Accounts, rows: Rows, site: SiteRow) -> None:
+def write_forum(world: WorldSoFar, book: Accounts, rows: Rows, site: SiteRow) -> None:
     """Boards, threads and posts of a forum, exactly as many as its knobs ask for."""
     rng = world.rng("forum", site.id)
     n_boards = int(site.knob("boards", DEFAULT_BOARDS))
@@ -241,7 +243,7 @@ def promotion(site: SiteRow, staff: Account) -> tuple[str, str]:
 
 
 def plan_replies(
-    world: World, rng: random.Random, members: Members, threads: list[Thread], budget: int
+    world: WorldSoFar, rng: random.Random, members: Members, threads: list[Thread], budget: int
 ) -> None:
     """Spread the replies over threads: leaks and featured members first, then everyone."""
     open_threads = [t for t in threads if t.kind != "announce"] or threads

@@ -6,7 +6,7 @@ import random
 from dataclasses import dataclass
 
 from sandbox.world.content.geo import country_name
-from sandbox.world.content.world import ActorRow, World
+from sandbox.world.content.world import ActorRow, WorldSoFar
 
 CARS = (
     "VW Golf", "Ford Focus", "Opel Astra", "Skoda Octavia", "Toyota Corolla", "BMW 3 series",
@@ -77,7 +77,7 @@ class Facts:
         )
 
 
-def facts_of(world: World, actor: ActorRow) -> Facts:
+def facts_of(world: WorldSoFar, actor: ActorRow) -> Facts:
     """The actor's facts, stable for a given world seed."""
     rng = world.rng("facts", actor.id)
     job = world.faker("en_US", "job", actor.id).job().split(",")[0].lower()

@@ -11,7 +11,7 @@ from sandbox.world.content import market_text as mt
 from sandbox.world.content.accounts import Account, Accounts, Rows, joined_before
 from sandbox.world.content.geo import CAMERAS, camera_serial, city_coordinates, country_name, jitter
 from sandbox.world.content.handles import member_handle
-from sandbox.world.content.world import DAY, ActorRow, SiteRow, World
+from sandbox.world.content.world import DAY, ActorRow, SiteRow, WorldSoFar
 
 SCENES = (
     "on a digital scale",
@@ -50,7 +50,7 @@ def site_slots(site: SiteRow) -> list[tuple[str, str]]:
     return [(c, f) for c in categories for f in mt.family_for(c)]
 
 
-def vendor_slots(world: World, actor: ActorRow, slots: list[tuple[str, str]]) -> list:
+def vendor_slots(world: WorldSoFar, actor: ActorRow, slots: list[tuple[str, str]]) -> list:
     """The one or two kinds of goods this vendor sells, the same choice on every site."""
     rng = world.rng("taste", actor.id)
     # Weighted random order (Efraimidis-Spirakis) over every family, drawn in a fixed order so
@@ -61,7 +61,7 @@ def vendor_slots(world: World, actor: ActorRow, slots: list[tuple[str, str]]) ->
     return [s for s in slots if s[1] in chosen]
 
 
-def camera_of(world: World, actor: ActorRow) -> Camera:
+def camera_of(world: WorldSoFar, actor: ActorRow) -> Camera:
     """The actor's camera and home coordinates; the serial links all their photos."""
     rng = world.rng("camera", actor.id)
     make, model, pattern = rng.choice(CAMERAS)
@@ -106,7 +106,7 @@ def vendor_bio(rng: random.Random, account: Account, country: str, slots: list, 
     return " ".join(parts)
 
 
-def open_accounts(world: World, book: Accounts, site: SiteRow) -> list[Vendor]:
+def open_accounts(world: WorldSoFar, book: Accounts, site: SiteRow) -> list[Vendor]:
     """Admin, vendors and buyers of a market (or the owner of a shop), with keys and addresses."""
     rng = world.rng("accounts", site.id)
     operator = world.actors.get(site.operator_id or "")
@@ -150,7 +150,7 @@ def open_accounts(world: World, book: Accounts, site: SiteRow) -> list[Vendor]:
     return vendors
 
 
-def write_market(world: World, book: Accounts, rows: Rows, site: SiteRow) -> None:
+def write_market(world: WorldSoFar, book: Accounts, rows: Rows, site: SiteRow) -> None:
     """Everything a market or shop shows: accounts, listings, photos and feedback."""
     vendors = open_accounts(world, book, site)
     default_total = 8 * len(vendors)
@@ -261,7 +261,7 @@ def add_photos(
 
 
 def add_feedback(
-    world: World,
+    world: WorldSoFar,
     rng: random.Random,
     rows: Rows,
     listing_id: int,

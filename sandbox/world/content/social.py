@@ -8,7 +8,7 @@ from sandbox.text import ascii_fold
 from sandbox.world.content.accounts import Account, Accounts, Rows, joined_before
 from sandbox.world.content.geo import country_name
 from sandbox.world.content.leaks import SOCIAL_LEAKS, Facts, facts_of, leak_posts
-from sandbox.world.content.world import ActorRow, SiteRow, World
+from sandbox.world.content.world import ActorRow, SiteRow, WorldSoFar
 
 DEFAULT_POSTS = {"social": 60, "paste": 30}
 INTERESTS = (
@@ -85,7 +85,7 @@ def analytics_snippet(actor: ActorRow, analytics_id: str) -> str:
     )
 
 
-def analytics_targets(world: World) -> dict[str, list[SiteRow]]:
+def analytics_targets(world: WorldSoFar) -> dict[str, list[SiteRow]]:
     """For each clearnet site, the sites whose operator shows their blog's analytics id there."""
     clearnet = [s for s in world.sites if s.kind == "social"]
     clearnet += [s for s in world.sites if s.kind == "paste"]
@@ -98,7 +98,7 @@ def analytics_targets(world: World) -> dict[str, list[SiteRow]]:
     return targets
 
 
-def profile(world: World, rng: random.Random, site: SiteRow, actor: ActorRow) -> tuple:
+def profile(world: WorldSoFar, rng: random.Random, site: SiteRow, actor: ActorRow) -> tuple:
     """Bio and location of a profile: reusers show their real name and city."""
     likes = ", ".join(rng.sample(INTERESTS, 3))
     if site.kind == "paste":
@@ -110,7 +110,7 @@ def profile(world: World, rng: random.Random, site: SiteRow, actor: ActorRow) ->
 
 
 def write_clearnet(
-    world: World, book: Accounts, rows: Rows, site: SiteRow, shows_analytics: list[SiteRow]
+    world: WorldSoFar, book: Accounts, rows: Rows, site: SiteRow, shows_analytics: list[SiteRow]
 ) -> None:
     """Profiles and posts of a social or paste site, including the planted leaks."""
     rng = world.rng("clearnet", site.id)

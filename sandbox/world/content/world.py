@@ -82,7 +82,7 @@ class SiteRow:
 
 
 @dataclass
-class World:
+class WorldSoFar:
     """The already built part of the world the content is written for."""
 
     seed: int
@@ -162,7 +162,7 @@ class World:
         return featured + [a for a in generated if a.id not in ids]
 
 
-def load_world(conn: sqlite3.Connection, scenario: Scenario, seed: int) -> World:
+def load_world(conn: sqlite3.Connection, scenario: Scenario, seed: int) -> WorldSoFar:
     """Read the actors, sites, published addresses and time span the builder stored."""
     meta = dict(conn.execute("SELECT key, value FROM meta"))
     start = int(float(meta["start_time"]))
@@ -195,7 +195,7 @@ def load_world(conn: sqlite3.Connection, scenario: Scenario, seed: int) -> World
     for wallet_id, address_id in sorted(rows):
         if wallet_id in wallets:
             published.setdefault(wallets[wallet_id], address_id)
-    return World(seed, scenario, start, end, actors, sites, published)
+    return WorldSoFar(seed, scenario, start, end, actors, sites, published)
 
 
 def mail_onion(seed: int) -> str:
