@@ -11,13 +11,12 @@ from pathlib import Path
 import pytest
 import requests
 
-from sandbox.classroom.injects import Injects
-from sandbox.classroom.progress import Progress
 from sandbox.errors import InjectError, SandboxError
 from sandbox.gateway.routes import Routes
 from sandbox.scenario import load_scenario
 from sandbox.serve import Sandbox
 from sandbox.world.build import build_world
+from tests.serving import serve_with_injects
 
 DATA = Path(__file__).parent / "data"
 SEATS = (1, 2)
@@ -106,22 +105,10 @@ def course_world(tiny_world, tmp_path_factory):
     return path
 
 
-def _serve(world: Path, state: Path):
-    """The sandbox of a world on free ports, its progress store and the inject runner."""
-    with Sandbox(
-        world, socks_port=0, http_port=0, explorer_port=0, state=state, classroom_port=None
-    ) as sb:
-        progress = Progress(state)
-        injects = Injects(world, state, progress, sb, sb.live)
-        yield sb, progress, injects
-        injects.close()
-        progress.close()
-
-
 @pytest.fixture(scope="module")
 def running(course_world, tmp_path_factory):
     """The injects world served, with its progress store and inject runner."""
-    yield from _serve(course_world, tmp_path_factory.mktemp("injects-state"))
+    yield from serve_with_injects(course_world, tmp_path_factory.mktemp("injects-state"))
 
 
 def _proxies(sb: Sandbox) -> dict:
@@ -406,7 +393,7 @@ def course(tmp_path_factory):
     """The course scenario's world running, with its progress store and inject runner."""
     out = tmp_path_factory.mktemp("course") / "course.db"
     build_world(load_scenario(str(DATA / "course.yaml")), out)
-    yield from _serve(out, out.with_name("course.state"))
+    yield from serve_with_injects(out, out.with_name("course.state"))
 
 
 def test_course_world_timed_injects(course):

@@ -12,13 +12,11 @@ from pathlib import Path
 import pytest
 
 from sandbox.check import check_world, load_solution
-from sandbox.classroom.injects import Injects
-from sandbox.classroom.progress import Progress
 from sandbox.errors import BuildError
 from sandbox.scenario import load_scenario
-from sandbox.serve import Sandbox
 from sandbox.world.build import build_world
 from tests.course_secret import SECRET
+from tests.serving import serve_with_injects
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = Path(__file__).parent / "data"
@@ -174,15 +172,8 @@ def course(tmp_path_factory):
     """The tiny course running (6 seats over 4 vendors), with its inject runner."""
     out = tmp_path_factory.mktemp("course") / "course.db"
     build_world(load_scenario(str(DATA / "course.yaml")), out)
-    state = out.with_name("course.state")
-    with Sandbox(
-        out, socks_port=0, http_port=0, explorer_port=0, state=state, classroom_port=None
-    ) as sb:
-        progress = Progress(state)
-        injects = Injects(out, state, progress, sb, sb.live)
+    for sb, _, injects in serve_with_injects(out, out.with_name("course.state")):
         yield out, sb, injects
-        injects.close()
-        progress.close()
 
 
 def test_move_funds_moves_each_sharing_seats_own_coins(course):
