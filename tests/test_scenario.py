@@ -25,6 +25,7 @@ from sandbox.scenario import (
     Actor,
     Amount,
     Meta,
+    TronWallet,
     WorldKnobs,
     builtin_scenarios,
     load_scenario,
@@ -229,7 +230,9 @@ def test_minimal_file_gets_every_default(tmp_path):
     assert scenario.source == str(tmp_path / "bare.yaml")
     assert scenario.meta == Meta(title="Bare")
     assert scenario.world == WorldKnobs()
-    assert scenario.actors == (Actor(id="ex", role="exchange", locale="en_US", tron=True, line=2),)
+    assert scenario.actors == (
+        Actor(id="ex", role="exchange", locale="en_US", tron=TronWallet(), line=2),
+    )
     assert scenario.sites == scenario.flows == ()
     assert scenario.extra == {}
 

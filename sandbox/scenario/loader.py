@@ -40,6 +40,7 @@ from .model import (
     Scenario,
     Seats,
     Site,
+    TronWallet,
     WorldKnobs,
 )
 
@@ -567,9 +568,7 @@ def _build(data: dict, lines: dict[Path, int], path: pathlib.Path) -> Scenario:
             exchange=a.get("exchange"),
             balance=float(a.get("balance", 0.0)),
             domain=a.get("domain"),
-            tron=bool(a.get("tron", a["role"] == "exchange")) or a["role"] == "exchange",
-            usdt=float(_tron_balance(a, "USDT")),
-            trx=float(_tron_balance(a, "TRX")),
+            tron=_tron_wallet(a),
             line=lines[("actors", i)],
         )
         for i, a in enumerate(data.get("actors") or ())
@@ -623,10 +622,12 @@ def _build(data: dict, lines: dict[Path, int], path: pathlib.Path) -> Scenario:
     )
 
 
-def _tron_balance(actor: dict, asset: str) -> float:
-    """The starting balance of asset an actor's `tron: {USDT: ..., TRX: ...}` gives (0 if none)."""
-    tron = actor.get("tron")
-    return float(tron.get(asset, 0.0)) if isinstance(tron, dict) else 0.0
+def _tron_wallet(actor: dict) -> TronWallet | None:
+    """An actor's Tron wallet: `tron: true` or `{USDT, TRX}`; exchanges always have one."""
+    tron = actor.get("tron", actor["role"] == "exchange")
+    if isinstance(tron, dict):
+        return TronWallet(usdt=float(tron.get("USDT", 0.0)), trx=float(tron.get("TRX", 0.0)))
+    return TronWallet() if tron or actor["role"] == "exchange" else None
 
 
 def _objective(o: dict, line: int) -> Objective:

@@ -127,6 +127,14 @@ class WorldKnobs:
 
 
 @dataclass(frozen=True)
+class TronWallet:
+    """An actor's Tron wallet, with what each member holds at the start."""
+
+    usdt: float = 0.0  # USDT, bought at the actor's exchange before day 0
+    trx: float = 0.0  # TRX
+
+
+@dataclass(frozen=True)
 class Actor:
     """A person or organisation of the story; with count > 1 a group of similar ones."""
 
@@ -141,9 +149,7 @@ class Actor:
     exchange: str | None = None  # actor id of the exchange this actor banks with
     balance: float = 0.0  # BTC the actor holds at the start
     domain: str | None = None  # exchanges: the .test name of their site / portal
-    tron: bool = False  # holds a Tron wallet (exchanges always do)
-    usdt: float = 0.0  # USDT each member holds on Tron at the start
-    trx: float = 0.0  # TRX each member holds on Tron at the start
+    tron: TronWallet | None = None  # its Tron wallet; None: none (exchanges always have one)
     line: int = 0  # line of the actor in the scenario file, for messages
 
 
