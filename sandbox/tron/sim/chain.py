@@ -185,7 +185,9 @@ class TronChain:
         parent = self._head_id
         for n in range(self._head_number + 1, number + 1):
             witness = self.witnesses[n % len(self.witnesses)]
-            raw = header_raw(n, self.time_of(n), parent, bytes(32), witness.key.address, BLOCK_VERSION)
+            raw = header_raw(
+                n, self.time_of(n), parent, bytes(32), witness.key.address, BLOCK_VERSION
+            )
             parent = block_id(n, raw)
         if number > self._head_number:
             self._head_number, self._head_id = number, parent
@@ -198,7 +200,9 @@ class TronChain:
         n = self._open
         witness = self.witnesses[n % len(self.witnesses)]
         root = tx_trie_root(self._block_txs)
-        raw = header_raw(n, self.time_of(n), self._head_id, root, witness.key.address, BLOCK_VERSION)
+        raw = header_raw(
+            n, self.time_of(n), self._head_id, root, witness.key.address, BLOCK_VERSION
+        )
         this = block_id(n, raw)
         signature = witness.key.sign(sha256(raw)).hex()
         self._blocks.append(
