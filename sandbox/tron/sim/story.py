@@ -49,7 +49,7 @@ class TronStory:
             payers = self.members.get(flow.source, [flow.source]) if flow.each else [None]
             for payer in payers:
                 days = sorted(rng.uniform(flow.start_day, end) for _ in range(flow.count))
-                for i, day in enumerate(days):
+                for day in days:
                     when = max(first_ms, start_ms + int(day * DAY_MS))
                     state: dict = {} if payer is None else {"source": payer}
                     key = (flow.id, len(self.left))
