@@ -10,13 +10,13 @@ from collections.abc import Callable
 from concurrent.futures import Future, ProcessPoolExecutor
 from datetime import UTC, datetime, time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import sqlite_utils
 
 from ..errors import BuildError
 from ..ledger.sim.simulate import simulate
 from ..scenario.model import Scenario
-from ..tron.sim.simulate import TronSummary, simulate_tron
 from .actors import make_actors, with_trainees
 from .content import write_content
 from .content.market_text import BTC_PER_XMR
@@ -28,6 +28,9 @@ from .schema import SCHEMA_VERSION, create_indexes, create_tables
 from .seats import recovery_actors, stash_plans
 from .secret import keyed_seed, new_secret
 from .sites import make_sites, service_sites
+
+if TYPE_CHECKING:
+    from ..tron.sim.simulate import TronSummary
 
 Progress = Callable[[str, int, int], None]
 
@@ -202,6 +205,8 @@ def _tron_world(
     path: Path, scenario: Scenario, actors: list[dict], sites: list[dict], start: int
 ) -> TronSummary:
     """The Tron chain of a world, written into the tron tables of a file of its own."""
+    from ..tron.sim.simulate import simulate_tron  # imported in the child that runs it
+
     conn = sqlite3.connect(path)
     try:
         for pragma in ("journal_mode=OFF", "synchronous=OFF", "cache_size=-131072"):
