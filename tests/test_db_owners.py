@@ -26,6 +26,8 @@ WORLD_TABLES = {
     "inputs", "flow_events", "pgp_keys", "accounts", "listings", "photos", "feedback",
     "boards", "threads", "posts", "links", "exchange_accounts", "exchange_logins", "seats",
     "objectives", "seat_objectives", "hints", "injects", "artefacts", "requesters",
+    "tron_witnesses", "tron_accounts", "tron_blocks", "tron_txs", "tron_logs",
+    "trc20_transfers", "tron_state", "tron_contracts", "tron_flow_events",
 }  # fmt: skip
 
 OWNERS: dict[str, dict] = {
@@ -40,6 +42,8 @@ OWNERS: dict[str, dict] = {
             "sandbox/ledger/sim/chain.py",
             "sandbox/ledger/sim/simulate.py",
             "sandbox/ledger/witness.py",
+            # The Tron chain's build-time simulation writes its tables the same way.
+            "sandbox/tron/sim/",
         ),
     },
     "state.db": {

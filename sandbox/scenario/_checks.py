@@ -17,7 +17,7 @@ from faker.config import AVAILABLE_LOCALES
 
 from ..errors import Problem
 from ..ledger.codec.amounts import btc_to_sat, format_btc
-from .model import CLEARNET_KINDS, WorldKnobs
+from .model import CHAIN_ASSETS, CLEARNET_KINDS, TRON_FLOW_KINDS, WorldKnobs
 
 Path = tuple[str | int, ...]
 
@@ -94,6 +94,7 @@ class _FlowView:
     amount: tuple[float, float] | None
     site: str | None
     payers: int = 1  # `each`: every member of the group pays
+    asset: str = "BTC"  # what the amounts count: BTC, USDT or TRX
 
 
 class Doc:
@@ -252,11 +253,19 @@ def _check_actors(doc: Doc) -> dict[str, dict]:
                 "pick another id",
             )
         if i in firsts and actor_id not in reserved:
+            role_given = doc.get("actors", i, "role", kind=str)
+            tron = doc.get("actors", i, "tron")
             actors[actor_id] = {
                 "index": i,
-                "role": doc.get("actors", i, "role", kind=str),
+                "role": role_given,
                 "count": count,
                 "balance": doc.get("actors", i, "balance", kind=(int, float)) or 0.0,
+                "USDT": doc.get("actors", i, "tron", "USDT", kind=(int, float)) or 0.0,
+                "TRX": doc.get("actors", i, "tron", "TRX", kind=(int, float)) or 0.0,
+                # A rejected `tron:` is not reported again as a missing wallet.
+                "tron": role_given in (None, "exchange")
+                or tron is not False
+                and (tron is not None or ("actors", i, "tron") in doc.bad),
                 "unbounded": bool({("actors", i, "balance"), ("actors", i, "count")} & doc.bad),
             }
         role = doc.get("actors", i, "role", kind=str)
@@ -459,6 +468,7 @@ def _check_flows(doc: Doc, actors: dict[str, dict], sites: dict[str, dict]) -> l
                 ref = None
             ends[key] = ref
         source, target = ends["from"], ends["to"]
+        chain, asset = _check_chain(doc, p, kind, source, target, actors)
         if source is not None and source == target and kind and kind not in SELF_FLOW_KINDS:
             doc.report(
                 p + ("to",),
@@ -479,6 +489,12 @@ def _check_flows(doc: Doc, actors: dict[str, dict], sites: dict[str, dict]) -> l
                 p + ("to",), f"a cash_out goes to an exchange, but '{target}' is a {role[target]}"
             )
         site = _check_flow_site(doc, p, kind, source, target, sites)
+        if chain == "tron" and site in sites and sites[site]["kind"] == "market":
+            doc.report(
+                p + ("site",),
+                f"a market's escrow takes BTC only; a purchase with chain: tron is paid straight "
+                f"to the vendor, on a shop (and '{site}' is a market)",
+            )
         _check_flow_via(doc, p, kind, actors)
         hops = doc.get(*p, "hops", kind=int)
         if kind == "peel_chain" and not hops and p + ("hops",) not in doc.bad:
@@ -504,10 +520,10 @@ def _check_flows(doc: Doc, actors: dict[str, dict], sites: dict[str, dict]) -> l
         amount = _amount(doc, p + ("amount",))
         amount_ok = doc.get(*p, "amount") is None or amount is not None
         parts_ok = amount_ok and not {p + ("amount",), p + ("count",)} & doc.bad
-        if source is not None and target is not None and kind is not None and parts_ok:
-            usable.append(
-                _FlowView(i, flow_id, kind, source, target, count * payers, amount, site, payers)
-            )
+        if None not in (source, target, kind, asset) and parts_ok:
+            view = _FlowView(i, flow_id, kind, source, target, count * payers, amount, site, payers)
+            view.asset = asset
+            usable.append(view)
         else:
             # What a broken flow brings is unknown; bounding its payee (or, for a broken
             # purchase, the market's cut) would only add follow-on errors.
@@ -517,6 +533,51 @@ def _check_flows(doc: Doc, actors: dict[str, dict], sites: dict[str, dict]) -> l
             if kind in (None, "purchase") and site_id in sites:
                 sites[site_id]["unbounded"] = True
     return usable
+
+
+def _check_chain(
+    doc: Doc, p: Path, kind: str | None, source: str | None, target: str | None, actors: dict
+) -> tuple[str | None, str | None]:
+    """A flow's chain and asset: the asset on its chain, the kind and both parties on Tron.
+
+    Returns (chain, asset), either None when rejected.
+    """
+    chain = doc.get(*p, "chain", kind=str)
+    given_chain = chain is not None
+    if chain is None:
+        if p + ("chain",) in doc.bad:
+            return None, None
+        chain = "btc"
+    asset = doc.get(*p, "asset", kind=str)
+    if asset is None:
+        if p + ("asset",) in doc.bad:
+            return chain, None
+        asset = CHAIN_ASSETS[chain][0]
+    elif asset not in CHAIN_ASSETS[chain]:
+        other = next(c for c, assets in CHAIN_ASSETS.items() if asset in assets)
+        if given_chain:
+            why = f"{asset} is not an asset of chain: {chain} (its assets: "
+            why += f"{', '.join(CHAIN_ASSETS[chain])}); {asset} moves on chain: {other}"
+        else:
+            why = f"{asset} moves on Tron: add chain: {other} (without it a flow is on btc, in BTC)"
+        doc.report(p + ("asset",), why)
+        return chain, None
+    if chain != "tron":
+        return chain, asset
+    if kind is not None and kind not in TRON_FLOW_KINDS:
+        doc.report(
+            p + ("chain",),
+            f"a {kind} flow runs on the Bitcoin-like ledger only (Tron flows: "
+            f"{', '.join(TRON_FLOW_KINDS)})",
+        )
+    for key, who in (("from", source), ("to", target)):
+        if who in actors and not actors[who]["tron"]:
+            doc.report(
+                p + (key,),
+                f"'{who}' has no Tron wallet for this chain: tron flow; give the actor "
+                f"tron: true (or tron: {{USDT: ..., TRX: ...}} with a starting balance)",
+            )
+    return chain, asset
 
 
 def _check_flow_site(
@@ -626,30 +687,37 @@ def _who(name: str, actors: dict[str, dict]) -> str:
 
 
 def _escrow_cuts(sites: dict[str, dict], flows: list[_FlowView]) -> dict[str, float]:
-    """The most each market's escrow can ever owe its operator: its cut of every purchase."""
+    """The most each market's escrow can ever owe its operator: its cut of every purchase.
+
+    flows are those of one asset; escrows hold BTC only, so other assets' flows add nothing.
+    """
     cuts = {
         site_id: math.inf if site["unbounded"] else 0.0
         for site_id, site in sites.items()
         if site["kind"] == "market"
     }
     for flow in flows:
-        if flow.kind == "purchase" and flow.site in cuts:
+        if flow.kind == "purchase" and flow.site in cuts and flow.asset == "BTC":
             brought = math.inf if flow.amount is None else flow.count * flow.amount[1]
             cuts[flow.site] += sites[flow.site]["commission"] * brought
     return cuts
 
 
 def _capacities(
-    actors: dict[str, dict], flows: list[_FlowView], cuts: dict[str, float]
+    actors: dict[str, dict], flows: list[_FlowView], cuts: dict[str, float], asset: str = "BTC"
 ) -> dict[str, float]:
-    """The most each actor can ever hold: its balance plus the most every inflow brings."""
+    """The most each actor can ever hold of asset: its balance plus the most every inflow brings.
+
+    flows are the flows of that asset.
+    """
     unlimited = {
         a
         for a, info in actors.items()
         if info["role"] in UNLIMITED_ROLES or info["role"] is None or info["unbounded"]
     }
     unlimited.add(BACKGROUND_ID)
-    own = {a: info["balance"] * info["count"] for a, info in actors.items()}
+    key = "balance" if asset == "BTC" else asset
+    own = {a: info[key] * info["count"] for a, info in actors.items()}
     incoming: dict[str, list[_FlowView]] = {a: [] for a in actors}
     for flow in flows:
         # Commission comes out of the market's escrow, even when paid to its own operator.
@@ -696,7 +764,25 @@ def _exceeds(need: float, limit: float) -> bool:
 def _check_funds(
     doc: Doc, actors: dict[str, dict], sites: dict[str, dict], flows: list[_FlowView]
 ) -> None:
-    """Report actors, and market escrows, that must pay out more than they can ever hold."""
+    """Report actors, and market escrows, that must pay out more than they can ever hold.
+
+    Each asset (BTC, USDT, TRX) is counted apart: a USDT payment needs USDT.
+    """
+    for asset in ("BTC", "USDT", "TRX"):
+        _check_asset_funds(doc, actors, sites, [f for f in flows if f.asset == asset], asset)
+
+
+def _amount_text(value: float, asset: str) -> str:
+    """An amount of asset for messages: BTC as btc() prints it, USDT and TRX to 6 decimals."""
+    if asset == "BTC":
+        return btc(value)
+    return f"{value:,.6f}".rstrip("0").rstrip(".")
+
+
+def _check_asset_funds(
+    doc: Doc, actors: dict[str, dict], sites: dict[str, dict], flows: list[_FlowView], asset: str
+) -> None:
+    """The funds check for the flows of one asset."""
     cuts = _escrow_cuts(sites, flows)
     for market, limit in cuts.items():
         need = 0.0
@@ -713,7 +799,7 @@ def _check_funds(
                     f"come to more than {btc(limit)} BTC",
                 )
                 break
-    cap = _capacities(actors, flows, cuts)
+    cap = _capacities(actors, flows, cuts, asset)
     for actor, limit in cap.items():
         if limit == math.inf:
             continue
@@ -731,10 +817,12 @@ def _check_funds(
                 subject = f"flow '{flow.id}'"
                 if earlier:
                     subject += " with " + ", ".join(f"'{e}'" for e in earlier) + " before it"
+                need_text, limit_text = _amount_text(total, asset), _amount_text(limit, asset)
+                where = "" if asset == "BTC" else " on Tron"
                 doc.report(
                     ("flows", flow.index, "amount"),
-                    f"{subject} needs at least {btc(total)} BTC from {_who(actor, actors)}, "
-                    f"who can never hold more than {btc(limit)} BTC",
+                    f"{subject} needs at least {need_text} {asset} from {_who(actor, actors)}, "
+                    f"who can never hold more than {limit_text} {asset}{where}",
                 )
                 break
             need = total

@@ -26,6 +26,7 @@ from ..errors import Problem, SandboxError, ScenarioError
 from ._checks import BACKGROUND_ID, TRAINEES_ID, Path, commission_market, dotted, suggest
 from ._course import DEFAULT_WALLET, default_compare, find_problems
 from .model import (
+    CHAIN_ASSETS,
     CLEARNET_KINDS,
     Actor,
     Amount,
@@ -39,6 +40,7 @@ from .model import (
     Scenario,
     Seats,
     Site,
+    TronWallet,
     WorldKnobs,
 )
 
@@ -460,6 +462,9 @@ def _explain_any_of(error: jsonschema.ValidationError) -> list[tuple[Path, str]]
         if path[-1:] == ("tolerance",):
             message = _type_message(["number"], error.instance)
             return [(path, message.replace("a number", "a number or a percentage like 2%", 1))]
+        if path[-1:] == ("tron",):
+            message = _type_message(["boolean", "object"], error.instance)
+            return [(path, message.replace("a mapping", "a mapping {USDT, TRX}"))]
         message = _type_message(["number", "object"], error.instance)
         return [(path, message.replace("a mapping", "a mapping {min, max}"))]
     return [pair for errors in fitting for sub in errors for pair in _explain(sub)]
@@ -548,6 +553,7 @@ def _build(data: dict, lines: dict[Path, int], path: pathlib.Path) -> Scenario:
         fee_rate=_range(world_in["fee_rate"]) if "fee_rate" in world_in else knobs.fee_rate,
         tor_latency=bool(world_in.get("tor_latency", knobs.tor_latency)),
         live_block_seconds=int(world_in.get("live_block_seconds", knobs.live_block_seconds)),
+        tron_transactions=int(world_in.get("tron_transactions", knobs.tron_transactions)),
     )
     actors = tuple(
         Actor(
@@ -562,6 +568,7 @@ def _build(data: dict, lines: dict[Path, int], path: pathlib.Path) -> Scenario:
             exchange=a.get("exchange"),
             balance=float(a.get("balance", 0.0)),
             domain=a.get("domain"),
+            tron=_tron_wallet(a),
             line=lines[("actors", i)],
         )
         for i, a in enumerate(data.get("actors") or ())
@@ -613,6 +620,14 @@ def _build(data: dict, lines: dict[Path, int], path: pathlib.Path) -> Scenario:
         source=str(path),
         extra=extra,
     )
+
+
+def _tron_wallet(actor: dict) -> TronWallet | None:
+    """An actor's Tron wallet: `tron: true` or `{USDT, TRX}`; exchanges always have one."""
+    tron = actor.get("tron", actor["role"] == "exchange")
+    if isinstance(tron, dict):
+        return TronWallet(usdt=float(tron.get("USDT", 0.0)), trx=float(tron.get("TRX", 0.0)))
+    return TronWallet() if tron or actor["role"] == "exchange" else None
 
 
 def _objective(o: dict, line: int) -> Objective:
@@ -740,5 +755,7 @@ def _flow(f: dict, index: int, line: int, days: int, markets: list[tuple[str, st
         via=f.get("via"),
         hops=int(f.get("hops", 0)),
         each=bool(f.get("each", False)),
+        chain=f.get("chain", "btc"),
+        asset=f.get("asset", CHAIN_ASSETS[f.get("chain", "btc")][0]),
         line=line,
     )

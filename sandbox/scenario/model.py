@@ -44,6 +44,11 @@ FLOW_KINDS = (
     "transfer",
 )
 CURRENCIES = ("BTC", "XMR")
+CHAINS = ("btc", "tron")
+# The assets each chain's flows may move; the first is a flow's default.
+CHAIN_ASSETS = {"btc": ("BTC",), "tron": ("USDT", "TRX")}
+# Flow kinds the Tron chain carries out (no mixer or market escrow lives there).
+TRON_FLOW_KINDS = ("donation", "purchase", "consolidation", "peel_chain", "cash_out", "transfer")
 # Format v2: the course around the world.
 ANSWER_FIELDS = {
     # what an objective's answer can refer to, and the fields each offers
@@ -118,6 +123,15 @@ class WorldKnobs:
     fee_rate: Amount = Amount(2, 40)  # sat/vB
     tor_latency: bool = False  # `sandbox up` simulates Tor's delays and circuit failures
     live_block_seconds: int = 0  # seconds between live blocks; 0: one after each broadcast
+    tron_transactions: int = 0  # about how many Tron transactions of noise besides the story
+
+
+@dataclass(frozen=True)
+class TronWallet:
+    """An actor's Tron wallet, with what each member holds at the start."""
+
+    usdt: float = 0.0  # USDT, bought at the actor's exchange before day 0
+    trx: float = 0.0  # TRX
 
 
 @dataclass(frozen=True)
@@ -135,6 +149,7 @@ class Actor:
     exchange: str | None = None  # actor id of the exchange this actor banks with
     balance: float = 0.0  # BTC the actor holds at the start
     domain: str | None = None  # exchanges: the .test name of their site / portal
+    tron: TronWallet | None = None  # its Tron wallet; None: none (exchanges always have one)
     line: int = 0  # line of the actor in the scenario file, for messages
 
 
@@ -184,6 +199,8 @@ class Flow:
     via: str | None = None  # mixing: the mixer actor id
     hops: int = 0  # peel chains
     each: bool = False  # repeat the flow for every member of the `from` group
+    chain: str = "btc"  # one of CHAINS
+    asset: str = "BTC"  # one of CHAIN_ASSETS[chain]; amounts are in its units
     line: int = 0
 
 

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import json
+import multiprocessing
 import os
 import sqlite3
 from collections.abc import Callable
+from concurrent.futures import Future, ProcessPoolExecutor
 from datetime import UTC, datetime, time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import sqlite_utils
 
@@ -25,6 +28,9 @@ from .schema import SCHEMA_VERSION, create_indexes, create_tables
 from .seats import recovery_actors, stash_plans
 from .secret import keyed_seed, new_secret
 from .sites import make_sites, service_sites
+
+if TYPE_CHECKING:
+    from ..tron.sim.simulate import TronSummary
 
 Progress = Callable[[str, int, int], None]
 
@@ -113,6 +119,10 @@ def _write(conn: sqlite3.Connection, public: Scenario, secret: bytes, step: Prog
         a["opsec"] = json.loads(a["opsec"])
     for s in sites:
         s["config"] = json.loads(s["config"])
+    # The Tron chain shares nothing with the ledger but the actors: it is made at the same
+    # time in a child process, into a file of its own, and copied in afterwards.
+    tron_file = Path(f"{conn.execute('PRAGMA database_list').fetchone()[2]}.tron")
+    pool, tron = _start_tron(tron_file, scenario, actors, sites, start)
     try:
         summary = simulate(
             conn,
@@ -125,7 +135,25 @@ def _write(conn: sqlite3.Connection, public: Scenario, secret: bytes, step: Prog
             {a: (p.stashes, p.need, p.why) for a, p in plans.items()},
         )
     except ValueError as e:
+        pool.shutdown(cancel_futures=True)
+        tron_file.unlink(missing_ok=True)
         raise BuildError(str(e)) from e
+    step("tron", 0, 1)
+    try:
+        tron_summary = tron.result()
+        _copy_tron(conn, tron_file)
+    finally:
+        pool.shutdown()
+        tron_file.unlink(missing_ok=True)
+    step("tron", 1, 1)
+    db["meta"].insert_all(
+        [
+            {"key": "tron_tip_number", "value": str(tron_summary.tip_number)},
+            {"key": "tron_tip_id", "value": tron_summary.tip_id},
+            {"key": "tron_start_ms", "value": str(tron_summary.start_ms)},
+            {"key": "tron_block_ms", "value": "3000"},
+        ]
+    )
     db["meta"].insert_all(
         [
             {"key": "tip_hash", "value": summary.tip_hash},
@@ -147,3 +175,60 @@ def _write(conn: sqlite3.Connection, public: Scenario, secret: bytes, step: Prog
         write_course(conn, scenario)  # reads the finished world, with its indexes
         step("course", 1, 1)
     conn.execute("ANALYZE")
+
+
+TRON_TABLES = (
+    "tron_witnesses",
+    "tron_accounts",
+    "tron_blocks",
+    "tron_txs",
+    "tron_logs",
+    "trc20_transfers",
+    "tron_state",
+    "tron_contracts",
+    "tron_flow_events",
+)
+
+
+def _start_tron(
+    path: Path, scenario: Scenario, actors: list[dict], sites: list[dict], start: int
+) -> tuple[ProcessPoolExecutor, Future[TronSummary]]:
+    """Start the Tron simulation in a child process (in this one where fork is missing)."""
+    path.unlink(missing_ok=True)
+    methods = multiprocessing.get_all_start_methods()
+    context = multiprocessing.get_context("fork" if "fork" in methods else "spawn")
+    pool = ProcessPoolExecutor(1, mp_context=context)
+    return pool, pool.submit(_tron_world, path, scenario, actors, sites, start)
+
+
+def _tron_world(
+    path: Path, scenario: Scenario, actors: list[dict], sites: list[dict], start: int
+) -> TronSummary:
+    """The Tron chain of a world, written into the tron tables of a file of its own."""
+    from ..tron.sim.simulate import simulate_tron  # imported in the child that runs it
+
+    conn = sqlite3.connect(path)
+    try:
+        for pragma in ("journal_mode=OFF", "synchronous=OFF", "cache_size=-131072"):
+            conn.execute(f"PRAGMA {pragma}")
+        create_tables(conn)
+        try:
+            summary = simulate_tron(conn, scenario, actors, sites, start)
+        except ValueError as e:
+            raise BuildError(str(e)) from e
+        conn.commit()
+        return summary
+    finally:
+        conn.close()
+
+
+def _copy_tron(conn: sqlite3.Connection, path: Path) -> None:
+    """Copy the tron tables the child process made into the world."""
+    conn.commit()
+    conn.execute("ATTACH DATABASE ? AS tron", (str(path),))
+    try:
+        for table in TRON_TABLES:
+            conn.execute(f"INSERT INTO main.{table} SELECT * FROM tron.{table}")
+        conn.commit()
+    finally:
+        conn.execute("DETACH DATABASE tron")

@@ -11,7 +11,7 @@ from pathlib import Path
 from .schema import DIGEST_ORDER
 
 # The largest tables first, so two workers finish at about the same time.
-_BY_SIZE = ("outputs", "inputs", "transactions", "addresses")
+_BY_SIZE = ("outputs", "inputs", "tron_txs", "transactions", "addresses", "tron_logs")
 
 
 def table_digest(path: str | Path, table: str) -> str:

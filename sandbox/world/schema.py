@@ -277,6 +277,93 @@ CREATE TABLE requesters (         -- who may ask the exchanges' law-enforcement 
     password TEXT NOT NULL,       -- plain: the seat's papers print it (world is instructor-only)
     token TEXT NOT NULL UNIQUE    -- the JSON API's bearer token
 );
+-- The Tron-format chain (sandbox/tron/sim). Addresses in T... form, times in ms.
+CREATE TABLE tron_witnesses (     -- the block producers; block n is made by position n % count
+    address TEXT PRIMARY KEY,
+    name TEXT NOT NULL,
+    url TEXT NOT NULL,
+    secret BLOB NOT NULL,         -- its secp256k1 key, which signs its blocks
+    position INTEGER NOT NULL
+);
+CREATE TABLE tron_accounts (      -- every address of the world with a key
+    address TEXT PRIMARY KEY,
+    actor_id TEXT,                -- who holds the key (NULL for none of the actors)
+    wallet TEXT NOT NULL,         -- personal | deposit | hot | energy | treasury | otc | p2p | ...
+    purpose TEXT,                 -- why it exists: receive, deposit:<customer>, peel-hop, ...
+    secret BLOB NOT NULL,
+    label TEXT,                   -- public label (exchange hot wallets, the issuer), NULL if none
+    created_block INTEGER,        -- the block of its activation, NULL while never activated
+    activated_by TEXT             -- who activated it (the first TRX sender), NULL if none
+);
+CREATE TABLE tron_blocks (        -- the blocks with transactions; empty ones are derived
+    number INTEGER PRIMARY KEY,
+    block_id TEXT NOT NULL UNIQUE,
+    parent_id TEXT NOT NULL,
+    timestamp INTEGER NOT NULL,
+    witness TEXT NOT NULL,
+    tx_trie_root TEXT NOT NULL,
+    witness_signature TEXT NOT NULL,
+    tx_count INTEGER NOT NULL
+);
+CREATE TABLE tron_txs (
+    id INTEGER PRIMARY KEY,
+    txid TEXT NOT NULL UNIQUE,
+    block INTEGER NOT NULL,
+    position INTEGER NOT NULL,    -- index in its block
+    raw BLOB NOT NULL,            -- the raw_data protobuf: exactly the bytes the txid hashes
+    signature BLOB NOT NULL,      -- 65 bytes r || s || v (several signatures concatenated)
+    type TEXT NOT NULL,           -- TransferContract | TriggerSmartContract | ...
+    owner TEXT NOT NULL,
+    to_address TEXT,              -- TRX receiver, the contract called, the delegatee
+    amount INTEGER,               -- sun (TRX transfers, stakes, delegations)
+    result TEXT NOT NULL,         -- SUCCESS | REVERT | OUT_OF_ENERGY ...
+    fee INTEGER NOT NULL,         -- sun burnt in all
+    net_usage INTEGER NOT NULL,
+    net_fee INTEGER NOT NULL,
+    energy_usage INTEGER NOT NULL,
+    energy_fee INTEGER NOT NULL,
+    energy_usage_total INTEGER NOT NULL,
+    origin_energy_usage INTEGER NOT NULL,
+    contract_result BLOB,
+    timestamp INTEGER NOT NULL    -- the block's time
+);
+CREATE TABLE tron_logs (
+    tx_id INTEGER NOT NULL,
+    idx INTEGER NOT NULL,
+    address TEXT NOT NULL,        -- the contract that emitted it
+    topics TEXT NOT NULL,         -- JSON list of 64-digit hex topics
+    data BLOB NOT NULL,
+    PRIMARY KEY (tx_id, idx)
+) WITHOUT ROWID;
+CREATE TABLE trc20_transfers (    -- the Transfer events, decoded
+    tx_id INTEGER NOT NULL,
+    idx INTEGER NOT NULL,         -- the log's index in its transaction
+    contract TEXT NOT NULL,
+    from_address TEXT NOT NULL,
+    to_address TEXT NOT NULL,
+    value INTEGER NOT NULL,       -- in the token's smallest unit (USDT: 10^-6)
+    timestamp INTEGER NOT NULL,
+    PRIMARY KEY (tx_id, idx)
+) WITHOUT ROWID;
+CREATE TABLE tron_state (         -- every account at the world's end
+    address TEXT PRIMARY KEY,
+    account TEXT NOT NULL         -- JSON, sandbox.tron.state.Account.to_json()
+);
+CREATE TABLE tron_contracts (     -- contract state at the world's end
+    address TEXT PRIMARY KEY,
+    name TEXT NOT NULL,
+    state TEXT NOT NULL           -- JSON
+);
+CREATE TABLE tron_flow_events (   -- the story's Tron payments, like flow_events on the ledger
+    flow_id TEXT NOT NULL,
+    tx_id INTEGER NOT NULL,
+    step TEXT NOT NULL,
+    source_id TEXT,
+    target_id TEXT,
+    asset TEXT NOT NULL,          -- USDT | TRX
+    amount INTEGER NOT NULL,      -- in the asset's smallest unit (10^-6)
+    to_address TEXT NOT NULL
+);
 """
 
 INDEXES = """
@@ -292,6 +379,13 @@ CREATE INDEX idx_accounts_site ON accounts(site_id);
 CREATE INDEX idx_listings_site ON listings(site_id, category);
 CREATE INDEX idx_posts_thread ON posts(thread_id);
 CREATE INDEX idx_exchange_logins ON exchange_logins(exchange_id, actor_id, time);
+CREATE INDEX idx_tron_txs_owner ON tron_txs(owner, id);
+CREATE INDEX idx_tron_txs_to ON tron_txs(to_address, id);
+CREATE INDEX idx_tron_txs_block ON tron_txs(block, position);
+CREATE INDEX idx_trc20_from ON trc20_transfers(from_address, timestamp);
+CREATE INDEX idx_trc20_to ON trc20_transfers(to_address, timestamp);
+CREATE INDEX idx_trc20_contract ON trc20_transfers(contract, timestamp);
+CREATE INDEX idx_tron_flow_events_flow ON tron_flow_events(flow_id);
 """
 
 # Tables whose rows the world's digest covers, with the column order that sorts them.
@@ -324,6 +418,15 @@ DIGEST_ORDER = {
     "injects": "id",
     "artefacts": "seat, id",
     "requesters": "id",
+    "tron_witnesses": "address",
+    "tron_accounts": "address",
+    "tron_blocks": "number",
+    "tron_txs": "id",
+    "tron_logs": "tx_id, idx",
+    "trc20_transfers": "tx_id, idx",
+    "tron_state": "address",
+    "tron_contracts": "address",
+    "tron_flow_events": "rowid",
 }
 
 

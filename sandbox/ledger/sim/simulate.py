@@ -187,7 +187,8 @@ class _Simulation:
         boot = BOOTSTRAP_MATURITY + funding_blocks
         times = self._block_times(boot, main_blocks)
         total = len(times)
-        story = Story(eco, self.scenario.flows, self.members, self.site_kinds, self.start_time, rng)
+        flows = tuple(f for f in self.scenario.flows if f.chain == "btc")  # Tron's: tron/sim
+        story = Story(eco, flows, self.members, self.site_kinds, self.start_time, rng)
         funded = False
         for height, time in enumerate(times):
             chain.begin_block(time)

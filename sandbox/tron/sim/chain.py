@@ -1,0 +1,237 @@
+"""The Tron chain as the build writes it: signed transactions applied by the executor,
+packed into 3-second blocks made by the witnesses in turn; only blocks with transactions
+are stored, the empty ones between them are chained through so every parent id is right."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from dataclasses import dataclass
+
+from .. import address as tron_address
+from ..block import BLOCK_MS, Witness, block_id, header_raw, tx_trie_root
+from ..errors import TronRejected
+from ..hashes import sha256
+from ..keys import TronKey
+from ..state import TronState
+from ..transaction import Transaction, build
+
+BLOCK_VERSION = 30  # java-tron 4.7's block version
+EXPIRATION_MS = 60_000  # what java-tron's createtransaction and tronpy give: head + 60 s
+TRANSFER_TOPIC = "ddf252ad1be2c89b69c2b068fc378daa952ba7f163c4a11628f55a4df523b3ef"
+ROW_BATCH = 20_000
+
+
+@dataclass(frozen=True)
+class Sent:
+    """A transaction the chain took: its row id, txid, result and the executor's receipt."""
+
+    tx_id: int
+    txid: str
+    ok: bool  # receipt.result SUCCESS (a REVERT still goes into the block, with its fee)
+    receipt: dict
+
+
+class TronChain:
+    """Writes blocks, transactions, logs and TRC-20 transfers of one world into conn."""
+
+    def __init__(
+        self, conn: sqlite3.Connection, state: TronState, witnesses: list[Witness], start_ms: int
+    ):
+        """A chain whose genesis block (number 0) is at start_ms, with no transaction yet."""
+        self.conn = conn
+        self.state = state
+        self.witnesses = witnesses
+        self.start_ms = start_ms
+        self.tx_count = 0
+        self._b58_cache: dict[bytes, str] = {}
+        self._next_id = 0
+        self._head_number = 0  # the last block made (stored or empty)
+        genesis = header_raw(0, start_ms, bytes(32), bytes(32), witnesses[0].key.address, 0)
+        self._head_id = block_id(0, genesis)
+        self._head_sig = witnesses[0].key.sign(sha256(genesis)).hex()
+        self._open: int | None = None  # number of the block being filled
+        self._block_txs: list[bytes] = []
+        self._blocks: list[tuple] = []
+        self._txs: list[tuple] = []
+        self._logs: list[tuple] = []
+        self._transfers: list[tuple] = []
+        self._blocks.append(
+            (0, self._head_id, "00" * 32, start_ms, self._b58(witnesses[0].key.address))
+            + (bytes(32).hex(), self._head_sig, 0)
+        )
+
+    def _b58(self, raw: bytes) -> str:
+        """The T... form of 21 address bytes, cached (the same few thousand come back)."""
+        text = self._b58_cache.get(raw)
+        if text is None:
+            text = self._b58_cache[raw] = tron_address.to_base58(raw)
+        return text
+
+    @property
+    def tip_number(self) -> int:
+        """The number of the last block made so far."""
+        return self._head_number if self._open is None else self._open
+
+    def block_at(self, time_ms: int) -> int:
+        """The first block at or after time_ms that can still take transactions."""
+        number = max(1, -(-(time_ms - self.start_ms) // BLOCK_MS))
+        return max(number, self._open or 0, self._head_number + 1)
+
+    def time_of(self, number: int) -> int:
+        """The timestamp of block number."""
+        return self.start_ms + number * BLOCK_MS
+
+    def send(
+        self,
+        key: TronKey,
+        contract_type: str,
+        value: dict,
+        time_ms: int,
+        fee_limit: int | None = None,
+    ) -> Sent | None:
+        """Sign a transaction of key's at time_ms and put it in the block of that time.
+
+        Returns None when the executor refuses it (nothing is stored then).
+        """
+        number = self.block_at(time_ms)
+        if number != self._open:
+            self._close()
+            self._advance(number - 1)
+            self._open = number
+        block_ms = self.time_of(number)
+        tx = build(
+            contract_type,
+            value,
+            self._head_number,
+            self._head_id,
+            min(time_ms, block_ms),
+            self.time_of(self._head_number) + EXPIRATION_MS,
+            fee_limit,
+        )
+        tx.sign(key)
+        try:
+            receipt = self.state.apply(tx, number, block_ms).to_json()
+        except TronRejected:
+            return None
+        self._record(tx, contract_type, value, receipt, number, block_ms)
+        return Sent(self._next_id, tx.txid, _result(receipt) == "SUCCESS", receipt)
+
+    def _record(
+        self,
+        tx: Transaction,
+        contract_type: str,
+        value: dict,
+        receipt: dict,
+        number: int,
+        block_ms: int,
+    ) -> None:
+        """Buffer the rows of one applied transaction."""
+        self.tx_count += 1
+        self._next_id = self.tx_count
+        inner = receipt.get("receipt", {})
+        to = value.get("to_address") or value.get("contract_address")
+        to = value.get("receiver_address", to)
+        amount = value.get("amount", value.get("frozen_balance", value.get("balance")))
+        result = _result(receipt)
+        contract_result = bytes.fromhex((receipt.get("contractResult") or [""])[0])
+        self._txs.append(
+            (
+                self._next_id,
+                tx.txid,
+                number,
+                len(self._block_txs),
+                tx.raw_bytes,
+                b"".join(tx.signatures),
+                contract_type,
+                self._b58(bytes.fromhex(value["owner_address"])),
+                self._b58(bytes.fromhex(to)) if to else None,
+                amount,
+                result,
+                receipt.get("fee", 0),
+                inner.get("net_usage", 0),
+                inner.get("net_fee", 0),
+                inner.get("energy_usage", 0),
+                inner.get("energy_fee", 0),
+                inner.get("energy_usage_total", 0),
+                inner.get("origin_energy_usage", 0),
+                contract_result or None,
+                block_ms,
+            )
+        )
+        self._block_txs.append(tx.to_protobuf())
+        for idx, log in enumerate(receipt.get("log", [])):
+            contract = self._b58(bytes.fromhex("41" + log["address"][-40:]))
+            topics = log.get("topics", [])
+            data = bytes.fromhex(log.get("data", ""))
+            self._logs.append((self._next_id, idx, contract, json.dumps(topics), data))
+            if topics and topics[0] == TRANSFER_TOPIC and len(topics) == 3:
+                self._transfers.append(
+                    (
+                        self._next_id,
+                        idx,
+                        contract,
+                        self._b58(bytes.fromhex("41" + topics[1][-40:])),
+                        self._b58(bytes.fromhex("41" + topics[2][-40:])),
+                        int.from_bytes(data[:32], "big"),
+                        block_ms,
+                    )
+                )
+        if len(self._txs) >= ROW_BATCH:
+            self._flush()
+
+    def _advance(self, number: int) -> None:
+        """Make the empty blocks up to number (inclusive) after the head."""
+        parent = self._head_id
+        for n in range(self._head_number + 1, number + 1):
+            witness = self.witnesses[n % len(self.witnesses)]
+            raw = header_raw(
+                n, self.time_of(n), parent, bytes(32), witness.key.address, BLOCK_VERSION
+            )
+            parent = block_id(n, raw)
+        if number > self._head_number:
+            self._head_number, self._head_id = number, parent
+
+    def _close(self) -> None:
+        """Seal the open block, if it holds transactions."""
+        if self._open is None or not self._block_txs:
+            self._open = None
+            return
+        n = self._open
+        witness = self.witnesses[n % len(self.witnesses)]
+        root = tx_trie_root(self._block_txs)
+        raw = header_raw(
+            n, self.time_of(n), self._head_id, root, witness.key.address, BLOCK_VERSION
+        )
+        this = block_id(n, raw)
+        signature = witness.key.sign(sha256(raw)).hex()
+        self._blocks.append(
+            (n, this, self._head_id, self.time_of(n), self._b58(witness.key.address))
+            + (root.hex(), signature, len(self._block_txs))
+        )
+        self._head_number, self._head_id = n, this
+        self._block_txs = []
+        self._open = None
+
+    def finish(self, end_ms: int) -> tuple[int, str]:
+        """Seal the last block, chain the empty ones to the world's end; (tip number, tip id)."""
+        self._close()
+        self._advance(max(self._head_number, (end_ms - self.start_ms) // BLOCK_MS))
+        self._flush()
+        return self._head_number, self._head_id
+
+    def _flush(self) -> None:
+        """Write the buffered rows."""
+        c = self.conn
+        c.executemany("INSERT INTO tron_blocks VALUES (?,?,?,?,?,?,?,?)", self._blocks)
+        c.executemany(
+            "INSERT INTO tron_txs VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)", self._txs
+        )
+        c.executemany("INSERT INTO tron_logs VALUES (?,?,?,?,?)", self._logs)
+        c.executemany("INSERT INTO trc20_transfers VALUES (?,?,?,?,?,?,?)", self._transfers)
+        self._blocks, self._txs, self._logs, self._transfers = [], [], [], []
+
+
+def _result(receipt: dict) -> str:
+    """SUCCESS, REVERT, OUT_OF_ENERGY...: the receipt's result (a TRX transfer has none)."""
+    return receipt.get("receipt", {}).get("result", "SUCCESS")

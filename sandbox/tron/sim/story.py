@@ -1,0 +1,254 @@
+"""The scenario's Tron flows (chain: tron), turned into USDT and TRX payments at their times."""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Callable
+
+from ...errors import BuildError
+from ...scenario.model import Flow
+from .chain import Sent
+from .economy import FEE_RESERVE, SUN, Economy, NoFunds, Wallet
+
+DAY_MS = 86_400_000
+RETRY_MS = 1_800_000  # a payment its payer cannot make yet is tried again half an hour later
+HOP_FEES = 60 * SUN  # TRX a payer sends a new address of its own so it can move USDT on
+
+
+class TronStory:
+    """Schedules every Tron flow's payments on the economy and records what they paid."""
+
+    def __init__(
+        self,
+        eco: Economy,
+        flows: tuple[Flow, ...],
+        personal: dict[str, Wallet],
+        members: dict[str, list[str]],
+        background: list[str],
+        site_config: dict[str, dict],
+        start_ms: int,
+        end_ms: int,
+        rng: random.Random,
+    ):
+        """Queue each payment of each Tron flow (not before first_ms, when funds arrive)."""
+        self.eco = eco
+        self.personal = personal
+        self.members = members
+        self.background = background
+        self.site_config = site_config
+        self.end_ms = end_ms
+        self.rng = rng
+        self.rows: list[tuple] = []  # tron_flow_events
+        self.left: dict[tuple[str, int], str] = {}  # (flow, payment) not made yet -> why
+        self.paid: set[str] = set()
+        self.flows = {f.id: f for f in flows}
+        self._donation: dict[tuple[str, str], Wallet] = {}
+        first_ms = start_ms + 2 * 3_600_000  # the starting balances arrive in the first hour
+        for flow in flows:
+            end = flow.end_day if flow.end_day is not None else flow.start_day
+            payers = self.members.get(flow.source, [flow.source]) if flow.each else [None]
+            for payer in payers:
+                days = sorted(rng.uniform(flow.start_day, end) for _ in range(flow.count))
+                for day in days:
+                    when = max(first_ms, start_ms + int(day * DAY_MS))
+                    state: dict = {} if payer is None else {"source": payer}
+                    key = (flow.id, len(self.left))
+                    self.left[key] = "not due before the world's end"
+                    self.eco.at(when, self._event(flow, key, state))
+
+    def _event(self, flow: Flow, key: tuple[str, int], state: dict) -> Callable[[int], None]:
+        """The action carrying out one payment, retried while its payer lacks the funds."""
+
+        def run(time_ms: int) -> None:
+            try:
+                done = RUNNERS[flow.kind](self, flow, state, time_ms)
+            except NoFunds as e:
+                self.left[key] = str(e)
+                if time_ms + RETRY_MS < self.end_ms:
+                    self.eco.at(time_ms + RETRY_MS, run)
+                return
+            if done:
+                self.left.pop(key, None)
+                self.paid.add(flow.id)
+            else:  # a peel chain's next hop
+                self.eco.at(time_ms + self.rng.randint(10, 240) * 60_000, run)
+
+        return run
+
+    def finish(self) -> None:
+        """Fail the build naming the flows whose payments could not be made.
+
+        Payments that take what is there (cash-outs, flows without amount) are left out
+        once their flow made one, as on the Bitcoin-like ledger.
+        """
+        lines = {}
+        for (flow_id, _), why in self.left.items():
+            flow = self.flows[flow_id]
+            if flow_id in self.paid and (flow.amount is None or flow.kind == "cash_out"):
+                continue
+            n = sum(1 for f, _ in self.left if f == flow_id)
+            lines[flow_id] = (
+                f"flow '{flow_id}' (line {flow.line}): {n} Tron payment(s) could not be made "
+                f"by the end of the world: {why}"
+            )
+        if lines:
+            raise BuildError("\n".join(lines[k] for k in sorted(lines)))
+
+    # -- helpers ------------------------------------------------------------------------
+
+    def _units(self, flow: Flow) -> int | None:
+        """One draw of the flow's amount in the asset's smallest unit (None: everything)."""
+        if flow.amount is None:
+            return None
+        return max(1, round(self.rng.uniform(flow.amount.min, flow.amount.max) * SUN))
+
+    def _payer(self, flow: Flow, state: dict, need: int | None) -> str:
+        """The paying actor: fixed by `each`, else a member who holds need."""
+        if "source" in state:
+            return state["source"]
+        group = self.members.get(flow.source, [flow.source])
+        if flow.source == "background":
+            group = self.background
+        if need is None:
+            return self.rng.choice(group)
+        able = [a for a in group if self._held(self.personal[a], flow.asset) >= need]
+        if not able:
+            raise NoFunds(f"no member of '{flow.source}' holds {need / SUN:g} {flow.asset}")
+        return self.rng.choice(able)
+
+    def _payee(self, flow: Flow, state: dict) -> str:
+        """The receiving actor: the payer itself for an `each` flow to its own group."""
+        if "source" in state and flow.target == flow.source:
+            return state["source"]
+        if flow.target == "background":
+            return self.rng.choice(self.background)
+        return self.rng.choice(self.members.get(flow.target, [flow.target]))
+
+    def _held(self, w: Wallet, asset: str) -> int:
+        """What a wallet can pay of asset (TRX: less what its fees need)."""
+        if asset == "USDT":
+            return self.eco.usdt(w)
+        return max(0, self.eco.trx(w) - FEE_RESERVE)
+
+    def _pay(
+        self, payer: Wallet, to: Wallet, asset: str, amount: int | None, t: int
+    ) -> tuple[Sent, int]:
+        """Pay amount of asset (None: all of it); (the transaction, what it paid)."""
+        value = self._held(payer, asset) if amount is None else amount
+        if asset == "USDT":
+            return self.eco.send_usdt(payer, to, value, t), value
+        return self.eco.send_trx(payer, to, value, t), value
+
+    def _record(
+        self, flow: Flow, paid: tuple[Sent, int], step: str, src: str, dst: str, to: Wallet
+    ) -> None:
+        """One row of the answer key's Tron flow events."""
+        sent, amount = paid
+        self.rows.append((flow.id, sent.tx_id, step, src, dst, flow.asset, amount, to.text))
+
+    def _simple(self, flow: Flow, state: dict, t: int, to_of: Callable[[str, str], Wallet]) -> bool:
+        """A payer pays one address of the payee's (which to_of picks) the flow's amount."""
+        amount = self._units(flow)
+        payer = self._payer(flow, state, amount)
+        payee = self._payee(flow, state)
+        to = to_of(payer, payee)
+        sent = self._pay(self.personal[payer], to, flow.asset, amount, t)
+        self._record(flow, sent, flow.kind.replace("_", "-"), payer, payee, to)
+        return True
+
+    # -- flow kinds ---------------------------------------------------------------------
+
+    def _transfer(self, flow: Flow, state: dict, t: int) -> bool:
+        """A plain payment to the payee's own address."""
+        return self._simple(flow, state, t, lambda payer, payee: self.personal[payee])
+
+    def _purchase(self, flow: Flow, state: dict, t: int) -> bool:
+        """A buyer pays a shop's vendor directly."""
+        return self._simple(flow, state, t, lambda payer, payee: self.personal[payee])
+
+    def _donation(self, flow: Flow, state: dict, t: int) -> bool:
+        """A donor pays the campaign's Tron address (a fresh one per donor if the site says so)."""
+        config = self.site_config.get(flow.site or "", {})
+
+        def address(donor: str, operator: str) -> Wallet:
+            fresh = config.get("fresh_address_per_donor")
+            key = (flow.site or operator, donor if fresh else "")
+            if key not in self._donation:
+                purpose = f"donation:{donor}" if fresh else f"donation:{flow.site or operator}"
+                self._donation[key] = self.eco.wallet(operator, "donation", purpose)
+            return self._donation[key]
+
+        return self._simple(flow, state, t, address)
+
+    def _cash_out(self, flow: Flow, state: dict, t: int) -> bool:
+        """A deposit to the payer's own account at the exchange."""
+        return self._simple(
+            flow, state, t, lambda payer, payee: self.eco.deposit_address(flow.target, payer)
+        )
+
+    def _consolidation(self, flow: Flow, state: dict, t: int) -> bool:
+        """Everything the actor's donation addresses hold, moved into one new address."""
+        source = self._payer(flow, state, None)
+        target = self._payee(flow, state)
+        into = self.eco.wallet(target, "personal", "consolidation")
+        sources = [w for (_, _), w in sorted(self._donation.items()) if w.actor_id == source]
+        moved = 0
+        for w in sources:
+            if self._held(w, flow.asset) <= 0:
+                continue
+            if flow.asset == "USDT" and self.eco.trx(w) < FEE_RESERVE:
+                self.eco.send_trx(self.personal[source], w, HOP_FEES, t)  # fuel for the move
+            sent = self._pay(w, into, flow.asset, None, t)
+            self._record(flow, sent, "consolidation", source, target, into)
+            moved += 1
+        if not moved:
+            raise NoFunds(f"'{source}' has no donations to consolidate yet")
+        return True
+
+    def _peel_chain(self, flow: Flow, state: dict, t: int) -> bool:
+        """One hop: the first moves the coins to a new address, each next one peels a little
+        off to a stranger and moves the rest to another new address; the last lands at `to`.
+        Each new address is activated and fuelled with TRX by the one before it."""
+        if "hop" not in state:
+            amount = self._units(flow)
+            source = self._payer(flow, state, amount)
+            state["source"] = source
+            hop = self.eco.wallet(source, "peel", "peel-hop")
+            self.eco.send_trx(self.personal[source], hop, HOP_FEES, t)
+            sent = self._pay(self.personal[source], hop, flow.asset, amount, t)
+            self._record(flow, sent, "hop-0", source, source, hop)
+            state.update(hop=1, wallet=hop)
+            return False
+        source, wallet = state["source"], state["wallet"]
+        if state["hop"] < flow.hops:
+            held = self._held(wallet, flow.asset)
+            peel = int(held * self.rng.uniform(0.03, 0.12))
+            stranger = self.rng.choice(self.background)
+            sent = self._pay(wallet, self.personal[stranger], flow.asset, peel, t)
+            self._record(
+                flow, sent, f"hop-{state['hop']}", source, stranger, self.personal[stranger]
+            )
+            nxt = self.eco.wallet(source, "peel", "peel-hop")
+            self.eco.send_trx(wallet, nxt, HOP_FEES // 2, t)
+            self._pay(wallet, nxt, flow.asset, None, t)
+            state.update(hop=state["hop"] + 1, wallet=nxt)
+            return False
+        target = self._payee(flow, state)
+        if self.eco.exchanges.get(target):
+            to = self.eco.deposit_address(target, source)
+        else:
+            to = self.personal[target]
+        sent = self._pay(wallet, to, flow.asset, None, t)
+        self._record(flow, sent, f"hop-{flow.hops}", source, target, to)
+        return True
+
+
+# What carries out one payment of each Tron flow kind (scenario.model.TRON_FLOW_KINDS).
+RUNNERS: dict[str, Callable[[TronStory, Flow, dict, int], bool]] = {
+    "donation": TronStory._donation,
+    "purchase": TronStory._purchase,
+    "consolidation": TronStory._consolidation,
+    "peel_chain": TronStory._peel_chain,
+    "cash_out": TronStory._cash_out,
+    "transfer": TronStory._transfer,
+}

@@ -1,0 +1,101 @@
+"""A small built world's Tron chain: its tables filled, blocks contiguous and 3 s apart,
+every txID the SHA-256 of its raw_data, and the story's Tron flows in the answer key."""
+
+from __future__ import annotations
+
+import hashlib
+import sqlite3
+
+import pytest
+
+from sandbox.scenario import load_scenario
+from sandbox.world.build import build_world
+
+from .course_secret import SECRET
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def world(tmp_path_factory):
+    """tf-donations (Tron noise and USDT donations, a cash-out on Tron), built once."""
+    out = tmp_path_factory.mktemp("tron") / "world.db"
+    build_world(load_scenario("tf-donations"), out, secret=SECRET)
+    conn = sqlite3.connect(out)
+    yield conn
+    conn.close()
+
+
+def test_tables_are_filled(world):
+    """Every tron table has rows, and meta says where the chain starts and ends."""
+    for table in ("tron_witnesses", "tron_accounts", "tron_blocks", "tron_txs", "tron_logs"):
+        assert world.execute(f"SELECT count(*) FROM {table}").fetchone()[0] > 0, table
+    assert world.execute("SELECT count(*) FROM tron_witnesses").fetchone()[0] == 27
+    meta = dict(world.execute("SELECT key, value FROM meta WHERE key LIKE 'tron_%'"))
+    assert meta["tron_block_ms"] == "3000"
+    start = int(meta["tron_start_ms"])
+    assert (
+        int(world.execute("SELECT value FROM meta WHERE key='start_time'").fetchone()[0]) * (1000)
+        == start
+    )
+
+
+def test_blocks_are_3_seconds_apart_and_chained(world):
+    """Block n is at start + 3 s * n; a stored block's parent is the block before it."""
+    start = int(world.execute("SELECT value FROM meta WHERE key='tron_start_ms'").fetchone()[0])
+    rows = world.execute(
+        "SELECT number, block_id, parent_id, timestamp, tx_count FROM tron_blocks ORDER BY number"
+    ).fetchall()
+    assert rows[0][0] == 0
+    for number, block_id, parent_id, timestamp, tx_count in rows:
+        assert timestamp == start + number * 3000
+        assert int(block_id[:16], 16) == number
+        if number:
+            assert int(parent_id[:16], 16) == number - 1
+            assert (
+                tx_count
+                == world.execute(
+                    "SELECT count(*) FROM tron_txs WHERE block = ?", (number,)
+                ).fetchone()[0]
+            )
+            assert tx_count > 0
+
+
+def test_txids_hash_their_raw_data(world):
+    """txID = SHA-256 of the raw_data protobuf, for every stored transaction."""
+    for txid, raw in world.execute("SELECT txid, raw FROM tron_txs"):
+        assert hashlib.sha256(raw).hexdigest() == txid
+
+
+def test_story_flows_in_the_answer_key(world):
+    """The USDT donations and the cash-out are recorded as Tron flow events."""
+    rows = world.execute(
+        "SELECT flow_id, count(*), sum(amount) FROM tron_flow_events GROUP BY flow_id"
+    ).fetchall()
+    by_flow = {f: (n, total) for f, n, total in rows}
+    assert by_flow["usdt-cinder"][0] == 25
+    assert by_flow["usdt-cashout"][0] >= 1
+    # Each event's transaction exists and is a USDT transfer to the recorded address.
+    for tx_id, to_address in world.execute(
+        "SELECT tx_id, to_address FROM tron_flow_events WHERE flow_id = 'usdt-cinder'"
+    ):
+        got = world.execute(
+            "SELECT to_address FROM trc20_transfers WHERE tx_id = ?", (tx_id,)
+        ).fetchone()
+        assert got == (to_address,)
+
+
+def test_sweeps_use_delegated_energy(world):
+    """Exchanges' deposit addresses are swept to the hot wallet without burning TRX."""
+    sweeps = world.execute(
+        "SELECT t.fee, t.energy_usage FROM tron_txs t JOIN tron_accounts a ON a.address = t.owner"
+        " WHERE a.wallet = 'deposit' AND t.type = 'TriggerSmartContract'"
+    ).fetchall()
+    assert sweeps
+    assert all(energy > 0 for _, energy in sweeps)
+
+
+def test_independent_checker(world, tmp_path):
+    """t1's independent checker (tests/tron_checker.py) accepts the world, when present."""
+    checker = pytest.importorskip("tests.tron_checker")
+    checker.check_world(world)
