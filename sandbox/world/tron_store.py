@@ -1,0 +1,290 @@
+"""Read-only access to the Tron tables of world.db: the only module that runs SQL on them.
+
+Every function takes a connection from `store.open_world` (or a pooled read-only one) whose
+rows are `sqlite3.Row` or tuples; none reads a secret column, so nothing here can leak a
+key to a trainee. Addresses are in the T... form, times in ms, as the tables keep them.
+Paging cursors are row positions: a transaction's `id`, or a TRC-20 transfer's
+`(timestamp, tx_id, idx)`.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+
+__all__ = [
+    "TX_COLUMNS",
+    "account_rows",
+    "account_state",
+    "block_at_or_below",
+    "block_by_id",
+    "block_by_number",
+    "block_txs",
+    "blocks_between",
+    "contract_logs",
+    "contract_state",
+    "has_tron",
+    "public_account",
+    "state_rows",
+    "trc20_page",
+    "tron_meta",
+    "tx_by_txid",
+    "tx_logs",
+    "txs_of_address",
+    "witness_secrets",
+    "witnesses",
+]
+
+BLOCK_COLUMNS = (
+    "number, block_id, parent_id, timestamp, witness, tx_trie_root, witness_signature, tx_count"
+)
+TX_COLUMNS = (
+    "id, txid, block, position, raw, signature, type, owner, to_address, amount, result, fee, "
+    "net_usage, net_fee, energy_usage, energy_fee, energy_usage_total, origin_energy_usage, "
+    "contract_result, timestamp"
+)
+_TX_COLUMNS_T = ", ".join(f"t.{c.strip()}" for c in TX_COLUMNS.split(","))
+
+
+def has_tron(conn: sqlite3.Connection) -> bool:
+    """Whether the world has a Tron chain (a world built before it has no tron meta)."""
+    try:
+        row = conn.execute("SELECT value FROM meta WHERE key = 'tron_tip_number'").fetchone()
+    except sqlite3.OperationalError:
+        return False
+    return row is not None
+
+
+def tron_meta(conn: sqlite3.Connection) -> dict[str, int | str]:
+    """tip_number, tip_id, start_ms and block_ms of the world's Tron chain."""
+    rows = dict(
+        conn.execute(
+            "SELECT key, value FROM meta WHERE key IN "
+            "('tron_tip_number', 'tron_tip_id', 'tron_start_ms', 'tron_block_ms', 'digest')"
+        ).fetchall()
+    )
+    return {
+        "tip_number": int(rows["tron_tip_number"]),
+        "tip_id": rows["tron_tip_id"],
+        "start_ms": int(rows["tron_start_ms"]),
+        "block_ms": int(rows.get("tron_block_ms", 3000)),
+        "digest": rows["digest"],
+    }
+
+
+# -- blocks ---------------------------------------------------------------------------
+
+
+def block_by_number(conn: sqlite3.Connection, number: int) -> tuple | None:
+    """The stored (non-empty, or genesis) block of that number, as BLOCK_COLUMNS."""
+    return conn.execute(
+        f"SELECT {BLOCK_COLUMNS} FROM tron_blocks WHERE number = ?", (number,)
+    ).fetchone()
+
+
+def block_by_id(conn: sqlite3.Connection, block_id: str) -> tuple | None:
+    """The stored block with that id, as BLOCK_COLUMNS."""
+    return conn.execute(
+        f"SELECT {BLOCK_COLUMNS} FROM tron_blocks WHERE block_id = ?", (block_id.lower(),)
+    ).fetchone()
+
+
+def block_at_or_below(conn: sqlite3.Connection, number: int) -> tuple | None:
+    """The highest stored block numbered at most number (the one empty blocks chain from)."""
+    return conn.execute(
+        f"SELECT {BLOCK_COLUMNS} FROM tron_blocks WHERE number <= ? ORDER BY number DESC LIMIT 1",
+        (number,),
+    ).fetchone()
+
+
+def blocks_between(conn: sqlite3.Connection, low: int, high: int) -> list[tuple]:
+    """Stored blocks numbered low..high inclusive, ascending."""
+    return conn.execute(
+        f"SELECT {BLOCK_COLUMNS} FROM tron_blocks WHERE number BETWEEN ? AND ? ORDER BY number",
+        (low, high),
+    ).fetchall()
+
+
+def block_txs(conn: sqlite3.Connection, number: int) -> list[tuple]:
+    """Every transaction of a block in block order, as TX_COLUMNS."""
+    return conn.execute(
+        f"SELECT {TX_COLUMNS} FROM tron_txs WHERE block = ? ORDER BY position", (number,)
+    ).fetchall()
+
+
+# -- transactions ---------------------------------------------------------------------
+
+
+def tx_by_txid(conn: sqlite3.Connection, txid: str) -> tuple | None:
+    """A world transaction by its 64-digit txid, as TX_COLUMNS."""
+    return conn.execute(
+        f"SELECT {TX_COLUMNS} FROM tron_txs WHERE txid = ?", (txid.lower(),)
+    ).fetchone()
+
+
+def tx_logs(conn: sqlite3.Connection, tx_id: int) -> list[tuple]:
+    """(idx, contract address, topics JSON, data) of a transaction's event logs."""
+    return conn.execute(
+        "SELECT idx, address, topics, data FROM tron_logs WHERE tx_id = ? ORDER BY idx", (tx_id,)
+    ).fetchall()
+
+
+def txs_of_address(
+    conn: sqlite3.Connection,
+    address: str,
+    *,
+    sent: bool = True,
+    received: bool = True,
+    min_ms: int = 0,
+    max_ms: int = 1 << 62,
+    before_id: int | None = None,
+    after_id: int | None = None,
+    newest_first: bool = True,
+    limit: int = 20,
+) -> list[tuple]:
+    """Transactions the address sent (owner) and/or received (to_address), as TX_COLUMNS.
+
+    Paged by id: before_id / after_id exclude the page already seen.
+    """
+    order = "DESC" if newest_first else "ASC"
+    low = -1 if after_id is None else after_id
+    high = 1 << 62 if before_id is None else before_id
+    parts = []
+    params: list = []
+    for wanted, column in ((sent, "owner"), (received, "to_address")):
+        if wanted:
+            parts.append(
+                f"SELECT * FROM (SELECT {TX_COLUMNS} FROM tron_txs WHERE {column} = ? "
+                f"AND id > ? AND id < ? AND timestamp BETWEEN ? AND ? ORDER BY id {order} "
+                "LIMIT ?)"
+            )
+            params += [address, low, high, min_ms, max_ms, limit]
+    if not parts:
+        return []
+    sql = " UNION ".join(parts) + f" ORDER BY id {order} LIMIT ?"
+    return conn.execute(sql, [*params, limit]).fetchall()
+
+
+TRC20_COLUMNS = (
+    "f.tx_id, f.idx, f.contract, f.from_address, f.to_address, f.value, f.timestamp, t.txid, "
+    "t.block"
+)
+
+
+def trc20_page(
+    conn: sqlite3.Connection,
+    address: str,
+    *,
+    sent: bool = True,
+    received: bool = True,
+    contract: str | None = None,
+    min_ms: int = 0,
+    max_ms: int = 1 << 62,
+    cursor: tuple[int, int, int] | None = None,
+    newest_first: bool = True,
+    limit: int = 20,
+) -> list[tuple]:
+    """TRC-20 transfers from and/or to the address, as TRC20_COLUMNS, ordered by
+    (timestamp, tx_id, idx); cursor is the last row of the page already seen."""
+    order = "DESC" if newest_first else "ASC"
+    compare = "<" if newest_first else ">"
+    parts = []
+    params: list = []
+    for wanted, column in ((sent, "from_address"), (received, "to_address")):
+        if not wanted:
+            continue
+        where = [f"f.{column} = ?", "f.timestamp BETWEEN ? AND ?"]
+        params += [address, min_ms, max_ms]
+        if contract is not None:
+            where.append("f.contract = ?")
+            params.append(contract)
+        if cursor is not None:
+            where.append(f"(f.timestamp, f.tx_id, f.idx) {compare} (?, ?, ?)")
+            params += list(cursor)
+        parts.append(
+            f"SELECT * FROM (SELECT {TRC20_COLUMNS} FROM trc20_transfers f "
+            f"JOIN tron_txs t ON t.id = f.tx_id WHERE {' AND '.join(where)} "
+            f"ORDER BY f.timestamp {order}, f.tx_id {order}, f.idx {order} LIMIT ?)"
+        )
+        params.append(limit)
+    if not parts:
+        return []
+    sql = (
+        " UNION ".join(parts) + f" ORDER BY timestamp {order}, tx_id {order}, idx {order} LIMIT ?"
+    )
+    return conn.execute(sql, [*params, limit]).fetchall()
+
+
+def contract_logs(
+    conn: sqlite3.Connection,
+    contract: str,
+    *,
+    min_ms: int = 0,
+    max_ms: int = 1 << 62,
+    cursor: tuple[int, int] | None = None,
+    newest_first: bool = True,
+    limit: int = 20,
+) -> list[tuple]:
+    """A contract's event logs: (tx_id, idx, topics JSON, data, txid, block, timestamp),
+    ordered by (tx_id, idx); cursor is the last (tx_id, idx) already seen."""
+    order = "DESC" if newest_first else "ASC"
+    compare = "<" if newest_first else ">"
+    where = ["l.address = ?", "t.timestamp BETWEEN ? AND ?"]
+    params: list = [contract, min_ms, max_ms]
+    if cursor is not None:
+        where.append(f"(l.tx_id, l.idx) {compare} (?, ?)")
+        params += list(cursor)
+    return conn.execute(
+        "SELECT l.tx_id, l.idx, l.topics, l.data, t.txid, t.block, t.timestamp "
+        f"FROM tron_logs l JOIN tron_txs t ON t.id = l.tx_id WHERE {' AND '.join(where)} "
+        f"ORDER BY l.tx_id {order}, l.idx {order} LIMIT ?",
+        [*params, limit],
+    ).fetchall()
+
+
+# -- accounts, witnesses, contracts -----------------------------------------------------
+
+
+def witnesses(conn: sqlite3.Connection) -> list[tuple]:
+    """(address, name, url, position) of the block producers, by position (no secret)."""
+    return conn.execute(
+        "SELECT address, name, url, position FROM tron_witnesses ORDER BY position"
+    ).fetchall()
+
+
+def account_state(conn: sqlite3.Connection, address: str) -> str | None:
+    """The account's JSON at the world's end (Account.to_json()), or None."""
+    row = conn.execute("SELECT account FROM tron_state WHERE address = ?", (address,)).fetchone()
+    return row[0] if row is not None else None
+
+
+def state_rows(conn: sqlite3.Connection) -> list[tuple[str, str]]:
+    """(address, account JSON) of every account at the world's end."""
+    return conn.execute("SELECT address, account FROM tron_state ORDER BY address").fetchall()
+
+
+def contract_state(conn: sqlite3.Connection) -> list[tuple[str, str, str]]:
+    """(address, name, state JSON) of every contract at the world's end."""
+    return conn.execute(
+        "SELECT address, name, state FROM tron_contracts ORDER BY address"
+    ).fetchall()
+
+
+def public_account(conn: sqlite3.Connection, address: str) -> tuple | None:
+    """(label, created_block, activated_by) of a world address, without its secret."""
+    return conn.execute(
+        "SELECT label, created_block, activated_by FROM tron_accounts WHERE address = ?",
+        (address,),
+    ).fetchone()
+
+
+def account_rows(conn: sqlite3.Connection) -> list[tuple]:
+    """(address, label) of every address that has a public label."""
+    return conn.execute(
+        "SELECT address, label FROM tron_accounts WHERE label IS NOT NULL ORDER BY address"
+    ).fetchall()
+
+
+def witness_secrets(conn: sqlite3.Connection) -> list[tuple[str, bytes]]:
+    """(address, secret) of the block producers: only the live chain's producer signs with
+    them; no service shows them."""
+    return conn.execute("SELECT address, secret FROM tron_witnesses ORDER BY position").fetchall()
