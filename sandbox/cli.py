@@ -213,6 +213,12 @@ def _entry_points(sites: list[dict]) -> list[str]:
     help="Password of the classroom's instructor pages (default: a new one, printed).",
 )
 @click.option(
+    "--tron-port",
+    default=8090,
+    show_default=True,
+    help="Port of the Tron node (java-tron's HTTP API and TronGrid v1), served directly.",
+)
+@click.option(
     "--tor",
     "private_tor",
     is_flag=True,
@@ -248,6 +254,7 @@ def up(
     tor_latency,
     classroom_port,
     instructor_password,
+    tron_port,
     private_tor,
     tor_socks_port,
     max_connections,
@@ -302,6 +309,7 @@ def up(
         instructor_password=instructor_password,
         max_connections=max_connections,
         max_per_client=max_per_client,
+        tron_port=tron_port,
     )
     try:
         sandbox.start()
@@ -327,6 +335,11 @@ def up(
         )
         click.echo(
             f"Instructor    {run['classroom']}instructor/   password: {sandbox.instructor_password}"
+        )
+    if run.get("tronnode"):
+        click.echo(
+            f"Tron node     {run['tronnode']}   (java-tron /wallet/*, TronGrid /v1/*; also "
+            f"http://{run['tronnode_name']}/ through the proxy)"
         )
     for line in _analyst_lines(world):
         click.echo(line)

@@ -32,6 +32,10 @@ SandboxError                  every error the engine raises on purpose
 │                             LookupError
 ├── BadRequest                explorer.models: a malformed identifier (a 400); also a
 │                             ValueError
+├── NodeRequestError          tronnode.wallet: a request the Tron node cannot read (answered
+│                             java-tron's {"Error": ...}); also a ValueError
+├── GridError                 tronnode.grid: a TronGrid query with a bad parameter (a 400);
+│                             also a ValueError
 ├── SeatTaken                 classroom.progress: the seat is bound to another browser
 ├── SubmitError               classroom.progress: a submission or hint refused; .status is
 │                             its HTTP status

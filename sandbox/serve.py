@@ -28,6 +28,7 @@ from .gateway import log as gateway_log
 from .gateway.routes import Routes
 from .open_files import ensure_open_files, open_files_needed
 from .world.store import open_world, site_rows
+from .world.tron_store import has_tron
 from .wsgi_server import MAX_CONNECTIONS as SERVER_CONNECTIONS
 from .wsgi_server import BoundedWSGIServer
 
@@ -36,6 +37,7 @@ if TYPE_CHECKING:
 
 RUN_FILE = "run.json"
 CLASSROOM_NAME = "classroom.test"  # the portal's name through the gateway
+TRONGRID_NAME = "api.trongrid.test"  # the Tron node's (java-tron API and TronGrid) name
 
 
 def running_dir() -> Path:
@@ -123,6 +125,8 @@ class Sandbox:
     latency: LatencyModel = field(default_factory=LatencyModel)
     # The classroom portal's port (0: a free one; None: no portal); `sandbox up` uses 8080.
     classroom_port: int | None = 0
+    # The Tron node's port (0: a free one; None: not served), for worlds with a Tron chain.
+    tron_port: int | None = 0
     instructor_password: str | None = None  # None: one is generated at start
     # site id -> (host, port): sites served by other processes, only routed here (compose).
     upstreams: dict[str, tuple[str, int]] = field(default_factory=dict)
@@ -132,6 +136,7 @@ class Sandbox:
     gateway: Gateway | None = None
     log: ConnectionLog | None = None
     classroom: BoundedWSGIServer | None = None
+    tronnode: BoundedWSGIServer | None = None
     live: LiveChain | None = None  # the explorer's live chain, when served here
     pointer: Path | None = None  # this sandbox's file in running_dir(), once written
 
@@ -148,6 +153,7 @@ class Sandbox:
         """Serve every site and start the gateway; returns when all are listening."""
         conn = open_world(self.world)
         rows = site_rows(conn)
+        tron = has_tron(conn)
         conn.close()
         self._ensure_open_files(sum(1 for r in rows if r["id"] not in self.upstreams))
         self.state.mkdir(parents=True, exist_ok=True)
@@ -180,6 +186,8 @@ class Sandbox:
             table = {s.address: (s.host, s.port) for s in self.sites}
             if self.classroom_port is not None:
                 table[CLASSROOM_NAME] = self._start_classroom()
+            if tron and self.tron_port is not None:
+                table[TRONGRID_NAME] = self._start_tronnode()
             routes = Routes(table)
             config = GatewayConfig(
                 host=self.host,
@@ -246,11 +254,36 @@ class Sandbox:
         upstream = "127.0.0.1" if self.host in ("0.0.0.0", "", "::", "localhost") else self.host
         return upstream, server.server_port
 
+    def _start_tronnode(self) -> tuple[str, int]:
+        """Serve the Tron node on its own port; returns its upstream for the gateway."""
+        from .tronnode import create_app
+
+        app = create_app(self.world, self.state)
+        try:
+            server = BoundedWSGIServer(self.host, self.tron_port, app)
+        except OSError as e:
+            app.extensions["tronnode"].close()
+            raise OSError(
+                e.errno, f"tron node port {self.host}:{self.tron_port}: {e.strerror}"
+            ) from e
+        except BaseException:
+            app.extensions["tronnode"].close()
+            raise
+        self.tronnode = server
+        threading.Thread(target=server.serve_forever, name="tronnode", daemon=True).start()
+        upstream = "127.0.0.1" if self.host in ("0.0.0.0", "", "::", "localhost") else self.host
+        return upstream, server.server_port
+
     def stop(self) -> None:
         """Stop the gateway and every site, and forget the run file."""
         if self.gateway is not None:
             self.gateway.stop()
             self.gateway = None
+        if self.tronnode is not None:
+            self.tronnode.shutdown()
+            self.tronnode.server_close()
+            self.tronnode.app.extensions["tronnode"].close()
+            self.tronnode = None
         if self.classroom is not None:
             self.classroom.shutdown()
             self.classroom.server_close()
@@ -308,6 +341,10 @@ class Sandbox:
                 f"http://{self.host}:{self.classroom.server_port}/" if self.classroom else None
             ),
             "classroom_name": CLASSROOM_NAME if self.classroom else None,
+            "tronnode": (
+                f"http://{self.host}:{self.tronnode.server_port}/" if self.tronnode else None
+            ),
+            "tronnode_name": TRONGRID_NAME if self.tronnode else None,
             "sites": [
                 {
                     "id": s.site_id,

@@ -208,9 +208,7 @@ def trc20_page(
         params.append(limit)
     if not parts:
         return []
-    sql = (
-        " UNION ".join(parts) + f" ORDER BY timestamp {order}, tx_id {order}, idx {order} LIMIT ?"
-    )
+    sql = " UNION ".join(parts) + f" ORDER BY timestamp {order}, tx_id {order}, idx {order} LIMIT ?"
     return conn.execute(sql, [*params, limit]).fetchall()
 
 

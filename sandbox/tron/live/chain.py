@@ -224,9 +224,7 @@ class TronLive:
             conn = connect_wal(self.path, check_same_thread=False)
             conn.executescript(SCHEMA)
         with immediate(conn):
-            conn.execute(
-                "INSERT OR IGNORE INTO meta VALUES ('world_digest', ?)", (self.digest,)
-            )
+            conn.execute("INSERT OR IGNORE INTO meta VALUES ('world_digest', ?)", (self.digest,))
         return conn
 
     def _open_reader(self) -> sqlite3.Connection:
@@ -275,7 +273,9 @@ class TronLive:
             last_ms = self._time_of(number)
             now = int(self.clock() * 1000)
             first_ms = max(last_ms + self.block_ms, -(-now // self.block_ms) * self.block_ms)
-            c.execute("INSERT OR REPLACE INTO tron_live_epochs VALUES (?, ?)", (number + 1, first_ms))
+            c.execute(
+                "INSERT OR REPLACE INTO tron_live_epochs VALUES (?, ?)", (number + 1, first_ms)
+            )
             self._epochs.append((number + 1, first_ms))
             self._epochs.sort()
             self._head = (number, bid)
@@ -406,9 +406,7 @@ class TronLive:
             self._witness_of(number)[0], BLOCK_VERSION,
         )  # fmt: skip
         signature = self._witness_keys[self._witness_of(number)[0]].sign(sha256(raw)).hex()
-        return LiveBlock(
-            number, bid, parent, self._time_of(number), witness, "00" * 32, signature
-        )
+        return LiveBlock(number, bid, parent, self._time_of(number), witness, "00" * 32, signature)
 
     def block_by_id(self, bid: str) -> LiveBlock | None:
         """The block with that 64-digit id, or None."""
@@ -461,12 +459,113 @@ class TronLive:
                 (seq,),
             ).fetchall()
 
-    def live_rows(self, sql: str, params: tuple | list = ()) -> list[tuple]:
-        """Rows of a read of tron.db's live tables (the node's TronGrid queries)."""
-        if not sql.lstrip().upper().startswith("SELECT"):
-            raise ValueError("live_rows only reads")
+    def live_txs_of(
+        self,
+        address: str,
+        *,
+        sent: bool = True,
+        received: bool = True,
+        min_ms: int = 0,
+        max_ms: int = 1 << 62,
+        confirmed: bool | None = None,
+        cursor: int | None = None,
+        newest_first: bool = True,
+        limit: int = 20,
+    ) -> list[LiveTx]:
+        """Live transactions the address sent and/or received, paged by seq (cursor: the
+        last seq already seen); confirmed True/False keeps only those in a block / not."""
+        order, compare = ("DESC", "<") if newest_first else ("ASC", ">")
+        parts, params = [], []
+        for wanted, column in ((sent, "owner"), (received, "to_address")):
+            if not wanted:
+                continue
+            where = f"{column} = ? AND timestamp BETWEEN ? AND ?"
+            params += [address, min_ms, max_ms]
+            if cursor is not None:
+                where += f" AND seq {compare} ?"
+                params.append(cursor)
+            if confirmed is not None:
+                where += " AND block IS NOT NULL" if confirmed else " AND block IS NULL"
+            parts.append(
+                f"SELECT * FROM (SELECT {LIVE_TX_COLUMNS} FROM tron_live_txs WHERE {where} "
+                f"ORDER BY seq {order} LIMIT ?)"
+            )
+            params.append(limit)
+        if not parts:
+            return []
+        sql = " UNION ".join(parts) + f" ORDER BY seq {order} LIMIT ?"
         with self.reader.borrow() as c:
-            return c.execute(sql, params).fetchall()
+            rows = c.execute(sql, [*params, limit]).fetchall()
+        return [_live_tx(r) for r in rows]
+
+    def live_trc20_of(
+        self,
+        address: str,
+        *,
+        sent: bool = True,
+        received: bool = True,
+        contract: str | None = None,
+        min_ms: int = 0,
+        max_ms: int = 1 << 62,
+        confirmed: bool | None = None,
+        cursor: tuple[int, int] | None = None,
+        newest_first: bool = True,
+        limit: int = 20,
+    ) -> list[tuple]:
+        """Live TRC-20 transfers of the address: (seq, idx, contract, from, to, value,
+        timestamp, txid, block), paged by (seq, idx)."""
+        order, compare = ("DESC", "<") if newest_first else ("ASC", ">")
+        parts, params = [], []
+        for wanted, column in ((sent, "from_address"), (received, "to_address")):
+            if not wanted:
+                continue
+            where = f"f.{column} = ? AND f.timestamp BETWEEN ? AND ?"
+            params += [address, min_ms, max_ms]
+            if contract is not None:
+                where += " AND f.contract = ?"
+                params.append(contract)
+            if cursor is not None:
+                where += f" AND (f.seq, f.idx) {compare} (?, ?)"
+                params += list(cursor)
+            if confirmed is not None:
+                where += " AND t.block IS NOT NULL" if confirmed else " AND t.block IS NULL"
+            parts.append(
+                "SELECT * FROM (SELECT f.seq, f.idx, f.contract, f.from_address, f.to_address, "
+                "f.value, f.timestamp, t.txid, t.block FROM tron_live_transfers f JOIN "
+                f"tron_live_txs t ON t.seq = f.seq WHERE {where} "
+                f"ORDER BY f.seq {order}, f.idx {order} LIMIT ?)"
+            )
+            params.append(limit)
+        if not parts:
+            return []
+        sql = " UNION ".join(parts) + f" ORDER BY seq {order}, idx {order} LIMIT ?"
+        with self.reader.borrow() as c:
+            return c.execute(sql, [*params, limit]).fetchall()
+
+    def live_contract_logs(
+        self,
+        contract: str,
+        *,
+        min_ms: int = 0,
+        max_ms: int = 1 << 62,
+        cursor: tuple[int, int] | None = None,
+        newest_first: bool = True,
+        limit: int = 20,
+    ) -> list[tuple]:
+        """A contract's live logs in blocks: (seq, idx, topics, data, txid, block, timestamp)."""
+        order, compare = ("DESC", "<") if newest_first else ("ASC", ">")
+        where = "l.address = ? AND t.block IS NOT NULL AND t.timestamp BETWEEN ? AND ?"
+        params: list = [contract, min_ms, max_ms]
+        if cursor is not None:
+            where += f" AND (l.seq, l.idx) {compare} (?, ?)"
+            params += list(cursor)
+        with self.reader.borrow() as c:
+            return c.execute(
+                "SELECT l.seq, l.idx, l.topics, l.data, t.txid, t.block, t.timestamp "
+                f"FROM tron_live_logs l JOIN tron_live_txs t ON t.seq = l.seq WHERE {where} "
+                f"ORDER BY l.seq {order}, l.idx {order} LIMIT ?",
+                [*params, limit],
+            ).fetchall()
 
     def world_read(self, read: Callable[[sqlite3.Connection], object]):
         """Run one of tron_store's reads on a pooled world connection."""
