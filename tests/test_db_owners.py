@@ -77,6 +77,18 @@ RUNTIME_OWNERS: dict[str, dict] = {
         "tables": {"meta", "blocks", "txs", "outputs", "spends", "tx_addresses"},
         "owners": ("sandbox/ledger/live/chain.py",),
     },
+    "tron.db": {
+        "schema": "sandbox/tron/live/chain.py",
+        "tables": {
+            "meta",
+            "tron_live_epochs",
+            "tron_live_blocks",
+            "tron_live_txs",
+            "tron_live_logs",
+            "tron_live_transfers",
+        },  # fmt: skip
+        "owners": ("sandbox/tron/live/chain.py",),
+    },
     "witnesses.db": {
         "schema": "sandbox/explorer/witnesses.py",
         "tables": {"meta", "sections"},

@@ -1,0 +1,128 @@
+"""TronGrid v1 against a served world: the envelope, the filters, fingerprint paging
+without duplicates, and limit at most 200."""
+
+from __future__ import annotations
+
+import pytest
+import requests
+
+from .tron_node_world import build_tron_world, serve_node, world_rows
+
+pytestmark = pytest.mark.slow
+USDT = "TR7NHqjeKQxGTCi8q8ZY4pL8otSzgjLj6t"
+
+
+@pytest.fixture(scope="module")
+def node(tmp_path_factory):
+    """(URL, chain, world path) of a served tf-donations world."""
+    folder = tmp_path_factory.mktemp("trongrid")
+    world = build_tron_world(folder)
+    for url, chain in serve_node(world, folder / "state"):
+        yield url, chain, world
+
+
+def busiest(world, column: str = "to_address") -> tuple[str, int]:
+    """The address with the most USDT transfers in the given column, and how many."""
+    return world_rows(
+        world,
+        f"SELECT {column}, count(*) c FROM trc20_transfers GROUP BY 1 ORDER BY c DESC LIMIT 1",
+    )[0]
+
+
+def test_envelope_and_account(node):
+    """{data, success, meta: {at, page_size}}; an account carries its USDT balance."""
+    url, _chain, world = node
+    address, _ = busiest(world)
+    body = requests.get(f"{url}v1/accounts/{address}", timeout=10).json()
+    assert body["success"] is True
+    assert set(body["meta"]) >= {"at", "page_size"} and body["meta"]["page_size"] == 1
+    account = body["data"][0]
+    assert isinstance(account["balance"], int)
+    assert account["address"].startswith("41") and len(account["address"]) == 42
+    assert all(isinstance(v, str) for t in account["trc20"] for v in t.values())
+
+
+def test_paging_without_duplicates(node):
+    """Walking pages by fingerprint yields every transfer exactly once, in order."""
+    url, _chain, world = node
+    address, count = busiest(world)
+    seen: list[str] = []
+    params = {"limit": 7}
+    stamps = []
+    while True:
+        body = requests.get(
+            f"{url}v1/accounts/{address}/transactions/trc20", params=params, timeout=10
+        ).json()
+        seen += [f"{d['transaction_id']}:{d['from']}:{d['to']}:{d['value']}" for d in body["data"]]
+        stamps += [d["block_timestamp"] for d in body["data"]]
+        fingerprint = body["meta"].get("fingerprint")
+        if not fingerprint:
+            break
+        params["fingerprint"] = fingerprint
+    total = world_rows(
+        world,
+        "SELECT count(*) FROM trc20_transfers WHERE from_address = ? OR to_address = ?",
+        (address, address),
+    )[0][0]
+    assert len(seen) == total and len(set(seen)) == total
+    assert stamps == sorted(stamps, reverse=True)
+
+
+def test_filters(node):
+    """only_to, only_from, the time window, contract_address and ascending order."""
+    url, _chain, world = node
+    address, _ = busiest(world)
+    get = lambda **p: requests.get(  # noqa: E731
+        f"{url}v1/accounts/{address}/transactions/trc20", params={"limit": 200, **p}, timeout=10
+    ).json()["data"]
+    assert all(d["to"] == address for d in get(only_to="true"))
+    assert all(d["from"] == address for d in get(only_from="true"))
+    everything = get(order_by="block_timestamp,asc")
+    stamps = [d["block_timestamp"] for d in everything]
+    assert stamps == sorted(stamps)
+    middle = stamps[len(stamps) // 2]
+    assert all(d["block_timestamp"] >= middle for d in get(min_timestamp=middle))
+    assert all(d["block_timestamp"] <= middle for d in get(max_timestamp=middle))
+    assert get(contract_address="TNPeeaaFB7K9cmo4uQpcU32zGK8G1NYqeL") == []
+    assert all(d["token_info"]["symbol"] == "USDT" for d in get(contract_address=USDT))
+
+
+def test_limit_and_bad_input(node):
+    """limit above 200 and a bad address are refused with 400 naming them."""
+    url, _chain, world = node
+    address, _ = busiest(world)
+    r = requests.get(f"{url}v1/accounts/{address}/transactions", params={"limit": 201}, timeout=10)
+    assert r.status_code == 400 and "limit" in r.json()["error"]
+    r = requests.get(f"{url}v1/accounts/Tnotanaddress/transactions", timeout=10)
+    assert r.status_code == 400 and "Tnotanaddress" in r.json()["error"]
+    r = requests.get(
+        f"{url}v1/accounts/{address}/transactions", params={"fingerprint": "zz"}, timeout=10
+    )
+    assert r.status_code == 400 and "fingerprint" in r.json()["error"]
+
+
+def test_transactions_and_events(node):
+    """An address's transactions page by fingerprint; a transfer's events decode."""
+    url, _chain, world = node
+    address, _ = busiest(world, "from_address")
+    body = requests.get(
+        f"{url}v1/accounts/{address}/transactions", params={"limit": 3}, timeout=10
+    ).json()
+    first = [d["txID"] for d in body["data"]]
+    assert len(first) == 3 and body["meta"]["fingerprint"]
+    nxt = requests.get(
+        f"{url}v1/accounts/{address}/transactions",
+        params={"limit": 3, "fingerprint": body["meta"]["fingerprint"]},
+        timeout=10,
+    ).json()
+    assert not set(first) & {d["txID"] for d in nxt["data"]}
+    txid = world_rows(
+        world, "SELECT t.txid FROM trc20_transfers f JOIN tron_txs t ON t.id = f.tx_id LIMIT 1"
+    )[0][0]
+    events = requests.get(f"{url}v1/transactions/{txid}/events", timeout=10).json()["data"]
+    transfer = next(e for e in events if e["event_name"] == "Transfer")
+    assert transfer["contract_address"] == USDT and transfer["transaction_id"] == txid
+    assert transfer["result"]["from"].startswith("0x") and transfer["result"]["value"].isdigit()
+    assert transfer["result_type"] == {"from": "address", "to": "address", "value": "uint256"}
+    page = requests.get(f"{url}v1/contracts/{USDT}/events", params={"limit": 5}, timeout=10)
+    assert len(page.json()["data"]) == 5

@@ -1,0 +1,46 @@
+"""A built world with a Tron chain and its node served on a free loopback port, for the
+node, TronGrid and tronpy tests (one build per test session)."""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+from sandbox.scenario import load_scenario
+from sandbox.tronnode import create_app
+from sandbox.world.build import build_world
+from sandbox.wsgi_server import BoundedWSGIServer
+
+from .course_secret import SECRET
+
+
+def build_tron_world(folder: Path) -> Path:
+    """tf-donations (USDT donations, exchanges, a blacklist), built into folder."""
+    out = folder / "world.db"
+    build_world(load_scenario("tf-donations"), out, secret=SECRET)
+    return out
+
+
+def serve_node(world: Path, state: Path) -> Iterator[tuple[str, object]]:
+    """(base URL, the live chain) of a node that makes blocks only when the test asks."""
+    app = create_app(world, state, produce=False)
+    server = BoundedWSGIServer("127.0.0.1", 0, app)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}/", app.extensions["tronnode"].chain
+    finally:
+        server.shutdown()
+        server.server_close()
+        app.extensions["tronnode"].close()
+
+
+def world_rows(world: Path, sql: str, params: tuple = ()) -> list[tuple]:
+    """Rows of the world file (tests read keys and expectations straight from it)."""
+    conn = sqlite3.connect(world)
+    try:
+        return conn.execute(sql, params).fetchall()
+    finally:
+        conn.close()
