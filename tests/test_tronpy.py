@@ -1,0 +1,88 @@
+"""tronpy 0.6.2, unchanged, against the served node: reads, a TRX and a USDT transfer signed
+with world keys and found in the next block, and java-tron's refusals."""
+
+from __future__ import annotations
+
+import pytest
+from tronpy import Tron
+from tronpy.exceptions import BadSignature, ValidationError
+from tronpy.keys import PrivateKey
+from tronpy.providers import HTTPProvider
+
+from .tron_node_world import build_tron_world, serve_node, world_rows
+
+pytestmark = pytest.mark.slow
+USDT = "TR7NHqjeKQxGTCi8q8ZY4pL8otSzgjLj6t"
+
+
+@pytest.fixture(scope="module")
+def node(tmp_path_factory):
+    """(tronpy client, chain, world path)."""
+    folder = tmp_path_factory.mktemp("tronpy")
+    world = build_tron_world(folder)
+    for url, chain in serve_node(world, folder / "state"):
+        yield Tron(HTTPProvider(url)), chain, world
+
+
+def rich_key(world) -> PrivateKey:
+    """The key of a world account holding USDT and TRX (read from the world file)."""
+    rows = world_rows(
+        world,
+        "SELECT a.secret FROM tron_accounts a JOIN trc20_transfers f ON f.to_address = a.address "
+        "WHERE a.wallet = 'hot' LIMIT 1",
+    )
+    return PrivateKey(bytes(rows[0][0]))
+
+
+def test_reads(node):
+    """A block, an account, a USDT balance, a transaction and its info."""
+    client, _chain, world = node
+    block = client.get_block(1)
+    assert block["block_header"]["raw_data"]["number"] == 1
+    txid, owner = world_rows(
+        world, "SELECT txid, owner FROM tron_txs WHERE type = 'TriggerSmartContract' LIMIT 1"
+    )[0]
+    assert client.get_account(owner)["address"] == owner
+    assert client.get_transaction(txid)["txID"] == txid
+    info = client.get_transaction_info(txid)
+    assert info["id"] == txid and info["receipt"]["energy_usage_total"] > 0
+    balance = client.get_contract(USDT).functions.balanceOf(owner)
+    assert isinstance(balance, int)
+
+
+def test_trx_and_usdt_transfers(node):
+    """Signed, broadcast, and in the next block with their receipts."""
+    client, chain, world = node
+    key = rich_key(world)
+    me = key.public_key.to_base58check_address()
+    other = PrivateKey(bytes(range(1, 33))).public_key.to_base58check_address()
+    sent = client.trx.transfer(me, other, 2_000_000).build().sign(key).broadcast()
+    usdt = client.get_contract(USDT)
+    before = usdt.functions.balanceOf(other)
+    call = usdt.functions.transfer(other, 1_000_000).with_owner(me).fee_limit(50_000_000)
+    sent_usdt = call.build().sign(key).broadcast()
+    number = chain.produce()
+    block = client.get_block(number)
+    assert {t["txID"] for t in block["transactions"]} == {sent.txid, sent_usdt.txid}
+    assert client.get_transaction_info(sent_usdt.txid)["receipt"]["result"] == "SUCCESS"
+    assert usdt.functions.balanceOf(other) == before + 1_000_000
+    assert client.get_account_balance(other) >= 2
+
+
+def test_refusals(node):
+    """A bad signature, an overspend: java-tron's codes, nothing stored."""
+    client, chain, world = node
+    key = rich_key(world)
+    me = key.public_key.to_base58check_address()
+    stranger = PrivateKey(bytes(range(2, 34)))
+    tx = client.trx.transfer(me, stranger.public_key.to_base58check_address(), 1).build()
+    with pytest.raises(BadSignature):
+        tx.sign(stranger) if False else tx.set_signature(
+            [stranger.sign_msg_hash(bytes.fromhex(tx.txid)).hex()]
+        ).broadcast()
+    balance = int(client.get_account_balance(me) * 1_000_000)
+    with pytest.raises(ValidationError, match="balance is not sufficient"):
+        client.trx.transfer(
+            me, stranger.public_key.to_base58check_address(), balance + 1
+        ).build().sign(key).broadcast()
+    assert chain.tx(tx.txid) is None
