@@ -1060,14 +1060,6 @@ def unspent_outputs(conn: sqlite3.Connection, tx_id: int) -> list[int]:
     return [r[0] for r in rows]
 
 
-def block_times_below(conn: sqlite3.Connection, top: int, count: int) -> list[int]:
-    """The times of the count world blocks ending at height top, newest first."""
-    rows = conn.execute(
-        "SELECT time FROM blocks WHERE height <= ? ORDER BY height DESC LIMIT ?", (top, count)
-    )
-    return [r[0] for r in rows]
-
-
 def tip_time(conn: sqlite3.Connection) -> int:
     """The time of the world's last block (its end_time if it has none)."""
     row = conn.execute("SELECT time FROM blocks ORDER BY height DESC LIMIT 1").fetchone()

@@ -214,6 +214,16 @@ class LiveChainReader:
             for r in rows
         }
 
+    def _with_blocks(self, sql: str, params) -> list[tuple]:
+        """The rows of a query whose last column is a height, each followed by its block's
+        hash and time (None, None while unconfirmed)."""
+        with self._conn() as c:
+            if c is None:
+                return []
+            rows = c.execute(sql, params).fetchall()
+            blocks = _block_ids(c, {r[-1] for r in rows})
+        return [(*r, *blocks.get(r[-1], (None, None))) for r in rows]
+
     def output_count(self, txid: str) -> int:
         """How many outputs a live transaction has (0 if the live chain has no such one)."""
         rows = self._rows("SELECT count(*) FROM outputs WHERE txid = ?", (txid,))
@@ -221,16 +231,11 @@ class LiveChainReader:
 
     def spenders(self, txid: str) -> list[tuple[int, str, int, int | None, str | None, int | None]]:
         """Live spends of txid's outputs: (n, spending txid, vin, height, block hash, time)."""
-        with self._conn() as c:
-            if c is None:
-                return []
-            rows = c.execute(
-                "SELECT s.prev_n, s.txid, s.vin, t.height FROM spends s "
-                "JOIN txs t ON t.txid = s.txid WHERE s.prev_txid = ?",
-                (txid,),
-            ).fetchall()
-            blocks = _block_ids(c, {r[3] for r in rows})
-        return [(n, t, vin, h, *blocks.get(h, (None, None))) for n, t, vin, h in rows]
+        return self._with_blocks(
+            "SELECT s.prev_n, s.txid, s.vin, t.height FROM spends s "
+            "JOIN txs t ON t.txid = s.txid WHERE s.prev_txid = ?",
+            (txid,),
+        )
 
     def confirmed_addresses(self, txid: str) -> list[str]:
         """The addresses a live-confirmed transaction pays, by output ([] if unconfirmed)."""
@@ -320,16 +325,11 @@ class LiveChainReader:
         self, address: str
     ) -> list[tuple[str, int, int, int | None, str | None, int | None]]:
         """Live outputs paying the address, newest first: (txid, n, value, height, hash, time)."""
-        with self._conn() as c:
-            if c is None:
-                return []
-            rows = c.execute(
-                "SELECT o.txid, o.n, o.value, t.height FROM outputs o JOIN txs t "
-                "ON t.txid = o.txid WHERE o.address = ? ORDER BY t.seq DESC",
-                (address,),
-            ).fetchall()
-            blocks = _block_ids(c, {r[3] for r in rows})
-        return [(t, n, v, h, *blocks.get(h, (None, None))) for t, n, v, h in rows]
+        return self._with_blocks(
+            "SELECT o.txid, o.n, o.value, t.height FROM outputs o JOIN txs t "
+            "ON t.txid = o.txid WHERE o.address = ? ORDER BY t.seq DESC",
+            (address,),
+        )
 
     def spent_from(self, address: str) -> set[tuple[str, int]]:
         """(txid, n) of the address's outputs, world or live, that live transactions spend."""
@@ -564,7 +564,8 @@ class LiveChain:
             r[0] for r in conn.execute("SELECT time FROM blocks ORDER BY height DESC LIMIT 11")
         ]
         if len(times) < 11:
-            times += world_db.block_times_below(world, self.world_tip_height, 11 - len(times))
+            top = self.world_tip_height
+            times += world_db.block_times(world, max(0, top - 10 + len(times)), top)
         times.sort()
         return times[len(times) // 2]
 

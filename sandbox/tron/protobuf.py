@@ -1,0 +1,437 @@
+"""Tron's protobuf messages, and java-tron's JSON form of them.
+
+The messages are the subset of tronprotocol/protocol (core/Tron.proto and
+core/contract/*.proto) the sandbox's chain uses, with the same names and field numbers, so a
+transaction serializes to the bytes java-tron and tronpy make and its txID is theirs. They are
+described in code (no generated module to keep in step) and live in a private descriptor pool,
+so tronpy's own `protocol` package can be loaded in the same process.
+
+java-tron's JSON (its `JsonFormat`) differs from protobuf's: bytes are hex, enums are names,
+fields at their default value are left out, an `Any` is `{"value": {...}, "type_url": ...}`,
+and with `visible=true` the address fields are base58 (T...) instead of hex (41...).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from google.protobuf import any_pb2, descriptor_pb2, descriptor_pool, message_factory
+from google.protobuf.descriptor import FieldDescriptor
+from google.protobuf.message import DecodeError
+
+from . import address as tron_address
+from .errors import InvalidTronAddress
+
+__all__ = [
+    "CONTRACT_RESULTS",
+    "CONTRACT_TYPES",
+    "TYPE_URL_PREFIX",
+    "decode",
+    "decode_raw",
+    "encode",
+    "encode_raw",
+    "message_class",
+    "to_json",
+]
+
+TYPE_URL_PREFIX = "type.googleapis.com/protocol."
+
+# The bytes fields java-tron prints in base58 when asked for `visible=true`.
+ADDRESS_FIELDS = frozenset(
+    {
+        "owner_address",
+        "to_address",
+        "contract_address",
+        "receiver_address",
+        "account_address",
+        "witness_address",
+        "address",
+    }
+)
+
+CONTRACT_TYPES = {
+    "AccountCreateContract": 0,
+    "TransferContract": 1,
+    "TransferAssetContract": 2,
+    "VoteAssetContract": 3,
+    "VoteWitnessContract": 4,
+    "WitnessCreateContract": 5,
+    "AssetIssueContract": 6,
+    "WitnessUpdateContract": 8,
+    "ParticipateAssetIssueContract": 9,
+    "AccountUpdateContract": 10,
+    "FreezeBalanceContract": 11,
+    "UnfreezeBalanceContract": 12,
+    "WithdrawBalanceContract": 13,
+    "UnfreezeAssetContract": 14,
+    "UpdateAssetContract": 15,
+    "ProposalCreateContract": 16,
+    "ProposalApproveContract": 17,
+    "ProposalDeleteContract": 18,
+    "SetAccountIdContract": 19,
+    "CustomContract": 20,
+    "CreateSmartContract": 30,
+    "TriggerSmartContract": 31,
+    "GetContract": 32,
+    "UpdateSettingContract": 33,
+    "ExchangeCreateContract": 41,
+    "ExchangeInjectContract": 42,
+    "ExchangeWithdrawContract": 43,
+    "ExchangeTransactionContract": 44,
+    "UpdateEnergyLimitContract": 45,
+    "AccountPermissionUpdateContract": 46,
+    "ClearABIContract": 48,
+    "UpdateBrokerageContract": 49,
+    "ShieldedTransferContract": 51,
+    "MarketSellAssetContract": 52,
+    "MarketCancelOrderContract": 53,
+    "FreezeBalanceV2Contract": 54,
+    "UnfreezeBalanceV2Contract": 55,
+    "WithdrawExpireUnfreezeContract": 56,
+    "DelegateResourceContract": 57,
+    "UnDelegateResourceContract": 58,
+    "CancelAllUnfreezeV2Contract": 59,
+}
+
+CONTRACT_RESULTS = [
+    "DEFAULT",
+    "SUCCESS",
+    "REVERT",
+    "BAD_JUMP_DESTINATION",
+    "OUT_OF_MEMORY",
+    "PRECOMPILED_CONTRACT",
+    "STACK_TOO_SMALL",
+    "STACK_TOO_LARGE",
+    "ILLEGAL_OPERATION",
+    "STACK_OVERFLOW",
+    "OUT_OF_ENERGY",
+    "OUT_OF_TIME",
+    "JVM_STACK_OVER_FLOW",
+    "UNKNOWN",
+    "TRANSFER_FAILED",
+    "INVALID_CODE",
+]
+
+# Enum name -> [(value name, number)].
+_ENUMS: dict[str, list[tuple[str, int]]] = {
+    "ResourceCode": [("BANDWIDTH", 0), ("ENERGY", 1), ("TRON_POWER", 2)],
+    "AccountType": [("Normal", 0), ("AssetIssue", 1), ("Contract", 2)],
+    "Transaction.Contract.ContractType": list(CONTRACT_TYPES.items()),
+    "Transaction.Result.code": [("SUCESS", 0), ("FAILED", 1)],  # sic, as in Tron.proto
+    "Transaction.Result.contractResult": [(n, i) for i, n in enumerate(CONTRACT_RESULTS)],
+}
+
+# Message name -> [(field, number, type, repeated)]; a type is a scalar name, or the name of
+# one of these messages or enums.
+_MESSAGES: dict[str, list[tuple[str, int, str, bool]]] = {
+    "AccountId": [("name", 1, "bytes", False), ("address", 2, "bytes", False)],
+    "authority": [("account", 1, "AccountId", False), ("permission_name", 2, "bytes", False)],
+    "TransferContract": [
+        ("owner_address", 1, "bytes", False),
+        ("to_address", 2, "bytes", False),
+        ("amount", 3, "int64", False),
+    ],
+    "AccountCreateContract": [
+        ("owner_address", 1, "bytes", False),
+        ("account_address", 2, "bytes", False),
+        ("type", 3, "AccountType", False),
+    ],
+    "TriggerSmartContract": [
+        ("owner_address", 1, "bytes", False),
+        ("contract_address", 2, "bytes", False),
+        ("call_value", 3, "int64", False),
+        ("data", 4, "bytes", False),
+        ("call_token_value", 5, "int64", False),
+        ("token_id", 6, "int64", False),
+    ],
+    "FreezeBalanceV2Contract": [
+        ("owner_address", 1, "bytes", False),
+        ("frozen_balance", 2, "int64", False),
+        ("resource", 3, "ResourceCode", False),
+    ],
+    "UnfreezeBalanceV2Contract": [
+        ("owner_address", 1, "bytes", False),
+        ("unfreeze_balance", 2, "int64", False),
+        ("resource", 3, "ResourceCode", False),
+    ],
+    "WithdrawExpireUnfreezeContract": [("owner_address", 1, "bytes", False)],
+    "CancelAllUnfreezeV2Contract": [("owner_address", 1, "bytes", False)],
+    "DelegateResourceContract": [
+        ("owner_address", 1, "bytes", False),
+        ("resource", 2, "ResourceCode", False),
+        ("balance", 3, "int64", False),
+        ("receiver_address", 4, "bytes", False),
+        ("lock", 5, "bool", False),
+        ("lock_period", 6, "int64", False),
+    ],
+    "UnDelegateResourceContract": [
+        ("owner_address", 1, "bytes", False),
+        ("resource", 2, "ResourceCode", False),
+        ("balance", 3, "int64", False),
+        ("receiver_address", 4, "bytes", False),
+    ],
+    "Transaction.Contract": [
+        ("type", 1, "Transaction.Contract.ContractType", False),
+        ("parameter", 2, "google.protobuf.Any", False),
+        ("provider", 3, "bytes", False),
+        ("ContractName", 4, "bytes", False),
+        ("Permission_id", 5, "int32", False),
+    ],
+    "Transaction.Result": [
+        ("fee", 1, "int64", False),
+        ("ret", 2, "Transaction.Result.code", False),
+        ("contractRet", 3, "Transaction.Result.contractResult", False),
+    ],
+    "Transaction.raw": [
+        ("ref_block_bytes", 1, "bytes", False),
+        ("ref_block_num", 3, "int64", False),
+        ("ref_block_hash", 4, "bytes", False),
+        ("expiration", 8, "int64", False),
+        ("auths", 9, "authority", True),
+        ("data", 10, "bytes", False),
+        ("contract", 11, "Transaction.Contract", True),
+        ("scripts", 12, "bytes", False),
+        ("timestamp", 14, "int64", False),
+        ("fee_limit", 18, "int64", False),
+    ],
+    "Transaction": [
+        ("raw_data", 1, "Transaction.raw", False),
+        ("signature", 2, "bytes", True),
+        ("ret", 5, "Transaction.Result", True),
+    ],
+    "BlockHeader.raw": [
+        ("timestamp", 1, "int64", False),
+        ("txTrieRoot", 2, "bytes", False),
+        ("parentHash", 3, "bytes", False),
+        ("number", 7, "int64", False),
+        ("witness_id", 8, "int64", False),
+        ("witness_address", 9, "bytes", False),
+        ("version", 10, "int32", False),
+        ("accountStateRoot", 11, "bytes", False),
+    ],
+    "BlockHeader": [
+        ("raw_data", 1, "BlockHeader.raw", False),
+        ("witness_signature", 2, "bytes", False),
+    ],
+    "Block": [
+        ("transactions", 1, "Transaction", True),
+        ("block_header", 2, "BlockHeader", False),
+    ],
+}
+
+_SCALARS = {
+    "bytes": FieldDescriptor.TYPE_BYTES,
+    "int64": FieldDescriptor.TYPE_INT64,
+    "int32": FieldDescriptor.TYPE_INT32,
+    "bool": FieldDescriptor.TYPE_BOOL,
+    "string": FieldDescriptor.TYPE_STRING,
+}
+
+
+def _file() -> descriptor_pb2.FileDescriptorProto:
+    """The messages and enums above as one .proto file of package `protocol`."""
+    proto = descriptor_pb2.FileDescriptorProto(
+        name="sandbox/tron/protocol.proto",
+        package="protocol",
+        syntax="proto3",
+        dependency=["google/protobuf/any.proto"],
+    )
+    containers: dict[str, Any] = {"": proto}
+    for name in sorted(set(_MESSAGES) | set(_ENUMS), key=lambda n: n.count(".")):
+        parent, _, short = name.rpartition(".")
+        holder = containers[parent]
+        if name in _ENUMS:
+            enum = holder.enum_type.add(name=short)
+            for value, number in _ENUMS[name]:
+                enum.value.add(name=value, number=number)
+            continue
+        messages = holder.nested_type if parent else holder.message_type
+        message = messages.add(name=short)
+        containers[name] = message
+        for field, number, kind, repeated in _MESSAGES[name]:
+            f = message.field.add(name=field, number=number, json_name=field)
+            f.label = f.LABEL_REPEATED if repeated else f.LABEL_OPTIONAL
+            if kind in _SCALARS:
+                f.type = _SCALARS[kind]
+            else:
+                f.type = f.TYPE_ENUM if kind in _ENUMS else f.TYPE_MESSAGE
+                f.type_name = kind if kind.startswith("google.") else f".protocol.{kind}"
+    return proto
+
+
+_POOL = descriptor_pool.DescriptorPool()
+_POOL.Add(descriptor_pb2.FileDescriptorProto.FromString(any_pb2.DESCRIPTOR.serialized_pb))
+_POOL.Add(_file())
+# The classes are made at run time, so their fields are attributes no type checker can see.
+MessageClass = type[Any]
+_CLASSES: dict[str, MessageClass] = {}
+
+
+def message_class(name: str) -> MessageClass:
+    """The message class of a name above (`TransferContract`, `Transaction.raw`...)."""
+    cls = _CLASSES.get(name)
+    if cls is None:
+        try:
+            descriptor = _POOL.FindMessageTypeByName(f"protocol.{name}")
+        except KeyError:
+            raise ValueError(f"{name}: not a Tron message the sandbox knows") from None
+        cls = _CLASSES[name] = message_factory.GetMessageClass(descriptor)
+    return cls
+
+
+# -- java-tron's JSON -> message ------------------------------------------------------------
+
+
+def _bytes_in(field: FieldDescriptor, value: Any, where: str) -> bytes:
+    if not isinstance(value, str):
+        raise ValueError(f"{where}: expected a string, got {type(value).__name__}")
+    if field.name in ADDRESS_FIELDS and value.startswith("T"):
+        try:
+            return tron_address.to_bytes(value)
+        except InvalidTronAddress as e:
+            raise ValueError(f"{where}: {e}") from None
+    try:
+        return bytes.fromhex(value)
+    except ValueError:
+        raise ValueError(f"{where}: not hex") from None
+
+
+def _scalar_in(field: FieldDescriptor, value: Any, where: str) -> Any:
+    if field.type == FieldDescriptor.TYPE_BYTES:
+        return _bytes_in(field, value, where)
+    if field.type == FieldDescriptor.TYPE_ENUM:
+        enum = field.enum_type
+        assert enum is not None  # an enum field always has its enum type
+        if isinstance(value, str) and value in enum.values_by_name:
+            return enum.values_by_name[value].number
+        if (
+            isinstance(value, int)
+            and not isinstance(value, bool)
+            and value in enum.values_by_number
+        ):
+            return value
+        raise ValueError(f"{where}: {value!r} is not a {enum.name}")
+    if field.type == FieldDescriptor.TYPE_BOOL:
+        if not isinstance(value, bool):
+            raise ValueError(f"{where}: expected true or false")
+        return value
+    if field.type == FieldDescriptor.TYPE_STRING:
+        if not isinstance(value, str):
+            raise ValueError(f"{where}: expected a string")
+        return value
+    if isinstance(value, str) and value.lstrip("-").isdigit():
+        value = int(value)
+    if not isinstance(value, int) or isinstance(value, bool):
+        raise ValueError(f"{where}: expected an integer, got {value!r}")
+    bits = 63 if field.type == FieldDescriptor.TYPE_INT64 else 31
+    if not -(2**bits) <= value < 2**bits:
+        raise ValueError(f"{where}: {value} is out of range")
+    return value
+
+
+def _fill(message: Any, obj: Any, where: str) -> None:
+    descriptor = message.DESCRIPTOR
+    if not isinstance(obj, dict):
+        raise ValueError(f"{where}: expected an object")
+    if descriptor.full_name == "google.protobuf.Any":
+        _fill_any(message, obj, where)
+        return
+    for key, value in obj.items():
+        field = descriptor.fields_by_name.get(key)
+        if field is None:
+            raise ValueError(f'{where}: message "{descriptor.full_name}" has no field "{key}"')
+        at = f"{where}.{key}"
+        if value is None:
+            continue
+        if field.is_repeated:
+            if not isinstance(value, list):
+                raise ValueError(f"{at}: expected a list")
+            target = getattr(message, key)
+            for i, item in enumerate(value):
+                if field.type == FieldDescriptor.TYPE_MESSAGE:
+                    _fill(target.add(), item, f"{at}[{i}]")
+                else:
+                    target.append(_scalar_in(field, item, f"{at}[{i}]"))
+        elif field.type == FieldDescriptor.TYPE_MESSAGE:
+            _fill(getattr(message, key), value, at)
+        else:
+            setattr(message, key, _scalar_in(field, value, at))
+
+
+def _fill_any(message: Any, obj: dict, where: str) -> None:
+    type_url = obj.get("type_url")
+    if not isinstance(type_url, str) or not type_url.startswith(TYPE_URL_PREFIX):
+        raise ValueError(f"{where}.type_url: expected {TYPE_URL_PREFIX}<Contract>")
+    inner = message_class(type_url[len(TYPE_URL_PREFIX) :])()
+    _fill(inner, obj.get("value", {}), f"{where}.value")
+    message.type_url = type_url
+    message.value = inner.SerializeToString()
+
+
+def encode(name: str, obj: dict) -> bytes:
+    """The protobuf bytes of message name given in java-tron's JSON (either `visible` form).
+
+    ValueError naming the field when obj does not fit the message.
+    """
+    message = message_class(name)()
+    _fill(message, obj, name)
+    return message.SerializeToString()
+
+
+def encode_raw(raw_data: dict) -> bytes:
+    """The bytes of a transaction's `raw_data` (what its txID is the SHA-256 of)."""
+    return encode("Transaction.raw", raw_data)
+
+
+# -- message -> java-tron's JSON ------------------------------------------------------------
+
+
+def _scalar_out(field: FieldDescriptor, value: Any, visible: bool) -> Any:
+    if field.type == FieldDescriptor.TYPE_BYTES:
+        if visible and field.name in ADDRESS_FIELDS and len(value) == 21:
+            return tron_address.to_base58(value)
+        return value.hex()
+    if field.type == FieldDescriptor.TYPE_ENUM:
+        assert field.enum_type is not None  # an enum field always has its enum type
+        named = field.enum_type.values_by_number.get(value)
+        return named.name if named is not None else value
+    return value
+
+
+def to_json(message: Any, visible: bool = False) -> dict:
+    """java-tron's JSON of a message: set fields only, in field-number order."""
+    if message.DESCRIPTOR.full_name == "google.protobuf.Any":
+        type_url = message.type_url
+        inner = message_class(type_url[len(TYPE_URL_PREFIX) :])()
+        inner.ParseFromString(message.value)
+        return {"value": to_json(inner, visible), "type_url": type_url}
+    out: dict[str, Any] = {}
+    for field, value in message.ListFields():
+        if field.is_repeated:
+            if field.type == FieldDescriptor.TYPE_MESSAGE:
+                out[field.name] = [to_json(item, visible) for item in value]
+            else:
+                out[field.name] = [_scalar_out(field, item, visible) for item in value]
+        elif field.type == FieldDescriptor.TYPE_MESSAGE:
+            out[field.name] = to_json(value, visible)
+        else:
+            out[field.name] = _scalar_out(field, value, visible)
+    return out
+
+
+def decode(name: str, data: bytes, visible: bool = False) -> dict:
+    """java-tron's JSON of protobuf bytes of message name.
+
+    ValueError when the bytes are not such a message.
+    """
+    message = message_class(name)()
+    try:
+        message.ParseFromString(data)
+        return to_json(message, visible)
+    except (DecodeError, ValueError) as e:
+        raise ValueError(f"not a protocol.{name}: {e}") from None
+
+
+def decode_raw(data: bytes, visible: bool = False) -> dict:
+    """The `raw_data` JSON of a transaction's raw bytes."""
+    return decode("Transaction.raw", data, visible)
