@@ -131,7 +131,10 @@ _CONSTRUCTOR = [
 ]
 # (name, [(arg, type, indexed)])
 _EVENTS: list[tuple[str, list[tuple[str, str, bool]]]] = [
-    ("DestroyedBlackFunds", [("_blackListedUser", "address", True), ("_balance", "uint256", False)]),
+    (
+        "DestroyedBlackFunds",
+        [("_blackListedUser", "address", True), ("_balance", "uint256", False)],
+    ),
     ("Issue", [("amount", "uint256", False)]),
     ("Redeem", [("amount", "uint256", False)]),
     ("Deprecate", [("newAddress", "address", False)]),
@@ -342,9 +345,7 @@ class Usdt:
         total = base + penalty
         if energy_limit is not None and total > energy_limit:
             return CallResult("OUT_OF_ENERGY", energy=energy_limit, message="Not enough energy")
-        return CallResult(
-            "REVERT", energy=total, penalty=penalty, message="REVERT opcode executed"
-        )
+        return CallResult("REVERT", energy=total, penalty=penalty, message="REVERT opcode executed")
 
     # --- helpers that mirror the Solidity ---
 
@@ -353,7 +354,9 @@ class Usdt:
 
     def _transfer_log(self, frm: bytes, to: bytes, value: int) -> Log:
         return self._log(
-            "Transfer", [abi.address_word(frm), abi.address_word(to)], abi.encode(["uint256"], [value])
+            "Transfer",
+            [abi.address_word(frm), abi.address_word(to)],
+            abi.encode(["uint256"], [value]),
         )
 
     def _require(self, condition: bool) -> None:
@@ -508,7 +511,9 @@ class Usdt:
         def effect() -> list[Log]:
             self.allowed.setdefault(owner, {})[spender] = value
             data = abi.encode(["uint256"], [value])
-            return [self._log("Approval", [abi.address_word(owner), abi.address_word(spender)], data)]
+            return [
+                self._log("Approval", [abi.address_word(owner), abi.address_word(spender)], data)
+            ]
 
         return cost, effect, [True]
 
@@ -541,7 +546,10 @@ class Usdt:
             self.balances[self.owner] = self.balances.get(self.owner, 0) + amount
             self.total_supply += amount
             data = abi.encode(["uint256"], [amount])
-            return [self._log("Issue", [], data), self._transfer_log(ZERO_ADDRESS, self.owner, amount)]
+            return [
+                self._log("Issue", [], data),
+                self._transfer_log(ZERO_ADDRESS, self.owner, amount),
+            ]
 
         return _cost("issue"), effect, []
 
@@ -554,7 +562,10 @@ class Usdt:
             self.total_supply -= amount
             self.balances[self.owner] -= amount
             data = abi.encode(["uint256"], [amount])
-            return [self._log("Redeem", [], data), self._transfer_log(self.owner, ZERO_ADDRESS, amount)]
+            return [
+                self._log("Redeem", [], data),
+                self._transfer_log(self.owner, ZERO_ADDRESS, amount),
+            ]
 
         return _cost("redeem"), effect, []
 
