@@ -17,6 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from ..errors import SandboxError
 from . import abi
 from .address import to_base58, to_bytes
 
@@ -241,11 +242,11 @@ class CallResult:
         return self.result == "REVERT"
 
 
-class _Revert(Exception):
+class _Revert(SandboxError):
     """A failed `require` (internal to this module)."""
 
 
-class _Invalid(Exception):
+class _Invalid(SandboxError):
     """A failed SafeMath `assert`: the invalid opcode (internal to this module)."""
 
 
