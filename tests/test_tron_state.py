@@ -343,3 +343,14 @@ def test_snapshot_restore_round_trip(chain: Chain):
     assert again.usdt.allowance(ALICE, BOB) == 7 and again.usdt.is_blacklisted(CAROL)
     assert again.account(BOB).acquired["ENERGY"] == 2 * SUN_PER_TRX
     assert again.total_weight("ENERGY") == chain.state.total_weight("ENERGY")
+
+
+def test_constant_call_of_a_write_keeps_nothing(chain: Chain):
+    data = encode_call("transfer", to_base58(BOB), 5)
+    result = chain.state.constant_call(ISSUER, USDT_ADDRESS, data)
+    assert result.ok and result.energy == 130_285 and len(result.logs) == 1
+    assert chain.state.usdt.balance_of(BOB) == 0
+    chain.supply_conserved()
+    with pytest.raises(TronRejected) as caught:
+        chain.state.constant_call(ISSUER, CAROL, data)
+    assert caught.value.code == "CONTRACT_VALIDATE_ERROR"
