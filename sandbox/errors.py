@@ -49,6 +49,10 @@ SandboxError                  every error the engine raises on purpose
 │                             page (caught inside its module)
 ├── _TooBig                   scenario.loader: a YAML tree beyond the size limit (caught
 │                             inside its module, reported as a ScenarioError)
+├── _Revert                   tron.usdt: a failed `require` of the USDT contract (caught
+│                             inside its module: the call's result is REVERT)
+├── _Invalid                  tron.usdt: a failed SafeMath `assert` (caught inside its
+│                             module: ILLEGAL_OPERATION)
 └── HandleTaken               marketplaces.common.state: a registration under a handle
                               already used; also a ValueError
 """
