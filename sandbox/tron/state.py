@@ -18,6 +18,7 @@ from typing import Any
 from . import resources as res
 from .address import to_base58, to_bytes, to_hex
 from .errors import InvalidTronAddress, TronRejected
+from .transaction import Transaction
 from .usdt import USDT_CONTRACT_NAME, ZERO_ADDRESS, CallResult, Log, Usdt
 
 __all__ = ["Account", "Receipt", "TronState"]
@@ -25,6 +26,11 @@ __all__ = ["Account", "Receipt", "TronState"]
 RESOURCES = ("BANDWIDTH", "ENERGY")
 UNFREEZE_LIMIT = 32
 VALIDATE = "Contract validate error : "
+
+
+def _size(tx: Transaction) -> int:
+    """The size a transaction's bandwidth is charged on."""
+    return res.signed_size(len(tx.raw_bytes), [len(s) for s in tx.signatures])
 
 
 def _reject(message: str) -> TronRejected:
@@ -508,7 +514,21 @@ class TronState:
             acc.balance -= fee
         return 0, fee
 
+    def check_transaction(self, tx: Transaction, now_ms: int) -> None:
+        """check() of a signed transaction."""
+        self.check(
+            tx.owner, tx.contract_type, tx.value,
+            tx_size=_size(tx), now_ms=now_ms, fee_limit=tx.fee_limit,
+        )  # fmt: skip
+
     # --- apply ---
+
+    def apply_transaction(self, tx: Transaction, block_number: int, timestamp_ms: int) -> Receipt:
+        """apply() of a signed transaction."""
+        return self.apply(
+            tx.owner, tx.contract_type, tx.value, txid=tx.txid, tx_size=_size(tx),
+            block_number=block_number, timestamp_ms=timestamp_ms, fee_limit=tx.fee_limit,
+        )  # fmt: skip
 
     def apply(
         self,

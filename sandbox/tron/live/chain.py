@@ -36,7 +36,6 @@ from ..block import BLOCK_MS, block_id, header_raw, tx_trie_root
 from ..errors import TronRejected
 from ..hashes import sha256
 from ..keys import TronKey
-from ..resources import CHAIN_PARAMETERS
 from ..state import TronState
 from ..transaction import Transaction
 
@@ -245,20 +244,16 @@ class TronLive:
     def _restore_state(self) -> TronState:
         """The world's end state with the live chain's transactions applied again."""
         with self.world.borrow() as w:
-            accounts = [(a, json.loads(j)) for a, j in tron_store.state_rows(w)]
-            contracts = tron_store.contract_state(w)
-        state = TronState.restore(
-            CHAIN_PARAMETERS,
-            [(tron_address.to_bytes(a), j) for a, j in accounts],
-            json.loads(contracts[0][2]) if contracts else None,
-        )
+            state = TronState.restore(
+                tron_store.state_rows(w), tron_store.contract_state(w), genesis_ms=self.start_ms
+            )
         rows = self._writer.execute(
             "SELECT raw, signature, block, timestamp FROM tron_live_txs "
             "WHERE block IS NOT NULL ORDER BY seq"
         ).fetchall()
         for raw, sig, number, timestamp in rows:
             tx = Transaction.from_raw(bytes(raw), _split_signatures(bytes(sig)))
-            state.apply(tx, number, timestamp)
+            state.apply_transaction(tx, number, timestamp)
         return state
 
     def _resume(self) -> None:
@@ -589,10 +584,10 @@ class TronLive:
             expiration = int(tx.raw.get("expiration", 0))
             if expiration <= head_ms or expiration > head_ms + MAX_EXPIRATION_MS:
                 raise TronRejected("TRANSACTION_EXPIRATION_ERROR", "Transaction expired")
-            self.state.check(tx, head_ms)
+            self.state.check_transaction(tx, head_ms)
             number = head_number + 1
             timestamp = self._time_of(number)
-            receipt = self.state.apply(tx, number, timestamp).to_json()
+            receipt = self.state.apply_transaction(tx, number, timestamp).to_json()
             with immediate(self._writer) as c:
                 self._store_tx(c, tx, receipt, timestamp)
         return txid
@@ -730,7 +725,7 @@ class TronLive:
     def check_only(self, tx: Transaction) -> None:
         """What broadcast would refuse for the state (no signature, no TAPOS)."""
         with self._lock:
-            self.state.check(tx, self.head()[2])
+            self.state.check_transaction(tx, self.head()[2])
 
 
 def _world_tx(row: tuple) -> LiveTx:

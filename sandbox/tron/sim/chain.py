@@ -111,7 +111,7 @@ class TronChain:
         )
         tx.sign(key)
         try:
-            receipt = self.state.apply(tx, number, block_ms).to_json()
+            receipt = self.state.apply_transaction(tx, number, block_ms).to_json()
         except TronRejected:
             return None
         self._record(tx, contract_type, value, receipt, number, block_ms)
@@ -159,7 +159,7 @@ class TronChain:
                 block_ms,
             )
         )
-        self._block_txs.append(tx.to_protobuf())
+        self._block_txs.append(tx.to_protobuf(result))
         for idx, log in enumerate(receipt.get("log", [])):
             contract = self._b58(bytes.fromhex("41" + log["address"][-40:]))
             topics = log.get("topics", [])

@@ -3,7 +3,6 @@ balances, the story's Tron flows and the background users' payments, in time ord
 
 from __future__ import annotations
 
-import json
 import math
 import random
 import sqlite3
@@ -13,9 +12,7 @@ from dataclasses import dataclass
 from ...scenario.model import Scenario
 from .. import address as tron_address
 from ..block import witnesses as make_witnesses
-from ..resources import CHAIN_PARAMETERS
 from ..state import TronState
-from ..usdt import USDT_ADDRESS
 from .chain import TronChain
 from .economy import DELEGATED, SUN, Economy, Exchange, NoFunds, Wallet
 from .story import TronStory
@@ -88,7 +85,7 @@ class _TronSimulation:
 
     def run(self, progress) -> TronSummary:
         """Make every block from genesis to the world's end."""
-        state = TronState(dict(CHAIN_PARAMETERS))
+        state = TronState(genesis_ms=self.start_ms)
         chain = TronChain(self.conn, state, self.witnesses, self.start_ms)
         eco = Economy(chain, self.economy_seed)
         self.eco, self.chain, self.state = eco, chain, state
@@ -127,7 +124,7 @@ class _TronSimulation:
         and each exchange's hot and energy wallets hold TRX from block 0; the energy wallet
         then stakes its TRX for energy."""
         eco, state = self.eco, self.state
-        state.allocate(eco.treasury.raw, GENESIS_TRX["treasury"] * SUN, 0)
+        state.credit_genesis(eco.treasury.raw, GENESIS_TRX["treasury"] * SUN)
         eco.activated[eco.treasury.raw] = (0, None)
         for a in self.actors:
             if a["role"] != "exchange":
@@ -136,7 +133,7 @@ class _TronSimulation:
             energy = eco.wallet(a["id"], "energy", "energy", f"{a['name']}: Energy")
             eco.exchanges[a["id"]] = Exchange(a["id"], hot, energy)
             for w, key in ((hot, "hot"), (energy, "energy")):
-                state.allocate(w.raw, GENESIS_TRX[key] * SUN, 0)
+                state.credit_genesis(w.raw, GENESIS_TRX[key] * SUN)
                 eco.activated[w.raw] = (0, None)
         t = self.start_ms + 60_000
         for ex in eco.exchanges.values():
@@ -289,16 +286,6 @@ class _TronSimulation:
             rows.append((w.text, w.actor_id, w.kind, w.purpose, w.key.secret, w.label, block, by))
         c.executemany("INSERT INTO tron_accounts VALUES (?,?,?,?,?,?,?,?)", rows)
         accounts, contracts = self.state.snapshot()
-        c.executemany(
-            "INSERT INTO tron_state VALUES (?,?)",
-            [(tron_address.to_base58(a), json.dumps(j, sort_keys=True)) for a, j in accounts],
-        )
-        c.execute(
-            "INSERT INTO tron_contracts VALUES (?,?,?)",
-            (
-                tron_address.to_base58(USDT_ADDRESS),
-                "TetherToken",
-                json.dumps(contracts, sort_keys=True),
-            ),
-        )
+        c.executemany("INSERT INTO tron_state VALUES (?,?)", accounts)
+        c.executemany("INSERT INTO tron_contracts VALUES (?,?,?)", contracts)
         c.executemany("INSERT INTO tron_flow_events VALUES (?,?,?,?,?,?,?,?)", story.rows)
