@@ -52,6 +52,7 @@ class TronChain:
         self._head_sig = witnesses[0].key.sign(sha256(genesis)).hex()
         self._open: int | None = None  # number of the block being filled
         self._block_txs: list[bytes] = []
+        self._open_txids: set[str] = set()
         self._blocks: list[tuple] = []
         self._txs: list[tuple] = []
         self._logs: list[tuple] = []
@@ -100,15 +101,22 @@ class TronChain:
             self._advance(number - 1)
             self._open = number
         block_ms = self.time_of(number)
-        tx = build(
-            contract_type,
-            value,
-            self._head_number,
-            self._head_id,
-            min(time_ms, block_ms),
-            self.time_of(self._head_number) + EXPIRATION_MS,
-            fee_limit,
-        )
+        stamp = min(time_ms, block_ms)
+        while True:
+            tx = build(
+                contract_type,
+                value,
+                self._head_number,
+                self._head_id,
+                stamp,
+                self.time_of(self._head_number) + EXPIRATION_MS,
+                fee_limit,
+            )
+            # The same payment twice in one block would be one txID: a wallet's clock has
+            # moved on by the second one.
+            if tx.txid not in self._open_txids:
+                break
+            stamp += 1
         tx.sign(key)
         try:
             receipt = self.state.apply_transaction(tx, number, block_ms).to_json()
@@ -160,6 +168,7 @@ class TronChain:
             )
         )
         self._block_txs.append(tx.to_protobuf(result))
+        self._open_txids.add(tx.txid)
         for idx, log in enumerate(receipt.get("log", [])):
             contract = self._b58(bytes.fromhex("41" + log["address"][-40:]))
             topics = log.get("topics", [])
@@ -211,6 +220,7 @@ class TronChain:
         )
         self._head_number, self._head_id = n, this
         self._block_txs = []
+        self._open_txids = set()
         self._open = None
 
     def finish(self, end_ms: int) -> tuple[int, str]:

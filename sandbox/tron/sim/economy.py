@@ -18,7 +18,7 @@ SUN = 1_000_000  # sun per TRX; USDT has 6 decimals too
 USDT_FEE_LIMIT = 100 * SUN
 FEE_RESERVE = 40 * SUN  # TRX a sender keeps back for the energy a USDT transfer burns
 ACTIVATION = 1 * SUN  # what an exchange sends a new deposit address to activate it
-DELEGATED = 10_000 * SUN  # staked TRX whose energy an exchange delegates per deposit address
+DELEGATED = 50_000 * SUN  # staked TRX whose energy an exchange delegates per deposit address
 USDT_HEX = tron_address.to_hex(USDT_ADDRESS)
 
 
@@ -97,6 +97,10 @@ class Economy:
         self.wallets.append(w)
         return w
 
+    def wallets_of(self, actor_id: str) -> list[Wallet]:
+        """Every address made for an actor so far."""
+        return [w for w in self.wallets if w.actor_id == actor_id]
+
     def deposit_address(self, exchange_id: str, customer: str) -> Wallet:
         """The customer's own deposit address at an exchange, made at first use."""
         ex = self.exchanges[exchange_id]
@@ -167,7 +171,7 @@ class Economy:
         value = {"owner_address": payer.hex, "contract_address": USDT_HEX, "data": data.hex()}
         sent = self.chain.send(payer.key, "TriggerSmartContract", value, time_ms, USDT_FEE_LIMIT)
         if sent is None or not sent.ok:
-            raise NoFunds(f"{payer.text}: USDT call refused")
+            raise NoFunds(f"{payer.text}: USDT call refused {sent}")
         return sent
 
     # -- exchanges ----------------------------------------------------------------------

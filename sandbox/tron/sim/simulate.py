@@ -18,7 +18,7 @@ from .economy import DELEGATED, SUN, Economy, Exchange, NoFunds, Wallet
 from .story import TronStory
 
 HOUR_MS = 3_600_000
-GENESIS_TRX = {"treasury": 10_000_000, "hot": 50_000_000, "energy": 200_000_000}
+GENESIS_TRX = {"treasury": 10_000_000, "hot": 50_000_000, "energy": 500_000_000}
 USER_TRX = (50, 600)  # TRX a background Tron user buys at the start (range)
 
 

@@ -111,7 +111,7 @@ class TronStory:
             group = self.background
         if need is None:
             return self.rng.choice(group)
-        able = [a for a in group if self._held(self.personal[a], flow.asset) >= need]
+        able = [a for a in group if self._held(self._wallet(a, flow.asset), flow.asset) >= need]
         if not able:
             raise NoFunds(f"no member of '{flow.source}' holds {need / SUN:g} {flow.asset}")
         return self.rng.choice(able)
@@ -123,6 +123,19 @@ class TronStory:
         if flow.target == "background":
             return self.rng.choice(self.background)
         return self.rng.choice(self.members.get(flow.target, [flow.target]))
+
+    def _wallet(self, actor: str, asset: str) -> Wallet:
+        """The actor's address holding the most of asset: its own or one it collected
+        donations or consolidated into (peel hops move on their own)."""
+        own = [self.personal[actor]] + [
+            w for w in self.eco.wallets_of(actor) if w.kind in ("donation", "personal")
+        ]
+        return max(own, key=lambda w: self._held(w, asset))
+
+    def _fuel(self, actor: str, w: Wallet, asset: str, t: int) -> None:
+        """Send TRX for the energy to an address of the actor's that must move USDT."""
+        if asset == "USDT" and w is not self.personal[actor] and self.eco.trx(w) < FEE_RESERVE:
+            self.eco.send_trx(self.personal[actor], w, HOP_FEES, t)
 
     def _held(self, w: Wallet, asset: str) -> int:
         """What a wallet can pay of asset (TRX: less what its fees need)."""
@@ -152,7 +165,9 @@ class TronStory:
         payer = self._payer(flow, state, amount)
         payee = self._payee(flow, state)
         to = to_of(payer, payee)
-        sent = self._pay(self.personal[payer], to, flow.asset, amount, t)
+        source = self._wallet(payer, flow.asset)
+        self._fuel(payer, source, flow.asset, t)
+        sent = self._pay(source, to, flow.asset, amount, t)
         self._record(flow, sent, flow.kind.replace("_", "-"), payer, payee, to)
         return True
 
@@ -196,8 +211,7 @@ class TronStory:
         for w in sources:
             if self._held(w, flow.asset) <= 0:
                 continue
-            if flow.asset == "USDT" and self.eco.trx(w) < FEE_RESERVE:
-                self.eco.send_trx(self.personal[source], w, HOP_FEES, t)  # fuel for the move
+            self._fuel(source, w, flow.asset, t)
             sent = self._pay(w, into, flow.asset, None, t)
             self._record(flow, sent, "consolidation", source, target, into)
             moved += 1
@@ -215,7 +229,7 @@ class TronStory:
             state["source"] = source
             hop = self.eco.wallet(source, "peel", "peel-hop")
             self.eco.send_trx(self.personal[source], hop, HOP_FEES, t)
-            sent = self._pay(self.personal[source], hop, flow.asset, amount, t)
+            sent = self._pay(self._wallet(source, flow.asset), hop, flow.asset, amount, t)
             self._record(flow, sent, "hop-0", source, source, hop)
             state.update(hop=1, wallet=hop)
             return False
