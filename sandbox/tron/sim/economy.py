@@ -16,7 +16,9 @@ from .chain import Sent, TronChain
 
 SUN = 1_000_000  # sun per TRX; USDT has 6 decimals too
 USDT_FEE_LIMIT = 100 * SUN
-FEE_RESERVE = 40 * SUN  # TRX a sender keeps back for the energy a USDT transfer burns
+FEE_RESERVE = (
+    20 * SUN
+)  # TRX a sender keeps back for the energy a USDT transfer burns (13 TRX to a new holder)
 ACTIVATION = 1 * SUN  # what an exchange sends a new deposit address to activate it
 DELEGATED = 50_000 * SUN  # staked TRX whose energy an exchange delegates per deposit address
 USDT_HEX = tron_address.to_hex(USDT_ADDRESS)

@@ -14,7 +14,7 @@ from .. import address as tron_address
 from ..block import witnesses as make_witnesses
 from ..state import TronState
 from .chain import TronChain
-from .economy import DELEGATED, SUN, Economy, Exchange, NoFunds, Wallet
+from .economy import DELEGATED, FEE_RESERVE, SUN, Economy, Exchange, NoFunds, Wallet
 from .story import TronStory
 
 HOUR_MS = 3_600_000
@@ -164,12 +164,13 @@ class _TronSimulation:
             w = eco.wallet(a["id"], "personal", "receive")
             personal[a["id"]] = w
             grant = self.tron_of[a["grp"]]
-            outgoing = sum(
-                f.count
+            # TRX for the fees of every Tron payment it makes; a peel chain fuels its hops.
+            fees = sum(
+                60 * f.count + (2 * FEE_RESERVE // SUN * (f.hops + 1) if f.hops else 0)
                 for f in self.scenario.flows
                 if f.chain == "tron" and f.source in (a["id"], a["grp"])
             )
-            trx = int(((grant.trx if grant else 0) + 60 + 60 * outgoing) * SUN)
+            trx = int(((grant.trx if grant else 0) + 60 + fees) * SUN)
             usdt = int(round((grant.usdt if grant else 0) * SUN))
             ex = exchange_of.get(a["id"]) or rng.choice(exchanges)
             when = first + rng.randint(0, 50) * 60_000

@@ -224,12 +224,18 @@ class TronStory:
         off to a stranger and moves the rest to another new address; the last lands at `to`.
         Each new address is activated and fuelled with TRX by the one before it."""
         if "hop" not in state:
-            amount = self._units(flow)
-            source = self._payer(flow, state, amount)
-            state["source"] = source
-            hop = self.eco.wallet(source, "peel", "peel-hop")
-            self.eco.send_trx(self.personal[source], hop, HOP_FEES, t)
-            sent = self._pay(self._wallet(source, flow.asset), hop, flow.asset, amount, t)
+            if "first" not in state:  # made once: a retry must not fuel another new address
+                amount = self._units(flow)
+                source = self._payer(flow, state, amount)
+                hop = self.eco.wallet(source, "peel", "peel-hop")
+                # Fuel for every hop: each passes on what it does not burn itself.
+                fuel = (flow.hops + 1) * 2 * FEE_RESERVE
+                self.eco.send_trx(self.personal[source], hop, fuel, t)
+                state.update(source=source, first=hop, amount=amount)
+            source, hop = state["source"], state["first"]
+            origin = self._wallet(source, flow.asset)
+            self._fuel(source, origin, flow.asset, t)
+            sent = self._pay(origin, hop, flow.asset, state["amount"], t)
             self._record(flow, sent, "hop-0", source, source, hop)
             state.update(hop=1, wallet=hop)
             return False
@@ -243,7 +249,7 @@ class TronStory:
                 flow, sent, f"hop-{state['hop']}", source, stranger, self.personal[stranger]
             )
             nxt = self.eco.wallet(source, "peel", "peel-hop")
-            self.eco.send_trx(wallet, nxt, HOP_FEES // 2, t)
+            self.eco.send_trx(wallet, nxt, self.eco.trx(wallet) - FEE_RESERVE - 2 * SUN, t)
             self._pay(wallet, nxt, flow.asset, None, t)
             state.update(hop=state["hop"] + 1, wallet=nxt)
             return False
