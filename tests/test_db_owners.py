@@ -130,7 +130,10 @@ NOT_SQL = {("sandbox/world/content/social.py", "users")}
 SCANNED = ("sandbox", "marketplaces")
 SQL_START = re.compile(r"^\s*(SELECT|INSERT|UPDATE|DELETE|CREATE|PRAGMA|WITH|REPLACE)\s", re.I)
 TABLE_REF = re.compile(
-    r"\b(FROM|JOIN|INTO|UPDATE|TABLE(?:\s+IF\s+NOT\s+EXISTS)?)\s+([A-Za-z_]\w*)(\s*\()?", re.I
+    # An attached database's schema name (`tron.blocks`) is not a table: the name after it is.
+    r"\b(FROM|JOIN|INTO|UPDATE|TABLE(?:\s+IF\s+NOT\s+EXISTS)?)\s+(?:(?:main|temp|tron)\.)?"
+    r"([A-Za-z_]\w*)?(\s*\()?",
+    re.I,
 )
 COMMENT = re.compile(r"--[^\n]*")
 TRIGGER_EVENT = re.compile(
@@ -176,9 +179,9 @@ def sql_tables(text: str) -> set[str]:
     ctes = {m.group(1).lower() for m in CTE.finditer(text)}
     found = set()
     for m in TABLE_REF.finditer(text):
-        keyword, name, call = m.group(1).upper(), m.group(2).lower(), m.group(3)
+        keyword, name, call = m.group(1).upper(), (m.group(2) or "").lower(), m.group(3)
         function = call and keyword in ("FROM", "JOIN")  # a table-valued function
-        if function or name in ctes or name in NOT_TABLES or name.startswith("sqlite_"):
+        if not name or function or name in ctes or name in NOT_TABLES or name.startswith("sqlite_"):
             continue
         found.add(name)
     return found
@@ -226,6 +229,7 @@ def test_sql_parser_finds_tables():
     assert sql_tables("INSERT OR IGNORE INTO orders VALUES (?)") == {"orders"}
     assert sql_tables("UPDATE users SET x = 1") == {"users"}
     assert sql_tables("CREATE TABLE IF NOT EXISTS trainees (id)") == {"trainees"}
+    assert sql_tables("INSERT INTO main.tron_txs SELECT * FROM tron.tron_txs") == {"tron_txs"}
     assert sql_tables("WITH h AS (SELECT tx_id FROM inputs) SELECT * FROM h") == {"inputs"}
     assert sql_tables("SELECT * FROM json_each(?)") == set()
     assert sql_tables("CREATE TRIGGER t BEFORE UPDATE ON requests BEGIN SELECT 1; END") == {

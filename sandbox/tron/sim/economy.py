@@ -8,6 +8,7 @@ import heapq
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from ...errors import SandboxError
 from .. import address as tron_address
 from ..hashes import keccak256
 from ..keys import TronKey, tron_secret
@@ -33,7 +34,7 @@ TRANSFER = _selector("transfer(address,uint256)")
 ISSUE = _selector("issue(uint256)")
 
 
-class NoFunds(Exception):
+class NoFunds(SandboxError):
     """A payer does not hold what a payment needs (yet)."""
 
 
