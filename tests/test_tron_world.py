@@ -11,6 +11,7 @@ import pytest
 from sandbox.scenario import load_scenario
 from sandbox.world.build import build_world
 
+from . import tron_checker as checker
 from .course_secret import SECRET
 
 pytestmark = pytest.mark.slow
@@ -95,7 +96,62 @@ def test_sweeps_use_delegated_energy(world):
     assert all(energy > 0 for _, energy in sweeps)
 
 
-def test_independent_checker(world, tmp_path):
-    """t1's independent checker (tests/tron_checker.py) accepts the world, when present."""
-    checker = pytest.importorskip("tests.tron_checker")
-    checker.check_world(world)
+def test_independent_checker(world):
+    """tests/tron_checker.py, sharing no code with sandbox.tron, accepts the whole chain:
+    txIDs, signatures, every block id and parent (empty blocks derived), txTrieRoots,
+    witness signatures, fees against resources, TRX and USDT balances, the blacklist."""
+    counts = checker.check_world(world)
+    tip = int(world.execute("SELECT value FROM meta WHERE key='tron_tip_number'").fetchone()[0])
+    assert counts["stored blocks"] + counts["empty blocks"] == tip + 1
+    for what in ("TransferContract", "TriggerSmartContract", "DelegateResourceContract"):
+        assert counts[what] > 0, what
+    for what in ("energy burned", "bandwidth burned", "issues", "blacklistings"):
+        assert counts[what] > 0, what
+    assert counts["blacklisted sends reverted"] > 0
+    assert counts["accounts"] == world.execute("SELECT count(*) FROM tron_state").fetchone()[0]
+
+
+def _tampered(world, sql: str, params: tuple = ()) -> sqlite3.Connection:
+    """An in-memory copy of the world with one change made."""
+    copy = sqlite3.connect(":memory:")
+    world.backup(copy)
+    copy.execute(sql, params)
+    return copy
+
+
+@pytest.mark.parametrize(
+    "sql, params, message",
+    [
+        (
+            "UPDATE tron_state SET account = json_set(account, '$.balance',"
+            " json_extract(account, '$.balance') + 1) WHERE rowid = 7",
+            (),
+            "TRX",
+        ),
+        (
+            "UPDATE tron_contracts SET state = json_set(state, '$.total_supply',"
+            " json_extract(state, '$.total_supply') + 1)",
+            (),
+            "total supply",
+        ),
+        ("UPDATE tron_txs SET fee = fee + 1000 WHERE id = 500", (), "fee"),
+        ("UPDATE tron_txs SET signature = ? WHERE id = 300", (bytes(64) + b"\x1b",), ""),
+        (
+            "UPDATE tron_blocks SET witness_signature = (SELECT witness_signature FROM tron_blocks"
+            " WHERE number > 0 ORDER BY number LIMIT 1 OFFSET 5) WHERE number = (SELECT number"
+            " FROM tron_blocks WHERE number > 0 ORDER BY number LIMIT 1 OFFSET 6)",
+            (),
+            "signed",
+        ),
+        ("UPDATE meta SET value = value + 3000 WHERE key = 'tron_start_ms'", (), "3 s"),
+    ],
+)
+def test_checker_finds_tampering(world, sql, params, message):
+    """One changed balance, fee, signature or time is caught: the checker is not a no-op."""
+    copy = _tampered(world, sql, params)
+    try:
+        with pytest.raises((AssertionError, ValueError)) as caught:
+            checker.check_world(copy)
+        assert message in str(caught.value)
+    finally:
+        copy.close()

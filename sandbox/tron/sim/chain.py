@@ -112,11 +112,11 @@ class TronChain:
                 self.time_of(self._head_number) + EXPIRATION_MS,
                 fee_limit,
             )
-            # The same payment twice in one block would be one txID: a wallet's clock has
-            # moved on by the second one.
+            # The same payment twice in one block would be one txID: the second was signed a
+            # moment apart (earlier, as nothing in a block may be stamped after it).
             if tx.txid not in self._open_txids:
                 break
-            stamp += 1
+            stamp -= 1
         tx.sign(key)
         try:
             receipt = self.state.apply_transaction(tx, number, block_ms).to_json()

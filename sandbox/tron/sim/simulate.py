@@ -31,6 +31,7 @@ class TronSummary:
     tip_number: int
     tip_id: str
     start_ms: int
+    genesis: dict[str, int]  # T... address -> sun credited in block 0
 
 
 def simulate_tron(
@@ -115,7 +116,7 @@ class _TronSimulation:
         tip, tip_id = chain.finish(self.end_ms)
         self._write(story)
         stored = self.conn.execute("SELECT count(*) FROM tron_blocks").fetchone()[0]
-        return TronSummary(chain.tx_count, stored, tip, tip_id, self.start_ms)
+        return TronSummary(chain.tx_count, stored, tip, tip_id, self.start_ms, self.genesis)
 
     # -- set-up -------------------------------------------------------------------------
 
@@ -124,6 +125,7 @@ class _TronSimulation:
         and each exchange's hot and energy wallets hold TRX from block 0; the energy wallet
         then stakes its TRX for energy."""
         eco, state = self.eco, self.state
+        self.genesis = {eco.treasury.text: GENESIS_TRX["treasury"] * SUN}
         state.credit_genesis(eco.treasury.raw, GENESIS_TRX["treasury"] * SUN)
         eco.activated[eco.treasury.raw] = (0, None)
         for a in self.actors:
@@ -134,6 +136,7 @@ class _TronSimulation:
             eco.exchanges[a["id"]] = Exchange(a["id"], hot, energy)
             for w, key in ((hot, "hot"), (energy, "energy")):
                 state.credit_genesis(w.raw, GENESIS_TRX[key] * SUN)
+                self.genesis[w.text] = GENESIS_TRX[key] * SUN
                 eco.activated[w.raw] = (0, None)
         t = self.start_ms + 60_000
         for ex in eco.exchanges.values():
