@@ -80,6 +80,7 @@ class Economy:
         self.state = chain.state
         self.seed = seed
         self.wallets: list[Wallet] = []
+        self._by_actor: dict[str | None, list[Wallet]] = {}
         self.exchanges: dict[str, Exchange] = {}
         self.activated: dict[bytes, tuple[int, str | None]] = {}
         self.treasury = self.wallet(None, "treasury", "issuer", "Tether: Treasury")
@@ -97,11 +98,12 @@ class Economy:
         key = TronKey(tron_secret(self.seed, f"{kind}:{actor_id}:{purpose}:{n}"))
         w = Wallet(key, actor_id, kind, purpose, label)
         self.wallets.append(w)
+        self._by_actor.setdefault(actor_id, []).append(w)
         return w
 
     def wallets_of(self, actor_id: str) -> list[Wallet]:
         """Every address made for an actor so far."""
-        return [w for w in self.wallets if w.actor_id == actor_id]
+        return list(self._by_actor.get(actor_id, ()))
 
     def deposit_address(self, exchange_id: str, customer: str) -> Wallet:
         """The customer's own deposit address at an exchange, made at first use."""
