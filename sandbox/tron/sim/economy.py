@@ -31,6 +31,8 @@ def _selector(signature: str) -> bytes:
 
 TRANSFER = _selector("transfer(address,uint256)")
 ISSUE = _selector("issue(uint256)")
+ADD_BLACK_LIST = _selector("addBlackList(address)")
+DESTROY_BLACK_FUNDS = _selector("destroyBlackFunds(address)")
 
 
 class NoFunds(Exception):
@@ -169,6 +171,21 @@ class Economy:
     def issue(self, amount: int, time_ms: int) -> Sent:
         """The issuer's treasury mints amount USDT to itself."""
         return self._trigger(self.treasury, ISSUE + amount.to_bytes(32, "big"), time_ms)
+
+    def attempt_usdt(self, payer: Wallet, to: Wallet, amount: int, time_ms: int) -> Sent | None:
+        """A USDT transfer that may revert (a blacklisted sender's): it is still in a block,
+        with the energy it burned."""
+        data = TRANSFER + bytes(11) + to.raw + amount.to_bytes(32, "big")
+        value = {"owner_address": payer.hex, "contract_address": USDT_HEX, "data": data.hex()}
+        return self.chain.send(payer.key, "TriggerSmartContract", value, time_ms, USDT_FEE_LIMIT)
+
+    def blacklist(self, w: Wallet, time_ms: int) -> Sent:
+        """The issuer adds an address to the USDT blacklist."""
+        return self._trigger(self.treasury, ADD_BLACK_LIST + bytes(11) + w.raw, time_ms)
+
+    def destroy_black_funds(self, w: Wallet, time_ms: int) -> Sent:
+        """The issuer burns the USDT of a blacklisted address."""
+        return self._trigger(self.treasury, DESTROY_BLACK_FUNDS + bytes(11) + w.raw, time_ms)
 
     def _trigger(self, payer: Wallet, data: bytes, time_ms: int) -> Sent:
         """A TriggerSmartContract on the USDT contract."""
