@@ -215,7 +215,9 @@ class Economy:
         ex = self.exchanges[deposit.actor_id or ""]
         usdt = self.usdt(deposit)
         if usdt > 0:
-            if deposit.raw not in self.activated:
+            # Activated with 1 TRX; topped up when its free bandwidth is spent and the
+            # sweeps have burned what it had.
+            if deposit.raw not in self.activated or self.trx(deposit) < SUN // 2:
                 self.send_trx(ex.energy, deposit, ACTIVATION, time_ms)
             if deposit.raw not in ex.delegated:
                 value = {
