@@ -120,6 +120,8 @@ class TronStory:
         """The receiving actor: the payer itself for an `each` flow to its own group."""
         if "source" in state and flow.target == flow.source:
             return state["source"]
+        if "desk" in state:  # an OTC sale's buyer, picked once for its payment
+            return state["desk"]
         if flow.target == "background":
             return self.rng.choice(self.background)
         return self.rng.choice(self.members.get(flow.target, [flow.target]))
@@ -194,6 +196,19 @@ class TronStory:
             return self._donation[key]
 
         return self._simple(flow, state, t, address)
+
+    def _otc_sale(self, flow: Flow, state: dict, t: int) -> bool:
+        """The seller sends USDT (or TRX) to an OTC broker's address; the broker pays cash
+        off-chain. `to: background` sells to one of the world's OTC desks."""
+        if flow.target == "background":
+            desks = sorted(a for a, w in self.personal.items() if w.kind == "otc")
+            if not desks:
+                raise NoFunds("the world has no OTC desk on Tron (tron_transactions: 0)")
+            state["desk"] = self.rng.choice(desks)
+        try:
+            return self._simple(flow, state, t, lambda payer, payee: self.personal[payee])
+        finally:
+            state.pop("desk", None)
 
     def _cash_out(self, flow: Flow, state: dict, t: int) -> bool:
         """A deposit to the payer's own account at the exchange."""
@@ -271,4 +286,5 @@ RUNNERS: dict[str, Callable[[TronStory, Flow, dict, int], bool]] = {
     "peel_chain": TronStory._peel_chain,
     "cash_out": TronStory._cash_out,
     "transfer": TronStory._transfer,
+    "otc_sale": TronStory._otc_sale,
 }
