@@ -23,7 +23,8 @@ TRANSFER_TOPIC = "ddf252ad1be2c89b69c2b068fc378daa952ba7f163c4a11628f55a4df523b3
 ROW_BATCH = 20_000
 # Pieces of an empty block's BlockHeader.raw: txTrieRoot (32 zero bytes), then parentHash's tag.
 _EMPTY_ROOT = b"\x12\x20" + bytes(32) + b"\x1a\x20"
-_TS_LOW, _TS_HIGH = 2**35, 2**42  # the timestamps whose varint is 6 bytes long
+# The first two bytes of the varint of any value of 14 bits or more, by its low 14 bits.
+_LOW14 = [bytes((i & 127 | 128, i >> 7 | 128)) for i in range(16384)]
 
 
 @dataclass(frozen=True)
@@ -207,24 +208,26 @@ class TronChain:
         if number < first:
             return
         parent = bytes.fromhex(self._head_id)
-        pieces = self._witness_pieces
-        join, sha, start = b"".join, hashlib.sha256, self.start_ms
-        fixed_width = self.time_of(first) >= _TS_LOW and self.time_of(number) < _TS_HIGH
+        pieces, count = self._witness_pieces, len(self._witness_pieces)
+        join, sha, start, low = b"".join, hashlib.sha256, self.start_ms, _LOW14
+        ts_high = num_high = -1
+        ts_tail = num_tail = b""
         for n in range(first, number + 1):
             v = start + n * BLOCK_MS
-            if fixed_width:  # a 6-byte varint, as every timestamp from 1971 to 2109 is
-                ts = bytes(
-                    (v & 127 | 128, v >> 7 & 127 | 128, v >> 14 & 127 | 128,
-                     v >> 21 & 127 | 128, v >> 28 & 127 | 128, v >> 35)
-                )  # fmt: skip
+            if n < 16384:
+                ts, num = _varint(v), _varint(n)
             else:
-                ts = _varint(v)
-            num = (
-                bytes((n & 127 | 128, n >> 7 & 127 | 128, n >> 14))
-                if 16384 <= n < 2**21
-                else _varint(n)
-            )
-            raw = join((b"\x08", ts, _EMPTY_ROOT, parent, b"\x38", num, pieces[n % len(pieces)]))
+                # A varint is its low 14 bits (two bytes, both marked "more") then the
+                # varint of the rest, which changes once in 16,384 values.
+                if v >> 14 != ts_high:
+                    ts_high = v >> 14
+                    ts_tail = _varint(ts_high)
+                if n >> 14 != num_high:
+                    num_high = n >> 14
+                    num_tail = _varint(num_high)
+                ts = low[v & 16383] + ts_tail
+                num = low[n & 16383] + num_tail
+            raw = join((b"\x08", ts, _EMPTY_ROOT, parent, b"\x38", num, pieces[n % count]))
             parent = n.to_bytes(8, "big") + sha(raw).digest()[8:]
         self._head_number, self._head_id = number, parent.hex()
 
