@@ -7,6 +7,7 @@ from __future__ import annotations
 import heapq
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import partial
 
 from .. import address as tron_address
 from ..hashes import keccak256
@@ -203,7 +204,7 @@ class Economy:
             return
         self._pending_sweep.add(to.raw)
         delay = 300_000 + (int.from_bytes(to.raw[-3:], "big") % 90) * 60_000
-        self.at(time_ms + delay, lambda t, w=to: self._sweep(w, t))
+        self.at(time_ms + delay, partial(self._sweep, to))
 
     def _sweep(self, deposit: Wallet, time_ms: int) -> None:
         """The exchange moves a deposit address's coins to its hot wallet.

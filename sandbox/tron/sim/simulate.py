@@ -8,6 +8,7 @@ import random
 import sqlite3
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 
 from ...scenario.model import Scenario
 from .. import address as tron_address
@@ -224,9 +225,9 @@ class _TronSimulation:
             return
         for _ in range(rng.randint(1, 3)):
             later = t + rng.randint(10, 60 * 24) * 60_000
-            eco.at(later, lambda when, w=me: self._try_escape(w, when))
+            eco.at(later, partial(self._try_escape, me))
         if rng.random() < 0.5:
-            eco.at(t + rng.randint(3, 10) * 86_400_000, lambda when, w=me: self._destroy(w, when))
+            eco.at(t + rng.randint(3, 10) * 86_400_000, partial(self._destroy, me))
 
     def _try_escape(self, me: Wallet, t: int) -> None:
         """A blacklisted user tries to move its USDT out; the contract reverts it."""

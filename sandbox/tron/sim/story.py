@@ -42,7 +42,7 @@ class TronStory:
         self.left: dict[tuple[str, int], str] = {}  # (flow, payment) not made yet -> why
         self.paid: set[str] = set()
         self.flows = {f.id: f for f in flows}
-        self._donation: dict[tuple[str, str], Wallet] = {}
+        self._donation_addresses: dict[tuple[str, str], Wallet] = {}
         first_ms = start_ms + 2 * 3_600_000  # the starting balances arrive in the first hour
         for flow in flows:
             end = flow.end_day if flow.end_day is not None else flow.start_day
@@ -190,10 +190,10 @@ class TronStory:
         def address(donor: str, operator: str) -> Wallet:
             fresh = config.get("fresh_address_per_donor")
             key = (flow.site or operator, donor if fresh else "")
-            if key not in self._donation:
+            if key not in self._donation_addresses:
                 purpose = f"donation:{donor}" if fresh else f"donation:{flow.site or operator}"
-                self._donation[key] = self.eco.wallet(operator, "donation", purpose)
-            return self._donation[key]
+                self._donation_addresses[key] = self.eco.wallet(operator, "donation", purpose)
+            return self._donation_addresses[key]
 
         return self._simple(flow, state, t, address)
 
@@ -221,7 +221,9 @@ class TronStory:
         source = self._payer(flow, state, None)
         target = self._payee(flow, state)
         into = self.eco.wallet(target, "personal", "consolidation")
-        sources = [w for (_, _), w in sorted(self._donation.items()) if w.actor_id == source]
+        sources = [
+            w for (_, _), w in sorted(self._donation_addresses.items()) if w.actor_id == source
+        ]
         moved = 0
         for w in sources:
             if self._held(w, flow.asset) <= 0:
