@@ -1,5 +1,6 @@
-"""A small built world's Tron chain: its tables filled, blocks contiguous and 3 s apart,
-every txID the SHA-256 of its raw_data, and the story's Tron flows in the answer key."""
+"""Built worlds' Tron chains: tables filled, blocks contiguous and 3 s apart, and the
+independent checker (tests/tron_checker.py) over the whole chain; the answer key's Tron rows
+against what the chain paid; OTC sales."""
 
 from __future__ import annotations
 
