@@ -9,7 +9,8 @@
 * Node: the world served by the Tron node (java-tron API and TronGrid, the app `sandbox up`
   serves, on werkzeug's threaded server in a child process); 20 concurrent clients, each a
   new connection per request, ask for random accounts' `/v1/accounts/:a/transactions/trc20`
-  and random transactions' `/wallet/gettransactionbyid`. Prints p50/p95 of each.
+  and random transactions' `/wallet/gettransactionbyid`. Prints p50/p95 of each, and of a
+  static 200 answered by the same server (the cost of HTTP and threads alone).
 
     python bench/tron.py                              # builds the 1M world (several minutes)
     python bench/tron.py --transactions 100000
@@ -81,11 +82,17 @@ print(time.perf_counter() - started)
 SERVER = """
 import logging, sys
 sys.path[:0] = [{root!r}]
+from werkzeug.middleware.dispatcher import DispatcherMiddleware
 from sandbox.tronnode import create_app
 from sandbox.wsgi_server import BoundedWSGIServer
+
+def static(environ, start_response):
+    start_response("200 OK", [("Content-Type", "text/plain"), ("Content-Length", "2")])
+    return [b"ok"]
+
 logging.getLogger("werkzeug").setLevel(logging.ERROR)
-app = create_app(sys.argv[1], sys.argv[2], produce=False)
-server = BoundedWSGIServer("127.0.0.1", 0, app)
+node = create_app(sys.argv[1], sys.argv[2], produce=False)
+server = BoundedWSGIServer("127.0.0.1", 0, DispatcherMiddleware(node, {{"/__static": static}}))
 print(server.server_port, flush=True)
 server.serve_forever()
 """
@@ -227,14 +234,16 @@ def node(world: Path, state: Path, requests: int, clients: int) -> None:
         concurrent(port, trc20[:clients] + by_id[:clients], clients)  # first touches
         print(f"\nnode, {clients} concurrent clients, a new connection per request:")
         print(f"{'endpoint':<44} {'requests':>8} {'p50 ms':>7} {'p95 ms':>7} {'req/s':>7}")
-        for name, calls in (
-            ("GET /v1/accounts/:a/transactions/trc20", trc20),
-            ("POST /wallet/gettransactionbyid", by_id),
+        static: list[Call] = [("GET", "/__static", None)] * requests
+        for name, calls, note in (
+            ("GET /v1/accounts/:a/transactions/trc20", trc20, "target: p95 under 20 ms"),
+            ("POST /wallet/gettransactionbyid", by_id, "target: p95 under 20 ms"),
+            ("baseline: a static 200, same server", static, "HTTP and threads alone"),
         ):
             times, rate = concurrent(port, calls, clients)
             print(
                 f"{name:<44} {len(times):>8} {pct(times, 50):>7.1f} {pct(times, 95):>7.1f} "
-                f"{rate:>7.0f}   (target: p95 under 20 ms)",
+                f"{rate:>7.0f}   ({note})",
                 flush=True,
             )
 
