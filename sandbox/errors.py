@@ -26,6 +26,7 @@ SandboxError                  every error the engine raises on purpose
 ├── TronRejected              tron.errors: the Tron node refuses a transaction; .code is
 │                             java-tron's return code (SIGERROR, CONTRACT_VALIDATE_ERROR...)
 ├── InsufficientFunds         ledger.sim.economy: a wallet cannot pay what is asked yet
+├── NoFunds                   tron.sim.economy: a Tron wallet cannot pay what is asked yet
 ├── BroadcastError            ledger.live.mempool: the mempool refuses a transaction; .code is
 │                             bitcoind's RPC error code
 ├── NotFound                  explorer.models: the chain does not have it (a 404); also a

@@ -1,8 +1,15 @@
 """An independent reader of Tron's formats, to check the engine's chain against.
 
-It shares no code with `sandbox.tron`: its own protobuf wire reader, the `base58` package for
-addresses, pycryptodome's Keccak and coincurve's recovery. A world whose blocks and
+It shares no code with `sandbox.tron`: its own protobuf wire reader and writer, the `base58`
+package for addresses, pycryptodome's Keccak and coincurve's recovery. A world whose blocks and
 transactions pass here is one a real Tron tool would read the same way.
+
+check_world(conn) walks a built world's tron tables block by block: every txID, signature,
+reference block and expiration; every block id, re-deriving the empty blocks between stored
+ones from the witness order; each stored block's txTrieRoot and witness signature; each
+transaction's fee against its bandwidth and energy; and replays TRX (from meta tron_genesis)
+and USDT (from the logs) to the end state in tron_state and tron_contracts, with the
+issuer's blacklist.
 """
 
 from __future__ import annotations

@@ -9,6 +9,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import partial
 
+from ...errors import SandboxError
 from .. import address as tron_address
 from ..hashes import keccak256
 from ..keys import TronKey, tron_secret
@@ -36,7 +37,7 @@ ADD_BLACK_LIST = _selector("addBlackList(address)")
 DESTROY_BLACK_FUNDS = _selector("destroyBlackFunds(address)")
 
 
-class NoFunds(Exception):
+class NoFunds(SandboxError):
     """A payer does not hold what a payment needs (yet)."""
 
 
