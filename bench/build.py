@@ -3,7 +3,9 @@
 For each size, the default scenario is scaled to that many transactions and built in a
 child process (so its peak memory is its own). The baseline then writes the same number
 of rows, of the same shape (same tables, same column types and byte lengths, same
-indexes), with nothing but executemany. Prints seconds, rows per second and the ratio.
+indexes), with nothing but executemany. Both chains: the world's Tron tables are in the
+rows and in the baseline; `tron txs` is the Tron transactions of the world (the default
+scenario's tron_transactions, not scaled). Prints seconds, rows per second and the ratio.
 
     python bench/build.py                    # ~100,000 and ~1,000,000 transactions
     python bench/build.py --sizes 100000
@@ -29,6 +31,8 @@ from worlds import build_script  # noqa: E402
 from sandbox.world.schema import create_indexes, create_tables  # noqa: E402
 
 LEDGER_TABLES = ("blocks", "transactions", "inputs", "outputs", "addresses", "flow_events")
+TRON_TABLES = ("tron_blocks", "tron_txs", "tron_logs", "trc20_transfers", "tron_accounts")
+TRON_TABLES += ("tron_state", "tron_flow_events")
 
 
 def build_in_child(transactions: int, out: Path) -> tuple[float, int]:
@@ -43,10 +47,10 @@ def build_in_child(transactions: int, out: Path) -> tuple[float, int]:
 
 
 def row_shapes(world: Path) -> dict[str, tuple[int, list[str], list[int]]]:
-    """Per ledger table: row count, column types and average byte length of each column."""
+    """Per chain table: row count, column types and average byte length of each column."""
     conn = sqlite3.connect(world)
     shapes = {}
-    for table in LEDGER_TABLES:
+    for table in LEDGER_TABLES + TRON_TABLES:
         columns = [r[1] for r in conn.execute(f"PRAGMA table_info({table})")]
         count = conn.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
         sample = conn.execute(f"SELECT * FROM {table} LIMIT 2000").fetchall()
@@ -110,8 +114,8 @@ def main() -> None:
     parser.add_argument("--sizes", default="100000,1000000")
     args = parser.parse_args()
     print(
-        f"{'transactions':>12} {'build s':>8} {'rows/s':>10} {'baseline s':>10} {'ratio':>6} "
-        f"{'peak MiB':>8}"
+        f"{'transactions':>12} {'tron txs':>9} {'build s':>8} {'rows/s':>10} {'baseline s':>10} "
+        f"{'ratio':>6} {'peak MiB':>8}"
     )
     for size in (int(s) for s in args.sizes.split(",")):
         with tempfile.TemporaryDirectory() as tmp:
@@ -122,7 +126,8 @@ def main() -> None:
             base_seconds, base_rows = baseline(shapes, Path(tmp) / "baseline.db")
             assert base_rows == rows
             print(
-                f"{shapes['transactions'][0]:>12} {seconds:>8.1f} {rows / seconds:>10.0f} "
+                f"{shapes['transactions'][0]:>12} {shapes['tron_txs'][0]:>9} {seconds:>8.1f} "
+                f"{rows / seconds:>10.0f} "
                 f"{base_seconds:>10.1f} {seconds / base_seconds:>6.1f} {peak / 2**20:>8.0f}",
                 flush=True,
             )

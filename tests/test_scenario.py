@@ -19,6 +19,7 @@ from sandbox.scenario import (
     ACTOR_ROLES,
     CURRENCIES,
     FLOW_KINDS,
+    LEDGER_FLOW_KINDS,
     OPSEC_TRAITS,
     SITE_KINDS,
     SITE_MISTAKES,
@@ -180,7 +181,7 @@ def test_default_flows(default):
         by_kind.setdefault(flow.kind, []).append(flow)
         assert flow.end_day is not None and flow.start_day <= flow.end_day <= default.world.days
         assert flow.line > 0
-    assert set(FLOW_KINDS) <= set(by_kind)
+    assert set(LEDGER_FLOW_KINDS) <= set(by_kind)
     donations = by_kind["donation"]
     assert 80 <= sum(f.count for f in donations) <= 120
     assert all(f.amount.min >= 0.0005 and f.amount.max <= 0.02 for f in donations)

@@ -162,8 +162,38 @@ def test_kinds_the_tron_chain_does_not_carry(tmp_path):
     )
     assert found[0] == (
         f"{file}:11: flows[1].chain: a mixing flow runs on the Bitcoin-like ledger only (Tron "
-        "flows: donation, purchase, consolidation, peel_chain, cash_out, transfer)"
+        "flows: donation, purchase, consolidation, peel_chain, cash_out, transfer, otc_sale)"
     )
+
+
+def test_otc_sale(tmp_path):
+    """An OTC sale is read on Tron (to an actor or to background: one of the world's OTC
+    desks); on btc, or to an exchange, it is an error at its line."""
+    scenario = load_scenario(
+        write(
+            tmp_path,
+            "  - {id: sell, kind: otc_sale, from: fund, to: background, chain: tron, amount: 50}\n"
+            "  - {id: desk, kind: otc_sale, from: fund, to: relay, chain: tron, amount: 20}\n",
+        )
+    )
+    flows = {f.id: f for f in scenario.flows}
+    assert (flows["sell"].kind, flows["sell"].target, flows["sell"].asset) == (
+        "otc_sale",
+        "background",
+        "USDT",
+    )
+    file = tmp_path / "case.yaml"
+    found = problems(
+        tmp_path,
+        "  - {kind: otc_sale, from: fund, to: relay, amount: 1}\n"
+        "  - {kind: otc_sale, from: fund, to: ex, chain: tron, amount: 1}\n",
+    )
+    assert found == [
+        f"{file}:10: flows[0].kind: an otc_sale is paid on Tron (OTC desks buy USDT and TRX): "
+        "add chain: tron",
+        f"{file}:11: flows[1].to: an otc_sale goes to an OTC broker (an actor, or background "
+        "for one of the world's OTC desks), not to the exchange 'ex': use cash_out",
+    ]
 
 
 def test_bad_tron_values(tmp_path):
@@ -195,7 +225,8 @@ def test_schema_documents_the_tron_keys():
     assert "tron" in defs["actor"]["properties"]
     assert "tron_transactions" in defs["world"]["properties"]
     text = (SCENARIOS / "FORMAT.md").read_text()
-    for needle in ("`chain`", "`asset`", "`tron`", "`tron_transactions`"):
+    assert "otc_sale" in defs["flow"]["properties"]["kind"]["enum"]
+    for needle in ("`chain`", "`asset`", "`tron`", "`tron_transactions`", "`otc_sale`"):
         assert needle in text, needle
 
 

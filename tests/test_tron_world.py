@@ -1,5 +1,6 @@
-"""A small built world's Tron chain: its tables filled, blocks contiguous and 3 s apart,
-every txID the SHA-256 of its raw_data, and the story's Tron flows in the answer key."""
+"""Built worlds' Tron chains: tables filled, blocks contiguous and 3 s apart, and the
+independent checker (tests/tron_checker.py) over the whole chain; the answer key's Tron rows
+against what the chain paid; OTC sales."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ import pytest
 from sandbox.scenario import load_scenario
 from sandbox.world.build import build_world
 
+from . import tron_checker as checker
 from .course_secret import SECRET
 
 pytestmark = pytest.mark.slow
@@ -95,7 +97,158 @@ def test_sweeps_use_delegated_energy(world):
     assert all(energy > 0 for _, energy in sweeps)
 
 
-def test_independent_checker(world, tmp_path):
-    """t1's independent checker (tests/tron_checker.py) accepts the world, when present."""
-    checker = pytest.importorskip("tests.tron_checker")
-    checker.check_world(world)
+def test_independent_checker(world):
+    """tests/tron_checker.py, sharing no code with sandbox.tron, accepts the whole chain:
+    txIDs, signatures, every block id and parent (empty blocks derived), txTrieRoots,
+    witness signatures, fees against resources, TRX and USDT balances, the blacklist."""
+    counts = checker.check_world(world)
+    tip = int(world.execute("SELECT value FROM meta WHERE key='tron_tip_number'").fetchone()[0])
+    assert counts["stored blocks"] + counts["empty blocks"] == tip + 1
+    for what in ("TransferContract", "TriggerSmartContract", "DelegateResourceContract"):
+        assert counts[what] > 0, what
+    for what in ("energy burned", "bandwidth burned", "issues", "blacklistings"):
+        assert counts[what] > 0, what
+    assert counts["blacklisted sends reverted"] > 0
+    assert counts["accounts"] == world.execute("SELECT count(*) FROM tron_state").fetchone()[0]
+
+
+def _tampered(world, sql: str, params: tuple = ()) -> sqlite3.Connection:
+    """An in-memory copy of the world with one change made."""
+    copy = sqlite3.connect(":memory:")
+    world.backup(copy)
+    copy.execute(sql, params)
+    return copy
+
+
+@pytest.mark.parametrize(
+    "sql, params, message",
+    [
+        (
+            "UPDATE tron_state SET account = json_set(account, '$.balance',"
+            " json_extract(account, '$.balance') + 1) WHERE rowid = 7",
+            (),
+            "TRX",
+        ),
+        (
+            "UPDATE tron_contracts SET state = json_set(state, '$.total_supply',"
+            " json_extract(state, '$.total_supply') + 1)",
+            (),
+            "total supply",
+        ),
+        ("UPDATE tron_txs SET fee = fee + 1000 WHERE id = 500", (), "fee"),
+        ("UPDATE tron_txs SET signature = ? WHERE id = 300", (bytes(64) + b"\x1b",), ""),
+        (
+            "UPDATE tron_blocks SET witness_signature = (SELECT witness_signature FROM tron_blocks"
+            " WHERE number > 0 ORDER BY number LIMIT 1 OFFSET 5) WHERE number = (SELECT number"
+            " FROM tron_blocks WHERE number > 0 ORDER BY number LIMIT 1 OFFSET 6)",
+            (),
+            "signed",
+        ),
+        ("UPDATE meta SET value = value + 3000 WHERE key = 'tron_start_ms'", (), "3 s"),
+    ],
+)
+def test_checker_finds_tampering(world, sql, params, message):
+    """One changed balance, fee, signature or time is caught: the checker is not a no-op."""
+    copy = _tampered(world, sql, params)
+    try:
+        with pytest.raises((AssertionError, ValueError)) as caught:
+            checker.check_world(copy)
+        assert message in str(caught.value)
+    finally:
+        copy.close()
+
+
+def _flow_events_are_paid(conn: sqlite3.Connection) -> int:
+    """Each tron_flow_events row is a successful transaction that moved its amount of its
+    asset to its address, from a wallet of its payer to a wallet of its payee."""
+    rows = conn.execute(
+        "SELECT e.flow_id, e.tx_id, e.source_id, e.target_id, e.asset, e.amount, e.to_address, t.result,"
+        " t.type, t.to_address, t.amount, (SELECT actor_id FROM tron_accounts WHERE"
+        " address = t.owner), (SELECT actor_id FROM tron_accounts WHERE address = e.to_address)"
+        " FROM tron_flow_events e JOIN tron_txs t ON t.id = e.tx_id"
+    ).fetchall()
+    assert len(rows) == conn.execute("SELECT count(*) FROM tron_flow_events").fetchone()[0]
+    for (
+        flow,
+        tx_id,
+        src,
+        dst,
+        asset,
+        amount,
+        to,
+        result,
+        kind,
+        tx_to,
+        tx_amount,
+        payer,
+        payee,
+    ) in rows:
+        assert result == "SUCCESS", flow
+        assert payer == src and payee == dst, (flow, tx_id, payer, src, payee, dst)
+        if asset == "USDT":
+            moved = conn.execute(
+                "SELECT to_address, value FROM trc20_transfers WHERE tx_id = ?", (tx_id,)
+            ).fetchall()
+            assert moved == [(to, amount)], (flow, tx_id)
+        else:
+            assert (kind, tx_to, tx_amount) == ("TransferContract", to, amount), (flow, tx_id)
+    return len(rows)
+
+
+def test_flow_events_are_what_the_chain_paid(world):
+    """The answer key's Tron rows match the transactions (payer, payee, asset, amount)."""
+    assert _flow_events_are_paid(world) >= 25
+
+
+SMALL = """\
+meta: {title: OTC desks}
+world: {seed: 5, days: 12, background_users: 120, transactions: 400, tron_transactions: 1500}
+actors:
+  - {id: ex, role: exchange, kind: organisation}
+  - {id: seller, role: fundraiser, exchange: ex, tron: {USDT: 4000, TRX: 200}}
+  - {id: broker, role: user, exchange: ex, tron: true}
+flows:
+  - {id: to-desk, kind: otc_sale, from: seller, to: background, chain: tron,
+     amount: {min: 300, max: 500}, count: 3, start_day: 3, end_day: 6}
+  - {id: to-broker, kind: otc_sale, from: seller, to: broker, chain: tron, amount: 900,
+     start_day: 7}
+  - {id: fuel, kind: otc_sale, from: seller, to: broker, chain: tron, asset: TRX, amount: 40,
+     start_day: 8}
+  - {id: rest, kind: cash_out, from: seller, to: ex, chain: tron, start_day: 10}
+"""
+
+
+@pytest.fixture(scope="module")
+def small(tmp_path_factory):
+    """A 12-day world whose seller sells USDT to OTC desks and to a broker it knows."""
+    folder = tmp_path_factory.mktemp("otc")
+    (folder / "otc.yaml").write_text(SMALL, encoding="utf-8")
+    out = folder / "world.db"
+    build_world(load_scenario(folder / "otc.yaml"), out, secret=SECRET)
+    conn = sqlite3.connect(out)
+    yield conn
+    conn.close()
+
+
+def test_otc_sales(small):
+    """OTC sales pay a background OTC desk (a busy address) or the named broker; the
+    answer key names the desk; the checker accepts the world; the knob gives about N."""
+    events = small.execute(
+        "SELECT e.flow_id, e.step, e.target_id, a.wallet FROM tron_flow_events e"
+        " JOIN tron_accounts a ON a.address = e.to_address ORDER BY e.rowid"
+    ).fetchall()
+    kinds = {(flow, step, wallet) for flow, step, _, wallet in events}
+    assert kinds == {
+        ("to-desk", "otc-sale", "otc"),
+        ("to-broker", "otc-sale", "personal"),
+        ("fuel", "otc-sale", "personal"),
+        ("rest", "cash-out", "deposit"),
+    }
+    assert sum(1 for e in events if e[0] == "to-desk") == 3
+    desks = {e[2] for e in events if e[0] == "to-desk"}
+    assert all(d.startswith("bg-") for d in desks)
+    assert _flow_events_are_paid(small) == len(events)
+    counts = checker.check_world(small)
+    assert counts["USDT transfers"] > 100
+    total = small.execute("SELECT count(*) FROM tron_txs").fetchone()[0]
+    assert 1350 <= total <= 1650  # tron_transactions: 1500

@@ -17,7 +17,13 @@ from faker.config import AVAILABLE_LOCALES
 
 from ..errors import Problem
 from ..ledger.codec.amounts import btc_to_sat, format_btc
-from .model import CHAIN_ASSETS, CLEARNET_KINDS, TRON_FLOW_KINDS, WorldKnobs
+from .model import (
+    CHAIN_ASSETS,
+    CLEARNET_KINDS,
+    TRON_FLOW_KINDS,
+    TRON_ONLY_FLOW_KINDS,
+    WorldKnobs,
+)
 
 Path = tuple[str | int, ...]
 
@@ -484,6 +490,12 @@ def _check_flows(doc: Doc, actors: dict[str, dict], sites: dict[str, dict]) -> l
                 "flows cannot start at a service; give the "
                 "receiving actor a balance instead",
             )
+        if kind == "otc_sale" and target is not None and role.get(target) == "exchange":
+            doc.report(
+                p + ("to",),
+                f"an otc_sale goes to an OTC broker (an actor, or background for one of the "
+                f"world's OTC desks), not to the exchange '{target}': use cash_out",
+            )
         if kind == "cash_out" and target is not None and role[target] not in (None, "exchange"):
             doc.report(
                 p + ("to",), f"a cash_out goes to an exchange, but '{target}' is a {role[target]}"
@@ -563,6 +575,12 @@ def _check_chain(
         doc.report(p + ("asset",), why)
         return chain, None
     if chain != "tron":
+        if kind in TRON_ONLY_FLOW_KINDS:
+            doc.report(
+                p + ("kind",),
+                f"an {kind} is paid on Tron (OTC desks buy USDT and TRX): add chain: tron",
+            )
+            return chain, None  # its funds are not counted in BTC
         return chain, asset
     if kind is not None and kind not in TRON_FLOW_KINDS:
         doc.report(

@@ -42,13 +42,26 @@ FLOW_KINDS = (
     "mixing",
     "cash_out",
     "transfer",
+    "otc_sale",  # Tron only: USDT sold to an OTC broker for cash
 )
 CURRENCIES = ("BTC", "XMR")
 CHAINS = ("btc", "tron")
 # The assets each chain's flows may move; the first is a flow's default.
 CHAIN_ASSETS = {"btc": ("BTC",), "tron": ("USDT", "TRX")}
 # Flow kinds the Tron chain carries out (no mixer or market escrow lives there).
-TRON_FLOW_KINDS = ("donation", "purchase", "consolidation", "peel_chain", "cash_out", "transfer")
+TRON_FLOW_KINDS = (
+    "donation",
+    "purchase",
+    "consolidation",
+    "peel_chain",
+    "cash_out",
+    "transfer",
+    "otc_sale",
+)
+# Flow kinds only Tron carries out (the Bitcoin-like ledger has no OTC desk).
+TRON_ONLY_FLOW_KINDS = ("otc_sale",)
+# The flow kinds the Bitcoin-like ledger carries out.
+LEDGER_FLOW_KINDS = tuple(k for k in FLOW_KINDS if k not in TRON_ONLY_FLOW_KINDS)
 # Format v2: the course around the world.
 ANSWER_FIELDS = {
     # what an objective's answer can refer to, and the fields each offers
@@ -123,7 +136,7 @@ class WorldKnobs:
     fee_rate: Amount = Amount(2, 40)  # sat/vB
     tor_latency: bool = False  # `sandbox up` simulates Tor's delays and circuit failures
     live_block_seconds: int = 0  # seconds between live blocks; 0: one after each broadcast
-    tron_transactions: int = 0  # about how many Tron transactions of noise besides the story
+    tron_transactions: int = 0  # about how many Tron transactions in all (noise fills up to it)
 
 
 @dataclass(frozen=True)

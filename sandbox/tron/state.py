@@ -12,6 +12,7 @@ name and its value dict in java-tron's JSON (addresses 41... hex, T... or 21 byt
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -339,7 +340,7 @@ class TronState:
         self, acc: Account, contract_type: str, value: dict[str, Any], fee_limit: int
     ) -> int:
         """The actuator's validate(); returns the contract's own fee (sun)."""
-        fee: int = getattr(self, "_validate_" + contract_type)(acc, value, fee_limit)
+        fee: int = _VALIDATORS[contract_type](self, acc, value, fee_limit)
         return fee
 
     def _validate_TransferContract(self, acc: Account, value: dict[str, Any], _fl: int) -> int:
@@ -558,7 +559,7 @@ class TronState:
             txid, block_number, timestamp_ms, contract_type, net_usage=net_usage, net_fee=net_fee
         )
         acc.latest_operation_time = timestamp_ms
-        getattr(self, "_apply_" + contract_type)(acc, value, receipt, now, fee_limit)
+        _APPLIERS[contract_type](self, acc, value, receipt, now, fee_limit)
         receipt.fee += receipt.net_fee + receipt.energy_fee
         return receipt
 
@@ -719,3 +720,26 @@ class TronState:
             if to_hex(address) == to_hex(state.usdt.address):
                 state.usdt = Usdt.from_json(json.loads(text))
         return state
+
+
+# Each contract type's actuator: validate() and execute(), as java-tron's.
+_VALIDATORS: dict[str, Callable[..., int]] = {
+    "TransferContract": TronState._validate_TransferContract,
+    "AccountCreateContract": TronState._validate_AccountCreateContract,
+    "TriggerSmartContract": TronState._validate_TriggerSmartContract,
+    "FreezeBalanceV2Contract": TronState._validate_FreezeBalanceV2Contract,
+    "UnfreezeBalanceV2Contract": TronState._validate_UnfreezeBalanceV2Contract,
+    "WithdrawExpireUnfreezeContract": TronState._validate_WithdrawExpireUnfreezeContract,
+    "DelegateResourceContract": TronState._validate_DelegateResourceContract,
+    "UnDelegateResourceContract": TronState._validate_UnDelegateResourceContract,
+}
+_APPLIERS: dict[str, Callable[..., None]] = {
+    "TransferContract": TronState._apply_TransferContract,
+    "AccountCreateContract": TronState._apply_AccountCreateContract,
+    "TriggerSmartContract": TronState._apply_TriggerSmartContract,
+    "FreezeBalanceV2Contract": TronState._apply_FreezeBalanceV2Contract,
+    "UnfreezeBalanceV2Contract": TronState._apply_UnfreezeBalanceV2Contract,
+    "WithdrawExpireUnfreezeContract": TronState._apply_WithdrawExpireUnfreezeContract,
+    "DelegateResourceContract": TronState._apply_DelegateResourceContract,
+    "UnDelegateResourceContract": TronState._apply_UnDelegateResourceContract,
+}

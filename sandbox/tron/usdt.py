@@ -308,10 +308,9 @@ class Usdt:
         if name is None:  # no function matches and TetherToken has no fallback
             return self._revert(energy_limit)
         args = abi.read_args(data, _INPUTS[name])
-        method: Callable[..., tuple[tuple[int, int], Callable[[], list[Log]], list[Any]]]
-        method = getattr(self, "_f_" + name)
+        method = _CODE[name]
         try:
-            (base, penalty), effect, outputs = method(to_bytes(caller), *args)
+            (base, penalty), effect, outputs = method(self, to_bytes(caller), *args)
         except _Revert:
             return self._revert(energy_limit)
         except _Invalid:
@@ -696,3 +695,41 @@ class Usdt:
         token.basis_points_rate = int(state["basis_points_rate"])
         token.maximum_fee = int(state["maximum_fee"])
         return token
+
+
+# The code of each function of the contract, by its ABI name.
+_CODE: dict[str, Callable[..., Any]] = {
+    "name": Usdt._f_name,
+    "symbol": Usdt._f_symbol,
+    "decimals": Usdt._f_decimals,
+    "totalSupply": Usdt._f_totalSupply,
+    "_totalSupply": Usdt._f__totalSupply,
+    "balanceOf": Usdt._f_balanceOf,
+    "oldBalanceOf": Usdt._f_oldBalanceOf,
+    "allowance": Usdt._f_allowance,
+    "getBlackListStatus": Usdt._f_getBlackListStatus,
+    "isBlackListed": Usdt._f_isBlackListed,
+    "owner": Usdt._f_owner,
+    "paused": Usdt._f_paused,
+    "deprecated": Usdt._f_deprecated,
+    "upgradedAddress": Usdt._f_upgradedAddress,
+    "basisPointsRate": Usdt._f_basisPointsRate,
+    "maximumFee": Usdt._f_maximumFee,
+    "MAX_UINT": Usdt._f_MAX_UINT,
+    "calcFee": Usdt._f_calcFee,
+    "transfer": Usdt._f_transfer,
+    "transferFrom": Usdt._f_transferFrom,
+    "approve": Usdt._f_approve,
+    "increaseApproval": Usdt._f_increaseApproval,
+    "decreaseApproval": Usdt._f_decreaseApproval,
+    "issue": Usdt._f_issue,
+    "redeem": Usdt._f_redeem,
+    "addBlackList": Usdt._f_addBlackList,
+    "removeBlackList": Usdt._f_removeBlackList,
+    "destroyBlackFunds": Usdt._f_destroyBlackFunds,
+    "pause": Usdt._f_pause,
+    "unpause": Usdt._f_unpause,
+    "deprecate": Usdt._f_deprecate,
+    "setParams": Usdt._f_setParams,
+    "transferOwnership": Usdt._f_transferOwnership,
+}

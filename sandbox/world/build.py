@@ -152,6 +152,7 @@ def _write(conn: sqlite3.Connection, public: Scenario, secret: bytes, step: Prog
             {"key": "tron_tip_id", "value": tron_summary.tip_id},
             {"key": "tron_start_ms", "value": str(tron_summary.start_ms)},
             {"key": "tron_block_ms", "value": "3000"},
+            {"key": "tron_genesis", "value": json.dumps(tron_summary.genesis, sort_keys=True)},
         ]
     )
     db["meta"].insert_all(

@@ -7,6 +7,7 @@ from __future__ import annotations
 import heapq
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import partial
 
 from ...errors import SandboxError
 from .. import address as tron_address
@@ -32,6 +33,8 @@ def _selector(signature: str) -> bytes:
 
 TRANSFER = _selector("transfer(address,uint256)")
 ISSUE = _selector("issue(uint256)")
+ADD_BLACK_LIST = _selector("addBlackList(address)")
+DESTROY_BLACK_FUNDS = _selector("destroyBlackFunds(address)")
 
 
 class NoFunds(SandboxError):
@@ -81,6 +84,7 @@ class Economy:
         self.state = chain.state
         self.seed = seed
         self.wallets: list[Wallet] = []
+        self._by_actor: dict[str | None, list[Wallet]] = {}
         self.exchanges: dict[str, Exchange] = {}
         self.activated: dict[bytes, tuple[int, str | None]] = {}
         self.treasury = self.wallet(None, "treasury", "issuer", "Tether: Treasury")
@@ -98,11 +102,12 @@ class Economy:
         key = TronKey(tron_secret(self.seed, f"{kind}:{actor_id}:{purpose}:{n}"))
         w = Wallet(key, actor_id, kind, purpose, label)
         self.wallets.append(w)
+        self._by_actor.setdefault(actor_id, []).append(w)
         return w
 
     def wallets_of(self, actor_id: str) -> list[Wallet]:
         """Every address made for an actor so far."""
-        return [w for w in self.wallets if w.actor_id == actor_id]
+        return list(self._by_actor.get(actor_id, ()))
 
     def deposit_address(self, exchange_id: str, customer: str) -> Wallet:
         """The customer's own deposit address at an exchange, made at first use."""
@@ -169,6 +174,21 @@ class Economy:
         """The issuer's treasury mints amount USDT to itself."""
         return self._trigger(self.treasury, ISSUE + amount.to_bytes(32, "big"), time_ms)
 
+    def attempt_usdt(self, payer: Wallet, to: Wallet, amount: int, time_ms: int) -> Sent | None:
+        """A USDT transfer that may revert (a blacklisted sender's): it is still in a block,
+        with the energy it burned."""
+        data = TRANSFER + bytes(11) + to.raw + amount.to_bytes(32, "big")
+        value = {"owner_address": payer.hex, "contract_address": USDT_HEX, "data": data.hex()}
+        return self.chain.send(payer.key, "TriggerSmartContract", value, time_ms, USDT_FEE_LIMIT)
+
+    def blacklist(self, w: Wallet, time_ms: int) -> Sent:
+        """The issuer adds an address to the USDT blacklist."""
+        return self._trigger(self.treasury, ADD_BLACK_LIST + bytes(11) + w.raw, time_ms)
+
+    def destroy_black_funds(self, w: Wallet, time_ms: int) -> Sent:
+        """The issuer burns the USDT of a blacklisted address."""
+        return self._trigger(self.treasury, DESTROY_BLACK_FUNDS + bytes(11) + w.raw, time_ms)
+
     def _trigger(self, payer: Wallet, data: bytes, time_ms: int) -> Sent:
         """A TriggerSmartContract on the USDT contract."""
         value = {"owner_address": payer.hex, "contract_address": USDT_HEX, "data": data.hex()}
@@ -185,7 +205,7 @@ class Economy:
             return
         self._pending_sweep.add(to.raw)
         delay = 300_000 + (int.from_bytes(to.raw[-3:], "big") % 90) * 60_000
-        self.at(time_ms + delay, lambda t, w=to: self._sweep(w, t))
+        self.at(time_ms + delay, partial(self._sweep, to))
 
     def _sweep(self, deposit: Wallet, time_ms: int) -> None:
         """The exchange moves a deposit address's coins to its hot wallet.
@@ -197,7 +217,9 @@ class Economy:
         ex = self.exchanges[deposit.actor_id or ""]
         usdt = self.usdt(deposit)
         if usdt > 0:
-            if deposit.raw not in self.activated:
+            # Activated with 1 TRX; topped up when its free bandwidth is spent and the
+            # sweeps have burned what it had.
+            if deposit.raw not in self.activated or self.trx(deposit) < SUN // 2:
                 self.send_trx(ex.energy, deposit, ACTIVATION, time_ms)
             if deposit.raw not in ex.delegated:
                 value = {

@@ -8,6 +8,7 @@ import random
 import sqlite3
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 
 from ...scenario.model import Scenario
 from .. import address as tron_address
@@ -31,6 +32,7 @@ class TronSummary:
     tip_number: int
     tip_id: str
     start_ms: int
+    genesis: dict[str, int]  # T... address -> sun credited in block 0
 
 
 def simulate_tron(
@@ -105,9 +107,10 @@ class _TronSimulation:
             self.end_ms,
             self.rng,
         )
-        self._schedule_noise()
         steps = 50
+        noise = _NoiseControl(self, steps)
         for k in range(1, steps + 1):
+            noise.schedule(k)
             eco.run_until(self.start_ms + (self.end_ms - self.start_ms) * k // steps)
             if progress:
                 progress(k, steps)
@@ -115,7 +118,7 @@ class _TronSimulation:
         tip, tip_id = chain.finish(self.end_ms)
         self._write(story)
         stored = self.conn.execute("SELECT count(*) FROM tron_blocks").fetchone()[0]
-        return TronSummary(chain.tx_count, stored, tip, tip_id, self.start_ms)
+        return TronSummary(chain.tx_count, stored, tip, tip_id, self.start_ms, self.genesis)
 
     # -- set-up -------------------------------------------------------------------------
 
@@ -124,6 +127,7 @@ class _TronSimulation:
         and each exchange's hot and energy wallets hold TRX from block 0; the energy wallet
         then stakes its TRX for energy."""
         eco, state = self.eco, self.state
+        self.genesis = {eco.treasury.text: GENESIS_TRX["treasury"] * SUN}
         state.credit_genesis(eco.treasury.raw, GENESIS_TRX["treasury"] * SUN)
         eco.activated[eco.treasury.raw] = (0, None)
         for a in self.actors:
@@ -134,6 +138,7 @@ class _TronSimulation:
             eco.exchanges[a["id"]] = Exchange(a["id"], hot, energy)
             for w, key in ((hot, "hot"), (energy, "energy")):
                 state.credit_genesis(w.raw, GENESIS_TRX[key] * SUN)
+                self.genesis[w.text] = GENESIS_TRX[key] * SUN
                 eco.activated[w.raw] = (0, None)
         t = self.start_ms + 60_000
         for ex in eco.exchanges.values():
@@ -203,15 +208,40 @@ class _TronSimulation:
 
     # -- background noise ---------------------------------------------------------------
 
-    def _schedule_noise(self) -> None:
-        """Spread the users' actions over the world; each makes one or two transactions,
-        and the exchanges' sweeps and withdrawals follow from them."""
-        if not self.users or self.target <= 0:
+    def _blacklist(self, t: int) -> None:
+        """The issuer blacklists a user's address (a scam or a sanctions match): the user's
+        next USDT transfers revert, paying their energy; some days later the issuer may
+        destroy the frozen USDT."""
+        rng, eco = self.rng, self.eco
+        able = [u for u in self.users if u not in self.brokers + self.traders]
+        if len(able) < 2:
             return
-        actions = max(0, int(self.target * 0.55))
-        begin = self.start_ms + 4 * 86_400_000 // max(1, self.scenario.world.days) + HOUR_MS
-        for _ in range(actions):
-            self.eco.at(int(self.rng.uniform(begin, self.end_ms)), self._act)
+        uid = rng.choice(able)
+        self.users.remove(uid)  # it stops paying anyone; it only tries to move its USDT
+        me = self.personal[uid]
+        try:
+            eco.blacklist(me, t)
+        except NoFunds:
+            return
+        for _ in range(rng.randint(1, 3)):
+            later = t + rng.randint(10, 60 * 24) * 60_000
+            eco.at(later, partial(self._try_escape, me))
+        if rng.random() < 0.5:
+            eco.at(t + rng.randint(3, 10) * 86_400_000, partial(self._destroy, me))
+
+    def _try_escape(self, me: Wallet, t: int) -> None:
+        """A blacklisted user tries to move its USDT out; the contract reverts it."""
+        eco = self.eco
+        held = eco.usdt(me)
+        if held < SUN or eco.trx(me) < FEE_RESERVE:
+            return
+        to = self.personal[self.rng.choice(self.users)]
+        eco.attempt_usdt(me, to, held, t)
+
+    def _destroy(self, me: Wallet, t: int) -> None:
+        """The issuer burns a blacklisted address's USDT (destroyBlackFunds)."""
+        if self.eco.usdt(me) > 0:
+            self.eco.destroy_black_funds(me, t)
 
     def _act(self, t: int) -> None:
         """One user does one thing: pays someone, trades, deposits or withdraws."""
@@ -290,3 +320,47 @@ class _TronSimulation:
         c.executemany("INSERT INTO tron_state VALUES (?,?)", accounts)
         c.executemany("INSERT INTO tron_contracts VALUES (?,?,?)", contracts)
         c.executemany("INSERT INTO tron_flow_events VALUES (?,?,?,?,?,?,?,?)", story.rows)
+
+
+class _NoiseControl:
+    """Schedules the users' actions window by window so that the chain ends up with about
+    `tron_transactions` transactions in all (story and services included): each window gets
+    as many actions as the transactions still missing need, at the yield seen so far."""
+
+    def __init__(self, sim: _TronSimulation, steps: int):
+        """No action scheduled yet; noise begins a few days into the world."""
+        self.sim = sim
+        self.steps = steps
+        days = max(1, sim.scenario.world.days)
+        self.begin = sim.start_ms + 4 * 86_400_000 // days + HOUR_MS
+        self.actions = 0
+        self.yield_per_action = 1.3  # transactions an action makes (sweeps, withdrawals)
+        self.first_count: int | None = None
+        self.blacklists = 0
+
+    def schedule(self, k: int) -> None:
+        """Queue the actions of window k (of steps)."""
+        sim = self.sim
+        if not sim.users or sim.target <= 0:
+            return
+        span = sim.end_ms - sim.start_ms
+        lo = max(self.begin, sim.start_ms + span * (k - 1) // self.steps)
+        hi = sim.start_ms + span * k // self.steps
+        if hi <= lo:
+            return
+        done = sim.chain.tx_count
+        if self.first_count is None:
+            self.first_count = done
+        elif self.actions:
+            self.yield_per_action = max(1.0, (done - self.first_count) / self.actions)
+        share = (hi - self.begin) / (sim.end_ms - self.begin)
+        missing = sim.target * share - done
+        count = max(0, round(missing / self.yield_per_action))
+        for _ in range(count):
+            sim.eco.at(int(sim.rng.uniform(lo, hi)), sim._act)
+        self.actions += count
+        # The issuer blacklists about one user per 10,000 transactions of noise.
+        due = max(2, sim.target // 10_000) * share
+        while self.blacklists + 1 <= due and len(sim.users) > 10:
+            self.blacklists += 1
+            sim.eco.at(int(sim.rng.uniform(lo, hi)), sim._blacklist)

@@ -42,7 +42,7 @@ class TronStory:
         self.left: dict[tuple[str, int], str] = {}  # (flow, payment) not made yet -> why
         self.paid: set[str] = set()
         self.flows = {f.id: f for f in flows}
-        self._donation: dict[tuple[str, str], Wallet] = {}
+        self._donation_addresses: dict[tuple[str, str], Wallet] = {}
         first_ms = start_ms + 2 * 3_600_000  # the starting balances arrive in the first hour
         for flow in flows:
             end = flow.end_day if flow.end_day is not None else flow.start_day
@@ -120,6 +120,8 @@ class TronStory:
         """The receiving actor: the payer itself for an `each` flow to its own group."""
         if "source" in state and flow.target == flow.source:
             return state["source"]
+        if "desk" in state:  # an OTC sale's buyer, picked once for its payment
+            return state["desk"]
         if flow.target == "background":
             return self.rng.choice(self.background)
         return self.rng.choice(self.members.get(flow.target, [flow.target]))
@@ -188,12 +190,25 @@ class TronStory:
         def address(donor: str, operator: str) -> Wallet:
             fresh = config.get("fresh_address_per_donor")
             key = (flow.site or operator, donor if fresh else "")
-            if key not in self._donation:
+            if key not in self._donation_addresses:
                 purpose = f"donation:{donor}" if fresh else f"donation:{flow.site or operator}"
-                self._donation[key] = self.eco.wallet(operator, "donation", purpose)
-            return self._donation[key]
+                self._donation_addresses[key] = self.eco.wallet(operator, "donation", purpose)
+            return self._donation_addresses[key]
 
         return self._simple(flow, state, t, address)
+
+    def _otc_sale(self, flow: Flow, state: dict, t: int) -> bool:
+        """The seller sends USDT (or TRX) to an OTC broker's address; the broker pays cash
+        off-chain. `to: background` sells to one of the world's OTC desks."""
+        if flow.target == "background":
+            desks = sorted(a for a, w in self.personal.items() if w.kind == "otc")
+            if not desks:
+                raise NoFunds("the world has no OTC desk on Tron (tron_transactions: 0)")
+            state["desk"] = self.rng.choice(desks)
+        try:
+            return self._simple(flow, state, t, lambda payer, payee: self.personal[payee])
+        finally:
+            state.pop("desk", None)
 
     def _cash_out(self, flow: Flow, state: dict, t: int) -> bool:
         """A deposit to the payer's own account at the exchange."""
@@ -206,7 +221,9 @@ class TronStory:
         source = self._payer(flow, state, None)
         target = self._payee(flow, state)
         into = self.eco.wallet(target, "personal", "consolidation")
-        sources = [w for (_, _), w in sorted(self._donation.items()) if w.actor_id == source]
+        sources = [
+            w for (_, _), w in sorted(self._donation_addresses.items()) if w.actor_id == source
+        ]
         moved = 0
         for w in sources:
             if self._held(w, flow.asset) <= 0:
@@ -271,4 +288,5 @@ RUNNERS: dict[str, Callable[[TronStory, Flow, dict, int], bool]] = {
     "peel_chain": TronStory._peel_chain,
     "cash_out": TronStory._cash_out,
     "transfer": TronStory._transfer,
+    "otc_sale": TronStory._otc_sale,
 }

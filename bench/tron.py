@@ -1,0 +1,279 @@
+"""Benchmark the Tron chain: a world of about 1,000,000 Tron transactions, and its node.
+
+* Build: the default scenario with `tron_transactions` at the size asked, built in a child
+  process as `sandbox build` builds it (both chains; the Tron simulation in a process of its
+  own). Prints the whole build's seconds, the Tron simulation's, the peak memory of any
+  process of the build, and the ratio of the Tron simulation to a baseline measured in the
+  same run: a plain executemany of the same Tron rows (read back from the world) into an
+  empty file with the same tables and indexes.
+* Node: the world served by the Tron node (java-tron API and TronGrid, the app `sandbox up`
+  serves, on werkzeug's threaded server in a child process); 20 concurrent clients, each a
+  new connection per request, ask for random accounts' `/v1/accounts/:a/transactions/trc20`
+  and random transactions' `/wallet/gettransactionbyid`. Prints p50/p95 of each, and of a
+  static 200 answered by the same server (the cost of HTTP and threads alone).
+
+    python bench/tron.py                              # builds the 1M world (several minutes)
+    python bench/tron.py --transactions 100000
+    python bench/tron.py --world /tmp/world.db        # an existing world: node figures only
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import http.client
+import json
+import random
+import resource
+import sqlite3
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from sandbox.world.schema import create_indexes, create_tables  # noqa: E402
+
+TRON_TABLES = (
+    "tron_witnesses",
+    "tron_accounts",
+    "tron_blocks",
+    "tron_txs",
+    "tron_logs",
+    "trc20_transfers",
+    "tron_state",
+    "tron_contracts",
+    "tron_flow_events",
+)
+BATCH = 50_000
+
+# Runs in the child: builds the world, timing the Tron simulation in its own process.
+BUILD = """
+import json, sys, time
+sys.path[:0] = [{root!r}]
+from dataclasses import replace
+from pathlib import Path
+import sandbox.tron.sim.simulate as simulate
+from sandbox.scenario import load_scenario
+from sandbox.world.build import build_world
+
+real = simulate.simulate_tron
+def timed(conn, *args, **kwargs):
+    started = time.perf_counter()
+    summary = real(conn, *args, **kwargs)
+    conn.commit()
+    with open({timing!r}, "w") as f:
+        json.dump({{"seconds": time.perf_counter() - started}}, f)
+    return summary
+simulate.simulate_tron = timed  # the build's child process looks it up when it starts
+
+scenario = load_scenario(None)
+scenario = replace(scenario, world=replace(scenario.world, tron_transactions={size}))
+started = time.perf_counter()
+build_world(scenario, Path({out!r}))
+print(time.perf_counter() - started)
+"""
+
+SERVER = """
+import logging, sys
+sys.path[:0] = [{root!r}]
+from werkzeug.middleware.dispatcher import DispatcherMiddleware
+from sandbox.tronnode import create_app
+from sandbox.wsgi_server import BoundedWSGIServer
+
+def static(environ, start_response):
+    start_response("200 OK", [("Content-Type", "text/plain"), ("Content-Length", "2")])
+    return [b"ok"]
+
+logging.getLogger("werkzeug").setLevel(logging.ERROR)
+node = create_app(sys.argv[1], sys.argv[2], produce=False)
+server = BoundedWSGIServer("127.0.0.1", 0, DispatcherMiddleware(node, {{"/__static": static}}))
+print(server.server_port, flush=True)
+server.serve_forever()
+"""
+
+
+def build(size: int, out: Path, tmp: Path) -> tuple[float, float, int]:
+    """Build the world in a child; (build seconds, Tron simulation seconds, peak RSS bytes)."""
+    timing = tmp / "tron-timing.json"
+    code = BUILD.format(root=str(ROOT), timing=str(timing), size=size, out=str(out))
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    if result.returncode:
+        sys.exit(f"the build failed:\n{result.stderr}")
+    # The largest resident set of any finished descendant: the builder or the Tron child.
+    peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss * 1024
+    tron_seconds = json.loads(timing.read_text())["seconds"]
+    return float(result.stdout.strip().splitlines()[-1]), tron_seconds, peak
+
+
+def baseline(world: Path, out: Path) -> tuple[float, int]:
+    """executemany of the world's Tron rows into an empty file with the same tables and
+    indexes, the pragmas the build uses; (seconds spent writing, rows)."""
+    source = sqlite3.connect(f"file:{world}?mode=ro", uri=True)
+    target = sqlite3.connect(out)
+    for pragma in ("journal_mode=OFF", "synchronous=OFF", "cache_size=-131072"):
+        target.execute(f"PRAGMA {pragma}")
+    create_tables(target)
+    seconds, rows = 0.0, 0
+    for table in TRON_TABLES:
+        cursor = source.execute(f"SELECT * FROM {table}")
+        marks = ",".join("?" * len(cursor.description))
+        while batch := cursor.fetchmany(BATCH):
+            started = time.perf_counter()
+            target.executemany(f"INSERT INTO {table} VALUES ({marks})", batch)
+            seconds += time.perf_counter() - started
+            rows += len(batch)
+    started = time.perf_counter()
+    create_indexes(target)
+    target.commit()
+    seconds += time.perf_counter() - started
+    source.close()
+    target.close()
+    return seconds, rows
+
+
+def sample(world: Path, count: int, seed: int = 13) -> tuple[list[str], list[str]]:
+    """Random txids and random addresses that received or sent USDT."""
+    rng = random.Random(seed)
+    conn = sqlite3.connect(f"file:{world}?mode=ro", uri=True)
+    top = conn.execute("SELECT max(id) FROM tron_txs").fetchone()[0]
+    ids = rng.sample(range(1, top + 1), min(count, top))
+    marks = ",".join("?" * len(ids))
+    txids = [r[0] for r in conn.execute(f"SELECT txid FROM tron_txs WHERE id IN ({marks})", ids)]
+    rows = conn.execute(
+        f"SELECT to_address FROM trc20_transfers WHERE tx_id IN ({marks})", ids
+    ).fetchall()
+    conn.close()
+    addresses = sorted({r[0] for r in rows})
+    rng.shuffle(txids)
+    rng.shuffle(addresses)
+    return txids, addresses
+
+
+def request(port: int, method: str, path: str, body: bytes | None) -> float:
+    """Seconds one request takes on a new connection (the whole body read); 200 or exit."""
+    started = time.perf_counter()
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+    try:
+        headers = {"Content-Type": "application/json"} if body else {}
+        conn.request(method, path, body=body, headers=headers)
+        response = conn.getresponse()
+        response.read()
+        if response.status != 200:
+            raise SystemExit(f"{method} {path} answered {response.status}")
+    finally:
+        conn.close()
+    return time.perf_counter() - started
+
+
+def concurrent(
+    port: int, calls: list[tuple[str, str, bytes | None]], clients: int
+) -> tuple[list[float], float]:
+    """Every call made by `clients` threads at once; (each call's seconds, calls per second)."""
+    times: list[float] = []
+    lock = threading.Lock()
+
+    def client(k: int) -> None:
+        """Make every clients-th call, starting at k."""
+        mine = [request(port, *call) for call in calls[k::clients]]
+        with lock:
+            times.extend(mine)
+
+    threads = [threading.Thread(target=client, args=(k,)) for k in range(clients)]
+    started = time.perf_counter()
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return times, len(calls) / (time.perf_counter() - started)
+
+
+def pct(times: list[float], q: int) -> float:
+    """The q-th percentile in milliseconds."""
+    return statistics.quantiles(times, n=100, method="inclusive")[q - 1] * 1000
+
+
+@contextlib.contextmanager
+def serve(world: Path, state: Path):
+    """The Tron node in a child process; yields its port."""
+    state.mkdir(parents=True, exist_ok=True)
+    code = SERVER.format(root=str(ROOT))
+    server = subprocess.Popen(
+        [sys.executable, "-c", code, str(world), str(state)],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        line = server.stdout.readline() if server.stdout else ""
+        if not line:
+            raise SystemExit("the Tron node did not start")
+        yield int(line.split()[0])
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+
+
+def node(world: Path, state: Path, requests: int, clients: int) -> None:
+    """Latency of the two endpoints under `clients` concurrent clients."""
+    txids, addresses = sample(world, requests)
+    Call = tuple[str, str, bytes | None]
+    trc20: list[Call] = [
+        ("GET", f"/v1/accounts/{a}/transactions/trc20?limit=20", None)
+        for a in (addresses * (requests // max(1, len(addresses)) + 1))[:requests]
+    ]
+    by_id: list[Call] = [
+        ("POST", "/wallet/gettransactionbyid", json.dumps({"value": t}).encode())
+        for t in txids[:requests]
+    ]
+    with serve(world, state) as port:
+        concurrent(port, trc20[:clients] + by_id[:clients], clients)  # first touches
+        print(f"\nnode, {clients} concurrent clients, a new connection per request:")
+        print(f"{'endpoint':<44} {'requests':>8} {'p50 ms':>7} {'p95 ms':>7} {'req/s':>7}")
+        static: list[Call] = [("GET", "/__static", None)] * requests
+        for name, calls, note in (
+            ("GET /v1/accounts/:a/transactions/trc20", trc20, "target: p95 under 20 ms"),
+            ("POST /wallet/gettransactionbyid", by_id, "target: p95 under 20 ms"),
+            ("baseline: a static 200, same server", static, "HTTP and threads alone"),
+        ):
+            times, rate = concurrent(port, calls, clients)
+            print(
+                f"{name:<44} {len(times):>8} {pct(times, 50):>7.1f} {pct(times, 95):>7.1f} "
+                f"{rate:>7.0f}   ({note})",
+                flush=True,
+            )
+
+
+def main() -> None:
+    """Build (unless given a world), compare with the baseline, measure the node."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--world", type=Path, help="an existing world.db (default: build one)")
+    parser.add_argument("--transactions", type=int, default=1_000_000)
+    parser.add_argument("--requests", type=int, default=2000, help="requests per endpoint")
+    parser.add_argument("--clients", type=int, default=20)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as folder:
+        tmp = Path(folder)
+        world = args.world or tmp / "world.db"
+        if args.world is None:
+            print(f"building the default world with tron_transactions: {args.transactions:,}")
+            seconds, tron_seconds, peak = build(args.transactions, world, tmp)
+            base_seconds, rows = baseline(world, tmp / "baseline.db")
+            (tmp / "baseline.db").unlink()
+            count = sqlite3.connect(world).execute("SELECT count(*) FROM tron_txs").fetchone()[0]
+            print(f"Tron transactions: {count:,} ({rows:,} rows in the Tron tables)")
+            print(f"whole build (both chains): {seconds:.1f} s")
+            print(f"Tron simulation: {tron_seconds:.1f} s ({count / tron_seconds:,.0f} tx/s)")
+            print(f"baseline executemany of the same rows: {base_seconds:.1f} s")
+            print(f"ratio Tron simulation / baseline: {tron_seconds / base_seconds:.1f}x")
+            print("  (target: at most 3x)")
+            print(f"peak memory of the build: {peak / 2**20:,.0f} MiB (target: under 2048 MiB)")
+        node(world, tmp / "state", args.requests, args.clients)
+
+
+if __name__ == "__main__":
+    main()
