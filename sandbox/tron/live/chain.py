@@ -5,8 +5,9 @@ world.db is never written. Broadcast transactions and the blocks that take them 
 on its simulated clock; a block every 3 seconds of real time follows while the sandbox
 runs, so that clients that stamp transactions with the real time (tronpy: expiration = now
 + 60 s, checked against the head block's time as java-tron does) work unchanged. Each start
-opens an epoch: the first block after it is timed at the next 3-second slot of the real
-clock, like a chain whose producers were down in between. Only blocks with transactions
+opens an epoch whose first block is made at once, in the current 3-second slot of the real
+clock (or the next one, when the last block is that recent), like a chain whose producers
+were down in between. Only blocks with transactions
 are stored; an empty block is derived from the one before it.
 
 The account state is the world's end state (tron_state, tron_contracts) with every live
@@ -267,7 +268,7 @@ class TronLive:
                 number, bid = json.loads(head[0])
             last_ms = self._time_of(number)
             now = int(self.clock() * 1000)
-            first_ms = max(last_ms + self.block_ms, -(-now // self.block_ms) * self.block_ms)
+            first_ms = max(last_ms + self.block_ms, now // self.block_ms * self.block_ms)
             c.execute(
                 "INSERT OR REPLACE INTO tron_live_epochs VALUES (?, ?)", (number + 1, first_ms)
             )
@@ -279,6 +280,11 @@ class TronLive:
                 "SELECT raw, signature FROM tron_live_txs WHERE block IS NULL ORDER BY seq"
             ).fetchall()
             c.execute("DELETE FROM tron_live_txs WHERE block IS NULL")
+        # The producers make the epoch's first block at once when its slot has come, so the
+        # head runs on the real clock from the start: java-tron checks a transaction's
+        # expiration against the head block's time, and clients stamp it with the real time.
+        if first_ms <= now:
+            self.produce()
         for raw, sig in pending:
             try:
                 self.broadcast(Transaction.from_raw(bytes(raw), _split_signatures(bytes(sig))))
@@ -585,12 +591,35 @@ class TronLive:
             if expiration <= head_ms or expiration > head_ms + MAX_EXPIRATION_MS:
                 raise TronRejected("TRANSACTION_EXPIRATION_ERROR", "Transaction expired")
             self.state.check_transaction(tx, head_ms)
+            self._dry_run(tx)
             number = head_number + 1
             timestamp = self._time_of(number)
             receipt = self.state.apply_transaction(tx, number, timestamp).to_json()
             with immediate(self._writer) as c:
                 self._store_tx(c, tx, receipt, timestamp)
         return txid
+
+    def _dry_run(self, tx: Transaction) -> None:
+        """Refuse a contract call that would fail (a blacklisted sender's transfer, a
+        transfer of more than the balance).
+
+        java-tron runs a trigger on its pending state at broadcast and answers a failure
+        there (a ContractExeException) with CONTRACT_EXE_ERROR; a REVERT it lets through to
+        the block. The issue asks broadcast to check the blacklist, so here the call is run
+        first as triggerconstantcontract runs it, and a failing one is refused with that
+        code and the VM's message, costing the sender nothing. The world's own failed calls
+        (REVERT in their receipts) are made by the simulation, not through broadcast.
+        """
+        if tx.contract_type != "TriggerSmartContract":
+            return
+        value = tx.value
+        data = bytes.fromhex(str(value.get("data", "")))
+        result = self.state.constant_call(tx.owner, value["contract_address"], data)
+        if not result.ok:
+            message = result.message or (
+                "REVERT opcode executed" if result.result == "REVERT" else result.result
+            )
+            raise TronRejected("CONTRACT_EXE_ERROR", f"Contract execute error : {message}")
 
     def _check_tapos(self, tx: Transaction) -> None:
         """The reference block must be one of the last 65,536 and its id must match."""
