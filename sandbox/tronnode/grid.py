@@ -187,7 +187,7 @@ def account(address: str):
     found = chain().account(raw)
     if found is None:
         return _envelope([])
-    data = account_json(raw, found, False)
+    data = account_json(found, chain().head_slot(), False)
     selector = keccak256(b"balanceOf(address)")[:4]
     result = chain().constant_call(
         raw, tron_address.to_bytes(USDT_ADDRESS), selector + bytes(12) + raw[1:]

@@ -212,21 +212,23 @@ def gettransactioninfobyid(p: dict, solid: bool) -> dict:
 def getaccount(p: dict, solid: bool) -> dict:
     """An activated account; {} for any other address."""
     address = address_param(p, "address")
-    return account_json(address, chain().account(address), visible(p))
+    c = chain()
+    return account_json(c.account(address), c.head_slot(), visible(p))
 
 
 @route("getaccountresource", solid=True)
 def getaccountresource(p: dict, solid: bool) -> dict:
-    """Bandwidth and energy: limits, use and the network's totals."""
-    address = address_param(p, "address")
-    return account_resource_json(chain().state, chain().account(address))
+    """Bandwidth, energy and TRON power: limits, use and the network's totals."""
+    c = chain()
+    account, resource = c.account_resource(address_param(p, "address"))
+    return account_resource_json(account, resource, c.total_power_weight())
 
 
 @route("getaccountnet", solid=True)
 def getaccountnet(p: dict, solid: bool) -> dict:
     """Bandwidth only."""
-    address = address_param(p, "address")
-    return account_net_json(chain().state, chain().account(address))
+    account, resource = chain().account_resource(address_param(p, "address"))
+    return account_net_json(account, resource)
 
 
 # -- building, signing, broadcasting --------------------------------------------------

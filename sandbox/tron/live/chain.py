@@ -18,6 +18,7 @@ it. One writing connection, behind a lock; readers borrow pooled connections.
 
 from __future__ import annotations
 
+import copy
 import json
 import logging
 import os
@@ -27,6 +28,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from ...sqlite_pool import ConnectionPool
 from ...wal import connect_wal, immediate
@@ -37,7 +39,8 @@ from ..block import BLOCK_MS, block_id, header_raw, tx_trie_root
 from ..errors import TronRejected
 from ..hashes import sha256
 from ..keys import TronKey
-from ..state import TronState
+from ..resources import slot
+from ..state import Account, TronState
 from ..transaction import Transaction
 
 __all__ = ["LiveBlock", "LiveTx", "TronLive", "TronProducer"]
@@ -741,10 +744,26 @@ class TronLive:
 
     # -- state reads --------------------------------------------------------------------
 
-    def account(self, address: bytes):
-        """The account at the head (with the mempool's effects), or None if not activated."""
+    def account(self, address: bytes) -> Account | None:
+        """A copy of the account at the head (with the mempool's effects), or None if it has
+        not been activated."""
         with self._lock:
-            return self.state.accounts.get(address)
+            found = self.state.accounts.get(address)
+            return copy.deepcopy(found) if found is not None else None
+
+    def head_slot(self) -> int:
+        """The head block's 3-second slot since the genesis block (java-tron's headSlot)."""
+        return slot(self.head()[2], self.start_ms)
+
+    def account_resource(self, address: bytes) -> tuple[Account | None, dict[str, Any]]:
+        """(a copy of the account or None, TronState.account_resource at the head's time)."""
+        with self._lock:
+            return self.account(address), self.state.account_resource(address, self.head()[2])
+
+    def total_power_weight(self) -> int:
+        """TotalTronPowerWeight: the TRX staked for either resource, network and world."""
+        with self._lock:
+            return sum(self.state.total_weight(r) for r in ("BANDWIDTH", "ENERGY"))
 
     def constant_call(self, owner: bytes, contract: bytes, data: bytes):
         """Run a read-only contract call against the current state."""
