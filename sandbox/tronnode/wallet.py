@@ -198,11 +198,11 @@ def gettransactioninfobyid(p: dict, solid: bool) -> dict:
     tx = _confirmed(hex_param(p, "value", 64), solid)
     if tx is None:
         return {}
-    c = chain()
     if tx.receipt is not None:
-        return tx_info_json(tx, [], None)
+        return tx_info_json(tx, [], None, visible(p))
+    assert tx.world_row is not None
     contract = tx.to_address if tx.type == "TriggerSmartContract" else None
-    return tx_info_json(tx, c.world_logs(tx.world_row[0]), contract)
+    return tx_info_json(tx, chain().world_logs(tx.world_row[0]), contract, visible(p))
 
 
 # -- accounts -------------------------------------------------------------------------
@@ -449,11 +449,11 @@ def getcontract(p: dict, solid: bool) -> dict:
         "origin_address": address_out(USDT_ORIGIN, vis),
         "contract_address": address_out(USDT_ADDRESS, vis),
         "abi": {"entrys": USDT_ABI},
-        "bytecode": "",
+        # The contract runs as native code: there is no bytecode nor code_hash to show, and
+        # proto3's printer leaves empty bytes out, as java-tron would.
         "consume_user_resource_percent": 30,
         "name": "TetherToken",
         "origin_energy_limit": 10_000_000,
-        "code_hash": "",
     }
 
 
@@ -463,11 +463,9 @@ def getcontractinfo(p: dict, solid: bool) -> dict:
     contract = getcontract(p, solid)
     if not contract:
         return {}
-    return {
-        "runtimecode": "",
-        "smart_contract": contract,
-        "contract_state": {"energy_usage": 0, "energy_factor": 0, "update_cycle": 0},
-    }
+    c = chain()
+    cycle = (c.head()[2] - c.start_ms) // int(CHAIN_PARAMETERS["getMaintenanceTimeInterval"])
+    return {"smart_contract": contract, "contract_state": {"update_cycle": cycle} if cycle else {}}
 
 
 @route("getnodeinfo")
