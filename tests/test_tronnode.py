@@ -131,7 +131,11 @@ ACCOUNT = {  # /wallet/getaccount on Nile (41dd791d...), Stake 2.0 fields
             "keys": [KEY],
         }
     ],
-    "frozenV2": [{"amount": 1000000}, {"type": "ENERGY", "amount": 5000000}, {"type": "TRON_POWER"}],
+    "frozenV2": [
+        {"amount": 1000000},
+        {"type": "ENERGY", "amount": 5000000},
+        {"type": "TRON_POWER"},
+    ],
     "unfrozenV2": [
         {"type": "ENERGY", "unfreeze_amount": 1000000, "unfreeze_expire_time": 1778049609000}
     ],

@@ -93,7 +93,10 @@ def account_json(account: Account | None, head_slot: int, visible: bool) -> dict
         result["unfrozenV2"] = [
             _typed(
                 str(u["type"]),
-                {"unfreeze_amount": int(u["amount"]), "unfreeze_expire_time": int(u["expire_time"])},
+                {
+                    "unfreeze_amount": int(u["amount"]),
+                    "unfreeze_expire_time": int(u["expire_time"]),
+                },
             )
             for u in a.unfreezing
         ]

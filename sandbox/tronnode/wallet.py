@@ -18,7 +18,7 @@ from ..tron.errors import InvalidTronAddress, TronRejected
 from ..tron.live.chain import TronLive
 from ..tron.resources import CHAIN_PARAMETERS
 from ..tron.transaction import Transaction
-from ..tron.usdt import USDT_ABI, USDT_ADDRESS
+from ..tron.usdt import USDT_ABI, USDT_ADDRESS, CallResult
 from .accounts import account_json, account_net_json, account_resource_json
 from .render import address_out, block_json, tx_info_json, tx_json
 
@@ -305,7 +305,7 @@ def triggersmartcontract(p: dict, solid: bool) -> dict:
     contract = address_param(p, "contract_address")
     data = _call_data(p)
     vis = visible(p)
-    value = {
+    value: dict[str, str | int] = {
         "owner_address": owner.hex(),
         "contract_address": contract.hex(),
         "data": data.hex(),
@@ -326,7 +326,7 @@ def triggersmartcontract(p: dict, solid: bool) -> dict:
     return out
 
 
-def _constant(p: dict) -> tuple[dict, object]:
+def _constant(p: dict) -> tuple[dict, CallResult | None]:
     """A read-only call: (java-tron's answer, the executor's CallResult)."""
     owner = address_param(p, "owner_address") if p.get("owner_address") else bytes(21)
     contract = address_param(p, "contract_address")
