@@ -1,4 +1,4 @@
-"""java-tron's HTTP API on a served world: every endpoint the issue lists, GET and POST,
+"""java-tron's HTTP API on a served world (slow: it builds one): every endpoint the issue lists, GET and POST,
 `visible` true and false, its /walletsolidity/ twin, field names and value types against
 java-tron's real answers (written in below), and java-tron's answers to bad input."""
 
@@ -11,7 +11,6 @@ import requests
 
 from .tron_node_world import build_tron_world, serve_node, world_rows
 
-pytestmark = pytest.mark.slow
 USDT = "TR7NHqjeKQxGTCi8q8ZY4pL8otSzgjLj6t"
 USDT_HEX = "41a614f803b6fd780986a42c78ec9c7f77e6ded13c"
 
@@ -411,6 +410,7 @@ def staker(world) -> str:
     )[0][0]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("get", [False, True])
 @pytest.mark.parametrize("solid", [False, True])
 def test_blocks(node, get, solid):
@@ -438,6 +438,7 @@ def test_blocks(node, get, solid):
     assert call(url, prefix + "getblockbynum", {"num": 10**9}) == {}
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("solid", [False, True])
 def test_transaction_and_info(node, solid):
     """gettransactionbyid and gettransactioninfobyid, hex and visible."""
@@ -457,6 +458,7 @@ def test_transaction_and_info(node, solid):
     assert value["owner_address"] == owner and value["contract_address"] == USDT
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("solid", [False, True])
 def test_accounts(node, solid):
     """getaccount, getaccountresource and getaccountnet of a staking account."""
@@ -486,6 +488,7 @@ def test_accounts(node, solid):
         assert call(url, prefix + path, {"address": unknown, "visible": True}) == {}
 
 
+@pytest.mark.slow
 def test_build_sign_weight_and_broadcast(node):
     """createtransaction, getsignweight, broadcasttransaction (with java-tron's refusals)."""
     url, chain, world = node
@@ -525,6 +528,7 @@ def test_build_sign_weight_and_broadcast(node):
     assert unsigned["txID"] in {t["txID"] for t in block["transactions"]}
 
 
+@pytest.mark.slow
 def test_contract_calls(node):
     """triggersmartcontract, triggerconstantcontract, estimateenergy: shapes and figures."""
     url, _chain, world = node
@@ -568,6 +572,7 @@ def _hex(address: str) -> str:
     return to_hex_address(address)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("solid", [False, True])
 def test_contract_node_and_network(node, solid):
     """getcontract (the real USDT ABI), getcontractinfo, getnodeinfo, getchainparameters,
@@ -597,6 +602,7 @@ def test_contract_node_and_network(node, solid):
         assert {"key": "getEnergyFee", "value": 100} in params["chainParameter"]
 
 
+@pytest.mark.slow
 def test_bad_input(node):
     """java-tron's answers to what it cannot read: 200 with {"Error": "class ... : ..."}
     naming the field (as java-tron's servlets do), a 404 for an unknown path; nothing
