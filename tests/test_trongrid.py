@@ -126,3 +126,64 @@ def test_transactions_and_events(node):
     assert transfer["result_type"] == {"from": "address", "to": "address", "value": "uint256"}
     page = requests.get(f"{url}v1/contracts/{USDT}/events", params={"limit": 5}, timeout=10)
     assert len(page.json()["data"]) == 5
+
+
+def test_live_transfer_confirmation_and_paging(node):
+    """A USDT transfer broadcast to the busiest address shows as unconfirmed until its block
+    (only_confirmed / only_unconfirmed), then pages with the world's rows without a
+    duplicate; limit=200 is the largest page."""
+    from tronpy import Tron
+    from tronpy.keys import PrivateKey
+    from tronpy.providers import HTTPProvider
+
+    url, chain, world = node
+    address, _ = busiest(world)
+    secret = world_rows(
+        world,
+        "SELECT a.secret FROM tron_accounts a JOIN trc20_transfers f ON f.to_address = a.address "
+        "WHERE a.wallet = 'hot' AND a.address != ? LIMIT 1",
+        (address,),
+    )[0][0]
+    key = PrivateKey(bytes(secret))
+    client = Tron(HTTPProvider(url))
+    sent = (
+        client.get_contract(USDT)
+        .functions.transfer(address, 1_234_567)
+        .with_owner(key.public_key.to_base58check_address())
+        .fee_limit(50_000_000)
+        .build()
+        .sign(key)
+        .broadcast()
+    )
+    page = f"{url}v1/accounts/{address}/transactions/trc20"
+
+    def ids(**params) -> list[str]:
+        body = requests.get(page, params={"limit": 200, **params}, timeout=10).json()
+        return [d["transaction_id"] for d in body["data"]]
+
+    assert ids()[0] == sent.txid
+    assert ids(only_unconfirmed="true") == [sent.txid]
+    assert sent.txid not in ids(only_confirmed="true")
+    chain.produce()
+    assert ids(only_confirmed="true")[0] == sent.txid
+    assert ids(only_unconfirmed="true") == []
+    total = world_rows(
+        world,
+        "SELECT count(*) FROM trc20_transfers WHERE from_address = ? OR to_address = ?",
+        (address, address),
+    )[0][0]
+    for order in ("block_timestamp,desc", "block_timestamp,asc"):
+        seen: list[str] = []
+        params: dict = {"limit": 200, "order_by": order}
+        while True:
+            body = requests.get(page, params=params, timeout=10).json()
+            assert body["meta"]["page_size"] == len(body["data"]) <= 200
+            seen += [
+                f"{d['transaction_id']}:{d['from']}:{d['to']}:{d['value']}" for d in body["data"]
+            ]
+            if not body["meta"].get("fingerprint"):
+                break
+            params["fingerprint"] = body["meta"]["fingerprint"]
+        assert len(seen) == len(set(seen)) == total + 1
+        newest = seen[0] if order.endswith("desc") else seen[-1]
+        assert newest.startswith(sent.txid)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 from tronpy import Tron
-from tronpy.exceptions import BadSignature, ValidationError
+from tronpy.exceptions import BadSignature, UnknownError, ValidationError
 from tronpy.keys import PrivateKey
 from tronpy.providers import HTTPProvider
 
@@ -86,3 +86,47 @@ def test_refusals(node):
             me, stranger.public_key.to_base58check_address(), balance + 1
         ).build().sign(key).broadcast()
     assert chain.tx(tx.txid) is None
+
+
+def test_blacklisted_sender_refused(node):
+    """The issuer blacklists a holder (a real addBlackList, signed with the treasury's world
+    key); the holder's next USDT transfer is refused with CONTRACT_EXE_ERROR and costs
+    nothing, while a TRX transfer still goes through."""
+    client, chain, world = node
+    issuer = PrivateKey(
+        bytes(world_rows(world, "SELECT secret FROM tron_accounts WHERE wallet = 'treasury'")[0][0])
+    )
+    rich = rich_key(world).public_key.to_base58check_address()
+    holder_row = world_rows(
+        world,
+        "SELECT a.address, a.secret FROM tron_accounts a JOIN trc20_transfers f "
+        "ON f.to_address = a.address WHERE a.wallet NOT IN ('treasury', 'hot') "
+        "AND a.address != ? GROUP BY a.address ORDER BY sum(f.value) DESC LIMIT 1",
+        (rich,),
+    )[0]
+    holder, holder_key = holder_row[0], PrivateKey(bytes(holder_row[1]))
+    usdt = client.get_contract(USDT)
+    assert usdt.functions.balanceOf(holder) > 0
+    listed = (
+        usdt.functions.addBlackList(holder)
+        .with_owner(issuer.public_key.to_base58check_address())
+        .fee_limit(50_000_000)
+        .build()
+        .sign(issuer)
+        .broadcast()
+    )
+    chain.produce()
+    assert client.get_transaction_info(listed.txid)["receipt"]["result"] == "SUCCESS"
+    assert usdt.functions.isBlackListed(holder) is True
+    balance = usdt.functions.balanceOf(holder)
+    trx_before = client.get_account_balance(holder)
+    refused = usdt.functions.transfer(rich, 1).with_owner(holder).fee_limit(50_000_000)
+    tx = refused.build().sign(holder_key)
+    with pytest.raises(UnknownError) as caught:
+        tx.broadcast()
+    assert caught.value.args[1] == "CONTRACT_EXE_ERROR"
+    assert "REVERT opcode executed" in caught.value.args[0]
+    assert chain.tx(tx.txid) is None
+    chain.produce()
+    assert usdt.functions.balanceOf(holder) == balance
+    assert client.get_account_balance(holder) == trx_before

@@ -1,25 +1,31 @@
 """Accounts and their resources in java-tron's shapes (getaccount, getaccountresource,
-getaccountnet), from the executor's Account."""
+getaccountnet), from the executor's Account and TronState.account_resource.
+
+Usage figures are shown recovered to the head slot, as java-tron's Wallet.getAccount runs
+its processors' updateUsage first; the times beside them are the stored 3-second slots.
+"""
 
 from __future__ import annotations
 
-from ..tron.resources import CHAIN_PARAMETERS
+from typing import Any
+
+from ..tron import resources as res
+from ..tron.state import Account
 from .render import address_out
 
 __all__ = ["account_json", "account_net_json", "account_resource_json"]
 
-WINDOW_MS = 28_800_000  # java-tron's 24-hour resource window, in ms (window size 28800 * 1000)
+# Stored window sizes are multiplied by this once the window is optimized (java-tron's
+# WINDOW_SIZE_PRECISION); 28,800 slots is the 24-hour window.
+WINDOW_SIZE_PRECISION = 1_000
+WINDOW_SIZE = res.WINDOW_SLOTS * WINDOW_SIZE_PRECISION
+# The active permission's operations bitmap every new account gets (all contract types
+# but the witness and proposal ones), as mainnet prints it.
 ACTIVE_OPERATIONS = "7fff1fc0033efb0f000000000000000000000000000000000000000000000000"
-TOTAL_NET_LIMIT = 43_200_000_000
-TOTAL_ENERGY_LIMIT = 180_000_000_000
+NET_KEYS = ("freeNetUsed", "freeNetLimit", "NetUsed", "NetLimit", "TotalNetLimit", "TotalNetWeight")
 
 
-def _get(account, name: str, default=0):
-    """An attribute of the executor's Account, or default when it has none."""
-    return getattr(account, name, default) or default
-
-
-def _permissions(address: bytes, visible: bool) -> dict:
+def _permissions(address: bytes, visible: bool) -> dict[str, Any]:
     """The default owner and active permissions every account has until it changes them."""
     key = [{"address": address_out(address, visible), "weight": 1}]
     return {
@@ -37,90 +43,100 @@ def _permissions(address: bytes, visible: bool) -> dict:
     }
 
 
-def account_json(address: bytes, account, visible: bool) -> dict:
-    """getaccount: {} for an address never activated."""
-    if account is None:
-        return {}
-    frozen = _get(account, "frozen", {})
-    out_ = _get(account, "delegated_out", {})
-    in_ = _get(account, "delegated_in", {})
-    result: dict = {"address": address_out(address, visible)}
-    pairs = [
-        ("balance", _get(account, "balance")),
-        ("create_time", _get(account, "create_time")),
-        ("latest_opration_time", _get(account, "latest_operation_time")),
-        ("free_net_usage", _get(account, "free_net_used")),
-        ("latest_consume_free_time", _get(account, "free_net_time")),
-        ("net_usage", _get(account, "net_used")),
-        ("latest_consume_time", _get(account, "net_time")),
-    ]
-    result.update({k: v for k, v in pairs if v})
-    result["net_window_size"] = WINDOW_MS
-    result["net_window_optimized"] = True
-    resource = {
-        "energy_usage": _get(account, "energy_used"),
-        "latest_consume_time_for_energy": _get(account, "energy_time"),
-        "delegated_frozenV2_balance_for_energy": out_.get("ENERGY", 0),
-        "acquired_delegated_frozenV2_balance_for_energy": in_.get("ENERGY", 0),
-    }
-    result["account_resource"] = {k: v for k, v in resource.items() if v} | {
-        "energy_window_size": WINDOW_MS,
-        "energy_window_optimized": True,
-    }
-    result.update(_permissions(address, visible))
-    bandwidth = {"amount": frozen.get("BANDWIDTH", 0)} if frozen.get("BANDWIDTH") else {}
-    energy = {"type": "ENERGY"} | ({"amount": frozen["ENERGY"]} if frozen.get("ENERGY") else {})
-    result["frozenV2"] = [bandwidth, energy, {"type": "TRON_POWER"}]
-    if out_.get("BANDWIDTH"):
-        result["delegated_frozenV2_balance_for_bandwidth"] = out_["BANDWIDTH"]
-    if in_.get("BANDWIDTH"):
-        result["acquired_delegated_frozenV2_balance_for_bandwidth"] = in_["BANDWIDTH"]
-    return result
-
-
-def _limits(state, account) -> tuple[int, int, int, int]:
-    """(NetLimit, EnergyLimit, TotalNetWeight, TotalEnergyWeight) of an account."""
-    net_weight = max(1, int(getattr(state, "total_net_weight", 0) or 0))
-    energy_weight = max(1, int(getattr(state, "total_energy_weight", 0) or 0))
-    frozen = _get(account, "frozen", {})
-    out_ = _get(account, "delegated_out", {})
-    in_ = _get(account, "delegated_in", {})
-    bw = frozen.get("BANDWIDTH", 0) + in_.get("BANDWIDTH", 0) - out_.get("BANDWIDTH", 0)
-    en = frozen.get("ENERGY", 0) + in_.get("ENERGY", 0) - out_.get("ENERGY", 0)
-    net = bw // 1_000_000 * TOTAL_NET_LIMIT // net_weight
-    energy = en // 1_000_000 * TOTAL_ENERGY_LIMIT // energy_weight
-    return net, energy, net_weight, energy_weight
-
-
-def _free_net_limit() -> int:
-    """The free daily bandwidth of every account (getFreeNetLimit)."""
-    return int(CHAIN_PARAMETERS.get("getFreeNetLimit", 600))
-
-
-def account_resource_json(state, account) -> dict:
-    """getaccountresource: {} for an address never activated."""
-    if account is None:
-        return {}
-    net, energy, net_weight, energy_weight = _limits(state, account)
-    pairs = [
-        ("freeNetUsed", _get(account, "free_net_used")),
-        ("freeNetLimit", _free_net_limit()),
-        ("NetUsed", _get(account, "net_used")),
-        ("NetLimit", net),
-        ("TotalNetLimit", TOTAL_NET_LIMIT),
-        ("TotalNetWeight", net_weight),
-        ("EnergyUsed", _get(account, "energy_used")),
-        ("EnergyLimit", energy),
-        ("TotalEnergyLimit", TOTAL_ENERGY_LIMIT),
-        ("TotalEnergyWeight", energy_weight),
-    ]
+def _nonzero(pairs: list[tuple[str, int]]) -> dict[str, int]:
+    """proto3's JSON printer leaves zero numbers out."""
     return {k: v for k, v in pairs if v}
 
 
-def account_net_json(state, account) -> dict:
-    """getaccountnet: freeNetLimit even for an unknown address, as java-tron answers."""
+def _typed(resource: str, fields: dict[str, int]) -> dict[str, Any]:
+    """A FreezeV2 / UnFreezeV2 entry: `type` left out for BANDWIDTH (the enum's 0)."""
+    head = {} if resource == "BANDWIDTH" else {"type": resource}
+    return head | _nonzero(list(fields.items()))
+
+
+def account_json(account: Account | None, head_slot: int, visible: bool) -> dict[str, Any]:
+    """getaccount: {} for an address never activated."""
     if account is None:
-        return {"freeNetLimit": _free_net_limit(), "TotalNetLimit": TOTAL_NET_LIMIT}
-    resource = account_resource_json(state, account)
-    keys = ("freeNetUsed", "freeNetLimit", "NetUsed", "NetLimit", "TotalNetLimit", "TotalNetWeight")
-    return {k: resource[k] for k in keys if k in resource}
+        return {}
+    a = account
+    result: dict[str, Any] = {"address": address_out(a.address, visible)}
+    if a.is_contract:
+        result["type"] = "Contract"
+    result |= _nonzero(
+        [
+            ("balance", a.balance),
+            ("create_time", a.create_time),
+            ("latest_opration_time", a.latest_operation_time),  # java-tron's spelling
+            ("free_net_usage", res.increase(a.free_net_usage, 0, a.free_net_slot, head_slot)),
+            ("latest_consume_free_time", a.free_net_slot),
+            ("net_usage", res.increase(a.net_usage, 0, a.net_slot, head_slot)),
+            ("latest_consume_time", a.net_slot),
+        ]
+    )
+    result["net_window_size"] = WINDOW_SIZE
+    result["net_window_optimized"] = True
+    result["account_resource"] = _nonzero(
+        [
+            ("energy_usage", res.increase(a.energy_usage, 0, a.energy_slot, head_slot)),
+            ("latest_consume_time_for_energy", a.energy_slot),
+            ("delegated_frozenV2_balance_for_energy", a.delegated["ENERGY"]),
+            ("acquired_delegated_frozenV2_balance_for_energy", a.acquired["ENERGY"]),
+        ]
+    ) | {"energy_window_size": WINDOW_SIZE, "energy_window_optimized": True}
+    result |= _permissions(a.address, visible)
+    result["frozenV2"] = [
+        _typed("BANDWIDTH", {"amount": a.frozen["BANDWIDTH"]}),
+        _typed("ENERGY", {"amount": a.frozen["ENERGY"]}),
+        {"type": "TRON_POWER"},
+    ]
+    if a.unfreezing:
+        result["unfrozenV2"] = [
+            _typed(
+                str(u["type"]),
+                {
+                    "unfreeze_amount": int(u["amount"]),
+                    "unfreeze_expire_time": int(u["expire_time"]),
+                },
+            )
+            for u in a.unfreezing
+        ]
+    result |= _nonzero(
+        [
+            ("delegated_frozenV2_balance_for_bandwidth", a.delegated["BANDWIDTH"]),
+            ("acquired_delegated_frozenV2_balance_for_bandwidth", a.acquired["BANDWIDTH"]),
+        ]
+    )
+    result["asset_optimized"] = True
+    return result
+
+
+def account_resource_json(
+    account: Account | None, resource: dict[str, Any], total_power_weight: int
+) -> dict[str, Any]:
+    """getaccountresource from TronState.account_resource's figures: {} for an address never
+    activated; TRON power is every staked TRX, delegated or not (getAllTronPower)."""
+    if account is None:
+        return {}
+    power = sum(account.frozen.values()) + sum(account.delegated.values())
+    out = dict(resource)
+    if power // res.SUN_PER_TRX:
+        out["tronPowerLimit"] = power // res.SUN_PER_TRX
+    out["TotalTronPowerWeight"] = total_power_weight
+    order = (
+        *NET_KEYS,
+        "tronPowerUsed",
+        "tronPowerLimit",
+        "EnergyUsed",
+        "EnergyLimit",
+        "TotalEnergyLimit",
+        "TotalEnergyWeight",
+        "TotalTronPowerWeight",
+    )
+    return {k: out[k] for k in order if out.get(k)}
+
+
+def account_net_json(account: Account | None, resource: dict[str, Any]) -> dict[str, Any]:
+    """getaccountnet: the bandwidth part of getaccountresource; {} for an unknown address."""
+    if account is None:
+        return {}
+    return {k: resource[k] for k in NET_KEYS if resource.get(k)}

@@ -13,6 +13,7 @@ import binascii
 import json
 import time
 from collections.abc import Callable
+from typing import Any
 
 from flask import Blueprint, Response, request
 
@@ -144,16 +145,16 @@ def _decode(kinds: tuple[str, ...]) -> list | None:
 def _paged(
     sources: list[tuple[str, Callable[[list | None, int], list]]],
     limit: int,
-    key: Callable[[str, object], list],
-) -> tuple[list[tuple[str, object]], str | None]:
+    key: Callable[[str, Any], list],
+) -> tuple[list[tuple[str, Any]], str | None]:
     """One page over sources in order: (rows tagged with their source, next fingerprint)."""
     cursor = _decode(tuple(name for name, _ in sources))
-    rows: list[tuple[str, object]] = []
+    rows: list[tuple[str, Any]] = []
     started = cursor is None
     for name, fetch in sources:
-        if not started and name != cursor[0]:
+        if cursor is not None and not started and name != cursor[0]:
             continue
-        after = cursor[1:] if not started else None
+        after = cursor[1:] if cursor is not None and not started else None
         started = True
         rows += [(name, r) for r in fetch(after, limit + 1 - len(rows))]
         if len(rows) > limit:
@@ -187,7 +188,7 @@ def account(address: str):
     found = chain().account(raw)
     if found is None:
         return _envelope([])
-    data = account_json(raw, found, False)
+    data = account_json(found, chain().head_slot(), False)
     selector = keccak256(b"balanceOf(address)")[:4]
     result = chain().constant_call(
         raw, tron_address.to_bytes(USDT_ADDRESS), selector + bytes(12) + raw[1:]

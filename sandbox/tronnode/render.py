@@ -61,14 +61,29 @@ def block_json(block: LiveBlock, visible: bool) -> dict:
     return out
 
 
-def tx_info_json(tx: LiveTx, logs: list[tuple], contract_address: str | None) -> dict:
-    """gettransactioninfobyid: the receipt of a transaction in a block."""
+def tx_info_json(
+    tx: LiveTx, logs: list[tuple], contract_address: str | None, visible: bool = False
+) -> dict:
+    """gettransactioninfobyid: the receipt of a transaction in a block. With visible,
+    java-tron's servlet shows contract_address and each log's address (0x41 put back) as
+    T... addresses."""
+    info = _info(tx, logs, contract_address)
+    if visible:
+        if "contract_address" in info:
+            info["contract_address"] = tron_address.to_base58(info["contract_address"])
+        for entry in info.get("log", []):
+            entry["address"] = tron_address.to_base58("41" + entry["address"])
+    return info
+
+
+def _info(tx: LiveTx, logs: list[tuple], contract_address: str | None) -> dict:
+    """gettransactioninfobyid with hex addresses."""
     if tx.receipt is not None:  # a live transaction: the executor's receipt, as it made it
-        info = dict(tx.receipt)
-        info["id"] = tx.txid
-        info["blockNumber"] = tx.number
-        info["blockTimeStamp"] = tx.timestamp
-        return info
+        live = json.loads(json.dumps(tx.receipt))
+        live["id"] = tx.txid
+        live["blockNumber"] = tx.number
+        live["blockTimeStamp"] = tx.timestamp
+        return live
     row = tx.world_row
     assert row is not None
     (fee, net_usage, net_fee, energy_usage, energy_fee, energy_total, origin_energy) = row[11:18]

@@ -18,7 +18,7 @@ from ..tron.errors import InvalidTronAddress, TronRejected
 from ..tron.live.chain import TronLive
 from ..tron.resources import CHAIN_PARAMETERS
 from ..tron.transaction import Transaction
-from ..tron.usdt import USDT_ABI, USDT_ADDRESS
+from ..tron.usdt import USDT_ABI, USDT_ADDRESS, CallResult
 from .accounts import account_json, account_net_json, account_resource_json
 from .render import address_out, block_json, tx_info_json, tx_json
 
@@ -198,11 +198,11 @@ def gettransactioninfobyid(p: dict, solid: bool) -> dict:
     tx = _confirmed(hex_param(p, "value", 64), solid)
     if tx is None:
         return {}
-    c = chain()
     if tx.receipt is not None:
-        return tx_info_json(tx, [], None)
+        return tx_info_json(tx, [], None, visible(p))
+    assert tx.world_row is not None
     contract = tx.to_address if tx.type == "TriggerSmartContract" else None
-    return tx_info_json(tx, c.world_logs(tx.world_row[0]), contract)
+    return tx_info_json(tx, chain().world_logs(tx.world_row[0]), contract, visible(p))
 
 
 # -- accounts -------------------------------------------------------------------------
@@ -212,21 +212,23 @@ def gettransactioninfobyid(p: dict, solid: bool) -> dict:
 def getaccount(p: dict, solid: bool) -> dict:
     """An activated account; {} for any other address."""
     address = address_param(p, "address")
-    return account_json(address, chain().account(address), visible(p))
+    c = chain()
+    return account_json(c.account(address), c.head_slot(), visible(p))
 
 
 @route("getaccountresource", solid=True)
 def getaccountresource(p: dict, solid: bool) -> dict:
-    """Bandwidth and energy: limits, use and the network's totals."""
-    address = address_param(p, "address")
-    return account_resource_json(chain().state, chain().account(address))
+    """Bandwidth, energy and TRON power: limits, use and the network's totals."""
+    c = chain()
+    account, resource = c.account_resource(address_param(p, "address"))
+    return account_resource_json(account, resource, c.total_power_weight())
 
 
 @route("getaccountnet", solid=True)
 def getaccountnet(p: dict, solid: bool) -> dict:
     """Bandwidth only."""
-    address = address_param(p, "address")
-    return account_net_json(chain().state, chain().account(address))
+    account, resource = chain().account_resource(address_param(p, "address"))
+    return account_net_json(account, resource)
 
 
 # -- building, signing, broadcasting --------------------------------------------------
@@ -303,7 +305,7 @@ def triggersmartcontract(p: dict, solid: bool) -> dict:
     contract = address_param(p, "contract_address")
     data = _call_data(p)
     vis = visible(p)
-    value = {
+    value: dict[str, str | int] = {
         "owner_address": owner.hex(),
         "contract_address": contract.hex(),
         "data": data.hex(),
@@ -324,7 +326,7 @@ def triggersmartcontract(p: dict, solid: bool) -> dict:
     return out
 
 
-def _constant(p: dict) -> tuple[dict, object]:
+def _constant(p: dict) -> tuple[dict, CallResult | None]:
     """A read-only call: (java-tron's answer, the executor's CallResult)."""
     owner = address_param(p, "owner_address") if p.get("owner_address") else bytes(21)
     contract = address_param(p, "contract_address")
@@ -447,11 +449,11 @@ def getcontract(p: dict, solid: bool) -> dict:
         "origin_address": address_out(USDT_ORIGIN, vis),
         "contract_address": address_out(USDT_ADDRESS, vis),
         "abi": {"entrys": USDT_ABI},
-        "bytecode": "",
+        # The contract runs as native code: there is no bytecode nor code_hash to show, and
+        # proto3's printer leaves empty bytes out, as java-tron would.
         "consume_user_resource_percent": 30,
         "name": "TetherToken",
         "origin_energy_limit": 10_000_000,
-        "code_hash": "",
     }
 
 
@@ -461,11 +463,9 @@ def getcontractinfo(p: dict, solid: bool) -> dict:
     contract = getcontract(p, solid)
     if not contract:
         return {}
-    return {
-        "runtimecode": "",
-        "smart_contract": contract,
-        "contract_state": {"energy_usage": 0, "energy_factor": 0, "update_cycle": 0},
-    }
+    c = chain()
+    cycle = (c.head()[2] - c.start_ms) // int(CHAIN_PARAMETERS["getMaintenanceTimeInterval"])
+    return {"smart_contract": contract, "contract_state": {"update_cycle": cycle} if cycle else {}}
 
 
 @route("getnodeinfo")

@@ -5,8 +5,9 @@ world.db is never written. Broadcast transactions and the blocks that take them 
 on its simulated clock; a block every 3 seconds of real time follows while the sandbox
 runs, so that clients that stamp transactions with the real time (tronpy: expiration = now
 + 60 s, checked against the head block's time as java-tron does) work unchanged. Each start
-opens an epoch: the first block after it is timed at the next 3-second slot of the real
-clock, like a chain whose producers were down in between. Only blocks with transactions
+opens an epoch whose first block is made at once, in the current 3-second slot of the real
+clock (or the next one, when the last block is that recent), like a chain whose producers
+were down in between. Only blocks with transactions
 are stored; an empty block is derived from the one before it.
 
 The account state is the world's end state (tron_state, tron_contracts) with every live
@@ -17,6 +18,7 @@ it. One writing connection, behind a lock; readers borrow pooled connections.
 
 from __future__ import annotations
 
+import copy
 import json
 import logging
 import os
@@ -26,6 +28,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from ...sqlite_pool import ConnectionPool
 from ...wal import connect_wal, immediate
@@ -36,7 +39,8 @@ from ..block import BLOCK_MS, block_id, header_raw, tx_trie_root
 from ..errors import TronRejected
 from ..hashes import sha256
 from ..keys import TronKey
-from ..state import TronState
+from ..resources import slot
+from ..state import Account, TronState
 from ..transaction import Transaction
 
 __all__ = ["LiveBlock", "LiveTx", "TronLive", "TronProducer"]
@@ -267,7 +271,7 @@ class TronLive:
                 number, bid = json.loads(head[0])
             last_ms = self._time_of(number)
             now = int(self.clock() * 1000)
-            first_ms = max(last_ms + self.block_ms, -(-now // self.block_ms) * self.block_ms)
+            first_ms = max(last_ms + self.block_ms, now // self.block_ms * self.block_ms)
             c.execute(
                 "INSERT OR REPLACE INTO tron_live_epochs VALUES (?, ?)", (number + 1, first_ms)
             )
@@ -279,6 +283,11 @@ class TronLive:
                 "SELECT raw, signature FROM tron_live_txs WHERE block IS NULL ORDER BY seq"
             ).fetchall()
             c.execute("DELETE FROM tron_live_txs WHERE block IS NULL")
+        # The producers make the epoch's first block at once when its slot has come, so the
+        # head runs on the real clock from the start: java-tron checks a transaction's
+        # expiration against the head block's time, and clients stamp it with the real time.
+        if first_ms <= now:
+            self.produce()
         for raw, sig in pending:
             try:
                 self.broadcast(Transaction.from_raw(bytes(raw), _split_signatures(bytes(sig))))
@@ -585,12 +594,35 @@ class TronLive:
             if expiration <= head_ms or expiration > head_ms + MAX_EXPIRATION_MS:
                 raise TronRejected("TRANSACTION_EXPIRATION_ERROR", "Transaction expired")
             self.state.check_transaction(tx, head_ms)
+            self._dry_run(tx)
             number = head_number + 1
             timestamp = self._time_of(number)
             receipt = self.state.apply_transaction(tx, number, timestamp).to_json()
             with immediate(self._writer) as c:
                 self._store_tx(c, tx, receipt, timestamp)
         return txid
+
+    def _dry_run(self, tx: Transaction) -> None:
+        """Refuse a contract call that would fail (a blacklisted sender's transfer, a
+        transfer of more than the balance).
+
+        java-tron runs a trigger on its pending state at broadcast and answers a failure
+        there (a ContractExeException) with CONTRACT_EXE_ERROR; a REVERT it lets through to
+        the block. The issue asks broadcast to check the blacklist, so here the call is run
+        first as triggerconstantcontract runs it, and a failing one is refused with that
+        code and the VM's message, costing the sender nothing. The world's own failed calls
+        (REVERT in their receipts) are made by the simulation, not through broadcast.
+        """
+        if tx.contract_type != "TriggerSmartContract":
+            return
+        value = tx.value
+        data = bytes.fromhex(str(value.get("data", "")))
+        result = self.state.constant_call(tx.owner, value["contract_address"], data)
+        if not result.ok:
+            message = result.message or (
+                "REVERT opcode executed" if result.result == "REVERT" else result.result
+            )
+            raise TronRejected("CONTRACT_EXE_ERROR", f"Contract execute error : {message}")
 
     def _check_tapos(self, tx: Transaction) -> None:
         """The reference block must be one of the last 65,536 and its id must match."""
@@ -712,10 +744,26 @@ class TronLive:
 
     # -- state reads --------------------------------------------------------------------
 
-    def account(self, address: bytes):
-        """The account at the head (with the mempool's effects), or None if not activated."""
+    def account(self, address: bytes) -> Account | None:
+        """A copy of the account at the head (with the mempool's effects), or None if it has
+        not been activated."""
         with self._lock:
-            return self.state.accounts.get(address)
+            found = self.state.accounts.get(address)
+            return copy.deepcopy(found) if found is not None else None
+
+    def head_slot(self) -> int:
+        """The head block's 3-second slot since the genesis block (java-tron's headSlot)."""
+        return slot(self.head()[2], self.start_ms)
+
+    def account_resource(self, address: bytes) -> tuple[Account | None, dict[str, Any]]:
+        """(a copy of the account or None, TronState.account_resource at the head's time)."""
+        with self._lock:
+            return self.account(address), self.state.account_resource(address, self.head()[2])
+
+    def total_power_weight(self) -> int:
+        """TotalTronPowerWeight: the TRX staked for either resource, network and world."""
+        with self._lock:
+            return sum(self.state.total_weight(r) for r in ("BANDWIDTH", "ENERGY"))
 
     def constant_call(self, owner: bytes, contract: bytes, data: bytes):
         """Run a read-only contract call against the current state."""
