@@ -370,7 +370,7 @@ def tx_movements(conn: sqlite3.Connection, txid: str) -> tuple[tuple, list[tuple
     if tx is None:
         return None
     moved = conn.execute(
-        f"""
+        """
         SELECT t.txid, f.timestamp, t.block, f.contract, f.value, f.from_address, f.to_address
         FROM trc20_transfers f JOIN tron_txs t ON t.id = f.tx_id
         WHERE f.tx_id = ? ORDER BY f.idx
