@@ -188,6 +188,7 @@ class Sandbox:
                 table[CLASSROOM_NAME] = self._start_classroom()
             if tron and self.tron_port is not None:
                 table[TRONGRID_NAME] = self._start_tronnode()
+                self._share_tron_chain()
             routes = Routes(table)
             config = GatewayConfig(
                 host=self.host,
@@ -253,6 +254,14 @@ class Sandbox:
         # the proxy; the gateway connects over loopback unless the portal is bound elsewhere.
         upstream = "127.0.0.1" if self.host in ("0.0.0.0", "", "::", "localhost") else self.host
         return upstream, server.server_port
+
+    def _share_tron_chain(self) -> None:
+        """Hand the node's live Tron chain to the exchanges' portals: deposits made during
+        the class reach their law-enforcement records once in a block."""
+        chain = self.tronnode.app.extensions["tronnode"].chain if self.tronnode else None
+        for site in self.sites:
+            if site.kind == "exchange" and site.server is not None:
+                site.server.app.extensions["exchange_portal"].tron_live = chain
 
     def _start_tronnode(self) -> tuple[str, int]:
         """Serve the Tron node on its own port; returns its upstream for the gateway."""

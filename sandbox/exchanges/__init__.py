@@ -3,7 +3,8 @@
 `create_app(world_path, site_id, state_dir)` serves one exchange of a world: a public home
 page, its law-enforcement policy, a login for the world's requesters (one agency per seat,
 and the instructor's), a request form whose answers come from what the exchange knows (its
-deposit and hot wallets, its customers' KYC, transactions and logins), an append-only
+deposit and hot wallets on both chains, its customers' KYC, BTC, USDT and TRX deposits and
+withdrawals, and logins; a subject is a Bitcoin or Tron address or a txid), an append-only
 audit log in `<state_dir>/exchanges.db` with JSON and PDF downloads, and a JSON API under
 /api/le that takes the requester's token. Each requester sees only its own requests; the
 instructor sees all. `is_frozen` tells the ledger which accounts were frozen.

@@ -13,10 +13,11 @@ from dataclasses import dataclass
 
 from ..ledger.codec.amounts import format_btc
 from ..ledger.live.chain import LiveChainReader
+from ..tron.live.chain import TronLive
 from ..world.exchange_records import account_prefix
-from . import records
+from . import records, tron_records
 from .clock import utc
-from .policy import ASKS, LEGAL_BASES, allowed, subject_kind
+from .policy import ASKS, LEGAL_BASES, allowed, subject_chain, subject_kind
 
 __all__ = ["AnswerContext", "answer_request", "reference"]
 
@@ -31,6 +32,9 @@ OPERATIONAL_TX = {
     "sweep": "a sweep of customer deposit addresses into our hot wallet",
     "withdrawal": "a payout from our hot wallet",
     "consolidation": "a consolidation of our own funds",
+    "activation": "the activation of a customer deposit address with TRX from our own wallet",
+    "energy": "a stake or delegation of energy by our own wallet (it pays our sweeps' fees)",
+    "inflow": "a payment into our own operational wallet",
 }
 
 
@@ -43,6 +47,8 @@ class AnswerContext:
     now: int
     frozen_since: Callable[[str], int | None]
     live: LiveChainReader | None = None  # <state>/chain.db, once the explorer made it
+    tron_live: TronLive | None = None  # the running Tron chain (tron.db), once the node runs
+    tron: bool = False  # whether the world has a Tron chain
 
 
 def reference(exchange_id: str, number: int) -> str:
@@ -80,6 +86,10 @@ def answer_request(
     answer["subject"]["type"] = kind
     if kind == "txid":
         match = records.match_txid(ctx.world, ex["id"], subject, ctx.live)
+        if match is None and ctx.tron:
+            match = tron_records.match_tron_txid(ctx.world, ex["id"], subject, ctx.tron_live)
+    elif subject_chain(subject) == "tron":
+        match = tron_records.match_tron_address(ctx.world, ex["id"], subject) if ctx.tron else None
     else:
         match = records.match_address(ctx.world, ex["id"], subject)
     what = "transaction" if kind == "txid" else "address"
@@ -107,8 +117,9 @@ def _refuse_invalid(answer: dict, errors: list[dict]) -> dict:
     answer["reason"] = "malformed_subject" if malformed else "incomplete"
     if malformed:
         answer["message"] = (
-            "Your request cannot be processed: the subject is neither a valid Bitcoin address "
-            "nor a transaction id. Please check it and submit a new request."
+            "Your request cannot be processed. "
+            + " ".join(e["message"] for e in errors)
+            + " Please check it and submit a new request."
         )
     else:
         answer["message"] = (
@@ -147,7 +158,11 @@ def _batched(answer: dict, match: records.Match, ex: dict) -> dict:
             "n": o["n"],
             "address": o["address"],
             "value": o["value"],
-            "amount_btc": format_btc(o["value"]),
+            **(
+                {"asset": o["asset"], "amount": tron_records.format_tron(o["value"])}
+                if "asset" in o
+                else {"amount_btc": format_btc(o["value"])}
+            ),
         }
         for o in match.outputs
     ]
@@ -243,6 +258,8 @@ def _account(
         acc["withdrawals"] = [_movement(m) for m in records.withdrawals(ctx.world, ex_id, actor_id)]
         acc["total_deposited_btc"] = format_btc(sum(m["value"] for m in acc["deposits"]))
         acc["total_withdrawn_btc"] = format_btc(sum(m["value"] for m in acc["withdrawals"]))
+        if ctx.tron:
+            _tron_movements(ctx, actor_id, acc)
     if grant.get("logins"):
         acc["logins"] = [
             {**login, "time_utc": utc(login["time"])}
@@ -264,6 +281,23 @@ def _account(
                 "until the order is lifted."
             )
     return acc, freeze
+
+
+def _tron_movements(ctx: AnswerContext, actor_id: str, acc: dict) -> None:
+    """The customer's Tron deposits and withdrawals (USDT and TRX), with totals per asset."""
+    ex_id = ctx.exchange["id"]
+    acc["tron_deposits"] = [
+        {**m, "time_utc": utc(m["time"])}
+        for m in tron_records.tron_deposits(ctx.world, ex_id, actor_id, ctx.tron_live)
+    ]
+    acc["tron_withdrawals"] = [
+        {**m, "time_utc": utc(m["time"])}
+        for m in tron_records.tron_withdrawals(ctx.world, ex_id, actor_id)
+    ]
+    for key, rows in (("deposited", acc["tron_deposits"]), ("withdrawn", acc["tron_withdrawals"])):
+        for asset in ("usdt", "trx"):
+            total = sum(m["value"] for m in rows if m["asset"] == asset.upper())
+            acc[f"total_{key}_{asset}"] = tron_records.format_tron(total)
 
 
 def _movement(m: dict) -> dict:

@@ -9,6 +9,7 @@ from flask import Flask, jsonify, render_template, request
 
 from ..keyfile import load_key
 from ..ledger.codec.amounts import format_btc
+from ..tron.live.chain import TronLive
 from .access import csrf_token, current_requester
 from .clock import utc
 from .policy import ASKS, FIELDS, LEGAL_BASES
@@ -21,9 +22,15 @@ MAX_BODY = 64 * 1024  # a request is a few hundred bytes; anything near this is 
 SECRET_FILE = "exchanges.secret"
 
 
-def create_app(world_path: str | Path, site_id: str, state_dir: str | Path) -> Flask:
-    """The website of the exchange site_id of a world; requests are logged in state_dir."""
-    portal = Portal(world_path, site_id, state_dir)
+def create_app(
+    world_path: str | Path, site_id: str, state_dir: str | Path, tron_live: TronLive | None = None
+) -> Flask:
+    """The website of the exchange site_id of a world; requests are logged in state_dir.
+
+    tron_live: the running Tron chain, for payments made during the class (it can also be
+    handed over later: `app.extensions["exchange_portal"].tron_live`).
+    """
+    portal = Portal(world_path, site_id, state_dir, tron_live)
     app = Flask(__name__, static_folder="static", template_folder="templates")
     app.json.sort_keys = False  # type: ignore[attr-defined]  # Flask's default provider has it
     app.extensions["exchange_portal"] = portal

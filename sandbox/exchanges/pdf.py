@@ -188,8 +188,15 @@ def answer_pdf(stored: dict) -> bytes:
     if answer.get("outputs"):
         pdf.heading("Outputs of the batched withdrawal")
         pdf.grid(
-            ["#", "Address", "Amount (BTC)"],
-            [[o["n"], o["address"], o["amount_btc"]] for o in answer["outputs"]],
+            ["#", "Address", "Amount"],
+            [
+                [
+                    o["n"],
+                    o["address"],
+                    f"{o['amount']} {o['asset']}" if "asset" in o else f"{o['amount_btc']} BTC",
+                ]
+                for o in answer["outputs"]
+            ],
             (12, 126, 40),
         )
     for acc in answer.get("accounts", []):
@@ -228,6 +235,18 @@ def _account(pdf: Letter, acc: dict) -> None:
                 when = m["time_utc"].removesuffix(" UTC")
                 rows += [[when, m["address"], m["amount_btc"], m["block_height"]], m["txid"]]
             pdf.grid(["Time (UTC) / txid", "Address", "BTC", "Block"], rows, (34, 100, 24, 20))
+    for key, title, party in (
+        ("tron_deposits", "Tron deposits", "From address"),
+        ("tron_withdrawals", "Tron withdrawals", "To address"),
+    ):
+        if key in acc:
+            pdf.heading(f"{title} ({len(acc[key])})")
+            rows = []
+            for m in acc[key]:
+                when = m["time_utc"].removesuffix(" UTC")
+                rows += [[when, m["counterparty"], f"{m['amount']} {m['asset']}", m["block"]]]
+                rows.append(m["txid"])
+            pdf.grid(["Time (UTC) / txid", party, "Amount", "Block"], rows, (34, 90, 34, 20))
     if "logins" in acc:
         pdf.heading(f"Login history ({len(acc['logins'])})")
         pdf.grid(

@@ -10,6 +10,7 @@ import re
 from collections.abc import Mapping
 
 from ..ledger.address import is_valid_address
+from ..tron import address as tron_address
 
 __all__ = [
     "ASKS",
@@ -18,6 +19,8 @@ __all__ = [
     "LEGAL_BASES",
     "allowed",
     "clean_request",
+    "is_tron_address",
+    "subject_chain",
     "subject_kind",
 ]
 
@@ -43,22 +46,46 @@ FIELDS = {
     "case_number": "Case number",
     "legal_basis": "Legal basis",
     "document_reference": "Document reference",
-    "subject": "Subject (address or txid)",
+    "subject": "Subject (Bitcoin or Tron address, or txid)",
     "requested": "Information requested",
     "details": "Details / justification",
 }
 MAX_LENGTH = 2000
 EMAIL = re.compile(r"^[^@\s<>]+@[^@\s<>]+\.[^@\s<>]+$")
 TXID = re.compile(r"^[0-9a-fA-F]{64}$")
+TRON_HEX = re.compile(r"^41[0-9a-fA-F]{40}$")  # a Tron address in java-tron's hex form
+
+
+def is_tron_address(subject: str) -> bool:
+    """Whether subject is a Tron address in its T... form (34 base58 characters, checksum)."""
+    return len(subject) == 34 and subject.startswith("T") and tron_address.is_address(subject)
 
 
 def subject_kind(subject: str) -> str | None:
     """ "address" or "txid" when the subject is a valid one of these, else None."""
     if TXID.match(subject):
         return "txid"
-    if is_valid_address(subject):
+    if is_valid_address(subject) or is_tron_address(subject):
         return "address"
     return None
+
+
+def subject_chain(subject: str) -> str:
+    """ "tron" for a Tron address, else "btc" (a txid may be of either chain)."""
+    return "tron" if is_tron_address(subject) else "btc"
+
+
+def _subject_problem(subject: str) -> str:
+    """Why a subject is neither a valid address nor a txid, as precisely as it can tell."""
+    if subject.startswith("T") and 30 <= len(subject) <= 40:
+        return (
+            f"Subject {subject!r} is not a valid Tron address: a Tron address is 34 base58 "
+            "characters starting with T, whose last 4 bytes are its checksum."
+        )
+    return (
+        "Subject is neither a valid Bitcoin or Tron address nor a transaction id "
+        "(64 hexadecimal characters)."
+    )
 
 
 def _text(data: Mapping, name: str) -> str:
@@ -113,12 +140,10 @@ def clean_request(data: Mapping) -> tuple[dict, list[dict]]:
         # Txids and bech32 addresses are case-insensitive; the world stores them in lower case.
         if TXID.match(req["subject"]) or req["subject"].upper().startswith("BC1"):
             req["subject"] = req["subject"].lower()
+        elif TRON_HEX.match(req["subject"]):  # the hex form names the same account
+            req["subject"] = tron_address.to_base58(req["subject"])
         if subject_kind(req["subject"]) is None:
-            error(
-                "subject",
-                "Subject is neither a valid Bitcoin address nor a transaction id "
-                "(64 hexadecimal characters).",
-            )
+            error("subject", _subject_problem(req["subject"]))
     unknown = [a for a in req["requested"] if a not in ASKS]
     if not req["requested"]:
         error("requested", "Tick at least one item of information requested.")

@@ -6,28 +6,42 @@ from pathlib import Path
 
 from ..errors import WorldError
 from ..ledger.live.chain import LiveChainReader
+from ..tron.live.chain import TronLive
 from ..world.clock import WorldClock
 from ..world.requesters import Requester
 from ..world.store import meta, open_world
-from . import records
+from . import records, tron_records
 from .access import Access
 from .answer import AnswerContext, answer_request
 from .audit import AuditLog
-from .policy import clean_request
+from .policy import TXID, clean_request
 
 __all__ = ["Portal"]
 
 
 class Portal:
-    """Answers requests to one exchange and keeps them; shared by the app's blueprints."""
+    """Answers requests to one exchange and keeps them; shared by the app's blueprints.
 
-    def __init__(self, world_path: str | Path, exchange_id: str, state_dir: str | Path):
+    tron_live: the running Tron chain (the node's), from which payments made while the class
+    runs reach the records; the sandbox hands it over once the node runs (None: the
+    world's Tron chain only).
+    """
+
+    def __init__(
+        self,
+        world_path: str | Path,
+        exchange_id: str,
+        state_dir: str | Path,
+        tron_live: TronLive | None = None,
+    ):
         """Read the exchange from the world; WorldError when it has no such exchange."""
         self.world_path = Path(world_path)
+        self.tron_live = tron_live
         conn = open_world(self.world_path)
         try:
             exchange = records.exchange_info(conn, exchange_id)
             end_time = int(meta(conn)["end_time"])
+            self.tron = tron_records.has_tron(conn)
         finally:
             conn.close()
         if exchange is None:
@@ -63,13 +77,34 @@ class Portal:
                     self.clock.now(),
                     lambda actor_id: self.audit.frozen_since(actor_id, conn),
                     LiveChainReader(self.state_dir / "chain.db"),
+                    self.tron_live if self.tron else None,
+                    self.tron,
                 )
+                if (
+                    not errors
+                    and TXID.match(request["subject"])
+                    and not self._known(ctx, request["subject"])
+                ):
+                    errors.append(
+                        {
+                            "field": "subject",
+                            "message": f"No transaction {request['subject']} is on the Bitcoin "
+                            "or the Tron chain: check the transaction id.",
+                        }
+                    )
                 answer, freezes = answer_request(ctx, number, request, errors)
             finally:
                 world.close()
             return request, answer, freezes
 
         return self.audit.record(build, requester.id), errors
+
+    @staticmethod
+    def _known(ctx: AnswerContext, txid: str) -> bool:
+        """Whether txid is on either chain (the world's or the live one, mempool included)."""
+        return records.txid_known(ctx.world, txid, ctx.live) or (
+            ctx.tron and tron_records.tron_txid_known(ctx.world, txid, ctx.tron_live)
+        )
 
 
 def _plain(data) -> dict:

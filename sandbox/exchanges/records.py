@@ -25,6 +25,7 @@ __all__ = [
     "match_address",
     "match_txid",
     "subscriber",
+    "txid_known",
     "withdrawals",
 ]
 
@@ -102,6 +103,13 @@ def match_txid(
     if ours or payer == exchange_id:
         return Match("operational_tx", tx_kind=tx["kind"])
     return None
+
+
+def txid_known(conn: sqlite3.Connection, txid: str, live: LiveChainReader | None) -> bool:
+    """Whether txid is a transaction of the Bitcoin chain: the world's or the live one's."""
+    if store.tx_kind(conn, txid) is not None:
+        return True
+    return live is not None and live.has_tx(txid)
 
 
 def account(conn: sqlite3.Connection, exchange_id: str, actor_id: str) -> dict | None:

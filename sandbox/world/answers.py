@@ -46,7 +46,12 @@ Flow fields count the flow's *payments*: the `flow_events` steps where the payer
     they paid (the output of the payment's value in each transaction).
     exchange: the name of the exchange the money reached: the first exchange a step of
     the flow pays (cash_out, a peel chain ending at an exchange); otherwise the story is
-    followed: a later flow paid by one of this flow's receivers, and so on.
+    followed: a later flow on the same chain paid by one of this flow's receivers, and so on.
+
+A flow with `chain: tron` is counted the same way from `tron_flow_events` (the Tron
+simulation records the same payment steps): total is the sum in the flow's asset (USDT or
+TRX, 6 decimals), txids are Tron txids, addresses the T... addresses the payments paid.
+Site fields stay on the Bitcoin chain: donation_addresses counts only its donation flows.
 
 `member: M` keeps the events whose source or target is M. Where the payment step does
 not name the receiver (a market purchase pays the escrow; a mixer pays out later), and M
@@ -64,7 +69,10 @@ from dataclasses import dataclass
 from ..errors import BuildError
 from ..ledger.codec.amounts import btc_to_sat, format_btc, sat_to_btc
 from ..scenario.model import ANSWER_FIELDS, Ref, Scenario
+from . import tron_store
 from .seats import Seat
+
+TRON_UNIT = 1_000_000  # USDT and TRX (sun) both have 6 decimals
 
 PAYMENT_STEPS = {
     "donation": "donation",
@@ -87,7 +95,10 @@ PLACEHOLDER = re.compile(r"\{\{|\}\}|\{([A-Za-z0-9_-]+)\.([a-z_]+)\}")
 
 @dataclass(frozen=True)
 class Event:
-    """One flow_events row, with its transaction's txid."""
+    """One flow_events (or tron_flow_events) row, with its transaction's txid.
+
+    address: the address a Tron payment paid (a Bitcoin one is found from its outputs).
+    """
 
     rowid: int
     flow_id: str
@@ -97,6 +108,8 @@ class Event:
     source: str | None
     target: str | None
     amount: int
+    chain: str = "btc"
+    address: str | None = None
 
 
 class Answers:
@@ -159,6 +172,8 @@ class Answers:
                 value = self.site(target, fld)
             elif target in self.flows and fld in ANSWER_FIELDS["flow"]:
                 value = self.flow(target, fld, None)
+                if self.flows[target].chain == "tron" and fld == "total":
+                    return format_tron(value)
             else:
                 raise BuildError(f"unknown placeholder {m.group(0)}")
             return render(value)
@@ -330,13 +345,22 @@ class Answers:
 
     def _site_donation_addresses(self, site_id: str) -> list[str]:
         """Every address the site's donation flows paid."""
-        flows = [f.id for f in self.scenario.flows if f.kind == "donation" and f.site == site_id]
+        flows = [
+            f.id
+            for f in self.scenario.flows
+            if f.kind == "donation" and f.site == site_id and f.chain == "btc"
+        ]
         return sorted({self.paid_address(e) for f in flows for e in self.events(f)} - {None})
 
     # -- flows ------------------------------------------------------------------------
 
     def events(self, flow_id: str) -> list[Event]:
         """Every event of a flow, in the order they were recorded."""
+        if flow_id not in self._events and self.flows[flow_id].chain == "tron":
+            self._events[flow_id] = [
+                Event(*r[:7], r[8], "tron", r[9])
+                for r in tron_store.flow_events(self.conn, flow_id)
+            ]
         if flow_id not in self._events:
             self._events[flow_id] = [
                 Event(*r)
@@ -367,6 +391,8 @@ class Answers:
 
     def paid_address(self, event: Event) -> str | None:
         """The address an event's transaction paid its amount to."""
+        if event.chain == "tron":
+            return event.address
         rows = self.conn.execute(
             "SELECT ad.address, ad.purpose FROM outputs o JOIN addresses ad ON ad.id = o.address_id"
             " WHERE o.tx_id = ? AND o.value = ? ORDER BY o.n",
@@ -391,7 +417,9 @@ class Answers:
         return value
 
     def _flow_total(self, payments: list[Event]) -> float:
-        """BTC sum of the payments."""
+        """Sum of the payments: BTC, or the Tron flow's asset (6 decimals)."""
+        if payments[0].chain == "tron":
+            return round(sum(e.amount for e in payments) / TRON_UNIT, 6)
         return sat_to_btc(sum(e.amount for e in payments))
 
     def _flow_count(self, payments: list[Event]) -> int:
@@ -412,6 +440,7 @@ class Answers:
         if member is not None:
             events = [e for e in events if member in (e.source, e.target)]
         visited = {flow_id}
+        chain = self.flows[flow_id].chain
         while events:
             for e in events:
                 if e.target in self.exchanges:
@@ -420,13 +449,13 @@ class Answers:
             since = min(e.tx_id for e in events)
             events = []
             for f in self.scenario.flows:
-                if f.id in visited:
+                if f.id in visited or f.chain != chain:  # tx ids order only one chain
                     continue
-                later, chain = [], set(receivers)
+                later, paid = [], set(receivers)
                 for e in self.events(f.id):  # the receivers' payments, and what they led to
-                    if e.source in chain and e.tx_id > since:
+                    if e.source in paid and e.tx_id > since:
                         later.append(e)
-                        chain.add(e.target)
+                        paid.add(e.target)
                 if later:
                     visited.add(f.id)
                     events = later
@@ -493,6 +522,12 @@ FLOW_FIELDS: dict[str, Callable[[Answers, str, str | None], object]] = {
     "addresses": _of_payments(Answers._flow_addresses),
     "exchange": Answers._flow_exchange,
 }
+
+
+def format_tron(amount: float) -> str:
+    """A USDT or TRX amount with its 6 decimals, e.g. "1821.646024"."""
+    units = round(amount * TRON_UNIT)
+    return f"{units // TRON_UNIT}.{units % TRON_UNIT:06d}"
 
 
 def render(value) -> str:

@@ -286,3 +286,101 @@ def witness_secrets(conn: sqlite3.Connection) -> list[tuple[str, bytes]]:
     """(address, secret) of the block producers: only the live chain's producer signs with
     them; no service shows them."""
     return conn.execute("SELECT address, secret FROM tron_witnesses ORDER BY position").fetchall()
+
+
+# -- the answer key and the exchanges' records ------------------------------------------
+
+FLOW_EVENT_COLUMNS = (
+    "e.rowid, e.flow_id, e.tx_id, t.txid, e.step, e.source_id, e.target_id, e.asset, e.amount, "
+    "e.to_address"
+)
+# A TRC-20 transfer or a TRX transfer (contract NULL), as the exchanges' records list them.
+MOVEMENT_COLUMNS = "txid, timestamp, block, contract, value, from_address, to_address"
+
+
+def flow_events(conn: sqlite3.Connection, flow_id: str) -> list[tuple]:
+    """The story's Tron payments of a flow, as FLOW_EVENT_COLUMNS, in the order recorded."""
+    return conn.execute(
+        f"SELECT {FLOW_EVENT_COLUMNS} FROM tron_flow_events e JOIN tron_txs t ON t.id = e.tx_id "
+        "WHERE e.flow_id = ? ORDER BY e.rowid",
+        (flow_id,),
+    ).fetchall()
+
+
+def account_owner(conn: sqlite3.Connection, address: str) -> tuple | None:
+    """(actor_id, wallet kind, purpose) of a world address, without its secret; None if the
+    world made no such address."""
+    return conn.execute(
+        "SELECT actor_id, wallet, purpose FROM tron_accounts WHERE address = ?", (address,)
+    ).fetchone()
+
+
+def addresses_of(
+    conn: sqlite3.Connection, actor_id: str, wallet: str | None = None, purpose: str | None = None
+) -> list[str]:
+    """The addresses of an actor (of that wallet kind and purpose, when given), sorted."""
+    rows = conn.execute(
+        "SELECT address FROM tron_accounts WHERE actor_id = ? AND (? IS NULL OR wallet = ?) "
+        "AND (? IS NULL OR purpose = ?) ORDER BY address",
+        (actor_id, wallet, wallet, purpose, purpose),
+    ).fetchall()
+    return [r[0] for r in rows]
+
+
+def _movements(conn: sqlite3.Connection, column: str, addresses: list[str]) -> list[tuple]:
+    """Successful TRC-20 and TRX transfers whose `column` (from_address or to_address) is one
+    of addresses, oldest first, as MOVEMENT_COLUMNS."""
+    if not addresses:
+        return []
+    marks = ", ".join("?" for _ in addresses)
+    trx_column = "owner" if column == "from_address" else "to_address"
+    return conn.execute(
+        f"""
+        SELECT * FROM (
+            SELECT t.txid, f.timestamp, t.block, f.contract, f.value, f.from_address,
+                f.to_address, t.id AS tx_id, f.idx AS idx
+            FROM trc20_transfers f JOIN tron_txs t ON t.id = f.tx_id
+            WHERE f.{column} IN ({marks})
+            UNION ALL
+            SELECT txid, timestamp, block, NULL, amount, owner, to_address, id, -1
+            FROM tron_txs WHERE type = 'TransferContract' AND result = 'SUCCESS'
+                AND {trx_column} IN ({marks})
+        ) ORDER BY tx_id, idx
+        """,
+        [*addresses, *addresses],
+    ).fetchall()
+
+
+def movements_into(conn: sqlite3.Connection, addresses: list[str]) -> list[tuple]:
+    """Every TRC-20 and TRX transfer paid to one of addresses, oldest first (MOVEMENT_COLUMNS)."""
+    return [r[:7] for r in _movements(conn, "to_address", addresses)]
+
+
+def movements_from(conn: sqlite3.Connection, addresses: list[str]) -> list[tuple]:
+    """Every TRC-20 and TRX transfer paid by one of addresses, oldest first (MOVEMENT_COLUMNS)."""
+    return [r[:7] for r in _movements(conn, "from_address", addresses)]
+
+
+def tx_movements(conn: sqlite3.Connection, txid: str) -> tuple[tuple, list[tuple]] | None:
+    """A world transaction's (type, owner, to_address, result) and what it moved (its TRC-20
+    transfers and its TRX transfer, as MOVEMENT_COLUMNS); None if the world has no such txid."""
+    tx = conn.execute(
+        "SELECT id, type, owner, to_address, result FROM tron_txs WHERE txid = ?", (txid.lower(),)
+    ).fetchone()
+    if tx is None:
+        return None
+    moved = conn.execute(
+        """
+        SELECT t.txid, f.timestamp, t.block, f.contract, f.value, f.from_address, f.to_address
+        FROM trc20_transfers f JOIN tron_txs t ON t.id = f.tx_id
+        WHERE f.tx_id = ? ORDER BY f.idx
+        """,
+        (tx[0],),
+    ).fetchall()
+    if tx[1] == "TransferContract" and tx[4] == "SUCCESS":
+        moved += conn.execute(
+            "SELECT txid, timestamp, block, NULL, amount, owner, to_address FROM tron_txs "
+            "WHERE id = ?",
+            (tx[0],),
+        ).fetchall()
+    return tuple(tx[1:]), moved
