@@ -102,7 +102,7 @@ def search():
     r = reader()
     if not q:
         return bad_request("q: type an address (T...), a transaction hash or a block number")
-    if q.isascii() and q.isdigit():
+    if q.isascii() and q.isdigit() and len(q) < 64:
         if r.block(int(q)) is not None:
             return redirect(url_for("web.block", number=int(q)))
         return _not_found(f"block {q}: above the head block {r.chain.head()[0]}")
