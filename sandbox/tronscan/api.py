@@ -28,8 +28,8 @@ from .reader import (
 bp = Blueprint("api", __name__, url_prefix="/api")
 
 MAX_LIMIT = 50
-TOKEN_LOGO = "/static/usdt.svg"
-TRX_LOGO = "/static/trx.svg"
+TOKEN_LOGO = "/static/usdt.png"
+TRX_LOGO = "/static/trx.png"
 
 
 def reader() -> TronscanReader:
@@ -37,18 +37,9 @@ def reader() -> TronscanReader:
     return current_app.extensions["tronscan"].reader
 
 
-class NotFoundError(Exception):
-    """An API object that does not exist (404 with its message)."""
-
-
 @bp.errorhandler(BadQuery)
 def _bad(e: BadQuery):
     return jsonify({"message": str(e), "code": 400}), 400
-
-
-@bp.errorhandler(NotFoundError)
-def _missing(e: NotFoundError):
-    return jsonify({"message": str(e), "code": 404}), 404
 
 
 def _int_arg(name: str, default: int, *, low: int = 0) -> int:
@@ -279,7 +270,7 @@ def transaction_info():
     r = reader()
     d = r.tx(txid)
     if d is None:
-        raise NotFoundError(f"hash: no transaction {txid} on this chain")
+        return jsonify({"message": f"hash: no transaction {txid} on this chain", "code": 404}), 404
     return jsonify(tx_info_json(r, d))
 
 
