@@ -163,10 +163,8 @@ def world(tmp_path_factory) -> Path:
     return build_tron_world(tmp_path_factory.mktemp("tronscan-world"))
 
 
-@pytest.fixture(scope="module")
-def served(world, tmp_path_factory):
+def _serve(world: Path, state: Path):
     """The explorer on a free loopback port with its own chain (no block made on its own)."""
-    state = tmp_path_factory.mktemp("tronscan-state")
     app = create_app(world, state)
     server = BoundedWSGIServer("127.0.0.1", 0, app)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
@@ -181,6 +179,18 @@ def served(world, tmp_path_factory):
         server.shutdown()
         server.server_close()
         app.extensions["tronscan"].close()
+
+
+@pytest.fixture(scope="module")
+def served(world, tmp_path_factory):
+    """The explorer over the world as built (no live transaction)."""
+    yield from _serve(world, tmp_path_factory.mktemp("tronscan-state"))
+
+
+@pytest.fixture
+def fresh(world, tmp_path):
+    """The explorer with a live chain of its own, for a test that broadcasts."""
+    yield from _serve(world, tmp_path / "state")
 
 
 def get(served, path: str, **params) -> requests.Response:
@@ -522,7 +532,8 @@ def _broadcast(chain, key: TronKey, data: bytes) -> str:
     return chain.broadcast(tx.sign(key))
 
 
-def test_a_live_transfer_and_a_blacklisting_show_at_once(served):
+def test_a_live_transfer_and_a_blacklisting_show_at_once(fresh):
+    served = fresh
     hot = hot_wallet(served.world)
     newcomer = tron_address.to_base58(TronKey(bytes(range(1, 33))).address)
     sent = _broadcast(
