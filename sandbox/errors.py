@@ -38,6 +38,8 @@ SandboxError                  every error the engine raises on purpose
 │                             java-tron's {"Error": ...}); also a ValueError
 ├── GridError                 tronnode.grid: a TronGrid query with a bad parameter (a 400);
 │                             also a ValueError
+├── BadQuery                  tronscan.reader: a malformed search, filter or parameter of
+│                             the Tron explorer (a 400 naming it)
 ├── SeatTaken                 classroom.progress: the seat is bound to another browser
 ├── SubmitError               classroom.progress: a submission or hint refused; .status is
 │                             its HTTP status

@@ -38,6 +38,7 @@ if TYPE_CHECKING:
 RUN_FILE = "run.json"
 CLASSROOM_NAME = "classroom.test"  # the portal's name through the gateway
 TRONGRID_NAME = "api.trongrid.test"  # the Tron node's (java-tron API and TronGrid) name
+TRONSCAN_NAME = "tronscan.test"  # the Tron explorer's name
 
 
 def running_dir() -> Path:
@@ -127,6 +128,8 @@ class Sandbox:
     classroom_port: int | None = 0
     # The Tron node's port (0: a free one; None: not served), for worlds with a Tron chain.
     tron_port: int | None = 0
+    # The Tron explorer's port (0: a free one; None: not served), also reached as tronscan.test.
+    tronscan_port: int | None = 0
     instructor_password: str | None = None  # None: one is generated at start
     # site id -> (host, port): sites served by other processes, only routed here (compose).
     upstreams: dict[str, tuple[str, int]] = field(default_factory=dict)
@@ -137,6 +140,7 @@ class Sandbox:
     log: ConnectionLog | None = None
     classroom: BoundedWSGIServer | None = None
     tronnode: BoundedWSGIServer | None = None
+    tronscan: BoundedWSGIServer | None = None
     live: LiveChain | None = None  # the explorer's live chain, when served here
     pointer: Path | None = None  # this sandbox's file in running_dir(), once written
 
@@ -189,6 +193,8 @@ class Sandbox:
             if tron and self.tron_port is not None:
                 table[TRONGRID_NAME] = self._start_tronnode()
                 self._share_tron_chain()
+            if tron and self.tronscan_port is not None:
+                table[TRONSCAN_NAME] = self._start_tronscan()
             routes = Routes(table)
             config = GatewayConfig(
                 host=self.host,
@@ -283,11 +289,38 @@ class Sandbox:
         upstream = "127.0.0.1" if self.host in ("0.0.0.0", "", "::", "localhost") else self.host
         return upstream, server.server_port
 
+    def _start_tronscan(self) -> tuple[str, int]:
+        """Serve the Tron explorer on its own port, sharing the node's live chain when the
+        node runs here (one TronLive per tron.db); returns its upstream for the gateway."""
+        from .tronscan import create_app
+
+        chain = self.tronnode.app.extensions["tronnode"].chain if self.tronnode else None
+        app = create_app(self.world, self.state, chain=chain)
+        try:
+            server = BoundedWSGIServer(self.host, self.tronscan_port, app)
+        except OSError as e:
+            app.extensions["tronscan"].close()
+            raise OSError(
+                e.errno, f"tron explorer port {self.host}:{self.tronscan_port}: {e.strerror}"
+            ) from e
+        except BaseException:
+            app.extensions["tronscan"].close()
+            raise
+        self.tronscan = server
+        threading.Thread(target=server.serve_forever, name="tronscan", daemon=True).start()
+        upstream = "127.0.0.1" if self.host in ("0.0.0.0", "", "::", "localhost") else self.host
+        return upstream, server.server_port
+
     def stop(self) -> None:
         """Stop the gateway and every site, and forget the run file."""
         if self.gateway is not None:
             self.gateway.stop()
             self.gateway = None
+        if self.tronscan is not None:  # before the node: it may read the node's chain
+            self.tronscan.shutdown()
+            self.tronscan.server_close()
+            self.tronscan.app.extensions["tronscan"].close()
+            self.tronscan = None
         if self.tronnode is not None:
             self.tronnode.shutdown()
             self.tronnode.server_close()
@@ -354,6 +387,10 @@ class Sandbox:
                 f"http://{self.host}:{self.tronnode.server_port}/" if self.tronnode else None
             ),
             "tronnode_name": TRONGRID_NAME if self.tronnode else None,
+            "tronscan": (
+                f"http://{self.host}:{self.tronscan.server_port}/" if self.tronscan else None
+            ),
+            "tronscan_name": TRONSCAN_NAME if self.tronscan else None,
             "sites": [
                 {
                     "id": s.site_id,

@@ -384,3 +384,81 @@ def tx_movements(conn: sqlite3.Connection, txid: str) -> tuple[tuple, list[tuple
             (tx[0],),
         ).fetchall()
     return tuple(tx[1:]), moved
+
+
+# -- explorer reads (sandbox.tronscan) ----------------------------------------------------
+
+Leg = tuple[str | None, str | None]
+"""A (from, to) constraint of TRC-20 transfers; None leaves that side free."""
+
+
+def _trc20_legs_sql(
+    legs: list[Leg], contract: str | None, min_ms: int, max_ms: int, limit: int | None
+) -> tuple[list[str], list]:
+    """One SELECT of TRC20_COLUMNS per leg, newest first, each limited to limit rows."""
+    parts: list[str] = []
+    params: list = []
+    for frm, to in legs:
+        where = ["f.timestamp BETWEEN ? AND ?"]
+        params += [min_ms, max_ms]
+        for column, value in (("from_address", frm), ("to_address", to)):
+            if value is not None:
+                where.append(f"f.{column} = ?")
+                params.append(value)
+        if contract is not None:
+            where.append("f.contract = ?")
+            params.append(contract)
+        tail = ""
+        if limit is not None:
+            tail = " LIMIT ?"
+            params.append(limit)
+        parts.append(
+            f"SELECT * FROM (SELECT {TRC20_COLUMNS} FROM trc20_transfers f "
+            f"JOIN tron_txs t ON t.id = f.tx_id WHERE {' AND '.join(where)} "
+            f"ORDER BY f.timestamp DESC, f.tx_id DESC, f.idx DESC{tail})"
+        )
+    return parts, params
+
+
+def trc20_transfers(
+    conn: sqlite3.Connection,
+    legs: list[Leg],
+    *,
+    contract: str | None = None,
+    min_ms: int = 0,
+    max_ms: int = 1 << 62,
+    offset: int = 0,
+    limit: int = 20,
+) -> list[tuple]:
+    """TRC-20 transfers matching any of the (from, to) legs, as TRC20_COLUMNS, newest first
+    by (timestamp, tx_id, idx), skipping offset rows (Tronscan's `start`)."""
+    if not legs:
+        return []
+    parts, params = _trc20_legs_sql(legs, contract, min_ms, max_ms, offset + limit)
+    sql = " UNION ".join(parts) + " ORDER BY timestamp DESC, tx_id DESC, idx DESC LIMIT ? OFFSET ?"
+    return conn.execute(sql, [*params, limit, offset]).fetchall()
+
+
+def trc20_count(
+    conn: sqlite3.Connection,
+    legs: list[Leg],
+    *,
+    contract: str | None = None,
+    min_ms: int = 0,
+    max_ms: int = 1 << 62,
+) -> int:
+    """How many TRC-20 transfers match any of the legs (a transfer to oneself counts once)."""
+    if not legs:
+        return 0
+    parts, params = _trc20_legs_sql(legs, contract, min_ms, max_ms, None)
+    (count,) = conn.execute(f"SELECT count(*) FROM ({' UNION '.join(parts)})", params).fetchone()
+    return int(count)
+
+
+def tx_counts(conn: sqlite3.Connection, address: str) -> tuple[int, int]:
+    """(sent, received): how many world transactions the address owns / is the target of."""
+    (sent,) = conn.execute("SELECT count(*) FROM tron_txs WHERE owner = ?", (address,)).fetchone()
+    (received,) = conn.execute(
+        "SELECT count(*) FROM tron_txs WHERE to_address = ?", (address,)
+    ).fetchone()
+    return int(sent), int(received)

@@ -28,7 +28,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from ...sqlite_pool import ConnectionPool
 from ...wal import connect_wal, immediate
@@ -42,10 +42,12 @@ from ..keys import TronKey
 from ..resources import slot
 from ..state import Account, TronState
 from ..transaction import Transaction
+from ..usdt import Usdt
 
 __all__ = ["LiveBlock", "LiveTx", "TronLive", "TronProducer"]
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 BLOCK_VERSION = 30  # java-tron 4.7's block header version
 SOLID_LAG = 19  # blocks between the head and the solidified block (27 producers: 2/3 + 1)
@@ -774,6 +776,47 @@ class TronLive:
         """What broadcast would refuse for the state (no signature, no TAPOS)."""
         with self._lock:
             self.state.check_transaction(tx, self.head()[2])
+
+    # -- explorer reads (sandbox.tronscan) ----------------------------------------------
+
+    def usdt_read(self, read: Callable[[Usdt], T]) -> T:
+        """Run a read on the USDT contract's current state (balances, blacklist)."""
+        with self._lock:
+            return read(self.state.usdt)
+
+    def live_transfers(
+        self,
+        legs: list[tuple[str | None, str | None]],
+        *,
+        contract: str | None = None,
+        min_ms: int = 0,
+        max_ms: int = 1 << 62,
+    ) -> list[tuple]:
+        """Every live TRC-20 transfer matching any (from, to) leg (None: either side),
+        newest first: (seq, idx, contract, from, to, value, timestamp, txid, block)."""
+        parts: list[str] = []
+        params: list = []
+        for frm, to in legs:
+            where = "f.timestamp BETWEEN ? AND ?"
+            params += [min_ms, max_ms]
+            for column, value in (("from_address", frm), ("to_address", to)):
+                if value is not None:
+                    where += f" AND f.{column} = ?"
+                    params.append(value)
+            if contract is not None:
+                where += " AND f.contract = ?"
+                params.append(contract)
+            parts.append(
+                "SELECT * FROM (SELECT f.seq, f.idx, f.contract, f.from_address, f.to_address, "
+                "f.value, f.timestamp, t.txid, t.block FROM tron_live_transfers f JOIN "
+                f"tron_live_txs t ON t.seq = f.seq WHERE {where})"
+            )
+        if not parts:
+            return []
+        with self.reader.borrow() as c:
+            return c.execute(
+                " UNION ".join(parts) + " ORDER BY seq DESC, idx DESC", params
+            ).fetchall()
 
 
 def _world_tx(row: tuple) -> LiveTx:
