@@ -77,8 +77,9 @@ PAYMENT_STEPS = {
     "transfer": "transfer",
 }
 RECEIVED_STEPS = {"purchase": "escrow-payout", "mixing": "mix-payout"}
-ACTOR_COLUMNS = ("name", "username", "email", "phone", "city", "country", "iban")
-ACTOR_COLUMNS += ("document_number",)
+ACTOR_COLUMNS = (
+    "name", "username", "email", "phone", "city", "country", "iban", "document_number",
+)  # fmt: skip
 SITE_COLUMNS = ("name", "address", "server_ip", "analytics_id")
 # `{{` and `}}` are literal braces (as the validator documents); they are matched first so
 # that `{{x.y}}` stays the text `{x.y}`.
@@ -331,7 +332,9 @@ class Answers:
     def _site_donation_addresses(self, site_id: str) -> list[str]:
         """Every address the site's donation flows paid."""
         flows = [f.id for f in self.scenario.flows if f.kind == "donation" and f.site == site_id]
-        return sorted({self.paid_address(e) for f in flows for e in self.events(f)} - {None})
+        return sorted(
+            {a for f in flows for e in self.events(f) if (a := self.paid_address(e)) is not None}
+        )
 
     # -- flows ------------------------------------------------------------------------
 
@@ -404,7 +407,7 @@ class Answers:
 
     def _flow_addresses(self, payments: list[Event]) -> list[str]:
         """The addresses the payments paid."""
-        return sorted({self.paid_address(e) for e in payments} - {None})
+        return sorted({a for e in payments if (a := self.paid_address(e)) is not None})
 
     def _flow_exchange(self, flow_id: str, member: str | None) -> str | None:
         """Name of the first exchange the flow's money reached, following the story."""
