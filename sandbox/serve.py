@@ -20,7 +20,9 @@ import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
+
+from flask import Flask
 
 from .errors import WorldError
 from .gateway import ConnectionLog, Gateway, GatewayConfig, LatencyModel
@@ -77,13 +79,13 @@ def state_dir_for(world: Path) -> Path:
 def site_app(world: Path, state: Path, site_id: str, kind: str):
     """The WSGI app of a site: a hidden service, the explorer or an exchange's portal."""
     if kind == "explorer":
-        from .explorer import create_app
+        from .explorer import create_app as explorer_app
 
-        return create_app(world, state)
+        return explorer_app(world, state)
     if kind == "exchange":
-        from .exchanges import create_app
+        from .exchanges import create_app as exchange_app
 
-        return create_app(world, site_id, state)
+        return exchange_app(world, site_id, state)
     from marketplaces import create_site_app
 
     return create_site_app(world, site_id, state / "state.db")
@@ -110,7 +112,10 @@ class SiteServer:
     @property
     def port(self) -> int:
         """The port it listens on."""
-        return self.upstream[1] if self.upstream else self.server.server_port
+        if self.upstream:
+            return self.upstream[1]
+        assert self.server is not None  # a site served here has its server
+        return self.server.server_port
 
 
 @dataclass
@@ -149,9 +154,15 @@ class Sandbox:
         self.world = Path(self.world).resolve()
         self.state = Path(self.state) if self.state else state_dir_for(self.world)
 
+    @property
+    def state_dir(self) -> Path:
+        """The state directory: `state`, or the world's own (`state_dir_for`)."""
+        assert self.state is not None  # __post_init__ resolved it
+        return self.state
+
     def _app(self, site_id: str, kind: str):
         """The WSGI app of a site of this sandbox's world."""
-        return site_app(self.world, self.state, site_id, kind)
+        return site_app(self.world, self.state_dir, site_id, kind)
 
     def start(self) -> Sandbox:
         """Serve every site and start the gateway; returns when all are listening."""
@@ -160,7 +171,7 @@ class Sandbox:
         tron = has_tron(conn)
         conn.close()
         self._ensure_open_files(sum(1 for r in rows if r["id"] not in self.upstreams))
-        self.state.mkdir(parents=True, exist_ok=True)
+        self.state_dir.mkdir(parents=True, exist_ok=True)
         logging.getLogger("werkzeug").setLevel(logging.WARNING)
         try:
             for row in rows:
@@ -204,7 +215,7 @@ class Sandbox:
                 max_connections=self.max_connections,
                 max_per_client=self.max_per_client,
             )
-            self.log = ConnectionLog(self.state / "gateway.db")
+            self.log = ConnectionLog(self.state_dir / "gateway.db")
             self.gateway = Gateway(routes, config, self.log)
             self.gateway.start_in_thread()
         except BaseException:
@@ -237,14 +248,16 @@ class Sandbox:
             self.instructor_password = secrets.token_urlsafe(9)
         app = create_app(
             self.world,
-            self.state,
+            self.state_dir,
             self.instructor_password,
             sandbox=self,
             live=self.live,
-            gateway_log=functools.partial(gateway_log.latest, self.state / "gateway.db"),
+            gateway_log=functools.partial(gateway_log.latest, self.state_dir / "gateway.db"),
         )
+        port = self.classroom_port
+        assert port is not None  # None means no portal: start() does not call this then
         try:
-            server = BoundedWSGIServer(self.host, self.classroom_port, app)
+            server = BoundedWSGIServer(self.host, port, app)
         except OSError as e:
             app.extensions["classroom"].close()
             # Name the port: "address in use" alone does not say which of the ports it is.
@@ -329,7 +342,7 @@ class Sandbox:
         if self.classroom is not None:
             self.classroom.shutdown()
             self.classroom.server_close()
-            self.classroom.app.extensions["classroom"].close()
+            _extension(self.classroom.app, "classroom").close()
             self.classroom = None
         if self.log is not None:
             self.log.close()
@@ -339,12 +352,12 @@ class Sandbox:
                 continue
             site.server.shutdown()
             site.server.server_close()
-            explorer = site.server.app.extensions.get("explorer")
+            explorer = _extension(site.server.app, "explorer")
             if explorer is not None:  # its live miner and witness signer run in threads
                 explorer.close()
         self.sites = []
         self.live = None
-        (self.state / RUN_FILE).unlink(missing_ok=True)
+        (self.state_dir / RUN_FILE).unlink(missing_ok=True)
         if self.pointer is not None:
             self.pointer.unlink(missing_ok=True)
             self.pointer = None
@@ -367,13 +380,16 @@ class Sandbox:
 
     def describe(self) -> dict:
         """What is running, where: the content of run.json."""
-        socks_host, socks_port = self.gateway.socks_address
-        http_host, http_port = self.gateway.http_address
+        socks = self.gateway.socks_address if self.gateway else None
+        http = self.gateway.http_address if self.gateway else None
+        assert socks is not None and http is not None  # only a started sandbox is described
+        socks_host, socks_port = socks
+        http_host, http_port = http
         return {
             "pid": os.getpid(),
             "started": time.time(),
             "world": str(self.world),
-            "state": str(self.state),
+            "state": str(self.state_dir),
             "socks": f"{socks_host}:{socks_port}",
             "http_proxy": f"{http_host}:{http_port}",
             "explorer": next(
@@ -406,7 +422,7 @@ class Sandbox:
 
     def _write_run_file(self) -> None:
         """Record what runs where, for `sandbox status`, and point to it from `running_dir`."""
-        path = self.state / RUN_FILE
+        path = self.state_dir / RUN_FILE
         described = self.describe()
         _write_json(path, described)
         pointer = {
@@ -517,3 +533,8 @@ def _alive(pid: int) -> bool:
         return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
     except (OSError, IndexError):
         return True
+
+
+def _extension(app: object, name: str) -> Any:
+    """A Flask app's extension object (the classroom's, the explorer's), or None."""
+    return app.extensions.get(name) if isinstance(app, Flask) else None

@@ -25,13 +25,14 @@ A fire that fails raises InjectError and records nothing.
 
 from __future__ import annotations
 
+import builtins
 import contextlib
 import logging
 import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import ClassVar, NamedTuple
+from typing import TYPE_CHECKING, ClassVar, NamedTuple
 
 from ..errors import InjectError
 from ..ledger.address import InvalidAddress, decode_address, script_pubkey
@@ -44,6 +45,9 @@ from ..world import store as world_db
 from ..world.clock import WorldClock
 from ..world.store import open_world
 from .course import Inject, load_course
+
+if TYPE_CHECKING:
+    from marketplaces.common.state import StateStore
 
 __all__ = ["FEE_RATE", "Fired", "Injects"]
 
@@ -63,6 +67,11 @@ class Fired(NamedTuple):
     inject: str
     seat: int | None
     detail: str  # move_funds: the txid; forum_post: the thread's URL path; else a summary
+
+
+def _seats(inject: Inject) -> list[int | None]:
+    """The seats an inject has a config for, in order (None alone: a world without seats)."""
+    return sorted(inject.configs, key=lambda seat: -1 if seat is None else seat)
 
 
 class Injects:
@@ -85,7 +94,7 @@ class Injects:
         self.injects = load_course(self.world_path).injects
         self._by_id = {i.id: i for i in self.injects}
         self._lock = threading.RLock()
-        self._store = None
+        self._store: StateStore | None = None
         self.errors: dict[tuple[str, int | None], str] = {}  # last failure of automatic fires
 
     # -- triggers -----------------------------------------------------------------------
@@ -106,7 +115,7 @@ class Injects:
         fired = self._fired()  # one read; _auto checks again under the lock
         done = []
         for inject in due:
-            seats = [None] if inject.shared is not None else sorted(inject.configs)
+            seats = [None] if inject.shared is not None else _seats(inject)
             for seat in seats:
                 if (inject.id, seat) not in fired:
                     done += self._auto(inject, seat)
@@ -149,10 +158,7 @@ class Injects:
         inject = self._by_id.get(inject_id)
         if inject is None:
             raise InjectError(f"no inject {inject_id!r}")
-        if seat is None and inject.shared is None:
-            seats: list[int | None] = sorted(inject.configs)
-        else:
-            seats = [seat]
+        seats = _seats(inject) if seat is None and inject.shared is None else [seat]
         done = []
         with self._lock:
             for s in seats:
@@ -362,9 +368,10 @@ class Injects:
         rows = world_db.wallet_addresses(world, actor, kind, wallet)
         return {r[0]: r[1:] for r in rows}
 
+    # builtins.list: the class's own `list` method shadows the builtin in its body.
     def _coins(
         self, live, world, actor: str, wallet: int | None = None
-    ) -> list[tuple[str, int, int, str, str, bytes]]:
+    ) -> builtins.list[tuple[str, int, int, str, str, bytes]]:
         """The actor's spendable coins: (txid, n, value, address, type, secret), world and live.
 
         Those of its personal wallet, or of `wallet` (the seat's share of its coins).

@@ -10,6 +10,7 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from ..ledger.codec.amounts import format_btc
 from ..ledger.live.chain import LiveChainReader
@@ -241,7 +242,7 @@ def _account(
     row = records.account(ctx.world, ex_id, actor_id) or {}
     account_id = row.get("account_id") or "(not on file)"
     since = ctx.frozen_since(actor_id)
-    acc = {
+    acc: dict[str, Any] = {
         "account_id": account_id,
         "opened": row.get("opened"),
         "opened_utc": utc(row.get("opened")),

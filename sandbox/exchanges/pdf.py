@@ -127,7 +127,7 @@ class Letter(FPDF):
                 row.cell(self.text_of(value))
         self.ln(1)
 
-    def grid(self, headings: list[str], rows: list[list], widths: tuple[int, ...]):
+    def grid(self, headings: list[str], rows: list[list | str], widths: tuple[int, ...]):
         """A table with a heading row; a row that is a str spans every column (txids)."""
         self.set_font(self.family, "", 7)
         with self.table(
@@ -230,23 +230,23 @@ def _account(pdf: Letter, acc: dict) -> None:
     for key, title in (("deposits", "Deposits"), ("withdrawals", "Withdrawals")):
         if key in acc:
             pdf.heading(f"{title} ({len(acc[key])})")
-            rows: list = []
+            lines: list[list | str] = []
             for m in acc[key]:
                 when = m["time_utc"].removesuffix(" UTC")
-                rows += [[when, m["address"], m["amount_btc"], m["block_height"]], m["txid"]]
-            pdf.grid(["Time (UTC) / txid", "Address", "BTC", "Block"], rows, (34, 100, 24, 20))
+                lines += [[when, m["address"], m["amount_btc"], m["block_height"]], m["txid"]]
+            pdf.grid(["Time (UTC) / txid", "Address", "BTC", "Block"], lines, (34, 100, 24, 20))
     for key, title, party in (
         ("tron_deposits", "Tron deposits", "From address"),
         ("tron_withdrawals", "Tron withdrawals", "To address"),
     ):
         if key in acc:
             pdf.heading(f"{title} ({len(acc[key])})")
-            rows = []
+            lines = []
             for m in acc[key]:
                 when = m["time_utc"].removesuffix(" UTC")
-                rows += [[when, m["counterparty"], f"{m['amount']} {m['asset']}", m["block"]]]
-                rows.append(m["txid"])
-            pdf.grid(["Time (UTC) / txid", party, "Amount", "Block"], rows, (34, 90, 34, 20))
+                amount = f"{m['amount']} {m['asset']}"
+                lines += [[when, m["counterparty"], amount, m["block"]], m["txid"]]
+            pdf.grid(["Time (UTC) / txid", party, "Amount", "Block"], lines, (34, 90, 34, 20))
     if "logins" in acc:
         pdf.heading(f"Login history ({len(acc['logins'])})")
         pdf.grid(

@@ -100,13 +100,13 @@ class ChainStore:
 
     def load(self, refs: list[Ref]) -> list[TxView]:
         """The transactions refs point to, in order (a live one gone meanwhile is left out)."""
-        world = [r[1] for r in refs if r[0] == "w"]
-        live = [r[1] for r in refs if r[0] == "l"]
+        world = [int(r[1]) for r in refs if r[0] == "w"]
+        live = [str(r[1]) for r in refs if r[0] == "l"]
         views: dict[Ref, TxView] = {}
         if world:
             with self.live.world.borrow() as w:
                 for v in self._world_txs(w, world):
-                    views[("w", v.world_id)] = v
+                    views[("w", v.world_id or 0)] = v  # a world transaction has its row id
         for v in self._live_txs(live):
             views[("l", v.txid)] = v
         return [views[r] for r in refs if r in views]
@@ -148,7 +148,7 @@ class ChainStore:
             _, txid, height, position, raw, fee = rows[tx_id]
             if tx_id in stored:
                 section, packed = stored[tx_id]
-                prevouts = [
+                prevouts: list[Prevout | None] = [
                     Prevout(value, trusted_script(address, typ), address)
                     for value, address, typ in unpack_prevouts(packed)
                 ]
@@ -213,12 +213,7 @@ class ChainStore:
             tx = parse(full)
             stripped = len(serialize(tx, witness=False))
             ins = row.spent
-            prevouts = [
-                Prevout(ins[i][0], script_pubkey(ins[i][1]) if ins[i][1] else b"", ins[i][1])
-                if i in ins
-                else None
-                for i in range(len(tx.inputs))
-            ]
+            prevouts = [_live_prevout(*ins[i]) if i in ins else None for i in range(len(tx.inputs))]
             views.append(
                 TxView(
                     txid=txid,
@@ -257,9 +252,9 @@ class ChainStore:
             if not n_outputs:
                 raise NotFound("Transaction not found")
             spends = [None] * n_outputs
-        for n, stxid, vin, height, block_hash, block_time in self.live.read.spenders(txid):
+        for n, stxid, vin, live_height, block_hash, block_time in self.live.read.spenders(txid):
             if 0 <= n < len(spends):
-                spends[n] = Spend(stxid, vin, height, block_hash, block_time)
+                spends[n] = Spend(stxid, vin, live_height, block_hash, block_time)
         return spends
 
     # -- addresses ----------------------------------------------------------------------
@@ -356,9 +351,9 @@ class ChainStore:
         with self.live.world.borrow() as w:
             row = world_db.block_by(w, where, value)
         if row is not None:
-            return Block(*row, live=False)
+            return _block(row, live=False)
         row = self.live.read.block(where, value)
-        return Block(*row, live=True) if row else None
+        return _block(row, live=True) if row else None
 
     def block(self, block_hash: str) -> Block:
         """A block by hash, or NotFound."""
@@ -381,10 +376,10 @@ class ChainStore:
         if top > tip or top < 0:
             raise NotFound("Block not found")
         low = max(0, top - BLOCK_LIMIT + 1)
-        blocks = [Block(*r, live=True) for r in self.live.read.blocks_between(low, top)]
+        blocks = [_block(r, live=True) for r in self.live.read.blocks_between(low, top)]
         if low <= self.world_tip:
             with self.live.world.borrow() as w:
-                blocks += [Block(*r, live=False) for r in world_db.blocks_between(w, low, top)]
+                blocks += [_block(r, live=False) for r in world_db.blocks_between(w, low, top)]
         return blocks
 
     def next_hash(self, b: Block) -> str | None:
@@ -502,3 +497,16 @@ class ChainStore:
         with self.live.world.borrow() as w:
             rows = world_db.service_labels(w, wanted)
         return {a: (label, kind) for a, label, kind in rows}
+
+
+def _block(row: tuple, live: bool) -> Block:
+    """A Block of a (height, hash, prev, merkle, time, version, bits, nonce, tx_count) row."""
+    height, block_hash, prev_hash, merkle_root, time, version, bits, nonce, tx_count = row
+    return Block(
+        height, block_hash, prev_hash, merkle_root, time, version, bits, nonce, tx_count, live
+    )
+
+
+def _live_prevout(value: int, address: str | None) -> Prevout:
+    """The coin a live input spends: (value, address) of its spent output."""
+    return Prevout(value, script_pubkey(address) if address else b"", address)

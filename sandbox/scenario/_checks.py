@@ -359,16 +359,16 @@ def _check_sites(doc: Doc, actors: dict[str, dict]) -> dict[str, dict]:
         _check_donation_knobs(doc, i, kind, days)
         mistakes = doc.get("sites", i, "mistakes", kind=list) or []
         if "analytics_id" in mistakes:
-            j = ("sites", i, "mistakes", mistakes.index("analytics_id"))
+            at = ("sites", i, "mistakes", mistakes.index("analytics_id"))
             if operator is None and ("sites", i, "operator") not in doc.bad:
                 doc.report(
-                    j,
+                    at,
                     "analytics_id needs an operator: the leak ties the site to its operator's "
                     "own clearnet blog",
                 )
             elif not clearnet:
                 doc.report(
-                    j,
+                    at,
                     "analytics_id needs a social or paste site, where the operator's blog "
                     "snippet with the same analytics id is posted",
                 )
@@ -625,7 +625,8 @@ def _check_flow_site(
         if kind in SITE_REQUIRED:
             doc.report(
                 p + ("site",),
-                f"a {kind} is made on a site: give site: with the id of a " + " or ".join(wanted),
+                f"a {kind} is made on a site: give site: with the id of a "
+                + " or ".join(SITE_FLOW_KINDS[kind]),
             )
         return None
     if wanted is None:
@@ -754,7 +755,7 @@ def _capacities(
                 if flow.amount is not None:
                     total += flow.count * flow.amount[1]
                 elif flow.kind == "commission":
-                    total += cuts.get(flow.site, math.inf)
+                    total += cuts.get(flow.site or "", math.inf)
                 else:
                     total += math.inf if flow.source in unlimited else cap[flow.source]
             new[actor] = total
@@ -821,7 +822,8 @@ def _check_asset_funds(
     for actor, limit in cap.items():
         if limit == math.inf:
             continue
-        need, earlier = 0.0, []
+        need = 0.0
+        earlier: list[str] = []
         for flow in flows:
             if flow.source != actor or flow.amount is None or flow.kind == "commission":
                 continue

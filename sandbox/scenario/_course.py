@@ -224,10 +224,10 @@ class _Course:
                 return [ref]
             _unknown(doc, path, "actor", ref, self.actors)
             return None
-        known = self.sites if kind == "site" else self.flows
-        if ref in known:
+        ids = self.sites if kind == "site" else self.flows
+        if ref in ids:
             return [ref]
-        _unknown(doc, path, kind, ref, known)
+        _unknown(doc, path, kind, ref, ids)
         return None
 
     def _placeholders(self, path: Path, text: str | None) -> None:
@@ -414,8 +414,9 @@ class _Course:
                     values[key] = None
                     kinds.setdefault(key, ({"actor", "site", "flow"}, j))
                     continue
-                if values[key] is not None:
-                    values[key].append(value)
+                seen = values[key]
+                if seen is not None:
+                    seen.append(value)
                 if key not in kinds:
                     kinds[key] = (found, j)
                     continue
@@ -583,8 +584,10 @@ class _Course:
                 )
             elif (member := doc.get(*here, "member", kind=str)) is not None:
                 members = self._resolve(here + ("member",), member, "actor")
-                for flow_id in (targets or []) if members else []:
-                    if self._member_of_flow(here + ("member",), member, members, flow_id):
+                for flow_id in targets or []:
+                    if members and self._member_of_flow(
+                        here + ("member",), member, members, flow_id
+                    ):
                         break
         return of, answer_field
 
@@ -704,8 +707,8 @@ class _Course:
         """Exchanges where an actor surely has an account: where it banks, cashes out, peels to."""
         doc = self.doc
         found = set()
-        for who in {actor, group} - {None}:
-            info = self.actors.get(who)
+        for who in (actor, group):
+            info = self.actors.get(who) if who is not None else None
             if info is not None:
                 found.add(doc.get("actors", info["index"], "exchange", kind=str))
         for i, _ in doc.items("flows"):

@@ -18,6 +18,8 @@ import math
 import os
 import pathlib
 import re
+from collections.abc import Mapping
+from typing import Any
 
 import jsonschema
 import yaml
@@ -256,6 +258,7 @@ class _Tree:
             return items
         if isinstance(node, yaml.MappingNode):
             return self._mapping(node, path, inner)
+        assert isinstance(node, yaml.ScalarNode)  # YAML has no fourth kind of node
         return self._scalar(node, path)
 
     def _mapping(self, node: yaml.MappingNode, path: Path, stack: frozenset[int]) -> dict:
@@ -368,17 +371,18 @@ def _line(lines: dict[Path, int], path: Path) -> int:
 def _explain(error: jsonschema.ValidationError) -> list[tuple[Path, str]]:
     """Turn one jsonschema error into (path, message) pairs an instructor can act on."""
     path: Path = tuple(error.absolute_path)
-    value = error.instance
+    value: Any = error.instance  # the scenario's own value, whatever YAML made of it
     keyword = error.validator
-    rule = error.validator_value
+    rule: Any = error.validator_value  # any JSON value: the schema's own
+    schema: Mapping[str, Any] = error.schema if isinstance(error.schema, Mapping) else {}
     if path == ("version",) and keyword in ("enum", "const", "type"):
         readable = " and ".join(str(v) for v in VERSIONS)
         return [
             (path, f"unsupported format version {value!r}; this sandbox reads versions {readable}")
         ]
     if keyword == "additionalProperties":
-        allowed = list(error.schema.get("properties", {}))
-        patterns = [re.compile(p) for p in error.schema.get("patternProperties", {})]
+        allowed = list(schema.get("properties", {}))
+        patterns = [re.compile(p) for p in schema.get("patternProperties", {})]
         out = []
         for key in value:
             if key in allowed or any(p.search(key) for p in patterns):
@@ -397,11 +401,11 @@ def _explain(error: jsonschema.ValidationError) -> list[tuple[Path, str]]:
         return [(path, _type_message(rule, value))]
     if keyword == "enum":
         noun = _noun(path)
-        allowed = ", ".join(str(v) for v in rule)
+        names = ", ".join(str(v) for v in rule)
         if not isinstance(value, str):
-            return [(path, f"expected a {noun}, one of: {allowed}; got {_describe(value)}")]
+            return [(path, f"expected a {noun}, one of: {names}; got {_describe(value)}")]
         hint = suggest(value, [str(v) for v in rule])
-        return [(path, f"'{value}' is not a valid {noun}{hint} (allowed: {allowed})")]
+        return [(path, f"'{value}' is not a valid {noun}{hint} (allowed: {names})")]
     if keyword == "minimum":
         return [(path, f"must be at least {rule}, got {value}")]
     if keyword == "exclusiveMinimum":
@@ -449,7 +453,7 @@ def _explain(error: jsonschema.ValidationError) -> list[tuple[Path, str]]:
 
 def _explain_any_of(error: jsonschema.ValidationError) -> list[tuple[Path, str]]:
     """An amount or fee rate, which may be a number or a {min, max} mapping."""
-    branches: dict[int, list[jsonschema.ValidationError]] = {}
+    branches: dict[str | int, list[jsonschema.ValidationError]] = {}
     for sub in error.context or ():
         branches.setdefault(sub.relative_schema_path[0], []).append(sub)
     fitting = [
@@ -526,7 +530,7 @@ def _noun(path: Path) -> str:
     return "value"
 
 
-def _range(value: object) -> Amount:
+def _range(value: float | dict[str, float]) -> Amount:
     """An Amount from a number or a {min, max} mapping."""
     if isinstance(value, dict):
         return Amount(float(value["min"]), float(value["max"]))
@@ -668,7 +672,7 @@ def totals_asked(
             continue
         if ref.id.startswith("$"):
             name = ref.id[1:]
-            ids = [dict(case).get(name) for case in seats.cases]
+            ids = [v for case in seats.cases if (v := dict(case).get(name)) is not None]
         else:
             ids = [ref.id]
         for flow in (by_id.get(i) for i in ids):
@@ -710,15 +714,20 @@ def _inject(j: dict, line: int) -> Inject:
 
 def _site(s: dict, line: int) -> Site:
     """One site with its defaults; onion unless it is a clearnet kind."""
-    ints = {k: int(s[k]) for k in ("vendors", "listings", "boards", "threads", "posts") if k in s}
-    flags = {
+    # Site's optional fields by kind of value; Any: they go in as keywords of different types.
+    ints: dict[str, Any] = {
+        k: int(s[k]) for k in ("vendors", "listings", "boards", "threads", "posts") if k in s
+    }
+    flags: dict[str, Any] = {
         k: s[k]
         for k in ("captcha", "ddos_queue", "fresh_address_per_donor", "show_totals")
         if k in s
     }
     if "fresh_address_from_day" in s:
         flags["fresh_address_from_day"] = float(s["fresh_address_from_day"])
-    lists = {k: tuple(s[k]) for k in ("featured", "categories", "currencies", "mistakes") if k in s}
+    lists: dict[str, Any] = {
+        k: tuple(s[k]) for k in ("featured", "categories", "currencies", "mistakes") if k in s
+    }
     return Site(
         id=s["id"],
         kind=s["kind"],

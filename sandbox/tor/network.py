@@ -322,7 +322,9 @@ class PrivateTorNetwork:
     @property
     def socks_address(self) -> tuple[str, int]:
         """Host and port of the client's SOCKS port."""
-        return self.socks_host, self.client.socks_port
+        port = self.client.socks_port
+        assert port is not None  # the client node is always made with one
+        return self.socks_host, port
 
     @property
     def socks_url(self) -> str:
@@ -362,7 +364,7 @@ class PrivateTorNetwork:
                 if n.role in ("authority", "relay")
                 for p in (n.or_port, n.dir_port)
                 if p
-            ) and _port_free(self.socks_host, client.socks_port):
+            ) and _port_free(self.socks_host, client.socks_port or 0):
                 return nodes
         for entry in self.dir.iterdir() if self.dir.is_dir() else ():
             if entry.is_dir():
@@ -582,13 +584,16 @@ class PrivateTorNetwork:
         import requests
 
         proxies = {"http": self.socks_url, "https": self.socks_url}
+        started = self.started
+        if started is None:
+            raise TorError("the private Tor network is not started")
         deadline = time.monotonic() + timeout
         last = "nothing tried yet"
         while True:
             self._check_alive()
             now = time.monotonic()
             if "bootstrapped" not in self.timings and self.bootstrapped():
-                self.timings["bootstrapped"] = now - self.started
+                self.timings["bootstrapped"] = now - started
             if "bootstrapped" in self.timings:
                 try:
                     requests.get(
@@ -599,7 +604,7 @@ class PrivateTorNetwork:
                 except requests.RequestException as e:
                     last = f"{type(e).__name__}: {e}"
                 else:
-                    self.timings["first_page"] = time.monotonic() - self.started
+                    self.timings["first_page"] = time.monotonic() - started
                     return self.timings["first_page"]
             else:
                 last = "the client has not bootstrapped yet"
@@ -613,17 +618,17 @@ class PrivateTorNetwork:
     def stop(self) -> None:
         """Stop every tor process (SIGTERM, then SIGKILL after 10 s)."""
         with self._lock:
-            running = [n for n in self.nodes if n.process is not None]
-            for node in running:
-                if node.process.poll() is None:
-                    node.process.send_signal(signal.SIGTERM)
+            running = [(n, n.process) for n in self.nodes if n.process is not None]
+            for _, process in running:
+                if process.poll() is None:
+                    process.send_signal(signal.SIGTERM)
             deadline = time.monotonic() + 10
-            for node in running:
+            for node, process in running:
                 try:
-                    node.process.wait(timeout=max(0.1, deadline - time.monotonic()))
+                    process.wait(timeout=max(0.1, deadline - time.monotonic()))
                 except subprocess.TimeoutExpired:
-                    node.process.kill()
-                    node.process.wait()
+                    process.kill()
+                    process.wait()
                 node.process = None
             (self.dir / NETWORK_FILE).unlink(missing_ok=True)
 

@@ -20,7 +20,12 @@ def start_for_sandbox(
     # loopback (trainees on other machines then use the client's SOCKS port).
     address = "127.0.0.1" if host in _WILDCARDS else host
     network = PrivateTorNetwork(
-        sandbox.state / "tor", sites, seeds, address=address, socks_host=host, socks_port=socks_port
+        sandbox.state_dir / "tor",
+        sites,
+        seeds,
+        address=address,
+        socks_host=host,
+        socks_port=socks_port,
     )
     echo(
         f"Private Tor network: starting 3 authorities, 5 relays, {len(sites)} onion services "

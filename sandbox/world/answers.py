@@ -85,8 +85,9 @@ PAYMENT_STEPS = {
     "transfer": "transfer",
 }
 RECEIVED_STEPS = {"purchase": "escrow-payout", "mixing": "mix-payout"}
-ACTOR_COLUMNS = ("name", "username", "email", "phone", "city", "country", "iban")
-ACTOR_COLUMNS += ("document_number",)
+ACTOR_COLUMNS = (
+    "name", "username", "email", "phone", "city", "country", "iban", "document_number",
+)  # fmt: skip
 SITE_COLUMNS = ("name", "address", "server_ip", "analytics_id")
 # `{{` and `}}` are literal braces (as the validator documents); they are matched first so
 # that `{{x.y}}` stays the text `{x.y}`.
@@ -350,7 +351,9 @@ class Answers:
             for f in self.scenario.flows
             if f.kind == "donation" and f.site == site_id and f.chain == "btc"
         ]
-        return sorted({self.paid_address(e) for f in flows for e in self.events(f)} - {None})
+        return sorted(
+            {a for f in flows for e in self.events(f) if (a := self.paid_address(e)) is not None}
+        )
 
     # -- flows ------------------------------------------------------------------------
 
@@ -432,7 +435,7 @@ class Answers:
 
     def _flow_addresses(self, payments: list[Event]) -> list[str]:
         """The addresses the payments paid."""
-        return sorted({self.paid_address(e) for e in payments} - {None})
+        return sorted({a for e in payments if (a := self.paid_address(e)) is not None})
 
     def _flow_exchange(self, flow_id: str, member: str | None) -> str | None:
         """Name of the first exchange the flow's money reached, following the story."""

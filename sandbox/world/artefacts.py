@@ -263,7 +263,7 @@ TODOS = (
 )
 
 
-def _font(size: int) -> ImageFont.FreeTypeFont:
+def _font(size: int) -> ImageFont.FreeTypeFont | ImageFont.ImageFont:
     """Pillow's bundled font (the same on every machine)."""
     return ImageFont.load_default(size)
 

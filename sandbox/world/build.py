@@ -90,9 +90,9 @@ def _write(conn: sqlite3.Connection, public: Scenario, secret: bytes, step: Prog
     step("actors", 0, 1)
     plans = stash_plans(scenario)  # before the long simulation: it may refuse the course
     actors = make_actors(scenario)
-    db["actors"].insert_all(actors, batch_size=5000)
+    db.table("actors").insert_all(actors, batch_size=5000)
     sites = make_sites(scenario)
-    db["sites"].insert_all(sites)
+    db.table("sites").insert_all(sites)
     meta = {
         "format": str(SCHEMA_VERSION),
         "scenario": scenario.name,
@@ -113,7 +113,7 @@ def _write(conn: sqlite3.Connection, public: Scenario, secret: bytes, step: Prog
         briefs = [a for a in scenario.artefacts if a.kind == "brief"]
         meta["version"] = str(scenario.version)
         meta["brief_title"] = briefs[0].title if briefs else scenario.meta.title
-    db["meta"].insert_all({"key": k, "value": v} for k, v in meta.items())
+    db.table("meta").insert_all({"key": k, "value": v} for k, v in meta.items())
     step("actors", 1, 1)
     for a in actors:
         a["opsec"] = json.loads(a["opsec"])
@@ -146,7 +146,7 @@ def _write(conn: sqlite3.Connection, public: Scenario, secret: bytes, step: Prog
         pool.shutdown()
         tron_file.unlink(missing_ok=True)
     step("tron", 1, 1)
-    db["meta"].insert_all(
+    db.table("meta").insert_all(
         [
             {"key": "tron_tip_number", "value": str(tron_summary.tip_number)},
             {"key": "tron_tip_id", "value": tron_summary.tip_id},
@@ -155,7 +155,7 @@ def _write(conn: sqlite3.Connection, public: Scenario, secret: bytes, step: Prog
             {"key": "tron_genesis", "value": json.dumps(tron_summary.genesis, sort_keys=True)},
         ]
     )
-    db["meta"].insert_all(
+    db.table("meta").insert_all(
         [
             {"key": "tip_hash", "value": summary.tip_hash},
             {"key": "tip_height", "value": str(summary.blocks - 1)},
@@ -165,7 +165,7 @@ def _write(conn: sqlite3.Connection, public: Scenario, secret: bytes, step: Prog
     step("content", 0, 1)
     write_content(conn, scenario, knobs.seed)
     write_exchange_records(conn, scenario, knobs.seed)
-    db["sites"].insert_all(service_sites(scenario, actors))
+    db.table("sites").insert_all(service_sites(scenario, actors))
     step("content", 1, 1)
     step("indexes", 0, 1)
     create_indexes(conn)

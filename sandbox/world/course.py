@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
+from typing import Any
 
 from ..errors import BuildError
 from ..scenario.model import Inject, Scenario
@@ -46,7 +47,8 @@ def write_course(conn: sqlite3.Connection, scenario: Scenario) -> list[Seat]:
             for i, o in enumerate(scenario.objectives)
         ],
     )
-    key, hints, files, shared = [], [], [], {}
+    key, hints, files = [], [], []
+    shared: dict = {}  # artefacts every seat shares, made once (make_artefacts' cache)
     for seat in seats:
         for o in scenario.objectives:
             try:
@@ -99,7 +101,7 @@ def _inject_row(answers: Answers, position: int, inj: Inject, seats: list[Seat])
 
 def _inject_config(answers: Answers, inj: Inject, seat: Seat) -> dict:
     """What the inject does for one seat, with world ids and filled texts."""
-    conf = {
+    conf: dict[str, Any] = {
         "text": answers.fill(inj.text, seat),
         "title": answers.fill(inj.title, seat),
         "site": answers.resolve(inj.site, seat) if inj.site else None,

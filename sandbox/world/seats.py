@@ -93,8 +93,9 @@ def recovery_actors(scenario: Scenario) -> frozenset[str]:
             found.add(art.actor)
             continue
         for n in range(1, seat_count(scenario) + 1):
-            found.add(seat_bindings(scenario, n).get(art.actor[1:]))
-    return frozenset(found - {None})
+            if (actor := seat_bindings(scenario, n).get(art.actor[1:])) is not None:
+                found.add(actor)
+    return frozenset(found)
 
 
 # What each seat's share of a suspect's coins must hold beyond what move_funds takes:

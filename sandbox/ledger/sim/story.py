@@ -201,6 +201,7 @@ class Story:
         vendor = self._payee(event)
         kind = self.site_kinds.get(flow.site or "")
         if kind == "market":
+            assert flow.site is not None  # a market's kind came from its id
             self.eco.order(
                 self.eco.personal[buyer],
                 flow.site,
@@ -294,6 +295,7 @@ class Story:
         value = self._amount(flow)
         source = self._payer(event, value)
         target = self._payee(event)
+        assert flow.via is not None  # the scenario checks give a mixing flow its mixer
         self.eco.mix(
             self.eco.personal[source],
             flow.via,

@@ -96,7 +96,7 @@ def join(
     featured_ids = {a.id for a in featured}
     everyone, weights, advertisers, promoters, leakers, stars = [], [], [], [], [], []
     seen: set[str] = set()
-    for actor in ([operator] if admin is not None else []) + people:
+    for actor in ([operator] if operator is not None else []) + people:
         if actor.id in seen:
             continue
         seen.add(actor.id)

@@ -357,7 +357,9 @@ NON_EUROPE = ("United States", "Australia", "Canada", "Brazil", "Mexico", "India
 
 def ships_to(rng: random.Random, country: str) -> str:
     """Where a vendor in country ships to, never excluding or missing their own country."""
-    options = SHIPS_TO if country not in NON_EUROPE else ("Worldwide", "{country} only")
+    options: tuple[str, ...] = (
+        SHIPS_TO if country not in NON_EUROPE else ("Worldwide", "{country} only")
+    )
     if country in ("United States", "Australia"):
         options = tuple(o for o in options if "except" not in o)
     return rng.choice(options).format(country=country)

@@ -117,7 +117,9 @@ def write_clearnet(
     n_posts = int(site.knob("posts", DEFAULT_POSTS.get(site.kind, 40)))
     featured = [a for a in world.members_of(list(site.config.get("featured") or ())) if a.person]
     people = featured + world.story_people(per_group=10)
-    operators = [world.actors[s.operator_id] for s in shows_analytics]
+    # The scenario checks give every site that shows analytics an operator and an id.
+    leaks = [(s, s.operator_id or "", s.analytics_id or "") for s in shows_analytics]
+    operators = [world.actors[operator_id] for _, operator_id, _ in leaks]
     background = world.background()
     k = min(len(background), max(10, n_posts // 3))
     chosen = {a.id for a in rng.sample(background, k)}
@@ -132,15 +134,17 @@ def write_clearnet(
         accounts.append(book.add(site, actor, "member", joined, bio, location=location))
 
     posts: list[tuple[int, Account, str]] = []
-    for target in shows_analytics:
-        operator = world.actors[target.operator_id]
-        html = analytics_snippet(operator, target.analytics_id)
+    for _, operator_id, analytics_id in leaks:
+        operator = world.actors[operator_id]
+        html = analytics_snippet(operator, analytics_id)
         body = (
             f"Finally redid my blog theme. Here's the head if anyone wants the layout:\n\n{html}"
             if site.kind == "social"
             else f"<!-- blog theme backup -->\n{html}"
         )
-        posts.append((world.when(rng, 0.1, 0.9), book.get(site.id, operator.id), body))
+        account = book.get(site.id, operator.id)
+        assert account is not None  # every operator got an account above
+        posts.append((world.when(rng, 0.1, 0.9), account, body))
     named = [a for a in accounts if not world.actors[a.actor_id].background]
     for account in named:
         actor = world.actors[account.actor_id]

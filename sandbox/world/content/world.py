@@ -124,8 +124,7 @@ class WorldSoFar:
                 out.append(self.actors[actor_id])
             else:
                 out += [a for a in self.actors.values() if a.grp == actor_id]
-        seen: set[str] = set()
-        return [a for a in out if not (a.id in seen or seen.add(a.id))]
+        return list({a.id: a for a in out}.values())  # each once, in first-seen order
 
     @property
     def scenario_groups(self) -> set[str]:
@@ -173,8 +172,11 @@ def load_world(conn: sqlite3.Connection, scenario: Scenario, seed: int) -> World
         " background FROM actors"
     ).fetchall()
     for row in sorted(rows, key=lambda r: natural_key(r[0])):
-        opsec = frozenset(json.loads(row[10] or "[]"))
-        actors[row[0]] = ActorRow(*row[:10], opsec=opsec, background=bool(row[11]))
+        aid, grp, role, kind, name, username, email, city, country, locale, opsec, bg = row
+        actors[aid] = ActorRow(
+            aid, grp, role, kind, name, username, email, city, country, locale,
+            frozenset(json.loads(opsec or "[]")), bool(bg),
+        )  # fmt: skip
     sites = [
         SiteRow(r[0], r[1], r[2], r[3], r[4], r[5], json.loads(r[6] or "{}"))
         for r in conn.execute(
@@ -191,8 +193,8 @@ def load_world(conn: sqlite3.Connection, scenario: Scenario, seed: int) -> World
         )
     }
     published: dict[tuple[str, str, str], int] = {}
-    rows = conn.execute("SELECT wallet_id, id FROM addresses WHERE purpose = 'published'")
-    for wallet_id, address_id in sorted(rows):
+    addresses = conn.execute("SELECT wallet_id, id FROM addresses WHERE purpose = 'published'")
+    for wallet_id, address_id in sorted(addresses):
         if wallet_id in wallets:
             published.setdefault(wallets[wallet_id], address_id)
     return WorldSoFar(seed, scenario, start, end, actors, sites, published)
