@@ -219,6 +219,12 @@ def _entry_points(sites: list[dict]) -> list[str]:
     help="Port of the Tron node (java-tron's HTTP API and TronGrid v1), served directly.",
 )
 @click.option(
+    "--tronscan-port",
+    default=3001,
+    show_default=True,
+    help="Port of the Tron explorer (Tronscan-like pages and API), served directly.",
+)
+@click.option(
     "--tor",
     "private_tor",
     is_flag=True,
@@ -255,6 +261,7 @@ def up(
     classroom_port,
     instructor_password,
     tron_port,
+    tronscan_port,
     private_tor,
     tor_socks_port,
     max_connections,
@@ -310,6 +317,7 @@ def up(
         max_connections=max_connections,
         max_per_client=max_per_client,
         tron_port=tron_port,
+        tronscan_port=tronscan_port,
     )
     try:
         sandbox.start()
@@ -340,6 +348,11 @@ def up(
         click.echo(
             f"Tron node     {run['tronnode']}   (java-tron /wallet/*, TronGrid /v1/*; also "
             f"http://{run['tronnode_name']}/ through the proxy)"
+        )
+    if run.get("tronscan"):
+        click.echo(
+            f"Tron explorer {run['tronscan']}   (addresses, transactions, USDT; also "
+            f"http://{run['tronscan_name']}/ through the proxy)"
         )
     for line in _analyst_lines(world):
         click.echo(line)

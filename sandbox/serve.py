@@ -254,75 +254,60 @@ class Sandbox:
             live=self.live,
             gateway_log=functools.partial(gateway_log.latest, self.state_dir / "gateway.db"),
         )
-        port = self.classroom_port
-        assert port is not None  # None means no portal: start() does not call this then
+        self.classroom = self._serve(app, "classroom", "classroom", self.classroom_port)
+        return self._upstream(self.classroom)
+
+    def _serve(self, app: Flask, extension: str, label: str, port: int | None) -> BoundedWSGIServer:
+        """Serve a portal's app on its own port in a thread; its extension is closed when it
+        cannot listen. label names the port in the error ("address in use" alone does not
+        say which of the ports it is)."""
+        assert port is not None  # None means not served: start() does not call this then
         try:
             server = BoundedWSGIServer(self.host, port, app)
         except OSError as e:
-            app.extensions["classroom"].close()
-            # Name the port: "address in use" alone does not say which of the ports it is.
-            raise OSError(
-                e.errno, f"classroom port {self.host}:{self.classroom_port}: {e.strerror}"
-            ) from e
+            app.extensions[extension].close()
+            raise OSError(e.errno, f"{label} port {self.host}:{port}: {e.strerror}") from e
         except BaseException:
-            app.extensions["classroom"].close()
+            app.extensions[extension].close()
             raise
-        self.classroom = server
-        threading.Thread(target=server.serve_forever, name="classroom", daemon=True).start()
-        # Trainees reach it directly on the classroom network and as classroom.test through
-        # the proxy; the gateway connects over loopback unless the portal is bound elsewhere.
+        threading.Thread(target=server.serve_forever, name=extension, daemon=True).start()
+        return server
+
+    def _upstream(self, server: BoundedWSGIServer) -> tuple[str, int]:
+        """Where the gateway reaches a portal: trainees reach it directly on the classroom
+        network and by name through the proxy; the gateway connects over loopback unless
+        the portal is bound elsewhere."""
         upstream = "127.0.0.1" if self.host in ("0.0.0.0", "", "::", "localhost") else self.host
         return upstream, server.server_port
+
+    def _tron_chain(self) -> Any:
+        """The node's live Tron chain when the node runs here, else None."""
+        return _extension(self.tronnode.app, "tronnode").chain if self.tronnode else None
 
     def _share_tron_chain(self) -> None:
         """Hand the node's live Tron chain to the exchanges' portals: deposits made during
         the class reach their law-enforcement records once in a block."""
-        chain = self.tronnode.app.extensions["tronnode"].chain if self.tronnode else None
+        chain = self._tron_chain()
         for site in self.sites:
             if site.kind == "exchange" and site.server is not None:
-                site.server.app.extensions["exchange_portal"].tron_live = chain
+                _extension(site.server.app, "exchange_portal").tron_live = chain
 
     def _start_tronnode(self) -> tuple[str, int]:
         """Serve the Tron node on its own port; returns its upstream for the gateway."""
         from .tronnode import create_app
 
-        app = create_app(self.world, self.state)
-        try:
-            server = BoundedWSGIServer(self.host, self.tron_port, app)
-        except OSError as e:
-            app.extensions["tronnode"].close()
-            raise OSError(
-                e.errno, f"tron node port {self.host}:{self.tron_port}: {e.strerror}"
-            ) from e
-        except BaseException:
-            app.extensions["tronnode"].close()
-            raise
-        self.tronnode = server
-        threading.Thread(target=server.serve_forever, name="tronnode", daemon=True).start()
-        upstream = "127.0.0.1" if self.host in ("0.0.0.0", "", "::", "localhost") else self.host
-        return upstream, server.server_port
+        app = create_app(self.world, self.state_dir)
+        self.tronnode = self._serve(app, "tronnode", "tron node", self.tron_port)
+        return self._upstream(self.tronnode)
 
     def _start_tronscan(self) -> tuple[str, int]:
         """Serve the Tron explorer on its own port, sharing the node's live chain when the
         node runs here (one TronLive per tron.db); returns its upstream for the gateway."""
         from .tronscan import create_app
 
-        chain = self.tronnode.app.extensions["tronnode"].chain if self.tronnode else None
-        app = create_app(self.world, self.state, chain=chain)
-        try:
-            server = BoundedWSGIServer(self.host, self.tronscan_port, app)
-        except OSError as e:
-            app.extensions["tronscan"].close()
-            raise OSError(
-                e.errno, f"tron explorer port {self.host}:{self.tronscan_port}: {e.strerror}"
-            ) from e
-        except BaseException:
-            app.extensions["tronscan"].close()
-            raise
-        self.tronscan = server
-        threading.Thread(target=server.serve_forever, name="tronscan", daemon=True).start()
-        upstream = "127.0.0.1" if self.host in ("0.0.0.0", "", "::", "localhost") else self.host
-        return upstream, server.server_port
+        app = create_app(self.world, self.state_dir, chain=self._tron_chain())
+        self.tronscan = self._serve(app, "tronscan", "tron explorer", self.tronscan_port)
+        return self._upstream(self.tronscan)
 
     def stop(self) -> None:
         """Stop the gateway and every site, and forget the run file."""
@@ -332,12 +317,12 @@ class Sandbox:
         if self.tronscan is not None:  # before the node: it may read the node's chain
             self.tronscan.shutdown()
             self.tronscan.server_close()
-            self.tronscan.app.extensions["tronscan"].close()
+            _extension(self.tronscan.app, "tronscan").close()
             self.tronscan = None
         if self.tronnode is not None:
             self.tronnode.shutdown()
             self.tronnode.server_close()
-            self.tronnode.app.extensions["tronnode"].close()
+            _extension(self.tronnode.app, "tronnode").close()
             self.tronnode = None
         if self.classroom is not None:
             self.classroom.shutdown()

@@ -532,10 +532,18 @@ def _check_flows(doc: Doc, actors: dict[str, dict], sites: dict[str, dict]) -> l
         amount = _amount(doc, p + ("amount",))
         amount_ok = doc.get(*p, "amount") is None or amount is not None
         parts_ok = amount_ok and not {p + ("amount",), p + ("count",)} & doc.bad
-        if None not in (source, target, kind, asset) and parts_ok:
-            view = _FlowView(i, flow_id, kind, source, target, count * payers, amount, site, payers)
-            view.asset = asset
-            usable.append(view)
+        if (
+            source is not None
+            and target is not None
+            and kind is not None
+            and asset is not None
+            and parts_ok
+        ):
+            usable.append(
+                _FlowView(
+                    i, flow_id, kind, source, target, count * payers, amount, site, payers, asset
+                )
+            )
         else:
             # What a broken flow brings is unknown; bounding its payee (or, for a broken
             # purchase, the market's cut) would only add follow-on errors.

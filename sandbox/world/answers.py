@@ -83,6 +83,7 @@ PAYMENT_STEPS = {
     "mixing": "mix-deposit",
     "cash_out": "cash-out",
     "transfer": "transfer",
+    "otc_sale": "otc-sale",
 }
 RECEIVED_STEPS = {"purchase": "escrow-payout", "mixing": "mix-payout"}
 ACTOR_COLUMNS = (
@@ -361,7 +362,7 @@ class Answers:
         """Every event of a flow, in the order they were recorded."""
         if flow_id not in self._events and self.flows[flow_id].chain == "tron":
             self._events[flow_id] = [
-                Event(*r[:7], r[8], "tron", r[9])
+                Event(r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[8], "tron", r[9])
                 for r in tron_store.flow_events(self.conn, flow_id)
             ]
         if flow_id not in self._events:
