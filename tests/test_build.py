@@ -205,3 +205,22 @@ def test_email_follows_the_scenario_name(tiny_db):
     ):
         first, _, last = name.partition(" ")
         assert email.startswith(f"{_slug(first)}.{_slug(last or first)}"), (name, email)
+
+
+def test_a_payment_due_at_the_worlds_end_is_in_the_last_block(tiny_path, tmp_path):
+    """A flow may be due at `world.days` itself (the format allows `start_day` up to it);
+    the last block comes at a random time before that and still carries the payment."""
+    text = tiny_path.read_text()
+    assert "to: bitbarn, start_day: 3.8}" in text  # the cash-out, in a 4-day world
+    scenario = tmp_path / "last.yaml"
+    scenario.write_text(text.replace("to: bitbarn, start_day: 3.8}", "to: bitbarn, start_day: 4}"))
+    out = tmp_path / "last.db"
+    build_world(load_scenario(str(scenario)), out, secret=SECRET)
+    conn = sqlite3.connect(out)
+    (last,) = conn.execute("SELECT max(height) FROM blocks").fetchone()
+    heights = conn.execute(
+        "SELECT t.height FROM flow_events e JOIN transactions t ON t.id = e.tx_id "
+        "WHERE e.flow_id = 'cashout'"
+    ).fetchall()
+    conn.close()
+    assert heights == [(last,)]
