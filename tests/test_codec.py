@@ -21,7 +21,7 @@ from investigator_tools.chain.codec import compact as kit_compact
 from investigator_tools.chain.codec import hashes as kit_hashes
 from investigator_tools.chain.codec import pushes as kit_pushes
 from sandbox.ledger.address import address_from_hash160
-from sandbox.ledger.codec import amounts, compact, hashes, pushes
+from sandbox.ledger.codec import amounts, compact, hashes, pushes, varint
 from sandbox.ledger.codec import base58 as eng_base58
 from sandbox.ledger.codec import bech32 as eng_bech32
 from sandbox.ledger.codec.errors import InvalidAddress
@@ -504,3 +504,21 @@ def test_the_guard_would_catch_a_copy(tmp_path):
     assert INLINE.search('x = f"{sats / 1e8:.8f}"')
     assert INLINE.search("h = sha256(sha256(data).digest()).digest()")
     assert INLINE.search("whole, frac = divmod(abs(sats), 100_000_000)")
+
+
+# ---------------------------------------------------------------- protobuf varint
+
+
+@pytest.mark.parametrize("value", [0, 1, 127, 128, 300, 16383, 16384, 2**31, 2**63 - 1, 2**64 - 1])
+def test_varint_matches_the_protobuf_library(value):
+    """The engine's protobuf varint is the protobuf library's, byte for byte, and its size."""
+    from google.protobuf.internal.encoder import _VarintBytes
+
+    assert varint.encode_varint(value) == _VarintBytes(value)
+    assert varint.varint_size(value) == len(_VarintBytes(value))
+
+
+def test_varint_refuses_a_negative_number():
+    """Tron's fields are unsigned where the simulation writes them: a negative is a bug."""
+    with pytest.raises(ValueError, match="negative"):
+        varint.encode_varint(-1)

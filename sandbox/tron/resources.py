@@ -12,6 +12,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from ..ledger.codec.varint import varint_size
+
 __all__ = [
     "CHAIN_PARAMETERS",
     "MAX_RESULT_SIZE_IN_TX",
@@ -132,18 +134,10 @@ def slot(timestamp_ms: int, genesis_ms: int) -> int:
     return (timestamp_ms - genesis_ms) // SLOT_MS
 
 
-def _varint_len(n: int) -> int:
-    length = 1
-    while n >= 0x80:
-        n >>= 7
-        length += 1
-    return length
-
-
 def signed_size(raw_len: int, signature_lengths: list[int]) -> int:
     """Serialized size of a Transaction (field 1 raw_data, field 2 signatures, no ret)."""
-    size = 1 + _varint_len(raw_len) + raw_len
-    return size + sum(1 + _varint_len(n) + n for n in signature_lengths)
+    size = 1 + varint_size(raw_len) + raw_len
+    return size + sum(1 + varint_size(n) + n for n in signature_lengths)
 
 
 def bandwidth(tx_size: int, contracts: int = 1) -> int:

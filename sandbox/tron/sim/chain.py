@@ -9,6 +9,7 @@ import json
 import sqlite3
 from dataclasses import dataclass
 
+from ...ledger.codec.varint import encode_varint
 from .. import address as tron_address
 from ..block import BLOCK_MS, Witness, block_id, header_raw, tx_trie_root
 from ..errors import TronRejected
@@ -67,11 +68,11 @@ class TronChain:
         self._logs: list[tuple] = []
         self._transfers: list[tuple] = []
         self._blocks.append(
-            (0, self._head_id, "00" * 32, start_ms, self._b58(witnesses[0].key.address))
+            (0, self._head_id, "00" * 32, start_ms, self._address_text(witnesses[0].key.address))
             + (bytes(32).hex(), self._head_sig, 0)
         )
 
-    def _b58(self, raw: bytes) -> str:
+    def _address_text(self, raw: bytes) -> str:
         """The T... form of 21 address bytes, cached (the same few thousand come back)."""
         text = self._b58_cache.get(raw)
         if text is None:
@@ -161,8 +162,8 @@ class TronChain:
                 tx.raw_bytes,
                 b"".join(tx.signatures),
                 contract_type,
-                self._b58(bytes.fromhex(value["owner_address"])),
-                self._b58(bytes.fromhex(to)) if to else None,
+                self._address_text(bytes.fromhex(value["owner_address"])),
+                self._address_text(bytes.fromhex(to)) if to else None,
                 amount,
                 result,
                 receipt.get("fee", 0),
@@ -179,7 +180,7 @@ class TronChain:
         self._block_txs.append(tx.to_protobuf(result))
         self._open_txids.add(tx.txid)
         for idx, log in enumerate(receipt.get("log", [])):
-            contract = self._b58(bytes.fromhex("41" + log["address"][-40:]))
+            contract = self._address_text(bytes.fromhex("41" + log["address"][-40:]))
             topics = log.get("topics", [])
             data = bytes.fromhex(log.get("data", ""))
             self._logs.append((self._next_id, idx, contract, json.dumps(topics), data))
@@ -189,8 +190,8 @@ class TronChain:
                         self._next_id,
                         idx,
                         contract,
-                        self._b58(bytes.fromhex("41" + topics[1][-40:])),
-                        self._b58(bytes.fromhex("41" + topics[2][-40:])),
+                        self._address_text(bytes.fromhex("41" + topics[1][-40:])),
+                        self._address_text(bytes.fromhex("41" + topics[2][-40:])),
                         int.from_bytes(data[:32], "big"),
                         block_ms,
                     )
@@ -215,16 +216,16 @@ class TronChain:
         for n in range(first, number + 1):
             v = start + n * BLOCK_MS
             if n < 16384:
-                ts, num = _varint(v), _varint(n)
+                ts, num = encode_varint(v), encode_varint(n)
             else:
                 # A varint is its low 14 bits (two bytes, both marked "more") then the
                 # varint of the rest, which changes once in 16,384 values.
                 if v >> 14 != ts_high:
                     ts_high = v >> 14
-                    ts_tail = _varint(ts_high)
+                    ts_tail = encode_varint(ts_high)
                 if n >> 14 != num_high:
                     num_high = n >> 14
-                    num_tail = _varint(num_high)
+                    num_tail = encode_varint(num_high)
                 ts = low[v & 16383] + ts_tail
                 num = low[n & 16383] + num_tail
             raw = join((b"\x08", ts, _EMPTY_ROOT, parent, b"\x38", num, pieces[n % count]))
@@ -245,7 +246,7 @@ class TronChain:
         this = block_id(n, raw)
         signature = witness.key.sign(sha256(raw)).hex()
         self._blocks.append(
-            (n, this, self._head_id, self.time_of(n), self._b58(witness.key.address))
+            (n, this, self._head_id, self.time_of(n), self._address_text(witness.key.address))
             + (root.hex(), signature, len(self._block_txs))
         )
         self._head_number, self._head_id = n, this
@@ -270,16 +271,6 @@ class TronChain:
         c.executemany("INSERT INTO tron_logs VALUES (?,?,?,?,?)", self._logs)
         c.executemany("INSERT INTO trc20_transfers VALUES (?,?,?,?,?,?,?)", self._transfers)
         self._blocks, self._txs, self._logs, self._transfers = [], [], [], []
-
-
-def _varint(value: int) -> bytes:
-    """Protobuf's varint encoding of a non-negative int."""
-    out = bytearray()
-    while value > 0x7F:
-        out.append(value & 0x7F | 0x80)
-        value >>= 7
-    out.append(value)
-    return bytes(out)
 
 
 def _result(receipt: dict) -> str:
