@@ -156,6 +156,7 @@ def test_donation_page_shows_the_figures_when_the_knob_is_on(tf_world, tmp_path)
 # --- sandbox check -------------------------------------------------------------------------
 
 
+@pytest.mark.check
 def test_check_fails_when_the_brief_shows_an_answer():
     """leaky.yaml prints the market's .onion in the brief: the check names it and fails."""
     scenario = load_scenario(str(DATA / "leaky.yaml"))
@@ -183,6 +184,7 @@ def _given(tmp_path: Path) -> Path:
     return path
 
 
+@pytest.mark.check
 def test_given_true_allows_the_answer(tmp_path):
     """The same scenario with `given: true` on market-onion passes."""
     result = sandbox_check(str(_given(tmp_path)), "--seat", "1")
@@ -191,6 +193,7 @@ def test_given_true_allows_the_answer(tmp_path):
     assert ": solvable: 3/3 objectives" in result.stdout
 
 
+@pytest.mark.check
 def test_check_fails_when_a_landing_page_shows_an_answer(tf_showing):
     """Cinder printing its raised total fails total-raised for its seat, naming the page.
 

@@ -398,6 +398,7 @@ def test_results_csv_never_holds_a_live_formula(portal, info):
         assert not any(v.startswith(("=", "+", "-", "@", "\t", "\r")) for v in row.values())
 
 
+@pytest.mark.browser
 @needs_chromium
 def test_in_a_browser_the_page_opens_when_the_clock_starts(portal, info):
     """Chromium: the brief reads as formatted text with no live link; the open page notices
