@@ -147,6 +147,7 @@ def _check(world: Path, seats: list[int], workdir: Path) -> list:
     return check_world(world, solvers, seats, workdir)
 
 
+@pytest.mark.check
 def test_second_seat_of_a_case_seizes_after_the_first_swept(scaled_world, tmp_path):
     """Two seats of one case, one after the other on one sandbox: both seize (their own coins)."""
     first, second = next(c for c in _sharing(scaled_world) if len(c) > 1)[:2]
