@@ -14,12 +14,15 @@ from ..block import BLOCK_MS, Witness, block_id, header_raw, tx_trie_root
 from ..errors import TronRejected
 from ..hashes import sha256
 from ..keys import TronKey
-from ..state import TronState
+from ..protobuf import CONTRACT_RESULTS
+from ..resources import signed_size
+from ..state import Receipt, TronState
 from ..transaction import Transaction, build
 
 BLOCK_VERSION = 30  # java-tron 4.7's block version
 EXPIRATION_MS = 60_000  # what java-tron's createtransaction and tronpy give: head + 60 s
 TRANSFER_TOPIC = "ddf252ad1be2c89b69c2b068fc378daa952ba7f163c4a11628f55a4df523b3ef"
+_TRANSFER_TOPIC = bytes.fromhex(TRANSFER_TOPIC)
 ROW_BATCH = 20_000
 # Pieces of an empty block's BlockHeader.raw: txTrieRoot (32 zero bytes), then parentHash's tag.
 _EMPTY_ROOT = b"\x12\x20" + bytes(32) + b"\x1a\x20"
@@ -34,7 +37,7 @@ class Sent:
     tx_id: int
     txid: str
     ok: bool  # receipt.result SUCCESS (a REVERT still goes into the block, with its fee)
-    receipt: dict
+    receipt: Receipt
 
 
 class TronChain:
@@ -123,39 +126,47 @@ class TronChain:
             )
             # The same payment twice in one block would be one txID: the second was signed a
             # moment apart (earlier, as nothing in a block may be stamped after it).
-            if tx.txid not in self._open_txids:
+            digest = sha256(tx.raw_bytes)
+            txid = digest.hex()
+            if txid not in self._open_txids:
                 break
             stamp -= 1
-        tx.sign(key)
+        tx.signatures.append(key.sign(digest))  # tx.sign(key), the txID hashed once
         try:
-            receipt = self.state.apply_transaction(tx, number, block_ms).to_json()
+            # state.apply_transaction(tx, ...), with what is known here passed along
+            receipt = self.state.apply(
+                tx.owner, tx.contract_type, tx.value, txid=txid,
+                tx_size=signed_size(len(tx.raw_bytes), [len(s) for s in tx.signatures]),
+                block_number=number, timestamp_ms=block_ms, fee_limit=tx.fee_limit,
+            )  # fmt: skip
         except TronRejected:
             return None
-        self._record(tx, contract_type, value, receipt, number, block_ms)
-        return Sent(self._next_id, tx.txid, _result(receipt) == "SUCCESS", receipt)
+        result = _result(receipt)
+        self._record(tx, txid, contract_type, value, receipt, result, number, block_ms)
+        return Sent(self._next_id, txid, result == "SUCCESS", receipt)
 
     def _record(
         self,
         tx: Transaction,
+        txid: str,
         contract_type: str,
         value: dict,
-        receipt: dict,
+        receipt: Receipt,
+        result: str,
         number: int,
         block_ms: int,
     ) -> None:
-        """Buffer the rows of one applied transaction."""
+        """Buffer the rows of one applied transaction (the figures of the receipt's JSON,
+        read off the Receipt: a zero its JSON leaves out is a zero here)."""
         self.tx_count += 1
         self._next_id = self.tx_count
-        inner = receipt.get("receipt", {})
         to = value.get("to_address") or value.get("contract_address")
         to = value.get("receiver_address", to)
         amount = value.get("amount", value.get("frozen_balance", value.get("balance")))
-        result = _result(receipt)
-        contract_result = bytes.fromhex((receipt.get("contractResult") or [""])[0])
         self._txs.append(
             (
                 self._next_id,
-                tx.txid,
+                txid,
                 number,
                 len(self._block_txs),
                 tx.raw_bytes,
@@ -165,32 +176,35 @@ class TronChain:
                 self._b58(bytes.fromhex(to)) if to else None,
                 amount,
                 result,
-                receipt.get("fee", 0),
-                inner.get("net_usage", 0),
-                inner.get("net_fee", 0),
-                inner.get("energy_usage", 0),
-                inner.get("energy_fee", 0),
-                inner.get("energy_usage_total", 0),
-                inner.get("origin_energy_usage", 0),
-                contract_result or None,
+                receipt.fee,
+                receipt.net_usage,
+                receipt.net_fee,
+                receipt.energy_usage,
+                receipt.energy_fee,
+                receipt.energy_usage_total,
+                receipt.origin_energy_usage,
+                receipt.contract_result or None,
                 block_ms,
             )
         )
-        self._block_txs.append(tx.to_protobuf(result))
-        self._open_txids.add(tx.txid)
-        for idx, log in enumerate(receipt.get("log", [])):
-            contract = self._b58(bytes.fromhex("41" + log["address"][-40:]))
-            topics = log.get("topics", [])
-            data = bytes.fromhex(log.get("data", ""))
-            self._logs.append((self._next_id, idx, contract, json.dumps(topics), data))
-            if topics and topics[0] == TRANSFER_TOPIC and len(topics) == 3:
+        self._block_txs.append(_tx_message(tx.raw_bytes, tx.signatures, result))
+        self._open_txids.add(txid)
+        for idx, log in enumerate(receipt.logs):
+            # The JSON's log address is the 20 bytes after 0x41; topics and data as they are.
+            contract = self._b58(b"\x41" + log.address[-20:])
+            topics = log.topics
+            data = log.data
+            self._logs.append(
+                (self._next_id, idx, contract, json.dumps([t.hex() for t in topics]), data)
+            )
+            if topics and topics[0] == _TRANSFER_TOPIC and len(topics) == 3:
                 self._transfers.append(
                     (
                         self._next_id,
                         idx,
                         contract,
-                        self._b58(bytes.fromhex("41" + topics[1][-40:])),
-                        self._b58(bytes.fromhex("41" + topics[2][-40:])),
+                        self._b58(b"\x41" + topics[1][-20:]),
+                        self._b58(b"\x41" + topics[2][-20:]),
                         int.from_bytes(data[:32], "big"),
                         block_ms,
                     )
@@ -239,11 +253,24 @@ class TronChain:
         n = self._open
         witness = self.witnesses[n % len(self.witnesses)]
         root = tx_trie_root(self._block_txs)
-        raw = header_raw(
-            n, self.time_of(n), self._head_id, root, witness.key.address, BLOCK_VERSION
+        # header_raw(n, time, head, root, witness, BLOCK_VERSION), from its pieces as in
+        # _advance (the checker re-derives every header)
+        raw = b"".join(
+            (
+                b"\x08",
+                _varint(self.time_of(n)),
+                b"\x12\x20",
+                root,
+                b"\x1a\x20",
+                bytes.fromhex(self._head_id),
+                b"\x38",
+                _varint(n),
+                self._witness_pieces[n % len(self._witness_pieces)],
+            )
         )
-        this = block_id(n, raw)
-        signature = witness.key.sign(sha256(raw)).hex()
+        digest = sha256(raw)
+        this = n.to_bytes(8, "big").hex() + digest[8:].hex()  # block_id(n, raw)
+        signature = witness.key.sign(digest).hex()
         self._blocks.append(
             (n, this, self._head_id, self.time_of(n), self._b58(witness.key.address))
             + (root.hex(), signature, len(self._block_txs))
@@ -282,6 +309,25 @@ def _varint(value: int) -> bytes:
     return bytes(out)
 
 
-def _result(receipt: dict) -> str:
-    """SUCCESS, REVERT, OUT_OF_ENERGY...: the receipt's result (a TRX transfer has none)."""
-    return receipt.get("receipt", {}).get("result", "SUCCESS")
+def _result(receipt: Receipt) -> str:
+    """SUCCESS, REVERT, OUT_OF_ENERGY...: the receipt's result as its JSON gives it (only a
+    contract call has one; anything else is SUCCESS)."""
+    return receipt.result if receipt.contract_type == "TriggerSmartContract" else "SUCCESS"
+
+
+# Transaction.ret's contractRet by name: a Result message holding only it (none for DEFAULT).
+_RET = {
+    name: b"\x2a\x00" if i == 0 else b"\x2a" + _varint(len(_varint(i)) + 1) + b"\x18" + _varint(i)
+    for i, name in enumerate(CONTRACT_RESULTS)
+}
+
+
+def _tx_message(raw_bytes: bytes, signatures: list[bytes], contract_ret: str) -> bytes:
+    """Transaction.to_protobuf(contract_ret) of a transaction whose raw bytes this chain
+    made (protobuf's own serialization, so parsing and writing them again changes nothing):
+    raw_data (1), each signature (2), ret (5)."""
+    parts = [b"\x0a", _varint(len(raw_bytes)), raw_bytes]
+    for s in signatures:
+        parts += (b"\x12", _varint(len(s)), s)
+    parts.append(_RET[contract_ret])
+    return b"".join(parts)
