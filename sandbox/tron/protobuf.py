@@ -446,12 +446,17 @@ def decode_raw(data: bytes, visible: bool = False) -> dict:
 
 
 def _varint(value: int) -> bytes:
+    if 0 <= value < 0x80:
+        return _ONE_BYTE[value]
     out = bytearray()
     while value > 0x7F:
         out.append(value & 0x7F | 0x80)
         value >>= 7
     out.append(value)
     return bytes(out)
+
+
+_ONE_BYTE = [bytes((i,)) for i in range(128)]
 
 
 def _tag(number: int, wire: int) -> bytes:

@@ -5,7 +5,6 @@ are stored, the empty ones between them are chained through so every parent id i
 from __future__ import annotations
 
 import hashlib
-import json
 import sqlite3
 from dataclasses import dataclass
 
@@ -28,6 +27,9 @@ ROW_BATCH = 20_000
 _EMPTY_ROOT = b"\x12\x20" + bytes(32) + b"\x1a\x20"
 # The first two bytes of the varint of any value of 14 bits or more, by its low 14 bits.
 _LOW14 = [bytes((i & 127 | 128, i >> 7 | 128)) for i in range(16384)]
+_ONE_BYTE = [bytes((i,)) for i in range(128)]
+_LOW14_08 = [b"\x08" + pair for pair in _LOW14]  # with a header's timestamp tag before
+_LOW14_38 = [b"\x38" + pair for pair in _LOW14]  # with its number's tag before
 
 
 @dataclass(frozen=True)
@@ -62,6 +64,9 @@ class TronChain:
         self._witness_pieces = [
             b"\x4a\x15" + w.key.address + bytes((0x50, BLOCK_VERSION)) for w in witnesses
         ]
+        # _advance's pieces kept from one call to the next: (timestamp >> 28, its varint
+        # and the empty root, number >> 14, each witness's tail after the number's varint)
+        self._advance_pieces: tuple[int, bytes, int, list[bytes]] = (-1, b"", -1, [])
         self._open: int | None = None  # number of the block being filled
         self._block_txs: list[bytes] = []
         self._open_txids: set[str] = set()
@@ -194,9 +199,9 @@ class TronChain:
             contract = self._b58(b"\x41" + log.address[-20:])
             topics = log.topics
             data = log.data
-            self._logs.append(
-                (self._next_id, idx, contract, json.dumps([t.hex() for t in topics]), data)
-            )
+            # json.dumps of the topics' hex strings (nothing in them to escape)
+            text = '["' + '", "'.join([t.hex() for t in topics]) + '"]' if topics else "[]"
+            self._logs.append((self._next_id, idx, contract, text, data))
             if topics and topics[0] == _TRANSFER_TOPIC and len(topics) == 3:
                 self._transfers.append(
                     (
@@ -224,25 +229,31 @@ class TronChain:
         parent = bytes.fromhex(self._head_id)
         pieces, count = self._witness_pieces, len(self._witness_pieces)
         join, sha, start, low = b"".join, hashlib.sha256, self.start_ms, _LOW14
-        ts_high = num_high = -1
-        ts_tail = num_tail = b""
+        low08, low38 = _LOW14_08, _LOW14_38
+        ts_high, ts_root, num_high, tails = self._advance_pieces
         for n in range(first, number + 1):
             v = start + n * BLOCK_MS
-            if n < 16384:
-                ts, num = _varint(v), _varint(n)
+            if n < 16384 or v < 1 << 28:
+                raw = join(
+                    (b"\x08", _varint(v), _EMPTY_ROOT, parent, b"\x38", _varint(n))
+                    + (pieces[n % count],)
+                )
             else:
                 # A varint is its low 14 bits (two bytes, both marked "more") then the
-                # varint of the rest, which changes once in 16,384 values.
-                if v >> 14 != ts_high:
-                    ts_high = v >> 14
-                    ts_tail = _varint(ts_high)
+                # varint of the rest: a timestamp's next 14 bits are two bytes more, and
+                # what is above them changes once in 2^28 ms; a number's once in 16,384.
+                if v >> 28 != ts_high:
+                    ts_high = v >> 28
+                    ts_root = _varint(ts_high) + _EMPTY_ROOT
                 if n >> 14 != num_high:
                     num_high = n >> 14
-                    num_tail = _varint(num_high)
-                ts = low[v & 16383] + ts_tail
-                num = low[n & 16383] + num_tail
-            raw = join((b"\x08", ts, _EMPTY_ROOT, parent, b"\x38", num, pieces[n % count]))
+                    tails = [_varint(num_high) + piece for piece in pieces]
+                raw = join(
+                    (low08[v & 16383], low[v >> 14 & 16383], ts_root, parent)
+                    + (low38[n & 16383], tails[n % count])
+                )
             parent = n.to_bytes(8, "big") + sha(raw).digest()[8:]
+        self._advance_pieces = (ts_high, ts_root, num_high, tails)
         self._head_number, self._head_id = number, parent.hex()
 
     def _close(self) -> None:
@@ -301,6 +312,8 @@ class TronChain:
 
 def _varint(value: int) -> bytes:
     """Protobuf's varint encoding of a non-negative int."""
+    if 0 <= value < 0x80:
+        return _ONE_BYTE[value]
     out = bytearray()
     while value > 0x7F:
         out.append(value & 0x7F | 0x80)
