@@ -478,6 +478,14 @@ for _name in CONTRACT_TYPES:
             )
         else:
             _FAST_FIELDS[_name] = _fields
+# Each such contract's pieces that do not change: Contract.type, then Any.type_url.
+_FAST_TYPE = {
+    name: (b"\x08" + _varint(CONTRACT_TYPES[name]), TYPE_URL_PREFIX + name) for name in _FAST_FIELDS
+}
+_FAST_URL = {
+    name: b"\x0a" + _varint(len(url.encode())) + url.encode() + b"\x12"
+    for name, (_, url) in _FAST_TYPE.items()
+}
 
 
 def encode_raw_fast(
@@ -494,9 +502,10 @@ def encode_raw_fast(
     fields = _FAST_FIELDS.get(contract_type)
     if fields is None or len(ref_block_bytes) != 2 or len(ref_block_hash) != 8:
         return None
-    for n, least in ((expiration, 1), (timestamp, 1), (fee_limit, 0)):
-        if type(n) is not int or not least <= n < 2**63:
-            return None
+    if type(expiration) is not int or type(timestamp) is not int or type(fee_limit) is not int:
+        return None
+    if not (0 < expiration < 2**63 and 0 < timestamp < 2**63 and 0 <= fee_limit < 2**63):
+        return None
     seen = 0
     parts: list[bytes] = []
     out: dict[str, Any] = {}
@@ -542,15 +551,9 @@ def encode_raw_fast(
     if seen != len(value):
         return None  # a key the message does not have: the general path says which
     param = b"".join(parts)
-    url = (TYPE_URL_PREFIX + contract_type).encode()
-    any_bytes = b"\x0a" + _varint(len(url)) + url + b"\x12" + _varint(len(param)) + param
-    contract = (
-        b"\x08"
-        + _varint(CONTRACT_TYPES[contract_type])
-        + b"\x12"
-        + _varint(len(any_bytes))
-        + any_bytes
-    )
+    type_part, url = _FAST_TYPE[contract_type]
+    any_bytes = _FAST_URL[contract_type] + _varint(len(param)) + param
+    contract = type_part + b"\x12" + _varint(len(any_bytes)) + any_bytes
     raw_bytes = b"".join(
         (
             b"\x0a\x02",
@@ -574,7 +577,7 @@ def encode_raw_fast(
         "contract": [
             {
                 "type": contract_type,
-                "parameter": {"value": out, "type_url": TYPE_URL_PREFIX + contract_type},
+                "parameter": {"value": out, "type_url": url},
             }
         ],
         "timestamp": timestamp,
