@@ -56,8 +56,23 @@ def _to_eth(types: Sequence[str], values: Sequence[Any]) -> list[Any]:
     return [to_bytes(v)[1:] if t == "address" else v for t, v in zip(types, values, strict=True)]
 
 
+def _word(kind: str, value: Any) -> bytes | None:
+    """The word of a uint256 or bool value as eth-abi writes it; None for anything else."""
+    if kind == "uint256" and type(value) is int and 0 <= value < 1 << 256:
+        return value.to_bytes(WORD, "big")
+    if kind == "bool" and type(value) is bool:
+        return bytes(WORD - 1) + (b"\x01" if value else b"\x00")
+    return None
+
+
 def encode(types: Sequence[str], values: Sequence[Any]) -> bytes:
     """ABI-encode values (addresses as T..., 41... or 21 bytes)."""
+    if len(types) == len(values):
+        # The contract's outputs and event data are one or two uint256/bool words, a million
+        # times in a build: written here, byte for byte what eth-abi makes of them.
+        words = [_word(t, v) for t, v in zip(types, values, strict=True)]
+        if None not in words:
+            return b"".join(words)  # type: ignore[arg-type]
     return eth_abi.encode(list(types), _to_eth(types, values))
 
 

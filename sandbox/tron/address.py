@@ -39,6 +39,8 @@ def to_bytes(address: str | bytes) -> bytes:
 
     InvalidTronAddress when it is none of them (a bad checksum, another prefix).
     """
+    if type(address) is bytes and len(address) == 21 and address[0] == PREFIX:
+        return address  # already the raw form (the common case, checked the same way)
     if isinstance(address, bytes | bytearray):
         raw = bytes(address)
     elif len(address) == 42 and address[:2].lower() == "41":

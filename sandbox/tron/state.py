@@ -552,9 +552,19 @@ class TronState:
         acc = self.accounts.get(raw_owner)
         if acc is None:
             raise _reject(f"account [{to_base58(raw_owner)}] does not exist")
-        self._validate_after_bandwidth(acc, contract_type, value, tx_size, timestamp_ms, fee_limit)
+        # _validate_after_bandwidth() then _bandwidth(dry=False), in one pass: the bandwidth
+        # is taken, the actuator validates what is left (it reads none of the bandwidth
+        # figures), and a refused transaction gets the account back as it was.
+        if contract_type not in _CONTRACTS:
+            raise _reject("Unknown contract type")
         now = self._slot(timestamp_ms)
+        saved = (acc.balance, acc.net_usage, acc.net_slot, acc.free_net_usage, acc.free_net_slot)
         net_usage, net_fee = self._bandwidth(acc, contract_type, value, tx_size, now, dry=False)
+        try:
+            self._validate(acc, contract_type, value, fee_limit)
+        except BaseException:
+            acc.balance, acc.net_usage, acc.net_slot, acc.free_net_usage, acc.free_net_slot = saved
+            raise
         receipt = Receipt(
             txid, block_number, timestamp_ms, contract_type, net_usage=net_usage, net_fee=net_fee
         )

@@ -151,9 +151,16 @@ def build(
     """
     if contract_type not in protobuf.CONTRACT_TYPES:
         raise ValueError(f"{contract_type}: not a Tron contract type")
+    ref_bytes = ref_block_number.to_bytes(8, "big")[6:8]
+    ref_hash = bytes.fromhex(ref_block_id)[8:16]
+    fast = protobuf.encode_raw_fast(
+        contract_type, value, ref_bytes, ref_hash, expiration_ms, timestamp_ms, fee_limit or 0
+    )
+    if fast is not None:  # the same raw_data and bytes as the general path below
+        return Transaction(*fast)
     raw: dict[str, Any] = {
-        "ref_block_bytes": ref_block_number.to_bytes(8, "big")[6:8].hex(),
-        "ref_block_hash": bytes.fromhex(ref_block_id)[8:16].hex(),
+        "ref_block_bytes": ref_bytes.hex(),
+        "ref_block_hash": ref_hash.hex(),
         "expiration": expiration_ms,
         "contract": [
             {

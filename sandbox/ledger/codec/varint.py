@@ -9,8 +9,14 @@ from __future__ import annotations
 __all__ = ["encode_varint", "varint_size"]
 
 
+# Most fields the build writes by the million are below 128: one prebuilt byte string each.
+_ONE_BYTE = tuple(bytes((i,)) for i in range(0x80))
+
+
 def encode_varint(value: int) -> bytes:
     """Protobuf's varint encoding of a non-negative int."""
+    if 0 <= value < 0x80:
+        return _ONE_BYTE[value]
     if value < 0:
         raise ValueError(f"varint of a negative number: {value}")
     out = bytearray()

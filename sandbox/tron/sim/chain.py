@@ -5,7 +5,6 @@ are stored, the empty ones between them are chained through so every parent id i
 from __future__ import annotations
 
 import hashlib
-import json
 import sqlite3
 from dataclasses import dataclass
 
@@ -15,17 +14,22 @@ from ..block import BLOCK_MS, Witness, block_id, header_raw, tx_trie_root
 from ..errors import TronRejected
 from ..hashes import sha256
 from ..keys import TronKey
-from ..state import TronState
+from ..protobuf import CONTRACT_RESULTS
+from ..resources import signed_size
+from ..state import Receipt, TronState
 from ..transaction import Transaction, build
 
 BLOCK_VERSION = 30  # java-tron 4.7's block version
 EXPIRATION_MS = 60_000  # what java-tron's createtransaction and tronpy give: head + 60 s
 TRANSFER_TOPIC = "ddf252ad1be2c89b69c2b068fc378daa952ba7f163c4a11628f55a4df523b3ef"
+_TRANSFER_TOPIC = bytes.fromhex(TRANSFER_TOPIC)
 ROW_BATCH = 20_000
 # Pieces of an empty block's BlockHeader.raw: txTrieRoot (32 zero bytes), then parentHash's tag.
 _EMPTY_ROOT = b"\x12\x20" + bytes(32) + b"\x1a\x20"
 # The first two bytes of the varint of any value of 14 bits or more, by its low 14 bits.
 _LOW14 = [bytes((i & 127 | 128, i >> 7 | 128)) for i in range(16384)]
+_LOW14_08 = [b"\x08" + pair for pair in _LOW14]  # with a header's timestamp tag before
+_LOW14_38 = [b"\x38" + pair for pair in _LOW14]  # with its number's tag before
 
 
 @dataclass(frozen=True)
@@ -35,7 +39,7 @@ class Sent:
     tx_id: int
     txid: str
     ok: bool  # receipt.result SUCCESS (a REVERT still goes into the block, with its fee)
-    receipt: dict
+    receipt: Receipt
 
 
 class TronChain:
@@ -60,6 +64,9 @@ class TronChain:
         self._witness_pieces = [
             b"\x4a\x15" + w.key.address + bytes((0x50, BLOCK_VERSION)) for w in witnesses
         ]
+        # _advance's pieces kept from one call to the next: (timestamp >> 28, its varint
+        # and the empty root, number >> 14, each witness's tail after the number's varint)
+        self._advance_pieces: tuple[int, bytes, int, list[bytes]] = (-1, b"", -1, [])
         self._open: int | None = None  # number of the block being filled
         self._block_txs: list[bytes] = []
         self._open_txids: set[str] = set()
@@ -124,39 +131,47 @@ class TronChain:
             )
             # The same payment twice in one block would be one txID: the second was signed a
             # moment apart (earlier, as nothing in a block may be stamped after it).
-            if tx.txid not in self._open_txids:
+            digest = sha256(tx.raw_bytes)
+            txid = digest.hex()
+            if txid not in self._open_txids:
                 break
             stamp -= 1
-        tx.sign(key)
+        tx.signatures.append(key.sign(digest))  # tx.sign(key), the txID hashed once
         try:
-            receipt = self.state.apply_transaction(tx, number, block_ms).to_json()
+            # state.apply_transaction(tx, ...), with what is known here passed along
+            receipt = self.state.apply(
+                tx.owner, tx.contract_type, tx.value, txid=txid,
+                tx_size=signed_size(len(tx.raw_bytes), [len(s) for s in tx.signatures]),
+                block_number=number, timestamp_ms=block_ms, fee_limit=tx.fee_limit,
+            )  # fmt: skip
         except TronRejected:
             return None
-        self._record(tx, contract_type, value, receipt, number, block_ms)
-        return Sent(self._next_id, tx.txid, _result(receipt) == "SUCCESS", receipt)
+        result = _result(receipt)
+        self._record(tx, txid, contract_type, value, receipt, result, number, block_ms)
+        return Sent(self._next_id, txid, result == "SUCCESS", receipt)
 
     def _record(
         self,
         tx: Transaction,
+        txid: str,
         contract_type: str,
         value: dict,
-        receipt: dict,
+        receipt: Receipt,
+        result: str,
         number: int,
         block_ms: int,
     ) -> None:
-        """Buffer the rows of one applied transaction."""
+        """Buffer the rows of one applied transaction (the figures of the receipt's JSON,
+        read off the Receipt: a zero its JSON leaves out is a zero here)."""
         self.tx_count += 1
         self._next_id = self.tx_count
-        inner = receipt.get("receipt", {})
         to = value.get("to_address") or value.get("contract_address")
         to = value.get("receiver_address", to)
         amount = value.get("amount", value.get("frozen_balance", value.get("balance")))
-        result = _result(receipt)
-        contract_result = bytes.fromhex((receipt.get("contractResult") or [""])[0])
         self._txs.append(
             (
                 self._next_id,
-                tx.txid,
+                txid,
                 number,
                 len(self._block_txs),
                 tx.raw_bytes,
@@ -166,32 +181,35 @@ class TronChain:
                 self._address_text(bytes.fromhex(to)) if to else None,
                 amount,
                 result,
-                receipt.get("fee", 0),
-                inner.get("net_usage", 0),
-                inner.get("net_fee", 0),
-                inner.get("energy_usage", 0),
-                inner.get("energy_fee", 0),
-                inner.get("energy_usage_total", 0),
-                inner.get("origin_energy_usage", 0),
-                contract_result or None,
+                receipt.fee,
+                receipt.net_usage,
+                receipt.net_fee,
+                receipt.energy_usage,
+                receipt.energy_fee,
+                receipt.energy_usage_total,
+                receipt.origin_energy_usage,
+                receipt.contract_result or None,
                 block_ms,
             )
         )
-        self._block_txs.append(tx.to_protobuf(result))
-        self._open_txids.add(tx.txid)
-        for idx, log in enumerate(receipt.get("log", [])):
-            contract = self._address_text(bytes.fromhex("41" + log["address"][-40:]))
-            topics = log.get("topics", [])
-            data = bytes.fromhex(log.get("data", ""))
-            self._logs.append((self._next_id, idx, contract, json.dumps(topics), data))
-            if topics and topics[0] == TRANSFER_TOPIC and len(topics) == 3:
+        self._block_txs.append(_tx_message(tx.raw_bytes, tx.signatures, result))
+        self._open_txids.add(txid)
+        for idx, log in enumerate(receipt.logs):
+            # The JSON's log address is the 20 bytes after 0x41; topics and data as they are.
+            contract = self._address_text(b"\x41" + log.address[-20:])
+            topics = log.topics
+            data = log.data
+            # json.dumps of the topics' hex strings (nothing in them to escape)
+            text = '["' + '", "'.join([t.hex() for t in topics]) + '"]' if topics else "[]"
+            self._logs.append((self._next_id, idx, contract, text, data))
+            if topics and topics[0] == _TRANSFER_TOPIC and len(topics) == 3:
                 self._transfers.append(
                     (
                         self._next_id,
                         idx,
                         contract,
-                        self._address_text(bytes.fromhex("41" + topics[1][-40:])),
-                        self._address_text(bytes.fromhex("41" + topics[2][-40:])),
+                        self._address_text(b"\x41" + topics[1][-20:]),
+                        self._address_text(b"\x41" + topics[2][-20:]),
                         int.from_bytes(data[:32], "big"),
                         block_ms,
                     )
@@ -211,25 +229,31 @@ class TronChain:
         parent = bytes.fromhex(self._head_id)
         pieces, count = self._witness_pieces, len(self._witness_pieces)
         join, sha, start, low = b"".join, hashlib.sha256, self.start_ms, _LOW14
-        ts_high = num_high = -1
-        ts_tail = num_tail = b""
+        low08, low38 = _LOW14_08, _LOW14_38
+        ts_high, ts_root, num_high, tails = self._advance_pieces
         for n in range(first, number + 1):
             v = start + n * BLOCK_MS
-            if n < 16384:
-                ts, num = encode_varint(v), encode_varint(n)
+            if n < 16384 or v < 1 << 28:
+                raw = join(
+                    (b"\x08", encode_varint(v), _EMPTY_ROOT, parent, b"\x38", encode_varint(n))
+                    + (pieces[n % count],)
+                )
             else:
                 # A varint is its low 14 bits (two bytes, both marked "more") then the
-                # varint of the rest, which changes once in 16,384 values.
-                if v >> 14 != ts_high:
-                    ts_high = v >> 14
-                    ts_tail = encode_varint(ts_high)
+                # varint of the rest: a timestamp's next 14 bits are two bytes more, and
+                # what is above them changes once in 2^28 ms; a number's once in 16,384.
+                if v >> 28 != ts_high:
+                    ts_high = v >> 28
+                    ts_root = encode_varint(ts_high) + _EMPTY_ROOT
                 if n >> 14 != num_high:
                     num_high = n >> 14
-                    num_tail = encode_varint(num_high)
-                ts = low[v & 16383] + ts_tail
-                num = low[n & 16383] + num_tail
-            raw = join((b"\x08", ts, _EMPTY_ROOT, parent, b"\x38", num, pieces[n % count]))
+                    tails = [encode_varint(num_high) + piece for piece in pieces]
+                raw = join(
+                    (low08[v & 16383], low[v >> 14 & 16383], ts_root, parent)
+                    + (low38[n & 16383], tails[n % count])
+                )
             parent = n.to_bytes(8, "big") + sha(raw).digest()[8:]
+        self._advance_pieces = (ts_high, ts_root, num_high, tails)
         self._head_number, self._head_id = number, parent.hex()
 
     def _close(self) -> None:
@@ -240,11 +264,24 @@ class TronChain:
         n = self._open
         witness = self.witnesses[n % len(self.witnesses)]
         root = tx_trie_root(self._block_txs)
-        raw = header_raw(
-            n, self.time_of(n), self._head_id, root, witness.key.address, BLOCK_VERSION
+        # header_raw(n, time, head, root, witness, BLOCK_VERSION), from its pieces as in
+        # _advance (the checker re-derives every header)
+        raw = b"".join(
+            (
+                b"\x08",
+                encode_varint(self.time_of(n)),
+                b"\x12\x20",
+                root,
+                b"\x1a\x20",
+                bytes.fromhex(self._head_id),
+                b"\x38",
+                encode_varint(n),
+                self._witness_pieces[n % len(self._witness_pieces)],
+            )
         )
-        this = block_id(n, raw)
-        signature = witness.key.sign(sha256(raw)).hex()
+        digest = sha256(raw)
+        this = n.to_bytes(8, "big").hex() + digest[8:].hex()  # block_id(n, raw)
+        signature = witness.key.sign(digest).hex()
         self._blocks.append(
             (n, this, self._head_id, self.time_of(n), self._address_text(witness.key.address))
             + (root.hex(), signature, len(self._block_txs))
@@ -273,6 +310,27 @@ class TronChain:
         self._blocks, self._txs, self._logs, self._transfers = [], [], [], []
 
 
-def _result(receipt: dict) -> str:
-    """SUCCESS, REVERT, OUT_OF_ENERGY...: the receipt's result (a TRX transfer has none)."""
-    return receipt.get("receipt", {}).get("result", "SUCCESS")
+def _result(receipt: Receipt) -> str:
+    """SUCCESS, REVERT, OUT_OF_ENERGY...: the receipt's result as its JSON gives it (only a
+    contract call has one; anything else is SUCCESS)."""
+    return receipt.result if receipt.contract_type == "TriggerSmartContract" else "SUCCESS"
+
+
+# Transaction.ret's contractRet by name: a Result message holding only it (none for DEFAULT).
+_RET = {
+    name: b"\x2a\x00"
+    if i == 0
+    else b"\x2a" + encode_varint(len(encode_varint(i)) + 1) + b"\x18" + encode_varint(i)
+    for i, name in enumerate(CONTRACT_RESULTS)
+}
+
+
+def _tx_message(raw_bytes: bytes, signatures: list[bytes], contract_ret: str) -> bytes:
+    """Transaction.to_protobuf(contract_ret) of a transaction whose raw bytes this chain
+    made (protobuf's own serialization, so parsing and writing them again changes nothing):
+    raw_data (1), each signature (2), ret (5)."""
+    parts = [b"\x0a", encode_varint(len(raw_bytes)), raw_bytes]
+    for s in signatures:
+        parts += (b"\x12", encode_varint(len(s)), s)
+    parts.append(_RET[contract_ret])
+    return b"".join(parts)
