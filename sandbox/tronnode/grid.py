@@ -10,12 +10,14 @@ from __future__ import annotations
 
 import base64
 import binascii
+import functools
 import json
 import time
 from collections.abc import Callable
 from typing import Any
 
 from flask import Blueprint, Response, request
+from werkzeug.sansio.utils import get_current_url
 
 from ..errors import SandboxError
 from ..tron import address as tron_address
@@ -61,9 +63,21 @@ def _refused(e: GridError):
 def _address(text: str) -> str:
     """The T... form of an address path segment, or GridError."""
     try:
-        return tron_address.to_base58(text)
+        return _base58(text)
     except InvalidTronAddress:
         raise GridError(f"Invalid address provided: {text}") from None
+
+
+@functools.lru_cache(maxsize=65536)
+def _base58(text: str) -> str:
+    """tron_address.to_base58, remembered: a checksum each way per request otherwise."""
+    return tron_address.to_base58(text)
+
+
+@functools.lru_cache(maxsize=256)
+def _host_url(scheme: str, host: str) -> str:
+    """request.host_url, remembered for the hosts seen (werkzeug builds it afresh)."""
+    return get_current_url(scheme, host)
 
 
 def _flag(name: str) -> bool:
@@ -172,7 +186,7 @@ def _next_link(fingerprint: str | None) -> str | None:
     args = request.args.to_dict()
     args["fingerprint"] = fingerprint
     query = "&".join(f"{k}={v}" for k, v in args.items())
-    return f"{request.host_url.rstrip('/')}{request.path}?{query}"
+    return f"{_host_url(request.scheme, request.host).rstrip('/')}{request.path}?{query}"
 
 
 # -- accounts -------------------------------------------------------------------------
