@@ -49,6 +49,14 @@ class _Handler(WSGIRequestHandler):
         self.server.note_waiting(self.connection)
         super().handle_one_request()
 
+    def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
+        """werkzeug's access log line, not even formatted when its logger would drop it (the
+        sandbox sets it to WARNING): decoding the path and the date cost every request more
+        than a small answer's own work."""
+        if _access_log_off():
+            return
+        super().log_request(code, size)
+
     def parse_request(self) -> bool:
         """Parse the head; from here on the connection serves a request."""
         ok = super().parse_request()
@@ -162,6 +170,17 @@ class BoundedWSGIServer(ThreadedWSGIServer):
             request.settimeout(1.0)
             request.sendall(_BUSY)
         self.shutdown_request(request)
+
+
+def _access_log_off() -> bool:
+    """Whether werkzeug's logger drops INFO lines: its level set above INFO, or disabled.
+
+    An unset level (NOTSET) is not off: werkzeug sets it to INFO at its first line.
+    """
+    logger = logging.getLogger("werkzeug")
+    if logger.disabled:
+        return True
+    return logger.level != logging.NOTSET and not logger.isEnabledFor(logging.INFO)
 
 
 def _hang_up(sock: socket.socket) -> None:

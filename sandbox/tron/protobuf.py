@@ -387,15 +387,42 @@ def encode_raw(raw_data: dict) -> bytes:
 # -- message -> java-tron's JSON ------------------------------------------------------------
 
 
-def _scalar_out(field: FieldDescriptor, value: Any, visible: bool) -> Any:
-    if field.type == FieldDescriptor.TYPE_BYTES:
-        if visible and field.name in ADDRESS_FIELDS and len(value) == 21:
+# How to_json prints a field, by its descriptor: (name, repeated, kind, enum names by number
+# or None, whether `visible` prints it in base58). Reading these off the descriptor for
+# every field of every message printed cost more than the printing itself.
+_MESSAGE, _BYTES, _ENUM, _PLAIN = range(4)
+_FIELD_PLANS: dict[Any, tuple[str, bool, int, dict[int, str] | None, bool]] = {}
+
+
+def _field_plan(field: FieldDescriptor) -> tuple[str, bool, int, dict[int, str] | None, bool]:
+    """How to_json prints field (cached)."""
+    plan = _FIELD_PLANS.get(field)
+    if plan is None:
+        names = None
+        if field.type == FieldDescriptor.TYPE_MESSAGE:
+            kind = _MESSAGE
+        elif field.type == FieldDescriptor.TYPE_BYTES:
+            kind = _BYTES
+        elif field.type == FieldDescriptor.TYPE_ENUM:
+            kind = _ENUM
+            assert field.enum_type is not None  # an enum field always has its enum type
+            names = {n: v.name for n, v in field.enum_type.values_by_number.items()}
+        else:
+            kind = _PLAIN
+        plan = (field.name, field.is_repeated, kind, names, field.name in ADDRESS_FIELDS)
+        _FIELD_PLANS[field] = plan
+    return plan
+
+
+def _out(kind: int, names: dict[int, str] | None, address: bool, value: Any, visible: bool):
+    """A value of a field that is not a message: bytes in hex (or base58), enums by name."""
+    if kind == _BYTES:
+        if visible and address and len(value) == 21:
             return tron_address.to_base58(value)
         return value.hex()
-    if field.type == FieldDescriptor.TYPE_ENUM:
-        assert field.enum_type is not None  # an enum field always has its enum type
-        named = field.enum_type.values_by_number.get(value)
-        return named.name if named is not None else value
+    if kind == _ENUM:
+        assert names is not None
+        return names.get(value, value)
     return value
 
 
@@ -408,15 +435,17 @@ def to_json(message: Any, visible: bool = False) -> dict:
         return {"value": to_json(inner, visible), "type_url": type_url}
     out: dict[str, Any] = {}
     for field, value in message.ListFields():
-        if field.is_repeated:
-            if field.type == FieldDescriptor.TYPE_MESSAGE:
-                out[field.name] = [to_json(item, visible) for item in value]
-            else:
-                out[field.name] = [_scalar_out(field, item, visible) for item in value]
-        elif field.type == FieldDescriptor.TYPE_MESSAGE:
-            out[field.name] = to_json(value, visible)
+        name, repeated, kind, names, address = _field_plan(field)
+        if kind == _MESSAGE:
+            out[name] = (
+                [to_json(item, visible) for item in value] if repeated else to_json(value, visible)
+            )
+        elif kind == _PLAIN:
+            out[name] = list(value) if repeated else value
+        elif repeated:
+            out[name] = [_out(kind, names, address, item, visible) for item in value]
         else:
-            out[field.name] = _scalar_out(field, value, visible)
+            out[name] = _out(kind, names, address, value, visible)
     return out
 
 

@@ -10,12 +10,14 @@ from __future__ import annotations
 
 import base64
 import binascii
+import functools
 import json
 import time
 from collections.abc import Callable
 from typing import Any
 
 from flask import Blueprint, Response, request
+from werkzeug.sansio.utils import get_current_url
 
 from ..errors import SandboxError
 from ..tron import address as tron_address
@@ -61,22 +63,41 @@ def _refused(e: GridError):
 def _address(text: str) -> str:
     """The T... form of an address path segment, or GridError."""
     try:
-        return tron_address.to_base58(text)
+        return _base58(text)
     except InvalidTronAddress:
         raise GridError(f"Invalid address provided: {text}") from None
 
 
-def _flag(name: str) -> bool:
+@functools.lru_cache(maxsize=65536)
+def _base58(text: str) -> str:
+    """tron_address.to_base58, remembered: a checksum each way per request otherwise."""
+    return tron_address.to_base58(text)
+
+
+@functools.lru_cache(maxsize=256)
+def _host_url(scheme: str, host: str) -> str:
+    """request.host_url, remembered for the hosts seen (werkzeug builds it afresh)."""
+    return get_current_url(scheme, host)
+
+
+def _query() -> dict[str, str]:
+    """The query string's parameters, each its first value (as request.args.get gives it):
+    a plain dict, read once a request (werkzeug's MultiDict makes an exception object for
+    every parameter asked for and not given)."""
+    return request.args.to_dict()
+
+
+def _flag(q: dict[str, str], name: str) -> bool:
     """A true/false query parameter."""
-    value = request.args.get(name, "false").lower()
+    value = q.get(name, "false").lower()
     if value not in ("true", "false"):
         raise GridError(f"{name} must be true or false, got {value!r}")
     return value == "true"
 
 
-def _int(name: str, default: int) -> int:
+def _int(q: dict[str, str], name: str, default: int) -> int:
     """A whole-number query parameter."""
-    value = request.args.get(name)
+    value = q.get(name)
     if value in (None, ""):
         return default
     try:
@@ -85,39 +106,39 @@ def _int(name: str, default: int) -> int:
         raise GridError(f"{name} must be a whole number, got {value!r}") from None
 
 
-def _limit() -> int:
+def _limit(q: dict[str, str]) -> int:
     """The page size: 1..200, 20 when not given."""
-    limit = _int("limit", DEFAULT_LIMIT)
+    limit = _int(q, "limit", DEFAULT_LIMIT)
     if not 1 <= limit <= MAX_LIMIT:
         raise GridError(f"limit must be between 1 and {MAX_LIMIT}, got {limit}")
     return limit
 
 
-def _newest_first() -> bool:
+def _newest_first(q: dict[str, str]) -> bool:
     """order_by=block_timestamp,desc (the default) or block_timestamp,asc."""
-    order = request.args.get("order_by", "block_timestamp,desc")
+    order = q.get("order_by", "block_timestamp,desc")
     if order not in ("block_timestamp,desc", "block_timestamp,asc"):
         raise GridError(f"order_by must be block_timestamp,desc or block_timestamp,asc: {order}")
     return order.endswith("desc")
 
 
-def _confirmed() -> bool | None:
+def _confirmed(q: dict[str, str]) -> bool | None:
     """True: only confirmed rows; False: only unconfirmed; None: both."""
-    if _flag("only_confirmed"):
+    if _flag(q, "only_confirmed"):
         return True
-    if _flag("only_unconfirmed"):
+    if _flag(q, "only_unconfirmed"):
         return False
     return None
 
 
-def _window() -> tuple[int, int]:
+def _window(q: dict[str, str]) -> tuple[int, int]:
     """(min_timestamp, max_timestamp) in ms."""
-    return _int("min_timestamp", 0), _int("max_timestamp", 1 << 62)
+    return _int(q, "min_timestamp", 0), _int(q, "max_timestamp", 1 << 62)
 
 
-def _direction() -> tuple[bool, bool]:
+def _direction(q: dict[str, str]) -> tuple[bool, bool]:
     """(sent, received) from only_from / only_to."""
-    only_from, only_to = _flag("only_from"), _flag("only_to")
+    only_from, only_to = _flag(q, "only_from"), _flag(q, "only_to")
     if only_from and only_to:
         raise GridError("only_from and only_to cannot both be true")
     return not only_to, not only_from
@@ -128,9 +149,9 @@ def _encode(cursor: list) -> str:
     return base64.urlsafe_b64encode(json.dumps(cursor).encode()).decode().rstrip("=")
 
 
-def _decode(kinds: tuple[str, ...]) -> list | None:
+def _decode(q: dict[str, str], kinds: tuple[str, ...]) -> list | None:
     """The cursor of the fingerprint parameter ([source, key...]), or GridError."""
-    text = request.args.get("fingerprint")
+    text = q.get("fingerprint")
     if not text:
         return None
     try:
@@ -143,12 +164,13 @@ def _decode(kinds: tuple[str, ...]) -> list | None:
 
 
 def _paged(
+    q: dict[str, str],
     sources: list[tuple[str, Callable[[list | None, int], list]]],
     limit: int,
     key: Callable[[str, Any], list],
 ) -> tuple[list[tuple[str, Any]], str | None]:
     """One page over sources in order: (rows tagged with their source, next fingerprint)."""
-    cursor = _decode(tuple(name for name, _ in sources))
+    cursor = _decode(q, tuple(name for name, _ in sources))
     rows: list[tuple[str, Any]] = []
     started = cursor is None
     for name, fetch in sources:
@@ -165,14 +187,14 @@ def _paged(
     return rows, fingerprint
 
 
-def _next_link(fingerprint: str | None) -> str | None:
+def _next_link(q: dict[str, str], fingerprint: str | None) -> str | None:
     """The URL of the next page."""
     if fingerprint is None:
         return None
-    args = request.args.to_dict()
+    args = dict(q)
     args["fingerprint"] = fingerprint
     query = "&".join(f"{k}={v}" for k, v in args.items())
-    return f"{request.host_url.rstrip('/')}{request.path}?{query}"
+    return f"{_host_url(request.scheme, request.host).rstrip('/')}{request.path}?{query}"
 
 
 # -- accounts -------------------------------------------------------------------------
@@ -236,10 +258,11 @@ def transactions(address: str):
     from ..tron.live.chain import _world_tx
 
     text = _address(address)
-    limit, newest = _limit(), _newest_first()
-    sent, received = _direction()
-    low, high = _window()
-    confirmed = _confirmed()
+    q = _query()
+    limit, newest = _limit(q), _newest_first(q)
+    sent, received = _direction(q)
+    low, high = _window(q)
+    confirmed = _confirmed(q)
     live = chain()
 
     def live_rows(after, n):
@@ -271,20 +294,21 @@ def transactions(address: str):
     if not newest:
         sources.reverse()
     rows, fingerprint = _paged(
-        sources, limit, lambda src, tx: [tx.seq if src == "l" else tx.world_row[0]]
+        q, sources, limit, lambda src, tx: [tx.seq if src == "l" else tx.world_row[0]]
     )
-    return _envelope([_tx_item(tx) for _, tx in rows], fingerprint, _next_link(fingerprint))
+    return _envelope([_tx_item(tx) for _, tx in rows], fingerprint, _next_link(q, fingerprint))
 
 
 @bp.get("/accounts/<address>/transactions/trc20")
 def trc20(address: str):
     """The address's TRC-20 transfers (USDT), in and out."""
     text = _address(address)
-    limit, newest = _limit(), _newest_first()
-    sent, received = _direction()
-    low, high = _window()
-    confirmed = _confirmed()
-    contract = request.args.get("contract_address")
+    q = _query()
+    limit, newest = _limit(q), _newest_first(q)
+    sent, received = _direction(q)
+    low, high = _window(q)
+    confirmed = _confirmed(q)
+    contract = q.get("contract_address")
     if contract:
         contract = _address(contract)
     live = chain()
@@ -321,7 +345,7 @@ def trc20(address: str):
     def key(src: str, row) -> list:
         return [row[0], row[1]] if src == "l" else [row[6], row[0], row[1]]
 
-    rows, fingerprint = _paged(sources, limit, key)
+    rows, fingerprint = _paged(q, sources, limit, key)
     data = [
         {
             "transaction_id": row[7],
@@ -334,7 +358,7 @@ def trc20(address: str):
         }
         for _src, row in rows
     ]
-    return _envelope(data, fingerprint, _next_link(fingerprint))
+    return _envelope(data, fingerprint, _next_link(q, fingerprint))
 
 
 # -- events ---------------------------------------------------------------------------
@@ -402,9 +426,10 @@ def _event(
 def contract_events(address: str):
     """A contract's events, newest first, optionally one event_name only."""
     text = _address(address)
-    limit, newest = _limit(), _newest_first()
-    low, high = _window()
-    wanted = request.args.get("event_name")
+    q = _query()
+    limit, newest = _limit(q), _newest_first(q)
+    low, high = _window(q)
+    wanted = q.get("event_name")
     live = chain()
 
     def live_rows(after, n):
@@ -429,11 +454,11 @@ def contract_events(address: str):
     sources = [("l", live_rows), ("w", world_rows)]
     if not newest:
         sources.reverse()
-    rows, fingerprint = _paged(sources, limit, lambda src, row: [row[0], row[1]])
+    rows, fingerprint = _paged(q, sources, limit, lambda src, row: [row[0], row[1]])
     data = [_event(text, json.loads(r[2]), bytes(r[3]), r[4], r[5], r[6], r[1]) for _s, r in rows]
     if wanted:
         data = [e for e in data if e["event_name"] == wanted]
-    return _envelope(data, fingerprint, _next_link(fingerprint))
+    return _envelope(data, fingerprint, _next_link(q, fingerprint))
 
 
 @bp.get("/transactions/<txid>/events")

@@ -10,8 +10,8 @@ from __future__ import annotations
 import json
 
 from ..tron import address as tron_address
+from ..tron import protobuf
 from ..tron.live.chain import LiveBlock, LiveTx
-from ..tron.transaction import Transaction
 
 __all__ = ["address_out", "block_json", "tx_info_json", "tx_json"]
 
@@ -28,14 +28,16 @@ def _nonzero(pairs: list[tuple[str, object]]) -> dict:
 
 def tx_json(tx: LiveTx, visible: bool, *, with_ret: bool = True) -> dict:
     """A transaction as gettransactionbyid and a block's `transactions` show it."""
-    parsed = Transaction.from_raw(tx.raw, tx.signatures).to_json(visible=visible)
+    # Stored raw bytes always decode to one contract: only the raw_data JSON is needed here
+    # (Transaction.to_json would hash the bytes again for a txid the row already has).
+    raw_data = protobuf.decode_raw(tx.raw, visible)
     out: dict = {}
     if with_ret:
         ret = {"contractRet": tx.result} if tx.number is not None else {}
         out["ret"] = [ret]
     out["signature"] = [s.hex() for s in tx.signatures]
     out["txID"] = tx.txid
-    out["raw_data"] = parsed["raw_data"]
+    out["raw_data"] = raw_data
     out["raw_data_hex"] = tx.raw.hex()
     return out
 

@@ -168,6 +168,7 @@ TRC20_COLUMNS = (
     "f.tx_id, f.idx, f.contract, f.from_address, f.to_address, f.value, f.timestamp, t.txid, "
     "t.block"
 )
+_TRANSFER_COLUMNS = "f.tx_id, f.idx, f.contract, f.from_address, f.to_address, f.value, f.timestamp"
 
 
 def trc20_page(
@@ -201,14 +202,20 @@ def trc20_page(
             where.append(f"(f.timestamp, f.tx_id, f.idx) {compare} (?, ?, ?)")
             params += list(cursor)
         parts.append(
-            f"SELECT * FROM (SELECT {TRC20_COLUMNS} FROM trc20_transfers f "
-            f"JOIN tron_txs t ON t.id = f.tx_id WHERE {' AND '.join(where)} "
+            f"SELECT * FROM (SELECT {_TRANSFER_COLUMNS} FROM trc20_transfers f "
+            f"WHERE {' AND '.join(where)} "
             f"ORDER BY f.timestamp {order}, f.tx_id {order}, f.idx {order} LIMIT ?)"
         )
         params.append(limit)
     if not parts:
         return []
-    sql = " UNION ".join(parts) + f" ORDER BY timestamp {order}, tx_id {order}, idx {order} LIMIT ?"
+    # The page is chosen first and only its rows are joined to tron_txs (for the txid):
+    # joining inside each side would look up twice the page's transactions.
+    keys = f"timestamp {order}, tx_id {order}, idx {order}"
+    sql = (
+        f"SELECT {TRC20_COLUMNS} FROM ({' UNION '.join(parts)} ORDER BY {keys} LIMIT ?) f "
+        f"JOIN tron_txs t ON t.id = f.tx_id ORDER BY f.{keys.replace(', ', ', f.')}"
+    )
     return conn.execute(sql, [*params, limit]).fetchall()
 
 
