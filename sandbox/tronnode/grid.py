@@ -60,18 +60,14 @@ def _refused(e: GridError):
     return Response(json.dumps(body), status=400, mimetype="application/json")
 
 
+@functools.lru_cache(maxsize=65536)
 def _address(text: str) -> str:
-    """The T... form of an address path segment, or GridError."""
+    """The T... form of an address path segment, or GridError; remembered (a checksum each
+    way per request otherwise)."""
     try:
-        return _base58(text)
+        return tron_address.to_base58(text)
     except InvalidTronAddress:
         raise GridError(f"Invalid address provided: {text}") from None
-
-
-@functools.lru_cache(maxsize=65536)
-def _base58(text: str) -> str:
-    """tron_address.to_base58, remembered: a checksum each way per request otherwise."""
-    return tron_address.to_base58(text)
 
 
 @functools.lru_cache(maxsize=256)
