@@ -336,6 +336,7 @@ def _half_request(address: tuple[str, int]) -> socket.socket:
     return sock
 
 
+@pytest.mark.slow  # ~650 connections held: a load test
 def test_held_half_requests_do_not_stop_the_servers(course_up):
     """~650 held half-requests (through the gateway and straight to the explorer and the
     classroom) under a 1024 soft limit: normal requests still succeed, no EMFILE, and the
