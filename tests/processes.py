@@ -35,6 +35,13 @@ def read_until_ready(proc: subprocess.Popen, timeout: float) -> str:
     return "".join(lines)
 
 
+def as_from_a_terminal() -> None:
+    """In the child before it runs: SIGINT at its default, as a terminal's foreground command
+    gets it. A test run started in the background by a script ignores SIGINT, and its children
+    would inherit that: Ctrl-C (the signal the tests stop `sandbox up` with) would do nothing."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def start_sandbox(*args: str, env: dict | None = None) -> subprocess.Popen:
     """`python -m sandbox ARGS` in a process group of its own, output piped as text."""
     return subprocess.Popen(
@@ -44,6 +51,7 @@ def start_sandbox(*args: str, env: dict | None = None) -> subprocess.Popen:
         text=True,
         env=env or dict(os.environ, PYTHONUNBUFFERED="1"),
         start_new_session=True,  # its group can be killed whole: tor, workers and all
+        preexec_fn=as_from_a_terminal,
     )
 
 

@@ -23,7 +23,7 @@ import requests
 from sandbox.gateway import ConnectionLog, Gateway, GatewayConfig
 from sandbox.gateway.log import ADDRESS_SHARE, CONTAINMENT_BURST
 from tests.ports import free_port
-from tests.processes import READY, read_until_ready
+from tests.processes import READY, as_from_a_terminal, read_until_ready
 from tests.test_classroom import build_course_world
 from tests.test_gateway import (  # noqa: F401  (site, routes, start_gateway: fixtures)
     ONION,
@@ -259,7 +259,9 @@ def test_gateway_and_serve_site_refuse_a_damaged_world(tiny_world, tmp_path):
 
 
 def _stock_ulimit() -> None:
-    """The child starts with a shell's default soft limit of 1024 open files."""
+    """The child starts with a shell's default soft limit of 1024 open files, and takes
+    Ctrl-C as from a terminal."""
+    as_from_a_terminal()
     _soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     resource.setrlimit(resource.RLIMIT_NOFILE, (1024, hard))
 
