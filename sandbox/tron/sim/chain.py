@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 from ...ledger.codec.varint import encode_varint
 from .. import address as tron_address
-from ..block import BLOCK_MS, Witness, block_id, header_raw, tx_trie_root
+from ..block import BLOCK_MS, BLOCK_VERSION, Witness, block_id, header_raw, tx_trie_root
 from ..errors import TronRejected
 from ..hashes import sha256
 from ..keys import TronKey
@@ -19,7 +19,6 @@ from ..resources import signed_size
 from ..state import Receipt, TronState
 from ..transaction import Transaction, build
 
-BLOCK_VERSION = 30  # java-tron 4.7's block version
 EXPIRATION_MS = 60_000  # what java-tron's createtransaction and tronpy give: head + 60 s
 TRANSFER_TOPIC = "ddf252ad1be2c89b69c2b068fc378daa952ba7f163c4a11628f55a4df523b3ef"
 _TRANSFER_TOPIC = bytes.fromhex(TRANSFER_TOPIC)
@@ -264,24 +263,9 @@ class TronChain:
         n = self._open
         witness = self.witnesses[n % len(self.witnesses)]
         root = tx_trie_root(self._block_txs)
-        # header_raw(n, time, head, root, witness, BLOCK_VERSION), from its pieces as in
-        # _advance (the checker re-derives every header)
-        raw = b"".join(
-            (
-                b"\x08",
-                encode_varint(self.time_of(n)),
-                b"\x12\x20",
-                root,
-                b"\x1a\x20",
-                bytes.fromhex(self._head_id),
-                b"\x38",
-                encode_varint(n),
-                self._witness_pieces[n % len(self._witness_pieces)],
-            )
-        )
-        digest = sha256(raw)
-        this = n.to_bytes(8, "big").hex() + digest[8:].hex()  # block_id(n, raw)
-        signature = witness.key.sign(digest).hex()
+        raw = header_raw(n, self.time_of(n), self._head_id, root, witness.key.address)
+        this = block_id(n, raw)
+        signature = witness.key.sign(sha256(raw)).hex()
         self._blocks.append(
             (n, this, self._head_id, self.time_of(n), self._address_text(witness.key.address))
             + (root.hex(), signature, len(self._block_txs))
