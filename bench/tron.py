@@ -37,19 +37,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from sandbox.world.build import TRON_TABLES  # noqa: E402
 from sandbox.world.schema import create_indexes, create_tables  # noqa: E402
 
-TRON_TABLES = (
-    "tron_witnesses",
-    "tron_accounts",
-    "tron_blocks",
-    "tron_txs",
-    "tron_logs",
-    "trc20_transfers",
-    "tron_state",
-    "tron_contracts",
-    "tron_flow_events",
-)
 BATCH = 50_000
 
 # Runs in the child: builds the world, timing the Tron simulation in its own process.
