@@ -170,6 +170,61 @@ TRC20_COLUMNS = (
 )
 _TRANSFER_COLUMNS = "f.tx_id, f.idx, f.contract, f.from_address, f.to_address, f.value, f.timestamp"
 
+Leg = tuple[str | None, str | None]
+"""A (from, to) constraint of TRC-20 transfers; None leaves that side free."""
+
+
+def _trc20_legs_sql(
+    legs: list[Leg],
+    contract: str | None,
+    min_ms: int,
+    max_ms: int,
+    limit: int | None,
+    cursor: tuple[int, int, int] | None = None,
+    newest_first: bool = True,
+) -> tuple[list[str], list]:
+    """One SELECT of the transfers' own columns per leg, ordered by (timestamp, tx_id, idx),
+    each after cursor (the last row already seen) and limited to limit rows when given."""
+    order = "DESC" if newest_first else "ASC"
+    parts: list[str] = []
+    params: list = []
+    for frm, to in legs:
+        where = ["f.timestamp BETWEEN ? AND ?"]
+        params += [min_ms, max_ms]
+        for column, value in (("from_address", frm), ("to_address", to)):
+            if value is not None:
+                where.append(f"f.{column} = ?")
+                params.append(value)
+        if contract is not None:
+            where.append("f.contract = ?")
+            params.append(contract)
+        if cursor is not None:
+            where.append(f"(f.timestamp, f.tx_id, f.idx) {'<' if newest_first else '>'} (?, ?, ?)")
+            params += list(cursor)
+        tail = ""
+        if limit is not None:
+            tail = " LIMIT ?"
+            params.append(limit)
+        parts.append(
+            f"SELECT * FROM (SELECT {_TRANSFER_COLUMNS} FROM trc20_transfers f "
+            f"WHERE {' AND '.join(where)} "
+            f"ORDER BY f.timestamp {order}, f.tx_id {order}, f.idx {order}{tail})"
+        )
+    return parts, params
+
+
+def _trc20_joined(parts: list[str], newest_first: bool, skip: bool = False) -> str:
+    """The page of the legs' union (LIMIT ?, then OFFSET ? when skip), as TRC20_COLUMNS: the
+    page is chosen first and only its rows are joined to tron_txs for their txid and block
+    (joining inside each leg would look up every leg's rows)."""
+    order = "DESC" if newest_first else "ASC"
+    keys = f"timestamp {order}, tx_id {order}, idx {order}"
+    page = " LIMIT ? OFFSET ?" if skip else " LIMIT ?"
+    return (
+        f"SELECT {TRC20_COLUMNS} FROM ({' UNION '.join(parts)} ORDER BY {keys}{page}) f "
+        f"JOIN tron_txs t ON t.id = f.tx_id ORDER BY f.{keys.replace(', ', ', f.')}"
+    )
+
 
 def trc20_page(
     conn: sqlite3.Connection,
@@ -186,37 +241,12 @@ def trc20_page(
 ) -> list[tuple]:
     """TRC-20 transfers from and/or to the address, as TRC20_COLUMNS, ordered by
     (timestamp, tx_id, idx); cursor is the last row of the page already seen."""
-    order = "DESC" if newest_first else "ASC"
-    compare = "<" if newest_first else ">"
-    parts = []
-    params: list = []
-    for wanted, column in ((sent, "from_address"), (received, "to_address")):
-        if not wanted:
-            continue
-        where = [f"f.{column} = ?", "f.timestamp BETWEEN ? AND ?"]
-        params += [address, min_ms, max_ms]
-        if contract is not None:
-            where.append("f.contract = ?")
-            params.append(contract)
-        if cursor is not None:
-            where.append(f"(f.timestamp, f.tx_id, f.idx) {compare} (?, ?, ?)")
-            params += list(cursor)
-        parts.append(
-            f"SELECT * FROM (SELECT {_TRANSFER_COLUMNS} FROM trc20_transfers f "
-            f"WHERE {' AND '.join(where)} "
-            f"ORDER BY f.timestamp {order}, f.tx_id {order}, f.idx {order} LIMIT ?)"
-        )
-        params.append(limit)
-    if not parts:
+    legs: list[Leg] = [(address, None)] if sent else []
+    legs += [(None, address)] if received else []
+    if not legs:
         return []
-    # The page is chosen first and only its rows are joined to tron_txs (for the txid):
-    # joining inside each side would look up twice the page's transactions.
-    keys = f"timestamp {order}, tx_id {order}, idx {order}"
-    sql = (
-        f"SELECT {TRC20_COLUMNS} FROM ({' UNION '.join(parts)} ORDER BY {keys} LIMIT ?) f "
-        f"JOIN tron_txs t ON t.id = f.tx_id ORDER BY f.{keys.replace(', ', ', f.')}"
-    )
-    return conn.execute(sql, [*params, limit]).fetchall()
+    parts, params = _trc20_legs_sql(legs, contract, min_ms, max_ms, limit, cursor, newest_first)
+    return conn.execute(_trc20_joined(parts, newest_first), [*params, limit]).fetchall()
 
 
 def contract_logs(
@@ -395,37 +425,6 @@ def tx_movements(conn: sqlite3.Connection, txid: str) -> tuple[tuple, list[tuple
 
 # -- explorer reads (sandbox.tronscan) ----------------------------------------------------
 
-Leg = tuple[str | None, str | None]
-"""A (from, to) constraint of TRC-20 transfers; None leaves that side free."""
-
-
-def _trc20_legs_sql(
-    legs: list[Leg], contract: str | None, min_ms: int, max_ms: int, limit: int | None
-) -> tuple[list[str], list]:
-    """One SELECT of TRC20_COLUMNS per leg, newest first, each limited to limit rows."""
-    parts: list[str] = []
-    params: list = []
-    for frm, to in legs:
-        where = ["f.timestamp BETWEEN ? AND ?"]
-        params += [min_ms, max_ms]
-        for column, value in (("from_address", frm), ("to_address", to)):
-            if value is not None:
-                where.append(f"f.{column} = ?")
-                params.append(value)
-        if contract is not None:
-            where.append("f.contract = ?")
-            params.append(contract)
-        tail = ""
-        if limit is not None:
-            tail = " LIMIT ?"
-            params.append(limit)
-        parts.append(
-            f"SELECT * FROM (SELECT {TRC20_COLUMNS} FROM trc20_transfers f "
-            f"JOIN tron_txs t ON t.id = f.tx_id WHERE {' AND '.join(where)} "
-            f"ORDER BY f.timestamp DESC, f.tx_id DESC, f.idx DESC{tail})"
-        )
-    return parts, params
-
 
 def trc20_transfers(
     conn: sqlite3.Connection,
@@ -442,8 +441,7 @@ def trc20_transfers(
     if not legs:
         return []
     parts, params = _trc20_legs_sql(legs, contract, min_ms, max_ms, offset + limit)
-    sql = " UNION ".join(parts) + " ORDER BY timestamp DESC, tx_id DESC, idx DESC LIMIT ? OFFSET ?"
-    return conn.execute(sql, [*params, limit, offset]).fetchall()
+    return conn.execute(_trc20_joined(parts, True, skip=True), [*params, limit, offset]).fetchall()
 
 
 def trc20_count(
