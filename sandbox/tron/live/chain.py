@@ -520,33 +520,11 @@ class TronLive:
     ) -> list[tuple]:
         """Live TRC-20 transfers of the address: (seq, idx, contract, from, to, value,
         timestamp, txid, block), paged by (seq, idx)."""
-        order, compare = ("DESC", "<") if newest_first else ("ASC", ">")
-        parts, params = [], []
-        for wanted, column in ((sent, "from_address"), (received, "to_address")):
-            if not wanted:
-                continue
-            where = f"f.{column} = ? AND f.timestamp BETWEEN ? AND ?"
-            params += [address, min_ms, max_ms]
-            if contract is not None:
-                where += " AND f.contract = ?"
-                params.append(contract)
-            if cursor is not None:
-                where += f" AND (f.seq, f.idx) {compare} (?, ?)"
-                params += list(cursor)
-            if confirmed is not None:
-                where += " AND t.block IS NOT NULL" if confirmed else " AND t.block IS NULL"
-            parts.append(
-                "SELECT * FROM (SELECT f.seq, f.idx, f.contract, f.from_address, f.to_address, "
-                "f.value, f.timestamp, t.txid, t.block FROM tron_live_transfers f JOIN "
-                f"tron_live_txs t ON t.seq = f.seq WHERE {where} "
-                f"ORDER BY f.seq {order}, f.idx {order} LIMIT ?)"
-            )
-            params.append(limit)
-        if not parts:
-            return []
-        sql = " UNION ".join(parts) + f" ORDER BY seq {order}, idx {order} LIMIT ?"
-        with self.reader.borrow() as c:
-            return c.execute(sql, [*params, limit]).fetchall()
+        legs: list[tuple[str | None, str | None]] = [(address, None)] if sent else []
+        legs += [(None, address)] if received else []
+        return self._live_legs(
+            legs, contract, min_ms, max_ms, confirmed, cursor, newest_first, limit
+        )
 
     def live_contract_logs(
         self,
@@ -794,6 +772,23 @@ class TronLive:
     ) -> list[tuple]:
         """Every live TRC-20 transfer matching any (from, to) leg (None: either side),
         newest first: (seq, idx, contract, from, to, value, timestamp, txid, block)."""
+        return self._live_legs(legs, contract, min_ms, max_ms, None, None, True, None)
+
+    def _live_legs(
+        self,
+        legs: list[tuple[str | None, str | None]],
+        contract: str | None,
+        min_ms: int,
+        max_ms: int,
+        confirmed: bool | None,
+        cursor: tuple[int, int] | None,
+        newest_first: bool,
+        limit: int | None,
+    ) -> list[tuple]:
+        """Live TRC-20 transfers matching any (from, to) leg, ordered by (seq, idx), after
+        cursor and at most limit of them when given; confirmed True/False: only those in a
+        block / not yet."""
+        order, compare = ("DESC", "<") if newest_first else ("ASC", ">")
         parts: list[str] = []
         params: list = []
         for frm, to in legs:
@@ -806,17 +801,29 @@ class TronLive:
             if contract is not None:
                 where += " AND f.contract = ?"
                 params.append(contract)
+            if cursor is not None:
+                where += f" AND (f.seq, f.idx) {compare} (?, ?)"
+                params += list(cursor)
+            if confirmed is not None:
+                where += " AND t.block IS NOT NULL" if confirmed else " AND t.block IS NULL"
+            tail = ""
+            if limit is not None:
+                tail = " LIMIT ?"
+                params.append(limit)
             parts.append(
                 "SELECT * FROM (SELECT f.seq, f.idx, f.contract, f.from_address, f.to_address, "
                 "f.value, f.timestamp, t.txid, t.block FROM tron_live_transfers f JOIN "
-                f"tron_live_txs t ON t.seq = f.seq WHERE {where})"
+                f"tron_live_txs t ON t.seq = f.seq WHERE {where} "
+                f"ORDER BY f.seq {order}, f.idx {order}{tail})"
             )
         if not parts:
             return []
+        sql = " UNION ".join(parts) + f" ORDER BY seq {order}, idx {order}"
+        if limit is not None:
+            sql += " LIMIT ?"
+            params.append(limit)
         with self.reader.borrow() as c:
-            return c.execute(
-                " UNION ".join(parts) + " ORDER BY seq DESC, idx DESC", params
-            ).fetchall()
+            return c.execute(sql, params).fetchall()
 
 
 def _world_tx(row: tuple) -> LiveTx:
