@@ -8,7 +8,7 @@ from flask import Blueprint, current_app, render_template
 
 from sandbox.ledger.codec.amounts import COIN
 
-from ..common.addresses import fresh_address
+from ..common.addresses import fresh_address, fresh_tron_address
 from ..common.sessions import session_id
 
 bp = Blueprint("campaign", __name__)
@@ -46,9 +46,12 @@ def fresh_since() -> int | None:
 
 
 def donation_address() -> str | None:
-    """The address shown to this visitor: the published one, or a fresh one per session."""
+    """The Bitcoin address shown to this visitor: the published one, or a fresh one per
+    session (None for a campaign that takes only USDT)."""
     world = current_app.extensions["world"]
     site = current_app.extensions["site"]
+    if "btc" not in site.config.get("donation_chains", ["btc"]):
+        return None
     wallet = world.wallets.of_site(site.id, "donation")
     if fresh_since() is not None:
         wallet_id = wallet["id"] if wallet else 0
@@ -64,6 +67,28 @@ def donation_address() -> str | None:
     if published is None and wallet is not None:
         published = world.wallets.published(wallet["id"])
     return published
+
+
+def usdt_address() -> tuple[str | None, str | None]:
+    """The USDT (TRC-20) address shown to this visitor, and the published one it replaced
+    (None when the campaign never switched): the campaign's Tron address, or a fresh one per
+    session once every donor gets their own."""
+    world = current_app.extensions["world"]
+    site = current_app.extensions["site"]
+    if "tron" not in site.config.get("donation_chains", []) or not site.operator_id:
+        return None, None
+    published = world.wallets.tron_published(site.operator_id, site.id)
+    if fresh_since() is None:
+        return published, None
+
+    def derive(number: int) -> str:
+        """The number-th donor's own USDT address."""
+        return fresh_tron_address(world.seed, site.id, number)
+
+    clock = current_app.extensions["clock"]
+    state = current_app.extensions["state"]
+    # Its own namespace in the donor table, so a visitor's BTC and USDT numbers never mix.
+    return state.donor_address(f"{site.id}/tron", session_id(), derive, clock()), published
 
 
 @bp.route("/")
@@ -90,16 +115,22 @@ def index():
         }
     account = operator_account()
     since = fresh_since()
+    address = donation_address()
+    usdt, old_usdt = usdt_address()
     switched = since is not None and not site.config.get("fresh_address_per_donor")
     return render_template(
         "donation/index.html",
         operator=account,
         key=current_app.extensions["files"].operator_key(),
-        address=donation_address(),
+        address=address,
+        usdt=usdt,
+        old_usdt=old_usdt if switched else None,
         fresh=since is not None,
         since=since,
         # A campaign that switched warns donors off the address it used to publish.
-        old_address=world.wallets.published(wallet["id"]) if switched and wallet else None,
+        old_address=(
+            world.wallets.published(wallet["id"]) if switched and wallet and address else None
+        ),
         progress=progress,
     )
 

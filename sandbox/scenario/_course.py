@@ -24,7 +24,7 @@ ACCEPT_COMPARES = ("exact", "nocase")  # the comparisons an objective's accept: 
 NUMBER_FIELDS = {"actor": ("balance",), "site": (), "flow": ("total", "count")}
 LIST_FIELDS = {
     "actor": ("addresses",),
-    "site": ("donation_addresses",),
+    "site": ("donation_addresses", "tron_donation_addresses"),
     "flow": ("txids", "addresses"),
 }
 _VARIABLE = re.compile(r"[a-z][a-z0-9_]*")

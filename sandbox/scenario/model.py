@@ -93,6 +93,8 @@ ANSWER_FIELDS = {
         "operator_name",
         "published_address",  # donation sites: the one address on the site and the forum
         "donation_addresses",
+        "tron_published_address",  # donation sites: the one USDT (TRC-20) address published
+        "tron_donation_addresses",
     ),
     "flow": ("total", "count", "txids", "addresses", "exchange"),
 }

@@ -345,12 +345,22 @@ class Answers:
             site_id,
         )
 
-    def _site_donation_addresses(self, site_id: str) -> list[str]:
-        """Every address the site's donation flows paid."""
+    def _site_tron_published_address(self, site_id: str) -> str | None:
+        """A donation site's one published Tron address (None: a fresh one per donor)."""
+        site = next(s for s in self.scenario.sites if s.id == site_id)
+        if site.fresh_address_per_donor or site.operator is None:
+            return None
+        published = tron_store.addresses_of(
+            self.conn, site.operator, "donation", f"donation:{site_id}"
+        )
+        return published[0] if published else None
+
+    def _site_donation_addresses(self, site_id: str, chain: str = "btc") -> list[str]:
+        """Every address the site's donation flows on chain paid."""
         flows = [
             f.id
             for f in self.scenario.flows
-            if f.kind == "donation" and f.site == site_id and f.chain == "btc"
+            if f.kind == "donation" and f.site == site_id and f.chain == chain
         ]
         return sorted(
             {a for f in flows for e in self.events(f) if (a := self.paid_address(e)) is not None}
@@ -518,6 +528,8 @@ SITE_FIELDS: dict[str, Callable[[Answers, str], object]] = {
     "operator_name": Answers._site_operator_name,
     "published_address": Answers._site_published_address,
     "donation_addresses": Answers._site_donation_addresses,
+    "tron_published_address": Answers._site_tron_published_address,
+    "tron_donation_addresses": lambda a, site_id: a._site_donation_addresses(site_id, "tron"),
 }
 FLOW_FIELDS: dict[str, Callable[[Answers, str, str | None], object]] = {
     "total": _of_payments(Answers._flow_total),

@@ -40,6 +40,11 @@ def make_sites(scenario: Scenario) -> list[dict]:
             digits = "".join(rng.choices(string.digits, k=8))
             analytics = f"UA-{digits}-1"
         config = {k: v for k, v in asdict(site).items() if k not in _CONFIG_SKIP}
+        chains = sorted(
+            {f.chain for f in scenario.flows if f.kind == "donation" and f.site == site.id}
+        )
+        if "tron" in chains:  # the campaign page then shows what it takes: USDT, maybe BTC
+            config["donation_chains"] = chains
         rows.append(
             {
                 "id": site.id,

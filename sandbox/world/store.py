@@ -505,6 +505,15 @@ class WalletRepo(Repo):
             (wallet_id,),
         )
 
+    def tron_published(self, actor_id: str, site_id: str) -> str | None:
+        """The one Tron address an actor collects a site's donations on (None: none, or a
+        fresh address per donor from the start)."""
+        return self.db.value(
+            "SELECT address FROM tron_accounts WHERE actor_id = ? AND wallet = 'donation'"
+            " AND purpose = ?",
+            (actor_id, f"donation:{site_id}"),
+        )
+
     def received(self, wallet_id: int) -> tuple[int, int]:
         """Satoshis received by a wallet's addresses, and the number of payments."""
         row = self.db.one(

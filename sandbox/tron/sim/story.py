@@ -36,6 +36,7 @@ class TronStory:
         self.members = members
         self.background = background
         self.site_config = site_config
+        self.start_ms = start_ms
         self.end_ms = end_ms
         self.rng = rng
         self.rows: list[tuple] = []  # tron_flow_events
@@ -184,11 +185,15 @@ class TronStory:
         return self._simple(flow, state, t, lambda payer, payee: self.personal[payee])
 
     def _donation(self, flow: Flow, state: dict, t: int) -> bool:
-        """A donor pays the campaign's Tron address (a fresh one per donor if the site says so)."""
+        """A donor pays the campaign's Tron address: its published one, or a fresh one per
+        donor when the site says so (from the start, or from `fresh_address_from_day`)."""
         config = self.site_config.get(flow.site or "", {})
+        switch = config.get("fresh_address_from_day")
+        fresh = bool(config.get("fresh_address_per_donor")) or (
+            switch is not None and t >= self.start_ms + int(switch * DAY_MS)
+        )
 
         def address(donor: str, operator: str) -> Wallet:
-            fresh = config.get("fresh_address_per_donor")
             key = (flow.site or operator, donor if fresh else "")
             if key not in self._donation_addresses:
                 purpose = f"donation:{donor}" if fresh else f"donation:{flow.site or operator}"
