@@ -32,6 +32,7 @@ Layout (why it is this way):
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
 
@@ -93,7 +94,12 @@ def _sites_of_scenario(source: str | None, seed: int | None) -> list[dict]:
     sites = make_sites(scenario) + service_sites(scenario, make_actors(scenario))
     # Onion addresses depend on the course secret the build draws, so none is known yet.
     return [
-        {**s, "address": None if s["address"].endswith(".onion") else s["address"]} for s in sites
+        {
+            **s,
+            "address": None if s["address"].endswith(".onion") else s["address"],
+            "mirror_of": json.loads(s["config"]).get("mirror_of"),
+        }
+        for s in sites
     ]
 
 
@@ -174,6 +180,9 @@ def compose_file(source: str | None = None, seed: int | None = None, out_dir: Pa
     routes: list[str] = []
     for site in sites:
         if site["kind"] in IN_GATEWAY:
+            continue
+        if site.get("mirror_of"):  # another address of a site: its container answers
+            routes.append(f"--route={site['id']}={site_service(site['mirror_of'])}:{SITE_PORT}")
             continue
         name = site_service(site["id"])
         routes.append(f"--route={site['id']}={name}:{SITE_PORT}")

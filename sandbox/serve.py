@@ -173,9 +173,12 @@ class Sandbox:
         self._ensure_open_files(sum(1 for r in rows if r["id"] not in self.upstreams))
         self.state_dir.mkdir(parents=True, exist_ok=True)
         logging.getLogger("werkzeug").setLevel(logging.WARNING)
+        configs = {r["id"]: json.loads(r["config"] or "{}") for r in rows}
         try:
             for row in rows:
                 upstream = self.upstreams.get(row["id"])
+                if upstream is None and configs[row["id"]].get("mirror_of"):
+                    continue  # routed to the site it mirrors, below
                 if upstream is not None:
                     site = (row["id"], row["kind"], row["name"], row["address"])
                     self.sites.append(SiteServer(*site, None, None, upstream))
@@ -198,6 +201,13 @@ class Sandbox:
                 self.sites.append(
                     SiteServer(row["id"], row["kind"], row["name"], row["address"], server, thread)
                 )
+            served = {s.site_id: s for s in self.sites}
+            for row in rows:
+                original = configs[row["id"]].get("mirror_of")
+                if original and row["id"] not in served:
+                    site = (row["id"], row["kind"], row["name"], row["address"])
+                    there = served[original]
+                    self.sites.append(SiteServer(*site, None, None, (there.host, there.port)))
             table = {s.address: (s.host, s.port) for s in self.sites}
             if self.classroom_port is not None:
                 table[CLASSROOM_NAME] = self._start_classroom()
@@ -207,6 +217,9 @@ class Sandbox:
             if tron and self.tronscan_port is not None:
                 table[TRONSCAN_NAME] = self._start_tronscan()
             routes = Routes(table)
+            for row in rows:
+                if configs[row["id"]].get("online") is False:  # until a site_online inject
+                    routes.withdraw(row["address"])
             config = GatewayConfig(
                 host=self.host,
                 socks_port=self.socks_port,

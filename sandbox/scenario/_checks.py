@@ -383,7 +383,33 @@ def _check_sites(doc: Doc, actors: dict[str, dict]) -> dict[str, dict]:
                 # A rejected rate leaves the escrow's cut unknown: do not bound it.
                 "unbounded": ("sites", i, "commission") in doc.bad,
             }
+    _check_mirrors(doc, sites)
     return sites
+
+
+def _check_mirrors(doc: Doc, sites: dict[str, dict]) -> None:
+    """A mirror names another site of the same kind that is not a mirror itself."""
+    for i, _item in doc.items("sites"):
+        original = doc.get("sites", i, "mirror_of", kind=str)
+        if original is None:
+            continue
+        site_id = doc.get("sites", i, "id", kind=str)
+        kind = doc.get("sites", i, "kind", kind=str)
+        at = ("sites", i, "mirror_of")
+        if original == site_id:
+            doc.report(at, f"site '{site_id}' cannot be a mirror of itself")
+        elif original not in sites:
+            _unknown(doc, at, "site", original, sites)
+        elif doc.get("sites", sites[original]["index"], "mirror_of") is not None:
+            doc.report(at, f"'{original}' is a mirror itself; name the site it mirrors")
+        elif kind is not None and sites[original]["kind"] != kind:
+            doc.report(
+                at,
+                f"a mirror serves its site's pages, so it is a {sites[original]['kind']} like "
+                f"'{original}', not a {kind}",
+            )
+        elif kind in CLEARNET_KINDS:
+            doc.report(at, "mirrors are for hidden services: a .test site keeps its one name")
 
 
 def _check_donation_knobs(doc: Doc, i: int, kind: str | None, days: int | None) -> None:

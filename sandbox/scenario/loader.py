@@ -720,7 +720,7 @@ def _site(s: dict, line: int) -> Site:
     }
     flags: dict[str, Any] = {
         k: s[k]
-        for k in ("captcha", "ddos_queue", "fresh_address_per_donor", "show_totals")
+        for k in ("captcha", "ddos_queue", "fresh_address_per_donor", "show_totals", "online")
         if k in s
     }
     if "fresh_address_from_day" in s:
@@ -735,6 +735,7 @@ def _site(s: dict, line: int) -> Site:
         operator=s.get("operator"),
         onion=s.get("onion", s["kind"] not in CLEARNET_KINDS),
         domain=s.get("domain"),
+        mirror_of=s.get("mirror_of"),
         commission=float(s.get("commission", 0.0)),
         line=line,
         **ints,

@@ -195,6 +195,8 @@ class Site:
     # loader turns it off by default when an objective asks for that figure
     show_totals: bool = True
     mistakes: tuple[str, ...] = ()
+    mirror_of: str | None = None  # a second address of that site, serving the same pages
+    online: bool = True  # false: unreachable until a site_online inject
     line: int = 0
 
 

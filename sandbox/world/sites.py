@@ -15,6 +15,7 @@ from .actors import _slug
 # Documentation ranges (RFC 5737): they look like public IPs but route nowhere, ever.
 _LEAK_NETS = ("192.0.2.", "198.51.100.", "203.0.113.")
 _CONFIG_SKIP = ("id", "kind", "name", "operator", "onion", "domain", "line")
+_CONFIG_DEFAULTS = {"mirror_of": None, "online": True}
 
 
 def onion_seed(world_seed: int, site_id: str) -> bytes:
@@ -40,6 +41,9 @@ def make_sites(scenario: Scenario) -> list[dict]:
             digits = "".join(rng.choices(string.digits, k=8))
             analytics = f"UA-{digits}-1"
         config = {k: v for k, v in asdict(site).items() if k not in _CONFIG_SKIP}
+        for key, default in _CONFIG_DEFAULTS.items():  # absent unless set: old worlds unchanged
+            if config.get(key) == default:
+                del config[key]
         chains = sorted(
             {f.chain for f in scenario.flows if f.kind == "donation" and f.site == site.id}
         )

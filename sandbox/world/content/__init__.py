@@ -47,6 +47,8 @@ def write_content(conn: sqlite3.Connection, scenario: Scenario, seed: int) -> No
     shows_analytics = analytics_targets(world)
     order = {kind: n for n, kind in enumerate(KIND_ORDER)}
     for site in sorted(world.sites, key=lambda s: (order.get(s.kind, len(order)), s.id)):
+        if site.config.get("mirror_of"):
+            continue  # a mirror serves its site's content
         if site.kind in ("market", "shop"):
             write_market(world, book, rows, site)
         elif site.kind == "donation":

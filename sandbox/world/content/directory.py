@@ -77,6 +77,8 @@ def write_links(world: WorldSoFar, rows: Rows, site: SiteRow) -> None:
     for target in world.sites:
         if not target.hidden or (target.id == site.id and not search):
             continue
+        if target.config.get("mirror_of"):
+            continue  # a mirror's address is for the campaign to announce, not the directory
         rows.links.append(
             (
                 len(rows.links) + 1,
