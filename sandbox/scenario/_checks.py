@@ -521,7 +521,9 @@ def _check_flows(doc: Doc, actors: dict[str, dict], sites: dict[str, dict]) -> l
             doc.bad.add(p + ("amount",))
         count = doc.get(*p, "count", kind=int) or 1
         payers = 1
-        if doc.get(*p, "each") is True and source is not None:
+        if kind == "swap" and doc.get(*p, "each") is True:
+            doc.report(p + ("each",), "each does not apply to swap flows (one payer per order)")
+        elif doc.get(*p, "each") is True and source is not None:
             members = actors[source]["count"] if source in actors else 1
             if members < 2:
                 doc.report(
