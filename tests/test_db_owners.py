@@ -60,6 +60,8 @@ OWNERS: dict[str, dict] = {
             "orders",
             "donor_addresses",
             "site_notices",
+            "swap_orders",
+            "swap_requests",
         },  # fmt: skip
         "owners": ("marketplaces/common/state.py",),
     },
