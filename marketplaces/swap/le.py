@@ -207,8 +207,16 @@ def _unauthorised():
 
 
 def submit(data: Mapping, requester: Requester) -> tuple[dict | None, list[dict]]:
-    """Log a request with its answer: (its stored body, []), or (None, errors), not logged."""
-    req, errors = clean_request(data)
+    """Log a request with its answer: (its stored body, []), or (None, errors), not logged.
+
+    Agency, officer and email the request leaves out are the requester's own."""
+    own = {
+        "agency": requester.agency,
+        "officer_name": requester.officer_name,
+        "officer_email": requester.officer_email,
+    }
+    given = {k: v for k, v in own.items() if not _text(data, k)}
+    req, errors = clean_request(_Merged(data, given))
     if errors:
         return None, errors
     site = current_app.extensions["site"]
@@ -218,6 +226,30 @@ def submit(data: Mapping, requester: Requester) -> tuple[dict | None, list[dict]
         site.id, requester.id, now, req, lambda n: answer(req, f"{site.id.upper()}-LE-{n:05d}")
     )
     return _body({"number": number, "request": req, "answer": reply}), []
+
+
+class _Merged(Mapping):
+    """A request's fields with defaults for the ones it leaves out (a form keeps getlist)."""
+
+    def __init__(self, data: Mapping, defaults: dict):
+        self.data, self.defaults = data, defaults
+
+    def __getitem__(self, key):
+        return self.defaults[key] if key in self.defaults else self.data[key]
+
+    def __iter__(self):
+        return iter({**dict.fromkeys(self.data), **self.defaults})
+
+    def __len__(self) -> int:
+        return len({**dict.fromkeys(self.data), **self.defaults})
+
+    def getlist(self, key: str) -> list:
+        """Every value of a field (a form's checkboxes; a JSON list as it is)."""
+        getlist = getattr(self.data, "getlist", None)
+        if getlist is not None:
+            return getlist(key)
+        value = self.data.get(key)
+        return value if isinstance(value, list) else [] if value is None else [value]
 
 
 def _body(stored: dict) -> dict:
