@@ -199,3 +199,14 @@ def test_a_deposit_the_payer_cannot_make_at_its_time_fails_the_build(tmp_path):
     with pytest.raises(BuildError, match=r"flow 'to-usdt' \(line \d+\): the deposit of swap order"):
         build_world(scenario, tmp_path / "w.db", secret=SECRET)
     assert not (tmp_path / "w.db").exists()
+
+
+def test_validator_rejects_a_swap_site_run_by_another_role(tmp_path):
+    """A swap site's operator is its swap service."""
+    path = _with(tmp_path, "operator: swapper}", "operator: seller}")
+    with pytest.raises(ScenarioError) as info:
+        load_scenario(path)
+    line = _line(path, "operator: seller")
+    assert [str(p) for p in info.value.problems] == [
+        f"{path}:{line}: sites[0].operator: 'seller' is a vendor, not a swap service (role: swap)"
+    ]

@@ -344,6 +344,8 @@ def _check_sites(doc: Doc, actors: dict[str, dict]) -> dict[str, dict]:
                 f"a site is run by one actor, but '{operator}' is a group "
                 f"(count: {actors[operator]['count']})",
             )
+        if kind == "swap":
+            _check_swap_operator(doc, i, operator, actors)
         featured = doc.get("sites", i, "featured", kind=list) or []
         for j, who in enumerate(featured):
             if doc.get("sites", i, "featured", j, kind=str) is not None and who not in actors:
@@ -385,6 +387,21 @@ def _check_sites(doc: Doc, actors: dict[str, dict]) -> dict[str, dict]:
                 "unbounded": ("sites", i, "commission") in doc.bad,
             }
     return sites
+
+
+def _check_swap_operator(doc: Doc, i: int, operator: str | None, actors: dict) -> None:
+    """A swap site is run by a swap service: its orders pay from that actor's wallets."""
+    if operator is None:
+        if ("sites", i, "operator") not in doc.bad:
+            doc.report(
+                ("sites", i, "operator"),
+                "a swap site needs operator: the id of its swap service (role: swap)",
+            )
+    elif operator in actors and actors[operator]["role"] not in (None, "swap"):
+        doc.report(
+            ("sites", i, "operator"),
+            f"'{operator}' is a {actors[operator]['role']}, not a swap service (role: swap)",
+        )
 
 
 def _check_donation_knobs(doc: Doc, i: int, kind: str | None, days: int | None) -> None:
