@@ -19,7 +19,7 @@ from .common.world import Site, World
 
 __all__ = ["KINDS", "create_site_app"]
 
-KINDS = ("market", "shop", "forum", "donation", "wiki", "search", "social", "paste")
+KINDS = ("market", "shop", "forum", "donation", "wiki", "search", "social", "paste", "swap")
 
 
 def create_site_app(

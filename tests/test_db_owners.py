@@ -27,7 +27,8 @@ WORLD_TABLES = {
     "boards", "threads", "posts", "links", "exchange_accounts", "exchange_logins", "seats",
     "objectives", "seat_objectives", "hints", "injects", "artefacts", "requesters",
     "tron_witnesses", "tron_accounts", "tron_blocks", "tron_txs", "tron_logs",
-    "trc20_transfers", "tron_state", "tron_contracts", "tron_flow_events",
+    "trc20_transfers", "tron_state", "tron_contracts", "tron_flow_events", "swap_legs",
+    "swap_orders",
 }  # fmt: skip
 
 OWNERS: dict[str, dict] = {
@@ -59,6 +60,8 @@ OWNERS: dict[str, dict] = {
             "orders",
             "donor_addresses",
             "site_notices",
+            "swap_orders",
+            "swap_requests",
         },  # fmt: skip
         "owners": ("marketplaces/common/state.py",),
     },

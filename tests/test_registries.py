@@ -13,7 +13,15 @@ import pytest
 
 from sandbox.classroom.injects import Injects
 from sandbox.ledger.sim.story import FLOW_RUNNERS, Story
-from sandbox.scenario.model import ANSWER_FIELDS, FLOW_KINDS, INJECT_ACTIONS, LEDGER_FLOW_KINDS
+from sandbox.scenario.model import (
+    ANSWER_FIELDS,
+    FLOW_KINDS,
+    INJECT_ACTIONS,
+    LEDGER_FLOW_KINDS,
+    TRON_FLOW_KINDS,
+)
+from sandbox.tron.sim.story import RUNNERS as TRON_RUNNERS
+from sandbox.tron.sim.story import TronStory
 from sandbox.world.answers import (
     ACTOR_FIELDS,
     FLOW_FIELDS,
@@ -30,6 +38,13 @@ def test_every_flow_kind_has_a_runner():
     assert set(FLOW_RUNNERS) == set(LEDGER_FLOW_KINDS)
     for kind, runner in FLOW_RUNNERS.items():
         assert getattr(Story, runner.__name__) is runner, kind
+
+
+def test_every_tron_flow_kind_has_a_runner():
+    """The Tron story's RUNNERS run exactly the Tron flow kinds, each with a TronStory method."""
+    assert set(TRON_RUNNERS) == set(TRON_FLOW_KINDS)
+    for kind, runner in TRON_RUNNERS.items():
+        assert getattr(TronStory, runner.__name__) is runner, kind
 
 
 def test_every_flow_kind_has_a_payment_step():

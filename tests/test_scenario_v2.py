@@ -354,7 +354,8 @@ ERRORS = [
         "answer: {flow: sales, field: name}",
         27,
         "objectives[1].answer.field",
-        "'name' is not a field of a flow (flow fields: total, count, txids, addresses, exchange)",
+        "'name' is not a field of a flow (flow fields: total, count, txids, addresses, exchange, "
+        "payout_txids, payout_addresses, payout_total)",
     ),
     (
         "answer: {actor: $subject, field: name}",

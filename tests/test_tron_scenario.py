@@ -162,7 +162,7 @@ def test_kinds_the_tron_chain_does_not_carry(tmp_path):
     )
     assert found[0] == (
         f"{file}:11: flows[1].chain: a mixing flow runs on the Bitcoin-like ledger only (Tron "
-        "flows: donation, purchase, consolidation, peel_chain, cash_out, transfer, otc_sale)"
+        "flows: donation, purchase, consolidation, peel_chain, cash_out, transfer, otc_sale, swap)"
     )
 
 

@@ -6,7 +6,7 @@ import hmac
 import re
 import secrets
 
-from flask import Flask, abort, request, session
+from flask import Flask, abort, current_app, request, session
 from flask.sessions import SessionInterface, SessionMixin
 from werkzeug.datastructures import CallbackDict
 
@@ -94,6 +94,8 @@ def check_csrf() -> None:
     """Refuse a POST whose form does not carry the session's CSRF token (400)."""
     if request.method != "POST" or request.routing_exception is not None:
         return  # not a form post, or not a route at all (404/405 come first)
+    if request.endpoint in current_app.config.get("CSRF_EXEMPT", ()):
+        return  # a JSON call of a tool, with no cookie (the view authenticates it if needed)
     sent = request.form.get("csrf_token", "")
     expected = session.get("csrf", "")
     if not expected or not hmac.compare_digest(str(sent), str(expected)):

@@ -102,6 +102,39 @@ CREATE TABLE IF NOT EXISTS donor_addresses (
     UNIQUE (site_id, sid),
     UNIQUE (site_id, number)
 );
+CREATE TABLE IF NOT EXISTS swap_orders (
+    id INTEGER PRIMARY KEY,
+    site_id TEXT NOT NULL,
+    number INTEGER NOT NULL,      -- per site; also the index the deposit address derives from
+    order_id TEXT NOT NULL UNIQUE,
+    sid TEXT NOT NULL,
+    deposit_chain TEXT NOT NULL,  -- btc | tron
+    deposit_asset TEXT NOT NULL,  -- BTC | USDT
+    deposit_address TEXT NOT NULL,
+    payout_chain TEXT NOT NULL,
+    payout_asset TEXT NOT NULL,
+    payout_address TEXT NOT NULL,
+    rate REAL NOT NULL,           -- USDT per BTC when the order was made
+    fee REAL NOT NULL,
+    created INTEGER NOT NULL,     -- world time
+    UNIQUE (site_id, number)
+);
+CREATE INDEX IF NOT EXISTS idx_swap_orders_deposit ON swap_orders(site_id, deposit_address);
+CREATE INDEX IF NOT EXISTS idx_swap_orders_payout ON swap_orders(site_id, payout_address);
+CREATE TABLE IF NOT EXISTS swap_requests ( -- a swap service's law-enforcement log, append-only
+    id INTEGER PRIMARY KEY,
+    site_id TEXT NOT NULL,
+    number INTEGER NOT NULL,      -- per site
+    requester_id TEXT NOT NULL,
+    received INTEGER NOT NULL,    -- world time
+    request TEXT NOT NULL,        -- JSON, as cleaned
+    answer TEXT NOT NULL,         -- JSON
+    UNIQUE (site_id, number)
+);
+CREATE TRIGGER IF NOT EXISTS swap_requests_no_update BEFORE UPDATE ON swap_requests
+BEGIN SELECT RAISE(ABORT, 'the request log is append-only'); END;
+CREATE TRIGGER IF NOT EXISTS swap_requests_no_delete BEFORE DELETE ON swap_requests
+BEGIN SELECT RAISE(ABORT, 'the request log is append-only'); END;
 CREATE TABLE IF NOT EXISTS site_notices (
     site_id TEXT PRIMARY KEY,     -- a site whose every page shows this notice instead (injects)
     kind TEXT NOT NULL,           -- exit_scam
@@ -432,6 +465,82 @@ class StateStore(ThreadConnections):
             )
         return address
 
+    # -- swap services: orders and the law-enforcement log -------------------------------
+
+    def create_swap_order(self, site_id: str, address_for, now: int, **values) -> dict:
+        """A new swap order; address_for(number) gives its deposit address on its chain."""
+        conn = self.conn()
+        with immediate(conn):
+            number = conn.execute(
+                "SELECT coalesce(max(number), 0) + 1 FROM swap_orders WHERE site_id = ?",
+                (site_id,),
+            ).fetchone()[0]
+            row = {
+                "site_id": site_id,
+                "number": number,
+                "order_id": secrets.token_hex(8),
+                "deposit_address": address_for(number),
+                "created": now,
+                **values,
+            }
+            columns = ", ".join(row)
+            marks = ", ".join("?" * len(row))
+            conn.execute(
+                f"INSERT INTO swap_orders ({columns}) VALUES ({marks})", list(row.values())
+            )
+        return row
+
+    def swap_order(self, site_id: str, order_id: str) -> dict | None:
+        """One swap order of a site by its order id."""
+        return self.one(
+            "SELECT * FROM swap_orders WHERE site_id = ? AND order_id = ?", (site_id, order_id)
+        )
+
+    def swap_orders_about(self, site_id: str, address: str) -> list[dict]:
+        """A site's live orders whose deposit or payout address is address, oldest first."""
+        return self.all(
+            "SELECT * FROM swap_orders WHERE site_id = ? AND (deposit_address = ?"
+            " OR payout_address = ?) ORDER BY number",
+            (site_id, address, address),
+        )
+
+    def log_swap_request(
+        self, site_id: str, requester_id: str, now: int, request: dict, answer_for
+    ) -> tuple[int, dict]:
+        """Append a law-enforcement request and its answer, answer_for(number), to the
+        site's log; (its number, the answer)."""
+        conn = self.conn()
+        with immediate(conn):
+            number = conn.execute(
+                "SELECT coalesce(max(number), 0) + 1 FROM swap_requests WHERE site_id = ?",
+                (site_id,),
+            ).fetchone()[0]
+            answer = answer_for(number)
+            conn.execute(
+                "INSERT INTO swap_requests (site_id, number, requester_id, received, request,"
+                " answer) VALUES (?, ?, ?, ?, ?, ?)",
+                (site_id, number, requester_id, now, json.dumps(request), json.dumps(answer)),
+            )
+        return number, answer
+
+    def swap_request(self, site_id: str, number: int, requester_id: str | None) -> dict | None:
+        """One logged request (only the requester's own unless requester_id is None)."""
+        row = self.one(
+            "SELECT * FROM swap_requests WHERE site_id = ? AND number = ?"
+            " AND (? IS NULL OR requester_id = ?)",
+            (site_id, number, requester_id, requester_id),
+        )
+        return _swap_request(row) if row else None
+
+    def swap_requests(self, site_id: str, requester_id: str | None) -> list[dict]:
+        """The logged requests (the requester's own unless requester_id is None), newest first."""
+        rows = self.all(
+            "SELECT * FROM swap_requests WHERE site_id = ? AND (? IS NULL OR requester_id = ?)"
+            " ORDER BY number DESC",
+            (site_id, requester_id, requester_id),
+        )
+        return [_swap_request(r) for r in rows]
+
     # -- site notices and actors' accounts (injects) ------------------------------------
 
     def set_notice(self, site_id: str, kind: str, text: str, now: int) -> None:
@@ -462,6 +571,11 @@ class StateStore(ThreadConnections):
         return conn.execute(
             "SELECT id FROM users WHERE site_id = ? AND handle = ?", (site_id, handle)
         ).fetchone()[0]
+
+
+def _swap_request(row: dict) -> dict:
+    """A logged swap request with its JSON columns read."""
+    return {**row, "request": json.loads(row["request"]), "answer": json.loads(row["answer"])}
 
 
 def _inserted_id(cur: sqlite3.Cursor) -> int:

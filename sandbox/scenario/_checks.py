@@ -24,6 +24,7 @@ from .model import (
     TRON_ONLY_FLOW_KINDS,
     WorldKnobs,
 )
+from .swaps import other_chain
 
 Path = tuple[str | int, ...]
 
@@ -343,6 +344,8 @@ def _check_sites(doc: Doc, actors: dict[str, dict]) -> dict[str, dict]:
                 f"a site is run by one actor, but '{operator}' is a group "
                 f"(count: {actors[operator]['count']})",
             )
+        if kind == "swap":
+            _check_swap_operator(doc, i, operator, actors)
         featured = doc.get("sites", i, "featured", kind=list) or []
         for j, who in enumerate(featured):
             if doc.get("sites", i, "featured", j, kind=str) is not None and who not in actors:
@@ -410,6 +413,21 @@ def _check_mirrors(doc: Doc, sites: dict[str, dict]) -> None:
             )
         elif kind in CLEARNET_KINDS:
             doc.report(at, "mirrors are for hidden services: a .test site keeps its one name")
+
+
+def _check_swap_operator(doc: Doc, i: int, operator: str | None, actors: dict) -> None:
+    """A swap site is run by a swap service: its orders pay from that actor's wallets."""
+    if operator is None:
+        if ("sites", i, "operator") not in doc.bad:
+            doc.report(
+                ("sites", i, "operator"),
+                "a swap site needs operator: the id of its swap service (role: swap)",
+            )
+    elif operator in actors and actors[operator]["role"] not in (None, "swap"):
+        doc.report(
+            ("sites", i, "operator"),
+            f"'{operator}' is a {actors[operator]['role']}, not a swap service (role: swap)",
+        )
 
 
 def _check_donation_knobs(doc: Doc, i: int, kind: str | None, days: int | None) -> None:
@@ -539,12 +557,16 @@ def _check_flows(doc: Doc, actors: dict[str, dict], sites: dict[str, dict]) -> l
             doc.report(p + ("hops",), "a peel_chain needs hops: 1 or more")
         elif kind not in (None, "peel_chain") and hops:
             doc.report(p + ("hops",), "hops only applies to peel_chain flows")
+        if kind == "swap" and doc.get(*p, "amount") is None and p + ("amount",) not in doc.bad:
+            doc.report(p + ("amount",), "a swap needs amount: what each order deposits")
         if kind == "consolidation" and doc.get(*p, "amount") is not None:
             doc.report(p + ("amount",), "a consolidation always sweeps everything; remove amount")
             doc.bad.add(p + ("amount",))
         count = doc.get(*p, "count", kind=int) or 1
         payers = 1
-        if doc.get(*p, "each") is True and source is not None:
+        if kind == "swap" and doc.get(*p, "each") is True:
+            doc.report(p + ("each",), "each does not apply to swap flows (one payer per order)")
+        elif doc.get(*p, "each") is True and source is not None:
             members = actors[source]["count"] if source in actors else 1
             if members < 2:
                 doc.report(
@@ -565,11 +587,35 @@ def _check_flows(doc: Doc, actors: dict[str, dict], sites: dict[str, dict]) -> l
             and asset is not None
             and parts_ok
         ):
-            usable.append(
-                _FlowView(
-                    i, flow_id, kind, source, target, count * payers, amount, site, payers, asset
+            via = doc.get(*p, "via", kind=str)
+            if kind == "swap" and amount is not None and via in actors:
+                # The payer spends the deposit asset to the service; the service spends the
+                # other asset, at the world's rate less its fee, to the payee.
+                rate = doc.get("world", "btc_usdt", kind=(int, float)) or WorldKnobs.btc_usdt
+                fee = doc.get("world", "swap_fee", kind=(int, float))
+                keep = 1 - (WorldKnobs.swap_fee if fee is None else fee)
+                factor = rate * keep if asset == "BTC" else keep / rate
+                out = other_chain(chain or "btc")[1]
+                paid = (amount[0] * factor, amount[1] * factor)
+                usable.append(
+                    _FlowView(i, flow_id, kind, source, via, count, amount, None, 1, asset)
                 )
-            )
+                usable.append(_FlowView(i, flow_id, kind, via, target, count, paid, None, 1, out))
+            elif kind != "swap":
+                usable.append(
+                    _FlowView(
+                        i,
+                        flow_id,
+                        kind,
+                        source,
+                        target,
+                        count * payers,
+                        amount,
+                        site,
+                        payers,
+                        asset,
+                    )
+                )
         else:
             # What a broken flow brings is unknown; bounding its payee (or, for a broken
             # purchase, the market's cut) would only add follow-on errors.
@@ -608,6 +654,8 @@ def _check_chain(
             why = f"{asset} moves on Tron: add chain: {other} (without it a flow is on btc, in BTC)"
         doc.report(p + ("asset",), why)
         return chain, None
+    if kind == "swap":
+        return _check_swap_chain(doc, p, chain, asset, source, target, actors)
     if chain != "tron":
         if kind in TRON_ONLY_FLOW_KINDS:
             doc.report(
@@ -628,6 +676,33 @@ def _check_chain(
                 p + (key,),
                 f"'{who}' has no Tron wallet for this chain: tron flow; give the actor "
                 f"tron: true (or tron: {{USDT: ..., TRX: ...}} with a starting balance)",
+            )
+    return chain, asset
+
+
+def _check_swap_chain(
+    doc: Doc,
+    p: Path,
+    chain: str,
+    asset: str,
+    source: str | None,
+    target: str | None,
+    actors: dict,
+) -> tuple[str | None, str | None]:
+    """A swap's deposit chain and asset (BTC or USDT), and a wallet for each party's leg:
+    the payer on the deposit chain, the payee on the other (every actor has a Bitcoin one)."""
+    if asset == "TRX":
+        doc.report(p + ("asset",), "a swap service takes BTC or USDT, not TRX")
+        return chain, None
+    for key, who, on in (("from", source, chain), ("to", target, other_chain(chain)[0])):
+        if who == BACKGROUND_ID:
+            doc.report(p + (key,), "a swap is made by a named actor, not background")
+        elif on == "tron" and who in actors and not actors[who]["tron"]:
+            what = "pays its deposit" if key == "from" else "receives its payout"
+            doc.report(
+                p + (key,),
+                f"'{who}' has no Tron wallet, and a swap with chain: {chain} {what} on Tron; "
+                "give the actor tron: true (or tron: {USDT: ..., TRX: ...})",
             )
     return chain, asset
 
@@ -705,14 +780,31 @@ def _check_flow_site(
 def _check_flow_via(doc: Doc, p: Path, kind: str | None, actors: dict[str, dict]) -> None:
     """A flow's mixer: required for mixing, a mixer, and nowhere else."""
     via = doc.get(*p, "via", kind=str)
-    if kind == "mixing" and via is None:
+    service = {"mixing": "mixer", "swap": "swap"}.get(kind or "")
+    if service is not None and via is None:
         if p + ("via",) not in doc.bad:
-            doc.report(p + ("via",), "a mixing flow needs via: the id of a mixer actor")
+            doc.report(p + ("via",), f"a {kind} flow needs via: the id of a {service} actor")
         return
     if via is None or kind is None:
         return
-    if kind != "mixing":
-        doc.report(p + ("via",), "via only applies to mixing flows")
+    if service is None:
+        doc.report(p + ("via",), "via only applies to mixing and swap flows")
+    elif via not in actors:
+        _unknown(doc, p + ("via",), "actor", via, actors)
+    elif kind == "swap":
+        if actors[via]["role"] not in (None, "swap"):
+            doc.report(
+                p + ("via",),
+                f"'{via}' is a {actors[via]['role']}, not a swap service (role: swap)",
+            )
+        elif actors[via]["count"] > 1:
+            doc.report(p + ("via",), f"'{via}' is a group; a swap service is one actor")
+        elif not actors[via]["tron"]:
+            doc.report(
+                p + ("via",),
+                f"the swap service '{via}' needs a Tron wallet for its USDT: give it tron: "
+                "{USDT: ...}",
+            )
     elif via not in actors:
         _unknown(doc, p + ("via",), "actor", via, actors)
     elif actors[via]["role"] not in (None, "mixer"):

@@ -21,11 +21,11 @@ SUBJECT = "subject"  # the variable seats.group binds
 DEFAULT_WALLET = 0.01
 # Answer fields that are numbers, and the ones that are lists of values.
 ACCEPT_COMPARES = ("exact", "nocase")  # the comparisons an objective's accept: list applies to
-NUMBER_FIELDS = {"actor": ("balance",), "site": (), "flow": ("total", "count")}
+NUMBER_FIELDS = {"actor": ("balance",), "site": (), "flow": ("total", "count", "payout_total")}
 LIST_FIELDS = {
     "actor": ("addresses",),
     "site": ("donation_addresses", "tron_donation_addresses"),
-    "flow": ("txids", "addresses"),
+    "flow": ("txids", "addresses", "payout_txids", "payout_addresses"),
 }
 _VARIABLE = re.compile(r"[a-z][a-z0-9_]*")
 _PLACEHOLDER = re.compile(r"\{\{|\}\}|\{([^{}]*)\}|[{}]")

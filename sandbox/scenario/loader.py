@@ -558,6 +558,8 @@ def _build(data: dict, lines: dict[Path, int], path: pathlib.Path) -> Scenario:
         tor_latency=bool(world_in.get("tor_latency", knobs.tor_latency)),
         live_block_seconds=int(world_in.get("live_block_seconds", knobs.live_block_seconds)),
         tron_transactions=int(world_in.get("tron_transactions", knobs.tron_transactions)),
+        btc_usdt=float(world_in.get("btc_usdt", knobs.btc_usdt)),
+        swap_fee=float(world_in.get("swap_fee", knobs.swap_fee)),
     )
     actors = tuple(
         Actor(

@@ -15,6 +15,7 @@ ACTOR_ROLES = (
     "exchange",
     "mixer",
     "user",
+    "swap",  # an instant cross-chain swap service (BTC <-> USDT on Tron), a hidden service
 )
 OPSEC_TRAITS = (
     "reuses_username",  # same handle on every site and on the clearnet social site
@@ -25,7 +26,17 @@ OPSEC_TRAITS = (
     "legacy_addresses",  # P2PKH addresses instead of bech32
     "posts_personal_details",  # leaks city, job or family details on the forum / social site
 )
-SITE_KINDS = ("market", "shop", "forum", "donation", "wiki", "search", "social", "paste")
+SITE_KINDS = (
+    "market",
+    "shop",
+    "forum",
+    "donation",
+    "wiki",
+    "search",
+    "social",
+    "paste",
+    "swap",
+)
 CLEARNET_KINDS = ("social", "paste")
 SITE_MISTAKES = (
     "server_status",  # Apache /server-status showing the real IP and other vhosts
@@ -43,6 +54,7 @@ FLOW_KINDS = (
     "cash_out",
     "transfer",
     "otc_sale",  # Tron only: USDT sold to an OTC broker for cash
+    "swap",  # both chains: a deposit on one, the swap service's payout on the other
 )
 CURRENCIES = ("BTC", "XMR")
 CHAINS = ("btc", "tron")
@@ -57,6 +69,7 @@ TRON_FLOW_KINDS = (
     "cash_out",
     "transfer",
     "otc_sale",
+    "swap",
 )
 # Flow kinds only Tron carries out (the Bitcoin-like ledger has no OTC desk).
 TRON_ONLY_FLOW_KINDS = ("otc_sale",)
@@ -96,7 +109,16 @@ ANSWER_FIELDS = {
         "tron_published_address",  # donation sites: the one USDT (TRC-20) address published
         "tron_donation_addresses",
     ),
-    "flow": ("total", "count", "txids", "addresses", "exchange"),
+    "flow": (
+        "total",
+        "count",
+        "txids",
+        "addresses",
+        "exchange",
+        "payout_txids",  # swap: the service's payouts on the other chain
+        "payout_addresses",
+        "payout_total",
+    ),
 }
 COMPARISONS = ("exact", "nocase", "set", "number", "sweep")
 INJECT_ACTIONS = ("message", "site_offline", "site_online", "exit_scam", "forum_post", "move_funds")
@@ -139,6 +161,8 @@ class WorldKnobs:
     tor_latency: bool = False  # `sandbox up` simulates Tor's delays and circuit failures
     live_block_seconds: int = 0  # seconds between live blocks; 0: one after each broadcast
     tron_transactions: int = 0  # about how many Tron transactions in all (noise fills up to it)
+    btc_usdt: float = 60_000.0  # USDT per BTC: the rate swap services price orders at
+    swap_fee: float = 0.01  # share of each swap the service keeps
 
 
 @dataclass(frozen=True)
@@ -213,7 +237,7 @@ class Flow:
     start_day: float = 0.0
     end_day: float | None = None  # defaults to start_day (a single moment) or the world's end
     site: str | None = None  # the site the payments are made on (donation, purchase)
-    via: str | None = None  # mixing: the mixer actor id
+    via: str | None = None  # mixing: the mixer actor id; swap: the swap service's
     hops: int = 0  # peel chains
     each: bool = False  # repeat the flow for every member of the `from` group
     chain: str = "btc"  # one of CHAINS

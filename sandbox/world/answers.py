@@ -39,6 +39,8 @@ Flow fields count the flow's *payments*: the `flow_events` steps where the payer
     mixing         mix-deposit      payer -> mixer deposit address
     cash_out       cash-out         payer -> its deposit address at the exchange
     transfer       transfer         payer -> receiver
+    otc_sale       otc-sale         seller -> OTC broker (Tron)
+    swap           swap-deposit     payer -> the swap service's fresh deposit address
     ============== ================ ==============================================
 
     total: BTC sum of those payments' amounts (8 decimals); count: their number;
@@ -52,6 +54,11 @@ A flow with `chain: tron` is counted the same way from `tron_flow_events` (the T
 simulation records the same payment steps): total is the sum in the flow's asset (USDT or
 TRX, 6 decimals), txids are Tron txids, addresses the T... addresses the payments paid.
 Site fields stay on the Bitcoin chain: donation_addresses counts only its donation flows.
+
+A swap flow has a leg on each chain: its payments (total, count, txids, addresses) are the
+deposits on the flow's `chain` (BTC or USDT), and payout_txids, payout_addresses and
+payout_total sum up the service's payouts on the other chain (step swap-payout: USDT on
+Tron for a BTC deposit, BTC for a USDT one). Other flows have no payouts.
 
 `member: M` keeps the events whose source or target is M. Where the payment step does
 not name the receiver (a market purchase pays the escrow; a mixer pays out later), and M
@@ -84,7 +91,10 @@ PAYMENT_STEPS = {
     "cash_out": "cash-out",
     "transfer": "transfer",
     "otc_sale": "otc-sale",
+    "swap": "swap-deposit",
 }
+# A swap's other leg: the service's payout on the other chain (the payout_* flow fields).
+PAYOUT_STEP = "swap-payout"
 RECEIVED_STEPS = {"purchase": "escrow-payout", "mixing": "mix-payout"}
 ACTOR_COLUMNS = (
     "name", "username", "email", "phone", "city", "country", "iban", "document_number",
@@ -369,23 +379,33 @@ class Answers:
     # -- flows ------------------------------------------------------------------------
 
     def events(self, flow_id: str) -> list[Event]:
-        """Every event of a flow, in the order they were recorded."""
-        if flow_id not in self._events and self.flows[flow_id].chain == "tron":
-            self._events[flow_id] = [
-                Event(r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[8], "tron", r[9])
-                for r in tron_store.flow_events(self.conn, flow_id)
-            ]
+        """Every event of a flow, in the order they were recorded (a swap's Bitcoin legs
+        first, then its Tron legs: it has events on both chains)."""
         if flow_id not in self._events:
-            self._events[flow_id] = [
-                Event(*r)
-                for r in self.conn.execute(
-                    "SELECT e.rowid, e.flow_id, e.tx_id, t.txid, e.step, e.source_id,"
-                    " e.target_id, e.amount FROM flow_events e JOIN transactions t"
-                    " ON t.id = e.tx_id WHERE e.flow_id = ? ORDER BY e.rowid",
-                    (flow_id,),
-                )
-            ]
+            flow = self.flows[flow_id]
+            events = []
+            if flow.chain == "btc" or flow.kind == "swap":
+                events += [
+                    Event(*r)
+                    for r in self.conn.execute(
+                        "SELECT e.rowid, e.flow_id, e.tx_id, t.txid, e.step, e.source_id,"
+                        " e.target_id, e.amount FROM flow_events e JOIN transactions t"
+                        " ON t.id = e.tx_id WHERE e.flow_id = ? ORDER BY e.rowid",
+                        (flow_id,),
+                    )
+                ]
+            if flow.chain == "tron" or flow.kind == "swap":
+                events += [
+                    Event(r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[8], "tron", r[9])
+                    for r in tron_store.flow_events(self.conn, flow_id)
+                ]
+            self._events[flow_id] = events
         return self._events[flow_id]
+
+    def payouts(self, flow_id: str, member: str | None = None) -> list[Event]:
+        """A swap flow's payouts on the other chain (to one member, when given)."""
+        events = [e for e in self.events(flow_id) if e.step == PAYOUT_STEP]
+        return events if member is None else [e for e in events if e.target == member]
 
     def payments(self, flow_id: str, member: str | None = None) -> list[Event]:
         """The flow's payment events (of one member, when given): what flow fields count."""
@@ -507,6 +527,18 @@ def _of_payments(
     return look_up
 
 
+def _of_payouts(
+    summary: Callable[[Answers, list[Event]], object],
+) -> Callable[[Answers, str, str | None], object]:
+    """A flow field summarising a swap's payouts (to the member); None when there are none."""
+
+    def look_up(answers: Answers, flow_id: str, member: str | None) -> object:
+        payouts = answers.payouts(flow_id, member)
+        return summary(answers, payouts) if payouts else None
+
+    return look_up
+
+
 # How each answer field of scenario.model.ANSWER_FIELDS is looked up (all of them, and no
 # other): actor fields from (answers, actor id, seat), site fields from (answers, site id),
 # flow fields from (answers, flow id, member).
@@ -537,6 +569,9 @@ FLOW_FIELDS: dict[str, Callable[[Answers, str, str | None], object]] = {
     "txids": _of_payments(Answers._flow_txids),
     "addresses": _of_payments(Answers._flow_addresses),
     "exchange": Answers._flow_exchange,
+    "payout_txids": _of_payouts(Answers._flow_txids),
+    "payout_addresses": _of_payouts(Answers._flow_addresses),
+    "payout_total": _of_payouts(Answers._flow_total),
 }
 
 

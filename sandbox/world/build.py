@@ -28,6 +28,7 @@ from .schema import SCHEMA_VERSION, create_indexes, create_tables
 from .seats import recovery_actors, stash_plans
 from .secret import keyed_seed, new_secret
 from .sites import make_sites, service_sites
+from .swaps import write_swap_orders
 
 if TYPE_CHECKING:
     from ..tron.sim.simulate import TronSummary
@@ -108,6 +109,9 @@ def _write(conn: sqlite3.Connection, public: Scenario, secret: bytes, step: Prog
         "live_block_seconds": str(knobs.live_block_seconds),
         # The sites show the rate the listings' XMR prices were computed at.
         "btc_per_xmr": str(BTC_PER_XMR),
+        # The swap services' rate and fee (their rate pages and orders).
+        "btc_usdt": str(knobs.btc_usdt),
+        "swap_fee": str(knobs.swap_fee),
     }
     if scenario.version >= 2:  # a v1 world's meta stays as it was; readers default to 1
         briefs = [a for a in scenario.artefacts if a.kind == "brief"]
@@ -134,14 +138,17 @@ def _write(conn: sqlite3.Connection, public: Scenario, secret: bytes, step: Prog
             recovery_actors(scenario),
             {a: (p.stashes, p.need, p.why) for a, p in plans.items()},
         )
-    except ValueError as e:
+    except (ValueError, BuildError) as e:
         pool.shutdown(cancel_futures=True)
         tron_file.unlink(missing_ok=True)
+        if isinstance(e, BuildError):
+            raise
         raise BuildError(str(e)) from e
     step("tron", 0, 1)
     try:
         tron_summary = tron.result()
         _copy_tron(conn, tron_file)
+        write_swap_orders(conn, scenario)  # both chains' legs are in now
     finally:
         pool.shutdown()
         tron_file.unlink(missing_ok=True)
@@ -188,6 +195,7 @@ TRON_TABLES = (
     "tron_state",
     "tron_contracts",
     "tron_flow_events",
+    "swap_legs",  # the Tron legs; the ledger's own are already in
 )
 
 

@@ -354,6 +354,37 @@ CREATE TABLE tron_contracts (     -- contract state at the world's end
     name TEXT NOT NULL,
     state TEXT NOT NULL           -- JSON
 );
+CREATE TABLE swap_legs (          -- each chain's legs of the swap orders, as its simulation made them
+    order_id TEXT NOT NULL,
+    leg TEXT NOT NULL,            -- deposit | payout
+    chain TEXT NOT NULL,          -- btc | tron
+    tx_id INTEGER NOT NULL,       -- transactions.id (btc) or tron_txs.id (tron)
+    address_id INTEGER,           -- btc: addresses.id
+    address TEXT,                 -- tron: the T-address
+    amount INTEGER NOT NULL,      -- satoshis or USDT units (10^-6)
+    time INTEGER NOT NULL         -- unix seconds the leg was due
+);
+CREATE TABLE swap_orders (        -- the swap services' records: both legs of each order, joined
+    order_id TEXT PRIMARY KEY,
+    flow_id TEXT NOT NULL,
+    service_id TEXT NOT NULL,
+    created INTEGER NOT NULL,     -- unix seconds
+    rate REAL NOT NULL,           -- USDT per BTC, before the fee
+    fee REAL NOT NULL,
+    payer_id TEXT NOT NULL,
+    payee_id TEXT NOT NULL,
+    deposit_chain TEXT NOT NULL,
+    deposit_asset TEXT NOT NULL,
+    deposit_address TEXT NOT NULL,
+    deposit_txid TEXT NOT NULL,
+    deposit_amount INTEGER NOT NULL,
+    payout_chain TEXT NOT NULL,
+    payout_asset TEXT NOT NULL,
+    payout_address TEXT NOT NULL,
+    payout_txid TEXT NOT NULL,
+    payout_amount INTEGER NOT NULL,
+    payout_time INTEGER NOT NULL
+);
 CREATE TABLE tron_flow_events (   -- the story's Tron payments, like flow_events on the ledger
     flow_id TEXT NOT NULL,
     tx_id INTEGER NOT NULL,
@@ -386,6 +417,8 @@ CREATE INDEX idx_trc20_from ON trc20_transfers(from_address, timestamp);
 CREATE INDEX idx_trc20_to ON trc20_transfers(to_address, timestamp);
 CREATE INDEX idx_trc20_contract ON trc20_transfers(contract, timestamp);
 CREATE INDEX idx_tron_flow_events_flow ON tron_flow_events(flow_id);
+CREATE INDEX idx_swap_orders_deposit ON swap_orders(deposit_address);
+CREATE INDEX idx_swap_orders_payout ON swap_orders(payout_address);
 """
 
 # Tables whose rows the world's digest covers, with the column order that sorts them.
@@ -427,6 +460,8 @@ DIGEST_ORDER = {
     "tron_state": "address",
     "tron_contracts": "address",
     "tron_flow_events": "rowid",
+    "swap_legs": "order_id, leg",
+    "swap_orders": "order_id",
 }
 
 

@@ -537,6 +537,19 @@ class BlockRepo(Repo):
         }
 
 
+class SwapOrderRepo(Repo):
+    """The `swap_orders` table: the swap services' records of the story's orders."""
+
+    def about(self, service_id: str, subject: str) -> list[dict]:
+        """A service's orders whose deposit or payout address or txid is subject, oldest first."""
+        return self.db.all(
+            "SELECT * FROM swap_orders WHERE service_id = ? AND (deposit_address = ?"
+            " OR payout_address = ? OR deposit_txid = ? OR payout_txid = ?)"
+            " ORDER BY created, order_id",
+            (service_id, subject, subject, subject, subject),
+        )
+
+
 class World:
     """Every repository of one world file."""
 
@@ -557,6 +570,7 @@ class World:
         self.links = LinkRepo(self.db)
         self.wallets = WalletRepo(self.db)
         self.blocks = BlockRepo(self.db)
+        self.swap_orders = SwapOrderRepo(self.db)
         info = self.meta.all()
         # The seed the world was generated from: its public seed keyed by the course secret.
         self.seed = keyed_seed(int(info["seed"]), bytes.fromhex(info["secret"]))
@@ -566,6 +580,9 @@ class World:
         # The fixed BTC/XMR rate of the world's XMR prices (absent from older world files).
         rate = info.get("btc_per_xmr")
         self.xmr_per_btc = round(1 / float(rate)) if rate else None
+        # The swap services' rate (USDT per BTC) and fee (absent from older world files).
+        self.btc_usdt = float(info.get("btc_usdt", "60000"))
+        self.swap_fee = float(info.get("swap_fee", "0.01"))
 
     @property
     def path(self) -> Path:

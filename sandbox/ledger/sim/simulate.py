@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 from ...errors import BuildError
 from ...scenario.model import Scenario
+from ...scenario.swaps import plan_swaps
 from ..codec.amounts import format_btc
 from ..hd import HDKeys, recovery_words
 from .chain import Chain
@@ -188,8 +189,17 @@ class _Simulation:
         boot = BOOTSTRAP_MATURITY + funding_blocks
         times = self._block_times(boot, main_blocks)
         total = len(times)
-        flows = tuple(f for f in self.scenario.flows if f.chain == "btc")  # Tron's: tron/sim
-        story = Story(eco, flows, self.members, self.site_kinds, self.start_time, rng)
+        # Tron's flows are tron/sim's; a swap has a leg on each chain, planned for both.
+        flows = tuple(f for f in self.scenario.flows if f.chain == "btc" and f.kind != "swap")
+        story = Story(
+            eco,
+            flows,
+            self.members,
+            self.site_kinds,
+            self.start_time,
+            rng,
+            plan_swaps(self.scenario),
+        )
         funded = False
         for height, time in enumerate(times):
             chain.begin_block(time)
@@ -228,6 +238,9 @@ class _Simulation:
                 eco.deposit_address(self.exchange_of[aid], aid)
         chain.flush()
         self.conn.executemany("INSERT INTO wallets VALUES (?,?,?,?,?)", eco.wallet_rows())
+        self.conn.executemany(
+            "INSERT INTO swap_legs VALUES (?,?,'btc',?,?,NULL,?,?)", story.swap_legs
+        )
         return LedgerSummary(
             blocks=total,
             transactions=chain.tx_count,

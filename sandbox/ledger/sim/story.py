@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 
 from ...errors import BuildError
 from ...scenario.model import Flow
+from ...scenario.swaps import SwapOrder
 from ..codec.amounts import format_btc
 from .chain import DUST
 from .economy import COIN, Economy, InsufficientFunds
@@ -42,8 +43,13 @@ class Story:
         site_kinds: dict[str, str],
         start_time: int,
         rng: random.Random,
+        swaps: list[SwapOrder] | None = None,
     ):
-        """Schedule every payment of every flow."""
+        """Schedule every payment of every flow; of swap flows, their legs on this ledger.
+
+        swaps: every swap order of the world (scenario.swaps.plan_swaps), which fixes each
+        leg's time and amount so the Tron side makes the other leg without asking this one.
+        """
         self.eco = eco
         self.members = members
         self.site_kinds = site_kinds
@@ -54,7 +60,20 @@ class Story:
         self._queue: list[_Event] = []
         self._seq = 0
         self._fresh: dict[tuple[str, str], int] = {}
+        # (order id, leg, tx row id, address row id, satoshis, time) of the swap legs made here
+        self.swap_legs: list[tuple[str, str, int, int, int, int]] = []
+        for order in swaps or ():
+            if order.deposit_chain == "btc":
+                self._push(
+                    order.created, order.flow, order.index, {"swap": order, "leg": "deposit"}
+                )
+            else:
+                self._push(
+                    order.payout_time, order.flow, order.index, {"swap": order, "leg": "payout"}
+                )
         for flow in flows:
+            if flow.kind == "swap":  # planned above
+                continue
             end = flow.end_day if flow.end_day is not None else flow.start_day
             # An `each` flow runs its payments once per member of the `from` group, with
             # that member fixed as the payer (state "source"); other flows pick one per payment.
@@ -330,6 +349,36 @@ class Story:
             tx_id = self.eco.pay(wallet, [(address, value)], "deposit", flow.id, largest_first=True)
         self.eco.chain.record_flow(flow.id, tx_id, "cash-out", source, flow.target, value)
 
+    def _swap(self, event: _Event, flow: Flow) -> None:
+        """One leg of a swap order on this ledger, at its planned time and amount: the payer's
+        deposit to a fresh address of the swap service, or the service's payout to the payee.
+
+        The other chain relies on the plan, so a leg that cannot be made then fails the build.
+        """
+        order: SwapOrder = event.state["swap"]
+        deposit = event.state["leg"] == "deposit"
+        if deposit:
+            payer, payee, value = order.payer, order.service, order.deposit_amount
+            address = self.eco.book.new(self.eco.personal[payee], f"swap:{order.order_id}")
+        else:
+            payer, payee, value = order.service, order.payee, order.payout_amount
+            address = self._receive(payee, "swap")
+        wallet = self.eco.personal[payer]
+        try:
+            if self.eco.spendable(wallet) <= value:
+                raise InsufficientFunds(f"'{payer}' does not hold {format_btc(value)} BTC")
+            tx_id = self.eco.pay(wallet, [(address, value)], "payment", flow.id)
+        except InsufficientFunds as e:
+            leg = "deposit" if deposit else "payout"
+            raise BuildError(
+                f"flow '{flow.id}' (line {flow.line}): the {leg} of swap order "
+                f"{order.order_id} ({format_btc(value)} BTC) cannot be made at its time: {e}"
+            ) from e
+        step = "swap-deposit" if deposit else "swap-payout"
+        self.eco.chain.record_flow(flow.id, tx_id, step, payer, payee, value)
+        leg = "deposit" if deposit else "payout"
+        self.swap_legs.append((order.order_id, leg, tx_id, address, value, event.time))
+
     def _transfer(self, event: _Event, flow: Flow) -> None:
         """A plain payment from one actor to another."""
         value = self._amount(flow)
@@ -351,6 +400,7 @@ FLOW_RUNNERS: dict[str, Callable[[Story, _Event, Flow], None]] = {
     "mixing": Story._mixing,
     "cash_out": Story._cash_out,
     "transfer": Story._transfer,
+    "swap": Story._swap,
 }
 
 

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from functools import partial
 
 from ...scenario.model import Scenario
+from ...scenario.swaps import plan_swaps
 from .. import address as tron_address
 from ..block import witnesses as make_witnesses
 from ..state import TronState
@@ -98,7 +99,7 @@ class _TronSimulation:
         bg = [a for a in self.users]
         story = TronStory(
             eco,
-            tuple(f for f in self.scenario.flows if f.chain == "tron"),
+            tuple(f for f in self.scenario.flows if f.chain == "tron" and f.kind != "swap"),
             personal,
             self.members,
             bg,
@@ -106,6 +107,7 @@ class _TronSimulation:
             self.start_ms,
             self.end_ms,
             self.rng,
+            plan_swaps(self.scenario),
         )
         steps = 50
         noise = _NoiseControl(self, steps)
@@ -173,7 +175,12 @@ class _TronSimulation:
             fees = sum(
                 60 * f.count + (2 * FEE_RESERVE // SUN * (f.hops + 1) if f.hops else 0)
                 for f in self.scenario.flows
-                if f.chain == "tron" and f.source in (a["id"], a["grp"])
+                if f.chain == "tron"
+                and f.source in (a["id"], a["grp"])
+                # a swap service pays each BTC -> USDT order's payout on Tron
+                or f.kind == "swap"
+                and f.chain == "btc"
+                and f.via == a["id"]
             )
             trx = int(((grant.trx if grant else 0) + 60 + fees) * SUN)
             usdt = int(round((grant.usdt if grant else 0) * SUN))
@@ -320,6 +327,7 @@ class _TronSimulation:
         c.executemany("INSERT INTO tron_state VALUES (?,?)", accounts)
         c.executemany("INSERT INTO tron_contracts VALUES (?,?,?)", contracts)
         c.executemany("INSERT INTO tron_flow_events VALUES (?,?,?,?,?,?,?,?)", story.rows)
+        c.executemany("INSERT INTO swap_legs VALUES (?,?,'tron',?,NULL,?,?,?)", story.swap_legs)
 
 
 class _NoiseControl:

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import random
 from collections.abc import Callable
+from functools import partial
 
 from ...errors import BuildError
 from ...scenario.model import Flow
+from ...scenario.swaps import SwapOrder
 from .chain import Sent
 from .economy import FEE_RESERVE, SUN, Economy, NoFunds, Wallet
 
@@ -29,8 +31,10 @@ class TronStory:
         start_ms: int,
         end_ms: int,
         rng: random.Random,
+        swaps: list[SwapOrder] | None = None,
     ):
-        """Queue each payment of each Tron flow (not before first_ms, when funds arrive)."""
+        """Queue each payment of each Tron flow (not before first_ms, when funds arrive),
+        and the Tron leg of each swap order at the time its plan fixes (scenario/swaps.py)."""
         self.eco = eco
         self.personal = personal
         self.members = members
@@ -44,8 +48,17 @@ class TronStory:
         self.paid: set[str] = set()
         self.flows = {f.id: f for f in flows}
         self._donation_addresses: dict[tuple[str, str], Wallet] = {}
+        # (order id, leg, tron_txs id, T-address, USDT units, time) of the swap legs made here
+        self.swap_legs: list[tuple[str, str, int, str, int, int]] = []
+        for order in swaps or ():
+            deposit = order.deposit_chain == "tron"
+            when = order.created if deposit else order.payout_time
+            leg = {"swap": order, "leg": "deposit" if deposit else "payout"}
+            self.eco.at(when * 1000, partial(self._swap_leg, order.flow, leg))
         first_ms = start_ms + 2 * 3_600_000  # the starting balances arrive in the first hour
         for flow in flows:
+            if flow.kind == "swap":  # its legs are planned above
+                continue
             end = flow.end_day if flow.end_day is not None else flow.start_day
             payers = self.members.get(flow.source, [flow.source]) if flow.each else [None]
             for payer in payers:
@@ -162,6 +175,10 @@ class TronStory:
         sent, amount = paid
         self.rows.append((flow.id, sent.tx_id, step, src, dst, flow.asset, amount, to.text))
 
+    def _swap_leg(self, flow: Flow, state: dict, t: int) -> None:
+        """Carry out a swap leg at exactly its time (its runner never waits for funds)."""
+        RUNNERS[flow.kind](self, flow, state, t)
+
     def _simple(self, flow: Flow, state: dict, t: int, to_of: Callable[[str, str], Wallet]) -> bool:
         """A payer pays one address of the payee's (which to_of picks) the flow's amount."""
         amount = self._units(flow)
@@ -241,6 +258,36 @@ class TronStory:
             raise NoFunds(f"'{source}' has no donations to consolidate yet")
         return True
 
+    def _swap(self, flow: Flow, state: dict, t: int) -> bool:
+        """The Tron leg of a swap order (state "swap", "leg"), at the time its plan fixes:
+        the payer's USDT to a fresh address of the service, or the service's USDT payout
+        to the payee. The Bitcoin side relies on the same plan, so a leg that cannot be
+        made then fails the build instead of waiting."""
+        order: SwapOrder = state["swap"]
+        deposit = state["leg"] == "deposit"
+        if deposit:
+            payer, payee, value = order.payer, order.service, order.deposit_amount
+            to = self.eco.wallet(payee, "swap", f"swap:{order.order_id}")
+            source = self._wallet(payer, "USDT")
+        else:
+            payer, payee, value = order.service, order.payee, order.payout_amount
+            to = self.personal[payee]
+            source = self.personal[payer]
+        try:
+            if self._held(source, "USDT") < value:
+                raise NoFunds(f"'{payer}' holds {self._held(source, 'USDT') / SUN:g} USDT")
+            self._fuel(payer, source, "USDT", t)
+            sent = self.eco.send_usdt(source, to, value, t)
+        except NoFunds as e:
+            raise BuildError(
+                f"flow '{flow.id}' (line {flow.line}): the {state['leg']} of swap order "
+                f"{order.order_id} ({value / SUN:g} USDT) cannot be made at its time: {e}"
+            ) from e
+        step = "swap-deposit" if deposit else "swap-payout"
+        self.rows.append((flow.id, sent.tx_id, step, payer, payee, "USDT", value, to.text))
+        self.swap_legs.append((order.order_id, state["leg"], sent.tx_id, to.text, value, t // 1000))
+        return True
+
     def _peel_chain(self, flow: Flow, state: dict, t: int) -> bool:
         """One hop: the first moves the coins to a new address, each next one peels a little
         off to a stranger and moves the rest to another new address; the last lands at `to`.
@@ -294,4 +341,5 @@ RUNNERS: dict[str, Callable[[TronStory, Flow, dict, int], bool]] = {
     "cash_out": TronStory._cash_out,
     "transfer": TronStory._transfer,
     "otc_sale": TronStory._otc_sale,
+    "swap": TronStory._swap,
 }

@@ -17,6 +17,7 @@ CATEGORY = {
     "search": "Search engines",
     "social": "Social",
     "paste": "Pastebins",
+    "swap": "Exchangers",
 }
 BLURB = {
     "market": (
@@ -40,6 +41,10 @@ BLURB = {
     "search": ("Search engine for onion services.", "Crawler-based onion search."),
     "social": ("Social network.",),
     "paste": ("Anonymous pastebin.",),
+    "swap": (
+        "Instant BTC <-> USDT (TRC-20) swaps. No account, no KYC.",
+        "Exchanger: Bitcoin to Tether on Tron and back, minutes, no registration.",
+    ),
 }
 SCAM_WARNING = " Check the signed mirror list before logging in."
 
