@@ -172,6 +172,10 @@ CREATE TABLE IF NOT EXISTS swap_orders (
 );
 CREATE INDEX IF NOT EXISTS swap_orders_from ON swap_orders(from_address);
 CREATE INDEX IF NOT EXISTS swap_orders_to ON swap_orders(to_address);
+CREATE TABLE IF NOT EXISTS tron_label_checks (
+    address TEXT PRIMARY KEY,     -- addresses whose Tronscan account was read for a label
+    checked_at REAL NOT NULL
+);
 """
 
 # Built once the first full sync is in (bulk inserts into unindexed tables are much faster).
