@@ -35,6 +35,7 @@ __all__ = [
     "require_tron",
     "trace",
     "units",
+    "which_chain",
 ]
 
 METHODS = ("poison", "haircut", "fifo")
@@ -587,3 +588,22 @@ def cluster_of(case: Case, text: str, labels: TronLabels) -> dict:
         "labels": named,
         "evidence": evidence,
     }
+
+
+def which_chain(case: Case, target: str, chain: str | None = None) -> str:
+    """btc or tron: what --chain says, else what the target's form and the indexes say (a
+    64-hex txid is looked up in both; found in both, InputError asks for --chain)."""
+    if chain:
+        return chain
+    text = target.strip()
+    if is_tron_address(text):
+        return "tron"
+    if len(text) == 64 and all(c in "0123456789abcdefABCDEF" for c in text):
+        ensure_tron_schema(case)
+        txid = text.lower()
+        tron = case.conn.execute("SELECT 1 FROM tron_txs WHERE txid = ?", (txid,)).fetchone()
+        btc = case.conn.execute("SELECT 1 FROM chain_txs WHERE txid = ?", (txid,)).fetchone()
+        if tron and btc:
+            raise InputError(f"{txid} is in both the Bitcoin and the Tron index: give --chain")
+        return "tron" if tron else "btc"
+    return "btc"
