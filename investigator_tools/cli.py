@@ -999,7 +999,14 @@ def request_command(
 
 
 @cli.command("sweep")
-@click.option("--key", "wif", help="A WIF private key.")
+@click.option(
+    "--chain",
+    type=click.Choice(["btc", "tron"]),
+    default="btc",
+    show_default=True,
+    help="Which chain's funds to sweep.",
+)
+@click.option("--key", "wif", help="A WIF private key (on Tron also 64 hex digits).")
 @click.option("--mnemonic", help="A BIP39 mnemonic (quote the words).")
 @click.option("--passphrase", default="", help="The BIP39 passphrase, if any.")
 @click.option("--to", "to", required=True, help="The address to move the funds to.")
@@ -1010,10 +1017,31 @@ def request_command(
     "--gap-limit", default=20, show_default=True, help="Unused addresses before stopping."
 )
 @click.option("--dry-run", is_flag=True, help="Build and sign, but do not broadcast.")
+@click.option(
+    "--node",
+    "node_url",
+    help="On Tron: the node to build and broadcast through [default: the one synced from].",
+)
+@click.option(
+    "--wait", is_flag=True, help="On Tron: wait for each transaction's block and report it."
+)
 @_JSON
 @click.pass_context
 def sweep_command(
-    ctx, wif, mnemonic, passphrase, to, explorer_url, proxy, fee_rate, gap_limit, dry_run, as_json
+    ctx,
+    chain,
+    wif,
+    mnemonic,
+    passphrase,
+    to,
+    explorer_url,
+    proxy,
+    fee_rate,
+    gap_limit,
+    dry_run,
+    node_url,
+    wait,
+    as_json,
 ):
     """Move every coin of a recovered key or mnemonic to a seizure address.
 
@@ -1021,7 +1049,17 @@ def sweep_command(
     Examples:
         investigate --case op.db sweep --key L1abc... --to bc1qseizure...
         investigate --case op.db sweep --mnemonic "word1 ... word12" --to bc1q... --fee-rate 5
+        investigate --case op.db sweep --chain tron --key <64 hex> --to T... --wait
+
+    On Tron the USDT goes first (a TRC-20 transfer), then the TRX once the USDT transfer
+    has confirmed; each transaction the node builds is read back and checked (owner,
+    destination, amount, txID) before it is signed here. Mnemonics use m/44'/195'/0'/0/i.
     """
+    if chain == "tron":
+        _sweep_tron(
+            ctx, wif, mnemonic, passphrase, to, node_url, proxy, gap_limit, dry_run, wait, as_json
+        )
+        return
     from .esplora import DEFAULT_EXPLORER, Esplora
     from .sweep import sweep as run_sweep
 
@@ -1056,6 +1094,42 @@ def sweep_command(
         click.echo("in the mempool, not confirmed yet")
     if dry_run:
         click.echo(report["raw_hex"])
+
+
+def _sweep_tron(
+    ctx, key, mnemonic, passphrase, to, node_url, proxy, gap_limit, dry_run, wait, as_json
+):
+    """`sweep --chain tron`: the key's USDT, then its TRX, to --to."""
+    from .tron.analysis import units
+    from .tron.node import TronNode
+    from .tron.sweep import sweep_tron
+
+    case = open_case(ctx)
+    known = case.get_meta("tron.node") or {}
+    url = node_url or known.get("url")
+    if not url:
+        raise InputError("no Tron node: give --node URL (or sync --tron first)")
+    node = TronNode(url, proxy or (known.get("proxy") if not node_url else None))
+    report = sweep_tron(
+        case,
+        node,
+        to=to,
+        key=key,
+        mnemonic=mnemonic,
+        passphrase=passphrase,
+        gap_limit=gap_limit,
+        wait=wait,
+        broadcast=not dry_run,
+    )
+    if as_json:
+        _json_out(report)
+        return
+    for t in report["transactions"]:
+        click.echo(
+            f"{t['status']}: {t['txid']} moves {units(t['amount'])} {t['asset']} from "
+            f"{t['from']} to {t['to']}" + (f" (block {t['block']})" if t.get("block") else "")
+        )
+    _lines_out(report["notes"])
 
 
 # == end of issue #5, part 2 ==================================================================
