@@ -1149,9 +1149,20 @@ def _run_traces(case, targets) -> list[dict]:
         return []
     from .chain.labels import LabelBook
     from .chain.trace import trace as run_trace
+    from .tron.analysis import trace as tron_trace
+    from .tron.analysis import which_chain
+    from .tron.labels import TronLabels
+    from .tron.links import continue_across
 
-    book = LabelBook(case)
-    return [run_trace(case, target, labels=book).as_dict() for target in targets]
+    book, tron_book = LabelBook(case), TronLabels(case)
+
+    def run(chain: str, target: str) -> dict:
+        """A default trace (forward, haircut, 6 hops) on either chain, offline."""
+        if chain == "tron":
+            return tron_trace(case, target, labels=tron_book).as_dict()
+        return {"chain": "btc", **run_trace(case, target, labels=book).as_dict()}
+
+    return [continue_across(case, run(which_chain(case, t), t), run) for t in targets]
 
 
 _TRACE = click.option(
@@ -1159,7 +1170,8 @@ _TRACE = click.option(
     "trace_targets",
     multiple=True,
     metavar="TARGET",
-    help="Also trace this address, TXID or TXID:N (forward, haircut, 6 hops, offline); "
+    help="Also trace this address (Bitcoin or Tron), TXID or TXID:N (forward, haircut, 6 "
+    "hops, offline); "
     "repeatable. Traces stored in the case are always included.",
 )
 
