@@ -75,7 +75,7 @@ def tron_keys(
     if not bip39.mnemonic_is_valid(words):
         raise InputError("--mnemonic: not a valid BIP39 mnemonic (words or checksum)")
     root = bip32.HDKey.from_seed(bip39.mnemonic_to_seed(words, passphrase))
-    out = []
+    out: list[tuple[bytes, str, str | None]] = []
     for index in range(gap_limit):
         path = TRON_PATH.format(index=index)
         child = root.derive(path)
