@@ -81,7 +81,8 @@ def _subject(subject: str) -> str:
         return normalize_address(text)
     except InputError:
         raise InputError(
-            f"--subject {subject!r} is neither a Bitcoin or Tron address nor a txid (64 hex digits)"
+            f"--subject {subject!r} is neither a Bitcoin address nor a txid (64 hex digits) "
+            "nor a Tron address (T..., 34 characters)"
         ) from None
 
 
