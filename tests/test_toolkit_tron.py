@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 from tronpy import Tron
+from tronpy.keys import PrivateKey as TronpyKey
 from tronpy.providers import HTTPProvider
 
 from investigator_tools.case import Case
@@ -266,6 +267,40 @@ def test_request_about_a_tron_subject_sends_the_new_fields(env):
     assert code != 0 and "--wallet 'T123' is not a Tron address" in out
     code, out = run(env, *base, "--ask", "seize")
     assert code != 0 and "--ask 'seize'" in out
+
+
+def test_a_freeze_on_the_chain_shows_after_the_next_sync(env):
+    """The issuer blacklists the fundraiser's pool address (addBlackList signed with the
+    treasury's world key, through tronpy); the next sync records it and `address` says so."""
+    client = Tron(HTTPProvider(env["node"]))
+    issuer = TronpyKey(
+        bytes(
+            rows(env["world"], "SELECT secret FROM tron_accounts WHERE wallet = 'treasury'")[0][0]
+        )
+    )
+    pool = flow(env, "usdt-pool")[0][0]
+    assert run_json(env, "address", pool, "--offline")["blacklisted"] is False
+    listed = (
+        client.get_contract("TR7NHqjeKQxGTCi8q8ZY4pL8otSzgjLj6t")
+        .functions.addBlackList(pool)
+        .with_owner(issuer.public_key.to_base58check_address())
+        .fee_limit(50_000_000)
+        .build()
+        .sign(issuer)
+        .broadcast()
+        .wait()
+    )
+    assert listed["receipt"]["result"] == "SUCCESS"
+    run_json(env, "sync", "--tron", "http://api.trongrid.test")
+    s = run_json(env, "address", pool, "--offline")
+    assert s["blacklisted"] is True
+    with Case(env["case"]) as case:
+        events = case.conn.execute(
+            "SELECT b.event FROM tron_blacklist b JOIN tron_txs t ON t.id = b.tx_id "
+            "WHERE t.txid = ? AND b.address = ?",
+            (listed["id"], pool),
+        ).fetchall()
+    assert [e[0] for e in events] == ["AddedBlackList"]
 
 
 def test_sweep_moves_a_world_keys_usdt_confirmed_in_the_next_block(env):

@@ -142,3 +142,54 @@ def test_tron_commands_need_a_synced_index(tmp_path):
         investigate, ["--case", str(tmp_path / "case.db"), "trace", USDT, "--offline"]
     )
     assert result.exit_code != 0 and "run `investigate sync --tron URL` first" in result.output
+
+
+def test_a_reverted_usdt_transfer_is_kept_but_moves_nothing(tmp_path):
+    """A block with a reverted transfer(to, amount) call (as java-tron shows a blacklisted
+    sender's from the world's history): the index keeps it with ok = 0, balances and traces
+    ignore it; a block whose txID is not the hash of its raw_data is refused."""
+    from investigator_tools.errors import RemoteError
+    from investigator_tools.tron.analysis import address_summary, trace
+    from investigator_tools.tron.labels import TronLabels
+    from investigator_tools.tron.sync import _Writer
+
+    sender, receiver = "41" + "22" * 20, "41" + "33" * 20
+    data = "a9059cbb" + receiver[2:].rjust(64, "0") + f"{5_000_000:064x}"
+    tx = build(
+        "TriggerSmartContract",
+        {"owner_address": sender, "contract_address": USDT_HEX, "data": data},
+        1, "00" * 32, 3_000, 63_000, 50_000_000,
+    )  # fmt: skip
+    block = {
+        "blockID": "00" * 31 + "01",
+        "block_header": {"raw_data": {"number": 1, "timestamp": 3_000, "parentHash": "00" * 32}},
+        "transactions": [
+            {
+                "ret": [{"contractRet": "REVERT"}],
+                "txID": tx.txid,
+                "raw_data": {"contract": [{"type": "TriggerSmartContract", "parameter": {
+                    "value": {"owner_address": tron_address(sender), "data": data,
+                              "contract_address": USDT}}}]},
+                "raw_data_hex": tx.raw_bytes.hex(),
+            }
+        ],
+    }  # fmt: skip
+    with Case(tmp_path / "case.db") as case:
+        ensure_tron_schema(case)
+        writer = _Writer(case, USDT)
+        writer.add(block, [])
+        writer.flush()
+        row = case.conn.execute(
+            "SELECT asset, to_address, amount, ok FROM tron_transfers"
+        ).fetchone()
+        assert tuple(row) == ("USDT", tron_address(receiver), 5_000_000, 0)
+        labels = TronLabels(case)
+        summary = address_summary(case, tron_address(sender), labels)
+        assert summary["usdt"]["sent"] == 0 and summary["reverted"] == 1
+        with pytest.raises(InputError, match="never sent USDT"):
+            trace(case, tron_address(sender), direction="back", labels=labels)
+        forged = {**block, "blockID": "00" * 31 + "02"}
+        forged["block_header"] = {"raw_data": {"number": 2, "timestamp": 6_000}}
+        forged["transactions"] = [{**block["transactions"][0], "txID": "ff" * 32}]
+        with pytest.raises(RemoteError, match="is not the hash of its raw_data"):
+            _Writer(case, USDT).add(forged, [])
