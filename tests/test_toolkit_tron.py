@@ -346,3 +346,17 @@ def _usdt(client: Tron, address: str) -> int:
     """USDT units of an address, via tronpy's contract call."""
     contract = client.get_contract("TR7NHqjeKQxGTCi8q8ZY4pL8otSzgjLj6t")
     return int(contract.functions.balanceOf(address))
+
+
+def test_text_output_names_what_a_trainee_needs(env):
+    """Without --json: the trace names the hot wallet reached, the cluster its evidence, the
+    address its funder."""
+    address = flow(env, "usdt-gifts")[0][0]
+    code, out = run(env, "trace", address, "--offline")
+    assert code == 0 and f"reached {HOT} (exchange):" in out
+    code, out = run(env, "cluster", flow(env, "usdt-out")[0][0], "--offline")
+    assert code == 0 and "deposit address swept into" in out
+    code, out = run(env, "address", address, "--offline")
+    assert code == 0 and "activated by T" in out and "USDT: balance" in out
+    code, out = run(env, "sync", "--tron", "http://api.trongrid.test")
+    assert code == 0 and "local tip: block" in out
