@@ -360,3 +360,16 @@ def test_text_output_names_what_a_trainee_needs(env):
     assert code == 0 and "activated by T" in out and "USDT: balance" in out
     code, out = run(env, "sync", "--tron", "http://api.trongrid.test")
     assert code == 0 and "local tip: block" in out
+
+
+def test_cluster_joins_a_fundraisers_addresses_by_their_activator(env):
+    """The fundraiser activated its donation and pool addresses from its own wallet (which
+    the exchange activated: a service's activation joins nothing): the cluster of the
+    donation address is exactly the fundraiser's addresses."""
+    ember = {
+        a
+        for (a,) in rows(env["world"], "SELECT address FROM tron_accounts WHERE actor_id = 'ember'")
+    }
+    c = run_json(env, "cluster", flow(env, "usdt-gifts")[0][0], "--offline")
+    assert {m["address"] for m in c["members"]} == ember
+    assert {e["because"] for e in c["evidence"]} == {"activated (first TRX) by"}
