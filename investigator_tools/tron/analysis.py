@@ -526,9 +526,11 @@ def _clusters(case: Case, labels: TronLabels) -> _Union:
         fed[r[0]].add(r[1])
     for r in conn.execute("SELECT receiver, owner FROM tron_delegations"):
         fed[r[0]].add(r[1])
+    # Tronscan is asked about the few wallets value is swept into and their feeders; every
+    # other address counts with the labels already known (a world has many thousands).
     for source, sink, _ in rows:
         label = labels.get(sink)
-        if label is None or label[1] != "exchange" or labels.get(source):
+        if label is None or label[1] != "exchange" or labels.get(source, ask=False):
             continue
         owner = label[0].split(":")[0].strip().lower()
         feeders = [labels.get(f) for f in fed.get(source, ())]
@@ -536,17 +538,18 @@ def _clusters(case: Case, labels: TronLabels) -> _Union:
             uf.union(source, sink, f"deposit address swept into {label[0]}")
     # First funder / activator, and energy delegator (not when a service did it: exchanges
     # activate their customers' withdrawal addresses; a service's own wallets join above).
-    for address, funder in conn.execute("SELECT address, funder FROM tron_activations"):
-        if not labels.get(funder) and not labels.get(address):
+    funders = conn.execute("SELECT address, funder FROM tron_activations").fetchall()
+    delegations = conn.execute("SELECT DISTINCT receiver, owner FROM tron_delegations").fetchall()
+    for giver in {f for _, f in funders} | {o for _, o in delegations}:
+        labels.get(giver)  # the few that activate or delegate: asked once each
+    for address, funder in funders:
+        if not labels.get(funder, ask=False) and not labels.get(address, ask=False):
             uf.union(address, funder, "activated (first TRX) by")
-    for receiver, owner in conn.execute("SELECT DISTINCT receiver, owner FROM tron_delegations"):
-        if not labels.get(owner) and not labels.get(receiver):
+    for receiver, owner in delegations:
+        given, got = labels.get(owner, ask=False), labels.get(receiver, ask=False)
+        if not given and not got:
             uf.union(receiver, owner, "energy delegated by")
-        elif (
-            labels.get(owner)
-            and (labels.get(owner) or ("",))[0].split(":")[0]
-            == (labels.get(receiver) or ("",))[0].split(":")[0]
-        ):
+        elif given and got and given[0].split(":")[0] == got[0].split(":")[0]:
             uf.union(receiver, owner, "energy delegated within one service")
     return uf
 

@@ -60,9 +60,10 @@ class TronLabels:
                 self.labels[r[0]] = (r[1], r[2], r[3])
         self.checked = {r[0] for r in case.conn.execute("SELECT address FROM tron_label_checks")}
 
-    def get(self, address: str) -> tuple[str, str | None, str] | None:
-        """(name, category, source) of a labelled address, or None (Tronscan asked once)."""
-        if address not in self.labels and self.client is not None:
+    def get(self, address: str, ask: bool = True) -> tuple[str, str | None, str] | None:
+        """(name, category, source) of a labelled address, or None; Tronscan is asked once
+        per address (ask=False: only what is known already)."""
+        if ask and address not in self.labels and self.client is not None:
             self._ask(address)
         return self.labels.get(address)
 
