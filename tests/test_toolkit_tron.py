@@ -373,3 +373,19 @@ def test_cluster_joins_a_fundraisers_addresses_by_their_activator(env):
     c = run_json(env, "cluster", flow(env, "usdt-gifts")[0][0], "--offline")
     assert {m["address"] for m in c["members"]} == ember
     assert {e["because"] for e in c["evidence"]} == {"activated (first TRX) by"}
+
+
+def test_an_analysts_label_on_a_tron_address_stops_a_trace(env):
+    """`investigate label T... NAME --category otc` makes the address a service a trace stops
+    at; a `suspect` label does not stop it."""
+    gift, pool = flow(env, "usdt-gifts")[0][0], flow(env, "usdt-pool")[0][0]
+    try:
+        code, out = run(env, "label", pool, "Broker desk", "--category", "otc")
+        assert code == 0, out
+        t = run_json(env, "trace", gift, "--offline")
+        assert [s["label"] for s in t["services"]] == ["Broker desk"]
+        run(env, "label", pool, "Pool", "--category", "suspect")
+        t = run_json(env, "trace", gift, "--offline")
+        assert [s["label"] for s in t["services"]] == [HOT]
+    finally:
+        run(env, "label", pool, "--delete")
