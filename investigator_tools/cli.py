@@ -9,7 +9,7 @@ import click
 
 from . import __version__
 from .case import Case
-from .errors import InvestigateError
+from .errors import InputError, InvestigateError
 
 
 class CaseGroup(click.Group):
@@ -456,11 +456,17 @@ _JSON = click.option("--json", "as_json", is_flag=True, help="Print JSON.")
     help="The explorer's URL (Esplora API under /api) [default: http://127.0.0.1:3000/].",
 )
 @click.option("--proxy", envvar="INVESTIGATE_PROXY", help="SOCKS proxy for .onion/.test names.")
+@click.option(
+    "--tron",
+    "tron_url",
+    help="Sync the Tron chain instead, from this node or TronGrid base URL "
+    "(e.g. http://api.trongrid.test or http://127.0.0.1:8090).",
+)
 @click.option("--workers", default=4, show_default=True, help="Parallel block downloads.")
 @click.option("--until", type=int, help="Stop at this height.")
 @_JSON
 @click.pass_context
-def sync_command(ctx, explorer_url, proxy, workers, until, as_json):
+def sync_command(ctx, explorer_url, proxy, tron_url, workers, until, as_json):
     """Copy the blockchain from an explorer into the case's local index, verified.
 
     Raw blocks are checked (block hash, link to the previous block, merkle root of the
@@ -470,7 +476,12 @@ def sync_command(ctx, explorer_url, proxy, workers, until, as_json):
     Examples:
         investigate --case op.db sync --explorer http://127.0.0.1:3000/
         investigate --case op.db sync --explorer http://explorer.test/
+        investigate --case op.db sync --tron http://api.trongrid.test
     """
+    if tron_url:
+        _sync_tron(ctx, tron_url, proxy, workers, until, as_json)
+        if not explorer_url:
+            return
     from .chain.report import sync_lines
     from .chain.sync import sync as run_sync
     from .esplora import DEFAULT_EXPLORER, Esplora
@@ -493,23 +504,85 @@ def sync_command(ctx, explorer_url, proxy, workers, until, as_json):
         _lines_out(sync_lines(report.as_dict()))
 
 
+def _sync_tron(ctx, url, proxy, workers, until, as_json) -> None:
+    """`sync --tron URL`: the node's blocks and USDT events into the case's Tron index."""
+    from .tron.node import TronNode
+    from .tron.report import sync_lines
+    from .tron.sync import sync_tron
+
+    case = open_case(ctx)
+    node = TronNode(url, proxy)
+    with click.progressbar(length=1, label="tron blocks", file=sys.stderr) as bar:
+
+        def progress(done, total):
+            """Move the bar."""
+            bar.length = max(total, 1)
+            bar.update(done - bar.pos)
+
+        report = sync_tron(case, node, workers=workers, progress=progress, until=until)
+    _json_out(report.as_dict()) if as_json else _lines_out(sync_lines(report.as_dict()))
+
+
+def _tron_labels(case, tronscan, proxy, offline):
+    """Tron labels: the case's, and Tronscan's public tags unless --offline."""
+    from .tron.labels import TronLabels
+
+    known = case.get_meta("tron.tronscan") or {}
+    url = None if offline else (tronscan or known.get("url"))
+    if tronscan:
+        case.set_meta("tron.tronscan", {"url": tronscan})
+    return TronLabels(case, url, proxy)
+
+
+_CHAIN = click.option(
+    "--chain",
+    type=click.Choice(["btc", "tron"]),
+    help="Which chain the target is on [default: from its form; a txid found in both "
+    "indexes needs it].",
+)
+_TRONSCAN = click.option(
+    "--tronscan",
+    help="Tron explorer to read public tags from, e.g. http://tronscan.test "
+    "[default: the last one given].",
+)
+
+
 @cli.command("address")
 @click.argument("address")
 @_chain_options
+@_TRONSCAN
+@_CHAIN
 @_JSON
 @click.pass_context
-def address_command(ctx, address, explorer_url, proxy, offline, as_json):
+def address_command(ctx, address, explorer_url, proxy, offline, tronscan, chain, as_json):
     """Balance, totals, first/last seen and counterparties of an address.
+
+    A Tron address (T...) shows USDT and TRX balances (from the index, and from the node
+    synced from unless --offline), its first funder, energy delegations, labels and
+    whether the issuer blacklisted it.
 
     \b
     Example:
         investigate --case op.db address bc1q...
+        investigate --case op.db address T... --tronscan http://tronscan.test
     """
+    case = open_case(ctx)
+    from .tron.analysis import which_chain
+
+    if which_chain(case, address, chain) == "tron":
+        from .tron.analysis import address_summary as tron_summary
+        from .tron.node import TronNode
+        from .tron.report import address_lines as tron_lines
+
+        known = case.get_meta("tron.node") or {}
+        node = None if offline or not known else TronNode(known["url"], proxy or known.get("proxy"))
+        summary = tron_summary(case, address, _tron_labels(case, tronscan, proxy, offline), node)
+        _json_out(summary) if as_json else _lines_out(tron_lines(summary))
+        return
     from .chain.analysis import address_summary
     from .chain.labels import LabelBook
     from .chain.report import address_lines
 
-    case = open_case(ctx)
     book = LabelBook(case, _chain_explorer(case, explorer_url, proxy, offline))
     summary = address_summary(case, address, book)
     _json_out(summary) if as_json else _lines_out(address_lines(summary))
@@ -530,11 +603,33 @@ def address_command(ctx, address, explorer_url, proxy, offline, as_json):
     "--min-amount", default=546, show_default=True, help="Ignore traced amounts below (sat)."
 )
 @click.option("--max-txs", default=5000, show_default=True, help="Stop after this many txs.")
+@click.option(
+    "--asset",
+    type=click.Choice(["USDT", "TRX"], case_sensitive=False),
+    default="USDT",
+    show_default=True,
+    help="On Tron: which asset to follow.",
+)
 @_chain_options
+@_TRONSCAN
+@_CHAIN
 @_JSON
 @click.pass_context
 def trace_command(
-    ctx, target, forward, hops, method, min_amount, max_txs, explorer_url, proxy, offline, as_json
+    ctx,
+    target,
+    forward,
+    hops,
+    method,
+    min_amount,
+    max_txs,
+    asset,
+    explorer_url,
+    proxy,
+    offline,
+    tronscan,
+    chain,
+    as_json,
 ):
     """Follow the money of an address, a TXID or an output TXID:N, hop by hop.
 
@@ -545,27 +640,85 @@ def trace_command(
     Examples:
         investigate --case op.db trace <txid>:0 --forward --hops 8 --method haircut
         investigate --case op.db trace bc1q... --back --method fifo
+        investigate --case op.db trace T... --asset USDT --tronscan http://tronscan.test
+
+    On Tron (a T... address, or a txid of the Tron index) the trace follows USDT or TRX
+    transfer by transfer. Either way, value reaching a swap order's deposit address
+    (orders kept by `request HOST --ask orders`) goes on with the order's payout on the
+    other chain.
     """
     from .chain.labels import LabelBook
     from .chain.report import trace_lines
-    from .chain.trace import trace as run_trace
+    from .tron.links import continue_across
+    from .tron.report import trace_lines as tron_trace_lines
 
     case = open_case(ctx)
-    book = LabelBook(case, _chain_explorer(case, explorer_url, proxy, offline))
-    result = run_trace(
-        case,
-        target,
-        direction="forward" if forward else "back",
-        hops=hops,
-        method=method,
-        labels=book,
-        min_amount=min_amount,
-        max_txs=max_txs,
-    ).as_dict()
-    _json_out(result) if as_json else _lines_out(trace_lines(result))
+    books: dict = {}
+
+    def run(on: str, what: str) -> dict:
+        """One trace on either chain with this command's options."""
+        if on == "tron":
+            from .tron.analysis import trace as tron_trace
+
+            if "tron" not in books:
+                books["tron"] = _tron_labels(case, tronscan, proxy, offline)
+            return tron_trace(
+                case,
+                what,
+                direction="forward" if forward else "back",
+                hops=hops,
+                method=method,
+                asset=asset,
+                labels=books["tron"],
+                min_amount=min_amount,
+                max_transfers=max_txs,
+            ).as_dict()
+        from .chain.trace import trace as btc_trace
+
+        if "btc" not in books:
+            books["btc"] = LabelBook(case, _chain_explorer(case, explorer_url, proxy, offline))
+        out = btc_trace(
+            case,
+            what,
+            direction="forward" if forward else "back",
+            hops=hops,
+            method=method,
+            labels=books["btc"],
+            min_amount=min_amount,
+            max_txs=max_txs,
+        ).as_dict()
+        out.setdefault("chain", "btc")
+        return out
+
+    from .tron.analysis import which_chain
+
+    on = which_chain(case, target, chain)
+    result = continue_across(case, run(on, target), run)
+    if as_json:
+        _json_out(result)
+        return
+    _print_trace(result, trace_lines, tron_trace_lines)
+
+
+def _print_trace(result: dict, btc_lines, tron_lines, depth: int = 0) -> None:
+    """A trace and the traces it continued into across swap orders, indented."""
+    lines = tron_lines(result) if result.get("chain") == "tron" else btc_lines(result)
+    if result.get("chain") != "tron":
+        for c in result.get("cross_chain", []):
+            o = c["order"]
+            lines.append(
+                f"swap order {o['order_id']} at {o['host']}: {o['from']['amount']} "
+                f"{o['from']['asset']} on {o['from']['chain']} -> {o['to']['amount']} "
+                f"{o['to']['asset']} on {o['to']['chain']} ({o['to']['txid']})"
+            )
+    _lines_out("  " * depth + line for line in lines)
+    for c in result.get("cross_chain", []):
+        if c.get("continued"):
+            _print_trace(c["continued"], btc_lines, tron_lines, depth + 1)
 
 
 @cli.command("cluster")
+@click.argument("target", required=False)
 @click.option(
     "--change",
     multiple=True,
@@ -576,9 +729,13 @@ def trace_command(
 @click.option("--show", "show", help="Print the cluster of this address (after clustering).")
 @click.option("--top", default=10, show_default=True, help="List the largest clusters.")
 @_chain_options
+@_TRONSCAN
+@_CHAIN
 @_JSON
 @click.pass_context
-def cluster_command(ctx, change, explain, show, top, explorer_url, proxy, offline, as_json):
+def cluster_command(
+    ctx, target, change, explain, show, top, explorer_url, proxy, offline, tronscan, chain, as_json
+):
     """Group addresses into wallets: co-spend (CoinJoin-like txs excluded) + change heuristics.
 
     \b
@@ -586,13 +743,31 @@ def cluster_command(ctx, change, explain, show, top, explorer_url, proxy, offlin
         investigate --case op.db cluster
         investigate --case op.db cluster --change script-type,fresh-address --explain
         investigate --case op.db cluster --show bc1q...
+        investigate --case op.db cluster T... --tronscan http://tronscan.test
+
+    On Tron (a T... address, or --chain tron): deposit addresses swept into the same
+    exchange wallet that fed them, the first funder (activator), the energy delegator;
+    addresses that fund each other's activation and are swept together end up together.
     """
+    from .tron.analysis import which_chain
+
+    case = open_case(ctx)
+    named = target or show
+    if chain == "tron" or (named and which_chain(case, named, chain) == "tron"):
+        from .tron.analysis import cluster_of
+        from .tron.report import cluster_lines as tron_cluster_lines
+
+        if not named:
+            raise InputError("cluster --chain tron needs the address whose cluster to show")
+        found = cluster_of(case, named, _tron_labels(case, tronscan, proxy, offline))
+        _json_out(found) if as_json else _lines_out(tron_cluster_lines(found))
+        return
+    show = show or target
     from .chain.cluster import cluster as run_cluster
     from .chain.cluster import members
     from .chain.labels import LabelBook
     from .chain.report import cluster_lines, members_lines
 
-    case = open_case(ctx)
     book = LabelBook(case, _chain_explorer(case, explorer_url, proxy, offline))
     result = run_cluster(case, change=change, labels=book, top=top)
     data = result.as_dict()
@@ -688,8 +863,6 @@ def label_command(ctx, address, name, category, delete):
         click.echo(f"label of {address} removed" if gone else f"{address} had no label")
         return
     if not name:
-        from .errors import InputError
-
         raise InputError("give the label's NAME (or --delete)")
     stored = set_label(case, address, name, category)
     click.echo(f"{stored['address']} labelled {stored['name']!r}")
@@ -720,8 +893,6 @@ def labels_command(ctx, targets, explorer_url, proxy, as_json):
     if targets:
         explorer = _chain_explorer(case, explorer_url, proxy, False)
         if explorer is None:
-            from .errors import InputError
-
             raise InputError("no explorer: give --explorer URL (or sync first)")
         done = import_explorer_labels(case, explorer, list(targets))
         if not as_json:
@@ -750,7 +921,15 @@ def labels_command(ctx, targets, explorer_url, proxy, as_json):
 @click.option(
     "--ask",
     required=True,
-    help="What to ask for: kyc, transactions, logins, freeze (comma-separated).",
+    help="What to ask for (comma-separated): kyc, transactions, logins, freeze (exchanges); "
+    "freeze, unfreeze, reissue, status (the USDT issuer, tether.test); orders (a swap "
+    "service).",
+)
+@click.option("--wallet", help="With --ask reissue: the law-enforcement Tron wallet (T...).")
+@click.option(
+    "--confidential",
+    is_flag=True,
+    help='Ask the portal not to tell the subject (sent as "confidential": true).',
 )
 @click.option("--document-ref", help="The number of the order, subpoena or MLAT request.")
 @click.option("--details", help="Justification (required for emergency requests).")
@@ -775,11 +954,14 @@ def request_command(
     ask,
     document_ref,
     details,
+    wallet,
+    confidential,
     proxy,
     token,
     as_json,
 ):
-    """Send a law-enforcement request to an exchange's portal (e.g. coinvault.test).
+    """Send a law-enforcement request to an exchange's portal (e.g. coinvault.test), the
+    USDT issuer's (tether.test) or a swap service's (its .onion host).
 
     The portal needs your agency's API token (from your papers): --token or the
     INVESTIGATE_LE_TOKEN environment variable. The request and the answer are stored in
@@ -810,12 +992,21 @@ def request_command(
         details=details,
         proxy=proxy,
         token=token,
+        wallet=wallet,
+        confidential=confidential,
     )
     _json_out(record) if as_json else _lines_out(format_answer(record))
 
 
 @cli.command("sweep")
-@click.option("--key", "wif", help="A WIF private key.")
+@click.option(
+    "--chain",
+    type=click.Choice(["btc", "tron"]),
+    default="btc",
+    show_default=True,
+    help="Which chain's funds to sweep.",
+)
+@click.option("--key", "wif", help="A WIF private key (on Tron also 64 hex digits).")
 @click.option("--mnemonic", help="A BIP39 mnemonic (quote the words).")
 @click.option("--passphrase", default="", help="The BIP39 passphrase, if any.")
 @click.option("--to", "to", required=True, help="The address to move the funds to.")
@@ -826,10 +1017,31 @@ def request_command(
     "--gap-limit", default=20, show_default=True, help="Unused addresses before stopping."
 )
 @click.option("--dry-run", is_flag=True, help="Build and sign, but do not broadcast.")
+@click.option(
+    "--node",
+    "node_url",
+    help="On Tron: the node to build and broadcast through [default: the one synced from].",
+)
+@click.option(
+    "--wait", is_flag=True, help="On Tron: wait for each transaction's block and report it."
+)
 @_JSON
 @click.pass_context
 def sweep_command(
-    ctx, wif, mnemonic, passphrase, to, explorer_url, proxy, fee_rate, gap_limit, dry_run, as_json
+    ctx,
+    chain,
+    wif,
+    mnemonic,
+    passphrase,
+    to,
+    explorer_url,
+    proxy,
+    fee_rate,
+    gap_limit,
+    dry_run,
+    node_url,
+    wait,
+    as_json,
 ):
     """Move every coin of a recovered key or mnemonic to a seizure address.
 
@@ -837,7 +1049,17 @@ def sweep_command(
     Examples:
         investigate --case op.db sweep --key L1abc... --to bc1qseizure...
         investigate --case op.db sweep --mnemonic "word1 ... word12" --to bc1q... --fee-rate 5
+        investigate --case op.db sweep --chain tron --key <64 hex> --to T... --wait
+
+    On Tron the USDT goes first (a TRC-20 transfer), then the TRX once the USDT transfer
+    has confirmed; each transaction the node builds is read back and checked (owner,
+    destination, amount, txID) before it is signed here. Mnemonics use m/44'/195'/0'/0/i.
     """
+    if chain == "tron":
+        _sweep_tron(
+            ctx, wif, mnemonic, passphrase, to, node_url, proxy, gap_limit, dry_run, wait, as_json
+        )
+        return
     from .esplora import DEFAULT_EXPLORER, Esplora
     from .sweep import sweep as run_sweep
 
@@ -874,6 +1096,42 @@ def sweep_command(
         click.echo(report["raw_hex"])
 
 
+def _sweep_tron(
+    ctx, key, mnemonic, passphrase, to, node_url, proxy, gap_limit, dry_run, wait, as_json
+):
+    """`sweep --chain tron`: the key's USDT, then its TRX, to --to."""
+    from .tron.analysis import units
+    from .tron.node import TronNode
+    from .tron.sweep import sweep_tron
+
+    case = open_case(ctx)
+    known = case.get_meta("tron.node") or {}
+    url = node_url or known.get("url")
+    if not url:
+        raise InputError("no Tron node: give --node URL (or sync --tron first)")
+    node = TronNode(url, proxy or (known.get("proxy") if not node_url else None))
+    report = sweep_tron(
+        case,
+        node,
+        to=to,
+        key=key,
+        mnemonic=mnemonic,
+        passphrase=passphrase,
+        gap_limit=gap_limit,
+        wait=wait,
+        broadcast=not dry_run,
+    )
+    if as_json:
+        _json_out(report)
+        return
+    for t in report["transactions"]:
+        click.echo(
+            f"{t['status']}: {t['txid']} moves {units(t['amount'])} {t['asset']} from "
+            f"{t['from']} to {t['to']}" + (f" (block {t['block']})" if t.get("block") else "")
+        )
+    _lines_out(report["notes"])
+
+
 # == end of issue #5, part 2 ==================================================================
 
 
@@ -891,9 +1149,20 @@ def _run_traces(case, targets) -> list[dict]:
         return []
     from .chain.labels import LabelBook
     from .chain.trace import trace as run_trace
+    from .tron.analysis import trace as tron_trace
+    from .tron.analysis import which_chain
+    from .tron.labels import TronLabels
+    from .tron.links import continue_across
 
-    book = LabelBook(case)
-    return [run_trace(case, target, labels=book).as_dict() for target in targets]
+    book, tron_book = LabelBook(case), TronLabels(case)
+
+    def run(chain: str, target: str) -> dict:
+        """A default trace (forward, haircut, 6 hops) on either chain, offline."""
+        if chain == "tron":
+            return tron_trace(case, target, labels=tron_book).as_dict()
+        return {"chain": "btc", **run_trace(case, target, labels=book).as_dict()}
+
+    return [continue_across(case, run(which_chain(case, t), t), run) for t in targets]
 
 
 _TRACE = click.option(
@@ -901,7 +1170,8 @@ _TRACE = click.option(
     "trace_targets",
     multiple=True,
     metavar="TARGET",
-    help="Also trace this address, TXID or TXID:N (forward, haircut, 6 hops, offline); "
+    help="Also trace this address (Bitcoin or Tron), TXID or TXID:N (forward, haircut, 6 "
+    "hops, offline); "
     "repeatable. Traces stored in the case are always included.",
 )
 

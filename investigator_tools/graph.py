@@ -45,6 +45,7 @@ NODE_TYPES = {
     "email": ("#c0392b", "email address"),
     "identifier": ("#7f8c8d", "identifier shared by sites"),
     "btc_address": ("#d4a017", "Bitcoin address"),
+    "tron_address": ("#e8384f", "Tron address"),
     "cluster": ("#16a085", "wallet cluster"),
     "service": ("#1e8449", "exchange or labelled service"),
     "transaction": ("#566573", "transaction"),
@@ -64,6 +65,7 @@ EDGE_KINDS = {
     "account-at": ("#f5a0c8", "customer of the exchange"),
     "kyc-matches": ("#ff2d95", "KYC detail equal to an artefact"),
     "swept": ("#117a65", "funds seized by a sweep"),
+    "swap-order": ("#2e86c1", "a swap service's order: deposit on one chain, payout on the other"),
 }
 # Artefact kinds that become nodes of their own type, however often seen.
 KEY_KINDS = {"pgp_key": "pgp_key", "pgp_signature": "pgp_key", "email": "email"}
@@ -188,6 +190,11 @@ def case_graph(case: Case, traces: list[dict] | None = None) -> nx.MultiDiGraph:
         _sweeps(b)
     if b.has("chain_addresses", "chain_outputs", "chain_inputs"):
         _chain(b)
+    if b.has("swap_orders"):
+        _swap_orders(b)
+    if b.has("tron_sweeps"):
+        _tron_sweeps(b)
+    _tron_labels(b)
     for _, data in b.g.nodes(data=True):
         _summarise(data)
     for _, _, data in b.g.edges(data=True):
@@ -395,6 +402,18 @@ def _btc(b: _Builder, address: str) -> str:
     return node
 
 
+def _tron(b: _Builder, address: str) -> str:
+    """The node of a Tron address."""
+    node = b.node(f"tron:{address}", "tron_address", _short(address))
+    b.g.nodes[node]["address"] = address
+    return node
+
+
+def _address_node(b: _Builder, chain: str | None, address: str) -> str:
+    """The node of an address on either chain."""
+    return _tron(b, address) if chain == "tron" else _btc(b, address)
+
+
 def _service(b: _Builder, name: str, category: str | None = None, **attrs) -> str:
     """The node of an exchange or labelled service, by its name."""
     return b.node(f"service:{name.lower()}", "service", name, name=name, category=category, **attrs)
@@ -431,9 +450,116 @@ def stored_traces(case: Case) -> list[dict]:
     return out
 
 
+def _crossed(results: list[dict]) -> list[dict]:
+    """Traces with the traces they continued into across swap orders."""
+    out = []
+    for result in results:
+        out.append(result)
+        out += _crossed(
+            [c["continued"] for c in result.get("cross_chain") or [] if c.get("continued")]
+        )
+    return out
+
+
+def _tron_trace(b: _Builder, result: dict) -> None:
+    """A Tron trace's transfers: address -> transaction -> address, with the tainted amounts."""
+    method, target, asset = result.get("method"), result.get("target"), result.get("asset")
+    for hop in result.get("hops") or []:
+        if not hop.get("tainted"):
+            continue
+        tx = _tx(b, hop["txid"], chain="tron", time=_iso((hop.get("timestamp") or 0) / 1000))
+        for end, is_from in (("from", True), ("to", False)):
+            address = _tron(b, hop[end])
+            if hop.get(f"{end}_label"):
+                b.edge(address, _service(b, hop[f"{end}_label"]), "labelled-as")
+            ends = (address, tx) if is_from else (tx, address)
+            b.edge(
+                *ends,
+                "traced-flow",
+                {"trace": target, "method": method, "hop": hop.get("hop"), "asset": asset},
+                amount=int(hop["tainted"]),
+                hop=int(hop.get("hop") or 0),
+                method=method,
+                trace=target,
+                asset=asset,
+            )
+
+
+def _swap_orders(b: _Builder) -> None:
+    """Swap orders: the deposit address -> the payout address, across chains."""
+    for row in b.conn.execute("SELECT * FROM swap_orders ORDER BY host, order_id"):
+        if not row["from_address"] or not row["to_address"]:
+            continue
+        evidence = {
+            "host": row["host"],
+            "order_id": row["order_id"],
+            "created": row["created"],
+            "from_txid": row["from_txid"],
+            "to_txid": row["to_txid"],
+        }
+        b.edge(
+            _address_node(b, row["from_chain"], row["from_address"]),
+            _address_node(b, row["to_chain"], row["to_address"]),
+            "swap-order",
+            evidence,
+            amount_in=row["from_amount"],
+            amount_out=row["to_amount"],
+            order_id=row["order_id"],
+        )
+        b.edge(
+            _address_node(b, row["from_chain"], row["from_address"]),
+            _service(b, row["host"], "swap"),
+            "labelled-as",
+        )
+
+
+def _tron_sweeps(b: _Builder) -> None:
+    """Tron sweeps: the swept address -> the sweep transaction -> the seizure address."""
+    for row in b.conn.execute("SELECT * FROM tron_sweeps ORDER BY id"):
+        evidence = {
+            "txid": row["txid"],
+            "status": row["status"],
+            "fetched_at": _iso(row["created"]),
+        }
+        tx = _tx(b, row["txid"], sweep=True, chain="tron", status=row["status"])
+        b.edge(
+            _tron(b, row["from_address"]),
+            tx,
+            "swept",
+            evidence,
+            amount=row["amount"],
+            asset=row["asset"],
+        )
+        b.edge(
+            tx,
+            _tron(b, row["to_address"]),
+            "swept",
+            evidence,
+            amount=row["amount"],
+            asset=row["asset"],
+        )
+
+
+def _tron_labels(b: _Builder) -> None:
+    """Labels of the graph's Tron addresses (Tronscan's public tags and the analyst's)."""
+    if not b.has("chain_labels"):
+        return
+    for node, data in list(b.g.nodes(data=True)):
+        if data["type"] != "tron_address":
+            continue
+        row = b.conn.execute(
+            "SELECT name, category FROM chain_labels WHERE address = ?", (data["address"],)
+        ).fetchone()
+        if row:
+            b.edge(node, _service(b, row["name"], row["category"]), "labelled-as")
+
+
 def _traces(b: _Builder, results: list[dict]) -> None:
     """Traced hops: address -> transaction -> address, with the tainted amounts."""
-    for result in results:
+    for result in _crossed(results):
+        if result.get("chain") == "tron":
+            _tron_trace(b, result)
+            continue
         method = result.get("method")
         target = result.get("target")
         for hop in result.get("hops") or []:

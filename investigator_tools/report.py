@@ -94,6 +94,7 @@ def collect(case: Case, traces: list[dict] | None = None) -> dict:
     tampered = {int(m.group(1)) for p in problems if (m := TAMPERED.match(p))}
     captures = _captures(case, tampered)
     custody = _custody(case)
+    all_traces = _flatten(stored_traces(case) + list(traces or []))
     data: dict = {
         "case": str(case.path),
         "case_name": case.path.name,
@@ -107,7 +108,8 @@ def collect(case: Case, traces: list[dict] | None = None) -> dict:
         "unextracted": _unextracted(case, tables),
         "correlations": _correlations(case) if "correlations" in tables else [],
         "chain": _chain(case, tables),
-        "traces": [_trace(t) for t in stored_traces(case) + list(traces or [])],
+        "traces": [_trace(t) for t in all_traces if t.get("chain") != "tron"],
+        "tron": _tron(case, tables, [t for t in all_traces if t.get("chain") == "tron"]),
         "requests": _requests(case) if "le_requests" in tables else [],
         "sweeps": _sweeps(case) if "sweeps" in tables else [],
     }
@@ -122,11 +124,17 @@ def collect(case: Case, traces: list[dict] | None = None) -> dict:
         "artefacts": sum(a["sightings"] for a in data["artefacts"]),
         "distinct_artefacts": len(data["artefacts"]),
         "correlations": len(data["correlations"]),
-        "traces": len(data["traces"]),
+        "traces": len(data["traces"]) + len(data["tron"]["traces"]),
         "requests": len(data["requests"]),
         "sweeps": len(data["sweeps"]),
     }
-    data["empty"] = not (captures or data["chain"]["blocks"] or data["requests"] or data["sweeps"])
+    data["empty"] = not (
+        captures
+        or data["chain"]["blocks"]
+        or data["tron"]["blocks"]
+        or data["requests"]
+        or data["sweeps"]
+    )
     return data
 
 
@@ -248,6 +256,46 @@ def _chain(case: Case, tables: set[str]) -> dict:
             for r in case.conn.execute(
                 "SELECT address, name, category, source, created FROM chain_labels"
                 " ORDER BY source, name, address"
+            )
+        ]
+    return info
+
+
+def _flatten(results: list[dict]) -> list[dict]:
+    """Traces with those they continued into across swap orders (each shown on its own)."""
+    out = []
+    for result in results:
+        out.append(result)
+        out += _flatten(
+            [c["continued"] for c in result.get("cross_chain") or [] if c.get("continued")]
+        )
+    return out
+
+
+def _tron(case: Case, tables: set[str], traces: list[dict]) -> dict:
+    """The Tron index, Tron traces (as text lines), swap orders and Tron sweeps."""
+    from .tron.analysis import units
+    from .tron.report import trace_lines
+
+    info: dict = {"blocks": 0, "traces": [], "orders": [], "sweeps": []}
+    info["traces"] = [{"title": trace_lines(t)[0], "lines": trace_lines(t)[1:]} for t in traces]
+    if "tron_blocks" in tables:
+        row = case.conn.execute(
+            "SELECT COUNT(*), MAX(number), MAX(fetched_at) FROM tron_blocks"
+        ).fetchone()
+        info.update(blocks=row[0], tip=row[1], synced_at=utc(row[2]))
+        info["txs"] = case.conn.execute("SELECT COUNT(*) FROM tron_txs").fetchone()[0]
+        info["node"] = (case.get_meta("tron.node") or {}).get("url")
+    if "swap_orders" in tables:
+        info["orders"] = [
+            dict(r) for r in case.conn.execute("SELECT * FROM swap_orders ORDER BY host, order_id")
+        ]
+    if "tron_sweeps" in tables:
+        info["sweeps"] = [
+            {**dict(r), "created": utc(r["created"]), "amount_units": units(r["amount"])}
+            for r in case.conn.execute(
+                "SELECT id, txid, from_address, to_address, asset, amount, status, block, error,"
+                " created FROM tron_sweeps ORDER BY id"
             )
         ]
     return info

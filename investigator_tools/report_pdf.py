@@ -121,6 +121,7 @@ def write_pdf(data: dict, graph_png: Path, path: Path) -> Path:
     _artefacts(pdf, data)
     _correlations(pdf, data)
     _traces(pdf, data)
+    _tron(pdf, data)
     _requests(pdf, data)
     pdf.heading("Sweeps")
     pdf.grid(
@@ -229,6 +230,30 @@ def _correlations(pdf: _Pdf, data: dict) -> None:
             ["URL", "Captured", "SHA-256"],
             [[e.get("url"), e.get("fetched_at"), e.get("sha256")] for e in c["evidence"]],
             [130, 40, 107],
+        )
+
+
+def _tron(pdf: _Pdf, data: dict) -> None:
+    """Tron: the index, traces as lines, swap orders and sweeps."""
+    tron = data.get("tron") or {}
+    if not (tron.get("blocks") or tron.get("traces") or tron.get("orders") or tron.get("sweeps")):
+        return
+    pdf.heading("Tron")
+    if tron.get("blocks"):
+        pdf.para(f"{tron['blocks']} blocks (tip {tron['tip']}), {tron['txs']} transactions")
+    for t in tron.get("traces", []):
+        pdf.para(t["title"], 9, True)
+        for line in t["lines"]:
+            pdf.para(line)
+    for o in tron.get("orders", []):
+        pdf.para(
+            f"swap order {o['order_id']} at {o['host']}: {o['from_amount']} {o['from_asset']} "
+            f"({o['from_chain']}) {o['from_address']} -> {o['to_amount']} {o['to_asset']} "
+            f"({o['to_chain']}) {o['to_address']} {o['to_txid'] or ''}"
+        )
+    for s in tron.get("sweeps", []):
+        pdf.para(
+            f"sweep {s['txid']}: {s['amount_units']} {s['asset']} to {s['to_address']} ({s['status']})"
         )
 
 

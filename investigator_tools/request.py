@@ -1,4 +1,11 @@
-"""`investigate request`: ask an exchange's law-enforcement portal about an address or txid.
+"""`investigate request`: ask an exchange's (or the USDT issuer's, or a swap service's)
+law-enforcement portal about an address or txid.
+
+The issuer's portal (tether.test) takes `freeze`, `unfreeze`, `reissue` (to `--wallet`)
+and `status`, and answers `answer.reference`, `answer.status`, `answer.txids`; a swap
+service's portal takes `orders` and answers `answer.orders`, kept in the case as
+cross-chain links (investigator_tools.tron.links). `--confidential` asks the portal not to
+tell the subject (`"confidential": true`).
 
 The request goes to the portal's JSON API (`POST /api/le/requests`) through the gateway,
 as a real request would go to a real exchange's portal, with the API token the exchange
@@ -16,12 +23,13 @@ import time
 
 from .case import Case
 from .chain.address import normalize_address
+from .chain.codec.tron import is_tron_address, tron_address
 from .errors import InputError, RemoteError
 from .esplora import HttpClient
 
 __all__ = ["ASKS", "LEGAL_BASES", "format_answer", "list_requests", "submit_request"]
 
-ASKS = ("kyc", "transactions", "logins", "freeze")
+ASKS = ("kyc", "transactions", "logins", "freeze", "unfreeze", "reissue", "status", "orders")
 LEGAL_BASES = ("court_order", "subpoena", "mlat", "emergency", "informal")
 API_PATH = "api/le/requests"
 HOST = re.compile(r"^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)+$")
@@ -67,12 +75,29 @@ def _subject(subject: str) -> str:
     text = subject.strip()
     if TXID.match(text):
         return text.lower()
+    if is_tron_address(text):
+        return text
     try:
         return normalize_address(text)
     except InputError:
         raise InputError(
-            f"--subject {subject!r} is neither a Bitcoin address nor a txid (64 hex digits)"
+            f"--subject {subject!r} is neither a Bitcoin address nor a txid (64 hex digits) "
+            "nor a Tron address (T..., 34 characters)"
         ) from None
+
+
+def _wallet(wallet: str | None, asks: list[str]) -> str | None:
+    """The Tron wallet a reissue pays to: required with reissue, refused without it."""
+    if "reissue" not in asks:
+        if wallet:
+            raise InputError("--wallet is only for --ask reissue (the wallet to reissue to)")
+        return None
+    if not wallet:
+        raise InputError("--ask reissue needs --wallet T... (the law-enforcement wallet)")
+    try:
+        return tron_address(wallet)
+    except ValueError as e:
+        raise InputError(f"--wallet {wallet!r} is not a Tron address: {e}") from None
 
 
 def _asks(asks) -> list[str]:
@@ -107,6 +132,8 @@ def submit_request(
     details: str | None = None,
     proxy: str | None = None,
     token: str | None = None,
+    wallet: str | None = None,
+    confidential: bool = False,
 ) -> dict:
     """Submit a request to an exchange's portal with the agency's API token; the stored record.
 
@@ -130,7 +157,9 @@ def submit_request(
     ):
         if not (value or "").strip():
             raise InputError(f"{name} is required")
-    body = {
+    requested = _asks(asks)
+    reissue_to = _wallet(wallet, requested)
+    body: dict = {
         "agency": agency,
         "officer_name": officer,
         "officer_email": email,
@@ -138,10 +167,14 @@ def submit_request(
         "legal_basis": legal_basis,
         "document_reference": document_ref or "",
         "subject": _subject(subject),
-        "requested": _asks(asks),
+        "requested": requested,
     }
     if details:
         body["details"] = details
+    if reissue_to:
+        body["wallet"] = reissue_to
+    if confidential:
+        body["confidential"] = True
     client = HttpClient(f"http://{host}", proxy, always_proxy=True)
     payload = json.dumps(body, ensure_ascii=False, sort_keys=True).encode("utf-8")
     response = client.request(
@@ -208,7 +241,13 @@ def submit_request(
         raise RemoteError(f"{host} refused the request as incomplete: {errors}")
     if response.status_code != 201:
         raise RemoteError(f"{host} answered HTTP {response.status_code}: {response.text[:300]}")
+    linked = 0
+    if "orders" in inner:
+        from .tron.links import store_orders
+
+        linked = store_orders(case, host, inner["orders"])
     return {
+        "linked_orders": linked,
         "id": cur.lastrowid,
         "exchange": host,
         "request": body,
@@ -273,6 +312,17 @@ def format_answer(record: dict) -> list[str]:
                 )
         if "freeze" in acc:
             lines.append(f"  freeze: {acc['freeze'].get('status')}")
+    if a.get("txids"):
+        lines.append("transactions: " + ", ".join(str(t) for t in a["txids"]))
+    for o in a.get("orders", []):
+        f, t = o.get("from") or {}, o.get("to") or {}
+        lines.append(
+            f"order {o.get('order_id')} {o.get('created', '')}: {f.get('amount')} {f.get('asset')}"
+            f" on {f.get('chain')} from {f.get('address')} ({f.get('txid')}) -> {t.get('amount')} "
+            f"{t.get('asset')} on {t.get('chain')} to {t.get('address')} ({t.get('txid')})"
+        )
+    if record.get("linked_orders"):
+        lines.append(f"{record['linked_orders']} order(s) kept in the case as cross-chain links")
     for r in a.get("refused", []):
         lines.append(f"refused {r.get('item')}: {r.get('reason')}")
     for note in a.get("notes", []):

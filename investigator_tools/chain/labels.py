@@ -18,6 +18,7 @@ from ..case import Case
 from ..errors import InputError, NetworkError
 from ..esplora import Esplora
 from .address import normalize_address
+from .codec.tron import is_tron_address
 from .store import ensure_schema
 
 __all__ = [
@@ -35,10 +36,15 @@ LOOKUP_WORKERS = 6
 MAX_PAGES = 2000  # explorer pages one analysis may read for labels (a wide poison trace)
 
 
+def _label_address(text: str) -> str:
+    """A Bitcoin address in canonical form, or a Tron address (T..., valid checksum) as is."""
+    return text.strip() if is_tron_address(text.strip()) else normalize_address(text)
+
+
 def set_label(case: Case, address: str, name: str, category: str | None = None) -> dict:
     """Label an address (the analyst's label replaces any earlier one)."""
     ensure_schema(case)
-    address = normalize_address(address)
+    address = _label_address(address)
     name = name.strip()
     if not name:
         raise InputError("a label needs a name")
@@ -52,7 +58,7 @@ def set_label(case: Case, address: str, name: str, category: str | None = None) 
 def remove_label(case: Case, address: str) -> bool:
     """Forget an address's label; whether there was one."""
     ensure_schema(case)
-    address = normalize_address(address)
+    address = _label_address(address)
     cur = case.conn.execute("DELETE FROM chain_labels WHERE address = ?", (address,))
     return cur.rowcount > 0
 

@@ -25,6 +25,9 @@ __all__ = [
     "local_tip",
     "require_synced",
     "resolve_target",
+    "TRON_SCHEMA",
+    "ensure_tron_schema",
+    "tron_tip",
 ]
 
 SCHEMA = """
@@ -90,6 +93,91 @@ CREATE TABLE IF NOT EXISTS chain_label_checks (
 );
 """
 
+# The Tron index (`investigate sync --tron`): one row per transaction, the value moves it
+# made (TRX and USDT, a reverted transfer kept with ok = 0: it moved nothing), the first
+# funder of each account, energy delegations, the issuer's blacklist events, and the swap
+# orders portals returned (cross-chain links between this index and the Bitcoin one).
+TRON_SCHEMA = """
+CREATE TABLE IF NOT EXISTS tron_blocks (
+    number INTEGER PRIMARY KEY,
+    block_id TEXT NOT NULL,
+    parent_id TEXT NOT NULL,
+    timestamp INTEGER NOT NULL,   -- ms
+    tx_count INTEGER NOT NULL,
+    fetched_at REAL NOT NULL,
+    custody_id INTEGER
+);
+CREATE TABLE IF NOT EXISTS tron_txs (
+    id INTEGER PRIMARY KEY,       -- chain order
+    txid TEXT NOT NULL UNIQUE,
+    block INTEGER NOT NULL,
+    position INTEGER NOT NULL,
+    timestamp INTEGER NOT NULL,
+    type TEXT NOT NULL,           -- TransferContract, TriggerSmartContract, ...
+    owner TEXT NOT NULL,
+    target TEXT,                  -- to_address, contract_address, receiver_address
+    amount INTEGER NOT NULL,      -- sun (TRX) the contract names
+    result TEXT NOT NULL          -- SUCCESS, REVERT, OUT_OF_ENERGY, ...
+);
+CREATE INDEX IF NOT EXISTS tron_txs_block ON tron_txs(block);
+CREATE TABLE IF NOT EXISTS tron_transfers (
+    tx_id INTEGER NOT NULL,
+    idx INTEGER NOT NULL,         -- -1: the TRX of the contract; >= 0: the event's index
+    asset TEXT NOT NULL,          -- TRX | USDT
+    from_address TEXT NOT NULL,
+    to_address TEXT NOT NULL,
+    amount INTEGER NOT NULL,      -- sun / USDT's 6-decimal units
+    ok INTEGER NOT NULL,          -- 0: a reverted call, nothing moved
+    PRIMARY KEY (tx_id, idx)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS tron_transfers_from ON tron_transfers(from_address);
+CREATE INDEX IF NOT EXISTS tron_transfers_to ON tron_transfers(to_address);
+CREATE TABLE IF NOT EXISTS tron_activations (
+    address TEXT PRIMARY KEY,
+    funder TEXT NOT NULL,         -- the account whose transaction created it
+    tx_id INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS tron_delegations (
+    tx_id INTEGER PRIMARY KEY,
+    owner TEXT NOT NULL,
+    receiver TEXT NOT NULL,
+    resource TEXT NOT NULL,       -- ENERGY | BANDWIDTH
+    amount INTEGER NOT NULL       -- sun staked for it
+);
+CREATE TABLE IF NOT EXISTS tron_blacklist (
+    tx_id INTEGER NOT NULL,
+    idx INTEGER NOT NULL,
+    address TEXT NOT NULL,
+    event TEXT NOT NULL,          -- AddedBlackList | RemovedBlackList | DestroyedBlackFunds
+    amount INTEGER,
+    PRIMARY KEY (tx_id, idx)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS swap_orders (
+    host TEXT NOT NULL,           -- the swap service's portal
+    order_id TEXT NOT NULL,
+    created TEXT,
+    from_chain TEXT NOT NULL,
+    from_asset TEXT,
+    from_address TEXT,
+    from_txid TEXT,
+    from_amount TEXT,
+    to_chain TEXT NOT NULL,
+    to_asset TEXT,
+    to_address TEXT,
+    to_txid TEXT,
+    to_amount TEXT,
+    rate TEXT,
+    custody_id INTEGER,
+    PRIMARY KEY (host, order_id)
+);
+CREATE INDEX IF NOT EXISTS swap_orders_from ON swap_orders(from_address);
+CREATE INDEX IF NOT EXISTS swap_orders_to ON swap_orders(to_address);
+CREATE TABLE IF NOT EXISTS tron_label_checks (
+    address TEXT PRIMARY KEY,     -- addresses whose Tronscan account was read for a label
+    checked_at REAL NOT NULL
+);
+"""
+
 # Built once the first full sync is in (bulk inserts into unindexed tables are much faster).
 INDEXES = """
 CREATE UNIQUE INDEX IF NOT EXISTS chain_txs_txid ON chain_txs(txid);
@@ -110,6 +198,20 @@ _INDEX_NAMES = (
 def ensure_schema(case: Case) -> None:
     """Create the chain tables of a case if needed."""
     case.ensure(SCHEMA)
+
+
+def ensure_tron_schema(case: Case) -> None:
+    """Create the Tron tables (and chain_labels, which Tron labels share) if needed."""
+    case.ensure(SCHEMA)
+    case.ensure(TRON_SCHEMA)
+
+
+def tron_tip(conn: sqlite3.Connection) -> tuple[int, str] | None:
+    """(number, block id) of the last synced Tron block, or None before the first sync."""
+    row = conn.execute(
+        "SELECT number, block_id FROM tron_blocks ORDER BY number DESC LIMIT 1"
+    ).fetchone()
+    return (row[0], row[1]) if row else None
 
 
 def has_indexes(conn: sqlite3.Connection) -> bool:

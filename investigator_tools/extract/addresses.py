@@ -1,8 +1,10 @@
-"""Cryptocurrency addresses: Bitcoin, Monero and Ethereum, each checksum-validated.
+"""Cryptocurrency addresses: Bitcoin, Monero, Ethereum and Tron, each checksum-validated;
+and Tron (TRC-20) transaction ids.
 
 A string is reported only when its checksum holds: base58check (double SHA-256) for
 Bitcoin P2PKH/P2SH, BIP-173 bech32 / BIP-350 bech32m for segwit, Monero's Keccak-256
-over its block-wise base58, and EIP-55 for mixed-case Ethereum addresses. Look-alikes
+over its block-wise base58, EIP-55 for mixed-case Ethereum addresses, and base58check
+(0x41 + 20 bytes) for Tron's T... addresses. Look-alikes
 (a typo, a truncated copy, random base58 in a key block) fail and are left out.
 """
 
@@ -14,6 +16,7 @@ from collections.abc import Iterator
 from ..chain.codec.base58 import base58check_decode, monero_b58decode
 from ..chain.codec.bech32 import segwit_decode
 from ..chain.codec.hashes import keccak256
+from ..chain.codec.tron import is_tron_address
 from .base import Artefact, Document, snippet
 
 _B58_CLASS = "1-9A-HJ-NP-Za-km-z"
@@ -26,6 +29,13 @@ XMR = re.compile(
     rf"(?<![{_B58_CLASS}])[{_B58_CLASS}]{{95}}(?:[{_B58_CLASS}]{{11}})?(?![{_B58_CLASS}])"
 )
 ETH = re.compile(r"(?<![0-9A-Za-z])0x[0-9a-fA-F]{40}(?![0-9A-Za-z])")
+TRON = re.compile(rf"(?<![{_B58_CLASS}])T[{_B58_CLASS}]{{33}}(?![{_B58_CLASS}])")
+HEX64 = re.compile(r"(?<![0-9A-Za-z])[0-9a-fA-F]{64}(?![0-9A-Za-z])")
+# A 64-hex string is a Tron txid when a Tronscan link holds it, or when a word for a
+# transaction comes just before it on a page that speaks of Tron.
+TX_WORD = re.compile(r"\b(tx|txid|tx id|tx hash|transaction|hash)\b[^0-9A-Za-z]{0,12}$", re.I)
+TRON_PAGE = re.compile(r"\b(tron|trc-?20|usdt|tronscan|trx)\b", re.I)
+TRONSCAN_LINK = re.compile(r"tronscan[^\s\"'<>]*/transaction/$", re.I)
 
 BTC_VERSIONS = {0x00: "p2pkh", 0x05: "p2sh"}
 
@@ -113,9 +123,40 @@ def ethereum_address(text: str) -> dict | None:
 # -- extractor -----------------------------------------------------------------------
 
 
+def _tron(text: str, raw: str) -> Iterator[Artefact]:
+    """Valid T... addresses, and txids a Tronscan link or a Tron page's tx word names."""
+    for match in TRON.finditer(text):
+        if is_tron_address(match.group(0)):
+            yield Artefact(
+                "tron_address",
+                match.group(0),
+                match.group(0),
+                snippet(text, match.start(), match.end()),
+                {"encoding": "base58check"},
+            )
+    tron_page = TRON_PAGE.search(text) is not None
+    for source, where in ((raw, "link"), (text, "text")):
+        for match in HEX64.finditer(source):
+            before = source[max(0, match.start() - 80) : match.start()]
+            if TRONSCAN_LINK.search(before):
+                found = "tronscan link"
+            elif where == "text" and tron_page and TX_WORD.search(before):
+                found = "named a transaction on a Tron page"
+            else:
+                continue
+            yield Artefact(
+                "tron_txid",
+                match.group(0),
+                match.group(0).lower(),
+                snippet(source, match.start(), match.end()),
+                {"found": found},
+            )
+
+
 def find(doc: Document) -> Iterator[Artefact]:
-    """Every valid Bitcoin, Monero and Ethereum address in the document."""
+    """Every valid Bitcoin, Monero, Ethereum and Tron address (and Tron txid) in the document."""
     text = doc.plain
+    yield from _tron(text, doc.raw if doc.is_text else "")
     for pattern in (BTC_BASE58, BTC_BECH32):
         for match in pattern.finditer(text):
             value = match.group(0)

@@ -1,4 +1,4 @@
-"""The toolkit's Bitcoin encodings, one module each; nothing else in investigator_tools/
+"""The toolkit's encodings (Bitcoin's, and Tron's), one module each; nothing else in investigator_tools/
 re-implements them (tests/test_codec.py checks). The toolkit never imports the engine's
 codec (sandbox/ledger/codec): an investigator's tools stand on their own.
 
@@ -8,4 +8,6 @@ codec (sandbox/ledger/codec): an investigator's tools stand on their own.
 - `compact`: Bitcoin's CompactSize ("varint")
 - `pushes`: script pushes
 - `amounts`: satoshis as BTC (`format_btc`)
+- `tron`: Tron addresses (T... base58check of 0x41 + 20 bytes, 41... hex, from a public key)
+- `protobuf`: a minimal protobuf reader for Tron's Transaction.raw
 """
