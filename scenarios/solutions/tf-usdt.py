@@ -1,0 +1,186 @@
+"""Reference solution of `tf-usdt`: campaign site -> USDT pool -> OTC broker, swap service and
+exchange -> KYC -> the issuer's freeze.
+
+Every Tron step uses the toolkit's Tron index (`investigate sync --tron`), Tronscan's public
+tags, and the portals' law-enforcement APIs, all through the gateway.
+"""
+
+from __future__ import annotations
+
+import re
+
+from investigator_tools import submit_request
+from investigator_tools.tron import TronLabels, TronNode, address_summary, sync_tron, trace
+from scenarios.solutions._steps import (
+    SITE_URL,
+    Unsolved,
+    agency,
+    bold,
+    brief_url,
+    exchange_domain,
+    fetch,
+    kyc,
+    linked_site,
+    page_text,
+)
+
+USDT = 1_000_000  # USDT has 6 decimals
+
+
+def _brief_host(ctx, what: str) -> str:
+    """The URL the brief gives for a Tron service (the node, Tronscan)."""
+    for url in SITE_URL.findall(ctx.brief):
+        if what in url:
+            return url.rstrip("/")
+    raise Unsolved(f"the brief gives no URL for {what}")
+
+
+def tron(ctx) -> TronLabels:
+    """The seat's Tron index, synced once from the node the brief names; Tronscan's labels."""
+    if "tron" not in ctx.memo:
+        node = TronNode(_brief_host(ctx, "trongrid"), proxy=ctx.proxy)
+        sync_tron(ctx.case, node)
+        ctx.memo["tron"] = TronLabels(ctx.case, _brief_host(ctx, "tronscan"), ctx.proxy)
+    return ctx.memo["tron"]
+
+
+def published_address(ctx) -> str:
+    """The campaign's page, found on the link directory, names the USDT address it dropped."""
+    if "published" not in ctx.memo:
+        site = linked_site(ctx, brief_url(ctx), bold(ctx.brief))
+        for notice in page_text(fetch(ctx, site)).select("p.notice"):
+            if "old USDT address" in notice.get_text():
+                ctx.memo["published"] = notice.select_one(".address").get_text(strip=True)
+                break
+        else:
+            raise Unsolved(f"{site} names no old USDT address")
+    return ctx.memo["published"]
+
+
+def _outgoing(ctx, address: str) -> list[dict]:
+    """The USDT transfers an address sent, oldest first, from a one-hop forward trace."""
+    result = trace(ctx.case, address, hops=1, method="poison", labels=tron(ctx), min_amount=0)
+    return [h for h in result.hops if h["from"] == address]
+
+
+def pool(ctx) -> str:
+    """Where the published address's USDT went: the campaign's pool."""
+    if "pool" not in ctx.memo:
+        sent = _outgoing(ctx, published_address(ctx))
+        if not sent:
+            raise Unsolved(f"no USDT ever left {published_address(ctx)}")
+        ctx.memo["pool"] = sent[0]["to"]
+    return ctx.memo["pool"]
+
+
+def total_raised(ctx) -> str:
+    """Every donation address emptied into the pool: what it received is what was raised."""
+    received = address_summary(ctx.case, pool(ctx), tron(ctx))["usdt"]["received"]
+    return f"{received / USDT:.6f}"
+
+
+def _payments(ctx) -> list[dict]:
+    """The pool's outgoing USDT payments, with where each one went next."""
+    if "payments" not in ctx.memo:
+        labels = tron(ctx)
+        out = []
+        for leg in _outgoing(ctx, pool(ctx)):
+            # One hop on: an exchange sweeps a customer's deposit into its hot wallet.
+            onward = trace(ctx.case, leg["txid"], hops=1, method="haircut", labels=labels)
+            out.append({**leg, "services": onward.services()})
+        ctx.memo["payments"] = out
+    return ctx.memo["payments"]
+
+
+def _cash_out(ctx) -> dict:
+    """The payment whose USDT reached an exchange's hot wallet (a deposit, swept)."""
+    for payment in _payments(ctx):
+        exchanges = [s for s in payment["services"] if s["category"] == "exchange"]
+        if exchanges:
+            return {**payment, "exchange": exchanges[0]["label"].split(":")[0].strip()}
+    raise Unsolved(f"no USDT from {pool(ctx)} reached an exchange")
+
+
+def cashout_exchange(ctx) -> str:
+    """The exchange the pool's deposit was swept into (its hot wallet's public tag)."""
+    return _cash_out(ctx)["exchange"]
+
+
+def account_holder(ctx) -> str:
+    """KYC (court order) about the deposit address the pool paid."""
+    payment = _cash_out(ctx)
+    host = exchange_domain(ctx, payment["exchange"])
+    return kyc(ctx, host, payment["to"])["subscriber"]["name"]
+
+
+def _swap_host(ctx) -> str:
+    """The instant swap service's onion, from the link directory."""
+    if "swap_host" not in ctx.memo:
+        url = linked_site(ctx, brief_url(ctx), _swap_name(ctx))
+        ctx.memo["swap_host"] = url.split("//", 1)[1].rstrip("/")
+    return ctx.memo["swap_host"]
+
+
+def _swap_name(ctx) -> str:
+    """The swap service the brief names."""
+    found = re.search(r"instant swap service \*?\*?([A-Z][A-Za-z]+)", ctx.brief)
+    if not found:
+        raise Unsolved("the brief names no instant swap service")
+    return found.group(1)
+
+
+def _swap_order(ctx) -> dict:
+    """The swap service's order for one of the pool's payments (asked about each, by txid)."""
+    if "swap_order" not in ctx.memo:
+        papers = agency(ctx)
+        for payment in _payments(ctx):
+            if payment["services"]:
+                continue  # an exchange's deposit, not a swap's
+            record = submit_request(
+                ctx.case,
+                _swap_host(ctx),
+                payment["txid"],
+                legal_basis="court_order",
+                case_number="CHECK-1",
+                agency=papers["agency"],
+                officer=papers["officer"],
+                email=papers["email"],
+                asks=["orders"],
+                document_ref="CO-CHECK-1",
+                proxy=ctx.proxy,
+                token=papers["token"],
+            )
+            found = (record.get("answer") or {}).get("orders") or []
+            if found:
+                ctx.memo["swap_order"] = {**found[0], "payment": payment}
+                break
+        else:
+            raise Unsolved(f"{_swap_host(ctx)} has no order for any payment from {pool(ctx)}")
+    return ctx.memo["swap_order"]
+
+
+def swap_payout(ctx) -> str:
+    """The Bitcoin address the swap service paid the order out to."""
+    return _swap_order(ctx)["to"]["address"]
+
+
+def otc_address(ctx) -> str:
+    """The pool's payment that is neither the exchange deposit nor the swap's deposit: the
+    OTC broker, an address that trades USDT with many others."""
+    swap_txid = _swap_order(ctx)["payment"]["txid"]
+    left = [p for p in _payments(ctx) if not p["services"] and p["txid"] != swap_txid]
+    if not left:
+        raise Unsolved(f"no payment from {pool(ctx)} goes to an OTC broker")
+    busiest = max(left, key=lambda p: address_summary(ctx.case, p["to"], tron(ctx))["transactions"])
+    return busiest["to"]
+
+
+SOLVERS = {
+    "usdt-address": published_address,
+    "pool-wallet": pool,
+    "total-raised": total_raised,
+    "otc-address": otc_address,
+    "swap-payout": swap_payout,
+    "cashout-exchange": cashout_exchange,
+    "account-holder": account_holder,
+}
