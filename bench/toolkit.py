@@ -8,10 +8,17 @@ serves it (many-input witnesses signed ahead, as it does in the background). Mea
   same raw blocks with the same endpoints and the same number of threads, nothing else;
 * clustering: co-spend clustering (union-find, CoinJoin exclusion) of the synced index,
   beside a plain `SELECT tx_id, address_id FROM chain_inputs` read to the end.
+* Tron (`--tron`): on a world of about 1,000,000 Tron transactions served by the Tron node
+  in a child process, `investigate sync --tron` of the whole chain into a fresh case
+  (blocks, USDT events, parse, checks, insert, index) beside a plain download of the same
+  blocks and events with the same calls and threads; then forward USDT traces (haircut,
+  6 hops) from the busiest receiving addresses beside a plain read of `tron_transfers`.
 
     python bench/toolkit.py                          # builds the 1M world first (~3 min)
     python bench/toolkit.py --world /tmp/world.db    # an existing world
     python bench/toolkit.py --world /tmp/world.db --blocks 2000   # a bounded run
+    python bench/toolkit.py --tron                   # builds a 1M-Tron-transaction world
+    python bench/toolkit.py --tron --tron-world /tmp/tron.db --crawl-only
 """
 
 from __future__ import annotations
@@ -249,6 +256,70 @@ def crawl_section(tmp: Path, listings: int) -> None:
     print(f"  target >= 100 pages/s: {'met' if result.rate >= 100 else 'NOT met'}", flush=True)
 
 
+def tron_section(world: Path, tmp: Path, workers: int) -> None:
+    """Tron sync and trace of the toolkit against a plain download and a plain read."""
+    from tron import serve  # bench/tron.py: the Tron node in a child process
+
+    from investigator_tools.tron import TronNode, sync_tron, trace
+    from investigator_tools.tron.sync import WINDOW
+
+    with serve(world, tmp / "tron-state") as port:
+        node = TronNode(f"http://127.0.0.1:{port}/")
+        head, _ = node.head()
+        contract = "TR7NHqjeKQxGTCi8q8ZY4pL8otSzgjLj6t"
+
+        def window(low: int) -> int:
+            """Download one window as the sync does (blocks, then its events), and drop it."""
+            blocks = node.blocks(low, min(low + WINDOW, head + 1))
+            stamps = [int(b["block_header"]["raw_data"].get("timestamp", 0)) for b in blocks]
+            if any(b.get("transactions") for b in blocks):
+                return len(blocks) + len(node.events(contract, min(stamps), max(stamps)))
+            return len(blocks)
+
+        started = time.perf_counter()
+        with ThreadPoolExecutor(max_workers=workers) as pool:
+            items = sum(pool.map(window, range(0, head + 1, WINDOW)))
+        plain = time.perf_counter() - started
+        case = Case(tmp / "tron-case.db")
+        case.begin("bench tron sync")
+        report = sync_tron(case, node, workers=workers)
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print()
+    print(f"{'Tron sync':<34}{'blocks':>10}{'txs':>10}{'seconds':>10}{'ratio':>8}")
+    print(f"{'plain download (baseline)':<34}{head + 1:>10,}{'':>10}{plain:>10.2f}{1:>8.2f}")
+    print(
+        f"{'investigate sync --tron':<34}{report.blocks:>10,}{report.transactions:>10,}"
+        f"{report.seconds:>10.2f}{report.seconds / plain:>8.2f}"
+    )
+    print(f"  {items:,} blocks and events downloaded by the baseline; peak RSS {peak:,.0f} MiB")
+    conn = case.conn
+    started = time.perf_counter()
+    rows = sum(1 for _ in conn.execute("SELECT * FROM tron_transfers"))
+    read = time.perf_counter() - started
+    busiest = [
+        r[0]
+        for r in conn.execute(
+            "SELECT to_address FROM tron_transfers WHERE asset = 'USDT' AND ok = 1 "
+            "GROUP BY to_address ORDER BY count(*) DESC LIMIT 20"
+        )
+    ]
+    seconds, hops = [], 0
+    for address in busiest[10:15]:  # below the services' hot wallets, where traces stop at once
+        started = time.perf_counter()
+        result = trace(case, address, hops=6, method="haircut", min_amount=1.0)
+        seconds.append(time.perf_counter() - started)
+        hops += len(result.hops)
+    case.close()
+    print(
+        f"{'Tron trace (haircut, 6 hops)':<34}{'traces':>10}{'hops':>10}{'seconds':>10}{'ratio':>8}"
+    )
+    print(f"{'plain read of tron_transfers':<34}{rows:>10,}{'rows':>10}{read:>10.2f}{1:>8.2f}")
+    mean = sum(seconds) / max(1, len(seconds))
+    print(
+        f"{'investigate trace (mean)':<34}{len(seconds):>10}{hops:>10,}{mean:>10.2f}{mean / read:>8.2f}"
+    )
+
+
 def _free_port() -> int:
     """A TCP port free on 127.0.0.1 right now."""
     import socket
@@ -267,6 +338,9 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=4)
     parser.add_argument("--pages", type=int, default=1000, help="listings of the crawled market")
     parser.add_argument("--crawl-only", action="store_true", help="skip the chain sections")
+    parser.add_argument("--tron", action="store_true", help="also the Tron sync and trace")
+    parser.add_argument("--tron-world", type=Path, help="a world with many Tron transactions")
+    parser.add_argument("--tron-transactions", type=int, default=1_000_000)
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
@@ -276,6 +350,14 @@ def main() -> None:
                 build_scaled_world(world, args.transactions)
             chain_section(world, tmp, args.blocks, args.workers)
 
+        if args.tron:
+            tron_world = args.tron_world or tmp / "tron-world.db"
+            if not tron_world.exists():
+                from tron import build
+
+                print(f"building a world of ~{args.tron_transactions:,} Tron transactions...")
+                build(args.tron_transactions, tron_world, tmp)
+            tron_section(tron_world, tmp, args.workers)
         crawl_section(tmp, args.pages)
 
 
