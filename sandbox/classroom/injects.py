@@ -58,7 +58,7 @@ FEE_RATE = 5  # sat/vB for the suspect's transactions
 _INPUT_VSIZE = {"p2wpkh": 68, "p2sh": 91, "p2pkh": 148}
 _NOTICE_TEXT = "Withdrawals are paused for maintenance."
 # Sites served by other apps than the marketplaces: no exit-scam page, no forum.
-_NOT_MARKETPLACES = ("explorer", "exchange")
+_NOT_MARKETPLACES = ("explorer", "exchange", "issuer")
 
 
 class Fired(NamedTuple):

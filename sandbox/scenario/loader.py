@@ -558,6 +558,9 @@ def _build(data: dict, lines: dict[Path, int], path: pathlib.Path) -> Scenario:
         tor_latency=bool(world_in.get("tor_latency", knobs.tor_latency)),
         live_block_seconds=int(world_in.get("live_block_seconds", knobs.live_block_seconds)),
         tron_transactions=int(world_in.get("tron_transactions", knobs.tron_transactions)),
+        issuer_answer_minutes=float(
+            world_in.get("issuer_answer_minutes", knobs.issuer_answer_minutes)
+        ),
     )
     actors = tuple(
         Actor(

@@ -137,6 +137,7 @@ class WorldKnobs:
     tor_latency: bool = False  # `sandbox up` simulates Tor's delays and circuit failures
     live_block_seconds: int = 0  # seconds between live blocks; 0: one after each broadcast
     tron_transactions: int = 0  # about how many Tron transactions in all (noise fills up to it)
+    issuer_answer_minutes: float = 0  # wall-clock minutes before the issuer acts on a request
 
 
 @dataclass(frozen=True)

@@ -109,6 +109,8 @@ def _write(conn: sqlite3.Connection, public: Scenario, secret: bytes, step: Prog
         # The sites show the rate the listings' XMR prices were computed at.
         "btc_per_xmr": str(BTC_PER_XMR),
     }
+    if knobs.issuer_answer_minutes:  # absent: the issuer acts at once (worlds stay as they were)
+        meta["issuer_answer_minutes"] = str(knobs.issuer_answer_minutes)
     if scenario.version >= 2:  # a v1 world's meta stays as it was; readers default to 1
         briefs = [a for a in scenario.artefacts if a.kind == "brief"]
         meta["version"] = str(scenario.version)

@@ -58,10 +58,20 @@ def make_sites(scenario: Scenario) -> list[dict]:
 
 
 EXPLORER_DOMAIN = "explorer.test"
+ISSUER_DOMAIN = "tether.test"
+
+
+def uses_tron(scenario: Scenario) -> bool:
+    """Whether the story happens on the Tron chain too (a Tron flow or an actor's Tron
+    wallet): then the world has the USDT issuer's portal and the seats Tron wallets."""
+    return any(f.chain == "tron" for f in scenario.flows) or any(
+        a.tron is not None for a in scenario.actors
+    )
 
 
 def service_sites(scenario: Scenario, actors: list[dict]) -> list[dict]:
-    """The clearnet services every world has: the block explorer and each exchange's portal."""
+    """The clearnet services every world has: the block explorer and each exchange's portal,
+    and the USDT issuer's portal in a world whose story uses Tron."""
     rng = random.Random(f"service-sites:{scenario.world.seed}")
     rows = [
         {
@@ -87,4 +97,16 @@ def service_sites(scenario: Scenario, actors: list[dict]) -> list[dict]:
                     "config": json.dumps({}),
                 }
             )
+    if uses_tron(scenario):
+        rows.append(
+            {
+                "id": "issuer",
+                "name": "Tether",
+                "kind": "issuer",
+                "operator_id": None,
+                "address": ISSUER_DOMAIN,
+                "server_ip": rng.choice(_LEAK_NETS) + str(rng.randint(2, 254)),
+                "config": json.dumps({}),
+            }
+        )
     return rows
