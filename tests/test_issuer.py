@@ -24,14 +24,31 @@ from tests.course_secret import SECRET
 pytestmark = pytest.mark.slow
 
 ISSUER = "http://tether.test"
+SCENARIOS = Path(__file__).resolve().parent.parent / "scenarios"
 USDT = "TR7NHqjeKQxGTCi8q8ZY4pL8otSzgjLj6t"
+
+
+# Objectives judged from the issuer's records, added to tf-donations.
+OBJECTIVES = """
+  - id: freeze-suspect
+    question: "Have the USDT of ember frozen: give the issuer reference."
+    answer: {actor: ember, field: freeze}
+  - id: seize-donor
+    question: "Have the USDT of donor 1 returned to your Tron wallet: give the reference."
+    answer: {actor: donors-1, field: seize}
+"""
 
 
 @pytest.fixture(scope="module")
 def world(tmp_path_factory) -> Path:
-    """tf-donations, built once."""
-    out = tmp_path_factory.mktemp("issuer") / "tf.db"
-    build_world(load_scenario("tf-donations"), out, secret=SECRET)
+    """tf-donations with freeze and seize objectives, built once."""
+    folder = tmp_path_factory.mktemp("issuer")
+    text = Path(SCENARIOS / "tf-donations.yaml").read_text()
+    head, tail = text.split("\nobjectives:\n", 1)
+    source = folder / "tf-issuer.yaml"
+    source.write_text(f"{head}\nobjectives:\n{OBJECTIVES.lstrip(chr(10))}{tail}")
+    out = folder / "tf.db"
+    build_world(load_scenario(str(source)), out, secret=SECRET)
     return out
 
 
@@ -48,9 +65,7 @@ def _rows(world: Path, sql: str, *args) -> list[tuple]:
 def served(world, tmp_path_factory):
     """The world served on free ports; a tronpy client on its node."""
     state = tmp_path_factory.mktemp("issuer-state")
-    with Sandbox(
-        world, socks_port=0, http_port=0, explorer_port=0, state=state, classroom_port=None
-    ) as sb:
+    with Sandbox(world, socks_port=0, http_port=0, explorer_port=0, state=state) as sb:
         host, port = sb.gateway.socks_address
         url = f"socks5h://{host}:{port}"
         assert sb.tronnode is not None
@@ -302,3 +317,49 @@ def test_delay_keeps_a_request_pending(served, holders):
     assert status == 201 and body["status"] == "pending" and body["answer"]["txids"] == []
     assert not _blacklisted(served, address)
     assert _get(served, f"/api/le/requests/{body['id']}", seat="seat-7")[1]["status"] == "pending"
+
+
+def _key(world, seat: int, objective: str) -> dict:
+    """A seat's answer key of an objective, read from the world."""
+    import json
+
+    (answer,) = _rows(
+        world,
+        "SELECT answer FROM seat_objectives WHERE seat = ? AND objective_id = ?",
+        seat,
+        objective,
+    )[0]
+    return json.loads(answer)
+
+
+def test_classroom_judges_freeze_and_seize(served, world):
+    """freeze: right for this seat's executed freeze of the suspect's address, wrong for
+    another seat's reference or another address; seize: right for this seat's reissue of
+    donor 1's USDT into the seat's Tron wallet, wrong to another wallet."""
+    classroom = served["sandbox"].classroom.app.extensions["classroom"]
+    key = _key(world, 8, "freeze-suspect")
+    target = key["freeze_of"][0]
+    _, other = _ask(served, target, seat="seat-9")
+    assert other["status"] == "executed"
+    assert not classroom.judge(8, "freeze-suspect", other["reference"])
+    _, wrong = _ask(served, _holders(served, world)[0][0], seat="seat-8")
+    assert not classroom.judge(8, "freeze-suspect", wrong["reference"])
+    _, mine = _ask(served, target, seat="seat-8")
+    assert mine["status"] == "executed"
+    assert classroom.judge(8, "freeze-suspect", mine["reference"])
+    assert not classroom.judge(8, "freeze-suspect", "USDT-LE-999999")
+
+    seize = _key(world, 8, "seize-donor")
+    (tron_wallet,) = _rows(world, "SELECT tron_address FROM seats WHERE n = 8")[0]
+    assert seize["pay_to"] == tron_wallet
+    donor = seize["seize_from"][0]
+    assert served["tron"].get_contract(USDT).functions.balanceOf(donor) > 0
+    _ask(served, donor, seat="seat-8")
+    elsewhere = PrivateKey(bytes(range(13, 45))).public_key.to_base58check_address()
+    _, astray = _ask(served, donor, ("reissue",), seat="seat-10", wallet=elsewhere)
+    assert not classroom.judge(8, "seize-donor", astray["reference"])
+    _, paid = _ask(served, donor, ("reissue",), seat="seat-8", wallet=tron_wallet)
+    assert paid["status"] == "executed"
+    assert classroom.judge(8, "seize-donor", paid["reference"])
+    assert classroom.judge(8, "seize-donor", paid["answer"]["txids"][-1])
+    assert not classroom.judge(9, "seize-donor", paid["reference"])

@@ -165,6 +165,15 @@ class IssuerLog:
             return None
         return self.get(int(text[8:]), None)
 
+    def by_txid(self, txid: str) -> dict | None:
+        """The request one of whose actions broadcast txid (any requester's), or None."""
+        text = txid.strip().lower()
+        rows = self._rows(
+            "SELECT number FROM issuer_actions WHERE txids LIKE ? ORDER BY id LIMIT 1",
+            (f'%"{text}"%',),
+        )
+        return self.get(rows[0][0], None) if rows else None
+
     def _stored(self, row: tuple) -> dict:
         """A request row with its answer and actions merged."""
         number, requester_id, created, request, answer = row

@@ -73,10 +73,19 @@ def _a(word: str) -> str:
     return "an" if word[0] in "aeiou" else "a"
 
 
+# Answer fields judged on what the trainee did while the class runs, each with the
+# comparison of the same name: a sweep on the live chain, a freeze or seize at the issuer.
+JUDGED_LIVE = {
+    "sweep": "a transaction that moves an actor's coins to the seat's wallet",
+    "freeze": "the USDT issuer's reference of the seat's freeze of an actor's address",
+    "seize": "the issuer's reference of the seat's reissue of an actor's frozen USDT",
+}
+
+
 def default_compare(of: str, answer_field: str) -> str:
     """How an objective is compared when it gives no `compare`: by the kind of its field."""
-    if answer_field == "sweep":
-        return "sweep"
+    if answer_field in JUDGED_LIVE:
+        return answer_field
     if answer_field in NUMBER_FIELDS.get(of, ()):
         return "number"
     if answer_field in LIST_FIELDS.get(of, ()):
@@ -122,6 +131,19 @@ class _Course:
         self._objectives()
         self._injects()
         self._artefacts()
+
+    def _uses_tron(self) -> bool:
+        """Whether the story uses Tron (as sandbox.world.actors.uses_tron decides from the
+        loaded scenario): a flow with chain: tron, or a non-exchange actor with tron:."""
+        data = self.doc.data
+        flows = data.get("flows") if isinstance(data.get("flows"), list) else []
+        actors = data.get("actors") if isinstance(data.get("actors"), list) else []
+        return any(isinstance(f, dict) and f.get("chain") == "tron" for f in flows) or any(
+            isinstance(a, dict)
+            and a.get("tron") not in (None, False)
+            and a.get("role") != "exchange"
+            for a in actors
+        )
 
     # --- the version rule and the solution --------------------------------------------
 
@@ -287,7 +309,7 @@ class _Course:
             out: list[str] = []
             for kind in ("actor", "site", "flow"):
                 if kind in kinds:
-                    out += [f for f in ANSWER_FIELDS[kind] if f != "sweep" and f not in out]
+                    out += [f for f in ANSWER_FIELDS[kind] if f not in JUDGED_LIVE and f not in out]
             return tuple(out)
 
         if name == "seat":
@@ -515,15 +537,17 @@ class _Course:
             if not (of and answer_field and "compare" in item):
                 continue
             here = p + ("compare",)
-            if compare == "sweep" and answer_field != "sweep":
+            if compare in JUDGED_LIVE and answer_field != compare:
                 doc.report(
                     here,
-                    "compare: sweep checks a transaction that moves an actor's coins to the "
-                    "seat's wallet; it needs answer field: sweep",
+                    f"compare: {compare} checks {JUDGED_LIVE[compare]}; it needs answer "
+                    f"field: {compare}",
                 )
-            elif answer_field == "sweep" and compare != "sweep":
+            elif answer_field in JUDGED_LIVE and compare != answer_field:
                 doc.report(
-                    here, "field sweep is checked with compare: sweep (or leave compare out)"
+                    here,
+                    f"field {answer_field} is checked with compare: {answer_field} (or leave "
+                    "compare out)",
                 )
             elif compare == "number" and answer_field not in NUMBER_FIELDS[of]:
                 numbers = ", ".join(NUMBER_FIELDS[of]) or "none"
@@ -570,6 +594,17 @@ class _Course:
                 f"{suggest(answer_field, fields)} ({of} fields: {', '.join(fields)})",
             )
             answer_field = None
+        if answer_field in ("freeze", "seize") and not self._uses_tron():
+            doc.report(
+                here + ("field",),
+                f"a {answer_field} is asked of the USDT issuer, which a world has only when "
+                "its story uses Tron (a flow with chain: tron, or an actor with tron:)",
+            )
+        if answer_field == "seize" and self.wallet == 0:
+            doc.report(
+                here + ("field",),
+                "a seize pays the seat's Tron training wallet, but seats.wallet is 0 (no wallets)",
+            )
         if answer_field == "sweep" and self.wallet == 0:
             doc.report(
                 here + ("field",),

@@ -84,6 +84,8 @@ ANSWER_FIELDS = {
         "login_ip",  # the IP the actor last logged in to its exchange from
         "camera_serial",  # the serial number in the EXIF data of the actor's product photos
         "sweep",  # a live transaction spending the actor's coins to the seat's wallet
+        "freeze",  # the USDT issuer's reference of this seat's freeze of an actor's address
+        "seize",  # ... of its reissue of an actor's frozen USDT to the seat's Tron wallet
     ),
     "site": (
         "name",
@@ -96,7 +98,7 @@ ANSWER_FIELDS = {
     ),
     "flow": ("total", "count", "txids", "addresses", "exchange"),
 }
-COMPARISONS = ("exact", "nocase", "set", "number", "sweep")
+COMPARISONS = ("exact", "nocase", "set", "number", "sweep", "freeze", "seize")
 INJECT_ACTIONS = ("message", "site_offline", "site_online", "exit_scam", "forum_post", "move_funds")
 ARTEFACT_KINDS = ("brief", "text", "phone_notes", "screenshot")
 

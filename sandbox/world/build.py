@@ -17,7 +17,7 @@ import sqlite_utils
 from ..errors import BuildError
 from ..ledger.sim.simulate import simulate
 from ..scenario.model import Scenario
-from .actors import make_actors, with_trainees
+from .actors import make_actors, with_trainees, with_tron_trainees
 from .content import write_content
 from .content.market_text import BTC_PER_XMR
 from .course import write_course
@@ -124,7 +124,7 @@ def _write(conn: sqlite3.Connection, public: Scenario, secret: bytes, step: Prog
     # The Tron chain shares nothing with the ledger but the actors: it is made at the same
     # time in a child process, into a file of its own, and copied in afterwards.
     tron_file = Path(f"{conn.execute('PRAGMA database_list').fetchone()[2]}.tron")
-    pool, tron = _start_tron(tron_file, scenario, actors, sites, start)
+    pool, tron = _start_tron(tron_file, with_tron_trainees(scenario), actors, sites, start)
     try:
         summary = simulate(
             conn,

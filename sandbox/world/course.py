@@ -25,9 +25,17 @@ def write_course(conn: sqlite3.Connection, scenario: Scenario) -> list[Seat]:
     seats = make_seats(conn, scenario)
     answers = Answers(conn, scenario)
     conn.executemany(
-        "INSERT INTO seats VALUES (?, ?, ?, ?, ?)",
+        "INSERT INTO seats VALUES (?, ?, ?, ?, ?, ?, ?)",
         [
-            (s.n, s.code, json.dumps(s.bindings, sort_keys=True), s.wallet_address, s.wallet_wif)
+            (
+                s.n,
+                s.code,
+                json.dumps(s.bindings, sort_keys=True),
+                s.wallet_address,
+                s.wallet_wif,
+                s.tron_address,
+                s.tron_key,
+            )
             for s in seats
         ],
     )

@@ -10,7 +10,7 @@ from dataclasses import asdict
 
 from ..onion import OnionKey
 from ..scenario.model import Scenario
-from .actors import _slug
+from .actors import _slug, uses_tron
 
 # Documentation ranges (RFC 5737): they look like public IPs but route nowhere, ever.
 _LEAK_NETS = ("192.0.2.", "198.51.100.", "203.0.113.")
@@ -59,14 +59,6 @@ def make_sites(scenario: Scenario) -> list[dict]:
 
 EXPLORER_DOMAIN = "explorer.test"
 ISSUER_DOMAIN = "tether.test"
-
-
-def uses_tron(scenario: Scenario) -> bool:
-    """Whether the story happens on the Tron chain too (a Tron flow or an actor's Tron
-    wallet): then the world has the USDT issuer's portal and the seats Tron wallets."""
-    return any(f.chain == "tron" for f in scenario.flows) or any(
-        a.tron is not None for a in scenario.actors
-    )
 
 
 def service_sites(scenario: Scenario, actors: list[dict]) -> list[dict]:
