@@ -136,8 +136,10 @@ class _Course:
         """Whether the story uses Tron (as sandbox.world.actors.uses_tron decides from the
         loaded scenario): a flow with chain: tron, or a non-exchange actor with tron:."""
         data = self.doc.data
-        flows = data.get("flows") if isinstance(data.get("flows"), list) else []
-        actors = data.get("actors") if isinstance(data.get("actors"), list) else []
+        flows = data.get("flows") or []
+        actors = data.get("actors") or []
+        if not isinstance(flows, list) or not isinstance(actors, list):
+            return False
         return any(isinstance(f, dict) and f.get("chain") == "tron" for f in flows) or any(
             isinstance(a, dict)
             and a.get("tron") not in (None, False)
