@@ -288,6 +288,12 @@ class Sandbox:
         """The node's live Tron chain when the node runs here, else None."""
         return _extension(self.tronnode.app, "tronnode").chain if self.tronnode else None
 
+    @property
+    def tron_live(self) -> Any:
+        """The node's live Tron chain when the node runs here, else None (the inject runner
+        moves USDT on it)."""
+        return self._tron_chain()
+
     def _share_tron_chain(self) -> None:
         """Hand the node's live Tron chain to the exchanges' portals (deposits made during
         the class reach their law-enforcement records once in a block) and to the issuer's
@@ -296,6 +302,12 @@ class Sandbox:
         for site in self.sites:
             if site.kind in ("exchange", "issuer") and site.server is not None:
                 _extension(site.server.app, "exchange_portal").tron_live = chain
+            issuer = _extension(site.server.app, "issuer_portal") if site.server else None
+            runner = _extension(self.classroom.app, "classroom").runner if self.classroom else None
+            if issuer is not None and runner is not None:
+                # A request that names a suspect's address without confidentiality may tip
+                # it off (`when: disclosed` injects), before the issuer acts on it.
+                issuer.on_request.append(runner.on_request)
 
     def _start_tronnode(self) -> tuple[str, int]:
         """Serve the Tron node on its own port; returns its upstream for the gateway."""

@@ -36,7 +36,19 @@ OBJECTIVES = """
   - id: seize-donor
     question: "Have the USDT of donor 1 returned to your Tron wallet: give the reference."
     answer: {actor: donors-1, field: seize}
+  - id: freeze-tipped
+    question: "Have the USDT of donor 20 frozen: give the issuer reference."
+    answer: {actor: donors-20, field: freeze}
 """
+# Donor 20 moves its USDT when a seat asks the issuer about it without confidentiality.
+INJECTS = """
+  - id: tip-off
+    action: move_usdt
+    actor: donors-20
+    when: disclosed
+"""
+# Actors the tests above work on by name; the others pick holders among the rest.
+NAMED = ("donors-1", "donors-20")
 
 
 @pytest.fixture(scope="module")
@@ -45,6 +57,7 @@ def world(tmp_path_factory) -> Path:
     folder = tmp_path_factory.mktemp("issuer")
     text = Path(SCENARIOS / "tf-donations.yaml").read_text()
     head, tail = text.split("\nobjectives:\n", 1)
+    tail = tail.replace("\ninjects:\n", f"\ninjects:\n{INJECTS.lstrip(chr(10))}", 1)
     source = folder / "tf-issuer.yaml"
     source.write_text(f"{head}\nobjectives:\n{OBJECTIVES.lstrip(chr(10))}{tail}")
     out = folder / "tf.db"
@@ -80,7 +93,8 @@ def _holders(served, world) -> list[tuple[str, PrivateKey]]:
     rows = _rows(
         world,
         "SELECT address, secret FROM tron_accounts WHERE wallet = 'personal' "
-        "AND actor_id LIKE 'donors-%' ORDER BY address",
+        "AND actor_id LIKE 'donors-%' AND actor_id NOT IN (?, ?) ORDER BY address",
+        *NAMED,
     )
     found = []
     for address, secret in rows:
@@ -363,3 +377,35 @@ def test_classroom_judges_freeze_and_seize(served, world):
     assert classroom.judge(8, "seize-donor", paid["reference"])
     assert classroom.judge(8, "seize-donor", paid["answer"]["txids"][-1])
     assert not classroom.judge(9, "seize-donor", paid["reference"])
+
+
+def test_tip_off_moves_funds_when_not_confidential(served, world):
+    """A confidential request about donor 20 tips nobody off; a seat that asks without
+    confidentiality sees the USDT leave for a fresh address before its freeze, and must
+    freeze that address too."""
+    classroom = served["sandbox"].classroom.app.extensions["classroom"]
+    usdt = served["tron"].get_contract(USDT)
+    addresses = [
+        a
+        for (a,) in _rows(
+            world, "SELECT address FROM tron_accounts WHERE actor_id = ?", "donors-20"
+        )
+    ]
+    held = {a: usdt.functions.balanceOf(a) for a in addresses}
+    source = max(held, key=held.get)
+    assert held[source] > 0
+    _, quiet = _ask(served, source, ("status",), seat="seat-11")
+    assert quiet["answer"]["items"]["status"]["usdt_balance"] == held[source]
+    assert usdt.functions.balanceOf(source) == held[source]
+    assert not classroom.judge(12, "freeze-tipped", quiet["reference"])
+
+    _, careless = _ask(served, source, seat="seat-12", confidential=False)
+    assert careless["status"] == "executed"
+    assert usdt.functions.balanceOf(source) == 0  # moved before the freeze
+    assert careless["answer"]["actions"][0]["amount"] == 0
+    key = _key(world, 12, "freeze-tipped")
+    (moved,) = set(key["freeze_of"]) - set(addresses)
+    assert usdt.functions.balanceOf(moved) == held[source]
+    _, follow = _ask(served, moved, seat="seat-12")
+    assert follow["status"] == "executed" and _blacklisted(served, moved)
+    assert classroom.judge(12, "freeze-tipped", follow["reference"])

@@ -61,7 +61,7 @@ class Inject:
 
     id: str
     position: int
-    trigger: str  # at | solved | manual
+    trigger: str  # at | solved | manual | disclosed
     at_minutes: float | None
     objective_id: str | None
     action: str

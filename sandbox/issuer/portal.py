@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 from ..errors import WorldError
@@ -64,6 +65,9 @@ class Portal:
         self._run_lock = threading.Lock()
         self._stop = threading.Event()
         self._worker: threading.Thread | None = None
+        # Called with (requester id, subject, confidential) once a request is kept and
+        # before its actions are carried out (the classroom's tip-off injects).
+        self.on_request: list[Callable[[str, str, bool], object]] = []
 
     # -- requests -----------------------------------------------------------------------
 
@@ -96,6 +100,11 @@ class Portal:
             return self._answer(request, requester.id, service, now)
 
         number = self.log.record(requester.id, self.clock.now(), request, build)
+        for listener in self.on_request:
+            try:
+                listener(requester.id, request["subject"], request["confidential"])
+            except Exception:  # a failing listener must not lose the stored request
+                log.exception("issuer: request listener")
         self.run_due()
         stored = self.log.get(number, None)
         assert stored is not None  # just written

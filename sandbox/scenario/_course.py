@@ -39,6 +39,7 @@ INJECT_NEEDS = {
     "exit_scam": ("site",),
     "forum_post": ("site", "text"),
     "move_funds": ("actor", "to"),
+    "move_usdt": ("actor",),
 }
 INJECT_USES = {
     "message": ("text",),
@@ -47,6 +48,7 @@ INJECT_USES = {
     "exit_scam": ("site", "text"),
     "forum_post": ("site", "actor", "title", "text"),
     "move_funds": ("actor", "to", "amount"),
+    "move_usdt": ("actor", "to", "amount"),
 }
 ARTEFACT_NEEDS = {
     "brief": ("text",),
@@ -673,6 +675,26 @@ class _Course:
                     p + ("manual",),
                     "this inject would never fire: give at:, solved: or manual: true",
                 )
+            if "when" in item:
+                other = next((k for k in ("at", "solved") if k in item), None)
+                if other or manual is True:
+                    doc.report(
+                        p + ("when",),
+                        f"give one trigger: when: {item['when']} or {other or 'manual'}:, not both",
+                    )
+                elif item["when"] == "disclosed" and "actor" not in item:
+                    doc.report(
+                        p + ("when",),
+                        "when: disclosed fires when a seat asks the USDT issuer about an "
+                        "address of the inject's actor: give actor",
+                    )
+                elif item["when"] == "disclosed" and not self._uses_tron():
+                    doc.report(
+                        p + ("when",),
+                        "when: disclosed watches requests to the USDT issuer, which a world "
+                        "has only when its story uses Tron (a flow with chain: tron, or an "
+                        "actor with tron:)",
+                    )
             solved = doc.get(*p, "solved", kind=str)
             if solved is not None and solved not in self.objectives:
                 _unknown(doc, p + ("solved",), "objective", solved, self.objectives)
@@ -695,18 +717,24 @@ class _Course:
                             f"a forum_post goes on a forum, but '{site}' is a {kind}",
                         )
                         break
-            if action == "move_funds" and payer:
+            if action == "move_usdt" and not self._uses_tron():
+                doc.report(
+                    p + ("action",),
+                    "move_usdt moves the actor's USDT on Tron, but the story does not use "
+                    "Tron (a flow with chain: tron, or an actor with tron:)",
+                )
+            if action in ("move_funds", "move_usdt") and payer:
                 roles = [self.actors.get(a, {}).get("role") for a in payer]
                 service = next((r for r in roles if r in UNLIMITED_ROLES), None)
                 if service:
                     doc.report(
                         p + ("actor",),
-                        f"move_funds moves a suspect's coins, but this actor is "
+                        f"{action} moves a suspect's coins, but this actor is "
                         f"{_a(service)} {service}",
                     )
                 elif payee and payer == payee:
                     doc.report(p + ("to",), f"the funds would move from '{payer[0]}' to itself")
-                elif payee:
+                elif payee and action == "move_funds":
                     self._move_to_exchange(p, item, payer, payee)
 
     def _move_to_exchange(self, p: Path, item: dict, payers: list[str], payees: list[str]) -> None:

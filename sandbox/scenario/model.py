@@ -99,7 +99,18 @@ ANSWER_FIELDS = {
     "flow": ("total", "count", "txids", "addresses", "exchange"),
 }
 COMPARISONS = ("exact", "nocase", "set", "number", "sweep", "freeze", "seize")
-INJECT_ACTIONS = ("message", "site_offline", "site_online", "exit_scam", "forum_post", "move_funds")
+INJECT_ACTIONS = (
+    "message",
+    "site_offline",
+    "site_online",
+    "exit_scam",
+    "forum_post",
+    "move_funds",
+    "move_usdt",
+)
+# `when:` triggers of an inject besides at/solved/manual: "disclosed" fires for a seat when
+# it asks the USDT issuer about an address of the inject's actor without confidentiality.
+INJECT_WHEN = ("disclosed",)
 ARTEFACT_KINDS = ("brief", "text", "phone_notes", "screenshot")
 
 
@@ -285,13 +296,15 @@ class Inject:
     action: str  # one of INJECT_ACTIONS
     at: float | None = None  # minutes after the exercise starts
     solved: str | None = None  # milestone: fires for a seat when it solves this objective
-    manual: bool = False  # only the instructor fires it (the default with no at/solved)
+    manual: bool = False  # only the instructor fires it (the default with no trigger)
+    when: str | None = None  # one of INJECT_WHEN
     text: str = ""  # message, forum post body or exit-scam notice; may hold placeholders
     title: str = ""  # forum_post: the new thread's title
     site: str | None = None  # site_offline, site_online, exit_scam, forum_post
-    actor: str | None = None  # forum_post author, move_funds payer (id or $variable)
+    actor: str | None = None  # forum_post author, move_funds/move_usdt payer (id or $variable)
     to: str | None = None  # move_funds: the receiving actor (an exchange: a deposit address)
-    amount: float | None = None  # move_funds: BTC; None: everything
+    # move_funds: BTC, move_usdt: USDT; None: everything
+    amount: float | None = None
     line: int = 0
 
 

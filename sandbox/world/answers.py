@@ -65,6 +65,7 @@ mix-payout for mixing (what the member really got, as the chain shows it).
 
 from __future__ import annotations
 
+import hashlib
 import re
 import sqlite3
 from collections.abc import Callable
@@ -73,6 +74,8 @@ from dataclasses import dataclass
 from ..errors import BuildError
 from ..ledger.codec.amounts import btc_to_sat, format_btc, sat_to_btc
 from ..scenario.model import ANSWER_FIELDS, Ref, Scenario
+from ..tron import address as tron_address
+from ..tron.keys import TronKey
 from . import tron_store
 from .seats import Seat
 
@@ -327,14 +330,44 @@ class Answers:
             if (tron_store.account_owner(self.conn, a) or (None, ""))[1] not in service
         )
 
+    def tipoff_address(self, actor_id: str, seat: Seat) -> str:
+        """The fresh address a move_usdt inject moves the actor's USDT to for a seat: its key
+        derives from the actor's own (nobody else can make it) and the seat."""
+        addresses = self._tron_addresses(actor_id)
+        secret = tron_store.account_secret(self.conn, addresses[0]) if addresses else None
+        if secret is None:
+            raise BuildError(f"actor {actor_id!r} has no Tron address to move USDT from")
+        derived = hashlib.sha256(b"tip-off:" + secret + str(seat.n).encode()).digest()
+        return tron_address.to_base58(TronKey(derived).address)
+
+    def tron_receiving(self, actor_id: str) -> str:
+        """Where USDT paid to an actor goes: its first own Tron address."""
+        addresses = self._tron_addresses(actor_id)
+        if not addresses:
+            raise BuildError(f"actor {actor_id!r} has no Tron address to be paid at")
+        return addresses[0]
+
+    def _moved_to(self, actor_id: str, seat: Seat) -> list[str]:
+        """The addresses the seat's move_usdt injects move this actor's USDT to."""
+        return [
+            self.tipoff_address(actor_id, seat)
+            for inj in self.scenario.injects
+            if inj.action == "move_usdt"
+            and inj.to is None
+            and inj.actor is not None
+            and self.resolve(inj.actor, seat) == actor_id
+        ]
+
     def _actor_freeze(self, actor_id: str, seat) -> dict | None:
-        """Which addresses a freeze at the issuer must blacklist, and whose request it is."""
+        """Which addresses a freeze at the issuer must blacklist (the actor's own, and where
+        a tip-off inject moves its USDT for this seat), and whose request it is."""
         addresses = self._tron_addresses(actor_id)
         if not addresses:
             raise BuildError(f"actor {actor_id!r} has no Tron address to freeze")
         if seat is None:
             raise BuildError("a freeze answer is a seat's own request: it needs seats")
-        return {"freeze_of": addresses, "requester": f"seat-{seat.n}"}
+        moved = self._moved_to(actor_id, seat)
+        return {"freeze_of": sorted({*addresses, *moved}), "requester": f"seat-{seat.n}"}
 
     def _actor_seize(self, actor_id: str, seat) -> dict | None:
         """Whose frozen USDT a reissue must return, to which wallet, at whose request."""

@@ -88,6 +88,8 @@ def _inject_row(answers: Answers, position: int, inj: Inject, seats: list[Seat])
         trigger = "at"
     elif inj.solved is not None:
         trigger = "solved"
+    elif inj.when is not None:
+        trigger = inj.when
     else:
         trigger = "manual"
     config = {}
@@ -133,6 +135,13 @@ def _inject_config(answers: Answers, inj: Inject, seat: Seat) -> dict:
         wallet = answers.seat_wallet(conf["actor"], seat)
         if wallet is not None:
             conf["wallet"] = wallet
+    if inj.action == "move_usdt" and conf["actor"]:
+        # A fresh address of the payer (seat's own), or the `to` actor's address.
+        conf["to_address"] = (
+            answers.tron_receiving(conf["to"])
+            if conf["to"]
+            else answers.tipoff_address(conf["actor"], seat)
+        )
     return conf
 
 

@@ -250,7 +250,7 @@ CREATE TABLE hints (
 CREATE TABLE injects (
     id TEXT PRIMARY KEY,
     position INTEGER NOT NULL,    -- 0-based order
-    trigger TEXT NOT NULL,        -- "at" | "solved" | "manual"
+    trigger TEXT NOT NULL,        -- "at" | "solved" | "manual" | "disclosed"
     at_minutes REAL,              -- trigger at
     objective_id TEXT,            -- trigger solved
     action TEXT NOT NULL,
