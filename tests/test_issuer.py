@@ -234,6 +234,9 @@ def test_refusals(served, holders, world):
     status, body = _ask(served, hot)
     assert body["status"] == "refused" and f"Ask {name}" in body["reason"]
     assert not _blacklisted(served, hot)
+    ((treasury,),) = _rows(world, "SELECT address FROM tron_accounts WHERE wallet = 'treasury'")
+    _, body = _ask(served, treasury)
+    assert body["status"] == "refused" and "treasury" in body["reason"]
     wallet = PrivateKey(bytes(range(11, 43))).public_key.to_base58check_address()
     for ask in ("reissue", "unfreeze"):
         _, body = _ask(served, address, requested=(ask,), seat="seat-4", wallet=wallet)

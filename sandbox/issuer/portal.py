@@ -123,10 +123,12 @@ class Portal:
                 kind, name, label = service
                 what = label or f"a {kind} wallet of {name}"
                 reason = (
-                    f"{subject} is {what}, a service's address holding its customers' funds: "
-                    f"Tether does not freeze it. Ask {name} to freeze the account of its "
-                    "customer."
+                    f"{subject} is {what}, a service's address holding its customers' "
+                    f"funds: Tether does not freeze it. Ask {name} to freeze the account "
+                    "of its customer."
                 )
+                if kind == "treasury":
+                    reason = f"{subject} is Tether's own treasury: it is not frozen."
             if not reason and ask in ("unfreeze", "reissue"):
                 frozen = [
                     a
