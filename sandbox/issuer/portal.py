@@ -175,14 +175,15 @@ class Portal:
 
     # -- carrying actions out -----------------------------------------------------------
 
-    def run_due(self) -> int:
-        """Carry out every action whose time has come (none without the chain); how many."""
+    def run_due(self, now: float | None = None) -> int:
+        """Carry out every action whose time has come by now (default: the wall clock; none
+        without the chain); how many."""
         live = self.tron_live
         if live is None:
             return 0
         done = 0
         with self._run_lock:
-            for action in self.log.due(time.time()):
+            for action in self.log.due(time.time() if now is None else now):
                 try:
                     status, amount, txids, reason = self._carry_out(live, action)
                 except TronRejected as e:  # the chain refused the issuer's own call
