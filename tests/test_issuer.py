@@ -418,3 +418,19 @@ def test_tip_off_moves_funds_when_not_confidential(served, world):
     _, follow = _ask(served, moved, seat="seat-12")
     assert follow["status"] == "executed" and _blacklisted(served, moved)
     assert classroom.judge(12, "freeze-tipped", follow["reference"])
+
+
+def test_unfreeze_lifts_only_when_no_other_seat_holds_it(served, holders):
+    """A seat unfreezes what it froze; while another seat's freeze of the address stands,
+    the address stays blacklisted; the last unfreeze is a removeBlackList on the chain."""
+    address = holders[3][0]
+    for seat in ("seat-13", "seat-14"):
+        assert _ask(served, address, seat=seat)[1]["status"] == "executed"
+    _, first = _ask(served, address, ("unfreeze",), seat="seat-13")
+    assert first["status"] == "executed" and first["answer"]["txids"] == []
+    assert _blacklisted(served, address)
+    _, last = _ask(served, address, ("unfreeze",), seat="seat-14")
+    assert last["status"] == "executed" and len(last["answer"]["txids"]) == 1
+    assert not _blacklisted(served, address)
+    _, again = _ask(served, address, ("unfreeze",), seat="seat-14")
+    assert again["status"] == "refused"

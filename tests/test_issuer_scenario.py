@@ -4,6 +4,7 @@ their misuse gets (file, line, path, message)."""
 
 from __future__ import annotations
 
+import sqlite3
 from pathlib import Path
 
 import pytest
@@ -122,3 +123,15 @@ def test_answer_minutes_reach_the_portal(tmp_path):
     portal = Portal(world, tmp_path / "state")
     assert portal.delay == 150
     portal.close()
+
+
+def test_no_issuer_without_a_story_on_tron(tiny_world):
+    """A world whose story stays on Bitcoin has no tether.test, and its seats no Tron wallet."""
+    conn = sqlite3.connect(f"file:{tiny_world}?mode=ro", uri=True)
+    try:
+        kinds = {k for (k,) in conn.execute("SELECT kind FROM sites")}
+        tron_seats = conn.execute("SELECT count(*) FROM seats WHERE tron_address IS NOT NULL")
+        assert "issuer" not in kinds and "exchange" in kinds
+        assert tron_seats.fetchone()[0] == 0
+    finally:
+        conn.close()
