@@ -57,6 +57,10 @@ class SeatContext:
     artefacts: dict[str, bytes]
     questions: dict[str, str]
     memo: dict = field(default_factory=dict)  # shared between one seat's solvers
+    # The seat's Tron training wallet (a world whose story uses Tron), as on its brief:
+    # where a reissue at the USDT issuer pays (`seize` objectives).
+    tron_address: str | None = None
+    tron_key: str | None = None
 
 
 @dataclass
@@ -189,6 +193,8 @@ def _context(course: Course, n: int, case, proxy: str, explorer) -> SeatContext:
         brief=brief,
         artefacts=artefacts,
         questions={o.id: course.questions[(n, o.id)] for o in course.objectives},
+        tron_address=seat.tron_address,
+        tron_key=seat.tron_key,
     )
 
 

@@ -42,8 +42,9 @@ from .errors import WorldError
 
 IMAGE = "darkweb-sandbox:latest"
 SITE_PORT = 80
-# Kinds of site the gateway container serves itself (see the module docstring).
-IN_GATEWAY = ("explorer",)
+# Kinds of site the gateway container serves itself (see the module docstring); the USDT
+# issuer's portal broadcasts on the Tron node's live chain, which runs there.
+IN_GATEWAY = ("explorer", "issuer")
 # The ports published on the host: (what, container port, variable naming the host port).
 PUBLISHED = (
     ("SOCKS5 proxy", 9050, "SANDBOX_SOCKS_PORT"),

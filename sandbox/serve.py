@@ -86,6 +86,10 @@ def site_app(world: Path, state: Path, site_id: str, kind: str):
         from .exchanges import create_app as exchange_app
 
         return exchange_app(world, site_id, state)
+    if kind == "issuer":
+        from .issuer import create_app as issuer_app
+
+        return issuer_app(world, state)
     from marketplaces import create_site_app
 
     return create_site_app(world, site_id, state / "state.db")
@@ -297,13 +301,26 @@ class Sandbox:
         """The node's live Tron chain when the node runs here, else None."""
         return _extension(self.tronnode.app, "tronnode").chain if self.tronnode else None
 
+    @property
+    def tron_live(self) -> Any:
+        """The node's live Tron chain when the node runs here, else None (the inject runner
+        moves USDT on it)."""
+        return self._tron_chain()
+
     def _share_tron_chain(self) -> None:
-        """Hand the node's live Tron chain to the exchanges' portals: deposits made during
-        the class reach their law-enforcement records once in a block."""
+        """Hand the node's live Tron chain to the exchanges' portals (deposits made during
+        the class reach their law-enforcement records once in a block) and to the issuer's
+        (its freezes and reissues go into the next block)."""
         chain = self._tron_chain()
         for site in self.sites:
-            if site.kind == "exchange" and site.server is not None:
+            if site.kind in ("exchange", "issuer") and site.server is not None:
                 _extension(site.server.app, "exchange_portal").tron_live = chain
+            issuer = _extension(site.server.app, "issuer_portal") if site.server else None
+            runner = _extension(self.classroom.app, "classroom").runner if self.classroom else None
+            if issuer is not None and runner is not None:
+                # A request that names a suspect's address without confidentiality may tip
+                # it off (`when: disclosed` injects), before the issuer acts on it.
+                issuer.on_request.append(runner.on_request)
 
     def _start_tronnode(self) -> tuple[str, int]:
         """Serve the Tron node on its own port; returns its upstream for the gateway."""
@@ -329,8 +346,12 @@ class Sandbox:
             self.gateway = None
         portals = [s for s in (self.tronscan, self.tronnode, self.classroom) if s is not None]
         _shutdown([*portals, *(site.server for site in self.sites if site.server is not None)])
-        # Each app's own threads and files once no request runs: the explorer of the Tron
-        # chain before the node, whose chain it may read.
+        # Each app's own threads and files once no request runs: the issuer's worker (it
+        # broadcasts on the node's chain) and the explorer of the Tron chain before the node.
+        for site in self.sites:
+            issuer = _extension(site.server.app, "issuer_portal") if site.server else None
+            if issuer is not None:
+                issuer.close()
         for server, name in ((self.tronscan, "tronscan"), (self.tronnode, "tronnode")):
             if server is not None:
                 _extension(server.app, name).close()
@@ -345,6 +366,7 @@ class Sandbox:
             explorer = _extension(site.server.app, "explorer") if site.server else None
             if explorer is not None:  # its live miner and witness signer run in threads
                 explorer.close()
+
         self.sites = []
         self.live = None
         (self.state_dir / RUN_FILE).unlink(missing_ok=True)

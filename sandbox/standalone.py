@@ -85,7 +85,7 @@ def start_gateway(
     world: Path,
     routes: dict[str, tuple[str, int]],
     route_host: str | None = None,
-    local: tuple[str, ...] = ("explorer",),
+    local: tuple[str, ...] = ("explorer", "issuer"),
     **settings,
 ) -> Sandbox:
     """Start a Sandbox that routes some sites to other hosts and serves the others itself.

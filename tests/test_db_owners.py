@@ -120,6 +120,11 @@ RUNTIME_OWNERS: dict[str, dict] = {
         "tables": {"le_sessions"},
         "owners": ("sandbox/exchanges/access.py",),
     },
+    "issuer.db": {
+        "schema": "sandbox/issuer/records.py",
+        "tables": {"issuer_requests", "issuer_actions"},
+        "owners": ("sandbox/issuer/records.py",),
+    },
     "gateway.db": {
         "schema": "sandbox/gateway/log.py",
         "tables": {"connections", "containment"},

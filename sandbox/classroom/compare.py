@@ -1,8 +1,13 @@
-"""Judging answers: normalisation and the comparisons exact, nocase, set, number and sweep.
+"""Judging answers: normalisation and the comparisons exact, nocase, set, number, sweep,
+freeze and seize.
 
 The key is what the builder stored in `seat_objectives.answer` (JSON): a string, a number,
 a list (set) or, for sweep, {"spend_from": [...], "pay_to": "..."}. A sweep is judged on
-the live chain (`<state>/chain.db`), where trainees' broadcast transactions land.
+the live chain (`<state>/chain.db`), where trainees' broadcast transactions land. freeze
+({"freeze_of": [...], "requester": ...}) and seize ({"seize_from": [...], "pay_to": ...,
+"requester": ...}) are judged from the USDT issuer's records (`<state>/issuer.db`, beside
+chain.db): the trainee gives the issuer's reference of its request (or, for seize, the
+txid of the reissue's transfer).
 """
 
 from __future__ import annotations
@@ -12,6 +17,8 @@ import re
 import unicodedata
 from pathlib import Path
 
+from ..issuer.records import DB_NAME as ISSUER_DB
+from ..issuer.records import IssuerLog
 from ..ledger.live.chain import LiveChainReader
 
 __all__ = ["MAX_ANSWER", "answer_matches", "fold", "normalise", "parse_number", "split_set"]
@@ -82,6 +89,40 @@ def _sweep(txid: str, key: dict, chain_db: Path | None) -> bool:
     return LiveChainReader(chain_db).sweeps(txid, spend_from, pay_to)
 
 
+def _issuer_action(given: str, key: dict, kind: str, chain_db: Path | None) -> dict | None:
+    """The executed action of a kind, of the key's requester, that the given reference (or
+    txid) names in the issuer's records; None when there is none."""
+    if chain_db is None or not (chain_db.parent / ISSUER_DB).is_file():
+        return None
+    records = IssuerLog(chain_db.parent)
+    text = normalise(given).strip("\"'`")
+    stored = records.by_txid(text) if _TXID.match(text) else records.by_reference(text)
+    if stored is None or stored["requester_id"] != key.get("requester"):
+        return None
+    for action in records.actions_of(stored["number"]):
+        if action["kind"] == kind and action["status"] == "executed":
+            return action
+    return None
+
+
+def _freeze(given: str, key: dict, chain_db: Path | None) -> bool:
+    """Whether given is this seat's executed freeze of one of the actor's addresses."""
+    action = _issuer_action(given, key, "freeze", chain_db)
+    return action is not None and action["address"] in set(key.get("freeze_of") or [])
+
+
+def _seize(given: str, key: dict, chain_db: Path | None) -> bool:
+    """Whether given is this seat's executed reissue of one of the actor's addresses' USDT
+    to the seat's Tron wallet."""
+    action = _issuer_action(given, key, "reissue", chain_db)
+    return (
+        action is not None
+        and action["address"] in set(key.get("seize_from") or [])
+        and action["wallet"] == key.get("pay_to")
+        and int(action["amount"] or 0) > 0
+    )
+
+
 def answer_matches(
     compare: str,
     given: str,
@@ -121,4 +162,7 @@ def _same(compare, given, key, tolerance=0.0, relative=False, chain_db=None) -> 
         return abs(value - expected) <= allowed + 1e-9 * max(1.0, abs(expected))
     if compare == "sweep":
         return isinstance(key, dict) and _sweep(given, key, Path(chain_db) if chain_db else None)
+    if compare in ("freeze", "seize"):
+        judge = _freeze if compare == "freeze" else _seize
+        return isinstance(key, dict) and judge(given, key, Path(chain_db) if chain_db else None)
     raise ValueError(f"unknown comparison {compare!r}")

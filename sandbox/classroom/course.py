@@ -51,6 +51,8 @@ class Seat:
     bindings: dict
     wallet_address: str | None
     wallet_wif: str | None
+    tron_address: str | None = None  # the Tron training wallet (a world with Tron)
+    tron_key: str | None = None
 
 
 @dataclass(frozen=True)
@@ -59,7 +61,7 @@ class Inject:
 
     id: str
     position: int
-    trigger: str  # at | solved | manual
+    trigger: str  # at | solved | manual | disclosed
     at_minutes: float | None
     objective_id: str | None
     action: str
@@ -195,6 +197,8 @@ def load_course(world: str | Path) -> Course:
                 json.loads(r["bindings"] or "{}"),
                 r["wallet_address"],
                 r["wallet_wif"],
+                dict(r).get("tron_address"),  # absent in a world built before Tron wallets
+                dict(r).get("tron_key"),
             )
         hints: dict[str, dict[int, Hint]] = {}
         for r in store.course_hints(conn):

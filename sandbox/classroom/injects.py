@@ -4,6 +4,7 @@
     injects.tick()                       # every `at` inject whose time has come (once)
     injects.on_solved(3, "vendor-name")  # seat 3 solved it: its `solved` injects fire
     injects.fire("down")                 # the instructor fires one by hand
+    injects.on_request("seat-3", "T...", confidential=False)  # a request to the issuer
     injects.list()                       # what the instructor page shows
 
 The injects table of world.db gives each inject's trigger, action and a config per seat
@@ -19,6 +20,12 @@ forum_post    a new thread by the actor's forum account, dated now (state.db)
 move_funds    a real signed transaction from the actor's coins, broadcast on the live
               chain (so it is on the explorer, mined); from its personal wallet, or from
               the seat's own share (config "wallet": a wallets.id) when seats share it
+move_usdt     the actor's USDT (config "amount", else all of it) moves on the live Tron
+              chain, signed with the actor's own key from the world, to config
+              "to_address" (a fresh address of the actor for the seat, or the `to`
+              actor's): a tip-off, typically `when: disclosed`, which fires for a seat
+              that asked the USDT issuer about an address of the actor without
+              confidentiality, before the issuer acts on it
 
 A fire that fails raises InjectError and records nothing.
 """
@@ -35,13 +42,17 @@ from pathlib import Path
 from typing import TYPE_CHECKING, ClassVar, NamedTuple
 
 from ..errors import InjectError
+from ..issuer.contract import balance as usdt_balance
+from ..issuer.contract import call as usdt_call
 from ..ledger.address import InvalidAddress, decode_address, script_pubkey
 from ..ledger.codec.amounts import format_btc
 from ..ledger.keys import Key
 from ..ledger.live.chain import LiveChain
 from ..ledger.live.mempool import BroadcastError, dust_threshold
 from ..ledger.tx import Tx, TxIn, TxOut, serialize, sign_input, vsize
+from ..tron.errors import TronRejected
 from ..world import store as world_db
+from ..world import tron_store
 from ..world.clock import WorldClock
 from ..world.store import open_world
 from .course import Inject, load_course
@@ -58,7 +69,7 @@ FEE_RATE = 5  # sat/vB for the suspect's transactions
 _INPUT_VSIZE = {"p2wpkh": 68, "p2sh": 91, "p2pkh": 148}
 _NOTICE_TEXT = "Withdrawals are paused for maintenance."
 # Sites served by other apps than the marketplaces: no exit-scam page, no forum.
-_NOT_MARKETPLACES = ("explorer", "exchange")
+_NOT_MARKETPLACES = ("explorer", "exchange", "issuer")
 
 
 class Fired(NamedTuple):
@@ -119,6 +130,29 @@ class Injects:
             for seat in seats:
                 if (inject.id, seat) not in fired:
                     done += self._auto(inject, seat)
+        return done
+
+    def on_request(self, requester_id: str, subject: str, confidential: bool) -> list[Fired]:
+        """A requester asked the USDT issuer about subject: fire, for its seat, the
+        `when: disclosed` injects whose actor holds that address, unless it asked for
+        confidentiality."""
+        if confidential or not requester_id.startswith("seat-"):
+            return []
+        try:
+            seat = int(requester_id.removeprefix("seat-"))
+        except ValueError:
+            return []
+        done = []
+        for inject in self.injects:
+            if inject.trigger != "disclosed":
+                continue
+            actor = (inject.config(seat) or {}).get("actor")
+            if not actor:
+                continue
+            with self._world() as conn:
+                addresses = set(tron_store.addresses_of(conn, actor))
+            if subject in addresses:
+                done += self._auto(inject, seat)
         return done
 
     def _fired(self) -> set[tuple[str, int | None]]:
@@ -299,6 +333,29 @@ class Injects:
         log.info("inject %s: %s moved funds to %s in %s", inject.id, actor, pay_to, txid)
         return txid
 
+    def _do_move_usdt(self, inject: Inject, seat: int | None, cfg: dict) -> str:
+        """The actor's USDT moves from its richest Tron address to config to_address."""
+        actor, pay_to = _need(cfg, "actor"), _need(cfg, "to_address")
+        chain = getattr(self.sandbox, "tron_live", None) if self.sandbox is not None else None
+        if chain is None:
+            raise InjectError("no running Tron node: USDT moves on its live chain")
+        with self._world() as conn:
+            addresses = tron_store.addresses_of(conn, actor)
+            held = sorted(((usdt_balance(chain, a), a) for a in addresses), reverse=True)
+            if not held or held[0][0] <= 0:
+                raise InjectError(f"actor {actor!r} holds no USDT to move")
+            value, source = held[0]
+            secret = tron_store.account_secret(conn, source)
+        assert secret is not None  # addresses_of lists only addresses with a key
+        amount = cfg.get("amount")
+        units = value if amount is None else min(value, round(float(amount) * 1_000_000))
+        try:
+            txid = usdt_call(chain, secret, "transfer(address,uint256)", [pay_to, units])
+        except TronRejected as e:
+            raise InjectError(f"the transfer was refused: {e}") from None
+        log.info("inject %s: %s moved %s USDT to %s in %s", inject.id, actor, units, pay_to, txid)
+        return txid
+
     # What each inject action does (scenario.model.INJECT_ACTIONS, all of them).
     ACTIONS: ClassVar[dict[str, Callable[[Injects, Inject, int | None, dict], str]]] = {
         "message": _do_message,
@@ -307,6 +364,7 @@ class Injects:
         "exit_scam": _do_exit_scam,
         "forum_post": _do_forum_post,
         "move_funds": _do_move_funds,
+        "move_usdt": _do_move_usdt,
     }
 
     # -- helpers: sites -----------------------------------------------------------------
@@ -511,4 +569,8 @@ def _summary(action: str, cfg: dict) -> str:
         amount = cfg.get("amount")
         what = "everything" if amount is None else f"{amount} BTC"
         return f"{cfg.get('actor')} moves {what} to {cfg.get('to')}"
+    if action == "move_usdt":
+        amount = cfg.get("amount")
+        what = "all its USDT" if amount is None else f"{amount} USDT"
+        return f"{cfg.get('actor')} moves {what} to {cfg.get('to') or 'a fresh address'}"
     return action

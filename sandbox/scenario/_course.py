@@ -39,6 +39,7 @@ INJECT_NEEDS = {
     "exit_scam": ("site",),
     "forum_post": ("site", "text"),
     "move_funds": ("actor", "to"),
+    "move_usdt": ("actor",),
 }
 INJECT_USES = {
     "message": ("text",),
@@ -47,6 +48,7 @@ INJECT_USES = {
     "exit_scam": ("site", "text"),
     "forum_post": ("site", "actor", "title", "text"),
     "move_funds": ("actor", "to", "amount"),
+    "move_usdt": ("actor", "to", "amount"),
 }
 ARTEFACT_NEEDS = {
     "brief": ("text",),
@@ -73,10 +75,19 @@ def _a(word: str) -> str:
     return "an" if word[0] in "aeiou" else "a"
 
 
+# Answer fields judged on what the trainee did while the class runs, each with the
+# comparison of the same name: a sweep on the live chain, a freeze or seize at the issuer.
+JUDGED_LIVE = {
+    "sweep": "a transaction that moves an actor's coins to the seat's wallet",
+    "freeze": "the USDT issuer's reference of the seat's freeze of an actor's address",
+    "seize": "the issuer's reference of the seat's reissue of an actor's frozen USDT",
+}
+
+
 def default_compare(of: str, answer_field: str) -> str:
     """How an objective is compared when it gives no `compare`: by the kind of its field."""
-    if answer_field == "sweep":
-        return "sweep"
+    if answer_field in JUDGED_LIVE:
+        return answer_field
     if answer_field in NUMBER_FIELDS.get(of, ()):
         return "number"
     if answer_field in LIST_FIELDS.get(of, ()):
@@ -122,6 +133,21 @@ class _Course:
         self._objectives()
         self._injects()
         self._artefacts()
+
+    def _uses_tron(self) -> bool:
+        """Whether the story uses Tron (as sandbox.world.actors.uses_tron decides from the
+        loaded scenario): a flow with chain: tron, or a non-exchange actor with tron:."""
+        data = self.doc.data
+        flows = data.get("flows") or []
+        actors = data.get("actors") or []
+        if not isinstance(flows, list) or not isinstance(actors, list):
+            return False
+        return any(isinstance(f, dict) and f.get("chain") == "tron" for f in flows) or any(
+            isinstance(a, dict)
+            and a.get("tron") not in (None, False)
+            and a.get("role") != "exchange"
+            for a in actors
+        )
 
     # --- the version rule and the solution --------------------------------------------
 
@@ -287,7 +313,7 @@ class _Course:
             out: list[str] = []
             for kind in ("actor", "site", "flow"):
                 if kind in kinds:
-                    out += [f for f in ANSWER_FIELDS[kind] if f != "sweep" and f not in out]
+                    out += [f for f in ANSWER_FIELDS[kind] if f not in JUDGED_LIVE and f not in out]
             return tuple(out)
 
         if name == "seat":
@@ -515,15 +541,17 @@ class _Course:
             if not (of and answer_field and "compare" in item):
                 continue
             here = p + ("compare",)
-            if compare == "sweep" and answer_field != "sweep":
+            if compare in JUDGED_LIVE and answer_field != compare:
                 doc.report(
                     here,
-                    "compare: sweep checks a transaction that moves an actor's coins to the "
-                    "seat's wallet; it needs answer field: sweep",
+                    f"compare: {compare} checks {JUDGED_LIVE[compare]}; it needs answer "
+                    f"field: {compare}",
                 )
-            elif answer_field == "sweep" and compare != "sweep":
+            elif answer_field in JUDGED_LIVE and compare != answer_field:
                 doc.report(
-                    here, "field sweep is checked with compare: sweep (or leave compare out)"
+                    here,
+                    f"field {answer_field} is checked with compare: {answer_field} (or leave "
+                    "compare out)",
                 )
             elif compare == "number" and answer_field not in NUMBER_FIELDS[of]:
                 numbers = ", ".join(NUMBER_FIELDS[of]) or "none"
@@ -570,6 +598,17 @@ class _Course:
                 f"{suggest(answer_field, fields)} ({of} fields: {', '.join(fields)})",
             )
             answer_field = None
+        if answer_field in ("freeze", "seize") and not self._uses_tron():
+            doc.report(
+                here + ("field",),
+                f"a {answer_field} is asked of the USDT issuer, which a world has only when "
+                "its story uses Tron (a flow with chain: tron, or an actor with tron:)",
+            )
+        if answer_field == "seize" and self.wallet == 0:
+            doc.report(
+                here + ("field",),
+                "a seize pays the seat's Tron training wallet, but seats.wallet is 0 (no wallets)",
+            )
         if answer_field == "sweep" and self.wallet == 0:
             doc.report(
                 here + ("field",),
@@ -636,6 +675,26 @@ class _Course:
                     p + ("manual",),
                     "this inject would never fire: give at:, solved: or manual: true",
                 )
+            if "when" in item:
+                other = next((k for k in ("at", "solved") if k in item), None)
+                if other or manual is True:
+                    doc.report(
+                        p + ("when",),
+                        f"give one trigger: when: {item['when']} or {other or 'manual'}:, not both",
+                    )
+                elif item["when"] == "disclosed" and "actor" not in item:
+                    doc.report(
+                        p + ("when",),
+                        "when: disclosed fires when a seat asks the USDT issuer about an "
+                        "address of the inject's actor: give actor",
+                    )
+                elif item["when"] == "disclosed" and not self._uses_tron():
+                    doc.report(
+                        p + ("when",),
+                        "when: disclosed watches requests to the USDT issuer, which a world "
+                        "has only when its story uses Tron (a flow with chain: tron, or an "
+                        "actor with tron:)",
+                    )
             solved = doc.get(*p, "solved", kind=str)
             if solved is not None and solved not in self.objectives:
                 _unknown(doc, p + ("solved",), "objective", solved, self.objectives)
@@ -658,18 +717,24 @@ class _Course:
                             f"a forum_post goes on a forum, but '{site}' is a {kind}",
                         )
                         break
-            if action == "move_funds" and payer:
+            if action == "move_usdt" and not self._uses_tron():
+                doc.report(
+                    p + ("action",),
+                    "move_usdt moves the actor's USDT on Tron, but the story does not use "
+                    "Tron (a flow with chain: tron, or an actor with tron:)",
+                )
+            if action in ("move_funds", "move_usdt") and payer:
                 roles = [self.actors.get(a, {}).get("role") for a in payer]
                 service = next((r for r in roles if r in UNLIMITED_ROLES), None)
                 if service:
                     doc.report(
                         p + ("actor",),
-                        f"move_funds moves a suspect's coins, but this actor is "
+                        f"{action} moves a suspect's coins, but this actor is "
                         f"{_a(service)} {service}",
                     )
                 elif payee and payer == payee:
                     doc.report(p + ("to",), f"the funds would move from '{payer[0]}' to itself")
-                elif payee:
+                elif payee and action == "move_funds":
                     self._move_to_exchange(p, item, payer, payee)
 
     def _move_to_exchange(self, p: Path, item: dict, payers: list[str], payees: list[str]) -> None:

@@ -560,6 +560,9 @@ def _build(data: dict, lines: dict[Path, int], path: pathlib.Path) -> Scenario:
         tron_transactions=int(world_in.get("tron_transactions", knobs.tron_transactions)),
         btc_usdt=float(world_in.get("btc_usdt", knobs.btc_usdt)),
         swap_fee=float(world_in.get("swap_fee", knobs.swap_fee)),
+        issuer_answer_minutes=float(
+            world_in.get("issuer_answer_minutes", knobs.issuer_answer_minutes)
+        ),
     )
     actors = tuple(
         Actor(
@@ -703,7 +706,8 @@ def _inject(j: dict, line: int) -> Inject:
         action=j["action"],
         at=at,
         solved=solved,
-        manual=bool(j.get("manual", at is None and solved is None)),
+        manual=bool(j.get("manual", at is None and solved is None and "when" not in j)),
+        when=j.get("when"),
         text=j.get("text", ""),
         title=j.get("title", ""),
         site=j.get("site"),

@@ -97,6 +97,8 @@ ANSWER_FIELDS = {
         "login_ip",  # the IP the actor last logged in to its exchange from
         "camera_serial",  # the serial number in the EXIF data of the actor's product photos
         "sweep",  # a live transaction spending the actor's coins to the seat's wallet
+        "freeze",  # the USDT issuer's reference of this seat's freeze of an actor's address
+        "seize",  # ... of its reissue of an actor's frozen USDT to the seat's Tron wallet
     ),
     "site": (
         "name",
@@ -120,8 +122,19 @@ ANSWER_FIELDS = {
         "payout_total",
     ),
 }
-COMPARISONS = ("exact", "nocase", "set", "number", "sweep")
-INJECT_ACTIONS = ("message", "site_offline", "site_online", "exit_scam", "forum_post", "move_funds")
+COMPARISONS = ("exact", "nocase", "set", "number", "sweep", "freeze", "seize")
+INJECT_ACTIONS = (
+    "message",
+    "site_offline",
+    "site_online",
+    "exit_scam",
+    "forum_post",
+    "move_funds",
+    "move_usdt",
+)
+# `when:` triggers of an inject besides at/solved/manual: "disclosed" fires for a seat when
+# it asks the USDT issuer about an address of the inject's actor without confidentiality.
+INJECT_WHEN = ("disclosed",)
 ARTEFACT_KINDS = ("brief", "text", "phone_notes", "screenshot")
 
 
@@ -163,6 +176,7 @@ class WorldKnobs:
     tron_transactions: int = 0  # about how many Tron transactions in all (noise fills up to it)
     btc_usdt: float = 60_000.0  # USDT per BTC: the rate swap services price orders at
     swap_fee: float = 0.01  # share of each swap the service keeps
+    issuer_answer_minutes: float = 0  # wall-clock minutes before the issuer acts on a request
 
 
 @dataclass(frozen=True)
@@ -310,13 +324,15 @@ class Inject:
     action: str  # one of INJECT_ACTIONS
     at: float | None = None  # minutes after the exercise starts
     solved: str | None = None  # milestone: fires for a seat when it solves this objective
-    manual: bool = False  # only the instructor fires it (the default with no at/solved)
+    manual: bool = False  # only the instructor fires it (the default with no trigger)
+    when: str | None = None  # one of INJECT_WHEN
     text: str = ""  # message, forum post body or exit-scam notice; may hold placeholders
     title: str = ""  # forum_post: the new thread's title
     site: str | None = None  # site_offline, site_online, exit_scam, forum_post
-    actor: str | None = None  # forum_post author, move_funds payer (id or $variable)
+    actor: str | None = None  # forum_post author, move_funds/move_usdt payer (id or $variable)
     to: str | None = None  # move_funds: the receiving actor (an exchange: a deposit address)
-    amount: float | None = None  # move_funds: BTC; None: everything
+    # move_funds: BTC, move_usdt: USDT; None: everything
+    amount: float | None = None
     line: int = 0
 
 

@@ -9,7 +9,7 @@ from datetime import date, timedelta
 
 from faker import Faker
 
-from ..scenario.model import Actor, Scenario
+from ..scenario.model import Actor, Scenario, TronWallet
 
 TRAINEES = "trainees"  # the group whose member n holds seat n's training wallet
 
@@ -158,6 +158,31 @@ def trainees_group(scenario: Scenario) -> Actor | None:
     if not scenario.objectives or seats.wallet <= 0 or seats.count < 1:
         return None
     return Actor(id=TRAINEES, role="user", count=seats.count, balance=seats.wallet)
+
+
+TRAINEE_TRX = 100.0  # TRX in each seat's Tron training wallet: fees of a few USDT transfers
+
+
+def uses_tron(scenario: Scenario) -> bool:
+    """Whether the story happens on the Tron chain too (a Tron flow, or a Tron wallet of an
+    actor other than an exchange, which always has one): then the world has the USDT
+    issuer's portal and each seat a Tron training wallet."""
+    return any(f.chain == "tron" for f in scenario.flows) or any(
+        a.tron is not None and a.role != "exchange" for a in scenario.actors
+    )
+
+
+def with_tron_trainees(scenario: Scenario) -> Scenario:
+    """The scenario the Tron chain is made from: with the `trainees` group holding a Tron
+    wallet (TRAINEE_TRX each) when the story uses Tron, so every seat has a Tron address
+    that reissued or swept USDT can be paid to."""
+    from dataclasses import replace
+
+    group = trainees_group(scenario)
+    if group is None or not uses_tron(scenario):
+        return scenario
+    tron_group = replace(group, tron=TronWallet(trx=TRAINEE_TRX))
+    return replace(scenario, actors=(*scenario.actors, tron_group))
 
 
 def with_trainees(scenario: Scenario) -> Scenario:

@@ -19,6 +19,10 @@ Actor fields
     sweep: {"spend_from": sorted addresses of the seat's own wallet of the actor (its
         personal wallet, or the stash wallet of the seat's share, see seats.py) holding
         unspent outputs at the end, "pay_to": the seat's training wallet address}.
+    freeze: {"freeze_of": the actor's own Tron addresses (no service wallet), "requester":
+        the seat's requester id}: judged from the USDT issuer's records.
+    seize: {"seize_from": those addresses, "pay_to": the seat's Tron training wallet,
+        "requester": the seat's requester id}.
 
 Site fields
     name, address (.onion or .test host), server_ip, analytics_id: its `sites` row.
@@ -68,6 +72,7 @@ mix-payout for mixing (what the member really got, as the chain shows it).
 
 from __future__ import annotations
 
+import hashlib
 import re
 import sqlite3
 from collections.abc import Callable
@@ -76,6 +81,8 @@ from dataclasses import dataclass
 from ..errors import BuildError
 from ..ledger.codec.amounts import btc_to_sat, format_btc, sat_to_btc
 from ..scenario.model import ANSWER_FIELDS, Ref, Scenario
+from ..tron import address as tron_address
+from ..tron.keys import TronKey
 from . import tron_store
 from .seats import Seat
 
@@ -324,6 +331,69 @@ class Answers:
             raise BuildError("a sweep answer needs seats with a training wallet (seats.wallet)")
         return {"spend_from": spend_from, "pay_to": seat.wallet_address}
 
+    def _tron_addresses(self, actor_id: str) -> list[str]:
+        """The actor's own Tron addresses (none of a service's wallets), sorted."""
+        service = set(tron_store.SERVICE_WALLETS)
+        return sorted(
+            a
+            for a in tron_store.addresses_of(self.conn, actor_id)
+            if (tron_store.account_owner(self.conn, a) or (None, ""))[1] not in service
+        )
+
+    def tipoff_address(self, actor_id: str, seat: Seat) -> str:
+        """The fresh address a move_usdt inject moves the actor's USDT to for a seat: its key
+        derives from the actor's own (nobody else can make it) and the seat."""
+        addresses = self._tron_addresses(actor_id)
+        secret = tron_store.account_secret(self.conn, addresses[0]) if addresses else None
+        if secret is None:
+            raise BuildError(f"actor {actor_id!r} has no Tron address to move USDT from")
+        derived = hashlib.sha256(b"tip-off:" + secret + str(seat.n).encode()).digest()
+        return tron_address.to_base58(TronKey(derived).address)
+
+    def tron_receiving(self, actor_id: str) -> str:
+        """Where USDT paid to an actor goes: its first own Tron address."""
+        addresses = self._tron_addresses(actor_id)
+        if not addresses:
+            raise BuildError(f"actor {actor_id!r} has no Tron address to be paid at")
+        return addresses[0]
+
+    def _moved_to(self, actor_id: str, seat: Seat) -> list[str]:
+        """The addresses the seat's move_usdt injects move this actor's USDT to."""
+        return [
+            self.tipoff_address(actor_id, seat)
+            for inj in self.scenario.injects
+            if inj.action == "move_usdt"
+            and inj.to is None
+            and inj.actor is not None
+            and self.resolve(inj.actor, seat) == actor_id
+        ]
+
+    def _actor_freeze(self, actor_id: str, seat) -> dict | None:
+        """Which addresses a freeze at the issuer must blacklist (the actor's own, and where
+        a tip-off inject moves its USDT for this seat), and whose request it is."""
+        addresses = self._tron_addresses(actor_id)
+        if not addresses:
+            raise BuildError(f"actor {actor_id!r} has no Tron address to freeze")
+        if seat is None:
+            raise BuildError("a freeze answer is a seat's own request: it needs seats")
+        moved = self._moved_to(actor_id, seat)
+        return {"freeze_of": sorted({*addresses, *moved}), "requester": f"seat-{seat.n}"}
+
+    def _actor_seize(self, actor_id: str, seat) -> dict | None:
+        """Whose frozen USDT a reissue must return, to which wallet, at whose request."""
+        frozen = self._actor_freeze(actor_id, seat)
+        assert frozen is not None and seat is not None  # _actor_freeze raised otherwise
+        if seat.tron_address is None:
+            raise BuildError(
+                "a seize answer pays the seat's Tron training wallet: the seats need a "
+                "training wallet (seats.wallet) in a world whose story uses Tron"
+            )
+        return {
+            "seize_from": frozen["freeze_of"],
+            "pay_to": seat.tron_address,
+            "requester": frozen["requester"],
+        }
+
     # -- sites ------------------------------------------------------------------------
 
     def site(self, site_id: str, fld: str):
@@ -554,6 +624,8 @@ ACTOR_FIELDS: dict[str, Callable[[Answers, str, Seat | None], object]] = {
     "login_ip": Answers._actor_login_ip,
     "camera_serial": Answers._actor_camera_serial,
     "sweep": Answers._actor_sweep,
+    "freeze": Answers._actor_freeze,
+    "seize": Answers._actor_seize,
 }
 SITE_FIELDS: dict[str, Callable[[Answers, str], object]] = {
     **{column: _site_column(column) for column in SITE_COLUMNS},

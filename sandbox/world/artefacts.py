@@ -97,6 +97,15 @@ def _brief(answers: Answers, scenario: Scenario, seat: Seat, art: Artefact, titl
             "",
             "Seized funds go to the training wallet. Keep its key to yourself.",
         ]
+    if seat.tron_address:
+        lines += [
+            f"- Tron training wallet address: `{seat.tron_address}`",
+            f"- Tron training wallet private key (hex): `{seat.tron_key}`",
+            "",
+            "Reissued or swept USDT goes to the Tron training wallet; it holds a little TRX "
+            "for fees.",
+            "",
+        ]
     lines += _requester_lines(answers, seat)
     return ("\n".join(lines).rstrip() + "\n").encode()
 

@@ -17,7 +17,7 @@ import sqlite_utils
 from ..errors import BuildError
 from ..ledger.sim.simulate import simulate
 from ..scenario.model import Scenario
-from .actors import make_actors, with_trainees
+from .actors import make_actors, with_trainees, with_tron_trainees
 from .content import write_content
 from .content.market_text import BTC_PER_XMR
 from .course import write_course
@@ -113,6 +113,8 @@ def _write(conn: sqlite3.Connection, public: Scenario, secret: bytes, step: Prog
         "btc_usdt": str(knobs.btc_usdt),
         "swap_fee": str(knobs.swap_fee),
     }
+    if knobs.issuer_answer_minutes:  # absent: the issuer acts at once (worlds stay as they were)
+        meta["issuer_answer_minutes"] = str(knobs.issuer_answer_minutes)
     if scenario.version >= 2:  # a v1 world's meta stays as it was; readers default to 1
         briefs = [a for a in scenario.artefacts if a.kind == "brief"]
         meta["version"] = str(scenario.version)
@@ -126,7 +128,7 @@ def _write(conn: sqlite3.Connection, public: Scenario, secret: bytes, step: Prog
     # The Tron chain shares nothing with the ledger but the actors: it is made at the same
     # time in a child process, into a file of its own, and copied in afterwards.
     tron_file = Path(f"{conn.execute('PRAGMA database_list').fetchone()[2]}.tron")
-    pool, tron = _start_tron(tron_file, scenario, actors, sites, start)
+    pool, tron = _start_tron(tron_file, with_tron_trainees(scenario), actors, sites, start)
     try:
         summary = simulate(
             conn,

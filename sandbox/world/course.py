@@ -25,9 +25,17 @@ def write_course(conn: sqlite3.Connection, scenario: Scenario) -> list[Seat]:
     seats = make_seats(conn, scenario)
     answers = Answers(conn, scenario)
     conn.executemany(
-        "INSERT INTO seats VALUES (?, ?, ?, ?, ?)",
+        "INSERT INTO seats VALUES (?, ?, ?, ?, ?, ?, ?)",
         [
-            (s.n, s.code, json.dumps(s.bindings, sort_keys=True), s.wallet_address, s.wallet_wif)
+            (
+                s.n,
+                s.code,
+                json.dumps(s.bindings, sort_keys=True),
+                s.wallet_address,
+                s.wallet_wif,
+                s.tron_address,
+                s.tron_key,
+            )
             for s in seats
         ],
     )
@@ -80,6 +88,8 @@ def _inject_row(answers: Answers, position: int, inj: Inject, seats: list[Seat])
         trigger = "at"
     elif inj.solved is not None:
         trigger = "solved"
+    elif inj.when is not None:
+        trigger = inj.when
     else:
         trigger = "manual"
     config = {}
@@ -125,6 +135,13 @@ def _inject_config(answers: Answers, inj: Inject, seat: Seat) -> dict:
         wallet = answers.seat_wallet(conf["actor"], seat)
         if wallet is not None:
             conf["wallet"] = wallet
+    if inj.action == "move_usdt" and conf["actor"]:
+        # A fresh address of the payer (seat's own), or the `to` actor's address.
+        conf["to_address"] = (
+            answers.tron_receiving(conf["to"])
+            if conf["to"]
+            else answers.tipoff_address(conf["actor"], seat)
+        )
     return conf
 
 

@@ -217,7 +217,9 @@ CREATE TABLE seats (              -- format v2 courses; empty for a world withou
     code TEXT NOT NULL UNIQUE,    -- what a trainee types to join, e.g. "KT4-9QX" (no 0/O/1/I/L)
     bindings TEXT NOT NULL,       -- JSON {variable: actor or site id}, e.g. {"subject": "vendors-3"}
     wallet_address TEXT,          -- the seat's funded training wallet (NULL when wallet: 0)
-    wallet_wif TEXT               -- its private key, WIF (the trainee is given it)
+    wallet_wif TEXT,              -- its private key, WIF (the trainee is given it)
+    tron_address TEXT,            -- the seat's Tron training wallet (NULL without Tron)
+    tron_key TEXT                 -- its private key, 64 hex digits
 );
 CREATE TABLE objectives (
     id TEXT PRIMARY KEY,
@@ -248,7 +250,7 @@ CREATE TABLE hints (
 CREATE TABLE injects (
     id TEXT PRIMARY KEY,
     position INTEGER NOT NULL,    -- 0-based order
-    trigger TEXT NOT NULL,        -- "at" | "solved" | "manual"
+    trigger TEXT NOT NULL,        -- "at" | "solved" | "manual" | "disclosed"
     at_minutes REAL,              -- trigger at
     objective_id TEXT,            -- trigger solved
     action TEXT NOT NULL,

@@ -11,7 +11,9 @@ Seat n (1-based) gets:
   neighbouring seats never share one (given two or more);
 - a training wallet: the first address of the personal wallet of actor `trainees-n`, and
   its private key as compressed mainnet WIF (None for both when seats.wallet is 0);
-- its own share of every suspect's coins it may seize or see moved (`stashes`).
+- its own share of every suspect's coins it may seize or see moved (`stashes`);
+- in a world whose story uses Tron, a Tron training wallet: the personal Tron address of
+  `trainees-n`, holding a little TRX for fees, and its private key (hex).
 
 Seats that share a case share its actors. So that every seat can seize what it is asked
 to, whatever the others did, the coins an actor holds at the end of the world are split
@@ -47,6 +49,10 @@ class Seat:
     # actor -> (stash number k >= 1, wallets.id) where this seat's share of its coins lies;
     # absent: the actor's personal wallet
     stashes: dict[str, tuple[int, int]] = field(default_factory=dict)
+    # the seat's Tron training wallet (a world whose story uses Tron): T... address and
+    # private key as 64 hex digits, as Tron wallets import it
+    tron_address: str | None = None
+    tron_key: str | None = None
 
 
 def seat_codes(seed: int, count: int) -> list[str]:
@@ -223,5 +229,21 @@ def make_seats(conn: sqlite3.Connection, scenario: Scenario) -> list[Seat]:
             ).fetchone()
             if row is not None:
                 address, wif = row[0], Key(bytes(row[1])).wif()
-        seats.append(Seat(n, code, seat_bindings(scenario, n), address, wif, mine.get(n, {})))
+        tron = conn.execute(
+            "SELECT address, secret FROM tron_accounts WHERE actor_id = ? AND wallet = 'personal'"
+            " ORDER BY address LIMIT 1",
+            (f"{TRAINEES}-{n}",),
+        ).fetchone()
+        seats.append(
+            Seat(
+                n,
+                code,
+                seat_bindings(scenario, n),
+                address,
+                wif,
+                mine.get(n, {}),
+                tron[0] if tron else None,
+                bytes(tron[1]).hex() if tron else None,
+            )
+        )
     return seats

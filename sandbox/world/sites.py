@@ -10,7 +10,7 @@ from dataclasses import asdict
 
 from ..onion import OnionKey
 from ..scenario.model import Scenario
-from .actors import _slug
+from .actors import _slug, uses_tron
 
 # Documentation ranges (RFC 5737): they look like public IPs but route nowhere, ever.
 _LEAK_NETS = ("192.0.2.", "198.51.100.", "203.0.113.")
@@ -67,10 +67,12 @@ def make_sites(scenario: Scenario) -> list[dict]:
 
 
 EXPLORER_DOMAIN = "explorer.test"
+ISSUER_DOMAIN = "tether.test"
 
 
 def service_sites(scenario: Scenario, actors: list[dict]) -> list[dict]:
-    """The clearnet services every world has: the block explorer and each exchange's portal."""
+    """The clearnet services every world has: the block explorer and each exchange's portal,
+    and the USDT issuer's portal in a world whose story uses Tron."""
     rng = random.Random(f"service-sites:{scenario.world.seed}")
     rows = [
         {
@@ -96,4 +98,16 @@ def service_sites(scenario: Scenario, actors: list[dict]) -> list[dict]:
                     "config": json.dumps({}),
                 }
             )
+    if uses_tron(scenario):
+        rows.append(
+            {
+                "id": "issuer",
+                "name": "Tether",
+                "kind": "issuer",
+                "operator_id": None,
+                "address": ISSUER_DOMAIN,
+                "server_ip": rng.choice(_LEAK_NETS) + str(rng.randint(2, 254)),
+                "config": json.dumps({}),
+            }
+        )
     return rows

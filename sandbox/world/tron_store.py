@@ -1,8 +1,8 @@
 """Read-only access to the Tron tables of world.db: the only module that runs SQL on them.
 
 Every function takes a connection from `store.open_world` (or a pooled read-only one) whose
-rows are `sqlite3.Row` or tuples; none reads a secret column, so nothing here can leak a
-key to a trainee. Addresses are in the T... form, times in ms, as the tables keep them.
+rows are `sqlite3.Row` or tuples; only the signers' readers (`witness_secrets`,
+`treasury_secret`, `account_secret`) read a secret column, and no page shows what they return. Addresses are in the T... form, times in ms, as the tables keep them.
 Paging cursors are row positions: a transaction's `id`, or a TRC-20 transfer's
 `(timestamp, tx_id, idx)`.
 """
@@ -12,8 +12,10 @@ from __future__ import annotations
 import sqlite3
 
 __all__ = [
+    "SERVICE_WALLETS",
     "TX_COLUMNS",
     "account_rows",
+    "account_secret",
     "account_state",
     "block_at_or_below",
     "block_by_id",
@@ -24,8 +26,10 @@ __all__ = [
     "contract_state",
     "has_tron",
     "public_account",
+    "service_wallet",
     "state_rows",
     "trc20_page",
+    "treasury_secret",
     "tron_meta",
     "tx_by_txid",
     "tx_logs",
@@ -467,3 +471,37 @@ def tx_counts(conn: sqlite3.Connection, address: str) -> tuple[int, int]:
         "SELECT count(*) FROM tron_txs WHERE to_address = ?", (address,)
     ).fetchone()
     return int(sent), int(received)
+
+
+# -- the issuer's portal (sandbox.issuer) -------------------------------------------------
+
+# Wallet kinds that belong to a service, not to a person: the issuer freezes none of them
+# (it tells the requester to ask the service, which can freeze one customer's account).
+SERVICE_WALLETS = ("deposit", "hot", "energy", "treasury", "otc", "p2p", "swap")
+
+
+def treasury_secret(conn: sqlite3.Connection) -> tuple[str, bytes] | None:
+    """(address, secret) of the USDT issuer's treasury, the contract's owner; only the
+    issuer's portal signs with it."""
+    row = conn.execute(
+        "SELECT address, secret FROM tron_accounts WHERE wallet = 'treasury' LIMIT 1"
+    ).fetchone()
+    return (row[0], bytes(row[1])) if row else None
+
+
+def service_wallet(conn: sqlite3.Connection, address: str) -> tuple[str, str, str] | None:
+    """(wallet kind, owner's name, label) of a service's address (SERVICE_WALLETS), or None."""
+    marks = ", ".join("?" for _ in SERVICE_WALLETS)
+    row = conn.execute(
+        "SELECT t.wallet, coalesce(a.name, t.label, 'the issuer'), coalesce(t.label, '') "
+        f"FROM tron_accounts t LEFT JOIN actors a ON a.id = t.actor_id "
+        f"WHERE t.address = ? AND t.wallet IN ({marks})",
+        (address, *SERVICE_WALLETS),
+    ).fetchone()
+    return (row[0], row[1], row[2]) if row else None
+
+
+def account_secret(conn: sqlite3.Connection, address: str) -> bytes | None:
+    """The secret key of a world address (for injects that move an actor's funds)."""
+    row = conn.execute("SELECT secret FROM tron_accounts WHERE address = ?", (address,)).fetchone()
+    return bytes(row[0]) if row else None

@@ -1,0 +1,18 @@
+"""The USDT issuer's website and law-enforcement portal (Tether, tether.test).
+
+`create_app(world_path, state_dir, tron_live)` serves a public page, the issuer's freeze
+policy, a login for the world's requesters (the exchanges' credentials: one agency per
+seat, and the instructor's), a request form, and a JSON API under /api/le that takes the
+requester's token. An accepted freeze, unfreeze or reissue is carried out on the running
+Tron chain (addBlackList; destroyBlackFunds, issue and transfer) after the world's
+answer delay. Requests and actions are kept in `<state_dir>/issuer.db` (records.py); each
+requester sees only its own requests, the instructor all.
+"""
+
+from __future__ import annotations
+
+from .app import create_app
+from .portal import ISSUER_ID, Portal
+from .records import IssuerLog, reference_of
+
+__all__ = ["ISSUER_ID", "IssuerLog", "Portal", "create_app", "reference_of"]

@@ -1,0 +1,126 @@
+"""The issuer's request fields and its freeze policy, independent of the web.
+
+`clean_request` turns a form or JSON body into a request dict and a list of field errors;
+`basis_refusal` says why a legal basis does not justify an action.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from ..exchanges.policy import EMAIL, LEGAL_BASES, TRON_HEX, is_tron_address
+from ..tron import address as tron_address
+
+__all__ = ["ACTIONS", "ASKS", "FIELDS", "LEGAL_BASES", "basis_refusal", "clean_request"]
+
+ASKS = {
+    "freeze": "Freeze (blacklist) the address",
+    "unfreeze": "Unfreeze an address you had frozen",
+    "reissue": "Destroy the frozen USDT and reissue it to a law-enforcement wallet",
+    "status": "Blacklist status and USDT balance",
+}
+ACTIONS = ("freeze", "unfreeze", "reissue")  # the items carried out on the chain
+# What compels the issuer to act on its contract: a court's order, directly or through MLA.
+ACTING_BASES = ("court_order", "mlat")
+FIELDS = {
+    "agency": "Agency",
+    "officer_name": "Officer name",
+    "officer_email": "Officer email",
+    "case_number": "Case number",
+    "legal_basis": "Legal basis",
+    "document_reference": "Document reference",
+    "subject": "Subject (Tron address)",
+    "requested": "Action requested",
+    "wallet": "Law-enforcement wallet (Tron address, for a reissue)",
+    "confidential": "Do not notify the address holder",
+    "details": "Details / justification",
+}
+MAX_LENGTH = 2000
+_TRUE = ("1", "true", "yes", "on")
+
+
+def _text(data: Mapping, name: str) -> str:
+    """A form or JSON value as stripped text ("" when absent or not a string)."""
+    value = data.get(name)
+    if value is None or isinstance(value, list | dict | bool):
+        return ""
+    return str(value).strip()[:MAX_LENGTH]
+
+
+def _asks(data: Mapping) -> list[str]:
+    """The requested items, from checkboxes, a JSON list or a comma-separated string."""
+    getlist = getattr(data, "getlist", None)
+    raw = getlist("requested") if getlist else data.get("requested")
+    if isinstance(raw, str):
+        raw = raw.split(",")
+    if not isinstance(raw, list | tuple):
+        return []
+    return [str(x).strip() for x in raw if str(x).strip()]
+
+
+def _address(text: str) -> str:
+    """A Tron address in its T... form (the 41... hex form names the same account)."""
+    return tron_address.to_base58(text) if TRON_HEX.match(text) else text
+
+
+def clean_request(data: Mapping) -> tuple[dict, list[dict]]:
+    """The request as submitted (normalised) and its field errors, [] when it is complete."""
+    req: dict = {
+        name: _text(data, name) for name in FIELDS if name not in ("requested", "confidential")
+    }
+    asks = _asks(data)
+    req["requested"] = [a for a in ASKS if a in asks] + [a for a in asks if a not in ASKS]
+    flag = data.get("confidential")
+    req["confidential"] = flag is True or (isinstance(flag, str) and flag.lower() in _TRUE)
+    errors: list[dict] = []
+
+    def error(name: str, message: str) -> None:
+        """Note one problem with a field."""
+        errors.append({"field": name, "message": message})
+
+    if flag is not None and not isinstance(flag, bool | str):
+        error("confidential", "Confidential is true or false.")
+    for name in ("agency", "officer_name", "officer_email", "case_number", "subject"):
+        if not req[name]:
+            error(name, f"{FIELDS[name]} is required.")
+    if req["officer_email"] and not EMAIL.match(req["officer_email"]):
+        error("officer_email", "Officer email is not a valid email address.")
+    basis = req["legal_basis"]
+    if not basis:
+        error("legal_basis", "Legal basis is required.")
+    elif basis not in LEGAL_BASES:
+        error("legal_basis", f"Unknown legal basis {basis!r}; one of: {', '.join(LEGAL_BASES)}.")
+    elif basis != "informal" and not req["document_reference"]:
+        error(
+            "document_reference",
+            f"Document reference is required for a {LEGAL_BASES[basis].lower()}.",
+        )
+    for name in ("subject", "wallet"):
+        if req[name]:
+            req[name] = _address(req[name])
+            if not is_tron_address(req[name]):
+                error(
+                    name,
+                    f"{FIELDS[name].split(' (')[0]} {req[name]!r} is not a Tron address: 34 "
+                    "base58 characters starting with T, whose last 4 bytes are its checksum.",
+                )
+    unknown = [a for a in req["requested"] if a not in ASKS]
+    if not req["requested"]:
+        error("requested", "Choose at least one action requested.")
+    elif unknown:
+        error("requested", f"Unknown item(s) {', '.join(unknown)}; one of: {', '.join(ASKS)}.")
+    if "reissue" in req["requested"] and not req["wallet"]:
+        error("wallet", "A reissue needs the law-enforcement wallet the USDT is reissued to.")
+    return req, errors
+
+
+def basis_refusal(basis: str, ask: str) -> str:
+    """Why a legal basis does not justify an action ("" when it does)."""
+    if ask not in ACTIONS or basis in ACTING_BASES:
+        return ""
+    name = LEGAL_BASES.get(basis, basis).lower()
+    what = {"freeze": "A freeze", "unfreeze": "An unfreeze", "reissue": "A reissue"}[ask]
+    return (
+        f"{what} requires a court order or an MLAT request; a {name} is not sufficient. "
+        "Tether acts on its token contract only on a court's order."
+    )
