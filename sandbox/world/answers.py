@@ -112,6 +112,9 @@ SITE_COLUMNS = ("name", "address", "server_ip", "analytics_id")
 PLACEHOLDER = re.compile(r"\{\{|\}\}|\{([A-Za-z0-9_-]+)\.([a-z_]+)\}")
 
 
+USDT_UNIT = 1_000_000  # one USDT in the token's 10^-6 units
+
+
 @dataclass(frozen=True)
 class Event:
     """One flow_events (or tron_flow_events) row, with its transaction's txid.
@@ -376,8 +379,16 @@ class Answers:
             raise BuildError(f"actor {actor_id!r} has no Tron address to freeze")
         if seat is None:
             raise BuildError("a freeze answer is a seat's own request: it needs seats")
+        # Only a freeze where the money is stops it: an emptied address is no answer.
+        holding = [a for a in addresses if tron_store.usdt_balance(self.conn, a) >= USDT_UNIT]
         moved = self._moved_to(actor_id, seat)
-        return {"freeze_of": sorted({*addresses, *moved}), "requester": f"seat-{seat.n}"}
+        if not holding and not moved:
+            raise BuildError(
+                f"actor {actor_id!r} holds no USDT at the end of the world, so no freeze at "
+                "the issuer can stop any (USDT deposited at an exchange sits in its hot "
+                "wallet: that is the exchange's to freeze)"
+            )
+        return {"freeze_of": sorted({*holding, *moved}), "requester": f"seat-{seat.n}"}
 
     def _actor_seize(self, actor_id: str, seat) -> dict | None:
         """Whose frozen USDT a reissue must return, to which wallet, at whose request."""

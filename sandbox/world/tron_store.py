@@ -301,6 +301,16 @@ def state_rows(conn: sqlite3.Connection) -> list[tuple[str, str]]:
     return conn.execute("SELECT address, account FROM tron_state ORDER BY address").fetchall()
 
 
+def usdt_balance(conn: sqlite3.Connection, address: str) -> int:
+    """USDT (in 10^-6) an address holds at the world's end."""
+    row = conn.execute(
+        "SELECT json_extract(state, '$.balances.' || ?) FROM tron_contracts"
+        " WHERE name = 'TetherToken'",
+        (address,),
+    ).fetchone()
+    return int(row[0]) if row is not None and row[0] is not None else 0
+
+
 def contract_state(conn: sqlite3.Connection) -> list[tuple[str, str, str]]:
     """(address, name, state JSON) of every contract at the world's end."""
     return conn.execute(
