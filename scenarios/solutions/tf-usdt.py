@@ -8,6 +8,7 @@ tags, and the portals' law-enforcement APIs, all through the gateway.
 from __future__ import annotations
 
 import re
+import time
 
 from investigator_tools import submit_request
 from investigator_tools.tron import TronLabels, TronNode, address_summary, sync_tron, trace
@@ -175,6 +176,63 @@ def otc_address(ctx) -> str:
     return busiest["to"]
 
 
+def _issuer(ctx, subject: str, asks: list[str], wallet: str | None = None) -> dict:
+    """A court-ordered, confidential request to the USDT issuer the brief names; its answer."""
+    papers = agency(ctx)
+    record = submit_request(
+        ctx.case,
+        exchange_domain(ctx, "Tether"),
+        subject,
+        legal_basis="court_order",
+        case_number="CHECK-1",
+        agency=papers["agency"],
+        officer=papers["officer"],
+        email=papers["email"],
+        asks=asks,
+        document_ref="CO-CHECK-1",
+        proxy=ctx.proxy,
+        token=papers["token"],
+        wallet=wallet,
+        confidential=True,
+    )
+    answer = record.get("answer") or {}
+    if answer.get("status") == "refused":
+        raise Unsolved(f"Tether refused {asks} of {subject}: {answer.get('reason')}")
+    return answer
+
+
+def freeze(ctx) -> str:
+    """Freeze the pool, where what is left of the money sits; wait until it is blacklisted."""
+    if "freeze" not in ctx.memo:
+        answer = _issuer(ctx, pool(ctx), ["freeze"])
+        deadline = time.monotonic() + 60
+        while not _blacklisted(ctx, pool(ctx)):
+            if time.monotonic() > deadline:
+                raise Unsolved(
+                    f"Tether's freeze {answer.get('reference')} of {pool(ctx)} never took effect"
+                )
+            time.sleep(1)
+        ctx.memo["freeze"] = answer["reference"]
+    return ctx.memo["freeze"]
+
+
+def _blacklisted(ctx, address: str) -> bool:
+    """Whether the issuer says the address is on its blacklist now."""
+    status = (_issuer(ctx, address, ["status"]).get("items") or {}).get("status") or {}
+    return bool(status.get("blacklisted"))
+
+
+def seize(ctx) -> str:
+    """Have the frozen USDT reissued to the seat's Tron training wallet (from the brief)."""
+    freeze(ctx)
+    found = re.search(
+        r"^- Tron training wallet address: `(T[1-9A-HJ-NP-Za-km-z]{33})`", ctx.brief, re.M
+    )
+    if not found:
+        raise Unsolved("the brief gives no Tron training wallet")
+    return _issuer(ctx, pool(ctx), ["reissue"], wallet=found.group(1))["reference"]
+
+
 SOLVERS = {
     "usdt-address": published_address,
     "pool-wallet": pool,
@@ -183,4 +241,6 @@ SOLVERS = {
     "swap-payout": swap_payout,
     "cashout-exchange": cashout_exchange,
     "account-holder": account_holder,
+    "freeze": freeze,
+    "seize": seize,
 }
