@@ -32,8 +32,8 @@ USDT = "TR7NHqjeKQxGTCi8q8ZY4pL8otSzgjLj6t"
 # Objectives judged from the issuer's records, added to tf-donations.
 OBJECTIVES = """
   - id: freeze-suspect
-    question: "Have the USDT of ember frozen: give the issuer reference."
-    answer: {actor: ember, field: freeze}
+    question: "Have the USDT of donor 2 frozen: give the issuer reference."
+    answer: {actor: donors-2, field: freeze}
   - id: seize-donor
     question: "Have the USDT of donor 1 returned to your Tron wallet: give the reference."
     answer: {actor: donors-1, field: seize}
@@ -49,7 +49,7 @@ INJECTS = """
     when: disclosed
 """
 # Actors the tests above work on by name; the others pick holders among the rest.
-NAMED = ("donors-1", "donors-20")
+NAMED = ("donors-1", "donors-2", "donors-20")
 
 
 @pytest.fixture(scope="module")
@@ -94,7 +94,7 @@ def _holders(served, world) -> list[tuple[str, PrivateKey]]:
     rows = _rows(
         world,
         "SELECT address, secret FROM tron_accounts WHERE wallet = 'personal' "
-        "AND actor_id LIKE 'donors-%' AND actor_id NOT IN (?, ?) ORDER BY address",
+        "AND actor_id LIKE 'donors-%' AND actor_id NOT IN (?, ?, ?) ORDER BY address",
         *NAMED,
     )
     found = []
