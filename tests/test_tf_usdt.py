@@ -30,6 +30,7 @@ SCENARIO = ROOT / "scenarios" / "tf-usdt.yaml"
 PIN = "2468"
 
 
+@pytest.mark.check
 def test_a_variant_whose_money_sits_at_an_exchange_fails_naming_the_freeze(tmp_path):
     """When the organisers cash out everything at the exchange, the issuer has nothing of
     theirs to freeze where the money went: `sandbox check` fails naming the objective."""
