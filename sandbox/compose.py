@@ -74,10 +74,21 @@ def site_service(site_id: str) -> str:
 
 
 def _sites_of_world(path: Path) -> list[dict]:
-    """The sites of a built world."""
-    from .world.read import world_info
+    """The sites of a built world (id, name, kind, address, the site a mirror serves)."""
+    from .world.store import open_world, site_rows
 
-    return world_info(path)["sites"]
+    conn = open_world(path)
+    try:
+        rows = site_rows(conn)
+    finally:
+        conn.close()
+    return [
+        {
+            **{k: r[k] for k in ("id", "name", "kind", "address")},
+            "mirror_of": json.loads(r["config"] or "{}").get("mirror_of"),
+        }
+        for r in rows
+    ]
 
 
 def _sites_of_scenario(source: str | None, seed: int | None) -> list[dict]:

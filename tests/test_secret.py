@@ -15,6 +15,10 @@ COURSE = Path(__file__).parent / "data" / "course.yaml"
 # (course.yaml line 32), the vendors' country (locale en_GB, line 7), and the number of
 # cash-outs per vendor (count: 2, line 80).
 STATED_BY_SCENARIO = {"market-name", "country", "cash-count"}
+# Answers drawn from a small space, which two builds share by chance now and then: a login
+# IP is one of the 759 host addresses of the documentation ranges (RFC 5737). A match
+# tells a trainee nothing about the rest of the world.
+BY_CHANCE = {"login-ip"}
 
 
 def _leaves(value) -> list[str]:
@@ -74,7 +78,8 @@ def test_rebuild_without_the_secret_gives_no_seat_code_answer_or_onion(worlds, s
     assert len(codes) == 6 and codes.isdisjoint(s["code"] for s in trainee["seats"])
     mine, theirs = _answer_values(instructor), _answer_values(trainee)
     shared = {v: mine[v] for v in mine.keys() & theirs.keys()}
-    assert all(objectives <= STATED_BY_SCENARIO for objectives in shared.values()), shared
+    allowed = STATED_BY_SCENARIO | BY_CHANCE
+    assert all(objectives <= allowed for objectives in shared.values()), shared
     assert len(mine) > 100  # names, keys, addresses, txids ... of six seats
     assert _onions(worlds["instructor"]).isdisjoint(_onions(worlds["trainee"]))
     assert world_info(worlds["instructor"])["digest"] != world_info(worlds["trainee"])["digest"]

@@ -143,10 +143,7 @@ def world_info(path: str | Path) -> dict:
         counts = {t: conn.execute(f"SELECT count(*) FROM {t}").fetchone()[0] for t in COUNTED}
         sites = [
             dict(r)
-            for r in conn.execute(
-                "SELECT id, name, kind, address, json_extract(config, '$.mirror_of') AS mirror_of"
-                " FROM sites ORDER BY rowid"
-            )
+            for r in conn.execute("SELECT id, name, kind, address FROM sites ORDER BY rowid")
         ]
         has_seats = conn.execute(
             "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'seats'"
