@@ -760,7 +760,7 @@ def test_actor_and_site_values(tmp_path, old, new, line, path, expected):
             "- {kind: transfer, from: kestrel, to: kestrel}",
             26,
             "flows[0].to",
-            "only consolidation, mixing and commission",
+            "only consolidation, mixing, commission and swap",
         ),
         (
             "- kind: transfer\n  from: kestrl\n  to: coinvault\n",

@@ -37,7 +37,7 @@ UNLIMITED_ROLES = ("exchange", "mixer")
 EXPLORER_DOMAIN = "explorer.test"  # sandbox.world.sites gives every world its explorer there
 # Flows that may go from an actor to itself: a sweep of its own coins, a round trip
 # through a mixer, and a market operator paying himself out of the escrow.
-SELF_FLOW_KINDS = ("consolidation", "mixing", "commission")
+SELF_FLOW_KINDS = ("consolidation", "mixing", "commission", "swap")
 SITE_FLOW_KINDS = {
     "purchase": ("market", "shop"),
     "donation": ("donation",),
@@ -522,7 +522,7 @@ def _check_flows(doc: Doc, actors: dict[str, dict], sites: dict[str, dict]) -> l
         if source is not None and source == target and kind and kind not in SELF_FLOW_KINDS:
             doc.report(
                 p + ("to",),
-                f"from and to are both '{source}'; only consolidation, mixing and commission "
+                f"from and to are both '{source}'; only consolidation, mixing, commission and swap "
                 "flows may go from an actor to itself",
             )
         if source is not None and role.get(source) in UNLIMITED_ROLES:
