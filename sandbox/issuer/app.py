@@ -13,6 +13,8 @@ from ..tron.live.chain import TronLive
 from .policy import ASKS, FIELDS, LEGAL_BASES
 from .portal import Portal
 
+EXCHANGES_STATIC = Path(__file__).resolve().parent.parent / "exchanges" / "static"
+
 __all__ = ["MAX_BODY", "create_app"]
 
 MAX_BODY = 64 * 1024  # a request is a few hundred bytes
@@ -36,7 +38,8 @@ def create_app(
     actions starts with the app; `app.extensions["issuer_portal"].close()` stops it.
     """
     portal = Portal(world_path, state_dir, tron_live)
-    app = Flask(__name__, static_folder="static", template_folder="templates")
+    # The portal looks like the exchanges' portals: it serves their stylesheet.
+    app = Flask(__name__, static_folder=str(EXCHANGES_STATIC), template_folder="templates")
     app.json.sort_keys = False  # type: ignore[attr-defined]  # Flask's default provider has it
     app.extensions["issuer_portal"] = portal
     # sandbox.exchanges.access finds the requesters and sessions under this name.

@@ -185,23 +185,30 @@ def agency(ctx) -> dict:
     }
 
 
-def kyc(ctx, exchange_host: str, subject: str) -> dict:
-    """An exchange's KYC answer about an address or transaction (a court-order request)."""
+def le_request(ctx, host: str, subject: str, asks: list[str], **options) -> dict:
+    """A court-ordered request to a law-enforcement portal (an exchange's, the issuer's, a
+    swap service's) with the seat's agency and token; the stored record."""
     papers = agency(ctx)
-    record = submit_request(
+    return submit_request(
         ctx.case,
-        exchange_host,
+        host,
         subject,
         legal_basis="court_order",
         case_number="CHECK-1",
         agency=papers["agency"],
         officer=papers["officer"],
         email=papers["email"],
-        asks=["kyc"],
+        asks=asks,
         document_ref="CO-CHECK-1",
         proxy=ctx.proxy,
         token=papers["token"],
+        **options,
     )
+
+
+def kyc(ctx, exchange_host: str, subject: str) -> dict:
+    """An exchange's KYC answer about an address or transaction (a court-order request)."""
+    record = le_request(ctx, exchange_host, subject, ["kyc"])
     accounts = (record.get("answer") or {}).get("accounts") or []
     if not accounts:
         raise Unsolved(f"{exchange_host} holds no account for {subject}")

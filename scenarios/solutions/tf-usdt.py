@@ -10,17 +10,16 @@ from __future__ import annotations
 import re
 import time
 
-from investigator_tools import submit_request
 from investigator_tools.tron import TronLabels, TronNode, address_summary, sync_tron, trace
 from scenarios.solutions._steps import (
     SITE_URL,
     Unsolved,
-    agency,
     bold,
     brief_url,
     exchange_domain,
     fetch,
     kyc,
+    le_request,
     linked_site,
     page_text,
 )
@@ -133,24 +132,10 @@ def _swap_name(ctx) -> str:
 def _swap_order(ctx) -> dict:
     """The swap service's order for one of the pool's payments (asked about each, by txid)."""
     if "swap_order" not in ctx.memo:
-        papers = agency(ctx)
         for payment in _payments(ctx):
             if payment["services"]:
                 continue  # an exchange's deposit, not a swap's
-            record = submit_request(
-                ctx.case,
-                _swap_host(ctx),
-                payment["txid"],
-                legal_basis="court_order",
-                case_number="CHECK-1",
-                agency=papers["agency"],
-                officer=papers["officer"],
-                email=papers["email"],
-                asks=["orders"],
-                document_ref="CO-CHECK-1",
-                proxy=ctx.proxy,
-                token=papers["token"],
-            )
+            record = le_request(ctx, _swap_host(ctx), payment["txid"], ["orders"])
             found = (record.get("answer") or {}).get("orders") or []
             if found:
                 ctx.memo["swap_order"] = {**found[0], "payment": payment}
@@ -178,23 +163,8 @@ def otc_address(ctx) -> str:
 
 def _issuer(ctx, subject: str, asks: list[str], wallet: str | None = None) -> dict:
     """A court-ordered, confidential request to the USDT issuer the brief names; its answer."""
-    papers = agency(ctx)
-    record = submit_request(
-        ctx.case,
-        exchange_domain(ctx, "Tether"),
-        subject,
-        legal_basis="court_order",
-        case_number="CHECK-1",
-        agency=papers["agency"],
-        officer=papers["officer"],
-        email=papers["email"],
-        asks=asks,
-        document_ref="CO-CHECK-1",
-        proxy=ctx.proxy,
-        token=papers["token"],
-        wallet=wallet,
-        confidential=True,
-    )
+    host = exchange_domain(ctx, "Tether")
+    record = le_request(ctx, host, subject, asks, wallet=wallet, confidential=True)
     answer = record.get("answer") or {}
     if answer.get("status") == "refused":
         raise Unsolved(f"Tether refused {asks} of {subject}: {answer.get('reason')}")
