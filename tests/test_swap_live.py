@@ -110,15 +110,19 @@ def _settled(served, order_id: str) -> dict:
     raise AssertionError(f"order {order_id} never settled: {order}")
 
 
-def _pay_btc(world: Path, served, to: str, sats: int) -> str:
-    """The seller's biggest world coin pays `to` (change back), POSTed to the explorer."""
+def _pay_btc(world: Path, served, to: str, sats: int, payer: str = "seller") -> str:
+    """The biggest world coin of a payer (an actor id, or "other": anyone but the seller and
+    the service) pays `to` (change back), POSTed to the explorer."""
     txid, n, value, address, kind, secret = _rows(
         world,
         "SELECT t.txid, o.n, o.value, a.address, a.type, a.secret FROM outputs o"
         " JOIN transactions t ON t.id = o.tx_id JOIN addresses a ON a.id = o.address_id"
-        " JOIN wallets w ON w.id = a.wallet_id WHERE w.actor_id = 'seller'"
+        " JOIN wallets w ON w.id = a.wallet_id WHERE (w.actor_id = ? OR (? = 'other'"
+        " AND w.actor_id NOT IN ('seller', 'swapper')))"
         " AND w.kind = 'personal' AND a.type = 'p2wpkh' AND NOT EXISTS (SELECT 1 FROM inputs i"
         " WHERE i.prev_tx_id = o.tx_id AND i.prev_n = o.n) ORDER BY o.value DESC LIMIT 1",
+        payer,
+        payer,
     )[0]
     assert kind == "p2wpkh" and value > sats + 10_000
     tx = Tx(
@@ -185,6 +189,16 @@ def test_btc_to_usdt_paid_once(world, state, served):
     assert served["sb"].swap_watchers[0].poll() == 0  # nothing more to pay
 
 
+def test_deposit_too_small(world, served):
+    """1000 sat buys 0.49 USDT, under the 1 USDT a payout needs: nothing is paid."""
+    order = _order(served, "btc-usdt", "TR7NHqjeKQxGTCi8q8ZY4pL8otSzgjLj6t")
+    deposit = _pay_btc(world, served, order["deposit"]["address"], 1_000, payer="other")
+    served["sb"].live.mine_block()
+    done = _settled(served, order["order_id"])
+    assert done["status"] == "deposit too small"
+    assert done["deposit"]["txid"] == deposit and done["payout"]["txid"] is None
+
+
 def test_usdt_to_btc_paid(world, served):
     """1000 USDT in a Tron block: 0.0196 BTC (1000 / 50000 less 2 %) to the receiver."""
     order = _order(served, "usdt-btc", RECEIVER_BTC)
@@ -220,8 +234,14 @@ def test_restart_does_not_pay_twice(world, state, served):
         if o["status"] == "awaiting deposit"
     ]
     assert paid  # the order never deposited
+    (payee,) = _rows(
+        world,
+        "SELECT address FROM tron_accounts WHERE actor_id = 'payee' AND wallet = 'personal'",
+    )[0]
+    before = len(_trc20_to(served, payee))
     served["sb"].stop()
     with _serve(world, state) as again:
         assert again.swap_watchers[0].poll() == 0
         ctx = _ctx(world, again)
+        assert len(_trc20_to(ctx, payee)) == before
         assert all(_show(ctx, o["order_id"])["status"] == "awaiting deposit" for o in paid)
