@@ -41,9 +41,9 @@ def make_sites(scenario: Scenario) -> list[dict]:
             digits = "".join(rng.choices(string.digits, k=8))
             analytics = f"UA-{digits}-1"
         config = {k: v for k, v in asdict(site).items() if k not in _CONFIG_SKIP}
-        for key, default in _CONFIG_DEFAULTS.items():  # absent unless set: old worlds unchanged
-            if config.get(key) == default:
-                del config[key]
+        for name, default in _CONFIG_DEFAULTS.items():  # absent unless set: old worlds unchanged
+            if config.get(name) == default:
+                del config[name]
         chains = sorted(
             {f.chain for f in scenario.flows if f.kind == "donation" and f.site == site.id}
         )
