@@ -245,3 +245,15 @@ def test_restart_does_not_pay_twice(world, state, served):
         ctx = _ctx(world, again)
         assert len(_trc20_to(ctx, payee)) == before
         assert all(_show(ctx, o["order_id"])["status"] == "awaiting deposit" for o in paid)
+
+
+def test_payout_is_pro_rata_of_what_arrived():
+    """Under- and overpaid orders pay for what came, rounded to the unit."""
+    from marketplaces.swap.watcher import payout_of
+
+    to_usdt = {"deposit_chain": "btc", "rate": 50000, "fee": 0.02}
+    to_btc = {"deposit_chain": "tron", "rate": 50000, "fee": 0.02}
+    assert payout_of(to_usdt, 1_000_000) == 490_000_000
+    assert payout_of(to_usdt, 3) == 1_470  # 3 sat: 0.00147 USDT
+    assert payout_of(to_btc, 1_000_000_000) == 1_960_000
+    assert payout_of(to_btc, 2_500_000_000) == 4_900_000

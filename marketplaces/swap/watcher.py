@@ -144,7 +144,12 @@ class SwapWatcher:
         if self.tron is None:
             return None
         legs = self.tron.live_trc20_of(
-            address, sent=False, contract=USDT_ADDRESS, newest_first=False, limit=1000
+            address,
+            sent=False,
+            contract=USDT_ADDRESS,
+            confirmed=True,  # in a produced block, not the mempool
+            newest_first=False,
+            limit=1000,
         )
         if not legs:
             return None
