@@ -57,8 +57,10 @@ SandboxError                  every error the engine raises on purpose
 │                             inside its module: the call's result is REVERT)
 ├── _Invalid                  tron.usdt: a failed SafeMath `assert` (caught inside its
 │                             module: ILLEGAL_OPERATION)
-└── HandleTaken               marketplaces.common.state: a registration under a handle
-                              already used; also a ValueError
+├── HandleTaken               marketplaces.common.state: a registration under a handle
+│                             already used; also a ValueError
+└── PayoutError               marketplaces.swap.watcher: a swap payout the service cannot
+                              make (caught inside its module: the order's status says so)
 """
 
 from __future__ import annotations

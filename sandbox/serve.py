@@ -151,6 +151,8 @@ class Sandbox:
     tronnode: BoundedWSGIServer | None = None
     tronscan: BoundedWSGIServer | None = None
     live: LiveChain | None = None  # the explorer's live chain, when served here
+    # The swap sites' payout watchers (marketplaces/swap/watcher.py), one thread each.
+    swap_watchers: list[Any] = field(default_factory=list)
     pointer: Path | None = None  # this sandbox's file in running_dir(), once written
 
     def __post_init__(self):
@@ -220,6 +222,7 @@ class Sandbox:
                 self._share_tron_chain()
             if tron and self.tronscan_port is not None:
                 table[TRONSCAN_NAME] = self._start_tronscan()
+            self._start_swap_watchers()
             routes = Routes(table)
             for row in rows:
                 if configs[row["id"]].get("online") is False:  # until a site_online inject
@@ -322,6 +325,24 @@ class Sandbox:
                 # it off (`when: disclosed` injects), before the issuer acts on it.
                 issuer.on_request.append(runner.on_request)
 
+    def _start_swap_watchers(self) -> None:
+        """Start each swap site's payout watcher on the live chains served here."""
+        from marketplaces.swap.watcher import SwapWatcher
+
+        for site in self.sites:
+            if site.kind != "swap" or site.server is None:
+                continue
+            app = site.server.app
+            watcher = SwapWatcher(
+                site.site_id,
+                _extension(app, "site").operator_id,
+                _extension(app, "state"),
+                _extension(app, "clock"),
+                self.live,
+                self._tron_chain(),
+            )
+            self.swap_watchers.append(watcher.start())
+
     def _start_tronnode(self) -> tuple[str, int]:
         """Serve the Tron node on its own port; returns its upstream for the gateway."""
         from .tronnode import create_app
@@ -341,6 +362,9 @@ class Sandbox:
 
     def stop(self) -> None:
         """Stop the gateway and every site, and forget the run file."""
+        for watcher in self.swap_watchers:  # before the chains they pay through close
+            watcher.stop()
+        self.swap_watchers = []
         if self.gateway is not None:
             self.gateway.stop()
             self.gateway = None

@@ -123,7 +123,15 @@ def test_orders_give_a_fresh_deposit_address_on_the_other_chain(served, world):
         made.append(r.json())
     first, back, again = made
     assert first["deposit"]["chain"] == "btc" and first["deposit"]["address"].startswith("bc1q")
-    assert first["payout"] == {"chain": "tron", "asset": "USDT", "address": tron_payee}
+    assert first["payout"] == {
+        "chain": "tron",
+        "asset": "USDT",
+        "address": tron_payee,
+        "txid": None,
+        "amount": None,
+        "paid": None,
+    }
+    assert first["status"] == "awaiting deposit" and first["deposit"]["txid"] is None
     assert back["deposit"]["chain"] == "tron" and re.fullmatch(
         r"T\w{33}", back["deposit"]["address"]
     )

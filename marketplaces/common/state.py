@@ -117,6 +117,15 @@ CREATE TABLE IF NOT EXISTS swap_orders (
     rate REAL NOT NULL,           -- USDT per BTC when the order was made
     fee REAL NOT NULL,
     created INTEGER NOT NULL,     -- world time
+    -- the payout watcher's record (marketplaces/swap/watcher.py): awaiting deposit ->
+    -- paying (claimed, before broadcasting: a crash then never pays twice) -> paid, or
+    -- deposit too small / payout failed
+    status TEXT NOT NULL DEFAULT 'awaiting deposit',
+    deposit_txid TEXT,
+    deposit_amount INTEGER,       -- satoshis or USDT units (6 decimals)
+    payout_txid TEXT,
+    payout_amount INTEGER,
+    paid INTEGER,                 -- world time of the payout
     UNIQUE (site_id, number)
 );
 CREATE INDEX IF NOT EXISTS idx_swap_orders_deposit ON swap_orders(site_id, deposit_address);
@@ -144,6 +153,15 @@ CREATE TABLE IF NOT EXISTS site_notices (
 """
 
 SESSION_DAYS = 30
+# The swap orders' payout columns, added to a state file that predates them.
+_PAYOUT_COLUMNS = (
+    ("status", "TEXT NOT NULL DEFAULT 'awaiting deposit'"),
+    ("deposit_txid", "TEXT"),
+    ("deposit_amount", "INTEGER"),
+    ("payout_txid", "TEXT"),
+    ("payout_amount", "INTEGER"),
+    ("paid", "INTEGER"),
+)
 
 
 class HandleTaken(SandboxError, ValueError):
@@ -159,6 +177,15 @@ class StateStore(ThreadConnections):
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self.conn().executescript(SCHEMA)
+        self._add_payout_columns()
+
+    def _add_payout_columns(self) -> None:
+        """Give a state file made before the payout watcher its order columns."""
+        conn = self.conn()
+        have = {r[1] for r in conn.execute("PRAGMA table_info(swap_orders)")}
+        for column, kind in _PAYOUT_COLUMNS:
+            if column not in have:
+                conn.execute(f"ALTER TABLE swap_orders ADD COLUMN {column} {kind}")
 
     def _connect(self) -> sqlite3.Connection:
         """A connection in autocommit mode on the WAL-journalled state file."""
@@ -495,6 +522,36 @@ class StateStore(ThreadConnections):
         return self.one(
             "SELECT * FROM swap_orders WHERE site_id = ? AND order_id = ?", (site_id, order_id)
         )
+
+    def swap_orders_awaiting(self) -> list[dict]:
+        """Every site's live orders still awaiting their deposit, oldest first."""
+        return self.all(
+            "SELECT * FROM swap_orders WHERE status = 'awaiting deposit' ORDER BY id", ()
+        )
+
+    def claim_swap_payout(self, order_id: str, deposit_txid: str, deposit_amount: int) -> bool:
+        """Mark an awaiting order as being paid; False when another claim came first (so
+        a payout is made once, also across restarts)."""
+        conn = self.conn()
+        with immediate(conn):
+            cur = conn.execute(
+                "UPDATE swap_orders SET status = 'paying', deposit_txid = ?, deposit_amount = ?"
+                " WHERE order_id = ? AND status = 'awaiting deposit'",
+                (deposit_txid, deposit_amount, order_id),
+            )
+        return cur.rowcount == 1
+
+    def settle_swap_order(
+        self, order_id: str, status: str, txid: str | None, amount: int | None, now: int
+    ) -> None:
+        """Record a claimed order's outcome: paid (with the payout) or why not."""
+        conn = self.conn()
+        with immediate(conn):
+            conn.execute(
+                "UPDATE swap_orders SET status = ?, payout_txid = ?, payout_amount = ?, paid = ?"
+                " WHERE order_id = ? AND status = 'paying'",
+                (status, txid, amount, now, order_id),
+            )
 
     def swap_orders_about(self, site_id: str, address: str) -> list[dict]:
         """A site's live orders whose deposit or payout address is address, oldest first."""

@@ -3,7 +3,8 @@
 An order names the direction and the payout address on the other chain; the service
 answers with an order id and a fresh deposit address of its own on the deposit chain
 (BTC: derived from its Bitcoin wallet; Tron: from the world's seed and the order number).
-Live orders are recorded in the site's state; nothing watches their deposits or pays them.
+Live orders are recorded in the site's state; the payout watcher (watcher.py) pays each
+once its deposit is in a block, and the order's page shows both legs.
 """
 
 from __future__ import annotations
@@ -104,21 +105,33 @@ def create_order(direction: str, payout_address: str) -> tuple[dict | None, list
     return order, []
 
 
+def _amount(asset: str, units: int | None) -> float | None:
+    """Units (satoshis, USDT's 6 decimals) in the asset; None when nothing moved yet."""
+    if units is None:
+        return None
+    return round(units / (100_000_000 if asset == "BTC" else 1_000_000), 8)
+
+
 def order_json(order: dict) -> dict:
     """An order as the API shows it to its customer."""
     return {
         "order_id": order["order_id"],
         "created": order["created"],
-        "status": "awaiting deposit",
+        "status": order.get("status") or "awaiting deposit",
         "deposit": {
             "chain": order["deposit_chain"],
             "asset": order["deposit_asset"],
             "address": order["deposit_address"],
+            "txid": order.get("deposit_txid"),
+            "amount": _amount(order["deposit_asset"], order.get("deposit_amount")),
         },
         "payout": {
             "chain": order["payout_chain"],
             "asset": order["payout_asset"],
             "address": order["payout_address"],
+            "txid": order.get("payout_txid"),
+            "amount": _amount(order["payout_asset"], order.get("payout_amount")),
+            "paid": order.get("paid"),
         },
         "rate": order["rate"],
         "fee": order["fee"],

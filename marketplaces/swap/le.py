@@ -126,25 +126,9 @@ def _world_order(row: dict) -> dict:
 
 
 def _live_order(row: dict) -> dict:
-    """An order a visitor made on the site: no deposit seen, nothing paid out yet."""
-    leg = {"txid": None, "amount": None}
-    return {
-        "order_id": row["order_id"],
-        "created": row["created"],
-        "from": {
-            "chain": row["deposit_chain"],
-            "asset": row["deposit_asset"],
-            "address": row["deposit_address"],
-            **leg,
-        },
-        "to": {
-            "chain": row["payout_chain"],
-            "asset": row["payout_asset"],
-            "address": row["payout_address"],
-            **leg,
-        },
-        "rate": row["rate"],
-    }
+    """An order a visitor made on the site, with the deposit and payout its watcher saw and
+    made (marketplaces/swap/watcher.py; None while awaiting the deposit)."""
+    return _world_order(row)
 
 
 def answer(req: dict, reference: str) -> dict:

@@ -1,8 +1,10 @@
 """Read-only access to the Tron tables of world.db: the only module that runs SQL on them.
 
 Every function takes a connection from `store.open_world` (or a pooled read-only one) whose
-rows are `sqlite3.Row` or tuples; only the signers' readers (`witness_secrets`,
-`treasury_secret`, `account_secret`) read a secret column, and no page shows what they return. Addresses are in the T... form, times in ms, as the tables keep them.
+rows are `sqlite3.Row` or tuples; only the signers' readers (`witness_secrets`, the live
+producer's; `treasury_secret` and `account_secret`, the issuer's; `personal_key`, a swap
+service's payouts) read a secret column, and no page shows what they return. Addresses are
+in the T... form, times in ms, as the tables keep them.
 Paging cursors are row positions: a transaction's `id`, or a TRC-20 transfer's
 `(timestamp, tx_id, idx)`.
 """
@@ -25,6 +27,7 @@ __all__ = [
     "contract_logs",
     "contract_state",
     "has_tron",
+    "personal_key",
     "public_account",
     "service_wallet",
     "state_rows",
@@ -337,6 +340,17 @@ def witness_secrets(conn: sqlite3.Connection) -> list[tuple[str, bytes]]:
     """(address, secret) of the block producers: only the live chain's producer signs with
     them; no service shows them."""
     return conn.execute("SELECT address, secret FROM tron_witnesses ORDER BY position").fetchall()
+
+
+def personal_key(conn: sqlite3.Connection, actor_id: str | None) -> tuple[str, bytes] | None:
+    """(address, secret) of an actor's first personal Tron account: a swap service pays
+    its live USDT payouts with it; no service shows it."""
+    row = conn.execute(
+        "SELECT address, secret FROM tron_accounts WHERE actor_id = ? AND wallet = 'personal'"
+        " ORDER BY rowid LIMIT 1",
+        (actor_id,),
+    ).fetchone()
+    return (row[0], bytes(row[1])) if row else None
 
 
 # -- the answer key and the exchanges' records ------------------------------------------

@@ -284,6 +284,13 @@ class TronLive:
             pending = c.execute(
                 "SELECT raw, signature FROM tron_live_txs WHERE block IS NULL ORDER BY seq"
             ).fetchall()
+            # Their logs and transfers too: re-admitted below, they are stored again under
+            # new sequence numbers (left behind, the old ones would collide with those).
+            for table in ("tron_live_logs", "tron_live_transfers"):
+                c.execute(
+                    f"DELETE FROM {table} WHERE seq IN"
+                    " (SELECT seq FROM tron_live_txs WHERE block IS NULL)"
+                )
             c.execute("DELETE FROM tron_live_txs WHERE block IS NULL")
         # The producers make the epoch's first block at once when its slot has come, so the
         # head runs on the real clock from the start: java-tron checks a transaction's
