@@ -19,6 +19,7 @@ serves it (many-input witnesses signed ahead, as it does in the background). Mea
     python bench/toolkit.py --world /tmp/world.db --blocks 2000   # a bounded run
     python bench/toolkit.py --tron                   # builds a 1M-Tron-transaction world
     python bench/toolkit.py --tron --tron-world /tmp/tron.db --crawl-only
+    python bench/toolkit.py --tron --tron-world /tmp/tron.db --tron-blocks 300000 --crawl-only
 """
 
 from __future__ import annotations
@@ -256,8 +257,9 @@ def crawl_section(tmp: Path, listings: int) -> None:
     print(f"  target >= 100 pages/s: {'met' if result.rate >= 100 else 'NOT met'}", flush=True)
 
 
-def tron_section(world: Path, tmp: Path, workers: int) -> None:
-    """Tron sync and trace of the toolkit against a plain download and a plain read."""
+def tron_section(world: Path, tmp: Path, workers: int, blocks: int | None = None) -> None:
+    """Tron sync and trace of the toolkit against a plain download and a plain read (of the
+    first `blocks` blocks only, when given)."""
     from tron import serve  # bench/tron.py: the Tron node in a child process
 
     from investigator_tools.tron import TronNode, sync_tron, trace
@@ -266,6 +268,8 @@ def tron_section(world: Path, tmp: Path, workers: int) -> None:
     with serve(world, tmp / "tron-state") as port:
         node = TronNode(f"http://127.0.0.1:{port}/")
         head, _ = node.head()
+        if blocks is not None:
+            head = min(head, blocks - 1)
         contract = "TR7NHqjeKQxGTCi8q8ZY4pL8otSzgjLj6t"
 
         def window(low: int) -> int:
@@ -282,7 +286,7 @@ def tron_section(world: Path, tmp: Path, workers: int) -> None:
         plain = time.perf_counter() - started
         case = Case(tmp / "tron-case.db")
         case.begin("bench tron sync")
-        report = sync_tron(case, node, workers=workers)
+        report = sync_tron(case, node, workers=workers, until=head)
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print()
     print(f"{'Tron sync':<34}{'blocks':>10}{'txs':>10}{'seconds':>10}{'ratio':>8}")
@@ -341,6 +345,7 @@ def main() -> None:
     parser.add_argument("--tron", action="store_true", help="also the Tron sync and trace")
     parser.add_argument("--tron-world", type=Path, help="a world with many Tron transactions")
     parser.add_argument("--tron-transactions", type=int, default=1_000_000)
+    parser.add_argument("--tron-blocks", type=int, help="sync only the first N Tron blocks")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
@@ -357,7 +362,7 @@ def main() -> None:
 
                 print(f"building a world of ~{args.tron_transactions:,} Tron transactions...")
                 build(args.tron_transactions, tron_world, tmp)
-            tron_section(tron_world, tmp, args.workers)
+            tron_section(tron_world, tmp, args.workers, args.tron_blocks)
         crawl_section(tmp, args.pages)
 
 
