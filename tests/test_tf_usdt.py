@@ -128,6 +128,8 @@ def test_trainee_freezes_the_suspects_usdt_in_the_browser(world, tmp_path):
             browser.find_element(By.NAME, "login").send_keys(papers["requester"].login)
             browser.find_element(By.NAME, "password").send_keys(papers["requester"].password)
             browser.find_element(By.CSS_SELECTOR, "form button[type=submit]").click()
+            # The login's answer first, or the next page would find no session yet.
+            wait.until(lambda d: "Signed in" in d.page_source)
             browser.get("http://tether.test/le/request")
             wait.until(lambda d: "Freeze or reissue request" in d.page_source)
             browser.find_element(By.NAME, "case_number").send_keys("TF-2026-017")
