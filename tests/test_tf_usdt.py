@@ -140,7 +140,7 @@ def test_trainee_freezes_the_suspects_usdt_in_the_browser(world, tmp_path):
             browser.find_element(By.NAME, "confidential").click()
             browser.save_screenshot(str(SHOTS / "issuer-freeze-request.png"))
             browser.find_element(By.CSS_SELECTOR, "form.form button[type=submit]").click()
-            wait.until(lambda d: "USDT-LE-" in d.find_element(By.TAG_NAME, "h1").text)
+            wait.until(lambda d: "USDT-LE-" in d.title)
             heading = browser.find_element(By.TAG_NAME, "h1").text
             reference = heading.split(":")[0].strip()
             for _ in range(20):  # carried out at once (no answer delay), shown on reload
