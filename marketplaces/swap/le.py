@@ -17,7 +17,15 @@ from collections.abc import Mapping
 
 from flask import Blueprint, current_app, jsonify, render_template, request, url_for
 
-from sandbox.exchanges.policy import COMPULSORY, EMAIL, LEGAL_BASES, TRON_HEX, TXID, subject_kind
+from sandbox.exchanges.policy import (
+    COMPULSORY,
+    LEGAL_BASES,
+    TRON_HEX,
+    TXID,
+    check_requester,
+    requested_items,
+    subject_kind,
+)
 from sandbox.ledger.codec.amounts import format_btc
 from sandbox.tron import address as tron_address
 from sandbox.world.requesters import Requester, read_requesters
@@ -51,29 +59,13 @@ def _text(data: Mapping, name: str) -> str:
 def clean_request(data: Mapping) -> tuple[dict, list[dict]]:
     """The request as submitted (normalised) and its field errors, [] when complete."""
     req: dict = {name: _text(data, name) for name in FIELDS if name != "requested"}
-    getlist = getattr(data, "getlist", None)
-    raw = getlist("requested") if getlist else data.get("requested")
-    if isinstance(raw, str):
-        raw = raw.split(",")
-    asks = [str(x).strip() for x in raw if str(x).strip()] if isinstance(raw, list) else []
-    req["requested"] = asks
+    asks = req["requested"] = requested_items(data)
     errors: list[dict] = []
 
     def error(name: str, message: str) -> None:
         errors.append({"field": name, "message": message})
 
-    for name in ("agency", "officer_name", "officer_email", "case_number", "subject"):
-        if not req[name]:
-            error(name, f"{FIELDS[name]} is required.")
-    if req["officer_email"] and not EMAIL.match(req["officer_email"]):
-        error("officer_email", "Officer email is not a valid email address.")
-    basis = req["legal_basis"]
-    if not basis:
-        error("legal_basis", "Legal basis is required.")
-    elif basis not in LEGAL_BASES:
-        error("legal_basis", f"Unknown legal basis {basis!r}; one of: {', '.join(LEGAL_BASES)}.")
-    elif basis != "informal" and not req["document_reference"]:
-        error("document_reference", "Document reference is required for legal process.")
+    check_requester(req, FIELDS, error)
     subject = req["subject"]
     if subject:
         if TXID.match(subject) or subject.upper().startswith("BC1"):

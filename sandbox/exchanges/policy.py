@@ -7,7 +7,7 @@ field errors. `allowed` says which legal bases justify which disclosure, and why
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 
 from ..ledger.address import is_valid_address
 from ..tron import address as tron_address
@@ -18,8 +18,10 @@ __all__ = [
     "FIELDS",
     "LEGAL_BASES",
     "allowed",
+    "check_requester",
     "clean_request",
     "is_tron_address",
+    "requested_items",
     "subject_chain",
     "subject_kind",
 ]
@@ -96,7 +98,7 @@ def _text(data: Mapping, name: str) -> str:
     return str(value).strip()[:MAX_LENGTH]
 
 
-def _asks(data: Mapping) -> list:
+def requested_items(data: Mapping) -> list[str]:
     """The requested items, from checkboxes, a JSON list or a comma-separated string."""
     getlist = getattr(data, "getlist", None)
     raw = getlist("requested") if getlist else data.get("requested")
@@ -107,20 +109,14 @@ def _asks(data: Mapping) -> list:
     return [str(x).strip() for x in raw if str(x).strip()]
 
 
-def clean_request(data: Mapping) -> tuple[dict, list[dict]]:
-    """The request as submitted (normalised) and its field errors, [] when it is complete."""
-    req: dict = {name: _text(data, name) for name in FIELDS if name != "requested"}
-    asks = _asks(data)
-    req["requested"] = [a for a in ASKS if a in asks] + [a for a in asks if a not in ASKS]
-    errors: list[dict] = []
-
-    def error(name: str, message: str) -> None:
-        """Note one problem with a field."""
-        errors.append({"field": name, "message": message})
-
+def check_requester(
+    req: dict, fields: Mapping[str, str], error: Callable[[str, str], None]
+) -> None:
+    """Report what every portal's request needs: the agency, officer, case and subject, a
+    valid email, and a legal basis with its document's reference (every portal's form)."""
     for name in ("agency", "officer_name", "officer_email", "case_number", "subject"):
         if not req[name]:
-            error(name, f"{FIELDS[name]} is required.")
+            error(name, f"{fields[name]} is required.")
     if req["officer_email"] and not EMAIL.match(req["officer_email"]):
         error("officer_email", "Officer email is not a valid email address.")
     basis = req["legal_basis"]
@@ -134,7 +130,21 @@ def clean_request(data: Mapping) -> tuple[dict, list[dict]]:
             "Document reference is required for a "
             f"{LEGAL_BASES[basis].lower()} (the number of the order, subpoena or request).",
         )
-    if basis == "emergency" and not req["details"]:
+
+
+def clean_request(data: Mapping) -> tuple[dict, list[dict]]:
+    """The request as submitted (normalised) and its field errors, [] when it is complete."""
+    req: dict = {name: _text(data, name) for name in FIELDS if name != "requested"}
+    asks = requested_items(data)
+    req["requested"] = [a for a in ASKS if a in asks] + [a for a in asks if a not in ASKS]
+    errors: list[dict] = []
+
+    def error(name: str, message: str) -> None:
+        """Note one problem with a field."""
+        errors.append({"field": name, "message": message})
+
+    check_requester(req, FIELDS, error)
+    if req["legal_basis"] == "emergency" and not req["details"]:
         error("details", "Describe the emergency: the imminent risk of death or serious injury.")
     if req["subject"]:
         # Txids and bech32 addresses are case-insensitive; the world stores them in lower case.

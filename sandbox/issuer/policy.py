@@ -8,7 +8,13 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from ..exchanges.policy import EMAIL, LEGAL_BASES, TRON_HEX, is_tron_address
+from ..exchanges.policy import (
+    LEGAL_BASES,
+    TRON_HEX,
+    check_requester,
+    is_tron_address,
+    requested_items,
+)
 from ..tron import address as tron_address
 
 __all__ = ["ACTIONS", "ASKS", "FIELDS", "LEGAL_BASES", "basis_refusal", "clean_request"]
@@ -47,17 +53,6 @@ def _text(data: Mapping, name: str) -> str:
     return str(value).strip()[:MAX_LENGTH]
 
 
-def _asks(data: Mapping) -> list[str]:
-    """The requested items, from checkboxes, a JSON list or a comma-separated string."""
-    getlist = getattr(data, "getlist", None)
-    raw = getlist("requested") if getlist else data.get("requested")
-    if isinstance(raw, str):
-        raw = raw.split(",")
-    if not isinstance(raw, list | tuple):
-        return []
-    return [str(x).strip() for x in raw if str(x).strip()]
-
-
 def _address(text: str) -> str:
     """A Tron address in its T... form (the 41... hex form names the same account)."""
     return tron_address.to_base58(text) if TRON_HEX.match(text) else text
@@ -68,7 +63,7 @@ def clean_request(data: Mapping) -> tuple[dict, list[dict]]:
     req: dict = {
         name: _text(data, name) for name in FIELDS if name not in ("requested", "confidential")
     }
-    asks = _asks(data)
+    asks = requested_items(data)
     req["requested"] = [a for a in ASKS if a in asks] + [a for a in asks if a not in ASKS]
     flag = data.get("confidential")
     req["confidential"] = flag is True or (isinstance(flag, str) and flag.lower() in _TRUE)
@@ -80,21 +75,7 @@ def clean_request(data: Mapping) -> tuple[dict, list[dict]]:
 
     if flag is not None and not isinstance(flag, bool | str):
         error("confidential", "Confidential is true or false.")
-    for name in ("agency", "officer_name", "officer_email", "case_number", "subject"):
-        if not req[name]:
-            error(name, f"{FIELDS[name]} is required.")
-    if req["officer_email"] and not EMAIL.match(req["officer_email"]):
-        error("officer_email", "Officer email is not a valid email address.")
-    basis = req["legal_basis"]
-    if not basis:
-        error("legal_basis", "Legal basis is required.")
-    elif basis not in LEGAL_BASES:
-        error("legal_basis", f"Unknown legal basis {basis!r}; one of: {', '.join(LEGAL_BASES)}.")
-    elif basis != "informal" and not req["document_reference"]:
-        error(
-            "document_reference",
-            f"Document reference is required for a {LEGAL_BASES[basis].lower()}.",
-        )
+    check_requester(req, FIELDS, error)
     for name in ("subject", "wallet"):
         if req[name]:
             req[name] = _address(req[name])
