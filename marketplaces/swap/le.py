@@ -20,6 +20,7 @@ from flask import Blueprint, current_app, jsonify, render_template, request, url
 from sandbox.exchanges.policy import (
     COMPULSORY,
     LEGAL_BASES,
+    REQUESTER_FIELDS,
     TRON_HEX,
     TXID,
     check_requester,
@@ -34,12 +35,7 @@ bp = Blueprint("le", __name__)
 
 ASKS = {"orders": "Swap orders: both legs, with addresses, txids and amounts"}
 FIELDS = {
-    "agency": "Agency",
-    "officer_name": "Officer name",
-    "officer_email": "Officer email",
-    "case_number": "Case number",
-    "legal_basis": "Legal basis",
-    "document_reference": "Document reference",
+    **REQUESTER_FIELDS,
     "subject": "Subject (deposit or payout address or txid, Bitcoin or Tron)",
     "requested": "Information requested",
     "details": "Details / justification",

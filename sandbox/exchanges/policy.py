@@ -17,6 +17,7 @@ __all__ = [
     "COMPULSORY",
     "FIELDS",
     "LEGAL_BASES",
+    "REQUESTER_FIELDS",
     "allowed",
     "check_requester",
     "clean_request",
@@ -41,13 +42,17 @@ ASKS = {
 }
 # Legal process that compels production of stored customer records.
 COMPULSORY = ("court_order", "subpoena", "mlat")
-FIELDS = {
+# Who asks and on what legal basis: the first fields of every law-enforcement portal's form.
+REQUESTER_FIELDS = {
     "agency": "Agency",
     "officer_name": "Officer name",
     "officer_email": "Officer email",
     "case_number": "Case number",
     "legal_basis": "Legal basis",
     "document_reference": "Document reference",
+}
+FIELDS = {
+    **REQUESTER_FIELDS,
     "subject": "Subject (Bitcoin or Tron address, or txid)",
     "requested": "Information requested",
     "details": "Details / justification",

@@ -10,6 +10,7 @@ from collections.abc import Mapping
 
 from ..exchanges.policy import (
     LEGAL_BASES,
+    REQUESTER_FIELDS,
     TRON_HEX,
     check_requester,
     is_tron_address,
@@ -29,12 +30,7 @@ ACTIONS = ("freeze", "unfreeze", "reissue")  # the items carried out on the chai
 # What compels the issuer to act on its contract: a court's order, directly or through MLA.
 ACTING_BASES = ("court_order", "mlat")
 FIELDS = {
-    "agency": "Agency",
-    "officer_name": "Officer name",
-    "officer_email": "Officer email",
-    "case_number": "Case number",
-    "legal_basis": "Legal basis",
-    "document_reference": "Document reference",
+    **REQUESTER_FIELDS,
     "subject": "Subject (Tron address)",
     "requested": "Action requested",
     "wallet": "Law-enforcement wallet (Tron address, for a reissue)",
