@@ -148,6 +148,7 @@ class Answers:
             r[0]: r[1] for r in conn.execute("SELECT id, name FROM actors WHERE role='exchange'")
         }
         self._events: dict[str, list[Event]] = {}
+        self._usdt_holding: dict[str, list[str]] = {}  # actor -> its addresses holding USDT
 
     # -- references -------------------------------------------------------------------
 
@@ -379,8 +380,13 @@ class Answers:
             raise BuildError(f"actor {actor_id!r} has no Tron address to freeze")
         if seat is None:
             raise BuildError("a freeze answer is a seat's own request: it needs seats")
-        # Only a freeze where the money is stops it: an emptied address is no answer.
-        holding = [a for a in addresses if tron_store.usdt_balance(self.conn, a) >= USDT_UNIT]
+        # Only a freeze where the money is stops it: an emptied address is no answer. The
+        # same for every seat (and for seize): read the balances once per actor.
+        if actor_id not in self._usdt_holding:
+            self._usdt_holding[actor_id] = [
+                a for a in addresses if tron_store.usdt_balance(self.conn, a) >= USDT_UNIT
+            ]
+        holding = self._usdt_holding[actor_id]
         moved = self._moved_to(actor_id, seat)
         if not holding and not moved:
             raise BuildError(
