@@ -66,6 +66,7 @@ _MAX_VALUES = 200_000
 _ID_PATTERN = "^[a-z0-9_-]+$"
 _REF_PATTERN = "^(\\$[a-z][a-z0-9_]*|[a-z0-9_-]+)$"
 _PERCENT_PATTERN = "^[0-9]+(\\.[0-9]+)?%$"
+_LANGUAGE_PATTERN = "^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$"
 VERSIONS = (1, 2)
 _EMPTY = "the file is empty; a scenario needs at least meta: {title: ...} and an exchange"
 _SECTION_ORDER = ("version", "meta", "world", "actors", "sites", "flows", "objectives", "...")
@@ -430,6 +431,10 @@ def _explain(error: jsonschema.ValidationError) -> list[tuple[Path, str]]:
                     "digits, - and _, or $ and a variable name such as $subject",
                 )
             ]
+        if rule == _LANGUAGE_PATTERN:
+            return [
+                (path, f"'{value}' is not a language tag: write one like ru, ky, uz-Cyrl or en")
+            ]
         if rule == _PERCENT_PATTERN:
             return [(path, f"'{value}' is not a tolerance: give a number, or a percentage like 2%")]
         return [
@@ -755,6 +760,7 @@ def _site(s: dict, lines: dict[Path, int], at: Path) -> Site:
         mirror_of=s.get("mirror_of"),
         commission=float(s.get("commission", 0.0)),
         description=s.get("description"),
+        description_line=lines.get(at + ("description",), 0),
         language=s.get("language"),
         forum_boards=tuple(
             _board(b, lines, at + ("boards", j))

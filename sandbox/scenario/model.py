@@ -300,6 +300,7 @@ class Site:
     online: bool = True  # false: unreachable until a site_online inject
     # The scenario's own words (sandbox/world/content/texts.py); none: the built-in texts.
     description: str | None = None  # any site: its front page and link directories
+    description_line: int = 0
     language: str | None = None  # language of those texts (BCP 47); None: its operator's
     forum_boards: tuple[ForumBoard, ...] = ()  # forums: `boards:` given as a list
     channels: tuple[Channel, ...] = ()  # social sites

@@ -17,7 +17,7 @@ _LEAK_NETS = ("192.0.2.", "198.51.100.", "203.0.113.")
 _CONFIG_SKIP = ("id", "kind", "name", "operator", "onion", "domain", "line")
 # The scenario's own texts: written into the config, their placeholders filled, once the
 # world they name is built (sandbox/world/content/texts.py).
-_CONFIG_TEXTS = ("description", "language", "forum_boards", "channels")
+_CONFIG_TEXTS = ("description", "description_line", "language", "forum_boards", "channels")
 _CONFIG_DEFAULTS = {"mirror_of": None, "online": True}
 
 

@@ -94,7 +94,7 @@ def write_links(world: WorldSoFar, rows: Rows, texts: Texts, site: SiteRow) -> N
         declared = scenario_site(world, target)
         if declared.description:
             index = world.scenario.sites.index(declared)
-            where = texts.where(declared.line, f"sites[{index}].description")
+            where = texts.where(declared.description_line, f"sites[{index}].description")
             texts.row("links", "description", link_id, declared.description, where)
         rows.links.append(
             (link_id, site.id, target.id, target.name, blurb, CATEGORY.get(target.kind, "Other"))

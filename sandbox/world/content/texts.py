@@ -96,7 +96,7 @@ def write_site_texts(world: WorldSoFar, book: Accounts, texts: Texts, site: Site
     if declared.description or declared.forum_boards or declared.channels:
         texts.config(site.id)["language"] = site_language(world.scenario, declared)
     if declared.description:
-        where = texts.where(declared.line, f"{path}.description")
+        where = texts.where(declared.description_line, f"{path}.description")
         texts.into(texts.config(site.id), "description", declared.description, where)
     if declared.channels:
         texts.config(site.id)["channels"] = [
