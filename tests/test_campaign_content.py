@@ -191,9 +191,12 @@ def test_otc_chat_shows_the_brokers_address_and_rates_under_handles(served, fact
 
 
 def test_social_home_lists_the_channels(served):
-    """The timeline's side panel and the channel index link to every channel."""
+    """The timeline's side panel says the site's description and links every channel."""
     home = _get(served, "chirp")
     assert "/c/sadaqa" in home.text and "/c/obmen" in home.text
+    text = _text(home)
+    assert "Сеть для своих: Steppe Hall, Cinder Relief." in text
+    assert "Share what's happening" not in text and "posts and counting" not in text
     index = _text(_get(served, "chirp", "/c/"))
     assert "Садака Cinder Relief" in index and "Обмен USDT" in index
 
