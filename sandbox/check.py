@@ -9,8 +9,9 @@ with the key under the objective's comparison. An objective without a solver, wh
 solver fails, or whose answer differs from the key makes the check fail, naming it.
 
 Before solving, the check reads what each seat is shown without looking for anything:
-its brief, its text artefacts, its questions and the landing pages of the sites of its
-case (fetched through the gateway, like a trainee). A seat's answer showing there
+its brief, its text artefacts, its questions, the landing pages of the sites of its
+case and every channel page of the social sites (fetched through the gateway, like a
+trainee). A seat's answer showing there
 (sandbox/leaks.py says what counts) fails the check too, naming the objective, the seat
 and the place, unless the objective says `given: true`.
 """
@@ -202,7 +203,8 @@ def _leaks(course: Course, scenario: Scenario, ctx: SeatContext, world: Path) ->
     """An outcome for every place where one of the seat's answers shows (see leaks.py)."""
     conn = open_world(world)
     try:
-        sites = {r["id"]: {k: r[k] for k in ("id", "kind", "address")} for r in site_rows(conn)}
+        rows = site_rows(conn)
+        sites = {r["id"]: {k: r[k] for k in ("id", "kind", "address")} for r in rows}
         exchanges = tuple(exchange_names(conn))
     finally:
         conn.close()
@@ -211,6 +213,9 @@ def _leaks(course: Course, scenario: Scenario, ctx: SeatContext, world: Path) ->
     for site_id in _case_sites(scenario, bindings, sites):
         url = f"http://{sites[site_id]['address']}/"
         places.append((f"on the landing page of {site_id} ({url})", _page(ctx, url), site_id))
+    for site_id, channel_id, url in _channel_pages(rows):
+        where = f"on the channel '{channel_id}' of {site_id} ({url})"
+        places.append((where, _page(ctx, url), site_id))
     out = []
     for objective in scenario.objectives:
         if objective.given:
@@ -280,6 +285,17 @@ def _case_sites(scenario: Scenario, bindings: dict, sites: dict) -> list[str]:
         if target in sites:
             found.append(target)
     return list(dict.fromkeys(s for s in found if sites[s]["kind"] not in ("explorer",)))
+
+
+def _channel_pages(rows: list[dict]) -> list[tuple[str, str, str]]:
+    """(site id, channel id, URL) of every channel of the world's social sites: public
+    pages every seat reaches, so each seat's check reads them all."""
+    pages = []
+    for row in rows:
+        for channel in json.loads(row["config"] or "{}").get("channels") or ():
+            url = f"http://{row['address']}/c/{channel['id']}"
+            pages.append((row["id"], channel["id"], url))
+    return pages
 
 
 def _page(ctx: SeatContext, url: str) -> str:

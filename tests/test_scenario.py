@@ -1272,14 +1272,19 @@ def test_schema_enums_equal_model_tuples():
 
 
 def test_schema_keys_match_model_fields():
-    """The schema's keys are exactly the model's fields (from/to for source/target)."""
+    """The schema's keys are exactly the model's fields (from/to for source/target; a
+    forum's list of boards is `boards` in the file, `forum_boards` in the model)."""
     from dataclasses import fields
 
     from sandbox.scenario import Actor, Flow, Site
 
     defs = _schema()["$defs"]
     assert set(defs["actor"]["properties"]) == {f.name for f in fields(Actor)} - {"line"}
-    assert set(defs["site"]["properties"]) == {f.name for f in fields(Site)} - {"line"}
+    assert set(defs["site"]["properties"]) == {f.name for f in fields(Site)} - {
+        "line",
+        "description_line",
+        "forum_boards",
+    }
     renamed = {"source": "from", "target": "to"}
     assert set(defs["flow"]["properties"]) == {
         renamed.get(f.name, f.name) for f in fields(Flow)

@@ -8,7 +8,7 @@ from flask import Blueprint, current_app, render_template
 
 from sandbox.ledger.codec.amounts import COIN
 
-from ..common.addresses import fresh_address, fresh_tron_address
+from ..common import donors
 from ..common.sessions import session_id
 
 bp = Blueprint("campaign", __name__)
@@ -23,72 +23,30 @@ def goal_for(raised_btc: float) -> float:
 
 def operator_account() -> dict | None:
     """The campaign's operator account on this site."""
-    world = current_app.extensions["world"]
-    site = current_app.extensions["site"]
-    if site.operator_id:
-        account = world.accounts.by_actor(site.id, site.operator_id)
-        if account is not None:
-            return account
-    accounts = world.accounts.of_site(site.id)
-    return accounts[0] if accounts else None
+    return donors.operator_account(current_app.extensions["world"], current_app.extensions["site"])
 
 
 def fresh_since() -> int | None:
     """Since when every donor gets a new address (None: the campaign has one address)."""
-    world = current_app.extensions["world"]
-    config = current_app.extensions["site"].config
-    if config.get("fresh_address_per_donor"):
-        return world.start
-    if config.get("fresh_address_from_day") is None:
-        return None
-    since = world.start + int(config["fresh_address_from_day"] * 86_400)
-    return since if current_app.extensions["clock"]() >= since else None
+    extensions = current_app.extensions
+    return donors.fresh_since(extensions["world"], extensions["site"], extensions["clock"]())
 
 
 def donation_address() -> str | None:
     """The Bitcoin address shown to this visitor: the published one, or a fresh one per
     session (None for a campaign that takes only USDT)."""
-    world = current_app.extensions["world"]
-    site = current_app.extensions["site"]
-    if "btc" not in site.config.get("donation_chains", ["btc"]):
-        return None
-    wallet = world.wallets.of_site(site.id, "donation")
-    if fresh_since() is not None:
-        wallet_id = wallet["id"] if wallet else 0
-
-        def derive(number: int) -> str:
-            """The number-th donor address of the donation wallet."""
-            return fresh_address(world.seed, wallet_id, f"donation/{site.id}", number)
-
-        clock = current_app.extensions["clock"]
-        return current_app.extensions["state"].donor_address(site.id, session_id(), derive, clock())
-    account = operator_account()
-    published = world.wallets.address(account["btc_address_id"]) if account else None
-    if published is None and wallet is not None:
-        published = world.wallets.published(wallet["id"])
-    return published
+    ext = current_app.extensions
+    return donors.btc_address(ext["world"], ext["state"], ext["site"], session_id(), ext["clock"]())
 
 
 def usdt_address() -> tuple[str | None, str | None]:
     """The USDT (TRC-20) address shown to this visitor, and the published one it replaced
     (None when the campaign never switched): the campaign's Tron address, or a fresh one per
     session once every donor gets their own."""
-    world = current_app.extensions["world"]
-    site = current_app.extensions["site"]
-    if "tron" not in site.config.get("donation_chains", []) or not site.operator_id:
-        return None, None
-    published = world.wallets.tron_published(site.operator_id, site.id)
-    if fresh_since() is None:
-        return published, None
-
-    def derive(number: int) -> str:
-        """The number-th donor's own USDT address."""
-        return fresh_tron_address(world.seed, site.id, number)
-
-    clock = current_app.extensions["clock"]
-    state = current_app.extensions["state"]
-    # Its own namespace in the donor table, so a visitor's BTC and USDT numbers never mix.
-    return state.donor_address(f"{site.id}/tron", session_id(), derive, clock()), published
+    ext = current_app.extensions
+    return donors.usdt_address(
+        ext["world"], ext["state"], ext["site"], session_id(), ext["clock"]()
+    )
 
 
 @bp.route("/")

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 
 from ..errors import Problem
 from ._checks import UNLIMITED_ROLES, Doc, Path, _ids, _unknown, check_world, suggest
+from ._content import Texts, check_content
 from .model import ANSWER_FIELDS
 
 # Top-level sections only a `version: 2` file may have (flows' `each` key too).
@@ -59,7 +60,7 @@ ARTEFACT_NEEDS = {
 ARTEFACT_USES = {
     "brief": ("text",),
     "text": ("text",),
-    "phone_notes": ("actor",),
+    "phone_notes": ("actor", "text"),  # text: the phone's other notes
     "screenshot": ("site", "actor"),
 }
 _WHAT = {
@@ -133,6 +134,16 @@ class _Course:
         self._objectives()
         self._injects()
         self._artefacts()
+        check_content(
+            Texts(
+                self.doc,
+                self.actors,
+                self.sites,
+                self.flows,
+                self.placeholders_shared,
+                lambda path, ref: self._resolve(path, ref, "actor"),
+            )
+        )
 
     def _uses_tron(self) -> bool:
         """Whether the story uses Tron (as sandbox.world.actors.uses_tron decides from the
@@ -256,8 +267,16 @@ class _Course:
         _unknown(doc, path, kind, ref, ids)
         return None
 
-    def _placeholders(self, path: Path, text: str | None) -> None:
-        """Every `{name.field}` of a text names a seat variable, the seat, an actor or a site."""
+    def placeholders_shared(self, path: Path, text: str | None) -> None:
+        """A site's text, the same for every seat: its placeholders name ids, not seats."""
+        self._placeholders(path, text, shared=True)
+
+    def _placeholders(self, path: Path, text: str | None, shared: bool = False) -> None:
+        """Every `{name.field}` of a text names a seat variable, the seat, an actor or a site.
+
+        shared: the text is on a site every seat sees, so neither the seat nor a seat
+        variable can be named in it.
+        """
         if text is None:
             return
         doc = self.doc
@@ -285,6 +304,14 @@ class _Course:
             if dollar:
                 doc.report(
                     path, f"'{{{body}}}': write the variable without $, as {{{name}.{wanted}}}"
+                )
+                continue
+            if shared and (name == "seat" or name in self.variables):
+                doc.report(
+                    path,
+                    f"'{{{body}}}': a site's text is the same for every seat, so it cannot "
+                    f"name {'the seat' if name == 'seat' else 'a seat variable'}; name an "
+                    "actor, site or flow by its id",
                 )
                 continue
             found = self._placeholder_fields(path, body, name)

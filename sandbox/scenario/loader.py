@@ -33,12 +33,17 @@ from .model import (
     Actor,
     Amount,
     Artefact,
+    Channel,
+    DonationBot,
     Flow,
+    ForumBoard,
+    ForumThread,
     Hint,
     Inject,
     Meta,
     Objective,
     Ref,
+    Said,
     Scenario,
     Seats,
     Site,
@@ -61,6 +66,7 @@ _MAX_VALUES = 200_000
 _ID_PATTERN = "^[a-z0-9_-]+$"
 _REF_PATTERN = "^(\\$[a-z][a-z0-9_]*|[a-z0-9_-]+)$"
 _PERCENT_PATTERN = "^[0-9]+(\\.[0-9]+)?%$"
+_LANGUAGE_PATTERN = "^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$"
 VERSIONS = (1, 2)
 _EMPTY = "the file is empty; a scenario needs at least meta: {title: ...} and an exchange"
 _SECTION_ORDER = ("version", "meta", "world", "actors", "sites", "flows", "objectives", "...")
@@ -425,6 +431,10 @@ def _explain(error: jsonschema.ValidationError) -> list[tuple[Path, str]]:
                     "digits, - and _, or $ and a variable name such as $subject",
                 )
             ]
+        if rule == _LANGUAGE_PATTERN:
+            return [
+                (path, f"'{value}' is not a language tag: write one like ru, ky, uz-Cyrl or en")
+            ]
         if rule == _PERCENT_PATTERN:
             return [(path, f"'{value}' is not a tolerance: give a number, or a percentage like 2%")]
         return [
@@ -466,6 +476,9 @@ def _explain_any_of(error: jsonschema.ValidationError) -> list[tuple[Path, str]]
         if path[-1:] == ("tolerance",):
             message = _type_message(["number"], error.instance)
             return [(path, message.replace("a number", "a number or a percentage like 2%", 1))]
+        if path[-1:] == ("boards",):
+            message = _type_message(["integer", "array"], error.instance)
+            return [(path, message.replace("a list", "a list of boards {name, threads}"))]
         if path[-1:] == ("tron",):
             message = _type_message(["boolean", "object"], error.instance)
             return [(path, message.replace("a mapping", "a mapping {USDT, TRX}"))]
@@ -578,11 +591,12 @@ def _build(data: dict, lines: dict[Path, int], path: pathlib.Path) -> Scenario:
             balance=float(a.get("balance", 0.0)),
             domain=a.get("domain"),
             tron=_tron_wallet(a),
+            language=a.get("language"),
             line=lines[("actors", i)],
         )
         for i, a in enumerate(data.get("actors") or ())
     )
-    sites = tuple(_site(s, lines[("sites", i)]) for i, s in enumerate(data.get("sites") or ()))
+    sites = tuple(_site(s, lines, ("sites", i)) for i, s in enumerate(data.get("sites") or ()))
     markets = [(s.id, s.operator) for s in sites if s.kind == "market"]
     flows = tuple(
         _flow(f, i, lines[("flows", i)], world.days, markets)
@@ -718,11 +732,13 @@ def _inject(j: dict, line: int) -> Inject:
     )
 
 
-def _site(s: dict, line: int) -> Site:
+def _site(s: dict, lines: dict[Path, int], at: Path) -> Site:
     """One site with its defaults; onion unless it is a clearnet kind."""
     # Site's optional fields by kind of value; Any: they go in as keywords of different types.
     ints: dict[str, Any] = {
-        k: int(s[k]) for k in ("vendors", "listings", "boards", "threads", "posts") if k in s
+        k: int(s[k])
+        for k in ("vendors", "listings", "boards", "threads", "posts")
+        if k in s and not isinstance(s[k], list)
     }
     flags: dict[str, Any] = {
         k: s[k]
@@ -743,10 +759,83 @@ def _site(s: dict, line: int) -> Site:
         domain=s.get("domain"),
         mirror_of=s.get("mirror_of"),
         commission=float(s.get("commission", 0.0)),
-        line=line,
+        description=s.get("description"),
+        description_line=lines.get(at + ("description",), 0),
+        language=s.get("language"),
+        forum_boards=tuple(
+            _board(b, lines, at + ("boards", j))
+            for j, b in enumerate(s["boards"] if isinstance(s.get("boards"), list) else ())
+        ),
+        channels=tuple(
+            _channel(c, lines, at + ("channels", j)) for j, c in enumerate(s.get("channels", ()))
+        ),
+        line=lines[at],
         **ints,
         **flags,
         **lists,
+    )
+
+
+def _said(item: dict, lines: dict[Path, int], at: Path, by: str = "by") -> Said:
+    """A post or chat line; `by` is the key naming its writer (`from` in a chat)."""
+    return Said(
+        text=item["text"],
+        by=item.get(by),
+        day=float(item["day"]) if "day" in item else None,
+        pinned=bool(item.get("pinned", False)),
+        line=lines[at],
+    )
+
+
+def _channel(c: dict, lines: dict[Path, int], at: Path) -> Channel:
+    """A channel of a social site; its posts are written by the channel's actor."""
+    bot = c.get("donation_bot")
+    return Channel(
+        id=c["id"],
+        name=c["name"],
+        actor=c["actor"],
+        language=c.get("language"),
+        description=c.get("description", ""),
+        posts=tuple(
+            dataclasses.replace(_said(p, lines, at + ("posts", k)), by=c["actor"])
+            for k, p in enumerate(c.get("posts", ()))
+        ),
+        chat=tuple(
+            _said(line, lines, at + ("chat", k), by="from")
+            for k, line in enumerate(c.get("chat", ()))
+        ),
+        donation_bot=(
+            DonationBot(
+                flow=bot["flow"], reply=bot.get("reply", ""), line=lines[at + ("donation_bot",)]
+            )
+            if bot
+            else None
+        ),
+        line=lines[at],
+    )
+
+
+def _board(b: dict, lines: dict[Path, int], at: Path) -> ForumBoard:
+    """A forum board the scenario writes, with its threads."""
+    return ForumBoard(
+        name=b["name"],
+        description=b.get("description", ""),
+        threads=tuple(
+            _thread(t, lines, at + ("threads", k)) for k, t in enumerate(b.get("threads", ()))
+        ),
+        line=lines[at],
+    )
+
+
+def _thread(t: dict, lines: dict[Path, int], at: Path) -> ForumThread:
+    """A thread: its first post opens it (by the thread's author unless it says `by`)."""
+    posts = [_said(p, lines, at + ("posts", k)) for k, p in enumerate(t["posts"])]
+    return ForumThread(
+        title=t["title"],
+        by=t["by"],
+        posts=tuple(p if p.by else dataclasses.replace(p, by=t["by"]) for p in posts),
+        day=float(t.get("day", 0.0)),
+        line=lines[at],
     )
 
 

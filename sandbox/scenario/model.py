@@ -95,6 +95,7 @@ ANSWER_FIELDS = {
         "addresses",  # every address of the actor's personal wallet that received coins
         "balance",  # BTC left unspent in the actor's personal wallet at the end of the world
         "login_ip",  # the IP the actor last logged in to its exchange from
+        "tron_address",  # its first own Tron address (where USDT paid to it arrives)
         "camera_serial",  # the serial number in the EXIF data of the actor's product photos
         "sweep",  # a live transaction spending the actor's coins to the seat's wallet
         "freeze",  # the USDT issuer's reference of this seat's freeze of an actor's address
@@ -203,7 +204,69 @@ class Actor:
     balance: float = 0.0  # BTC the actor holds at the start
     domain: str | None = None  # exchanges: the .test name of their site / portal
     tron: TronWallet | None = None  # its Tron wallet; None: none (exchanges always have one)
+    language: str | None = None  # language of the texts it writes (BCP 47); None: meta.locale's
     line: int = 0  # line of the actor in the scenario file, for messages
+
+
+@dataclass(frozen=True)
+class Said:
+    """A dated text of the scenario on a site: a channel post, a chat line or a forum post.
+
+    `by` is who wrote it (an actor id; a forum post without one: its thread's author), `day`
+    when (None on a forum post: an hour after the post before it). Placeholders are filled
+    with the world's values when the world is built.
+    """
+
+    text: str
+    by: str | None = None
+    day: float | None = None
+    pinned: bool = False  # channel posts: shown at the top of the channel
+    line: int = 0
+
+
+@dataclass(frozen=True)
+class DonationBot:
+    """A channel's bot that gives each visitor a fresh donation address of a flow's campaign."""
+
+    flow: str  # a donation flow made on a donation site with per-donor addresses
+    reply: str = ""  # the bot's words before the address (the address alone when empty)
+    line: int = 0
+
+
+@dataclass(frozen=True)
+class Channel:
+    """A channel on a social site, run by an actor: posts, chat lines, a donation bot."""
+
+    id: str
+    name: str
+    actor: str
+    language: str | None = None  # None: the actor's language
+    description: str = ""
+    posts: tuple[Said, ...] = ()  # the channel's own posts (by its actor)
+    chat: tuple[Said, ...] = ()  # lines by anyone in the channel's chat
+    donation_bot: DonationBot | None = None
+    line: int = 0
+
+
+@dataclass(frozen=True)
+class ForumThread:
+    """A thread the scenario writes on a forum: its title, opener and posts."""
+
+    title: str
+    by: str
+    posts: tuple[Said, ...]
+    day: float = 0.0
+    line: int = 0
+
+
+@dataclass(frozen=True)
+class ForumBoard:
+    """A board the scenario writes on a forum, with its threads."""
+
+    name: str
+    description: str = ""
+    threads: tuple[ForumThread, ...] = ()
+    line: int = 0
 
 
 @dataclass(frozen=True)
@@ -235,6 +298,12 @@ class Site:
     mistakes: tuple[str, ...] = ()
     mirror_of: str | None = None  # a second address of that site, serving the same pages
     online: bool = True  # false: unreachable until a site_online inject
+    # The scenario's own words (sandbox/world/content/texts.py); none: the built-in texts.
+    description: str | None = None  # any site: its front page and link directories
+    description_line: int = 0
+    language: str | None = None  # language of those texts (BCP 47); None: its operator's
+    forum_boards: tuple[ForumBoard, ...] = ()  # forums: `boards:` given as a list
+    channels: tuple[Channel, ...] = ()  # social sites
     line: int = 0
 
 
@@ -343,7 +412,7 @@ class Artefact:
     id: str
     kind: str  # one of ARTEFACT_KINDS
     title: str
-    text: str = ""  # brief and text: the body, with placeholders
+    text: str = ""  # brief and text: the body; phone_notes: the notes; with placeholders
     actor: str | None = None  # phone_notes, screenshot: whose (id or $variable)
     site: str | None = None  # screenshot: the site shown
     line: int = 0

@@ -15,6 +15,8 @@ Actor fields
     addresses: sorted addresses of its personal wallet that received any output.
     balance: BTC unspent in its personal wallet at the end of the world (8 decimals).
     login_ip: the ip of its latest `exchange_logins` row.
+    tron_address: the address of its own Tron wallet (`tron_accounts` wallet personal,
+        purpose receive), where transfers and OTC sales to it arrive.
     camera_serial: the camera serial in the EXIF data of its first listing photo with one.
     sweep: {"spend_from": sorted addresses of the seat's own wallet of the actor (its
         personal wallet, or the stash wallet of the seat's share, see seats.py) holding
@@ -335,6 +337,11 @@ class Answers:
             raise BuildError("a sweep answer needs seats with a training wallet (seats.wallet)")
         return {"spend_from": spend_from, "pay_to": seat.wallet_address}
 
+    def _actor_tron_address(self, actor_id: str, seat) -> str | None:
+        """The address of the actor's own Tron wallet, where payments to it arrive."""
+        found = tron_store.addresses_of(self.conn, actor_id, "personal", "receive")
+        return found[0] if found else None
+
     def _tron_addresses(self, actor_id: str) -> list[str]:
         """The actor's own Tron addresses (none of a service's wallets), sorted."""
         service = set(tron_store.SERVICE_WALLETS)
@@ -639,6 +646,7 @@ ACTOR_FIELDS: dict[str, Callable[[Answers, str, Seat | None], object]] = {
     "addresses": Answers._actor_addresses,
     "balance": Answers._actor_balance,
     "login_ip": Answers._actor_login_ip,
+    "tron_address": Answers._actor_tron_address,
     "camera_serial": Answers._actor_camera_serial,
     "sweep": Answers._actor_sweep,
     "freeze": Answers._actor_freeze,

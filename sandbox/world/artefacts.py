@@ -68,7 +68,9 @@ def make_artefacts(
                 actor = answers.resolve(art.actor or "", seat)
                 # Seats sharing an actor each get their own share of its coins (seats.py).
                 stash = seat.stashes.get(actor) if art.kind == "phone_notes" else None
-                shared = (art.id, actor, answers.resolve(art.site or "", seat), stash)
+                # The notes' own text may name the seat: seats share only what they share.
+                text = answers.fill(art.text, seat) if art.text else ""
+                shared = (art.id, actor, answers.resolve(art.site or "", seat), stash, text)
             if shared in cache:
                 content = cache[shared]
             else:
@@ -176,44 +178,24 @@ def _phone_notes(
     receive = held[0][1] if stash else _receiving_address(answers, actor, held)
     first = answers.actor(actor, "name").split()[0]
     device = rng.choice(("iPhone 12", "iPhone 13 mini", "iPhone 14", "iPhone SE"))
-    notes = []
+    notes: list[tuple[str, list[str]]] = []
 
     def when() -> int:
         """A time during the world's span."""
         return rng.randint(start, max(start, end - 3600))
 
-    notes.append(
-        (
-            "Shopping",
-            [f"- {x}" for x in rng.sample(GROCERIES, 5)],
-        )
-    )
-    notes.append(
-        (
-            "Call back",
-            [
-                f"{fk.first_name()} {fk.phone_number()} re the {rng.choice(ERRANDS)}",
-                f"{fk.first_name()} wants it done by {rng.choice(DAYS)}",
-            ],
-        )
-    )
-    notes.append(
-        (
-            rng.choice(("Address", "Meet")),
-            [
-                fk.street_address(),
-                f"{fk.postcode()} {fk.city()}" if hasattr(fk, "postcode") else fk.city(),
-                f"{rng.choice(DAYS)} {rng.randint(8, 21)}:{rng.choice(('00', '15', '30', '45'))}"
-                f", ask for {fk.first_name()}",
-            ],
-        )
-    )
+    if art.text:
+        # The scenario's notes, in its words, instead of the everyday ones made up here.
+        notes += scenario_notes(answers.fill(art.text, seat))
+    else:
+        notes += everyday_notes(rng, fk)
     words = recovery_words(seed, actor, stash[0] if stash else 0).split()
     backup = ["wallet backup - DO NOT DELETE", "", f"receive: {receive}", "", "seed words:"]
     backup += [" ".join(words[:6]), " ".join(words[6:])]
     backup += ["", "(no passphrase; restore in any wallet app, default account)"]
     notes.append(("wallet backup", backup))
-    notes.append(("Todo", [f"- {x}" for x in rng.sample(TODOS, 3)]))
+    if not art.text:
+        notes.append(("Todo", [f"- {x}" for x in rng.sample(TODOS, 3)]))
     order = notes[:]
     rng.shuffle(order)
     created = sorted(when() for _ in order)
@@ -230,6 +212,45 @@ def _phone_notes(
         lines += body
         lines.append("")
     return ("\n".join(lines).rstrip() + "\n").encode()
+
+
+def everyday_notes(rng: random.Random, fk: Faker) -> list[tuple[str, list[str]]]:
+    """A shopping list, a call-back and an address: notes everyone's phone has."""
+    return [
+        ("Shopping", [f"- {x}" for x in rng.sample(GROCERIES, 5)]),
+        (
+            "Call back",
+            [
+                f"{fk.first_name()} {fk.phone_number()} re the {rng.choice(ERRANDS)}",
+                f"{fk.first_name()} wants it done by {rng.choice(DAYS)}",
+            ],
+        ),
+        (
+            rng.choice(("Address", "Meet")),
+            [
+                fk.street_address(),
+                f"{fk.postcode()} {fk.city()}" if hasattr(fk, "postcode") else fk.city(),
+                f"{rng.choice(DAYS)} {rng.randint(8, 21)}:{rng.choice(('00', '15', '30', '45'))}"
+                f", ask for {fk.first_name()}",
+            ],
+        ),
+    ]
+
+
+def scenario_notes(text: str) -> list[tuple[str, list[str]]]:
+    """The notes a scenario writes: separated by lines of `---`, each headed by its first line."""
+    notes: list[tuple[str, list[str]]] = []
+    chunk: list[str] = []
+    for line in [*text.strip().splitlines(), "---"]:
+        if line.strip() != "---":
+            chunk.append(line.rstrip())
+            continue
+        while chunk and not chunk[0].strip():
+            chunk.pop(0)
+        if chunk:
+            notes.append((chunk[0].strip(), chunk[1:]))
+        chunk = []
+    return notes
 
 
 def _receiving_address(answers: Answers, actor: str, held: list[tuple]) -> str:

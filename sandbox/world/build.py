@@ -18,7 +18,7 @@ from ..errors import BuildError
 from ..ledger.sim.simulate import simulate
 from ..scenario.model import Scenario
 from .actors import make_actors, with_trainees, with_tron_trainees
-from .content import write_content
+from .content import fill_texts, write_content
 from .content.market_text import BTC_PER_XMR
 from .course import write_course
 from .digest import world_digest
@@ -172,13 +172,14 @@ def _write(conn: sqlite3.Connection, public: Scenario, secret: bytes, step: Prog
         ]
     )
     step("content", 0, 1)
-    write_content(conn, scenario, knobs.seed)
+    texts = write_content(conn, scenario, knobs.seed)
     write_exchange_records(conn, scenario, knobs.seed)
     db.table("sites").insert_all(service_sites(scenario, actors))
     step("content", 1, 1)
     step("indexes", 0, 1)
     create_indexes(conn)
     step("indexes", 1, 1)
+    fill_texts(conn, scenario, texts)  # the scenario's texts name things of the whole world
     write_requesters(conn, scenario)  # before the course: the seats' briefs print them
     if scenario.objectives:
         step("course", 0, 1)

@@ -15,6 +15,9 @@ from .actors import _slug, uses_tron
 # Documentation ranges (RFC 5737): they look like public IPs but route nowhere, ever.
 _LEAK_NETS = ("192.0.2.", "198.51.100.", "203.0.113.")
 _CONFIG_SKIP = ("id", "kind", "name", "operator", "onion", "domain", "line")
+# The scenario's own texts: written into the config, their placeholders filled, once the
+# world they name is built (sandbox/world/content/texts.py).
+_CONFIG_TEXTS = ("description", "description_line", "language", "forum_boards", "channels")
 _CONFIG_DEFAULTS = {"mirror_of": None, "online": True}
 
 
@@ -40,7 +43,7 @@ def make_sites(scenario: Scenario) -> list[dict]:
         if "analytics_id" in site.mistakes:
             digits = "".join(rng.choices(string.digits, k=8))
             analytics = f"UA-{digits}-1"
-        config = {k: v for k, v in asdict(site).items() if k not in _CONFIG_SKIP}
+        config = {k: v for k, v in asdict(site).items() if k not in _CONFIG_SKIP + _CONFIG_TEXTS}
         for knob, default in _CONFIG_DEFAULTS.items():  # absent unless set: old worlds unchanged
             if config.get(knob) == default:
                 del config[knob]

@@ -87,6 +87,21 @@ class Site:
         """Whether the scenario planted this OPSEC mistake on the site."""
         return mistake in (self.config.get("mistakes") or ())
 
+    @property
+    def description(self) -> str | None:
+        """The scenario's description of the site (None: the site's built-in text)."""
+        return self.config.get("description")
+
+    @property
+    def language(self) -> str | None:
+        """The language of the scenario's texts on the site (None: it has none)."""
+        return self.config.get("language")
+
+    @property
+    def channels(self) -> list[dict]:
+        """A social site's channels, as the build filled them (content/texts.py)."""
+        return list(self.config.get("channels") or ())
+
 
 class WorldDB(ThreadConnections):
     """A world file opened read-only, one pooled connection lent to each thread."""

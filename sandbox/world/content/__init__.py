@@ -16,9 +16,10 @@ from sandbox.world.content.directory import write_links
 from sandbox.world.content.forum import write_forum
 from sandbox.world.content.market import write_market
 from sandbox.world.content.social import analytics_targets, write_clearnet
+from sandbox.world.content.texts import Texts, fill_texts, write_forum_boards, write_site_texts
 from sandbox.world.content.world import load_world
 
-__all__ = ["write_content"]
+__all__ = ["Texts", "fill_texts", "write_content"]
 
 # Markets first: forums quote vendors' market handles, social sites the operators' sites.
 KIND_ORDER = ("market", "shop", "donation", "forum", "social", "paste", "wiki", "search")
@@ -39,11 +40,16 @@ COLUMNS = {
 }
 
 
-def write_content(conn: sqlite3.Connection, scenario: Scenario, seed: int) -> None:
-    """Generate every site's content from the stored world and insert it (the caller commits)."""
+def write_content(conn: sqlite3.Connection, scenario: Scenario, seed: int) -> Texts:
+    """Generate every site's content from the stored world and insert it (the caller commits).
+
+    The scenario's own texts go in as written: `fill_texts` fills their placeholders once
+    the rest of the world is in.
+    """
     world = load_world(conn, scenario, seed)
     book = Accounts(world)
     rows = Rows()
+    texts = Texts(scenario)
     shows_analytics = analytics_targets(world)
     order = {kind: n for n, kind in enumerate(KIND_ORDER)}
     for site in sorted(world.sites, key=lambda s: (order.get(s.kind, len(order)), s.id)):
@@ -53,12 +59,15 @@ def write_content(conn: sqlite3.Connection, scenario: Scenario, seed: int) -> No
             write_market(world, book, rows, site)
         elif site.kind == "donation":
             write_donation(world, book, site)
+        elif site.kind == "forum" and scenario.site(site.id).forum_boards:
+            write_forum_boards(world, book, rows, texts, site)
         elif site.kind == "forum":
             write_forum(world, book, rows, site)
         elif site.kind in ("social", "paste"):
             write_clearnet(world, book, rows, site, shows_analytics.get(site.id, []))
         elif site.kind in ("wiki", "search"):
-            write_links(world, rows, site)
+            write_links(world, rows, texts, site)
+        write_site_texts(world, book, texts, site)
     tables = {
         "pgp_keys": book.key_rows(),
         "accounts": [a.row() for a in book.all],
@@ -74,3 +83,4 @@ def write_content(conn: sqlite3.Connection, scenario: Scenario, seed: int) -> No
         if values:
             marks = ", ".join("?" * (COLUMNS[table].count(",") + 1))
             conn.executemany(f"INSERT INTO {table} ({COLUMNS[table]}) VALUES ({marks})", values)
+    return texts

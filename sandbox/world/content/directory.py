@@ -6,6 +6,7 @@ import random
 
 from sandbox.world.content.accounts import Rows
 from sandbox.world.content.market import site_slots
+from sandbox.world.content.texts import Texts, scenario_site
 from sandbox.world.content.world import SiteRow, WorldSoFar
 
 CATEGORY = {
@@ -75,8 +76,11 @@ def describe(site: SiteRow, rng: random.Random, detailed: bool) -> str:
     return text
 
 
-def write_links(world: WorldSoFar, rows: Rows, site: SiteRow) -> None:
-    """A wiki lists every other hidden service; a search engine indexes all of them, itself too."""
+def write_links(world: WorldSoFar, rows: Rows, texts: Texts, site: SiteRow) -> None:
+    """A wiki lists every other hidden service; a search engine indexes all of them, itself too.
+
+    A site the scenario describes is listed with its own description.
+    """
     rng = world.rng("links", site.id)
     search = site.kind == "search"
     for target in world.sites:
@@ -84,13 +88,14 @@ def write_links(world: WorldSoFar, rows: Rows, site: SiteRow) -> None:
             continue
         if target.config.get("mirror_of"):
             continue  # a mirror's address is for the campaign to announce, not the directory
+        link_id = len(rows.links) + 1
+        # Drawn either way, so a description leaves the other sites' blurbs as they were.
+        blurb = describe(target, rng, detailed=search)
+        declared = scenario_site(world, target)
+        if declared.description:
+            index = world.scenario.sites.index(declared)
+            where = texts.where(declared.description_line, f"sites[{index}].description")
+            texts.row("links", "description", link_id, declared.description, where)
         rows.links.append(
-            (
-                len(rows.links) + 1,
-                site.id,
-                target.id,
-                target.name,
-                describe(target, rng, detailed=search),
-                CATEGORY.get(target.kind, "Other"),
-            )
+            (link_id, site.id, target.id, target.name, blurb, CATEGORY.get(target.kind, "Other"))
         )
