@@ -3,8 +3,8 @@
 `sandbox check tf-usdt --all-seats` runs with the other built-in courses
 (tests/test_check.py). Here: a variant whose money all sits at an exchange cannot be frozen
 and fails naming the objective; and a trainee in headless Chromium freezes the suspect's
-USDT through Tether's portal and sees the objective solved (screenshots in
-tests/screenshots/).
+USDT through Tether's portal and sees the objective solved, after reading the campaign's
+channel on Birlik (screenshots in tests/screenshots/).
 """
 
 from __future__ import annotations
@@ -124,6 +124,19 @@ def test_trainee_freezes_the_suspects_usdt_in_the_browser(world, tmp_path):
             wait.until(lambda d: "Objectives" in d.page_source)
             assert "tether.test" in browser.page_source
 
+            # The campaign's channel on Birlik: its pinned site, and the bot's own address.
+            browser.get("http://birlik.test/c/")
+            browser.find_element(By.PARTIAL_LINK_TEXT, "Oasis Orphan Relief").click()
+            wait.until(lambda d: "/c/oasis-yordam" in d.current_url)
+            pinned = browser.find_element(By.CSS_SELECTOR, ".status.pinned .text").text
+            assert ".onion/" in pinned
+            assert browser.find_element(By.TAG_NAME, "html").get_attribute("lang") == "ru"
+            browser.find_element(By.CSS_SELECTOR, "#bot button[type=submit]").click()
+            wait.until(lambda d: d.find_elements(By.CSS_SELECTOR, "#bot .address"))
+            given = browser.find_element(By.CSS_SELECTOR, "#bot .address").text
+            assert given.startswith("T") and len(given) == 34, given
+            browser.save_screenshot(str(SHOTS / "birlik-channel.png"))
+
             browser.get("http://tether.test/le/login")
             browser.find_element(By.NAME, "login").send_keys(papers["requester"].login)
             browser.find_element(By.NAME, "password").send_keys(papers["requester"].password)
@@ -168,5 +181,6 @@ def test_trainee_freezes_the_suspects_usdt_in_the_browser(world, tmp_path):
             browser.save_screenshot(str(SHOTS / "issuer-freeze-solved.png"))
         finally:
             browser.quit()
-    for shot in ("issuer-freeze-request", "issuer-freeze-answer", "issuer-freeze-solved"):
+    shots = ("birlik-channel", "issuer-freeze-request", "issuer-freeze-answer")
+    for shot in (*shots, "issuer-freeze-solved"):
         assert (SHOTS / f"{shot}.png").stat().st_size > 10_000

@@ -1,5 +1,5 @@
-"""Reference solution of `tf-usdt`: campaign site -> USDT pool -> OTC broker, swap service and
-exchange -> KYC -> the issuer's freeze.
+"""Reference solution of `tf-usdt`: campaign channel -> site -> USDT pool -> OTC broker, swap
+service and exchange -> KYC -> the issuer's freeze.
 
 Every Tron step uses the toolkit's Tron index (`investigate sync --tron`), Tronscan's public
 tags, and the portals' law-enforcement APIs, all through the gateway.
@@ -12,6 +12,7 @@ import time
 
 from investigator_tools.tron import TronLabels, TronNode, address_summary, sync_tron, trace
 from scenarios.solutions._steps import (
+    ONION_URL,
     SITE_URL,
     Unsolved,
     bold,
@@ -25,6 +26,7 @@ from scenarios.solutions._steps import (
 )
 
 USDT = 1_000_000  # USDT has 6 decimals
+TRON_ADDRESS = re.compile(r"\bT[1-9A-HJ-NP-Za-km-z]{33}\b")
 
 
 def _brief_host(ctx, what: str) -> str:
@@ -44,10 +46,37 @@ def tron(ctx) -> TronLabels:
     return ctx.memo["tron"]
 
 
+def _channels(ctx) -> dict[str, object]:
+    """Every channel page of the social network the brief names, by channel name."""
+    if "channels" not in ctx.memo:
+        social = _brief_host(ctx, "birlik")
+        listing = page_text(fetch(ctx, f"{social}/c/"))
+        ctx.memo["channels"] = {
+            a.get_text(strip=True): page_text(fetch(ctx, social + a["href"]))
+            for a in listing.select(".status .who a[href]")
+        }
+    return ctx.memo["channels"]
+
+
+def site_address(ctx) -> str:
+    """The campaign's channel pins its site; the first pinned onion is the site (the later
+    one is its backup)."""
+    name = bold(ctx.brief)
+    for title, page in _channels(ctx).items():
+        if name not in title:
+            continue
+        for pinned in page.select(".status.pinned .text"):
+            found = ONION_URL.search(pinned.get_text())
+            if found:
+                return found.group(0).split("//", 1)[1].rstrip("/")
+        raise Unsolved(f"the channel {title!r} pins no onion address")
+    raise Unsolved(f"no channel on Birlik is called after {name!r}")
+
+
 def published_address(ctx) -> str:
-    """The campaign's page, found on the link directory, names the USDT address it dropped."""
+    """The campaign's site names the USDT address it dropped."""
     if "published" not in ctx.memo:
-        site = linked_site(ctx, brief_url(ctx), bold(ctx.brief))
+        site = f"http://{site_address(ctx)}/"
         for notice in page_text(fetch(ctx, site)).select("p.notice"):
             if "old USDT address" in notice.get_text():
                 ctx.memo["published"] = notice.select_one(".address").get_text(strip=True)
@@ -151,14 +180,20 @@ def swap_payout(ctx) -> str:
 
 
 def otc_address(ctx) -> str:
-    """The pool's payment that is neither the exchange deposit nor the swap's deposit: the
-    OTC broker, an address that trades USDT with many others."""
+    """The pool's payment that is neither the exchange deposit nor the swap's deposit, to a
+    wallet an OTC desk advertises in the social network's chats."""
     swap_txid = _swap_order(ctx)["payment"]["txid"]
-    left = [p for p in _payments(ctx) if not p["services"] and p["txid"] != swap_txid]
-    if not left:
-        raise Unsolved(f"no payment from {pool(ctx)} goes to an OTC broker")
-    busiest = max(left, key=lambda p: address_summary(ctx.case, p["to"], tron(ctx))["transactions"])
-    return busiest["to"]
+    left = {p["to"] for p in _payments(ctx) if not p["services"] and p["txid"] != swap_txid}
+    advertised = {
+        address
+        for page in _channels(ctx).values()
+        for line in page.select(".status .text")
+        for address in TRON_ADDRESS.findall(line.get_text())
+    }
+    desks = left & advertised
+    if len(desks) != 1:
+        raise Unsolved(f"{len(desks)} of the pool's payments go to a desk advertised on Birlik")
+    return desks.pop()
 
 
 def _issuer(ctx, subject: str, asks: list[str], wallet: str | None = None) -> dict:
@@ -204,6 +239,7 @@ def seize(ctx) -> str:
 
 
 SOLVERS = {
+    "site-address": site_address,
     "usdt-address": published_address,
     "pool-wallet": pool,
     "total-raised": total_raised,
