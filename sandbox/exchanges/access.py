@@ -29,6 +29,7 @@ __all__ = [
     "current_requester",
     "login_required",
     "token_required",
+    "visible_to",
 ]
 
 SCHEMA = """
@@ -125,6 +126,14 @@ def current_requester() -> Requester | None:
         sid = session.get("sid")
         g.requester = _access().session_requester(sid) if isinstance(sid, str) else None
     return g.requester
+
+
+def visible_to() -> str | None:
+    """Whose requests the caller may see: its own, or everyone's (None) for the instructor
+    (asked only behind login_required or token_required)."""
+    requester = current_requester()
+    assert requester is not None
+    return None if requester.role == "instructor" else requester.id
 
 
 def log_in(requester: Requester) -> None:

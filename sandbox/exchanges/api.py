@@ -1,14 +1,16 @@
-"""The JSON API for tools: submit a request, read one back, list them.
+"""The JSON API of a law-enforcement portal (the exchanges' and the issuer's): submit a
+request, read one back, list them.
 
 Every call needs the requester's token (`Authorization: Bearer <token>`); a requester
-reads and lists only its own requests, the instructor's requester every request.
+reads and lists only its own requests, the instructor's requester every request. The
+app's portal (le_app.py) answers `submit`, `get` and `listing`.
 """
 
 from __future__ import annotations
 
 from flask import Blueprint, current_app, g, jsonify, request, url_for
 
-from .access import token_required
+from .access import token_required, visible_to
 
 __all__ = ["bp"]
 
@@ -16,18 +18,20 @@ bp = Blueprint("api", __name__, url_prefix="/api/le")
 
 
 def portal():
-    """The app's Portal."""
+    """The app's portal."""
     return current_app.extensions["exchange_portal"]
 
 
-def visible_to() -> str | None:
-    """Whose requests the caller may see: its own, or everyone's (None) for the instructor."""
-    return None if g.requester.role == "instructor" else g.requester.id
-
-
 def _body(stored: dict) -> dict:
-    """A logged request as the API returns it."""
+    """A stored request as the API returns it."""
     number = stored["number"]
+    links = {
+        "self": url_for("api.get_request", number=number),
+        "html": url_for("le.show", number=number),
+    }
+    if "le.download_json" in current_app.view_functions:  # the exchanges' letters
+        links["json"] = url_for("le.download_json", number=number)
+        links["pdf"] = url_for("le.download_pdf", number=number)
     return {
         "id": number,
         "reference": stored["answer"]["reference"],
@@ -35,24 +39,22 @@ def _body(stored: dict) -> dict:
         "reason": stored["answer"]["reason"],
         "request": stored["request"],
         "answer": stored["answer"],
-        "links": {
-            "self": url_for("api.get_request", number=number),
-            "html": url_for("le.show", number=number),
-            "json": url_for("le.download_json", number=number),
-            "pdf": url_for("le.download_pdf", number=number),
-        },
+        "links": links,
     }
 
 
 @bp.post("/requests")
 @token_required
 def create_request():
-    """Submit a request: 201 with the answer, or 400 with the field errors (also logged)."""
+    """Submit a request: 201 with the answer, or 400 with the field errors (with the logged
+    refusal where the portal logs refusals)."""
     data = request.get_json(silent=True)
     if not isinstance(data, dict):
         error = {"field": "body", "message": "Send a JSON object with the request's fields."}
         return jsonify({"errors": [error]}), 400
     stored, errors = portal().submit(data, g.requester)
+    if stored is None:
+        return jsonify({"errors": errors}), 400
     body = _body(stored)
     if errors:
         return jsonify({"errors": errors, **body}), 400
@@ -65,8 +67,8 @@ def create_request():
 @bp.get("/requests/<int:number>")
 @token_required
 def get_request(number: int):
-    """One logged request of the caller and its answer (404 for another's)."""
-    stored = portal().audit.get(number, visible_to())
+    """One request of the caller and its answer (404 for another's)."""
+    stored = portal().get(number, visible_to())
     if stored is None:
         return jsonify({"error": f"no request {number}"}), 404
     return jsonify(_body(stored))
@@ -75,5 +77,5 @@ def get_request(number: int):
 @bp.get("/requests")
 @token_required
 def list_requests():
-    """The caller's logged requests (all, for the instructor), newest first, no answers."""
-    return jsonify({"requests": portal().audit.list(visible_to())})
+    """The caller's requests (all, for the instructor), newest first, no answers."""
+    return jsonify({"requests": portal().listing(visible_to())})

@@ -19,12 +19,14 @@ from flask import (
     url_for,
 )
 
-from .access import check_csrf, current_requester, log_in, log_out, login_required
+from .access import check_csrf, current_requester, login_required, visible_to
+from .le_app import add_login_routes
 from .pdf import answer_pdf
 
 __all__ = ["bp"]
 
 bp = Blueprint("le", __name__, url_prefix="/le")
+add_login_routes(bp)
 
 
 def portal():
@@ -32,57 +34,12 @@ def portal():
     return current_app.extensions["exchange_portal"]
 
 
-def visible_to() -> str | None:
-    """Whose requests the logged-in requester may see: its own, or everyone's (None)."""
-    requester = current_requester()
-    assert requester is not None  # only asked behind the login
-    return None if requester.role == "instructor" else requester.id
-
-
 def stored_or_404(number: int) -> dict:
     """A logged request the requester may see, or a 404 (another's is not even confirmed)."""
-    stored = portal().audit.get(number, visible_to())
+    stored = portal().get(number, visible_to())
     if stored is None:
         abort(404)
     return stored
-
-
-def _next_path() -> str:
-    """Where to go after logging in: a path on this portal, the request log otherwise."""
-    target = request.values.get("next", "")
-    if target.startswith("/le/") and not target.startswith("//"):
-        return target
-    return url_for("le.index")
-
-
-@bp.get("/login")
-def login_form():
-    """The portal's login form."""
-    if current_requester() is not None:
-        return redirect(_next_path())
-    return render_template("exchanges/login.html", next=_next_path(), failed=False)
-
-
-@bp.post("/login")
-def login():
-    """Check a login and password; a fresh session on success, the form again otherwise."""
-    check_csrf()
-    found = portal().access.check_password(
-        request.form.get("login", ""), request.form.get("password", "")
-    )
-    if found is None:
-        page = render_template("exchanges/login.html", next=_next_path(), failed=True)
-        return page, 401
-    log_in(found)
-    return redirect(_next_path(), code=303)
-
-
-@bp.post("/logout")
-def logout():
-    """End the session here and on the server."""
-    check_csrf()
-    log_out()
-    return redirect(url_for("le.login_form"), code=303)
 
 
 @bp.get("/request")
@@ -105,7 +62,7 @@ def submit():
 @login_required
 def index():
     """The requests this requester made here (every request, for the instructor)."""
-    return render_template("exchanges/requests.html", rows=portal().audit.list(visible_to()))
+    return render_template("exchanges/requests.html", rows=portal().listing(visible_to()))
 
 
 @bp.get("/requests/<int:number>")

@@ -99,6 +99,14 @@ class Portal:
 
         return self.audit.record(build, requester.id), errors
 
+    def get(self, number: int, visible_to: str | None) -> dict | None:
+        """A logged request the requester visible_to may see (None: any), or None."""
+        return self.audit.get(number, visible_to)
+
+    def listing(self, visible_to: str | None) -> list[dict]:
+        """The requests visible_to may see, newest first, without their answers."""
+        return self.audit.list(visible_to)
+
     @staticmethod
     def _known(ctx: AnswerContext, txid: str) -> bool:
         """Whether txid is on either chain (the world's or the live one, mempool included)."""

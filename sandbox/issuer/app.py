@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from flask import Flask, jsonify, render_template, request
+from flask import Flask
 
 from ..exchanges.access import csrf_token, current_requester
 from ..exchanges.clock import utc
-from ..keyfile import load_key
+from ..exchanges.le_app import MAX_BODY, portal_app
 from ..tron.live.chain import TronLive
 from .policy import ASKS, FIELDS, LEGAL_BASES
 from .portal import Portal
@@ -17,7 +17,6 @@ EXCHANGES_STATIC = Path(__file__).resolve().parent.parent / "exchanges" / "stati
 
 __all__ = ["MAX_BODY", "create_app"]
 
-MAX_BODY = 64 * 1024  # a request is a few hundred bytes
 SECRET_FILE = "issuer.secret"
 
 
@@ -39,27 +38,16 @@ def create_app(
     """
     portal = Portal(world_path, state_dir, tron_live)
     # The portal looks like the exchanges' portals: it serves their stylesheet.
-    app = Flask(__name__, static_folder=str(EXCHANGES_STATIC), template_folder="templates")
-    app.json.sort_keys = False  # type: ignore[attr-defined]  # Flask's default provider has it
-    app.extensions["issuer_portal"] = portal
-    # sandbox.exchanges.access finds the requesters and sessions under this name.
-    app.extensions["exchange_portal"] = portal
-    app.secret_key = load_key(Path(state_dir) / SECRET_FILE)
-    app.config.update(
-        MAX_CONTENT_LENGTH=MAX_BODY,
-        MAX_FORM_MEMORY_SIZE=MAX_BODY,
-        SESSION_COOKIE_NAME="le_session",
-        SESSION_COOKIE_HTTPONLY=True,
-        SESSION_COOKIE_SAMESITE="Lax",
+    app = portal_app(
+        __name__, portal, Path(state_dir) / SECRET_FILE, "issuer", static_folder=EXCHANGES_STATIC
     )
+    app.extensions["issuer_portal"] = portal
 
-    from .api import bp as api_bp
     from .officers import bp as officers_bp
     from .public import bp as public_bp
 
     app.register_blueprint(public_bp)
     app.register_blueprint(officers_bp)
-    app.register_blueprint(api_bp)
     app.add_template_filter(utc, "utc")
     app.add_template_filter(usdt, "usdt")
 
@@ -75,31 +63,6 @@ def create_app(
             "csrf_token": csrf_token,
             "delay_minutes": portal.delay / 60,
         }
-
-    @app.errorhandler(400)
-    @app.errorhandler(403)
-    @app.errorhandler(404)
-    @app.errorhandler(413)
-    def error_page(e):
-        """An error page in the issuer's look; JSON under /api."""
-        title = {404: "Page not found", 413: "Request too large"}.get(e.code, e.name)
-        message = e.description if e.code in (400, 403) else ""
-        if e.code == 413:
-            message = f"A request may be at most {MAX_BODY // 1024} KiB; nothing was stored."
-        if request.path.startswith("/api/"):
-            return jsonify({"errors": [{"field": "body", "message": message or title}]}), e.code
-        page = render_template("issuer/error.html", code=e.code, title=title, message=message)
-        return page, e.code
-
-    @app.after_request
-    def headers(response):
-        """No caching of answers, and no loading of anything from elsewhere."""
-        response.headers.setdefault("Cache-Control", "no-store")
-        response.headers.setdefault(
-            "Content-Security-Policy", "default-src 'self'; style-src 'self' 'unsafe-inline'"
-        )
-        response.headers.setdefault("X-Content-Type-Options", "nosniff")
-        return response
 
     portal.start()
     return app

@@ -9,60 +9,18 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, current_app, redirect, render_template, request, url_for
 
-from ..exchanges.access import check_csrf, current_requester, log_in, log_out, login_required
+from ..exchanges.access import check_csrf, current_requester, login_required, visible_to
+from ..exchanges.le_app import add_login_routes
 
 __all__ = ["bp"]
 
 bp = Blueprint("le", __name__, url_prefix="/le")
+add_login_routes(bp)
 
 
 def portal():
     """The app's Portal."""
     return current_app.extensions["issuer_portal"]
-
-
-def visible_to() -> str | None:
-    """Whose requests the logged-in requester may see: its own, or everyone's (None)."""
-    requester = current_requester()
-    assert requester is not None  # only asked behind the login
-    return None if requester.role == "instructor" else requester.id
-
-
-def _next_path() -> str:
-    """Where to go after logging in: a path on this portal, the request log otherwise."""
-    target = request.values.get("next", "")
-    if target.startswith("/le/") and not target.startswith("//"):
-        return target
-    return url_for("le.index")
-
-
-@bp.get("/login")
-def login_form():
-    """The portal's login form."""
-    if current_requester() is not None:
-        return redirect(_next_path())
-    return render_template("issuer/login.html", next=_next_path(), failed=False)
-
-
-@bp.post("/login")
-def login():
-    """Check a login and password; a fresh session on success, the form again otherwise."""
-    check_csrf()
-    found = portal().access.check_password(
-        request.form.get("login", ""), request.form.get("password", "")
-    )
-    if found is None:
-        return render_template("issuer/login.html", next=_next_path(), failed=True), 401
-    log_in(found)
-    return redirect(_next_path(), code=303)
-
-
-@bp.post("/logout")
-def logout():
-    """End the session here and on the server."""
-    check_csrf()
-    log_out()
-    return redirect(url_for("le.login_form"), code=303)
 
 
 @bp.get("/request")
@@ -90,16 +48,14 @@ def submit():
 @login_required
 def index():
     """The requests this requester made (every request, for the instructor)."""
-    portal().run_due()
-    return render_template("issuer/requests.html", rows=portal().log.listing(visible_to()))
+    return render_template("issuer/requests.html", rows=portal().listing(visible_to()))
 
 
 @bp.get("/requests/<int:number>")
 @login_required
 def show(number: int):
     """One request and its answer (404 for another requester's)."""
-    portal().run_due()
-    stored = portal().log.get(number, visible_to())
+    stored = portal().get(number, visible_to())
     if stored is None:
         abort(404)
     return render_template("issuer/answer.html", req=stored["request"], ans=stored["answer"])

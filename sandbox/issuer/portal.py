@@ -173,6 +173,17 @@ class Portal:
         }
         return answer, actions
 
+    def get(self, number: int, visible_to: str | None) -> dict | None:
+        """A request the requester visible_to may see (None: any), with its actions carried
+        out as far as they are due; or None."""
+        self.run_due()
+        return self.log.get(number, visible_to)
+
+    def listing(self, visible_to: str | None) -> list[dict]:
+        """The requests visible_to may see, newest first, without their answers."""
+        self.run_due()
+        return self.log.listing(visible_to)
+
     # -- carrying actions out -----------------------------------------------------------
 
     def run_due(self, now: float | None = None) -> int:
