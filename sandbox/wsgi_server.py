@@ -11,6 +11,11 @@ pin as many threads and descriptors until the process fails with EMFILE. This on
   place of the connection that has waited longest for its request head (an idle
   keep-alive or a held half-request); when every connection is busy with a request it
   gets ``503`` with Retry-After instead of a thread.
+
+Every response carries exactly one ``Server`` header: the one the app set (a site's
+Apache or nginx banner), else ``DEFAULT_SERVER``, a production stack's banner. werkzeug's
+own (``Werkzeug/x Python/y``, which gave the game away and came as a second header) is
+never sent, nor named in the WSGI environ.
 """
 
 from __future__ import annotations
@@ -26,12 +31,16 @@ from werkzeug.serving import ThreadedWSGIServer, WSGIRequestHandler
 
 __all__ = ["BoundedWSGIServer"]
 
+# What the explorer, the exchanges, the issuer and the classroom run behind, as a real one
+# would: nginx as the reverse proxy, no version (server_tokens off).
+DEFAULT_SERVER = "nginx"
 MAX_CONNECTIONS = 256
 REQUEST_TIMEOUT = 10.0
 IO_TIMEOUT = 30.0
 _BUSY_PAGE = b"The server is busy with other requests; try again in a few seconds.\n"
 _BUSY = (
-    b"HTTP/1.1 503 Service Unavailable\r\nRetry-After: 5\r\nContent-Type: text/plain\r\n"
+    b"HTTP/1.1 503 Service Unavailable\r\nServer: nginx\r\nRetry-After: 5\r\n"
+    b"Content-Type: text/plain\r\n"
     b"Connection: close\r\nContent-Length: %d\r\n\r\n%s" % (len(_BUSY_PAGE), _BUSY_PAGE)
 )
 
@@ -39,10 +48,39 @@ _logger = logging.getLogger("sandbox.wsgi_server")
 
 
 class _Handler(WSGIRequestHandler):
-    """werkzeug's handler, telling the server when it waits for a request head."""
+    """werkzeug's handler, telling the server when it waits for a request head, and sending
+    one Server header per response."""
 
     server: BoundedWSGIServer
     timeout = IO_TIMEOUT  # StreamRequestHandler sets it on the socket: every read and write
+    # werkzeug's is a property naming itself; it also becomes the environ's SERVER_SOFTWARE.
+    server_version = DEFAULT_SERVER
+    _banner_due = False  # a response head has started and has no Server header yet
+
+    def version_string(self) -> str:
+        """The banner of http.server's own error pages (400, 414, ...): no Python version."""
+        return DEFAULT_SERVER
+
+    def send_response(self, code: int, message: str | None = None) -> None:
+        """Start a response head without the banner: the app's headers may bring their own."""
+        self.log_request(code)
+        self.send_response_only(code, message)
+        self.send_header("Date", self.date_time_string())
+        self._banner_due = True
+
+    def send_header(self, keyword: str, value: str) -> None:
+        """Send a header; of Server headers only the first (the app's), none after it."""
+        if keyword.lower() == "server":
+            if not self._banner_due:
+                return
+            self._banner_due = False
+        super().send_header(keyword, value)
+
+    def end_headers(self) -> None:
+        """End the head, adding the default banner when nothing set one."""
+        if self._banner_due:
+            self.send_header("Server", self.version_string())
+        super().end_headers()
 
     def handle_one_request(self) -> None:
         """Wait for the next request (evictable meanwhile), then serve it."""
