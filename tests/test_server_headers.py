@@ -1,5 +1,6 @@
 """Honest server headers: every response of every served name carries exactly one Server
-header, the one the site runs, and never names Werkzeug or Python (issue 15, item 7)."""
+header, the one the site runs, and never names Werkzeug or Python: a fingerprinting tool
+must not see a Python test server."""
 
 from __future__ import annotations
 
