@@ -144,6 +144,8 @@ class Sandbox:
     upstreams: dict[str, tuple[str, int]] = field(default_factory=dict)
     max_connections: int = 1024  # the gateway's cap on connections at once
     max_per_client: int = 256  # its cap per trainee (SOCKS user name, else source address)
+    # Tor's VirtualAddrNetworkIPv4: the gateway's answers to SOCKS RESOLVE come from it.
+    virtual_network: str = "127.192.0.0/10"
     sites: list[SiteServer] = field(default_factory=list)
     gateway: Gateway | None = None
     log: ConnectionLog | None = None
@@ -234,6 +236,7 @@ class Sandbox:
                 latency=self.latency,
                 max_connections=self.max_connections,
                 max_per_client=self.max_per_client,
+                virtual_network=self.virtual_network,
             )
             self.log = ConnectionLog(self.state_dir / "gateway.db")
             self.gateway = Gateway(routes, config, self.log)

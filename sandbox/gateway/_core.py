@@ -14,6 +14,7 @@ from collections import Counter, OrderedDict
 from collections.abc import Callable
 from typing import Protocol as TypingProtocol
 
+from .automap import Automap
 from .latency import LatencyModel
 from .log import ConnectionLog, ConnectionRecord, ContainmentRecord
 from .routes import Decision, Routes
@@ -102,6 +103,8 @@ class GatewayState:
         self.latency: LatencyModel = config.latency
         self.extended_errors: bool = config.extended_errors_enabled
         self.prefer_no_auth: bool = config.prefer_no_auth
+        # One map for the gateway's life: a name RESOLVEd once keeps its address (Tor's too).
+        self.automap = Automap(config.virtual_network)
         self.active: set[Tracked] = set()
         # Connections still in their handshake -> source address, oldest first; and per address.
         self.pending: OrderedDict[Tracked, str] = OrderedDict()
@@ -111,6 +114,12 @@ class GatewayState:
         self.rejected_over_cap = 0
         self.rejected_per_client = 0
         self.evicted = 0
+
+    def decide(self, host: str) -> Decision:
+        """What a CONNECT to ``host`` does: a virtual address stands for the name it was
+        handed out for (AutomapHostsOnResolve); anything else goes to ``Routes`` as is."""
+        name = self.automap.name_for(host) if host[:1].isdigit() else None
+        return self.routes.resolve(name or host)
 
     def admit(self, conn: Tracked, address: str | None) -> bool:
         """Register a new client connection, making room under the caps, or refuse it."""

@@ -340,7 +340,7 @@ class HttpProxyConnection:
 
     async def _open(self, host: str, port: int) -> _Stream:
         """Decide, simulate the circuit and dial; raise _Failure the way Privoxy reports it."""
-        decision = self.ctx.routes.resolve(host)
+        decision = self.ctx.decide(host)
         if decision.kind == "refused":
             self.ctx.contain(decision, self.visitor, self.client)
             raise _Failure(403, "Request blocked", _refusal(decision), "refused", decision, port)
@@ -505,5 +505,5 @@ def _same_site(stream: _Stream, host: str, port: int, ctx: GatewayState) -> bool
     """Tell whether a request can reuse the open upstream stream."""
     if stream.port != port or stream.writer.transport.is_closing():
         return False
-    decision = ctx.routes.resolve(host)
+    decision = ctx.decide(host)
     return decision.routed and decision.site == stream.decision.site
