@@ -375,6 +375,11 @@ def up(
             f"Tron explorer {run['tronscan']}   (addresses, transactions, USDT; also "
             f"http://{run['tronscan_name']}/ through the proxy)"
         )
+    if run.get("ca_file"):
+        click.echo(
+            f"Sandbox CA    {run['ca_file']}   (trust it for https://check.torproject.org/"
+            " through the proxy)"
+        )
     for line in _analyst_lines(world):
         click.echo(line)
     if info["seats"]:

@@ -23,6 +23,8 @@ from __future__ import annotations
 import contextlib
 import logging
 import socket
+import ssl
+import sys
 import threading
 import time
 from collections import OrderedDict
@@ -82,6 +84,25 @@ class _Handler(WSGIRequestHandler):
             self.send_header("Server", self.version_string())
         super().end_headers()
 
+    def setup(self) -> None:
+        """Speak TLS first when the server has a certificate: the handshake runs here, in
+        the connection's thread under its timeout, not in the loop that accepts."""
+        tls = self.server.tls
+        if tls is not None:
+            raw = self.request
+            raw.settimeout(IO_TIMEOUT)
+            self.request = tls.wrap_socket(raw, server_side=True)
+            self.server.note_busy(raw)  # from here on the TLS socket is the one that waits
+        super().setup()
+
+    def finish(self) -> None:
+        """Flush and close; a TLS socket leaves the waiting list with its connection."""
+        try:
+            super().finish()
+        finally:
+            if self.server.tls is not None:
+                self.server.note_busy(self.connection)
+
     def handle_one_request(self) -> None:
         """Wait for the next request (evictable meanwhile), then serve it."""
         self.server.note_waiting(self.connection)
@@ -113,13 +134,15 @@ class BoundedWSGIServer(ThreadedWSGIServer):
         *,
         max_connections: int = MAX_CONNECTIONS,
         request_timeout: float = REQUEST_TIMEOUT,
+        tls: ssl.SSLContext | None = None,
     ):
-        """Listen on host:port (0: a free port) and serve ``app``."""
+        """Listen on host:port (0: a free port) and serve ``app`` (over TLS with ``tls``)."""
         if max_connections < 1 or request_timeout <= 0:
             raise ValueError("max_connections must be >= 1 and request_timeout > 0")
         self.max_connections = max_connections
         self.request_timeout = request_timeout
         self.refused = 0
+        self.tls = tls
         self._lock = threading.Lock()
         self._open = 0
         # Connections waiting for a request head, oldest wait first, with when it began.
@@ -178,6 +201,13 @@ class BoundedWSGIServer(ThreadedWSGIServer):
                 del self._waiting[sock]
         for sock in stale:
             _hang_up(sock)
+
+    def handle_error(self, request, client_address) -> None:
+        """A TLS client that hung up or spoke no TLS is not a server error: no traceback."""
+        if isinstance(sys.exc_info()[1], ssl.SSLError | ConnectionError | TimeoutError):
+            _logger.debug("%s: %s dropped: %s", self.port, client_address, sys.exc_info()[1])
+            return
+        super().handle_error(request, client_address)
 
     def _evict_oldest(self) -> bool:
         """Close the connection that has waited longest for a request head (lock held)."""

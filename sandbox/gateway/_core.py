@@ -245,12 +245,13 @@ class GatewayState:
         port_kind: str,
         destination: str | None,
         dest_port: int | None,
+        outcome: str = "ok",
     ) -> int | None:
-        """Log a stream as open (outcome ok, no end yet); return its row id for ``finish``."""
+        """Log a stream as open (no end yet); return its row id for ``finish``."""
         if self.log is None:
             return None
         record = ConnectionRecord(
-            started, None, visitor, client, port_kind, destination, dest_port, "ok"
+            started, None, visitor, client, port_kind, destination, dest_port, outcome
         )
         try:
             return self.log.connection(record)
@@ -284,6 +285,13 @@ class GatewayState:
         """Connect to the upstream ``Routes`` chose for ``decision``; the gateway's only exit."""
         if not decision.routed:
             raise PermissionError(f"{decision.name!r} is not routed: {decision.reason}")
+        if decision.ports is not None:  # a service of the sandbox: one upstream per port
+            upstream = decision.ports.get(port)
+            if upstream is None:
+                raise ConnectionRefusedError(f"{decision.name} serves no port {port}")
+            loop = asyncio.get_running_loop()
+            async with asyncio.timeout(self.config.connect_timeout):
+                return await loop.create_connection(factory, *upstream)
         if decision.upstream is None:  # a withdrawn .test site: its host refuses connections
             raise ConnectionRefusedError(f"{decision.name} is offline")
         if port not in SERVICE_PORTS:
@@ -306,6 +314,11 @@ class GatewayState:
         )
         writer = asyncio.StreamWriter(transport, protocol, reader, loop)  # type: ignore[arg-type]  # dial gives TCP
         return reader, writer
+
+
+def stream_outcome(decision: Decision) -> str:
+    """The outcome a connected stream is logged with: a check of the proxy, or ok."""
+    return "tor-check" if decision.service else "ok"
 
 
 def _worth_a_warning(count: int) -> bool:

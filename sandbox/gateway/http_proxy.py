@@ -37,7 +37,7 @@ from urllib.parse import urlsplit
 
 from ..errors import SandboxError
 from . import _http_wire as hw
-from ._core import GatewayState, peer_host, peer_name
+from ._core import GatewayState, peer_host, peer_name, stream_outcome
 from ._pages import CONNECT_ESTABLISHED, CONTINUE, error_response
 from .routes import Decision
 
@@ -75,7 +75,7 @@ class _Stream:
         self.decision, self.port, self.reader, self.writer = decision, port, reader, writer
         self.up = 0
         self.down = 0
-        self.outcome = "ok"
+        self.outcome = stream_outcome(decision)
         self.row_id = row_id
 
 
@@ -405,6 +405,7 @@ class HttpProxyConnection:
             port_kind="http",
             destination=decision.name,
             dest_port=port,
+            outcome=stream_outcome(decision),
         )
         return _Stream(decision, port, reader, writer, row_id)
 

@@ -12,6 +12,7 @@ Replies, as Tor sends them (``extended`` = SocksPort ExtendedErrors, proposal 30
 situation                         SOCKS5      extended    outcome logged
 ================================  ==========  ==========  ===========================
 routed name, upstream connected   0x00        0x00        ok
+check.torproject.org (80, 443)    0x00        0x00        tor-check
 unknown valid v3 onion            0x04        0xF0        unknown-onion
 invalid onion (checksum, v2...)   0x01        0xF6        bad-address
 clearnet, IP literal, localhost   0x02        0x02        refused (+ containment)
@@ -46,7 +47,7 @@ import logging
 import time
 
 from . import _socks_wire as wire
-from ._core import GatewayState, peer_host, peer_name
+from ._core import GatewayState, peer_host, peer_name, stream_outcome
 from ._pages import TOR_NOT_AN_HTTP_PROXY
 from .automap import ptr_address
 from .routes import Decision
@@ -483,7 +484,7 @@ class SocksConnection(asyncio.Protocol):
         if self.upstream_closed:  # reset between connect and now
             self._upstream_failed(decision, ConnectionResetError("upstream closed at once"))
             return
-        self._start_relay()
+        self._start_relay(decision)
 
     def _upstream_failed(self, decision: Decision, exc: BaseException) -> None:
         """Report an unreachable upstream with the code Tor gives for that situation."""
@@ -501,12 +502,12 @@ class SocksConnection(asyncio.Protocol):
             code = wire.GENERAL_FAILURE
         self._fail(code, "upstream-failed")
 
-    def _start_relay(self) -> None:
+    def _start_relay(self, decision: Decision) -> None:
         """Send the success reply, flush early data, and let bytes flow both ways."""
         upstream = self.upstream
         assert upstream is not None
         self.state = _State.RELAY
-        self.outcome = "ok"
+        self.outcome = stream_outcome(decision)
         # Logged now, not at the end: the instructor sees open streams (browsers keep them).
         self.row_id = self.ctx.begin(
             started=self.started,
@@ -515,6 +516,7 @@ class SocksConnection(asyncio.Protocol):
             port_kind=self.port_kind,
             destination=self.destination,
             dest_port=self.dest_port,
+            outcome=self.outcome,
         )
         self.transport.write(self._reply(wire.SUCCEEDED))
         if self.buf:
