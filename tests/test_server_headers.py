@@ -93,7 +93,7 @@ def test_a_site_that_plants_an_apache_leak_says_apache_once(served, tiny_world):
     """A careless site's Apache banner replaces the default instead of joining it."""
     careless = [s for s in served.sites if s.kind == "market"]
     if served.world != tiny_world.resolve() or not careless:
-        pytest.skip("the tiny world's market plants the Apache leak")
+        pytest.skip("only the tiny world's market plants the Apache leak")
     r = requests.get(f"http://{careless[0].address}/", proxies=_proxies(served), timeout=30)
     assert _check(r, "market") == "Apache/2.4.62 (Debian)"
 
