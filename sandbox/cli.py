@@ -164,6 +164,17 @@ def info(path, as_json):
         click.echo(f"  {site['kind']:<9} {site['name']:<28} {site['address']}")
 
 
+def _virtual_network(value: str) -> str:
+    """Check a --virtual-addr-network the way Tor checks VirtualAddrNetworkIPv4."""
+    from .gateway.automap import Automap
+
+    try:
+        Automap(value)
+    except ValueError as e:
+        raise click.BadParameter(str(e)) from None
+    return value
+
+
 def _entry_points(sites: list[dict]) -> list[str]:
     """Lines naming the sites trainees start from (the wiki and the search engine)."""
     first = [s for s in sites if s["kind"] in ("wiki", "search")] or sites[:1]
@@ -250,6 +261,14 @@ def _entry_points(sites: list[dict]) -> list[str]:
     show_default=True,
     help="Connections per trainee: per SOCKS user name, or per address without one.",
 )
+@click.option(
+    "--virtual-addr-network",
+    default="127.192.0.0/10",
+    show_default=True,
+    callback=lambda _ctx, _param, value: _virtual_network(value),
+    help="Tor's VirtualAddrNetworkIPv4: where SOCKS RESOLVE's addresses for world names "
+    "come from (torsocks needs one outside 127.0.0.0/8, e.g. 10.192.0.0/10).",
+)
 def up(
     world,
     host,
@@ -266,6 +285,7 @@ def up(
     tor_socks_port,
     max_connections,
     max_per_client,
+    virtual_addr_network,
 ):
     """Serve a world: every hidden service behind a Tor-like SOCKS proxy. Ctrl-C stops it.
 
@@ -318,6 +338,7 @@ def up(
         max_per_client=max_per_client,
         tron_port=tron_port,
         tronscan_port=tronscan_port,
+        virtual_network=virtual_addr_network,
     )
     try:
         sandbox.start()
@@ -353,6 +374,11 @@ def up(
         click.echo(
             f"Tron explorer {run['tronscan']}   (addresses, transactions, USDT; also "
             f"http://{run['tronscan_name']}/ through the proxy)"
+        )
+    if run.get("ca_file"):
+        click.echo(
+            f"Sandbox CA    {run['ca_file']}   (trust it for https://check.torproject.org/"
+            " through the proxy)"
         )
     for line in _analyst_lines(world):
         click.echo(line)

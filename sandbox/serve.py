@@ -29,6 +29,10 @@ from .gateway import ConnectionLog, Gateway, GatewayConfig, LatencyModel
 from .gateway import log as gateway_log
 from .gateway.routes import Routes
 from .open_files import ensure_open_files, open_files_needed
+from .torcheck import NAME as TORCHECK_NAME
+from .torcheck import create_app as create_torcheck
+from .torcheck import exit_address
+from .torcheck.tls import CA_FILE, server_context
 from .world.store import open_world, site_rows
 from .world.tron_store import has_tron
 from .wsgi_server import MAX_CONNECTIONS as SERVER_CONNECTIONS
@@ -144,6 +148,8 @@ class Sandbox:
     upstreams: dict[str, tuple[str, int]] = field(default_factory=dict)
     max_connections: int = 1024  # the gateway's cap on connections at once
     max_per_client: int = 256  # its cap per trainee (SOCKS user name, else source address)
+    # Tor's VirtualAddrNetworkIPv4: the gateway's answers to SOCKS RESOLVE come from it.
+    virtual_network: str = "127.192.0.0/10"
     sites: list[SiteServer] = field(default_factory=list)
     gateway: Gateway | None = None
     log: ConnectionLog | None = None
@@ -154,6 +160,9 @@ class Sandbox:
     # The swap sites' payout watchers (marketplaces/swap/watcher.py), one thread each.
     swap_watchers: list[Any] = field(default_factory=list)
     pointer: Path | None = None  # this sandbox's file in running_dir(), once written
+    # Tor's check service (plain HTTP and TLS), reached only through the gateway.
+    torcheck: list[BoundedWSGIServer] = field(default_factory=list)
+    ca_file: Path | None = None  # the sandbox CA's certificate, for tools that want HTTPS
 
     def __post_init__(self):
         """Resolve paths."""
@@ -223,7 +232,7 @@ class Sandbox:
             if tron and self.tronscan_port is not None:
                 table[TRONSCAN_NAME] = self._start_tronscan()
             self._start_swap_watchers()
-            routes = Routes(table)
+            routes = Routes(table, {TORCHECK_NAME: self._start_torcheck()})
             for row in rows:
                 if configs[row["id"]].get("online") is False:  # until a site_online inject
                     routes.withdraw(row["address"])
@@ -234,6 +243,7 @@ class Sandbox:
                 latency=self.latency,
                 max_connections=self.max_connections,
                 max_per_client=self.max_per_client,
+                virtual_network=self.virtual_network,
             )
             self.log = ConnectionLog(self.state_dir / "gateway.db")
             self.gateway = Gateway(routes, config, self.log)
@@ -343,6 +353,19 @@ class Sandbox:
             )
             self.swap_watchers.append(watcher.start())
 
+    def _start_torcheck(self) -> dict[int, tuple[str, int]]:
+        """Serve check.torproject.org on two loopback ports, plain and TLS with a certificate
+        of the sandbox CA (made in the state directory on first use); its upstream per port."""
+        context = server_context(self.state_dir, TORCHECK_NAME)
+        self.ca_file = self.state_dir / CA_FILE
+        app = create_torcheck(exit_address(str(self.state_dir)))
+        for tls in (None, context):
+            server = BoundedWSGIServer("127.0.0.1", 0, app, tls=tls)
+            threading.Thread(target=server.serve_forever, name="torcheck", daemon=True).start()
+            self.torcheck.append(server)
+        plain, secure = self.torcheck
+        return {80: ("127.0.0.1", plain.server_port), 443: ("127.0.0.1", secure.server_port)}
+
     def _start_tronnode(self) -> tuple[str, int]:
         """Serve the Tron node on its own port; returns its upstream for the gateway."""
         from .tronnode import create_app
@@ -369,6 +392,8 @@ class Sandbox:
             self.gateway.stop()
             self.gateway = None
         portals = [s for s in (self.tronscan, self.tronnode, self.classroom) if s is not None]
+        portals += self.torcheck
+        self.torcheck = []
         _shutdown([*portals, *(site.server for site in self.sites if site.server is not None)])
         # Each app's own threads and files once no request runs: the issuer's worker (it
         # broadcasts on the node's chain) and the explorer of the Tron chain before the node.
@@ -443,6 +468,7 @@ class Sandbox:
                 f"http://{self.host}:{self.tronscan.server_port}/" if self.tronscan else None
             ),
             "tronscan_name": TRONSCAN_NAME if self.tronscan else None,
+            "ca_file": str(self.ca_file) if self.ca_file else None,
             "sites": [
                 {
                     "id": s.site_id,

@@ -11,6 +11,11 @@ pin as many threads and descriptors until the process fails with EMFILE. This on
   place of the connection that has waited longest for its request head (an idle
   keep-alive or a held half-request); when every connection is busy with a request it
   gets ``503`` with Retry-After instead of a thread.
+
+Every response carries exactly one ``Server`` header: the one the app set (a site's
+Apache or nginx banner), else ``DEFAULT_SERVER``, a production stack's banner. werkzeug's
+own (``Werkzeug/x Python/y``, which gave the game away and came as a second header) is
+never sent, nor named in the WSGI environ.
 """
 
 from __future__ import annotations
@@ -18,6 +23,8 @@ from __future__ import annotations
 import contextlib
 import logging
 import socket
+import ssl
+import sys
 import threading
 import time
 from collections import OrderedDict
@@ -26,12 +33,16 @@ from werkzeug.serving import ThreadedWSGIServer, WSGIRequestHandler
 
 __all__ = ["BoundedWSGIServer"]
 
+# What the explorer, the exchanges, the issuer and the classroom run behind, as a real one
+# would: nginx as the reverse proxy, no version (server_tokens off).
+DEFAULT_SERVER = "nginx"
 MAX_CONNECTIONS = 256
 REQUEST_TIMEOUT = 10.0
 IO_TIMEOUT = 30.0
 _BUSY_PAGE = b"The server is busy with other requests; try again in a few seconds.\n"
 _BUSY = (
-    b"HTTP/1.1 503 Service Unavailable\r\nRetry-After: 5\r\nContent-Type: text/plain\r\n"
+    b"HTTP/1.1 503 Service Unavailable\r\nServer: nginx\r\nRetry-After: 5\r\n"
+    b"Content-Type: text/plain\r\n"
     b"Connection: close\r\nContent-Length: %d\r\n\r\n%s" % (len(_BUSY_PAGE), _BUSY_PAGE)
 )
 
@@ -39,10 +50,58 @@ _logger = logging.getLogger("sandbox.wsgi_server")
 
 
 class _Handler(WSGIRequestHandler):
-    """werkzeug's handler, telling the server when it waits for a request head."""
+    """werkzeug's handler, telling the server when it waits for a request head, and sending
+    one Server header per response."""
 
     server: BoundedWSGIServer
     timeout = IO_TIMEOUT  # StreamRequestHandler sets it on the socket: every read and write
+    # werkzeug's is a property naming itself; it also becomes the environ's SERVER_SOFTWARE.
+    server_version = DEFAULT_SERVER
+    _banner_due = False  # a response head has started and has no Server header yet
+
+    def version_string(self) -> str:
+        """The banner of http.server's own error pages (400, 414, ...): no Python version."""
+        return DEFAULT_SERVER
+
+    def send_response(self, code: int, message: str | None = None) -> None:
+        """Start a response head without the banner: the app's headers may bring their own."""
+        self.log_request(code)
+        self.send_response_only(code, message)
+        self.send_header("Date", self.date_time_string())
+        self._banner_due = True
+
+    def send_header(self, keyword: str, value: str) -> None:
+        """Send a header; of Server headers only the first (the app's), none after it."""
+        if keyword.lower() == "server":
+            if not self._banner_due:
+                return
+            self._banner_due = False
+        super().send_header(keyword, value)
+
+    def end_headers(self) -> None:
+        """End the head, adding the default banner when nothing set one."""
+        if self._banner_due:
+            self.send_header("Server", self.version_string())
+        super().end_headers()
+
+    def setup(self) -> None:
+        """Speak TLS first when the server has a certificate: the handshake runs here, in
+        the connection's thread under its timeout, not in the loop that accepts."""
+        tls = self.server.tls
+        if tls is not None:
+            raw = self.request
+            raw.settimeout(IO_TIMEOUT)
+            self.request = tls.wrap_socket(raw, server_side=True)
+            self.server.note_busy(raw)  # from here on the TLS socket is the one that waits
+        super().setup()
+
+    def finish(self) -> None:
+        """Flush and close; a TLS socket leaves the waiting list with its connection."""
+        try:
+            super().finish()
+        finally:
+            if self.server.tls is not None:
+                self.server.note_busy(self.connection)
 
     def handle_one_request(self) -> None:
         """Wait for the next request (evictable meanwhile), then serve it."""
@@ -75,13 +134,15 @@ class BoundedWSGIServer(ThreadedWSGIServer):
         *,
         max_connections: int = MAX_CONNECTIONS,
         request_timeout: float = REQUEST_TIMEOUT,
+        tls: ssl.SSLContext | None = None,
     ):
-        """Listen on host:port (0: a free port) and serve ``app``."""
+        """Listen on host:port (0: a free port) and serve ``app`` (over TLS with ``tls``)."""
         if max_connections < 1 or request_timeout <= 0:
             raise ValueError("max_connections must be >= 1 and request_timeout > 0")
         self.max_connections = max_connections
         self.request_timeout = request_timeout
         self.refused = 0
+        self.tls = tls
         self._lock = threading.Lock()
         self._open = 0
         # Connections waiting for a request head, oldest wait first, with when it began.
@@ -140,6 +201,13 @@ class BoundedWSGIServer(ThreadedWSGIServer):
                 del self._waiting[sock]
         for sock in stale:
             _hang_up(sock)
+
+    def handle_error(self, request, client_address) -> None:
+        """A TLS client that hung up or spoke no TLS is not a server error: no traceback."""
+        if isinstance(sys.exc_info()[1], ssl.SSLError | ConnectionError | TimeoutError):
+            _logger.debug("%s: %s dropped: %s", self.port, client_address, sys.exc_info()[1])
+            return
+        super().handle_error(request, client_address)
 
     def _evict_oldest(self) -> bool:
         """Close the connection that has waited longest for a request head (lock held)."""

@@ -101,6 +101,7 @@ def test_up_cli_serves_reports_status_and_stops_on_ctrl_c(tiny_world, tmp_path):
         output = read_until_ready(proc, 60)
         assert f"127.0.0.1:{socks}" in output and f"127.0.0.1:{http}" in output, output
         assert ".onion/" in output and "wiki" in output
+        assert f"Sandbox CA    {state / 'sandbox-ca.pem'}" in output
         status = subprocess.run(
             [
                 sys.executable,

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from urllib.parse import quote_plus, urlsplit
+
 from flask import Blueprint, abort, current_app, render_template, request
+from flask import redirect as redirect_to
 
 from ..common.helpers import page_of
 from .index import SearchIndex, highlight
@@ -38,4 +41,22 @@ def search():
         }
         for r in page.items
     ]
-    return render_template("search/results.html", query=query, page=page, results=results)
+    return render_template(
+        "search/results.html",
+        query=query,
+        search_term=quote_plus(query),
+        page=page,
+        results=results,
+    )
+
+
+@bp.route("/search/redirect")
+def redirect():
+    """Ahmia's click-through: on to ``redirect_url`` when it is a page of this world's sites."""
+    target = request.args.get("redirect_url") or ""
+    parts = urlsplit(target)
+    host = (parts.hostname or "").lower()
+    # Only the sites' own addresses: never an open redirect to a name outside the world.
+    if parts.scheme != "http" or not host.endswith((".onion", ".test")):
+        abort(400, "redirect_url must be the http:// address of an onion or .test page.")
+    return redirect_to(target, code=302)

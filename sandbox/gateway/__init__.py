@@ -17,6 +17,9 @@
 Only ``Routes`` produces upstream addresses and only ``_core.GatewayState.dial`` connects, to
 an upstream taken from a routed ``Decision``: no client-supplied name is ever resolved,
 so a clearnet name or IP literal cannot leave the sandbox; it is refused and logged.
+Tor's RESOLVE gets a virtual address for a world name (``automap.py``), which a later
+CONNECT turns back into the name; the only clearnet name routed is one the sandbox serves
+itself (``Routes(services=...)``: Tor's check.torproject.org), logged as a check.
 
 Usage::
 

@@ -14,6 +14,7 @@ from collections import Counter, OrderedDict
 from collections.abc import Callable
 from typing import Protocol as TypingProtocol
 
+from .automap import Automap
 from .latency import LatencyModel
 from .log import ConnectionLog, ConnectionRecord, ContainmentRecord
 from .routes import Decision, Routes
@@ -102,6 +103,8 @@ class GatewayState:
         self.latency: LatencyModel = config.latency
         self.extended_errors: bool = config.extended_errors_enabled
         self.prefer_no_auth: bool = config.prefer_no_auth
+        # One map for the gateway's life: a name RESOLVEd once keeps its address (Tor's too).
+        self.automap = Automap(config.virtual_network)
         self.active: set[Tracked] = set()
         # Connections still in their handshake -> source address, oldest first; and per address.
         self.pending: OrderedDict[Tracked, str] = OrderedDict()
@@ -111,6 +114,12 @@ class GatewayState:
         self.rejected_over_cap = 0
         self.rejected_per_client = 0
         self.evicted = 0
+
+    def decide(self, host: str) -> Decision:
+        """What a CONNECT to ``host`` does: a virtual address stands for the name it was
+        handed out for (AutomapHostsOnResolve); anything else goes to ``Routes`` as is."""
+        name = self.automap.name_for(host) if host[:1].isdigit() else None
+        return self.routes.resolve(name or host)
 
     def admit(self, conn: Tracked, address: str | None) -> bool:
         """Register a new client connection, making room under the caps, or refuse it."""
@@ -236,12 +245,13 @@ class GatewayState:
         port_kind: str,
         destination: str | None,
         dest_port: int | None,
+        outcome: str = "ok",
     ) -> int | None:
-        """Log a stream as open (outcome ok, no end yet); return its row id for ``finish``."""
+        """Log a stream as open (no end yet); return its row id for ``finish``."""
         if self.log is None:
             return None
         record = ConnectionRecord(
-            started, None, visitor, client, port_kind, destination, dest_port, "ok"
+            started, None, visitor, client, port_kind, destination, dest_port, outcome
         )
         try:
             return self.log.connection(record)
@@ -275,6 +285,13 @@ class GatewayState:
         """Connect to the upstream ``Routes`` chose for ``decision``; the gateway's only exit."""
         if not decision.routed:
             raise PermissionError(f"{decision.name!r} is not routed: {decision.reason}")
+        if decision.ports is not None:  # a service of the sandbox: one upstream per port
+            upstream = decision.ports.get(port)
+            if upstream is None:
+                raise ConnectionRefusedError(f"{decision.name} serves no port {port}")
+            loop = asyncio.get_running_loop()
+            async with asyncio.timeout(self.config.connect_timeout):
+                return await loop.create_connection(factory, *upstream)
         if decision.upstream is None:  # a withdrawn .test site: its host refuses connections
             raise ConnectionRefusedError(f"{decision.name} is offline")
         if port not in SERVICE_PORTS:
@@ -297,6 +314,11 @@ class GatewayState:
         )
         writer = asyncio.StreamWriter(transport, protocol, reader, loop)  # type: ignore[arg-type]  # dial gives TCP
         return reader, writer
+
+
+def stream_outcome(decision: Decision) -> str:
+    """The outcome a connected stream is logged with: a check of the proxy, or ok."""
+    return "tor-check" if decision.service else "ok"
 
 
 def _worth_a_warning(count: int) -> bool:

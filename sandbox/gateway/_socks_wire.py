@@ -71,9 +71,34 @@ def reply5(code: int) -> bytes:
     return bytes((5, code, 0, 1, 0, 0, 0, 0, 0, 0))
 
 
+def resolved5(address: str) -> bytes:
+    """Return Tor's SOCKS5 answer to RESOLVE: the IPv4 address as bound address, port 0."""
+    return bytes((5, SUCCEEDED, 0, 1)) + ipaddress.IPv4Address(address).packed + b"\0\0"
+
+
+def resolved5_name(name: str) -> bytes:
+    """Return Tor's SOCKS5 answer to RESOLVE_PTR: the host name as bound address, port 0."""
+    raw = name.encode("ascii")
+    return bytes((5, SUCCEEDED, 0, 3, len(raw))) + raw + b"\0\0"
+
+
+def resolved4(address: str) -> bytes:
+    """Return Tor's SOCKS4a answer to RESOLVE: granted, port 0, the IPv4 address."""
+    return bytes((0, SOCKS4_GRANTED, 0, 0)) + ipaddress.IPv4Address(address).packed
+
+
 def reply4(granted: bool) -> bytes:
     """Return a SOCKS4 reply; Tor leaves version, port and address zero."""
     return bytes((0, SOCKS4_GRANTED if granted else SOCKS4_REJECTED, 0, 0, 0, 0, 0, 0))
+
+
+def is_ipv4(host: str) -> bool:
+    """Tell whether a requested host is an IPv4 literal (dotted quad)."""
+    try:
+        ipaddress.IPv4Address(host)
+    except ValueError:
+        return False
+    return True
 
 
 def _text(raw: bytes) -> str:
@@ -165,7 +190,8 @@ def parse_request4(buf: bytes | bytearray) -> tuple[int, Request] | None:
         _need_more4(buf)
         return None
     user_id = _text(bytes(buf[8:user_end])) or None
-    if port == 0 or ip == b"\0\0\0\0":
+    # tor-resolve asks with port 0, which Tor accepts for its RESOLVE commands only.
+    if ip == b"\0\0\0\0" or (port == 0 and command not in (CMD_RESOLVE, CMD_RESOLVE_PTR)):
         raise SocksError("SOCKS4 request with port or address zero", reply4(False))
     if ip[:3] == b"\0\0\0":
         host_end = buf.find(b"\0", user_end + 1)

@@ -37,7 +37,7 @@ from urllib.parse import urlsplit
 
 from ..errors import SandboxError
 from . import _http_wire as hw
-from ._core import GatewayState, peer_host, peer_name
+from ._core import GatewayState, peer_host, peer_name, stream_outcome
 from ._pages import CONNECT_ESTABLISHED, CONTINUE, error_response
 from .routes import Decision
 
@@ -75,7 +75,7 @@ class _Stream:
         self.decision, self.port, self.reader, self.writer = decision, port, reader, writer
         self.up = 0
         self.down = 0
-        self.outcome = "ok"
+        self.outcome = stream_outcome(decision)
         self.row_id = row_id
 
 
@@ -340,7 +340,7 @@ class HttpProxyConnection:
 
     async def _open(self, host: str, port: int) -> _Stream:
         """Decide, simulate the circuit and dial; raise _Failure the way Privoxy reports it."""
-        decision = self.ctx.routes.resolve(host)
+        decision = self.ctx.decide(host)
         if decision.kind == "refused":
             self.ctx.contain(decision, self.visitor, self.client)
             raise _Failure(403, "Request blocked", _refusal(decision), "refused", decision, port)
@@ -405,6 +405,7 @@ class HttpProxyConnection:
             port_kind="http",
             destination=decision.name,
             dest_port=port,
+            outcome=stream_outcome(decision),
         )
         return _Stream(decision, port, reader, writer, row_id)
 
@@ -505,5 +506,5 @@ def _same_site(stream: _Stream, host: str, port: int, ctx: GatewayState) -> bool
     """Tell whether a request can reuse the open upstream stream."""
     if stream.port != port or stream.writer.transport.is_closing():
         return False
-    decision = ctx.routes.resolve(host)
+    decision = ctx.decide(host)
     return decision.routed and decision.site == stream.decision.site

@@ -36,6 +36,7 @@ __all__ = [
 
 OUTCOMES = (
     "ok",
+    "tor-check",  # a stream to the sandbox's check.torproject.org: a check, not containment
     "unknown-onion",
     "bad-address",
     "refused",

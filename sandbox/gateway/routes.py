@@ -5,6 +5,10 @@ same site, as in Tor) and the fake-clearnet ``.test`` names. Everything else -- 
 names, ``localhost``, IPv4 and IPv6 literals, unknown ``.test`` names -- is refused, and
 no name is ever looked up in DNS: the table is the only source of upstream addresses.
 
+Beside them, the sandbox may serve a few clearnet names itself (``services``: Tor's
+check.torproject.org), each with an upstream per port (80 and 443); a connection to one
+is a check of the proxy, logged as such, not a way out.
+
 A routed site can be withdrawn (an inject takes it offline) and restored: a withdrawn
 onion fails like an unknown one (its descriptor cannot be found); a withdrawn ``.test``
 name still resolves but its server refuses connections, as a clearnet host that is down.
@@ -39,6 +43,13 @@ class Decision:
     reason: str
     upstream: tuple[str, int] | None = None
     site: str | None = None
+    # A service of the sandbox's own (check.torproject.org): its upstream for each port.
+    ports: Mapping[int, tuple[str, int]] | None = None
+
+    @property
+    def service(self) -> bool:
+        """True when the name is one the sandbox serves itself (a check, not a world site)."""
+        return self.ports is not None
 
     @property
     def routed(self) -> bool:
@@ -86,8 +97,19 @@ def is_valid_destination(name: str) -> bool:
 class Routes:
     """A replaceable map from world host names to the (host, port) of their upstream server."""
 
-    def __init__(self, mapping: Mapping[str, tuple[str, int]] | None = None):
-        """Build the table; names are validated and normalized (see ``update``)."""
+    def __init__(
+        self,
+        mapping: Mapping[str, tuple[str, int]] | None = None,
+        services: Mapping[str, Mapping[int, tuple[str, int]]] | None = None,
+    ):
+        """Build the table; names are validated and normalized (see ``update``).
+        ``services`` maps a clearnet name the sandbox serves to its upstream per port."""
+        self._services: dict[str, dict[int, tuple[str, int]]] = {
+            normalize_name(name): {
+                int(port): self._check_upstream(name, upstream) for port, upstream in ports.items()
+            }
+            for name, ports in (services or {}).items()
+        }
         self._state: tuple[dict[str, tuple[str, int]], frozenset[str], dict[str, Decision]] = (
             {},
             frozenset(),
@@ -192,6 +214,9 @@ class Routes:
             return Decision("refused", norm, f"{ip_kind} literal: only world names are reachable")
         if norm == "localhost" or norm.endswith(".localhost"):
             return Decision("refused", norm, "localhost is outside the sandbox")
+        if norm in self._services:
+            ports = self._services[norm]
+            return Decision("route", norm, "served by the sandbox", ports.get(80), norm, ports)
         if norm.endswith(".onion"):
             return self._resolve_onion(table, norm)
         if norm.endswith(".test"):

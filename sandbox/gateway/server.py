@@ -13,6 +13,7 @@ from ..errors import SandboxError
 from ..open_files import ensure_open_files, open_files_needed
 from ._core import NOOP_SOCKS_FLAGS, GatewayState
 from ._http_wire import MAX_HEAD
+from .automap import DEFAULT_NETWORK, Automap
 from .http_proxy import HttpProxyConnection
 from .latency import LatencyModel
 from .log import ConnectionLog
@@ -45,6 +46,8 @@ class GatewayConfig:
     socks_flags: tuple[str, ...] = ()
     connect_timeout: float = 10.0
     use_uvloop: bool = True
+    # Tor's VirtualAddrNetworkIPv4: where RESOLVE's virtual addresses come from.
+    virtual_network: str = DEFAULT_NETWORK
 
     def __post_init__(self) -> None:
         """Validate numbers and SocksPort flags (unknown flags are an error, as in Tor)."""
@@ -53,6 +56,7 @@ class GatewayConfig:
                 raise ValueError(f"GatewayConfig.{name} must be > 0")
         if self.max_connections < 1 or self.max_per_client < 1:
             raise ValueError("GatewayConfig.max_connections and max_per_client must be >= 1")
+        Automap(self.virtual_network)  # raises ValueError naming a bad network
         self.socks_flags = tuple(self.socks_flags)
         for flag in self.socks_flags:
             low = flag.lower()

@@ -12,6 +12,7 @@ Replies, as Tor sends them (``extended`` = SocksPort ExtendedErrors, proposal 30
 situation                         SOCKS5      extended    outcome logged
 ================================  ==========  ==========  ===========================
 routed name, upstream connected   0x00        0x00        ok
+check.torproject.org (80, 443)    0x00        0x00        tor-check
 unknown valid v3 onion            0x04        0xF0        unknown-onion
 invalid onion (checksum, v2...)   0x01        0xF6        bad-address
 clearnet, IP literal, localhost   0x02        0x02        refused (+ containment)
@@ -21,9 +22,18 @@ simulated intro failure           0x04        0xF2        circuit-failed
 simulated rendezvous failure      0x01        0xF3        circuit-failed
 simulated exit-circuit failure    0x01        0x01        circuit-failed
 BIND, UDP ASSOCIATE               0x07        0x07        refused
-RESOLVE, RESOLVE_PTR (Tor ext.)   0x04        0x04        refused
+RESOLVE of a world name           0x00 + IP   same        ok
+RESOLVE_PTR of a mapped address   0x00 + name same        ok
+RESOLVE of an IPv4 literal        0x00 + it   same        ok
+RESOLVE of anything else          0x04        0x04        refused (+ containment
+                                                          for clearnet, IPs, localhost)
 malformed host name               0x01        0x01        malformed
 ================================  ==========  ==========  ===========================
+
+RESOLVE (SOCKS5 and SOCKS4a) and RESOLVE_PTR (SOCKS5) are answered as Tor does with
+``AutomapHostsOnResolve 1``: a world name (.onion or .test) gets a virtual IPv4 address
+from ``VirtualAddrNetworkIPv4`` (``automap.py``), stable for the gateway's life, and a
+CONNECT to that address reaches the name; RESOLVE_PTR of it gives the name back.
 
 SOCKS4/4a gets 0x5A or 0x5B. An HTTP request on this port (first byte G, H, P or C)
 gets Tor's ``501 Tor is not an HTTP Proxy`` page; other garbage is closed silently.
@@ -37,8 +47,9 @@ import logging
 import time
 
 from . import _socks_wire as wire
-from ._core import GatewayState, peer_host, peer_name
+from ._core import GatewayState, peer_host, peer_name, stream_outcome
 from ._pages import TOR_NOT_AN_HTTP_PROXY
+from .automap import ptr_address
 from .routes import Decision
 
 __all__ = ["SocksConnection"]
@@ -381,7 +392,7 @@ class SocksConnection(asyncio.Protocol):
         if request.command != wire.CMD_CONNECT:
             self._unsupported(request)
             return
-        decision = self.ctx.routes.resolve(request.host)
+        decision = self.ctx.decide(request.host)
         self.destination = decision.name
         if decision.kind == "refused":
             self.ctx.contain(decision, self.visitor, self.client_name)
@@ -397,18 +408,53 @@ class SocksConnection(asyncio.Protocol):
             self.task = self.loop.create_task(self._open(decision))
 
     def _unsupported(self, request: wire.Request) -> None:
-        """Refuse BIND, UDP ASSOCIATE and Tor's RESOLVE commands."""
-        if (
-            request.command in (wire.CMD_RESOLVE, wire.CMD_RESOLVE_PTR)
-            and self.port_kind == "socks5"
-        ):
-            # Nothing resolves in the sandbox; Tor answers a failed resolve with 0x04.
-            decision = self.ctx.routes.resolve(request.host)
-            if decision.containment:
-                self.ctx.contain(decision, self.visitor, self.client_name)
-            self._fail(wire.HOST_UNREACHABLE, "refused")
+        """Answer Tor's RESOLVE commands; refuse BIND and UDP ASSOCIATE."""
+        if request.command == wire.CMD_RESOLVE:
+            self._resolve(request.host)
+        elif request.command == wire.CMD_RESOLVE_PTR and self.port_kind == "socks5":
+            self._resolve_ptr(request.host)
+        else:
+            self._fail(wire.COMMAND_NOT_SUPPORTED, "refused")
+
+    def _resolve(self, host: str) -> None:
+        """RESOLVE: a world name's virtual address, an IPv4 literal itself (as Tor answers
+        one), else Tor's failed-resolve 0x04, logged as containment when it left the world."""
+        if wire.is_ipv4(host):
+            self._resolved(host)
             return
-        self._fail(wire.COMMAND_NOT_SUPPORTED, "refused")
+        decision = self.ctx.routes.resolve(host)
+        self.destination = decision.name
+        if decision.routed:
+            self._resolved(self.ctx.automap.address_for(decision.name))
+            return
+        if decision.containment:
+            self.ctx.contain(decision, self.visitor, self.client_name)
+        self._fail(wire.HOST_UNREACHABLE, "refused")
+
+    def _resolve_ptr(self, host: str) -> None:
+        """RESOLVE_PTR: the name a virtual address stands for, else 0x04; asking about an
+        address outside the virtual network is an attempt at the outside world."""
+        address = ptr_address(host)
+        name = self.ctx.automap.name_for(address) if address else None
+        if name is not None:
+            self.outcome = "ok"
+            self.transport.write(wire.resolved5_name(name))
+            self.transport.close()
+            self.state_closed()
+            return
+        if address is not None and address not in self.ctx.automap:
+            self.ctx.contain(self.ctx.routes.resolve(address), self.visitor, self.client_name)
+        self._fail(wire.HOST_UNREACHABLE, "refused")
+
+    def _resolved(self, address: str) -> None:
+        """Send a successful RESOLVE answer and close, as Tor does."""
+        self.outcome = "ok"
+        if self.port_kind == "socks4a":
+            self.transport.write(wire.resolved4(address))
+        else:
+            self.transport.write(wire.resolved5(address))
+        self.transport.close()
+        self.state_closed()
 
     async def _open(self, decision: Decision) -> None:
         """Simulate the circuit, then connect upstream and start relaying (or fail like Tor)."""
@@ -438,7 +484,7 @@ class SocksConnection(asyncio.Protocol):
         if self.upstream_closed:  # reset between connect and now
             self._upstream_failed(decision, ConnectionResetError("upstream closed at once"))
             return
-        self._start_relay()
+        self._start_relay(decision)
 
     def _upstream_failed(self, decision: Decision, exc: BaseException) -> None:
         """Report an unreachable upstream with the code Tor gives for that situation."""
@@ -456,12 +502,12 @@ class SocksConnection(asyncio.Protocol):
             code = wire.GENERAL_FAILURE
         self._fail(code, "upstream-failed")
 
-    def _start_relay(self) -> None:
+    def _start_relay(self, decision: Decision) -> None:
         """Send the success reply, flush early data, and let bytes flow both ways."""
         upstream = self.upstream
         assert upstream is not None
         self.state = _State.RELAY
-        self.outcome = "ok"
+        self.outcome = stream_outcome(decision)
         # Logged now, not at the end: the instructor sees open streams (browsers keep them).
         self.row_id = self.ctx.begin(
             started=self.started,
@@ -470,6 +516,7 @@ class SocksConnection(asyncio.Protocol):
             port_kind=self.port_kind,
             destination=self.destination,
             dest_port=self.dest_port,
+            outcome=self.outcome,
         )
         self.transport.write(self._reply(wire.SUCCEEDED))
         if self.buf:
