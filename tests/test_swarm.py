@@ -5,6 +5,7 @@ from __future__ import annotations
 import html
 import json
 import os
+import re
 import subprocess
 import time
 from pathlib import Path
@@ -17,6 +18,7 @@ from sandbox.compose import PUBLISHED, site_service
 from sandbox.swarm import CLASS_LABEL, WORLD, render, stack_file, world_image
 from sandbox.world.read import world_info
 from tests.ports import free_port
+from tests.test_compose import _problems as compose_problems
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -47,6 +49,17 @@ def test_stack_file_keeps_the_sites_behind_the_gateway(tiny_world):
         constraint = f"node.labels.{CLASS_LABEL} == ${{SANDBOX_CLASS:-1}}"
         assert service["deploy"]["placement"]["constraints"] == [constraint], name
     assert data["volumes"] == {"state": {}}
+
+
+def test_stack_file_matches_the_compose_schema(tiny_world):
+    """The stack file, with its variables at their defaults as `docker stack deploy` reads it."""
+    text = render(stack_file(str(tiny_world)), str(tiny_world))
+    assert "${SANDBOX_SOCKS_PORT:-9050}" in text
+    data = yaml.safe_load(re.sub(r"\$\{[A-Z_]+:-([^}]*)\}", r"\1", text))
+    assert compose_problems(data) == []
+    assert data["services"]["gateway"]["ports"][0]["published"] == 9050
+    data["services"]["gateway"]["deploy"]["replicas"] = "one"
+    assert len(compose_problems(data)) == 1
 
 
 def test_stack_file_of_a_scenario_builds_its_world_into_the_image(sandbox, tiny_path, tmp_path):
