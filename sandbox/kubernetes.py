@@ -109,6 +109,7 @@ def _world_job(source: str, seed: int | None, image: str) -> tuple[dict, list[di
                 "metadata": {"labels": {**PART_OF, ROLE: "world"}},
                 "spec": {
                     "restartPolicy": "OnFailure",
+                    "automountServiceAccountToken": False,
                     "affinity": _with_gateway(),
                     "containers": [
                         {
@@ -166,6 +167,8 @@ def _pod(role: str, labels: dict, args: list[str], image: str, ports: list[dict]
             }
         ]
     spec: dict = {
+        # Nothing in a class talks to the cluster's API: no token to steal from a pod.
+        "automountServiceAccountToken": False,
         "initContainers": [
             {
                 "name": "wait-for-world",
@@ -321,7 +324,15 @@ def manifests(
         head = {
             "apiVersion": "v1",
             "kind": "Namespace",
-            "metadata": {"name": ns, "labels": {**PART_OF, CLASS_LABEL: str(number)}},
+            "metadata": {
+                "name": ns,
+                # Pod Security's baseline: no privileged pod, host path or host network.
+                "labels": {
+                    **PART_OF,
+                    CLASS_LABEL: str(number),
+                    "pod-security.kubernetes.io/enforce": "baseline",
+                },
+            },
         }
         files[f"class-{number}.yaml"] = [head] + [
             {

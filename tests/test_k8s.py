@@ -143,6 +143,18 @@ def test_network_policies_contain_each_class(classes):
         assert {p["port"] for p in gateway["egress"][1]["ports"]} == {53}
 
 
+def test_a_scenario_is_built_by_each_class_job(tiny_path):
+    """From a scenario file, each class's Job builds the world from a ConfigMap of the file."""
+    files = manifests(str(tiny_path), classes=2, seed=3)
+    for documents in files.values():
+        by_kind = {d["kind"]: d for d in documents}
+        assert by_kind["ConfigMap"]["data"]["scenario.yaml"] == tiny_path.read_text()
+        job = by_kind["Job"]["spec"]["template"]["spec"]
+        script = job["containers"][0]["command"][-1]
+        assert "sandbox build /import/scenario.yaml --seed 3 --quiet --out /data/world.db" in script
+        assert job["volumes"][1] == {"name": "scenario", "configMap": {"name": "scenario"}}
+
+
 def test_bad_input_is_one_clear_error(sandbox, tmp_path):
     """No such world, or no class: one error naming it, a non-zero exit, nothing written."""
     missing = sandbox("k8s", tmp_path / "missing.db", "--out", tmp_path / "k8s")
