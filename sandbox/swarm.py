@@ -23,7 +23,8 @@ Layout (why it differs from docker-compose.yml, sandbox/compose.py):
 - A class stays on one node. Its sites and gateway share SQLite files in the `state`
   volume (trainees' writes, the live chain the swap sites watch, the exchanges' freezes
   the explorer checks), and SQLite's locking does not hold across machines, so every
-  service is placed on the nodes labelled `darkweb-sandbox.class=<SANDBOX_CLASS>`. A
+  service is placed on the node labelled `darkweb-sandbox.class=<SANDBOX_CLASS>` (label
+  one node per class). A
   cohort spreads over machines a class per stack: `SANDBOX_CLASS=2` deploys a second
   stack on the node labelled 2, with the same ports on that node's addresses. Each
   stack has its own networks, and the gateway refuses every name that is not its own
