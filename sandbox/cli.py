@@ -727,31 +727,91 @@ def bundle(folder, with_test, image, no_image, quiet):
     type=click.Path(dir_okay=False, path_type=Path),
     help="Write the file here (default: print it).",
 )
-def compose(world, seed, out):
+@click.option(
+    "--swarm",
+    is_flag=True,
+    help="Write a Docker Swarm stack file (docker stack deploy) instead, the world in an image.",
+)
+def compose(world, seed, out, swarm):
     """Write the docker-compose.yml of a world: a container per site behind the gateway.
 
     WORLD is a built world file, a scenario file or a built-in scenario's name (default:
     the default scenario, whose file is the committed docker-compose.yml). A world file
     is copied into the stack as it is; a scenario is built in the stack on first start.
+    With --swarm, a stack file for `docker stack deploy`; its header says how to build
+    the image that carries the world (built once, before the deploy).
 
     \b
     Example:
         sandbox compose class.db --out docker-compose.yml && docker-compose up -d
+        sandbox compose class.db --swarm --out docker-stack.yml
     """
+    from . import swarm as swarm_stack
     from .compose import compose_file, render
 
+    out_dir = out.parent if out else Path(".")
     try:
-        data = compose_file(world, seed, out.parent if out else Path("."))
+        data = swarm_stack.stack_file(world, seed) if swarm else compose_file(world, seed, out_dir)
     except (WorldError, ScenarioError) as e:
         problems = getattr(e, "problems", None)
         _fail("\n".join(map(str, problems)) if problems else str(e))
-    text = render(data, world if seed is None else f"{world} --seed {seed}")
+    if swarm:
+        text = swarm_stack.render(data, world, seed, out_dir)
+    else:
+        text = render(data, world if seed is None else f"{world} --seed {seed}")
     if out is None:
         click.echo(text, nl=False)
         return
     out.write_text(text)
     services = [s for s in data["services"] if s.startswith("site-")]
-    click.echo(f"{out}: {len(services)} site containers, the gateway and the world build")
+    rest = "the gateway" + ("" if swarm else " and the world build")
+    click.echo(f"{out}: {len(services)} site containers, {rest}")
+
+
+@cli.command()
+@click.argument("world")
+@click.option(
+    "--out",
+    required=True,
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Folder for the manifests (class-1.yaml, ...).",
+)
+@click.option(
+    "--classes",
+    default=1,
+    show_default=True,
+    type=click.IntRange(min=1),
+    help="Classes, each in its own namespace with its own world.",
+)
+@click.option("--seed", type=int, help="World seed when WORLD is a scenario.")
+@click.option("--image", default="darkweb-sandbox:latest", show_default=True, help="Image to run.")
+def k8s(world, out, classes, seed, image):
+    """Write Kubernetes manifests: a namespace per class, its sites contained by NetworkPolicies.
+
+    WORLD is a built world file (copied in, the same for every class) or a scenario
+    (built by a Job in each class's namespace, with its own course secret). Every site
+    gets a Deployment and a Service, reachable only from its class's gateway.
+
+    \b
+    Example:
+        sandbox k8s default --classes 3 --out k8s/ && kubectl apply -f k8s/
+    """
+    from .kubernetes import manifests, write
+
+    try:
+        files = manifests(world, classes, seed, image)
+    except (WorldError, ScenarioError) as e:
+        problems = getattr(e, "problems", None)
+        _fail("\n".join(map(str, problems)) if problems else str(e))
+    try:
+        written = write(files, out, world)
+    except OSError as e:
+        _fail(f"{out}: {e.strerror or e}")
+    sites = sum(d["kind"] == "Deployment" for d in files[next(iter(files))]) - 1
+    click.echo(
+        f"{out}: {len(written)} class namespace(s), {sites} site deployments and the gateway "
+        f"each; apply with: kubectl apply -f {out}"
+    )
 
 
 @cli.command("serve-site")

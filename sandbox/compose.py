@@ -133,26 +133,59 @@ def _mount(path: Path, out_dir: Path) -> str:
     return rel if rel.startswith("..") else "./" + rel
 
 
-def _build_service(source: str, seed: int | None, out_dir: Path) -> tuple[dict, list[dict]]:
-    """The one-shot service that puts the world into the volume, and the world's sites."""
+def source_kind(source: str) -> str:
+    """'world' (a built world file), 'builtin' (a built-in scenario's name) or 'scenario'."""
     from .scenario.loader import builtin_scenarios
 
+    if _is_world(source):
+        return "world"
+    if source.removesuffix(".yaml") in builtin_scenarios() and not Path(source).exists():
+        return "builtin"
+    return "scenario"
+
+
+def world_sites(source: str, seed: int | None = None) -> list[dict]:
+    """The sites of a world file, scenario file or built-in scenario, checked for unique ids."""
+    sites = _sites_of_world(Path(source)) if _is_world(source) else _sites_of_scenario(source, seed)
+    ids = [s["id"] for s in sites]
+    clash = sorted({i for i in ids if ids.count(i) > 1})
+    if clash:
+        raise WorldError(f"{source}: site ids are not unique: {', '.join(clash)}")
+    return sites
+
+
+def site_containers(sites: list[dict]) -> tuple[list[dict], dict[str, str]]:
+    """The sites that get a container of their own, and each routed site's container name.
+
+    The explorer and the issuer stay in the gateway (IN_GATEWAY); a mirror is routed to
+    the container of the site it mirrors.
+    """
+    own = [s for s in sites if s["kind"] not in IN_GATEWAY and not s.get("mirror_of")]
+    routes = {
+        s["id"]: site_service(s.get("mirror_of") or s["id"])
+        for s in sites
+        if s["kind"] not in IN_GATEWAY
+    }
+    return own, routes
+
+
+def _build_service(source: str, seed: int | None, out_dir: Path) -> tuple[dict, list[dict]]:
+    """The one-shot service that puts the world into the volume, and the world's sites."""
     seed_args = f" --seed {seed}" if seed is not None else ""
     volumes = ["world:/data"]
-    if _is_world(source):
-        sites = _sites_of_world(Path(source))
+    kind = source_kind(source)
+    sites = world_sites(source, seed)
+    if kind == "world":
         # A built world is copied as it is: the same file, whatever scenario made it.
         volumes.append(f"{_mount(Path(source), out_dir)}:{IMPORT_DIR}/world.db:ro")
         make = (
             f"cp {IMPORT_DIR}/world.db /data/world.db.tmp && mv /data/world.db.tmp /data/world.db"
         )
-    elif source.removesuffix(".yaml") in builtin_scenarios() and not Path(source).exists():
-        sites = _sites_of_scenario(source, seed)
+    elif kind == "builtin":
         make = (
             f"sandbox build {source.removesuffix('.yaml')}{seed_args} --quiet --out /data/world.db"
         )
     else:
-        sites = _sites_of_scenario(source, seed)
         volumes.append(f"{_mount(Path(source), out_dir)}:{IMPORT_DIR}/scenario.yaml:ro")
         make = f"sandbox build {IMPORT_DIR}/scenario.yaml{seed_args} --quiet --out /data/world.db"
     service = {
@@ -173,10 +206,6 @@ def compose_file(source: str | None = None, seed: int | None = None, out_dir: Pa
     source = source or "default"
     out_dir = Path(out_dir or ".")
     build, sites = _build_service(source, seed, out_dir)
-    ids = [s["id"] for s in sites]
-    clash = sorted({i for i in ids if ids.count(i) > 1})
-    if clash:
-        raise WorldError(f"{source}: site ids are not unique: {', '.join(clash)}")
     common = {
         "image": IMAGE,
         "pull_policy": "never",  # no registry: the image is built locally
@@ -189,15 +218,10 @@ def compose_file(source: str | None = None, seed: int | None = None, out_dir: Pa
         return {"build": {"condition": "service_completed_successfully"}}
 
     services: dict[str, dict] = {"build": build}
-    routes: list[str] = []
-    for site in sites:
-        if site["kind"] in IN_GATEWAY:
-            continue
-        if site.get("mirror_of"):  # another address of a site: its container answers
-            routes.append(f"--route={site['id']}={site_service(site['mirror_of'])}:{SITE_PORT}")
-            continue
+    own, routed = site_containers(sites)
+    routes = [f"--route={site}={name}:{SITE_PORT}" for site, name in routed.items()]
+    for site in own:
         name = site_service(site["id"])
-        routes.append(f"--route={site['id']}={name}:{SITE_PORT}")
         services[name] = {
             **common,
             "command": [
