@@ -161,6 +161,17 @@ def _console():
     "--login", metavar="USER:PASSWORD", help="Log in on login walls (registering if needed)."
 )
 @click.option(
+    "--captcha-answers",
+    type=click.Path(dir_okay=False),
+    help="CAPTCHA answers, a line each: the picture's name (or 8+ hex digits of its SHA-256)"
+    " and its text.",
+)
+@click.option(
+    "--captcha-cmd",
+    metavar="CMD",
+    help="A command run with each CAPTCHA picture's path; it prints the text.",
+)
+@click.option(
     "--fresh", is_flag=True, help="Forget the saved frontier and crawl again from the start."
 )
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
@@ -169,28 +180,55 @@ def crawl_command(ctx, urls, **opts):
     """Crawl sites through the proxy into the case: every page and picture, hashed and timed.
 
     Interrupted (Ctrl-C, --max-pages)? Run the same command again: it continues where it
-    stopped and fetches nothing twice. CAPTCHAs on login walls are saved to a file and
-    you are asked to type them.
+    stopped and fetches nothing twice.
+
+    CAPTCHAs on login walls are saved as <case>-captchas/captcha-<hex>.png and answered
+    from --captcha-answers FILE (lines "<hex> TEXT"), else by --captcha-cmd CMD (run with
+    the picture's path, prints the text), else typed at the terminal. With none of these
+    (no terminal), the crawl stops with exit status 3, saying which picture to answer and
+    how; run it again with the answer and it goes on from that same CAPTCHA.
 
     \b
-    Example:
+    Examples:
         investigate --case op.db crawl http://<wiki>.onion/ --depth 3 \\
             --login trainee7:'correct horse' --max-pages 500
+        echo "3fa2c19b0d7e K7PXQ2" >> answers.txt
+        investigate --case op.db crawl http://<market>.onion/ --login trainee7:'correct horse' \\
+            --captcha-answers answers.txt
     """
     import json
-    import tempfile
     from pathlib import Path
     from urllib.parse import urlsplit
 
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
+    from .captcha import Solver
     from .crawl import crawl, parse_login
+    from .errors import CaptchaPending
     from .net import check_proxy, load_cookies
 
     check_proxy(opts["proxy"])
     credentials = parse_login(opts["login"]) if opts["login"] else None
     jar = load_cookies(opts["cookies"]) if opts["cookies"] else None
     as_json = opts["as_json"]
+    case_path = Path(ctx.obj["case_path"])
+    interactive = click.get_text_stream("stdin").isatty()
+
+    def ask(picture: Path) -> str:
+        """Show the saved CAPTCHA to the person at the terminal and read its text."""
+        progress.stop()
+        try:
+            click.echo(f"CAPTCHA saved to {picture}", err=True)
+            return click.prompt("Type the characters in the picture", err=True)
+        finally:
+            progress.start()
+
+    solve = Solver(
+        case_path.with_name(case_path.stem + "-captchas"),
+        answers=Path(opts["captcha_answers"]) if opts["captcha_answers"] else None,
+        command=opts["captcha_cmd"],
+        ask=ask if interactive else None,
+    )
     case = open_case(ctx)
     console = _console()
     progress = Progress(
@@ -203,26 +241,12 @@ def crawl_command(ctx, urls, **opts):
         transient=True,
     )
     task = progress.add_task("", total=None)
-    captcha_dir: list[Path] = []
 
     def on_page(fetched: int, pending: int, url: str) -> None:
         """Advance the bar."""
         parts = urlsplit(url)
         where = f"{_short(parts.hostname or '')}{parts.path}"
         progress.update(task, completed=fetched, total=fetched + pending, description=where[:48])
-
-    def solve(image: bytes) -> str:
-        """Show the CAPTCHA to the human and ask for its text."""
-        if not captcha_dir:
-            captcha_dir.append(Path(tempfile.mkdtemp(prefix="investigate-captcha-")))
-        path = captcha_dir[0] / f"captcha-{len(list(captcha_dir[0].iterdir())) + 1}.png"
-        path.write_bytes(image)
-        progress.stop()
-        try:
-            click.echo(f"CAPTCHA saved to {path}", err=True)
-            return click.prompt("Type the characters in the picture", err=True)
-        finally:
-            progress.start()
 
     try:
         with progress:
@@ -245,6 +269,13 @@ def crawl_command(ctx, urls, **opts):
     except KeyboardInterrupt:
         click.echo("interrupted: the frontier is saved; run the same command to resume", err=True)
         sys.exit(130)
+    except CaptchaPending as e:
+        if e.result is not None and as_json:
+            click.echo(json.dumps({**e.result.as_dict(), "captcha_pending": str(e)}, indent=2))
+        elif e.result is not None:
+            _print_crawl(e.result)
+        click.echo(f"stopped: {e}", err=True)
+        sys.exit(3)
     except InvestigateError as e:
         partial = getattr(e, "result", None)
         if partial is not None and not as_json:

@@ -11,6 +11,8 @@ InvestigateError              every error the toolkit raises on purpose
 
 from __future__ import annotations
 
+from typing import Any
+
 
 class InvestigateError(Exception):
     """Base class of the toolkit's own errors."""
@@ -45,4 +47,4 @@ class CaptchaPending(InvestigateError):
     in the answers file); the crawl saves the challenge and answers it first on the next run.
     """
 
-    result: object | None = None  # what the crawl gathered before it stopped
+    result: Any = None  # the CrawlResult of the run it stopped
