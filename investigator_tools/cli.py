@@ -479,6 +479,17 @@ def _chain_options(f):
 _JSON = click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 
 
+def _target(text: str, where: str, kinds: tuple[str, ...], chain: str | None = None) -> str:
+    """Check an address or txid the command was given, before its case file is opened."""
+    from .targets import check_target
+
+    if chain == "btc":
+        kinds = tuple(k for k in kinds if k != "tron")
+    elif chain == "tron":
+        kinds = tuple(k for k in kinds if k in ("tron", "txid"))
+    return check_target(text, where, kinds)
+
+
 @cli.command("sync")
 @click.option(
     "--explorer",
@@ -597,6 +608,7 @@ def address_command(ctx, address, explorer_url, proxy, offline, tronscan, chain,
         investigate --case op.db address bc1q...
         investigate --case op.db address T... --tronscan http://tronscan.test
     """
+    _target(address, "ADDRESS", ("btc", "tron"), chain)
     case = open_case(ctx)
     from .tron.analysis import which_chain
 
@@ -683,6 +695,7 @@ def trace_command(
     from .tron.links import continue_across
     from .tron.report import trace_lines as tron_trace_lines
 
+    _target(target, "TARGET", ("btc", "tron", "txid", "outpoint"), chain)
     case = open_case(ctx)
     books: dict = {}
 
@@ -782,6 +795,9 @@ def cluster_command(
     """
     from .tron.analysis import which_chain
 
+    for text, where in ((target, "TARGET"), (show, "--show")):
+        if text is not None:
+            _target(text, where, ("btc", "tron"), chain)
     case = open_case(ctx)
     named = target or show
     if chain == "tron" or (named and which_chain(case, named, chain) == "tron"):
@@ -835,6 +851,8 @@ def path_command(
     from .chain.labels import LabelBook
     from .chain.report import path_lines
 
+    _target(source, "SOURCE", ("btc",))
+    _target(target, "TARGET", ("btc",))
     case = open_case(ctx)
     book = LabelBook(case, _chain_explorer(case, explorer_url, proxy, offline))
     result = shortest_path(
@@ -866,6 +884,7 @@ def exposure_command(ctx, address, hops, method, explorer_url, proxy, offline, a
     from .chain.labels import LabelBook
     from .chain.report import exposure_lines
 
+    _target(address, "ADDRESS", ("btc",))
     case = open_case(ctx)
     book = LabelBook(case, _chain_explorer(case, explorer_url, proxy, offline))
     result = run_exposure(case, address, hops=hops, method=method, labels=book)
@@ -888,6 +907,7 @@ def label_command(ctx, address, name, category, delete):
     """
     from .chain.labels import remove_label, set_label
 
+    _target(address, "ADDRESS", ("btc", "tron"))
     case = open_case(ctx)
     if delete:
         gone = remove_label(case, address)
@@ -1008,6 +1028,9 @@ def request_command(
     """
     from .request import format_answer, submit_request
 
+    _target(subject, "--subject", ("btc", "tron", "txid"))
+    if wallet:
+        _target(wallet, "--wallet", ("tron",))
     case = open_case(ctx)
     record = submit_request(
         case,
@@ -1086,6 +1109,7 @@ def sweep_command(
     has confirmed; each transaction the node builds is read back and checked (owner,
     destination, amount, txID) before it is signed here. Mnemonics use m/44'/195'/0'/0/i.
     """
+    _target(to, "--to", ("btc", "tron"), chain)
     if chain == "tron":
         _sweep_tron(
             ctx, wif, mnemonic, passphrase, to, node_url, proxy, gap_limit, dry_run, wait, as_json
