@@ -43,8 +43,13 @@ class CaseGroup(click.Group):
 def cli(ctx, case_path, operator):
     """Work a darknet case: crawl, extract, trace, request, report.
 
+    Commands that go on the network use --proxy, else the INVESTIGATE_PROXY environment
+    variable, else socks5h://127.0.0.1:9050 (Tor's port). `sandbox up` prints the line
+    that sets the variable to its own SOCKS port: export INVESTIGATE_PROXY=socks5h://...
+
     \b
     Example:
+        export INVESTIGATE_PROXY=socks5h://127.0.0.1:9050
         investigate --case op-nightshade.db crawl http://<wiki>.onion/
     """
     ctx.ensure_object(dict)
@@ -124,6 +129,7 @@ def _console():
     default="socks5h://127.0.0.1:9050",
     show_default=True,
     envvar="INVESTIGATE_PROXY",
+    show_envvar=True,
     help="SOCKS (socks5h://) or HTTP (http://) proxy: Tor or the sandbox gateway.",
 )
 @click.option(
@@ -317,18 +323,25 @@ def _print_crawl(result) -> None:
 
 @cli.command("extract")
 @click.option("--rescan", is_flag=True, help="Read every capture again, not only new ones.")
+@click.option(
+    "--wide", is_flag=True, help="One line per value, however wide (default: long values wrap)."
+)
 @click.option("--json", "as_json", is_flag=True, help="Print every artefact as JSON.")
+@click.option("--csv", "as_csv", is_flag=True, help="Print every artefact as CSV.")
 @click.pass_context
-def extract_command(ctx, rescan, as_json):
+def extract_command(ctx, rescan, wide, as_json, as_csv):
     """Pull artefacts out of the captures: addresses, PGP keys, emails, handles, EXIF, leaks.
 
     Only captures not read before are read (use --rescan to read all again). Addresses
-    are reported only when their checksum holds.
+    are reported only when their checksum holds. Values are never cut: the table wraps
+    long ones (--wide keeps each on one line), --json and --csv list every artefact whole.
 
     \b
-    Example:
+    Examples:
         investigate --case op.db extract
+        investigate --case op.db extract --wide
         investigate --case op.db extract --json > artefacts.json
+        investigate --case op.db extract --csv > artefacts.csv
     """
     import json
 
@@ -336,8 +349,13 @@ def extract_command(ctx, rescan, as_json):
 
     from .extract import artefacts, extract, summary
 
+    if as_json and as_csv:
+        raise InputError("give --json or --csv, not both")
     case = open_case(ctx)
     result = extract(case, rescan=rescan)
+    if as_csv:
+        _artefacts_csv(artefacts(case))
+        return
     rows = summary(case)
     if as_json:
         payload = {"run": result.as_dict(), "summary": rows, "artefacts": artefacts(case)}
@@ -347,8 +365,12 @@ def extract_command(ctx, rescan, as_json):
 
     table = Table(title=f"Artefacts in {case.path} ({result.read} new captures read)")
     for column in ("kind", "sightings", "distinct", "sites", "examples"):
+        # An address or a fingerprint cut short with "…" is useless: wrap it, never cut it.
         table.add_column(
-            column, justify="right" if column in ("sightings", "distinct", "sites") else "left"
+            column,
+            justify="right" if column in ("sightings", "distinct", "sites") else "left",
+            overflow="fold",
+            no_wrap=wide,
         )
     for row in rows:
         table.add_row(
@@ -358,7 +380,24 @@ def extract_command(ctx, rescan, as_json):
             str(row["sites"]),
             "\n".join(row["examples"]),
         )
-    Console().print(table)
+    # Wide: as wide as the longest value needs (a pager or a file takes any width).
+    Console(width=100_000 if wide else None).print(table)
+
+
+def _artefacts_csv(rows: list[dict]) -> None:
+    """Every artefact as a CSV row on standard output, values whole and spreadsheet-safe."""
+    import csv
+    import io
+
+    from .spreadsheet import safe_cell
+
+    columns = ("kind", "value", "normalized", "host", "url", "fetched_at", "sha256", "context")
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(columns)
+    for row in rows:
+        writer.writerow([safe_cell(row.get(c)) for c in columns])
+    click.echo(out.getvalue(), nl=False)
 
 
 @cli.command("correlate")
@@ -467,6 +506,7 @@ def _chain_options(f):
     f = click.option(
         "--proxy",
         envvar="INVESTIGATE_PROXY",
+        show_envvar=True,
         help="SOCKS proxy for .onion/.test names [default: socks5h://127.0.0.1:9050].",
     )(f)
     return click.option(
@@ -497,7 +537,12 @@ def _target(text: str, where: str, kinds: tuple[str, ...], chain: str | None = N
     default=None,
     help="The explorer's URL (Esplora API under /api) [default: http://127.0.0.1:3000/].",
 )
-@click.option("--proxy", envvar="INVESTIGATE_PROXY", help="SOCKS proxy for .onion/.test names.")
+@click.option(
+    "--proxy",
+    envvar="INVESTIGATE_PROXY",
+    show_envvar=True,
+    help="SOCKS proxy for .onion/.test names.",
+)
 @click.option(
     "--tron",
     "tron_url",
@@ -927,7 +972,12 @@ def label_command(ctx, address, name, category, delete):
     help="Read the public labels on the explorer's page of this txid or address (repeatable).",
 )
 @click.option("--explorer", "explorer_url", help="The explorer [default: the one synced from].")
-@click.option("--proxy", envvar="INVESTIGATE_PROXY", help="SOCKS proxy for .onion/.test names.")
+@click.option(
+    "--proxy",
+    envvar="INVESTIGATE_PROXY",
+    show_envvar=True,
+    help="SOCKS proxy for .onion/.test names.",
+)
 @_JSON
 @click.pass_context
 def labels_command(ctx, targets, explorer_url, proxy, as_json):
@@ -984,7 +1034,9 @@ def labels_command(ctx, targets, explorer_url, proxy, as_json):
 )
 @click.option("--document-ref", help="The number of the order, subpoena or MLAT request.")
 @click.option("--details", help="Justification (required for emergency requests).")
-@click.option("--proxy", envvar="INVESTIGATE_PROXY", help="The gateway's SOCKS proxy.")
+@click.option(
+    "--proxy", envvar="INVESTIGATE_PROXY", show_envvar=True, help="The gateway's SOCKS proxy."
+)
 @click.option(
     "--token",
     envvar="INVESTIGATE_LE_TOKEN",
@@ -1065,7 +1117,12 @@ def request_command(
 @click.option("--passphrase", default="", help="The BIP39 passphrase, if any.")
 @click.option("--to", "to", required=True, help="The address to move the funds to.")
 @click.option("--explorer", "explorer_url", help="The explorer [default: the one synced from].")
-@click.option("--proxy", envvar="INVESTIGATE_PROXY", help="SOCKS proxy for .onion/.test names.")
+@click.option(
+    "--proxy",
+    envvar="INVESTIGATE_PROXY",
+    show_envvar=True,
+    help="SOCKS proxy for .onion/.test names.",
+)
 @click.option("--fee-rate", type=float, help="sat/vB [default: the explorer's 6-block estimate].")
 @click.option(
     "--gap-limit", default=20, show_default=True, help="Unused addresses before stopping."
