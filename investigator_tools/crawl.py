@@ -30,6 +30,7 @@ import time
 from collections.abc import Callable, Iterable
 from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
+from functools import lru_cache
 from urllib.parse import urldefrag, urljoin, urlsplit
 
 import lxml.etree
@@ -328,13 +329,17 @@ class _Crawler:
         if self.pool is None:
             return
         window = min(2 * self.threads, budget)
-        if len(self.ahead) >= window:
-            return
-        for url, host in self.conn.execute(
+        upcoming = self.conn.execute(
             "SELECT url, host FROM crawl_frontier WHERE state = 'queued'"
             " ORDER BY depth, rowid LIMIT ?",
-            (window + 1,),
-        ).fetchall()[1:]:  # the first is the entry about to be stored
+            (2 * self.threads + 1,),
+        ).fetchall()[1:]  # the first is the entry about to be stored
+        # A fetch whose entry left the window (done through a redirect, or passed by links
+        # found since) is dropped: its page is fetched again in its turn if it comes.
+        near = {url for url, _ in upcoming}
+        for url in [u for u in self.ahead if u not in near]:
+            del self.ahead[url]
+        for url, host in upcoming:
             if len(self.ahead) >= window:
                 break
             # A site in a DDoS queue is asked once at a time, as a browser would.
@@ -695,6 +700,12 @@ def _followable(base: str, targets: list, images: bool) -> list[tuple[str, str]]
     return list(found.items())
 
 
+@lru_cache(maxsize=4096)
+def _onion_ok(host: str) -> bool:
+    """is_valid_onion, remembered: every page links to the same few sites many times."""
+    return is_valid_onion(host)
+
+
 def _resolve(base: str, raw: str | None) -> str | None:
     """An absolute, crawlable URL for a link, or None for what must not be followed."""
     if not raw or raw.startswith(
@@ -706,7 +717,7 @@ def _resolve(base: str, raw: str | None) -> str | None:
     host = (parts.hostname or "").lower()
     if parts.scheme not in ("http", "https") or not crawlable_host(host):
         return None  # the clearnet is out of the exercise (and a containment event)
-    if host.endswith(".onion") and not is_valid_onion(host):
+    if host.endswith(".onion") and not _onion_ok(host):
         return None  # a typo or a phishing look-alike: nothing answers there
     if LOGOUT.search(parts.path) or LOGOUT.search(parts.query):
         return None
