@@ -249,31 +249,43 @@ class _Crawler:
         self.threads = options["threads"]
         self.pool = ThreadPoolExecutor(self.threads) if self.threads else None
         self.ahead: dict[str, Future] = {}  # url -> its GET, started before its turn
+        self.scoped: dict[str, bool] = {}  # host -> in scope, for this run
 
     # -- the frontier ---------------------------------------------------------------
 
     def _in_scope(self, host: str) -> bool:
-        """Whether pages of a host are crawled."""
+        """Whether pages of a host are crawled (crawl_scope changes only in _prepare, before
+        the first answer is remembered)."""
         if self.scope == "any":
             return crawlable_host(host)
-        return (
-            self.conn.execute("SELECT 1 FROM crawl_scope WHERE host = ?", (host,)).fetchone()
-            is not None
-        )
+        if host not in self.scoped:
+            self.scoped[host] = (
+                self.conn.execute("SELECT 1 FROM crawl_scope WHERE host = ?", (host,)).fetchone()
+                is not None
+            )
+        return self.scoped[host]
 
     def _add(self, url: str, depth: int, kind: str, referrer: str | None) -> None:
         """Put a URL in the frontier (queued, or parked as deep/offsite) unless known."""
-        host = (urlsplit(url).hostname or "").lower()
-        if not self._in_scope(host):
-            state = "offsite"
-        elif kind == "page" and depth > self.depth:
-            state = "deep"
-        else:
-            state = "queued"
-        self.conn.execute(
+        self._add_all([(url, kind)], depth, referrer)
+
+    def _add_all(self, targets: list[tuple[str, str]], depth: int, referrer: str | None) -> None:
+        """_add for every (url, kind) one page leads to, in one statement."""
+        now = time.time()
+        rows = []
+        for url, kind in targets:
+            host = (urlsplit(url).hostname or "").lower()
+            if not self._in_scope(host):
+                state = "offsite"
+            elif kind == "page" and depth > self.depth:
+                state = "deep"
+            else:
+                state = "queued"
+            rows.append((url, host, depth, kind, state, referrer, now))
+        self.conn.executemany(
             "INSERT OR IGNORE INTO crawl_frontier (url, host, depth, kind, state, referrer,"
             " added_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
-            (url, host, depth, kind, state, referrer, time.time()),
+            rows,
         )
 
     def _prepare(self, starts: list[str], fresh: bool) -> None:
@@ -488,8 +500,7 @@ class _Crawler:
 
     def _discover(self, page: Page, tree, depth: int) -> None:
         """Queue the links and images of a page."""
-        for url, kind in tree_links(page.final_url, tree, self.images):
-            self._add(url, depth + 1, kind, page.final_url)
+        self._add_all(tree_links(page.final_url, tree, self.images), depth + 1, page.final_url)
 
     def _probe(self, host: str, base: str, depth: int) -> None:
         """On a site's first page, queue the paths careless operators leave open."""
