@@ -403,6 +403,15 @@ def test_ddos_queue_is_waited_out(tiny_path, tmp_path):
         assert result.queue_waited >= 1 and result.failed == []
         home = next(c for c in case.captures() if c.url == market)
         assert home.status == 200 and b"You are in the queue" not in home.body
+    # Fetching ahead waits for the queue to let us in: one place in the line, not one per
+    # page in flight (each would be told to wait its own Retry-After).
+    with serve(world, tmp_path / "state2") as running, Case(tmp_path / "q2.db") as case:
+        market = f"http://{address(running, 'market')}/"
+        starts = [market, market + "login", market + "register", market + "?page=2"]
+        deeper = crawl(case, starts, proxy=socks(running), depth=1, rate=0, probe=False)
+        assert deeper.failed == [] and deeper.fetched > 10
+        assert deeper.queue_waited < 2 * result.queue_waited
+        assert not any(b"You are in the queue" in c.body for c in case.captures())
 
 
 # -- small parts -------------------------------------------------------------------------
