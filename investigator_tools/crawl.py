@@ -577,9 +577,18 @@ class _Crawler:
                 headers={"content-type": "text/html; charset=utf-8"},
                 body=saved["html"].encode(),
             )
-            self._event(host, "captcha", "answering the challenge the last run stopped on")
+            soup = _soup(page)
+            form = login_form(soup)
+            image = captcha_image(page.final_url, form) if form is not None else None
             try:
-                self._log_in_from(page, _soup(page))
+                if image is None or self.client.get(image).status >= 400:
+                    # The challenge is gone (a page of the site opened a new one since):
+                    # the next login wall starts the login afresh.
+                    self._event(host, "captcha", "the last run's challenge expired")
+                    self.gave_up.discard(host)
+                    continue
+                self._event(host, "captcha", "answering the challenge the last run stopped on")
+                self._log_in_from(page, soup)
             except NetworkError as e:
                 self._event(host, "login-failed", str(e))
 

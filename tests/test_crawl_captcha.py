@@ -177,3 +177,23 @@ def test_answers_file_format(tmp_path):
     path.write_text("3fa2c19 TOO-SHORT\n")
     with pytest.raises(InputError, match="line 1"):
         read_answers(path)
+
+
+def test_a_voided_challenge_starts_the_login_afresh(sandbox, tmp_path):
+    """A run without --login fetches the login page, which opens a new challenge and voids the
+    saved one: the next run asks for the new picture (answers go by the picture's hash, so
+    the stale answer in the file is not sent)."""
+    case_path = tmp_path / "stale.db"
+    args = crawl_args(sandbox, case_path, "staleuser")
+    first = CliRunner().invoke(investigate, args)
+    assert first.exit_code == 3, first.output
+    old = PICTURE.search(first.stderr).group(2)
+    answers = tmp_path / "answers.txt"
+    answers.write_text(f"{old} {newest_answer(sandbox)}\n")
+    login_page = f"http://{address(sandbox, 'market')}/login"
+    without_login = [login_page if a == wall(sandbox) else a for a in args[: args.index("--login")]]
+    assert CliRunner().invoke(investigate, without_login).exit_code == 0
+    again = CliRunner().invoke(investigate, [*args, "--captcha-answers", str(answers)])
+    assert again.exit_code == 3, again.output
+    assert PICTURE.search(again.stderr).group(2) != old
+    assert str(answers) in again.stderr
