@@ -198,6 +198,13 @@ def crawl_section(tmp: Path, listings: int) -> None:
             str(_free_port()),
             "--explorer-port",
             str(_free_port()),
+            # Every other service on a free port too: a busy default (8080, 8090) would stop it.
+            "--classroom-port",
+            "0",
+            "--tron-port",
+            "0",
+            "--tronscan-port",
+            "0",
             "--state",
             str(tmp / "crawl-state"),
         ],

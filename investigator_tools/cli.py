@@ -43,8 +43,13 @@ class CaseGroup(click.Group):
 def cli(ctx, case_path, operator):
     """Work a darknet case: crawl, extract, trace, request, report.
 
+    Commands that go on the network use --proxy, else the INVESTIGATE_PROXY environment
+    variable, else socks5h://127.0.0.1:9050 (Tor's port). `sandbox up` prints the line
+    that sets the variable to its own SOCKS port: export INVESTIGATE_PROXY=socks5h://...
+
     \b
     Example:
+        export INVESTIGATE_PROXY=socks5h://127.0.0.1:9050
         investigate --case op-nightshade.db crawl http://<wiki>.onion/
     """
     ctx.ensure_object(dict)
@@ -124,6 +129,7 @@ def _console():
     default="socks5h://127.0.0.1:9050",
     show_default=True,
     envvar="INVESTIGATE_PROXY",
+    show_envvar=True,
     help="SOCKS (socks5h://) or HTTP (http://) proxy: Tor or the sandbox gateway.",
 )
 @click.option(
@@ -161,6 +167,17 @@ def _console():
     "--login", metavar="USER:PASSWORD", help="Log in on login walls (registering if needed)."
 )
 @click.option(
+    "--captcha-answers",
+    type=click.Path(dir_okay=False),
+    help="CAPTCHA answers, a line each: the picture's name (or 8+ hex digits of its SHA-256)"
+    " and its text.",
+)
+@click.option(
+    "--captcha-cmd",
+    metavar="CMD",
+    help="A command run with each CAPTCHA picture's path; it prints the text.",
+)
+@click.option(
     "--fresh", is_flag=True, help="Forget the saved frontier and crawl again from the start."
 )
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
@@ -169,28 +186,55 @@ def crawl_command(ctx, urls, **opts):
     """Crawl sites through the proxy into the case: every page and picture, hashed and timed.
 
     Interrupted (Ctrl-C, --max-pages)? Run the same command again: it continues where it
-    stopped and fetches nothing twice. CAPTCHAs on login walls are saved to a file and
-    you are asked to type them.
+    stopped and fetches nothing twice.
+
+    CAPTCHAs on login walls are saved as <case>-captchas/captcha-<hex>.png and answered
+    from --captcha-answers FILE (lines "<hex> TEXT"), else by --captcha-cmd CMD (run with
+    the picture's path, prints the text), else typed at the terminal. With none of these
+    (no terminal), the crawl stops with exit status 3, saying which picture to answer and
+    how; run it again with the answer and it goes on from that same CAPTCHA.
 
     \b
-    Example:
+    Examples:
         investigate --case op.db crawl http://<wiki>.onion/ --depth 3 \\
             --login trainee7:'correct horse' --max-pages 500
+        echo "3fa2c19b0d7e K7PXQ2" >> answers.txt
+        investigate --case op.db crawl http://<market>.onion/ --login trainee7:'correct horse' \\
+            --captcha-answers answers.txt
     """
     import json
-    import tempfile
     from pathlib import Path
     from urllib.parse import urlsplit
 
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
+    from .captcha import Solver
     from .crawl import crawl, parse_login
+    from .errors import CaptchaPending
     from .net import check_proxy, load_cookies
 
     check_proxy(opts["proxy"])
     credentials = parse_login(opts["login"]) if opts["login"] else None
     jar = load_cookies(opts["cookies"]) if opts["cookies"] else None
     as_json = opts["as_json"]
+    case_path = Path(ctx.obj["case_path"])
+    interactive = click.get_text_stream("stdin").isatty()
+
+    def ask(picture: Path) -> str:
+        """Show the saved CAPTCHA to the person at the terminal and read its text."""
+        progress.stop()
+        try:
+            click.echo(f"CAPTCHA saved to {picture}", err=True)
+            return click.prompt("Type the characters in the picture", err=True)
+        finally:
+            progress.start()
+
+    solve = Solver(
+        case_path.with_name(case_path.stem + "-captchas"),
+        answers=Path(opts["captcha_answers"]) if opts["captcha_answers"] else None,
+        command=opts["captcha_cmd"],
+        ask=ask if interactive else None,
+    )
     case = open_case(ctx)
     console = _console()
     progress = Progress(
@@ -203,26 +247,12 @@ def crawl_command(ctx, urls, **opts):
         transient=True,
     )
     task = progress.add_task("", total=None)
-    captcha_dir: list[Path] = []
 
     def on_page(fetched: int, pending: int, url: str) -> None:
         """Advance the bar."""
         parts = urlsplit(url)
         where = f"{_short(parts.hostname or '')}{parts.path}"
         progress.update(task, completed=fetched, total=fetched + pending, description=where[:48])
-
-    def solve(image: bytes) -> str:
-        """Show the CAPTCHA to the human and ask for its text."""
-        if not captcha_dir:
-            captcha_dir.append(Path(tempfile.mkdtemp(prefix="investigate-captcha-")))
-        path = captcha_dir[0] / f"captcha-{len(list(captcha_dir[0].iterdir())) + 1}.png"
-        path.write_bytes(image)
-        progress.stop()
-        try:
-            click.echo(f"CAPTCHA saved to {path}", err=True)
-            return click.prompt("Type the characters in the picture", err=True)
-        finally:
-            progress.start()
 
     try:
         with progress:
@@ -245,6 +275,13 @@ def crawl_command(ctx, urls, **opts):
     except KeyboardInterrupt:
         click.echo("interrupted: the frontier is saved; run the same command to resume", err=True)
         sys.exit(130)
+    except CaptchaPending as e:
+        if e.result is not None and as_json:
+            click.echo(json.dumps({**e.result.as_dict(), "captcha_pending": str(e)}, indent=2))
+        elif e.result is not None:
+            _print_crawl(e.result)
+        click.echo(f"stopped: {e}", err=True)
+        sys.exit(3)
     except InvestigateError as e:
         partial = getattr(e, "result", None)
         if partial is not None and not as_json:
@@ -286,18 +323,25 @@ def _print_crawl(result) -> None:
 
 @cli.command("extract")
 @click.option("--rescan", is_flag=True, help="Read every capture again, not only new ones.")
+@click.option(
+    "--wide", is_flag=True, help="One line per value, however wide (default: long values wrap)."
+)
 @click.option("--json", "as_json", is_flag=True, help="Print every artefact as JSON.")
+@click.option("--csv", "as_csv", is_flag=True, help="Print every artefact as CSV.")
 @click.pass_context
-def extract_command(ctx, rescan, as_json):
+def extract_command(ctx, rescan, wide, as_json, as_csv):
     """Pull artefacts out of the captures: addresses, PGP keys, emails, handles, EXIF, leaks.
 
     Only captures not read before are read (use --rescan to read all again). Addresses
-    are reported only when their checksum holds.
+    are reported only when their checksum holds. Values are never cut: the table wraps
+    long ones (--wide keeps each on one line), --json and --csv list every artefact whole.
 
     \b
-    Example:
+    Examples:
         investigate --case op.db extract
+        investigate --case op.db extract --wide
         investigate --case op.db extract --json > artefacts.json
+        investigate --case op.db extract --csv > artefacts.csv
     """
     import json
 
@@ -305,8 +349,13 @@ def extract_command(ctx, rescan, as_json):
 
     from .extract import artefacts, extract, summary
 
+    if as_json and as_csv:
+        raise InputError("give --json or --csv, not both")
     case = open_case(ctx)
     result = extract(case, rescan=rescan)
+    if as_csv:
+        _artefacts_csv(artefacts(case))
+        return
     rows = summary(case)
     if as_json:
         payload = {"run": result.as_dict(), "summary": rows, "artefacts": artefacts(case)}
@@ -316,8 +365,12 @@ def extract_command(ctx, rescan, as_json):
 
     table = Table(title=f"Artefacts in {case.path} ({result.read} new captures read)")
     for column in ("kind", "sightings", "distinct", "sites", "examples"):
+        # An address or a fingerprint cut short with "…" is useless: wrap it, never cut it.
         table.add_column(
-            column, justify="right" if column in ("sightings", "distinct", "sites") else "left"
+            column,
+            justify="right" if column in ("sightings", "distinct", "sites") else "left",
+            overflow="fold",
+            no_wrap=wide,
         )
     for row in rows:
         table.add_row(
@@ -327,7 +380,24 @@ def extract_command(ctx, rescan, as_json):
             str(row["sites"]),
             "\n".join(row["examples"]),
         )
-    Console().print(table)
+    # Wide: as wide as the longest value needs (a pager or a file takes any width).
+    Console(width=100_000 if wide else None).print(table)
+
+
+def _artefacts_csv(rows: list[dict]) -> None:
+    """Every artefact as a CSV row on standard output, values whole and spreadsheet-safe."""
+    import csv
+    import io
+
+    from .spreadsheet import safe_cell
+
+    columns = ("kind", "value", "normalized", "host", "url", "fetched_at", "sha256", "context")
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(columns)
+    for row in rows:
+        writer.writerow([safe_cell(row.get(c)) for c in columns])
+    click.echo(out.getvalue(), nl=False)
 
 
 @cli.command("correlate")
@@ -436,6 +506,7 @@ def _chain_options(f):
     f = click.option(
         "--proxy",
         envvar="INVESTIGATE_PROXY",
+        show_envvar=True,
         help="SOCKS proxy for .onion/.test names [default: socks5h://127.0.0.1:9050].",
     )(f)
     return click.option(
@@ -448,6 +519,17 @@ def _chain_options(f):
 _JSON = click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 
 
+def _target(text: str, where: str, kinds: tuple[str, ...], chain: str | None = None) -> str:
+    """Check an address or txid the command was given, before its case file is opened."""
+    from .targets import check_target
+
+    if chain == "btc":
+        kinds = tuple(k for k in kinds if k != "tron")
+    elif chain == "tron":
+        kinds = tuple(k for k in kinds if k in ("tron", "txid"))
+    return check_target(text, where, kinds)
+
+
 @cli.command("sync")
 @click.option(
     "--explorer",
@@ -455,7 +537,12 @@ _JSON = click.option("--json", "as_json", is_flag=True, help="Print JSON.")
     default=None,
     help="The explorer's URL (Esplora API under /api) [default: http://127.0.0.1:3000/].",
 )
-@click.option("--proxy", envvar="INVESTIGATE_PROXY", help="SOCKS proxy for .onion/.test names.")
+@click.option(
+    "--proxy",
+    envvar="INVESTIGATE_PROXY",
+    show_envvar=True,
+    help="SOCKS proxy for .onion/.test names.",
+)
 @click.option(
     "--tron",
     "tron_url",
@@ -566,6 +653,7 @@ def address_command(ctx, address, explorer_url, proxy, offline, tronscan, chain,
         investigate --case op.db address bc1q...
         investigate --case op.db address T... --tronscan http://tronscan.test
     """
+    _target(address, "ADDRESS", ("btc", "tron"), chain)
     case = open_case(ctx)
     from .tron.analysis import which_chain
 
@@ -652,6 +740,7 @@ def trace_command(
     from .tron.links import continue_across
     from .tron.report import trace_lines as tron_trace_lines
 
+    _target(target, "TARGET", ("btc", "tron", "txid", "outpoint"), chain)
     case = open_case(ctx)
     books: dict = {}
 
@@ -751,6 +840,9 @@ def cluster_command(
     """
     from .tron.analysis import which_chain
 
+    for text, where in ((target, "TARGET"), (show, "--show")):
+        if text is not None:
+            _target(text, where, ("btc", "tron"), chain)
     case = open_case(ctx)
     named = target or show
     if chain == "tron" or (named and which_chain(case, named, chain) == "tron"):
@@ -804,6 +896,8 @@ def path_command(
     from .chain.labels import LabelBook
     from .chain.report import path_lines
 
+    _target(source, "SOURCE", ("btc",))
+    _target(target, "TARGET", ("btc",))
     case = open_case(ctx)
     book = LabelBook(case, _chain_explorer(case, explorer_url, proxy, offline))
     result = shortest_path(
@@ -835,6 +929,7 @@ def exposure_command(ctx, address, hops, method, explorer_url, proxy, offline, a
     from .chain.labels import LabelBook
     from .chain.report import exposure_lines
 
+    _target(address, "ADDRESS", ("btc",))
     case = open_case(ctx)
     book = LabelBook(case, _chain_explorer(case, explorer_url, proxy, offline))
     result = run_exposure(case, address, hops=hops, method=method, labels=book)
@@ -857,6 +952,7 @@ def label_command(ctx, address, name, category, delete):
     """
     from .chain.labels import remove_label, set_label
 
+    _target(address, "ADDRESS", ("btc", "tron"))
     case = open_case(ctx)
     if delete:
         gone = remove_label(case, address)
@@ -876,7 +972,12 @@ def label_command(ctx, address, name, category, delete):
     help="Read the public labels on the explorer's page of this txid or address (repeatable).",
 )
 @click.option("--explorer", "explorer_url", help="The explorer [default: the one synced from].")
-@click.option("--proxy", envvar="INVESTIGATE_PROXY", help="SOCKS proxy for .onion/.test names.")
+@click.option(
+    "--proxy",
+    envvar="INVESTIGATE_PROXY",
+    show_envvar=True,
+    help="SOCKS proxy for .onion/.test names.",
+)
 @_JSON
 @click.pass_context
 def labels_command(ctx, targets, explorer_url, proxy, as_json):
@@ -933,7 +1034,9 @@ def labels_command(ctx, targets, explorer_url, proxy, as_json):
 )
 @click.option("--document-ref", help="The number of the order, subpoena or MLAT request.")
 @click.option("--details", help="Justification (required for emergency requests).")
-@click.option("--proxy", envvar="INVESTIGATE_PROXY", help="The gateway's SOCKS proxy.")
+@click.option(
+    "--proxy", envvar="INVESTIGATE_PROXY", show_envvar=True, help="The gateway's SOCKS proxy."
+)
 @click.option(
     "--token",
     envvar="INVESTIGATE_LE_TOKEN",
@@ -977,6 +1080,9 @@ def request_command(
     """
     from .request import format_answer, submit_request
 
+    _target(subject, "--subject", ("btc", "tron", "txid"))
+    if wallet:
+        _target(wallet, "--wallet", ("tron",))
     case = open_case(ctx)
     record = submit_request(
         case,
@@ -1011,7 +1117,12 @@ def request_command(
 @click.option("--passphrase", default="", help="The BIP39 passphrase, if any.")
 @click.option("--to", "to", required=True, help="The address to move the funds to.")
 @click.option("--explorer", "explorer_url", help="The explorer [default: the one synced from].")
-@click.option("--proxy", envvar="INVESTIGATE_PROXY", help="SOCKS proxy for .onion/.test names.")
+@click.option(
+    "--proxy",
+    envvar="INVESTIGATE_PROXY",
+    show_envvar=True,
+    help="SOCKS proxy for .onion/.test names.",
+)
 @click.option("--fee-rate", type=float, help="sat/vB [default: the explorer's 6-block estimate].")
 @click.option(
     "--gap-limit", default=20, show_default=True, help="Unused addresses before stopping."
@@ -1055,6 +1166,7 @@ def sweep_command(
     has confirmed; each transaction the node builds is read back and checked (owner,
     destination, amount, txID) before it is signed here. Mnemonics use m/44'/195'/0'/0/i.
     """
+    _target(to, "--to", ("btc", "tron"), chain)
     if chain == "tron":
         _sweep_tron(
             ctx, wif, mnemonic, passphrase, to, node_url, proxy, gap_limit, dry_run, wait, as_json

@@ -10,8 +10,17 @@ or storing anything twice; session cookies are kept there too.
 On each new site the crawler also asks for the paths careless operators leave open
 (/server-status, /uploads/, /robots.txt, /pgp.txt, /mirrors.txt, /canary.txt), as an
 investigator would. It never submits a form except a login or registration form, and only
-when given credentials; a CAPTCHA on it goes to the `captcha` callback (a human).
-Logout links are never followed.
+when given credentials; a CAPTCHA on it goes to the `captcha` callback (a human). When the
+callback cannot answer now it raises CaptchaPending: the crawl stops with the challenge's
+page saved in the case, and the next run asks for that same picture first. Logout links
+are never followed.
+
+Fetches overlap parsing and storing: a few threads fetch the next queued entries while
+the crawl stores the current one, but entries are still taken, stored and logged one at a
+time in the frontier's order (depth, then when found), so a crawl stores the same pages in
+the same order as a sequential one. Every request still waits for the per-site `rate`; a
+site is only fetched ahead once it has answered without a DDoS queue, and never while the
+crawler logs in on it (a page fetched meanwhile would replace the login's CAPTCHA).
 """
 
 from __future__ import annotations
@@ -19,13 +28,17 @@ from __future__ import annotations
 import re
 import time
 from collections.abc import Callable, Iterable
+from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
+from functools import lru_cache
 from urllib.parse import urldefrag, urljoin, urlsplit
 
+import lxml.etree
+import lxml.html
 from bs4 import BeautifulSoup, Tag
 
 from .case import Case
-from .errors import InputError, NetworkError
+from .errors import CaptchaPending, InputError, NetworkError
 from .extract.onions import is_valid_onion
 from .net import (
     DEFAULT_PROXY,
@@ -71,6 +84,8 @@ APACHE_SORT = re.compile(r"^C=[NMSD];O=[AD]$")  # the column-sort links of "Inde
 REGISTER = re.compile(r"regist|sign[-_ ]?up|create.*account", re.I)
 LOGIN = re.compile(r"log[-_ ]?in|sign[-_ ]?in", re.I)
 CAPTCHA_TRIES = 3
+FETCH_THREADS = 4  # fetches in flight beside the one being stored: enough to hide the proxy's delay
+PENDING_META = "crawl_captcha_pending"  # host -> the login page whose CAPTCHA waits for a human
 
 CaptchaSolver = Callable[[bytes], str | None]
 Progress = Callable[[int, int, str], None]
@@ -131,6 +146,7 @@ def crawl(
     probe: bool = True,
     fresh: bool = False,
     progress: Progress | None = None,
+    threads: int = FETCH_THREADS,
 ) -> CrawlResult:
     """Crawl from `urls` into the case; run again with the same case to resume.
 
@@ -139,17 +155,22 @@ def crawl(
     only) or "any" (every .onion/.test site linked); cookies: a cookies.txt/JSON file or
     a jar; captcha: called with a CAPTCHA image's bytes, returns its text; login: (user,
     password) for login walls (registers when the login fails); fresh: forget the saved
-    frontier and start over (captures are kept).
+    frontier and start over (captures are kept); threads: fetches in flight ahead of the
+    one being stored (0: one fetch at a time).
+
+    A `captcha` callback that cannot answer now raises CaptchaPending: the crawl stops (the
+    frontier, cookies and the open challenge saved) and raises it with `.result` set.
     """
     if scope not in ("site", "any"):
         raise InputError(f"scope {scope!r}: expected 'site' or 'any'")
-    if depth < 0 or max_pages < 0:
-        raise InputError("depth and max_pages must be 0 or more")
+    if depth < 0 or max_pages < 0 or threads < 0:
+        raise InputError("depth, max_pages and threads must be 0 or more")
     starts = [normalize_start(u) for u in urls]
     case.ensure(SCHEMA)
     if fresh:
         case.set_meta("crawl_cookies", [])
         case.set_meta("crawl_logged_in", [])
+        case.set_meta(PENDING_META, {})
     crawler = _Crawler(
         case,
         proxy=proxy,
@@ -162,6 +183,7 @@ def crawl(
         login=login,
         probe=probe,
         progress=progress,
+        threads=threads,
     )
     return crawler.run(starts, max_pages, fresh)
 
@@ -224,31 +246,46 @@ class _Crawler:
         self.logged_in: set[str] = set(case.get_meta("crawl_logged_in", []))
         self.gave_up: set[str] = set()
         self.result = CrawlResult()
+        self.threads = options["threads"]
+        self.pool = ThreadPoolExecutor(self.threads) if self.threads else None
+        self.ahead: dict[str, Future] = {}  # url -> its GET, started before its turn
+        self.scoped: dict[str, bool] = {}  # host -> in scope, for this run
 
     # -- the frontier ---------------------------------------------------------------
 
     def _in_scope(self, host: str) -> bool:
-        """Whether pages of a host are crawled."""
+        """Whether pages of a host are crawled (crawl_scope changes only in _prepare, before
+        the first answer is remembered)."""
         if self.scope == "any":
             return crawlable_host(host)
-        return (
-            self.conn.execute("SELECT 1 FROM crawl_scope WHERE host = ?", (host,)).fetchone()
-            is not None
-        )
+        if host not in self.scoped:
+            self.scoped[host] = (
+                self.conn.execute("SELECT 1 FROM crawl_scope WHERE host = ?", (host,)).fetchone()
+                is not None
+            )
+        return self.scoped[host]
 
     def _add(self, url: str, depth: int, kind: str, referrer: str | None) -> None:
         """Put a URL in the frontier (queued, or parked as deep/offsite) unless known."""
-        host = (urlsplit(url).hostname or "").lower()
-        if not self._in_scope(host):
-            state = "offsite"
-        elif kind == "page" and depth > self.depth:
-            state = "deep"
-        else:
-            state = "queued"
-        self.conn.execute(
+        self._add_all([(url, kind)], depth, referrer)
+
+    def _add_all(self, targets: list[tuple[str, str]], depth: int, referrer: str | None) -> None:
+        """_add for every (url, kind) one page leads to, in one statement."""
+        now = time.time()
+        rows = []
+        for url, kind in targets:
+            host = (urlsplit(url).hostname or "").lower()
+            if not self._in_scope(host):
+                state = "offsite"
+            elif kind == "page" and depth > self.depth:
+                state = "deep"
+            else:
+                state = "queued"
+            rows.append((url, host, depth, kind, state, referrer, now))
+        self.conn.executemany(
             "INSERT OR IGNORE INTO crawl_frontier (url, host, depth, kind, state, referrer,"
             " added_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
-            (url, host, depth, kind, state, referrer, time.time()),
+            rows,
         )
 
     def _prepare(self, starts: list[str], fresh: bool) -> None:
@@ -299,6 +336,46 @@ class _Crawler:
             " ORDER BY depth, rowid LIMIT 1"
         ).fetchone()
 
+    def _fetch_ahead(self, budget: int) -> None:
+        """Start the GETs of the next queued entries (at most `budget` more fetches in all)."""
+        if self.pool is None:
+            return
+        window = min(2 * self.threads, budget)
+        upcoming = self.conn.execute(
+            "SELECT url, host FROM crawl_frontier WHERE state = 'queued'"
+            " ORDER BY depth, rowid LIMIT ?",
+            (2 * self.threads + 1,),
+        ).fetchall()[1:]  # the first is the entry about to be stored
+        # A fetch whose entry left the window (done through a redirect, or passed by links
+        # found since) is dropped: its page is fetched again in its turn if it comes.
+        near = {url for url, _ in upcoming}
+        for url in [u for u in self.ahead if u not in near]:
+            del self.ahead[url]
+        for url, host in upcoming:
+            if len(self.ahead) >= window:
+                break
+            # A site in a DDoS queue is asked once at a time, as a browser would.
+            if url not in self.ahead and host in self.client.admitted:
+                self.ahead[url] = self.pool.submit(self.client.get, url)
+
+    def _get(self, url: str) -> Page:
+        """An entry's page: the GET started ahead if there is one, else a GET now."""
+        future = self.ahead.pop(url, None)
+        return future.result() if future is not None else self.client.get(url)
+
+    def _settle(self, host: str) -> None:
+        """Wait for the fetches ahead on a host and forget them: its session is changing."""
+        mine = {u: f for u, f in self.ahead.items() if urlsplit(u).hostname == host}
+        for url in mine:
+            del self.ahead[url]
+        wait(mine.values())
+
+    def _stop_fetching(self) -> None:
+        """Cancel what has not started and wait for the fetches in flight."""
+        self.ahead.clear()
+        if self.pool is not None:
+            self.pool.shutdown(wait=True, cancel_futures=True)
+
     def _pending(self) -> int:
         """How many entries are still queued."""
         return self.conn.execute(
@@ -314,6 +391,7 @@ class _Crawler:
         self._prepare(starts, fresh)
         start_failures = []
         try:
+            self._resume_captchas()
             while True:
                 entry = self._next()
                 if entry is None:
@@ -322,6 +400,7 @@ class _Crawler:
                     self.result.stopped = True
                     break
                 url, host, depth, kind, referrer = entry
+                self._fetch_ahead(max_pages - self.result.fetched - 1)
                 try:
                     self._visit(url, host, depth, kind)
                 except ProxyUnreachable:
@@ -334,7 +413,11 @@ class _Crawler:
                     self._fail(url, str(e))
                 if self.progress:
                     self.progress(self.result.fetched, self._pending(), url)
+        except CaptchaPending as e:
+            e.result = self.result
+            raise
         finally:
+            self._stop_fetching()
             self.case.set_meta("crawl_cookies", jar_to_json(self.client.session.cookies))
             self.case.set_meta("crawl_logged_in", sorted(self.logged_in))
             self.client.close()
@@ -367,12 +450,12 @@ class _Crawler:
     def _visit(self, url: str, host: str, depth: int, kind: str) -> None:
         """Fetch one entry, get past a login wall if we can, store it, queue its links."""
         self.result.fetched += 1
-        page = self.client.get(url)
-        soup = _soup(page) if page.is_html else None
-        if soup is not None and login_form(soup) is not None:
-            if self._get_in(page, soup):
+        page = self._get(url)
+        tree = _tree(page)
+        if tree is not None and has_login_form(tree):
+            if self._get_in(page, _soup(page)):
                 page = self.client.get(url)
-                soup = _soup(page) if page.is_html else None
+                tree = _tree(page)
             elif page.history or urlsplit(page.final_url).path != urlsplit(url).path:
                 self.result.login_walls.append(url)
                 self._event(page.host, "login-wall", url)
@@ -394,8 +477,8 @@ class _Crawler:
                 self._done(page.final_url, page.status, capture.id, f"reached from {url}")
             if kind == "image" or (page.content_type or "").startswith("image/"):
                 self.result.images += 1
-            if soup is not None and page.status < 400:
-                self._discover(page, soup, depth)
+            if tree is not None and page.status < 400:
+                self._discover(page, tree, depth)
             elif urlsplit(page.final_url).path == "/robots.txt" and page.status < 400:
                 # What a site asks crawlers to avoid is what an investigator wants to see.
                 for target in robots_paths(page.final_url, page.text()):
@@ -415,10 +498,9 @@ class _Crawler:
             (status, capture_id, note, time.time(), url),
         )
 
-    def _discover(self, page: Page, soup: BeautifulSoup, depth: int) -> None:
+    def _discover(self, page: Page, tree, depth: int) -> None:
         """Queue the links and images of a page."""
-        for url, kind in links(page.final_url, soup, self.images):
-            self._add(url, depth + 1, kind, page.final_url)
+        self._add_all(tree_links(page.final_url, tree, self.images), depth + 1, page.final_url)
 
     def _probe(self, host: str, base: str, depth: int) -> None:
         """On a site's first page, queue the paths careless operators leave open."""
@@ -445,27 +527,70 @@ class _Crawler:
             return False
         # One attempt per site and run: a human should not face CAPTCHAs for every page.
         self.gave_up.add(host)
-        user, _ = self.credentials
+        # Pages fetched ahead would open new challenges in the session, or be stale once in.
+        self._settle(host)
         if is_registration(login_form(soup)):
             # Try the account first: registering an existing name fails.
             target = form_link(page.final_url, soup, LOGIN)
             if target is not None:
                 page = self.client.get(target)
                 soup = _soup(page)
-        if not is_registration(login_form(soup)) and self._submit(page, soup):
-            self._logged_in(host, "login", user)
-            return True
-        register = form_link(page.final_url, soup, REGISTER)
-        if register is None:
-            self._event(host, "login-failed", f"as {user}; no registration link")
-            return False
-        form_page = self.client.get(register)
-        form_soup = _soup(form_page)
-        if login_form(form_soup) is not None and self._submit(form_page, form_soup):
+        return self._log_in_from(page, soup)
+
+    def _log_in_from(self, page: Page, soup: BeautifulSoup) -> bool:
+        """Submit a login form (then register if the login fails), or a registration form."""
+        host = page.host
+        user, _ = self.credentials
+        if not is_registration(login_form(soup)):
+            if self._submit(page, soup):
+                self._logged_in(host, "login", user)
+                return True
+            register = form_link(page.final_url, soup, REGISTER)
+            if register is None:
+                self._event(host, "login-failed", f"as {user}; no registration link")
+                return False
+            page = self.client.get(register)
+            soup = _soup(page)
+        if login_form(soup) is not None and self._submit(page, soup):
             self._logged_in(host, "register", user)
             return True
         self._event(host, "login-failed", f"as {user}; registration failed too")
         return False
+
+    def _resume_captchas(self) -> None:
+        """Answer the CAPTCHAs an earlier run stopped on, before anything else on their sites.
+
+        Any page of the site could open a new challenge in the session and void the one the
+        human was shown, so the saved login page is submitted first.
+        """
+        pending = dict(self.case.get_meta(PENDING_META, {}))
+        for host in sorted(pending):
+            if self.credentials is None or host in self.logged_in:
+                continue
+            saved = pending.pop(host)
+            self.case.set_meta(PENDING_META, pending)
+            self.gave_up.add(host)
+            page = Page(
+                url=saved["url"],
+                final_url=saved["url"],
+                status=200,
+                headers={"content-type": "text/html; charset=utf-8"},
+                body=saved["html"].encode(),
+            )
+            soup = _soup(page)
+            form = login_form(soup)
+            image = captcha_image(page.final_url, form) if form is not None else None
+            try:
+                if image is None or self.client.get(image).status >= 400:
+                    # The challenge is gone (a page of the site opened a new one since):
+                    # the next login wall starts the login afresh.
+                    self._event(host, "captcha", "the last run's challenge expired")
+                    self.gave_up.discard(host)
+                    continue
+                self._event(host, "captcha", "answering the challenge the last run stopped on")
+                self._log_in_from(page, soup)
+            except NetworkError as e:
+                self._event(host, "login-failed", str(e))
 
     def _logged_in(self, host: str, how: str, user: str) -> None:
         """Remember a site we are logged in to."""
@@ -491,7 +616,16 @@ class _Crawler:
                 if self.captcha is None:
                     self._event(page.host, "captcha", "needed, but no one to solve it")
                     return False
-                answer = self.captcha(self.client.get(image).body)
+                picture = self.client.get(image)
+                if picture.status >= 400:
+                    # The saved challenge of an earlier run expired: nothing to answer.
+                    self._event(page.host, "captcha", f"image gone (HTTP {picture.status})")
+                    return False
+                try:
+                    answer = self.captcha(picture.body)
+                except CaptchaPending:
+                    self._keep_challenge(page)
+                    raise
                 if not answer:
                     return False
                 fields[_captcha_field(form)] = answer.strip()
@@ -507,6 +641,14 @@ class _Crawler:
             self._event(page.host, "captcha", f"rejected: {message}")
         return False
 
+    def _keep_challenge(self, page: Page) -> None:
+        """Save the login page whose CAPTCHA waits for a human (not the password: it is
+        filled in again from --login)."""
+        pending = dict(self.case.get_meta(PENDING_META, {}))
+        pending[page.host] = {"url": page.final_url, "html": page.text()}
+        self.case.set_meta(PENDING_META, pending)
+        self._event(page.host, "captcha", "waiting for a human answer; the crawl stopped")
+
 
 def _attr(tag: Tag, name: str, default: str = "") -> str:
     """An attribute as text (bs4 gives multi-valued ones, such as class, as a list)."""
@@ -521,13 +663,51 @@ def _soup(page: Page) -> BeautifulSoup:
     return BeautifulSoup(page.text(), "lxml")
 
 
+def _tree(page: Page):
+    """An HTML page parsed by lxml (the fast path every page takes), or None."""
+    if not page.is_html or not page.body.strip():
+        return None
+    try:
+        return lxml.html.document_fromstring(page.text())
+    except ValueError:  # a str with an XML encoding declaration: let lxml read the bytes
+        return lxml.html.document_fromstring(page.body)
+    except lxml.etree.ParserError:
+        return None
+
+
+def has_login_form(tree) -> bool:
+    """Whether an lxml-parsed page has a login or registration form (see login_form)."""
+    for form in tree.iter("form"):
+        if (form.get("method") or "get").lower() == "post" and any(
+            field_.get("type") == "password" for field_ in form.iter("input")
+        ):
+            return True
+    return False
+
+
 def links(base: str, soup: BeautifulSoup, images: bool = True) -> list[tuple[str, str]]:
     """The (url, "page" | "image") a page leads to: its links, frames and pictures."""
-    found: dict[str, str] = {}
     targets = [(_attr(t, "href"), "page") for t in soup.find_all(["a", "area"], href=True)]
     targets += [(_attr(t, "src"), "page") for t in soup.find_all(["iframe", "frame"], src=True)]
     if images:
         targets += [(_attr(t, "src"), "image") for t in soup.find_all("img", src=True)]
+    return _followable(base, targets, images)
+
+
+def tree_links(base: str, tree, images: bool = True) -> list[tuple[str, str]]:
+    """links() of an lxml-parsed page: the same URLs in the same order."""
+    targets = [(t.get("href"), "page") for t in tree.iter("a", "area") if t.get("href") is not None]
+    targets += [
+        (t.get("src"), "page") for t in tree.iter("iframe", "frame") if t.get("src") is not None
+    ]
+    if images:
+        targets += [(t.get("src"), "image") for t in tree.iter("img") if t.get("src") is not None]
+    return _followable(base, targets, images)
+
+
+def _followable(base: str, targets: list, images: bool) -> list[tuple[str, str]]:
+    """The crawlable (url, kind) of raw link targets, first kind kept, in order."""
+    found: dict[str, str] = {}
     for raw, kind in targets:
         url = _resolve(base, raw)
         if url is None:
@@ -538,6 +718,12 @@ def links(base: str, soup: BeautifulSoup, images: bool = True) -> list[tuple[str
             continue
         found.setdefault(url, kind)
     return list(found.items())
+
+
+@lru_cache(maxsize=4096)
+def _onion_ok(host: str) -> bool:
+    """is_valid_onion, remembered: every page links to the same few sites many times."""
+    return is_valid_onion(host)
 
 
 def _resolve(base: str, raw: str | None) -> str | None:
@@ -551,7 +737,7 @@ def _resolve(base: str, raw: str | None) -> str | None:
     host = (parts.hostname or "").lower()
     if parts.scheme not in ("http", "https") or not crawlable_host(host):
         return None  # the clearnet is out of the exercise (and a containment event)
-    if host.endswith(".onion") and not is_valid_onion(host):
+    if host.endswith(".onion") and not _onion_ok(host):
         return None  # a typo or a phishing look-alike: nothing answers there
     if LOGOUT.search(parts.path) or LOGOUT.search(parts.query):
         return None

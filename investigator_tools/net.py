@@ -189,6 +189,9 @@ class Client:
         self.max_queue_wait = max_queue_wait
         self.sleep = sleep
         self.queue_waited = 0.0  # seconds spent in DDoS queues, for reports
+        # Hosts whose last answer was not a DDoS-queue page: a crawl fetches ahead only there.
+        self.admitted: set[str] = set()
+        self._lock = threading.Lock()  # the counters above, when threads share the client
 
     def close(self) -> None:
         """Close the session's connections."""
@@ -216,12 +219,17 @@ class Client:
         if parts.scheme not in ("http", "https") or not parts.hostname:
             raise InputError(f"{url!r}: not an http:// or https:// URL")
         check_onion(url)
+        host = parts.hostname.lower()
         waited = 0.0
         while True:
             page = self._send(method, url, **kwargs)
             delay = _queue_delay(page)
             if delay is None:
+                with self._lock:
+                    self.admitted.add(host)
                 return page
+            with self._lock:
+                self.admitted.discard(host)
             if waited + delay > self.max_queue_wait:
                 raise NetworkError(
                     f"{url}: still in the site's DDoS-protection queue after {waited:.0f} s;"
@@ -230,7 +238,8 @@ class Client:
             # The queue cookie set by that answer stays in the session: it is our place.
             self.sleep(delay)
             waited += delay
-            self.queue_waited += delay
+            with self._lock:
+                self.queue_waited += delay
 
     def _send(self, method: str, url: str, **kwargs) -> Page:
         """One request with retries of transient failures, read in full."""

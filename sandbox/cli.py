@@ -394,6 +394,9 @@ def up(
         '"Proxy DNS when using SOCKS v5"'
     )
     click.echo(f"  curl --socks5-hostname {socks} http://<site>.onion/")
+    # The toolkit's default is Tor's 9050; this port may differ, so say how to point it here.
+    click.echo("  the investigate toolkit (its commands read this variable):")
+    click.echo(f"  export INVESTIGATE_PROXY=socks5h://{socks}")
     stopping = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stopping.set())
     network, failed = None, False

@@ -192,6 +192,32 @@ def test_login_wall_retries_a_mistyped_captcha(sandbox, tmp_path):
         assert events == ["captcha", "register"]
 
 
+def test_fetching_ahead_stores_what_one_fetch_at_a_time_stores(sandbox, tmp_path):
+    """Fetches in flight ahead of the page being stored (the default) change nothing: the same
+    pages, in the same order, the login wall passed through its CAPTCHAs the same way."""
+    market = [f"http://{address(sandbox, 'market')}/"]
+    runs = []
+    for threads, user in ((0, "oneatatime"), (4, "fourahead")):
+        with Case(tmp_path / f"threads-{threads}.db") as case:
+            result = crawl(
+                case,
+                market,
+                proxy=socks(sandbox),
+                depth=2,
+                rate=0,
+                captcha=human(sandbox),
+                login=(user, "a long pass 77"),
+                threads=threads,
+            )
+            assert result.failed == [] and result.logins == [address(sandbox, "market")]
+            captures = case.captures()
+            inbox = [c for c in captures if "/messages?to=" in c.url]
+            assert inbox and all(b"Logged in as" in c.body for c in inbox)
+            events = [r[0] for r in case.conn.execute("SELECT event FROM crawl_events ORDER BY id")]
+            runs.append(([(c.url, c.status) for c in captures], events, result.fetched))
+    assert runs[0] == runs[1]
+
+
 # -- resuming ----------------------------------------------------------------------------
 
 
@@ -377,6 +403,15 @@ def test_ddos_queue_is_waited_out(tiny_path, tmp_path):
         assert result.queue_waited >= 1 and result.failed == []
         home = next(c for c in case.captures() if c.url == market)
         assert home.status == 200 and b"You are in the queue" not in home.body
+    # Fetching ahead waits for the queue to let us in: one place in the line, not one per
+    # page in flight (each would be told to wait its own Retry-After).
+    with serve(world, tmp_path / "state2") as running, Case(tmp_path / "q2.db") as case:
+        market = f"http://{address(running, 'market')}/"
+        starts = [market, market + "login", market + "register", market + "?page=2"]
+        deeper = crawl(case, starts, proxy=socks(running), depth=1, rate=0, probe=False)
+        assert deeper.failed == [] and deeper.fetched > 10
+        assert deeper.queue_waited < 2 * result.queue_waited
+        assert not any(b"You are in the queue" in c.body for c in case.captures())
 
 
 # -- small parts -------------------------------------------------------------------------

@@ -195,6 +195,37 @@ def test_cli_extract(case):
     assert all(a["sha256"] and a["url"] for a in payload["artefacts"])
 
 
+def test_cli_extract_prints_whole_values(case):
+    """No value is cut with an ellipsis: the table wraps them, --wide keeps each on one line,
+    --csv lists every artefact whole (and spreadsheet-safe)."""
+    import csv
+    import io
+
+    from investigator_tools.extract import summary
+    from investigator_tools.spreadsheet import safe_cell
+
+    runner = CliRunner()
+    examples = [v for row in summary(case) for v in row["examples"]]
+    longest = max(examples, key=len)
+    assert len(longest) > 60  # an onion address, a PGP fingerprint: wider than a column
+    table = runner.invoke(investigate, ["--case", str(case.path), "extract"])
+    assert table.exit_code == 0 and "…" not in table.stdout
+    wide = runner.invoke(investigate, ["--case", str(case.path), "extract", "--wide"])
+    assert wide.exit_code == 0 and "…" not in wide.stdout
+    lines = wide.stdout.splitlines()
+    for value in examples:
+        assert any(value in line for line in lines), value
+    out = runner.invoke(investigate, ["--case", str(case.path), "extract", "--csv"])
+    assert out.exit_code == 0, out.output
+    rows = list(csv.DictReader(io.StringIO(out.stdout)))
+    stored = artefacts(case)
+    assert len(rows) == len(stored)
+    assert [(r["kind"], r["normalized"], r["url"]) for r in rows] == [
+        (a["kind"], safe_cell(a["normalized"]), a["url"]) for a in stored
+    ]
+    assert longest in {r["normalized"] for r in rows}
+
+
 # -- unit tests: checksums and look-alikes ----------------------------------------------
 
 

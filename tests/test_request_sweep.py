@@ -149,7 +149,7 @@ def test_request_to_an_unknown_or_wrong_host_fails_clearly(env):
     code, out = run(env, *request_args(env, "chirper.test", MNEMONIC_BIP84_0))
     assert code == 1 and "not an exchange" in out
     code, out = run(env, *request_args(env, "coinvault.test", "not-an-address"))
-    assert code == 1 and "neither a Bitcoin address nor a txid" in out
+    assert code == 1 and "--subject 'not-an-address' is not a valid Bitcoin address" in out
     code, out = run(env, *request_args(env, "coinvault.test", MNEMONIC_BIP84_0, "kyc,dna"))
     assert code == 1 and "--ask 'dna'" in out
 
