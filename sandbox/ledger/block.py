@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import struct
 
+from .codec.compact import encode_compact_size
 from .codec.hashes import sha256d
 
 __all__ = [
@@ -13,6 +14,8 @@ __all__ = [
     "bits_to_target",
     "block_hash",
     "block_header",
+    "merkle_block",
+    "merkle_branch",
     "merkle_root",
     "mine",
     "parse_header",
@@ -47,6 +50,72 @@ def merkle_root(txids_internal: list[bytes]) -> bytes:
             sha(sha(level[k] + level[k + 1]).digest()).digest() for k in range(0, len(level), 2)
         ]
     return level[0]
+
+
+def merkle_branch(txids_internal: list[bytes], index: int) -> list[bytes]:
+    """The sibling hashes (internal order) from the tx at index up to the merkle root."""
+    if not 0 <= index < len(txids_internal):
+        raise IndexError(f"tx index {index} out of range ({len(txids_internal)} transactions)")
+    level = list(txids_internal)
+    branch = []
+    while len(level) > 1:
+        if len(level) & 1:
+            level.append(level[-1])
+        branch.append(level[index ^ 1])
+        level = [sha256d(level[k] + level[k + 1]) for k in range(0, len(level), 2)]
+        index >>= 1
+    return branch
+
+
+def merkle_block(header: bytes, txids_internal: list[bytes], index: int) -> bytes:
+    """bitcoind's merkleblock (BIP37) proving the one tx at index: the header, the tx count,
+    the partial merkle tree's hashes and its flag bits."""
+    n = len(txids_internal)
+    if not 0 <= index < n:
+        raise IndexError(f"tx index {index} out of range ({n} transactions)")
+
+    def width(height: int) -> int:
+        return (n + (1 << height) - 1) >> height
+
+    def node(height: int, pos: int) -> bytes:
+        if height == 0:
+            return txids_internal[pos]
+        left = node(height - 1, 2 * pos)
+        right = node(height - 1, 2 * pos + 1) if 2 * pos + 1 < width(height - 1) else left
+        return sha256d(left + right)
+
+    hashes: list[bytes] = []
+    bits: list[bool] = []
+
+    def walk(height: int, pos: int) -> None:
+        # As CPartialMerkleTree::TraverseAndBuild: descend only towards the matched tx.
+        matched = pos << height <= index < (pos + 1) << height
+        bits.append(matched)
+        if height == 0 or not matched:
+            hashes.append(node(height, pos))
+            return
+        walk(height - 1, 2 * pos)
+        if 2 * pos + 1 < width(height - 1):
+            walk(height - 1, 2 * pos + 1)
+
+    height = 0
+    while width(height) > 1:
+        height += 1
+    walk(height, 0)
+    flags = bytearray((len(bits) + 7) // 8)
+    for i, bit in enumerate(bits):
+        if bit:
+            flags[i >> 3] |= 1 << (i & 7)
+    return b"".join(
+        [
+            header,
+            struct.pack("<I", n),
+            encode_compact_size(len(hashes)),
+            *hashes,
+            encode_compact_size(len(flags)),
+            bytes(flags),
+        ]
+    )
 
 
 def block_header(

@@ -275,6 +275,27 @@ class LiveChainReader:
             (address,),
         )
 
+    def scripthash_address(self, scripthash: bytes) -> str | None:
+        """The address a live output pays whose script has this SHA-256, or None."""
+        # The live chain holds what a class broadcast: few scripts, hashed as asked.
+        for address, script in self._rows(
+            "SELECT DISTINCT address, script FROM outputs WHERE address IS NOT NULL"
+        ):
+            if hashlib.sha256(script).digest() == scripthash:
+                return address
+        return None
+
+    def addresses_with_prefix(self, prefix: str, limit: int) -> list[str]:
+        """Up to limit addresses of live outputs starting with prefix, in order."""
+        return [
+            r[0]
+            for r in self._rows(
+                "SELECT DISTINCT address FROM outputs WHERE address >= ? AND address < ?"
+                " ORDER BY address LIMIT ?",
+                (prefix, prefix + "\U0010ffff", limit),
+            )
+        ]
+
     def ever_paid(self, address: str) -> bool:
         """Whether a live transaction ever paid the address."""
         return bool(self._rows("SELECT 1 FROM outputs WHERE address = ? LIMIT 1", (address,)))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import math
 import sqlite3
 
@@ -190,6 +191,13 @@ class Chain:
         c.executemany("INSERT INTO outputs VALUES (?,?,?,?)", self._out_rows)
         c.executemany("INSERT INTO blocks VALUES (?,?,?,?,?,?,?,?,?)", self._block_rows)
         c.executemany("INSERT INTO flow_events VALUES (?,?,?,?,?,?)", self._flow_rows)
-        c.executemany("INSERT INTO addresses VALUES (?,?,?,?,?,?)", self.book.take_rows())
+        rows = self.book.take_rows()
+        c.executemany("INSERT INTO addresses VALUES (?,?,?,?,?,?)", rows)
+        # Wallets (Esplora clients) look addresses up by the SHA-256 of their output script.
+        script = self.book.script
+        c.executemany(
+            "INSERT INTO scripthashes VALUES (?,?)",
+            [(hashlib.sha256(script(r[0])).digest(), r[0]) for r in rows],
+        )
         self._tx_rows, self._in_rows, self._out_rows = [], [], []
         self._block_rows, self._flow_rows = [], []

@@ -1,0 +1,179 @@
+"""Esplora as wallets use it: scripthash endpoints, merkle proofs, address search; checked
+with our own hashing here and with real wallet and block libraries over HTTP."""
+
+from __future__ import annotations
+
+import hashlib
+import sqlite3
+import struct
+
+import pytest
+
+from sandbox.explorer import create_app
+from sandbox.ledger.address import script_pubkey
+from sandbox.ledger.codec.hashes import sha256d
+
+
+@pytest.fixture(scope="module")
+def app(tiny_world, tmp_path_factory):
+    """The explorer on the tiny world; live blocks only when a test mines one."""
+    app = create_app(tiny_world, tmp_path_factory.mktemp("esplora"), live_block_seconds=3600)
+    yield app
+    app.extensions["explorer"].close()
+
+
+@pytest.fixture(scope="module")
+def client(app):
+    """A test client of the explorer."""
+    return app.test_client()
+
+
+@pytest.fixture(scope="module")
+def busy(tiny_world) -> str:
+    """The world address with the most outputs (several pages of history)."""
+    conn = sqlite3.connect(f"file:{tiny_world}?mode=ro", uri=True)
+    try:
+        return conn.execute(
+            "SELECT a.address FROM outputs o JOIN addresses a ON a.id = o.address_id "
+            "GROUP BY o.address_id ORDER BY count(*) DESC LIMIT 1"
+        ).fetchone()[0]
+    finally:
+        conn.close()
+
+
+def scripthash(address: str) -> str:
+    """Esplora's scripthash: SHA-256 of the output script, hex, not reversed."""
+    return hashlib.sha256(script_pubkey(address)).hexdigest()
+
+
+# -- scripthash endpoints ---------------------------------------------------------------
+
+
+def test_scripthash_answers_as_the_address(client, busy):
+    """Every scripthash endpoint answers what the address endpoint answers."""
+    sh = scripthash(busy)
+    stats = client.get(f"/api/scripthash/{sh}").get_json()
+    assert stats["scripthash"] == sh
+    by_address = client.get(f"/api/address/{busy}").get_json()
+    assert stats["chain_stats"] == by_address["chain_stats"]
+    assert stats["chain_stats"]["tx_count"] > 25
+    for tail in ("/txs", "/txs/chain", "/txs/mempool", "/utxo"):
+        a = client.get(f"/api/address/{busy}{tail}")
+        s = client.get(f"/api/scripthash/{sh}{tail}")
+        assert (a.status_code, s.status_code) == (200, 200), tail
+        assert a.get_json() == s.get_json(), tail
+    first = client.get(f"/api/scripthash/{sh}/txs/chain").get_json()
+    last = first[-1]["txid"]
+    page = client.get(f"/api/scripthash/{sh}/txs/chain/{last}").get_json()
+    assert page == client.get(f"/api/address/{busy}/txs/chain/{last}").get_json()
+    assert page and not {t["txid"] for t in page} & {t["txid"] for t in first}
+
+
+def test_unknown_and_bad_scripthash(client):
+    """A script the chain never paid has empty answers; a malformed hash is electrs' 400."""
+    empty = client.get("/api/scripthash/" + "ab" * 32).get_json()
+    assert empty["chain_stats"]["tx_count"] == 0
+    assert client.get("/api/scripthash/" + "ab" * 32 + "/txs").get_json() == []
+    assert client.get("/api/scripthash/" + "ab" * 32 + "/utxo").get_json() == []
+    bad = client.get("/api/scripthash/nothex/txs")
+    assert (bad.status_code, bad.get_data(as_text=True)) == (400, "Invalid scripthash")
+
+
+def test_address_prefix(client, busy):
+    """Up to 10 known addresses with the prefix, the one searched for among them."""
+    found = client.get(f"/api/address-prefix/{busy[:8]}").get_json()
+    assert busy in found and all(a.startswith(busy[:8]) for a in found)
+    assert len(client.get("/api/address-prefix/bc1q").get_json()) == 10
+    assert client.get("/api/address-prefix/zzzz").get_json() == []
+
+
+# -- merkle proofs ----------------------------------------------------------------------
+
+
+def _block_of(client, txid: str) -> dict:
+    """The block a confirmed transaction is in."""
+    status = client.get(f"/api/tx/{txid}/status").get_json()
+    return client.get(f"/api/block/{status['block_hash']}").get_json()
+
+
+def test_merkle_proof_reaches_the_root(client, busy):
+    """Electrum's proof: hashing up the branch from the txid gives the block's merkle root."""
+    for tx in client.get(f"/api/address/{busy}/txs/chain").get_json()[:5]:
+        proof = client.get(f"/api/tx/{tx['txid']}/merkle-proof").get_json()
+        block = _block_of(client, tx["txid"])
+        assert proof["block_height"] == block["height"]
+        node, pos = bytes.fromhex(tx["txid"])[::-1], proof["pos"]
+        for sibling in proof["merkle"]:
+            s = bytes.fromhex(sibling)[::-1]
+            node = sha256d(s + node) if pos & 1 else sha256d(node + s)
+            pos >>= 1
+        assert node[::-1].hex() == block["merkle_root"]
+        txids = client.get(f"/api/block/{block['id']}/txids").get_json()
+        assert txids[proof["pos"]] == tx["txid"]
+        assert client.get(f"/api/block/{block['id']}/txid/{proof['pos']}").text == tx["txid"]
+
+
+def _read_merkleblock(raw: bytes) -> tuple[bytes, int, list[bytes], list[bool]]:
+    """(header, tx count, hashes, flag bits) of a serialized merkleblock (BIP37)."""
+
+    def size(at: int) -> tuple[int, int]:
+        first = raw[at]
+        if first < 0xFD:
+            return first, at + 1
+        width = {0xFD: 2, 0xFE: 4, 0xFF: 8}[first]
+        return int.from_bytes(raw[at + 1 : at + 1 + width], "little"), at + 1 + width
+
+    header, (total,) = raw[:80], struct.unpack("<I", raw[80:84])
+    n, at = size(84)
+    hashes = [raw[at + 32 * i : at + 32 * (i + 1)] for i in range(n)]
+    n_flags, at = size(at + 32 * n)
+    flags = raw[at : at + n_flags]
+    assert at + n_flags == len(raw)
+    bits = [bool(flags[i >> 3] >> (i & 7) & 1) for i in range(8 * n_flags)]
+    return header, total, hashes, bits
+
+
+def _walk(total: int, hashes: list[bytes], bits: list[bool]) -> tuple[bytes, list[bytes]]:
+    """(root, matched txids) of a partial merkle tree, as CPartialMerkleTree extracts them."""
+    h_iter, b_iter, matched = iter(hashes), iter(bits), []
+
+    def width(height: int) -> int:
+        return (total + (1 << height) - 1) >> height
+
+    def node(height: int, pos: int) -> bytes:
+        flag = next(b_iter)
+        if height == 0 or not flag:
+            h = next(h_iter)
+            if height == 0 and flag:
+                matched.append(h)
+            return h
+        left = node(height - 1, 2 * pos)
+        right = node(height - 1, 2 * pos + 1) if 2 * pos + 1 < width(height - 1) else left
+        return sha256d(left + right)
+
+    height = 0
+    while width(height) > 1:
+        height += 1
+    return node(height, 0), matched
+
+
+def test_merkleblock_proof(client, busy):
+    """bitcoind's merkleblock: the header of the tx's block and a tree matching only the tx."""
+    tx = client.get(f"/api/address/{busy}/txs/chain").get_json()[0]
+    raw = bytes.fromhex(client.get(f"/api/tx/{tx['txid']}/merkleblock-proof").text)
+    header, total, hashes, bits = _read_merkleblock(raw)
+    block = _block_of(client, tx["txid"])
+    assert header.hex() == client.get(f"/api/block/{block['id']}/header").text
+    assert total == block["tx_count"]
+    root, matched = _walk(total, hashes, bits)
+    assert root[::-1].hex() == block["merkle_root"]
+    assert [m[::-1].hex() for m in matched] == [tx["txid"]]
+
+
+def test_proofs_of_unknown_tx(client):
+    """No proof for a transaction the chain does not have: electrs' 404."""
+    for tail in ("merkle-proof", "merkleblock-proof"):
+        r = client.get("/api/tx/" + "11" * 32 + "/" + tail)
+        assert r.status_code == 404
+        assert r.get_data(as_text=True) == "Transaction not found or is unconfirmed"
+    assert client.get("/api/tx/xyz/merkle-proof").status_code == 400
