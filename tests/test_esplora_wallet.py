@@ -177,3 +177,53 @@ def test_proofs_of_unknown_tx(client):
         assert r.status_code == 404
         assert r.get_data(as_text=True) == "Transaction not found or is unconfirmed"
     assert client.get("/api/tx/xyz/merkle-proof").status_code == 400
+
+
+# -- a mainnet-shaped chain, checked by python-bitcoinlib -------------------------------
+
+
+def test_block_zero_is_bitcoins_genesis(client):
+    """Block 0 is the real genesis block, byte for byte; block 1 builds on it."""
+    from bitcoin.core import CoreMainParams
+
+    genesis = client.get("/api/block-height/0").text
+    assert genesis == "000000000019d6689c085ae165831e934ff763ae46a2a6c172b3f1b60a8ce26f"
+    assert client.get(f"/api/block/{genesis}/raw").data == CoreMainParams.GENESIS_BLOCK.serialize()
+    first = client.get("/api/block/" + client.get("/api/block-height/1").text).get_json()
+    assert first["previousblockhash"] == genesis
+
+
+def _blocks(client, heights) -> list:
+    """python-bitcoinlib's CBlock of each height, from /block/:hash/raw."""
+    from bitcoin.core import CBlock
+
+    return [
+        CBlock.deserialize(
+            client.get(f"/api/block/{client.get(f'/api/block-height/{h}').text}/raw").data
+        )
+        for h in heights
+    ]
+
+
+def test_blocks_pass_a_validator(client):
+    """python-bitcoinlib's CheckBlock (proof of work skipped: regtest difficulty) accepts
+    the blocks, segwit ones with their witness commitment; stripping it is caught."""
+    from bitcoin.core import CBlock, CheckBlock, CheckBlockError, CMutableTransaction
+
+    tip = int(client.get("/api/blocks/tip/height").text)
+    blocks = _blocks(client, range(0, tip + 1, 5))
+    segwit = [b for b in blocks if any(not tx.wit.is_null() for tx in b.vtx[1:])]
+    assert len(segwit) > 10
+    for b in blocks:
+        CheckBlock(b, fCheckPoW=False, cur_time=2**40)
+    # Without its commitment (merkle root recomputed) a segwit block is rejected.
+    b = segwit[0]
+    cb = CMutableTransaction.from_tx(b.vtx[0])
+    cb.vout = cb.vout[:1]
+    vtx = [cb, *b.vtx[1:]]
+    stripped = CBlock(b.nVersion, b.hashPrevBlock, b"\0" * 32, b.nTime, b.nBits, b.nNonce, vtx)
+    stripped = CBlock(
+        b.nVersion, b.hashPrevBlock, stripped.calc_merkle_root(), b.nTime, b.nBits, b.nNonce, vtx
+    )
+    with pytest.raises(CheckBlockError, match="witness commitment"):
+        CheckBlock(stripped, fCheckPoW=False, cur_time=2**40)

@@ -16,6 +16,7 @@ from coincurve._libsecp256k1 import ffi, lib
 from coincurve.context import GLOBAL_CONTEXT
 
 from ..lru import LRU
+from .block import WITNESS_COMMITMENT_PREFIX, WITNESS_RESERVED
 from .codec.compact import encode_compact_size
 from .codec.hashes import hash160, sha256d
 from .tx import SIGHASH_ALL, Tx, parse
@@ -126,8 +127,14 @@ def attach_witnesses(tx: Tx, spent: Sequence[Spent | None]) -> None:
 
 
 def witness_section(raw: bytes, spent: Sequence[Spent | None]) -> bytes:
-    """The serialized witnesses (BIP144) of a witness-less raw tx; b"" if it has no segwit input."""
-    stacks = _witness_stacks(parse(raw), spent)
+    """The serialized witnesses (BIP144) of a witness-less raw tx; b"" if it has no segwit input.
+
+    A coinbase carrying BIP141's witness commitment has the reserved value as its witness.
+    """
+    tx = parse(raw)
+    if _commits_witnesses(tx):
+        return b"\x01\x20" + WITNESS_RESERVED
+    stacks = _witness_stacks(tx, spent)
     if not any(stacks):
         return b""
     parts = []
@@ -137,6 +144,17 @@ def witness_section(raw: bytes, spent: Sequence[Spent | None]) -> bytes:
             parts.append(encode_compact_size(len(item)))
             parts.append(item)
     return b"".join(parts)
+
+
+def _commits_witnesses(tx: Tx) -> bool:
+    """Whether tx is a coinbase with a witness commitment output."""
+    first = tx.inputs[0] if len(tx.inputs) == 1 else None
+    return (
+        first is not None
+        and first.vout == 0xFFFFFFFF
+        and first.prev_txid == bytes(32)
+        and any(o.script_pubkey.startswith(WITNESS_COMMITMENT_PREFIX) for o in tx.outputs)
+    )
 
 
 def with_witnesses(raw: bytes, section: bytes) -> bytes:

@@ -25,7 +25,15 @@ from ...wal import connect_wal, immediate
 from ...world import store as world_db
 from ...world.store import open_world
 from ..address import address_from_script, p2wpkh_address, script_pubkey
-from ..block import BLOCK_VERSION, REGTEST_BITS, merkle_root, mine, subsidy
+from ..block import (
+    BLOCK_VERSION,
+    REGTEST_BITS,
+    WITNESS_RESERVED,
+    merkle_root,
+    mine,
+    subsidy,
+    witness_commitment_script,
+)
 from ..codec.compact import encode_compact_size
 from ..codec.hashes import sha256d
 from ..keys import Key, derive_secret
@@ -98,7 +106,6 @@ CREATE TABLE IF NOT EXISTS tx_addresses (
 ) WITHOUT ROWID;
 """
 
-_WITNESS_RESERVED = bytes(32)
 WORLD_MMAP_BYTES = 4 << 30
 
 
@@ -776,12 +783,10 @@ class LiveChain:
         outputs = [(subsidy(height) + fees, script_pubkey(self.pool_address))]
         segwit = any(i.witness for t in txs for i in t.inputs)
         if segwit:
-            wtxids = [bytes(32)] + [sha256d(r) for r in raws]
-            commitment = sha256d(merkle_root(wtxids) + _WITNESS_RESERVED)
-            outputs.append((0, b"\x6a\x24\xaa\x21\xa9\xed" + commitment))
+            outputs.append((0, witness_commitment_script([b""] + [sha256d(r) for r in raws])))
         cb = coinbase_tx(height, outputs, extra=b"/sandbox-live/")
         if segwit:
-            cb.inputs[0].witness = [_WITNESS_RESERVED]
+            cb.inputs[0].witness = [WITNESS_RESERVED]
         return cb
 
 

@@ -172,8 +172,8 @@ class _KeyStream:
 class AddressBook:
     """Creates addresses from real secp256k1 keys derived from the world seed, and remembers them.
 
-    Only what the ledger needs later is kept in memory (type, hash160, secret for the rare
-    legacy inputs that must be signed at build time); rows for the `addresses` table are
+    Only what the ledger needs later is kept in memory (type, hash160, and the secret to
+    sign inputs with at build time); rows for the `addresses` table are
     handed out in batches.
     """
 
@@ -183,6 +183,9 @@ class AddressBook:
         self.types: list[str] = [""]  # index = address id; id 0 unused
         self.hashes: list[bytes] = [b""]
         self.secrets: dict[int, bytes] = {}  # P2PKH only: signed at build time
+        # Every key, 32 bytes per address id: blocks commit to their segwit witnesses
+        # (BIP141), so every input is signed at build time too.
+        self._all_secrets = bytearray(32)
         self._p2sh_keyhash: dict[int, bytes] = {}  # P2SH-P2WPKH: the key hash in the redeem script
         self.wallet_of: list[int] = [0]
         self._rows: list[tuple] = []
@@ -211,6 +214,7 @@ class AddressBook:
         elif kind == "p2pkh":
             self.secrets[address_id] = secret
             address = address_from_hash160(kind, h)
+        self._all_secrets += secret
         self.types.append(kind)
         self.hashes.append(h)
         self.wallet_of.append(wallet.id)
@@ -234,6 +238,10 @@ class AddressBook:
         if wallet.reuse and wallet.receive_address is not None:
             return wallet.receive_address
         return self.new(wallet, "change")
+
+    def secret(self, address_id: int) -> bytes:
+        """The private key of an address."""
+        return bytes(self._all_secrets[32 * address_id : 32 * address_id + 32])
 
     def pubkey_hash(self, address_id: int) -> bytes:
         """The key hash inside a P2SH-P2WPKH address's redeem script."""
