@@ -6,12 +6,15 @@ from __future__ import annotations
 import hashlib
 import sqlite3
 import struct
+import threading
 
 import pytest
+from werkzeug.serving import make_server
 
 from sandbox.explorer import create_app
 from sandbox.ledger.address import script_pubkey
 from sandbox.ledger.codec.hashes import sha256d
+from sandbox.ledger.keys import Key
 
 
 @pytest.fixture(scope="module")
@@ -227,3 +230,78 @@ def test_blocks_pass_a_validator(client):
     )
     with pytest.raises(CheckBlockError, match="witness commitment"):
         CheckBlock(stripped, fCheckPoW=False, cur_time=2**40)
+
+
+# -- bdk, a real wallet library, over HTTP ----------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def served(app):
+    """The explorer on a free loopback port, served by werkzeug's threaded server."""
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}/api"
+    server.shutdown()
+    thread.join(timeout=5)
+
+
+@pytest.fixture(scope="module")
+def world_key(tiny_world) -> tuple[str, bytes]:
+    """(address, secret) of a P2WPKH world key with a history of several transactions."""
+    conn = sqlite3.connect(f"file:{tiny_world}?mode=ro", uri=True)
+    try:
+        return conn.execute(
+            "SELECT a.address, a.secret FROM outputs o JOIN addresses a ON a.id = o.address_id"
+            " LEFT JOIN inputs i ON i.prev_tx_id = o.tx_id AND i.prev_n = o.n"
+            " WHERE a.type = 'p2wpkh' GROUP BY o.address_id HAVING count(*) BETWEEN 3 AND 20"
+            " AND count(*) > count(i.tx_id) ORDER BY count(*) DESC, a.id LIMIT 1"
+        ).fetchone()
+    finally:
+        conn.close()
+
+
+def _bdk_wallet(secret: bytes):
+    """A bdk wallet of the one key: the descriptor wpkh(WIF), on mainnet."""
+    import bdkpython as bdk
+
+    descriptor = bdk.Descriptor(f"wpkh({Key(secret).wif()})", bdk.NetworkKind.MAIN)
+    return bdk.Wallet.create_single(descriptor, bdk.Network.BITCOIN, bdk.Persister.new_in_memory())
+
+
+def _explorer_balance(client, address: str) -> int:
+    """Confirmed plus unconfirmed balance of an address, from the explorer's counters."""
+    j = client.get(f"/api/address/{address}").get_json()
+    return sum(
+        j[k]["funded_txo_sum"] - j[k]["spent_txo_sum"] for k in ("chain_stats", "mempool_stats")
+    )
+
+
+def test_bdk_full_scan_and_sync(served, client, world_key):
+    """bdk's full_scan then sync of a world key: its address, history and balance are the
+    explorer's, and its chain of checkpoints starts at Bitcoin's genesis block."""
+    import bdkpython as bdk
+
+    address, secret = world_key
+    wallet = _bdk_wallet(secret)
+    assert str(wallet.peek_address(bdk.KeychainKind.EXTERNAL, 0).address) == address
+    esplora = bdk.EsploraClient(served)
+    wallet.apply_update(esplora.full_scan(wallet.start_full_scan().build(), 5, 1))
+    balance = _explorer_balance(client, address)
+    assert balance > 0 and wallet.balance().total.to_sat() == balance
+    history = client.get(f"/api/address/{address}").get_json()["chain_stats"]["tx_count"]
+    assert len(wallet.transactions()) == history
+    wallet.apply_update(esplora.sync(wallet.start_sync_with_revealed_spks().build(), 1))
+    assert wallet.balance().total.to_sat() == balance
+    assert str(wallet.latest_checkpoint().hash) == client.get("/api/blocks/tip/hash").text
+    # bdk's merkle proof of a wallet transaction verifies against its block's merkle root.
+    tx = client.get(f"/api/address/{address}/txs/chain").get_json()[0]
+    proof = esplora.get_merkle_proof(bdk.Txid.from_string(tx["txid"]))
+    node, pos = bytes.fromhex(tx["txid"])[::-1], proof.pos
+    for sibling in proof.merkle:
+        s = bytes.fromhex(str(sibling))[::-1]
+        node = sha256d(s + node) if pos & 1 else sha256d(node + s)
+        pos >>= 1
+    block = client.get(f"/api/block/{tx['status']['block_hash']}").get_json()
+    assert proof.block_height == block["height"]
+    assert node[::-1].hex() == block["merkle_root"]
