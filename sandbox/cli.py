@@ -250,6 +250,13 @@ def _entry_points(sites: list[dict]) -> list[str]:
     show_default=True,
     help="Connections per trainee: per SOCKS user name, or per address without one.",
 )
+@click.option(
+    "--block-seconds",
+    type=click.IntRange(min=0),
+    default=None,
+    help="Seconds between live blocks, overriding the world's live_block_seconds "
+    "(0: a block right after each broadcast).",
+)
 def up(
     world,
     host,
@@ -266,6 +273,7 @@ def up(
     tor_socks_port,
     max_connections,
     max_per_client,
+    block_seconds,
 ):
     """Serve a world: every hidden service behind a Tor-like SOCKS proxy. Ctrl-C stops it.
 
@@ -318,10 +326,11 @@ def up(
         max_per_client=max_per_client,
         tron_port=tron_port,
         tronscan_port=tronscan_port,
+        live_block_seconds=block_seconds,
     )
     try:
         sandbox.start()
-    except OSError as e:
+    except (OSError, ValueError) as e:  # a port taken, a bad SANDBOX_LIVE_BLOCK_SECONDS
         _fail(f"cannot start the sandbox: {e}")
     run = sandbox.describe()
     socks, proxy = run["socks"], run["http_proxy"]

@@ -76,12 +76,18 @@ def state_dir_for(world: Path) -> Path:
     return world.with_name(world.stem + ".state")
 
 
-def site_app(world: Path, state: Path, site_id: str, kind: str):
-    """The WSGI app of a site: a hidden service, the explorer or an exchange's portal."""
+def site_app(
+    world: Path, state: Path, site_id: str, kind: str, live_block_seconds: int | None = None
+):
+    """The WSGI app of a site: a hidden service, the explorer or an exchange's portal.
+
+    live_block_seconds: the explorer's pace of live blocks (None: the environment's or the
+    world's).
+    """
     if kind == "explorer":
         from .explorer import create_app as explorer_app
 
-        return explorer_app(world, state)
+        return explorer_app(world, state, live_block_seconds=live_block_seconds)
     if kind == "exchange":
         from .exchanges import create_app as exchange_app
 
@@ -154,6 +160,9 @@ class Sandbox:
     # The swap sites' payout watchers (marketplaces/swap/watcher.py), one thread each.
     swap_watchers: list[Any] = field(default_factory=list)
     pointer: Path | None = None  # this sandbox's file in running_dir(), once written
+    # Seconds between the explorer's live blocks (None: the environment's or the world's);
+    # `sandbox check` asks for 0, a block right after each broadcast.
+    live_block_seconds: int | None = None
 
     def __post_init__(self):
         """Resolve paths."""
@@ -168,7 +177,7 @@ class Sandbox:
 
     def _app(self, site_id: str, kind: str):
         """The WSGI app of a site of this sandbox's world."""
-        return site_app(self.world, self.state_dir, site_id, kind)
+        return site_app(self.world, self.state_dir, site_id, kind, self.live_block_seconds)
 
     def start(self) -> Sandbox:
         """Serve every site and start the gateway; returns when all are listening."""

@@ -11,10 +11,12 @@ import threading
 import pytest
 from werkzeug.serving import make_server
 
+from sandbox.classroom.compare import answer_matches
 from sandbox.explorer import create_app
-from sandbox.ledger.address import script_pubkey
+from sandbox.ledger.address import p2wpkh_address, script_pubkey
 from sandbox.ledger.codec.hashes import sha256d
 from sandbox.ledger.keys import Key
+from sandbox.ledger.tx import Tx, TxIn, TxOut, serialize, sign_input, txid
 
 
 @pytest.fixture(scope="module")
@@ -305,3 +307,88 @@ def test_bdk_full_scan_and_sync(served, client, world_key):
     block = client.get(f"/api/block/{tx['status']['block_hash']}").get_json()
     assert proof.block_height == block["height"]
     assert node[::-1].hex() == block["merkle_root"]
+
+
+# -- the mempool stage ------------------------------------------------------------------
+
+
+def _spendable_coin(client, address: str) -> dict:
+    """A confirmed unspent output of an address."""
+    return next(
+        u for u in client.get(f"/api/address/{address}/utxo").get_json() if u["value"] > 10_000
+    )
+
+
+def _sweep_tx(coin: dict, address: str, secret: bytes, to: str) -> Tx:
+    """A signed spend of one coin (less a fee) to an address."""
+    tx = Tx(
+        inputs=[TxIn(bytes.fromhex(coin["txid"])[::-1], coin["vout"])],
+        outputs=[TxOut(coin["value"] - 1_000, script_pubkey(to))],
+    )
+    sign_input(tx, 0, Key(secret), script_pubkey(address), coin["value"])
+    return tx
+
+
+DEST = p2wpkh_address(Key(hashlib.sha256(b"test-esplora-wallet/dest").digest()).public_key)
+
+
+def test_broadcast_waits_for_the_next_scheduled_block(tiny_world, tmp_path, world_key):
+    """At a classroom pace a broadcast is unconfirmed everywhere (API, pages, a sweep
+    judged all the same) until the live miner's next block confirms it."""
+    address, secret = world_key
+    app = create_app(tiny_world, tmp_path, live_block_seconds=5)
+    try:
+        client = app.test_client()
+        tip = int(client.get("/api/blocks/tip/height").text)
+        tx = _sweep_tx(_spendable_coin(client, address), address, secret, DEST)
+        tid = txid(tx)
+        assert client.post("/api/tx", data=serialize(tx).hex()).text == tid
+        # The first scheduled block is 5 s after the app started: the tx is still waiting.
+        assert client.get(f"/api/tx/{tid}/status").get_json() == {"confirmed": False}
+        assert tid in client.get("/api/mempool/txids").get_json()
+        assert tid in [t["txid"] for t in client.get("/api/mempool/recent").get_json()]
+        assert client.get("/api/mempool").get_json()["count"] >= 1
+        stats = client.get(f"/api/address/{DEST}").get_json()["mempool_stats"]
+        assert stats["tx_count"] == 1 and stats["funded_txo_sum"] == tx.outputs[0].value
+        mempool = client.get(f"/api/scripthash/{scripthash(DEST)}/txs/mempool").get_json()
+        assert [t["txid"] for t in mempool] == [tid]
+        assert "Unconfirmed" in client.get(f"/tx/{tid}").get_data(as_text=True)
+        key = {"spend_from": [address], "pay_to": DEST}
+        chain_db = tmp_path / "chain.db"
+        assert answer_matches("sweep", tid, key, chain_db=chain_db)  # judged while unconfirmed
+        status = {"confirmed": False}
+        for _ in range(600):  # the miner's schedule, not this test, decides when
+            status = client.get(f"/api/tx/{tid}/status").get_json()
+            if status["confirmed"]:
+                break
+            threading.Event().wait(0.1)
+        assert status["confirmed"] and status["block_height"] == tip + 1
+        assert tid not in client.get("/api/mempool/txids").get_json()
+        assert client.get(f"/api/address/{DEST}").get_json()["chain_stats"]["tx_count"] == 1
+        assert answer_matches("sweep", tid, key, chain_db=chain_db)  # the same once mined
+    finally:
+        app.extensions["explorer"].close()
+
+
+def test_pace_defaults_and_override(tiny_world, tmp_path, monkeypatch):
+    """Worlds default to a block a minute; SANDBOX_LIVE_BLOCK_SECONDS overrides the world's
+    pace (0: mine at once); a bad value is refused naming the variable."""
+    monkeypatch.delenv("SANDBOX_LIVE_BLOCK_SECONDS", raising=False)
+    app = create_app(tiny_world, tmp_path / "a", warm_witnesses=False)
+    try:
+        explorer = app.extensions["explorer"]
+        assert explorer.live.block_seconds == 60
+        assert explorer.miner is not None and explorer.miner.interval == 60
+        assert not explorer.live.mine_on_broadcast
+    finally:
+        app.extensions["explorer"].close()
+    monkeypatch.setenv("SANDBOX_LIVE_BLOCK_SECONDS", "0")
+    app = create_app(tiny_world, tmp_path / "b", warm_witnesses=False)
+    try:
+        assert app.extensions["explorer"].miner is None
+        assert app.extensions["explorer"].live.mine_on_broadcast
+    finally:
+        app.extensions["explorer"].close()
+    monkeypatch.setenv("SANDBOX_LIVE_BLOCK_SECONDS", "soon")
+    with pytest.raises(ValueError, match="SANDBOX_LIVE_BLOCK_SECONDS"):
+        create_app(tiny_world, tmp_path / "c", warm_witnesses=False)

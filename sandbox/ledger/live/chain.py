@@ -150,6 +150,9 @@ class LiveTx(NamedTuple):
     block_time: int | None
 
 
+# A classroom pace: a broadcast waits in the mempool about a minute, as it would for a block.
+DEFAULT_BLOCK_SECONDS = 60
+
 LIVE_BLOCK_COLUMNS = "height, hash, prev_hash, merkle_root, time, version, bits, nonce, tx_count"
 
 
@@ -490,7 +493,7 @@ class LiveChain:
         conn.close()
         self.digest = meta["digest"]
         self.block_interval = int(meta.get("block_interval", 600))
-        self.block_seconds = int(meta.get("live_block_seconds", 0))
+        self.block_seconds = int(meta.get("live_block_seconds", DEFAULT_BLOCK_SECONDS))
         self.mine_on_broadcast = self.block_seconds == 0
         self.world = ConnectionPool(lambda: read_only_world(self.world_path))
         state = Path(state_dir)
