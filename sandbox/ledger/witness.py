@@ -55,6 +55,7 @@ class Spent:
     value: int
     type: str  # p2wpkh | p2pkh | p2sh (P2SH-P2WPKH)
     secret: bytes
+    pubkey: bytes | None = None  # the secret's compressed public key, when already known
 
 
 # Witness sections keyed by the txid (internal order): the same in every world that has the tx.
@@ -105,7 +106,7 @@ def _witness_stacks(tx: Tx, spent: Sequence[Spent | None]) -> list[list[bytes]]:
         if s is None or s.type not in _SEGWIT_TYPES:
             continue
         secret = bytes(s.secret)
-        pub = _public_key(secret)
+        pub = s.pubkey or _public_key(secret)
         script_code = b"\x19\x76\xa9\x14" + hash160(pub) + b"\x88\xac"
         digest = sha256d(
             head

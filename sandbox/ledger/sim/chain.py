@@ -183,7 +183,15 @@ class Chain:
         txids.append(txid)
         wtxid = txid
         if any(types[u.address_id] != "p2pkh" for u in spends):
-            spent = [Spent(u.value, types[u.address_id], book.secret(u.address_id)) for u in spends]
+            spent = [
+                Spent(
+                    u.value,
+                    types[u.address_id],
+                    book.secret(u.address_id),
+                    book.pubkey(u.address_id),
+                )
+                for u in spends
+            ]
             wtxid = sha256d(with_witnesses(raw, witness_section(raw, spent)))
             self._block_segwit = True
         self._block_wtxids.append(wtxid)
