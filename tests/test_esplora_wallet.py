@@ -392,3 +392,21 @@ def test_pace_defaults_and_override(tiny_world, tmp_path, monkeypatch):
     monkeypatch.setenv("SANDBOX_LIVE_BLOCK_SECONDS", "soon")
     with pytest.raises(ValueError, match="SANDBOX_LIVE_BLOCK_SECONDS"):
         create_app(tiny_world, tmp_path / "c", warm_witnesses=False)
+
+
+def test_coinbase_outspends_cover_every_output(client):
+    """A coinbase's address-less outputs (the genesis key, a witness commitment) are
+    listed unspent like any other."""
+    genesis = client.get("/api/block/" + client.get("/api/block-height/0").text + "/txids")
+    tx = client.get(f"/api/tx/{genesis.get_json()[0]}").get_json()
+    assert tx["vout"][0]["scriptpubkey_type"] == "p2pk"
+    assert client.get(f"/api/tx/{tx['txid']}/outspends").get_json() == [{"spent": False}]
+    tip = int(client.get("/api/blocks/tip/height").text)
+    for height in range(tip, 0, -1):
+        block = client.get(f"/api/block-height/{height}").text
+        cb = client.get(f"/api/tx/{client.get(f'/api/block/{block}/txid/0').text}").get_json()
+        if len(cb["vout"]) == 2:
+            break
+    assert cb["vout"][1]["scriptpubkey"].startswith("6a24aa21a9ed")
+    assert cb["vin"][0]["witness"] == ["00" * 32]
+    assert len(client.get(f"/api/tx/{cb['txid']}/outspends").get_json()) == 2

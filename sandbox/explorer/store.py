@@ -36,6 +36,7 @@ from .models import (
     Stats,
     TxView,
     Utxo,
+    decode_tx,
 )
 from .witnesses import WitnessStore, unpack_prevouts
 
@@ -243,7 +244,12 @@ class ChainStore:
                 if ids:
                     spenders = world_db.tx_places(w, ids)
                 blocks = self._world_block_ids(w, {h for _, h in spenders.values()})
-                spends = [None] * len(rows)
+                count = len(rows)
+                place = world_db.txs_by_id(w, [tx_id])[0]
+                if place[3] == 0:
+                    # A coinbase's genesis key or witness commitment has no address, no row.
+                    count = len(decode_tx(place[4])[2])
+                spends = [None] * count
                 for n, spender, vin in rows:
                     if spender is not None:
                         stxid, height = spenders[spender]
