@@ -345,6 +345,13 @@ def up(
             f"Explorer      {run['explorer']}   (Esplora API under /api; also "
             "http://explorer.test/ through the proxy)"
         )
+    if sandbox.live is not None:
+        seconds = sandbox.live.block_seconds
+        click.echo(
+            f"Live blocks   every {seconds} s: a broadcast waits in the mempool until then"
+            if seconds
+            else "Live blocks   right after each broadcast"
+        )
     if run.get("classroom"):
         click.echo(
             f"Classroom     {run['classroom']}   (trainees join with a seat code; also "

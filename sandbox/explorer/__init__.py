@@ -79,6 +79,7 @@ def create_app(
     if seconds < 0:
         live.close()
         raise ValueError(f"live_block_seconds must be >= 0, got {seconds}")
+    live.block_seconds = seconds  # the pace in force, the world's or the one asked for
     live.mine_on_broadcast = seconds == 0
     miner = LiveMiner(live, seconds).start() if seconds > 0 else None
     app = Flask(
