@@ -366,6 +366,12 @@ def test_broadcast_waits_for_the_next_scheduled_block(tiny_world, tmp_path, worl
         assert tid not in client.get("/api/mempool/txids").get_json()
         assert client.get(f"/api/address/{DEST}").get_json()["chain_stats"]["tx_count"] == 1
         assert answer_matches("sweep", tid, key, chain_db=chain_db)  # the same once mined
+        # The live block too commits to its witnesses, and a validator accepts it.
+        from bitcoin.core import CheckBlock
+
+        (live_block,) = _blocks(client, [tip + 1])
+        CheckBlock(live_block, fCheckPoW=False, cur_time=2**40)
+        assert live_block.vtx[0].vout[-1].scriptPubKey[:6].hex() == "6a24aa21a9ed"
     finally:
         app.extensions["explorer"].close()
 
