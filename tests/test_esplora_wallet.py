@@ -398,6 +398,7 @@ def test_pace_defaults_and_override(tiny_world, tmp_path, monkeypatch):
     monkeypatch.setenv("SANDBOX_LIVE_BLOCK_SECONDS", "soon")
     with pytest.raises(ValueError, match="SANDBOX_LIVE_BLOCK_SECONDS"):
         create_app(tiny_world, tmp_path / "c", warm_witnesses=False)
+    assert not (tmp_path / "c" / "chain.db").exists()  # refused before anything was opened
 
 
 def test_coinbase_outspends_cover_every_output(client):

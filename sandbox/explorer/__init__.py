@@ -69,16 +69,15 @@ def create_app(
     SANDBOX_LIVE_BLOCK_SECONDS when set, else the world's knob)."""
     # 0 seconds: a block right after each accepted broadcast, so nobody waits.
     # warm_witnesses: sign the world's many-input transactions in the background.
+    if live_block_seconds is None:
+        live_block_seconds = pace_from_environment()  # checked before anything is opened
+    if live_block_seconds is not None and int(live_block_seconds) < 0:
+        raise ValueError(f"live_block_seconds must be >= 0, got {live_block_seconds}")
     live = LiveChain(world_path, state_dir)
     witnesses = WitnessStore(state_dir, world_path, live.digest)
     if warm_witnesses:
         witnesses.start()
-    if live_block_seconds is None:
-        live_block_seconds = pace_from_environment()
     seconds = live.block_seconds if live_block_seconds is None else int(live_block_seconds)
-    if seconds < 0:
-        live.close()
-        raise ValueError(f"live_block_seconds must be >= 0, got {seconds}")
     live.block_seconds = seconds  # the pace in force, the world's or the one asked for
     live.mine_on_broadcast = seconds == 0
     miner = LiveMiner(live, seconds).start() if seconds > 0 else None
