@@ -5,7 +5,8 @@ serves it. Measured from this process:
 
 * latency (p50/p95, one client, a new connection per request as the dev server answers
   HTTP/1.0) of GET /api/tx/:txid, GET /api/address/:a/txs and the address page, for
-  random transactions and addresses (so the witness cache is mostly cold);
+  random transactions and addresses (so the witness cache is mostly cold), and of what
+  wallets ask (scripthash histories and UTXOs, merkle proofs, address search, mempool);
 * requests per second with 20 concurrent clients on each of them.
 
 Baselines measured in the same run: a static 200 answered by the same server (the cost of
@@ -21,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import hashlib
 import http.client
 import random
 import sqlite3
@@ -36,6 +38,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from worlds import build_scaled_world  # noqa: E402
+
+from sandbox.ledger.address import script_pubkey  # noqa: E402
 
 SERVER = """
 import logging, sys
@@ -193,13 +197,28 @@ def serve(world: Path, state: Path, warm: bool):
 def cold(port: int, txids, addresses, args) -> None:
     """Latency with every witness signed during the request."""
     n = args.requests
-    print(f"{'endpoint':<28} {'p50 ms':>8} {'p95 ms':>8}")
+    print(f"{'endpoint':<34} {'p50 ms':>8} {'p95 ms':>8}")
     for name, paths in {
         "GET /api/tx/:txid": [f"/api/tx/{t}" for t in txids[:n]],
         "GET /api/address/:a/txs": [f"/api/address/{a}/txs" for a in addresses[:n]],
     }.items():
         times = latency(port, paths)
-        print(f"{name:<28} {pct(times, 50):>8.2f} {pct(times, 95):>8.2f}", flush=True)
+        print(f"{name:<34} {pct(times, 50):>8.2f} {pct(times, 95):>8.2f}", flush=True)
+
+
+def wallet_endpoints(txids, addresses, n: int) -> dict[str, list[str]]:
+    """What wallets (bdk, Electrum-style) ask: scripthash histories, UTXOs, merkle proofs."""
+    hashes = [hashlib.sha256(script_pubkey(a)).hexdigest() for a in addresses[:n]]
+    return {
+        "GET /api/scripthash/:h/txs": [f"/api/scripthash/{h}/txs" for h in hashes],
+        "GET /api/scripthash/:h/utxo": [f"/api/scripthash/{h}/utxo" for h in hashes[::-1]],
+        "GET /api/tx/:t/merkle-proof": [f"/api/tx/{t}/merkle-proof" for t in txids[n : 2 * n]],
+        "GET /api/tx/:t/merkleblock-proof": [
+            f"/api/tx/{t}/merkleblock-proof" for t in txids[:n][::-1]
+        ],
+        "GET /api/address-prefix/:p": [f"/api/address-prefix/{a[:7]}" for a in addresses[:n]],
+        "GET /api/mempool/recent": ["/api/mempool/recent"] * n,
+    }
 
 
 def run(port: int, world: Path, txids, addresses, args) -> None:
@@ -210,10 +229,11 @@ def run(port: int, world: Path, txids, addresses, args) -> None:
         "GET /api/tx/:txid": [f"/api/tx/{t}" for t in txids[:n]],
         "GET /api/address/:a/txs": [f"/api/address/{a}/txs" for a in addresses[:n]],
         "GET /address/:a (page)": [f"/address/{a}" for a in addresses[n : 2 * n]],
+        **wallet_endpoints(txids, addresses, n),
     }
     latency(port, ["/__static/"] * 20 + [f"/api/tx/{t}" for t in txids[-20:]])  # warm up
     print(
-        f"\n{'endpoint':<28} {'p50 ms':>8} {'p95 ms':>8} {'x static':>9} "
+        f"\n{'endpoint':<34} {'p50 ms':>8} {'p95 ms':>8} {'x static':>9} "
         f"{'req/s @' + str(args.clients):>10}"
     )
     base_p50 = None
@@ -223,10 +243,10 @@ def run(port: int, world: Path, txids, addresses, args) -> None:
         base_p50 = base_p50 or p50
         load_paths = paths if name.startswith("static") else paths[::-1]
         rps = throughput(port, load_paths, args.clients, args.seconds)
-        print(f"{name:<28} {p50:>8.2f} {p95:>8.2f} {p50 / base_p50:>9.1f} {rps:>10.0f}", flush=True)
+        print(f"{name:<34} {p50:>8.2f} {p95:>8.2f} {p50 / base_p50:>9.1f} {rps:>10.0f}", flush=True)
     sql = sql_baseline(world, txids[2 * n : 3 * n])
     print(
-        f"{'SELECT by txid (baseline)':<28} {pct(sql, 50):>8.3f} {pct(sql, 95):>8.3f} "
+        f"{'SELECT by txid (baseline)':<34} {pct(sql, 50):>8.3f} {pct(sql, 95):>8.3f} "
         f"{'':>9} {len(sql) / sum(sql):>10.0f}"
     )
     print(

@@ -149,7 +149,10 @@ def check_world(
         raise CheckError(f"{world}: no seat {unknown[0]} (seats 1..{len(course.seats)})")
     outcomes: list[Outcome] = []
     state = workdir / "state"
-    with Sandbox(world, socks_port=0, http_port=0, explorer_port=0, state=state) as sandbox:
+    # A block right after each broadcast: solvers need not wait out the classroom's pace.
+    with Sandbox(
+        world, socks_port=0, http_port=0, explorer_port=0, state=state, live_block_seconds=0
+    ) as sandbox:
         assert sandbox.gateway is not None  # entering the with started it
         socks = sandbox.gateway.socks_address
         assert socks is not None  # listening since the start

@@ -269,6 +269,13 @@ def _entry_points(sites: list[dict]) -> list[str]:
     help="Tor's VirtualAddrNetworkIPv4: where SOCKS RESOLVE's addresses for world names "
     "come from (torsocks needs one outside 127.0.0.0/8, e.g. 10.192.0.0/10).",
 )
+@click.option(
+    "--block-seconds",
+    type=click.IntRange(min=0),
+    default=None,
+    help="Seconds between live blocks, overriding the world's live_block_seconds "
+    "(0: a block right after each broadcast).",
+)
 def up(
     world,
     host,
@@ -286,6 +293,7 @@ def up(
     max_connections,
     max_per_client,
     virtual_addr_network,
+    block_seconds,
 ):
     """Serve a world: every hidden service behind a Tor-like SOCKS proxy. Ctrl-C stops it.
 
@@ -339,10 +347,11 @@ def up(
         tron_port=tron_port,
         tronscan_port=tronscan_port,
         virtual_network=virtual_addr_network,
+        live_block_seconds=block_seconds,
     )
     try:
         sandbox.start()
-    except OSError as e:
+    except (OSError, ValueError) as e:  # a port taken, a bad SANDBOX_LIVE_BLOCK_SECONDS
         _fail(f"cannot start the sandbox: {e}")
     run = sandbox.describe()
     socks, proxy = run["socks"], run["http_proxy"]
@@ -356,6 +365,13 @@ def up(
         click.echo(
             f"Explorer      {run['explorer']}   (Esplora API under /api; also "
             "http://explorer.test/ through the proxy)"
+        )
+    if sandbox.live is not None:
+        seconds = sandbox.live.block_seconds
+        click.echo(
+            f"Live blocks   every {seconds} s: a broadcast waits in the mempool until then"
+            if seconds
+            else "Live blocks   right after each broadcast"
         )
     if run.get("classroom"):
         click.echo(

@@ -80,12 +80,18 @@ def state_dir_for(world: Path) -> Path:
     return world.with_name(world.stem + ".state")
 
 
-def site_app(world: Path, state: Path, site_id: str, kind: str):
-    """The WSGI app of a site: a hidden service, the explorer or an exchange's portal."""
+def site_app(
+    world: Path, state: Path, site_id: str, kind: str, live_block_seconds: int | None = None
+):
+    """The WSGI app of a site: a hidden service, the explorer or an exchange's portal.
+
+    live_block_seconds: the explorer's pace of live blocks (None: the environment's or the
+    world's).
+    """
     if kind == "explorer":
         from .explorer import create_app as explorer_app
 
-        return explorer_app(world, state)
+        return explorer_app(world, state, live_block_seconds=live_block_seconds)
     if kind == "exchange":
         from .exchanges import create_app as exchange_app
 
@@ -163,6 +169,9 @@ class Sandbox:
     # Tor's check service (plain HTTP and TLS), reached only through the gateway.
     torcheck: list[BoundedWSGIServer] = field(default_factory=list)
     ca_file: Path | None = None  # the sandbox CA's certificate, for tools that want HTTPS
+    # Seconds between the explorer's live blocks (None: the environment's or the world's);
+    # `sandbox check` asks for 0, a block right after each broadcast.
+    live_block_seconds: int | None = None
 
     def __post_init__(self):
         """Resolve paths."""
@@ -177,7 +186,7 @@ class Sandbox:
 
     def _app(self, site_id: str, kind: str):
         """The WSGI app of a site of this sandbox's world."""
-        return site_app(self.world, self.state_dir, site_id, kind)
+        return site_app(self.world, self.state_dir, site_id, kind, self.live_block_seconds)
 
     def start(self) -> Sandbox:
         """Serve every site and start the gateway; returns when all are listening."""

@@ -28,8 +28,12 @@ LEFTOVER_GRACE = 10.0  # seconds a child may take to finish exiting after its te
 
 
 def pytest_configure(config):
-    """Mark this run in the environment, so children that detach are still known as ours."""
+    """Mark this run in the environment, so children that detach are still known as ours;
+    explorers mine a live block right after each broadcast unless a test sets a pace."""
     os.environ.setdefault(RUN_MARKER, str(os.getpid()))
+    # Worlds default to a block a minute; tests that broadcast and then read the result
+    # need not wait. Tests of the pace pass live_block_seconds or unset this.
+    os.environ.setdefault("SANDBOX_LIVE_BLOCK_SECONDS", "0")
 
 
 COMPONENT_MARKERS = ("browser", "docker", "tor", "check")  # each also makes a test slow

@@ -379,9 +379,9 @@ def test_broadcast_page(client, db):
 
 
 def test_live_block_seconds_knob(tiny_path, tmp_path):
-    """world.live_block_seconds is a scenario knob: an integer >= 0, default 0."""
+    """world.live_block_seconds is a scenario knob: an integer >= 0, default 60 (a block a minute)."""
     data = yaml.safe_load(tiny_path.read_text())
-    assert load_scenario(str(tiny_path)).world.live_block_seconds == 0
+    assert load_scenario(str(tiny_path)).world.live_block_seconds == 60
     data.setdefault("world", {})["live_block_seconds"] = 30
     path = tmp_path / "knob.yaml"
     path.write_text(yaml.safe_dump(data))

@@ -23,7 +23,7 @@ ROOT = Path(__file__).resolve().parent.parent
 # everyone else through sandbox/world/store.py.
 WORLD_TABLES = {
     "meta", "actors", "sites", "wallets", "addresses", "blocks", "transactions", "outputs",
-    "inputs", "flow_events", "pgp_keys", "accounts", "listings", "photos", "feedback",
+    "inputs", "scripthashes", "flow_events", "pgp_keys", "accounts", "listings", "photos", "feedback",
     "boards", "threads", "posts", "links", "exchange_accounts", "exchange_logins", "seats",
     "objectives", "seat_objectives", "hints", "injects", "artefacts", "requesters",
     "tron_witnesses", "tron_accounts", "tron_blocks", "tron_txs", "tron_logs",

@@ -9,6 +9,7 @@ transactions broadcast with POST /api/tx and the blocks mined while the sandbox 
 from __future__ import annotations
 
 import json
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -44,6 +45,19 @@ class Explorer:
         self.live.close()
 
 
+PACE_VARIABLE = "SANDBOX_LIVE_BLOCK_SECONDS"
+
+
+def pace_from_environment() -> int | None:
+    """SANDBOX_LIVE_BLOCK_SECONDS, the pace that overrides the world's (None when unset)."""
+    text = os.environ.get(PACE_VARIABLE, "").strip()
+    if not text:
+        return None
+    if not text.isdigit() or not text.isascii():
+        raise ValueError(f"{PACE_VARIABLE} must be a whole number of seconds >= 0, got {text!r}")
+    return int(text)
+
+
 def create_app(
     world_path: str | Path,
     state_dir: str | Path,
@@ -51,16 +65,20 @@ def create_app(
     live_block_seconds: int | None = None,
     warm_witnesses: bool = True,
 ) -> Flask:
-    """The explorer app for a world; live blocks every live_block_seconds (world's knob if None)."""
+    """The explorer app for a world; live blocks every live_block_seconds (if None:
+    SANDBOX_LIVE_BLOCK_SECONDS when set, else the world's knob)."""
     # 0 seconds: a block right after each accepted broadcast, so nobody waits.
     # warm_witnesses: sign the world's many-input transactions in the background.
+    if live_block_seconds is None:
+        live_block_seconds = pace_from_environment()  # checked before anything is opened
+    if live_block_seconds is not None and int(live_block_seconds) < 0:
+        raise ValueError(f"live_block_seconds must be >= 0, got {live_block_seconds}")
     live = LiveChain(world_path, state_dir)
     witnesses = WitnessStore(state_dir, world_path, live.digest)
     if warm_witnesses:
         witnesses.start()
     seconds = live.block_seconds if live_block_seconds is None else int(live_block_seconds)
-    if seconds < 0:
-        raise ValueError(f"live_block_seconds must be >= 0, got {seconds}")
+    live.block_seconds = seconds  # the pace in force, the world's or the one asked for
     live.mine_on_broadcast = seconds == 0
     miner = LiveMiner(live, seconds).start() if seconds > 0 else None
     app = Flask(

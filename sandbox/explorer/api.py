@@ -5,6 +5,7 @@ from __future__ import annotations
 import orjson
 from flask import Blueprint, Response, current_app, request
 
+from ..ledger.block import merkle_block, merkle_branch
 from ..ledger.live.mempool import BroadcastError
 from .esplora import (
     block_json,
@@ -15,7 +16,7 @@ from .esplora import (
     tx_json_bytes,
     utxo_json,
 )
-from .models import BadRequest, NotFound, check_address, check_txid
+from .models import BadRequest, Block, NotFound, Stats, check_address, check_txid
 from .store import BLOCK_TXS_PER_PAGE, ChainStore
 
 bp = Blueprint("api", __name__, url_prefix="/api")
@@ -139,6 +140,35 @@ def tx_outspends(txid: str):
     return json_response([outspend_json(s) for s in store().outspends(check_txid(txid))])
 
 
+def _block_place(txid: str) -> tuple[Block, list[str], int]:
+    """(block, its txids, position) of a confirmed transaction, or electrs' 404."""
+    s = store()
+    view = s.find_tx(check_txid(txid))
+    if view is None or view.height is None:
+        raise NotFound("Transaction not found or is unconfirmed")
+    b = s.block_at(view.height)
+    txids = s.block_txids(b)
+    return b, txids, txids.index(view.txid)
+
+
+@bp.get("/tx/<txid>/merkle-proof")
+def tx_merkle_proof(txid: str):
+    """Electrum's merkle proof: block height, sibling hashes (display hex) and position."""
+    b, txids, pos = _block_place(txid)
+    branch = merkle_branch([bytes.fromhex(t)[::-1] for t in txids], pos)
+    return json_response(
+        {"block_height": b.height, "merkle": [h[::-1].hex() for h in branch], "pos": pos}
+    )
+
+
+@bp.get("/tx/<txid>/merkleblock-proof")
+def tx_merkleblock_proof(txid: str):
+    """bitcoind's merkleblock proving the transaction, in hex (as gettxoutproof)."""
+    b, txids, pos = _block_place(txid)
+    header = store().block_header(b)
+    return text_response(merkle_block(header, [bytes.fromhex(t)[::-1] for t in txids], pos).hex())
+
+
 def _broadcast(hex_text: str) -> Response:
     """Submit a transaction; its txid, or bitcoind's error as Esplora relays it."""
     try:
@@ -166,42 +196,133 @@ def broadcast_get():
 # -- addresses ------------------------------------------------------------------------
 
 
+def _history_chain(address: str | None, last_seen: str | None) -> Response:
+    """25 confirmed transactions of an address (none for an unknown script)."""
+    last = check_txid(last_seen) if last_seen is not None else None
+    if address is None:
+        return txs_response([])
+    return txs_response(store().address_chain_refs(address, last))
+
+
+def _history(address: str | None) -> Response:
+    """Up to 50 mempool transactions, then the 25 newest confirmed ones."""
+    if address is None:
+        return txs_response([])
+    s = store()
+    return txs_response(s.address_mempool_refs(address) + s.address_chain_refs(address))
+
+
+def _history_mempool(address: str | None) -> Response:
+    """Up to 50 unconfirmed transactions."""
+    if address is None:
+        return txs_response([])
+    return txs_response(store().address_mempool_refs(address))
+
+
+def _utxos(address: str | None) -> Response:
+    """The unspent outputs."""
+    if address is None:
+        return json_response([])
+    return json_response([utxo_json(u) for u in store().address_utxos(address)])
+
+
+def _stats(key: str, value: str, address: str | None) -> Response:
+    """funded/spent counters, confirmed and unconfirmed, under key (address or scripthash)."""
+    if address is None:
+        chain = mempool = Stats()
+    else:
+        chain, mempool = store().address_stats(address)
+    return json_response(
+        {key: value, "chain_stats": stats_json(chain), "mempool_stats": stats_json(mempool)}
+    )
+
+
 @bp.get("/address/<address>")
 def address(address: str):
     """An address's funded/spent counters, confirmed and unconfirmed."""
-    chain, mempool = store().address_stats(check_address(address))
-    return json_response(
-        {"address": address, "chain_stats": stats_json(chain), "mempool_stats": stats_json(mempool)}
-    )
+    return _stats("address", address, check_address(address))
 
 
 @bp.get("/address/<address>/txs")
 def address_txs(address: str):
     """Up to 50 mempool transactions, then the 25 newest confirmed ones."""
-    s = store()
-    address = check_address(address)
-    return txs_response(s.address_mempool_refs(address) + s.address_chain_refs(address))
+    return _history(check_address(address))
 
 
 @bp.get("/address/<address>/txs/chain", defaults={"last_seen": None})
 @bp.get("/address/<address>/txs/chain/<last_seen>")
 def address_txs_chain(address: str, last_seen: str | None):
     """25 confirmed transactions, newest first, after last_seen_txid."""
-    address = check_address(address)
-    last = check_txid(last_seen) if last_seen is not None else None
-    return txs_response(store().address_chain_refs(address, last))
+    return _history_chain(check_address(address), last_seen)
 
 
 @bp.get("/address/<address>/txs/mempool")
 def address_txs_mempool(address: str):
     """Up to 50 unconfirmed transactions."""
-    return txs_response(store().address_mempool_refs(check_address(address)))
+    return _history_mempool(check_address(address))
 
 
 @bp.get("/address/<address>/utxo")
 def address_utxo(address: str):
     """The address's unspent outputs."""
-    return json_response([utxo_json(u) for u in store().address_utxos(check_address(address))])
+    return _utxos(check_address(address))
+
+
+# Wallets (bdk, Electrum-style) key scripts by the SHA-256 of the output script, in hex as
+# hashed (not reversed); a script the chain never paid has empty answers, as in electrs.
+
+
+def _scripthash(text: str) -> str:
+    """A scripthash as 64 lowercase hex digits, or electrs' 400."""
+    try:
+        return check_txid(text)
+    except BadRequest:
+        raise BadRequest("Invalid scripthash") from None
+
+
+def _script_address(scripthash: str) -> str | None:
+    """The address of the script with this hash, None if the chain never paid it."""
+    return store().scripthash_address(scripthash)
+
+
+@bp.get("/scripthash/<scripthash>")
+def scripthash(scripthash: str):
+    """A script's funded/spent counters, confirmed and unconfirmed."""
+    h = _scripthash(scripthash)
+    return _stats("scripthash", h, _script_address(h))
+
+
+@bp.get("/scripthash/<scripthash>/txs")
+def scripthash_txs(scripthash: str):
+    """Up to 50 mempool transactions, then the 25 newest confirmed ones."""
+    return _history(_script_address(_scripthash(scripthash)))
+
+
+@bp.get("/scripthash/<scripthash>/txs/chain", defaults={"last_seen": None})
+@bp.get("/scripthash/<scripthash>/txs/chain/<last_seen>")
+def scripthash_txs_chain(scripthash: str, last_seen: str | None):
+    """25 confirmed transactions, newest first, after last_seen_txid."""
+    return _history_chain(_script_address(_scripthash(scripthash)), last_seen)
+
+
+@bp.get("/scripthash/<scripthash>/txs/mempool")
+def scripthash_txs_mempool(scripthash: str):
+    """Up to 50 unconfirmed transactions."""
+    return _history_mempool(_script_address(_scripthash(scripthash)))
+
+
+@bp.get("/scripthash/<scripthash>/utxo")
+def scripthash_utxo(scripthash: str):
+    """The script's unspent outputs."""
+    return _utxos(_script_address(_scripthash(scripthash)))
+
+
+@bp.get("/address-prefix/<prefix>")
+def address_prefix(prefix: str):
+    """Up to 10 addresses the chain knows that start with prefix."""
+    if not prefix.isascii() or not prefix.isalnum():
+        return json_response([])
+    return json_response(store().addresses_with_prefix(prefix))
 
 
 # -- blocks ---------------------------------------------------------------------------

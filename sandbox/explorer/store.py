@@ -36,6 +36,7 @@ from .models import (
     Stats,
     TxView,
     Utxo,
+    decode_tx,
 )
 from .witnesses import WitnessStore, unpack_prevouts
 
@@ -44,6 +45,7 @@ MAX_MEMPOOL_TXS = 50
 BLOCK_LIMIT = 10
 BLOCK_TXS_PER_PAGE = 25
 MAX_UTXOS = 1000
+ADDRESS_SEARCH_LIMIT = 10
 
 
 def trusted_script(address: str, typ: str) -> bytes:
@@ -242,7 +244,12 @@ class ChainStore:
                 if ids:
                     spenders = world_db.tx_places(w, ids)
                 blocks = self._world_block_ids(w, {h for _, h in spenders.values()})
-                spends = [None] * len(rows)
+                count = len(rows)
+                place = world_db.txs_by_id(w, [tx_id])[0]
+                if place[3] == 0:
+                    # A coinbase's genesis key or witness commitment has no address, no row.
+                    count = len(decode_tx(place[4])[2])
+                spends = [None] * count
                 for n, spender, vin in rows:
                     if spender is not None:
                         stxid, height = spenders[spender]
@@ -267,6 +274,20 @@ class ChainStore:
         """(mempool txids newest first, live-confirmed txids newest first) of an address."""
         rows = self.live.read.history(address)
         return [t for t, h in rows if h is None], [t for t, h in rows if h is not None]
+
+    def scripthash_address(self, scripthash: str) -> str | None:
+        """The address whose output script hashes (SHA-256, hex) to scripthash, or None."""
+        key = bytes.fromhex(scripthash)
+        with self.live.world.borrow() as w:
+            address = world_db.scripthash_address(w, key)
+        return address if address is not None else self.live.read.scripthash_address(key)
+
+    def addresses_with_prefix(self, prefix: str, limit: int = ADDRESS_SEARCH_LIMIT) -> list[str]:
+        """Up to limit known addresses starting with prefix, world and live, in order."""
+        with self.live.world.borrow() as w:
+            found = set(world_db.addresses_with_prefix(w, prefix, limit))
+        found.update(self.live.read.addresses_with_prefix(prefix, limit))
+        return sorted(found)[:limit]
 
     def address_mempool_refs(self, address: str) -> list[Ref]:
         """The address's unconfirmed transactions, newest first (at most 50)."""

@@ -5,23 +5,46 @@ from __future__ import annotations
 import hashlib
 import struct
 
+from .codec.compact import encode_compact_size
 from .codec.hashes import sha256d
 
 __all__ = [
     "BLOCK_VERSION",
+    "GENESIS_BLOCK",
+    "GENESIS_HASH",
     "REGTEST_BITS",
     "bits_to_target",
     "block_hash",
     "block_header",
+    "merkle_block",
+    "merkle_branch",
     "merkle_root",
     "mine",
     "parse_header",
     "subsidy",
+    "WITNESS_RESERVED",
+    "witness_commitment_script",
     "target_to_bits",
 ]
 
 BLOCK_VERSION = 0x20000000
 REGTEST_BITS = 0x207FFFFF
+# Bitcoin's genesis block as mined in January 2009: the world's chain starts from it, so
+# wallets that know mainnet's block 0 (bdk, Electrum) find their common ancestor.
+GENESIS_BLOCK = bytes.fromhex(
+    "0100000000000000000000000000000000000000000000000000000000000000000000003ba3edfd7a7b12b2"
+    "7ac72c3e67768f617fc81bc3888a51323a9fb8aa4b1e5e4a29ab5f49ffff001d1dac2b7c0101000000010000"
+    "000000000000000000000000000000000000000000000000000000000000ffffffff4d04ffff001d01044554"
+    "68652054696d65732030332f4a616e2f32303039204368616e63656c6c6f72206f6e206272696e6b206f6620"
+    "7365636f6e64206261696c6f757420666f722062616e6b73ffffffff0100f2052a01000000434104678afdb0"
+    "fe5548271967f1a67130b7105cd6a828e03909a67962e0ea1f61deb649f6bc3f4cef38c4f35504e51ec112de"
+    "5c384df7ba0b8d578a4c702b6bf11d5fac00000000"
+)
+GENESIS_HASH = "000000000019d6689c085ae165831e934ff763ae46a2a6c172b3f1b60a8ce26f"
+# BIP141: the coinbase's witness holds this reserved value, and an output commits to it
+# together with the root of the block's wtxids.
+WITNESS_RESERVED = bytes(32)
+WITNESS_COMMITMENT_PREFIX = b"\x6a\x24\xaa\x21\xa9\xed"
 _HEADER = struct.Struct("<I32s32sIII")
 _PREFIX = struct.Struct("<I32s32sII")
 _NONCE = struct.Struct("<I")
@@ -47,6 +70,78 @@ def merkle_root(txids_internal: list[bytes]) -> bytes:
             sha(sha(level[k] + level[k + 1]).digest()).digest() for k in range(0, len(level), 2)
         ]
     return level[0]
+
+
+def witness_commitment_script(wtxids_internal: list[bytes]) -> bytes:
+    """The coinbase output committing to a block's wtxids (the coinbase's own counted as 0)."""
+    root = merkle_root([bytes(32), *wtxids_internal[1:]])
+    return WITNESS_COMMITMENT_PREFIX + sha256d(root + WITNESS_RESERVED)
+
+
+def merkle_branch(txids_internal: list[bytes], index: int) -> list[bytes]:
+    """The sibling hashes (internal order) from the tx at index up to the merkle root."""
+    if not 0 <= index < len(txids_internal):
+        raise IndexError(f"tx index {index} out of range ({len(txids_internal)} transactions)")
+    level = list(txids_internal)
+    branch = []
+    while len(level) > 1:
+        if len(level) & 1:
+            level.append(level[-1])
+        branch.append(level[index ^ 1])
+        level = [sha256d(level[k] + level[k + 1]) for k in range(0, len(level), 2)]
+        index >>= 1
+    return branch
+
+
+def merkle_block(header: bytes, txids_internal: list[bytes], index: int) -> bytes:
+    """bitcoind's merkleblock (BIP37) proving the one tx at index: the header, the tx count,
+    the partial merkle tree's hashes and its flag bits."""
+    n = len(txids_internal)
+    if not 0 <= index < n:
+        raise IndexError(f"tx index {index} out of range ({n} transactions)")
+
+    def width(height: int) -> int:
+        return (n + (1 << height) - 1) >> height
+
+    def node(height: int, pos: int) -> bytes:
+        if height == 0:
+            return txids_internal[pos]
+        left = node(height - 1, 2 * pos)
+        right = node(height - 1, 2 * pos + 1) if 2 * pos + 1 < width(height - 1) else left
+        return sha256d(left + right)
+
+    hashes: list[bytes] = []
+    bits: list[bool] = []
+
+    def walk(height: int, pos: int) -> None:
+        # As CPartialMerkleTree::TraverseAndBuild: descend only towards the matched tx.
+        matched = pos << height <= index < (pos + 1) << height
+        bits.append(matched)
+        if height == 0 or not matched:
+            hashes.append(node(height, pos))
+            return
+        walk(height - 1, 2 * pos)
+        if 2 * pos + 1 < width(height - 1):
+            walk(height - 1, 2 * pos + 1)
+
+    height = 0
+    while width(height) > 1:
+        height += 1
+    walk(height, 0)
+    flags = bytearray((len(bits) + 7) // 8)
+    for i, bit in enumerate(bits):
+        if bit:
+            flags[i >> 3] |= 1 << (i & 7)
+    return b"".join(
+        [
+            header,
+            struct.pack("<I", n),
+            encode_compact_size(len(hashes)),
+            *hashes,
+            encode_compact_size(len(flags)),
+            bytes(flags),
+        ]
+    )
 
 
 def block_header(

@@ -16,6 +16,7 @@ from coincurve._libsecp256k1 import ffi, lib
 from coincurve.context import GLOBAL_CONTEXT
 
 from ..lru import LRU
+from .block import WITNESS_COMMITMENT_PREFIX, WITNESS_RESERVED
 from .codec.compact import encode_compact_size
 from .codec.hashes import hash160, sha256d
 from .tx import SIGHASH_ALL, Tx, parse
@@ -54,6 +55,7 @@ class Spent:
     value: int
     type: str  # p2wpkh | p2pkh | p2sh (P2SH-P2WPKH)
     secret: bytes
+    pubkey: bytes | None = None  # the secret's compressed public key, when already known
 
 
 # Witness sections keyed by the txid (internal order): the same in every world that has the tx.
@@ -104,7 +106,7 @@ def _witness_stacks(tx: Tx, spent: Sequence[Spent | None]) -> list[list[bytes]]:
         if s is None or s.type not in _SEGWIT_TYPES:
             continue
         secret = bytes(s.secret)
-        pub = _public_key(secret)
+        pub = s.pubkey or _public_key(secret)
         script_code = b"\x19\x76\xa9\x14" + hash160(pub) + b"\x88\xac"
         digest = sha256d(
             head
@@ -126,8 +128,14 @@ def attach_witnesses(tx: Tx, spent: Sequence[Spent | None]) -> None:
 
 
 def witness_section(raw: bytes, spent: Sequence[Spent | None]) -> bytes:
-    """The serialized witnesses (BIP144) of a witness-less raw tx; b"" if it has no segwit input."""
-    stacks = _witness_stacks(parse(raw), spent)
+    """The serialized witnesses (BIP144) of a witness-less raw tx; b"" if it has no segwit input.
+
+    A coinbase carrying BIP141's witness commitment has the reserved value as its witness.
+    """
+    tx = parse(raw)
+    if _commits_witnesses(tx):
+        return b"\x01\x20" + WITNESS_RESERVED
+    stacks = _witness_stacks(tx, spent)
     if not any(stacks):
         return b""
     parts = []
@@ -137,6 +145,17 @@ def witness_section(raw: bytes, spent: Sequence[Spent | None]) -> bytes:
             parts.append(encode_compact_size(len(item)))
             parts.append(item)
     return b"".join(parts)
+
+
+def _commits_witnesses(tx: Tx) -> bool:
+    """Whether tx is a coinbase with a witness commitment output."""
+    first = tx.inputs[0] if len(tx.inputs) == 1 else None
+    return (
+        first is not None
+        and first.vout == 0xFFFFFFFF
+        and first.prev_txid == bytes(32)
+        and any(o.script_pubkey.startswith(WITNESS_COMMITMENT_PREFIX) for o in tx.outputs)
+    )
 
 
 def with_witnesses(raw: bytes, section: bytes) -> bytes:

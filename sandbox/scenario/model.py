@@ -173,7 +173,7 @@ class WorldKnobs:
     block_interval: int = 600  # seconds between blocks, on average
     fee_rate: Amount = Amount(2, 40)  # sat/vB
     tor_latency: bool = False  # `sandbox up` simulates Tor's delays and circuit failures
-    live_block_seconds: int = 0  # seconds between live blocks; 0: one after each broadcast
+    live_block_seconds: int = 60  # seconds between live blocks; 0: one after each broadcast
     tron_transactions: int = 0  # about how many Tron transactions in all (noise fills up to it)
     btc_usdt: float = 60_000.0  # USDT per BTC: the rate swap services price orders at
     swap_fee: float = 0.01  # share of each swap the service keeps

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sqlite3
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 # Ledger tables carry no secondary index while the builder streams rows into them;
 # INDEXES are created once at the end, which is several times faster than keeping
@@ -90,6 +90,10 @@ CREATE TABLE outputs (
     value INTEGER NOT NULL,       -- satoshis
     address_id INTEGER NOT NULL,
     PRIMARY KEY (tx_id, n)
+) WITHOUT ROWID;
+CREATE TABLE scripthashes (
+    hash BLOB PRIMARY KEY,        -- SHA-256 of the address's output script (Esplora's scripthash)
+    address_id INTEGER NOT NULL
 ) WITHOUT ROWID;
 CREATE TABLE inputs (
     tx_id INTEGER NOT NULL,
@@ -434,6 +438,7 @@ DIGEST_ORDER = {
     "transactions": "id",
     "outputs": "tx_id, n",
     "inputs": "tx_id, n",
+    "scripthashes": "hash",
     "flow_events": "rowid",
     "pgp_keys": "fingerprint",
     "accounts": "id",

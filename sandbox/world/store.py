@@ -961,6 +961,25 @@ def tx_places(conn: sqlite3.Connection, ids: list[int]) -> dict[int, tuple[str, 
     return {i: (t, h) for i, t, h in conn.execute(sql, ids)}
 
 
+def scripthash_address(conn: sqlite3.Connection, scripthash: bytes) -> str | None:
+    """The address whose output script has this SHA-256 (Esplora's scripthash), or None."""
+    row = conn.execute(
+        "SELECT a.address FROM scripthashes s JOIN addresses a ON a.id = s.address_id"
+        " WHERE s.hash = ?",
+        (scripthash,),
+    ).fetchone()
+    return row[0] if row else None
+
+
+def addresses_with_prefix(conn: sqlite3.Connection, prefix: str, limit: int) -> list[str]:
+    """Up to limit addresses starting with prefix, in order."""
+    rows = conn.execute(
+        "SELECT address FROM addresses WHERE address >= ? AND address < ? ORDER BY address LIMIT ?",
+        (prefix, prefix + "\U0010ffff", limit),
+    )
+    return [r[0] for r in rows]
+
+
 def address_id(conn: sqlite3.Connection, address: str) -> int | None:
     """The world's id of an address, or None if the world never used it."""
     row = conn.execute("SELECT id FROM addresses WHERE address = ?", (address,)).fetchone()

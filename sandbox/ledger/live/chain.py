@@ -25,7 +25,15 @@ from ...wal import connect_wal, immediate
 from ...world import store as world_db
 from ...world.store import open_world
 from ..address import address_from_script, p2wpkh_address, script_pubkey
-from ..block import BLOCK_VERSION, REGTEST_BITS, merkle_root, mine, subsidy
+from ..block import (
+    BLOCK_VERSION,
+    REGTEST_BITS,
+    WITNESS_RESERVED,
+    merkle_root,
+    mine,
+    subsidy,
+    witness_commitment_script,
+)
 from ..codec.compact import encode_compact_size
 from ..codec.hashes import sha256d
 from ..keys import Key, derive_secret
@@ -98,7 +106,6 @@ CREATE TABLE IF NOT EXISTS tx_addresses (
 ) WITHOUT ROWID;
 """
 
-_WITNESS_RESERVED = bytes(32)
 WORLD_MMAP_BYTES = 4 << 30
 
 
@@ -142,6 +149,9 @@ class LiveTx(NamedTuple):
     block_hash: str | None
     block_time: int | None
 
+
+# A classroom pace: a broadcast waits in the mempool about a minute, as it would for a block.
+DEFAULT_BLOCK_SECONDS = 60
 
 LIVE_BLOCK_COLUMNS = "height, hash, prev_hash, merkle_root, time, version, bits, nonce, tx_count"
 
@@ -274,6 +284,27 @@ class LiveChainReader:
             "t.position DESC, t.seq DESC",
             (address,),
         )
+
+    def scripthash_address(self, scripthash: bytes) -> str | None:
+        """The address a live output pays whose script has this SHA-256, or None."""
+        # The live chain holds what a class broadcast: few scripts, hashed as asked.
+        for address, script in self._rows(
+            "SELECT DISTINCT address, script FROM outputs WHERE address IS NOT NULL"
+        ):
+            if hashlib.sha256(script).digest() == scripthash:
+                return address
+        return None
+
+    def addresses_with_prefix(self, prefix: str, limit: int) -> list[str]:
+        """Up to limit addresses of live outputs starting with prefix, in order."""
+        return [
+            r[0]
+            for r in self._rows(
+                "SELECT DISTINCT address FROM outputs WHERE address >= ? AND address < ?"
+                " ORDER BY address LIMIT ?",
+                (prefix, prefix + "\U0010ffff", limit),
+            )
+        ]
 
     def ever_paid(self, address: str) -> bool:
         """Whether a live transaction ever paid the address."""
@@ -462,7 +493,7 @@ class LiveChain:
         conn.close()
         self.digest = meta["digest"]
         self.block_interval = int(meta.get("block_interval", 600))
-        self.block_seconds = int(meta.get("live_block_seconds", 0))
+        self.block_seconds = int(meta.get("live_block_seconds", DEFAULT_BLOCK_SECONDS))
         self.mine_on_broadcast = self.block_seconds == 0
         self.world = ConnectionPool(lambda: read_only_world(self.world_path))
         state = Path(state_dir)
@@ -755,12 +786,10 @@ class LiveChain:
         outputs = [(subsidy(height) + fees, script_pubkey(self.pool_address))]
         segwit = any(i.witness for t in txs for i in t.inputs)
         if segwit:
-            wtxids = [bytes(32)] + [sha256d(r) for r in raws]
-            commitment = sha256d(merkle_root(wtxids) + _WITNESS_RESERVED)
-            outputs.append((0, b"\x6a\x24\xaa\x21\xa9\xed" + commitment))
+            outputs.append((0, witness_commitment_script([b""] + [sha256d(r) for r in raws])))
         cb = coinbase_tx(height, outputs, extra=b"/sandbox-live/")
         if segwit:
-            cb.inputs[0].witness = [_WITNESS_RESERVED]
+            cb.inputs[0].witness = [WITNESS_RESERVED]
         return cb
 
 

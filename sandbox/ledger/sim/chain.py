@@ -2,13 +2,24 @@
 
 from __future__ import annotations
 
+import hashlib
 import math
 import sqlite3
 
-from ..block import BLOCK_VERSION, REGTEST_BITS, merkle_root, mine, subsidy
+from ..block import (
+    BLOCK_VERSION,
+    GENESIS_BLOCK,
+    REGTEST_BITS,
+    merkle_root,
+    mine,
+    parse_header,
+    subsidy,
+    witness_commitment_script,
+)
 from ..codec.hashes import sha256d
 from ..keys import Key
 from ..tx import Tx, TxIn, TxOut, coinbase_tx, raw_no_witness, serialize, sign_input
+from ..witness import Spent, with_witnesses, witness_section
 from .wallet import AddressBook, Utxo
 
 SEQUENCE = 0xFFFFFFFD  # opt-in RBF, as Bitcoin Core wallets send
@@ -37,6 +48,8 @@ class Chain:
         self.prev_hash = bytes(32)
         self.tip_hash = "00" * 32
         self._block_txids: list[bytes] = []
+        self._block_wtxids: list[bytes] = []
+        self._block_segwit = False
         self._block_fees = 0
         self._coinbase_id = 0
         self._position = 0
@@ -46,6 +59,26 @@ class Chain:
         self._block_rows: list[tuple] = []
         self._flow_rows: list[tuple] = []
         self.tx_count = 0
+        self._genesis()
+
+    def _genesis(self) -> None:
+        """Block 0: Bitcoin's own genesis block; the world's blocks follow it."""
+        header, raw = GENESIS_BLOCK[:80], GENESIS_BLOCK[81:]
+        h = parse_header(header)
+        txid = sha256d(raw)
+        # Id 0, the slot no simulated transaction takes: theirs stay as they were.
+        self.txids[0] = txid
+        self._tx_rows.append((0, txid[::-1].hex(), 0, 0, raw, 0, "coinbase", None))
+        # Its one output (to a bare public key, unspendable) has no address: no output row.
+        self._block_rows.append(
+            (0, h["id"], "00" * 32, h["merkle_root"], h["timestamp"], h["version"], h["bits"],
+             h["nonce"], 1)
+        )  # fmt: skip
+        self.height = 0
+        self.time = h["timestamp"]
+        self.prev_hash = sha256d(header)
+        self.tip_hash = h["id"]
+        self.tx_count = 1
 
     # -- fees -------------------------------------------------------------------------
 
@@ -68,6 +101,8 @@ class Chain:
         self.height += 1
         self.time = time
         self._block_txids = [b""]  # the coinbase's slot, filled when the block closes
+        self._block_wtxids = [b""]
+        self._block_segwit = False
         self._block_fees = 0
         self.txids.append(b"")
         self._coinbase_id = len(self.txids) - 1
@@ -78,7 +113,10 @@ class Chain:
         """Pay the block reward and fees to a miner, mine the header and queue the rows."""
         reward = subsidy(self.height) + self._block_fees
         script = self.book.script(miner_address)
-        cb = coinbase_tx(self.height, [(reward, script)], extra=b"/sandbox/")
+        outputs = [(reward, script)]
+        if self._block_segwit:  # BIP141: the coinbase commits to the block's witnesses
+            outputs.append((0, witness_commitment_script(self._block_wtxids)))
+        cb = coinbase_tx(self.height, outputs, extra=b"/sandbox/")
         raw = serialize(cb, witness=False)
         txid = sha256d(raw)
         self.txids[self._coinbase_id] = txid
@@ -143,6 +181,20 @@ class Chain:
             raw = raw_no_witness(inputs, outputs, 2, locktime)
         txid = sha256d(raw)
         txids.append(txid)
+        wtxid = txid
+        if any(types[u.address_id] != "p2pkh" for u in spends):
+            spent = [
+                Spent(
+                    u.value,
+                    types[u.address_id],
+                    book.secret(u.address_id),
+                    book.pubkey(u.address_id),
+                )
+                for u in spends
+            ]
+            wtxid = sha256d(with_witnesses(raw, witness_section(raw, spent)))
+            self._block_segwit = True
+        self._block_wtxids.append(wtxid)
         self._tx_rows.append(
             (tx_id, txid[::-1].hex(), self.height, self._position, raw, fee, kind, flow_id)
         )
@@ -190,6 +242,13 @@ class Chain:
         c.executemany("INSERT INTO outputs VALUES (?,?,?,?)", self._out_rows)
         c.executemany("INSERT INTO blocks VALUES (?,?,?,?,?,?,?,?,?)", self._block_rows)
         c.executemany("INSERT INTO flow_events VALUES (?,?,?,?,?,?)", self._flow_rows)
-        c.executemany("INSERT INTO addresses VALUES (?,?,?,?,?,?)", self.book.take_rows())
+        rows = self.book.take_rows()
+        c.executemany("INSERT INTO addresses VALUES (?,?,?,?,?,?)", rows)
+        # Wallets (Esplora clients) look addresses up by the SHA-256 of their output script.
+        script = self.book.script
+        c.executemany(
+            "INSERT INTO scripthashes VALUES (?,?)",
+            [(hashlib.sha256(script(r[0])).digest(), r[0]) for r in rows],
+        )
         self._tx_rows, self._in_rows, self._out_rows = [], [], []
         self._block_rows, self._flow_rows = [], []

@@ -242,7 +242,7 @@ class _Simulation:
             "INSERT INTO swap_legs VALUES (?,?,'btc',?,?,NULL,?,?)", story.swap_legs
         )
         return LedgerSummary(
-            blocks=total,
+            blocks=total + 1,  # the genesis block and the simulated ones
             transactions=chain.tx_count,
             addresses=len(self.book),
             tip_hash=chain.tip_hash,

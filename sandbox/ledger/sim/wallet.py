@@ -101,11 +101,11 @@ def _derive_chunk(seed: bytes, start: int, count: int) -> list[tuple[bytes, byte
     return keys
 
 
-def _address_chunk(seed: bytes, start: int, count: int) -> list[tuple[bytes, bytes, str]]:
-    """(secret, hash160 of the public key, P2WPKH address) for a chunk of address ids."""
+def _address_chunk(seed: bytes, start: int, count: int) -> list[tuple[bytes, bytes, bytes, str]]:
+    """(secret, public key, its hash160, P2WPKH address) for a chunk of address ids."""
     return [
-        (secret, h, address_from_hash160("p2wpkh", h))
-        for secret, h in ((s, hash160(p)) for s, p in _derive_chunk(seed, start, count))
+        (secret, p, h, address_from_hash160("p2wpkh", h))
+        for secret, p, h in ((s, p, hash160(p)) for s, p in _derive_chunk(seed, start, count))
     ]
 
 
@@ -127,7 +127,7 @@ class _KeyStream:
         self._next_start = 1
         self._pool: ProcessPoolExecutor | None = None
         self._futures: deque[Future] = deque()
-        self._chunk: Iterator[tuple[bytes, bytes, str]] = iter(())
+        self._chunk: Iterator[tuple[bytes, bytes, bytes, str]] = iter(())
         try:
             if "fork" in multiprocessing.get_all_start_methods():
                 self._pool = ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("fork"))
@@ -154,8 +154,8 @@ class _KeyStream:
             self._next_start += self.CHUNK
         self._chunk = iter(chunk)
 
-    def next(self) -> tuple[bytes, bytes, str]:
-        """The (secret, key hash, P2WPKH address) of the next address id."""
+    def next(self) -> tuple[bytes, bytes, bytes, str]:
+        """The (secret, public key, key hash, P2WPKH address) of the next address id."""
         item = next(self._chunk, None)
         if item is None:
             self._refill()
@@ -172,8 +172,8 @@ class _KeyStream:
 class AddressBook:
     """Creates addresses from real secp256k1 keys derived from the world seed, and remembers them.
 
-    Only what the ledger needs later is kept in memory (type, hash160, secret for the rare
-    legacy inputs that must be signed at build time); rows for the `addresses` table are
+    Only what the ledger needs later is kept in memory (type, hash160, and the secret to
+    sign inputs with at build time); rows for the `addresses` table are
     handed out in batches.
     """
 
@@ -183,6 +183,10 @@ class AddressBook:
         self.types: list[str] = [""]  # index = address id; id 0 unused
         self.hashes: list[bytes] = [b""]
         self.secrets: dict[int, bytes] = {}  # P2PKH only: signed at build time
+        # Every key, 32 bytes per address id: blocks commit to their segwit witnesses
+        # (BIP141), so every input is signed at build time too.
+        self._all_secrets = bytearray(32)
+        self._all_pubkeys = bytearray(33)  # and their public keys, 33 bytes per id
         self._p2sh_keyhash: dict[int, bytes] = {}  # P2SH-P2WPKH: the key hash in the redeem script
         self.wallet_of: list[int] = [0]
         self._rows: list[tuple] = []
@@ -200,10 +204,11 @@ class AddressBook:
         kind = address_type or wallet.address_type
         if wallet.hd is not None:
             secret = wallet.hd.next_secret(kind, purpose == "change")
-            h = Key(secret).hash160
+            key = Key(secret)
+            pubkey, h = key.public_key, key.hash160
             address = address_from_hash160("p2wpkh", h)
         else:
-            secret, h, address = self._keys.next()
+            secret, pubkey, h, address = self._keys.next()
         if kind == "p2sh":  # P2SH-P2WPKH: the script hash commits to the witness program
             self._p2sh_keyhash[address_id] = h
             h = hash160(b"\x00\x14" + h)
@@ -211,6 +216,8 @@ class AddressBook:
         elif kind == "p2pkh":
             self.secrets[address_id] = secret
             address = address_from_hash160(kind, h)
+        self._all_secrets += secret
+        self._all_pubkeys += pubkey
         self.types.append(kind)
         self.hashes.append(h)
         self.wallet_of.append(wallet.id)
@@ -234,6 +241,14 @@ class AddressBook:
         if wallet.reuse and wallet.receive_address is not None:
             return wallet.receive_address
         return self.new(wallet, "change")
+
+    def secret(self, address_id: int) -> bytes:
+        """The private key of an address."""
+        return bytes(self._all_secrets[32 * address_id : 32 * address_id + 32])
+
+    def pubkey(self, address_id: int) -> bytes:
+        """The compressed public key of an address."""
+        return bytes(self._all_pubkeys[33 * address_id : 33 * address_id + 33])
 
     def pubkey_hash(self, address_id: int) -> bytes:
         """The key hash inside a P2SH-P2WPKH address's redeem script."""
