@@ -265,7 +265,7 @@ def test_built_in_scenario_worlds_are_unchanged(tmp_path):
     assert world_info(out)["digest"] == INTRO_DIGEST
 
 
-INTRO_DIGEST = "7f42ec553872ec9540aeca3bbf1e76dd279ffc3d6aeedc1612cba95f8720a539"
+INTRO_DIGEST = "532d46ef9a6d6026b1daf4007024e7735aaa55a49d5000bea1095d085fe977f0"
 
 
 # --- validation ---------------------------------------------------------------------

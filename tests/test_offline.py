@@ -255,6 +255,10 @@ NOT_FETCHED = {
     ("scenarios/schema.json", "json-schema.org"),
     # The XML namespace of SVG: a name that tells an SVG file apart, not a download.
     ("marketplaces/templates/branding/logo.svg", "www.w3.org"),
+    # Tor's check service: a name the sandbox serves itself (sandbox/torcheck), reached only
+    # through its gateway, for tools that test their proxy first.
+    ("sandbox/cli.py", "check.torproject.org"),
+    ("sandbox/torcheck/__init__.py", "check.torproject.org"),
 }
 
 # scheme://host, any scheme (http, https, ws, ftp, socks5h ...).
