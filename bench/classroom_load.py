@@ -98,7 +98,7 @@ class Facts:
     key: dict[int, dict[str, object]]
     objectives: dict
     requesters: dict[int, dict]
-    tag: str  # makes market handles unique per class size
+    tag: str  # in market handles: which class size registered them
     seats: itertools.count = field(default_factory=lambda: itertools.count(1))
 
 
@@ -109,7 +109,7 @@ def course_yaml(seats: int) -> str:
     for actor in data["actors"]:
         if actor["id"] == data["seats"]["group"]:
             # Every seat of a case needs its own share of the vendor's coins (seize, move).
-            actor["balance"] = 0.03 * seats
+            actor["balance"] = max(actor.get("balance", 0), 0.03 * seats)
     return yaml.safe_dump(data, sort_keys=False)
 
 
