@@ -20,9 +20,11 @@ from urllib.parse import urljoin, urlsplit
 import pytest
 from bs4 import BeautifulSoup
 from PIL import Image
+from werkzeug.security import generate_password_hash
 
 from marketplaces import KINDS, create_site_app
 from marketplaces.common.addresses import fresh_address
+from marketplaces.common.state import PASSWORD_HASH_METHOD
 from marketplaces.common.world import World
 from sandbox.ledger.address import decode_address
 from sandbox.pgp import verify_clearsigned
@@ -483,6 +485,31 @@ def test_register_and_login_with_captcha(tiny, tmp_path):
     other = client_for(tiny, "market", state)
     assert register(other, state, "market", "kestrel").status_code == 400
     assert register(other, state, "market", "TRAINEE1").status_code == 400
+
+
+def test_passwords_hashed_at_the_named_cost_and_old_hashes_still_log_in(tiny, tmp_path):
+    """New accounts get PASSWORD_HASH_METHOD; one stored at werkzeug's old default cost
+    (registered before the cost changed) still logs in, and only with its password."""
+    state = tmp_path / "state.db"
+    c = client_for(tiny, "market", state)
+    assert register(c, state, "market", "newcomer").status_code == 302
+    conn = sqlite3.connect(state)
+    try:
+        stored = conn.execute("SELECT password_hash FROM users WHERE handle = 'newcomer'")
+        assert stored.fetchone()[0].startswith(PASSWORD_HASH_METHOD + "$")
+        with conn:
+            conn.execute(
+                "INSERT INTO users (site_id, handle, password_hash, created)"
+                " VALUES ('market', 'veteran', ?, 0)",
+                (generate_password_hash("old horse 12", method="scrypt:32768:8:1"),),
+            )
+    finally:
+        conn.close()
+    old = client_for(tiny, "market", state)
+    bad = login(old, state, "market", "veteran", "old horse 13")
+    assert "Wrong username or password" in text(bad)
+    assert login(old, state, "market", "veteran", "old horse 12").status_code == 302
+    assert "Logged in as veteran" in text(old.get("/"))
 
 
 def test_captcha_off_when_the_scenario_says_so(variant, tmp_path):
