@@ -11,6 +11,7 @@ from urllib.parse import urljoin, urlsplit
 import pytest
 import requests
 
+from sandbox.errors import ScenarioError
 from sandbox.scenario import load_scenario
 from sandbox.serve import Sandbox
 from sandbox.world.build import build_world
@@ -129,3 +130,30 @@ def test_direct_ports_send_one_banner(served):
         r = requests.get(f"http://{host}:{port}/", timeout=30)
         assert _check(r, f"{host}:{port}") == "nginx"
         assert urlsplit(r.url).port == port
+
+
+def test_the_scenario_names_a_sites_server(tiny_path, tmp_path):
+    """`server:` on a site is the one banner it sends (careless or not); a banner that could
+    break a response head is refused naming the file and line."""
+    text = tiny_path.read_text(encoding="utf-8")
+    given = text.replace(
+        "    name: Test Market\n", "    name: Test Market\n    server: LiteSpeed\n"
+    )
+    assert given != text
+    scenario = tmp_path / "litespeed.yaml"
+    scenario.write_text(given, encoding="utf-8")
+    world = tmp_path / "litespeed.db"
+    build_world(load_scenario(str(scenario)), world, secret=SECRET)
+    with Sandbox(world, socks_port=0, http_port=0, explorer_port=0, state=tmp_path / "s") as sb:
+        market = next(s for s in sb.sites if s.kind == "market")
+        r = requests.get(f"http://{market.address}/", proxies=_proxies(sb), timeout=30)
+        assert _check(r, "market") == "LiteSpeed"
+        leak = requests.get(f"http://{market.address}/server-status", proxies=_proxies(sb))
+        assert _check(leak, "market /server-status") == "LiteSpeed"
+
+    broken = tmp_path / "broken.yaml"
+    broken.write_text(given.replace("server: LiteSpeed", 'server: "nginx\\r\\nX-Evil: 1"'))
+    with pytest.raises(ScenarioError) as caught:
+        load_scenario(str(broken))
+    message = str(caught.value)
+    assert "broken.yaml:" in message and "server" in message, message

@@ -139,7 +139,7 @@ def _headers(response):
     response.headers["X-Content-Type-Options"] = "nosniff"
     response.headers["X-Frame-Options"] = "DENY"
     careless = site.has_mistake("server_status") or site.has_mistake("open_directory")
-    response.headers["Server"] = leaks.APACHE if careless else "nginx"
+    response.headers["Server"] = site.server or (leaks.APACHE if careless else "nginx")
     return response
 
 

@@ -758,6 +758,7 @@ def _site(s: dict, lines: dict[Path, int], at: Path) -> Site:
         onion=s.get("onion", s["kind"] not in CLEARNET_KINDS),
         domain=s.get("domain"),
         mirror_of=s.get("mirror_of"),
+        server=s.get("server"),
         commission=float(s.get("commission", 0.0)),
         description=s.get("description"),
         description_line=lines.get(at + ("description",), 0),

@@ -298,6 +298,7 @@ class Site:
     mistakes: tuple[str, ...] = ()
     mirror_of: str | None = None  # a second address of that site, serving the same pages
     online: bool = True  # false: unreachable until a site_online inject
+    server: str | None = None  # its Server header (None: Apache when careless, else nginx)
     # The scenario's own words (sandbox/world/content/texts.py); none: the built-in texts.
     description: str | None = None  # any site: its front page and link directories
     description_line: int = 0

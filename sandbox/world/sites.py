@@ -18,7 +18,7 @@ _CONFIG_SKIP = ("id", "kind", "name", "operator", "onion", "domain", "line")
 # The scenario's own texts: written into the config, their placeholders filled, once the
 # world they name is built (sandbox/world/content/texts.py).
 _CONFIG_TEXTS = ("description", "description_line", "language", "forum_boards", "channels")
-_CONFIG_DEFAULTS = {"mirror_of": None, "online": True}
+_CONFIG_DEFAULTS = {"mirror_of": None, "online": True, "server": None}
 
 
 def onion_seed(world_seed: int, site_id: str) -> bytes:

@@ -88,6 +88,11 @@ class Site:
         return mistake in (self.config.get("mistakes") or ())
 
     @property
+    def server(self) -> str | None:
+        """The Server header the scenario gives the site (None: the site's own choice)."""
+        return self.config.get("server")
+
+    @property
     def description(self) -> str | None:
         """The scenario's description of the site (None: the site's built-in text)."""
         return self.config.get("description")
