@@ -12,9 +12,9 @@ from dataclasses import dataclass
 from .. import address as tron_address
 from ..block import BLOCK_MS, Witness
 from ..errors import TronRejected
+from ..keys import TronKey
 from ..resources import signed_size
 from ..state import Receipt, TronState
-from ..keys import TronKey
 from ..transaction import build
 from .sealer import Block, Pending, SealerLink, _tx_message
 
