@@ -13,6 +13,7 @@ from .. import address as tron_address
 from ..block import BLOCK_MS, Witness
 from ..errors import TronRejected
 from ..keys import TronKey
+from ..protobuf import raw_after_reference
 from ..resources import signed_size
 from ..state import Receipt, TronState
 from ..transaction import build
@@ -49,6 +50,7 @@ class TronChain:
         self.start_ms = start_ms
         self.tx_count = 0
         self._b58_cache: dict[bytes, str] = {}
+        self._hex_cache: dict[str, str] = {}
         self._head_number = 0  # the last block made (stored or empty)
         self._open: int | None = None  # number of the block being filled
         self._open_txs: list[Pending] = []
@@ -66,6 +68,13 @@ class TronChain:
         text = self._b58_cache.get(raw)
         if text is None:
             text = self._b58_cache[raw] = tron_address.to_base58(raw)
+        return text
+
+    def _hex_text(self, hex_address: str) -> str:
+        """The T... form of a 41... hex address, cached."""
+        text = self._hex_cache.get(hex_address)
+        if text is None:
+            text = self._hex_cache[hex_address] = self._address_text(bytes.fromhex(hex_address))
         return text
 
     @property
@@ -101,21 +110,21 @@ class TronChain:
             self._open = number
         block_ms = self.time_of(number)
         stamp = min(time_ms, block_ms)
+        expiration = self.time_of(self._head_number) + EXPIRATION_MS
+        fee = fee_limit or 0
         while True:
             # Every transaction of a block refers to the block before it (TaPoS), whose id
-            # only the sealer knows: built here with zeros for it, and the sealer puts the
-            # id in. The same payment twice in one block would be one txID: the second was
-            # signed a moment apart (earlier, as nothing in a block may be stamped after it).
-            tx = build(
-                contract_type,
-                value,
-                0,
-                _NO_BLOCK,
-                stamp,
-                self.time_of(self._head_number) + EXPIRATION_MS,
-                fee_limit,
-            )
-            tail = tx.raw_bytes[_REF_PREFIX:]
+            # only the sealer knows: the raw bytes are made here without that reference, and
+            # the sealer puts it in front. The same payment twice in one block would be one
+            # txID: the second was signed a moment apart (earlier, as nothing in a block may
+            # be stamped after it).
+            common = raw_after_reference(contract_type, value, expiration, stamp, fee)
+            if common is not None:
+                tail, owner = common
+                decoded = value  # already what decoding the bytes gives
+            else:
+                tx = build(contract_type, value, 0, _NO_BLOCK, stamp, expiration, fee_limit)
+                tail, owner, decoded = tx.raw_bytes[_REF_PREFIX:], tx.owner, tx.value
             if tail not in self._open_tails:
                 break
             stamp -= 1
@@ -123,9 +132,9 @@ class TronChain:
             # state.apply_transaction(tx, ...), with what is known here passed along (the
             # receipt's txid is the sealer's: nothing here reads it)
             receipt = self.state.apply(
-                tx.owner, tx.contract_type, tx.value, txid="",
-                tx_size=signed_size(len(tx.raw_bytes), [_SIGNATURE]),
-                block_number=number, timestamp_ms=block_ms, fee_limit=tx.fee_limit,
+                owner, contract_type, decoded, txid="",
+                tx_size=signed_size(_REF_PREFIX + len(tail), [_SIGNATURE]),
+                block_number=number, timestamp_ms=block_ms, fee_limit=fee,
             )  # fmt: skip
         except TronRejected:
             return None
@@ -153,8 +162,8 @@ class TronChain:
         row = (
             tx_id,
             contract_type,
-            self._address_text(bytes.fromhex(value["owner_address"])),
-            self._address_text(bytes.fromhex(to)) if to else None,
+            self._hex_text(value["owner_address"]),
+            self._hex_text(to) if to else None,
             amount,
             result,
             receipt.fee,

@@ -1,14 +1,16 @@
-"""The signing half of the build's Tron chain: given each block's transactions (their raw
-bytes after the reference block, and the owner's key), it signs them, makes the block
-(txTrieRoot, header, id, the witness's signature), chains the empty blocks between, and
-writes the rows of blocks, transactions, logs and TRC-20 transfers.
+"""The signing half of the build's Tron chain. The Sealer takes each block's transactions
+(their raw bytes after the reference block, and the owner's key), signs them, makes the
+block (txTrieRoot, header, id) and chains the empty blocks between; the Writer signs the
+blocks as their witnesses and writes the rows of blocks, transactions, logs and TRC-20
+transfers.
 
 Nothing the executor decides depends on a signature or a block id (a txID only names a
 transaction, and two equal ones in a block are two equal raw_data, told apart before
-signing), so this half runs in a process of its own beside the executor where fork is
-available: signing is most of the build's work, and a block needs its parent's id, so it
-cannot be spread any other way. Without fork it runs in the executor's process; the rows
-are the same either way.
+signing), so where fork is available the sealer and the writer each run in a process of
+their own beside the executor: signing is most of the build's work; a transaction's
+signature is in its block's id, which the next block's transactions refer to, so those are
+made one after the other, but the witnesses' signatures and the writing are not in that
+chain. Without fork both run in the executor's process; the rows are the same either way.
 """
 
 from __future__ import annotations
@@ -18,8 +20,10 @@ import multiprocessing
 import pickle
 import sqlite3
 import traceback
+from collections.abc import Callable
+from multiprocessing.connection import wait
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 from ...errors import BuildError
 from ...ledger.codec.varint import encode_varint
@@ -48,20 +52,69 @@ Block = tuple[int, list[Pending]]
 TX_INSERT = "INSERT INTO tron_txs VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"
 
 
-class Sealer:
-    """Signs, chains and stores the blocks handed to it, in order, into conn."""
+class Writer:
+    """Signs the blocks the sealer made (a witness's signature is over its block's header
+    hash, and nothing waits for it) and writes every row, in batches, into conn."""
 
-    def __init__(self, conn: sqlite3.Connection, witnesses: list[Witness], start_ms: int):
-        """A chain whose genesis block (number 0) is at start_ms."""
+    def __init__(self, conn: sqlite3.Connection, witnesses: list[Witness]):
+        """A writer of conn's tron tables."""
         self.conn = conn
         self.witnesses = witnesses
+        self._blocks: list[tuple] = []
+        self._txs: list[tuple] = []
+        self._logs: list[tuple] = []
+        self._transfers: list[tuple] = []
+
+    def take_chain(self, blocks: list[tuple], txs: list[tuple]) -> None:
+        """Rows of sealed blocks, each with its header's hash for the signature in place of
+        the signature, and of their transactions."""
+        keys = [w.key for w in self.witnesses]
+        count = len(keys)
+        self._blocks += [
+            row[:6] + (keys[row[0] % count].sign(row[6]).hex(), row[7]) for row in blocks
+        ]
+        self._txs += txs
+        self._full()
+
+    def take_events(self, logs: list[tuple], transfers: list[tuple]) -> None:
+        """Rows of logs and TRC-20 transfers (the executor's)."""
+        self._logs += logs
+        self._transfers += transfers
+        self._full()
+
+    def _full(self) -> None:
+        if len(self._txs) >= ROW_BATCH or len(self._logs) >= ROW_BATCH:
+            self.flush()
+
+    def flush(self) -> None:
+        """Write the buffered rows."""
+        c = self.conn
+        c.executemany("INSERT INTO tron_blocks VALUES (?,?,?,?,?,?,?,?)", self._blocks)
+        c.executemany(TX_INSERT, self._txs)
+        c.executemany("INSERT INTO tron_logs VALUES (?,?,?,?,?)", self._logs)
+        c.executemany("INSERT INTO trc20_transfers VALUES (?,?,?,?,?,?,?)", self._transfers)
+        self._blocks, self._txs, self._logs, self._transfers = [], [], [], []
+
+
+class Sealer:
+    """Signs the transactions of the blocks handed to it, in order, and chains the blocks;
+    their rows go to `out` (a Writer's take_chain, or what carries them to one)."""
+
+    def __init__(
+        self,
+        witnesses: list[Witness],
+        start_ms: int,
+        out: Callable[[list[tuple], list[tuple]], None],
+    ):
+        """A chain whose genesis block (number 0) is at start_ms."""
+        self.witnesses = witnesses
         self.start_ms = start_ms
+        self.out = out
         self._keys: dict[bytes, TronKey] = {}
         self._b58_cache: dict[bytes, str] = {}
         self._head_number = 0
         genesis = header_raw(0, start_ms, bytes(32), bytes(32), witnesses[0].key.address, 0)
         self._head_id = block_id(0, genesis)
-        head_sig = witnesses[0].key.sign(sha256(genesis)).hex()
         # Each witness's address and the version: the tail of an empty block's header.
         self._witness_pieces = [
             b"\x4a\x15" + w.key.address + bytes((0x50, BLOCK_VERSION)) for w in witnesses
@@ -69,13 +122,12 @@ class Sealer:
         # _advance's pieces kept from one call to the next: (timestamp >> 28, its varint
         # and the empty root, number >> 14, each witness's tail after the number's varint)
         self._advance_pieces: tuple[int, bytes, int, list[bytes]] = (-1, b"", -1, [])
+        # Block rows with the header's hash where the witness's signature goes.
         self._blocks: list[tuple] = [
             (0, self._head_id, "00" * 32, start_ms, self._address_text(witnesses[0].key.address))
-            + (bytes(32).hex(), head_sig, 0)
+            + (bytes(32).hex(), sha256(genesis), 0)
         ]
         self._txs: list[tuple] = []
-        self._logs: list[tuple] = []
-        self._transfers: list[tuple] = []
 
     def _address_text(self, raw: bytes) -> str:
         text = self._b58_cache.get(raw)
@@ -89,15 +141,12 @@ class Sealer:
             key = self._keys[secret] = TronKey(secret)
         return key
 
-    def take(self, blocks: list[Block], logs: list[tuple], transfers: list[tuple]) -> None:
-        """Seal blocks (numbers ascending, after the last one taken) and keep the rows of
-        their transactions' logs and transfers."""
+    def take(self, blocks: list[Block]) -> None:
+        """Seal blocks (numbers ascending, after the last one taken)."""
         for number, txs in blocks:
             self._seal(number, txs)
-        self._logs += logs
-        self._transfers += transfers
-        if len(self._txs) >= ROW_BATCH or len(self._logs) >= ROW_BATCH:
-            self._flush()
+        self.out(self._blocks, self._txs)
+        self._blocks, self._txs = [], []
 
     def _seal(self, number: int, txs: list[Pending]) -> None:
         """Sign a block's transactions (made with block number - 1 as their reference
@@ -118,10 +167,9 @@ class Sealer:
         timestamp = self.start_ms + number * BLOCK_MS
         raw_header = header_raw(number, timestamp, head, root, witness.key.address)
         this = block_id(number, raw_header)
-        signature_hex = witness.key.sign(sha256(raw_header)).hex()
         self._blocks.append(
             (number, this, self._head_id, timestamp, self._address_text(witness.key.address))
-            + (root.hex(), signature_hex, len(txs))
+            + (root.hex(), sha256(raw_header), len(txs))
         )
         self._head_number, self._head_id = number, this
 
@@ -165,96 +213,135 @@ class Sealer:
         self._head_number, self._head_id = number, parent.hex()
 
     def finish(self, tip: int) -> tuple[int, str]:
-        """Chain the empty blocks up to tip and write what is left; (tip number, tip id)."""
+        """Chain the empty blocks up to tip and hand on what is left; (tip number, tip id)."""
         self._advance(tip)
-        self._flush()
+        self.out(self._blocks, self._txs)
+        self._blocks, self._txs = [], []
         return self._head_number, self._head_id
-
-    def _flush(self) -> None:
-        """Write the buffered rows."""
-        c = self.conn
-        c.executemany("INSERT INTO tron_blocks VALUES (?,?,?,?,?,?,?,?)", self._blocks)
-        c.executemany(TX_INSERT, self._txs)
-        c.executemany("INSERT INTO tron_logs VALUES (?,?,?,?,?)", self._logs)
-        c.executemany("INSERT INTO trc20_transfers VALUES (?,?,?,?,?,?,?)", self._transfers)
-        self._blocks, self._txs, self._logs, self._transfers = [], [], [], []
 
 
 class SealerLink:
-    """The executor's end of a Sealer: in a forked process of its own when the platform
-    forks, else in this one. conn's file must have the tron tables and no open write."""
+    """The executor's end of a Sealer and a Writer: each in a forked process of its own
+    when the platform forks (the executor, the sealer and the writer then share the
+    cores), else both in this one. conn's file must have the tron tables."""
 
     def __init__(self, conn: sqlite3.Connection, witnesses: list[Witness], start_ms: int):
-        """Start the sealer over conn's database file."""
-        self._local: Sealer | None = None
+        """Start the sealer and the writer over conn's database file."""
+        self._local: tuple[Sealer, Writer] | None = None
         path = conn.execute("PRAGMA database_list").fetchone()[2]
         if "fork" not in multiprocessing.get_all_start_methods() or not path:
-            self._local = Sealer(conn, witnesses, start_ms)
+            writer = Writer(conn, witnesses)
+            self._local = (Sealer(witnesses, start_ms, writer.take_chain), writer)
             return
-        conn.commit()  # the child writes the file; nothing of ours may be pending
+        conn.commit()  # the writer writes the file; nothing of ours may be pending
         context = multiprocessing.get_context("fork")
-        self._pipe, theirs = context.Pipe()
-        self._process = context.Process(
-            target=_serve, args=(theirs, Path(path), witnesses, start_ms), daemon=True
+        self._to_writer, writer_end = context.Pipe()
+        sealer_out, writer_in = context.Pipe()
+        self._to_sealer, sealer_end = context.Pipe()
+        self._writer = context.Process(
+            target=_write, args=(writer_end, writer_in, Path(path), witnesses), daemon=True
         )
-        self._process.start()
-        theirs.close()
+        self._sealer = context.Process(
+            target=_seal, args=(sealer_end, sealer_out, witnesses, start_ms), daemon=True
+        )
+        self._writer.start()
+        self._sealer.start()
+        for end in (writer_end, writer_in, sealer_out, sealer_end):
+            end.close()
 
     def take(self, blocks: list[Block], logs: list[tuple], transfers: list[tuple]) -> None:
-        """Hand over closed blocks and their logs' and transfers' rows."""
+        """Hand over closed blocks and the rows of their logs and transfers."""
         if self._local is not None:
-            self._local.take(blocks, logs, transfers)
+            self._local[0].take(blocks)
+            self._local[1].take_events(logs, transfers)
             return
         try:
-            self._pipe.send_bytes(pickle.dumps((blocks, logs, transfers), protocol=5))
-        except (BrokenPipeError, OSError):
+            self._to_sealer.send_bytes(pickle.dumps(blocks, protocol=5))
+            self._to_writer.send_bytes(pickle.dumps((logs, transfers), protocol=5))
+        except OSError:
             self._failed()
 
     def finish(self, tip: int) -> tuple[int, str]:
-        """Seal up to tip, write everything and stop the sealer; (tip number, tip id)."""
+        """Seal up to tip, write everything and stop; (tip number, tip id)."""
         if self._local is not None:
-            return self._local.finish(tip)
+            answer = self._local[0].finish(tip)
+            self._local[1].flush()
+            return answer
         try:
-            self._pipe.send_bytes(pickle.dumps(tip, protocol=5))
-            answer: Any = self._pipe.recv()
-        except (BrokenPipeError, EOFError, OSError):
+            self._to_sealer.send_bytes(pickle.dumps(tip, protocol=5))
+            self._to_writer.send_bytes(pickle.dumps(None, protocol=5))
+            answer: Any = self._to_writer.recv()
+        except (EOFError, OSError):
             self._failed()
         finally:
-            self._process.join()
-            self._pipe.close()
+            for process in (self._sealer, self._writer):
+                process.join()
+            self._to_sealer.close()
+            self._to_writer.close()
         if isinstance(answer, str):
-            raise BuildError(f"the Tron chain's signing process failed:\n{answer}")
+            raise BuildError(f"the Tron chain's signing failed:\n{answer}")
         return answer
 
-    def _failed(self) -> None:
-        """The child is gone: say why, if it said."""
-        why = f"exit code {self._process.exitcode}"
+    def _failed(self) -> NoReturn:
+        """A child is gone: say why, if the writer said."""
+        why = f"exit codes {self._sealer.exitcode}, {self._writer.exitcode}"
         try:
-            if self._pipe.poll():
-                why = self._pipe.recv()
+            if self._to_writer.poll(1):
+                why = self._to_writer.recv()
         except (EOFError, OSError):
             pass
-        self._process.join()
-        raise BuildError(f"the Tron chain's signing process stopped: {why}")
+        for process in (self._sealer, self._writer):
+            process.kill()
+            process.join()
+        raise BuildError(f"the Tron chain's signing stopped: {why}")
 
 
-def _serve(pipe: Any, path: Path, witnesses: list[Witness], start_ms: int) -> None:
-    """The sealer's process: take blocks until told the tip, then answer (tip, id) or the
-    traceback of what failed."""
+def _seal(pipe: Any, out: Any, witnesses: list[Witness], start_ms: int) -> None:
+    """The sealer's process: seal blocks until told the tip, handing the rows to the
+    writer; then hand it (tip, id). A failure ends the process, which the writer sees."""
+
+    def hand_on(blocks: list[tuple], txs: list[tuple]) -> None:
+        out.send_bytes(pickle.dumps(("rows", blocks, txs), protocol=5))
+
+    sealer = Sealer(witnesses, start_ms, hand_on)
+    while True:
+        message = pickle.loads(pipe.recv_bytes())
+        if isinstance(message, int):
+            out.send_bytes(pickle.dumps(("tip", *sealer.finish(message)), protocol=5))
+            return
+        sealer.take(message)
+
+
+def _write(pipe: Any, chain: Any, path: Path, witnesses: list[Witness]) -> None:
+    """The writer's process: write what the executor (pipe) and the sealer (chain) send
+    until both are done; then answer the executor (tip, id) or what failed."""
     try:
         conn = sqlite3.connect(path)
         for pragma in PRAGMAS:
             conn.execute(f"PRAGMA {pragma}")
-        sealer = Sealer(conn, witnesses, start_ms)
-        while True:
-            message = pickle.loads(pipe.recv_bytes())
-            if isinstance(message, int):
-                answer = sealer.finish(message)
-                conn.commit()
-                conn.close()
-                pipe.send(answer)
-                return
-            sealer.take(*message)
+        writer = Writer(conn, witnesses)
+        answer = None
+        executor_done = False
+        while answer is None or not executor_done:
+            for ready in wait(
+                [p for p, done in ((pipe, executor_done), (chain, answer)) if not done]
+            ):
+                message = pickle.loads(ready.recv_bytes())
+                if ready is pipe:
+                    if message is None:
+                        executor_done = True
+                    else:
+                        writer.take_events(*message)
+                elif message[0] == "tip":
+                    answer = message[1:]
+                else:
+                    writer.take_chain(*message[1:])
+        writer.flush()
+        conn.commit()
+        conn.close()
+        pipe.send(answer)
+    except EOFError:
+        pipe.send("the sealing process stopped")
     except BaseException:
         pipe.send(traceback.format_exc())
 
