@@ -52,6 +52,51 @@ Block = tuple[int, list[Pending]]
 TX_INSERT = "INSERT INTO tron_txs VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"
 
 
+class _Signer:
+    """TronKey.sign by secret, without its per-call allocations: libsecp256k1's calls that
+    coincurve makes (the RFC 6979 nonce, the compact form), into buffers made once. One per
+    process and thread. Where coincurve's internals are not those this knows, or give other
+    bytes, it is TronKey.sign."""
+
+    def __init__(self) -> None:
+        """Check the direct calls against TronKey.sign once."""
+        self._keys: dict[bytes, TronKey] = {}
+        self._direct = False
+        try:
+            from coincurve._libsecp256k1 import ffi, lib
+            from coincurve.context import GLOBAL_CONTEXT
+
+            self._ffi, self._lib, self._ctx = ffi, lib, GLOBAL_CONTEXT.ctx
+            self._signature = ffi.new("secp256k1_ecdsa_recoverable_signature *")
+            self._compact = ffi.new("unsigned char[64]")
+            self._compact_bytes = ffi.buffer(self._compact, 64)
+            self._recovery = ffi.new("int *")
+            self._v = [bytes((27 + i,)) for i in range(4)]
+            secret, digest = sha256(b"sealer-check-key"), sha256(b"sealer-check")
+            self._direct = True
+            self._direct = self.sign(secret, digest) == TronKey(secret).sign(digest)
+        except Exception:  # noqa: BLE001 (any other coincurve: its public call)
+            self._direct = False
+
+    def sign(self, secret: bytes, digest: bytes) -> bytes:
+        """The 65-byte signature TronKey(secret).sign(digest) makes."""
+        if not self._direct:
+            key = self._keys.get(secret)
+            if key is None:
+                key = self._keys[secret] = TronKey(secret)
+            return key.sign(digest)
+        lib, ctx = self._lib, self._ctx
+        null = self._ffi.NULL
+        if not lib.secp256k1_ecdsa_sign_recoverable(
+            ctx, self._signature, digest, secret, null, null
+        ):
+            raise ValueError("a Tron key that cannot sign")
+        lib.secp256k1_ecdsa_recoverable_signature_serialize_compact(
+            ctx, self._compact, self._recovery, self._signature
+        )
+        return self._compact_bytes[:] + self._v[self._recovery[0]]
+
+
 class Writer:
     """Signs the blocks the sealer made (a witness's signature is over its block's header
     hash, and nothing waits for it) and writes every row, in batches, into conn."""
@@ -60,6 +105,7 @@ class Writer:
         """A writer of conn's tron tables."""
         self.conn = conn
         self.witnesses = witnesses
+        self._signer = _Signer()
         self._blocks: list[tuple] = []
         self._txs: list[tuple] = []
         self._logs: list[tuple] = []
@@ -68,10 +114,10 @@ class Writer:
     def take_chain(self, blocks: list[tuple], txs: list[tuple]) -> None:
         """Rows of sealed blocks, each with its header's hash for the signature in place of
         the signature, and of their transactions."""
-        keys = [w.key for w in self.witnesses]
-        count = len(keys)
+        secrets = [w.key.secret for w in self.witnesses]
+        count, sign = len(secrets), self._signer.sign
         self._blocks += [
-            row[:6] + (keys[row[0] % count].sign(row[6]).hex(), row[7]) for row in blocks
+            row[:6] + (sign(secrets[row[0] % count], row[6]).hex(), row[7]) for row in blocks
         ]
         self._txs += txs
         self._full()
@@ -110,11 +156,11 @@ class Sealer:
         self.witnesses = witnesses
         self.start_ms = start_ms
         self.out = out
-        self._keys: dict[bytes, TronKey] = {}
+        self._signer = _Signer()
         self._b58_cache: dict[bytes, str] = {}
         self._head_number = 0
         genesis = header_raw(0, start_ms, bytes(32), bytes(32), witnesses[0].key.address, 0)
-        self._head_id = block_id(0, genesis)
+        self._head_id = bytes.fromhex(block_id(0, genesis))
         # Each witness's address and the version: the tail of an empty block's header.
         self._witness_pieces = [
             b"\x4a\x15" + w.key.address + bytes((0x50, BLOCK_VERSION)) for w in witnesses
@@ -124,7 +170,8 @@ class Sealer:
         self._advance_pieces: tuple[int, bytes, int, list[bytes]] = (-1, b"", -1, [])
         # Block rows with the header's hash where the witness's signature goes.
         self._blocks: list[tuple] = [
-            (0, self._head_id, "00" * 32, start_ms, self._address_text(witnesses[0].key.address))
+            (0, self._head_id.hex(), "00" * 32, start_ms)
+            + (self._address_text(witnesses[0].key.address),)
             + (bytes(32).hex(), sha256(genesis), 0)
         ]
         self._txs: list[tuple] = []
@@ -134,12 +181,6 @@ class Sealer:
         if text is None:
             text = self._b58_cache[raw] = tron_address.to_base58(raw)
         return text
-
-    def _key(self, secret: bytes) -> TronKey:
-        key = self._keys.get(secret)
-        if key is None:
-            key = self._keys[secret] = TronKey(secret)
-        return key
 
     def take(self, blocks: list[Block]) -> None:
         """Seal blocks (numbers ascending, after the last one taken)."""
@@ -152,24 +193,32 @@ class Sealer:
         """Sign a block's transactions (made with block number - 1 as their reference
         block) and make the block."""
         self._advance(number - 1)
-        head = bytes.fromhex(self._head_id)
+        head = self._head_id
         prefix = b"\x0a\x02" + (number - 1).to_bytes(8, "big")[6:8] + b"\x22\x08" + head[8:16]
         messages = []
         rows = self._txs
+        sign = self._signer.sign
         for position, (tail, secret, result, row) in enumerate(txs):
             raw = prefix + tail
             digest = sha256(raw)
-            signature = self._key(secret).sign(digest)
+            signature = sign(secret, digest)
             messages.append(_tx_message(raw, [signature], result))
             rows.append((row[0], digest.hex(), number, position, raw, signature) + row[1:])
-        witness = self.witnesses[number % len(self.witnesses)]
+        count = len(self.witnesses)
+        witness = self.witnesses[number % count]
         root = tx_trie_root(messages)
         timestamp = self.start_ms + number * BLOCK_MS
-        raw_header = header_raw(number, timestamp, head, root, witness.key.address)
-        this = block_id(number, raw_header)
+        # header_raw(number, timestamp, head, root, witness address), written out as
+        # _advance writes an empty block's (every field set, so none is left out)
+        raw_header = b"".join(
+            (b"\x08", encode_varint(timestamp), b"\x12\x20", root, b"\x1a\x20", head)
+            + (b"\x38", encode_varint(number), self._witness_pieces[number % count])
+        )
+        header_hash = sha256(raw_header)
+        this = number.to_bytes(8, "big") + header_hash[8:]
         self._blocks.append(
-            (number, this, self._head_id, timestamp, self._address_text(witness.key.address))
-            + (root.hex(), sha256(raw_header), len(txs))
+            (number, this.hex(), head.hex(), timestamp, self._address_text(witness.key.address))
+            + (root.hex(), header_hash, len(txs))
         )
         self._head_number, self._head_id = number, this
 
@@ -182,7 +231,7 @@ class Sealer:
         first = self._head_number + 1
         if number < first:
             return
-        parent = bytes.fromhex(self._head_id)
+        parent = self._head_id
         pieces, count = self._witness_pieces, len(self._witness_pieces)
         join, sha, start, low = b"".join, hashlib.sha256, self.start_ms, _LOW14
         low08, low38 = _LOW14_08, _LOW14_38
@@ -210,14 +259,14 @@ class Sealer:
                 )
             parent = n.to_bytes(8, "big") + sha(raw).digest()[8:]
         self._advance_pieces = (ts_high, ts_root, num_high, tails)
-        self._head_number, self._head_id = number, parent.hex()
+        self._head_number, self._head_id = number, parent
 
     def finish(self, tip: int) -> tuple[int, str]:
         """Chain the empty blocks up to tip and hand on what is left; (tip number, tip id)."""
         self._advance(tip)
         self.out(self._blocks, self._txs)
         self._blocks, self._txs = [], []
-        return self._head_number, self._head_id
+        return self._head_number, self._head_id.hex()
 
 
 class SealerLink:
