@@ -72,7 +72,8 @@ class _Signer:
             self._compact_bytes = ffi.buffer(self._compact, 64)
             self._recovery = ffi.new("int *")
             self._v = [bytes((27 + i,)) for i in range(4)]
-            secret, digest = sha256(b"sealer-check-key"), sha256(b"sealer-check")
+            secret = sha256(b"sealer-check-key")
+            digest = sha256(b"sealer-check")
             self._direct = True
             self._direct = self.sign(secret, digest) == TronKey(secret).sign(digest)
         except Exception:  # noqa: BLE001 (any other coincurve: its public call)
@@ -313,9 +314,9 @@ class SealerLink:
     def finish(self, tip: int) -> tuple[int, str]:
         """Seal up to tip, write everything and stop; (tip number, tip id)."""
         if self._local is not None:
-            answer = self._local[0].finish(tip)
+            tip_and_id = self._local[0].finish(tip)
             self._local[1].flush()
-            return answer
+            return tip_and_id
         try:
             self._to_sealer.send_bytes(pickle.dumps(tip, protocol=5))
             self._to_writer.send_bytes(pickle.dumps(None, protocol=5))
@@ -375,8 +376,9 @@ def _write(pipe: Any, chain: Any, path: Path, witnesses: list[Witness]) -> None:
             for ready in wait(
                 [p for p, done in ((pipe, executor_done), (chain, answer)) if not done]
             ):
-                message = pickle.loads(ready.recv_bytes())
-                if ready is pipe:
+                from_executor = ready is pipe
+                message = pickle.loads((pipe if from_executor else chain).recv_bytes())
+                if from_executor:
                     if message is None:
                         executor_done = True
                     else:
