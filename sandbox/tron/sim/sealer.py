@@ -288,11 +288,25 @@ class SealerLink:
         self._to_writer, writer_end = context.Pipe()
         sealer_out, writer_in = context.Pipe()
         self._to_sealer, sealer_end = context.Pipe()
+        # Each child closes the ends that are not its own, so that a process that stops
+        # is seen to stop (an end still open in another process would keep its pipe open).
         self._writer = context.Process(
-            target=_write, args=(writer_end, writer_in, Path(path), witnesses), daemon=True
+            target=_in_child,
+            args=(
+                (self._to_writer, self._to_sealer, sealer_end, sealer_out),
+                _write,
+                (writer_end, writer_in, Path(path), witnesses),
+            ),
+            daemon=True,
         )
         self._sealer = context.Process(
-            target=_seal, args=(sealer_end, sealer_out, witnesses, start_ms), daemon=True
+            target=_in_child,
+            args=(
+                (self._to_writer, self._to_sealer, writer_end, writer_in),
+                _seal,
+                (sealer_end, sealer_out, witnesses, start_ms),
+            ),
+            daemon=True,
         )
         self._writer.start()
         self._sealer.start()
@@ -344,6 +358,13 @@ class SealerLink:
             process.kill()
             process.join()
         raise BuildError(f"the Tron chain's signing stopped: {why}")
+
+
+def _in_child(others: tuple[Any, ...], target: Callable[..., None], args: tuple) -> None:
+    """Close the pipe ends of the other processes, then run target(*args)."""
+    for end in others:
+        end.close()
+    target(*args)
 
 
 def _seal(pipe: Any, out: Any, witnesses: list[Witness], start_ms: int) -> None:
