@@ -15,6 +15,7 @@ chain. Without fork both run in the executor's process; the rows are the same ei
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import multiprocessing
 import pickle
@@ -369,18 +370,25 @@ def _in_child(others: tuple[Any, ...], target: Callable[..., None], args: tuple)
 
 def _seal(pipe: Any, out: Any, witnesses: list[Witness], start_ms: int) -> None:
     """The sealer's process: seal blocks until told the tip, handing the rows to the
-    writer; then hand it (tip, id). A failure ends the process, which the writer sees."""
+    writer; then hand it (tip, id). What fails is handed to the writer, which tells the
+    executor."""
 
     def hand_on(blocks: list[tuple], txs: list[tuple]) -> None:
         out.send_bytes(pickle.dumps(("rows", blocks, txs), protocol=5))
 
-    sealer = Sealer(witnesses, start_ms, hand_on)
-    while True:
-        message = pickle.loads(pipe.recv_bytes())
-        if isinstance(message, int):
-            out.send_bytes(pickle.dumps(("tip", *sealer.finish(message)), protocol=5))
-            return
-        sealer.take(message)
+    try:
+        sealer = Sealer(witnesses, start_ms, hand_on)
+        while True:
+            message = pickle.loads(pipe.recv_bytes())
+            if isinstance(message, int):
+                out.send_bytes(pickle.dumps(("tip", *sealer.finish(message)), protocol=5))
+                return
+            sealer.take(message)
+    except EOFError:
+        return  # the executor stopped before the end: nothing is wanted any more
+    except BaseException:
+        with contextlib.suppress(OSError):
+            out.send_bytes(pickle.dumps(("failed", traceback.format_exc()), protocol=5))
 
 
 def _write(pipe: Any, chain: Any, path: Path, witnesses: list[Witness]) -> None:
@@ -406,6 +414,9 @@ def _write(pipe: Any, chain: Any, path: Path, witnesses: list[Witness]) -> None:
                         writer.take_events(*message)
                 elif message[0] == "tip":
                     answer = message[1:]
+                elif message[0] == "failed":
+                    pipe.send(f"the sealer failed:\n{message[1]}")
+                    return
                 else:
                     writer.take_chain(*message[1:])
         writer.flush()
@@ -413,9 +424,11 @@ def _write(pipe: Any, chain: Any, path: Path, witnesses: list[Witness]) -> None:
         conn.close()
         pipe.send(answer)
     except EOFError:
-        pipe.send("the sealing process stopped")
+        with contextlib.suppress(OSError):
+            pipe.send("a process of the Tron chain's build stopped")
     except BaseException:
-        pipe.send(traceback.format_exc())
+        with contextlib.suppress(OSError):
+            pipe.send(traceback.format_exc())
 
 
 # Transaction.ret's contractRet by name: a Result message holding only it (none for DEFAULT).
