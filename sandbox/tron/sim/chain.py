@@ -1,8 +1,8 @@
 """The Tron chain as the build writes it: transactions applied by the executor and packed
 into 3-second blocks made by the witnesses in turn; only blocks with transactions are
 stored, the empty ones between them are chained through so every parent id is right.
-The signing, the blocks' ids and the rows' writing are the Sealer's (sealer.py), in a
-process of its own: nothing decided here waits for them."""
+The signing, the blocks' ids and the rows' writing are sealer.py's, in processes of their
+own: nothing decided here waits for them."""
 
 from __future__ import annotations
 
@@ -17,9 +17,9 @@ from ..protobuf import raw_after_reference
 from ..resources import signed_size
 from ..state import Receipt, TronState
 from ..transaction import build
-from .sealer import Block, Pending, SealerLink, _tx_message
+from .sealer import Block, Pending, SealerLink
 
-__all__ = ["EXPIRATION_MS", "Sent", "TronChain", "_tx_message"]
+__all__ = ["EXPIRATION_MS", "Sent", "TronChain"]
 
 EXPIRATION_MS = 60_000  # what java-tron's createtransaction and tronpy give: head + 60 s
 TRANSFER_TOPIC = "ddf252ad1be2c89b69c2b068fc378daa952ba7f163c4a11628f55a4df523b3ef"
@@ -99,7 +99,7 @@ class TronChain:
         time_ms: int,
         fee_limit: int | None = None,
     ) -> Sent | None:
-        """Sign a transaction of key's at time_ms and put it in the block of that time.
+        """A transaction of key's at time_ms, put in the block of that time (the sealer signs it).
 
         Returns None when the executor refuses it (nothing is stored then).
         """
