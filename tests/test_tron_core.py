@@ -333,7 +333,7 @@ def test_abi_words_are_eth_abi_s():
 
 
 def test_the_chain_writes_block_transactions_as_protobuf_does(keys):
-    from sandbox.tron.sim.chain import _tx_message
+    from sandbox.tron.sim.sealer import _tx_message
 
     tx = build(
         "TransferContract",

@@ -5,12 +5,21 @@ against what the chain paid; OTC sales."""
 from __future__ import annotations
 
 import hashlib
+import json
 import sqlite3
+from datetime import UTC, datetime, time
 
 import pytest
 
 from sandbox.scenario import load_scenario
-from sandbox.world.build import build_world
+from sandbox.tron.block import witnesses as make_witnesses
+from sandbox.tron.sim.sealer import SealerLink
+from sandbox.tron.sim.simulate import simulate_tron
+from sandbox.world.actors import make_actors, with_tron_trainees
+from sandbox.world.build import TRON_TABLES, build_world
+from sandbox.world.schema import create_staging_tables
+from sandbox.world.secret import keyed_seed
+from sandbox.world.sites import make_sites
 
 from . import tron_checker as checker
 from .course_secret import SECRET
@@ -252,3 +261,38 @@ def test_otc_sales(small):
     assert counts["USDT transfers"] > 100
     total = small.execute("SELECT count(*) FROM tron_txs").fetchone()[0]
     assert 1350 <= total <= 1650  # tron_transactions: 1500
+
+
+def _tron_rows(conn: sqlite3.Connection) -> dict[str, list[tuple]]:
+    """Every row of the Tron tables, sorted."""
+    return {t: sorted(conn.execute(f"SELECT * FROM {t}").fetchall()) for t in TRON_TABLES}
+
+
+def test_signing_processes_write_what_one_process_writes(tmp_path):
+    """The Tron chain of tf-donations made with the sealer and the writer in processes of
+    their own (a database file) has the same rows as made all in one process (a database in
+    memory, where they do not fork)."""
+    public = load_scenario("tf-donations")
+    scenario = public.with_seed(keyed_seed(public.world.seed, SECRET))
+    start = int(datetime.combine(scenario.world.start, time(0), tzinfo=UTC).timestamp())
+    actors, sites = make_actors(scenario), make_sites(scenario)
+    for a in actors:
+        a["opsec"] = json.loads(a["opsec"])
+    for s in sites:
+        s["config"] = json.loads(s["config"])
+    tron = with_tron_trainees(scenario)
+    rows = []
+    for target in (str(tmp_path / "forked.db"), ":memory:"):
+        conn = sqlite3.connect(target)
+        create_staging_tables(conn)
+        link = SealerLink(conn, make_witnesses(1), 0)
+        assert (link._local is None) == (target != ":memory:")  # forks only for a file
+        link.finish(0)
+        conn.execute("DELETE FROM tron_blocks")  # the link's genesis block, for 0
+        conn.commit()
+        summary = simulate_tron(conn, tron, actors, sites, start)
+        conn.commit()
+        assert summary.transactions > 1000
+        rows.append((summary, _tron_rows(conn)))
+        conn.close()
+    assert rows[0] == rows[1]

@@ -67,6 +67,10 @@ def _word(kind: str, value: Any) -> bytes | None:
 
 def encode(types: Sequence[str], values: Sequence[Any]) -> bytes:
     """ABI-encode values (addresses as T..., 41... or 21 bytes)."""
+    if len(types) == 1 == len(values):
+        word = _word(types[0], values[0])
+        if word is not None:
+            return word
     if len(types) == len(values):
         # The contract's outputs and event data are one or two uint256/bool words, a million
         # times in a build: written here, byte for byte what eth-abi makes of them.

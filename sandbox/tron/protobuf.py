@@ -602,3 +602,78 @@ def encode_raw_fast(
     if fee_limit:
         raw["fee_limit"] = fee_limit
     return raw, raw_bytes
+
+
+# The two contracts the build makes by the million, as encode_raw_fast writes them when
+# their value holds exactly these keys, every one non-default: (Contract.type and
+# Any.type_url's bytes, the keys in field order, the third field's tag).
+_COMMON = {
+    "TransferContract": (
+        _FAST_TYPE["TransferContract"][0],
+        _FAST_URL["TransferContract"],
+        ("owner_address", "to_address", "amount"),
+        b"\x18",
+    ),
+    "TriggerSmartContract": (
+        _FAST_TYPE["TriggerSmartContract"][0],
+        _FAST_URL["TriggerSmartContract"],
+        ("owner_address", "contract_address", "data"),
+        b"\x22",
+    ),
+}
+
+
+def raw_after_reference(
+    contract_type: str, value: dict[str, Any], expiration: int, timestamp: int, fee_limit: int
+) -> tuple[bytes, bytes] | None:
+    """(the raw bytes after ref_block_hash, the owner's 21 bytes) of a TransferContract or
+    TriggerSmartContract, the same bytes encode_raw_fast makes, when value holds exactly
+    owner, target and amount or data, in canonical form (lowercase hex, amount > 0, data
+    not empty); None for anything else (encode_raw_fast or encode_raw then)."""
+    common = _COMMON.get(contract_type)
+    if common is None or len(value) != 3:
+        return None
+    type_part, url, (owner_key, target_key, third_key), third_tag = common
+    owner_hex, target_hex, third = value.get(owner_key), value.get(target_key), value.get(third_key)
+    if type(owner_hex) is not str or type(target_hex) is not str:
+        return None
+    try:
+        owner, target = bytes.fromhex(owner_hex), bytes.fromhex(target_hex)
+    except ValueError:
+        return None
+    if len(owner) != 21 or len(target) != 21 or owner.hex() != owner_hex:
+        return None
+    if target.hex() != target_hex:
+        return None
+    if type(third) is int:
+        if third_tag != b"\x18" or not 0 < third < 2**63:
+            return None
+        last = encode_varint(third)
+    elif type(third) is str and third_tag == b"\x22" and third:
+        try:
+            data = bytes.fromhex(third)
+        except ValueError:
+            return None
+        if data.hex() != third:
+            return None
+        last = encode_varint(len(data)) + data
+    else:
+        return None
+    if not (0 < expiration < 2**63 and 0 < timestamp < 2**63 and 0 <= fee_limit < 2**63):
+        return None
+    param = b"\x0a\x15" + owner + b"\x12\x15" + target + third_tag + last
+    any_bytes = url + encode_varint(len(param)) + param
+    contract = type_part + b"\x12" + encode_varint(len(any_bytes)) + any_bytes
+    tail = b"".join(
+        (
+            b"\x40",
+            encode_varint(expiration),
+            b"\x5a",
+            encode_varint(len(contract)),
+            contract,
+            b"\x70",
+            encode_varint(timestamp),
+            b"\x90\x01" + encode_varint(fee_limit) if fee_limit else b"",
+        )
+    )
+    return tail, owner

@@ -24,7 +24,7 @@ from .course import write_course
 from .digest import world_digest
 from .exchange_records import write_exchange_records
 from .requesters import write_requesters
-from .schema import SCHEMA_VERSION, create_indexes, create_tables
+from .schema import SCHEMA_VERSION, create_indexes, create_staging_tables, create_tables
 from .seats import recovery_actors, stash_plans
 from .secret import keyed_seed, new_secret
 from .sites import make_sites, service_sites
@@ -223,7 +223,7 @@ def _tron_world(
     try:
         for pragma in ("journal_mode=OFF", "synchronous=OFF", "cache_size=-131072"):
             conn.execute(f"PRAGMA {pragma}")
-        create_tables(conn)
+        create_staging_tables(conn)  # the world checks txids and block ids as it copies them
         try:
             summary = simulate_tron(conn, scenario, actors, sites, start)
         except ValueError as e:

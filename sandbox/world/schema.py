@@ -477,6 +477,13 @@ def create_tables(conn: sqlite3.Connection) -> None:
     conn.executescript(TABLES)
 
 
+def create_staging_tables(conn: sqlite3.Connection) -> None:
+    """The tables of an empty world without their UNIQUE constraints, for a file that one
+    part of the build fills and the world copies its rows from (the world's own tables
+    check them then: checking them twice would build each of those indexes twice)."""
+    conn.executescript(TABLES.replace(" UNIQUE", ""))
+
+
 def create_indexes(conn: sqlite3.Connection) -> None:
     """Create the secondary indexes once the rows are in."""
     conn.executescript(INDEXES)

@@ -1,0 +1,451 @@
+"""The signing half of the build's Tron chain. The Sealer takes each block's transactions
+(their raw bytes after the reference block, and the owner's key), signs them, makes the
+block (txTrieRoot, header, id) and chains the empty blocks between; the Writer signs the
+blocks as their witnesses and writes the rows of blocks, transactions, logs and TRC-20
+transfers.
+
+Nothing the executor decides depends on a signature or a block id (a txID only names a
+transaction, and two equal ones in a block are two equal raw_data, told apart before
+signing), so where fork is available the sealer and the writer each run in a process of
+their own beside the executor: signing is most of the build's work; a transaction's
+signature is in its block's id, which the next block's transactions refer to, so those are
+made one after the other, but the witnesses' signatures and the writing are not in that
+chain. Without fork both run in the executor's process; the rows are the same either way.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import multiprocessing
+import pickle
+import sqlite3
+import traceback
+from collections.abc import Callable
+from multiprocessing.connection import wait
+from pathlib import Path
+from typing import Any, NoReturn
+
+from ...errors import BuildError
+from ...ledger.codec.varint import encode_varint
+from .. import address as tron_address
+from ..block import BLOCK_MS, BLOCK_VERSION, Witness, block_id, header_raw, tx_trie_root
+from ..hashes import sha256
+from ..keys import TronKey
+from ..protobuf import CONTRACT_RESULTS
+
+ROW_BATCH = 20_000
+PRAGMAS = ("journal_mode=OFF", "synchronous=OFF", "cache_size=-131072")
+# Pieces of an empty block's BlockHeader.raw: txTrieRoot (32 zero bytes), then parentHash's tag.
+_EMPTY_ROOT = b"\x12\x20" + bytes(32) + b"\x1a\x20"
+# The first two bytes of the varint of any value of 14 bits or more, by its low 14 bits.
+_LOW14 = [bytes((i & 127 | 128, i >> 7 | 128)) for i in range(16384)]
+_LOW14_08 = [b"\x08" + pair for pair in _LOW14]  # with a header's timestamp tag before
+_LOW14_38 = [b"\x38" + pair for pair in _LOW14]  # with its number's tag before
+
+# One transaction as the executor hands it over: the raw bytes after ref_block_hash, the
+# owner's secret, the contract's result, and its tron_txs row without txid, raw and
+# signature: (id, type, owner, to_address, amount, result, fee... timestamp).
+Pending = tuple[bytes, bytes, str, tuple]
+# A block: its number and its transactions in block order.
+Block = tuple[int, list[Pending]]
+
+TX_INSERT = "INSERT INTO tron_txs VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"
+
+
+class _Signer:
+    """TronKey.sign by secret, without its per-call allocations: libsecp256k1's calls that
+    coincurve makes (the RFC 6979 nonce, the compact form), into buffers made once. One per
+    process and thread. Where coincurve's internals are not those this knows, or give other
+    bytes, it is TronKey.sign."""
+
+    def __init__(self) -> None:
+        """Check the direct calls against TronKey.sign once."""
+        self._keys: dict[bytes, TronKey] = {}
+        self._direct = False
+        try:
+            from coincurve._libsecp256k1 import ffi, lib
+            from coincurve.context import GLOBAL_CONTEXT
+
+            self._ffi, self._lib, self._ctx = ffi, lib, GLOBAL_CONTEXT.ctx
+            self._signature = ffi.new("secp256k1_ecdsa_recoverable_signature *")
+            self._compact = ffi.new("unsigned char[64]")
+            self._compact_bytes = ffi.buffer(self._compact, 64)
+            self._recovery = ffi.new("int *")
+            self._v = [bytes((27 + i,)) for i in range(4)]
+            secret = sha256(b"sealer-check-key")
+            digest = sha256(b"sealer-check")
+            self._direct = True
+            self._direct = self.sign(secret, digest) == TronKey(secret).sign(digest)
+        except Exception:  # noqa: BLE001 (any other coincurve: its public call)
+            self._direct = False
+
+    def sign(self, secret: bytes, digest: bytes) -> bytes:
+        """The 65-byte signature TronKey(secret).sign(digest) makes."""
+        if not self._direct:
+            key = self._keys.get(secret)
+            if key is None:
+                key = self._keys[secret] = TronKey(secret)
+            return key.sign(digest)
+        lib, ctx = self._lib, self._ctx
+        null = self._ffi.NULL
+        if not lib.secp256k1_ecdsa_sign_recoverable(
+            ctx, self._signature, digest, secret, null, null
+        ):
+            raise ValueError("a Tron key that cannot sign")
+        lib.secp256k1_ecdsa_recoverable_signature_serialize_compact(
+            ctx, self._compact, self._recovery, self._signature
+        )
+        return self._compact_bytes[:] + self._v[self._recovery[0]]
+
+
+class Writer:
+    """Signs the blocks the sealer made (a witness's signature is over its block's header
+    hash, and nothing waits for it) and writes every row, in batches, into conn."""
+
+    def __init__(self, conn: sqlite3.Connection, witnesses: list[Witness]):
+        """A writer of conn's tron tables."""
+        self.conn = conn
+        self.witnesses = witnesses
+        self._signer = _Signer()
+        self._blocks: list[tuple] = []
+        self._txs: list[tuple] = []
+        self._logs: list[tuple] = []
+        self._transfers: list[tuple] = []
+
+    def take_chain(self, blocks: list[tuple], txs: list[tuple]) -> None:
+        """Rows of sealed blocks, each with its header's hash for the signature in place of
+        the signature, and of their transactions."""
+        secrets = [w.key.secret for w in self.witnesses]
+        count, sign = len(secrets), self._signer.sign
+        self._blocks += [
+            row[:6] + (sign(secrets[row[0] % count], row[6]).hex(), row[7]) for row in blocks
+        ]
+        self._txs += txs
+        self._full()
+
+    def take_events(self, logs: list[tuple], transfers: list[tuple]) -> None:
+        """Rows of logs and TRC-20 transfers (the executor's)."""
+        self._logs += logs
+        self._transfers += transfers
+        self._full()
+
+    def _full(self) -> None:
+        if len(self._txs) >= ROW_BATCH or len(self._logs) >= ROW_BATCH:
+            self.flush()
+
+    def flush(self) -> None:
+        """Write the buffered rows."""
+        c = self.conn
+        c.executemany("INSERT INTO tron_blocks VALUES (?,?,?,?,?,?,?,?)", self._blocks)
+        c.executemany(TX_INSERT, self._txs)
+        c.executemany("INSERT INTO tron_logs VALUES (?,?,?,?,?)", self._logs)
+        c.executemany("INSERT INTO trc20_transfers VALUES (?,?,?,?,?,?,?)", self._transfers)
+        self._blocks, self._txs, self._logs, self._transfers = [], [], [], []
+
+
+class Sealer:
+    """Signs the transactions of the blocks handed to it, in order, and chains the blocks;
+    their rows go to `out` (a Writer's take_chain, or what carries them to one)."""
+
+    def __init__(
+        self,
+        witnesses: list[Witness],
+        start_ms: int,
+        out: Callable[[list[tuple], list[tuple]], None],
+    ):
+        """A chain whose genesis block (number 0) is at start_ms."""
+        self.witnesses = witnesses
+        self.start_ms = start_ms
+        self.out = out
+        self._signer = _Signer()
+        self._b58_cache: dict[bytes, str] = {}
+        self._head_number = 0
+        genesis = header_raw(0, start_ms, bytes(32), bytes(32), witnesses[0].key.address, 0)
+        self._head_id = bytes.fromhex(block_id(0, genesis))
+        # Each witness's address and the version: the tail of an empty block's header.
+        self._witness_pieces = [
+            b"\x4a\x15" + w.key.address + bytes((0x50, BLOCK_VERSION)) for w in witnesses
+        ]
+        # _advance's pieces kept from one call to the next: (timestamp >> 28, its varint
+        # and the empty root, number >> 14, each witness's tail after the number's varint)
+        self._advance_pieces: tuple[int, bytes, int, list[bytes]] = (-1, b"", -1, [])
+        # Block rows with the header's hash where the witness's signature goes.
+        self._blocks: list[tuple] = [
+            (0, self._head_id.hex(), "00" * 32, start_ms)
+            + (self._address_text(witnesses[0].key.address),)
+            + (bytes(32).hex(), sha256(genesis), 0)
+        ]
+        self._txs: list[tuple] = []
+
+    def _address_text(self, raw: bytes) -> str:
+        text = self._b58_cache.get(raw)
+        if text is None:
+            text = self._b58_cache[raw] = tron_address.to_base58(raw)
+        return text
+
+    def take(self, blocks: list[Block]) -> None:
+        """Seal blocks (numbers ascending, after the last one taken)."""
+        for number, txs in blocks:
+            self._seal(number, txs)
+        self.out(self._blocks, self._txs)
+        self._blocks, self._txs = [], []
+
+    def _seal(self, number: int, txs: list[Pending]) -> None:
+        """Sign a block's transactions (made with block number - 1 as their reference
+        block) and make the block."""
+        self._advance(number - 1)
+        head = self._head_id
+        prefix = b"\x0a\x02" + (number - 1).to_bytes(8, "big")[6:8] + b"\x22\x08" + head[8:16]
+        messages = []
+        rows = self._txs
+        sign = self._signer.sign
+        for position, (tail, secret, result, row) in enumerate(txs):
+            raw = prefix + tail
+            digest = sha256(raw)
+            signature = sign(secret, digest)
+            messages.append(_tx_message(raw, [signature], result))
+            rows.append((row[0], digest.hex(), number, position, raw, signature) + row[1:])
+        count = len(self.witnesses)
+        witness = self.witnesses[number % count]
+        root = tx_trie_root(messages)
+        timestamp = self.start_ms + number * BLOCK_MS
+        # header_raw(number, timestamp, head, root, witness address), written out as
+        # _advance writes an empty block's (every field set, so none is left out)
+        raw_header = b"".join(
+            (b"\x08", encode_varint(timestamp), b"\x12\x20", root, b"\x1a\x20", head)
+            + (b"\x38", encode_varint(number), self._witness_pieces[number % count])
+        )
+        header_hash = sha256(raw_header)
+        this = number.to_bytes(8, "big") + header_hash[8:]
+        self._blocks.append(
+            (number, this.hex(), head.hex(), timestamp, self._address_text(witness.key.address))
+            + (root.hex(), header_hash, len(txs))
+        )
+        self._head_number, self._head_id = number, this
+
+    def _advance(self, number: int) -> None:
+        """Make the empty blocks up to number (inclusive) after the head.
+
+        A 90-day world has millions of them, so their headers are put together here from
+        fixed pieces (the same bytes header_raw makes: the checker re-derives every one).
+        """
+        first = self._head_number + 1
+        if number < first:
+            return
+        parent = self._head_id
+        pieces, count = self._witness_pieces, len(self._witness_pieces)
+        join, sha, start, low = b"".join, hashlib.sha256, self.start_ms, _LOW14
+        low08, low38 = _LOW14_08, _LOW14_38
+        ts_high, ts_root, num_high, tails = self._advance_pieces
+        for n in range(first, number + 1):
+            v = start + n * BLOCK_MS
+            if n < 16384 or v < 1 << 28:
+                raw = join(
+                    (b"\x08", encode_varint(v), _EMPTY_ROOT, parent, b"\x38", encode_varint(n))
+                    + (pieces[n % count],)
+                )
+            else:
+                # A varint is its low 14 bits (two bytes, both marked "more") then the
+                # varint of the rest: a timestamp's next 14 bits are two bytes more, and
+                # what is above them changes once in 2^28 ms; a number's once in 16,384.
+                if v >> 28 != ts_high:
+                    ts_high = v >> 28
+                    ts_root = encode_varint(ts_high) + _EMPTY_ROOT
+                if n >> 14 != num_high:
+                    num_high = n >> 14
+                    tails = [encode_varint(num_high) + piece for piece in pieces]
+                raw = join(
+                    (low08[v & 16383], low[v >> 14 & 16383], ts_root, parent)
+                    + (low38[n & 16383], tails[n % count])
+                )
+            parent = n.to_bytes(8, "big") + sha(raw).digest()[8:]
+        self._advance_pieces = (ts_high, ts_root, num_high, tails)
+        self._head_number, self._head_id = number, parent
+
+    def finish(self, tip: int) -> tuple[int, str]:
+        """Chain the empty blocks up to tip and hand on what is left; (tip number, tip id)."""
+        self._advance(tip)
+        self.out(self._blocks, self._txs)
+        self._blocks, self._txs = [], []
+        return self._head_number, self._head_id.hex()
+
+
+class SealerLink:
+    """The executor's end of a Sealer and a Writer: each in a forked process of its own
+    when the platform forks (the executor, the sealer and the writer then share the
+    cores), else both in this one. conn's file must have the tron tables."""
+
+    def __init__(self, conn: sqlite3.Connection, witnesses: list[Witness], start_ms: int):
+        """Start the sealer and the writer over conn's database file."""
+        self._local: tuple[Sealer, Writer] | None = None
+        path = conn.execute("PRAGMA database_list").fetchone()[2]
+        if "fork" not in multiprocessing.get_all_start_methods() or not path:
+            writer = Writer(conn, witnesses)
+            self._local = (Sealer(witnesses, start_ms, writer.take_chain), writer)
+            return
+        conn.commit()  # the writer writes the file; nothing of ours may be pending
+        context = multiprocessing.get_context("fork")
+        self._to_writer, writer_end = context.Pipe()
+        sealer_out, writer_in = context.Pipe()
+        self._to_sealer, sealer_end = context.Pipe()
+        # Each child closes the ends that are not its own, so that a process that stops
+        # is seen to stop (an end still open in another process would keep its pipe open).
+        self._writer = context.Process(
+            target=_in_child,
+            args=(
+                (self._to_writer, self._to_sealer, sealer_end, sealer_out),
+                _write,
+                (writer_end, writer_in, Path(path), witnesses),
+            ),
+            daemon=True,
+        )
+        self._sealer = context.Process(
+            target=_in_child,
+            args=(
+                (self._to_writer, self._to_sealer, writer_end, writer_in),
+                _seal,
+                (sealer_end, sealer_out, witnesses, start_ms),
+            ),
+            daemon=True,
+        )
+        self._writer.start()
+        self._sealer.start()
+        for end in (writer_end, writer_in, sealer_out, sealer_end):
+            end.close()
+
+    def take(self, blocks: list[Block], logs: list[tuple], transfers: list[tuple]) -> None:
+        """Hand over closed blocks and the rows of their logs and transfers."""
+        if self._local is not None:
+            self._local[0].take(blocks)
+            self._local[1].take_events(logs, transfers)
+            return
+        try:
+            self._to_sealer.send_bytes(pickle.dumps(blocks, protocol=5))
+            self._to_writer.send_bytes(pickle.dumps((logs, transfers), protocol=5))
+        except OSError:
+            self._failed()
+
+    def finish(self, tip: int) -> tuple[int, str]:
+        """Seal up to tip, write everything and stop; (tip number, tip id)."""
+        if self._local is not None:
+            tip_and_id = self._local[0].finish(tip)
+            self._local[1].flush()
+            return tip_and_id
+        try:
+            self._to_sealer.send_bytes(pickle.dumps(tip, protocol=5))
+            self._to_writer.send_bytes(pickle.dumps(None, protocol=5))
+            answer: Any = self._to_writer.recv()
+        except (EOFError, OSError):
+            self._failed()
+        finally:
+            for process in (self._sealer, self._writer):
+                process.join()
+            self._to_sealer.close()
+            self._to_writer.close()
+        if isinstance(answer, str):
+            raise BuildError(f"the Tron chain's signing failed:\n{answer}")
+        return answer
+
+    def _failed(self) -> NoReturn:
+        """A child is gone: say why, if the writer said."""
+        why = f"exit codes {self._sealer.exitcode}, {self._writer.exitcode}"
+        try:
+            if self._to_writer.poll(1):
+                why = self._to_writer.recv()
+        except (EOFError, OSError):
+            pass
+        for process in (self._sealer, self._writer):
+            process.kill()
+            process.join()
+        raise BuildError(f"the Tron chain's signing stopped: {why}")
+
+
+def _in_child(others: tuple[Any, ...], target: Callable[..., None], args: tuple) -> None:
+    """Close the pipe ends of the other processes, then run target(*args)."""
+    for end in others:
+        end.close()
+    target(*args)
+
+
+def _seal(pipe: Any, out: Any, witnesses: list[Witness], start_ms: int) -> None:
+    """The sealer's process: seal blocks until told the tip, handing the rows to the
+    writer; then hand it (tip, id). What fails is handed to the writer, which tells the
+    executor."""
+
+    def hand_on(blocks: list[tuple], txs: list[tuple]) -> None:
+        out.send_bytes(pickle.dumps(("rows", blocks, txs), protocol=5))
+
+    try:
+        sealer = Sealer(witnesses, start_ms, hand_on)
+        while True:
+            message = pickle.loads(pipe.recv_bytes())
+            if isinstance(message, int):
+                out.send_bytes(pickle.dumps(("tip", *sealer.finish(message)), protocol=5))
+                return
+            sealer.take(message)
+    except EOFError:
+        return  # the executor stopped before the end: nothing is wanted any more
+    except BaseException:
+        with contextlib.suppress(OSError):
+            out.send_bytes(pickle.dumps(("failed", traceback.format_exc()), protocol=5))
+
+
+def _write(pipe: Any, chain: Any, path: Path, witnesses: list[Witness]) -> None:
+    """The writer's process: write what the executor (pipe) and the sealer (chain) send
+    until both are done; then answer the executor (tip, id) or what failed."""
+    try:
+        conn = sqlite3.connect(path)
+        for pragma in PRAGMAS:
+            conn.execute(f"PRAGMA {pragma}")
+        writer = Writer(conn, witnesses)
+        answer = None
+        executor_done = False
+        while answer is None or not executor_done:
+            for ready in wait(
+                [p for p, done in ((pipe, executor_done), (chain, answer)) if not done]
+            ):
+                from_executor = ready is pipe
+                message = pickle.loads((pipe if from_executor else chain).recv_bytes())
+                if from_executor:
+                    if message is None:
+                        executor_done = True
+                    else:
+                        writer.take_events(*message)
+                elif message[0] == "tip":
+                    answer = message[1:]
+                elif message[0] == "failed":
+                    pipe.send(f"the sealer failed:\n{message[1]}")
+                    return
+                else:
+                    writer.take_chain(*message[1:])
+        writer.flush()
+        conn.commit()
+        conn.close()
+        pipe.send(answer)
+    except EOFError:
+        with contextlib.suppress(OSError):
+            pipe.send("a process of the Tron chain's build stopped")
+    except BaseException:
+        with contextlib.suppress(OSError):
+            pipe.send(traceback.format_exc())
+
+
+# Transaction.ret's contractRet by name: a Result message holding only it (none for DEFAULT).
+_RET = {
+    name: b"\x2a\x00"
+    if i == 0
+    else b"\x2a" + encode_varint(len(encode_varint(i)) + 1) + b"\x18" + encode_varint(i)
+    for i, name in enumerate(CONTRACT_RESULTS)
+}
+
+
+def _tx_message(raw_bytes: bytes, signatures: list[bytes], contract_ret: str) -> bytes:
+    """Transaction.to_protobuf(contract_ret) of a transaction whose raw bytes the chain
+    made (protobuf's own serialization, so parsing and writing them again changes nothing):
+    raw_data (1), each signature (2), ret (5)."""
+    parts = [b"\x0a", encode_varint(len(raw_bytes)), raw_bytes]
+    for s in signatures:
+        parts += (b"\x12", encode_varint(len(s)), s)
+    parts.append(_RET[contract_ret])
+    return b"".join(parts)
