@@ -569,22 +569,14 @@ def encode_raw_fast(
         return None  # a key the message does not have: the general path says which
     param = b"".join(parts)
     type_part, url = _FAST_TYPE[contract_type]
-    any_bytes = _FAST_URL[contract_type] + encode_varint(len(param)) + param
-    contract = type_part + b"\x12" + encode_varint(len(any_bytes)) + any_bytes
+    contract = _contract(type_part, _FAST_URL[contract_type], param)
     raw_bytes = b"".join(
         (
             b"\x0a\x02",
             ref_block_bytes,
             b"\x22\x08",
             ref_block_hash,
-            b"\x40",
-            encode_varint(expiration),
-            b"\x5a",
-            encode_varint(len(contract)),
-            contract,
-            b"\x70",
-            encode_varint(timestamp),
-            b"\x90\x01" + encode_varint(fee_limit) if fee_limit else b"",
+            _after_reference(contract, expiration, timestamp, fee_limit),
         )
     )
     raw: dict[str, Any] = {
@@ -662,9 +654,20 @@ def raw_after_reference(
     if not (0 < expiration < 2**63 and 0 < timestamp < 2**63 and 0 <= fee_limit < 2**63):
         return None
     param = b"\x0a\x15" + owner + b"\x12\x15" + target + third_tag + last
+    return _after_reference(
+        _contract(type_part, url, param), expiration, timestamp, fee_limit
+    ), owner
+
+
+def _contract(type_part: bytes, url: bytes, param: bytes) -> bytes:
+    """A Transaction.Contract: its type, then the Any holding the parameter message."""
     any_bytes = url + encode_varint(len(param)) + param
-    contract = type_part + b"\x12" + encode_varint(len(any_bytes)) + any_bytes
-    tail = b"".join(
+    return type_part + b"\x12" + encode_varint(len(any_bytes)) + any_bytes
+
+
+def _after_reference(contract: bytes, expiration: int, timestamp: int, fee_limit: int) -> bytes:
+    """raw_data's fields after ref_block_hash: expiration, the contract, timestamp, fee_limit."""
+    return b"".join(
         (
             b"\x40",
             encode_varint(expiration),
@@ -676,4 +679,3 @@ def raw_after_reference(
             b"\x90\x01" + encode_varint(fee_limit) if fee_limit else b"",
         )
     )
-    return tail, owner
