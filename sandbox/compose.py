@@ -53,6 +53,13 @@ PUBLISHED = (
     ("block explorer", 3000, "SANDBOX_EXPLORER_PORT"),
 )
 IMPORT_DIR = "/import"
+# The gateway is healthy once its SOCKS port takes connections.
+GATEWAY_PROBE = [
+    "CMD",
+    "python3",
+    "-c",
+    "import socket; socket.create_connection(('127.0.0.1', 9050), 2)",
+]
 HEADER = """\
 # The classroom deployment: every site of the world its own container on an internal
 # network with no way out, behind the gateway (SOCKS5 :9050, HTTP proxy :8118), which also
@@ -269,12 +276,7 @@ def compose_file(source: str | None = None, seed: int | None = None, out_dir: Pa
             },
         },
         "healthcheck": {
-            "test": [
-                "CMD",
-                "python3",
-                "-c",
-                "import socket; socket.create_connection(('127.0.0.1', 9050), 2)",
-            ],
+            "test": GATEWAY_PROBE,
             "interval": "10s",
             "timeout": "5s",
             "retries": 3,

@@ -36,6 +36,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from .compose import (
+    GATEWAY_PROBE,
     IMAGE,
     PUBLISHED,
     SITE_PORT,
@@ -177,12 +178,7 @@ def stack_file(source: str | None = None, seed: int | None = None) -> dict:
             for _, port, var in PUBLISHED
         ],
         "healthcheck": {
-            "test": [
-                "CMD",
-                "python3",
-                "-c",
-                "import socket; socket.create_connection(('127.0.0.1', 9050), 2)",
-            ],
+            "test": GATEWAY_PROBE,
             # Lenient: a busy node is no reason to restart a class's gateway (and its injects).
             "interval": "15s",
             "timeout": "10s",
