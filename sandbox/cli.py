@@ -175,6 +175,16 @@ def _virtual_network(value: str) -> str:
     return value
 
 
+def _port_range(value: str | None):
+    """A --site-ports value as a PortRange (None when not given)."""
+    from .port_range import PortRange, PortRangeError
+
+    try:
+        return PortRange.parse(value) if value else None
+    except PortRangeError as e:
+        raise click.BadParameter(str(e)) from None
+
+
 def _entry_points(sites: list[dict]) -> list[str]:
     """Lines naming the sites trainees start from (the wiki and the search engine)."""
     first = [s for s in sites if s["kind"] in ("wiki", "search")] or sites[:1]
@@ -276,6 +286,18 @@ def _entry_points(sites: list[dict]) -> list[str]:
     help="Seconds between live blocks, overriding the world's live_block_seconds "
     "(0: a block right after each broadcast).",
 )
+@click.option(
+    "--site-ports",
+    metavar="A-B",
+    callback=lambda _ctx, _param, value: _port_range(value),
+    help="Keep the sites' internal ports (reached only through the gateway) in this range.",
+)
+@click.option(
+    "--site-workers",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Worker processes serving the hidden services (default: one per core, at least 2).",
+)
 def up(
     world,
     host,
@@ -294,6 +316,8 @@ def up(
     max_per_client,
     virtual_addr_network,
     block_seconds,
+    site_ports,
+    site_workers,
 ):
     """Serve a world: every hidden service behind a Tor-like SOCKS proxy. Ctrl-C stops it.
 
@@ -348,6 +372,8 @@ def up(
         tronscan_port=tronscan_port,
         virtual_network=virtual_addr_network,
         live_block_seconds=block_seconds,
+        site_ports=site_ports,
+        site_workers=site_workers,
     )
     try:
         sandbox.start()
@@ -478,6 +504,7 @@ def status(world, state, as_json):
         and info["http_proxy_listening"]
         and info.get("classroom_listening", True)
         and all(s["listening"] for s in info["sites"])
+        and _workers_up(info.get("site_workers"))
         and ("tor" not in info or (info["tor"]["socks_listening"] and not info["tor"]["gone"]))
         if info["running"]
         else False
@@ -503,9 +530,37 @@ def status(world, state, as_json):
                 f" {running} of {tor['processes']} tor processes, {tor['onions']} onions"
                 + (f" (gone: {', '.join(tor['gone'])})" if tor["gone"] else "")
             )
+        if workers := info.get("site_workers"):
+            click.echo(_workers_line(workers))
         for s in info["sites"]:
             click.echo(f"  {s['kind']:<9} {s['address']:<64} {mark[s['listening']]}")
     sys.exit(0 if healthy else 1)
+
+
+def _workers_up(workers: dict | None) -> bool:
+    """Whether the site workers serve (True when the sites are served otherwise)."""
+    if workers is None:
+        return True
+    return "error" not in workers and workers["master_alive"] and bool(workers["workers"])
+
+
+def _workers_line(workers: dict) -> str:
+    """`sandbox status`'s line on the processes serving the hidden services."""
+    if "error" in workers:
+        return f"  site workers  {workers['error']}"
+    state = "up" if workers["master_alive"] and workers["workers"] else "DOWN"
+    line = (
+        f"  site workers  master {workers['master']}, {len(workers['workers'])} workers"
+        f" ({', '.join(map(str, workers['workers']))}) {state}"
+    )
+    if workers["restarts"]:
+        last = workers["last_exits"][-1]
+        when = time.strftime("%H:%M:%S", time.localtime(last["at"]))
+        line += (
+            f"; {workers['restarts']} restarted"
+            f" (last: {last['role']} {last['pid']} at {when}, {last['how']})"
+        )
+    return line
 
 
 def _analyst_lines(world: Path) -> list[str]:
