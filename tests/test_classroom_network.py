@@ -203,6 +203,8 @@ def test_up_advertises_the_address_it_listens_on(served):
     assert run["classroom"] == f"http://{at}:{_port(run['classroom'])}/"
     assert f"curl --socks5-hostname {at}:{_port(run['socks'])} " in served.output
     assert f"export INVESTIGATE_PROXY=socks5h://{at}:{_port(run['socks'])}" in served.output
+    hint = "Trainees on other machines: this machine's classroom address in place of 0.0.0.0"
+    assert (hint in served.output) == (at == "0.0.0.0"), served.output
 
 
 def test_every_trainee_reaches_every_service(classroom, served):
