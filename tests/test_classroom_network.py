@@ -20,6 +20,7 @@ import re
 import shutil
 import signal
 import subprocess
+import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -195,7 +196,7 @@ def _port(address: str) -> int:
 
 def test_up_advertises_the_address_it_listens_on(served):
     """run.json and the printed lines give the --host address (the classroom's, when it was
-    named), never loopback."""
+    named), never loopback, and `sandbox status` finds every part listening there."""
     run, at = served.run, served.bind
     assert run["socks"] == f"{at}:{_port(run['socks'])}"
     assert run["http_proxy"] == f"{at}:{_port(run['http_proxy'])}"
@@ -205,6 +206,15 @@ def test_up_advertises_the_address_it_listens_on(served):
     assert f"export INVESTIGATE_PROXY=socks5h://{at}:{_port(run['socks'])}" in served.output
     hint = "Trainees on other machines: this machine's classroom address in place of 0.0.0.0"
     assert (hint in served.output) == (at == "0.0.0.0"), served.output
+    status = subprocess.run(
+        [sys.executable, "-m", "sandbox", "status", "--state", str(served.state), "--json"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    info = json.loads(status.stdout)
+    assert info["running"] and info["socks_listening"] and info["http_proxy_listening"], info
+    assert info["classroom_listening"] and all(s["listening"] for s in info["sites"]), info
 
 
 def test_every_trainee_reaches_every_service(classroom, served):
