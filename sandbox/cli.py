@@ -439,6 +439,12 @@ def up(
     # The toolkit's default is Tor's 9050; this port may differ, so say how to point it here.
     click.echo("  the investigate toolkit (its commands read this variable):")
     click.echo(f"  export INVESTIGATE_PROXY=socks5h://{socks}")
+    if host in ("0.0.0.0", "::", ""):
+        # A wildcard is no address a trainee's machine can connect to.
+        click.echo(
+            f"Trainees on other machines: this machine's classroom address in place of "
+            f"{host or '0.0.0.0'} in every address above"
+        )
     stopping = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stopping.set())
     network, failed = None, False

@@ -131,8 +131,12 @@ class SiteServer:
 
     @property
     def host(self) -> str:
-        """The host the gateway connects to."""
-        return self.upstream[0] if self.upstream else "127.0.0.1"
+        """The host the gateway connects to: the explorer listens on `--host`, not loopback."""
+        if self.upstream:
+            return self.upstream[0]
+        assert self.server is not None  # a site served here has its server
+        bound = self.server.server_address[0]
+        return "127.0.0.1" if bound in ("0.0.0.0", "::", "") else str(bound)
 
     @property
     def port(self) -> int:
