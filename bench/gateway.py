@@ -47,7 +47,7 @@ def _serve_site(conn, workers: int) -> None:
     from flask import Flask, Response
     from gunicorn.app.base import BaseApplication
 
-    from sandbox.workers import gunicorn_app
+    from sandbox.workers import gunicorn_app, head_worker
 
     app = Flask("bench_site")
     page = _page()
@@ -67,7 +67,7 @@ def _serve_site(conn, workers: int) -> None:
             settings = {
                 "bind": [f"fd://{listener.fileno()}"],
                 "workers": workers,
-                "worker_class": "gthread",
+                "worker_class": head_worker.HeadFirstWorker,
                 "threads": gunicorn_app.THREADS,
                 "keepalive": gunicorn_app.KEEPALIVE,
                 "loglevel": "warning",

@@ -113,6 +113,29 @@ def test_keep_alive_through_the_gateway(running):
     assert all(head.startswith(b"HTTP/1.1 200") for head in heads), heads
 
 
+def test_held_half_requests_pin_no_thread(running):
+    """Far more half-sent requests than the workers have threads: a whole request is still
+    answered at once, one sent in pieces is served, and the held ones are hung up on."""
+    site = next(s for s in _hidden(running) if s.kind == "wiki")
+    held = []
+    try:
+        for _ in range(60):  # 2 workers x 8 threads: stock gthread would be stuck
+            sock = socket.create_connection(("127.0.0.1", site.port), timeout=30)
+            sock.sendall(b"GET /hel")
+            held.append(sock)
+        assert requests.get(f"http://127.0.0.1:{site.port}/", timeout=5).status_code == 200
+        with socket.create_connection(("127.0.0.1", site.port), timeout=10) as slow:
+            for piece in (b"GET / HT", b"TP/1.1\r\nHost: ", site.address.encode(), b"\r\n\r\n"):
+                slow.sendall(piece)
+                time.sleep(0.2)
+            assert slow.recv(12) == b"HTTP/1.1 200"
+        for sock in (held[0], held[-1]):  # closed by the site within its head deadline
+            assert sock.recv(1) == b""
+    finally:
+        for sock in held:
+            sock.close()
+
+
 def _status(sandbox: Sandbox) -> tuple[dict, str]:
     """`sandbox status` of the running sandbox: its JSON and its text."""
     args = [sys.executable, "-m", "sandbox", "status", "--state", str(sandbox.state_dir)]

@@ -8,6 +8,7 @@ loads every site's app and picks the app by the port a connection came in on.
 gunicorn, rather than another server: its pre-fork master restarts a worker that crashes
 or hangs (past `timeout`), its gthread workers keep connections alive between requests
 (idle ones wait in a poller, not in a thread), and it takes inherited sockets as they are.
+Its gthread worker is extended to read request heads in the poller too (head_worker.py).
 """
 
 from __future__ import annotations
@@ -25,8 +26,11 @@ from gunicorn.app.base import BaseApplication
 
 from ..wsgi_server import DEFAULT_SERVER
 from . import record
+from .head_worker import HEAD_TIMEOUT, HeadFirstWorker
 
-KEEPALIVE = 10  # seconds an idle connection waits for its next request (the gateway's keep-alive)
+# Seconds an idle connection waits for its next request: as long as a new one may take
+# to send its head (head_worker.py closes both from one queue in deadline order).
+KEEPALIVE = int(HEAD_TIMEOUT)
 TIMEOUT = 30  # a worker silent this long is killed and replaced (a request stuck in a loop)
 GRACEFUL = 3  # seconds in-flight requests get when the sandbox stops
 THREADS = 8  # requests a worker serves at once (idle keep-alive connections need no thread)
@@ -92,7 +96,7 @@ class SitesApplication(BaseApplication):
         settings = {
             "bind": [f"fd://{site['fd']}" for site in self.config["sites"]],
             "workers": self.config["workers"],
-            "worker_class": "gthread",
+            "worker_class": HeadFirstWorker,
             "threads": THREADS,
             "keepalive": KEEPALIVE,
             "timeout": TIMEOUT,
