@@ -91,9 +91,7 @@ def test_keep_alive_and_one_server_header(running):
         with socket.create_connection(("127.0.0.1", site.port), timeout=10) as sock:
             heads = _raw_exchange(sock, site.address, 3)
         for head in heads:
-            banners = [
-                line for line in head.split(b"\r\n") if line.lower().startswith(b"server:")
-            ]
+            banners = [line for line in head.split(b"\r\n") if line.lower().startswith(b"server:")]
             assert len(banners) == 1, (site.site_id, head)
             assert b"gunicorn" not in head.lower(), head
 
@@ -169,8 +167,10 @@ def test_a_killed_master_is_restarted_on_the_same_ports(running):
     ports = {s.site_id: s.port for s in _hidden(running)}
     os.killpg(before["master"], signal.SIGKILL)  # its own session: master and workers
     _wait(
-        lambda: describe(running.state_dir)["master"] != before["master"]
-        and len(describe(running.state_dir)["workers"]) == 2,
+        lambda: (
+            describe(running.state_dir)["master"] != before["master"]
+            and len(describe(running.state_dir)["workers"]) == 2
+        ),
         "a new master and its workers",
     )
     after = describe(running.state_dir)
