@@ -33,6 +33,7 @@ from .gateway.routes import Routes
 from .open_files import ensure_open_files, open_files_needed
 from .pids import alive
 from .port_range import PortAllocator, PortRange
+from .portal_server import PortalServer
 from .torcheck import NAME as TORCHECK_NAME
 from .torcheck import create_app as create_torcheck
 from .torcheck import exit_address
@@ -123,7 +124,7 @@ class SiteServer:
     kind: str
     name: str
     address: str
-    server: BoundedWSGIServer | None
+    server: PortalServer | None
     thread: threading.Thread | None = field(repr=False)
     # (host, port) of a site another process serves: the site workers on loopback, or a
     # container of docker-compose.yml.
@@ -174,9 +175,9 @@ class Sandbox:
     sites: list[SiteServer] = field(default_factory=list)
     gateway: Gateway | None = None
     log: ConnectionLog | None = None
-    classroom: BoundedWSGIServer | None = None
-    tronnode: BoundedWSGIServer | None = None
-    tronscan: BoundedWSGIServer | None = None
+    classroom: PortalServer | None = None
+    tronnode: PortalServer | None = None
+    tronscan: PortalServer | None = None
     live: LiveChain | None = None  # the explorer's live chain, when served here
     # The swap sites' payout watchers (marketplaces/swap/watcher.py), one thread each.
     swap_watchers: list[Any] = field(default_factory=list)
@@ -290,10 +291,10 @@ class Sandbox:
         app = self._app(site_id, kind)
         if kind == "explorer":  # its live chain goes to the inject runner; served directly
             self.live = app.extensions["explorer"].live
-            server = BoundedWSGIServer(self.host, self.explorer_port, app)
+            server = PortalServer(self.host, self.explorer_port, app)
         else:  # only through the gateway
             server = ports.bind(
-                "127.0.0.1", f"site {site_id}", functools.partial(BoundedWSGIServer, app=app)
+                "127.0.0.1", f"site {site_id}", functools.partial(PortalServer, app=app)
             )
         thread = threading.Thread(target=server.serve_forever, name=f"site-{site_id}", daemon=True)
         thread.start()
@@ -332,13 +333,13 @@ class Sandbox:
         self.classroom = self._serve(app, "classroom", "classroom", self.classroom_port)
         return self._upstream(self.classroom)
 
-    def _serve(self, app: Flask, extension: str, label: str, port: int | None) -> BoundedWSGIServer:
+    def _serve(self, app: Flask, extension: str, label: str, port: int | None) -> PortalServer:
         """Serve a portal's app on its own port in a thread; its extension is closed when it
         cannot listen. label names the port in the error ("address in use" alone does not
         say which of the ports it is)."""
         assert port is not None  # None means not served: start() does not call this then
         try:
-            server = BoundedWSGIServer(self.host, port, app)
+            server = PortalServer(self.host, port, app)
         except OSError as e:
             app.extensions[extension].close()
             raise OSError(e.errno, f"{label} port {self.host}:{port}: {e.strerror}") from e
@@ -348,7 +349,7 @@ class Sandbox:
         threading.Thread(target=server.serve_forever, name=extension, daemon=True).start()
         return server
 
-    def _upstream(self, server: BoundedWSGIServer) -> tuple[str, int]:
+    def _upstream(self, server: PortalServer) -> tuple[str, int]:
         """Where the gateway reaches a portal: trainees reach it directly on the classroom
         network and by name through the proxy; the gateway connects over loopback unless
         the portal is bound elsewhere."""
@@ -640,7 +641,7 @@ def _tor_status(state: Path) -> dict | None:
     }
 
 
-def _shutdown(servers: list[BoundedWSGIServer]) -> None:
+def _shutdown(servers: list[PortalServer | BoundedWSGIServer]) -> None:
     """Stop serving and close the listening sockets, all servers at once: each notices
     within its poll interval (half a second), which one after another adds up."""
     stoppers = [threading.Thread(target=s.shutdown, name="shutdown") for s in servers]

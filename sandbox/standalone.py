@@ -16,10 +16,11 @@ from pathlib import Path
 from .errors import WorldError
 from .open_files import ensure_open_files, open_files_needed
 from .port_range import PortAllocator, PortRange
+from .portal_server import PortalServer
 from .serve import IN_PROCESS_KINDS, Sandbox, site_app
 from .workers import SiteWorkers
 from .world.store import open_world, site_rows
-from .wsgi_server import MAX_CONNECTIONS, BoundedWSGIServer
+from .wsgi_server import MAX_CONNECTIONS
 
 
 def parse_route(text: str) -> tuple[str, tuple[str, int]]:
@@ -82,7 +83,7 @@ def serve_site(world: Path, site_id: str, state: Path, host: str = "0.0.0.0", po
         f"site {site_id} (at most {MAX_CONNECTIONS} connections)",
     )
     app = site_app(world, state, site_id, kind)
-    server = BoundedWSGIServer(host, port, app)
+    server = PortalServer(host, port, app)
     thread = threading.Thread(target=server.serve_forever, name=f"site-{site_id}", daemon=True)
     thread.start()
     print(f"{kind} {site_id} of {world} on {host}:{server.server_port}", flush=True)

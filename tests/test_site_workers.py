@@ -203,8 +203,9 @@ def test_site_ports_keep_internal_ports_in_the_range(tiny_world, tmp_path):
 
 
 def _free_block(size: int) -> int:
-    """The first port of size consecutive ports free right now."""
-    for first in range(42000, 60000, size):
+    """The first port of size consecutive ports free right now, below the ephemeral range
+    (the ports outgoing connections take, many of them in use while tests run)."""
+    for first in range(20000, 32000, size):
         try:
             socks = [socket.create_server(("127.0.0.1", p)) for p in range(first, first + size)]
         except OSError:
