@@ -79,8 +79,11 @@ class PortalServer:
             for dispatcher in list(dispatchers.values()):
                 dispatcher.close()
 
+        if self._stopped.is_set():  # stopped already
+            return
         if not self._serving:  # never started: nothing runs the loop
             close_all()
+            self._stopped.set()
             return
         self._server.trigger.pull_trigger(close_all)
         self._stopped.wait(10)

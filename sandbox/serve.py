@@ -444,9 +444,9 @@ class Sandbox:
             self.workers.stop()
             self.workers = None
         portals = [s for s in (self.tronscan, self.tronnode, self.classroom) if s is not None]
-        portals += self.torcheck
+        portals += [site.server for site in self.sites if site.server is not None]
+        _shutdown([*portals, *self.torcheck])
         self.torcheck = []
-        _shutdown([*portals, *(site.server for site in self.sites if site.server is not None)])
         # Each app's own threads and files once no request runs: the issuer's worker (it
         # broadcasts on the node's chain) and the explorer of the Tron chain before the node.
         for site in self.sites:
