@@ -223,29 +223,33 @@ class Sandbox:
         configs = {r["id"]: json.loads(r["config"] or "{}") for r in rows}
         ports = PortAllocator(self.site_ports)
         try:
-            hidden = []  # the hidden services, for the workers
-            for row in rows:
-                upstream = self.upstreams.get(row["id"])
-                if upstream is None and configs[row["id"]].get("mirror_of"):
-                    continue  # routed to the site it mirrors, below
-                site = (row["id"], row["kind"], row["name"], row["address"])
-                if upstream is not None:
-                    self.sites.append(SiteServer(*site, None, None, upstream))
-                elif row["kind"] not in IN_PROCESS_KINDS:
-                    hidden.append(site)
-                else:
-                    self.sites.append(self._serve_here(row["id"], row["kind"], site, ports))
-            if hidden:
+            own = {
+                r["id"]
+                for r in rows
+                if r["id"] not in self.upstreams and not configs[r["id"]].get("mirror_of")
+            }
+            hidden = [(r["id"], r["kind"]) for r in rows if r["id"] in own]
+            hidden = [(i, kind) for i, kind in hidden if kind not in IN_PROCESS_KINDS]
+            where: dict[str, int] = {}  # the hidden services' ports
+            if hidden:  # the workers boot while this process loads its own services
                 self.workers = SiteWorkers(
                     self.world,
                     self.state_dir,
-                    [(site_id, kind) for site_id, kind, _name, _address in hidden],
+                    hidden,
                     ports=ports,
                     workers=self.site_workers or default_workers(),
-                ).start()
+                ).start(wait=False)
                 where = self.workers.site_ports
-                for site in hidden:
-                    self.sites.append(SiteServer(*site, None, None, ("127.0.0.1", where[site[0]])))
+            for row in rows:
+                site = (row["id"], row["kind"], row["name"], row["address"])
+                if row["id"] in self.upstreams:
+                    self.sites.append(SiteServer(*site, None, None, self.upstreams[row["id"]]))
+                elif row["id"] in where:
+                    self.sites.append(
+                        SiteServer(*site, None, None, ("127.0.0.1", where[row["id"]]))
+                    )
+                elif row["id"] in own:
+                    self.sites.append(self._serve_here(row["id"], row["kind"], site, ports))
             served = {s.site_id: s for s in self.sites}
             for row in rows:
                 original = configs[row["id"]].get("mirror_of")
@@ -278,6 +282,8 @@ class Sandbox:
             self.log = ConnectionLog(self.state_dir / "gateway.db")
             self.gateway = Gateway(routes, config, self.log)
             self.gateway.start_in_thread()
+            if self.workers is not None:
+                self.workers.wait_ready()
         except BaseException:
             self.stop()
             raise

@@ -70,8 +70,8 @@ class SiteWorkers:
         """Each site's port."""
         return {site: sock.getsockname()[1] for site, sock in self.sockets.items()}
 
-    def start(self) -> SiteWorkers:
-        """Listen, start the master and wait until every worker is ready (WorkersError if not)."""
+    def start(self, wait: bool = True) -> SiteWorkers:
+        """Listen and start the master; with wait, also wait_ready()."""
         where = record.reset(self.state)
         try:
             for site_id, _kind in self.sites:
@@ -89,12 +89,11 @@ class SiteWorkers:
             }
             (where / "config.json").write_text(json.dumps(config, indent=2))
             self._spawn()
-            self._wait_ready()
+            if wait:
+                self.wait_ready()
         except BaseException:
             self.stop()
             raise
-        self._watcher = threading.Thread(target=self._watch, name="site-workers", daemon=True)
-        self._watcher.start()
         return self
 
     def _spawn(self) -> None:
@@ -116,8 +115,9 @@ class SiteWorkers:
             )
         record.master_started(self.state, self.process.pid, self.site_ports)
 
-    def _wait_ready(self) -> None:
-        """Block until every worker has loaded its apps; WorkersError if the master exits."""
+    def wait_ready(self) -> None:
+        """Block until every worker has loaded its apps, then watch the master (restart it
+        when it dies); WorkersError if it exits first (the caller then stops us)."""
         assert self.process is not None
         deadline = time.monotonic() + READY_TIMEOUT
         while len(record.ready_workers(self.state)) < self.workers:
@@ -133,6 +133,9 @@ class SiteWorkers:
                     f" see {record.folder(self.state) / record.LOG}"
                 )
             time.sleep(0.02)
+        if self._watcher is None:
+            self._watcher = threading.Thread(target=self._watch, name="site-workers", daemon=True)
+            self._watcher.start()
 
     def log_tail(self, lines: int = 12) -> str:
         """The last lines of the master's log."""
