@@ -1393,3 +1393,68 @@ def report_command(ctx, out, pdf, bodies, trace_targets, as_json):
 
 
 # == end of issue #5, part 3 ==================================================================
+
+
+# == the workspace in the browser (issue #17) =================================================
+
+
+@cli.command("ui")
+@click.option(
+    "--case",
+    "ui_case",
+    type=click.Path(dir_okay=False),
+    help="The case file to open [default: the group's --case].",
+)
+@click.option(
+    "--port",
+    default=0,
+    type=click.IntRange(0, 65535),
+    help="Port on 127.0.0.1 [default: any free].",
+)
+@click.option("--no-browser", is_flag=True, help="Print the URL only; do not open a browser.")
+@click.option(
+    "--explorer",
+    "explorer_url",
+    help="The explorer to sync from [default: the one the case synced from, else "
+    "http://127.0.0.1:3000/].",
+)
+@click.option(
+    "--proxy",
+    envvar="INVESTIGATE_PROXY",
+    show_envvar=True,
+    help="SOCKS proxy for .onion/.test names.",
+)
+@click.pass_context
+def ui_command(ctx, ui_case, port, no_browser, explorer_url, proxy):
+    """Open the case in a browser workspace: evidence tables, captures, custody, money graph.
+
+    It listens on 127.0.0.1 only and prints a URL with a random token: only a browser
+    that opened that URL gets in (others get 403). The command line can work on the same
+    case file meanwhile. Ctrl-C stops it.
+
+    \b
+    Example:
+        investigate --case op.db ui --explorer http://127.0.0.1:3000/
+    """
+    import threading
+    import webbrowser
+
+    from .ui import Settings, UiServer
+
+    path = ui_case or ctx.obj["case_path"]
+    # Opened once here so a bad path is one clear error before anything listens.
+    Case(path, ctx.obj["operator"]).close()
+    settings = Settings(path, explorer=explorer_url, proxy=proxy, operator=ctx.obj["operator"])
+    try:
+        server = UiServer(settings, port)
+    except OSError as e:
+        raise InputError(f"--port {port}: cannot listen on 127.0.0.1 ({e.strerror or e})") from None
+    with server:
+        click.echo(f"workspace of {path}: {server.url}")
+        click.echo("(only this URL opens it; Ctrl-C stops it)", err=True)
+        if not no_browser:
+            webbrowser.open(server.url)
+        try:
+            threading.Event().wait()
+        except KeyboardInterrupt:
+            click.echo("stopped", err=True)

@@ -3,7 +3,8 @@
 The report opens with the integrity check of every capture (`Case.verify()`), then the
 case summary, the chain of custody, the captures, the artefacts with their source URL,
 capture time and SHA-256, the correlations with their evidence, traces, exchange requests
-and answers, sweeps and the case graph. Beside it: CSV and JSON exports of every table of
+and answers, sweeps, the notes and tags written on `investigate ui`'s money graph, and the
+case graph. Beside it: CSV and JSON exports of every table of
 the case (capture bodies left out, referenced by their SHA-256), the graph as HTML,
 GraphML and PNG, optionally a PDF, and SHA256SUMS of every file written.
 """
@@ -27,6 +28,7 @@ from .errors import InputError
 from .graph import case_graph, graph_counts, stored_traces
 from .graph_render import templates, write_graph
 from .spreadsheet import safe_cell
+from .workspace import list_annotations
 
 __all__ = ["ReportResult", "collect", "export_tables", "write_report"]
 
@@ -112,6 +114,7 @@ def collect(case: Case, traces: list[dict] | None = None) -> dict:
         "tron": _tron(case, tables, [t for t in all_traces if t.get("chain") == "tron"]),
         "requests": _requests(case) if "le_requests" in tables else [],
         "sweeps": _sweeps(case) if "sweeps" in tables else [],
+        "annotations": _annotations(case) if "annotations" in tables else [],
     }
     operators = sorted({e["operator"] for e in custody})
     data["summary"] = {
@@ -393,6 +396,11 @@ def _sweeps(case: Case) -> list[dict]:
             " key_source, explorer, status, error, created FROM sweeps ORDER BY id"
         )
     ]
+
+
+def _annotations(case: Case) -> list[dict]:
+    """The notes and tags written on the workspace's money graph."""
+    return [{**a, "updated": utc(a["updated"])} for a in list_annotations(case)]
 
 
 # -- exports ------------------------------------------------------------------------------

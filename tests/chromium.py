@@ -17,8 +17,11 @@ needs_chromium = pytest.mark.skipif(
 SHOTS = Path(__file__).parent / "screenshots"
 
 
-def start_chromium(proxy: str | None = None, height: int = 900):
-    """A headless Chromium; with a proxy, its only way out is that proxy (no local DNS)."""
+def start_chromium(proxy: str | None = None, height: int = 900, logs: bool = False):
+    """A headless Chromium; with a proxy, its only way out is that proxy (no local DNS).
+
+    logs: keep the performance log (every request the page makes) and the console's.
+    """
     from selenium import webdriver
     from selenium.webdriver.chrome.service import Service
 
@@ -46,6 +49,8 @@ def start_chromium(proxy: str | None = None, height: int = 900):
         ]
     for arg in args:
         options.add_argument(arg)
+    if logs:
+        options.set_capability("goog:loggingPrefs", {"performance": "ALL", "browser": "ALL"})
     driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
     driver.set_page_load_timeout(30)
     return driver

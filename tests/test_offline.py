@@ -259,6 +259,12 @@ NOT_FETCHED = {
     # through its gateway, for tools that test their proxy first.
     ("sandbox/cli.py", "check.torproject.org"),
     ("sandbox/torcheck/__init__.py", "check.torproject.org"),
+    # Licence and credit comments of the libraries bundled in the vendored Cytoscape.js
+    # (`investigate ui`'s graph): text in a comment, never a request.
+    ("investigator_tools/ui/static/vendor/cytoscape.min.js", "engelschall.com"),
+    ("investigator_tools/ui/static/vendor/cytoscape.min.js", "opensource.org"),
+    ("investigator_tools/ui/static/vendor/cytoscape.min.js", "en.wikipedia.org"),
+    ("investigator_tools/ui/static/vendor/cytoscape.min.js", "github.com"),
 }
 
 # scheme://host, any scheme (http, https, ws, ftp, socks5h ...).

@@ -555,6 +555,10 @@ def test_package_names_no_outside_host():
     for path in sorted(PACKAGE.rglob("*")):
         if path.suffix not in (".py", ".html", ".js", ".css", ".json", ".txt", ".md"):
             continue
+        if PACKAGE / "ui" / "static" / "vendor" in path.parents:
+            # Vendored libraries' licence comments name hosts: test_offline.py's scan excuses
+            # each by name (NOT_FETCHED), so a new one still fails there.
+            continue
         for match in URL.finditer(path.read_text(encoding="utf-8", errors="replace")):
             host = match.group(1).rsplit("@", 1)[-1].split(":")[0].lower().rstrip(".")
             if not REAL_HOST.match(host):

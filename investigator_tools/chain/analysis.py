@@ -8,7 +8,7 @@ from .labels import LabelBook
 from .store import require_synced, resolve_target
 from .trace import trace
 
-__all__ = ["address_summary", "exposure", "shortest_path"]
+__all__ = ["address_summary", "exposure", "shortest_path", "tx_summary"]
 
 COUNTERPARTIES = 20
 LOOKUP_TXS = 200  # explorer pages read for labels of an address's counterparties
@@ -23,8 +23,14 @@ def _address_target(case, text: str) -> int:
     return ref
 
 
-def address_summary(case, address: str, labels: LabelBook | None = None) -> dict:
-    """Balance, totals, activity and counterparties (with amounts) of an address."""
+def address_summary(
+    case, address: str, labels: LabelBook | None = None, top: int = COUNTERPARTIES
+) -> dict:
+    """Balance, totals, activity and counterparties (with amounts) of an address.
+
+    The `top` largest counterparties each way are listed; `received_from_rest` and
+    `sent_to_rest` count and sum the others.
+    """
     require_synced(case)
     conn = case.conn
     g = ChainGraph(conn)
@@ -62,6 +68,7 @@ def address_summary(case, address: str, labels: LabelBook | None = None) -> dict
         "address": g.address(aid),
         "label": label[0] if label else None,
         "category": label[1] if label else None,
+        "label_source": label[2] if label else None,
         "balance": received - sent[0],
         "received": received,
         "sent": sent[0],
@@ -74,24 +81,71 @@ def address_summary(case, address: str, labels: LabelBook | None = None) -> dict
         "last_seen": {"txid": last.txid, "height": last.height, "time": last.time}
         if last
         else None,
-        "received_from": _parties(g, labels, senders),
-        "sent_to": _parties(g, labels, receivers),
+        "received_from": _parties(g, labels, senders, top),
+        "sent_to": _parties(g, labels, receivers, top),
+        "received_from_rest": _rest(senders, top),
+        "sent_to_rest": _rest(receivers, top),
     }
 
 
-def _parties(g: ChainGraph, labels: LabelBook, amounts: dict[int, float]) -> list[dict]:
+def _parties(
+    g: ChainGraph, labels: LabelBook, amounts: dict[int, float], top: int = COUNTERPARTIES
+) -> list[dict]:
     """The largest counterparties with their amounts and labels."""
     out = []
-    for aid, amount in sorted(amounts.items(), key=lambda kv: -kv[1])[:COUNTERPARTIES]:
+    for aid, amount in sorted(amounts.items(), key=lambda kv: -kv[1])[:top]:
         label = labels.get(aid)
         out.append(
             {
                 "address": g.address(aid),
                 "amount": round(amount),
                 "label": label[0] if label else None,
+                "category": label[1] if label else None,
+                "label_source": label[2] if label else None,
             }
         )
     return out
+
+
+def _rest(amounts: dict[int, float], top: int) -> dict:
+    """How many counterparties fall beyond the top ones, and their summed amount."""
+    rest = sorted(amounts.values(), reverse=True)[top:]
+    return {"count": len(rest), "amount": round(sum(rest))}
+
+
+def tx_summary(case, txid: str, labels: LabelBook | None = None, top: int = COUNTERPARTIES) -> dict:
+    """A transaction's inputs and outputs (address, amount, label), the largest `top` of each.
+
+    Inputs are merged by address (a wallet spending several coins of one address); the
+    ones beyond `top` are counted and summed in `inputs_rest` and `outputs_rest`.
+    """
+    require_synced(case)
+    kind, tx_id = resolve_target(case.conn, txid)
+    if kind != "tx":
+        raise InputError(f"{txid}: give a txid, not an address or an output")
+    g = ChainGraph(case.conn)
+    labels = labels or LabelBook(case)
+    info = g.tx(tx_id)
+    labels.lookup([info.txid])
+    paid_in: dict[int, float] = {}
+    for i in g.inputs(tx_id):
+        if i.address_id:
+            paid_in[i.address_id] = paid_in.get(i.address_id, 0) + i.value
+    paid_out: dict[int, float] = {}
+    for o in g.outputs(tx_id):
+        if o.address_id:
+            paid_out[o.address_id] = paid_out.get(o.address_id, 0) + o.value
+    return {
+        "txid": info.txid,
+        "height": info.height,
+        "time": info.time,
+        "fee": info.fee,
+        "coinbase": info.n_in == 0,
+        "inputs": _parties(g, labels, paid_in, top),
+        "outputs": _parties(g, labels, paid_out, top),
+        "inputs_rest": _rest(paid_in, top),
+        "outputs_rest": _rest(paid_out, top),
+    }
 
 
 def shortest_path(

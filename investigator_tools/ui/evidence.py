@@ -1,0 +1,98 @@
+"""Evidence: the artefacts table, the captures (each opened in a frame that runs nothing)
+and the chain of custody, read from the case with the toolkit's own readers."""
+
+from __future__ import annotations
+
+from flask import Blueprint, Response, abort, jsonify, render_template
+
+from ..extract import artefacts
+from ..report import utc
+from .context import open_case
+
+bp = Blueprint("evidence", __name__, url_prefix="/evidence")
+
+# A capture is the suspects' page: in its frame nothing runs and nothing loads (pictures
+# embedded as data: only), and it may be framed by the workspace alone.
+CAPTURE_CSP = "default-src 'none'; img-src data:; frame-ancestors 'self'; sandbox"
+
+
+@bp.get("/artefacts")
+def artefacts_page():
+    """The artefacts table (filled by evidence.js from the JSON below)."""
+    return render_template("artefacts.html")
+
+
+@bp.get("/api/artefacts")
+def artefacts_json():
+    """Every artefact sighting: kind, full value, where found, when, the capture's hash."""
+    case = open_case()
+    rows = [
+        {
+            "id": a["id"],
+            "kind": a["kind"],
+            "value": a["normalized"],
+            "seen_as": a["value"],
+            "url": a["url"],
+            "host": a["host"],
+            "capture_id": a["capture_id"],
+            "fetched_at": utc(a["fetched_at"]),
+            "sha256": a["sha256"],
+            "context": a["context"] or "",
+        }
+        for a in artefacts(case)
+    ]
+    return jsonify({"artefacts": rows})
+
+
+@bp.get("/captures")
+def captures_page():
+    """Every capture: URL, time, proxy, SHA-256, size."""
+    case = open_case()
+    rows = case.conn.execute(
+        "SELECT id, url, host, fetched_at, status, content_type, sha256, size, via"
+        " FROM captures ORDER BY id"
+    ).fetchall()
+    captures = [{**dict(r), "fetched_at": utc(r["fetched_at"])} for r in rows]
+    return render_template("captures.html", captures=captures)
+
+
+@bp.get("/captures/<int:capture_id>")
+def capture_page(capture_id: int):
+    """One capture's details, its body shown in a sandboxed frame."""
+    case = open_case()
+    row = case.conn.execute(
+        "SELECT id, url, host, fetched_at, status, content_type, sha256, size, via, custody_id"
+        " FROM captures WHERE id = ?",
+        (capture_id,),
+    ).fetchone()
+    if row is None:
+        abort(404)
+    capture = {**dict(row), "fetched_at": utc(row["fetched_at"])}
+    return render_template("capture.html", capture=capture)
+
+
+@bp.get("/captures/<int:capture_id>/body")
+def capture_body(capture_id: int):
+    """The stored bytes of a capture, under a CSP that lets nothing run or load."""
+    case = open_case()
+    row = case.conn.execute(
+        "SELECT body, content_type FROM captures WHERE id = ?", (capture_id,)
+    ).fetchone()
+    if row is None:
+        abort(404)
+    content_type = row["content_type"] or "application/octet-stream"
+    response = Response(bytes(row["body"]), content_type=content_type)
+    response.headers["Content-Security-Policy"] = CAPTURE_CSP
+    return response
+
+
+@bp.get("/custody")
+def custody_page():
+    """The chain of custody, with the integrity check of every capture."""
+    case = open_case()
+    problems = case.verify()
+    made = dict(case.conn.execute("SELECT custody_id, COUNT(*) FROM captures GROUP BY custody_id"))
+    entries = [
+        {**e, "time": utc(e["time"]), "captures": made.get(e["id"], 0)} for e in case.custody()
+    ]
+    return render_template("custody.html", entries=entries, problems=problems)

@@ -1,0 +1,105 @@
+"""Follow the money: the graph canvas and its JSON API, over the toolkit's chain index.
+
+Adding or expanding a node first brings the case's chain index up to the explorer's tip
+(`chain.sync`, the same verified sync as `investigate sync`), then asks the index
+(`workspace.expand`: `address_summary` / `tx_summary`) with the explorer's public labels
+read as the CLI reads them (`LabelBook`). Each change is logged in the chain of custody.
+"""
+
+from __future__ import annotations
+
+from flask import Blueprint, g, jsonify, render_template
+
+from ..chain.labels import LabelBook, set_label
+from ..chain.sync import sync
+from ..errors import InputError
+from ..targets import check_target
+from ..workspace import add_target, annotate, expand, read_graph, save_layout
+from .context import Settings, json_body, open_case
+
+bp = Blueprint("money", __name__, url_prefix="/money")
+
+DEFAULT_TOP = 8  # counterparties drawn each way before the rest is folded
+
+
+def _text(data: dict, key: str) -> str:
+    """A required text field of the request."""
+    value = data.get(key)
+    if not isinstance(value, str) or not value.strip():
+        raise InputError(f"{key}: expected a non-empty string")
+    return value.strip()
+
+
+def _labels(case) -> LabelBook:
+    """The index brought up to date from the explorer, and the labels it shows."""
+    settings: Settings = g.settings
+    explorer = settings.explorer_for(case)
+    sync(case, explorer)
+    return LabelBook(case, explorer)
+
+
+@bp.get("/")
+def page():
+    """The graph canvas."""
+    return render_template("money.html")
+
+
+@bp.get("/api/graph")
+def graph():
+    """The saved graph: nodes with labels, notes and positions; links with amounts."""
+    return jsonify(read_graph(open_case()))
+
+
+@bp.post("/api/add")
+def add():
+    """Put an address or a txid on the graph."""
+    target = check_target(_text(json_body(), "target"), "address or txid", ("btc", "txid"))
+    case = open_case(f"add {target}")
+    node = add_target(case, target, _labels(case))
+    return jsonify({"node": node, "graph": read_graph(case)})
+
+
+@bp.post("/api/expand")
+def expand_node():
+    """Draw a node's largest counterparties, the rest folded into one node per side."""
+    data = json_body()
+    node = _text(data, "node")
+    top = data.get("top", DEFAULT_TOP)
+    if not isinstance(top, int) or isinstance(top, bool):
+        raise InputError(f"top: expected a whole number, got {top!r}")
+    case = open_case(f"expand {node} --top {top}")
+    done = expand(case, node, _labels(case), top=top)
+    return jsonify({**done, "graph": read_graph(case)})
+
+
+@bp.post("/api/layout")
+def layout():
+    """Keep where the trainee put the nodes."""
+    positions = json_body().get("positions")
+    if not isinstance(positions, dict):
+        raise InputError("positions: expected an object {node id: [x, y]}")
+    return jsonify({"saved": save_layout(open_case(), positions)})
+
+
+@bp.post("/api/annotate")
+def annotate_item():
+    """Set the free-text note and tags of a node or a link."""
+    data = json_body()
+    kind, target = _text(data, "kind"), _text(data, "target")
+    case = open_case(f"annotate {kind} {target}")
+    saved = annotate(case, kind, target, data.get("note", ""), data.get("tags", []))
+    return jsonify({"annotation": saved, "graph": read_graph(case)})
+
+
+@bp.post("/api/label")
+def label():
+    """Give an address the case's own label (it wins over the explorer's)."""
+    data = json_body()
+    address = check_target(_text(data, "address"), "address", ("btc",))
+    name = _text(data, "name")
+    category = data.get("category") or None
+    if category is not None and not isinstance(category, str):
+        raise InputError("category: expected a string")
+    case = open_case(f"label {address} {name!r}")
+    stored = set_label(case, address, name, category)
+    return jsonify({"label": stored, "graph": read_graph(case)})

@@ -1,0 +1,267 @@
+// Follow the money: the Cytoscape.js canvas over the workspace's JSON API.
+"use strict";
+(function () {
+  let cy = null;
+  let root = null;
+  let selected = null; // {kind: "node"|"edge", id}
+
+  function btc(sat) {
+    if (sat === null || sat === undefined) return "";
+    const whole = (Math.round(sat) / 1e8).toFixed(8).replace(/0+$/, "").replace(/\.$/, "");
+    return whole + " BTC";
+  }
+
+  function short(id) {
+    return id.length > 20 ? id.slice(0, 10) + "…" + id.slice(-6) : id;
+  }
+
+  function nodeCaption(n) {
+    if (n.kind === "rest") {
+      return (n.data.count || 0) + " more (" + btc(n.data.amount) + ")";
+    }
+    let text = (n.kind === "tx" ? "tx " : "") + short(n.id);
+    if (n.label) text += "\n" + n.label;
+    if (n.tags && n.tags.length) text += "\n#" + n.tags.join(" #");
+    return text;
+  }
+
+  function element(n) {
+    const classes = [n.kind];
+    if (n.label_source) classes.push("labelled-" + n.label_source);
+    if (n.note || (n.tags && n.tags.length)) classes.push("annotated");
+    if (n.expanded) classes.push("expanded");
+    return {
+      group: "nodes",
+      data: { id: n.id, caption: nodeCaption(n), info: n },
+      classes: classes.join(" "),
+    };
+  }
+
+  function edgeElement(e) {
+    let caption = btc(e.amount);
+    if (e.tags && e.tags.length) caption += "\n#" + e.tags.join(" #");
+    return {
+      group: "edges",
+      data: { id: e.id, source: e.source, target: e.target, caption: caption, info: e },
+      classes: e.note || (e.tags && e.tags.length) ? "annotated" : "",
+    };
+  }
+
+  function fontSize() {
+    return document.documentElement.classList.contains("large") ? 20 : 12;
+  }
+
+  function style() {
+    const size = fontSize();
+    return [
+      { selector: "node", style: {
+        "label": "data(caption)", "text-wrap": "wrap", "text-valign": "bottom", "text-margin-y": 4,
+        "font-size": size, "font-family": "sans-serif", "color": "#111", "background-color": "#4a6fa5",
+        "width": 26, "height": 26, "text-background-color": "#fff", "text-background-opacity": 0.8,
+        "text-background-padding": 2 } },
+      { selector: "node.tx", style: { "shape": "round-rectangle", "background-color": "#888", "width": 18, "height": 18 } },
+      { selector: "node.rest", style: { "shape": "ellipse", "background-color": "#ddd", "border-width": 2,
+        "border-style": "dashed", "border-color": "#777" } },
+      { selector: "node.labelled-explorer", style: { "background-color": "#d08a1e" } },
+      { selector: "node.labelled-analyst", style: { "background-color": "#b03a2e" } },
+      { selector: "node.annotated", style: { "border-width": 4, "border-color": "#2e7d32" } },
+      { selector: "node:selected", style: { "overlay-color": "#1565c0", "overlay-opacity": 0.25, "overlay-padding": 6 } },
+      { selector: "edge", style: {
+        "label": "data(caption)", "text-wrap": "wrap", "font-size": size * 0.9, "curve-style": "bezier",
+        "target-arrow-shape": "triangle", "width": 2, "line-color": "#999", "target-arrow-color": "#999",
+        "text-background-color": "#fff", "text-background-opacity": 0.85, "text-rotation": "autorotate" } },
+      { selector: "edge.annotated", style: { "line-color": "#2e7d32", "target-arrow-color": "#2e7d32", "width": 3 } },
+      { selector: "edge:selected", style: { "line-color": "#1565c0", "target-arrow-color": "#1565c0", "width": 4 } },
+    ];
+  }
+
+  function status(text) {
+    document.getElementById("status").textContent = text;
+  }
+
+  // New nodes go beside the node they came from: payers to its left, payees to its right.
+  function place(graph, around) {
+    const positioned = {};
+    cy.nodes().forEach(function (n) { positioned[n.id()] = n.position(); });
+    for (const n of graph.nodes) if (n.position) positioned[n.id] = n.position;
+    const fresh = graph.nodes.filter(function (n) { return !positioned[n.id]; });
+    if (!fresh.length) return positioned;
+    const anchor = around && positioned[around] ? positioned[around] : { x: 0, y: 0 };
+    const left = [], right = [], loose = [];
+    for (const n of fresh) {
+      if (graph.edges.some(function (e) { return e.source === n.id && e.target === around; })) left.push(n);
+      else if (graph.edges.some(function (e) { return e.target === n.id && e.source === around; })) right.push(n);
+      else loose.push(n);
+    }
+    const column = function (list, dx) {
+      list.forEach(function (n, i) {
+        positioned[n.id] = { x: anchor.x + dx, y: anchor.y + (i - (list.length - 1) / 2) * 70 };
+      });
+    };
+    column(left, -320);
+    column(right, 320);
+    loose.forEach(function (n, i) {
+      const count = cy.nodes().length + i;
+      positioned[n.id] = { x: anchor.x + (count % 5) * 60, y: anchor.y + 120 + Math.floor(count / 5) * 80 };
+    });
+    return positioned;
+  }
+
+  function draw(graph, around) {
+    const positions = place(graph, around);
+    const keep = selected;
+    cy.elements().remove();
+    const elements = graph.nodes.map(function (n) {
+      return Object.assign(element(n), { position: positions[n.id] });
+    }).concat(graph.edges.map(edgeElement));
+    cy.add(elements);
+    root.dataset.nodes = String(graph.nodes.length);
+    root.dataset.edges = String(graph.edges.length);
+    if (keep) {
+      const again = cy.getElementById(keep.id);
+      if (again.nonempty()) { again.select(); show(again); }
+    }
+    saveLayout();
+  }
+
+  let layoutTimer = null;
+  function saveLayout() {
+    clearTimeout(layoutTimer);
+    layoutTimer = setTimeout(function () {
+      const positions = {};
+      cy.nodes().forEach(function (n) { positions[n.id()] = [n.position("x"), n.position("y")]; });
+      window.ui.postJSON(root.dataset.layout, { positions: positions }).catch(function (e) {
+        window.ui.toast("Layout not saved: " + e.message, true);
+      });
+    }, 300);
+  }
+
+  function fact(list, name, value) {
+    const dt = document.createElement("dt");
+    dt.textContent = name;
+    const dd = document.createElement("dd");
+    dd.textContent = value;
+    list.append(dt, dd);
+  }
+
+  function show(ele) {
+    const info = ele.data("info");
+    const isNode = ele.isNode();
+    selected = { kind: isNode ? "node" : "edge", id: ele.id() };
+    document.getElementById("nothing").hidden = true;
+    document.getElementById("selected").hidden = false;
+    const title = isNode ? { address: "Address", tx: "Transaction", rest: "Folded counterparties" }[info.kind] : "Payment";
+    document.getElementById("sel-title").textContent = title;
+    document.getElementById("sel-id").textContent = isNode ? info.id : info.source + " → " + info.target;
+    const label = document.getElementById("sel-label");
+    label.textContent = isNode && info.label
+      ? "Label: " + info.label + (info.category ? " (" + info.category + ")" : "") +
+        (info.label_source === "explorer" ? " · from the explorer" : " · the case's own")
+      : "";
+    const facts = document.getElementById("sel-facts");
+    facts.replaceChildren();
+    if (isNode) {
+      const d = info.data || {};
+      if (d.balance !== undefined) fact(facts, "Balance", btc(d.balance));
+      if (d.received !== undefined) fact(facts, "Received", btc(d.received));
+      if (d.sent !== undefined) fact(facts, "Sent", btc(d.sent));
+      if (d.tx_count !== undefined) fact(facts, "Transactions", String(d.tx_count));
+      if (d.height !== undefined) fact(facts, "Block", String(d.height));
+      if (d.fee !== undefined && d.fee !== null) fact(facts, "Fee", btc(d.fee));
+      if (info.kind === "rest") fact(facts, "Folded", (d.count || 0) + " addresses, " + btc(d.amount));
+    } else {
+      fact(facts, "Amount", btc(info.amount));
+    }
+    document.getElementById("expand").hidden = !isNode || info.kind === "rest";
+    document.getElementById("label-box").hidden = !isNode || info.kind !== "address";
+    document.getElementById("note").value = info.note || "";
+    document.getElementById("tags").value = (info.tags || []).join(", ");
+    document.getElementById("label-name").value = info.label_source === "analyst" ? info.label : "";
+    document.getElementById("label-category").value = info.label_source === "analyst" ? (info.category || "") : "";
+  }
+
+  async function act(url, body, around, done) {
+    status("working…");
+    root.dataset.busy = "1";
+    try {
+      const data = await window.ui.postJSON(url, body);
+      draw(data.graph, around);
+      status("");
+      if (done) done(data);
+    } catch (e) {
+      status("");
+      window.ui.toast(e.message, true);
+    } finally {
+      root.dataset.busy = "0";
+    }
+  }
+
+  function expand(id) {
+    const top = parseInt(document.getElementById("top").value, 10) || 8;
+    act(root.dataset.expand, { node: id, top: top }, id, function (data) {
+      window.ui.toast("Expanded: " + data.added.length + " counterparties");
+    });
+  }
+
+  document.addEventListener("DOMContentLoaded", async function () {
+    root = document.getElementById("money");
+    if (!root || typeof cytoscape !== "function") return;
+    cy = cytoscape({
+      container: document.getElementById("cy"),
+      style: style(),
+      layout: { name: "preset" },
+      wheelSensitivity: 0.3,
+      minZoom: 0.1,
+      maxZoom: 4,
+    });
+    cy.on("tap", "node, edge", function (evt) { show(evt.target); });
+    cy.on("dbltap", "node", function (evt) {
+      if (evt.target.data("info").kind !== "rest") expand(evt.target.id());
+    });
+    cy.on("dragfree", "node", saveLayout);
+    window.addEventListener("resize", function () { cy.style(style()); cy.resize(); });
+
+    document.getElementById("add-form").addEventListener("submit", function (evt) {
+      evt.preventDefault();
+      const target = document.getElementById("add-target").value.trim();
+      if (!target) return;
+      act(root.dataset.add, { target: target }, null, function (data) {
+        const node = cy.getElementById(data.node.id);
+        cy.elements().unselect();
+        node.select();
+        show(node);
+        cy.center(node);
+        document.getElementById("add-target").value = "";
+      });
+    });
+    document.getElementById("expand").addEventListener("click", function () {
+      if (selected && selected.kind === "node") expand(selected.id);
+    });
+    document.getElementById("copy-id").addEventListener("click", function () {
+      if (selected) window.ui.copy(selected.id);
+    });
+    document.getElementById("fit").addEventListener("click", function () { cy.fit(undefined, 30); });
+    document.getElementById("save-note").addEventListener("click", function () {
+      if (!selected) return;
+      const tags = document.getElementById("tags").value.split(",")
+        .map(function (t) { return t.trim(); }).filter(function (t) { return t; });
+      act(root.dataset.annotate, {
+        kind: selected.kind, target: selected.id,
+        note: document.getElementById("note").value, tags: tags,
+      }, null, function () { window.ui.toast("Note saved in the case"); });
+    });
+    document.getElementById("save-label").addEventListener("click", function () {
+      if (!selected || selected.kind !== "node") return;
+      act(root.dataset.label, {
+        address: selected.id,
+        name: document.getElementById("label-name").value,
+        category: document.getElementById("label-category").value,
+      }, null, function () { window.ui.toast("Label saved in the case"); });
+    });
+
+    const response = await fetch(root.dataset.api, { credentials: "same-origin" });
+    draw(await response.json(), null);
+    if (cy.nodes().length) cy.fit(undefined, 30);
+    root.dataset.ready = "1";
+  });
+})();

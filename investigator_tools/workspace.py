@@ -1,0 +1,306 @@
+"""The money graph a trainee draws in `investigate ui`: its nodes, links, layout and notes.
+
+Nodes are Bitcoin addresses, transactions and folded nodes (the counterparties beyond the
+largest ones, summed); links carry amounts in satoshis. Expanding a node reads the case's
+chain index (`chain.analysis`: `address_summary`, `tx_summary`), so labels and amounts are
+the toolkit's own. Annotations (free text and tags) on nodes and links are kept here too,
+and the report lists them. Labels are not copied: they are read from `chain_labels` when
+the graph is read, so a label set on the command line shows at once.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from .case import Case
+from .chain.analysis import COUNTERPARTIES, address_summary, tx_summary
+from .chain.labels import LabelBook
+from .chain.store import ensure_schema
+from .errors import InputError
+from .targets import check_target
+
+__all__ = [
+    "SCHEMA",
+    "add_target",
+    "annotate",
+    "list_annotations",
+    "expand",
+    "read_graph",
+    "save_layout",
+]
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS workspace_nodes (
+    id TEXT PRIMARY KEY,          -- the address, the txid, or rest:<node>:<in|out>
+    kind TEXT NOT NULL,           -- address | tx | rest
+    data TEXT NOT NULL,           -- JSON: what the expansion said (rest: count, amount)
+    x REAL,                       -- where the trainee left it on the canvas
+    y REAL,
+    expanded INTEGER NOT NULL DEFAULT 0,
+    added REAL NOT NULL,
+    custody_id INTEGER
+);
+CREATE TABLE IF NOT EXISTS workspace_edges (
+    id TEXT PRIMARY KEY,          -- <source>><target>
+    source TEXT NOT NULL,
+    target TEXT NOT NULL,
+    amount INTEGER,               -- satoshis
+    added REAL NOT NULL,
+    custody_id INTEGER
+);
+CREATE TABLE IF NOT EXISTS annotations (
+    target_kind TEXT NOT NULL,    -- node | edge
+    target TEXT NOT NULL,         -- a workspace node's or edge's id
+    note TEXT NOT NULL,
+    tags TEXT NOT NULL,           -- JSON list of strings
+    updated REAL NOT NULL,
+    operator TEXT,
+    custody_id INTEGER,
+    PRIMARY KEY (target_kind, target)
+);
+"""
+
+MAX_NOTE = 10_000
+MAX_TAG = 40
+MAX_TAGS = 20
+
+
+@contextmanager
+def _writing(case: Case) -> Iterator[None]:
+    """One write transaction, locked at its start (the CLI may write the case meanwhile)."""
+    case.conn.execute("BEGIN IMMEDIATE")
+    try:
+        yield
+    except BaseException:
+        case.conn.execute("ROLLBACK")
+        raise
+    case.conn.execute("COMMIT")
+
+
+def _ensure(case: Case) -> None:
+    """The workspace tables and the chain tables it reads labels from."""
+    ensure_schema(case)
+    case.ensure(SCHEMA)
+
+
+def _put_node(case: Case, node_id: str, kind: str, data: dict) -> None:
+    """Add a node, or refresh what is known of it (its place and notes are kept)."""
+    case.conn.execute(
+        "INSERT INTO workspace_nodes (id, kind, data, added, custody_id) VALUES (?, ?, ?, ?, ?)"
+        " ON CONFLICT(id) DO UPDATE SET data = excluded.data",
+        (node_id, kind, json.dumps(data), time.time(), case.custody_id),
+    )
+
+
+def _put_edge(case: Case, source: str, target: str, amount: int | None) -> None:
+    """Add a link (or update its amount)."""
+    case.conn.execute(
+        "INSERT INTO workspace_edges (id, source, target, amount, added, custody_id)"
+        " VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT(id) DO UPDATE SET amount = excluded.amount",
+        (f"{source}>{target}", source, target, amount, time.time(), case.custody_id),
+    )
+
+
+def add_target(case: Case, text: str, labels: LabelBook | None = None) -> dict:
+    """Put an address or a txid on the graph; it must be in the case's chain index."""
+    value = check_target(text, "address or txid", ("btc", "txid"))
+    _ensure(case)
+    if len(value) == 64 and ":" not in value and not value.lower().startswith("bc1"):
+        summary = tx_summary(case, value.lower(), labels, top=0)
+        node = {"id": summary["txid"], "kind": "tx"}
+        data = {k: summary[k] for k in ("height", "time", "fee", "coinbase")}
+    else:
+        summary = address_summary(case, value, labels, top=0)
+        node = {"id": summary["address"], "kind": "address"}
+        data = {k: summary[k] for k in ("balance", "received", "sent", "tx_count")}
+    with _writing(case):
+        _put_node(case, node["id"], node["kind"], data)
+    return node
+
+
+def expand(
+    case: Case, node_id: str, labels: LabelBook | None = None, top: int = COUNTERPARTIES
+) -> dict:
+    """Add a node's counterparties (an address's payers and payees, a transaction's inputs
+    and outputs): the `top` largest each way, the rest folded into one node per side."""
+    _ensure(case)
+    row = case.conn.execute("SELECT kind FROM workspace_nodes WHERE id = ?", (node_id,)).fetchone()
+    if row is None:
+        raise InputError(f"{node_id!r} is not on the graph: add it first")
+    if top < 1 or top > 200:
+        raise InputError(f"top {top}: expected 1 to 200 counterparties")
+    kind = row[0]
+    if kind == "rest":
+        raise InputError(f"{node_id}: a folded node stands for many; expand its parent more")
+    if kind == "tx":
+        s = tx_summary(case, node_id, labels, top)
+        ins, outs = s["inputs"], s["outputs"]
+        ins_rest, outs_rest = s["inputs_rest"], s["outputs_rest"]
+    else:
+        s = address_summary(case, node_id, labels, top)
+        ins, outs = s["received_from"], s["sent_to"]
+        ins_rest, outs_rest = s["received_from_rest"], s["sent_to_rest"]
+    added = []
+    with _writing(case):
+        for party in ins:
+            _put_node(case, party["address"], "address", {})
+            _put_edge(case, party["address"], node_id, party["amount"])
+            added.append(party["address"])
+        for party in outs:
+            _put_node(case, party["address"], "address", {})
+            _put_edge(case, node_id, party["address"], party["amount"])
+            added.append(party["address"])
+        for side, rest in (("in", ins_rest), ("out", outs_rest)):
+            rest_id = f"rest:{node_id}:{side}"
+            if not rest["count"]:
+                case.conn.execute("DELETE FROM workspace_nodes WHERE id = ?", (rest_id,))
+                case.conn.execute(
+                    "DELETE FROM workspace_edges WHERE source = ? OR target = ?", (rest_id, rest_id)
+                )
+                continue
+            _put_node(case, rest_id, "rest", {**rest, "side": side, "of": node_id})
+            if side == "in":
+                _put_edge(case, rest_id, node_id, rest["amount"])
+            else:
+                _put_edge(case, node_id, rest_id, rest["amount"])
+            added.append(rest_id)
+        case.conn.execute("UPDATE workspace_nodes SET expanded = 1 WHERE id = ?", (node_id,))
+    return {"node": node_id, "added": added}
+
+
+def save_layout(case: Case, positions: dict) -> int:
+    """Store where nodes sit on the canvas ({id: [x, y]}); how many were on the graph."""
+    _ensure(case)
+    rows = []
+    for node_id, where in positions.items():
+        if (
+            not isinstance(where, list | tuple)
+            or len(where) != 2
+            or not all(isinstance(v, int | float) for v in where)
+        ):
+            raise InputError(f"position of {node_id!r}: expected [x, y] numbers, got {where!r}")
+        rows.append((float(where[0]), float(where[1]), str(node_id)))
+    with _writing(case):
+        before = case.conn.total_changes
+        case.conn.executemany("UPDATE workspace_nodes SET x = ?, y = ? WHERE id = ?", rows)
+        return case.conn.total_changes - before
+
+
+def _tags(tags) -> list[str]:
+    """Tags checked: short strings, no duplicates, in the order given."""
+    if not isinstance(tags, list):
+        raise InputError(f"tags: expected a list of strings, got {tags!r}")
+    out: list[str] = []
+    for tag in tags:
+        if not isinstance(tag, str) or not tag.strip():
+            raise InputError(f"tag {tag!r}: expected a non-empty string")
+        tag = tag.strip()
+        if len(tag) > MAX_TAG:
+            raise InputError(f"tag {tag[:20]!r}...: longer than {MAX_TAG} characters")
+        if tag not in out:
+            out.append(tag)
+    if len(out) > MAX_TAGS:
+        raise InputError(f"{len(out)} tags: at most {MAX_TAGS}")
+    return out
+
+
+def annotate(case: Case, target_kind: str, target: str, note: str, tags) -> dict | None:
+    """Set the note and tags of a node or link of the graph (both empty: remove them)."""
+    _ensure(case)
+    table = {"node": "workspace_nodes", "edge": "workspace_edges"}.get(target_kind)
+    if table is None:
+        raise InputError(f"kind {target_kind!r}: expected node or edge")
+    if not isinstance(note, str):
+        raise InputError("note: expected text")
+    if len(note) > MAX_NOTE:
+        raise InputError(f"note: {len(note)} characters, at most {MAX_NOTE}")
+    clean = _tags(tags)
+    if case.conn.execute(f"SELECT 1 FROM {table} WHERE id = ?", (target,)).fetchone() is None:
+        raise InputError(f"{target_kind} {target!r} is not on the graph")
+    with _writing(case):
+        if not note.strip() and not clean:
+            case.conn.execute(
+                "DELETE FROM annotations WHERE target_kind = ? AND target = ?",
+                (target_kind, target),
+            )
+            return None
+        case.conn.execute(
+            "INSERT OR REPLACE INTO annotations VALUES (?, ?, ?, ?, ?, ?, ?)",
+            (
+                target_kind,
+                target,
+                note.strip(),
+                json.dumps(clean),
+                time.time(),
+                case.operator,
+                case.custody_id,
+            ),
+        )
+    return {"kind": target_kind, "target": target, "note": note.strip(), "tags": clean}
+
+
+def list_annotations(case: Case) -> list[dict]:
+    """Every annotation, nodes first, with the link's ends and amount for a link."""
+    _ensure(case)
+    rows = case.conn.execute(
+        "SELECT a.*, e.source, e.target AS edge_target, e.amount FROM annotations a"
+        " LEFT JOIN workspace_edges e ON a.target_kind = 'edge' AND e.id = a.target"
+        " ORDER BY a.target_kind DESC, a.target"
+    )
+    out = []
+    for r in rows:
+        item = {
+            "kind": r["target_kind"],
+            "target": r["target"],
+            "note": r["note"],
+            "tags": json.loads(r["tags"]),
+            "updated": r["updated"],
+            "operator": r["operator"],
+        }
+        if r["target_kind"] == "edge":
+            item.update(source=r["source"], to=r["edge_target"], amount=r["amount"])
+        out.append(item)
+    return out
+
+
+def read_graph(case: Case) -> dict:
+    """The whole workspace graph: nodes (with labels and notes) and links (with amounts)."""
+    _ensure(case)
+    notes = {(a["kind"], a["target"]): a for a in list_annotations(case)}
+    nodes = []
+    for r in case.conn.execute(
+        "SELECT n.*, l.name AS label, l.category, l.source AS label_source"
+        " FROM workspace_nodes n LEFT JOIN chain_labels l ON l.address = n.id ORDER BY n.added"
+    ):
+        note = notes.get(("node", r["id"]))
+        nodes.append(
+            {
+                "id": r["id"],
+                "kind": r["kind"],
+                "data": json.loads(r["data"]),
+                "position": None if r["x"] is None else {"x": r["x"], "y": r["y"]},
+                "expanded": bool(r["expanded"]),
+                "label": r["label"],
+                "category": r["category"],
+                "label_source": r["label_source"],
+                "note": note["note"] if note else "",
+                "tags": note["tags"] if note else [],
+            }
+        )
+    edges = []
+    for r in case.conn.execute("SELECT * FROM workspace_edges ORDER BY added, id"):
+        note = notes.get(("edge", r["id"]))
+        edges.append(
+            {
+                "id": r["id"],
+                "source": r["source"],
+                "target": r["target"],
+                "amount": r["amount"],
+                "note": note["note"] if note else "",
+                "tags": note["tags"] if note else [],
+            }
+        )
+    return {"nodes": nodes, "edges": edges}

@@ -1,0 +1,504 @@
+"""`investigate ui`: the browser workspace, served for real over a case of the tiny world.
+
+The case is a copy of the session's crawl of the tiny world, extracted; the world is
+served (its explorer on a loopback port) for the module, and the workspace runs on
+waitress on 127.0.0.1 in front of the same case file. Clients are `requests` sessions
+(one with the token's cookie, one without) and, in the browser tests, headless Chromium.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import signal
+import subprocess
+import sys
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import pytest
+import requests
+
+from investigator_tools.case import Case
+from investigator_tools.chain.labels import set_label
+from investigator_tools.chain.sync import sync
+from investigator_tools.esplora import Esplora
+from investigator_tools.extract import extract
+from investigator_tools.report import write_report
+from investigator_tools.ui import Settings, UiServer
+from investigator_tools.ui.app import COOKIE
+from investigator_tools.ui.evidence import CAPTURE_CSP
+from sandbox.serve import Sandbox
+from tests.processes import as_from_a_terminal, stop
+
+UI = Path(__file__).resolve().parent.parent / "investigator_tools" / "ui"
+OPERATOR = "trainee7@classroom"
+
+
+@pytest.fixture(scope="module")
+def world(tiny_world, tiny_crawl, tmp_path_factory):
+    """The served tiny world and an extracted, synced case of it; the address to follow."""
+    folder = tmp_path_factory.mktemp("ui")
+    path = tiny_crawl.copy_to(folder)
+    with Sandbox(
+        tiny_world, socks_port=0, http_port=0, explorer_port=0, state=folder / "state"
+    ) as sandbox:
+        port = next(s.port for s in sandbox.sites if s.site_id == "explorer")
+        explorer = f"http://127.0.0.1:{port}/"
+        with Case(path, operator=OPERATOR) as case:
+            case.begin("investigate extract")
+            extract(case)
+            case.begin(f"investigate sync --explorer {explorer}")
+            sync(case, Esplora(explorer))
+            # The crawled address the chain paid most often: one with counterparties to draw.
+            address = case.conn.execute(
+                "SELECT a.normalized FROM artefacts a JOIN chain_addresses c ON c.address ="
+                " a.normalized JOIN chain_outputs o ON o.address_id = c.id WHERE a.kind ="
+                " 'btc_address' GROUP BY a.normalized ORDER BY COUNT(*) DESC LIMIT 1"
+            ).fetchone()[0]
+        yield {"case": path, "explorer": explorer, "address": address, "folder": folder}
+
+
+def _serve(world) -> UiServer:
+    """A workspace over the module's case, with a fresh token."""
+    settings = Settings(world["case"], explorer=world["explorer"], operator=OPERATOR)
+    return UiServer(settings, 0).start()
+
+
+@pytest.fixture(scope="module")
+def ui(world):
+    """The workspace, served for the module."""
+    server = _serve(world)
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def client(ui) -> requests.Session:
+    """A session that opened the printed URL: it holds the cookie."""
+    session = requests.Session()
+    session.trust_env = False
+    response = session.get(ui.url, allow_redirects=False)
+    assert response.status_code == 303
+    assert session.cookies.get(COOKIE) == ui.settings.token
+    return session
+
+
+def _post(session: requests.Session, ui: UiServer, path: str, body) -> requests.Response:
+    """A JSON POST as the workspace's pages send it."""
+    return session.post(ui.base + path.lstrip("/"), json=body)
+
+
+# -- the token -----------------------------------------------------------------------------
+
+
+PAGES = [
+    "",
+    "evidence/artefacts",
+    "evidence/api/artefacts",
+    "evidence/captures",
+    "evidence/captures/1",
+    "evidence/captures/1/body",
+    "evidence/custody",
+    "money/",
+    "money/api/graph",
+    "static/vendor/cytoscape.min.js",
+]
+
+
+def test_without_the_token_every_page_is_403(ui, client):
+    """A second session without the cookie, or with a wrong token, gets 403 everywhere."""
+    stranger = requests.Session()
+    stranger.trust_env = False
+    for path in PAGES:
+        assert stranger.get(ui.base + path).status_code == 403, path
+        assert client.get(ui.base + path).status_code == 200, path
+    assert stranger.get(ui.base + "?token=" + "x" * 43).status_code == 403
+    assert stranger.get(ui.base, cookies={COOKIE: "wrong"}).status_code == 403
+    response = stranger.post(ui.base + "money/api/add", json={"target": "x"})
+    assert response.status_code == 403
+
+
+def test_the_token_becomes_a_strict_httponly_cookie(ui):
+    """The URL's token sets the cookie (HttpOnly, SameSite=Strict) and is dropped from the URL."""
+    response = requests.get(ui.url + "&x=1", allow_redirects=False)
+    assert response.status_code == 303
+    assert urlsplit(response.headers["Location"]).query == "x=1"
+    cookie = response.headers["Set-Cookie"]
+    assert cookie.startswith(f"{COOKIE}={ui.settings.token};")
+    assert "HttpOnly" in cookie and "SameSite=Strict" in cookie and "Path=/" in cookie
+
+
+def test_it_listens_on_loopback_only(ui):
+    """The server is bound to 127.0.0.1 and the token is long and random."""
+    assert ui.base.startswith("http://127.0.0.1:")
+    assert len(ui.settings.token) >= 40
+    assert Settings("x.db").token != Settings("x.db").token
+
+
+def test_every_page_has_a_strict_policy(ui, client):
+    """Scripts and styles from the app only, no inline script, framing by the app only."""
+    for path in PAGES[:-1]:
+        headers = client.get(ui.base + path).headers
+        csp = headers["Content-Security-Policy"]
+        if path.endswith("/body"):
+            continue
+        assert "default-src 'self'" in csp and "script-src 'self'" in csp, path
+        assert "unsafe-inline" not in csp and "frame-ancestors 'self'" in csp, path
+        assert "img-src 'self' data:" in csp and "frame-src 'self'" in csp
+        assert headers["X-Frame-Options"] == "SAMEORIGIN"
+    for template in (UI / "templates").glob("*.html"):
+        text = template.read_text(encoding="utf-8")
+        # No inline script or style, no handler attribute: the CSP would block them anyway.
+        assert not re.search(r"<script(?![^>]*\bsrc=)", text), template.name
+        assert not re.search(r"\son[a-z]+=|\sstyle=|<style", text), template.name
+
+
+def test_changes_must_be_json_from_the_app(ui, client):
+    """A form post (what a hostile page could send) is refused; so is a foreign Origin."""
+    response = client.post(ui.base + "money/api/add", data={"target": "x"})
+    assert response.status_code == 415
+    response = client.post(
+        ui.base + "money/api/add",
+        json={"target": "x"},
+        headers={"Origin": "http://evil.example"},
+    )
+    assert response.status_code == 403
+
+
+# -- evidence ------------------------------------------------------------------------------
+
+
+def test_artefacts_json_has_every_sighting_in_full(world, ui, client):
+    """Every artefact of the case: kind, whole value, URL, capture time and SHA-256."""
+    rows = client.get(ui.base + "evidence/api/artefacts").json()["artefacts"]
+    with Case(world["case"]) as case:
+        stored = case.conn.execute(
+            "SELECT a.kind, a.normalized, a.url, c.sha256 FROM artefacts a"
+            " JOIN captures c ON c.id = a.capture_id"
+        ).fetchall()
+    assert len(rows) == len(stored) > 20
+    assert {(r["kind"], r["value"], r["url"], r["sha256"]) for r in rows} == {
+        tuple(s) for s in stored
+    }
+    assert any(len(r["value"]) > 60 for r in rows if r["kind"] == "pgp_key") or any(
+        r["kind"] == "btc_address" and len(r["value"]) >= 42 for r in rows
+    )
+    assert all(re.fullmatch(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC", r["fetched_at"]) for r in rows)
+
+
+def test_captures_and_custody_pages_show_the_case(world, ui, client):
+    """The captures list (URL, time, proxy, SHA-256) and every custody entry."""
+    with Case(world["case"]) as case:
+        captures = case.captures()
+        custody = case.custody()
+    page = client.get(ui.base + "evidence/captures").text
+    for c in captures[:40]:
+        assert c.sha256 in page and f'captures/{c.id}"' in page
+    assert captures[0].via and captures[0].via in page
+    page = client.get(ui.base + "evidence/custody").text
+    assert "Every capture matches" in page
+    for entry in custody:
+        assert entry["command"][:40].replace("'", "&#39;") in page
+
+
+def test_a_capture_opens_in_a_frame_that_runs_nothing(world, ui, client):
+    """The frame is sandbox="" and the body comes with a CSP that forbids every load."""
+    with Case(world["case"]) as case:
+        page = next(c for c in case.captures() if (c.content_type or "").startswith("text/html"))
+    html = client.get(ui.base + f"evidence/captures/{page.id}").text
+    frame = re.search(r"<iframe[^>]*>", html).group(0)
+    assert 'sandbox=""' in frame and f'src="/evidence/captures/{page.id}/body"' in frame
+    body = client.get(ui.base + f"evidence/captures/{page.id}/body")
+    assert body.content == page.body
+    assert hashlib.sha256(body.content).hexdigest() == page.sha256
+    csp = body.headers["Content-Security-Policy"]
+    assert csp == CAPTURE_CSP
+    assert csp.startswith("default-src 'none'; img-src data:") and "sandbox" in csp
+    assert "script-src" not in csp and body.headers["X-Content-Type-Options"] == "nosniff"
+    assert client.get(ui.base + "evidence/captures/999999").status_code == 404
+
+
+# -- follow the money ----------------------------------------------------------------------
+
+
+def test_add_expand_annotate_survive_a_restart_and_reach_the_report(world, ui, client):
+    """An address is added and expanded (amounts, labels, the rest folded); notes and tags on
+    a node and a link are kept in the case, there after a restart, and in the report."""
+    address = world["address"]
+    response = _post(client, ui, "money/api/add", {"target": address})
+    assert response.status_code == 200, response.text
+    assert response.json()["node"] == {"id": address, "kind": "address"}
+    response = _post(client, ui, "money/api/expand", {"node": address, "top": 2})
+    assert response.status_code == 200, response.text
+    graph = response.json()["graph"]
+    nodes = {n["id"]: n for n in graph["nodes"]}
+    assert nodes[address]["expanded"] and len(nodes) >= 3
+    edges = [e for e in graph["edges"] if address in (e["source"], e["target"])]
+    assert edges and all(e["amount"] > 0 for e in edges)
+    # At most two drawn each way; any more are one folded node per side, with their sum.
+    for side in ("in", "out"):
+        drawn = [e for e in edges if (e["target"] if side == "in" else e["source"]) == address]
+        assert len([e for e in drawn if not e["id"].count("rest:")]) <= 2
+        rest = nodes.get(f"rest:{address}:{side}")
+        if rest:
+            assert rest["kind"] == "rest" and rest["data"]["count"] >= 1
+    # A label set on the command line meanwhile shows on the graph.
+    with Case(world["case"]) as case:
+        set_label(case, address, "Vendor hot wallet", "suspect")
+    edge = edges[0]
+    note = _post(
+        client,
+        ui,
+        "money/api/annotate",
+        {"kind": "node", "target": address, "note": "Paid by the buyers", "tags": ["vendor", "x"]},
+    )
+    assert note.status_code == 200, note.text
+    note = _post(
+        client,
+        ui,
+        "money/api/annotate",
+        {"kind": "edge", "target": edge["id"], "note": "First payment", "tags": ["flow"]},
+    )
+    assert note.status_code == 200, note.text
+    saved = _post(client, ui, "money/api/layout", {"positions": {address: [10.5, -20]}})
+    assert saved.json() == {"saved": 1}
+
+    # A restart: a new server, a new token, the same case file.
+    again = _serve(world)
+    try:
+        session = requests.Session()
+        session.trust_env = False
+        session.get(again.url)
+        graph = session.get(again.base + "money/api/graph").json()
+        assert again.settings.token != ui.settings.token
+    finally:
+        again.stop()
+    node = next(n for n in graph["nodes"] if n["id"] == address)
+    assert node["note"] == "Paid by the buyers" and node["tags"] == ["vendor", "x"]
+    assert node["position"] == {"x": 10.5, "y": -20.0}
+    assert node["label"] == "Vendor hot wallet" and node["label_source"] == "analyst"
+    link = next(e for e in graph["edges"] if e["id"] == edge["id"])
+    assert link["note"] == "First payment" and link["tags"] == ["flow"]
+
+    with Case(world["case"], operator=OPERATOR) as case:
+        result = write_report(case, world["folder"] / "report")
+        custody = [e["command"] for e in case.custody()]
+    html = result.files["html"].read_text(encoding="utf-8")
+    section = html[html.index('id="annotations"') : html.index('id="graph"')]
+    assert "Paid by the buyers" in section and "vendor, x" in section
+    assert "First payment" in section and "flow" in section and address in section
+    assert f"investigate ui: expand {address} --top 2" in custody
+    assert f"investigate ui: annotate node {address}" in custody
+
+
+def test_bad_input_is_one_clear_error_and_loses_nothing(world, ui, client):
+    """Typos, unknown nodes and malformed bodies get 400 with the reason; the graph stays."""
+    before = client.get(ui.base + "money/api/graph").json()
+    cases = [
+        ("money/api/add", {"target": "bc1qnotanaddress"}, "address or txid"),
+        ("money/api/add", {}, "target: expected a non-empty string"),
+        ("money/api/add", {"target": "ab" * 32}, "not in the local index"),
+        ("money/api/expand", {"node": "nothing-here"}, "is not on the graph"),
+        ("money/api/expand", {"node": world["address"], "top": "many"}, "top: expected"),
+        ("money/api/expand", {"node": world["address"], "top": 0}, "expected 1 to 200"),
+        ("money/api/annotate", {"kind": "node", "target": "nope", "note": "x"}, "not on the graph"),
+        ("money/api/annotate", {"kind": "leaf", "target": "x"}, "expected node or edge"),
+        (
+            "money/api/annotate",
+            {"kind": "node", "target": world["address"], "tags": "vendor"},
+            "tags: expected a list",
+        ),
+        ("money/api/layout", {"positions": {world["address"]: "left"}}, "expected [x, y]"),
+        ("money/api/label", {"address": world["address"], "name": " "}, "name: expected"),
+    ]
+    for path, body, message in cases:
+        response = _post(client, ui, path, body)
+        assert response.status_code == 400, (path, body, response.text)
+        assert message in response.json()["error"], (path, response.json())
+    response = client.post(
+        ui.base + "money/api/add", data="[1", headers={"Content-Type": "application/json"}
+    )
+    assert response.status_code == 400 and "JSON object" in response.json()["error"]
+    assert client.get(ui.base + "money/api/graph").json() == before
+
+
+def test_an_unreachable_explorer_is_a_502_naming_it(world, tmp_path):
+    """With the explorer down, adding says which explorer could not be reached."""
+    settings = Settings(world["case"], explorer="http://127.0.0.1:9/", operator=OPERATOR)
+    with UiServer(settings, 0) as server:
+        session = requests.Session()
+        session.trust_env = False
+        session.get(server.url)
+        response = _post(session, server, "money/api/add", {"target": world["address"]})
+    assert response.status_code == 502
+    assert "127.0.0.1:9" in response.json()["error"]
+
+
+def test_cytoscape_is_vendored_at_its_pinned_version():
+    """The vendored library matches the SHA-256 recorded beside it, with its licence."""
+    vendor = UI / "static" / "vendor"
+    name, version, digest = (vendor / "VERSION").read_text().split()
+    assert name == "cytoscape" and re.fullmatch(r"3\.\d+\.\d+", version)
+    assert hashlib.sha256((vendor / "cytoscape.min.js").read_bytes()).hexdigest() == digest
+    assert (
+        digest in (vendor / "README.md").read_text()
+        and version in (vendor / "README.md").read_text()
+    )
+    assert (
+        "MIT" in (vendor / "cytoscape.LICENSE").read_text()
+        or "Permission is hereby granted" in (vendor / "cytoscape.LICENSE").read_text()
+    )
+
+
+def test_the_command_prints_a_tokened_url_and_stops_on_ctrl_c(world):
+    """`investigate ui --no-browser` serves the case at the URL it prints until SIGINT."""
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "from investigator_tools.cli import cli; cli()",
+            "--case",
+            str(world["case"]),
+            "ui",
+            "--no-browser",
+            "--explorer",
+            world["explorer"],
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        start_new_session=True,
+        preexec_fn=as_from_a_terminal,
+    )
+    try:
+        line = proc.stdout.readline()
+        url = re.search(r"http://127\.0\.0\.1:\d+/\?token=[\w-]+", line)
+        assert url, line
+        session = requests.Session()
+        session.trust_env = False
+        assert session.get(url.group(0)).status_code == 200
+        assert requests.get(url.group(0).split("?")[0]).status_code == 403
+    finally:
+        rest = stop(proc, signal.SIGINT)
+    assert proc.returncode == 0, rest
+
+
+def test_a_bad_port_or_case_is_one_clear_error(world, tmp_path, runner):
+    """A port in use, or a folder given as the case: exit 1 with one message."""
+    from investigator_tools.cli import cli
+
+    with UiServer(Settings(world["case"]), 0) as taken:
+        result = runner.invoke(
+            cli, ["--case", str(world["case"]), "ui", "--no-browser", "--port", str(taken.port)]
+        )
+    assert result.exit_code == 1 and f"--port {taken.port}: cannot listen" in result.output
+    result = runner.invoke(cli, ["--case", str(tmp_path), "ui", "--no-browser"])
+    assert result.exit_code == 1 and "not a case file" in result.output
+
+
+# -- in the browser ------------------------------------------------------------------------
+
+
+def _requests_made(driver) -> list[str]:
+    """Every URL the page asked for, from Chromium's performance log."""
+    urls = []
+    for entry in driver.get_log("performance"):
+        message = json.loads(entry["message"])["message"]
+        if message["method"] == "Network.requestWillBeSent":
+            urls.append(message["params"]["request"]["url"])
+    return urls
+
+
+@pytest.mark.browser
+def test_in_chromium_add_expand_annotate(world, ui):
+    """In headless Chromium at 1280x800: open the URL, add the address, expand it, annotate
+    it; every request goes to 127.0.0.1, no policy violation; a second browser gets 403."""
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    from tests.chromium import CHROMEDRIVER, CHROMIUM, SHOTS, start_chromium
+
+    if not (CHROMIUM and CHROMEDRIVER):
+        pytest.skip("Debian's chromium and chromium-driver are not installed")
+    address = world["address"]
+    driver = start_chromium(height=800, logs=True)
+    other = start_chromium(height=800)
+    try:
+        driver.get(ui.url)
+        assert "token=" not in driver.current_url
+        driver.get(ui.base + "money/")
+        wait = WebDriverWait(driver, 60)
+        root = driver.find_element(By.ID, "money")
+        wait.until(lambda d: root.get_attribute("data-ready") == "1")
+        field = driver.find_element(By.ID, "add-target")
+        field.clear()
+        field.send_keys(address)
+        driver.find_element(By.ID, "add-button").click()
+        wait.until(lambda d: d.find_element(By.ID, "sel-id").text == address)
+        nodes = int(root.get_attribute("data-nodes"))
+        driver.find_element(By.ID, "expand").click()
+        wait.until(
+            lambda d: (
+                root.get_attribute("data-busy") == "0" and int(root.get_attribute("data-nodes")) > 1
+            )
+        )
+        assert int(root.get_attribute("data-nodes")) >= nodes
+        note = driver.find_element(By.ID, "note")
+        note.clear()
+        note.send_keys("Seen on the market's vendor page")
+        tags = driver.find_element(By.ID, "tags")
+        tags.clear()
+        tags.send_keys("vendor, browser")
+        driver.find_element(By.ID, "save-note").click()
+        wait.until(lambda d: root.get_attribute("data-busy") == "0")
+        wait.until(lambda d: "Note saved" in d.find_element(By.ID, "toast").text)
+        driver.find_element(By.ID, "large-text").click()
+        assert "large" in driver.find_element(By.TAG_NAME, "html").get_attribute("class")
+        driver.find_element(By.ID, "fit").click()
+        SHOTS.mkdir(exist_ok=True)
+        driver.save_screenshot(str(SHOTS / "ui-money-graph.png"))
+        driver.find_element(By.ID, "large-text").click()
+
+        driver.get(ui.base + "evidence/artefacts")
+        wait.until(lambda d: d.find_element(By.ID, "artefacts").get_attribute("data-ready") == "1")
+        rows = driver.find_elements(By.CSS_SELECTOR, "#artefacts tbody tr")
+        assert len(rows) > 20
+        driver.find_element(By.ID, "filter").send_keys(address)
+        shown = driver.find_elements(By.CSS_SELECTOR, "#artefacts tbody tr")
+        assert 0 < len(shown) < len(rows)
+        assert all(address in r.text for r in shown)
+        driver.save_screenshot(str(SHOTS / "ui-artefacts.png"))
+        with Case(world["case"]) as case:
+            page = next(
+                c for c in case.captures() if (c.content_type or "").startswith("text/html")
+            )
+        driver.get(ui.base + f"evidence/captures/{page.id}")
+        frame = driver.find_element(By.ID, "capture-frame")
+        assert frame.get_attribute("sandbox") == ""
+        driver.save_screenshot(str(SHOTS / "ui-capture.png"))
+
+        # Chromium's own pages (chrome://, its new-tab page) are no network request.
+        made = [u for u in _requests_made(driver) if not u.startswith(("chrome", "data:"))]
+        assert any("/money/api/expand" in u for u in made), made
+        assert all(urlsplit(u).hostname == "127.0.0.1" for u in made), made
+        problems = [
+            e["message"]
+            for e in driver.get_log("browser")
+            if "Content Security Policy" in e["message"] or e["level"] == "SEVERE"
+        ]
+        assert not problems, "\n".join(problems)
+
+        other.get(ui.base + "money/")
+        assert "403 Forbidden" in other.find_element(By.TAG_NAME, "body").text
+    finally:
+        driver.quit()
+        other.quit()
+    with Case(world["case"]) as case:
+        stored = case.conn.execute(
+            "SELECT note, tags FROM annotations WHERE target_kind = 'node' AND target = ?",
+            (address,),
+        ).fetchone()
+    assert stored[0] == "Seen on the market's vendor page"
+    assert json.loads(stored[1]) == ["vendor", "browser"]
