@@ -23,8 +23,10 @@ from .errors import InputError
 from .targets import check_target
 
 __all__ = [
+    "MAX_DRAWN",
     "SCHEMA",
     "add_target",
+    "add_trace",
     "annotate",
     "list_annotations",
     "expand",
@@ -51,6 +53,16 @@ CREATE TABLE IF NOT EXISTS workspace_edges (
     added REAL NOT NULL,
     custody_id INTEGER
 );
+CREATE TABLE IF NOT EXISTS traces (
+    id INTEGER PRIMARY KEY,
+    target TEXT NOT NULL,
+    direction TEXT NOT NULL,      -- forward | back
+    method TEXT NOT NULL,         -- poison | haircut | fifo
+    result TEXT NOT NULL,         -- the trace's JSON (chain.trace's as_dict): the report shows it
+    drawn INTEGER NOT NULL,       -- transactions put on the graph
+    created REAL NOT NULL,
+    custody_id INTEGER
+);
 CREATE TABLE IF NOT EXISTS annotations (
     target_kind TEXT NOT NULL,    -- node | edge
     target TEXT NOT NULL,         -- a workspace node's or edge's id
@@ -63,6 +75,7 @@ CREATE TABLE IF NOT EXISTS annotations (
 );
 """
 
+MAX_DRAWN = 150  # transactions of a trace drawn on the canvas (the report lists them all)
 MAX_NOTE = 10_000
 MAX_TAG = 40
 MAX_TAGS = 20
@@ -146,11 +159,11 @@ def expand(
     added = []
     with _writing(case):
         for party in ins:
-            _put_node(case, party["address"], "address", {})
+            _put_node_if_new(case, party["address"])
             _put_edge(case, party["address"], node_id, party["amount"])
             added.append(party["address"])
         for party in outs:
-            _put_node(case, party["address"], "address", {})
+            _put_node_if_new(case, party["address"])
             _put_edge(case, node_id, party["address"], party["amount"])
             added.append(party["address"])
         for side, rest in (("in", ins_rest), ("out", outs_rest)):
@@ -169,6 +182,56 @@ def expand(
             added.append(rest_id)
         case.conn.execute("UPDATE workspace_nodes SET expanded = 1 WHERE id = ?", (node_id,))
     return {"node": node_id, "added": added}
+
+
+def add_trace(case: Case, result: dict, max_drawn: int = MAX_DRAWN) -> dict:
+    """Draw a trace (`chain.trace.trace(...).as_dict()`): each hop's transaction, with links
+    carrying the traced (tainted) amounts; the trace itself is kept for the report."""
+    _ensure(case)
+    hops = sorted(result["hops"], key=lambda h: h["hop"])[:max_drawn]
+    added: list[str] = []
+    with _writing(case):
+        for hop in hops:
+            txid = hop["txid"]
+            _put_node(case, txid, "tx", {k: hop.get(k) for k in ("height", "time", "fee", "hop")})
+            added.append(txid)
+            for i in hop["inputs"]:
+                if i.get("tainted") and i.get("address"):
+                    _put_node_if_new(case, i["address"])
+                    _put_edge(case, i["address"], txid, i["tainted"])
+            for o in hop["outputs"]:
+                if o.get("tainted") and o.get("address"):
+                    _put_node_if_new(case, o["address"])
+                    _put_edge(case, txid, o["address"], o["tainted"])
+        case.conn.execute(
+            "INSERT INTO traces (target, direction, method, result, drawn, created, custody_id)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?)",
+            (
+                result["target"],
+                result["direction"],
+                result["method"],
+                json.dumps(result),
+                len(hops),
+                time.time(),
+                case.custody_id,
+            ),
+        )
+    return {
+        "drawn": len(hops),
+        "hops": len(result["hops"]),
+        "added": added,
+        "services": result.get("services") or [],
+        "truncated": bool(result.get("truncated")) or len(hops) < len(result["hops"]),
+    }
+
+
+def _put_node_if_new(case: Case, address: str) -> None:
+    """An address node, unless the graph has it already (its data is kept)."""
+    case.conn.execute(
+        "INSERT OR IGNORE INTO workspace_nodes (id, kind, data, added, custody_id)"
+        " VALUES (?, 'address', '{}', ?, ?)",
+        (address, time.time(), case.custody_id),
+    )
 
 
 def save_layout(case: Case, positions: dict) -> int:

@@ -293,6 +293,48 @@ def test_add_expand_annotate_survive_a_restart_and_reach_the_report(world, ui, c
     assert f"investigate ui: annotate node {address}" in custody
 
 
+def test_auto_trace_draws_its_hops_and_the_report_keeps_it(world, ui, client):
+    """A trace from the address (the toolkit's, stopping at labelled services) draws each
+    hop's transaction with the traced amounts, and is kept in the case for the report."""
+    from investigator_tools.chain.labels import LabelBook
+    from investigator_tools.chain.trace import trace
+
+    address = world["address"]
+    assert _post(client, ui, "money/api/add", {"target": address}).status_code == 200
+    response = _post(
+        client,
+        ui,
+        "money/api/trace",
+        {"target": address, "method": "fifo", "direction": "forward", "hops": 3},
+    )
+    assert response.status_code == 200, response.text
+    done = response.json()
+    with Case(world["case"]) as case:
+        expected = trace(case, address, hops=3, method="fifo", labels=LabelBook(case)).as_dict()
+    assert done["hops"] == len(expected["hops"]) >= 1
+    nodes = {n["id"]: n for n in done["graph"]["nodes"]}
+    edges = {e["id"]: e for e in done["graph"]["edges"]}
+    for hop in expected["hops"]:
+        assert (
+            nodes[hop["txid"]]["kind"] == "tx" and nodes[hop["txid"]]["data"]["hop"] == hop["hop"]
+        )
+        for o in hop["outputs"]:
+            if o["tainted"]:
+                assert edges[f"{hop['txid']}>{o['address']}"]["amount"] > 0
+    assert [s["label"] for s in done["services"]] == [s["label"] for s in expected["services"]]
+    with Case(world["case"], operator=OPERATOR) as case:
+        html = write_report(case, world["folder"] / "report-trace").files["html"].read_text()
+    assert all(h["txid"] in html for h in expected["hops"])
+    for body, message in (
+        ({"target": address, "method": "magic"}, "method 'magic'"),
+        ({"target": address, "hops": 0}, "hops 0"),
+        ({"target": address, "direction": "sideways"}, "direction 'sideways'"),
+        ({"target": "bc1qtypo"}, "target 'bc1qtypo'"),
+    ):
+        response = _post(client, ui, "money/api/trace", body)
+        assert response.status_code == 400 and message in response.json()["error"], body
+
+
 def test_bad_input_is_one_clear_error_and_loses_nothing(world, ui, client):
     """Typos, unknown nodes and malformed bodies get 400 with the reason; the graph stays."""
     before = client.get(ui.base + "money/api/graph").json()
@@ -454,6 +496,8 @@ def test_in_chromium_add_expand_annotate(world, ui):
         driver.find_element(By.ID, "save-note").click()
         wait.until(lambda d: root.get_attribute("data-busy") == "0")
         wait.until(lambda d: "Note saved" in d.find_element(By.ID, "toast").text)
+        driver.find_element(By.ID, "trace").click()
+        wait.until(lambda d: d.find_element(By.ID, "trace-result").text.startswith("Traced"))
         driver.find_element(By.ID, "large-text").click()
         assert "large" in driver.find_element(By.TAG_NAME, "html").get_attribute("class")
         driver.find_element(By.ID, "fit").click()

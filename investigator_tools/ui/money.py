@@ -12,9 +12,10 @@ from flask import Blueprint, g, jsonify, render_template
 
 from ..chain.labels import LabelBook, set_label
 from ..chain.sync import sync
+from ..chain.trace import METHODS, trace
 from ..errors import InputError
 from ..targets import check_target
-from ..workspace import add_target, annotate, expand, read_graph, save_layout
+from ..workspace import add_target, add_trace, annotate, expand, read_graph, save_layout
 from .context import Settings, json_body, open_case
 
 bp = Blueprint("money", __name__, url_prefix="/money")
@@ -70,6 +71,29 @@ def expand_node():
     case = open_case(f"expand {node} --top {top}")
     done = expand(case, node, _labels(case), top=top)
     return jsonify({**done, "graph": read_graph(case)})
+
+
+@bp.post("/api/trace")
+def trace_from():
+    """Follow the money from a node with the toolkit's trace (poison, haircut or FIFO); it
+    stops at labelled services. The hops are drawn and the trace is kept for the report."""
+    data = json_body()
+    target = check_target(_text(data, "target"), "target", ("btc", "txid", "outpoint"))
+    method = data.get("method", "haircut")
+    if method not in METHODS:
+        raise InputError(f"method {method!r}: expected one of {', '.join(METHODS)}")
+    direction = data.get("direction", "forward")
+    if direction not in ("forward", "back"):
+        raise InputError(f"direction {direction!r}: expected forward or back")
+    hops = data.get("hops", 6)
+    if not isinstance(hops, int) or isinstance(hops, bool) or not 1 <= hops <= 50:
+        raise InputError(f"hops {hops!r}: expected a whole number from 1 to 50")
+    case = open_case(f"trace {target} --{direction} --hops {hops} --method {method}")
+    result = trace(
+        case, target, direction=direction, hops=hops, method=method, labels=_labels(case)
+    ).as_dict()
+    drawn = add_trace(case, result)
+    return jsonify({**drawn, "graph": read_graph(case)})
 
 
 @bp.post("/api/layout")

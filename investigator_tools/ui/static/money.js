@@ -107,7 +107,29 @@
     return positioned;
   }
 
-  function draw(graph, around) {
+  // A trace adds whole chains of hops: lay its new nodes out left to right from the anchor.
+  function layoutFresh(fresh, around) {
+    const anchor = around ? cy.getElementById(around) : cy.collection();
+    let part = cy.collection();
+    for (const id of fresh) part = part.union(cy.getElementById(id));
+    if (part.length < 2) return false;
+    const nodes = part.union(anchor);
+    const box = anchor.nonempty()
+      ? { x1: anchor.position("x") - 40, y1: anchor.position("y") - 60 * Math.sqrt(nodes.length),
+          w: 220 * Math.sqrt(nodes.length) + 80, h: 120 * Math.sqrt(nodes.length) }
+      : undefined;
+    const run = nodes.union(nodes.edgesWith(nodes)).layout({
+      name: "breadthfirst", directed: true, roots: anchor.nonempty() ? anchor : undefined,
+      boundingBox: box, spacingFactor: 1.1, animate: false, fit: false,
+      transform: function (node, pos) { return { x: pos.y, y: pos.x }; },
+    });
+    run.one("layoutstop", saveLayout);
+    run.run();
+    return true;
+  }
+
+  function draw(graph, around, options) {
+    const before = new Set(cy.nodes().map(function (n) { return n.id(); }));
     const positions = place(graph, around);
     const keep = selected;
     cy.elements().remove();
@@ -121,7 +143,9 @@
       const again = cy.getElementById(keep.id);
       if (again.nonempty()) { again.select(); show(again); }
     }
-    saveLayout();
+    const fresh = graph.nodes.filter(function (n) { return !before.has(n.id) && !n.position; })
+      .map(function (n) { return n.id; });
+    if (!(options && options.trace && layoutFresh(fresh, around))) saveLayout();
   }
 
   let layoutTimer = null;
@@ -173,6 +197,7 @@
       fact(facts, "Amount", btc(info.amount));
     }
     document.getElementById("expand").hidden = !isNode || info.kind === "rest";
+    document.getElementById("trace-box").hidden = !isNode || info.kind === "rest";
     document.getElementById("label-box").hidden = !isNode || info.kind !== "address";
     document.getElementById("note").value = info.note || "";
     document.getElementById("tags").value = (info.tags || []).join(", ");
@@ -180,12 +205,12 @@
     document.getElementById("label-category").value = info.label_source === "analyst" ? (info.category || "") : "";
   }
 
-  async function act(url, body, around, done) {
+  async function act(url, body, around, done, options) {
     status("working…");
     root.dataset.busy = "1";
     try {
       const data = await window.ui.postJSON(url, body);
-      draw(data.graph, around);
+      draw(data.graph, around, options);
       status("");
       if (done) done(data);
     } catch (e) {
@@ -236,6 +261,23 @@
     });
     document.getElementById("expand").addEventListener("click", function () {
       if (selected && selected.kind === "node") expand(selected.id);
+    });
+    document.getElementById("trace").addEventListener("click", function () {
+      if (!selected || selected.kind !== "node") return;
+      const body = {
+        target: selected.id,
+        method: document.getElementById("trace-method").value,
+        direction: document.getElementById("trace-direction").value,
+        hops: parseInt(document.getElementById("trace-hops").value, 10) || 6,
+      };
+      const around = selected.id;
+      act(root.dataset.trace, body, around, function (data) {
+        const services = data.services.map(function (s) { return s.label + " " + btc(s.amount); });
+        const text = "Traced " + data.hops + " transactions" + (data.truncated ? " (drew " + data.drawn + ")" : "") +
+          (services.length ? "; reached " + services.join(", ") : "");
+        document.getElementById("trace-result").textContent = text;
+        window.ui.toast(text);
+      }, { trace: true });
     });
     document.getElementById("copy-id").addEventListener("click", function () {
       if (selected) window.ui.copy(selected.id);
