@@ -264,7 +264,8 @@ def list_requests(case: Case) -> list[dict]:
     case.ensure(SCHEMA)
     rows = case.conn.execute(
         "SELECT id, exchange, subject, requested, legal_basis, case_number, submitted_at, "
-        "http_status, reference, status, reason, request_sha256 FROM le_requests ORDER BY id"
+        "http_status, reference, status, reason, request_sha256, answer_capture_id "
+        "FROM le_requests ORDER BY id"
     )
     return [dict(r) for r in rows]
 

@@ -31,6 +31,7 @@ from investigator_tools.ui.app import COOKIE
 from investigator_tools.ui.evidence import CAPTURE_CSP
 from sandbox.serve import Sandbox
 from tests.processes import as_from_a_terminal, stop
+from tests.test_report import _analyst_token
 
 UI = Path(__file__).resolve().parent.parent / "investigator_tools" / "ui"
 OPERATOR = "trainee7@classroom"
@@ -57,12 +58,23 @@ def world(tiny_world, tiny_crawl, tmp_path_factory):
                 " a.normalized JOIN chain_outputs o ON o.address_id = c.id WHERE a.kind ="
                 " 'btc_address' GROUP BY a.normalized ORDER BY COUNT(*) DESC LIMIT 1"
             ).fetchone()[0]
-        yield {"case": path, "explorer": explorer, "address": address, "folder": folder}
+        host, socks_port = sandbox.gateway.socks_address
+        yield {
+            "case": path,
+            "explorer": explorer,
+            "address": address,
+            "folder": folder,
+            "proxy": f"socks5h://{host}:{socks_port}",
+            "exchanges": {s.name: s.address for s in sandbox.sites if s.kind == "exchange"},
+            "token": _analyst_token(tiny_world),
+        }
 
 
 def _serve(world) -> UiServer:
     """A workspace over the module's case, with a fresh token."""
-    settings = Settings(world["case"], explorer=world["explorer"], operator=OPERATOR)
+    settings = Settings(
+        world["case"], explorer=world["explorer"], proxy=world["proxy"], operator=OPERATOR
+    )
     return UiServer(settings, 0).start()
 
 
@@ -103,6 +115,8 @@ PAGES = [
     "evidence/custody",
     "money/",
     "money/api/graph",
+    "act/requests",
+    "report/",
     "static/vendor/cytoscape.min.js",
 ]
 
@@ -335,6 +349,70 @@ def test_auto_trace_draws_its_hops_and_the_report_keeps_it(world, ui, client):
         assert response.status_code == 400 and message in response.json()["error"], body
 
 
+def test_a_request_prefilled_from_the_graph_gets_the_kyc_answer(world, ui, client):
+    """The exchange the money reached is asked about the deposit that fed it, from the
+    page's form: the answer is stored in the case and listed; the token is not stored."""
+    from investigator_tools.chain.labels import LabelBook
+    from investigator_tools.chain.trace import trace
+
+    with Case(world["case"]) as case:
+        books = LabelBook(case, Esplora(world["explorer"]))
+        result = trace(case, world["address"], hops=8, labels=books).as_dict()
+    service = next(
+        e
+        for e in result["endpoints"]
+        if e["kind"] == "service" and e["label"] in world["exchanges"]
+    )
+    hop = next(h for h in result["hops"] if h["txid"] == service["txid"])
+    deposit = max(hop["inputs"], key=lambda i: i["tainted"])["address"]
+    page = client.get(ui.base + "act/requests", params={"subject": deposit}).text
+    assert f'value="{deposit}"' in page
+    body = {
+        "exchange": world["exchanges"][service["label"]],
+        "subject": deposit,
+        "asks": ["kyc", "transactions"],
+        "legal_basis": "court_order",
+        "document_ref": "CO-2026-17",
+        "case_number": "OP-UI-1",
+        "agency": "Cyber Unit",
+        "officer": "J. Smith",
+        "email": "j.smith@police.test",
+        "token": world["token"],
+    }
+    missing = _post(client, ui, "act/api/request", {**body, "token": ""})
+    assert missing.status_code == 400 and "no API token" in missing.json()["error"]
+    response = _post(client, ui, "act/api/request", body)
+    assert response.status_code == 200, response.text
+    answer = response.json()
+    accounts = answer["record"]["answer"]["accounts"]
+    assert accounts and accounts[0]["subscriber"]["name"] in "\n".join(answer["lines"])
+    page = client.get(ui.base + "act/requests").text
+    assert deposit in page and answer["record"]["reference"] in page
+    with Case(world["case"]) as case:
+        dump = "\n".join(case.conn.iterdump())
+        custody = [e["command"] for e in case.custody()]
+    assert world["token"] not in dump
+    assert any(
+        c.startswith("investigate ui: request ") and c.endswith("--token ***") for c in custody
+    )
+
+
+def test_the_report_button_writes_the_report_and_shows_it(world, ui, client):
+    """The report is written beside the case, as the CLI does, and shown under its own CSP."""
+    response = _post(client, ui, "report/api/write", {"pdf": "yes"})
+    assert response.status_code == 400 and "pdf: expected" in response.json()["error"]
+    response = _post(client, ui, "report/api/write", {"pdf": False})
+    assert response.status_code == 200, response.text
+    result = response.json()
+    assert result["verified"] and result["captures"] > 50
+    assert Path(result["files"]["html"]) == world["case"].with_name("case-report") / "report.html"
+    shown = client.get(ui.base + "report/view")
+    assert shown.status_code == 200 and 'id="annotations"' in shown.text
+    assert shown.headers["Content-Security-Policy"].startswith("default-src 'none'")
+    assert client.get(ui.base + "report/report.pdf").status_code == 404
+    assert "Open the report" in client.get(ui.base + "report/").text
+
+
 def test_bad_input_is_one_clear_error_and_loses_nothing(world, ui, client):
     """Typos, unknown nodes and malformed bodies get 400 with the reason; the graph stays."""
     before = client.get(ui.base + "money/api/graph").json()
@@ -504,6 +582,15 @@ def test_in_chromium_add_expand_annotate(world, ui):
         SHOTS.mkdir(exist_ok=True)
         driver.save_screenshot(str(SHOTS / "ui-money-graph.png"))
         driver.find_element(By.ID, "large-text").click()
+
+        # The selected address prefills the request form; the report button writes the report.
+        driver.find_element(By.ID, "request-link").click()
+        wait.until(lambda d: d.find_elements(By.ID, "request-form"))
+        assert driver.find_element(By.NAME, "subject").get_attribute("value") == address
+        driver.save_screenshot(str(SHOTS / "ui-request.png"))
+        driver.get(ui.base + "report/")
+        driver.find_element(By.ID, "write-report").click()
+        wait.until(lambda d: "captures verified" in d.find_element(By.ID, "report-status").text)
 
         driver.get(ui.base + "evidence/artefacts")
         wait.until(lambda d: d.find_element(By.ID, "artefacts").get_attribute("data-ready") == "1")

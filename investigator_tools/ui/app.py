@@ -17,7 +17,7 @@ from urllib.parse import urlencode, urlsplit
 from flask import Flask, Response, abort, g, jsonify, redirect, render_template, request
 
 from ..errors import InvestigateError, NetworkError, RemoteError
-from . import evidence, money
+from . import act, evidence, money, reports
 from .context import Settings, open_case
 
 __all__ = ["COOKIE", "CSP", "create_app"]
@@ -37,6 +37,8 @@ def create_app(settings: Settings) -> Flask:
     app.config["MAX_CONTENT_LENGTH"] = 2 * 1024 * 1024
     app.register_blueprint(evidence.bp)
     app.register_blueprint(money.bp)
+    app.register_blueprint(act.bp)
+    app.register_blueprint(reports.bp)
 
     @app.before_request
     def check_token():

@@ -198,6 +198,9 @@
     }
     document.getElementById("expand").hidden = !isNode || info.kind === "rest";
     document.getElementById("trace-box").hidden = !isNode || info.kind === "rest";
+    const request = document.getElementById("request-link");
+    request.hidden = !isNode || info.kind === "rest";
+    request.href = root.dataset.request + "?subject=" + encodeURIComponent(info.id || "");
     document.getElementById("label-box").hidden = !isNode || info.kind !== "address";
     document.getElementById("note").value = info.note || "";
     document.getElementById("tags").value = (info.tags || []).join(", ");
