@@ -17,8 +17,9 @@ from contextlib import contextmanager
 
 from .case import Case
 from .chain.analysis import COUNTERPARTIES, address_summary, tx_summary
+from .chain.cluster import cluster, members
 from .chain.labels import LabelBook
-from .chain.store import ensure_schema
+from .chain.store import ensure_schema, local_tip
 from .errors import InputError
 from .targets import check_target
 
@@ -27,6 +28,8 @@ __all__ = [
     "SCHEMA",
     "add_target",
     "add_trace",
+    "collapse_cluster",
+    "uncollapse",
     "annotate",
     "list_annotations",
     "expand",
@@ -36,12 +39,13 @@ __all__ = [
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS workspace_nodes (
-    id TEXT PRIMARY KEY,          -- the address, the txid, or rest:<node>:<in|out>
-    kind TEXT NOT NULL,           -- address | tx | rest
+    id TEXT PRIMARY KEY,          -- the address, the txid, rest:<node>:<in|out>, cluster:<id>
+    kind TEXT NOT NULL,           -- address | tx | rest | cluster
     data TEXT NOT NULL,           -- JSON: what the expansion said (rest: count, amount)
     x REAL,                       -- where the trainee left it on the canvas
     y REAL,
     expanded INTEGER NOT NULL DEFAULT 0,
+    collapsed_into TEXT,          -- the cluster node (cluster:<id>) drawn in its place
     added REAL NOT NULL,
     custody_id INTEGER
 );
@@ -148,6 +152,8 @@ def expand(
     kind = row[0]
     if kind == "rest":
         raise InputError(f"{node_id}: a folded node stands for many; expand its parent more")
+    if kind == "cluster":
+        raise InputError(f"{node_id}: a cluster stands for many; uncollapse it first")
     if kind == "tx":
         s = tx_summary(case, node_id, labels, top)
         ins, outs = s["inputs"], s["outputs"]
@@ -232,6 +238,62 @@ def _put_node_if_new(case: Case, address: str) -> None:
         " VALUES (?, 'address', '{}', ?, ?)",
         (address, time.time(), case.custody_id),
     )
+
+
+def collapse_cluster(case: Case, address: str, labels: LabelBook | None = None) -> dict:
+    """Draw the graph's addresses of an address's wallet cluster (`chain.cluster`, co-spend;
+    clustered again first if the index grew since) as one node with the cluster's size."""
+    _ensure(case)
+    row = case.conn.execute("SELECT kind FROM workspace_nodes WHERE id = ?", (address,)).fetchone()
+    if row is None or row[0] != "address":
+        raise InputError(f"{address!r} is not an address on the graph")
+    known = case.get_meta("chain.cluster")
+    tip = local_tip(case.conn)
+    if known is None or tip is None or known.get("tip_height") != tip[0]:
+        cluster(case, change=known.get("change", ()) if known else (), labels=labels)
+    found = members(case, address, labels)
+    if found["cluster"] is None:
+        raise InputError(f"{address}: no other address was spent with it (a cluster of one)")
+    node_id = f"cluster:{found['cluster']}"
+    ids = {m["address"] for m in found["addresses"]}
+    on_graph = [
+        r[0]
+        for r in case.conn.execute(
+            "SELECT id FROM workspace_nodes WHERE kind = 'address' AND collapsed_into IS NULL"
+        )
+        if r[0] in ids
+    ]
+    data = {k: found[k] for k in ("size", "received", "balance", "labels")}
+    with _writing(case):
+        _put_node(case, node_id, "cluster", {**data, "drawn": len(on_graph)})
+        case.conn.executemany(
+            "UPDATE workspace_nodes SET collapsed_into = ? WHERE id = ?",
+            [(node_id, a) for a in on_graph],
+        )
+    return {"node": node_id, "collapsed": on_graph, **data}
+
+
+def uncollapse(case: Case, node_id: str) -> list[str]:
+    """Draw a collapsed cluster's addresses again; which ones."""
+    _ensure(case)
+    row = case.conn.execute("SELECT kind FROM workspace_nodes WHERE id = ?", (node_id,)).fetchone()
+    if row is None or row[0] != "cluster":
+        raise InputError(f"{node_id!r} is not a cluster node of the graph")
+    with _writing(case):
+        shown = [
+            r[0]
+            for r in case.conn.execute(
+                "SELECT id FROM workspace_nodes WHERE collapsed_into = ?", (node_id,)
+            )
+        ]
+        case.conn.execute(
+            "UPDATE workspace_nodes SET collapsed_into = NULL WHERE collapsed_into = ?", (node_id,)
+        )
+        case.conn.execute("DELETE FROM workspace_nodes WHERE id = ?", (node_id,))
+        case.conn.execute(
+            "DELETE FROM annotations WHERE target_kind = 'node' AND target = ?", (node_id,)
+        )
+    return shown
 
 
 def save_layout(case: Case, positions: dict) -> int:
@@ -330,14 +392,22 @@ def list_annotations(case: Case) -> list[dict]:
 
 
 def read_graph(case: Case) -> dict:
-    """The whole workspace graph: nodes (with labels and notes) and links (with amounts)."""
+    """The whole workspace graph: nodes (with labels and notes) and links (with amounts).
+
+    Addresses collapsed into a cluster are left out, their links drawn to the cluster
+    node instead (parallel links summed, links inside the cluster dropped).
+    """
     _ensure(case)
     notes = {(a["kind"], a["target"]): a for a in list_annotations(case)}
     nodes = []
+    alias: dict[str, str] = {}
     for r in case.conn.execute(
         "SELECT n.*, l.name AS label, l.category, l.source AS label_source"
         " FROM workspace_nodes n LEFT JOIN chain_labels l ON l.address = n.id ORDER BY n.added"
     ):
+        if r["collapsed_into"]:
+            alias[r["id"]] = r["collapsed_into"]
+            continue
         note = notes.get(("node", r["id"]))
         nodes.append(
             {
@@ -353,17 +423,26 @@ def read_graph(case: Case) -> dict:
                 "tags": note["tags"] if note else [],
             }
         )
-    edges = []
+    edges: dict[str, dict] = {}
     for r in case.conn.execute("SELECT * FROM workspace_edges ORDER BY added, id"):
-        note = notes.get(("edge", r["id"]))
-        edges.append(
-            {
-                "id": r["id"],
-                "source": r["source"],
-                "target": r["target"],
-                "amount": r["amount"],
+        source, target = alias.get(r["source"], r["source"]), alias.get(r["target"], r["target"])
+        if source == target:
+            continue  # a payment inside a collapsed cluster
+        edge_id = (
+            r["id"] if (source, target) == (r["source"], r["target"]) else f"{source}>{target}"
+        )
+        edge = edges.get(edge_id)
+        if edge is None:
+            note = notes.get(("edge", edge_id))
+            edge = edges[edge_id] = {
+                "id": edge_id,
+                "source": source,
+                "target": target,
+                "amount": 0,
+                "merged": 0,
                 "note": note["note"] if note else "",
                 "tags": note["tags"] if note else [],
             }
-        )
-    return {"nodes": nodes, "edges": edges}
+        edge["amount"] = (edge["amount"] or 0) + (r["amount"] or 0)
+        edge["merged"] += 1
+    return {"nodes": nodes, "edges": list(edges.values())}

@@ -413,6 +413,57 @@ def test_the_report_button_writes_the_report_and_shows_it(world, ui, client):
     assert "Open the report" in client.get(ui.base + "report/").text
 
 
+def test_a_cluster_collapses_into_one_node_and_opens_again(world, ui, client):
+    """The addresses of one wallet (the toolkit's co-spend clustering) become one node with
+    the cluster's size; their links go to it, summed; uncollapsing draws them again."""
+    from investigator_tools.chain.cluster import cluster, members
+
+    with Case(world["case"]) as case:
+        # A transaction spending from several addresses (not CoinJoin-like): one wallet's.
+        txid = case.conn.execute(
+            "SELECT t.txid FROM chain_txs t JOIN chain_inputs i ON i.tx_id = t.id"
+            " WHERE t.equal_outputs < 3 GROUP BY t.id HAVING COUNT(DISTINCT i.address_id) >= 2"
+            " ORDER BY COUNT(DISTINCT i.address_id), t.id LIMIT 1"
+        ).fetchone()[0]
+    assert _post(client, ui, "money/api/add", {"target": txid}).status_code == 200
+    response = _post(client, ui, "money/api/expand", {"node": txid, "top": 20})
+    assert response.status_code == 200, response.text
+    payers = [e["source"] for e in response.json()["graph"]["edges"] if e["target"] == txid]
+    with Case(world["case"]) as case:
+        cluster(case)
+        on_graph = {r[0] for r in case.conn.execute("SELECT id FROM workspace_nodes")}
+        address = payers[0]
+        wallet = members(case, address)
+    in_wallet = on_graph & {m["address"] for m in wallet["addresses"]}
+    assert len(in_wallet) >= 2 and wallet["size"] >= len(in_wallet)
+    before = client.get(ui.base + "money/api/graph").json()
+    response = _post(client, ui, "money/api/collapse", {"node": address})
+    assert response.status_code == 200, response.text
+    done = response.json()
+    assert done["node"] == f"cluster:{wallet['cluster']}" and done["size"] == wallet["size"]
+    assert set(done["collapsed"]) == in_wallet
+    graph = done["graph"]
+    ids = {n["id"] for n in graph["nodes"]}
+    assert done["node"] in ids and not ids & in_wallet
+    for e in graph["edges"]:
+        assert e["source"] not in in_wallet and e["target"] not in in_wallet
+    outside = [
+        e for e in before["edges"] if (e["source"] in in_wallet) != (e["target"] in in_wallet)
+    ]
+    assert sum(
+        e["amount"] for e in graph["edges"] if done["node"] in (e["source"], e["target"])
+    ) == sum(e["amount"] for e in outside)
+    response = _post(client, ui, "money/api/expand", {"node": done["node"]})
+    assert response.status_code == 400 and "uncollapse it first" in response.json()["error"]
+    response = _post(client, ui, "money/api/uncollapse", {"node": done["node"]})
+    assert response.status_code == 200 and set(response.json()["shown"]) == in_wallet
+    after = response.json()["graph"]
+    assert {n["id"] for n in after["nodes"]} == {n["id"] for n in before["nodes"]}
+    assert sorted(e["id"] for e in after["edges"]) == sorted(e["id"] for e in before["edges"])
+    response = _post(client, ui, "money/api/uncollapse", {"node": address})
+    assert response.status_code == 400 and "not a cluster node" in response.json()["error"]
+
+
 def test_bad_input_is_one_clear_error_and_loses_nothing(world, ui, client):
     """Typos, unknown nodes and malformed bodies get 400 with the reason; the graph stays."""
     before = client.get(ui.base + "money/api/graph").json()

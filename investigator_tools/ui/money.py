@@ -15,7 +15,16 @@ from ..chain.sync import sync
 from ..chain.trace import METHODS, trace
 from ..errors import InputError
 from ..targets import check_target
-from ..workspace import add_target, add_trace, annotate, expand, read_graph, save_layout
+from ..workspace import (
+    add_target,
+    add_trace,
+    annotate,
+    collapse_cluster,
+    expand,
+    read_graph,
+    save_layout,
+    uncollapse,
+)
 from .context import Settings, json_body, open_case
 
 bp = Blueprint("money", __name__, url_prefix="/money")
@@ -94,6 +103,24 @@ def trace_from():
     ).as_dict()
     drawn = add_trace(case, result)
     return jsonify({**drawn, "graph": read_graph(case)})
+
+
+@bp.post("/api/collapse")
+def collapse():
+    """Draw an address's wallet cluster (the toolkit's co-spend clustering) as one node."""
+    node = _text(json_body(), "node")
+    case = open_case(f"collapse cluster of {node}")
+    done = collapse_cluster(case, node, _labels(case))
+    return jsonify({**done, "graph": read_graph(case)})
+
+
+@bp.post("/api/uncollapse")
+def uncollapse_cluster():
+    """Draw a collapsed cluster's addresses again."""
+    node = _text(json_body(), "node")
+    case = open_case(f"uncollapse {node}")
+    shown = uncollapse(case, node)
+    return jsonify({"shown": shown, "graph": read_graph(case)})
 
 
 @bp.post("/api/layout")

@@ -19,6 +19,12 @@
     if (n.kind === "rest") {
       return (n.data.count || 0) + " more (" + btc(n.data.amount) + ")";
     }
+    if (n.kind === "cluster") {
+      let text = "cluster of " + n.data.size + " addresses";
+      if (n.data.labels && n.data.labels.length) text += "\n" + n.data.labels.join(", ");
+      if (n.tags && n.tags.length) text += "\n#" + n.tags.join(" #");
+      return text;
+    }
     let text = (n.kind === "tx" ? "tx " : "") + short(n.id);
     if (n.label) text += "\n" + n.label;
     if (n.tags && n.tags.length) text += "\n#" + n.tags.join(" #");
@@ -62,6 +68,7 @@
       { selector: "node.tx", style: { "shape": "round-rectangle", "background-color": "#888", "width": 18, "height": 18 } },
       { selector: "node.rest", style: { "shape": "ellipse", "background-color": "#ddd", "border-width": 2,
         "border-style": "dashed", "border-color": "#777" } },
+      { selector: "node.cluster", style: { "shape": "hexagon", "background-color": "#6a1b9a", "width": 44, "height": 44 } },
       { selector: "node.labelled-explorer", style: { "background-color": "#d08a1e" } },
       { selector: "node.labelled-analyst", style: { "background-color": "#b03a2e" } },
       { selector: "node.annotated", style: { "border-width": 4, "border-color": "#2e7d32" } },
@@ -141,7 +148,14 @@
     root.dataset.edges = String(graph.edges.length);
     if (keep) {
       const again = cy.getElementById(keep.id);
-      if (again.nonempty()) { again.select(); show(again); }
+      if (again.nonempty()) {
+        again.select();
+        show(again);
+      } else {
+        selected = null; // collapsed into a cluster, or gone
+        document.getElementById("selected").hidden = true;
+        document.getElementById("nothing").hidden = false;
+      }
     }
     const fresh = graph.nodes.filter(function (n) { return !before.has(n.id) && !n.position; })
       .map(function (n) { return n.id; });
@@ -174,7 +188,9 @@
     selected = { kind: isNode ? "node" : "edge", id: ele.id() };
     document.getElementById("nothing").hidden = true;
     document.getElementById("selected").hidden = false;
-    const title = isNode ? { address: "Address", tx: "Transaction", rest: "Folded counterparties" }[info.kind] : "Payment";
+    const title = isNode
+      ? { address: "Address", tx: "Transaction", rest: "Folded counterparties", cluster: "Wallet cluster" }[info.kind]
+      : "Payment";
     document.getElementById("sel-title").textContent = title;
     document.getElementById("sel-id").textContent = isNode ? info.id : info.source + " → " + info.target;
     const label = document.getElementById("sel-label");
@@ -193,13 +209,20 @@
       if (d.height !== undefined) fact(facts, "Block", String(d.height));
       if (d.fee !== undefined && d.fee !== null) fact(facts, "Fee", btc(d.fee));
       if (info.kind === "rest") fact(facts, "Folded", (d.count || 0) + " addresses, " + btc(d.amount));
+      if (info.kind === "cluster") {
+        fact(facts, "Addresses", String(d.size) + " (" + d.drawn + " were on the graph)");
+        if (d.labels && d.labels.length) fact(facts, "Labels", d.labels.join(", "));
+      }
     } else {
       fact(facts, "Amount", btc(info.amount));
     }
-    document.getElementById("expand").hidden = !isNode || info.kind === "rest";
-    document.getElementById("trace-box").hidden = !isNode || info.kind === "rest";
+    const many = info.kind === "rest" || info.kind === "cluster";
+    document.getElementById("expand").hidden = !isNode || many;
+    document.getElementById("trace-box").hidden = !isNode || many;
+    document.getElementById("collapse").hidden = !isNode || info.kind !== "address";
+    document.getElementById("uncollapse").hidden = !isNode || info.kind !== "cluster";
     const request = document.getElementById("request-link");
-    request.hidden = !isNode || info.kind === "rest";
+    request.hidden = !isNode || many;
     request.href = root.dataset.request + "?subject=" + encodeURIComponent(info.id || "");
     document.getElementById("label-box").hidden = !isNode || info.kind !== "address";
     document.getElementById("note").value = info.note || "";
@@ -244,7 +267,8 @@
     });
     cy.on("tap", "node, edge", function (evt) { show(evt.target); });
     cy.on("dbltap", "node", function (evt) {
-      if (evt.target.data("info").kind !== "rest") expand(evt.target.id());
+      const kind = evt.target.data("info").kind;
+      if (kind === "address" || kind === "tx") expand(evt.target.id());
     });
     cy.on("dragfree", "node", saveLayout);
     window.addEventListener("resize", function () { cy.style(style()); cy.resize(); });
@@ -281,6 +305,23 @@
         document.getElementById("trace-result").textContent = text;
         window.ui.toast(text);
       }, { trace: true });
+    });
+    document.getElementById("collapse").addEventListener("click", function () {
+      if (!selected || selected.kind !== "node") return;
+      const from = selected.id;
+      act(root.dataset.collapse, { node: from }, from, function (data) {
+        const node = cy.getElementById(data.node);
+        cy.elements().unselect();
+        node.select();
+        show(node);
+        window.ui.toast("Collapsed " + data.collapsed.length + " addresses into a cluster of " + data.size);
+      });
+    });
+    document.getElementById("uncollapse").addEventListener("click", function () {
+      if (!selected || selected.kind !== "node") return;
+      act(root.dataset.uncollapse, { node: selected.id }, null, function (data) {
+        window.ui.toast("Shown again: " + data.shown.length + " addresses");
+      });
     });
     document.getElementById("copy-id").addEventListener("click", function () {
       if (selected) window.ui.copy(selected.id);
