@@ -27,6 +27,7 @@ __all__ = [
     "MAX_DRAWN",
     "SCHEMA",
     "add_target",
+    "add_path",
     "add_trace",
     "collapse_cluster",
     "uncollapse",
@@ -229,6 +230,23 @@ def add_trace(case: Case, result: dict, max_drawn: int = MAX_DRAWN) -> dict:
         "services": result.get("services") or [],
         "truncated": bool(result.get("truncated")) or len(hops) < len(result["hops"]),
     }
+
+
+def add_path(case: Case, result: dict) -> dict:
+    """Draw a money path (`chain.analysis.shortest_path`): each step's transaction between
+    the address it spent from and the one it paid."""
+    _ensure(case)
+    added: list[str] = []
+    with _writing(case):
+        for step in result["steps"]:
+            txid = step["txid"]
+            _put_node(case, txid, "tx", {"height": step["height"], "time": step["time"]})
+            for address in (step["from"], step["to"]):
+                _put_node_if_new(case, address)
+            _put_edge(case, step["from"], txid, step["from_amount"])
+            _put_edge(case, txid, step["to"], step["amount"])
+            added += [step["from"], txid, step["to"]]
+    return {"found": result["found"], "hops": result["hops"], "added": list(dict.fromkeys(added))}
 
 
 def _put_node_if_new(case: Case, address: str) -> None:

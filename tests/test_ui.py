@@ -464,6 +464,36 @@ def test_a_cluster_collapses_into_one_node_and_opens_again(world, ui, client):
     assert response.status_code == 400 and "not a cluster node" in response.json()["error"]
 
 
+def test_the_money_path_between_two_addresses_is_drawn(world, ui, client):
+    """The toolkit's shortest path from the address to one its money reached, step by step."""
+    from investigator_tools.chain.analysis import shortest_path
+    from investigator_tools.chain.labels import LabelBook
+    from investigator_tools.chain.trace import trace
+
+    source = world["address"]
+    with Case(world["case"]) as case:
+        # With the explorer's labels, as the workspace reads them: the trace stops at
+        # services, as the path does, so what the trace reached the path reaches too.
+        labels = LabelBook(case, Esplora(world["explorer"]))
+        result = trace(case, source, hops=3, method="poison", labels=labels).as_dict()
+        far = max(result["hops"], key=lambda h: h["hop"])
+        target = next(o["address"] for o in far["outputs"] if o["tainted"] and o["address"])
+        expected = shortest_path(case, source, target, labels=labels)
+    assert expected["found"] and expected["hops"] >= 1
+    response = _post(client, ui, "money/api/path", {"from": source, "to": target})
+    assert response.status_code == 200, response.text
+    done = response.json()
+    assert done["found"] and done["steps"] == expected["steps"]
+    edges = {e["id"]: e for e in done["graph"]["edges"]}
+    for step in expected["steps"]:
+        assert edges[f"{step['txid']}>{step['to']}"]["amount"] == step["amount"]
+        assert f"{step['from']}>{step['txid']}" in edges
+    response = _post(client, ui, "money/api/path", {"from": source, "to": source})
+    assert response.status_code == 400 and "the same" in response.json()["error"]
+    response = _post(client, ui, "money/api/path", {"from": source, "to": target, "hops": 99})
+    assert response.status_code == 400 and "hops 99" in response.json()["error"]
+
+
 def test_bad_input_is_one_clear_error_and_loses_nothing(world, ui, client):
     """Typos, unknown nodes and malformed bodies get 400 with the reason; the graph stays."""
     before = client.get(ui.base + "money/api/graph").json()

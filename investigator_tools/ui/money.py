@@ -10,12 +10,14 @@ from __future__ import annotations
 
 from flask import Blueprint, g, jsonify, render_template
 
+from ..chain.analysis import shortest_path
 from ..chain.labels import LabelBook, set_label
 from ..chain.sync import sync
 from ..chain.trace import METHODS, trace
 from ..errors import InputError
 from ..targets import check_target
 from ..workspace import (
+    add_path,
     add_target,
     add_trace,
     annotate,
@@ -103,6 +105,21 @@ def trace_from():
     ).as_dict()
     drawn = add_trace(case, result)
     return jsonify({**drawn, "graph": read_graph(case)})
+
+
+@bp.post("/api/path")
+def path():
+    """The fewest-transaction money path between two addresses, drawn step by step."""
+    data = json_body()
+    source = check_target(_text(data, "from"), "from", ("btc",))
+    target = check_target(_text(data, "to"), "to", ("btc",))
+    hops = data.get("hops", 6)
+    if not isinstance(hops, int) or isinstance(hops, bool) or not 1 <= hops <= 20:
+        raise InputError(f"hops {hops!r}: expected a whole number from 1 to 20")
+    case = open_case(f"path {source} {target} --hops {hops}")
+    result = shortest_path(case, source, target, hops=hops, labels=_labels(case))
+    drawn = add_path(case, result)
+    return jsonify({**drawn, "steps": result["steps"], "graph": read_graph(case)})
 
 
 @bp.post("/api/collapse")

@@ -220,6 +220,7 @@
     document.getElementById("expand").hidden = !isNode || many;
     document.getElementById("trace-box").hidden = !isNode || many;
     document.getElementById("collapse").hidden = !isNode || info.kind !== "address";
+    document.getElementById("path-box").hidden = !isNode || info.kind !== "address";
     document.getElementById("uncollapse").hidden = !isNode || info.kind !== "cluster";
     const request = document.getElementById("request-link");
     request.hidden = !isNode || many;
@@ -303,6 +304,18 @@
         const text = "Traced " + data.hops + " transactions" + (data.truncated ? " (drew " + data.drawn + ")" : "") +
           (services.length ? "; reached " + services.join(", ") : "");
         document.getElementById("trace-result").textContent = text;
+        window.ui.toast(text);
+      }, { trace: true });
+    });
+    document.getElementById("path").addEventListener("click", function () {
+      if (!selected || selected.kind !== "node") return;
+      const to = document.getElementById("path-to").value.trim();
+      if (!to) return;
+      act(root.dataset.path, { from: selected.id, to: to }, selected.id, function (data) {
+        const text = data.found
+          ? "Path found: " + data.hops + " transaction(s)"
+          : "No path within the hops searched";
+        document.getElementById("path-result").textContent = text;
         window.ui.toast(text);
       }, { trace: true });
     });
