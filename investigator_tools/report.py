@@ -28,7 +28,7 @@ from .errors import InputError
 from .graph import case_graph, graph_counts, stored_traces
 from .graph_render import templates, write_graph
 from .spreadsheet import safe_cell
-from .workspace import list_annotations
+from .workspace import latest_picture, list_annotations
 
 __all__ = ["ReportResult", "collect", "export_tables", "write_report"]
 
@@ -115,6 +115,7 @@ def collect(case: Case, traces: list[dict] | None = None) -> dict:
         "requests": _requests(case) if "le_requests" in tables else [],
         "sweeps": _sweeps(case) if "sweeps" in tables else [],
         "annotations": _annotations(case) if "annotations" in tables else [],
+        "picture": _picture(case) if "workspace_pictures" in tables else None,
     }
     operators = sorted({e["operator"] for e in custody})
     data["summary"] = {
@@ -401,6 +402,19 @@ def _sweeps(case: Case) -> list[dict]:
 def _annotations(case: Case) -> list[dict]:
     """The notes and tags written on the workspace's money graph."""
     return [{**a, "updated": utc(a["updated"])} for a in list_annotations(case)]
+
+
+def _picture(case: Case) -> dict | None:
+    """The last picture of the workspace's graph, as a data: URL with its hash and time."""
+    kept = latest_picture(case)
+    if kept is None:
+        return None
+    return {
+        "src": "data:image/png;base64," + base64.b64encode(kept["png"]).decode("ascii"),
+        "sha256": kept["sha256"],
+        "created": utc(kept["created"]),
+        "operator": kept["operator"],
+    }
 
 
 # -- exports ------------------------------------------------------------------------------

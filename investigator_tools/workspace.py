@@ -10,6 +10,7 @@ the graph is read, so a label set on the command line shows at once.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import time
 from collections.abc import Iterator
@@ -32,10 +33,12 @@ __all__ = [
     "collapse_cluster",
     "uncollapse",
     "annotate",
+    "latest_picture",
     "list_annotations",
     "expand",
     "read_graph",
     "save_layout",
+    "save_picture",
 ]
 
 SCHEMA = """
@@ -68,6 +71,14 @@ CREATE TABLE IF NOT EXISTS traces (
     created REAL NOT NULL,
     custody_id INTEGER
 );
+CREATE TABLE IF NOT EXISTS workspace_pictures (
+    id INTEGER PRIMARY KEY,
+    png BLOB NOT NULL,            -- the canvas as drawn, for the report (the latest is shown)
+    sha256 TEXT NOT NULL,
+    created REAL NOT NULL,
+    operator TEXT,
+    custody_id INTEGER
+);
 CREATE TABLE IF NOT EXISTS annotations (
     target_kind TEXT NOT NULL,    -- node | edge
     target TEXT NOT NULL,         -- a workspace node's or edge's id
@@ -82,6 +93,8 @@ CREATE TABLE IF NOT EXISTS annotations (
 
 MAX_DRAWN = 150  # transactions of a trace drawn on the canvas (the report lists them all)
 MAX_NOTE = 10_000
+MAX_PICTURE = 6 * 1024 * 1024  # bytes of PNG
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 MAX_TAG = 40
 MAX_TAGS = 20
 
@@ -330,6 +343,31 @@ def save_layout(case: Case, positions: dict) -> int:
         before = case.conn.total_changes
         case.conn.executemany("UPDATE workspace_nodes SET x = ?, y = ? WHERE id = ?", rows)
         return case.conn.total_changes - before
+
+
+def save_picture(case: Case, png: bytes) -> dict:
+    """Keep a picture of the graph as drawn (a PNG) for the report."""
+    _ensure(case)
+    if not png.startswith(PNG_SIGNATURE):
+        raise InputError("picture: not a PNG image")
+    if len(png) > MAX_PICTURE:
+        raise InputError(f"picture: {len(png)} bytes, at most {MAX_PICTURE}")
+    digest = hashlib.sha256(png).hexdigest()
+    case.conn.execute(
+        "INSERT INTO workspace_pictures (png, sha256, created, operator, custody_id)"
+        " VALUES (?, ?, ?, ?, ?)",
+        (png, digest, time.time(), case.operator, case.custody_id),
+    )
+    return {"sha256": digest, "size": len(png)}
+
+
+def latest_picture(case: Case) -> dict | None:
+    """The last picture kept of the graph: its PNG, SHA-256, time and who kept it."""
+    _ensure(case)
+    row = case.conn.execute(
+        "SELECT png, sha256, created, operator FROM workspace_pictures ORDER BY id DESC LIMIT 1"
+    ).fetchone()
+    return dict(row) if row else None
 
 
 def _tags(tags) -> list[str]:

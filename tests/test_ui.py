@@ -397,6 +397,33 @@ def test_a_request_prefilled_from_the_graph_gets_the_kyc_answer(world, ui, clien
     )
 
 
+def test_a_picture_of_the_graph_reaches_the_report(world, ui, client):
+    """The canvas kept as a PNG is shown in the report with its SHA-256; bad pictures are not."""
+    import base64
+    import io
+
+    from PIL import Image
+
+    out = io.BytesIO()
+    Image.new("RGB", (40, 30), "white").save(out, format="PNG")
+    png = out.getvalue()
+    url = "data:image/png;base64," + base64.b64encode(png).decode()
+    response = _post(client, ui, "money/api/picture", {"png": url})
+    assert response.status_code == 200, response.text
+    assert response.json()["sha256"] == hashlib.sha256(png).hexdigest()
+    for bad, message in (
+        ("data:image/gif;base64,R0lG", "expected a data:image/png"),
+        ("data:image/png;base64,@@@", "not valid base64"),
+        ("data:image/png;base64," + base64.b64encode(b"GIF89a").decode(), "not a PNG"),
+    ):
+        response = _post(client, ui, "money/api/picture", {"png": bad})
+        assert response.status_code == 400 and message in response.json()["error"]
+    with Case(world["case"], operator=OPERATOR) as case:
+        html = write_report(case, world["folder"] / "report-picture").files["html"].read_text()
+    figure = html[html.index('id="workspace-picture"') :]
+    assert url in figure and hashlib.sha256(png).hexdigest() in figure
+
+
 def test_the_report_button_writes_the_report_and_shows_it(world, ui, client):
     """The report is written beside the case, as the CLI does, and shown under its own CSP."""
     response = _post(client, ui, "report/api/write", {"pdf": "yes"})
@@ -657,6 +684,8 @@ def test_in_chromium_add_expand_annotate(world, ui):
         wait.until(lambda d: "Note saved" in d.find_element(By.ID, "toast").text)
         driver.find_element(By.ID, "trace").click()
         wait.until(lambda d: d.find_element(By.ID, "trace-result").text.startswith("Traced"))
+        driver.find_element(By.ID, "keep-picture").click()
+        wait.until(lambda d: "Picture kept" in d.find_element(By.ID, "toast").text)
         driver.find_element(By.ID, "large-text").click()
         assert "large" in driver.find_element(By.TAG_NAME, "html").get_attribute("class")
         driver.find_element(By.ID, "fit").click()
@@ -672,6 +701,10 @@ def test_in_chromium_add_expand_annotate(world, ui):
         driver.get(ui.base + "report/")
         driver.find_element(By.ID, "write-report").click()
         wait.until(lambda d: "captures verified" in d.find_element(By.ID, "report-status").text)
+        driver.get(ui.base + "report/view")
+        picture = driver.find_element(By.CSS_SELECTOR, "#workspace-picture img")
+        assert picture.get_attribute("src").startswith("data:image/png;base64,")
+        assert driver.execute_script("return arguments[0].naturalWidth", picture) > 200
 
         driver.get(ui.base + "evidence/artefacts")
         wait.until(lambda d: d.find_element(By.ID, "artefacts").get_attribute("data-ready") == "1")

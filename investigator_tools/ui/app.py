@@ -34,7 +34,7 @@ def create_app(settings: Settings) -> Flask:
     """The workspace app for one case."""
     app = Flask(__name__)
     app.config["SETTINGS"] = settings
-    app.config["MAX_CONTENT_LENGTH"] = 2 * 1024 * 1024
+    app.config["MAX_CONTENT_LENGTH"] = 10 * 1024 * 1024  # a picture of the graph, base64
     app.register_blueprint(evidence.bp)
     app.register_blueprint(money.bp)
     app.register_blueprint(act.bp)

@@ -8,6 +8,9 @@ read as the CLI reads them (`LabelBook`). Each change is logged in the chain of 
 
 from __future__ import annotations
 
+import base64
+import binascii
+
 from flask import Blueprint, g, jsonify, render_template
 
 from ..chain.analysis import shortest_path
@@ -25,6 +28,7 @@ from ..workspace import (
     expand,
     read_graph,
     save_layout,
+    save_picture,
     uncollapse,
 )
 from .context import Settings, json_body, open_case
@@ -138,6 +142,20 @@ def uncollapse_cluster():
     case = open_case(f"uncollapse {node}")
     shown = uncollapse(case, node)
     return jsonify({"shown": shown, "graph": read_graph(case)})
+
+
+@bp.post("/api/picture")
+def picture():
+    """Keep the canvas as drawn (a PNG data: URL from the page) for the report."""
+    text = _text(json_body(), "png")
+    prefix = "data:image/png;base64,"
+    if not text.startswith(prefix):
+        raise InputError("png: expected a data:image/png;base64 URL")
+    try:
+        png = base64.b64decode(text[len(prefix) :], validate=True)
+    except (binascii.Error, ValueError):
+        raise InputError("png: not valid base64") from None
+    return jsonify(save_picture(open_case("picture of the graph for the report"), png))
 
 
 @bp.post("/api/layout")

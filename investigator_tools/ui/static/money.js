@@ -339,6 +339,15 @@
     document.getElementById("copy-id").addEventListener("click", function () {
       if (selected) window.ui.copy(selected.id);
     });
+    document.getElementById("keep-picture").addEventListener("click", async function () {
+      try {
+        const png = cy.png({ full: true, bg: "#ffffff", maxWidth: 2400, maxHeight: 2400 });
+        const kept = await window.ui.postJSON(root.dataset.picture, { png: png });
+        window.ui.toast("Picture kept for the report (SHA-256 " + kept.sha256.slice(0, 12) + "…)");
+      } catch (e) {
+        window.ui.toast(e.message, true);
+      }
+    });
     document.getElementById("fit").addEventListener("click", function () { cy.fit(undefined, 30); });
     document.getElementById("save-note").addEventListener("click", function () {
       if (!selected) return;
