@@ -98,6 +98,26 @@ class Correlation:
         ]
 
 
+def stored_correlations(case: Case) -> list[dict]:
+    """The links the last `correlate` stored, weakest last: family, value, strength, sites,
+    personas, evidence (each sighting's site, URL, capture, time and SHA-256)."""
+    case.ensure(SCHEMA)
+    out = []
+    for r in case.conn.execute("SELECT * FROM correlations ORDER BY strength, family, value"):
+        out.append(
+            {
+                "family": r["family"],
+                "value": r["value"],
+                "strength": r["strength"],
+                "sites": json.loads(r["sites"]),
+                "personas": json.loads(r["personas"]),
+                "evidence": json.loads(r["evidence"]),
+                "computed_at": r["computed_at"],
+            }
+        )
+    return out
+
+
 def correlate(case: Case, *, families: list[str] | None = None, min_sites: int = 2) -> Correlation:
     """Link sites and personas sharing an artefact (new captures are extracted first)."""
     extract(case)

@@ -24,6 +24,7 @@ from pathlib import Path
 
 from .case import Case
 from .chain.codec.amounts import format_btc
+from .correlate import stored_correlations
 from .errors import InputError
 from .graph import case_graph, graph_counts, stored_traces
 from .graph_render import templates, write_graph
@@ -220,24 +221,17 @@ def _unextracted(case: Case, tables: set[str]) -> int:
 
 def _correlations(case: Case) -> list[dict]:
     """The stored correlations with their evidence."""
-    out = []
-    for r in case.conn.execute("SELECT * FROM correlations ORDER BY strength, family, value"):
-        evidence = _json(r["evidence"], [])
-        out.append(
-            {
-                "family": r["family"],
-                "value": r["value"],
-                "strength": r["strength"],
-                "sites": _json(r["sites"], []),
-                "personas": _json(r["personas"], []),
-                "evidence": [
-                    {**e, "fetched_at": (e.get("fetched_at") or "").replace("T", " ")[:19]}
-                    for e in evidence
-                ],
-                "computed_at": utc(r["computed_at"]),
-            }
-        )
-    return out
+    return [
+        {
+            **c,
+            "evidence": [
+                {**e, "fetched_at": (e.get("fetched_at") or "").replace("T", " ")[:19]}
+                for e in c["evidence"]
+            ],
+            "computed_at": utc(c["computed_at"]),
+        }
+        for c in stored_correlations(case)
+    ]
 
 
 def _chain(case: Case, tables: set[str]) -> dict:

@@ -113,6 +113,8 @@ PAGES = [
     "evidence/captures/1",
     "evidence/captures/1/body",
     "evidence/custody",
+    "evidence/correlations",
+    "evidence/api/correlations",
     "money/",
     "money/api/graph",
     "act/requests",
@@ -215,6 +217,26 @@ def test_captures_and_custody_pages_show_the_case(world, ui, client):
     assert "Every capture matches" in page
     for entry in custody:
         assert entry["command"][:40].replace("'", "&#39;") in page
+
+
+def test_correlations_are_run_and_listed_with_their_evidence(world, ui, client):
+    """The toolkit's correlate from the page: each link with its sites and evidence."""
+    from investigator_tools.correlate import correlate
+
+    response = _post(client, ui, "evidence/api/correlate", {})
+    assert response.status_code == 200, response.text
+    links = response.json()["links"]
+    assert client.get(ui.base + "evidence/api/correlations").json()["links"] == links
+    with Case(world["case"]) as case:
+        expected = correlate(case).links
+    assert {(link["family"], link["value"]) for link in links} == {
+        (link.family, link.value) for link in expected
+    }
+    assert any(link["value"] == "kestrel" for link in links)
+    for link in links:
+        assert len(link["sites"]) >= 2 and all(e["sha256"] and e["url"] for e in link["evidence"])
+    response = _post(client, ui, "evidence/api/correlate", {"families": ["shoe_size"]})
+    assert response.status_code == 400 and "families: expected" in response.json()["error"]
 
 
 def test_a_capture_opens_in_a_frame_that_runs_nothing(world, ui, client):
@@ -715,6 +737,11 @@ def test_in_chromium_add_expand_annotate(world, ui):
         assert 0 < len(shown) < len(rows)
         assert all(address in r.text for r in shown)
         driver.save_screenshot(str(SHOTS / "ui-artefacts.png"))
+        driver.get(ui.base + "evidence/correlations")
+        driver.find_element(By.ID, "correlate").click()
+        wait.until(lambda d: d.find_element(By.ID, "correlate-status").text.endswith("links"))
+        assert "kestrel" in driver.find_element(By.ID, "correlations").text
+        driver.save_screenshot(str(SHOTS / "ui-correlations.png"))
         with Case(world["case"]) as case:
             page = next(
                 c for c in case.captures() if (c.content_type or "").startswith("text/html")

@@ -5,9 +5,11 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, abort, jsonify, render_template
 
+from ..correlate import FAMILIES, correlate, stored_correlations
+from ..errors import InputError
 from ..extract import artefacts
 from ..report import utc
-from .context import open_case
+from .context import json_body, open_case
 
 bp = Blueprint("evidence", __name__, url_prefix="/evidence")
 
@@ -96,3 +98,28 @@ def custody_page():
         {**e, "time": utc(e["time"]), "captures": made.get(e["id"], 0)} for e in case.custody()
     ]
     return render_template("custody.html", entries=entries, problems=problems)
+
+
+@bp.get("/correlations")
+def correlations_page():
+    """Sites and personas linked by a shared artefact, with the evidence of each link."""
+    return render_template("correlations.html", families=FAMILIES)
+
+
+@bp.get("/api/correlations")
+def correlations_json():
+    """The links the last correlation stored."""
+    return jsonify({"links": stored_correlations(open_case())})
+
+
+@bp.post("/api/correlate")
+def correlate_now():
+    """Extract new captures and correlate again (`investigate correlate`); the links."""
+    families = json_body().get("families") or None
+    if families is not None and (
+        not isinstance(families, list) or not all(f in FAMILIES for f in families)
+    ):
+        raise InputError(f"families: expected a list of {', '.join(FAMILIES)}")
+    case = open_case("correlate" + "".join(f" --family {f}" for f in families or []))
+    result = correlate(case, families=families)
+    return jsonify({"links": stored_correlations(case), "clusters": result.clusters})
