@@ -12,8 +12,10 @@ import hashlib
 import json
 import re
 import signal
+import sqlite3
 import subprocess
 import sys
+import time
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -67,6 +69,8 @@ def world(tiny_world, tiny_crawl, tmp_path_factory):
             "proxy": f"socks5h://{host}:{socks_port}",
             "exchanges": {s.name: s.address for s in sandbox.sites if s.kind == "exchange"},
             "token": _analyst_token(tiny_world),
+            "market": next(s.address for s in sandbox.sites if s.site_id == "market"),
+            "state": folder / "state",
         }
 
 
@@ -107,6 +111,8 @@ def _post(session: requests.Session, ui: UiServer, path: str, body) -> requests.
 
 PAGES = [
     "",
+    "collect/",
+    "collect/api/status",
     "evidence/artefacts",
     "evidence/api/artefacts",
     "evidence/captures",
@@ -254,6 +260,75 @@ def test_a_capture_opens_in_a_frame_that_runs_nothing(world, ui, client):
     assert csp.startswith("default-src 'none'; img-src data:") and "sandbox" in csp
     assert "script-src" not in csp and body.headers["X-Content-Type-Options"] == "nosniff"
     assert client.get(ui.base + "evidence/captures/999999").status_code == 404
+
+
+# -- collect -------------------------------------------------------------------------------
+
+
+def _crawl_state(session, ui, until: tuple[str, ...]) -> dict:
+    """The crawl's state once it is in one of `until` (polled; the crawl runs in a thread)."""
+    for _ in range(1200):
+        state = session.get(ui.base + "collect/api/status").json()
+        if state["status"] in until:
+            return state
+        time.sleep(0.1)
+    raise AssertionError(f"the crawl never reached {until}: {state}")
+
+
+def _newest_captcha_answer(world) -> str:
+    """What the trainee reads in the picture: the newest challenge's answer in the site's state."""
+    conn = sqlite3.connect(world["state"] / "state.db")
+    try:
+        return conn.execute("SELECT answer FROM captchas ORDER BY id DESC LIMIT 1").fetchone()[0]
+    finally:
+        conn.close()
+
+
+def test_a_crawl_started_in_the_page_is_answered_there_and_captured(world, ui, client):
+    """A crawl behind the market's login wall: the CAPTCHAs (the login's, then the
+    registration's) are shown by the page and answered there; the walled page is captured."""
+    wall = f"http://{world['market']}/messages?to=kestrel"
+    for body, message in (
+        ({"urls": []}, "urls: expected"),
+        ({"urls": [wall], "depth": -1}, "depth -1"),
+        ({"urls": [wall], "login": "nopassword"}, "USER:PASSWORD"),
+    ):
+        response = _post(client, ui, "collect/api/start", body)
+        assert response.status_code == 400 and message in response.json()["error"], body
+    assert _post(client, ui, "collect/api/captcha", {"answer": "x"}).status_code == 400
+    body = {
+        "urls": [wall],
+        "depth": 0,
+        "max_pages": 5,
+        "rate": 0,
+        "no_probe": True,
+        "no_images": True,
+        "fresh": True,  # the session's crawl logged in already: forget its cookies
+        "login": "pageuser:a long pass 51",
+    }
+    response = _post(client, ui, "collect/api/start", body)
+    assert response.status_code == 200, response.text
+    answered = 0
+    while True:
+        state = _crawl_state(client, ui, ("captcha", "done", "stopped", "failed"))
+        if state["status"] != "captcha":
+            break
+        assert state["captcha"]["src"].startswith("data:image/png;base64,")
+        again = _post(client, ui, "collect/api/start", body)
+        assert again.status_code == 400 and "running already" in again.json()["error"]
+        response = _post(
+            client, ui, "collect/api/captcha", {"answer": _newest_captcha_answer(world)}
+        )
+        assert response.status_code == 200, response.text
+        answered += 1
+    assert state["status"] == "done", state
+    assert answered == 2 and world["market"] in state["result"]["logins"]
+    with Case(world["case"]) as case:
+        body_of_wall = next(c.body for c in case.captures() if c.url == wall)
+        custody = [e["command"] for e in case.custody()]
+    assert b"Logged in as" in body_of_wall
+    crawl_entry = next(c for c in custody if c.startswith("investigate ui: crawl "))
+    assert "--login ***" in crawl_entry and "a long pass" not in crawl_entry
 
 
 # -- follow the money ----------------------------------------------------------------------
@@ -678,8 +753,34 @@ def test_in_chromium_add_expand_annotate(world, ui):
     try:
         driver.get(ui.url)
         assert "token=" not in driver.current_url
-        driver.get(ui.base + "money/")
         wait = WebDriverWait(driver, 60)
+        # A crawl behind the market's login wall, its CAPTCHAs answered in the page.
+        driver.get(ui.base + "collect/")
+        form = driver.find_element(By.ID, "crawl-form")
+        form.find_element(By.NAME, "urls").send_keys(
+            f"http://{world['market']}/messages?to=kestrel"
+        )
+        form.find_element(By.NAME, "login").send_keys("browseruser:a long pass 51")
+        depth = form.find_element(By.NAME, "depth")
+        depth.clear()
+        depth.send_keys("0")
+        for flag in ("no_images", "no_probe", "fresh"):
+            form.find_element(By.NAME, flag).click()
+        driver.find_element(By.ID, "start-crawl").click()
+        progress = driver.find_element(By.ID, "progress")
+        for _ in range(3):
+            wait.until(lambda d: progress.get_attribute("data-status") in ("captcha", "done"))
+            if progress.get_attribute("data-status") == "done":
+                break
+            wait.until(lambda d: d.find_element(By.ID, "captcha-img").get_attribute("src"))
+            driver.save_screenshot(str(SHOTS / "ui-crawl-captcha.png"))
+            driver.find_element(By.ID, "captcha-answer").send_keys(_newest_captcha_answer(world))
+            driver.find_element(By.ID, "captcha-send").click()
+            wait.until(lambda d: progress.get_attribute("data-status") != "captcha")
+        assert progress.get_attribute("data-status") == "done"
+        assert f"logged in on {world['market']}" in driver.find_element(By.ID, "crawl-result").text
+
+        driver.get(ui.base + "money/")
         root = driver.find_element(By.ID, "money")
         wait.until(lambda d: root.get_attribute("data-ready") == "1")
         field = driver.find_element(By.ID, "add-target")

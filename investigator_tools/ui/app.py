@@ -17,7 +17,7 @@ from urllib.parse import urlencode, urlsplit
 from flask import Flask, Response, abort, g, jsonify, redirect, render_template, request
 
 from ..errors import InvestigateError, NetworkError, RemoteError
-from . import act, evidence, money, reports
+from . import act, collect, evidence, money, reports
 from .context import Settings, open_case
 
 __all__ = ["COOKIE", "CSP", "create_app"]
@@ -35,6 +35,7 @@ def create_app(settings: Settings) -> Flask:
     app = Flask(__name__)
     app.config["SETTINGS"] = settings
     app.config["MAX_CONTENT_LENGTH"] = 10 * 1024 * 1024  # a picture of the graph, base64
+    app.register_blueprint(collect.bp)
     app.register_blueprint(evidence.bp)
     app.register_blueprint(money.bp)
     app.register_blueprint(act.bp)

@@ -9,6 +9,7 @@ import threading
 from waitress.server import create_server
 
 from .app import create_app
+from .collect import stop_crawl
 from .context import Settings
 
 __all__ = ["HOST", "UiServer"]
@@ -27,8 +28,9 @@ class UiServer:
         self.settings = settings
         sock = socket.create_server((HOST, port))
         try:
+            self.app = create_app(settings)
             self._server = create_server(
-                create_app(settings),
+                self.app,
                 sockets=[sock],
                 threads=THREADS,
                 ident="investigate-ui",
@@ -74,6 +76,7 @@ class UiServer:
             self._thread.join(timeout=10)
             self._thread = None
         self._server.task_dispatcher.shutdown(timeout=5)
+        stop_crawl(self.app)
 
     def __enter__(self) -> UiServer:
         """Start serving for a with block."""
