@@ -124,6 +124,7 @@ PAGES = [
     "money/",
     "money/api/graph",
     "act/requests",
+    "act/sweep",
     "report/",
     "static/vendor/cytoscape.min.js",
 ]
@@ -521,6 +522,51 @@ def test_a_picture_of_the_graph_reaches_the_report(world, ui, client):
     assert url in figure and hashlib.sha256(png).hexdigest() in figure
 
 
+def test_a_sweep_is_checked_first_then_broadcast_on_confirmation(world, ui, client, tiny_world):
+    """The dialog's check builds and signs without sending; the confirmation broadcasts the
+    same transaction; neither the key nor the words are stored."""
+    from tests.test_request_sweep import fresh_address, funded_key
+
+    conn = sqlite3.connect(f"file:{tiny_world}?mode=ro", uri=True)
+    conn.row_factory = sqlite3.Row
+    try:
+        wif, source, value = funded_key(conn)
+    finally:
+        conn.close()
+    dest = fresh_address()
+    for body, message in (
+        ({"to": dest}, "give a key (WIF) or recovery words"),
+        ({"to": dest, "key": wif, "mnemonic": "abandon " * 12}, "not both"),
+        ({"to": "bc1qtypo", "key": wif}, "to 'bc1qtypo'"),
+        ({"to": dest, "key": wif, "fee_rate": -1}, "fee_rate -1"),
+    ):
+        response = _post(client, ui, "act/api/sweep", body)
+        assert response.status_code == 400 and message in response.json()["error"], body
+    explorer = Esplora(world["explorer"])
+    checked = _post(client, ui, "act/api/sweep", {"to": dest, "key": wif})
+    assert checked.status_code == 200, checked.text
+    check = checked.json()
+    assert check["status"] == "not broadcast" and check["total"] == value
+    assert "raw_hex" not in check and explorer.address_utxo(dest) == []
+    sent = _post(
+        client,
+        ui,
+        "act/api/sweep",
+        {"to": dest, "key": wif, "confirm": True, "fee_rate": check["fee_rate"]},
+    )
+    assert sent.status_code == 200, sent.text
+    done = sent.json()
+    assert done["status"] == "broadcast" and done["txid"] == check["txid"]
+    assert sum(u["value"] for u in explorer.address_utxo(dest)) == check["amount"]
+    with Case(world["case"]) as case:
+        dump = "\n".join(case.conn.iterdump())
+        custody = [e["command"] for e in case.custody()]
+    assert wif not in dump
+    assert f"investigate ui: sweep --key *** --to {dest} --dry-run" in custody
+    assert f"investigate ui: sweep --key *** --to {dest}" in custody
+    assert "Seize" in client.get(ui.base + "act/sweep", params={"to": dest}).text
+
+
 def test_the_report_button_writes_the_report_and_shows_it(world, ui, client):
     """The report is written beside the case, as the CLI does, and shown under its own CSP."""
     response = _post(client, ui, "report/api/write", {"pdf": "yes"})
@@ -737,7 +783,7 @@ def _requests_made(driver) -> list[str]:
 
 
 @pytest.mark.browser
-def test_in_chromium_add_expand_annotate(world, ui):
+def test_in_chromium_add_expand_annotate(world, ui, tiny_world):
     """In headless Chromium at 1280x800: open the URL, add the address, expand it, annotate
     it; every request goes to 127.0.0.1, no policy violation; a second browser gets 403."""
     from selenium.webdriver.common.by import By
@@ -838,6 +884,25 @@ def test_in_chromium_add_expand_annotate(world, ui):
         assert 0 < len(shown) < len(rows)
         assert all(address in r.text for r in shown)
         driver.save_screenshot(str(SHOTS / "ui-artefacts.png"))
+        # A seizure in the sweep dialog: checked first, broadcast once confirmed.
+        from tests.test_request_sweep import fresh_address, funded_key
+
+        conn = sqlite3.connect(f"file:{tiny_world}?mode=ro", uri=True)
+        conn.row_factory = sqlite3.Row
+        try:
+            wif = funded_key(conn, offset=1)[0]
+        finally:
+            conn.close()
+        driver.get(ui.base + "act/sweep")
+        sweep_form = driver.find_element(By.ID, "sweep-form")
+        sweep_form.find_element(By.NAME, "key").send_keys(wif)
+        sweep_form.find_element(By.NAME, "to").send_keys(fresh_address())
+        driver.find_element(By.ID, "sweep-check").click()
+        wait.until(lambda d: d.find_element(By.ID, "sweep-text").text.startswith("Moves"))
+        driver.save_screenshot(str(SHOTS / "ui-sweep-check.png"))
+        driver.find_element(By.ID, "sweep-confirm").click()
+        wait.until(lambda d: d.find_element(By.ID, "sweep-done").text.startswith("broadcast:"))
+
         driver.get(ui.base + "evidence/correlations")
         driver.find_element(By.ID, "correlate").click()
         wait.until(lambda d: d.find_element(By.ID, "correlate-status").text.endswith("links"))

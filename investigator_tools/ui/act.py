@@ -1,6 +1,8 @@
 """Act: law-enforcement requests to an exchange's portal (or the issuer's, or a swap
 service's), prefilled from the graph's selected address or txid, sent with the toolkit's
-`submit_request` through the proxy; the answers are stored in the case and listed here."""
+`submit_request` through the proxy, the answers stored in the case and listed here; and
+the seizure of a recovered key's or recovery words' coins (`sweep`), checked first (built
+and signed, not sent) and broadcast only once confirmed."""
 
 from __future__ import annotations
 
@@ -9,6 +11,8 @@ from flask import Blueprint, g, jsonify, render_template, request
 from ..errors import InputError
 from ..report import utc
 from ..request import ASKS, LEGAL_BASES, format_answer, list_requests, submit_request
+from ..sweep import sweep
+from ..targets import check_target
 from .context import Settings, json_body, open_case
 
 bp = Blueprint("act", __name__, url_prefix="/act")
@@ -75,3 +79,45 @@ def send():
         confidential=bool(data.get("confidential")),
     )
     return jsonify({"record": record, "lines": format_answer(record)})
+
+
+@bp.get("/sweep")
+def sweep_page():
+    """The sweep dialog."""
+    return render_template("sweep.html", to=request.args.get("to", ""))
+
+
+@bp.post("/api/sweep")
+def sweep_coins():
+    """Build and sign the sweep (confirm false: shown, not sent) or broadcast it (confirm
+    true, at the fee rate the check showed). The key or words are never stored."""
+    data = json_body()
+    to = check_target(str(data.get("to") or ""), "to", ("btc",))
+    wif, mnemonic = data.get("key") or None, data.get("mnemonic") or None
+    if (wif is None) == (mnemonic is None):
+        raise InputError("give a key (WIF) or recovery words, not both")
+    for name, value in (("key", wif), ("mnemonic", mnemonic)):
+        if value is not None and not isinstance(value, str):
+            raise InputError(f"{name}: expected text")
+    passphrase = data.get("passphrase") or ""
+    fee_rate = data.get("fee_rate")
+    if fee_rate is not None and (
+        not isinstance(fee_rate, int | float) or isinstance(fee_rate, bool) or fee_rate <= 0
+    ):
+        raise InputError(f"fee_rate {fee_rate!r}: expected sat/vB, more than 0")
+    confirm = data.get("confirm") is True
+    settings: Settings = g.settings
+    source = "--key ***" if wif else "--mnemonic ***"
+    case = open_case(f"sweep {source} --to {to}" + ("" if confirm else " --dry-run"))
+    report = sweep(
+        case,
+        settings.explorer_for(case),
+        to=to,
+        wif=wif.strip() if wif else None,
+        mnemonic=" ".join(mnemonic.split()) if mnemonic else None,
+        passphrase=passphrase,
+        fee_rate=fee_rate,
+        broadcast=confirm,
+    )
+    report.pop("raw_hex", None)
+    return jsonify(report)
