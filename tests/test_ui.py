@@ -324,6 +324,14 @@ def test_a_crawl_started_in_the_page_is_answered_there_and_captured(world, ui, c
         answered += 1
     assert state["status"] == "done", state
     assert answered == 2 and world["market"] in state["result"]["logins"]
+    # The new captures were extracted at the end: their artefacts are in the table.
+    assert state["extracted"]["read"] >= 1
+    rows = client.get(ui.base + "evidence/api/artefacts").json()["artefacts"]
+    assert any(r["url"] == wall for r in rows)
+    again = _post(client, ui, "evidence/api/extract", {})
+    assert again.status_code == 200 and again.json()["read"] == 0
+    bad = _post(client, ui, "evidence/api/extract", {"rescan": "yes"})
+    assert bad.status_code == 400 and "rescan: expected" in bad.json()["error"]
     with Case(world["case"]) as case:
         body_of_wall = next(c.body for c in case.captures() if c.url == wall)
         custody = [e["command"] for e in case.custody()]

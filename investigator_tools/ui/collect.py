@@ -1,5 +1,6 @@
 """Collect: a crawl started from the page (the toolkit's `crawl`, through the proxy) and
-watched there; a CAPTCHA on a login wall is shown in the page and answered there.
+watched there; a CAPTCHA on a login wall is shown in the page and answered there. A crawl
+that ends is followed by `extract`, so its artefacts are in the table at once.
 
 One crawl runs at a time, in a thread of its own with its own handle on the case file
 (the CLI and the pages keep working on it meanwhile). When the crawl meets a CAPTCHA,
@@ -22,6 +23,7 @@ from ..case import Case
 from ..crawl import crawl, parse_login
 from ..errors import CaptchaPending, InputError, InvestigateError
 from ..esplora import DEFAULT_PROXY
+from ..extract import extract
 from .context import Settings, json_body
 
 bp = Blueprint("collect", __name__, url_prefix="/collect")
@@ -129,8 +131,11 @@ class CrawlJob:
                     progress=self._progress,
                     **options,
                 )
+                # What a trainee wants next is the artefacts: read the new captures at once.
+                case.begin("investigate ui: extract")
+                found = extract(case)
             with self._lock:
-                self.state.update(status="done", result=result.as_dict())
+                self.state.update(status="done", result=result.as_dict(), extracted=found.as_dict())
         except CaptchaPending as e:
             with self._lock:
                 partial = e.result.as_dict() if e.result is not None else None

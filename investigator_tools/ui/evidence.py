@@ -7,7 +7,7 @@ from flask import Blueprint, Response, abort, jsonify, render_template
 
 from ..correlate import FAMILIES, correlate, stored_correlations
 from ..errors import InputError
-from ..extract import artefacts
+from ..extract import artefacts, extract
 from ..report import utc
 from .context import json_body, open_case
 
@@ -44,6 +44,16 @@ def artefacts_json():
         for a in artefacts(case)
     ]
     return jsonify({"artefacts": rows})
+
+
+@bp.post("/api/extract")
+def extract_now():
+    """Read the captures not read yet (`investigate extract`)."""
+    rescan = json_body().get("rescan", False)
+    if not isinstance(rescan, bool):
+        raise InputError("rescan: expected true or false")
+    case = open_case("extract" + (" --rescan" if rescan else ""))
+    return jsonify(extract(case, rescan=rescan).as_dict())
 
 
 @bp.get("/captures")

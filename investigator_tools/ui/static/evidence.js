@@ -74,19 +74,41 @@
     }
   }
 
-  document.addEventListener("DOMContentLoaded", async function () {
-    const table = document.getElementById("artefacts");
-    if (!table) return;
+  async function load(table) {
     const response = await fetch(table.dataset.source, { credentials: "same-origin" });
     rows = (await response.json()).artefacts;
     const kinds = Array.from(new Set(rows.map(function (r) { return r.kind; }))).sort();
     const select = document.getElementById("kind");
+    const chosen = select.value;
+    select.replaceChildren();
+    const all = document.createElement("option");
+    all.value = "";
+    all.textContent = "all";
+    select.appendChild(all);
     for (const k of kinds) {
       const option = document.createElement("option");
       option.value = k;
       option.textContent = k;
       select.appendChild(option);
     }
+    select.value = kinds.includes(chosen) ? chosen : "";
+    render(table);
+  }
+
+  document.addEventListener("DOMContentLoaded", async function () {
+    const table = document.getElementById("artefacts");
+    if (!table) return;
+    const select = document.getElementById("kind");
+    document.getElementById("extract").addEventListener("click", async function () {
+      try {
+        const done = await window.ui.postJSON(table.dataset.extract, {});
+        window.ui.toast(done.read + " new captures read, " + done.added + " artefacts added");
+        await load(table);
+      } catch (e) {
+        window.ui.toast(e.message, true);
+      }
+    });
+    await load(table);
     document.getElementById("filter").addEventListener("input", function () { render(table); });
     select.addEventListener("change", function () { render(table); });
     for (const th of table.tHead.querySelectorAll("th[data-sort]")) {
@@ -97,7 +119,6 @@
         render(table);
       });
     }
-    render(table);
     table.dataset.ready = "1";
   });
 })();
