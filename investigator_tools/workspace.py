@@ -241,6 +241,7 @@ def add_trace(case: Case, result: dict, max_drawn: int = MAX_DRAWN) -> dict:
         "hops": len(result["hops"]),
         "added": added,
         "services": result.get("services") or [],
+        "deposits": _deposits(result),
         "truncated": bool(result.get("truncated")) or len(hops) < len(result["hops"]),
     }
 
@@ -260,6 +261,27 @@ def add_path(case: Case, result: dict) -> dict:
             _put_edge(case, txid, step["to"], step["amount"])
             added += [step["from"], txid, step["to"]]
     return {"found": result["found"], "hops": result["hops"], "added": list(dict.fromkeys(added))}
+
+
+def _deposits(result: dict) -> list[dict]:
+    """For each service a trace reached: the address whose coins carried most of the traced
+    money into the service's transaction (a customer's deposit: what to ask the service about)."""
+    by_txid = {h["txid"]: h for h in result["hops"]}
+    out: dict[tuple[str, str], dict] = {}
+    for end in result.get("endpoints") or []:
+        hop = by_txid.get(end.get("txid"))
+        if end.get("kind") != "service" or hop is None:
+            continue
+        tainted = [i for i in hop["inputs"] if i.get("tainted") and i.get("address")]
+        if not tainted:
+            continue
+        deposit = max(tainted, key=lambda i: i["tainted"])
+        key = (end["label"], deposit["address"])
+        entry = out.setdefault(
+            key, {"service": end["label"], "deposit": deposit["address"], "amount": 0}
+        )
+        entry["amount"] += end.get("amount") or 0
+    return sorted(out.values(), key=lambda d: -d["amount"])
 
 
 def _put_node_if_new(case: Case, address: str) -> None:

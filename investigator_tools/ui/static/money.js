@@ -82,6 +82,15 @@
     ];
   }
 
+  // Fit the graph in view, but never zoom a few nodes up to unreadable giant labels.
+  function fitView() {
+    cy.fit(undefined, 30);
+    if (cy.zoom() > 1.2) {
+      cy.zoom(1.2);
+      cy.center();
+    }
+  }
+
   function status(text) {
     document.getElementById("status").textContent = text;
   }
@@ -303,7 +312,23 @@
         const services = data.services.map(function (s) { return s.label + " " + btc(s.amount); });
         const text = "Traced " + data.hops + " transactions" + (data.truncated ? " (drew " + data.drawn + ")" : "") +
           (services.length ? "; reached " + services.join(", ") : "");
-        document.getElementById("trace-result").textContent = text;
+        const box = document.getElementById("trace-result");
+        box.textContent = text;
+        for (const d of data.deposits) {
+          // What to ask the service about: the deposit that carried the money in.
+          const line = document.createElement("div");
+          line.className = "deposit";
+          line.append(d.service + " via deposit ");
+          const code = document.createElement("span");
+          code.className = "mono wrap";
+          code.textContent = d.deposit;
+          const link = document.createElement("a");
+          link.href = root.dataset.request + "?subject=" + encodeURIComponent(d.deposit);
+          link.textContent = "Request…";
+          link.className = "deposit-request";
+          line.append(code, " ", link);
+          box.appendChild(line);
+        }
         window.ui.toast(text);
       }, { trace: true });
     });
@@ -348,7 +373,7 @@
         window.ui.toast(e.message, true);
       }
     });
-    document.getElementById("fit").addEventListener("click", function () { cy.fit(undefined, 30); });
+    document.getElementById("fit").addEventListener("click", fitView);
     document.getElementById("save-note").addEventListener("click", function () {
       if (!selected) return;
       const tags = document.getElementById("tags").value.split(",")
@@ -369,7 +394,7 @@
 
     const response = await fetch(root.dataset.api, { credentials: "same-origin" });
     draw(await response.json(), null);
-    if (cy.nodes().length) cy.fit(undefined, 30);
+    if (cy.nodes().length) fitView();
     root.dataset.ready = "1";
   });
 })();
