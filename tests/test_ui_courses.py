@@ -1,16 +1,19 @@
-"""The `intro` scenario solved in headless Chromium through `investigate ui` alone.
+"""Built-in courses solved in headless Chromium through `investigate ui` alone.
 
-A trainee of seat 1 reads the brief (the link directory's URL and the vendor's handle),
-then uses only the workspace's pages: crawl the directory, find the market in the
-artefacts table, crawl the vendor's profile, add the address it publishes to the graph,
-trace it to the exchange, and ask that exchange for the KYC record of the deposit. The
-answers are checked against the world's answer key. Screenshots in tests/screenshots/.
+`intro`: a trainee of seat 1 reads the brief (the link directory's URL and the vendor's
+handle), then uses only the workspace's pages: crawl the directory, read the market's
+address in its capture, crawl the vendor's profile, add the address it publishes to the
+graph, trace it to the exchange, and ask that exchange for the KYC record of the deposit.
+`vendor-takedown`'s seizure: the recovery words of the phone in the seat's papers swept
+into the seat's training wallet through the sweep dialog (checked, then confirmed).
+The answers are checked against the world's answer key. Screenshots in tests/screenshots/.
 """
 
 from __future__ import annotations
 
 import re
 import sqlite3
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -26,6 +29,41 @@ pytestmark = [pytest.mark.browser, needs_chromium]
 
 ROOT = Path(__file__).resolve().parent.parent
 SEAT = 1
+
+
+@contextmanager
+def _serve(folder: Path, world: Path):
+    """The world's sandbox and a workspace on a new case in folder, for seat 1's trainee."""
+    with Sandbox(world, socks_port=0, http_port=0, explorer_port=0, state=folder / "state") as sb:
+        host, port = sb.gateway.socks_address
+        explorer = next(s.port for s in sb.sites if s.site_id == "explorer")
+        settings = Settings(
+            folder / "case.db",
+            explorer=f"http://127.0.0.1:{explorer}/",
+            proxy=f"socks5h://{host}:{port}",
+            operator="seat1@classroom",
+        )
+        with UiServer(settings, 0) as server:
+            yield sb, server
+
+
+@pytest.fixture(scope="module")
+def takedown(tmp_path_factory):
+    """The vendor-takedown world served, seat 1's phone notes and training wallet."""
+    folder = tmp_path_factory.mktemp("ui-takedown")
+    world = folder / "takedown.db"
+    scenario = load_scenario(str(ROOT / "scenarios" / "vendor-takedown.yaml"))
+    build_world(scenario, world, secret=SECRET)
+    conn = sqlite3.connect(f"file:{world}?mode=ro", uri=True)
+    try:
+        phone = conn.execute(
+            "SELECT content FROM artefacts WHERE id = 'phone' AND seat = ?", (SEAT,)
+        ).fetchone()[0]
+        wallet = conn.execute("SELECT wallet_address FROM seats WHERE n = ?", (SEAT,)).fetchone()[0]
+    finally:
+        conn.close()
+    with _serve(folder, world) as (_, server):
+        yield {"ui": server, "phone": bytes(phone).decode(), "wallet": wallet}
 
 
 @pytest.fixture(scope="module")
@@ -50,23 +88,14 @@ def intro(tmp_path_factory):
     finally:
         conn.close()
     brief = brief.decode() if isinstance(brief, bytes) else brief
-    with Sandbox(world, socks_port=0, http_port=0, explorer_port=0, state=folder / "state") as sb:
-        host, port = sb.gateway.socks_address
-        explorer = next(s.port for s in sb.sites if s.site_id == "explorer")
-        settings = Settings(
-            folder / "case.db",
-            explorer=f"http://127.0.0.1:{explorer}/",
-            proxy=f"socks5h://{host}:{port}",
-            operator="seat1@classroom",
-        )
-        with UiServer(settings, 0) as server:
-            yield {
-                "ui": server,
-                "brief": brief,
-                "answers": {k: v.strip('"') for k, v in answers.items()},
-                "token": token,
-                "portals": {s.name: s.address for s in sb.sites if s.kind == "exchange"},
-            }
+    with _serve(folder, world) as (sb, server):
+        yield {
+            "ui": server,
+            "brief": brief,
+            "answers": {k: v.strip('"') for k, v in answers.items()},
+            "token": token,
+            "portals": {s.name: s.address for s in sb.sites if s.kind == "exchange"},
+        }
 
 
 def _crawl(driver, wait, ui, url: str) -> None:
@@ -187,3 +216,40 @@ def test_intro_solved_in_the_browser(intro):
         driver.save_screenshot(str(SHOTS / "ui-intro-4-kyc.png"))
     finally:
         driver.quit()
+
+
+def test_vendor_takedown_seizure_in_the_sweep_dialog(takedown):
+    """The phone's recovery words, typed into the sweep dialog, move the wallet's coins into
+    the seat's training wallet once the checked transaction is confirmed."""
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    from investigator_tools.esplora import Esplora
+
+    words = re.search(r"seed words:\s*\n((?:[a-z]+[ \n]){11}[a-z]+)", takedown["phone"])
+    assert words, takedown["phone"]
+    ui, wallet = takedown["ui"], takedown["wallet"]
+    explorer = Esplora(ui.settings.explorer or "")
+    before = sum(u["value"] for u in explorer.address_utxo(wallet))
+    driver = start_chromium(height=800)
+    try:
+        wait = WebDriverWait(driver, 120)
+        driver.get(ui.url)
+        driver.get(ui.base + "act/sweep")
+        form = driver.find_element(By.ID, "sweep-form")
+        form.find_element(By.NAME, "mnemonic").send_keys(" ".join(words.group(1).split()))
+        form.find_element(By.NAME, "to").send_keys(wallet)
+        driver.find_element(By.ID, "sweep-check").click()
+        text = driver.find_element(By.ID, "sweep-text")
+        wait.until(lambda d: text.text.startswith("Moves"))
+        assert sum(u["value"] for u in explorer.address_utxo(wallet)) == before
+        driver.save_screenshot(str(SHOTS / "ui-takedown-1-check.png"))
+        driver.find_element(By.ID, "sweep-confirm").click()
+        done = driver.find_element(By.ID, "sweep-done")
+        wait.until(lambda d: done.text.startswith("broadcast:"))
+        driver.save_screenshot(str(SHOTS / "ui-takedown-2-seized.png"))
+        txid = re.search(r"[0-9a-f]{64}", done.text).group(0)
+    finally:
+        driver.quit()
+    assert any(u["txid"] == txid for u in explorer.address_utxo(wallet))
+    assert sum(u["value"] for u in explorer.address_utxo(wallet)) > before
