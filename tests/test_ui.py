@@ -861,6 +861,15 @@ def test_in_chromium_add_expand_annotate(world, ui, tiny_world):
         wait.until(lambda d: "Note saved" in d.find_element(By.ID, "toast").text)
         driver.find_element(By.ID, "trace").click()
         wait.until(lambda d: d.find_element(By.ID, "trace-result").text.startswith("Traced"))
+        # The time filter hides the traced transactions before a date, and shows them again.
+        pick = (
+            "const e = document.getElementById(arguments[0]); e.value = arguments[1];"
+            " e.dispatchEvent(new Event('change'));"
+        )
+        driver.execute_script(pick, "time-to", "2000-01-01")
+        assert int(root.get_attribute("data-hidden")) >= 1
+        driver.execute_script(pick, "time-to", "")
+        assert root.get_attribute("data-hidden") == "0"
         driver.find_element(By.ID, "keep-picture").click()
         wait.until(lambda d: "Picture kept" in d.find_element(By.ID, "toast").text)
         driver.find_element(By.ID, "large-text").click()

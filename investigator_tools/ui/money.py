@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import threading
 
 from flask import Blueprint, g, jsonify, render_template
 
@@ -46,11 +47,17 @@ def _text(data: dict, key: str) -> str:
     return value.strip()
 
 
+# One sync at a time in the workspace: two (a double click, two tabs) would both number
+# the same new blocks' rows from the same last id.
+_SYNCING = threading.Lock()
+
+
 def _labels(case) -> LabelBook:
     """The index brought up to date from the explorer, and the labels it shows."""
     settings: Settings = g.settings
     explorer = settings.explorer_for(case)
-    sync(case, explorer)
+    with _SYNCING:
+        sync(case, explorer)
     return LabelBook(case, explorer)
 
 

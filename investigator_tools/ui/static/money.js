@@ -82,6 +82,25 @@
     ];
   }
 
+  // The time filter: transactions outside the dates (and their links) are hidden; links
+  // drawn by an expansion carry no time of their own and stay.
+  function applyTimeFilter() {
+    const from = document.getElementById("time-from").value;
+    const to = document.getElementById("time-to").value;
+    const low = from ? Date.parse(from + "T00:00:00Z") / 1000 : -Infinity;
+    const high = to ? Date.parse(to + "T23:59:59Z") / 1000 : Infinity;
+    let hidden = 0;
+    cy.batch(function () {
+      cy.nodes().forEach(function (n) {
+        const d = n.data("info").data || {};
+        const out = n.data("info").kind === "tx" && typeof d.time === "number" && (d.time < low || d.time > high);
+        n.style("display", out ? "none" : "element");
+        if (out) hidden += 1;
+      });
+    });
+    root.dataset.hidden = String(hidden);
+  }
+
   // Fit the graph in view, but never zoom a few nodes up to unreadable giant labels.
   function fitView() {
     cy.fit(undefined, 30);
@@ -169,6 +188,7 @@
     const fresh = graph.nodes.filter(function (n) { return !before.has(n.id) && !n.position; })
       .map(function (n) { return n.id; });
     if (!(options && options.trace && layoutFresh(fresh, around))) saveLayout();
+    applyTimeFilter();
   }
 
   let layoutTimer = null;
@@ -374,6 +394,8 @@
       }
     });
     document.getElementById("fit").addEventListener("click", fitView);
+    document.getElementById("time-from").addEventListener("change", applyTimeFilter);
+    document.getElementById("time-to").addEventListener("change", applyTimeFilter);
     document.getElementById("save-note").addEventListener("click", function () {
       if (!selected) return;
       const tags = document.getElementById("tags").value.split(",")
