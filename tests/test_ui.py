@@ -138,6 +138,7 @@ def test_without_the_token_every_page_is_403(ui, client):
         assert stranger.get(ui.base + path).status_code == 403, path
         assert client.get(ui.base + path).status_code == 200, path
     assert stranger.get(ui.base + "?token=" + "x" * 43).status_code == 403
+    assert stranger.get(ui.base + "?token=%C3%A9t%C3%A9").status_code == 403  # not ASCII
     assert stranger.get(ui.base, cookies={COOKIE: "wrong"}).status_code == 403
     response = stranger.post(ui.base + "money/api/add", json={"target": "x"})
     assert response.status_code == 403
