@@ -1426,11 +1426,14 @@ def report_command(ctx, out, pdf, bodies, trace_targets, as_json):
 )
 @click.pass_context
 def ui_command(ctx, ui_case, port, no_browser, explorer_url, proxy):
-    """Open the case in a browser workspace: evidence tables, captures, custody, money graph.
+    """Open the case in a browser workspace: crawl, evidence, money graph, requests, report.
 
-    It listens on 127.0.0.1 only and prints a URL with a random token: only a browser
-    that opened that URL gets in (others get 403). The command line can work on the same
-    case file meanwhile. Ctrl-C stops it.
+    Crawls (CAPTCHAs answered in the page), artefacts, captures, correlations, custody; the
+    Bitcoin money graph (expand, trace, path, clusters, labels, notes and tags saved in
+    the case); law-enforcement requests, the sweep dialog and the report. It listens on
+    127.0.0.1 only and prints a URL with a random token: only a browser that opened that
+    URL gets in (others get 403). The command line can work on the same case file
+    meanwhile. Ctrl-C stops it.
 
     \b
     Example:
