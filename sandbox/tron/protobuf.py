@@ -659,6 +659,36 @@ def raw_after_reference(
     ), owner
 
 
+_TRIGGER_TYPE, _TRIGGER_URL = _COMMON["TriggerSmartContract"][:2]
+_TRANSFER_TYPE, _TRANSFER_URL = _COMMON["TransferContract"][:2]
+
+
+def trigger_after_reference(
+    owner: bytes, contract: bytes, data: bytes, expiration: int, timestamp: int, fee_limit: int
+) -> bytes:
+    """raw_after_reference's bytes of a TriggerSmartContract from owner (21 bytes) to
+    contract (21 bytes) with data (not empty), from the bytes themselves; the caller vouches
+    for what raw_after_reference checks."""
+    param = b"".join(
+        (b"\x0a\x15", owner, b"\x12\x15", contract, b"\x22", encode_varint(len(data)), data)
+    )
+    return _after_reference(
+        _contract(_TRIGGER_TYPE, _TRIGGER_URL, param), expiration, timestamp, fee_limit
+    )
+
+
+def transfer_after_reference(
+    owner: bytes, to: bytes, amount: int, expiration: int, timestamp: int
+) -> bytes:
+    """raw_after_reference's bytes of a TransferContract of amount sun (> 0) from owner to
+    to (21 bytes each), without fee_limit, from the bytes themselves; the caller vouches for
+    what raw_after_reference checks."""
+    param = b"".join((b"\x0a\x15", owner, b"\x12\x15", to, b"\x18", encode_varint(amount)))
+    return _after_reference(
+        _contract(_TRANSFER_TYPE, _TRANSFER_URL, param), expiration, timestamp, 0
+    )
+
+
 def _contract(type_part: bytes, url: bytes, param: bytes) -> bytes:
     """A Transaction.Contract: its type, then the Any holding the parameter message."""
     any_bytes = url + encode_varint(len(param)) + param

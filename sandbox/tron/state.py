@@ -27,6 +27,7 @@ __all__ = ["Account", "Receipt", "TronState"]
 RESOURCES = ("BANDWIDTH", "ENERGY")
 UNFREEZE_LIMIT = 32
 VALIDATE = "Contract validate error : "
+_TRUE_WORD = bytes(31) + b"\x01"  # a call's output `true`, ABI-encoded
 
 
 def _size(tx: Transaction) -> int:
@@ -570,6 +571,67 @@ class TronState:
         )
         acc.latest_operation_time = timestamp_ms
         _APPLIERS[contract_type](self, acc, value, receipt, now, fee_limit)
+        receipt.fee += receipt.net_fee + receipt.energy_fee
+        return receipt
+
+    def apply_usdt_transfer(
+        self,
+        owner: bytes,
+        to: bytes,
+        amount: int,
+        *,
+        tx_size: int,
+        block_number: int,
+        timestamp_ms: int,
+        fee_limit: int,
+    ) -> Receipt | None:
+        """apply() of a TriggerSmartContract by owner (21 bytes) calling the USDT contract's
+        transfer(to, amount) without call value, where the call succeeds and the issuer
+        takes no fee (Usdt.plain_transfer): the same effects and receipt, without decoding
+        the call (the build makes a million). None, with nothing changed, in any other case
+        (apply() then decides). Raises TronRejected as apply() does."""
+        acc = self.accounts.get(owner)
+        usdt = self.usdt
+        if acc is None or not 0 <= fee_limit <= self.params["getMaxFeeLimit"]:
+            return None
+        cost = usdt.plain_transfer(owner, to, amount)
+        if cost is None:
+            return None
+        now = self._slot(timestamp_ms)
+        saved = (acc.balance, acc.net_usage, acc.net_slot, acc.free_net_usage, acc.free_net_slot)
+        net_usage, net_fee = self._bandwidth(
+            acc, "TriggerSmartContract", {}, tx_size, now, dry=False
+        )
+        # _apply_TriggerSmartContract's energy, for a call that spends base + penalty
+        price = self.params["getEnergyFee"]
+        used_before = res.increase(acc.energy_usage, 0, acc.energy_slot, now)
+        frozen_left = max(self._limit(acc, "ENERGY") - used_before, 0)
+        limit = min(frozen_left + max(acc.balance, 0) // price, fee_limit // price)
+        base, penalty = cost
+        used = base + penalty
+        if used > limit:  # OUT_OF_ENERGY: apply()'s to make
+            acc.balance, acc.net_usage, acc.net_slot, acc.free_net_usage, acc.free_net_slot = saved
+            return None
+        receipt = Receipt(
+            "",
+            block_number,
+            timestamp_ms,
+            "TriggerSmartContract",
+            net_usage=net_usage,
+            net_fee=net_fee,
+        )
+        acc.latest_operation_time = timestamp_ms
+        receipt.contract_address = usdt.address
+        receipt.logs = [usdt.move_plain(owner, to, amount)]
+        from_frozen = min(used, frozen_left)
+        acc.energy_usage = res.increase(acc.energy_usage, from_frozen, acc.energy_slot, now)
+        acc.energy_slot = now
+        receipt.energy_usage = from_frozen
+        receipt.energy_fee = (used - from_frozen) * price
+        acc.balance -= receipt.energy_fee
+        receipt.energy_usage_total = used
+        receipt.energy_penalty_total = penalty
+        receipt.contract_result = _TRUE_WORD
         receipt.fee += receipt.net_fee + receipt.energy_fee
         return receipt
 
