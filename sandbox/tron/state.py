@@ -248,12 +248,14 @@ class TronState:
         return network + self._staked[resource] // res.SUN_PER_TRX
 
     def _limit(self, account: Account, resource: str) -> int:
+        staked = account.frozen[resource] + account.acquired[resource]
+        if not staked:
+            return 0  # what share_of_limit gives for no stake
         total = (
             self.params["getTotalEnergyCurrentLimit"]
             if resource == "ENERGY"
             else self.params["getTotalNetLimit"]
         )
-        staked = account.frozen[resource] + account.acquired[resource]
         return res.share_of_limit(staked, total, self.total_weight(resource))
 
     def _slot(self, timestamp_ms: int) -> int:
@@ -612,28 +614,19 @@ class TronState:
         if used > limit:  # OUT_OF_ENERGY: apply()'s to make
             acc.balance, acc.net_usage, acc.net_slot, acc.free_net_usage, acc.free_net_slot = saved
             return None
-        receipt = Receipt(
-            "",
-            block_number,
-            timestamp_ms,
-            "TriggerSmartContract",
-            net_usage=net_usage,
-            net_fee=net_fee,
-        )
         acc.latest_operation_time = timestamp_ms
-        receipt.contract_address = usdt.address
-        receipt.logs = [usdt.move_plain(owner, to, amount)]
         from_frozen = min(used, frozen_left)
+        energy_fee = (used - from_frozen) * price
         acc.energy_usage = res.increase(acc.energy_usage, from_frozen, acc.energy_slot, now)
         acc.energy_slot = now
-        receipt.energy_usage = from_frozen
-        receipt.energy_fee = (used - from_frozen) * price
-        acc.balance -= receipt.energy_fee
-        receipt.energy_usage_total = used
-        receipt.energy_penalty_total = penalty
-        receipt.contract_result = _TRUE_WORD
-        receipt.fee += receipt.net_fee + receipt.energy_fee
-        return receipt
+        acc.balance -= energy_fee
+        return Receipt(
+            "", block_number, timestamp_ms, "TriggerSmartContract", fee=net_fee + energy_fee,
+            net_usage=net_usage, net_fee=net_fee, energy_usage=from_frozen,
+            energy_fee=energy_fee, energy_usage_total=used, energy_penalty_total=penalty,
+            contract_result=_TRUE_WORD, contract_address=usdt.address,
+            logs=[usdt.move_plain(owner, to, amount)],
+        )  # fmt: skip
 
     def _apply_TransferContract(
         self, acc: Account, value: dict[str, Any], receipt: Receipt, now: int, _fl: int

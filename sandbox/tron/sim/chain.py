@@ -54,6 +54,7 @@ class TronChain:
         self._b58_cache: dict[bytes, str] = {}
         self._hex_cache: dict[str, str] = {}
         self._word_cache: dict[bytes, str] = {}
+        self._sizes: dict[int, int] = {}
         self._head_number = 0  # the last block made (stored or empty)
         self._open: int | None = None  # number of the block being filled
         self._open_txs: list[Pending] = []
@@ -130,7 +131,7 @@ class TronChain:
             # receipt's txid is the sealer's: nothing here reads it)
             receipt = self.state.apply(
                 owner, contract_type, decoded, txid="",
-                tx_size=signed_size(_REF_PREFIX + len(tail), [_SIGNATURE]),
+                tx_size=self._size(len(tail)),
                 block_number=number, timestamp_ms=block_ms, fee_limit=fee,
             )  # fmt: skip
         except TronRejected:
@@ -172,7 +173,7 @@ class TronChain:
         try:
             receipt = self.state.apply_usdt_transfer(
                 owner, to, amount,
-                tx_size=signed_size(_REF_PREFIX + len(tail), [_SIGNATURE]),
+                tx_size=self._size(len(tail)),
                 block_number=number, timestamp_ms=block_ms, fee_limit=fee_limit,
             )  # fmt: skip
         except TronRejected:
@@ -216,7 +217,7 @@ class TronChain:
         try:
             receipt = self.state.apply(
                 owner, "TransferContract", {"owner_address": owner, "to_address": to, "amount": amount},
-                txid="", tx_size=signed_size(_REF_PREFIX + len(tail), [_SIGNATURE]),
+                txid="", tx_size=self._size(len(tail)),
                 block_number=number, timestamp_ms=block_ms,
             )  # fmt: skip
         except TronRejected:
@@ -232,6 +233,14 @@ class TronChain:
         self._rows.append(row)
         self._open_tails.add(tail)
         return Sent(self.tx_count, True, receipt)
+
+    def _size(self, tail_length: int) -> int:
+        """The size the bandwidth is charged on of a signed transaction whose raw bytes
+        after the reference block are tail_length long (resources.signed_size), cached."""
+        size = self._sizes.get(tail_length)
+        if size is None:
+            size = self._sizes[tail_length] = signed_size(_REF_PREFIX + tail_length, [_SIGNATURE])
+        return size
 
     def _word_hex(self, raw: bytes) -> str:
         """The hex of an address's 32-byte word (an indexed log topic), cached."""

@@ -74,7 +74,9 @@ class _Signer:
             from coincurve._libsecp256k1 import ffi, lib
             from coincurve.context import GLOBAL_CONTEXT
 
-            self._ffi, self._lib, self._ctx = ffi, lib, GLOBAL_CONTEXT.ctx
+            self._ctx, self._null = GLOBAL_CONTEXT.ctx, ffi.NULL
+            self._sign_recoverable = lib.secp256k1_ecdsa_sign_recoverable
+            self._serialize = lib.secp256k1_ecdsa_recoverable_signature_serialize_compact
             self._signature = ffi.new("secp256k1_ecdsa_recoverable_signature *")
             self._compact = ffi.new("unsigned char[64]")
             self._compact_bytes = ffi.buffer(self._compact, 64)
@@ -94,15 +96,10 @@ class _Signer:
             if key is None:
                 key = self._keys[secret] = TronKey(secret)
             return key.sign(digest)
-        lib, ctx = self._lib, self._ctx
-        null = self._ffi.NULL
-        if not lib.secp256k1_ecdsa_sign_recoverable(
-            ctx, self._signature, digest, secret, null, null
-        ):
+        ctx, null, signature = self._ctx, self._null, self._signature
+        if not self._sign_recoverable(ctx, signature, digest, secret, null, null):
             raise ValueError("a Tron key that cannot sign")
-        lib.secp256k1_ecdsa_recoverable_signature_serialize_compact(
-            ctx, self._compact, self._recovery, self._signature
-        )
+        self._serialize(ctx, self._compact, self._recovery, signature)
         return self._compact_bytes[:] + self._v[self._recovery[0]]
 
 
