@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
 import time
 from pathlib import Path
@@ -276,6 +277,81 @@ def _entry_points(sites: list[dict]) -> list[str]:
     help="Seconds between live blocks, overriding the world's live_block_seconds "
     "(0: a block right after each broadcast).",
 )
+@click.option(
+    "--lang",
+    "language",
+    default=None,
+    help="Language of this banner: en, ru, kk, ur or ar (default: LC_ALL, LC_MESSAGES, LANG).",
+)
+def _banner(run, info, world, sandbox, seconds_taken: float, language: str | None) -> list[str]:
+    """`sandbox up`'s first lines, in the language asked for or the environment's."""
+    from . import i18n
+
+    for variable in ("LC_ALL", "LC_MESSAGES", "LANG"):
+        language = language or os.environ.get(variable) or None
+    _ = i18n.translator(language).gettext
+    socks, proxy, lines = run["socks"], run["http_proxy"], []
+    lines.append(
+        _("%(title)s — %(world)s (seed %(seed)s), %(sites)s sites, ready in %(seconds).1f s")
+        % dict(
+            title=info["title"],
+            world=world,
+            seed=info["seed"],
+            sites=len(run["sites"]),
+            seconds=seconds_taken,
+        )
+    )
+    lines.append(
+        _("SOCKS5 proxy  %(address)s   (Tor-like: remote DNS, .onion and .test names only)")
+        % {"address": socks}
+    )
+    lines.append(_("HTTP proxy    %(address)s") % {"address": proxy})
+    if run["explorer"]:
+        lines.append(
+            _("Explorer      %(url)s   (Esplora API under /api; also %(name)s through the proxy)")
+            % {"url": run["explorer"], "name": "http://explorer.test/"}
+        )
+    if sandbox.live is not None:
+        seconds = sandbox.live.block_seconds
+        lines.append(
+            _("Live blocks   every %(seconds)s s: a broadcast waits in the mempool until then")
+            % {"seconds": seconds}
+            if seconds
+            else _("Live blocks   right after each broadcast")
+        )
+    if run.get("classroom"):
+        lines.append(
+            _(
+                "Classroom     %(url)s   (trainees join with a seat code; also %(name)s through the proxy)"
+            )
+            % {"url": run["classroom"], "name": f"http://{run['classroom_name']}/"}
+        )
+        lines.append(
+            _("Instructor    %(url)s   password: %(password)s")
+            % {"url": f"{run['classroom']}instructor/", "password": sandbox.instructor_password}
+        )
+    if run.get("tronnode"):
+        lines.append(
+            _(
+                "Tron node     %(url)s   (java-tron /wallet/*, TronGrid /v1/*; also %(name)s through the proxy)"
+            )
+            % {"url": run["tronnode"], "name": f"http://{run['tronnode_name']}/"}
+        )
+    if run.get("tronscan"):
+        lines.append(
+            _(
+                "Tron explorer %(url)s   (addresses, transactions, USDT; also %(name)s through the proxy)"
+            )
+            % {"url": run["tronscan"], "name": f"http://{run['tronscan_name']}/"}
+        )
+    if run.get("ca_file"):
+        lines.append(
+            _("Sandbox CA    %(path)s   (trust it for %(url)s through the proxy)")
+            % {"path": run["ca_file"], "url": "https://check.torproject.org/"}
+        )
+    return lines
+
+
 def up(
     world,
     host,
@@ -294,6 +370,7 @@ def up(
     max_per_client,
     virtual_addr_network,
     block_seconds,
+    language,
 ):
     """Serve a world: every hidden service behind a Tor-like SOCKS proxy. Ctrl-C stops it.
 
@@ -354,48 +431,9 @@ def up(
     except (OSError, ValueError) as e:  # a port taken, a bad SANDBOX_LIVE_BLOCK_SECONDS
         _fail(f"cannot start the sandbox: {e}")
     run = sandbox.describe()
-    socks, proxy = run["socks"], run["http_proxy"]
-    click.echo(
-        f"{info['title']} — {world} (seed {info['seed']}), "
-        f"{len(run['sites'])} sites, ready in {time.perf_counter() - started:.1f} s"
-    )
-    click.echo(f"SOCKS5 proxy  {socks}   (Tor-like: remote DNS, .onion and .test names only)")
-    click.echo(f"HTTP proxy    {proxy}")
-    if run["explorer"]:
-        click.echo(
-            f"Explorer      {run['explorer']}   (Esplora API under /api; also "
-            "http://explorer.test/ through the proxy)"
-        )
-    if sandbox.live is not None:
-        seconds = sandbox.live.block_seconds
-        click.echo(
-            f"Live blocks   every {seconds} s: a broadcast waits in the mempool until then"
-            if seconds
-            else "Live blocks   right after each broadcast"
-        )
-    if run.get("classroom"):
-        click.echo(
-            f"Classroom     {run['classroom']}   (trainees join with a seat code; also "
-            f"http://{run['classroom_name']}/ through the proxy)"
-        )
-        click.echo(
-            f"Instructor    {run['classroom']}instructor/   password: {sandbox.instructor_password}"
-        )
-    if run.get("tronnode"):
-        click.echo(
-            f"Tron node     {run['tronnode']}   (java-tron /wallet/*, TronGrid /v1/*; also "
-            f"http://{run['tronnode_name']}/ through the proxy)"
-        )
-    if run.get("tronscan"):
-        click.echo(
-            f"Tron explorer {run['tronscan']}   (addresses, transactions, USDT; also "
-            f"http://{run['tronscan_name']}/ through the proxy)"
-        )
-    if run.get("ca_file"):
-        click.echo(
-            f"Sandbox CA    {run['ca_file']}   (trust it for https://check.torproject.org/"
-            " through the proxy)"
-        )
+    socks = run["socks"]
+    for line in _banner(run, info, world, sandbox, time.perf_counter() - started, language):
+        click.echo(line)
     for line in _analyst_lines(world):
         click.echo(line)
     if info["seats"]:

@@ -20,8 +20,11 @@ from flask import (
     request,
     url_for,
 )
+from flask_babel import gettext as _
 
+from .. import i18n
 from ..keyfile import load_key
+from ..world.store import scenario_locale
 from .access import check_csrf, current_requester, log_in, log_out
 
 __all__ = ["MAX_BODY", "add_login_routes", "portal_app"]
@@ -53,6 +56,7 @@ def portal_app(
     from .api import bp as api_bp
 
     app.register_blueprint(api_bp)
+    i18n.init_app(app, scenario_locale=scenario_locale(portal.world_path))
 
     @app.errorhandler(400)
     @app.errorhandler(403)
@@ -60,10 +64,12 @@ def portal_app(
     @app.errorhandler(413)
     def error_page(e):
         """An error page in the portal's look; JSON under /api."""
-        title = {404: "Page not found", 413: "Request too large"}.get(e.code, e.name)
+        title = {404: _("Page not found"), 413: _("Request too large")}.get(e.code, e.name)
         message = e.description if e.code in (400, 403) else ""
         if e.code == 413:
-            message = f"A request may be at most {MAX_BODY // 1024} KiB; nothing was stored."
+            message = _(
+                "A request may be at most %(size)s KiB; nothing was stored.", size=MAX_BODY // 1024
+            )
         if request.path.startswith("/api/"):
             return jsonify({"errors": [{"field": "body", "message": message or title}]}), e.code
         page = _render("error.html", code=e.code, title=title, message=message)

@@ -16,7 +16,9 @@ from pathlib import Path
 
 from flask import Flask, jsonify, render_template, request
 
+from .. import i18n
 from ..tron.live.chain import TronLive
+from ..world.store import scenario_locale
 from . import api, web
 from .reader import TronscanReader
 
@@ -63,6 +65,7 @@ def create_app(
     )
     app.json.sort_keys = False  # type: ignore[attr-defined]  # Flask's default provider has it
     app.extensions["tronscan"] = Tronscan(reader, owns)
+    i18n.init_app(app, scenario_locale=scenario_locale(world_path))
     app.register_blueprint(api.bp)
     app.register_blueprint(web.bp)
     app.register_error_handler(404, _not_found)

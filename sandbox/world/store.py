@@ -627,6 +627,15 @@ def meta(conn: sqlite3.Connection) -> dict[str, str]:
     return {r[0]: r[1] for r in conn.execute("SELECT key, value FROM meta")}
 
 
+def scenario_locale(path: str | Path) -> str | None:
+    """The scenario's `meta.locale` of the world at path (a page's default language)."""
+    conn = open_world(path)
+    try:
+        return meta(conn).get("locale")
+    finally:
+        conn.close()
+
+
 def site_rows(conn: sqlite3.Connection) -> list[dict]:
     """Every site as a dict of its columns (id, name, kind, address, onion_seed...), in
     the scenario's order."""
