@@ -182,6 +182,75 @@ def _entry_points(sites: list[dict]) -> list[str]:
     return [f"  {s['kind']:<7} http://{s['address']}/   ({s['name']})" for s in first]
 
 
+def _banner(run, info, world, sandbox, seconds_taken: float, language: str | None) -> list[str]:
+    """`sandbox up`'s first lines, in the language asked for or the environment's."""
+    from . import i18n
+
+    for variable in ("LC_ALL", "LC_MESSAGES", "LANG"):
+        language = language or os.environ.get(variable) or None
+    _ = i18n.translator(language).gettext
+    socks, proxy, lines = run["socks"], run["http_proxy"], []
+    lines.append(
+        _("%(title)s — %(world)s (seed %(seed)s), %(sites)s sites, ready in %(seconds).1f s")
+        % dict(
+            title=info["title"],
+            world=world,
+            seed=info["seed"],
+            sites=len(run["sites"]),
+            seconds=seconds_taken,
+        )
+    )
+    lines.append(
+        _("SOCKS5 proxy  %(address)s   (Tor-like: remote DNS, .onion and .test names only)")
+        % {"address": socks}
+    )
+    lines.append(_("HTTP proxy    %(address)s") % {"address": proxy})
+    if run["explorer"]:
+        lines.append(
+            _("Explorer      %(url)s   (Esplora API under /api; also %(name)s through the proxy)")
+            % {"url": run["explorer"], "name": "http://explorer.test/"}
+        )
+    if sandbox.live is not None:
+        seconds = sandbox.live.block_seconds
+        lines.append(
+            _("Live blocks   every %(seconds)s s: a broadcast waits in the mempool until then")
+            % {"seconds": seconds}
+            if seconds
+            else _("Live blocks   right after each broadcast")
+        )
+    if run.get("classroom"):
+        lines.append(
+            _(
+                "Classroom     %(url)s   (trainees join with a seat code; also %(name)s through the proxy)"
+            )
+            % {"url": run["classroom"], "name": f"http://{run['classroom_name']}/"}
+        )
+        lines.append(
+            _("Instructor    %(url)s   password: %(password)s")
+            % {"url": f"{run['classroom']}instructor/", "password": sandbox.instructor_password}
+        )
+    if run.get("tronnode"):
+        lines.append(
+            _(
+                "Tron node     %(url)s   (java-tron /wallet/*, TronGrid /v1/*; also %(name)s through the proxy)"
+            )
+            % {"url": run["tronnode"], "name": f"http://{run['tronnode_name']}/"}
+        )
+    if run.get("tronscan"):
+        lines.append(
+            _(
+                "Tron explorer %(url)s   (addresses, transactions, USDT; also %(name)s through the proxy)"
+            )
+            % {"url": run["tronscan"], "name": f"http://{run['tronscan_name']}/"}
+        )
+    if run.get("ca_file"):
+        lines.append(
+            _("Sandbox CA    %(path)s   (trust it for %(url)s through the proxy)")
+            % {"path": run["ca_file"], "url": "https://check.torproject.org/"}
+        )
+    return lines
+
+
 @cli.command()
 @click.option(
     "--world",
@@ -283,75 +352,6 @@ def _entry_points(sites: list[dict]) -> list[str]:
     default=None,
     help="Language of this banner: en, ru, kk, ur or ar (default: LC_ALL, LC_MESSAGES, LANG).",
 )
-def _banner(run, info, world, sandbox, seconds_taken: float, language: str | None) -> list[str]:
-    """`sandbox up`'s first lines, in the language asked for or the environment's."""
-    from . import i18n
-
-    for variable in ("LC_ALL", "LC_MESSAGES", "LANG"):
-        language = language or os.environ.get(variable) or None
-    _ = i18n.translator(language).gettext
-    socks, proxy, lines = run["socks"], run["http_proxy"], []
-    lines.append(
-        _("%(title)s — %(world)s (seed %(seed)s), %(sites)s sites, ready in %(seconds).1f s")
-        % dict(
-            title=info["title"],
-            world=world,
-            seed=info["seed"],
-            sites=len(run["sites"]),
-            seconds=seconds_taken,
-        )
-    )
-    lines.append(
-        _("SOCKS5 proxy  %(address)s   (Tor-like: remote DNS, .onion and .test names only)")
-        % {"address": socks}
-    )
-    lines.append(_("HTTP proxy    %(address)s") % {"address": proxy})
-    if run["explorer"]:
-        lines.append(
-            _("Explorer      %(url)s   (Esplora API under /api; also %(name)s through the proxy)")
-            % {"url": run["explorer"], "name": "http://explorer.test/"}
-        )
-    if sandbox.live is not None:
-        seconds = sandbox.live.block_seconds
-        lines.append(
-            _("Live blocks   every %(seconds)s s: a broadcast waits in the mempool until then")
-            % {"seconds": seconds}
-            if seconds
-            else _("Live blocks   right after each broadcast")
-        )
-    if run.get("classroom"):
-        lines.append(
-            _(
-                "Classroom     %(url)s   (trainees join with a seat code; also %(name)s through the proxy)"
-            )
-            % {"url": run["classroom"], "name": f"http://{run['classroom_name']}/"}
-        )
-        lines.append(
-            _("Instructor    %(url)s   password: %(password)s")
-            % {"url": f"{run['classroom']}instructor/", "password": sandbox.instructor_password}
-        )
-    if run.get("tronnode"):
-        lines.append(
-            _(
-                "Tron node     %(url)s   (java-tron /wallet/*, TronGrid /v1/*; also %(name)s through the proxy)"
-            )
-            % {"url": run["tronnode"], "name": f"http://{run['tronnode_name']}/"}
-        )
-    if run.get("tronscan"):
-        lines.append(
-            _(
-                "Tron explorer %(url)s   (addresses, transactions, USDT; also %(name)s through the proxy)"
-            )
-            % {"url": run["tronscan"], "name": f"http://{run['tronscan_name']}/"}
-        )
-    if run.get("ca_file"):
-        lines.append(
-            _("Sandbox CA    %(path)s   (trust it for %(url)s through the proxy)")
-            % {"path": run["ca_file"], "url": "https://check.torproject.org/"}
-        )
-    return lines
-
-
 def up(
     world,
     host,

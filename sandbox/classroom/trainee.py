@@ -19,6 +19,8 @@ from flask import (
     session,
     url_for,
 )
+from flask_babel import gettext as _
+from flask_babel import ngettext
 from werkzeug.exceptions import TooManyRequests
 
 from .auth import client, current_seat, trainee_required
@@ -147,39 +149,48 @@ def join():
     pin = request.form.get("pin", "").strip()
     c = classroom()
     if not c.course.seats:
-        return _join_refused("This world has no course: ask the instructor.", 400, code, name)
+        return _join_refused(_("This world has no course: ask the instructor."), 400, code, name)
     if not code:
-        return _join_refused("Type the seat code your instructor gave you.", 400, code, name)
+        return _join_refused(_("Type the seat code your instructor gave you."), 400, code, name)
     if len(name) > MAX_NAME:
         return _join_refused(
-            f"Your name is too long (at most {MAX_NAME} characters).", 400, code, name
+            _("Your name is too long (at most %(num)s characters).", num=MAX_NAME), 400, code, name
         )
     if len(pin) > MAX_PIN:
         return _join_refused(
-            f"Your PIN is too long (at most {MAX_PIN} characters).", 400, code, name
+            _("Your PIN is too long (at most %(num)s characters).", num=MAX_PIN), 400, code, name
         )
     wait = c.joins.wait(client())
     if wait is not None:
         raise TooManyRequests(
-            f"Too many wrong seat codes or PINs from here: wait {wait} seconds and try again.",
+            _(
+                "Too many wrong seat codes or PINs from here: wait %(seconds)s seconds and try again.",
+                seconds=wait,
+            ),
             retry_after=wait,
         )
     seat = c.course.seat_by_code(code)
     if seat is None:
         c.joins.charge(client())
         return _join_refused(
-            f"No seat has the code {code!r}: check it with your instructor.", 400, code, name
+            _("No seat has the code %(code)s: check it with your instructor.", code=repr(code)),
+            400,
+            code,
+            name,
         )
     holder = c.progress.trainee(seat.n)
     token = None
     if holder is None:
         if not name:
-            return _join_refused("Type your name, so the instructor knows who you are.", 400,
+            return _join_refused(_("Type your name, so the instructor knows who you are."), 400,
                                  code, name)  # fmt: skip
         if len(pin) < MIN_PIN:
             return _join_refused(
-                f"Choose a PIN of at least {MIN_PIN} characters: with your seat code it lets "
-                "you rejoin from another computer. Keep it to yourself.",
+                _(
+                    "Choose a PIN of at least %(num)s characters: with your seat code it lets "
+                    "you rejoin from another computer. Keep it to yourself.",
+                    num=MIN_PIN,
+                ),
                 400,
                 code,
                 name,
@@ -190,8 +201,11 @@ def join():
         if not pin:
             c.joins.charge(client())  # a right code, but a probe all the same
             return _join_refused(
-                f"Seat {seat.n} is already taken. If it is yours, type your PIN to move it to "
-                "this browser; if not, check your seat code with the instructor.",
+                _(
+                    "Seat %(n)s is already taken. If it is yours, type your PIN to move it to "
+                    "this browser; if not, check your seat code with the instructor.",
+                    n=seat.n,
+                ),
                 409,
                 code,
                 name,
@@ -200,8 +214,11 @@ def join():
         if token is None:
             c.joins.charge(client())
             return _join_refused(
-                f"Wrong PIN for seat {seat.n}. If you forgot it, ask the instructor to release "
-                "the seat.",
+                _(
+                    "Wrong PIN for seat %(n)s. If you forgot it, ask the instructor to release "
+                    "the seat.",
+                    n=seat.n,
+                ),
                 403,
                 code,
                 name,
@@ -213,7 +230,10 @@ def join():
     session.permanent = True
     session["seat"], session["tok"] = seat.n, token
     who = c.progress.trainee(seat.n)
-    flash(f"Welcome, {who['name'] if who else name}: you are at seat {seat.n}.", "ok")
+    flash(
+        _("Welcome, %(name)s: you are at seat %(n)s.", name=who["name"] if who else name, n=seat.n),
+        "ok",
+    )
     return redirect(url_for("trainee.case"), code=303)
 
 
@@ -233,7 +253,7 @@ def _not_started():
     if classroom().progress.started_at() is not None:
         return None
     return _case_page(
-        {"_clock": "The exercise has not started yet: wait for your instructor to start it."},
+        {"_clock": _("The exercise has not started yet: wait for your instructor to start it.")},
         409,
     )
 
@@ -242,7 +262,7 @@ def _objective_or_404(objective_id: str):
     """An objective of the course, or a 404 naming it."""
     objective = classroom().course.by_id.get(objective_id)
     if objective is None:
-        abort(404, f"There is no objective {objective_id!r}.")
+        abort(404, _("There is no objective %(id)s.", id=repr(objective_id)))
     return objective
 
 
@@ -259,10 +279,15 @@ def answer(objective_id: str):
     objective = _objective_or_404(objective_id)
     given = request.form.get("answer", "")
     if not given.strip():
-        return _case_page({objective.id: "Type an answer before submitting."}, 400)
+        return _case_page({objective.id: _("Type an answer before submitting.")}, 400)
     if len(given) > MAX_ANSWER:
         return _case_page(
-            {objective.id: f"That answer is too long (at most {MAX_ANSWER} characters)."}, 400
+            {
+                objective.id: _(
+                    "That answer is too long (at most %(num)s characters).", num=MAX_ANSWER
+                )
+            },
+            400,
         )
     refused = _not_started()
     if refused is not None:
@@ -274,7 +299,15 @@ def answer(objective_id: str):
     except SubmitError as e:
         return _case_page({objective.id: str(e)}, e.status)
     if correct:
-        flash(f"Correct: {objective.id} solved, +{objective.points} points.", "ok")
+        flash(
+            ngettext(
+                "Correct: %(id)s solved, +%(num)d point.",
+                "Correct: %(id)s solved, +%(num)d points.",
+                objective.points,
+                id=objective.id,
+            ),
+            "ok",
+        )
         runner = current_app.extensions.get("injects")
         if runner is not None:
             try:
@@ -282,11 +315,19 @@ def answer(objective_id: str):
             except Exception:  # an inject's failure must never lose the trainee's answer
                 log.exception("classroom: on_solved(%s, %s) failed", seat.n, objective.id)
     elif result.left == 0:
-        flash(f"Not correct, and that was your last attempt on {objective.id}.", "bad")
+        flash(_("Not correct, and that was your last attempt on %(id)s.", id=objective.id), "bad")
     elif result.left is not None:
-        flash(f"Not correct. {result.left} attempt(s) left on {objective.id}.", "bad")
+        flash(
+            ngettext(
+                "Not correct. %(num)d attempt left on %(id)s.",
+                "Not correct. %(num)d attempts left on %(id)s.",
+                result.left,
+                id=objective.id,
+            ),
+            "bad",
+        )
     else:
-        flash(f"Not correct. Try again ({objective.id}).", "bad")
+        flash(_("Not correct. Try again (%(id)s).", id=objective.id), "bad")
     return _back_to(objective)
 
 
@@ -302,18 +343,26 @@ def hint(objective_id: str):
     c = classroom()
     sp = c.progress.seat(seat.n).get(objective.id)
     if sp is not None and sp.solved:
-        return _case_page({objective.id: "Already solved: no hint needed."}, 409)
+        return _case_page({objective.id: _("Already solved: no hint needed.")}, 409)
     unlocked = sp.hints if sp else set()
     pending = [h for h in objective.hints if h.position not in unlocked]
     if not pending:
-        return _case_page({objective.id: "There are no more hints for this objective."}, 409)
+        return _case_page({objective.id: _("There are no more hints for this objective.")}, 409)
     wanted = request.form.get("position", type=int)
     # Hints come in order; a stale form (double click) must not unlock the one after.
     if wanted is not None and wanted != pending[0].position:
         return _back_to(objective)
     hint = pending[0]
     if c.progress.unlock_hint(seat.n, objective.id, hint.position):
-        flash(f"Hint unlocked for {objective.id} (-{hint.cost} points).", "ok")
+        flash(
+            ngettext(
+                "Hint unlocked for %(id)s (-%(num)d point).",
+                "Hint unlocked for %(id)s (-%(num)d points).",
+                hint.cost,
+                id=objective.id,
+            ),
+            "ok",
+        )
     return _back_to(objective)
 
 
@@ -325,7 +374,7 @@ def artefact(artefact_id: str):
     c = classroom()
     found = c.course.artefact(seat.n, artefact_id)
     if found is None:
-        abort(404, f"There is no artefact {artefact_id!r} in your case.")
+        abort(404, _("There is no artefact %(id)s in your case.", id=repr(artefact_id)))
     content = c.course.artefact_content(seat.n, artefact_id)
     view = request.args.get("view")
     if view and found.kind in MARKDOWN_KINDS:

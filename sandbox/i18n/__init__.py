@@ -24,6 +24,8 @@ import hashlib
 import os
 import tempfile
 from collections.abc import Callable
+from datetime import UTC, datetime
+from decimal import Decimal
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -137,7 +139,7 @@ def ltr(value: object) -> Markup:
     return Markup('<bdi dir="ltr">{}</bdi>').format(value)
 
 
-def _number(value: object, digits: int | None = None) -> str:
+def _number(value: float | Decimal | str | None, digits: int | None = None) -> str:
     """A number in the page's locale (grouping and decimal signs, Latin digits)."""
     if value is None or value == "":
         return ""
@@ -146,10 +148,8 @@ def _number(value: object, digits: int | None = None) -> str:
     return format_decimal(value, locale=get_locale())
 
 
-def _when(value: object, form: str = "medium") -> str:
+def _when(value: datetime | float | None, form: str = "medium") -> str:
     """A date and time (datetime or Unix seconds) in the page's locale, in UTC."""
-    from datetime import UTC, datetime
-
     if value is None or value == "":
         return ""
     if isinstance(value, int | float):
