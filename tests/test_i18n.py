@@ -264,7 +264,9 @@ def _pages(sites, course, tiny_world, lang: str) -> dict[str, str]:
 # scenario's own language: scenario texts are translated by the scenario, not by catalogues.
 SCENARIO_TEXT = (
     ".brief, section.card > h2:first-child:has(+ .brief), .objective h3, .hint, "
-    ".messages li, .files strong, .files .muted, #agency .muted"
+    ".messages li, .files strong, .files .muted, #agency .muted, "
+    # the world's public labels of addresses (an exchange's or a service's name)
+    ".tag"
 )
 
 
@@ -353,3 +355,33 @@ def test_fonts_are_served_from_the_sandbox(sites):
         for font in FONTS.values():
             r = requests.get(f"{served.url}/_i18n/static/fonts/{font}", timeout=10)
             assert r.status_code == 200 and r.content[:4] == b"\x00\x01\x00\x00", font
+
+
+@pytest.fixture(scope="module")
+def tronscan(tmp_path_factory):
+    """The Tron explorer over a world with a Tron chain (tf-donations)."""
+    from tests.test_tronscan import _serve, build_tron_world
+
+    world = build_tron_world(tmp_path_factory.mktemp("i18n-tron"))
+    yield from _serve(world, tmp_path_factory.mktemp("i18n-tron-state"))
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("lang", TRANSLATED)
+def test_tron_explorer_has_no_english_left(tronscan, english_words, lang):
+    """The Tron explorer's home, a transaction and an address, in each language."""
+    s = requests.Session()
+    home = _choose(s, tronscan.url, lang, "/")
+    soup = BeautifulSoup(home, "html.parser")
+    tx = soup.select_one('a[href^="/transaction/"]')["href"]
+    address = soup.select_one('a[href^="/address/"]')["href"]
+    pages = {"home": home}
+    pages["transaction"] = s.get(f"{tronscan.url}{tx}", timeout=10).text
+    pages["address"] = s.get(f"{tronscan.url}{address}", timeout=10).text
+    for name, html in pages.items():
+        page = BeautifulSoup(html, "html.parser")
+        assert page.html["lang"] == lang, name
+        assert page.html["dir"] == ("rtl" if lang in ("ur", "ar") else "ltr"), name
+        # The contract type and the USDT token's names are data (TransferContract, Tether USD).
+        left = _english_left(re.sub(r"Tether USD|TRC-20", " ", html), english_words)
+        assert not left, f"{lang} tron {name}: English left: {sorted(left)[:8]}"
