@@ -402,3 +402,19 @@ def test_tron_explorer_has_no_english_left(tronscan, english_words, lang):
         # The contract type and the USDT token's names are data (TransferContract, Tether USD).
         left = _english_left(re.sub(r"Tether USD|TRC-20", " ", html), english_words)
         assert not left, f"{lang} tron {name}: English left: {sorted(left)[:8]}"
+
+
+def test_catalogues_compile_into_a_fresh_cache(tmp_path, monkeypatch):
+    """A clean checkout needs no build step: the .mo files are compiled at first use into
+    a directory named after the catalogues' digest, and read from there."""
+    monkeypatch.setenv("SANDBOX_I18N_CACHE", str(tmp_path))
+    i18n.catalogue_dir.cache_clear()
+    try:
+        compiled = i18n.catalogue_dir()
+        assert compiled.parent == tmp_path and len(compiled.name) == 16
+        for lang in TRANSLATED:
+            assert (compiled / lang / "LC_MESSAGES" / "messages.mo").stat().st_size > 1000
+        assert i18n.translator("kk").gettext("Live board") == "Тікелей табло"
+        assert i18n.translator("de_DE").gettext("Live board") == "Live board"
+    finally:
+        i18n.catalogue_dir.cache_clear()
