@@ -20,6 +20,7 @@ from flask import (
     url_for,
 )
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
 from werkzeug.exceptions import TooManyRequests
 
@@ -35,6 +36,11 @@ log = logging.getLogger(__name__)
 MAX_NAME = 80
 MIN_PIN, MAX_PIN = 4, 64
 TEXT_MIMES = ("text/", "application/json")
+# progress.py's refusals (it knows no request, so no language), as the trainee reads them.
+SUBMIT_ERRORS = {
+    "You have already solved this objective.": _l("You have already solved this objective."),
+    "No attempts left on this objective.": _l("No attempts left on this objective."),
+}
 
 
 def classroom():
@@ -297,7 +303,7 @@ def answer(objective_id: str):
     try:
         result = c.progress.submit(seat.n, objective.id, given.strip(), correct, objective.attempts)
     except SubmitError as e:
-        return _case_page({objective.id: str(e)}, e.status)
+        return _case_page({objective.id: str(SUBMIT_ERRORS.get(str(e), e))}, e.status)
     if correct:
         flash(
             ngettext(

@@ -22,6 +22,13 @@ from . import LOCALES, PACKAGE, TRANSLATIONS
 ROOT = PACKAGE.parent.parent
 CONFIG = PACKAGE / "babel.cfg"
 TEMPLATE = TRANSLATIONS / "messages.pot"
+HEADER = {
+    "project": "darkweb-sandbox",
+    "version": "0.1.0",
+    "copyright_holder": "the darkweb-sandbox contributors",
+    "msgid_bugs_address": "",
+    "charset": "utf-8",
+}
 KEYWORDS = {**DEFAULT_KEYWORDS, "_l": None, "lazy_gettext": None, "lazy_ngettext": (1, 2)}
 
 
@@ -29,7 +36,7 @@ def extract(root: Path = ROOT) -> Catalog:
     """Every message of the code and templates babel.cfg names, with where it is used."""
     with CONFIG.open() as f:
         method_map, options_map = parse_mapping_cfg(f)
-    catalog = Catalog(project="darkweb-sandbox", msgid_bugs_address="", charset="utf-8")
+    catalog = Catalog(**HEADER)
     for filename, lineno, message, comments, context in extract_from_dir(
         str(root), method_map, options_map, keywords=KEYWORDS, strip_comment_tags=True
     ):
@@ -53,7 +60,7 @@ def update() -> None:
         if path.exists():
             catalog = load(language)
         else:
-            catalog = Catalog(locale=language, project="darkweb-sandbox", charset="utf-8")
+            catalog = Catalog(locale=language, **HEADER)
         catalog.update(template, no_fuzzy_matching=True)
         path.parent.mkdir(parents=True, exist_ok=True)
         with path.open("wb") as f:
