@@ -418,3 +418,41 @@ def test_catalogues_compile_into_a_fresh_cache(tmp_path, monkeypatch):
         assert i18n.translator("de_DE").gettext("Live board") == "Live board"
     finally:
         i18n.catalogue_dir.cache_clear()
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("lang", ["ru", "ar"])
+def test_issuer_portal_has_no_english_left(tronscan, english_words, tmp_path, lang):
+    """The USDT issuer's login, request log and freeze form (the portal the exchanges'
+    shares), in a left-to-right and a right-to-left language."""
+    from sandbox.issuer import create_app as issuer_app
+
+    conn = sqlite3.connect(f"file:{tronscan.world}?mode=ro", uri=True)
+    try:
+        login, password, agency = conn.execute(
+            "SELECT login, password, agency FROM requesters ORDER BY id LIMIT 1"
+        ).fetchone()
+    finally:
+        conn.close()
+    issuer = Served(issuer_app(tronscan.world, tmp_path / "issuer"))
+    try:
+        s = requests.Session()
+        pages = {"login": _choose(s, issuer.url, lang, "/le/login")}
+        r = s.post(
+            f"{issuer.url}/le/login",
+            data={"login": login, "password": password, "csrf": le_csrf(pages["login"])},
+            timeout=10,
+        )
+        assert r.status_code == 200 and "/le/logout" in r.text
+        pages["log"] = r.text
+        pages["form"] = s.get(f"{issuer.url}/le/request", timeout=10).text
+    finally:
+        issuer.close()
+        issuer.app.extensions["issuer_portal"].close()
+    for name, html in pages.items():
+        page = BeautifulSoup(html, "html.parser")
+        assert page.html["lang"] == lang, name
+        assert page.html["dir"] == ("rtl" if lang == "ar" else "ltr"), name
+        data_free = html.replace(agency, " ").replace(escape(agency), " ")
+        left = _english_left(re.sub(r"Tether|USD₮", " ", data_free), english_words)
+        assert not left, f"{lang} issuer {name}: English left: {sorted(left)[:8]}"
