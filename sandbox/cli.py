@@ -182,13 +182,19 @@ def _entry_points(sites: list[dict]) -> list[str]:
     return [f"  {s['kind']:<7} http://{s['address']}/   ({s['name']})" for s in first]
 
 
-def _banner(run, info, world, sandbox, seconds_taken: float, language: str | None) -> list[str]:
-    """`sandbox up`'s first lines, in the language asked for or the environment's."""
+def _banner_gettext(language: str | None):
+    """gettext for the banner: --lang, else SANDBOX_LANG, LC_ALL, LC_MESSAGES, LANG (else
+    English)."""
     from . import i18n
 
-    for variable in ("LC_ALL", "LC_MESSAGES", "LANG"):
+    for variable in ("SANDBOX_LANG", "LC_ALL", "LC_MESSAGES", "LANG"):
         language = language or os.environ.get(variable) or None
-    _ = i18n.translator(language).gettext
+    return i18n.translator(language).gettext
+
+
+def _banner(run, info, world, sandbox, seconds_taken: float, language: str | None) -> list[str]:
+    """`sandbox up`'s first lines, in the language asked for or the environment's."""
+    _ = _banner_gettext(language)
     socks, proxy, lines = run["socks"], run["http_proxy"], []
     lines.append(
         _("%(title)s — %(world)s (seed %(seed)s), %(sites)s sites, ready in %(seconds).1f s")
@@ -350,7 +356,8 @@ def _banner(run, info, world, sandbox, seconds_taken: float, language: str | Non
     "--lang",
     "language",
     default=None,
-    help="Language of this banner: en, ru, kk, ur or ar (default: LC_ALL, LC_MESSAGES, LANG).",
+    help="Language of this banner: en, ru, kk, ur or ar "
+    "(default: SANDBOX_LANG, LC_ALL, LC_MESSAGES, LANG).",
 )
 def up(
     world,
@@ -434,22 +441,29 @@ def up(
     socks = run["socks"]
     for line in _banner(run, info, world, sandbox, time.perf_counter() - started, language):
         click.echo(line)
-    for line in _analyst_lines(world):
+    _ = _banner_gettext(language)
+    for line in _analyst_lines(world, _):
         click.echo(line)
     if info["seats"]:
-        click.echo(f"Seat codes and the answer key: sandbox key {world}")
-    click.echo("Start here:")
+        click.echo(
+            _("Seat codes and the answer key: %(command)s") % {"command": f"sandbox key {world}"}
+        )
+    click.echo(_("Start here:"))
     for line in _entry_points(run["sites"]):
         click.echo(line)
-    click.echo("Point a browser or tool at the proxy:")
+    click.echo(_("Point a browser or tool at the proxy:"))
     click.echo(f'  chromium --proxy-server="socks5://{socks}" --user-data-dir=$(mktemp -d)')
     click.echo(
-        f"  firefox: Settings > Network > Manual proxy, SOCKS Host {socks}, SOCKS v5, "
-        '"Proxy DNS when using SOCKS v5"'
+        "  "
+        + _(
+            "firefox: Settings > Network > Manual proxy, SOCKS Host %(socks)s, SOCKS v5, "
+            '"Proxy DNS when using SOCKS v5"'
+        )
+        % {"socks": socks}
     )
     click.echo(f"  curl --socks5-hostname {socks} http://<site>.onion/")
     # The toolkit's default is Tor's 9050; this port may differ, so say how to point it here.
-    click.echo("  the investigate toolkit (its commands read this variable):")
+    click.echo("  " + _("the investigate toolkit (its commands read this variable):"))
     click.echo(f"  export INVESTIGATE_PROXY=socks5h://{socks}")
     stopping = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stopping.set())
@@ -546,7 +560,7 @@ def status(world, state, as_json):
     sys.exit(0 if healthy else 1)
 
 
-def _analyst_lines(world: Path) -> list[str]:
+def _analyst_lines(world: Path, _=lambda text: text) -> list[str]:
     """Banner lines on the exchange-portal logins: the analyst's, or where a course's are."""
     from .world.requesters import read_requesters
     from .world.store import open_world
@@ -561,12 +575,17 @@ def _analyst_lines(world: Path) -> list[str]:
         if not requesters:  # a world built before requesters existed
             return []
         return [
-            "Exchange LE   each seat's brief gives its portal login and API token; "
-            f"the instructor's (sees every request): sandbox key {world}"
+            _(
+                "Exchange LE   each seat's brief gives its portal login and API token; "
+                "the instructor's (sees every request): %(command)s"
+            )
+            % {"command": f"sandbox key {world}"}
         ]
     return [
-        f"Exchange LE   login {analyst.login}  password {analyst.password}   (web portal /le/)",
-        f"              API token {analyst.token}   (investigate request --token)",
+        _("Exchange LE   login %(login)s  password %(password)s   (web portal /le/)")
+        % {"login": analyst.login, "password": analyst.password},
+        _("              API token %(token)s   (investigate request --token)")
+        % {"token": analyst.token},
     ]
 
 

@@ -166,13 +166,13 @@ def test_switcher_sets_the_cookie_and_never_leaves_the_site(chooser):
 
 
 def test_banner_in_the_language_asked_for(monkeypatch):
-    """`sandbox up`'s banner: --lang first, then LC_ALL / LC_MESSAGES / LANG."""
+    """`sandbox up`'s banner: --lang first, then SANDBOX_LANG, LC_ALL, LC_MESSAGES, LANG."""
     from sandbox.cli import _banner
 
     run = {"socks": "127.0.0.1:9050", "http_proxy": "127.0.0.1:8118", "explorer": "", "sites": []}
     info = {"title": "Intro", "seed": 7}
     sandbox = SimpleNamespace(live=None, instructor_password="pw")
-    for variable in ("LC_ALL", "LC_MESSAGES", "LANG"):
+    for variable in ("SANDBOX_LANG", "LC_ALL", "LC_MESSAGES", "LANG"):
         monkeypatch.delenv(variable, raising=False)
     english = _banner(run, info, "w.db", sandbox, 1.0, None)
     assert english[1].startswith("SOCKS5 proxy  127.0.0.1:9050")
@@ -181,6 +181,9 @@ def test_banner_in_the_language_asked_for(monkeypatch):
     assert "готово за 1.0 с" in _banner(run, info, "w.db", sandbox, 1.0, None)[0]
     monkeypatch.setenv("LC_ALL", "kk_KZ.UTF-8")
     assert "дайын" in _banner(run, info, "w.db", sandbox, 1.0, None)[0]
+    monkeypatch.setenv("SANDBOX_LANG", "ar")
+    assert "جاهز" in _banner(run, info, "w.db", sandbox, 1.0, None)[0]
+    assert "готово" in _banner(run, info, "w.db", sandbox, 1.0, "ru")[0]
 
 
 # The pages.
