@@ -100,13 +100,23 @@ def catalogue_dir() -> Path:
     have no build step, and the digest in the name keeps a stale .mo from ever being read.
     """
     digest = _digest()
-    for root in (_cache_root(), Path(tempfile.gettempdir()) / "darkweb-sandbox-i18n"):
+    # Jinja marks translated text safe HTML: only a directory of our own may hold it, so the
+    # fallback in the shared temporary directory is private to this user.
+    private = Path(tempfile.gettempdir()) / f"darkweb-sandbox-i18n-{os.getuid()}"
+    for root in (_cache_root(), private):
         target = root / digest
-        if all((target / lang / "LC_MESSAGES" / "messages.mo").is_file() for lang in LOCALES[1:]):
-            return target
         try:
+            if root == private:
+                root.mkdir(mode=0o700, exist_ok=True)
+                info = root.stat()
+                if info.st_uid != os.getuid() or info.st_mode & 0o077:
+                    continue
+            if all(
+                (target / lang / "LC_MESSAGES" / "messages.mo").is_file() for lang in LOCALES[1:]
+            ):
+                return target
             _compile_into(target)
-        except OSError:  # a read-only home: the temporary directory will do
+        except OSError:  # a read-only home: the private temporary directory will do
             continue
         return target
     raise OSError("no writable directory for the compiled message catalogues")
@@ -120,8 +130,9 @@ def _compile_into(target: Path) -> None:
             catalog = read_po(f, locale=lang)
         out = target / lang / "LC_MESSAGES" / "messages.mo"
         out.parent.mkdir(parents=True, exist_ok=True)
-        tmp = out.with_suffix(f".{os.getpid()}.tmp")
-        with tmp.open("wb") as f:
+        # A file of its own per writer: two processes (or threads) may compile at once.
+        fd, tmp = tempfile.mkstemp(dir=out.parent, suffix=".tmp")
+        with os.fdopen(fd, "wb") as f:
             write_mo(f, catalog)
         os.replace(tmp, out)
 

@@ -22,13 +22,20 @@ from . import LOCALES, PACKAGE, TRANSLATIONS
 ROOT = PACKAGE.parent.parent
 CONFIG = PACKAGE / "babel.cfg"
 TEMPLATE = TRANSLATIONS / "messages.pot"
-HEADER = {
-    "project": "darkweb-sandbox",
-    "version": "0.1.0",
-    "copyright_holder": "the darkweb-sandbox contributors",
-    "msgid_bugs_address": "",
-    "charset": "utf-8",
-}
+
+
+def _catalog(locale: str | None = None) -> Catalog:
+    """An empty catalogue with the project's header."""
+    return Catalog(
+        locale=locale,
+        project="darkweb-sandbox",
+        version="0.1.0",
+        copyright_holder="the darkweb-sandbox contributors",
+        msgid_bugs_address="",
+        charset="utf-8",
+    )
+
+
 KEYWORDS = {**DEFAULT_KEYWORDS, "_l": None, "lazy_gettext": None, "lazy_ngettext": (1, 2)}
 
 
@@ -36,7 +43,7 @@ def extract(root: Path = ROOT) -> Catalog:
     """Every message of the code and templates babel.cfg names, with where it is used."""
     with CONFIG.open() as f:
         method_map, options_map = parse_mapping_cfg(f)
-    catalog = Catalog(**HEADER)
+    catalog = _catalog()
     for filename, lineno, message, comments, context in extract_from_dir(
         str(root), method_map, options_map, keywords=KEYWORDS, strip_comment_tags=True
     ):
@@ -57,10 +64,7 @@ def update() -> None:
         write_po(f, template, width=100, omit_header=False, sort_output=True)
     for language in LOCALES[1:]:
         path = TRANSLATIONS / language / "LC_MESSAGES" / "messages.po"
-        if path.exists():
-            catalog = load(language)
-        else:
-            catalog = Catalog(locale=language, **HEADER)
+        catalog = load(language) if path.exists() else _catalog(language)
         catalog.update(template, no_fuzzy_matching=True)
         path.parent.mkdir(parents=True, exist_ok=True)
         with path.open("wb") as f:
