@@ -296,9 +296,12 @@ def _visible_text(html: str) -> list[str]:
         tag.decompose()
     texts = [t.strip() for t in soup.find_all(string=True) if t.strip()]
     for tag in soup.find_all(True):
-        for attribute in ("placeholder", "title", "aria-label"):
-            if tag.get(attribute):
-                texts.append(tag[attribute])
+        for attribute, value in tag.attrs.items():
+            # data-t-*: the phrases the board's script writes into the page as it polls
+            if attribute in ("placeholder", "title", "aria-label") or attribute.startswith(
+                "data-t-"
+            ):
+                texts.append(value)
     return texts
 
 
