@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from flask import Flask, jsonify, render_template, request
+from flask_babel import gettext as _
 
 from .. import i18n
 from ..tron.live.chain import TronLive
@@ -89,13 +90,13 @@ def _not_found(e):
     """404: JSON for the API, a page for people."""
     if _is_api():
         return jsonify({"message": f"no such endpoint: {request.path}", "code": 404}), 404
-    message = f"{request.path}: no such page"
-    return render_template("tronscan/error.html", title="Not found", message=message), 404
+    message = _("%(path)s: no such page", path=request.path)
+    return render_template("tronscan/error.html", title=_("Not found"), message=message), 404
 
 
 def _method_not_allowed(e):
     """405: the API and the pages only answer GET."""
     if _is_api():
         return jsonify({"message": f"{request.method} is not allowed here", "code": 405}), 405
-    message = f"{request.method} {request.path}: only GET is answered"
-    return render_template("tronscan/error.html", title="Not allowed", message=message), 405
+    message = _("%(request)s: only GET is answered", request=f"{request.method} {request.path}")
+    return render_template("tronscan/error.html", title=_("Not allowed"), message=message), 405
