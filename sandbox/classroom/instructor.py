@@ -23,6 +23,7 @@ from flask import (
     url_for,
 )
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from werkzeug.exceptions import TooManyRequests
 
 from ..errors import InjectError
@@ -33,6 +34,21 @@ from .auth import client, current_seat, instructor_required, is_instructor, pass
 __all__ = ["bp"]
 
 bp = Blueprint("instructor", __name__, url_prefix="/instructor")
+# What the board's events are, as the instructor reads them (progress.py names them in English).
+EVENT_KINDS = {
+    "joined": _l("joined"),
+    "answer": _l("answer"),
+    "hint": _l("hint"),
+    "inject": _l("inject"),
+}
+
+
+@bp.app_context_processor
+def _event_kinds() -> dict:
+    """The event names for the board, its projector view and its script."""
+    return {"event_kinds": EVENT_KINDS}
+
+
 LOG_LIMIT = 300
 
 

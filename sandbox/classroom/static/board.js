@@ -94,7 +94,8 @@
       li.appendChild(el("span", "time", hhmmss(e.time)));
       var who = e.name || (e.seat !== null ? t("seat", "seat %(n)s", { n: e.seat }) : t("class", "class"));
       var ok = e.kind === "answer" ? (e.ok ? " ✔" : " ✘") : "";
-      li.appendChild(document.createTextNode(who + ": " + e.kind + " " + (e.detail || "") + ok));
+      li.appendChild(document.createTextNode(
+        who + ": " + t("kind-" + e.kind, e.kind) + " " + (e.detail || "") + ok));
       items.appendChild(li);
     });
     if (!data.events.length) { items.appendChild(el("li", "muted", t("nothing", "Nothing yet."))); }
