@@ -332,6 +332,7 @@ def _solve(course: Course, ctx: SeatContext, objective, solvers: dict, chain_db:
                 relative=objective.tolerance_relative,
                 chain_db=chain_db,
                 accept=objective.accept,
+                spellings=objective.spellings,
             )
             if not outcome.ok:
                 outcome.reason = (

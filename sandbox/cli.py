@@ -19,12 +19,12 @@ def _fail(message: str) -> None:
     sys.exit(1)
 
 
-def _load(file: str | None, seed: int | None = None):
-    """Load a scenario or exit 1 listing every problem in it."""
+def _load(file: str | None, seed: int | None = None, strict: bool = False):
+    """Load a scenario or exit 1 listing every problem in it (strict: warnings too)."""
     from .scenario import load_scenario
 
     try:
-        scenario = load_scenario(file)
+        scenario = load_scenario(file, strict=strict)
     except ScenarioError as e:
         for problem in e.problems:
             click.echo(str(problem), err=True)
@@ -58,16 +58,23 @@ def cli():
 
 @cli.command()
 @click.argument("file")
-def validate(file):
+@click.option("--strict", is_flag=True, help="Missing translations are problems, not warnings.")
+def validate(file, strict):
     """Check a scenario file and list every problem as FILE:LINE: field: message.
 
-    Exits 0 when the file is valid, 1 otherwise.
+    Exits 0 when the file is valid, 1 otherwise. Missing translations (a text without
+    every language of meta.languages) are warnings, FILE:LINE: field: warning: message;
+    --strict makes them problems.
 
     \b
     Example:
         sandbox validate scenarios/default.yaml
+        sandbox validate --strict my-case.yaml
     """
-    scenario = _load(file)
+    scenario = _load(file, strict=strict)
+    for warning in scenario.warnings:
+        where = f"{warning.path}: " if warning.path else ""
+        click.echo(f"{warning.file}:{warning.line}: {where}warning: {warning.message}", err=True)
     click.echo(
         f"{scenario.source}: valid ({len(scenario.actors)} actors, {len(scenario.sites)} sites, "
         f"{len(scenario.flows)} flows)"
@@ -593,7 +600,9 @@ def key(world, as_json, seat):
             click.echo(f"  portal login {r['login']}  password {r['password']}  ({r['agency']})")
         width = max((len(o["id"]) for o in s["objectives"]), default=0)
         for o in s["objectives"]:
-            also = f"   (also accepted: {' | '.join(o['accept'])})" if o["accept"] else ""
+            # A list among the accepted answers is a group of spellings of one answer.
+            accepted = [a if isinstance(a, str) else " = ".join(a) for a in o["accept"]]
+            also = f"   (also accepted: {' | '.join(accepted)})" if accepted else ""
             click.echo(
                 f"  {o['id']:<{width}}  {o['points']:>3} pts  {o['compare']:<6}  "
                 f"{render(o['answer'])}{also}"

@@ -103,6 +103,7 @@ class Classroom:
             relative=objective.tolerance_relative,
             chain_db=self.chain_db,
             accept=objective.accept,
+            spellings=objective.spellings,
         )
 
     def score(self, progress: dict[str, SeatProgress]) -> int:

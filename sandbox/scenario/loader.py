@@ -27,6 +27,7 @@ import yaml
 from ..errors import Problem, SandboxError, ScenarioError
 from ._checks import BACKGROUND_ID, TRAINEES_ID, Path, commission_market, dotted, suggest
 from ._course import DEFAULT_WALLET, default_compare, find_problems
+from .i18n import language_problems
 from .model import (
     CHAIN_ASSETS,
     CLEARNET_KINDS,
@@ -132,8 +133,11 @@ def resolve_solution(scenario_file: str | os.PathLike, given: str | None = None)
     return str(default.resolve()) if default.is_file() else None
 
 
-def load_scenario(name_or_path: str | os.PathLike | None = None) -> Scenario:
-    """Read, validate and return a scenario; raise ScenarioError listing every problem."""
+def load_scenario(name_or_path: str | os.PathLike | None = None, strict: bool = False) -> Scenario:
+    """Read, validate and return a scenario; raise ScenarioError listing every problem.
+
+    Missing translations are kept in the scenario's `warnings`; strict makes them problems.
+    """
     path = resolve_scenario(name_or_path)
     file = str(path)
     text = _read_text(path, file)
@@ -156,9 +160,19 @@ def load_scenario(name_or_path: str | os.PathLike | None = None) -> Scenario:
     schema_problems, rejected = _schema_problems(tree)
     problems += schema_problems
     problems += find_problems(tree.data, tree.lines, tree.bad | rejected, file)
+    if not problems:
+        language_errors, warnings = language_problems(tree.data, tree.lines, file, dotted)
+        problems += language_errors + (warnings if strict else [])
     if problems:
         raise ScenarioError(problems)
-    return _build(tree.data, tree.lines, path)
+    return dataclasses.replace(
+        _build(tree.data, tree.lines, path), warnings=tuple(sorted(warnings, key=_by_line))
+    )
+
+
+def _by_line(problem: Problem) -> tuple[int, str]:
+    """Problems in the file's order."""
+    return problem.line, problem.path
 
 
 def _fail(file: str, line: int, message: str) -> ScenarioError:
@@ -557,6 +571,7 @@ def _build(data: dict, lines: dict[Path, int], path: pathlib.Path) -> Scenario:
         title=meta_in["title"],
         summary=meta_in.get("summary", Meta.summary),
         locale=meta_in.get("locale", Meta.locale),
+        languages=tuple(meta_in.get("languages", ())),
     )
     world_in = data.get("world") or {}
     knobs = WorldKnobs()
@@ -669,7 +684,10 @@ def _objective(o: dict, line: int) -> Objective:
         tolerance_relative=relative,
         attempts=int(o.get("attempts", Objective.attempts)),
         hints=tuple(Hint(text=h["text"], cost=int(h.get("cost", 0))) for h in o.get("hints", ())),
-        accept=tuple(str(a) for a in o.get("accept", ())),
+        accept=tuple(str(a) for a in o.get("accept", ()) if not isinstance(a, list)),
+        spellings=tuple(
+            tuple(str(s) for s in a) for a in o.get("accept", ()) if isinstance(a, list)
+        ),
         given=bool(o.get("given", False)),
         line=line,
     )

@@ -22,7 +22,9 @@ from __future__ import annotations
 
 import functools
 import io
+from collections.abc import Callable
 import random
+from dataclasses import replace
 from datetime import UTC, datetime
 
 from faker import Faker
@@ -30,6 +32,7 @@ from PIL import Image, ImageDraw, ImageFont
 
 from ..errors import BuildError
 from ..ledger.hd import recovery_words
+from ..scenario.i18n import Text, localized
 from ..scenario.model import Artefact, Scenario
 from .answers import Answers
 from .seats import Seat
@@ -46,21 +49,31 @@ GREY = (130, 130, 130)
 
 
 def make_artefacts(
-    answers: Answers, scenario: Scenario, seat: Seat, cache: dict | None = None
+    answers: Answers,
+    scenario: Scenario,
+    seat: Seat,
+    cache: dict | None = None,
+    language: str | None = None,
+    only: Callable[[Artefact], bool] | None = None,
 ) -> list[tuple[str, str, str, str, str, bytes]]:
-    """(id, kind, title, filename, mime, content) of every artefact of one seat, in order.
+    """(id, kind, title, filename, mime, content) of every artefact of one seat (or those
+    `only` picks), in order, with the texts in language (None: the scenario's default).
 
     Phone notes and screenshots depend only on the actor and site they show; pass one
     cache dict for all seats and seats sharing them share the work.
     """
     cache = {} if cache is None else cache
     out, used = [], set()
+    picked = {a.id for a in scenario.artefacts if only is None or only(a)}
+    scenario = in_language(scenario, language)
     for art in scenario.artefacts:
         name, mime = FILENAMES[art.kind]
         name = name.format(id=art.id)
         if name in used:
             name = f"{art.id}-{name}"
         used.add(name)
+        if art.id not in picked:
+            continue
         title = answers.fill(art.title, seat)
         try:
             shared = None
@@ -83,11 +96,35 @@ def make_artefacts(
     return out
 
 
+def translated(art: Artefact, scenario: Scenario) -> bool:
+    """Whether an artefact's file differs by language: a brief or text whose texts (a
+    brief's with the scenario's title and summary) are given in several languages."""
+    texts = [art.title, art.text]
+    if art.kind == "brief":
+        texts += [scenario.meta.title, scenario.meta.summary]
+    return art.kind in ("brief", "text") and any(not isinstance(t, str) for t in texts)
+
+
+def in_language(scenario: Scenario, language: str | None) -> Scenario:
+    """The scenario with its title, summary and artefacts' texts in one language."""
+    if language is None:
+        language = scenario.language
+
+    def one(value: Text) -> str:
+        """The value in the language, else the default."""
+        return localized(value, language, scenario.language)
+
+    meta = replace(scenario.meta, title=one(scenario.meta.title), summary=one(scenario.meta.summary))
+    artefacts = tuple(replace(a, title=one(a.title), text=one(a.text)) for a in scenario.artefacts)
+    return replace(scenario, meta=meta, artefacts=artefacts)
+
+
 def _brief(answers: Answers, scenario: Scenario, seat: Seat, art: Artefact, title: str) -> bytes:
     """The case brief in Markdown."""
-    lines = [f"# {scenario.meta.title}", ""]
-    if scenario.meta.summary:
-        lines += [scenario.meta.summary.strip(), ""]
+    summary = localized(scenario.meta.summary, None, scenario.language)
+    lines = [f"# {localized(scenario.meta.title, None, scenario.language)}", ""]
+    if summary:
+        lines += [summary.strip(), ""]
     lines += [f"## {title}", ""]
     if art.text:
         lines += [answers.fill(art.text, seat).strip(), ""]
