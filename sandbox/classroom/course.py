@@ -8,7 +8,7 @@ everything but the artefacts' content is kept in memory. A world built before fo
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from ..errors import InjectError, WorldError
@@ -153,6 +153,12 @@ class Course:
         """A seat's hint in a language (else the default language)."""
         default = self.hint_texts.get((seat, objective_id, position), "")
         return self.text(seat, f"hint:{objective_id}:{position}", default, language)
+
+    def read_in(self, language: str | None) -> Course:
+        """The course with its title in a language (None: as it is), for the pages."""
+        if language is None or (0, "title") not in self.texts:
+            return self
+        return replace(self, title=self.title_in(language))
 
     def title_in(self, language: str | None) -> str:
         """The scenario's title in a language."""
