@@ -144,9 +144,13 @@ def answer_matches(
         if any(_same(compare, given, a) for a in accept):
             return True
         for group in spellings:
-            if isinstance(key, str) and any(_same(compare, key, s) for s in group):
-                if any(_same(compare, given, s) for s in group):
-                    return True
+            # the group holds this seat's answer: another spelling of it is right too
+            if (
+                isinstance(key, str)
+                and any(_same(compare, key, s) for s in group)
+                and any(_same(compare, given, s) for s in group)
+            ):
+                return True
     return _same(compare, given, key, tolerance, relative, chain_db)
 
 

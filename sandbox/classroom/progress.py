@@ -224,9 +224,7 @@ class Progress:
     def set_language(self, seat: int, language: str) -> bool:
         """Change the language a seated trainee reads; False when nobody holds the seat."""
         with self._write() as conn:
-            cur = conn.execute(
-                "UPDATE trainees SET language = ? WHERE seat = ?", (language, seat)
-            )
+            cur = conn.execute("UPDATE trainees SET language = ? WHERE seat = ?", (language, seat))
         return cur.rowcount == 1
 
     def revoke(self, seat: int, token: str) -> None:
@@ -353,9 +351,7 @@ class Progress:
 
     # -- injects and messages (the inject runner's side) ------------------------------
 
-    def add_message(
-        self, seat: int | None, text: str, texts: dict[str, str] | None = None
-    ) -> int:
+    def add_message(self, seat: int | None, text: str, texts: dict[str, str] | None = None) -> int:
         """Send a message to one seat, or to everyone when seat is None; returns its id.
 
         texts: the message in several languages ({language: text}); text is the default's.

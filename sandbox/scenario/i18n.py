@@ -64,7 +64,7 @@ _TEXTS: tuple[tuple[str, tuple[str, ...]], ...] = (
 )
 # Texts shown on a site or in evidence rather than to the trainee: they are in their
 # writer's language, so a plain string there is no missing translation.
-SITE_TEXTS = {
+SITE_TEXTS: dict[str, dict[str, tuple[str, ...]]] = {
     "injects": {"forum_post": ("text", "title"), "exit_scam": ("text",)},
     "artefacts": {"phone_notes": ("text",)},
 }
@@ -137,8 +137,9 @@ def _below(node: object, path: tuple, keys: tuple[str, ...]) -> Iterable[tuple[t
 
 def declared_languages(data: dict) -> tuple[list[str], str]:
     """The languages a scenario document declares and its default language."""
-    meta = data.get("meta") if isinstance(data.get("meta"), dict) else {}
-    locale = meta.get("locale") if isinstance(meta.get("locale"), str) else "en_US"
+    meta = _meta(data)
+    locale = meta.get("locale")
+    locale = locale if isinstance(locale, str) else "en_US"
     raw = meta.get("languages")
     declared = [x for x in raw if isinstance(x, str)] if isinstance(raw, list) else []
     default = default_language(locale, declared)
@@ -163,8 +164,7 @@ def language_problems(
             path = path[:-1]
         return lines.get(path, 1)
 
-    meta = data.get("meta") if isinstance(data.get("meta"), dict) else {}
-    raw = meta.get("languages")
+    raw = _meta(data).get("languages")
     for i, language in enumerate(raw if isinstance(raw, list) else ()):
         if isinstance(language, str) and language not in LANGUAGES:
             path = ("meta", "languages", i)
@@ -207,11 +207,16 @@ def language_problems(
                     file,
                     line(path),
                     dotted(path),
-                    f"missing translation: no {', '.join(missing)} text "
-                    f"(meta.languages: {listed})",
+                    f"missing translation: no {', '.join(missing)} text (meta.languages: {listed})",
                 )
             )
     return errors, warnings
+
+
+def _meta(data: dict) -> dict:
+    """The document's meta mapping (empty when it is not one)."""
+    meta = data.get("meta")
+    return meta if isinstance(meta, dict) else {}
 
 
 def _site_text(data: dict, path: tuple) -> bool:
@@ -219,5 +224,6 @@ def _site_text(data: dict, path: tuple) -> bool:
     kinds = SITE_TEXTS.get(path[0])
     if kinds is None or len(path) < 3:
         return False
-    item = data[path[0]][path[1]]
-    return path[2] in kinds.get(item.get("action", item.get("kind")), ())
+    item: dict = data[path[0]][path[1]]
+    what = str(item.get("action", item.get("kind")))
+    return path[2] in kinds.get(what, ())

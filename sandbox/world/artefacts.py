@@ -22,8 +22,8 @@ from __future__ import annotations
 
 import functools
 import io
-from collections.abc import Callable
 import random
+from collections.abc import Callable
 from dataclasses import replace
 from datetime import UTC, datetime
 
@@ -114,7 +114,9 @@ def in_language(scenario: Scenario, language: str | None) -> Scenario:
         """The value in the language, else the default."""
         return localized(value, language, scenario.language)
 
-    meta = replace(scenario.meta, title=one(scenario.meta.title), summary=one(scenario.meta.summary))
+    meta = replace(
+        scenario.meta, title=one(scenario.meta.title), summary=one(scenario.meta.summary)
+    )
     artefacts = tuple(replace(a, title=one(a.title), text=one(a.text)) for a in scenario.artefacts)
     return replace(scenario, meta=meta, artefacts=artefacts)
 
