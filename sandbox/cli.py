@@ -621,7 +621,13 @@ def key(world, as_json, seat):
 )
 @click.option("--all-seats", is_flag=True, help="Solve every distinct case (one seat per case).")
 @click.option("--json", "as_json", is_flag=True, help="Print the outcomes as JSON.")
-def check(file, seed, seats, all_seats, as_json):
+@click.option(
+    "--language",
+    metavar="LANG",
+    help="Seats join the classroom in this language (en, ru, kk, ur, ar, fr, es); their "
+    "case pages must show the objectives' texts in it.",
+)
+def check(file, seed, seats, all_seats, as_json, language):
     """Prove a scenario can be solved: build it, serve it, run its reference solution.
 
     The reference solution uses only the trainee's toolkit over the network. Exits 0 when
@@ -632,9 +638,16 @@ def check(file, seed, seats, all_seats, as_json):
     \b
     Example:
         sandbox check tf-donations --seat 1 --seat 2
+        sandbox check intro --language ur
     """
     from .check import check_scenario, print_outcome
+    from .scenario.i18n import LANGUAGES
 
+    if language is not None and language not in LANGUAGES:
+        raise click.BadParameter(
+            f"{language!r} is not a language of the classroom ({', '.join(LANGUAGES)})",
+            param_hint="--language",
+        )
     scenario = _load(file, seed)
     wanted = list(seats)
     if all_seats:
@@ -643,12 +656,16 @@ def check(file, seed, seats, all_seats, as_json):
     started = time.perf_counter()
     try:
         outcomes = check_scenario(
-            scenario, wanted or None, report=None if as_json else print_outcome
+            scenario,
+            wanted or None,
+            report=None if as_json else print_outcome,
+            language=language,
         )
     except (CheckError, BuildError) as e:
         _fail(f"{scenario.source}: check failed: {e}")
     leaks = [o for o in outcomes if o.leak]
-    solved = [o for o in outcomes if not o.leak]
+    unshown = [o for o in outcomes if o.language is not None and not o.ok]
+    solved = [o for o in outcomes if not o.leak and o.language is None]
     failed = [o for o in solved if not o.ok]
     if as_json:
         click.echo(json.dumps([o.__dict__ for o in outcomes], indent=2, default=str))
@@ -661,7 +678,15 @@ def check(file, seed, seats, all_seats, as_json):
             f"{scenario.source}: objective '{o.objective}' (seat {o.seat}) failed: {o.reason}",
             err=True,
         )
+    for o in unshown:
+        click.echo(
+            f"{scenario.source}: objective '{o.objective}', seat {o.seat}: {o.reason} "
+            f"in {o.language}",
+            err=True,
+        )
     verdict = "solvable" if not failed else f"NOT solvable ({len(failed)} failed)"
+    if unshown:
+        verdict += f", but {len(unshown)} text(s) not shown in {language}"
     if leaks:
         verdict += (
             f", but {len(leaks)} answer(s) shown to trainees (mark them given: true if meant)"
@@ -669,9 +694,9 @@ def check(file, seed, seats, all_seats, as_json):
     click.echo(
         f"{scenario.source}: {verdict}: {len(solved) - len(failed)}/{len(solved)} "
         f"objectives in {time.perf_counter() - started:.1f} s",
-        err=bool(failed or leaks),
+        err=bool(failed or leaks or unshown),
     )
-    sys.exit(1 if failed or leaks else 0)
+    sys.exit(1 if failed or leaks or unshown else 0)
 
 
 def _group_size(scenario) -> int:
