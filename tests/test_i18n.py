@@ -247,6 +247,9 @@ def test_the_world_keeps_every_language_and_the_default_where_it_was(intro_world
         assert script_of(language).search(course.title_in(language))
         brief = course.brief_in(1, "brief", language)
         assert course.seats[1].code in brief and script_of(language).search(brief)
+        # the brief's own words too: nothing but names, codes and keys left in English
+        assert "Seat code" not in brief and "## Your seat" not in brief
+    assert "- Seat code: `" in course.brief_text(1, "brief")  # the default stays English
     assert course.question(1, "vendor-address", "fr") == course.questions[(1, "vendor-address")]
     conn = sqlite3.connect(intro_world)
     try:
