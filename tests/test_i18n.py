@@ -199,14 +199,31 @@ def test_a_spelling_group_accepts_the_seats_answer_in_another_script():
 
 
 def test_accept_lists_spellings_that_the_classroom_judges(tmp_path):
-    """`accept: [[CoinVault, КоинВолт, كوين فولت]]` is kept in the world and judged per seat."""
-    path = _with(
+    """`accept: [[CoinVault, КоинВолт, كوين فولت]]` is kept in the world and judged per seat.
+
+    (The same world has a Russian forum: a forum post given per language is its site's.)
+    """
+    _with(
         tmp_path,
         "    answer: {flow: cashout, member: $subject, field: exchange}\n",
         "    answer: {flow: cashout, member: $subject, field: exchange}\n"
         '    accept: [[CoinVault, КоинВолт, "كوين فولت"], [Harbor Exchange, Харбор]]\n',
     )
-    scenario = load_scenario(path)
+    text = (tmp_path / "case.yaml").read_text(encoding="utf-8")
+    text = text.replace(
+        "\nflows:\n",
+        "\n  - {id: agora, kind: forum, name: Agora, operator: copper, language: ru}\n\nflows:\n",
+        1,
+    )
+    text = text.replace(
+        "\ninjects:\n",
+        "\ninjects:\n  - {id: post, action: forum_post, site: agora, actor: copper,"
+        " text: {en: Hello, ru: Привет}}\n",
+        1,
+    )
+    path = tmp_path / "case.yaml"
+    path.write_text(text, encoding="utf-8")
+    scenario = load_scenario(path, strict=True)  # a forum post needs no translation
     objective = scenario.objectives[2]
     assert objective.accept == ()
     assert objective.spellings == (
@@ -225,6 +242,12 @@ def test_accept_lists_spellings_that_the_classroom_judges(tmp_path):
         assert not judge(1, "cashout-exchange", "Харбор")  # another exchange's spelling
     finally:
         p.close()
+    conn = sqlite3.connect(out)
+    try:
+        (config,) = conn.execute("SELECT config FROM injects WHERE id = 'post'").fetchone()
+    finally:
+        conn.close()
+    assert {c["text"] for c in json.loads(config).values()} == {"Привет"}
     result = CliRunner().invoke(cli, ["key", str(out)])
     assert "also accepted: CoinVault = КоинВолт = كوين فولت | Harbor Exchange = Харбор" in (
         result.output

@@ -195,11 +195,11 @@ def language_problems(
                     )
             have = set(value)
         elif isinstance(value, str):
-            if _site_text(data, path):
-                continue
             have = {default}
         else:
             continue  # the schema reports it
+        if _site_text(data, path):
+            continue  # in its writer's language: nothing to translate
         missing = [language for language in declared if language not in have]
         if missing:
             warnings.append(

@@ -16,6 +16,7 @@ from ..scenario.i18n import Text
 from ..scenario.model import Artefact, Inject, Scenario
 from .answers import Answers
 from .artefacts import make_artefacts, translated
+from .content.texts import language_of, site_language
 from .seats import Seat, make_seats
 
 
@@ -189,28 +190,15 @@ def _inject_config(answers: Answers, inj: Inject, seat: Seat) -> dict:
 
 
 def _site_language(answers: Answers, inj: Inject, seat: Seat) -> str:
-    """The language of what an inject writes on a site: its author's, else the site's,
-    else its operator's, else the scenario's default."""
+    """The language of what an inject writes on a site, as of the site's own texts: the
+    site's `language`, else its author's (a notice: the site operator's), else meta.locale's."""
     scenario = answers.scenario
-    actors = {a.id: a for a in scenario.actors}
-    sites = {s.id: s for s in scenario.sites}
-    author = actors.get(_group(answers.resolve(inj.actor, seat))) if inj.actor else None
-    site = sites.get(answers.resolve(inj.site, seat)) if inj.site else None
-    operator = actors.get(site.operator) if site is not None and site.operator else None
-    for language in (
-        author and author.language,
-        site and site.language,
-        operator and operator.language,
-    ):
-        if language:
-            return language
-    return scenario.language
-
-
-def _group(actor_id: str) -> str:
-    """The scenario actor an actor of the world belongs to: `donors-7` -> `donors`."""
-    head, _, tail = actor_id.rpartition("-")
-    return head if tail.isdigit() and head else actor_id
+    site_id = answers.resolve(inj.site, seat) if inj.site else None
+    site = next((s for s in scenario.sites if s.id == site_id), None)
+    if inj.actor:
+        given = site.language if site is not None else None
+        return language_of(scenario, answers.resolve(inj.actor, seat), given)
+    return site_language(scenario, site) if site is not None else scenario.language
 
 
 def answer_key(conn: sqlite3.Connection, seat: int | None = None) -> dict:
