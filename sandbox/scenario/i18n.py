@@ -32,8 +32,6 @@ __all__ = [
     "language_problems",
     "locale_language",
     "localized",
-    "map_text",
-    "translations",
 ]
 
 # The languages a trainee can choose, in the order the join page offers them.
@@ -93,18 +91,6 @@ def localized(value: Text | None, language: str | None, default: str) -> str:
         if wanted and wanted in value:
             return value[wanted]
     return next(iter(value.values()), "")
-
-
-def translations(value: Text, default: str) -> dict[str, str]:
-    """Every language of a text: a string is the default language's."""
-    return {default: value} if isinstance(value, str) else dict(value)
-
-
-def map_text(value: Text, fill: Callable[[str], str]) -> Text:
-    """The text with `fill` applied to each language's version (placeholders, say)."""
-    if isinstance(value, str):
-        return fill(value)
-    return {language: fill(text) for language, text in value.items()}
 
 
 def each_text(data: dict) -> Iterable[tuple[tuple, object]]:
