@@ -161,6 +161,23 @@ def test_undeclared_and_unknown_languages_are_errors(tmp_path):
     assert any(p.path == "meta.languages[5]" for p in e.value.problems), e.value
 
 
+def test_a_text_that_is_neither_a_string_nor_a_mapping_is_named(tmp_path):
+    """The schema's message says what a text may be; an empty translation is named too."""
+    path = _with(tmp_path, '      ru: "Какой .onion-адрес у Copperleaf Market?"', '      ru: ""')
+    with pytest.raises(ScenarioError) as e:
+        load_scenario(path)
+    assert [(p.path, p.message) for p in e.value.problems] == [
+        ("objectives[0].question.ru", "must not be empty")
+    ]
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("meta: {title: 5}\nactors: [{id: x, role: exchange}]\n", encoding="utf-8")
+    with pytest.raises(ScenarioError) as e:
+        load_scenario(bad)
+    assert [(p.line, p.path, p.message) for p in e.value.problems] == [
+        (1, "meta.title", "expected text or a mapping language -> text, got a number (5)")
+    ]
+
+
 def test_the_default_language_is_the_locales_when_declared(tmp_path):
     """meta.locale ru_RU with Russian among the languages: texts fall back to Russian."""
     path = _with(tmp_path, "  locale: en_GB\n", "  locale: ru_RU\n")

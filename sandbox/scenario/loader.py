@@ -476,7 +476,8 @@ def _explain(error: jsonschema.ValidationError) -> list[tuple[Path, str]]:
 
 
 def _explain_any_of(error: jsonschema.ValidationError) -> list[tuple[Path, str]]:
-    """An amount or fee rate, which may be a number or a {min, max} mapping."""
+    """A value of two kinds: an amount or fee rate (a number or a {min, max} mapping), a
+    tolerance, boards, a Tron wallet, a text (or a mapping language -> text)."""
     branches: dict[str | int, list[jsonschema.ValidationError]] = {}
     for sub in error.context or ():
         branches.setdefault(sub.relative_schema_path[0], []).append(sub)
@@ -496,6 +497,9 @@ def _explain_any_of(error: jsonschema.ValidationError) -> list[tuple[Path, str]]
         if path[-1:] == ("tron",):
             message = _type_message(["boolean", "object"], error.instance)
             return [(path, message.replace("a mapping", "a mapping {USDT, TRX}"))]
+        if {"$ref": "#/$defs/translations"} in (error.validator_value or ()):
+            message = _type_message(["string", "object"], error.instance)
+            return [(path, message.replace("a mapping", "a mapping language -> text"))]
         message = _type_message(["number", "object"], error.instance)
         return [(path, message.replace("a mapping", "a mapping {min, max}"))]
     return [pair for errors in fitting for sub in errors for pair in _explain(sub)]
