@@ -497,7 +497,8 @@ def _explain_any_of(error: jsonschema.ValidationError) -> list[tuple[Path, str]]
         if path[-1:] == ("tron",):
             message = _type_message(["boolean", "object"], error.instance)
             return [(path, message.replace("a mapping", "a mapping {USDT, TRX}"))]
-        if {"$ref": "#/$defs/translations"} in (error.validator_value or ()):
+        branches_given: Any = error.validator_value  # the anyOf's list of branches
+        if {"$ref": "#/$defs/translations"} in branches_given:
             message = _type_message(["string", "object"], error.instance)
             return [(path, message.replace("a mapping", "a mapping language -> text"))]
         message = _type_message(["number", "object"], error.instance)
