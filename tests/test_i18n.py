@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 import re
 import sqlite3
+import subprocess
+import sys
 from html import unescape
 from pathlib import Path
 
@@ -440,6 +442,24 @@ def test_sandbox_check_intro_in_each_language(intro_world, tmp_path, language):
         assert all(script_of(language).search(o.answer) for o in shown)
     solved = [o for o in outcomes if o.language is None and not o.leak]
     assert len(solved) == len(scenario.objectives) and all(o.ok for o in solved), solved
+
+
+@pytest.mark.check
+def test_sandbox_check_intro_language_on_the_command_line():
+    """`sandbox check intro --language ur`, as an instructor types it: exit 0, each text shown."""
+    result = subprocess.run(
+        [sys.executable, "-m", "sandbox", "check", "intro", "--language", "ur"],
+        capture_output=True,
+        text=True,
+        timeout=900,
+        cwd=Path(__file__).resolve().parent.parent,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    for objective in load_scenario("intro").objectives:
+        assert f"ok   seat 1 {objective.id} [ur]: the case page shows its question" in (
+            result.stdout
+        )
+    assert ": solvable: 3/3 objectives" in result.stdout
 
 
 def test_sandbox_check_refuses_a_language_the_scenario_is_not_written_in():
