@@ -19,12 +19,12 @@ def _fail(message: str) -> None:
     sys.exit(1)
 
 
-def _load(file: str | None, seed: int | None = None):
-    """Load a scenario or exit 1 listing every problem in it."""
+def _load(file: str | None, seed: int | None = None, strict: bool = False):
+    """Load a scenario or exit 1 listing every problem in it (strict: warnings too)."""
     from .scenario import load_scenario
 
     try:
-        scenario = load_scenario(file)
+        scenario = load_scenario(file, strict=strict)
     except ScenarioError as e:
         for problem in e.problems:
             click.echo(str(problem), err=True)
@@ -58,16 +58,23 @@ def cli():
 
 @cli.command()
 @click.argument("file")
-def validate(file):
+@click.option("--strict", is_flag=True, help="Missing translations are problems, not warnings.")
+def validate(file, strict):
     """Check a scenario file and list every problem as FILE:LINE: field: message.
 
-    Exits 0 when the file is valid, 1 otherwise.
+    Exits 0 when the file is valid, 1 otherwise. Missing translations (a text without
+    every language of meta.languages) are warnings, FILE:LINE: field: warning: message;
+    --strict makes them problems.
 
     \b
     Example:
         sandbox validate scenarios/default.yaml
+        sandbox validate --strict my-case.yaml
     """
-    scenario = _load(file)
+    scenario = _load(file, strict=strict)
+    for warning in scenario.warnings:
+        where = f"{warning.path}: " if warning.path else ""
+        click.echo(f"{warning.file}:{warning.line}: {where}warning: {warning.message}", err=True)
     click.echo(
         f"{scenario.source}: valid ({len(scenario.actors)} actors, {len(scenario.sites)} sites, "
         f"{len(scenario.flows)} flows)"
@@ -654,7 +661,9 @@ def key(world, as_json, seat):
             click.echo(f"  portal login {r['login']}  password {r['password']}  ({r['agency']})")
         width = max((len(o["id"]) for o in s["objectives"]), default=0)
         for o in s["objectives"]:
-            also = f"   (also accepted: {' | '.join(o['accept'])})" if o["accept"] else ""
+            # A list among the accepted answers is a group of spellings of one answer.
+            accepted = [a if isinstance(a, str) else " = ".join(a) for a in o["accept"]]
+            also = f"   (also accepted: {' | '.join(accepted)})" if accepted else ""
             click.echo(
                 f"  {o['id']:<{width}}  {o['points']:>3} pts  {o['compare']:<6}  "
                 f"{render(o['answer'])}{also}"
@@ -673,7 +682,13 @@ def key(world, as_json, seat):
 )
 @click.option("--all-seats", is_flag=True, help="Solve every distinct case (one seat per case).")
 @click.option("--json", "as_json", is_flag=True, help="Print the outcomes as JSON.")
-def check(file, seed, seats, all_seats, as_json):
+@click.option(
+    "--language",
+    metavar="LANG",
+    help="Seats join the classroom in this language (en, ru, kk, ur, ar, fr, es); their "
+    "case pages must show the objectives' texts in it.",
+)
+def check(file, seed, seats, all_seats, as_json, language):
     """Prove a scenario can be solved: build it, serve it, run its reference solution.
 
     The reference solution uses only the trainee's toolkit over the network. Exits 0 when
@@ -684,9 +699,16 @@ def check(file, seed, seats, all_seats, as_json):
     \b
     Example:
         sandbox check tf-donations --seat 1 --seat 2
+        sandbox check intro --language ur
     """
     from .check import check_scenario, print_outcome
+    from .scenario.i18n import LANGUAGES
 
+    if language is not None and language not in LANGUAGES:
+        raise click.BadParameter(
+            f"{language!r} is not a language of the classroom ({', '.join(LANGUAGES)})",
+            param_hint="--language",
+        )
     scenario = _load(file, seed)
     wanted = list(seats)
     if all_seats:
@@ -695,12 +717,16 @@ def check(file, seed, seats, all_seats, as_json):
     started = time.perf_counter()
     try:
         outcomes = check_scenario(
-            scenario, wanted or None, report=None if as_json else print_outcome
+            scenario,
+            wanted or None,
+            report=None if as_json else print_outcome,
+            language=language,
         )
     except (CheckError, BuildError) as e:
         _fail(f"{scenario.source}: check failed: {e}")
     leaks = [o for o in outcomes if o.leak]
-    solved = [o for o in outcomes if not o.leak]
+    unshown = [o for o in outcomes if o.language is not None and not o.ok]
+    solved = [o for o in outcomes if not o.leak and o.language is None]
     failed = [o for o in solved if not o.ok]
     if as_json:
         click.echo(json.dumps([o.__dict__ for o in outcomes], indent=2, default=str))
@@ -713,7 +739,15 @@ def check(file, seed, seats, all_seats, as_json):
             f"{scenario.source}: objective '{o.objective}' (seat {o.seat}) failed: {o.reason}",
             err=True,
         )
+    for o in unshown:
+        click.echo(
+            f"{scenario.source}: objective '{o.objective}', seat {o.seat}: {o.reason} "
+            f"in {o.language}",
+            err=True,
+        )
     verdict = "solvable" if not failed else f"NOT solvable ({len(failed)} failed)"
+    if unshown:
+        verdict += f", but {len(unshown)} text(s) not shown in {language}"
     if leaks:
         verdict += (
             f", but {len(leaks)} answer(s) shown to trainees (mark them given: true if meant)"
@@ -721,9 +755,9 @@ def check(file, seed, seats, all_seats, as_json):
     click.echo(
         f"{scenario.source}: {verdict}: {len(solved) - len(failed)}/{len(solved)} "
         f"objectives in {time.perf_counter() - started:.1f} s",
-        err=bool(failed or leaks),
+        err=bool(failed or leaks or unshown),
     )
-    sys.exit(1 if failed or leaks else 0)
+    sys.exit(1 if failed or leaks or unshown else 0)
 
 
 def _group_size(scenario) -> int:
