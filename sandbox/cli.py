@@ -20,12 +20,12 @@ def _fail(message: str) -> None:
     sys.exit(1)
 
 
-def _load(file: str | None, seed: int | None = None):
-    """Load a scenario or exit 1 listing every problem in it."""
+def _load(file: str | None, seed: int | None = None, strict: bool = False):
+    """Load a scenario or exit 1 listing every problem in it (strict: warnings too)."""
     from .scenario import load_scenario
 
     try:
-        scenario = load_scenario(file)
+        scenario = load_scenario(file, strict=strict)
     except ScenarioError as e:
         for problem in e.problems:
             click.echo(str(problem), err=True)
@@ -59,16 +59,23 @@ def cli():
 
 @cli.command()
 @click.argument("file")
-def validate(file):
+@click.option("--strict", is_flag=True, help="Missing translations are problems, not warnings.")
+def validate(file, strict):
     """Check a scenario file and list every problem as FILE:LINE: field: message.
 
-    Exits 0 when the file is valid, 1 otherwise.
+    Exits 0 when the file is valid, 1 otherwise. Missing translations (a text without
+    every language of meta.languages) are warnings, FILE:LINE: field: warning: message;
+    --strict makes them problems.
 
     \b
     Example:
         sandbox validate scenarios/default.yaml
+        sandbox validate --strict my-case.yaml
     """
-    scenario = _load(file)
+    scenario = _load(file, strict=strict)
+    for warning in scenario.warnings:
+        where = f"{warning.path}: " if warning.path else ""
+        click.echo(f"{warning.file}:{warning.line}: {where}warning: {warning.message}", err=True)
     click.echo(
         f"{scenario.source}: valid ({len(scenario.actors)} actors, {len(scenario.sites)} sites, "
         f"{len(scenario.flows)} flows)"
@@ -174,6 +181,16 @@ def _virtual_network(value: str) -> str:
     except ValueError as e:
         raise click.BadParameter(str(e)) from None
     return value
+
+
+def _port_range(value: str | None):
+    """A --site-ports value as a PortRange (None when not given)."""
+    from .port_range import PortRange, PortRangeError
+
+    try:
+        return PortRange.parse(value) if value else None
+    except PortRangeError as e:
+        raise click.BadParameter(str(e)) from None
 
 
 def _entry_points(sites: list[dict]) -> list[str]:
@@ -359,6 +376,18 @@ def _banner(run, info, world, sandbox, seconds_taken: float, language: str | Non
     help="Language of this banner: en, ru, kk, ur or ar "
     "(default: SANDBOX_LANG, LC_ALL, LC_MESSAGES, LANG).",
 )
+@click.option(
+    "--site-ports",
+    metavar="A-B",
+    callback=lambda _ctx, _param, value: _port_range(value),
+    help="Keep the sites' internal ports (reached only through the gateway) in this range.",
+)
+@click.option(
+    "--site-workers",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Worker processes serving the hidden services (default: one per core, at least 2).",
+)
 def up(
     world,
     host,
@@ -378,6 +407,8 @@ def up(
     virtual_addr_network,
     block_seconds,
     language,
+    site_ports,
+    site_workers,
 ):
     """Serve a world: every hidden service behind a Tor-like SOCKS proxy. Ctrl-C stops it.
 
@@ -432,6 +463,8 @@ def up(
         tronscan_port=tronscan_port,
         virtual_network=virtual_addr_network,
         live_block_seconds=block_seconds,
+        site_ports=site_ports,
+        site_workers=site_workers,
     )
     try:
         sandbox.start()
@@ -465,6 +498,12 @@ def up(
     # The toolkit's default is Tor's 9050; this port may differ, so say how to point it here.
     click.echo("  " + _("the investigate toolkit (its commands read this variable):"))
     click.echo(f"  export INVESTIGATE_PROXY=socks5h://{socks}")
+    if host in ("0.0.0.0", "::", ""):
+        # A wildcard is no address a trainee's machine can connect to.
+        click.echo(
+            f"Trainees on other machines: this machine's classroom address in place of "
+            f"{host or '0.0.0.0'} in every address above"
+        )
     stopping = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stopping.set())
     network, failed = None, False
@@ -530,6 +569,7 @@ def status(world, state, as_json):
         and info["http_proxy_listening"]
         and info.get("classroom_listening", True)
         and all(s["listening"] for s in info["sites"])
+        and _workers_up(info.get("site_workers"))
         and ("tor" not in info or (info["tor"]["socks_listening"] and not info["tor"]["gone"]))
         if info["running"]
         else False
@@ -555,9 +595,37 @@ def status(world, state, as_json):
                 f" {running} of {tor['processes']} tor processes, {tor['onions']} onions"
                 + (f" (gone: {', '.join(tor['gone'])})" if tor["gone"] else "")
             )
+        if workers := info.get("site_workers"):
+            click.echo(_workers_line(workers))
         for s in info["sites"]:
             click.echo(f"  {s['kind']:<9} {s['address']:<64} {mark[s['listening']]}")
     sys.exit(0 if healthy else 1)
+
+
+def _workers_up(workers: dict | None) -> bool:
+    """Whether the site workers serve (True when the sites are served otherwise)."""
+    if workers is None:
+        return True
+    return "error" not in workers and workers["master_alive"] and bool(workers["workers"])
+
+
+def _workers_line(workers: dict) -> str:
+    """`sandbox status`'s line on the processes serving the hidden services."""
+    if "error" in workers:
+        return f"  site workers  {workers['error']}"
+    state = "up" if workers["master_alive"] and workers["workers"] else "DOWN"
+    line = (
+        f"  site workers  master {workers['master']}, {len(workers['workers'])} workers"
+        f" ({', '.join(map(str, workers['workers']))}) {state}"
+    )
+    if workers["restarts"]:
+        last = workers["last_exits"][-1]
+        when = time.strftime("%H:%M:%S", time.localtime(last["at"]))
+        line += (
+            f"; {workers['restarts']} restarted"
+            f" (last: {last['role']} {last['pid']} at {when}, {last['how']})"
+        )
+    return line
 
 
 def _analyst_lines(world: Path, _=lambda text: text) -> list[str]:
@@ -650,7 +718,9 @@ def key(world, as_json, seat):
             click.echo(f"  portal login {r['login']}  password {r['password']}  ({r['agency']})")
         width = max((len(o["id"]) for o in s["objectives"]), default=0)
         for o in s["objectives"]:
-            also = f"   (also accepted: {' | '.join(o['accept'])})" if o["accept"] else ""
+            # A list among the accepted answers is a group of spellings of one answer.
+            accepted = [a if isinstance(a, str) else " = ".join(a) for a in o["accept"]]
+            also = f"   (also accepted: {' | '.join(accepted)})" if accepted else ""
             click.echo(
                 f"  {o['id']:<{width}}  {o['points']:>3} pts  {o['compare']:<6}  "
                 f"{render(o['answer'])}{also}"
@@ -669,7 +739,13 @@ def key(world, as_json, seat):
 )
 @click.option("--all-seats", is_flag=True, help="Solve every distinct case (one seat per case).")
 @click.option("--json", "as_json", is_flag=True, help="Print the outcomes as JSON.")
-def check(file, seed, seats, all_seats, as_json):
+@click.option(
+    "--language",
+    metavar="LANG",
+    help="Seats join the classroom in this language (en, ru, kk, ur, ar, fr, es); their "
+    "case pages must show the objectives' texts in it.",
+)
+def check(file, seed, seats, all_seats, as_json, language):
     """Prove a scenario can be solved: build it, serve it, run its reference solution.
 
     The reference solution uses only the trainee's toolkit over the network. Exits 0 when
@@ -680,9 +756,16 @@ def check(file, seed, seats, all_seats, as_json):
     \b
     Example:
         sandbox check tf-donations --seat 1 --seat 2
+        sandbox check intro --language ur
     """
     from .check import check_scenario, print_outcome
+    from .scenario.i18n import LANGUAGES
 
+    if language is not None and language not in LANGUAGES:
+        raise click.BadParameter(
+            f"{language!r} is not a language of the classroom ({', '.join(LANGUAGES)})",
+            param_hint="--language",
+        )
     scenario = _load(file, seed)
     wanted = list(seats)
     if all_seats:
@@ -691,12 +774,16 @@ def check(file, seed, seats, all_seats, as_json):
     started = time.perf_counter()
     try:
         outcomes = check_scenario(
-            scenario, wanted or None, report=None if as_json else print_outcome
+            scenario,
+            wanted or None,
+            report=None if as_json else print_outcome,
+            language=language,
         )
     except (CheckError, BuildError) as e:
         _fail(f"{scenario.source}: check failed: {e}")
     leaks = [o for o in outcomes if o.leak]
-    solved = [o for o in outcomes if not o.leak]
+    unshown = [o for o in outcomes if o.language is not None and not o.ok]
+    solved = [o for o in outcomes if not o.leak and o.language is None]
     failed = [o for o in solved if not o.ok]
     if as_json:
         click.echo(json.dumps([o.__dict__ for o in outcomes], indent=2, default=str))
@@ -709,7 +796,15 @@ def check(file, seed, seats, all_seats, as_json):
             f"{scenario.source}: objective '{o.objective}' (seat {o.seat}) failed: {o.reason}",
             err=True,
         )
+    for o in unshown:
+        click.echo(
+            f"{scenario.source}: objective '{o.objective}', seat {o.seat}: {o.reason} "
+            f"in {o.language}",
+            err=True,
+        )
     verdict = "solvable" if not failed else f"NOT solvable ({len(failed)} failed)"
+    if unshown:
+        verdict += f", but {len(unshown)} text(s) not shown in {language}"
     if leaks:
         verdict += (
             f", but {len(leaks)} answer(s) shown to trainees (mark them given: true if meant)"
@@ -717,9 +812,9 @@ def check(file, seed, seats, all_seats, as_json):
     click.echo(
         f"{scenario.source}: {verdict}: {len(solved) - len(failed)}/{len(solved)} "
         f"objectives in {time.perf_counter() - started:.1f} s",
-        err=bool(failed or leaks),
+        err=bool(failed or leaks or unshown),
     )
-    sys.exit(1 if failed or leaks else 0)
+    sys.exit(1 if failed or leaks or unshown else 0)
 
 
 def _group_size(scenario) -> int:

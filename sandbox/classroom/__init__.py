@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from flask import Flask, render_template, request
+from flask import Flask, g, render_template, request
 from flask_babel import lazy_gettext as _l
 
 from .. import i18n
@@ -105,6 +105,7 @@ class Classroom:
             relative=objective.tolerance_relative,
             chain_db=self.chain_db,
             accept=objective.accept,
+            spellings=objective.spellings,
         )
 
     def score(self, progress: dict[str, SeatProgress]) -> int:
@@ -246,7 +247,8 @@ def create_app(
         """What every page's layout uses."""
         return {
             "csrf_token": auth.csrf_token,
-            "course": classroom.course,
+            # The course as this reader sees it: its title in the trainee's language.
+            "course": classroom.course.read_in(g.get("language")),
             "me": auth.current_seat(),
             "instructor": auth.is_instructor(),
         }

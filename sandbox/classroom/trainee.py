@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import contextlib
+import json
 import logging
 import time
+from dataclasses import replace
 
 from flask import (
     Blueprint,
@@ -12,6 +14,7 @@ from flask import (
     abort,
     current_app,
     flash,
+    g,
     jsonify,
     redirect,
     render_template,
@@ -24,6 +27,7 @@ from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
 from werkzeug.exceptions import TooManyRequests
 
+from ..scenario.i18n import LANGUAGE_NAMES, LANGUAGES, localized
 from .auth import client, current_seat, trainee_required
 from .compare import MAX_ANSWER
 from .markup import MARKDOWN_KINDS, render_markdown
@@ -48,6 +52,33 @@ def classroom():
     return current_app.extensions["classroom"]
 
 
+def _language_choice(given: str | None) -> str | None:
+    """A language a form sent: None when none was chosen; 400 naming an unknown one."""
+    if not given:
+        return None
+    if given not in LANGUAGES:
+        abort(400, f"There is no language {given!r}: choose one of {', '.join(LANGUAGES)}.")
+    return given
+
+
+def browser_language() -> str:
+    """The language to offer first: the browser's best one the scenario is written in,
+    else the scenario's default (meta.locale's)."""
+    course = classroom().course
+    return request.accept_languages.best_match(course.languages) or course.language
+
+
+@bp.before_request
+def _trainee_language():
+    """g.language on trainee pages: the seated trainee's language, else the browser's."""
+    seat = current_seat()
+    chosen = None
+    if seat is not None:
+        row = classroom().progress.trainee(seat.n)
+        chosen = row["language"] if row is not None else None
+    g.language = chosen or browser_language()
+
+
 def _objectives(seat, progress) -> list[dict]:
     """What the case page shows of each objective for a seat (never the key)."""
     # One url_for for all: objective ids are URL-safe (the scenario's id alphabet), and
@@ -61,12 +92,12 @@ def _objectives(seat, progress) -> list[dict]:
         solved = bool(sp and sp.solved)
         exhausted = bool(objective.attempts and attempts >= objective.attempts and not solved)
         unlocked = sp.hints if sp else set()
-        texts = classroom().course.hint_texts
+        course = classroom().course
         hints = [
             {
                 "position": h.position,
                 "cost": h.cost,
-                "text": texts[(seat.n, objective.id, h.position)],
+                "text": course.hint_text(seat.n, objective.id, h.position, g.language),
             }
             for h in objective.hints
             if h.position in unlocked
@@ -77,7 +108,7 @@ def _objectives(seat, progress) -> list[dict]:
                 "id": objective.id,
                 "answer_url": base.replace("__id__", objective.id),
                 "hint_url": hint_base.replace("__id__", objective.id),
-                "question": classroom().course.questions.get((seat.n, objective.id), ""),
+                "question": course.question(seat.n, objective.id, g.language),
                 "points": objective.points,
                 "compare": objective.compare,
                 "attempts": attempts,
@@ -99,9 +130,13 @@ def _case_page(errors: dict | None = None, status: int = 200, answers: dict | No
     seat = current_seat()
     c = classroom()
     progress = c.progress.seat(seat.n)
-    artefacts = c.course.artefacts.get(seat.n, [])
+    # Titles in the trainee's language (the files too, where the scenario gives them).
+    artefacts = [
+        replace(a, title=c.course.artefact_title(a, g.language))
+        for a in c.course.artefacts.get(seat.n, [])
+    ]
     brief = next((a for a in artefacts if a.kind == "brief"), None)
-    brief_text = c.course.brief_text(seat.n, brief.id) if brief is not None else None
+    brief_text = c.course.brief_in(seat.n, brief.id, g.language) if brief is not None else None
     balance = c.balance(seat.wallet_address)
     body = render_template(
         "classroom/case.html",
@@ -115,12 +150,26 @@ def _case_page(errors: dict | None = None, status: int = 200, answers: dict | No
         artefacts=[a for a in artefacts if a is not brief],
         balance=balance,
         requester=c.course.requesters.get(seat.n),
-        messages=c.progress.messages(seat.n),
+        messages=_messages(seat.n),
+        language=g.language,
+        languages=LANGUAGE_NAMES,
         started_at=c.progress.started_at(),
         errors=errors or {},
         answers=answers or {},
     )
     return body, status
+
+
+def _messages(seat: int, after: int = 0) -> list[dict]:
+    """The seat's messages, newest first, each in the trainee's language where given."""
+    language = g.language
+    default = classroom().course.language
+    out = []
+    for m in classroom().progress.messages(seat, after):
+        texts = m["texts"]
+        text = localized(json.loads(texts), language, default) if texts else m["text"]
+        out.append({"id": m["id"], "text": text, "time": m["time"]})
+    return out
 
 
 @bp.get("/")
@@ -135,12 +184,25 @@ def join_form():
     """The join form (or the case, for a trainee already seated)."""
     if current_seat() is not None:
         return redirect(url_for("trainee.case"))
-    return render_template("classroom/join.html", error=None, code="", name="")
+    return _join_page(None, "", "")
+
+
+def _join_page(error: str | None, code: str, name: str, language: str | None = None):
+    """The join form, with the language menu set to the language to offer."""
+    return render_template(
+        "classroom/join.html",
+        error=error,
+        code=code,
+        name=name,
+        language=language or g.language,
+        languages=LANGUAGE_NAMES,
+    )
 
 
 def _join_refused(error: str, status: int, code: str, name: str):
-    """The join form again, with what went wrong."""
-    return render_template("classroom/join.html", error=error, code=code, name=name), status
+    """The join form again, with what went wrong (and the language chosen kept)."""
+    language = request.form.get("language")
+    return _join_page(error, code, name, language if language in LANGUAGES else None), status
 
 
 @bp.post("/join")
@@ -153,6 +215,14 @@ def join():
     code = request.form.get("code", "").strip()
     name = " ".join(request.form.get("name", "").split())
     pin = request.form.get("pin", "").strip()
+    language = request.form.get("language", "").strip()
+    if language and language not in LANGUAGES:
+        return _join_refused(
+            f"There is no language {language!r}: choose one of {', '.join(LANGUAGES)}.",
+            400,
+            code,
+            name,
+        )
     c = classroom()
     if not c.course.seats:
         return _join_refused(_("This world has no course: ask the instructor."), 400, code, name)
@@ -202,7 +272,7 @@ def join():
                 name,
             )
         with contextlib.suppress(SeatTaken):  # someone was quicker: judged below as a rejoin
-            token = c.progress.claim(seat.n, name, hash_pin(pin))
+            token = c.progress.claim(seat.n, name, hash_pin(pin), language or None)
     if token is None:
         if not pin:
             c.joins.charge(client())  # a right code, but a probe all the same
@@ -216,7 +286,7 @@ def join():
                 code,
                 name,
             )
-        token = c.progress.rejoin(seat.n, pin, name or None)
+        token = c.progress.rejoin(seat.n, pin, name or None, language or None)
         if token is None:
             c.joins.charge(client())
             return _join_refused(
@@ -240,6 +310,18 @@ def join():
         _("Welcome, %(name)s: you are at seat %(n)s.", name=who["name"] if who else name, n=seat.n),
         "ok",
     )
+    return redirect(url_for("trainee.case"), code=303)
+
+
+@bp.post("/language")
+@trainee_required
+def change_language():
+    """Change the language the seated trainee reads the case in."""
+    seat = current_seat()
+    language = _language_choice(request.form.get("language", "").strip())
+    if language is None:
+        abort(400, f"Choose a language: one of {', '.join(LANGUAGES)}.")
+    classroom().progress.set_language(seat.n, language)
     return redirect(url_for("trainee.case"), code=303)
 
 
@@ -381,7 +463,12 @@ def artefact(artefact_id: str):
     found = c.course.artefact(seat.n, artefact_id)
     if found is None:
         abort(404, _("There is no artefact %(id)s in your case.", id=repr(artefact_id)))
-    content = c.course.artefact_content(seat.n, artefact_id)
+    versions = c.course.texts.get((seat.n, f"artefact:{artefact_id}"))
+    if versions:  # a brief or note the scenario gives in several languages
+        content = c.course.brief_in(seat.n, artefact_id, g.language).encode()
+        found = replace(found, title=c.course.artefact_title(found, g.language))
+    else:
+        content = c.course.artefact_content(seat.n, artefact_id)
     view = request.args.get("view")
     if view and found.kind in MARKDOWN_KINDS:
         page = render_template(
@@ -422,8 +509,5 @@ def me():
         solved=[o for o, sp in progress.items() if sp.solved],
         started_at=c.progress.started_at(),
         now=time.time(),
-        messages=[
-            {"id": m["id"], "text": m["text"], "time": m["time"]}
-            for m in c.progress.messages(seat.n, after)
-        ],
+        messages=_messages(seat.n, after),
     )

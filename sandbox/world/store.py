@@ -686,6 +686,11 @@ def course_injects(conn: sqlite3.Connection) -> list[sqlite3.Row]:
     return _course_rows(conn, "SELECT * FROM injects ORDER BY position")
 
 
+def course_texts(conn: sqlite3.Connection) -> list[sqlite3.Row]:
+    """The texts given in several languages (seat 0: every seat's), none in older worlds."""
+    return _course_rows(conn, "SELECT * FROM course_texts ORDER BY seat, item, language")
+
+
 def artefact_index(conn: sqlite3.Connection) -> list[sqlite3.Row]:
     """Every seat's artefacts without their content, by seat and position."""
     return _course_rows(
