@@ -501,8 +501,11 @@ def up(
     if host in ("0.0.0.0", "::", ""):
         # A wildcard is no address a trainee's machine can connect to.
         click.echo(
-            f"Trainees on other machines: this machine's classroom address in place of "
-            f"{host or '0.0.0.0'} in every address above"
+            _(
+                "Trainees on other machines: this machine's classroom address in place of "
+                "%(host)s in every address above"
+            )
+            % {"host": host or "0.0.0.0"}
         )
     stopping = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stopping.set())

@@ -27,6 +27,7 @@ from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
 from werkzeug.exceptions import TooManyRequests
 
+from .. import i18n
 from ..scenario.i18n import LANGUAGE_NAMES, LANGUAGES, localized
 from .auth import client, current_seat, trainee_required
 from .compare import MAX_ANSWER
@@ -57,7 +58,14 @@ def _language_choice(given: str | None) -> str | None:
     if not given:
         return None
     if given not in LANGUAGES:
-        abort(400, f"There is no language {given!r}: choose one of {', '.join(LANGUAGES)}.")
+        abort(
+            400,
+            _(
+                "There is no language %(given)s: choose one of %(choices)s.",
+                given=repr(given),
+                choices=", ".join(LANGUAGES),
+            ),
+        )
     return given
 
 
@@ -70,12 +78,15 @@ def browser_language() -> str:
 
 @bp.before_request
 def _trainee_language():
-    """g.language on trainee pages: the seated trainee's language, else the browser's."""
+    """g.language on trainee pages: the seated trainee's language, else the one picked with
+    the pages' language switcher (before joining), else the browser's."""
     seat = current_seat()
     chosen = None
     if seat is not None:
         row = classroom().progress.trainee(seat.n)
         chosen = row["language"] if row is not None else None
+    else:
+        chosen = i18n.language_of(request.cookies.get(i18n.COOKIE))
     g.language = chosen or browser_language()
 
 
@@ -152,7 +163,7 @@ def _case_page(errors: dict | None = None, status: int = 200, answers: dict | No
         requester=c.course.requesters.get(seat.n),
         messages=_messages(seat.n),
         language=g.language,
-        languages=LANGUAGE_NAMES,
+        seat_languages=LANGUAGE_NAMES,
         started_at=c.progress.started_at(),
         errors=errors or {},
         answers=answers or {},
@@ -195,7 +206,7 @@ def _join_page(error: str | None, code: str, name: str, language: str | None = N
         code=code,
         name=name,
         language=language or g.language,
-        languages=LANGUAGE_NAMES,
+        seat_languages=LANGUAGE_NAMES,
     )
 
 
@@ -218,7 +229,11 @@ def join():
     language = request.form.get("language", "").strip()
     if language and language not in LANGUAGES:
         return _join_refused(
-            f"There is no language {language!r}: choose one of {', '.join(LANGUAGES)}.",
+            _(
+                "There is no language %(given)s: choose one of %(choices)s.",
+                given=repr(language),
+                choices=", ".join(LANGUAGES),
+            ),
             400,
             code,
             name,
@@ -272,7 +287,8 @@ def join():
                 name,
             )
         with contextlib.suppress(SeatTaken):  # someone was quicker: judged below as a rejoin
-            token = c.progress.claim(seat.n, name, hash_pin(pin), language or None)
+            # No menu sent (a script, an old page): the language the page was shown in.
+            token = c.progress.claim(seat.n, name, hash_pin(pin), language or g.language)
     if token is None:
         if not pin:
             c.joins.charge(client())  # a right code, but a probe all the same
@@ -320,7 +336,7 @@ def change_language():
     seat = current_seat()
     language = _language_choice(request.form.get("language", "").strip())
     if language is None:
-        abort(400, f"Choose a language: one of {', '.join(LANGUAGES)}.")
+        abort(400, _("Choose a language: one of %(choices)s.", choices=", ".join(LANGUAGES)))
     classroom().progress.set_language(seat.n, language)
     return redirect(url_for("trainee.case"), code=303)
 
