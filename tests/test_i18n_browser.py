@@ -11,7 +11,7 @@ import pytest
 
 from tests.chromium import SHOTS, needs_chromium, start_chromium
 from tests.test_classroom import PASSWORD, PIN, build_course_world, course_key
-from tests.test_i18n import Served, _sample
+from tests.test_i18n_interfaces import Served, _sample
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow, needs_chromium]
 
