@@ -35,7 +35,7 @@ def pytest_configure(config):
     # need not wait. Tests of the pace pass live_block_seconds or unset this.
     os.environ.setdefault("SANDBOX_LIVE_BLOCK_SECONDS", "0")
     # `sandbox up`'s banner speaks the environment's language; the tests that read it expect
-    # English whatever the machine's LANG (tests/test_i18n.py asks for the others).
+    # English whatever the machine's LANG (tests/test_i18n_interfaces.py asks for the others).
     os.environ["SANDBOX_LANG"] = "en"
 
 
