@@ -10,8 +10,8 @@
   simulation needs both cores (the Bitcoin side builds beside it), the baseline one, so
   other work on the machine moves the ratio.
 * Node: the world served by the Tron node (java-tron API and TronGrid, the app `sandbox up`
-  serves, on werkzeug's threaded server in a child process); 20 concurrent clients, each a
-  new connection per request, ask for random accounts' `/v1/accounts/:a/transactions/trc20`
+  serves, on the waitress server `sandbox up` serves it with, in a child process); 20
+  concurrent clients, each on one keep-alive connection as tronpy's HTTP client, ask for random accounts' `/v1/accounts/:a/transactions/trc20`
   and random transactions' `/wallet/gettransactionbyid`. Prints p50/p95 of each, and of a
   static 200 answered by the same server (the cost of HTTP and threads alone).
 
@@ -85,7 +85,7 @@ import logging, sys
 sys.path[:0] = [{root!r}]
 from werkzeug.middleware.dispatcher import DispatcherMiddleware
 from sandbox.tronnode import create_app
-from sandbox.wsgi_server import BoundedWSGIServer
+from sandbox.portal_server import PortalServer
 
 def static(environ, start_response):
     start_response("200 OK", [("Content-Type", "text/plain"), ("Content-Length", "2")])
@@ -93,7 +93,7 @@ def static(environ, start_response):
 
 logging.getLogger("werkzeug").setLevel(logging.ERROR)
 node = create_app(sys.argv[1], sys.argv[2], produce=False)
-server = BoundedWSGIServer("127.0.0.1", 0, DispatcherMiddleware(node, {{"/__static": static}}))
+server = PortalServer("127.0.0.1", 0, DispatcherMiddleware(node, {{"/__static": static}}))
 print(server.server_port, flush=True)
 server.serve_forever()
 """
@@ -158,19 +158,16 @@ def sample(world: Path, count: int, seed: int = 13) -> tuple[list[str], list[str
     return txids, addresses
 
 
-def request(port: int, method: str, path: str, body: bytes | None) -> float:
-    """Seconds one request takes on a new connection (the whole body read); 200 or exit."""
+def request(conn: http.client.HTTPConnection, method: str, path: str, body: bytes | None) -> float:
+    """Seconds one request takes on the client's connection (the whole body read); 200 or
+    exit."""
     started = time.perf_counter()
-    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
-    try:
-        headers = {"Content-Type": "application/json"} if body else {}
-        conn.request(method, path, body=body, headers=headers)
-        response = conn.getresponse()
-        response.read()
-        if response.status != 200:
-            raise SystemExit(f"{method} {path} answered {response.status}")
-    finally:
-        conn.close()
+    headers = {"Content-Type": "application/json"} if body else {}
+    conn.request(method, path, body=body, headers=headers)
+    response = conn.getresponse()
+    response.read()
+    if response.status != 200:
+        raise SystemExit(f"{method} {path} answered {response.status}")
     return time.perf_counter() - started
 
 
@@ -182,8 +179,12 @@ def concurrent(
     lock = threading.Lock()
 
     def client(k: int) -> None:
-        """Make every clients-th call, starting at k."""
-        mine = [request(port, *call) for call in calls[k::clients]]
+        """Make every clients-th call, starting at k, on one keep-alive connection."""
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+        try:
+            mine = [request(conn, *call) for call in calls[k::clients]]
+        finally:
+            conn.close()
         with lock:
             times.extend(mine)
 
@@ -235,7 +236,7 @@ def node(world: Path, state: Path, requests: int, clients: int) -> None:
     ]
     with serve(world, state) as port:
         concurrent(port, trc20[:clients] + by_id[:clients], clients)  # first touches
-        print(f"\nnode, {clients} concurrent clients, a new connection per request:")
+        print(f"\nnode, {clients} concurrent clients, a keep-alive connection each:")
         print(f"{'endpoint':<44} {'requests':>8} {'p50 ms':>7} {'p95 ms':>7} {'req/s':>7}")
         static: list[Call] = [("GET", "/__static", None)] * requests
         for name, calls, note in (

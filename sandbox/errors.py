@@ -19,6 +19,11 @@ SandboxError                  every error the engine raises on purpose
 │   └── TorNotInstalled       tor.network: the `tor` or `tor-gencert` program is missing
 ├── OpenFilesLimitError       open_files: the hard open-files limit is below what the
 │                             connection caps need; also an OSError
+├── PortRangeError            port_range: a --site-ports range that is malformed or has too
+│                             few free ports; also a ValueError
+├── WorkersError              workers.supervisor: the sites' gunicorn master exited before
+│                             its workers were ready (the log's last lines say why); also
+│                             an OSError
 ├── InvalidAddress            ledger.codec.errors: not a valid mainnet Bitcoin address;
 │                             also a ValueError
 ├── InvalidTronAddress        tron.errors: not a Tron address (T... or 41...); also a

@@ -1,8 +1,10 @@
 """A running sandbox: every site of a world on its own loopback port, behind the gateway.
 
-`Sandbox(world).start()` serves each site's Flask app with a threaded WSGI server on
-127.0.0.1 (a free port each), routes the sites' `.onion`/`.test` names to them in the
-gateway, and writes `run.json` in the state directory so `sandbox status` can tell what
+`Sandbox(world).start()` serves the hidden services in gunicorn worker processes
+(`sandbox/workers/`, a port each on 127.0.0.1), and in this process, on a threaded WSGI
+server each, the services that share its live chains (the explorer, the exchanges, the
+issuer, the Tron node and explorer, the classroom); it routes the sites' `.onion`/`.test`
+names to them in the gateway, and writes `run.json` in the state directory so `sandbox status` can tell what
 is running, with a pointer to it in a per-user place (`running_dir`) so `sandbox status`
 finds it from any directory. Trainees' writes live in the state directory too, never in
 the world.
@@ -29,10 +31,15 @@ from .gateway import ConnectionLog, Gateway, GatewayConfig, LatencyModel
 from .gateway import log as gateway_log
 from .gateway.routes import Routes
 from .open_files import ensure_open_files, open_files_needed
+from .pids import alive
+from .port_range import PortAllocator, PortRange
+from .portal_server import PortalServer
 from .torcheck import NAME as TORCHECK_NAME
 from .torcheck import create_app as create_torcheck
 from .torcheck import exit_address
 from .torcheck.tls import CA_FILE, server_context
+from .workers import SiteWorkers, default_workers
+from .workers import describe as describe_workers
 from .world.store import open_world, site_rows
 from .world.tron_store import has_tron
 from .wsgi_server import MAX_CONNECTIONS as SERVER_CONNECTIONS
@@ -45,6 +52,10 @@ RUN_FILE = "run.json"
 CLASSROOM_NAME = "classroom.test"  # the portal's name through the gateway
 TRONGRID_NAME = "api.trongrid.test"  # the Tron node's (java-tron API and TronGrid) name
 TRONSCAN_NAME = "tronscan.test"  # the Tron explorer's name
+# Served in this process: they share its live chains (the explorer's Bitcoin chain, the
+# node's Tron chain) and its inject runner. Every other kind is a hidden service, served
+# by the worker processes.
+IN_PROCESS_KINDS = ("explorer", "exchange", "issuer")
 
 
 def running_dir() -> Path:
@@ -64,10 +75,10 @@ def find_running(world: Path | None = None) -> Path | None:
     for pointer in folder.glob("*.json") if folder.is_dir() else ():
         try:
             info = json.loads(pointer.read_text())
-            alive = _alive(int(info["pid"])) and Path(info["run"]).is_file()
+            running = alive(int(info["pid"])) and Path(info["run"]).is_file()
         except (OSError, ValueError, KeyError, TypeError):
-            alive = False
-        if not alive:
+            running = False
+        if not running:
             pointer.unlink(missing_ok=True)
             continue
         if world is None or Path(info["world"]) == Path(world).resolve():
@@ -107,21 +118,26 @@ def site_app(
 
 @dataclass
 class SiteServer:
-    """One site's WSGI server, running in a thread, or a site served elsewhere (upstream)."""
+    """One site: its WSGI server in a thread of this process, or where another serves it."""
 
     site_id: str
     kind: str
     name: str
     address: str
-    server: BoundedWSGIServer | None
+    server: PortalServer | None
     thread: threading.Thread | None = field(repr=False)
-    # (host, port) of a site another process serves (a container of docker-compose.yml).
+    # (host, port) of a site another process serves: the site workers on loopback, or a
+    # container of docker-compose.yml.
     upstream: tuple[str, int] | None = None
 
     @property
     def host(self) -> str:
-        """The host the gateway connects to."""
-        return self.upstream[0] if self.upstream else "127.0.0.1"
+        """The host the gateway connects to: the explorer listens on `--host`, not loopback."""
+        if self.upstream:
+            return self.upstream[0]
+        assert self.server is not None  # a site served here has its server
+        bound = self.server.server_address[0]
+        return "127.0.0.1" if bound in ("0.0.0.0", "::", "") else str(bound)
 
     @property
     def port(self) -> int:
@@ -159,9 +175,9 @@ class Sandbox:
     sites: list[SiteServer] = field(default_factory=list)
     gateway: Gateway | None = None
     log: ConnectionLog | None = None
-    classroom: BoundedWSGIServer | None = None
-    tronnode: BoundedWSGIServer | None = None
-    tronscan: BoundedWSGIServer | None = None
+    classroom: PortalServer | None = None
+    tronnode: PortalServer | None = None
+    tronscan: PortalServer | None = None
     live: LiveChain | None = None  # the explorer's live chain, when served here
     # The swap sites' payout watchers (marketplaces/swap/watcher.py), one thread each.
     swap_watchers: list[Any] = field(default_factory=list)
@@ -172,6 +188,11 @@ class Sandbox:
     # Seconds between the explorer's live blocks (None: the environment's or the world's);
     # `sandbox check` asks for 0, a block right after each broadcast.
     live_block_seconds: int | None = None
+    # Where the sites' internal ports come from (None: any free ports); `--site-ports A-B`.
+    site_ports: PortRange | None = None
+    # gunicorn worker processes serving the hidden services (None: one per core, at least 2).
+    site_workers: int | None = None
+    workers: SiteWorkers | None = None  # their master, once started
 
     def __post_init__(self):
         """Resolve paths."""
@@ -194,37 +215,41 @@ class Sandbox:
         rows = site_rows(conn)
         tron = has_tron(conn)
         conn.close()
-        self._ensure_open_files(sum(1 for r in rows if r["id"] not in self.upstreams))
+        self._ensure_open_files(
+            sum(1 for r in rows if r["id"] not in self.upstreams and r["kind"] in IN_PROCESS_KINDS)
+        )
         self.state_dir.mkdir(parents=True, exist_ok=True)
         logging.getLogger("werkzeug").setLevel(logging.WARNING)
         configs = {r["id"]: json.loads(r["config"] or "{}") for r in rows}
+        ports = PortAllocator(self.site_ports)
         try:
+            own = {
+                r["id"]
+                for r in rows
+                if r["id"] not in self.upstreams and not configs[r["id"]].get("mirror_of")
+            }
+            hidden = [(r["id"], r["kind"]) for r in rows if r["id"] in own]
+            hidden = [(i, kind) for i, kind in hidden if kind not in IN_PROCESS_KINDS]
+            where: dict[str, int] = {}  # the hidden services' ports
+            if hidden:  # the workers boot while this process loads its own services
+                self.workers = SiteWorkers(
+                    self.world,
+                    self.state_dir,
+                    hidden,
+                    ports=ports,
+                    workers=self.site_workers or default_workers(),
+                ).start(wait=False)
+                where = self.workers.site_ports
             for row in rows:
-                upstream = self.upstreams.get(row["id"])
-                if upstream is None and configs[row["id"]].get("mirror_of"):
-                    continue  # routed to the site it mirrors, below
-                if upstream is not None:
-                    site = (row["id"], row["kind"], row["name"], row["address"])
-                    self.sites.append(SiteServer(*site, None, None, upstream))
-                    continue
-                app = self._app(row["id"], row["kind"])
-                if row["kind"] == "explorer":  # its live chain goes to the inject runner
-                    self.live = app.extensions["explorer"].live
-                # The explorer also answers directly (Esplora clients, the trainee's browser);
-                # every other site only through the gateway.
-                host, port = (
-                    (self.host, self.explorer_port)
-                    if row["kind"] == "explorer"
-                    else ("127.0.0.1", 0)
-                )
-                server = BoundedWSGIServer(host, port, app)
-                thread = threading.Thread(
-                    target=server.serve_forever, name=f"site-{row['id']}", daemon=True
-                )
-                thread.start()
-                self.sites.append(
-                    SiteServer(row["id"], row["kind"], row["name"], row["address"], server, thread)
-                )
+                site = (row["id"], row["kind"], row["name"], row["address"])
+                if row["id"] in self.upstreams:
+                    self.sites.append(SiteServer(*site, None, None, self.upstreams[row["id"]]))
+                elif row["id"] in where:
+                    self.sites.append(
+                        SiteServer(*site, None, None, ("127.0.0.1", where[row["id"]]))
+                    )
+                elif row["id"] in own:
+                    self.sites.append(self._serve_here(row["id"], row["kind"], site, ports))
             served = {s.site_id: s for s in self.sites}
             for row in rows:
                 original = configs[row["id"]].get("mirror_of")
@@ -241,7 +266,7 @@ class Sandbox:
             if tron and self.tronscan_port is not None:
                 table[TRONSCAN_NAME] = self._start_tronscan()
             self._start_swap_watchers()
-            routes = Routes(table, {TORCHECK_NAME: self._start_torcheck()})
+            routes = Routes(table, {TORCHECK_NAME: self._start_torcheck(ports)})
             for row in rows:
                 if configs[row["id"]].get("online") is False:  # until a site_online inject
                     routes.withdraw(row["address"])
@@ -257,11 +282,29 @@ class Sandbox:
             self.log = ConnectionLog(self.state_dir / "gateway.db")
             self.gateway = Gateway(routes, config, self.log)
             self.gateway.start_in_thread()
+            if self.workers is not None:
+                self.workers.wait_ready()
         except BaseException:
             self.stop()
             raise
         self._write_run_file()
         return self
+
+    def _serve_here(
+        self, site_id: str, kind: str, site: tuple[str, str, str, str], ports: PortAllocator
+    ) -> SiteServer:
+        """Serve a site that shares this process's chains on a thread of its own."""
+        app = self._app(site_id, kind)
+        if kind == "explorer":  # its live chain goes to the inject runner; served directly
+            self.live = app.extensions["explorer"].live
+            server = PortalServer(self.host, self.explorer_port, app)
+        else:  # only through the gateway
+            server = ports.bind(
+                "127.0.0.1", f"site {site_id}", functools.partial(PortalServer, app=app)
+            )
+        thread = threading.Thread(target=server.serve_forever, name=f"site-{site_id}", daemon=True)
+        thread.start()
+        return SiteServer(*site, server, thread)
 
     def _ensure_open_files(self, served_here: int) -> None:
         """Raise the open-files limit to what the caps need, or OSError saying what to do.
@@ -296,13 +339,13 @@ class Sandbox:
         self.classroom = self._serve(app, "classroom", "classroom", self.classroom_port)
         return self._upstream(self.classroom)
 
-    def _serve(self, app: Flask, extension: str, label: str, port: int | None) -> BoundedWSGIServer:
+    def _serve(self, app: Flask, extension: str, label: str, port: int | None) -> PortalServer:
         """Serve a portal's app on its own port in a thread; its extension is closed when it
         cannot listen. label names the port in the error ("address in use" alone does not
         say which of the ports it is)."""
         assert port is not None  # None means not served: start() does not call this then
         try:
-            server = BoundedWSGIServer(self.host, port, app)
+            server = PortalServer(self.host, port, app)
         except OSError as e:
             app.extensions[extension].close()
             raise OSError(e.errno, f"{label} port {self.host}:{port}: {e.strerror}") from e
@@ -312,7 +355,7 @@ class Sandbox:
         threading.Thread(target=server.serve_forever, name=extension, daemon=True).start()
         return server
 
-    def _upstream(self, server: BoundedWSGIServer) -> tuple[str, int]:
+    def _upstream(self, server: PortalServer) -> tuple[str, int]:
         """Where the gateway reaches a portal: trainees reach it directly on the classroom
         network and by name through the proxy; the gateway connects over loopback unless
         the portal is bound elsewhere."""
@@ -345,13 +388,15 @@ class Sandbox:
                 issuer.on_request.append(runner.on_request)
 
     def _start_swap_watchers(self) -> None:
-        """Start each swap site's payout watcher on the live chains served here."""
+        """Start each swap site's payout watcher on the live chains served here (the workers
+        serve the site; its watcher needs the chains, so it runs here on the same state)."""
+        from marketplaces import create_site_app
         from marketplaces.swap.watcher import SwapWatcher
 
         for site in self.sites:
-            if site.kind != "swap" or site.server is None:
+            if site.kind != "swap" or site.site_id in self.upstreams:
                 continue
-            app = site.server.app
+            app = create_site_app(self.world, site.site_id, self.state_dir / "state.db")
             watcher = SwapWatcher(
                 site.site_id,
                 _extension(app, "site").operator_id,
@@ -362,14 +407,15 @@ class Sandbox:
             )
             self.swap_watchers.append(watcher.start())
 
-    def _start_torcheck(self) -> dict[int, tuple[str, int]]:
+    def _start_torcheck(self, ports: PortAllocator) -> dict[int, tuple[str, int]]:
         """Serve check.torproject.org on two loopback ports, plain and TLS with a certificate
         of the sandbox CA (made in the state directory on first use); its upstream per port."""
         context = server_context(self.state_dir, TORCHECK_NAME)
         self.ca_file = self.state_dir / CA_FILE
         app = create_torcheck(exit_address(str(self.state_dir)))
         for tls in (None, context):
-            server = BoundedWSGIServer("127.0.0.1", 0, app, tls=tls)
+            factory = functools.partial(BoundedWSGIServer, app=app, tls=tls)
+            server = ports.bind("127.0.0.1", TORCHECK_NAME, factory)
             threading.Thread(target=server.serve_forever, name="torcheck", daemon=True).start()
             self.torcheck.append(server)
         plain, secure = self.torcheck
@@ -400,10 +446,13 @@ class Sandbox:
         if self.gateway is not None:
             self.gateway.stop()
             self.gateway = None
+        if self.workers is not None:
+            self.workers.stop()
+            self.workers = None
         portals = [s for s in (self.tronscan, self.tronnode, self.classroom) if s is not None]
-        portals += self.torcheck
+        portals += [site.server for site in self.sites if site.server is not None]
+        _shutdown([*portals, *self.torcheck])
         self.torcheck = []
-        _shutdown([*portals, *(site.server for site in self.sites if site.server is not None)])
         # Each app's own threads and files once no request runs: the issuer's worker (it
         # broadcasts on the node's chain) and the explorer of the Tron chain before the node.
         for site in self.sites:
@@ -478,6 +527,11 @@ class Sandbox:
             ),
             "tronscan_name": TRONSCAN_NAME if self.tronscan else None,
             "ca_file": str(self.ca_file) if self.ca_file else None,
+            "site_workers": (
+                {"master": self.workers.process.pid, "workers": self.workers.workers}
+                if self.workers and self.workers.process
+                else None
+            ),
             "sites": [
                 {
                     "id": s.site_id,
@@ -550,9 +604,8 @@ def status(world: Path | None = None, state: Path | None = None) -> dict:
         info = json.loads(path.read_text())
     except (OSError, json.JSONDecodeError) as e:
         raise WorldError(f"{path}: unreadable run file ({e})") from e
-    alive = _alive(info["pid"])
-    info["running"] = alive
-    if not alive:
+    info["running"] = alive(info["pid"])
+    if not info["running"]:
         info["reason"] = f"process {info['pid']} is gone (stale {path})"
         return info
     info["socks_listening"] = _listening(info["socks"])
@@ -564,6 +617,9 @@ def status(world: Path | None = None, state: Path | None = None) -> dict:
         if site["kind"] == "explorer" and info.get("explorer"):
             host = info["explorer"].split("//", 1)[1].rsplit(":", 1)[0]
         site["listening"] = _listening(f"{host}:{site['port']}")
+    workers = describe_workers(Path(state))
+    if workers is not None and info.get("site_workers"):
+        info["site_workers"] = workers
     tor = _tor_status(state)
     if tor is not None:
         info["tor"] = tor
@@ -581,7 +637,7 @@ def _tor_status(state: Path) -> dict | None:
         return None
     except (OSError, json.JSONDecodeError) as e:
         raise WorldError(f"{path}: unreadable Tor network file ({e})") from e
-    gone = sorted(name for name, pid in network["pids"].items() if not _alive(pid))
+    gone = sorted(name for name, pid in network["pids"].items() if not alive(pid))
     return {
         "socks": network["socks"],
         "socks_listening": _listening(network["socks"]),
@@ -591,22 +647,7 @@ def _tor_status(state: Path) -> dict | None:
     }
 
 
-def _alive(pid: int) -> bool:
-    """Whether a process with this pid runs (a zombie, dead but not yet reaped, does not)."""
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    try:
-        # The state letter follows the command name, which is in parentheses.
-        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
-    except (OSError, IndexError):
-        return True
-
-
-def _shutdown(servers: list[BoundedWSGIServer]) -> None:
+def _shutdown(servers: list[PortalServer | BoundedWSGIServer]) -> None:
     """Stop serving and close the listening sockets, all servers at once: each notices
     within its poll interval (half a second), which one after another adds up."""
     stoppers = [threading.Thread(target=s.shutdown, name="shutdown") for s in servers]

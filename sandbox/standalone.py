@@ -15,9 +15,12 @@ from pathlib import Path
 
 from .errors import WorldError
 from .open_files import ensure_open_files, open_files_needed
-from .serve import Sandbox, site_app
+from .port_range import PortAllocator, PortRange
+from .portal_server import PortalServer
+from .serve import IN_PROCESS_KINDS, Sandbox, site_app
+from .workers import SiteWorkers, record
 from .world.store import open_world, site_rows
-from .wsgi_server import MAX_CONNECTIONS, BoundedWSGIServer
+from .wsgi_server import MAX_CONNECTIONS
 
 
 def parse_route(text: str) -> tuple[str, tuple[str, int]]:
@@ -56,18 +59,38 @@ def wait_for_stop() -> None:
 
 
 def serve_site(world: Path, site_id: str, state: Path, host: str = "0.0.0.0", port: int = 80):
-    """Serve one site of a world until stopped; trainees' writes go to the state directory."""
+    """Serve one site of a world until stopped; trainees' writes go to the state directory.
+
+    A hidden service runs in gunicorn workers, as under `sandbox up`; the explorer, an
+    exchange or the issuer on a threaded server in this process (their chains live here).
+    """
     world = Path(world).resolve()
     state = Path(state)
     kind = site_kind(world, site_id)
     state.mkdir(parents=True, exist_ok=True)
+    if kind not in IN_PROCESS_KINDS:
+        ports = PortAllocator(PortRange(port, port)) if port else None
+        workers = SiteWorkers(
+            world,
+            state,
+            [(site_id, kind)],
+            host=host,
+            ports=ports,
+            record_dir=record.folder(state, site_id),  # the containers share the state volume
+        ).start()
+        print(f"{kind} {site_id} of {world} on {host}:{workers.site_ports[site_id]}", flush=True)
+        try:
+            wait_for_stop()
+        finally:
+            workers.stop()
+        return
     logging.getLogger("werkzeug").setLevel(logging.WARNING)
     ensure_open_files(
         open_files_needed(MAX_CONNECTIONS),
         f"site {site_id} (at most {MAX_CONNECTIONS} connections)",
     )
     app = site_app(world, state, site_id, kind)
-    server = BoundedWSGIServer(host, port, app)
+    server = PortalServer(host, port, app)
     thread = threading.Thread(target=server.serve_forever, name=f"site-{site_id}", daemon=True)
     thread.start()
     print(f"{kind} {site_id} of {world} on {host}:{server.server_port}", flush=True)

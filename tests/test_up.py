@@ -14,6 +14,7 @@ import sys
 import pytest
 import requests
 
+from sandbox.pids import alive
 from sandbox.serve import Sandbox
 from tests.ports import free_port
 from tests.processes import read_until_ready, start_sandbox, stop
@@ -120,6 +121,8 @@ def test_up_cli_serves_reports_status_and_stops_on_ctrl_c(tiny_world, tmp_path):
         assert status.returncode == 0, status.stdout + status.stderr
         info = json.loads(status.stdout)
         assert info["running"] and all(s["listening"] for s in info["sites"])
+        workers = info["site_workers"]
+        assert workers["master_alive"] and len(workers["workers"]) >= 2
         wiki = next(s for s in info["sites"] if s["kind"] == "wiki")
         proxy = f"socks5h://127.0.0.1:{socks}"
         r = requests.get(f"http://{wiki['address']}/", proxies={"http": proxy}, timeout=20)
@@ -128,6 +131,8 @@ def test_up_cli_serves_reports_status_and_stops_on_ctrl_c(tiny_world, tmp_path):
         rest = stop(proc, signal.SIGINT, 30)
     assert proc.returncode == 0, rest
     assert "sandbox stopped" in rest
+    # Ctrl-C stopped the site workers too (their master has a session of its own).
+    assert not any(alive(pid) for pid in (workers["master"], *workers["workers"]))
     after = subprocess.run(
         [
             sys.executable,

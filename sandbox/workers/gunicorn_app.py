@@ -1,0 +1,139 @@
+"""The gunicorn master and workers that serve a world's hidden services.
+
+`python -m sandbox.workers CONFIG` runs it; `supervisor.SiteWorkers` starts it. The
+supervisor opens one listening socket per site and hands them over as inherited file
+descriptors (`fd://N`), so the ports outlive a master it has to restart. Every worker
+loads every site's app and picks the app by the port a connection came in on.
+
+gunicorn, rather than another server: its pre-fork master restarts a worker that crashes
+or hangs (past `timeout`), its gthread workers keep connections alive between requests
+(idle ones wait in a poller, not in a thread), and it takes inherited sockets as they are.
+Its gthread worker is extended to read request heads in the poller too (head_worker.py).
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+import os
+import signal
+import sys
+import threading
+import time
+from pathlib import Path
+
+from gunicorn.app.base import BaseApplication
+
+from ..wsgi_server import DEFAULT_SERVER
+from . import record
+from .head_worker import HEAD_TIMEOUT, HeadFirstWorker
+
+# Seconds an idle connection waits for its next request: as long as a new one may take
+# to send its head (head_worker.py closes both from one queue in deadline order).
+KEEPALIVE = int(HEAD_TIMEOUT)
+TIMEOUT = 30  # a worker silent this long is killed and replaced (a request stuck in a loop)
+GRACEFUL = 3  # seconds in-flight requests get when the sandbox stops
+THREADS = 8  # requests a worker serves at once (idle keep-alive connections need no thread)
+
+
+class SiteDispatcher:
+    """One worker's apps, chosen by the local port of the connection."""
+
+    def __init__(self, world: Path, state: Path, sites: dict[int, str]):
+        from marketplaces import create_site_app
+        from marketplaces.common.state import StateStore
+        from marketplaces.common.world import World
+
+        shared_world, store = World(world), StateStore(state / "state.db")
+        self.apps = {port: create_site_app(shared_world, s, store) for port, s in sites.items()}
+
+    def __call__(self, environ, start_response):
+        app = self.apps.get(environ["gunicorn.socket"].getsockname()[1])
+        # gunicorn names itself in the environ and in a Server header of its own, which a
+        # site's banner would then follow: the banner is the app's, or the stack's default.
+        environ["SERVER_SOFTWARE"] = DEFAULT_SERVER
+        response = getattr(start_response, "__self__", None)
+
+        def start(status, headers, exc_info=None):
+            banners = [v for k, v in headers if k.lower() == "server"]
+            if response is not None:
+                response.version = banners[0] if banners else DEFAULT_SERVER
+            kept = [(k, v) for k, v in headers if k.lower() != "server"]
+            return start_response(status, kept, exc_info)
+
+        if app is None:  # a listener the config did not name: never expected
+            start("500 Internal Server Error", [("Content-Type", "text/plain")])
+            return [b"no site on this port\n"]
+        return app(environ, start)
+
+
+class SitesApplication(BaseApplication):
+    """gunicorn configured from the supervisor's JSON config, not from the command line."""
+
+    def __init__(self, config: dict):
+        self.config = config
+        self.state = Path(config["state"])
+        super().__init__()
+
+    def load_config(self) -> None:
+        """gunicorn's settings, and the hooks that keep the record in `<state>/site-workers`."""
+        where, parent = Path(self.config["record"]), self.config["parent"]
+
+        def worker_ready(worker) -> None:
+            record.worker_ready(where, worker.pid)
+
+        def child_exit(server, worker) -> None:
+            # The master closes its listeners first when asked to stop: an exit while it
+            # still listens was not asked for.
+            if server.LISTENERS:
+                record.process_died(where, "worker", worker.pid, "exited; replaced")
+            else:
+                record.worker_gone(where, worker.pid)
+
+        def when_ready(server) -> None:
+            threading.Thread(target=_follow_parent, args=(parent,), daemon=True).start()
+
+        settings = {
+            "bind": [f"fd://{site['fd']}" for site in self.config["sites"]],
+            "workers": self.config["workers"],
+            "worker_class": HeadFirstWorker,
+            "threads": THREADS,
+            "keepalive": KEEPALIVE,
+            "timeout": TIMEOUT,
+            "graceful_timeout": GRACEFUL,
+            "errorlog": str(where / record.LOG),
+            "loglevel": "warning",
+            "accesslog": None,
+            "proc_name": "sandbox-sites",
+            # Every connection comes from the gateway on loopback carrying a trainee's own
+            # headers: none of them may claim a scheme or an address.
+            "forwarded_allow_ips": "",
+            "post_worker_init": worker_ready,
+            "child_exit": child_exit,
+            "when_ready": when_ready,
+        }
+        for key, value in settings.items():
+            self.cfg.set(key, value)
+        # Imported once in the master, shared by every worker it forks (a faster boot).
+        for kind in {site["kind"] for site in self.config["sites"]}:
+            importlib.import_module(f"marketplaces.{kind}")
+
+    def load(self):
+        """The worker's WSGI app: every site's."""
+        sites = {site["port"]: site["id"] for site in self.config["sites"]}
+        return SiteDispatcher(Path(self.config["world"]), self.state, sites)
+
+
+def _follow_parent(parent: int) -> None:
+    """Stop the master when the supervisor is gone (killed without a chance to stop us)."""
+    while os.getppid() == parent:
+        time.sleep(1)
+    os.kill(os.getpid(), signal.SIGTERM)
+
+
+def main(argv: list[str]) -> None:
+    """Run the master until SIGTERM: `python -m sandbox.workers CONFIG`."""
+    if len(argv) != 1:
+        sys.exit("usage: python -m sandbox.workers CONFIG.json")
+    config = json.loads(Path(argv[0]).read_text())
+    SitesApplication(config).run()

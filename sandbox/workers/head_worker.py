@@ -1,0 +1,77 @@
+"""gunicorn's gthread worker, reading each request head in its event loop first.
+
+Stock gthread hands a connection to a thread as soon as it is readable, and the thread
+then blocks, with no timeout, until the request head is complete: a few dozen held
+half-requests (a trainee's slowloris, through the gateway) pin every thread of every
+worker and the sites stop for the whole class. Here a connection reaches a thread only
+with a whole head (or more than any head may be) in hand; until then it waits in the
+event loop, like an idle keep-alive connection, and is closed when its deadline passes.
+Body reads in the thread give up after ``IO_TIMEOUT`` seconds without progress.
+"""
+
+from __future__ import annotations
+
+import errno
+import selectors
+import time
+from functools import partial
+
+from gunicorn.workers.gthread import TConn, ThreadWorker
+
+from ..wsgi_server import IO_TIMEOUT, REQUEST_TIMEOUT
+
+# Seconds a connection may take to send a request head. gthread closes idle keep-alive
+# connections from one queue in order of their deadline, so both waits are equally long.
+HEAD_TIMEOUT = REQUEST_TIMEOUT
+MAX_HEAD = 64 * 1024  # past this the parser decides (431/400), in a thread
+
+
+class HeadFirstWorker(ThreadWorker):
+    """A gthread worker whose threads only ever parse requests whose head has arrived."""
+
+    def accept(self, server, listener) -> None:
+        """Take a new connection into the event loop, to wait for its first head."""
+        try:
+            sock, client = listener.accept()
+        except OSError as e:
+            if e.errno not in (errno.EAGAIN, errno.ECONNABORTED, errno.EWOULDBLOCK):
+                raise
+            return
+        conn = TConn(self.cfg, sock, client, server)
+        conn.timeout = time.time() + HEAD_TIMEOUT
+        self.nr_conns += 1
+        with self._lock:
+            self._keep.append(conn)
+            self.poller.register(
+                conn.sock, selectors.EVENT_READ, partial(self.on_client_socket_readable, conn)
+            )
+
+    def on_client_socket_readable(self, conn, client) -> None:
+        """Buffer what arrived; hand the connection to a thread once its head is whole."""
+        head = getattr(conn, "head", None)
+        if head is None:
+            head = conn.head = bytearray()
+        try:
+            data = conn.sock.recv(MAX_HEAD)
+        except (BlockingIOError, InterruptedError):
+            return
+        except OSError:
+            data = b""
+        with self._lock:
+            if conn not in self._keep:  # its deadline passed meanwhile: already closed
+                return
+            if data and b"\r\n\r\n" not in head + data and len(head) + len(data) < MAX_HEAD:
+                head += data
+                return  # still waiting, still under its deadline
+            self.poller.unregister(conn.sock)
+            self._keep.remove(conn)
+        if not data:  # the client hung up
+            self.nr_conns -= 1
+            conn.close()
+            return
+        buffered = bytes(head) + data
+        conn.head = bytearray()
+        conn.init()  # its parser, made on the first request, kept across keep-alive ones
+        conn.sock.settimeout(IO_TIMEOUT)
+        conn.parser.unreader.unread(buffered)
+        self._wrap_future(self.tpool.submit(self.handle, conn), conn)

@@ -1,0 +1,106 @@
+"""`<state>/site-workers/`: which processes serve the sites, and which of them died.
+
+Written by three processes: the supervisor (`sandbox up`) records the gunicorn master it
+starts; each worker records itself once its apps are loaded; the master records a worker
+that exits while it is not stopping (a crash, a kill, a timeout). `sandbox status` reads it
+from yet another process, so every write is one small file replaced at once or one line
+appended.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from pathlib import Path
+
+from ..pids import alive
+
+FOLDER = "site-workers"
+MASTER = "master.json"
+EXITS = "exits.jsonl"
+LOG = "gunicorn.log"
+
+
+def folder(state: Path, site: str | None = None) -> Path:
+    """The record's directory in a state directory: `sandbox up`'s, or that of a container
+    serving one site (`sandbox serve-site`; the containers share the state volume)."""
+    return Path(state) / (f"{FOLDER}-{site}" if site else FOLDER)
+
+
+def reset(where: Path) -> Path:
+    """Start a fresh record for a new run in its directory; returns it."""
+    where.mkdir(parents=True, exist_ok=True)
+    for path in where.glob("*.json*"):
+        path.unlink()
+    return where
+
+
+def _replace(path: Path, data: dict) -> None:
+    tmp = path.with_name(path.name + f".{os.getpid()}.tmp")
+    tmp.write_text(json.dumps(data))
+    os.replace(tmp, path)
+
+
+def master_started(where: Path, pid: int, sites: dict[str, int]) -> None:
+    """The supervisor started a gunicorn master serving these sites (id -> port)."""
+    _replace(where / MASTER, {"pid": pid, "started": time.time(), "sites": sites})
+
+
+def worker_ready(where: Path, pid: int) -> None:
+    """A worker has loaded every site's app and takes requests."""
+    _replace(where / f"worker-{pid}.json", {"pid": pid, "ready": time.time()})
+
+
+def process_died(where: Path, role: str, pid: int, how: str) -> None:
+    """A worker or the master ended without being asked to: it is being replaced."""
+    (where / f"worker-{pid}.json").unlink(missing_ok=True)
+    line = json.dumps({"role": role, "pid": pid, "at": time.time(), "how": how})
+    with open(where / EXITS, "a") as f:
+        f.write(line + "\n")
+
+
+def worker_gone(where: Path, pid: int) -> None:
+    """A worker stopped with the master (no crash)."""
+    (where / f"worker-{pid}.json").unlink(missing_ok=True)
+
+
+def ready_workers(where: Path) -> list[int]:
+    """The pids of workers that recorded themselves ready and still run."""
+    pids = []
+    for path in where.glob("worker-*.json"):
+        try:
+            pid = int(json.loads(path.read_text())["pid"])
+        except (OSError, ValueError, KeyError, TypeError):
+            continue  # replaced or removed while being read
+        if alive(pid):
+            pids.append(pid)
+    return sorted(pids)
+
+
+def describe(state: Path) -> dict | None:
+    """What `sandbox status` reports of `sandbox up`'s workers: the master, its live
+    workers, the restarts so far. None when the state directory has no record."""
+    where = folder(state)
+    try:
+        master = json.loads((where / MASTER).read_text())
+    except FileNotFoundError:
+        return None
+    except (OSError, ValueError) as e:
+        return {"error": f"{where / MASTER}: unreadable ({e})"}
+    exits = []
+    try:
+        with open(where / EXITS) as f:
+            exits = [json.loads(line) for line in f if line.strip()]
+    except FileNotFoundError:
+        pass
+    except (OSError, ValueError) as e:
+        return {"error": f"{where / EXITS}: unreadable ({e})"}
+    return {
+        "master": master["pid"],
+        "master_alive": alive(master["pid"]),
+        "workers": ready_workers(where),
+        "restarts": len(exits),
+        "last_exits": exits[-5:],
+        "log": str(where / LOG),
+    }
