@@ -5,10 +5,13 @@
   own). Prints the whole build's seconds, the Tron simulation's, the peak memory of any
   process of the build, and the ratio of the Tron simulation to a baseline measured in the
   same run: a plain executemany of the same Tron rows (read back from the world) into an
-  empty file with the same tables and indexes.
+  empty file with the same tables and indexes. Also the CPU seconds of the simulation's
+  processes, and the machine's load average around the build and the baseline: the
+  simulation needs both cores (the Bitcoin side builds beside it), the baseline one, so
+  other work on the machine moves the ratio.
 * Node: the world served by the Tron node (java-tron API and TronGrid, the app `sandbox up`
-  serves, on werkzeug's threaded server in a child process); 20 concurrent clients, each a
-  new connection per request, ask for random accounts' `/v1/accounts/:a/transactions/trc20`
+  serves, on the waitress server `sandbox up` serves it with, in a child process); 20
+  concurrent clients, each on one keep-alive connection as tronpy's HTTP client, ask for random accounts' `/v1/accounts/:a/transactions/trc20`
   and random transactions' `/wallet/gettransactionbyid`. Prints p50/p95 of each, and of a
   static 200 answered by the same server (the cost of HTTP and threads alone).
 
@@ -23,6 +26,7 @@ import argparse
 import contextlib
 import http.client
 import json
+import os
 import random
 import resource
 import sqlite3
@@ -53,12 +57,19 @@ from sandbox.scenario import load_scenario
 from sandbox.world.build import build_world
 
 real = simulate.simulate_tron
+def cpu():
+    import resource
+    return sum(
+        r.ru_utime + r.ru_stime
+        for r in (resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN))
+    )
 def timed(conn, *args, **kwargs):
-    started = time.perf_counter()
+    started, cpu_started = time.perf_counter(), cpu()
     summary = real(conn, *args, **kwargs)
     conn.commit()
     with open({timing!r}, "w") as f:
-        json.dump({{"seconds": time.perf_counter() - started}}, f)
+        # the CPU time of this process and of the ones it forked (the sealer, the writer)
+        json.dump({{"seconds": time.perf_counter() - started, "cpu": cpu() - cpu_started}}, f)
     return summary
 simulate.simulate_tron = timed  # the build's child process looks it up when it starts
 
@@ -74,7 +85,7 @@ import logging, sys
 sys.path[:0] = [{root!r}]
 from werkzeug.middleware.dispatcher import DispatcherMiddleware
 from sandbox.tronnode import create_app
-from sandbox.wsgi_server import BoundedWSGIServer
+from sandbox.portal_server import PortalServer
 
 def static(environ, start_response):
     start_response("200 OK", [("Content-Type", "text/plain"), ("Content-Length", "2")])
@@ -82,14 +93,15 @@ def static(environ, start_response):
 
 logging.getLogger("werkzeug").setLevel(logging.ERROR)
 node = create_app(sys.argv[1], sys.argv[2], produce=False)
-server = BoundedWSGIServer("127.0.0.1", 0, DispatcherMiddleware(node, {{"/__static": static}}))
+server = PortalServer("127.0.0.1", 0, DispatcherMiddleware(node, {{"/__static": static}}))
 print(server.server_port, flush=True)
 server.serve_forever()
 """
 
 
-def build(size: int, out: Path, tmp: Path) -> tuple[float, float, int]:
-    """Build the world in a child; (build seconds, Tron simulation seconds, peak RSS bytes)."""
+def build(size: int, out: Path, tmp: Path) -> tuple[float, float, float, int]:
+    """Build the world in a child; (build seconds, Tron simulation seconds, the CPU seconds
+    of its processes, peak RSS bytes)."""
     timing = tmp / "tron-timing.json"
     code = BUILD.format(root=str(ROOT), timing=str(timing), size=size, out=str(out))
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
@@ -97,8 +109,9 @@ def build(size: int, out: Path, tmp: Path) -> tuple[float, float, int]:
         sys.exit(f"the build failed:\n{result.stderr}")
     # The largest resident set of any finished descendant: the builder or the Tron child.
     peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss * 1024
-    tron_seconds = json.loads(timing.read_text())["seconds"]
-    return float(result.stdout.strip().splitlines()[-1]), tron_seconds, peak
+    timed = json.loads(timing.read_text())
+    seconds = float(result.stdout.strip().splitlines()[-1])
+    return seconds, timed["seconds"], timed["cpu"], peak
 
 
 def baseline(world: Path, out: Path) -> tuple[float, int]:
@@ -145,19 +158,16 @@ def sample(world: Path, count: int, seed: int = 13) -> tuple[list[str], list[str
     return txids, addresses
 
 
-def request(port: int, method: str, path: str, body: bytes | None) -> float:
-    """Seconds one request takes on a new connection (the whole body read); 200 or exit."""
+def request(conn: http.client.HTTPConnection, method: str, path: str, body: bytes | None) -> float:
+    """Seconds one request takes on the client's connection (the whole body read); 200 or
+    exit."""
     started = time.perf_counter()
-    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
-    try:
-        headers = {"Content-Type": "application/json"} if body else {}
-        conn.request(method, path, body=body, headers=headers)
-        response = conn.getresponse()
-        response.read()
-        if response.status != 200:
-            raise SystemExit(f"{method} {path} answered {response.status}")
-    finally:
-        conn.close()
+    headers = {"Content-Type": "application/json"} if body else {}
+    conn.request(method, path, body=body, headers=headers)
+    response = conn.getresponse()
+    response.read()
+    if response.status != 200:
+        raise SystemExit(f"{method} {path} answered {response.status}")
     return time.perf_counter() - started
 
 
@@ -169,8 +179,12 @@ def concurrent(
     lock = threading.Lock()
 
     def client(k: int) -> None:
-        """Make every clients-th call, starting at k."""
-        mine = [request(port, *call) for call in calls[k::clients]]
+        """Make every clients-th call, starting at k, on one keep-alive connection."""
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+        try:
+            mine = [request(conn, *call) for call in calls[k::clients]]
+        finally:
+            conn.close()
         with lock:
             times.extend(mine)
 
@@ -222,7 +236,7 @@ def node(world: Path, state: Path, requests: int, clients: int) -> None:
     ]
     with serve(world, state) as port:
         concurrent(port, trc20[:clients] + by_id[:clients], clients)  # first touches
-        print(f"\nnode, {clients} concurrent clients, a new connection per request:")
+        print(f"\nnode, {clients} concurrent clients, a keep-alive connection each:")
         print(f"{'endpoint':<44} {'requests':>8} {'p50 ms':>7} {'p95 ms':>7} {'req/s':>7}")
         static: list[Call] = [("GET", "/__static", None)] * requests
         for name, calls, note in (
@@ -251,17 +265,30 @@ def main() -> None:
         world = args.world or tmp / "world.db"
         if args.world is None:
             print(f"building the default world with tron_transactions: {args.transactions:,}")
-            seconds, tron_seconds, peak = build(args.transactions, world, tmp)
+            loads = [os.getloadavg()[0]]
+            seconds, tron_seconds, tron_cpu, peak = build(args.transactions, world, tmp)
+            loads.append(os.getloadavg()[0])
             base_seconds, rows = baseline(world, tmp / "baseline.db")
+            loads.append(os.getloadavg()[0])
             (tmp / "baseline.db").unlink()
             count = sqlite3.connect(world).execute("SELECT count(*) FROM tron_txs").fetchone()[0]
             print(f"Tron transactions: {count:,} ({rows:,} rows in the Tron tables)")
             print(f"whole build (both chains): {seconds:.1f} s")
             print(f"Tron simulation: {tron_seconds:.1f} s ({count / tron_seconds:,.0f} tx/s)")
+            print(
+                f"  CPU of its processes (executor, sealer, writer): {tron_cpu:.1f} s "
+                f"(on {os.cpu_count()} cores, {tron_cpu / (os.cpu_count() or 1):.1f} s at best)"
+            )
             print(f"baseline executemany of the same rows: {base_seconds:.1f} s")
             print(f"ratio Tron simulation / baseline: {tron_seconds / base_seconds:.1f}x")
             print("  (target: at most 3x)")
             print(f"peak memory of the build: {peak / 2**20:,.0f} MiB (target: under 2048 MiB)")
+            print(
+                "load average (1 min) before the build, after it, after the baseline: "
+                + ", ".join(f"{x:.1f}" for x in loads)
+                + "  (other work on the machine slows the build, on both cores, more than"
+                " the baseline, on one)"
+            )
         node(world, tmp / "state", args.requests, args.clients)
 
 

@@ -76,11 +76,17 @@ class Outcome:
     reason: str = ""
     seconds: float = 0.0
     leak: bool = False  # not a solver's outcome: the answer shows on the seat's screens
+    # not a solver's outcome either: whether the seat's page shows the objective's texts
+    # in this language (sandbox check --language)
+    language: str | None = None
 
     def line(self) -> str:
         """A one-line summary for the terminal."""
         if self.leak:
             return f"LEAK seat {self.seat} {self.objective}: {self.reason}"
+        if self.language is not None:
+            mark = "ok  " if self.ok else "FAIL"
+            return f"{mark} seat {self.seat} {self.objective} [{self.language}]: {self.reason}"
         mark = "ok  " if self.ok else "FAIL"
         detail = f"{self.answer!r}" if self.ok else self.reason
         return f"{mark} seat {self.seat} {self.objective}: {detail} ({self.seconds:.1f} s)"
@@ -111,8 +117,13 @@ def check_scenario(
     workdir: str | Path | None = None,
     report: Report | None = None,
     progress=None,
+    language: str | None = None,
 ) -> list[Outcome]:
-    """Build, serve and solve a scenario for some seats (default: the first); the outcomes."""
+    """Build, serve and solve a scenario for some seats (default: the first); the outcomes.
+
+    language: the seats join the classroom in it, and their case pages must show the
+    objectives' texts in it (the scenario must be written in it).
+    """
     if not scenario.objectives:
         raise CheckError(f"{scenario.source}: the scenario has no objectives to check")
     if not scenario.solution:
@@ -120,11 +131,16 @@ def check_scenario(
             f"{scenario.source}: no reference solution (set `solution:` or add "
             f"scenarios/solutions/{scenario.name}.py)"
         )
+    if language is not None and language not in scenario.languages:
+        raise CheckError(
+            f"{scenario.source}: the scenario is not written in {language!r} "
+            f"(meta.languages: {', '.join(scenario.languages)})"
+        )
     solvers = load_solution(scenario.solution)
     with tempfile.TemporaryDirectory(prefix="sandbox-check-", dir=workdir) as tmp:
         world = Path(tmp) / f"{scenario.name}.db"
         build_world(scenario, world, progress)
-        return check_world(world, solvers, seats, Path(tmp), report, scenario)
+        return check_world(world, solvers, seats, Path(tmp), report, scenario, language)
 
 
 def check_world(
@@ -134,11 +150,13 @@ def check_world(
     workdir: Path,
     report: Report | None = None,
     scenario: Scenario | None = None,
+    language: str | None = None,
 ) -> list[Outcome]:
     """Serve a built world, look for answers shown to each seat, run the solvers for it.
 
     The leak check needs the scenario (which objectives are `given`, where answers come
-    from); without it only the solvers run.
+    from); without it only the solvers run. With a language each seat first joins the
+    classroom portal in it and its case page is read for the texts in that language.
     """
     from investigator_tools import Case, Esplora
 
@@ -159,6 +177,12 @@ def check_world(
         host, port = socks
         explorer = Esplora(sandbox.describe()["explorer"])
         for n in wanted:
+            if language is not None:
+                classroom = sandbox.describe()["classroom"]
+                for outcome in _in_language(course, n, classroom, language):
+                    outcomes.append(outcome)
+                    if report:
+                        report(outcome)
             with Case(workdir / f"case-seat{n}.db", operator="sandbox check") as case:
                 ctx = _context(course, n, case, f"socks5h://{host}:{port}", explorer)
                 if scenario is not None:
@@ -172,6 +196,46 @@ def check_world(
                     if report:
                         report(outcome)
     return outcomes
+
+
+def _in_language(course: Course, n: int, portal: str, language: str) -> list[Outcome]:
+    """Join seat n on the classroom portal in a language; an outcome per objective (and
+    the brief) saying whether the case page shows its text in that language."""
+    web = requests.Session()
+    try:
+        form = BeautifulSoup(web.get(f"{portal}join", timeout=PAGE_TIMEOUT).text, "html.parser")
+        token = form.find("input", attrs={"name": "csrf"})
+        joined = web.post(
+            f"{portal}join",
+            data={
+                "csrf": token.get("value") if token else "",
+                "code": course.seats[n].code,
+                "name": f"sandbox check ({language})",
+                "pin": f"check-{n}-{language}",
+                "language": language,
+            },
+            timeout=PAGE_TIMEOUT,
+        )
+        if joined.status_code != 200 or "/join" in joined.url:
+            raise CheckError(f"seat {n} could not join the classroom: {joined.status_code}")
+        page = " ".join(BeautifulSoup(joined.text, "html.parser").get_text(" ").split())
+    finally:
+        web.close()
+    expected = [(o.id, course.question(n, o.id, language), "question") for o in course.objectives]
+    brief = next((a for a in course.artefacts.get(n, []) if a.kind == "brief"), None)
+    if brief is not None:
+        expected.append((brief.id, course.artefact_title(brief, language), "title"))
+    out = []
+    for what, text, noun in expected:
+        wanted = " ".join(text.split())
+        shown = wanted in page
+        reason = (
+            f"the case page shows its {noun}"
+            if shown
+            else (f"the case page does not show its {noun} {wanted[:80]!r}")
+        )
+        out.append(Outcome(n, what, shown, answer=wanted, reason=reason, language=language))
+    return out
 
 
 def _context(course: Course, n: int, case, proxy: str, explorer) -> SeatContext:
@@ -263,6 +327,18 @@ def _papers(course: Course, ctx: SeatContext) -> list[tuple[str, str, str | None
         places.append((f"{where} ({a.filename})", text, None))
     for objective_id, question in ctx.questions.items():
         places.append((f"in the question of objective '{objective_id}'", question, None))
+    # The same papers in the scenario's other languages.
+    for (seat, item), versions in sorted(course.texts.items()):
+        kind, _, what = item.partition(":")
+        if seat != ctx.seat or kind not in ("question", "artefact"):
+            continue
+        for language, text in sorted(versions.items()):
+            where = (
+                f"in the question of objective '{what}'"
+                if kind == "question"
+                else f"in the artefact '{what}'"
+            )
+            places.append((f"{where} ({language})", text, None))
     return places
 
 
@@ -332,6 +408,7 @@ def _solve(course: Course, ctx: SeatContext, objective, solvers: dict, chain_db:
                 relative=objective.tolerance_relative,
                 chain_db=chain_db,
                 accept=objective.accept,
+                spellings=objective.spellings,
             )
             if not outcome.ok:
                 outcome.reason = (

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
 import time
 from pathlib import Path
@@ -19,12 +20,12 @@ def _fail(message: str) -> None:
     sys.exit(1)
 
 
-def _load(file: str | None, seed: int | None = None):
-    """Load a scenario or exit 1 listing every problem in it."""
+def _load(file: str | None, seed: int | None = None, strict: bool = False):
+    """Load a scenario or exit 1 listing every problem in it (strict: warnings too)."""
     from .scenario import load_scenario
 
     try:
-        scenario = load_scenario(file)
+        scenario = load_scenario(file, strict=strict)
     except ScenarioError as e:
         for problem in e.problems:
             click.echo(str(problem), err=True)
@@ -58,16 +59,23 @@ def cli():
 
 @cli.command()
 @click.argument("file")
-def validate(file):
+@click.option("--strict", is_flag=True, help="Missing translations are problems, not warnings.")
+def validate(file, strict):
     """Check a scenario file and list every problem as FILE:LINE: field: message.
 
-    Exits 0 when the file is valid, 1 otherwise.
+    Exits 0 when the file is valid, 1 otherwise. Missing translations (a text without
+    every language of meta.languages) are warnings, FILE:LINE: field: warning: message;
+    --strict makes them problems.
 
     \b
     Example:
         sandbox validate scenarios/default.yaml
+        sandbox validate --strict my-case.yaml
     """
-    scenario = _load(file)
+    scenario = _load(file, strict=strict)
+    for warning in scenario.warnings:
+        where = f"{warning.path}: " if warning.path else ""
+        click.echo(f"{warning.file}:{warning.line}: {where}warning: {warning.message}", err=True)
     click.echo(
         f"{scenario.source}: valid ({len(scenario.actors)} actors, {len(scenario.sites)} sites, "
         f"{len(scenario.flows)} flows)"
@@ -191,6 +199,81 @@ def _entry_points(sites: list[dict]) -> list[str]:
     return [f"  {s['kind']:<7} http://{s['address']}/   ({s['name']})" for s in first]
 
 
+def _banner_gettext(language: str | None):
+    """gettext for the banner: --lang, else SANDBOX_LANG, LC_ALL, LC_MESSAGES, LANG (else
+    English)."""
+    from . import i18n
+
+    for variable in ("SANDBOX_LANG", "LC_ALL", "LC_MESSAGES", "LANG"):
+        language = language or os.environ.get(variable) or None
+    return i18n.translator(language).gettext
+
+
+def _banner(run, info, world, sandbox, seconds_taken: float, language: str | None) -> list[str]:
+    """`sandbox up`'s first lines, in the language asked for or the environment's."""
+    _ = _banner_gettext(language)
+    socks, proxy, lines = run["socks"], run["http_proxy"], []
+    lines.append(
+        _("%(title)s — %(world)s (seed %(seed)s), %(sites)s sites, ready in %(seconds).1f s")
+        % dict(
+            title=info["title"],
+            world=world,
+            seed=info["seed"],
+            sites=len(run["sites"]),
+            seconds=seconds_taken,
+        )
+    )
+    lines.append(
+        _("SOCKS5 proxy  %(address)s   (Tor-like: remote DNS, .onion and .test names only)")
+        % {"address": socks}
+    )
+    lines.append(_("HTTP proxy    %(address)s") % {"address": proxy})
+    if run["explorer"]:
+        lines.append(
+            _("Explorer      %(url)s   (Esplora API under /api; also %(name)s through the proxy)")
+            % {"url": run["explorer"], "name": "http://explorer.test/"}
+        )
+    if sandbox.live is not None:
+        seconds = sandbox.live.block_seconds
+        lines.append(
+            _("Live blocks   every %(seconds)s s: a broadcast waits in the mempool until then")
+            % {"seconds": seconds}
+            if seconds
+            else _("Live blocks   right after each broadcast")
+        )
+    if run.get("classroom"):
+        lines.append(
+            _(
+                "Classroom     %(url)s   (trainees join with a seat code; also %(name)s through the proxy)"
+            )
+            % {"url": run["classroom"], "name": f"http://{run['classroom_name']}/"}
+        )
+        lines.append(
+            _("Instructor    %(url)s   password: %(password)s")
+            % {"url": f"{run['classroom']}instructor/", "password": sandbox.instructor_password}
+        )
+    if run.get("tronnode"):
+        lines.append(
+            _(
+                "Tron node     %(url)s   (java-tron /wallet/*, TronGrid /v1/*; also %(name)s through the proxy)"
+            )
+            % {"url": run["tronnode"], "name": f"http://{run['tronnode_name']}/"}
+        )
+    if run.get("tronscan"):
+        lines.append(
+            _(
+                "Tron explorer %(url)s   (addresses, transactions, USDT; also %(name)s through the proxy)"
+            )
+            % {"url": run["tronscan"], "name": f"http://{run['tronscan_name']}/"}
+        )
+    if run.get("ca_file"):
+        lines.append(
+            _("Sandbox CA    %(path)s   (trust it for %(url)s through the proxy)")
+            % {"path": run["ca_file"], "url": "https://check.torproject.org/"}
+        )
+    return lines
+
+
 @cli.command()
 @click.option(
     "--world",
@@ -287,6 +370,13 @@ def _entry_points(sites: list[dict]) -> list[str]:
     "(0: a block right after each broadcast).",
 )
 @click.option(
+    "--lang",
+    "language",
+    default=None,
+    help="Language of this banner: en, ru, kk, ur or ar "
+    "(default: SANDBOX_LANG, LC_ALL, LC_MESSAGES, LANG).",
+)
+@click.option(
     "--site-ports",
     metavar="A-B",
     callback=lambda _ctx, _param, value: _port_range(value),
@@ -316,6 +406,7 @@ def up(
     max_per_client,
     virtual_addr_network,
     block_seconds,
+    language,
     site_ports,
     site_workers,
 ):
@@ -380,70 +471,41 @@ def up(
     except (OSError, ValueError) as e:  # a port taken, a bad SANDBOX_LIVE_BLOCK_SECONDS
         _fail(f"cannot start the sandbox: {e}")
     run = sandbox.describe()
-    socks, proxy = run["socks"], run["http_proxy"]
-    click.echo(
-        f"{info['title']} — {world} (seed {info['seed']}), "
-        f"{len(run['sites'])} sites, ready in {time.perf_counter() - started:.1f} s"
-    )
-    click.echo(f"SOCKS5 proxy  {socks}   (Tor-like: remote DNS, .onion and .test names only)")
-    click.echo(f"HTTP proxy    {proxy}")
-    if run["explorer"]:
-        click.echo(
-            f"Explorer      {run['explorer']}   (Esplora API under /api; also "
-            "http://explorer.test/ through the proxy)"
-        )
-    if sandbox.live is not None:
-        seconds = sandbox.live.block_seconds
-        click.echo(
-            f"Live blocks   every {seconds} s: a broadcast waits in the mempool until then"
-            if seconds
-            else "Live blocks   right after each broadcast"
-        )
-    if run.get("classroom"):
-        click.echo(
-            f"Classroom     {run['classroom']}   (trainees join with a seat code; also "
-            f"http://{run['classroom_name']}/ through the proxy)"
-        )
-        click.echo(
-            f"Instructor    {run['classroom']}instructor/   password: {sandbox.instructor_password}"
-        )
-    if run.get("tronnode"):
-        click.echo(
-            f"Tron node     {run['tronnode']}   (java-tron /wallet/*, TronGrid /v1/*; also "
-            f"http://{run['tronnode_name']}/ through the proxy)"
-        )
-    if run.get("tronscan"):
-        click.echo(
-            f"Tron explorer {run['tronscan']}   (addresses, transactions, USDT; also "
-            f"http://{run['tronscan_name']}/ through the proxy)"
-        )
-    if run.get("ca_file"):
-        click.echo(
-            f"Sandbox CA    {run['ca_file']}   (trust it for https://check.torproject.org/"
-            " through the proxy)"
-        )
-    for line in _analyst_lines(world):
+    socks = run["socks"]
+    for line in _banner(run, info, world, sandbox, time.perf_counter() - started, language):
+        click.echo(line)
+    _ = _banner_gettext(language)
+    for line in _analyst_lines(world, _):
         click.echo(line)
     if info["seats"]:
-        click.echo(f"Seat codes and the answer key: sandbox key {world}")
-    click.echo("Start here:")
+        click.echo(
+            _("Seat codes and the answer key: %(command)s") % {"command": f"sandbox key {world}"}
+        )
+    click.echo(_("Start here:"))
     for line in _entry_points(run["sites"]):
         click.echo(line)
-    click.echo("Point a browser or tool at the proxy:")
+    click.echo(_("Point a browser or tool at the proxy:"))
     click.echo(f'  chromium --proxy-server="socks5://{socks}" --user-data-dir=$(mktemp -d)')
     click.echo(
-        f"  firefox: Settings > Network > Manual proxy, SOCKS Host {socks}, SOCKS v5, "
-        '"Proxy DNS when using SOCKS v5"'
+        "  "
+        + _(
+            "firefox: Settings > Network > Manual proxy, SOCKS Host %(socks)s, SOCKS v5, "
+            '"Proxy DNS when using SOCKS v5"'
+        )
+        % {"socks": socks}
     )
     click.echo(f"  curl --socks5-hostname {socks} http://<site>.onion/")
     # The toolkit's default is Tor's 9050; this port may differ, so say how to point it here.
-    click.echo("  the investigate toolkit (its commands read this variable):")
+    click.echo("  " + _("the investigate toolkit (its commands read this variable):"))
     click.echo(f"  export INVESTIGATE_PROXY=socks5h://{socks}")
     if host in ("0.0.0.0", "::", ""):
         # A wildcard is no address a trainee's machine can connect to.
         click.echo(
-            f"Trainees on other machines: this machine's classroom address in place of "
-            f"{host or '0.0.0.0'} in every address above"
+            _(
+                "Trainees on other machines: this machine's classroom address in place of "
+                "%(host)s in every address above"
+            )
+            % {"host": host or "0.0.0.0"}
         )
     stopping = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stopping.set())
@@ -569,7 +631,7 @@ def _workers_line(workers: dict) -> str:
     return line
 
 
-def _analyst_lines(world: Path) -> list[str]:
+def _analyst_lines(world: Path, _=lambda text: text) -> list[str]:
     """Banner lines on the exchange-portal logins: the analyst's, or where a course's are."""
     from .world.requesters import read_requesters
     from .world.store import open_world
@@ -584,12 +646,17 @@ def _analyst_lines(world: Path) -> list[str]:
         if not requesters:  # a world built before requesters existed
             return []
         return [
-            "Exchange LE   each seat's brief gives its portal login and API token; "
-            f"the instructor's (sees every request): sandbox key {world}"
+            _(
+                "Exchange LE   each seat's brief gives its portal login and API token; "
+                "the instructor's (sees every request): %(command)s"
+            )
+            % {"command": f"sandbox key {world}"}
         ]
     return [
-        f"Exchange LE   login {analyst.login}  password {analyst.password}   (web portal /le/)",
-        f"              API token {analyst.token}   (investigate request --token)",
+        _("Exchange LE   login %(login)s  password %(password)s   (web portal /le/)")
+        % {"login": analyst.login, "password": analyst.password},
+        _("              API token %(token)s   (investigate request --token)")
+        % {"token": analyst.token},
     ]
 
 
@@ -654,7 +721,9 @@ def key(world, as_json, seat):
             click.echo(f"  portal login {r['login']}  password {r['password']}  ({r['agency']})")
         width = max((len(o["id"]) for o in s["objectives"]), default=0)
         for o in s["objectives"]:
-            also = f"   (also accepted: {' | '.join(o['accept'])})" if o["accept"] else ""
+            # A list among the accepted answers is a group of spellings of one answer.
+            accepted = [a if isinstance(a, str) else " = ".join(a) for a in o["accept"]]
+            also = f"   (also accepted: {' | '.join(accepted)})" if accepted else ""
             click.echo(
                 f"  {o['id']:<{width}}  {o['points']:>3} pts  {o['compare']:<6}  "
                 f"{render(o['answer'])}{also}"
@@ -673,7 +742,13 @@ def key(world, as_json, seat):
 )
 @click.option("--all-seats", is_flag=True, help="Solve every distinct case (one seat per case).")
 @click.option("--json", "as_json", is_flag=True, help="Print the outcomes as JSON.")
-def check(file, seed, seats, all_seats, as_json):
+@click.option(
+    "--language",
+    metavar="LANG",
+    help="Seats join the classroom in this language (en, ru, kk, ur, ar, fr, es); their "
+    "case pages must show the objectives' texts in it.",
+)
+def check(file, seed, seats, all_seats, as_json, language):
     """Prove a scenario can be solved: build it, serve it, run its reference solution.
 
     The reference solution uses only the trainee's toolkit over the network. Exits 0 when
@@ -684,9 +759,16 @@ def check(file, seed, seats, all_seats, as_json):
     \b
     Example:
         sandbox check tf-donations --seat 1 --seat 2
+        sandbox check intro --language ur
     """
     from .check import check_scenario, print_outcome
+    from .scenario.i18n import LANGUAGES
 
+    if language is not None and language not in LANGUAGES:
+        raise click.BadParameter(
+            f"{language!r} is not a language of the classroom ({', '.join(LANGUAGES)})",
+            param_hint="--language",
+        )
     scenario = _load(file, seed)
     wanted = list(seats)
     if all_seats:
@@ -695,12 +777,16 @@ def check(file, seed, seats, all_seats, as_json):
     started = time.perf_counter()
     try:
         outcomes = check_scenario(
-            scenario, wanted or None, report=None if as_json else print_outcome
+            scenario,
+            wanted or None,
+            report=None if as_json else print_outcome,
+            language=language,
         )
     except (CheckError, BuildError) as e:
         _fail(f"{scenario.source}: check failed: {e}")
     leaks = [o for o in outcomes if o.leak]
-    solved = [o for o in outcomes if not o.leak]
+    unshown = [o for o in outcomes if o.language is not None and not o.ok]
+    solved = [o for o in outcomes if not o.leak and o.language is None]
     failed = [o for o in solved if not o.ok]
     if as_json:
         click.echo(json.dumps([o.__dict__ for o in outcomes], indent=2, default=str))
@@ -713,7 +799,15 @@ def check(file, seed, seats, all_seats, as_json):
             f"{scenario.source}: objective '{o.objective}' (seat {o.seat}) failed: {o.reason}",
             err=True,
         )
+    for o in unshown:
+        click.echo(
+            f"{scenario.source}: objective '{o.objective}', seat {o.seat}: {o.reason} "
+            f"in {o.language}",
+            err=True,
+        )
     verdict = "solvable" if not failed else f"NOT solvable ({len(failed)} failed)"
+    if unshown:
+        verdict += f", but {len(unshown)} text(s) not shown in {language}"
     if leaks:
         verdict += (
             f", but {len(leaks)} answer(s) shown to trainees (mark them given: true if meant)"
@@ -721,9 +815,9 @@ def check(file, seed, seats, all_seats, as_json):
     click.echo(
         f"{scenario.source}: {verdict}: {len(solved) - len(failed)}/{len(solved)} "
         f"objectives in {time.perf_counter() - started:.1f} s",
-        err=bool(failed or leaks),
+        err=bool(failed or leaks or unshown),
     )
-    sys.exit(1 if failed or leaks else 0)
+    sys.exit(1 if failed or leaks or unshown else 0)
 
 
 def _group_size(scenario) -> int:

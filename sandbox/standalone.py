@@ -18,7 +18,7 @@ from .open_files import ensure_open_files, open_files_needed
 from .port_range import PortAllocator, PortRange
 from .portal_server import PortalServer
 from .serve import IN_PROCESS_KINDS, Sandbox, site_app
-from .workers import SiteWorkers
+from .workers import SiteWorkers, record
 from .world.store import open_world, site_rows
 from .wsgi_server import MAX_CONNECTIONS
 
@@ -70,7 +70,14 @@ def serve_site(world: Path, site_id: str, state: Path, host: str = "0.0.0.0", po
     state.mkdir(parents=True, exist_ok=True)
     if kind not in IN_PROCESS_KINDS:
         ports = PortAllocator(PortRange(port, port)) if port else None
-        workers = SiteWorkers(world, state, [(site_id, kind)], host=host, ports=ports).start()
+        workers = SiteWorkers(
+            world,
+            state,
+            [(site_id, kind)],
+            host=host,
+            ports=ports,
+            record_dir=record.folder(state, site_id),  # the containers share the state volume
+        ).start()
         print(f"{kind} {site_id} of {world} on {host}:{workers.site_ports[site_id]}", flush=True)
         try:
             wait_for_stop()

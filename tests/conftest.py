@@ -34,6 +34,9 @@ def pytest_configure(config):
     # Worlds default to a block a minute; tests that broadcast and then read the result
     # need not wait. Tests of the pace pass live_block_seconds or unset this.
     os.environ.setdefault("SANDBOX_LIVE_BLOCK_SECONDS", "0")
+    # `sandbox up`'s banner speaks the environment's language; the tests that read it expect
+    # English whatever the machine's LANG (tests/test_i18n_interfaces.py asks for the others).
+    os.environ["SANDBOX_LANG"] = "en"
 
 
 COMPONENT_MARKERS = ("browser", "docker", "tor", "check")  # each also makes a test slow

@@ -223,7 +223,7 @@ def test_right_and_wrong_answers_score_and_lock(portal, codes, key):
     assert key[(1, "name")] != key[(2, "name")]  # seats differ
     s, csrf = trainee(portal.url, codes[2])
     r = answer(s, portal.url, csrf, "name", key[(1, "name")])  # the neighbour's answer
-    assert r.status_code == 200 and "Not correct. 4 attempt(s) left" in r.text
+    assert r.status_code == 200 and "Not correct. 4 attempts left" in r.text
     assert score_of(r.text) == 0
     r = answer(s, portal.url, csrf, "name", "  " + key[(2, "name")].upper() + " ")
     assert "Correct: name solved, +20 points" in r.text and score_of(r.text) == 20
@@ -245,7 +245,8 @@ def test_attempt_limit_locks_an_objective(portal, codes, key):
     """After the last allowed wrong attempt even the right answer is refused."""
     s, csrf = trainee(portal.url, codes[1])
     for left in (4, 3, 2, 1):
-        assert f"{left} attempt(s) left" in answer(s, portal.url, csrf, "name", "wrong").text
+        said = f"{left} attempt{'' if left == 1 else 's'} left"  # plural forms (gettext)
+        assert said in answer(s, portal.url, csrf, "name", "wrong").text
     assert "last attempt" in answer(s, portal.url, csrf, "name", "wrong").text
     r = answer(s, portal.url, csrf, "name", key[(1, "name")])
     assert r.status_code == 409 and "No attempts left" in r.text

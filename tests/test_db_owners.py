@@ -25,7 +25,7 @@ WORLD_TABLES = {
     "meta", "actors", "sites", "wallets", "addresses", "blocks", "transactions", "outputs",
     "inputs", "scripthashes", "flow_events", "pgp_keys", "accounts", "listings", "photos", "feedback",
     "boards", "threads", "posts", "links", "exchange_accounts", "exchange_logins", "seats",
-    "objectives", "seat_objectives", "hints", "injects", "artefacts", "requesters",
+    "objectives", "seat_objectives", "hints", "injects", "artefacts", "course_texts", "requesters",
     "tron_witnesses", "tron_accounts", "tron_blocks", "tron_txs", "tron_logs",
     "trc20_transfers", "tron_state", "tron_contracts", "tron_flow_events", "swap_legs",
     "swap_orders",

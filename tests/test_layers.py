@@ -105,7 +105,7 @@ def layer_table() -> dict[str, tuple[int | None, str]]:
         if len(cells) < 3 or not re.fullmatch(r"\d+|toolkit", cells[0]):
             continue
         number = None if cells[0] == "toolkit" else int(cells[0])
-        for prefix in re.findall(r"`([a-z_.]+)`", cells[2]):
+        for prefix in re.findall(r"`([a-z][a-z0-9_.]*)`", cells[2]):
             assert prefix not in table, f"{ARCHITECTURE}: {prefix} is in two layers"
             table[prefix] = (number, cells[1])
     return table

@@ -867,7 +867,9 @@ def test_schema_v2_keys_match_model_fields():
         """The dataclass's field names, without line and `extra`."""
         return {f.name for f in fields(cls)} - {"line", *extra}
 
-    assert set(defs["objective"]["properties"]) == names(Objective, "tolerance_relative")
+    assert set(defs["objective"]["properties"]) == names(
+        Objective, "tolerance_relative", "spellings"
+    )  # spellings: lists in accept
     assert set(defs["hint"]["properties"]) == names(Hint)
     assert set(defs["seats"]["properties"]) == names(Seats)
     assert set(defs["inject"]["properties"]) == names(Inject)

@@ -292,3 +292,34 @@ def test_workers_follow_a_killed_sandbox_up(tiny_world, tmp_path):
         _wait(lambda: not any(alive(p) for p in processes), "the workers to end")
     finally:
         stop(proc, signal.SIGINT, 10)
+
+
+def test_containers_sharing_a_state_volume_keep_their_own_records(tiny_world, tmp_path):
+    """Two `serve-site` masters on one state directory (docker-compose's shared volume):
+    each waits for its own workers, in its own record, and both serve."""
+    from sandbox.workers import SiteWorkers, record
+    from sandbox.world.store import open_world, site_rows
+
+    conn = open_world(tiny_world)
+    kinds = {r["id"]: r["kind"] for r in site_rows(conn) if r["kind"] in ("wiki", "forum")}
+    conn.close()
+    started = []
+    try:
+        for site_id, kind in kinds.items():
+            workers = SiteWorkers(
+                tiny_world,
+                tmp_path,
+                [(site_id, kind)],
+                workers=2,
+                record_dir=record.folder(tmp_path, site_id),
+            )
+            started.append(workers.start())
+        for workers in started:
+            (site_id,) = workers.site_ports
+            port = workers.site_ports[site_id]
+            assert len(record.ready_workers(record.folder(tmp_path, site_id))) == 2
+            assert requests.get(f"http://127.0.0.1:{port}/", timeout=20).status_code == 200
+    finally:
+        for workers in started:
+            workers.stop()
+    assert len(started) == 2

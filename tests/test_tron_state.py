@@ -354,3 +354,115 @@ def test_constant_call_of_a_write_keeps_nothing(chain: Chain):
     with pytest.raises(TronRejected) as caught:
         chain.state.constant_call(ISSUER, CAROL, data)
     assert caught.value.code == "CONTRACT_VALIDATE_ERROR"
+
+
+def _twin_states() -> tuple[TronState, TronState]:
+    """Two equal states: the issuer, users with TRX and USDT, one with staked energy."""
+    twins = []
+    for _ in range(2):
+        c = Chain()
+        for who in (BOB, CAROL):
+            c.send(ISSUER, "TransferContract", {"to_address": who.hex(), "amount": 50 * 10**6})
+        c.call(ISSUER, "issue", 10**12)
+        for who in (ALICE, BOB):
+            c.call(ISSUER, "transfer", to_base58(who), 10**9)
+        stake = {"frozen_balance": 1_000 * SUN_PER_TRX, "resource": "ENERGY"}
+        c.send(ALICE, "FreezeBalanceV2Contract", stake)
+        twins.append(c.state)
+    return twins[0], twins[1]
+
+
+def test_the_fast_usdt_transfer_is_apply_s():
+    # apply_usdt_transfer either does what apply() does with the same call (receipt, state)
+    # or declines and changes nothing: random transfers, blacklists and fee rates, small
+    # and large fee limits, senders without TRX for the energy.
+    import copy
+    import random
+
+    rng = random.Random(11)
+    fast, general = _twin_states()
+    people = [ISSUER, ALICE, BOB, CAROL, addr(9)]
+    declined = taken = 0
+    for n in range(1, 1500):
+        owner, to = rng.choice(people), rng.choice(people + [ZERO_ADDRESS])
+        amount = rng.choice([0, 1, 10**6, 10**9, 10**10, rng.randrange(10**8)])
+        fee_limit = rng.choice([0, 10**6, 30 * 10**6, 100 * 10**6, 2 * 10**10])
+        if rng.random() < 0.02:  # the issuer's fee rate, or a blacklisting
+            rate, most, listing = rng.choice([0, 10]), rng.choice([0, 10**6]), rng.random()
+            for state in (fast, general):
+                if listing < 0.5:
+                    state.usdt.basis_points_rate, state.usdt.maximum_fee = rate, most
+                else:
+                    state.usdt.blacklist ^= {CAROL}
+        args = dict(tx_size=USDT_TX_SIZE, block_number=n, timestamp_ms=GENESIS + n * 30_000)
+        data = abi.selector("transfer(address,uint256)") + bytes(11) + to
+        data += amount.to_bytes(32, "big")
+        value = {
+            "owner_address": owner.hex(),
+            "contract_address": "41" + abi.address_word(USDT_ADDRESS)[12:].hex(),
+            "data": data.hex(),
+        }
+        before = copy.deepcopy(fast.__dict__)
+        try:
+            receipt = fast.apply_usdt_transfer(owner, to, amount, fee_limit=fee_limit, **args)
+        except TronRejected as e:
+            receipt = e
+        if receipt is None:
+            declined += 1
+            assert fast.snapshot() == TronState.snapshot(_restored(before))
+            receipt = _apply_or_reason(fast, owner, value, fee_limit, args)
+        else:
+            taken += not isinstance(receipt, TronRejected)
+        expected = _apply_or_reason(general, owner, value, fee_limit, args)
+        if isinstance(expected, TronRejected):
+            assert isinstance(receipt, TronRejected) and receipt.args == expected.args
+        else:
+            assert receipt.to_json() == expected.to_json()
+            assert receipt.logs == expected.logs and receipt.fee == expected.fee
+        assert fast.snapshot() == general.snapshot()
+    assert declined > 100 and taken > 150
+
+
+def _restored(state_dict: dict) -> TronState:
+    state = TronState.__new__(TronState)
+    state.__dict__.update(state_dict)
+    return state
+
+
+def _apply_or_reason(state: TronState, owner: bytes, value: dict, fee_limit: int, args: dict):
+    try:
+        return state.apply(
+            owner, "TriggerSmartContract", value, txid="", fee_limit=fee_limit, **args
+        )
+    except TronRejected as e:
+        return e
+
+
+def test_the_byte_builders_write_raw_after_reference_s_bytes():
+    # The build's USDT and TRX transfers are encoded from their bytes; the same bytes as
+    # raw_after_reference makes from the JSON value (itself checked against protobuf's).
+    import random
+
+    from sandbox.tron import protobuf
+
+    rng = random.Random(5)
+    for _ in range(1000):
+        owner, target = b"\x41" + rng.randbytes(20), b"\x41" + rng.randbytes(20)
+        expiration, timestamp = rng.randrange(1, 2**45), rng.randrange(1, 2**45)
+        data = rng.randbytes(rng.choice([1, 4, 36, 68, 127, 128, 300]))
+        fee_limit = rng.choice([0, 1, 100_000_000, rng.randrange(2**40)])
+        value = {"owner_address": owner.hex(), "contract_address": target.hex(), "data": data.hex()}
+        common = protobuf.raw_after_reference(
+            "TriggerSmartContract", value, expiration, timestamp, fee_limit
+        )
+        assert common == (
+            protobuf.trigger_after_reference(owner, target, data, expiration, timestamp, fee_limit),
+            owner,
+        )
+        amount = rng.choice([1, 127, 128, 2**40, 2**63 - 1])
+        value = {"owner_address": owner.hex(), "to_address": target.hex(), "amount": amount}
+        common = protobuf.raw_after_reference("TransferContract", value, expiration, timestamp, 0)
+        assert common == (
+            protobuf.transfer_after_reference(owner, target, amount, expiration, timestamp),
+            owner,
+        )

@@ -19,11 +19,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from flask import Flask, render_template, request
+from flask import Flask, g, render_template, request
+from flask_babel import lazy_gettext as _l
 
+from .. import i18n
 from ..ledger.codec.amounts import format_btc
 from ..ledger.live.chain import LiveChainReader
-from ..world.store import open_world, unspent_of
+from ..world.store import open_world, scenario_locale, unspent_of
 from . import auth
 from .compare import answer_matches
 from .course import Course, load_course
@@ -103,6 +105,7 @@ class Classroom:
             relative=objective.tolerance_relative,
             chain_db=self.chain_db,
             accept=objective.accept,
+            spellings=objective.spellings,
         )
 
     def score(self, progress: dict[str, SeatProgress]) -> int:
@@ -216,6 +219,7 @@ def create_app(
     app.json.sort_keys = False  # type: ignore[attr-defined]  # Flask's default provider has it
     app.add_template_filter(format_btc, "btc")
     app.extensions["classroom"] = classroom
+    i18n.init_app(app, scenario_locale=scenario_locale(world), cookie=_language_cookie)
 
     from .instructor import bp as instructor_bp
     from .trainee import bp as trainee_bp
@@ -243,7 +247,8 @@ def create_app(
         """What every page's layout uses."""
         return {
             "csrf_token": auth.csrf_token,
-            "course": classroom.course,
+            # The course as this reader sees it: its title in the trainee's language.
+            "course": classroom.course.read_in(g.get("language")),
             "me": auth.current_seat(),
             "instructor": auth.is_instructor(),
         }
@@ -260,14 +265,14 @@ def create_app(
         return response
 
     for code, title in (
-        (400, "Bad request"),
-        (403, "Not allowed"),
-        (404, "Not found"),
-        (405, "Method not allowed"),
-        (409, "Not accepted"),
-        (413, "Too large"),
-        (429, "Too many attempts"),
-        (503, "Not available"),
+        (400, _l("Bad request")),
+        (403, _l("Not allowed")),
+        (404, _l("Not found")),
+        (405, _l("Method not allowed")),
+        (409, _l("Not accepted")),
+        (413, _l("Too large")),
+        (429, _l("Too many attempts")),
+        (503, _l("Not available")),
     ):
         app.register_error_handler(code, _error_page(code, title))
 
@@ -279,18 +284,24 @@ def create_app(
     return app
 
 
-def _error_page(code: int, title: str):
+def _language_cookie(path: str) -> str:
+    """The instructor's side keeps a language of its own, apart from a trainee's."""
+    return "lang_instructor" if path.startswith("/instructor") else i18n.COOKIE
+
+
+def _error_page(code: int, title: Any):
     """An error handler rendering the portal's error page with the abort's message."""
 
     def handler(e):
         """Show the message in the portal's look (JSON for JSON endpoints)."""
-        message = getattr(e, "description", "") or title
+        title_text = str(title)  # lazy: in the request's language
+        message = getattr(e, "description", "") or title_text
         retry = getattr(e, "retry_after", None)
         headers = {"Retry-After": str(retry)} if retry is not None else {}
         if request.path.endswith(".json"):
             return {"error": message}, code, headers
         return (
-            render_template("classroom/error.html", code=code, title=title, message=message),
+            render_template("classroom/error.html", code=code, title=title_text, message=message),
             code,
             headers,
         )

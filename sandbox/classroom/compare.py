@@ -132,13 +132,25 @@ def answer_matches(
     relative: bool = False,
     chain_db: str | Path | None = None,
     accept: tuple[str, ...] | list[str] = (),
+    spellings: tuple[tuple[str, ...], ...] | list[list[str]] = (),
 ) -> bool:
     """Whether the answer a trainee gave matches the key, or one of the accepted others.
 
-    accept (the objective's `accept:` list) applies to exact and nocase comparisons.
+    accept (the objective's `accept:` texts) and spellings (its groups of spellings of one
+    answer: when the key is one of a group, so is every other) apply to exact and nocase
+    comparisons.
     """
-    if compare in ("exact", "nocase") and any(_same(compare, given, a) for a in accept):
-        return True
+    if compare in ("exact", "nocase"):
+        if any(_same(compare, given, a) for a in accept):
+            return True
+        for group in spellings:
+            # the group holds this seat's answer: another spelling of it is right too
+            if (
+                isinstance(key, str)
+                and any(_same(compare, key, s) for s in group)
+                and any(_same(compare, given, s) for s in group)
+            ):
+                return True
     return _same(compare, given, key, tolerance, relative, chain_db)
 
 

@@ -8,10 +8,11 @@ everything but the artefacts' content is kept in memory. A world built before fo
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from ..errors import InjectError, WorldError
+from ..scenario.i18n import localized
 from ..world import store
 from ..world.requesters import Requester, read_requesters
 from ..world.store import open_world
@@ -40,6 +41,7 @@ class Objective:
     attempts: int
     hints: tuple[Hint, ...] = ()
     accept: tuple[str, ...] = ()  # answers right besides the seat's key
+    spellings: tuple[tuple[str, ...], ...] = ()  # groups of spellings of one answer
 
 
 @dataclass(frozen=True)
@@ -128,7 +130,50 @@ class Course:
     injects: list[Inject] = field(default_factory=list)
     artefacts: dict[int, list[Artefact]] = field(default_factory=dict)
     requesters: dict[int, Requester] = field(default_factory=dict)  # by seat: portal logins
+    language: str = "en"  # the default language of the scenario's texts
+    languages: tuple[str, ...] = ("en",)  # the languages the scenario is written in
+    # texts given in several languages, by (seat, item) (seat 0: every seat's), see
+    # world.db's course_texts
+    texts: dict[tuple[int, str], dict[str, str]] = field(default_factory=dict)
     _briefs: dict[tuple[int, str], str] = field(default_factory=dict, repr=False)
+
+    def text(self, seat: int, item: str, default: str, language: str | None) -> str:
+        """A text of the course in a language: its translation, else the default text."""
+        versions = self.texts.get((seat, item))
+        if not versions:
+            return default
+        return localized(versions, language, self.language) or default
+
+    def question(self, seat: int, objective_id: str, language: str | None = None) -> str:
+        """A seat's question in a language (else the default language)."""
+        default = self.questions.get((seat, objective_id), "")
+        return self.text(seat, f"question:{objective_id}", default, language)
+
+    def hint_text(self, seat: int, objective_id: str, position: int, language: str | None) -> str:
+        """A seat's hint in a language (else the default language)."""
+        default = self.hint_texts.get((seat, objective_id, position), "")
+        return self.text(seat, f"hint:{objective_id}:{position}", default, language)
+
+    def read_in(self, language: str | None) -> Course:
+        """The course with its title in a language (None: as it is), for the pages."""
+        if language is None or (0, "title") not in self.texts:
+            return self
+        return replace(self, title=self.title_in(language))
+
+    def title_in(self, language: str | None) -> str:
+        """The scenario's title in a language."""
+        return self.text(0, "title", self.title, language)
+
+    def artefact_title(self, artefact: Artefact, language: str | None) -> str:
+        """An artefact's title in a language."""
+        return self.text(artefact.seat, f"artefact-title:{artefact.id}", artefact.title, language)
+
+    def brief_in(self, seat: int, artefact_id: str, language: str | None) -> str:
+        """A seat's brief (or note) as text, in a language when it is given in several."""
+        versions = self.texts.get((seat, f"artefact:{artefact_id}"))
+        if versions:
+            return localized(versions, language, self.language)
+        return self.brief_text(seat, artefact_id)
 
     @property
     def by_id(self) -> dict[str, Objective]:
@@ -190,6 +235,11 @@ def load_course(world: str | Path) -> Course:
     try:
         meta = store.meta(conn)
         course = Course(world, meta.get("title", ""), meta.get("brief_title", "") or "Case brief")
+        # Worlds built before scenarios had languages are in English.
+        course.language = meta.get("language") or "en"
+        course.languages = tuple((meta.get("languages") or course.language).split())
+        for r in store.course_texts(conn):
+            course.texts.setdefault((r["seat"], r["item"]), {})[r["language"]] = r["text"]
         for r in store.course_seats(conn):
             course.seats[r["n"]] = Seat(
                 r["n"],
@@ -205,6 +255,7 @@ def load_course(world: str | Path) -> Course:
             course.hint_texts[(r["seat"], r["objective_id"], r["position"])] = r["text"]
             hints.setdefault(r["objective_id"], {})[r["position"]] = Hint(r["position"], r["cost"])
         for r in store.course_objectives(conn):
+            accept = json.loads(dict(r).get("accept") or "[]")  # none in older worlds
             course.objectives.append(
                 Objective(
                     r["id"],
@@ -215,7 +266,8 @@ def load_course(world: str | Path) -> Course:
                     bool(r["tolerance_relative"]),
                     int(r["attempts"]),
                     tuple(hints.get(r["id"], {}).values()),
-                    tuple(json.loads(dict(r).get("accept") or "[]")),  # none in older worlds
+                    tuple(a for a in accept if isinstance(a, str)),
+                    tuple(tuple(a) for a in accept if isinstance(a, list)),
                 )
             )
         for r in store.seat_objectives(conn):

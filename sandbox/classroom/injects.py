@@ -260,7 +260,7 @@ class Injects:
     def _do_message(self, inject: Inject, seat: int | None, cfg: dict) -> str:
         """A message on the trainee's page (everyone's when seat is None)."""
         text = _need(cfg, "text")
-        self.progress.add_message(seat, text)
+        self.progress.add_message(seat, text, cfg.get("texts"))
         return text
 
     def _do_site_offline(self, inject: Inject, seat: int | None, cfg: dict) -> str:

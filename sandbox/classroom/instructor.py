@@ -22,6 +22,8 @@ from flask import (
     session,
     url_for,
 )
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from werkzeug.exceptions import TooManyRequests
 
 from ..errors import InjectError
@@ -32,6 +34,21 @@ from .auth import client, current_seat, instructor_required, is_instructor, pass
 __all__ = ["bp"]
 
 bp = Blueprint("instructor", __name__, url_prefix="/instructor")
+# What the board's events are, as the instructor reads them (progress.py names them in English).
+EVENT_KINDS = {
+    "joined": _l("joined"),
+    "answer": _l("answer"),
+    "hint": _l("hint"),
+    "inject": _l("inject"),
+}
+
+
+@bp.app_context_processor
+def _event_kinds() -> dict:
+    """The event names for the board, its projector view and its script."""
+    return {"event_kinds": EVENT_KINDS}
+
+
 LOG_LIMIT = 300
 
 
@@ -74,14 +91,17 @@ def login():
     wait = c.logins.wait(client())
     if wait is not None:
         raise TooManyRequests(
-            f"Too many wrong passwords from here: wait {wait} seconds and try again.",
+            _(
+                "Too many wrong passwords from here: wait %(seconds)s seconds and try again.",
+                seconds=wait,
+            ),
             retry_after=wait,
         )
     if not password_ok(request.form.get("password", "")):
         c.logins.charge(client())
         return (
             render_template(
-                "classroom/instructor/login.html", error="Wrong password.", next=_next()
+                "classroom/instructor/login.html", error=_("Wrong password."), next=_next()
             ),
             403,
         )
@@ -193,7 +213,7 @@ def seat(n: int):
     c = classroom()
     found = c.course.seats.get(n)
     if found is None:
-        abort(404, f"There is no seat {n}.")
+        abort(404, _("There is no seat %(n)s.", n=n))
     progress = c.progress.seat(n)
     rows = []
     for o in c.course.objectives:
@@ -226,7 +246,7 @@ def _sites() -> dict[str, str]:
             cached = {r["address"]: r["name"] for r in site_rows(conn)}
         finally:
             conn.close()
-        cached["classroom.test"] = "Classroom"
+        cached["classroom.test"] = "Classroom"  # a site's name, as the others: not translated
         current_app.extensions["classroom_sites"] = cached
     return cached
 
@@ -235,13 +255,13 @@ def _gateway_log(visitor: str | None) -> tuple[list[dict], list[dict], str | Non
     """The latest gateway connections and containment events, and why none if none."""
     read = classroom().gateway_log
     if read is None:
-        return [], [], "No gateway runs with this classroom: there is no connection log."
+        return [], [], _("No gateway runs with this classroom: there is no connection log.")
     try:
         connections, containment = read(visitor, LOG_LIMIT)
     except FileNotFoundError:
-        return [], [], "The gateway has not logged anything yet (no gateway.db)."
+        return [], [], _("The gateway has not logged anything yet (no gateway.db).")
     except sqlite3.Error as e:
-        return [], [], f"The gateway log cannot be read: {e}"
+        return [], [], _("The gateway log cannot be read: %(error)s", error=e)
     return [dict(r) for r in connections], [dict(r) for r in containment], None
 
 
@@ -264,10 +284,10 @@ def connections():
 def _trigger(inject) -> str:
     """An inject's trigger in words."""
     if inject.trigger == "at":
-        return f"{inject.at_minutes:g} min after the start"
+        return _("%(minutes)s min after the start", minutes=format(inject.at_minutes, "g"))
     if inject.trigger == "solved":
-        return f"when a seat solves {inject.objective_id}"
-    return "by hand"
+        return _("when a seat solves %(id)s", id=inject.objective_id)
+    return _("by hand")
 
 
 @bp.get("/injects")
@@ -296,7 +316,7 @@ def _seat_field() -> int | None:
     if raw in ("", "all"):
         return None
     if not raw.isdigit() or int(raw) not in classroom().course.seats:
-        abort(400, f"There is no seat {raw!r}.")
+        abort(400, _("There is no seat %(n)s.", n=repr(raw)))
     return int(raw)
 
 
@@ -306,18 +326,20 @@ def fire(inject_id: str):
     """Fire an inject now, for one seat or the whole class."""
     c = classroom()
     if c.course.inject(inject_id) is None:
-        abort(404, f"There is no inject {inject_id!r}.")
+        abort(404, _("There is no inject %(id)s.", id=repr(inject_id)))
     seat = _seat_field()
     runner = current_app.extensions.get("injects")
     if runner is None:
-        abort(503, "The inject runner is not available in this sandbox.")
+        abort(503, _("The inject runner is not available in this sandbox."))
     try:
         runner.fire(inject_id, seat=seat)
     except (InjectError, KeyError, ValueError) as e:
-        flash(f"{inject_id}: not fired: {e}", "bad")
+        flash(_("%(id)s: not fired: %(error)s", id=inject_id, error=e), "bad")
         return redirect(url_for("instructor.injects"), code=303)
-    who = f"seat {seat}" if seat is not None else "the whole class"
-    flash(f"Inject {inject_id} fired for {who}.", "ok")
+    if seat is not None:
+        flash(_("Inject %(id)s fired for seat %(n)s.", id=inject_id, n=seat), "ok")
+    else:
+        flash(_("Inject %(id)s fired for the whole class.", id=inject_id), "ok")
     return redirect(url_for("instructor.injects"), code=303)
 
 
@@ -328,7 +350,7 @@ def start_clock():
     c = classroom()
     c.progress.start()
     c.tick_now()  # injects at minute 0 reach the trainees now, not at the next tick
-    flash("Exercise clock started.", "ok")
+    flash(_("Exercise clock started."), "ok")
     back = request.form.get("back", "")
     if not (back.startswith("/instructor") and "//" not in back):
         back = url_for("instructor.board")
@@ -342,15 +364,15 @@ def reset():
     c = classroom()
     if request.form.get("all") == "1":
         if request.form.get("confirm") != "RESET":
-            abort(400, "To reset everyone, type RESET in the confirmation box.")
+            abort(400, _("To reset everyone, type %(word)s in the confirmation box.", word="RESET"))
         c.progress.reset()
-        flash("Everyone's progress was reset and the clock stopped.", "ok")
+        flash(_("Everyone's progress was reset and the clock stopped."), "ok")
     else:
         seat = _seat_field()
         if seat is None:
-            abort(400, "Name the seat to reset (or reset everyone).")
+            abort(400, _("Name the seat to reset (or reset everyone)."))
         c.progress.reset(seat)
-        flash(f"Seat {seat} was reset (its trainee stays seated).", "ok")
+        flash(_("Seat %(n)s was reset (its trainee stays seated).", n=seat), "ok")
     return redirect(url_for("instructor.board"), code=303)
 
 
@@ -360,15 +382,18 @@ def release(n: int):
     """Free a seat: its trainee is signed out everywhere and its PIN forgotten."""
     c = classroom()
     if n not in c.course.seats:
-        abort(404, f"There is no seat {n}.")
+        abort(404, _("There is no seat %(n)s.", n=n))
     if c.progress.release(n):
         flash(
-            f"Seat {n} released: its trainee is signed out and the next join with its code "
-            "binds it afresh (progress kept; reset it separately if needed).",
+            _(
+                "Seat %(n)s released: its trainee is signed out and the next join with its code "
+                "binds it afresh (progress kept; reset it separately if needed).",
+                n=n,
+            ),
             "ok",
         )
     else:
-        flash(f"Seat {n} was already free.", "ok")
+        flash(_("Seat %(n)s was already free.", n=n), "ok")
     back = request.form.get("back", "")
     if not (back.startswith("/instructor") and "//" not in back):
         back = url_for("instructor.seat", n=n)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import hmac
+import json
 import secrets
 import sqlite3
 import threading
@@ -41,7 +42,8 @@ CREATE TABLE IF NOT EXISTS trainees (
     name TEXT NOT NULL,
     joined REAL NOT NULL,
     token TEXT NOT NULL,          -- in the trainee's cookie; a rejoin or a leave changes it
-    pin TEXT                      -- scrypt$salt$hash of the trainee's PIN (NULL: none chosen)
+    pin TEXT,                     -- scrypt$salt$hash of the trainee's PIN (NULL: none chosen)
+    language TEXT                 -- the language the trainee reads (NULL: the course's default)
 );
 CREATE TABLE IF NOT EXISTS instructor_sessions (
     id TEXT PRIMARY KEY,          -- in the instructor's cookie; logging out deletes it
@@ -73,8 +75,9 @@ CREATE INDEX IF NOT EXISTS injects_fired_inject ON injects_fired (inject, seat);
 CREATE TABLE IF NOT EXISTS messages (
     id INTEGER PRIMARY KEY,
     seat INTEGER,                 -- NULL: for everyone
-    text TEXT NOT NULL,
-    time REAL NOT NULL
+    text TEXT NOT NULL,           -- in the course's default language
+    time REAL NOT NULL,
+    texts TEXT                    -- JSON {language: text} of a message in several languages
 );
 CREATE TABLE IF NOT EXISTS exercise (
     id INTEGER PRIMARY KEY CHECK (id = 1),
@@ -149,9 +152,12 @@ class Progress:
         self._lock = threading.Lock()
         self._writer = self._connect()
         self._writer.executescript(SCHEMA)
-        columns = {r["name"] for r in self._writer.execute("PRAGMA table_info(trainees)")}
-        if "pin" not in columns:  # a classroom.db from before seats were bound
-            self._writer.execute("ALTER TABLE trainees ADD COLUMN pin TEXT")
+        # A classroom.db from before seats were bound, before trainees chose a language,
+        # before messages came in several languages: the columns are added, nothing lost.
+        for table, column in (("trainees", "pin"), ("trainees", "language"), ("messages", "texts")):
+            columns = {r["name"] for r in self._writer.execute(f"PRAGMA table_info({table})")}
+            if column not in columns:
+                self._writer.execute(f"ALTER TABLE {table} ADD COLUMN {column} TEXT")
         self._readers = ConnectionPool(self._connect, size=48)
 
     def _connect(self) -> sqlite3.Connection:
@@ -181,21 +187,25 @@ class Progress:
 
     # -- trainees ---------------------------------------------------------------------
 
-    def claim(self, seat: int, name: str, pin_hash: str) -> str:
-        """Bind a free seat to a trainee; returns their cookie's token. SeatTaken if bound."""
+    def claim(self, seat: int, name: str, pin_hash: str, language: str | None = None) -> str:
+        """Bind a free seat to a trainee reading a language (None: the course's default);
+        returns their cookie's token. SeatTaken if bound."""
         token = secrets.token_urlsafe(16)
         with self._write() as conn:
             cur = conn.execute(
-                "INSERT INTO trainees (seat, name, joined, token, pin) VALUES (?, ?, ?, ?, ?) "
-                "ON CONFLICT (seat) DO NOTHING",
-                (seat, name, time.time(), token, pin_hash),
+                "INSERT INTO trainees (seat, name, joined, token, pin, language) "
+                "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (seat) DO NOTHING",
+                (seat, name, time.time(), token, pin_hash, language),
             )
             if cur.rowcount != 1:
                 raise SeatTaken(seat)
         return token
 
-    def rejoin(self, seat: int, pin: str, name: str | None = None) -> str | None:
-        """Move a bound seat to a new browser when the PIN is right (the old token dies).
+    def rejoin(
+        self, seat: int, pin: str, name: str | None = None, language: str | None = None
+    ) -> str | None:
+        """Move a bound seat to a new browser when the PIN is right (the old token dies);
+        a name or language given replaces the seat's.
 
         Returns the new token, or None for a wrong PIN or a seat nobody holds.
         """
@@ -205,11 +215,17 @@ class Progress:
         token = secrets.token_urlsafe(16)
         with self._write() as conn:
             cur = conn.execute(
-                "UPDATE trainees SET token = ?, name = coalesce(?, name) "
-                "WHERE seat = ? AND pin = ?",
-                (token, name or None, seat, row["pin"]),
+                "UPDATE trainees SET token = ?, name = coalesce(?, name), "
+                "language = coalesce(?, language) WHERE seat = ? AND pin = ?",
+                (token, name or None, language, seat, row["pin"]),
             )
         return token if cur.rowcount == 1 else None
+
+    def set_language(self, seat: int, language: str) -> bool:
+        """Change the language a seated trainee reads; False when nobody holds the seat."""
+        with self._write() as conn:
+            cur = conn.execute("UPDATE trainees SET language = ? WHERE seat = ?", (language, seat))
+        return cur.rowcount == 1
 
     def revoke(self, seat: int, token: str) -> None:
         """End the session holding token (leave): the seat stays bound, to rejoin with the PIN."""
@@ -335,12 +351,15 @@ class Progress:
 
     # -- injects and messages (the inject runner's side) ------------------------------
 
-    def add_message(self, seat: int | None, text: str) -> int:
-        """Send a message to one seat, or to everyone when seat is None; returns its id."""
+    def add_message(self, seat: int | None, text: str, texts: dict[str, str] | None = None) -> int:
+        """Send a message to one seat, or to everyone when seat is None; returns its id.
+
+        texts: the message in several languages ({language: text}); text is the default's.
+        """
         with self._write() as conn:
             cur = conn.execute(
-                "INSERT INTO messages (seat, text, time) VALUES (?, ?, ?)",
-                (seat, text, time.time()),
+                "INSERT INTO messages (seat, text, time, texts) VALUES (?, ?, ?, ?)",
+                (seat, text, time.time(), json.dumps(texts, ensure_ascii=False) if texts else None),
             )
         assert cur.lastrowid is not None  # an INSERT always sets it
         return cur.lastrowid

@@ -20,13 +20,49 @@ from flask import (
     request,
     url_for,
 )
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 
+from .. import i18n
 from ..keyfile import load_key
+from ..world.store import scenario_locale
 from .access import check_csrf, current_requester, log_in, log_out
 
-__all__ = ["MAX_BODY", "add_login_routes", "portal_app"]
+__all__ = ["LABELS", "MAX_BODY", "add_labels", "add_login_routes", "portal_app"]
 
 MAX_BODY = 64 * 1024  # a request is a few hundred bytes; anything near this is not one
+# The portals' fixed labels (the form's fields, legal bases and asks, the answers' statuses
+# and reasons) in the page's language, keyed by their English text, which the JSON API, the
+# PDF letter and the request log keep. A portal adds its own with `add_labels`.
+LABELS = {
+    "Agency": _l("Agency"),
+    "Officer name": _l("Officer name"),
+    "Officer email": _l("Officer email"),
+    "Case number": _l("Case number"),
+    "Legal basis": _l("Legal basis"),
+    "Document reference": _l("Document reference"),
+    "Subject (Bitcoin or Tron address, or txid)": _l("Subject (Bitcoin or Tron address, or txid)"),
+    "Information requested": _l("Information requested"),
+    "Details / justification": _l("Details / justification"),
+    "Court order / production order": _l("Court order / production order"),
+    "Subpoena": _l("Subpoena"),
+    "MLAT request": _l("MLAT request"),
+    "Emergency disclosure request": _l("Emergency disclosure request"),
+    "Informal request without legal process": _l("Informal request without legal process"),
+    "Subscriber information (KYC)": _l("Subscriber information (KYC)"),
+    "Transaction history": _l("Transaction history"),
+    "Login IP history": _l("Login IP history"),
+    "Freeze of the account": _l("Freeze of the account"),
+    "Answered": _l("Answered"),
+    "Partially answered": _l("Partially answered"),
+    "Refused": _l("Refused"),
+    "Incomplete request": _l("Incomplete request"),
+    "Malformed subject": _l("Malformed subject"),
+    "No responsive records": _l("No responsive records"),
+    "Own operational wallet": _l("Own operational wallet"),
+    "Batched withdrawal: name an address": _l("Batched withdrawal: name an address"),
+    "Insufficient legal basis": _l("Insufficient legal basis"),
+}
 
 
 def portal_app(
@@ -53,6 +89,13 @@ def portal_app(
     from .api import bp as api_bp
 
     app.register_blueprint(api_bp)
+    i18n.init_app(app, scenario_locale=scenario_locale(portal.world_path))
+    app.config["LE_LABELS"] = dict(LABELS)
+
+    @app.template_filter("label")
+    def label(text: str):
+        """A fixed label in the page's language (any other text as it is)."""
+        return app.config["LE_LABELS"].get(text, text)
 
     @app.errorhandler(400)
     @app.errorhandler(403)
@@ -60,10 +103,12 @@ def portal_app(
     @app.errorhandler(413)
     def error_page(e):
         """An error page in the portal's look; JSON under /api."""
-        title = {404: "Page not found", 413: "Request too large"}.get(e.code, e.name)
+        title = {404: _("Page not found"), 413: _("Request too large")}.get(e.code, e.name)
         message = e.description if e.code in (400, 403) else ""
         if e.code == 413:
-            message = f"A request may be at most {MAX_BODY // 1024} KiB; nothing was stored."
+            message = _(
+                "A request may be at most %(size)s KiB; nothing was stored.", size=MAX_BODY // 1024
+            )
         if request.path.startswith("/api/"):
             return jsonify({"errors": [{"field": "body", "message": message or title}]}), e.code
         page = _render("error.html", code=e.code, title=title, message=message)
@@ -80,6 +125,11 @@ def portal_app(
         return response
 
     return app
+
+
+def add_labels(app: Flask, labels: dict) -> None:
+    """Add a portal's own labels (English text -> lazily translated) to its `label` filter."""
+    app.config["LE_LABELS"].update(labels)
 
 
 def _render(name: str, **context) -> str:

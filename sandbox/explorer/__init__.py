@@ -15,7 +15,9 @@ from pathlib import Path
 
 from flask import Flask, render_template, request
 
+from .. import i18n
 from ..ledger.live.chain import LiveChain, LiveMiner
+from ..world.store import scenario_locale
 from . import api, web
 from .store import ChainStore
 from .witnesses import WitnessStore
@@ -91,6 +93,7 @@ def create_app(
     app.json.sort_keys = False  # type: ignore[attr-defined]  # Flask's default provider has it
     store = ChainStore(world_path, live, witnesses)
     app.extensions["explorer"] = Explorer(store, live, miner, witnesses)
+    i18n.init_app(app, scenario_locale=scenario_locale(world_path))
     app.register_blueprint(api.bp)
     app.register_blueprint(web.bp)
     app.register_error_handler(404, _not_found)

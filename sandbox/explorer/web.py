@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 from flask import Blueprint, abort, current_app, redirect, render_template, request, url_for
+from flask_babel import lazy_gettext
 
 from ..ledger.address import address_from_script, script_pubkey
 from ..ledger.codec.amounts import format_btc
@@ -26,6 +27,15 @@ SERVICE_KINDS = {
     "mixer": "mixer",
     "mixer-deposit": "mixer",
     "donation": "donations",
+}
+# What a badge's kind reads as on the page (the kind itself stays the badge's CSS class).
+KIND_NAMES = {
+    "exchange": lazy_gettext("exchange"),
+    "market": lazy_gettext("market"),
+    "mining pool": lazy_gettext("mining pool"),
+    "mixer": lazy_gettext("mixer"),
+    "donations": lazy_gettext("donations"),
+    "service": lazy_gettext("service"),
 }
 
 
@@ -58,7 +68,7 @@ def short(text: str, keep: int = 10) -> str:
 def _context() -> dict:
     """What every page shows: the tip and the badge wording."""
     height, _ = store().tip()
-    return {"tip_height": height, "service_kinds": SERVICE_KINDS}
+    return {"tip_height": height, "service_kinds": SERVICE_KINDS, "kind_names": KIND_NAMES}
 
 
 def _io_addresses(view: TxView) -> list[str]:

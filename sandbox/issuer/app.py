@@ -5,10 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 
 from flask import Flask
+from flask_babel import lazy_gettext as _l
 
 from ..exchanges.access import csrf_token, current_requester
 from ..exchanges.clock import utc
-from ..exchanges.le_app import MAX_BODY, portal_app
+from ..exchanges.le_app import MAX_BODY, add_labels, portal_app
 from ..tron.live.chain import TronLive
 from .policy import ASKS, FIELDS, LEGAL_BASES
 from .portal import Portal
@@ -27,6 +28,23 @@ def usdt(amount: int | None) -> str:
     return f"{amount // 10**6:,}.{amount % 10**6:06d} USDT"
 
 
+# The issuer's own form labels and asks (policy.py), in the page's language.
+LABELS = {
+    "Subject (Tron address)": _l("Subject (Tron address)"),
+    "Action requested": _l("Action requested"),
+    "Law-enforcement wallet (Tron address, for a reissue)": _l(
+        "Law-enforcement wallet (Tron address, for a reissue)"
+    ),
+    "Do not notify the address holder": _l("Do not notify the address holder"),
+    "Freeze (blacklist) the address": _l("Freeze (blacklist) the address"),
+    "Unfreeze an address you had frozen": _l("Unfreeze an address you had frozen"),
+    "Destroy the frozen USDT and reissue it to a law-enforcement wallet": _l(
+        "Destroy the frozen USDT and reissue it to a law-enforcement wallet"
+    ),
+    "Blacklist status and USDT balance": _l("Blacklist status and USDT balance"),
+}
+
+
 def create_app(
     world_path: str | Path, state_dir: str | Path, tron_live: TronLive | None = None
 ) -> Flask:
@@ -42,6 +60,7 @@ def create_app(
         __name__, portal, Path(state_dir) / SECRET_FILE, "issuer", static_folder=EXCHANGES_STATIC
     )
     app.extensions["issuer_portal"] = portal
+    add_labels(app, LABELS)
 
     from .officers import bp as officers_bp
     from .public import bp as public_bp

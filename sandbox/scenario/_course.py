@@ -271,12 +271,17 @@ class _Course:
         """A site's text, the same for every seat: its placeholders name ids, not seats."""
         self._placeholders(path, text, shared=True)
 
-    def _placeholders(self, path: Path, text: str | None, shared: bool = False) -> None:
+    def _placeholders(self, path: Path, text: str | dict | None, shared: bool = False) -> None:
         """Every `{name.field}` of a text names a seat variable, the seat, an actor or a site.
 
         shared: the text is on a site every seat sees, so neither the seat nor a seat
-        variable can be named in it.
+        variable can be named in it. A text in several languages: each of them.
         """
+        if isinstance(text, dict):
+            for language, version in text.items():
+                if isinstance(version, str):
+                    self._placeholders(path + (language,), version, shared)
+            return
         if text is None:
             return
         doc = self.doc
@@ -543,10 +548,10 @@ class _Course:
         self.objectives = _ids(doc, "objectives", "objective")
         for i, item in doc.items("objectives"):
             p: Path = ("objectives", i)
-            self._placeholders(p + ("question",), doc.get(*p, "question", kind=str))
+            self._placeholders(p + ("question",), doc.get(*p, "question", kind=(str, dict)))
             for j, _hint in enumerate(doc.get(*p, "hints", kind=list) or ()):
                 self._placeholders(
-                    p + ("hints", j, "text"), doc.get(*p, "hints", j, "text", kind=str)
+                    p + ("hints", j, "text"), doc.get(*p, "hints", j, "text", kind=(str, dict))
                 )
             of, answer_field = self._answer(p)
             compare = doc.get(*p, "compare", kind=str)
@@ -731,7 +736,7 @@ class _Course:
             uses = self._needs(p, item, action, INJECT_NEEDS[action], INJECT_USES[action], "inject")
             for key in ("text", "title"):
                 if key in uses:
-                    self._placeholders(p + (key,), doc.get(*p, key, kind=str))
+                    self._placeholders(p + (key,), doc.get(*p, key, kind=(str, dict)))
             sites = self._ref(p, "site", "site", uses)
             payer = self._ref(p, "actor", "actor", uses)
             payee = self._ref(p, "to", "actor", uses)
@@ -815,13 +820,13 @@ class _Course:
         _ids(doc, "artefacts", "artefact")
         for i, item in doc.items("artefacts"):
             p: Path = ("artefacts", i)
-            self._placeholders(p + ("title",), doc.get(*p, "title", kind=str))
+            self._placeholders(p + ("title",), doc.get(*p, "title", kind=(str, dict)))
             kind = doc.get(*p, "kind", kind=str)
             if kind is None:
                 continue
             uses = self._needs(p, item, kind, ARTEFACT_NEEDS[kind], ARTEFACT_USES[kind], "artefact")
             if "text" in uses:
-                self._placeholders(p + ("text",), doc.get(*p, "text", kind=str))
+                self._placeholders(p + ("text",), doc.get(*p, "text", kind=(str, dict)))
             self._ref(p, "site", "site", uses)
             self._ref(p, "actor", "actor", uses)
 

@@ -27,6 +27,7 @@ import yaml
 from ..errors import Problem, SandboxError, ScenarioError
 from ._checks import BACKGROUND_ID, TRAINEES_ID, Path, commission_market, dotted, suggest
 from ._course import DEFAULT_WALLET, default_compare, find_problems
+from .i18n import language_problems
 from .model import (
     CHAIN_ASSETS,
     CLEARNET_KINDS,
@@ -132,8 +133,11 @@ def resolve_solution(scenario_file: str | os.PathLike, given: str | None = None)
     return str(default.resolve()) if default.is_file() else None
 
 
-def load_scenario(name_or_path: str | os.PathLike | None = None) -> Scenario:
-    """Read, validate and return a scenario; raise ScenarioError listing every problem."""
+def load_scenario(name_or_path: str | os.PathLike | None = None, strict: bool = False) -> Scenario:
+    """Read, validate and return a scenario; raise ScenarioError listing every problem.
+
+    Missing translations are kept in the scenario's `warnings`; strict makes them problems.
+    """
     path = resolve_scenario(name_or_path)
     file = str(path)
     text = _read_text(path, file)
@@ -156,9 +160,19 @@ def load_scenario(name_or_path: str | os.PathLike | None = None) -> Scenario:
     schema_problems, rejected = _schema_problems(tree)
     problems += schema_problems
     problems += find_problems(tree.data, tree.lines, tree.bad | rejected, file)
+    if not problems:
+        language_errors, warnings = language_problems(tree.data, tree.lines, file, dotted)
+        problems += language_errors + (warnings if strict else [])
     if problems:
         raise ScenarioError(problems)
-    return _build(tree.data, tree.lines, path)
+    return dataclasses.replace(
+        _build(tree.data, tree.lines, path), warnings=tuple(sorted(warnings, key=_by_line))
+    )
+
+
+def _by_line(problem: Problem) -> tuple[int, str]:
+    """Problems in the file's order."""
+    return problem.line, problem.path
 
 
 def _fail(file: str, line: int, message: str) -> ScenarioError:
@@ -462,7 +476,8 @@ def _explain(error: jsonschema.ValidationError) -> list[tuple[Path, str]]:
 
 
 def _explain_any_of(error: jsonschema.ValidationError) -> list[tuple[Path, str]]:
-    """An amount or fee rate, which may be a number or a {min, max} mapping."""
+    """A value of two kinds: an amount or fee rate (a number or a {min, max} mapping), a
+    tolerance, boards, a Tron wallet, a text (or a mapping language -> text)."""
     branches: dict[str | int, list[jsonschema.ValidationError]] = {}
     for sub in error.context or ():
         branches.setdefault(sub.relative_schema_path[0], []).append(sub)
@@ -482,6 +497,10 @@ def _explain_any_of(error: jsonschema.ValidationError) -> list[tuple[Path, str]]
         if path[-1:] == ("tron",):
             message = _type_message(["boolean", "object"], error.instance)
             return [(path, message.replace("a mapping", "a mapping {USDT, TRX}"))]
+        branches_given: Any = error.validator_value  # the anyOf's list of branches
+        if {"$ref": "#/$defs/translations"} in branches_given:
+            message = _type_message(["string", "object"], error.instance)
+            return [(path, message.replace("a mapping", "a mapping language -> text"))]
         message = _type_message(["number", "object"], error.instance)
         return [(path, message.replace("a mapping", "a mapping {min, max}"))]
     return [pair for errors in fitting for sub in errors for pair in _explain(sub)]
@@ -557,6 +576,7 @@ def _build(data: dict, lines: dict[Path, int], path: pathlib.Path) -> Scenario:
         title=meta_in["title"],
         summary=meta_in.get("summary", Meta.summary),
         locale=meta_in.get("locale", Meta.locale),
+        languages=tuple(meta_in.get("languages", ())),
     )
     world_in = data.get("world") or {}
     knobs = WorldKnobs()
@@ -669,7 +689,10 @@ def _objective(o: dict, line: int) -> Objective:
         tolerance_relative=relative,
         attempts=int(o.get("attempts", Objective.attempts)),
         hints=tuple(Hint(text=h["text"], cost=int(h.get("cost", 0))) for h in o.get("hints", ())),
-        accept=tuple(str(a) for a in o.get("accept", ())),
+        accept=tuple(str(a) for a in o.get("accept", ()) if not isinstance(a, list)),
+        spellings=tuple(
+            tuple(str(s) for s in a) for a in o.get("accept", ()) if isinstance(a, list)
+        ),
         given=bool(o.get("given", False)),
         line=line,
     )

@@ -5,6 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date
 
+from ..errors import Problem
+from .i18n import Text, default_language
+
 ACTOR_KINDS = ("person", "organisation")
 ACTOR_ROLES = (
     "vendor",
@@ -154,11 +157,18 @@ class Amount:
 
 @dataclass(frozen=True)
 class Meta:
-    """Scenario title, one-paragraph summary and the default Faker locale."""
+    """Scenario title, one-paragraph summary, the default Faker locale and the languages
+    its trainee-facing texts are written in (empty: the locale's language only)."""
 
-    title: str
-    summary: str = ""
+    title: Text
+    summary: Text = ""
     locale: str = "en_US"
+    languages: tuple[str, ...] = ()
+
+    @property
+    def language(self) -> str:
+        """The default language: the locale's when declared (or none are), else the first."""
+        return default_language(self.locale, self.languages)
 
 
 @dataclass(frozen=True)
@@ -347,7 +357,7 @@ class Ref:
 class Hint:
     """A hint a trainee can unlock for an objective, at a cost in points."""
 
-    text: str
+    text: Text
     cost: int = 0
 
 
@@ -356,7 +366,7 @@ class Objective:
     """A question trainees answer; its answer is derived from the world, per seat."""
 
     id: str
-    question: str  # may hold placeholders like {subject.username}
+    question: Text  # may hold placeholders like {subject.username}
     answer: Ref
     points: int = 10
     compare: str = "nocase"  # one of COMPARISONS
@@ -365,6 +375,9 @@ class Objective:
     attempts: int = 5  # 0: unlimited
     hints: tuple[Hint, ...] = ()
     accept: tuple[str, ...] = ()  # answers accepted besides the key (exact and nocase)
+    # groups of spellings of one answer (a name in Cyrillic and Latin letters): when the
+    # seat's answer is one of a group, every spelling of that group is right too
+    spellings: tuple[tuple[str, ...], ...] = ()
     given: bool = False  # the answer may show on the trainee's papers and the case's sites
     line: int = 0
 
@@ -396,8 +409,8 @@ class Inject:
     solved: str | None = None  # milestone: fires for a seat when it solves this objective
     manual: bool = False  # only the instructor fires it (the default with no trigger)
     when: str | None = None  # one of INJECT_WHEN
-    text: str = ""  # message, forum post body or exit-scam notice; may hold placeholders
-    title: str = ""  # forum_post: the new thread's title
+    text: Text = ""  # message, forum post body or exit-scam notice; may hold placeholders
+    title: Text = ""  # forum_post: the new thread's title
     site: str | None = None  # site_offline, site_online, exit_scam, forum_post
     actor: str | None = None  # forum_post author, move_funds/move_usdt payer (id or $variable)
     to: str | None = None  # move_funds: the receiving actor (an exchange: a deposit address)
@@ -412,8 +425,8 @@ class Artefact:
 
     id: str
     kind: str  # one of ARTEFACT_KINDS
-    title: str
-    text: str = ""  # brief and text: the body; phone_notes: the notes; with placeholders
+    title: Text
+    text: Text = ""  # brief and text: the body; phone_notes: the notes; with placeholders
     actor: str | None = None  # phone_notes, screenshot: whose (id or $variable)
     site: str | None = None  # screenshot: the site shown
     line: int = 0
@@ -437,6 +450,18 @@ class Scenario:
     version: int = 1
     source: str = ""  # path of the file it was read from
     extra: dict = field(default_factory=dict)  # sections of later format versions
+    # what `sandbox validate` warns about (missing translations); not part of the scenario
+    warnings: tuple[Problem, ...] = field(default=(), compare=False)
+
+    @property
+    def language(self) -> str:
+        """The default language of the trainee-facing texts."""
+        return self.meta.language
+
+    @property
+    def languages(self) -> tuple[str, ...]:
+        """The languages of the trainee-facing texts (the default one at least)."""
+        return self.meta.languages or (self.meta.language,)
 
     def actor(self, actor_id: str) -> Actor:
         """The actor with this id."""

@@ -21,6 +21,7 @@ __all__ = [
     "Witness",
     "block_id",
     "header_raw",
+    "merkle_root",
     "tx_trie_root",
     "witnesses",
 ]
@@ -93,7 +94,12 @@ def block_id(number: int, raw_header: bytes) -> str:
 
 def tx_trie_root(transactions: list[bytes]) -> bytes:
     """The Merkle root over whole serialized transactions (Transaction.to_protobuf())."""
-    level = [sha256(tx) for tx in transactions]
+    return merkle_root([sha256(tx) for tx in transactions])
+
+
+def merkle_root(leaves: list[bytes]) -> bytes:
+    """The Merkle root over leaf hashes: pairs hashed level by level, an odd last one carried up."""
+    level = leaves
     if not level:
         return bytes(32)
     while len(level) > 1:

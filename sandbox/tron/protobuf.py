@@ -659,6 +659,61 @@ def raw_after_reference(
     ), owner
 
 
+_TRIGGER_TYPE, _TRIGGER_URL = _COMMON["TriggerSmartContract"][:2]
+_TRANSFER_TYPE, _TRANSFER_URL = _COMMON["TransferContract"][:2]
+
+
+def trigger_after_reference(
+    owner: bytes, contract: bytes, data: bytes, expiration: int, timestamp: int, fee_limit: int
+) -> bytes:
+    """raw_after_reference's bytes of a TriggerSmartContract from owner (21 bytes) to
+    contract (21 bytes) with data (not empty), from the bytes themselves; the caller vouches
+    for what raw_after_reference checks."""
+    pieces = _TRIGGER_PIECES.get((contract, len(data)))
+    if pieces is None:
+        # With owner 21 bytes, every length in the contract follows from the data's: what
+        # comes before the owner and between it and the data is the same for every call.
+        param = b"".join(
+            (b"\x0a\x15", bytes(21), b"\x12\x15", contract, b"\x22", encode_varint(len(data)))
+        )
+        whole = _contract(_TRIGGER_TYPE, _TRIGGER_URL, param + data)
+        before = whole[: len(whole) - len(param) - len(data) + 2]  # through the owner's tag
+        pieces = _TRIGGER_PIECES[(contract, len(data))] = (
+            b"\x5a" + encode_varint(len(whole)) + before,
+            param[23:],
+        )
+    before_owner, after_owner = pieces
+    return b"".join(
+        (
+            b"\x40",
+            encode_varint(expiration),
+            before_owner,
+            owner,
+            after_owner,
+            data,
+            b"\x70",
+            encode_varint(timestamp),
+            b"\x90\x01" + encode_varint(fee_limit) if fee_limit else b"",
+        )
+    )
+
+
+# (contract, data length) -> the bytes around the owner in trigger_after_reference
+_TRIGGER_PIECES: dict[tuple[bytes, int], tuple[bytes, bytes]] = {}
+
+
+def transfer_after_reference(
+    owner: bytes, to: bytes, amount: int, expiration: int, timestamp: int
+) -> bytes:
+    """raw_after_reference's bytes of a TransferContract of amount sun (> 0) from owner to
+    to (21 bytes each), without fee_limit, from the bytes themselves; the caller vouches for
+    what raw_after_reference checks."""
+    param = b"".join((b"\x0a\x15", owner, b"\x12\x15", to, b"\x18", encode_varint(amount)))
+    return _after_reference(
+        _contract(_TRANSFER_TYPE, _TRANSFER_URL, param), expiration, timestamp, 0
+    )
+
+
 def _contract(type_part: bytes, url: bytes, param: bytes) -> bytes:
     """A Transaction.Contract: its type, then the Any holding the parameter message."""
     any_bytes = url + encode_varint(len(param)) + param

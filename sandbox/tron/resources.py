@@ -153,6 +153,8 @@ def _java_round(x: float) -> int:
 def increase(last_usage: int, usage: int, last_slot: int, now_slot: int) -> int:
     """The usage after adding `usage` at now_slot to what was last_usage at last_slot,
     the older part decayed linearly over the window (ResourceProcessor.increase)."""
+    if not last_usage and not usage:
+        return 0  # nothing used, nothing to decay (most accounts, most of the time)
     average_last = -(-last_usage * PRECISION // WINDOW_SLOTS)
     average_new = -(-usage * PRECISION // WINDOW_SLOTS)
     if last_slot != now_slot:

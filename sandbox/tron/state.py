@@ -27,6 +27,7 @@ __all__ = ["Account", "Receipt", "TronState"]
 RESOURCES = ("BANDWIDTH", "ENERGY")
 UNFREEZE_LIMIT = 32
 VALIDATE = "Contract validate error : "
+_TRUE_WORD = bytes(31) + b"\x01"  # a call's output `true`, ABI-encoded
 
 
 def _size(tx: Transaction) -> int:
@@ -247,12 +248,14 @@ class TronState:
         return network + self._staked[resource] // res.SUN_PER_TRX
 
     def _limit(self, account: Account, resource: str) -> int:
+        staked = account.frozen[resource] + account.acquired[resource]
+        if not staked:
+            return 0  # what share_of_limit gives for no stake
         total = (
             self.params["getTotalEnergyCurrentLimit"]
             if resource == "ENERGY"
             else self.params["getTotalNetLimit"]
         )
-        staked = account.frozen[resource] + account.acquired[resource]
         return res.share_of_limit(staked, total, self.total_weight(resource))
 
     def _slot(self, timestamp_ms: int) -> int:
@@ -572,6 +575,58 @@ class TronState:
         _APPLIERS[contract_type](self, acc, value, receipt, now, fee_limit)
         receipt.fee += receipt.net_fee + receipt.energy_fee
         return receipt
+
+    def apply_usdt_transfer(
+        self,
+        owner: bytes,
+        to: bytes,
+        amount: int,
+        *,
+        tx_size: int,
+        block_number: int,
+        timestamp_ms: int,
+        fee_limit: int,
+    ) -> Receipt | None:
+        """apply() of a TriggerSmartContract by owner (21 bytes) calling the USDT contract's
+        transfer(to, amount) without call value, where the call succeeds and the issuer
+        takes no fee (Usdt.plain_transfer): the same effects and receipt, without decoding
+        the call (the build makes a million). None, with nothing changed, in any other case
+        (apply() then decides). Raises TronRejected as apply() does."""
+        acc = self.accounts.get(owner)
+        usdt = self.usdt
+        if acc is None or not 0 <= fee_limit <= self.params["getMaxFeeLimit"]:
+            return None
+        cost = usdt.plain_transfer(owner, to, amount)
+        if cost is None:
+            return None
+        now = self._slot(timestamp_ms)
+        saved = (acc.balance, acc.net_usage, acc.net_slot, acc.free_net_usage, acc.free_net_slot)
+        net_usage, net_fee = self._bandwidth(
+            acc, "TriggerSmartContract", {}, tx_size, now, dry=False
+        )
+        # _apply_TriggerSmartContract's energy, for a call that spends base + penalty
+        price = self.params["getEnergyFee"]
+        used_before = res.increase(acc.energy_usage, 0, acc.energy_slot, now)
+        frozen_left = max(self._limit(acc, "ENERGY") - used_before, 0)
+        limit = min(frozen_left + max(acc.balance, 0) // price, fee_limit // price)
+        base, penalty = cost
+        used = base + penalty
+        if used > limit:  # OUT_OF_ENERGY: apply()'s to make
+            acc.balance, acc.net_usage, acc.net_slot, acc.free_net_usage, acc.free_net_slot = saved
+            return None
+        acc.latest_operation_time = timestamp_ms
+        from_frozen = min(used, frozen_left)
+        energy_fee = (used - from_frozen) * price
+        acc.energy_usage = res.increase(acc.energy_usage, from_frozen, acc.energy_slot, now)
+        acc.energy_slot = now
+        acc.balance -= energy_fee
+        return Receipt(
+            "", block_number, timestamp_ms, "TriggerSmartContract", fee=net_fee + energy_fee,
+            net_usage=net_usage, net_fee=net_fee, energy_usage=from_frozen,
+            energy_fee=energy_fee, energy_usage_total=used, energy_penalty_total=penalty,
+            contract_result=_TRUE_WORD, contract_address=usdt.address,
+            logs=[usdt.move_plain(owner, to, amount)],
+        )  # fmt: skip
 
     def _apply_TransferContract(
         self, acc: Account, value: dict[str, Any], receipt: Receipt, now: int, _fl: int

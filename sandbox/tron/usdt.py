@@ -207,6 +207,7 @@ _VIEWS = {name for name, _, _, constant in _FUNCTIONS if constant}
 _TOPICS = {
     name: abi.event_topic(f"{name}({','.join(t for _, t, _ in args)})") for name, args in _EVENTS
 }
+_TRANSFER_TOPIC = _TOPICS["Transfer"]
 
 
 @dataclass(frozen=True)
@@ -473,6 +474,32 @@ class Usdt:
         if fee:
             self._require(value <= self.balances.get(caller, 0))
         return cost, effect, [True]
+
+    def plain_transfer(self, caller: bytes, to: bytes, value: int) -> tuple[int, int] | None:
+        """The (base, penalty) energy of transfer(to, value) by caller when it is the plain
+        case, as _f_transfer decides it: it succeeds and the issuer takes no fee; None in
+        any other case (call() then says what it does). Changes nothing."""
+        if (
+            self.paused
+            or self.deprecated
+            or caller in self.blacklist
+            or to == ZERO_ADDRESS
+            or not 0 <= value <= self.balances.get(caller, 0)
+            or self._calc_fee(value)
+        ):
+            return None
+        held = self.balances.get(to, 0)
+        if held + value > MAX_UINT:
+            return None  # _add's assert
+        return TRANSFER_TO_HOLDER if held else TRANSFER_TO_NEW
+
+    def move_plain(self, caller: bytes, to: bytes, value: int) -> Log:
+        """The effect of a transfer plain_transfer allowed: _move's, and its Transfer log."""
+        balances = self.balances
+        balances[caller] = balances[caller] - value
+        balances[to] = balances.get(to, 0) + value
+        words = [_TRANSFER_TOPIC, bytes(12) + caller[1:], bytes(12) + to[1:]]
+        return Log(self.address, words, value.to_bytes(32, "big"))
 
     def _move(self, frm: bytes, to: bytes, value: int) -> Log:
         self.balances[frm] = self._sub(self.balances.get(frm, 0), value)

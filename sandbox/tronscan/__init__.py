@@ -15,8 +15,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from flask import Flask, jsonify, render_template, request
+from flask_babel import gettext as _
 
+from .. import i18n
 from ..tron.live.chain import TronLive
+from ..world.store import scenario_locale
 from . import api, web
 from .reader import TronscanReader
 
@@ -63,6 +66,7 @@ def create_app(
     )
     app.json.sort_keys = False  # type: ignore[attr-defined]  # Flask's default provider has it
     app.extensions["tronscan"] = Tronscan(reader, owns)
+    i18n.init_app(app, scenario_locale=scenario_locale(world_path))
     app.register_blueprint(api.bp)
     app.register_blueprint(web.bp)
     app.register_error_handler(404, _not_found)
@@ -86,13 +90,13 @@ def _not_found(e):
     """404: JSON for the API, a page for people."""
     if _is_api():
         return jsonify({"message": f"no such endpoint: {request.path}", "code": 404}), 404
-    message = f"{request.path}: no such page"
-    return render_template("tronscan/error.html", title="Not found", message=message), 404
+    message = _("%(path)s: no such page", path=request.path)
+    return render_template("tronscan/error.html", title=_("Not found"), message=message), 404
 
 
 def _method_not_allowed(e):
     """405: the API and the pages only answer GET."""
     if _is_api():
         return jsonify({"message": f"{request.method} is not allowed here", "code": 405}), 405
-    message = f"{request.method} {request.path}: only GET is answered"
-    return render_template("tronscan/error.html", title="Not allowed", message=message), 405
+    message = _("%(request)s: only GET is answered", request=f"{request.method} {request.path}")
+    return render_template("tronscan/error.html", title=_("Not allowed"), message=message), 405

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 from flask import Blueprint, abort, current_app, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 
 from ..tron import address as tron_address
 from ..tron.usdt import USDT_ADDRESS
@@ -71,7 +72,7 @@ def label_of(address: str | None) -> str | None:
 
 def bad_request(message: str):
     """A 400 page naming what is wrong."""
-    return render_template("tronscan/error.html", title="Bad request", message=message), 400
+    return render_template("tronscan/error.html", title=_("Bad request"), message=message), 400
 
 
 @bp.errorhandler(BadQuery)
@@ -126,7 +127,7 @@ def search():
 
 
 def _not_found(message: str):
-    return render_template("tronscan/error.html", title="Not found", message=message), 404
+    return render_template("tronscan/error.html", title=_("Not found"), message=message), 404
 
 
 @bp.get("/address/<address>")

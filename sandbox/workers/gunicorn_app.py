@@ -77,18 +77,18 @@ class SitesApplication(BaseApplication):
 
     def load_config(self) -> None:
         """gunicorn's settings, and the hooks that keep the record in `<state>/site-workers`."""
-        state, parent = self.state, self.config["parent"]
+        where, parent = Path(self.config["record"]), self.config["parent"]
 
         def worker_ready(worker) -> None:
-            record.worker_ready(state, worker.pid)
+            record.worker_ready(where, worker.pid)
 
         def child_exit(server, worker) -> None:
             # The master closes its listeners first when asked to stop: an exit while it
             # still listens was not asked for.
             if server.LISTENERS:
-                record.process_died(state, "worker", worker.pid, "exited; replaced")
+                record.process_died(where, "worker", worker.pid, "exited; replaced")
             else:
-                record.worker_gone(state, worker.pid)
+                record.worker_gone(where, worker.pid)
 
         def when_ready(server) -> None:
             threading.Thread(target=_follow_parent, args=(parent,), daemon=True).start()
@@ -101,7 +101,7 @@ class SitesApplication(BaseApplication):
             "keepalive": KEEPALIVE,
             "timeout": TIMEOUT,
             "graceful_timeout": GRACEFUL,
-            "errorlog": str(record.folder(state) / record.LOG),
+            "errorlog": str(where / record.LOG),
             "loglevel": "warning",
             "accesslog": None,
             "proc_name": "sandbox-sites",

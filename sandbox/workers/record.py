@@ -22,14 +22,14 @@ EXITS = "exits.jsonl"
 LOG = "gunicorn.log"
 
 
-def folder(state: Path) -> Path:
-    """The record's directory in a state directory."""
-    return Path(state) / FOLDER
+def folder(state: Path, site: str | None = None) -> Path:
+    """The record's directory in a state directory: `sandbox up`'s, or that of a container
+    serving one site (`sandbox serve-site`; the containers share the state volume)."""
+    return Path(state) / (f"{FOLDER}-{site}" if site else FOLDER)
 
 
-def reset(state: Path) -> Path:
-    """Start a fresh record for a new run; returns its directory."""
-    where = folder(state)
+def reset(where: Path) -> Path:
+    """Start a fresh record for a new run in its directory; returns it."""
     where.mkdir(parents=True, exist_ok=True)
     for path in where.glob("*.json*"):
         path.unlink()
@@ -42,33 +42,33 @@ def _replace(path: Path, data: dict) -> None:
     os.replace(tmp, path)
 
 
-def master_started(state: Path, pid: int, sites: dict[str, int]) -> None:
+def master_started(where: Path, pid: int, sites: dict[str, int]) -> None:
     """The supervisor started a gunicorn master serving these sites (id -> port)."""
-    _replace(folder(state) / MASTER, {"pid": pid, "started": time.time(), "sites": sites})
+    _replace(where / MASTER, {"pid": pid, "started": time.time(), "sites": sites})
 
 
-def worker_ready(state: Path, pid: int) -> None:
+def worker_ready(where: Path, pid: int) -> None:
     """A worker has loaded every site's app and takes requests."""
-    _replace(folder(state) / f"worker-{pid}.json", {"pid": pid, "ready": time.time()})
+    _replace(where / f"worker-{pid}.json", {"pid": pid, "ready": time.time()})
 
 
-def process_died(state: Path, role: str, pid: int, how: str) -> None:
+def process_died(where: Path, role: str, pid: int, how: str) -> None:
     """A worker or the master ended without being asked to: it is being replaced."""
-    (folder(state) / f"worker-{pid}.json").unlink(missing_ok=True)
+    (where / f"worker-{pid}.json").unlink(missing_ok=True)
     line = json.dumps({"role": role, "pid": pid, "at": time.time(), "how": how})
-    with open(folder(state) / EXITS, "a") as f:
+    with open(where / EXITS, "a") as f:
         f.write(line + "\n")
 
 
-def worker_gone(state: Path, pid: int) -> None:
+def worker_gone(where: Path, pid: int) -> None:
     """A worker stopped with the master (no crash)."""
-    (folder(state) / f"worker-{pid}.json").unlink(missing_ok=True)
+    (where / f"worker-{pid}.json").unlink(missing_ok=True)
 
 
-def ready_workers(state: Path) -> list[int]:
+def ready_workers(where: Path) -> list[int]:
     """The pids of workers that recorded themselves ready and still run."""
     pids = []
-    for path in folder(state).glob("worker-*.json"):
+    for path in where.glob("worker-*.json"):
         try:
             pid = int(json.loads(path.read_text())["pid"])
         except (OSError, ValueError, KeyError, TypeError):
@@ -79,10 +79,8 @@ def ready_workers(state: Path) -> list[int]:
 
 
 def describe(state: Path) -> dict | None:
-    """What `sandbox status` reports: the master, its live workers, the restarts so far.
-
-    None when this state directory has no record (sites served in the process itself).
-    """
+    """What `sandbox status` reports of `sandbox up`'s workers: the master, its live
+    workers, the restarts so far. None when the state directory has no record."""
     where = folder(state)
     try:
         master = json.loads((where / MASTER).read_text())
@@ -101,7 +99,7 @@ def describe(state: Path) -> dict | None:
     return {
         "master": master["pid"],
         "master_alive": alive(master["pid"]),
-        "workers": ready_workers(state),
+        "workers": ready_workers(where),
         "restarts": len(exits),
         "last_exits": exits[-5:],
         "log": str(where / LOG),

@@ -51,9 +51,12 @@ class SiteWorkers:
         host: str = "127.0.0.1",
         ports: PortAllocator | None = None,
         workers: int | None = None,
+        record_dir: Path | None = None,
     ):
-        """sites: (site id, kind) of each site to serve, on host at ports from `ports`."""
+        """sites: (site id, kind) of each site to serve, on host at ports from `ports`;
+        record_dir: where they are recorded (default `<state>/site-workers`)."""
         self.world, self.state = Path(world), Path(state)
+        self.record = record_dir or record.folder(self.state)
         self.sites = sites
         self.host = host
         self.ports = ports or PortAllocator()
@@ -72,7 +75,7 @@ class SiteWorkers:
 
     def start(self, wait: bool = True) -> SiteWorkers:
         """Listen and start the master; with wait, also wait_ready()."""
-        where = record.reset(self.state)
+        where = record.reset(self.record)
         try:
             for site_id, _kind in self.sites:
                 self.sockets[site_id] = self.ports.listen(self.host, f"site {site_id}")
@@ -80,6 +83,7 @@ class SiteWorkers:
             config = {
                 "world": str(self.world),
                 "state": str(self.state),
+                "record": str(self.record),
                 "parent": os.getpid(),
                 "workers": self.workers,
                 "sites": [
@@ -98,7 +102,7 @@ class SiteWorkers:
 
     def _spawn(self) -> None:
         """Start a master on the listening sockets."""
-        where = record.folder(self.state)
+        where = self.record
         # The child finds this very package even when it was put on sys.path by hand.
         root = str(Path(sandbox.__file__).resolve().parents[1])
         env = dict(os.environ)
@@ -113,24 +117,24 @@ class SiteWorkers:
                 stderr=log,
                 env=env,
             )
-        record.master_started(self.state, self.process.pid, self.site_ports)
+        record.master_started(self.record, self.process.pid, self.site_ports)
 
     def wait_ready(self) -> None:
         """Block until every worker has loaded its apps, then watch the master (restart it
         when it dies); WorkersError if it exits first (the caller then stops us)."""
         assert self.process is not None
         deadline = time.monotonic() + READY_TIMEOUT
-        while len(record.ready_workers(self.state)) < self.workers:
+        while len(record.ready_workers(self.record)) < self.workers:
             code = self.process.poll()
             if code is not None:
                 raise WorkersError(
                     f"the sites' server exited ({code}) before it was ready; "
-                    f"{record.folder(self.state) / record.LOG} ends with:\n{self.log_tail()}"
+                    f"{self.record / record.LOG} ends with:\n{self.log_tail()}"
                 )
             if time.monotonic() > deadline:
                 raise WorkersError(
                     f"the sites' {self.workers} workers were not ready after {READY_TIMEOUT:.0f} s;"
-                    f" see {record.folder(self.state) / record.LOG}"
+                    f" see {self.record / record.LOG}"
                 )
             time.sleep(0.02)
         if self._watcher is None:
@@ -140,7 +144,7 @@ class SiteWorkers:
     def log_tail(self, lines: int = 12) -> str:
         """The last lines of the master's log."""
         try:
-            text = (record.folder(self.state) / record.LOG).read_text(errors="replace")
+            text = (self.record / record.LOG).read_text(errors="replace")
         except OSError:
             return "(no log)"
         return "\n".join(text.splitlines()[-lines:])
@@ -157,9 +161,9 @@ class SiteWorkers:
                 now = time.monotonic()
                 self._restarts.append(now)
                 if len(self._restarts) == MAX_RESTARTS and now - self._restarts[0] < RESTART_WINDOW:
-                    record.process_died(self.state, "master", process.pid, f"exit {code}; gave up")
+                    record.process_died(self.record, "master", process.pid, f"exit {code}; gave up")
                     return
-                record.process_died(self.state, "master", process.pid, f"exit {code}; restarted")
+                record.process_died(self.record, "master", process.pid, f"exit {code}; restarted")
                 self._spawn()
 
     def stop(self) -> None:

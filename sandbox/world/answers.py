@@ -82,6 +82,7 @@ from dataclasses import dataclass
 
 from ..errors import BuildError
 from ..ledger.codec.amounts import btc_to_sat, format_btc, sat_to_btc
+from ..scenario.i18n import Text, localized
 from ..scenario.model import ANSWER_FIELDS, Ref, Scenario
 from ..tron import address as tron_address
 from ..tron.keys import TronKey
@@ -176,8 +177,10 @@ class Answers:
             return self.flow(target, ref.field, member)
         raise BuildError(f"unknown reference kind {ref.of!r}")
 
-    def fill(self, text: str, seat: Seat | None = None) -> str:
-        """text with its {name.field} placeholders replaced by this seat's values."""
+    def fill(self, text: Text, seat: Seat | None = None, language: str | None = None) -> str:
+        """text (in language, else the scenario's default) with its {name.field}
+        placeholders replaced by this seat's values."""
+        text = localized(text, language, self.scenario.language)
 
         def one(m: re.Match) -> str:
             name, fld = m.group(1), m.group(2)

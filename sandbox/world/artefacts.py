@@ -23,6 +23,8 @@ from __future__ import annotations
 import functools
 import io
 import random
+from collections.abc import Callable
+from dataclasses import replace
 from datetime import UTC, datetime
 
 from faker import Faker
@@ -30,6 +32,7 @@ from PIL import Image, ImageDraw, ImageFont
 
 from ..errors import BuildError
 from ..ledger.hd import recovery_words
+from ..scenario.i18n import Text, localized
 from ..scenario.model import Artefact, Scenario
 from .answers import Answers
 from .seats import Seat
@@ -46,21 +49,31 @@ GREY = (130, 130, 130)
 
 
 def make_artefacts(
-    answers: Answers, scenario: Scenario, seat: Seat, cache: dict | None = None
+    answers: Answers,
+    scenario: Scenario,
+    seat: Seat,
+    cache: dict | None = None,
+    language: str | None = None,
+    only: Callable[[Artefact], bool] | None = None,
 ) -> list[tuple[str, str, str, str, str, bytes]]:
-    """(id, kind, title, filename, mime, content) of every artefact of one seat, in order.
+    """(id, kind, title, filename, mime, content) of every artefact of one seat (or those
+    `only` picks), in order, with the texts in language (None: the scenario's default).
 
     Phone notes and screenshots depend only on the actor and site they show; pass one
     cache dict for all seats and seats sharing them share the work.
     """
     cache = {} if cache is None else cache
     out, used = [], set()
+    picked = {a.id for a in scenario.artefacts if only is None or only(a)}
+    scenario = in_language(scenario, language)
     for art in scenario.artefacts:
         name, mime = FILENAMES[art.kind]
         name = name.format(id=art.id)
         if name in used:
             name = f"{art.id}-{name}"
         used.add(name)
+        if art.id not in picked:
+            continue
         title = answers.fill(art.title, seat)
         try:
             shared = None
@@ -74,7 +87,10 @@ def make_artefacts(
             if shared in cache:
                 content = cache[shared]
             else:
-                content = _MAKERS[art.kind](answers, scenario, seat, art, title)
+                if art.kind == "brief":  # the only file with words of its own
+                    content = _brief(answers, scenario, seat, art, title, language)
+                else:
+                    content = _MAKERS[art.kind](answers, scenario, seat, art, title)
                 if shared is not None:
                     cache[shared] = content
         except BuildError as e:
@@ -83,36 +99,74 @@ def make_artefacts(
     return out
 
 
-def _brief(answers: Answers, scenario: Scenario, seat: Seat, art: Artefact, title: str) -> bytes:
-    """The case brief in Markdown."""
-    lines = [f"# {scenario.meta.title}", ""]
-    if scenario.meta.summary:
-        lines += [scenario.meta.summary.strip(), ""]
+def translated(art: Artefact, scenario: Scenario) -> bool:
+    """Whether an artefact's file differs by language: a brief or text whose texts (a
+    brief's with the scenario's title and summary) are given in several languages."""
+    texts = [art.title, art.text]
+    if art.kind == "brief":
+        texts += [scenario.meta.title, scenario.meta.summary]
+    return art.kind in ("brief", "text") and any(not isinstance(t, str) for t in texts)
+
+
+def in_language(scenario: Scenario, language: str | None) -> Scenario:
+    """The scenario with its title, summary and artefacts' texts in one language."""
+    if language is None:
+        language = scenario.language
+
+    def one(value: Text) -> str:
+        """The value in the language, else the default."""
+        return localized(value, language, scenario.language)
+
+    meta = replace(
+        scenario.meta, title=one(scenario.meta.title), summary=one(scenario.meta.summary)
+    )
+    artefacts = tuple(replace(a, title=one(a.title), text=one(a.text)) for a in scenario.artefacts)
+    return replace(scenario, meta=meta, artefacts=artefacts)
+
+
+def _brief(
+    answers: Answers,
+    scenario: Scenario,
+    seat: Seat,
+    art: Artefact,
+    title: str,
+    language: str | None = None,
+) -> bytes:
+    """The case brief in Markdown, its own words in language (None: English)."""
+    words = BRIEF_WORDS.get(language or "en", {})
+
+    def t(english: str) -> str:
+        """The brief's words in the language, English where they are not translated."""
+        return words.get(english, english)
+
+    summary = localized(scenario.meta.summary, None, scenario.language)
+    lines = [f"# {localized(scenario.meta.title, None, scenario.language)}", ""]
+    if summary:
+        lines += [summary.strip(), ""]
     lines += [f"## {title}", ""]
     if art.text:
         lines += [answers.fill(art.text, seat).strip(), ""]
-    lines += ["## Your seat", "", f"- Seat code: `{seat.code}`"]
+    lines += [f"## {t('Your seat')}", "", f"- {t('Seat code')}: `{seat.code}`"]
     if seat.wallet_address:
         lines += [
-            f"- Training wallet address: `{seat.wallet_address}`",
-            f"- Training wallet private key (WIF): `{seat.wallet_wif}`",
+            f"- {t('Training wallet address')}: `{seat.wallet_address}`",
+            f"- {t('Training wallet private key (WIF)')}: `{seat.wallet_wif}`",
             "",
-            "Seized funds go to the training wallet. Keep its key to yourself.",
+            t("Seized funds go to the training wallet. Keep its key to yourself."),
         ]
     if seat.tron_address:
         lines += [
-            f"- Tron training wallet address: `{seat.tron_address}`",
-            f"- Tron training wallet private key (hex): `{seat.tron_key}`",
+            f"- {t('Tron training wallet address')}: `{seat.tron_address}`",
+            f"- {t('Tron training wallet private key (hex)')}: `{seat.tron_key}`",
             "",
-            "Reissued or swept USDT goes to the Tron training wallet; it holds a little TRX "
-            "for fees.",
+            t(_TRON_NOTE),
             "",
         ]
-    lines += _requester_lines(answers, seat)
+    lines += _requester_lines(answers, seat, t)
     return ("\n".join(lines).rstrip() + "\n").encode()
 
 
-def _requester_lines(answers: Answers, seat: Seat) -> list[str]:
+def _requester_lines(answers: Answers, seat: Seat, t: Callable[[str], str]) -> list[str]:
     """The seat's agency and its credentials at the exchanges' law-enforcement portals."""
     row = answers.conn.execute(
         "SELECT agency, officer_name, officer_email, login, password, token"
@@ -124,16 +178,16 @@ def _requester_lines(answers: Answers, seat: Seat) -> list[str]:
     agency, officer, email, login, password, token = row
     return [
         "",
-        "## Your agency at the exchanges",
+        f"## {t('Your agency at the exchanges')}",
         "",
-        f"- Agency: {agency}",
-        f"- Officer: {officer}",
-        f"- Officer's email: `{email}`",
-        f"- Law-enforcement portal login: `{login}`",
-        f"- Portal password: `{password}`",
-        f"- API token (for `investigate request --token`): `{token}`",
+        f"- {t('Agency')}: {agency}",
+        f"- {t('Officer')}: {officer}",
+        f"- {t(_EMAIL)}: `{email}`",
+        f"- {t('Law-enforcement portal login')}: `{login}`",
+        f"- {t('Portal password')}: `{password}`",
+        f"- {t(_TOKEN)}: `{token}`",
         "",
-        "Every exchange's portal (/le/) takes this login; it shows you only your own requests.",
+        t(_PORTALS),
     ]
 
 
@@ -374,4 +428,117 @@ _MAKERS = {
     "text": _text,
     "phone_notes": _phone_notes,
     "screenshot": _screenshot,
+}
+
+
+_TRON_NOTE = (
+    "Reissued or swept USDT goes to the Tron training wallet; it holds a little TRX for fees."
+)
+_EMAIL = "Officer's email"
+_TOKEN = "API token (for `investigate request --token`)"
+_PORTALS = "Every exchange's portal (/le/) takes this login; it shows you only your own requests."
+# The brief's own words in the languages the built-in scenarios are translated into, keyed
+# by the English (the brief of a language without them stays in English).
+BRIEF_WORDS: dict[str, dict[str, str]] = {
+    "ru": {
+        "Your seat": "Ваше место",
+        "Seat code": "Код места",
+        "Training wallet address": "Адрес учебного кошелька",
+        "Training wallet private key (WIF)": "Закрытый ключ учебного кошелька (WIF)",
+        "Seized funds go to the training wallet. Keep its key to yourself.": (
+            "Изъятые средства переводятся на учебный кошелёк. Никому не сообщайте его ключ."
+        ),
+        "Tron training wallet address": "Адрес учебного кошелька Tron",
+        "Tron training wallet private key (hex)": "Закрытый ключ учебного кошелька Tron (hex)",
+        _TRON_NOTE: (
+            "Перевыпущенные или изъятые USDT поступают на учебный кошелёк Tron; на нём есть "
+            "немного TRX для оплаты комиссий."
+        ),
+        "Your agency at the exchanges": "Ваше ведомство на биржах",
+        "Agency": "Ведомство",
+        "Officer": "Сотрудник",
+        _EMAIL: "Электронная почта сотрудника",
+        "Law-enforcement portal login": "Логин портала для правоохранительных органов",
+        "Portal password": "Пароль портала",
+        _TOKEN: "API-токен (для `investigate request --token`)",
+        _PORTALS: (
+            "Этот логин действует на портале (/le/) каждой биржи; там видны только ваши "
+            "собственные запросы."
+        ),
+    },
+    "kk": {
+        "Your seat": "Сіздің орныңыз",
+        "Seat code": "Орын коды",
+        "Training wallet address": "Оқу әмиянының мекенжайы",
+        "Training wallet private key (WIF)": "Оқу әмиянының жабық кілті (WIF)",
+        "Seized funds go to the training wallet. Keep its key to yourself.": (
+            "Тәркіленген қаражат оқу әмиянына аударылады. Оның кілтін ешкімге бермеңіз."
+        ),
+        "Tron training wallet address": "Tron оқу әмиянының мекенжайы",
+        "Tron training wallet private key (hex)": "Tron оқу әмиянының жабық кілті (hex)",
+        _TRON_NOTE: (
+            "Қайта шығарылған немесе тәркіленген USDT Tron оқу әмиянына түседі; онда "
+            "комиссияларға арналған аздаған TRX бар."
+        ),
+        "Your agency at the exchanges": "Биржалардағы сіздің ведомствоңыз",
+        "Agency": "Ведомство",
+        "Officer": "Қызметкер",
+        _EMAIL: "Қызметкердің электрондық поштасы",
+        "Law-enforcement portal login": "Құқық қорғау органдарына арналған портал логині",
+        "Portal password": "Портал құпиясөзі",
+        _TOKEN: "API токені (`investigate request --token` үшін)",
+        _PORTALS: (
+            "Бұл логин әр биржаның порталында (/le/) жарамды; онда тек өз сұрау "
+            "салуларыңыз көрінеді."
+        ),
+    },
+    "ur": {
+        "Your seat": "آپ کی نشست",
+        "Seat code": "نشست کا کوڈ",
+        "Training wallet address": "تربیتی والیٹ کا ایڈریس",
+        "Training wallet private key (WIF)": "تربیتی والیٹ کی نجی کلید (WIF)",
+        "Seized funds go to the training wallet. Keep its key to yourself.": (
+            "ضبط شدہ رقم تربیتی والیٹ میں جاتی ہے۔ اس کی کلید کسی کو نہ بتائیں۔"
+        ),
+        "Tron training wallet address": "Tron تربیتی والیٹ کا ایڈریس",
+        "Tron training wallet private key (hex)": "Tron تربیتی والیٹ کی نجی کلید (hex)",
+        _TRON_NOTE: (
+            "دوبارہ جاری کیے گئے یا ضبط شدہ USDT، Tron تربیتی والیٹ میں جاتے ہیں؛ اس میں "
+            "فیس کے لیے تھوڑے سے TRX موجود ہیں۔"
+        ),
+        "Your agency at the exchanges": "ایکسچینجز پر آپ کا ادارہ",
+        "Agency": "ادارہ",
+        "Officer": "افسر",
+        _EMAIL: "افسر کا ای میل",
+        "Law-enforcement portal login": "قانون نافذ کرنے والے اداروں کے پورٹل کا لاگ اِن",
+        "Portal password": "پورٹل کا پاس ورڈ",
+        _TOKEN: "API ٹوکن (`investigate request --token` کے لیے)",
+        _PORTALS: (
+            "ہر ایکسچینج کا پورٹل (/le/) یہی لاگ اِن قبول کرتا ہے؛ اس میں آپ کو صرف اپنی "
+            "درخواستیں نظر آتی ہیں۔"
+        ),
+    },
+    "ar": {
+        "Your seat": "مقعدك",
+        "Seat code": "رمز المقعد",
+        "Training wallet address": "عنوان المحفظة التدريبية",
+        "Training wallet private key (WIF)": "المفتاح الخاص للمحفظة التدريبية (WIF)",
+        "Seized funds go to the training wallet. Keep its key to yourself.": (
+            "تُحوَّل الأموال المضبوطة إلى المحفظة التدريبية. احتفظ بمفتاحها لنفسك."
+        ),
+        "Tron training wallet address": "عنوان محفظة Tron التدريبية",
+        "Tron training wallet private key (hex)": "المفتاح الخاص لمحفظة Tron التدريبية (hex)",
+        _TRON_NOTE: (
+            "تُحوَّل عملات USDT المُعاد إصدارها أو المسحوبة إلى محفظة Tron التدريبية، وفيها "
+            "قليل من TRX لدفع الرسوم."
+        ),
+        "Your agency at the exchanges": "جهتك لدى منصات التداول",
+        "Agency": "الجهة",
+        "Officer": "الموظف",
+        _EMAIL: "البريد الإلكتروني للموظف",
+        "Law-enforcement portal login": "اسم الدخول إلى بوابة جهات إنفاذ القانون",
+        "Portal password": "كلمة مرور البوابة",
+        _TOKEN: "رمز API (للأمر `investigate request --token`)",
+        _PORTALS: "تقبل بوابة كل منصة تداول (/le/) اسم الدخول هذا، ولا تعرض لك إلا طلباتك.",
+    },
 }

@@ -16,6 +16,7 @@ import sqlite_utils
 
 from ..errors import BuildError
 from ..ledger.sim.simulate import simulate
+from ..scenario.i18n import localized
 from ..scenario.model import Scenario
 from .actors import make_actors, with_trainees, with_tron_trainees
 from .content import fill_texts, write_content
@@ -97,9 +98,12 @@ def _write(conn: sqlite3.Connection, public: Scenario, secret: bytes, step: Prog
     meta = {
         "format": str(SCHEMA_VERSION),
         "scenario": scenario.name,
-        "title": scenario.meta.title,
-        "summary": scenario.meta.summary,
+        # Texts in several languages: the default language's here, all in course_texts.
+        "title": localized(scenario.meta.title, None, scenario.language),
+        "summary": localized(scenario.meta.summary, None, scenario.language),
         "locale": scenario.meta.locale,
+        "language": scenario.language,
+        "languages": " ".join(scenario.languages),
         "seed": str(public.world.seed),
         "secret": secret.hex(),
         "start_time": str(start),
@@ -118,7 +122,9 @@ def _write(conn: sqlite3.Connection, public: Scenario, secret: bytes, step: Prog
     if scenario.version >= 2:  # a v1 world's meta stays as it was; readers default to 1
         briefs = [a for a in scenario.artefacts if a.kind == "brief"]
         meta["version"] = str(scenario.version)
-        meta["brief_title"] = briefs[0].title if briefs else scenario.meta.title
+        meta["brief_title"] = localized(
+            briefs[0].title if briefs else scenario.meta.title, None, scenario.language
+        )
     db.table("meta").insert_all({"key": k, "value": v} for k, v in meta.items())
     step("actors", 1, 1)
     for a in actors:

@@ -12,9 +12,11 @@ import sqlite3
 from typing import Any
 
 from ..errors import BuildError
-from ..scenario.model import Inject, Scenario
+from ..scenario.i18n import Text
+from ..scenario.model import Artefact, Inject, Scenario
 from .answers import Answers
-from .artefacts import make_artefacts
+from .artefacts import make_artefacts, translated
+from .content.texts import language_of, site_language
 from .seats import Seat, make_seats
 
 
@@ -50,12 +52,23 @@ def write_course(conn: sqlite3.Connection, scenario: Scenario) -> list[Seat]:
                 float(o.tolerance),
                 int(o.tolerance_relative),
                 o.attempts,
-                json.dumps(list(o.accept), ensure_ascii=False),
+                # Spelling groups are lists among the texts.
+                json.dumps(list(o.accept) + [list(g) for g in o.spellings], ensure_ascii=False),
             )
             for i, o in enumerate(scenario.objectives)
         ],
     )
     key, hints, files = [], [], []
+    # Texts given in several languages: every language's version, placeholders filled.
+    texts: list[tuple[int, str, str, str]] = []
+
+    def versions(n: int, item: str, value: Text, seat: Seat | None = None) -> None:
+        """The rows of one text given as a mapping language -> text (none for a string)."""
+        if not isinstance(value, str):
+            texts.extend((n, item, lang, answers.fill(value, seat, lang)) for lang in value)
+
+    versions(0, "title", scenario.meta.title)
+    versions(0, "summary", scenario.meta.summary)
     shared: dict = {}  # artefacts every seat shares, made once (make_artefacts' cache)
     for seat in seats:
         for o in scenario.objectives:
@@ -66,20 +79,46 @@ def write_course(conn: sqlite3.Connection, scenario: Scenario) -> list[Seat]:
                     (seat.n, o.id, i, answers.fill(h.text, seat), h.cost)
                     for i, h in enumerate(o.hints)
                 ]
+                versions(seat.n, f"question:{o.id}", o.question, seat)
+                for i, h in enumerate(o.hints):
+                    versions(seat.n, f"hint:{o.id}:{i}", h.text, seat)
             except BuildError as e:
                 raise BuildError(f"objective '{o.id}' (line {o.line}), seat {seat.n}: {e}") from e
             key.append((seat.n, o.id, question, json.dumps(answer)))
         for position, art in enumerate(make_artefacts(answers, scenario, seat, shared)):
             aid, kind, title, filename, mime, content = art
             files.append((seat.n, aid, position, kind, title, filename, mime, content))
+        texts += _artefact_versions(answers, scenario, seat)
     conn.executemany("INSERT INTO seat_objectives VALUES (?, ?, ?, ?)", key)
     conn.executemany("INSERT INTO hints VALUES (?, ?, ?, ?, ?)", hints)
     conn.executemany("INSERT INTO artefacts VALUES (?, ?, ?, ?, ?, ?, ?, ?)", files)
+    conn.executemany("INSERT INTO course_texts VALUES (?, ?, ?, ?)", texts)
     conn.executemany(
         "INSERT INTO injects VALUES (?, ?, ?, ?, ?, ?, ?)",
         [_inject_row(answers, i, inj, seats) for i, inj in enumerate(scenario.injects)],
     )
     return seats
+
+
+def _artefact_versions(
+    answers: Answers, scenario: Scenario, seat: Seat
+) -> list[tuple[int, str, str, str]]:
+    """course_texts rows of a seat's briefs and notes given in several languages: each
+    language's title (artefact-title:ID) and file (artefact:ID)."""
+    if not any(translated(a, scenario) for a in scenario.artefacts):
+        return []
+    rows = []
+    for language in scenario.languages:
+
+        def only(art: Artefact) -> bool:
+            """The artefacts whose file differs by language."""
+            return translated(art, scenario)
+
+        for art in make_artefacts(answers, scenario, seat, {}, language, only):
+            aid, _, title, _, _, content = art
+            rows.append((seat.n, f"artefact-title:{aid}", language, title))
+            rows.append((seat.n, f"artefact:{aid}", language, content.decode()))
+    return rows
 
 
 def _inject_row(answers: Answers, position: int, inj: Inject, seats: list[Seat]) -> tuple:
@@ -111,14 +150,19 @@ def _inject_row(answers: Answers, position: int, inj: Inject, seats: list[Seat])
 
 def _inject_config(answers: Answers, inj: Inject, seat: Seat) -> dict:
     """What the inject does for one seat, with world ids and filled texts."""
+    # A forum post or exit-scam notice is shown on the site, in its writer's language.
+    written_in = _site_language(answers, inj, seat) if inj.action != "message" else None
     conf: dict[str, Any] = {
-        "text": answers.fill(inj.text, seat),
-        "title": answers.fill(inj.title, seat),
+        "text": answers.fill(inj.text, seat, written_in),
+        "title": answers.fill(inj.title, seat, written_in),
         "site": answers.resolve(inj.site, seat) if inj.site else None,
         "actor": answers.resolve(inj.actor, seat) if inj.actor else None,
         "to": answers.resolve(inj.to, seat) if inj.to else None,
         "amount": inj.amount,
     }
+    if inj.action == "message" and not isinstance(inj.text, str):
+        # The message in every language it is given in; "text" is the default's.
+        conf["texts"] = {lang: answers.fill(inj.text, seat, lang) for lang in inj.text}
     if conf["site"] is not None:
         conf["site_address"] = answers.site(conf["site"], "address")
     if inj.action == "move_funds" and conf["to"] and conf["actor"]:
@@ -143,6 +187,18 @@ def _inject_config(answers: Answers, inj: Inject, seat: Seat) -> dict:
             else answers.tipoff_address(conf["actor"], seat)
         )
     return conf
+
+
+def _site_language(answers: Answers, inj: Inject, seat: Seat) -> str:
+    """The language of what an inject writes on a site, as of the site's own texts: the
+    site's `language`, else its author's (a notice: the site operator's), else meta.locale's."""
+    scenario = answers.scenario
+    site_id = answers.resolve(inj.site, seat) if inj.site else None
+    site = next((s for s in scenario.sites if s.id == site_id), None)
+    if inj.actor:
+        given = site.language if site is not None else None
+        return language_of(scenario, answers.resolve(inj.actor, seat), given)
+    return site_language(scenario, site) if site is not None else scenario.language
 
 
 def answer_key(conn: sqlite3.Connection, seat: int | None = None) -> dict:

@@ -272,6 +272,16 @@ CREATE TABLE artefacts (
     content BLOB NOT NULL,
     PRIMARY KEY (seat, id)
 );
+CREATE TABLE course_texts (      -- trainee-facing texts the scenario gives in several languages
+    seat INTEGER NOT NULL,        -- 0: the same for every seat (title, summary)
+    item TEXT NOT NULL,           -- title | summary | question:<objective> |
+                                  -- hint:<objective>:<position> | artefact-title:<id> |
+                                  -- artefact:<id> (a brief's or note's whole file)
+    language TEXT NOT NULL,       -- one of meta.languages; the default language's version is
+                                  -- also in the table the text comes from
+    text TEXT NOT NULL,           -- placeholders filled for the seat
+    PRIMARY KEY (seat, item, language)
+);
 CREATE TABLE requesters (         -- who may ask the exchanges' law-enforcement portals
     id TEXT PRIMARY KEY,          -- seat-<n> | instructor | analyst (a world without seats)
     seat INTEGER,                 -- the seat it belongs to, NULL for instructor and analyst
@@ -457,6 +467,7 @@ DIGEST_ORDER = {
     "hints": "seat, objective_id, position",
     "injects": "id",
     "artefacts": "seat, id",
+    "course_texts": "seat, item, language",
     "requesters": "id",
     "tron_witnesses": "address",
     "tron_accounts": "address",

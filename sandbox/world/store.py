@@ -627,6 +627,15 @@ def meta(conn: sqlite3.Connection) -> dict[str, str]:
     return {r[0]: r[1] for r in conn.execute("SELECT key, value FROM meta")}
 
 
+def scenario_locale(path: str | Path) -> str | None:
+    """The scenario's `meta.locale` of the world at path (a page's default language)."""
+    conn = open_world(path)
+    try:
+        return meta(conn).get("locale")
+    finally:
+        conn.close()
+
+
 def site_rows(conn: sqlite3.Connection) -> list[dict]:
     """Every site as a dict of its columns (id, name, kind, address, onion_seed...), in
     the scenario's order."""
@@ -675,6 +684,11 @@ def seat_objectives(conn: sqlite3.Connection) -> list[sqlite3.Row]:
 def course_injects(conn: sqlite3.Connection) -> list[sqlite3.Row]:
     """The injects, in the scenario's order."""
     return _course_rows(conn, "SELECT * FROM injects ORDER BY position")
+
+
+def course_texts(conn: sqlite3.Connection) -> list[sqlite3.Row]:
+    """The texts given in several languages (seat 0: every seat's), none in older worlds."""
+    return _course_rows(conn, "SELECT * FROM course_texts ORDER BY seat, item, language")
 
 
 def artefact_index(conn: sqlite3.Connection) -> list[sqlite3.Row]:

@@ -12,6 +12,16 @@
     return e;
   }
 
+  // The page's language: its layout puts each translated phrase in a data-t-* attribute of
+  // <body>, with %(name)s where a value goes (English when the attribute is absent).
+  function t(key, english, values) {
+    var text = document.body.getAttribute("data-t-" + key) || english;
+    Object.keys(values || {}).forEach(function (name) {
+      text = text.split("%(" + name + ")s").join(String(values[name]));
+    });
+    return text;
+  }
+
   function hhmmss(t) {
     return new Date(t * 1000).toTimeString().slice(0, 8);
   }
@@ -71,7 +81,7 @@
       li.appendChild(el("span", "pts", s.score));
       items.appendChild(li);
     });
-    if (!seats.length) { items.appendChild(el("li", "muted", "Nobody has joined yet.")); }
+    if (!seats.length) { items.appendChild(el("li", "muted", t("nobody", "Nobody has joined yet."))); }
     list.replaceChildren(items);
   }
 
@@ -82,12 +92,13 @@
     data.events.forEach(function (e) {
       var li = el("li");
       li.appendChild(el("span", "time", hhmmss(e.time)));
-      var who = e.name || (e.seat !== null ? "seat " + e.seat : "class");
+      var who = e.name || (e.seat !== null ? t("seat", "seat %(n)s", { n: e.seat }) : t("class", "class"));
       var ok = e.kind === "answer" ? (e.ok ? " ✔" : " ✘") : "";
-      li.appendChild(document.createTextNode(who + ": " + e.kind + " " + (e.detail || "") + ok));
+      li.appendChild(document.createTextNode(
+        who + ": " + t("kind-" + e.kind, e.kind) + " " + (e.detail || "") + ok));
       items.appendChild(li);
     });
-    if (!data.events.length) { items.appendChild(el("li", "muted", "Nothing yet.")); }
+    if (!data.events.length) { items.appendChild(el("li", "muted", t("nothing", "Nothing yet."))); }
     list.replaceChildren(items);
   }
 
@@ -95,14 +106,15 @@
     var clock = document.getElementById("clock");
     if (!clock) { return; }
     if (document.body.classList.contains("demo")) {
-      clock.textContent = data.started_at ? elapsed(data.started_at, data.now) : "not started";
+      clock.textContent = data.started_at ? elapsed(data.started_at, data.now) : t("not-started", "not started");
     } else {
       clock.textContent = data.started_at
-        ? "Started " + hhmmss(data.started_at) + " (" + elapsed(data.started_at, data.now) + " ago)"
-        : "Clock not started";
+        ? t("started", "Started %(time)s (%(elapsed)s ago)",
+            { time: hhmmss(data.started_at), elapsed: elapsed(data.started_at, data.now) })
+        : t("clock-not-started", "Clock not started");
     }
     var updated = document.getElementById("updated");
-    if (updated) { updated.textContent = "updated " + hhmmss(data.now); }
+    if (updated) { updated.textContent = t("updated", "updated %(time)s", { time: hhmmss(data.now) }); }
   }
 
   function poll() {

@@ -13,10 +13,11 @@ from .. import address as tron_address
 from ..block import BLOCK_MS, Witness
 from ..errors import TronRejected
 from ..keys import TronKey
-from ..protobuf import raw_after_reference
+from ..protobuf import raw_after_reference, transfer_after_reference, trigger_after_reference
 from ..resources import signed_size
 from ..state import Receipt, TronState
 from ..transaction import build
+from ..usdt import USDT_ADDRESS
 from .sealer import Block, Pending, SealerLink
 
 __all__ = ["EXPIRATION_MS", "Sent", "TronChain"]
@@ -28,6 +29,7 @@ HANDOVER = 5_000  # transactions handed to the sealer at a time
 # raw_data's first bytes: ref_block_bytes (2) and ref_block_hash (8) with their tags.
 _REF_PREFIX = 14
 _SIGNATURE = 65  # bytes of one signature: the bandwidth charged counts them
+USDT_HEX = tron_address.to_hex(USDT_ADDRESS)
 
 
 @dataclass(frozen=True)
@@ -51,6 +53,8 @@ class TronChain:
         self.tx_count = 0
         self._b58_cache: dict[bytes, str] = {}
         self._hex_cache: dict[str, str] = {}
+        self._word_cache: dict[bytes, str] = {}
+        self._sizes: dict[int, int] = {}
         self._head_number = 0  # the last block made (stored or empty)
         self._open: int | None = None  # number of the block being filled
         self._open_txs: list[Pending] = []
@@ -59,6 +63,7 @@ class TronChain:
         self._open_tails: set[bytes] = set()
         self._closed: list[Block] = []
         self._pending = 0
+        self._rows: list[tuple] = []  # tron_txs rows without the sealer's columns
         self._logs: list[tuple] = []
         self._transfers: list[tuple] = []
         self._sealer = SealerLink(conn, witnesses, start_ms)
@@ -103,14 +108,7 @@ class TronChain:
 
         Returns None when the executor refuses it (nothing is stored then).
         """
-        number = self.block_at(time_ms)
-        if number != self._open:
-            self._close()
-            self._head_number = number - 1  # the empty blocks before it: the sealer's
-            self._open = number
-        block_ms = self.time_of(number)
-        stamp = min(time_ms, block_ms)
-        expiration = self.time_of(self._head_number) + EXPIRATION_MS
+        number, block_ms, stamp, expiration = self._block_for(time_ms)
         fee = fee_limit or 0
         while True:
             # Every transaction of a block refers to the block before it (TaPoS), whose id
@@ -133,7 +131,7 @@ class TronChain:
             # receipt's txid is the sealer's: nothing here reads it)
             receipt = self.state.apply(
                 owner, contract_type, decoded, txid="",
-                tx_size=signed_size(_REF_PREFIX + len(tail), [_SIGNATURE]),
+                tx_size=self._size(len(tail)),
                 block_number=number, timestamp_ms=block_ms, fee_limit=fee,
             )  # fmt: skip
         except TronRejected:
@@ -141,6 +139,115 @@ class TronChain:
         result = _result(receipt)
         self._record(key, tail, contract_type, value, receipt, result, block_ms)
         return Sent(self.tx_count, result == "SUCCESS", receipt)
+
+    def _block_for(self, time_ms: int) -> tuple[int, int, int, int]:
+        """Open the block of time_ms (closing the one before); (its number, its time, the
+        transaction's timestamp, its expiration)."""
+        number = self.block_at(time_ms)
+        if number != self._open:
+            self._close()
+            self._head_number = number - 1  # the empty blocks before it: the sealer's
+            self._open = number
+        block_ms = self.start_ms + number * BLOCK_MS
+        expiration = self.start_ms + self._head_number * BLOCK_MS + EXPIRATION_MS
+        return number, block_ms, min(time_ms, block_ms), expiration
+
+    def send_usdt(
+        self, key: TronKey, owner: bytes, to: bytes, amount: int, time_ms: int, fee_limit: int
+    ) -> Sent | None:
+        """send(key, "TriggerSmartContract", {owner, the USDT contract, the data of
+        transfer(to, amount)}, time_ms, fee_limit): the same transaction, receipt and rows,
+        made from the bytes (most of a world's transactions are these). owner: key's
+        address; to: 21 bytes, written whole into the call's address word as wallets do."""
+        usdt = self.state.usdt.address
+        data = _TRANSFER_SELECTOR + bytes(11) + to + amount.to_bytes(32, "big")
+        if len(to) != 21 or to[0] != 0x41 or not 0 < amount < 1 << 256 or fee_limit <= 0:
+            return self.send(
+                key, "TriggerSmartContract", _transfer_value(owner, data), time_ms, fee_limit
+            )
+        number, block_ms, stamp, expiration = self._block_for(time_ms)
+        tail = trigger_after_reference(owner, usdt, data, expiration, stamp, fee_limit)
+        while tail in self._open_tails:  # as send() tells two equal ones apart
+            stamp -= 1
+            tail = trigger_after_reference(owner, usdt, data, expiration, stamp, fee_limit)
+        try:
+            receipt = self.state.apply_usdt_transfer(
+                owner, to, amount,
+                tx_size=self._size(len(tail)),
+                block_number=number, timestamp_ms=block_ms, fee_limit=fee_limit,
+            )  # fmt: skip
+        except TronRejected:
+            return None
+        if receipt is None:  # not the plain case: the general path decides
+            return self.send(
+                key, "TriggerSmartContract", _transfer_value(owner, data), time_ms, fee_limit
+            )
+        self.tx_count += 1
+        tx_id = self.tx_count
+        owner_text, to_text = self._address_text(owner), self._address_text(to)
+        usdt_text = self._address_text(usdt)
+        row = (
+            tx_id, "TriggerSmartContract", owner_text, usdt_text, None, "SUCCESS",
+            receipt.fee, receipt.net_usage, receipt.net_fee, receipt.energy_usage,
+            receipt.energy_fee, receipt.energy_usage_total, receipt.origin_energy_usage,
+            receipt.contract_result, block_ms,
+        )  # fmt: skip
+        self._open_txs.append((tail, key.secret, "SUCCESS"))
+        self._rows.append(row)
+        self._open_tails.add(tail)
+        # _record's rows of the one Transfer log
+        topics = f'["{TRANSFER_TOPIC}", "{self._word_hex(owner)}", "{self._word_hex(to)}"]'
+        self._logs.append((tx_id, 0, usdt_text, topics, receipt.logs[0].data))
+        self._transfers.append((tx_id, 0, usdt_text, owner_text, to_text, amount, block_ms))
+        return Sent(tx_id, True, receipt)
+
+    def send_trx(
+        self, key: TronKey, owner: bytes, to: bytes, amount: int, time_ms: int
+    ) -> Sent | None:
+        """send(key, "TransferContract", {owner, to, amount}, time_ms): the same transaction,
+        receipt and rows, made from the bytes (owner: key's address; to: 21 bytes)."""
+        if len(owner) != 21 or len(to) != 21 or not 0 < amount < 1 << 63:
+            value = {"owner_address": owner.hex(), "to_address": to.hex(), "amount": amount}
+            return self.send(key, "TransferContract", value, time_ms)
+        number, block_ms, stamp, expiration = self._block_for(time_ms)
+        tail = transfer_after_reference(owner, to, amount, expiration, stamp)
+        while tail in self._open_tails:  # as send() tells two equal ones apart
+            stamp -= 1
+            tail = transfer_after_reference(owner, to, amount, expiration, stamp)
+        try:
+            receipt = self.state.apply(
+                owner, "TransferContract", {"owner_address": owner, "to_address": to, "amount": amount},
+                txid="", tx_size=self._size(len(tail)),
+                block_number=number, timestamp_ms=block_ms,
+            )  # fmt: skip
+        except TronRejected:
+            return None
+        self.tx_count += 1
+        row = (
+            self.tx_count, "TransferContract", self._address_text(owner), self._address_text(to),
+            amount, "SUCCESS", receipt.fee, receipt.net_usage, receipt.net_fee,
+            receipt.energy_usage, receipt.energy_fee, receipt.energy_usage_total,
+            receipt.origin_energy_usage, receipt.contract_result or None, block_ms,
+        )  # fmt: skip
+        self._open_txs.append((tail, key.secret, "SUCCESS"))
+        self._rows.append(row)
+        self._open_tails.add(tail)
+        return Sent(self.tx_count, True, receipt)
+
+    def _size(self, tail_length: int) -> int:
+        """The size the bandwidth is charged on of a signed transaction whose raw bytes
+        after the reference block are tail_length long (resources.signed_size), cached."""
+        size = self._sizes.get(tail_length)
+        if size is None:
+            size = self._sizes[tail_length] = signed_size(_REF_PREFIX + tail_length, [_SIGNATURE])
+        return size
+
+    def _word_hex(self, raw: bytes) -> str:
+        """The hex of an address's 32-byte word (an indexed log topic), cached."""
+        text = self._word_cache.get(raw)
+        if text is None:
+            text = self._word_cache[raw] = "00" * 12 + raw[1:].hex()
+        return text
 
     def _record(
         self,
@@ -176,7 +283,8 @@ class TronChain:
             receipt.contract_result or None,
             block_ms,
         )
-        self._open_txs.append((tail, key.secret, result, row))
+        self._open_txs.append((tail, key.secret, result))
+        self._rows.append(row)
         self._open_tails.add(tail)
         for idx, log in enumerate(receipt.logs):
             # The JSON's log address is the 20 bytes after 0x41; topics and data as they are.
@@ -214,8 +322,8 @@ class TronChain:
             self._hand_over()
 
     def _hand_over(self) -> None:
-        self._sealer.take(self._closed, self._logs, self._transfers)
-        self._closed, self._logs, self._transfers = [], [], []
+        self._sealer.take(self._closed, self._rows, self._logs, self._transfers)
+        self._closed, self._rows, self._logs, self._transfers = [], [], [], []
         self._pending = 0
 
     def finish(self, end_ms: int) -> tuple[int, str]:
@@ -233,3 +341,10 @@ def _result(receipt: Receipt) -> str:
 
 
 _NO_BLOCK = "00" * 32  # the reference block's id, put in by the sealer
+_TRANSFER_SELECTOR = bytes.fromhex("a9059cbb")  # transfer(address,uint256)
+
+
+def _transfer_value(owner: bytes, data: bytes) -> dict:
+    """The value of a TriggerSmartContract calling the USDT contract with data, as the
+    economy writes it."""
+    return {"owner_address": owner.hex(), "contract_address": USDT_HEX, "data": data.hex()}

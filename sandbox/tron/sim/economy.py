@@ -144,12 +144,7 @@ class Economy:
         """A TransferContract; NoFunds when the payer lacks amount (plus its bandwidth)."""
         if amount <= 0 or self.trx(payer) < amount + SUN // 2:
             raise NoFunds(f"{payer.text} holds too little TRX")
-        sent = self.chain.send(
-            payer.key,
-            "TransferContract",
-            {"owner_address": payer.hex, "to_address": to.hex, "amount": amount},
-            time_ms,
-        )
+        sent = self.chain.send_trx(payer.key, payer.raw, to.raw, amount, time_ms)
         if sent is None:
             raise NoFunds(f"{payer.text}: TRX transfer refused")
         if to.raw not in self.activated:
@@ -165,8 +160,9 @@ class Economy:
             raise NoFunds(f"{payer.text} is not activated")
         if payer.kind != "deposit" and self.trx(payer) < FEE_RESERVE:
             raise NoFunds(f"{payer.text} holds too little TRX for the energy")
-        data = TRANSFER + bytes(11) + to.raw + amount.to_bytes(32, "big")
-        sent = self._trigger(payer, data, time_ms)
+        sent = self.chain.send_usdt(payer.key, payer.raw, to.raw, amount, time_ms, USDT_FEE_LIMIT)
+        if sent is None or not sent.ok:
+            raise NoFunds(f"{payer.text}: USDT call refused {sent}")
         self._deposited(to, time_ms)
         return sent
 

@@ -16,12 +16,13 @@ chain. Without fork both run in the executor's process; the rows are the same ei
 from __future__ import annotations
 
 import contextlib
+import gc
 import hashlib
 import multiprocessing
 import pickle
 import sqlite3
 import traceback
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from multiprocessing.connection import wait
 from pathlib import Path
 from typing import Any, NoReturn
@@ -29,7 +30,7 @@ from typing import Any, NoReturn
 from ...errors import BuildError
 from ...ledger.codec.varint import encode_varint
 from .. import address as tron_address
-from ..block import BLOCK_MS, BLOCK_VERSION, Witness, block_id, header_raw, tx_trie_root
+from ..block import BLOCK_MS, BLOCK_VERSION, Witness, block_id, header_raw, merkle_root
 from ..hashes import sha256
 from ..keys import TronKey
 from ..protobuf import CONTRACT_RESULTS
@@ -43,14 +44,34 @@ _LOW14 = [bytes((i & 127 | 128, i >> 7 | 128)) for i in range(16384)]
 _LOW14_08 = [b"\x08" + pair for pair in _LOW14]  # with a header's timestamp tag before
 _LOW14_38 = [b"\x38" + pair for pair in _LOW14]  # with its number's tag before
 
-# One transaction as the executor hands it over: the raw bytes after ref_block_hash, the
-# owner's secret, the contract's result, and its tron_txs row without txid, raw and
-# signature: (id, type, owner, to_address, amount, result, fee... timestamp).
-Pending = tuple[bytes, bytes, str, tuple]
+# One transaction as the executor hands it to the sealer: the raw bytes after
+# ref_block_hash, the owner's secret and the contract's result. Its tron_txs row without
+# txid, block, position, raw and signature, (id, type, owner, to_address, amount, result,
+# fee... timestamp), goes to the writer, which puts the sealer's columns in front.
+Pending = tuple[bytes, bytes, str]
 # A block: its number and its transactions in block order.
 Block = tuple[int, list[Pending]]
 
-TX_INSERT = "INSERT INTO tron_txs VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"
+# The sealer's columns of a transaction first, then the executor's.
+TX_INSERT = (
+    "INSERT INTO tron_txs (txid, block, position, raw, signature, id, type, owner, to_address,"
+    " amount, result, fee, net_usage, net_fee, energy_usage, energy_fee, energy_usage_total,"
+    " origin_energy_usage, contract_result, timestamp)"
+    " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"
+)
+
+
+@contextlib.contextmanager
+def rare_collections() -> Iterator[None]:
+    """Python's cycle collector run a hundred times less often: the build's processes
+    allocate millions of short-lived tuples and make next to no reference cycles, and at
+    the default threshold the collector takes about an eighth of their time."""
+    before = gc.get_threshold()
+    gc.set_threshold(70_000, 50, 100)
+    try:
+        yield
+    finally:
+        gc.set_threshold(*before)
 
 
 class _Signer:
@@ -67,7 +88,9 @@ class _Signer:
             from coincurve._libsecp256k1 import ffi, lib
             from coincurve.context import GLOBAL_CONTEXT
 
-            self._ffi, self._lib, self._ctx = ffi, lib, GLOBAL_CONTEXT.ctx
+            self._ctx, self._null = GLOBAL_CONTEXT.ctx, ffi.NULL
+            self._sign_recoverable = lib.secp256k1_ecdsa_sign_recoverable
+            self._serialize = lib.secp256k1_ecdsa_recoverable_signature_serialize_compact
             self._signature = ffi.new("secp256k1_ecdsa_recoverable_signature *")
             self._compact = ffi.new("unsigned char[64]")
             self._compact_bytes = ffi.buffer(self._compact, 64)
@@ -87,15 +110,10 @@ class _Signer:
             if key is None:
                 key = self._keys[secret] = TronKey(secret)
             return key.sign(digest)
-        lib, ctx = self._lib, self._ctx
-        null = self._ffi.NULL
-        if not lib.secp256k1_ecdsa_sign_recoverable(
-            ctx, self._signature, digest, secret, null, null
-        ):
+        ctx, null, signature = self._ctx, self._null, self._signature
+        if not self._sign_recoverable(ctx, signature, digest, secret, null, null):
             raise ValueError("a Tron key that cannot sign")
-        lib.secp256k1_ecdsa_recoverable_signature_serialize_compact(
-            ctx, self._compact, self._recovery, self._signature
-        )
+        self._serialize(ctx, self._compact, self._recovery, signature)
         return self._compact_bytes[:] + self._v[self._recovery[0]]
 
 
@@ -109,39 +127,55 @@ class Writer:
         self.witnesses = witnesses
         self._signer = _Signer()
         self._blocks: list[tuple] = []
-        self._txs: list[tuple] = []
+        self._sealed: list[tuple] = []  # the sealer's columns of transactions, in order
+        self._rows: list[tuple] = []  # the executor's, in the same order
         self._logs: list[tuple] = []
         self._transfers: list[tuple] = []
 
-    def take_chain(self, blocks: list[tuple], txs: list[tuple]) -> None:
+    def take_chain(self, blocks: list[tuple], sealed: list[tuple]) -> None:
         """Rows of sealed blocks, each with its header's hash for the signature in place of
-        the signature, and of their transactions."""
+        the signature, and the sealer's columns of their transactions (txid, block,
+        position, raw, signature)."""
         secrets = [w.key.secret for w in self.witnesses]
         count, sign = len(secrets), self._signer.sign
         self._blocks += [
             row[:6] + (sign(secrets[row[0] % count], row[6]).hex(), row[7]) for row in blocks
         ]
-        self._txs += txs
+        self._sealed += sealed
         self._full()
 
-    def take_events(self, logs: list[tuple], transfers: list[tuple]) -> None:
-        """Rows of logs and TRC-20 transfers (the executor's)."""
+    def take_events(self, rows: list[tuple], logs: list[tuple], transfers: list[tuple]) -> None:
+        """The executor's columns of transactions (in the order the sealer seals them), and
+        rows of logs and TRC-20 transfers."""
+        self._rows += rows
         self._logs += logs
         self._transfers += transfers
         self._full()
 
     def _full(self) -> None:
-        if len(self._txs) >= ROW_BATCH or len(self._logs) >= ROW_BATCH:
+        if len(self._sealed) >= ROW_BATCH or len(self._logs) >= ROW_BATCH:
             self.flush()
 
     def flush(self) -> None:
-        """Write the buffered rows."""
+        """Write the buffered rows (a transaction once both halves of its row are in)."""
+        done = min(len(self._sealed), len(self._rows))
+        txs = [a + b for a, b in zip(self._sealed[:done], self._rows[:done], strict=True)]
+        del self._sealed[:done], self._rows[:done]
         c = self.conn
         c.executemany("INSERT INTO tron_blocks VALUES (?,?,?,?,?,?,?,?)", self._blocks)
-        c.executemany(TX_INSERT, self._txs)
+        c.executemany(TX_INSERT, txs)
         c.executemany("INSERT INTO tron_logs VALUES (?,?,?,?,?)", self._logs)
         c.executemany("INSERT INTO trc20_transfers VALUES (?,?,?,?,?,?,?)", self._transfers)
-        self._blocks, self._txs, self._logs, self._transfers = [], [], [], []
+        self._blocks, self._logs, self._transfers = [], [], []
+
+    def finish(self) -> None:
+        """Write what is left: by now every transaction has both halves of its row."""
+        self.flush()
+        if self._sealed or self._rows:
+            raise BuildError(
+                f"the Tron writer was left {len(self._sealed)} sealed transactions and "
+                f"{len(self._rows)} rows without their other half"
+            )
 
 
 class Sealer:
@@ -170,13 +204,13 @@ class Sealer:
         # _advance's pieces kept from one call to the next: (timestamp >> 28, its varint
         # and the empty root, number >> 14, each witness's tail after the number's varint)
         self._advance_pieces: tuple[int, bytes, int, list[bytes]] = (-1, b"", -1, [])
+        self._witness_texts = [self._address_text(w.key.address) for w in witnesses]
         # Block rows with the header's hash where the witness's signature goes.
         self._blocks: list[tuple] = [
-            (0, self._head_id.hex(), "00" * 32, start_ms)
-            + (self._address_text(witnesses[0].key.address),)
+            (0, self._head_id.hex(), "00" * 32, start_ms, self._witness_texts[0])
             + (bytes(32).hex(), sha256(genesis), 0)
         ]
-        self._txs: list[tuple] = []
+        self._sealed: list[tuple] = []  # (txid, block, position, raw, signature)
 
     def _address_text(self, raw: bytes) -> str:
         text = self._b58_cache.get(raw)
@@ -188,8 +222,8 @@ class Sealer:
         """Seal blocks (numbers ascending, after the last one taken)."""
         for number, txs in blocks:
             self._seal(number, txs)
-        self.out(self._blocks, self._txs)
-        self._blocks, self._txs = [], []
+        self.out(self._blocks, self._sealed)
+        self._blocks, self._sealed = [], []
 
     def _seal(self, number: int, txs: list[Pending]) -> None:
         """Sign a block's transactions (made with block number - 1 as their reference
@@ -197,29 +231,29 @@ class Sealer:
         self._advance(number - 1)
         head = self._head_id
         prefix = b"\x0a\x02" + (number - 1).to_bytes(8, "big")[6:8] + b"\x22\x08" + head[8:16]
-        messages = []
-        rows = self._txs
-        sign = self._signer.sign
-        for position, (tail, secret, result, row) in enumerate(txs):
+        sealed, sign, sha, join = self._sealed, self._signer.sign, hashlib.sha256, b"".join
+        leaves = []
+        for position, (tail, secret, result) in enumerate(txs):
             raw = prefix + tail
-            digest = sha256(raw)
+            digest = sha(raw).digest()
             signature = sign(secret, digest)
-            messages.append(_tx_message(raw, [signature], result))
-            rows.append((row[0], digest.hex(), number, position, raw, signature) + row[1:])
-        count = len(self.witnesses)
-        witness = self.witnesses[number % count]
-        root = tx_trie_root(messages)
+            # the leaf: the hash of _tx_message(raw, [signature], result), one 65-byte signature
+            message = (b"\x0a", encode_varint(len(raw)), raw, b"\x12\x41", signature, _RET[result])
+            leaves.append(sha(join(message)).digest())
+            sealed.append((digest.hex(), number, position, raw, signature))
+        root = leaves[0] if len(leaves) == 1 else merkle_root(leaves)  # tx_trie_root's
+        count = len(self._witness_pieces)
         timestamp = self.start_ms + number * BLOCK_MS
         # header_raw(number, timestamp, head, root, witness address), written out as
         # _advance writes an empty block's (every field set, so none is left out)
-        raw_header = b"".join(
-            (b"\x08", encode_varint(timestamp), b"\x12\x20", root, b"\x1a\x20", head)
-            + (b"\x38", encode_varint(number), self._witness_pieces[number % count])
+        raw_header = join(
+            (b"\x08", encode_varint(timestamp), b"\x12\x20", root, b"\x1a\x20", head, b"\x38")
+            + (encode_varint(number), self._witness_pieces[number % count])
         )
-        header_hash = sha256(raw_header)
+        header_hash = sha(raw_header).digest()
         this = number.to_bytes(8, "big") + header_hash[8:]
         self._blocks.append(
-            (number, this.hex(), head.hex(), timestamp, self._address_text(witness.key.address))
+            (number, this.hex(), head.hex(), timestamp, self._witness_texts[number % count])
             + (root.hex(), header_hash, len(txs))
         )
         self._head_number, self._head_id = number, this
@@ -237,37 +271,46 @@ class Sealer:
         pieces, count = self._witness_pieces, len(self._witness_pieces)
         join, sha, start, low = b"".join, hashlib.sha256, self.start_ms, _LOW14
         low08, low38 = _LOW14_08, _LOW14_38
-        ts_high, ts_root, num_high, tails = self._advance_pieces
-        for n in range(first, number + 1):
+        n = first
+        while n <= number and (n < 16384 or start + n * BLOCK_MS < 1 << 28):
             v = start + n * BLOCK_MS
-            if n < 16384 or v < 1 << 28:
-                raw = join(
-                    (b"\x08", encode_varint(v), _EMPTY_ROOT, parent, b"\x38", encode_varint(n))
-                    + (pieces[n % count],)
-                )
-            else:
-                # A varint is its low 14 bits (two bytes, both marked "more") then the
-                # varint of the rest: a timestamp's next 14 bits are two bytes more, and
-                # what is above them changes once in 2^28 ms; a number's once in 16,384.
-                if v >> 28 != ts_high:
-                    ts_high = v >> 28
-                    ts_root = encode_varint(ts_high) + _EMPTY_ROOT
-                if n >> 14 != num_high:
-                    num_high = n >> 14
-                    tails = [encode_varint(num_high) + piece for piece in pieces]
+            raw = join(
+                (b"\x08", encode_varint(v), _EMPTY_ROOT, parent, b"\x38", encode_varint(n))
+                + (pieces[n % count],)
+            )
+            parent = n.to_bytes(8, "big") + sha(raw).digest()[8:]
+            n += 1
+        ts_high, ts_root, num_high, tails = self._advance_pieces
+        while n <= number:
+            # A varint is its low 14 bits (two bytes, both marked "more") then the varint
+            # of the rest: a timestamp's next 14 bits are two bytes more, and what is above
+            # them changes once in 2^28 ms; a number's once in 16,384. Runs of blocks where
+            # neither changes are written from those pieces.
+            v = start + n * BLOCK_MS
+            if v >> 28 != ts_high:
+                ts_high = v >> 28
+                ts_root = encode_varint(ts_high) + _EMPTY_ROOT
+            if n >> 14 != num_high:
+                num_high = n >> 14
+                tails = [encode_varint(num_high) + piece for piece in pieces]
+            next_high = -(-(((ts_high + 1) << 28) - start) // BLOCK_MS)  # first n past it
+            last = min(number, n | 16383, next_high - 1)
+            for n in range(n, last + 1):  # noqa: B020 (the run goes on from n)
+                v = start + n * BLOCK_MS
                 raw = join(
                     (low08[v & 16383], low[v >> 14 & 16383], ts_root, parent)
                     + (low38[n & 16383], tails[n % count])
                 )
-            parent = n.to_bytes(8, "big") + sha(raw).digest()[8:]
+                parent = n.to_bytes(8, "big") + sha(raw).digest()[8:]
+            n = last + 1
         self._advance_pieces = (ts_high, ts_root, num_high, tails)
         self._head_number, self._head_id = number, parent
 
     def finish(self, tip: int) -> tuple[int, str]:
         """Chain the empty blocks up to tip and hand on what is left; (tip number, tip id)."""
         self._advance(tip)
-        self.out(self._blocks, self._txs)
-        self._blocks, self._txs = [], []
+        self.out(self._blocks, self._sealed)
+        self._blocks, self._sealed = [], []
         return self._head_number, self._head_id.hex()
 
 
@@ -314,15 +357,18 @@ class SealerLink:
         for end in (writer_end, writer_in, sealer_out, sealer_end):
             end.close()
 
-    def take(self, blocks: list[Block], logs: list[tuple], transfers: list[tuple]) -> None:
-        """Hand over closed blocks and the rows of their logs and transfers."""
+    def take(
+        self, blocks: list[Block], rows: list[tuple], logs: list[tuple], transfers: list[tuple]
+    ) -> None:
+        """Hand over closed blocks, the executor's columns of their transactions (in block
+        order), and the rows of their logs and transfers."""
         if self._local is not None:
             self._local[0].take(blocks)
-            self._local[1].take_events(logs, transfers)
+            self._local[1].take_events(rows, logs, transfers)
             return
         try:
             self._to_sealer.send_bytes(pickle.dumps(blocks, protocol=5))
-            self._to_writer.send_bytes(pickle.dumps((logs, transfers), protocol=5))
+            self._to_writer.send_bytes(pickle.dumps((rows, logs, transfers), protocol=5))
         except OSError:
             self._failed()
 
@@ -330,7 +376,7 @@ class SealerLink:
         """Seal up to tip, write everything and stop; (tip number, tip id)."""
         if self._local is not None:
             tip_and_id = self._local[0].finish(tip)
-            self._local[1].flush()
+            self._local[1].finish()
             return tip_and_id
         try:
             self._to_sealer.send_bytes(pickle.dumps(tip, protocol=5))
@@ -376,6 +422,7 @@ def _seal(pipe: Any, out: Any, witnesses: list[Witness], start_ms: int) -> None:
     def hand_on(blocks: list[tuple], txs: list[tuple]) -> None:
         out.send_bytes(pickle.dumps(("rows", blocks, txs), protocol=5))
 
+    gc.set_threshold(70_000, 50, 100)  # rare_collections(), for the whole process
     try:
         sealer = Sealer(witnesses, start_ms, hand_on)
         while True:
@@ -394,6 +441,7 @@ def _seal(pipe: Any, out: Any, witnesses: list[Witness], start_ms: int) -> None:
 def _write(pipe: Any, chain: Any, path: Path, witnesses: list[Witness]) -> None:
     """The writer's process: write what the executor (pipe) and the sealer (chain) send
     until both are done; then answer the executor (tip, id) or what failed."""
+    gc.set_threshold(70_000, 50, 100)  # rare_collections(), for the whole process
     try:
         conn = sqlite3.connect(path)
         for pragma in PRAGMAS:
@@ -419,7 +467,7 @@ def _write(pipe: Any, chain: Any, path: Path, witnesses: list[Witness]) -> None:
                     return
                 else:
                     writer.take_chain(*message[1:])
-        writer.flush()
+        writer.finish()
         conn.commit()
         conn.close()
         pipe.send(answer)

@@ -17,6 +17,7 @@ from ..block import witnesses as make_witnesses
 from ..state import TronState
 from .chain import TronChain
 from .economy import DELEGATED, FEE_RESERVE, SUN, Economy, Exchange, NoFunds, Wallet
+from .sealer import rare_collections
 from .story import TronStory
 
 HOUR_MS = 3_600_000
@@ -45,7 +46,8 @@ def simulate_tron(
     progress: Callable[[int, int], None] | None = None,
 ) -> TronSummary:
     """Generate the whole Tron chain of a world into conn's tron tables."""
-    return _TronSimulation(conn, scenario, actors, sites, start_time).run(progress)
+    with rare_collections():
+        return _TronSimulation(conn, scenario, actors, sites, start_time).run(progress)
 
 
 class _TronSimulation:
