@@ -70,7 +70,7 @@ def render(seed: str, answer: str) -> bytes:
         draw.arc((box[0], top[0], box[1] + 10, top[1] + 10), 0, rng.randrange(90, 300), fill="grey")
     waved = waved.filter(ImageFilter.SMOOTH)
     out = io.BytesIO()
-    waved.save(out, "PNG", optimize=True)
+    waved.save(out, "PNG")  # optimize=True doubled the cost for 1 % fewer bytes
     return out.getvalue()
 
 
