@@ -50,6 +50,8 @@ class PortalServer:
                 max_request_header_size=MAX_HEAD,
                 clear_untrusted_proxy_headers=True,
                 expose_tracebacks=False,
+                # select() fails past descriptor 1024, which a busy sandbox passes.
+                asyncore_use_poll=True,
             )
         except BaseException:
             sock.close()

@@ -36,6 +36,7 @@ class UiServer:
                 ident="investigate-ui",
                 clear_untrusted_proxy_headers=True,
                 expose_tracebacks=False,
+                asyncore_use_poll=True,  # select() fails past descriptor 1024
             )
         except BaseException:
             sock.close()
