@@ -20,7 +20,9 @@ this process):
 Users are spawned at --spawn-rate a second, so a phase starts with the class arriving.
 Locust's HttpUser is requests underneath, and requests speaks SOCKS through PySocks, so
 the trainees are plain HttpUsers with socks5h proxies; FastHttpUser (geventhttpclient)
-is faster but speaks only to HTTP proxies, and trainees' browsers use the SOCKS port.
+is faster but speaks only to HTTP proxies, and trainees' browsers use the SOCKS port. As a
+browser does, a trainee sends a GET once more when the server closed its kept-alive
+connection just as the request left (the servers close idle connections after 10 s).
 
 Prints per request kind: requests, errors, req/s, p50/p95/p99; the phases side by side;
 the sandbox's and the load generator's CPU; the class targets (100 trainees: 0 errors,
@@ -57,6 +59,7 @@ import yaml
 from locust import HttpUser, between, task
 from locust.env import Environment
 from locust.stats import StatsEntry
+from urllib3.util.retry import Retry
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT), str(ROOT / "bench")]
@@ -297,6 +300,10 @@ class Trainee(MarketPages):
         facts = self.facts
         self.n = next(facts.seats)
         self.client.proxies = {"http": f"socks5h://trainee{self.n}:x@{facts.socks}"}
+        # As a browser does: a GET on a kept-alive connection the server closed meanwhile
+        # (its idle timeout struck as the request left) is sent once more on a new one.
+        retry = Retry(total=1, connect=0, read=1, status=0, allowed_methods={"GET", "HEAD"})
+        self.client.get_adapter("http://").max_retries = retry
         self.market_url = f"http://{facts.market}"
         self.market_csrf = ""
         self.handle = f"t{facts.tag}x{self.n}"
