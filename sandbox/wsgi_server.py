@@ -1,4 +1,8 @@
-"""The threaded WSGI server of every site, the explorer, the exchanges and the classroom.
+"""A threaded WSGI server that speaks TLS: Tor's check service (check.torproject.org).
+
+The web services themselves run elsewhere: the hidden services on gunicorn
+(`sandbox/workers/`), the others on waitress (`sandbox/portal_server.py`); both take this
+module's banner, caps and timeouts, so every server of the sandbox answers alike.
 
 werkzeug's threaded server gives each connection a thread for as long as the client keeps
 it open, with no timeout and no cap: a few hundred clients that send half a request line
