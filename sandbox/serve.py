@@ -1,13 +1,13 @@
 """A running sandbox: every site of a world on its own loopback port, behind the gateway.
 
 `Sandbox(world).start()` serves the hidden services in gunicorn worker processes
-(`sandbox/workers/`, a port each on 127.0.0.1), and in this process, on a threaded WSGI
-server each, the services that share its live chains (the explorer, the exchanges, the
-issuer, the Tron node and explorer, the classroom); it routes the sites' `.onion`/`.test`
-names to them in the gateway, and writes `run.json` in the state directory so `sandbox status` can tell what
-is running, with a pointer to it in a per-user place (`running_dir`) so `sandbox status`
-finds it from any directory. Trainees' writes live in the state directory too, never in
-the world.
+(`sandbox/workers/`, a port each on 127.0.0.1), and in this process, on waitress
+(`portal_server.py`), the services that share its live chains (the explorer, the
+exchanges, the issuer, the Tron node and explorer, the classroom); it routes the sites'
+`.onion`/`.test` names to them in the gateway, and writes `run.json` in the state
+directory so `sandbox status` can tell what is running, with a pointer to it in a
+per-user place (`running_dir`) so `sandbox status` finds it from any directory.
+Trainees' writes live in the state directory too, never in the world.
 """
 
 from __future__ import annotations
@@ -38,7 +38,7 @@ from .torcheck import NAME as TORCHECK_NAME
 from .torcheck import create_app as create_torcheck
 from .torcheck import exit_address
 from .torcheck.tls import CA_FILE, server_context
-from .workers import SiteWorkers, default_workers
+from .workers import SiteWorkers
 from .workers import describe as describe_workers
 from .world.store import open_world, site_rows
 from .world.tron_store import has_tron
@@ -116,6 +116,11 @@ def site_app(
     return create_site_app(world, site_id, state / "state.db")
 
 
+def reachable(bound: str) -> str:
+    """Where the gateway connects to a server bound to `bound`: loopback for a wildcard."""
+    return "127.0.0.1" if bound in ("0.0.0.0", "", "::", "localhost") else bound
+
+
 @dataclass
 class SiteServer:
     """One site: its WSGI server in a thread of this process, or where another serves it."""
@@ -136,8 +141,7 @@ class SiteServer:
         if self.upstream:
             return self.upstream[0]
         assert self.server is not None  # a site served here has its server
-        bound = self.server.server_address[0]
-        return "127.0.0.1" if bound in ("0.0.0.0", "::", "") else str(bound)
+        return reachable(self.server.server_address[0])
 
     @property
     def port(self) -> int:
@@ -228,8 +232,11 @@ class Sandbox:
                 for r in rows
                 if r["id"] not in self.upstreams and not configs[r["id"]].get("mirror_of")
             }
-            hidden = [(r["id"], r["kind"]) for r in rows if r["id"] in own]
-            hidden = [(i, kind) for i, kind in hidden if kind not in IN_PROCESS_KINDS]
+            hidden = [
+                (r["id"], r["kind"])
+                for r in rows
+                if r["id"] in own and r["kind"] not in IN_PROCESS_KINDS
+            ]
             where: dict[str, int] = {}  # the hidden services' ports
             if hidden:  # the workers boot while this process loads its own services
                 self.workers = SiteWorkers(
@@ -237,7 +244,7 @@ class Sandbox:
                     self.state_dir,
                     hidden,
                     ports=ports,
-                    workers=self.site_workers or default_workers(),
+                    workers=self.site_workers,
                 ).start(wait=False)
                 where = self.workers.site_ports
             for row in rows:
@@ -359,8 +366,7 @@ class Sandbox:
         """Where the gateway reaches a portal: trainees reach it directly on the classroom
         network and by name through the proxy; the gateway connects over loopback unless
         the portal is bound elsewhere."""
-        upstream = "127.0.0.1" if self.host in ("0.0.0.0", "", "::", "localhost") else self.host
-        return upstream, server.server_port
+        return reachable(self.host), server.server_port
 
     def _tron_chain(self) -> Any:
         """The node's live Tron chain when the node runs here, else None."""
