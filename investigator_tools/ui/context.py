@@ -25,13 +25,18 @@ class Settings:
         explorer: str | None = None,
         proxy: str | None = None,
         operator: str | None = None,
+        language: str | None = None,
+        system_language: str | None = None,
     ):
-        """The case file, the token (a fresh one if none), the explorer and proxy to use."""
+        """The case file, the token (a fresh one if none), the explorer and proxy to use;
+        the pages' language (`--lang`) and the terminal's, used after the browser's."""
         self.case_path = Path(case_path)
         self.token = token or secrets.token_urlsafe(32)
         self.explorer = explorer
         self.proxy = proxy
         self.operator = operator
+        self.language = language
+        self.system_language = system_language
 
     def explorer_for(self, case: Case) -> Esplora:
         """The explorer: --explorer, else the one the case synced from, else the default."""
