@@ -1,15 +1,12 @@
 // Follow the money: the Cytoscape.js canvas over the workspace's JSON API.
 "use strict";
 (function () {
+  const _ = window.ui._, ngettext = window.ui.ngettext;
   let cy = null;
   let root = null;
   let selected = null; // {kind: "node"|"edge", id}
 
-  function btc(sat) {
-    if (sat === null || sat === undefined) return "";
-    const whole = (Math.round(sat) / 1e8).toFixed(8).replace(/0+$/, "").replace(/\.$/, "");
-    return whole + " BTC";
-  }
+  const btc = window.ui.btc;
 
   function short(id) {
     return id.length > 20 ? id.slice(0, 10) + "…" + id.slice(-6) : id;
@@ -17,15 +14,16 @@
 
   function nodeCaption(n) {
     if (n.kind === "rest") {
-      return (n.data.count || 0) + " more (" + btc(n.data.amount) + ")";
+      return ngettext("%(num)s more (%(amount)s)", "%(num)s more (%(amount)s)", n.data.count || 0,
+        { amount: btc(n.data.amount) });
     }
     if (n.kind === "cluster") {
-      let text = "cluster of " + n.data.size + " addresses";
+      let text = ngettext("cluster of %(num)s address", "cluster of %(num)s addresses", n.data.size);
       if (n.data.labels && n.data.labels.length) text += "\n" + n.data.labels.join(", ");
       if (n.tags && n.tags.length) text += "\n#" + n.tags.join(" #");
       return text;
     }
-    let text = (n.kind === "tx" ? "tx " : "") + short(n.id);
+    let text = (n.kind === "tx" ? _("tx") + " " : "") + short(n.id);
     if (n.label) text += "\n" + n.label;
     if (n.tags && n.tags.length) text += "\n#" + n.tags.join(" #");
     return text;
@@ -198,7 +196,7 @@
       const positions = {};
       cy.nodes().forEach(function (n) { positions[n.id()] = [n.position("x"), n.position("y")]; });
       window.ui.postJSON(root.dataset.layout, { positions: positions }).catch(function (e) {
-        window.ui.toast("Layout not saved: " + e.message, true);
+        window.ui.toast(_("Layout not saved: %(error)s", { error: e.message }), true);
       });
     }, 300);
   }
@@ -218,32 +216,36 @@
     document.getElementById("nothing").hidden = true;
     document.getElementById("selected").hidden = false;
     const title = isNode
-      ? { address: "Address", tx: "Transaction", rest: "Folded counterparties", cluster: "Wallet cluster" }[info.kind]
-      : "Payment";
+      ? { address: _("Address"), tx: _("Transaction"), rest: _("Folded counterparties"), cluster: _("Wallet cluster") }[info.kind]
+      : _("Payment");
     document.getElementById("sel-title").textContent = title;
     document.getElementById("sel-id").textContent = isNode ? info.id : info.source + " → " + info.target;
     const label = document.getElementById("sel-label");
     label.textContent = isNode && info.label
-      ? "Label: " + info.label + (info.category ? " (" + info.category + ")" : "") +
-        (info.label_source === "explorer" ? " · from the explorer" : " · the case's own")
+      ? _("Label: %(label)s", { label: info.label + (info.category ? " (" + info.category + ")" : "") }) +
+        " · " + (info.label_source === "explorer" ? _("from the explorer") : _("the case's own"))
       : "";
     const facts = document.getElementById("sel-facts");
     facts.replaceChildren();
     if (isNode) {
       const d = info.data || {};
-      if (d.balance !== undefined) fact(facts, "Balance", btc(d.balance));
-      if (d.received !== undefined) fact(facts, "Received", btc(d.received));
-      if (d.sent !== undefined) fact(facts, "Sent", btc(d.sent));
-      if (d.tx_count !== undefined) fact(facts, "Transactions", String(d.tx_count));
-      if (d.height !== undefined) fact(facts, "Block", String(d.height));
-      if (d.fee !== undefined && d.fee !== null) fact(facts, "Fee", btc(d.fee));
-      if (info.kind === "rest") fact(facts, "Folded", (d.count || 0) + " addresses, " + btc(d.amount));
+      if (d.balance !== undefined) fact(facts, _("Balance"), btc(d.balance));
+      if (d.received !== undefined) fact(facts, _("Received"), btc(d.received));
+      if (d.sent !== undefined) fact(facts, _("Sent"), btc(d.sent));
+      if (d.tx_count !== undefined) fact(facts, _("Transactions"), window.ui.num(d.tx_count));
+      if (d.height !== undefined) fact(facts, _("Block"), window.ui.num(d.height));
+      if (d.fee !== undefined && d.fee !== null) fact(facts, _("Fee"), btc(d.fee));
+      if (info.kind === "rest") {
+        fact(facts, _("Folded"), ngettext("%(num)s address, %(amount)s", "%(num)s addresses, %(amount)s",
+          d.count || 0, { amount: btc(d.amount) }));
+      }
       if (info.kind === "cluster") {
-        fact(facts, "Addresses", String(d.size) + " (" + d.drawn + " were on the graph)");
-        if (d.labels && d.labels.length) fact(facts, "Labels", d.labels.join(", "));
+        fact(facts, _("Addresses"), ngettext("%(num)s (%(drawn)s were on the graph)",
+          "%(num)s (%(drawn)s were on the graph)", d.size, { drawn: window.ui.num(d.drawn) }));
+        if (d.labels && d.labels.length) fact(facts, _("Labels"), d.labels.join(", "));
       }
     } else {
-      fact(facts, "Amount", btc(info.amount));
+      fact(facts, _("Amount"), btc(info.amount));
     }
     const many = info.kind === "rest" || info.kind === "cluster";
     document.getElementById("expand").hidden = !isNode || many;
@@ -262,7 +264,7 @@
   }
 
   async function act(url, body, around, done, options) {
-    status("working…");
+    status(_("working…"));
     root.dataset.busy = "1";
     try {
       const data = await window.ui.postJSON(url, body);
@@ -280,7 +282,7 @@
   function expand(id) {
     const top = parseInt(document.getElementById("top").value, 10) || 8;
     act(root.dataset.expand, { node: id, top: top }, id, function (data) {
-      window.ui.toast("Expanded: " + data.added.length + " counterparties");
+      window.ui.toast(ngettext("Expanded: %(num)s counterparty", "Expanded: %(num)s counterparties", data.added.length));
     });
   }
 
@@ -330,21 +332,22 @@
       const around = selected.id;
       act(root.dataset.trace, body, around, function (data) {
         const services = data.services.map(function (s) { return s.label + " " + btc(s.amount); });
-        const text = "Traced " + data.hops + " transactions" + (data.truncated ? " (drew " + data.drawn + ")" : "") +
-          (services.length ? "; reached " + services.join(", ") : "");
+        const text = ngettext("Traced %(num)s transaction", "Traced %(num)s transactions", data.hops) +
+          (data.truncated ? " " + _("(drew %(drawn)s)", { drawn: window.ui.num(data.drawn) }) : "") +
+          (services.length ? "; " + _("reached %(services)s", { services: services.join(", ") }) : "");
         const box = document.getElementById("trace-result");
         box.textContent = text;
         for (const d of data.deposits) {
           // What to ask the service about: the deposit that carried the money in.
           const line = document.createElement("div");
           line.className = "deposit";
-          line.append(d.service + " via deposit ");
+          line.append(_("%(service)s via deposit", { service: d.service }) + " ");
           const code = document.createElement("span");
           code.className = "mono wrap";
           code.textContent = d.deposit;
           const link = document.createElement("a");
           link.href = root.dataset.request + "?subject=" + encodeURIComponent(d.deposit);
-          link.textContent = "Request…";
+          link.textContent = _("Request…");
           link.className = "deposit-request";
           line.append(code, " ", link);
           box.appendChild(line);
@@ -358,8 +361,8 @@
       if (!to) return;
       act(root.dataset.path, { from: selected.id, to: to }, selected.id, function (data) {
         const text = data.found
-          ? "Path found: " + data.hops + " transaction(s)"
-          : "No path within the hops searched";
+          ? ngettext("Path found: %(num)s transaction", "Path found: %(num)s transactions", data.hops)
+          : _("No path within the hops searched");
         document.getElementById("path-result").textContent = text;
         window.ui.toast(text);
       }, { trace: true });
@@ -372,13 +375,15 @@
         cy.elements().unselect();
         node.select();
         show(node);
-        window.ui.toast("Collapsed " + data.collapsed.length + " addresses into a cluster of " + data.size);
+        window.ui.toast(ngettext("Collapsed %(num)s address into a cluster of %(size)s",
+          "Collapsed %(num)s addresses into a cluster of %(size)s", data.collapsed.length,
+          { size: window.ui.num(data.size) }));
       });
     });
     document.getElementById("uncollapse").addEventListener("click", function () {
       if (!selected || selected.kind !== "node") return;
       act(root.dataset.uncollapse, { node: selected.id }, null, function (data) {
-        window.ui.toast("Shown again: " + data.shown.length + " addresses");
+        window.ui.toast(ngettext("Shown again: %(num)s address", "Shown again: %(num)s addresses", data.shown.length));
       });
     });
     document.getElementById("copy-id").addEventListener("click", function () {
@@ -388,7 +393,7 @@
       try {
         const png = cy.png({ full: true, bg: "#ffffff", maxWidth: 2400, maxHeight: 2400 });
         const kept = await window.ui.postJSON(root.dataset.picture, { png: png });
-        window.ui.toast("Picture kept for the report (SHA-256 " + kept.sha256.slice(0, 12) + "…)");
+        window.ui.toast(_("Picture kept for the report (SHA-256 %(hash)s…)", { hash: kept.sha256.slice(0, 12) }));
       } catch (e) {
         window.ui.toast(e.message, true);
       }
@@ -403,7 +408,7 @@
       act(root.dataset.annotate, {
         kind: selected.kind, target: selected.id,
         note: document.getElementById("note").value, tags: tags,
-      }, null, function () { window.ui.toast("Note saved in the case"); });
+      }, null, function () { window.ui.toast(_("Note saved in the case")); });
     });
     document.getElementById("save-label").addEventListener("click", function () {
       if (!selected || selected.kind !== "node") return;
@@ -411,7 +416,7 @@
         address: selected.id,
         name: document.getElementById("label-name").value,
         category: document.getElementById("label-category").value,
-      }, null, function () { window.ui.toast("Label saved in the case"); });
+      }, null, function () { window.ui.toast(_("Label saved in the case")); });
     });
 
     const response = await fetch(root.dataset.api, { credentials: "same-origin" });
