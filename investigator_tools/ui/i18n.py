@@ -167,8 +167,12 @@ def js_messages() -> tuple[str | tuple[str, str], ...]:
     found: dict = {}
     for script in sorted(STATIC.glob("*.js")):
         with script.open("rb") as f:
-            for _line, _func, message, _comments in extract_javascript(f, JS_KEYWORDS, [], {}):
-                key = tuple(message) if isinstance(message, tuple | list) else message
+            for _line, func, message, _comments in extract_javascript(f, JS_KEYWORDS, [], {}):
+                # A call's message comes with its other arguments (None: not strings).
+                parts = message if isinstance(message, tuple | list) else (message,)
+                key = tuple(parts[:2]) if func == "ngettext" else parts[0]
+                if not all(isinstance(p, str) for p in (key if isinstance(key, tuple) else (key,))):
+                    continue  # not a literal: nothing a catalogue can hold
                 found.setdefault(key, None)
     return tuple(found)
 
@@ -181,6 +185,8 @@ def _plural_categories(language: str) -> dict[str, int]:
     forms: dict[str, int] = {}
     for n in [*range(0, 1000), 1_000_000, 2_000_000]:
         forms.setdefault(rule(n), plural(n))
+    # `other` only for fractions in some locales (ru): the last form, as gettext's would be.
+    forms.setdefault("other", max(forms.values()))
     return forms
 
 
