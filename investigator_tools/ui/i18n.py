@@ -177,17 +177,21 @@ def js_messages() -> tuple[str | tuple[str, str], ...]:
     return tuple(found)
 
 
-def _plural_categories(language: str) -> dict[str, int]:
-    """Which gettext plural form each of the locale's CLDR categories (what the browser's
-    Intl.PluralRules names) takes, found by counting through numbers with both rules."""
+COUNTS = (*range(0, 1000), 1_000_000, 2_000_000)  # enough to meet every plural form
+
+
+def _plural_samples(language: str) -> dict[str, int]:
+    """For each of the locale's CLDR plural categories (what the browser's Intl.PluralRules
+    names), a count whose gettext plural form is the one that category takes."""
     plural = translator(language).plural if language != DEFAULT else (lambda n: int(n != 1))
     rule = Locale.parse(language).plural_form
-    forms: dict[str, int] = {}
-    for n in [*range(0, 1000), 1_000_000, 2_000_000]:
-        forms.setdefault(rule(n), plural(n))
-    # `other` only for fractions in some locales (ru): the last form, as gettext's would be.
-    forms.setdefault("other", max(forms.values()))
-    return forms
+    samples: dict[str, int] = {}
+    for n in COUNTS:
+        samples.setdefault(rule(n), n)
+    # `other` is for fractions only in some locales (ru): the last form, as gettext's is.
+    last = max(plural(n) for n in COUNTS)
+    samples.setdefault("other", next(n for n in COUNTS if plural(n) == last))
+    return samples
 
 
 @functools.cache
@@ -205,23 +209,16 @@ def js_table(language: str) -> dict:
     if lang == DEFAULT:
         return table
     t = translator(lang)
-    categories = _plural_categories(lang)
+    samples = _plural_samples(lang)
     for message in js_messages():
         if isinstance(message, tuple):
             singular, plural = message
             table["messages"][singular] = {
-                category: t.ngettext(singular, plural, _sample_of(lang, category))
-                for category in categories
+                category: t.ngettext(singular, plural, n) for category, n in samples.items()
             }
         else:
             table["messages"][message] = t.gettext(message)
     return table
-
-
-def _sample_of(language: str, category: str) -> int:
-    """A number the locale puts in a plural category (for picking that form)."""
-    rule = Locale.parse(language).plural_form
-    return next(n for n in [*range(0, 1000), 1_000_000, 2_000_000] if rule(n) == category)
 
 
 def ltr(value: object) -> Markup:
