@@ -103,9 +103,7 @@ def custody_page():
     case = open_case()
     problems = case.verify()
     made = dict(case.conn.execute("SELECT custody_id, COUNT(*) FROM captures GROUP BY custody_id"))
-    entries = [
-        {**e, "captures": made.get(e["id"], 0)} for e in case.custody()
-    ]
+    entries = [{**e, "captures": made.get(e["id"], 0)} for e in case.custody()]
     return render_template("custody.html", entries=entries, problems=problems)
 
 

@@ -66,6 +66,8 @@ def language_of(tag: str | None) -> str | None:
     if not tag:
         return None
     tag = tag.strip().split(".")[0].split("@")[0].replace("-", "_")
+    if tag in ("C", "POSIX"):  # the terminal's "no locale" (Babel reads it as en_US_POSIX)
+        return None
     try:
         language = Locale.parse(tag).language
     except (ValueError, UnknownLocaleError):
@@ -127,7 +129,9 @@ def catalogue_dir() -> Path:
                 info = root.stat()
                 if info.st_uid != os.getuid() or info.st_mode & 0o077:
                     continue
-            if all((target / lang / "LC_MESSAGES" / f"{DOMAIN}.mo").is_file() for lang in LOCALES[1:]):
+            if all(
+                (target / lang / "LC_MESSAGES" / f"{DOMAIN}.mo").is_file() for lang in LOCALES[1:]
+            ):
                 return target
             _compile_into(target)
         except OSError:  # a read-only home: the private temporary directory will do
@@ -241,16 +245,14 @@ def _when(value: float | None) -> str:
     return format_datetime(moment, "medium", tzinfo=UTC, locale=get_locale()) + " UTC"
 
 
-def init_app(
-    app: Flask, language: str | None = None, system_language: str | None = None
-) -> None:
+def init_app(app: Flask, language: str | None = None, terminal: str | None = None) -> None:
     """Give the workspace Flask-Babel, the language rules, the switcher and the filters.
 
-    language: `--lang` (wins over the browser); system_language: the terminal's locale
-    (used when the browser asks for none of the workspace's languages).
+    language: `--lang` (wins over the browser); terminal: the terminal's language (used
+    when the browser asks for none of the workspace's languages).
     """
     chosen = language_of(language)
-    fallback = language_of(system_language)
+    fallback = language_of(terminal)
 
     def select() -> str:
         """The request's language: switcher's cookie, --lang, browser, terminal, English."""
