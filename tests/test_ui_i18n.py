@@ -474,6 +474,11 @@ def test_money_page_in_chromium(world, lang):  # noqa: F811
             assert not left, f"{lang}: English left in the panel: {sorted(left)}"
             assert not _english_left(driver.page_source, patterns)
             assert address in shown
+            # Amounts are isolated left to right, so "0.5 BTC" never reads "BTC 0.5".
+            amount = driver.execute_script(
+                "return document.querySelector('#sel-facts dd').textContent"
+            )
+            assert re.fullmatch(r"\u2066[0-9.,\u00a0]+ BTC\u2069", amount), repr(amount)
             if lang == "ar":
                 sel = driver.find_element(By.ID, "sel-id")
                 assert sel.value_of_css_property("direction") == "ltr"

@@ -7,7 +7,7 @@ document.addEventListener("DOMContentLoaded", function () {
   let checked = null;
 
   function btc(sat) {
-    return window.ui.num(sat / 1e8, 8) + " BTC";
+    return window.ui.btc(sat, true);
   }
 
   function body(confirm) {

@@ -41,11 +41,13 @@
     return whole.split("\u0000").join(table.group) + (parts.length > 1 ? table.decimal + parts[1] : "");
   }
 
-  // Satoshis as BTC, the locale's signs, no trailing zeros.
-  function btc(sat) {
+  // Satoshis as BTC, the locale's signs (no trailing zeros, or all 8 digits if fixed),
+  // isolated left to right (U+2066 ... U+2069) so a right-to-left line never reorders it.
+  function btc(sat, fixed) {
     if (sat === null || sat === undefined) return "";
-    const whole = (Math.round(sat) / 1e8).toFixed(8).replace(/0+$/, "").replace(/\.$/, "");
-    return num(whole) + " BTC";
+    let whole = (Math.round(sat) / 1e8).toFixed(8);
+    if (!fixed) whole = whole.replace(/0+$/, "").replace(/\.$/, "");
+    return "\u2066" + num(whole) + " BTC\u2069";
   }
 
   function setLarge(on) {
