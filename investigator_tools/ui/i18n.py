@@ -187,7 +187,8 @@ COUNTS = (*range(0, 1000), 1_000_000, 2_000_000)  # enough to meet every plural 
 def _plural_samples(language: str) -> dict[str, int]:
     """For each of the locale's CLDR plural categories (what the browser's Intl.PluralRules
     names), a count whose gettext plural form is the one that category takes."""
-    plural = translator(language).plural if language != DEFAULT else (lambda n: int(n != 1))
+    # A compiled catalogue's rule (GNUTranslations.plural); English's is n != 1.
+    plural = getattr(translator(language), "plural", lambda n: int(n != 1))
     rule = Locale.parse(language).plural_form
     samples: dict[str, int] = {}
     for n in COUNTS:
