@@ -20,6 +20,7 @@ from __future__ import annotations
 import functools
 import gettext
 import hashlib
+import json
 import os
 import tempfile
 from collections.abc import Mapping
@@ -42,6 +43,7 @@ __all__ = [
     "LOCALES",
     "catalogue_dir",
     "init_app",
+    "js_attribute",
     "js_messages",
     "js_table",
     "language_of",
@@ -226,6 +228,17 @@ def js_table(language: str) -> dict:
     return table
 
 
+@functools.cache
+def js_attribute(language: str) -> Markup:
+    """The scripts' table as the value of a single-quoted HTML attribute: JSON in the
+    page's own script (a third of the size of ASCII escapes), with <, >, & and ' escaped as
+    JSON escapes, so the attribute can neither end nor open a tag."""
+    text = json.dumps(js_table(language), ensure_ascii=False, separators=(",", ":"))
+    for char in "<>&'":
+        text = text.replace(char, f"\\u{ord(char):04x}")
+    return Markup(text)
+
+
 def ltr(value: object) -> Markup:
     """A value that must never reorder (address, txid, hash, amount, path) as <bdi dir=ltr>."""
     return Markup('<bdi dir="ltr">{}</bdi>').format(value)
@@ -302,5 +315,5 @@ def init_app(app: Flask, language: str | None = None, terminal: str | None = Non
             "html_lang": lang,
             "text_direction": text_direction(lang),
             "languages": [(code, Locale.parse(code).get_display_name(code)) for code in LOCALES],
-            "js_i18n": js_table(lang),
+            "js_i18n": js_attribute(lang),
         }
