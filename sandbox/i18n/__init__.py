@@ -38,9 +38,12 @@ from flask import Blueprint, Flask, g, redirect, request
 from flask_babel import Babel, get_locale
 from markupsafe import Markup
 
+from .message import Message, translate
+
 __all__ = [
     "COOKIE",
     "LOCALES",
+    "Message",
     "catalogue_dir",
     "init_app",
     "language_of",
@@ -200,6 +203,7 @@ def init_app(
     app.add_template_filter(ltr, "ltr")
     app.add_template_filter(_number, "num")
     app.add_template_filter(_when, "when")
+    app.add_template_filter(translate, "translate")
 
     bp = Blueprint(
         "i18n",
