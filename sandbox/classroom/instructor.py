@@ -240,8 +240,10 @@ def seat(n: int):
             }
         )
     trainee = c.progress.trainees().get(n)
+    messages = [(i, _inject_text(i, language, n)) for i in c.course.injects]
     return render_template(
         "classroom/instructor/seat.html",
+        inject_texts=[(i.id, text) for i, text in messages if text],
         seat=found,
         trainee=trainee,
         texts_language=language,
@@ -309,11 +311,17 @@ def _trigger(inject) -> str:
     return _("by hand")
 
 
-def _inject_text(inject, language: str) -> str:
-    """A message inject's text in a language (the scenario's default where not given);
-    "" for another action, or a message whose text differs by seat (see the seat's page)."""
-    config = inject.shared
-    if inject.action != "message" or not config:
+def _inject_text(inject, language: str, seat: int | None = None) -> str:
+    """A message inject's text for a seat (None: the class's) in a language, the scenario's
+    default where not given; "" for another action, or for the class when the text differs
+    by seat (each seat's page shows its own)."""
+    if inject.action != "message":
+        return ""
+    try:
+        config = inject.config(seat) if seat is not None else inject.shared
+    except InjectError:
+        return ""
+    if not config:
         return ""
     return localized(config.get("texts"), language, classroom().course.language) or str(
         config.get("text", "")

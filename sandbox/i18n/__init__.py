@@ -1,4 +1,4 @@
-"""The sandbox's own pages in the class's language: en, ru, kk, ur and ar (Flask-Babel).
+"""The sandbox's own pages in the class's language: en, ru, kk, ur, ar, fr and es (Flask-Babel).
 
     i18n.init_app(app, scenario_locale="en_GB")                  # a service's app
     i18n.init_app(app, scenario_locale=..., cookie=side_cookie)  # one choice per side
@@ -52,7 +52,7 @@ __all__ = [
     "translator",
 ]
 
-LOCALES = ("en", "ru", "kk", "ur", "ar")
+LOCALES = ("en", "ru", "kk", "ur", "ar", "fr", "es")
 DEFAULT = "en"
 COOKIE = "lang"
 PACKAGE = Path(__file__).resolve().parent
@@ -153,6 +153,16 @@ def ltr(value: object) -> Markup:
     return Markup('<bdi dir="ltr">{}</bdi>').format(value)
 
 
+def _browser_language() -> str | None:
+    """The browser's most wanted language these pages speak, by its primary tag: `fr-SN,
+    en;q=0.5` is French (werkzeug's best_match would take the exact `en` over `fr-SN`)."""
+    for tag, _quality in request.accept_languages:  # best first
+        language = language_of(tag)
+        if language:
+            return language
+    return None
+
+
 def _number(value: float | Decimal | str | None, digits: int | None = None) -> str:
     """A number in the page's locale (grouping and decimal signs, Latin digits)."""
     if value is None or value == "":
@@ -195,7 +205,7 @@ def init_app(
             return stored
         if scenario_language:
             return scenario_language
-        return request.accept_languages.best_match(LOCALES) or DEFAULT
+        return _browser_language() or DEFAULT
 
     app.config["BABEL_TRANSLATION_DIRECTORIES"] = str(catalogue_dir())
     app.config["BABEL_DEFAULT_LOCALE"] = DEFAULT
