@@ -54,7 +54,12 @@ def _event_kinds() -> dict:
 LOG_LIMIT = 300
 
 
-def texts_language() -> str:
+def classroom():
+    """The app's Classroom."""
+    return current_app.extensions["classroom"]
+
+
+def _texts_language() -> str:
     """The language of the scenario's texts on an instructor page: the one asked for with
     `?texts=` (a seat's, to read what its trainee reads), else the instructor's own; a text
     without that translation falls back to the scenario's default (Course.text)."""
@@ -62,11 +67,6 @@ def texts_language() -> str:
     if asked in classroom().course.languages:
         return asked
     return str(get_locale())
-
-
-def classroom():
-    """The app's Classroom."""
-    return current_app.extensions["classroom"]
 
 
 def _iso(t: float | None) -> str:
@@ -227,7 +227,7 @@ def seat(n: int):
     if found is None:
         abort(404, _("There is no seat %(n)s.", n=n))
     progress = c.progress.seat(n)
-    language = texts_language()
+    language = _texts_language()
     rows = []
     for o in c.course.objectives:
         rows.append(
@@ -240,10 +240,10 @@ def seat(n: int):
             }
         )
     trainee = c.progress.trainees().get(n)
-    messages = [(i, _inject_text(i, language, n)) for i in c.course.injects]
+    injected = [(i, _inject_text(i, language, n)) for i in c.course.injects]
     return render_template(
         "classroom/instructor/seat.html",
-        inject_texts=[(i.id, text) for i, text in messages if text],
+        inject_texts=[(i.id, text) for i, text in injected if text],
         seat=found,
         trainee=trainee,
         texts_language=language,
@@ -336,7 +336,7 @@ def injects():
     fired: dict[str, list] = {}
     for row in c.progress.fired_list():
         fired.setdefault(row["inject"], []).append(row)
-    language = texts_language()
+    language = _texts_language()
     return render_template(
         "classroom/instructor/injects.html",
         injects=[

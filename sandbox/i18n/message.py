@@ -29,7 +29,7 @@ class Message(str):
         self.msgid, self.values, self.lowered = msgid, values, False
         return self
 
-    def lower(self) -> Message:  # type: ignore[override]
+    def lower(self) -> Message:
         """The same message in lower case (a name inside a sentence), in every language."""
         out = str.__new__(Message, str.lower(self))
         out.msgid, out.values, out.lowered = self.msgid, self.values, True
