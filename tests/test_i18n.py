@@ -430,6 +430,11 @@ def test_the_join_page_offers_the_browsers_language(portal):
     assert 'option value="ur" lang="ur" selected' in page.text
     page = requests.get(f"{portal.url}/join", headers={"Accept-Language": "de-DE"}, timeout=10)
     assert 'option value="en" lang="en" selected' in page.text
+    # a regional tag is its language, even ahead of an exact match further down the list
+    page = requests.get(
+        f"{portal.url}/join", headers={"Accept-Language": "kk-KZ, en;q=0.5"}, timeout=10
+    )
+    assert 'option value="kk" lang="kk" selected' in page.text
     for language in LANGUAGES:
         assert f'option value="{language}"' in page.text
     # a seat joined without choosing reads the default language

@@ -23,7 +23,7 @@ import gettext
 import hashlib
 import os
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
@@ -43,6 +43,7 @@ from .message import Message, translate
 __all__ = [
     "COOKIE",
     "LOCALES",
+    "browser_language",
     "Message",
     "catalogue_dir",
     "init_app",
@@ -153,12 +154,15 @@ def ltr(value: object) -> Markup:
     return Markup('<bdi dir="ltr">{}</bdi>').format(value)
 
 
-def _browser_language() -> str | None:
-    """The browser's most wanted language these pages speak, by its primary tag: `fr-SN,
+def browser_language(among: Collection[str] = LOCALES) -> str | None:
+    """The browser's most wanted language of ``among``, by its primary tag: `fr-SN,
     en;q=0.5` is French (werkzeug's best_match would take the exact `en` over `fr-SN`)."""
     for tag, _quality in request.accept_languages:  # best first
-        language = language_of(tag)
-        if language:
+        try:
+            language = Locale.parse(tag.strip().replace("-", "_")).language
+        except (ValueError, UnknownLocaleError):  # `*`, or a tag Babel does not know
+            continue
+        if language in among:
             return language
     return None
 
@@ -205,7 +209,7 @@ def init_app(
             return stored
         if scenario_language:
             return scenario_language
-        return _browser_language() or DEFAULT
+        return browser_language() or DEFAULT
 
     app.config["BABEL_TRANSLATION_DIRECTORIES"] = str(catalogue_dir())
     app.config["BABEL_DEFAULT_LOCALE"] = DEFAULT
