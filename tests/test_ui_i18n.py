@@ -260,6 +260,9 @@ def test_language_is_switcher_then_flag_then_browser_then_terminal(served):
     assert _lang_of(s, kk, cookies={i18n.COOKIE: "ur"}, headers={"Accept-Language": "ar"}) == "ur"
     s = _session(terminal)
     assert _lang_of(s, terminal, headers={"Accept-Language": "de, ru;q=0.5"}) == "ru"
+    # By the primary tag, best first: a regional tag ahead of an exact `en` still wins.
+    assert _lang_of(s, terminal, headers={"Accept-Language": "kk-KZ,en;q=0.8"}) == "kk"
+    assert _lang_of(s, terminal, headers={"Accept-Language": "en-US,ru;q=0.9"}) == "en"
     assert _lang_of(s, terminal, headers={"Accept-Language": "de"}) == "ur"  # the terminal's
     assert _lang_of(s, terminal) == "ur"
     s = _session(plain)

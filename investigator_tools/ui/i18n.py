@@ -41,6 +41,7 @@ from markupsafe import Markup
 __all__ = [
     "COOKIE",
     "LOCALES",
+    "browser_language",
     "catalogue_dir",
     "init_app",
     "js_attribute",
@@ -82,6 +83,16 @@ def system_language(environ: Mapping[str, str] = os.environ) -> str | None:
     for variable in ("LC_ALL", "LC_MESSAGES", "LANG"):
         if environ.get(variable):
             return language_of(environ[variable])  # the first one set decides, as in C
+    return None
+
+
+def browser_language() -> str | None:
+    """The request's browser's most wanted language of ours, by its primary tag: `kk-KZ,
+    en;q=0.8` is Kazakh (werkzeug's best_match would take the exact `en` over `kk-KZ`)."""
+    for tag, _quality in request.accept_languages:  # best first
+        language = language_of(tag)
+        if language:
+            return language
     return None
 
 
@@ -273,7 +284,7 @@ def init_app(app: Flask, language: str | None = None, terminal: str | None = Non
         return (
             language_of(request.cookies.get(COOKIE))
             or chosen
-            or request.accept_languages.best_match(LOCALES)
+            or browser_language()
             or fallback
             or DEFAULT
         )
