@@ -454,3 +454,88 @@ def test_a_command_line_sync_while_the_workspace_expands_loses_nothing(env, tmp_
         assert expanded == set(targets)
         operators = {e["operator"] for e in c.custody()}
     assert operators == {"cli", OPERATOR}
+
+
+# -- in the browser ------------------------------------------------------------------------
+
+
+@pytest.mark.browser
+def test_in_chromium_a_tron_address_is_expanded_filtered_by_time_and_traced(env):
+    """In headless Chromium at 1280x800: add a Tron donation address, see its first funder,
+    expand it, hide every link with a time window before the chain began (kept in the case:
+    the window is there after a reload), clear it, trace its USDT to the exchange."""
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    from tests.chromium import CHROMEDRIVER, CHROMIUM, SHOTS, start_chromium
+    from tests.test_ui import _requests_made
+
+    if not (CHROMIUM and CHROMEDRIVER):
+        pytest.skip("Debian's chromium and chromium-driver are not installed")
+    server = env["ui"]
+    address = flow(env["world"], "usdt-gifts")[0][1]
+    driver = start_chromium(height=800, logs=True)
+    try:
+        driver.get(server.url)
+        driver.get(server.base + "money/")
+        wait = WebDriverWait(driver, 60)
+        root = driver.find_element(By.ID, "money")
+        wait.until(lambda d: root.get_attribute("data-ready") == "1")
+        pick = (
+            "const e = document.getElementById(arguments[0]); e.value = arguments[1];"
+            " e.dispatchEvent(new Event('change'));"
+        )
+        driver.execute_script(pick, "time-from", "")
+        driver.execute_script(pick, "time-to", "")
+        wait.until(lambda d: root.get_attribute("data-view-saved") == "/")
+        field = driver.find_element(By.ID, "add-target")
+        field.send_keys(address)
+        driver.find_element(By.ID, "add-button").click()
+        wait.until(lambda d: d.find_element(By.ID, "sel-id").text == address)
+        assert driver.find_element(By.ID, "sel-title").text == "Tron address"
+        facts = driver.find_element(By.ID, "sel-facts").text
+        assert "Activated by" in facts and "USDT received" in facts, facts
+        top = driver.find_element(By.ID, "top")
+        top.clear()
+        top.send_keys("3")
+        driver.find_element(By.ID, "expand").click()
+        wait.until(
+            lambda d: (
+                root.get_attribute("data-busy") == "0" and int(root.get_attribute("data-nodes")) > 4
+            )
+        )
+        edges = int(root.get_attribute("data-edges"))
+        driver.execute_script(pick, "time-to", "2000-01-01")
+        assert int(root.get_attribute("data-hidden-edges")) == edges
+        assert int(root.get_attribute("data-hidden")) >= 4
+        wait.until(lambda d: root.get_attribute("data-view-saved") == "/2000-01-01")
+        driver.refresh()
+        root = driver.find_element(By.ID, "money")
+        wait.until(lambda d: root.get_attribute("data-ready") == "1")
+        assert driver.find_element(By.ID, "time-to").get_attribute("value") == "2000-01-01"
+        assert int(root.get_attribute("data-hidden-edges")) == edges
+        driver.execute_script(pick, "time-to", "")
+        assert root.get_attribute("data-hidden-edges") == "0"
+        assert root.get_attribute("data-hidden") == "0"
+        driver.find_element(By.ID, "add-target").send_keys(address)
+        driver.find_element(By.ID, "add-button").click()
+        wait.until(lambda d: d.find_element(By.ID, "sel-id").text == address)
+        assert driver.find_element(By.ID, "trace-asset-box").is_displayed()
+        driver.find_element(By.ID, "trace").click()
+        result = driver.find_element(By.ID, "trace-result")
+        wait.until(lambda d: result.text.startswith("Traced"))
+        assert HOT in result.text and "USDT" in result.text, result.text
+        driver.find_element(By.ID, "fit").click()
+        SHOTS.mkdir(exist_ok=True)
+        driver.save_screenshot(str(SHOTS / "ui-money-tron.png"))
+        made = [u for u in _requests_made(driver) if not u.startswith(("chrome", "data:"))]
+        assert any("/money/api/expand" in u for u in made), made
+        assert all(u.startswith("http://127.0.0.1:") for u in made), made
+        problems = [
+            e["message"]
+            for e in driver.get_log("browser")
+            if "Content Security Policy" in e["message"] or e["level"] == "SEVERE"
+        ]
+        assert not problems, "\n".join(problems)
+    finally:
+        driver.quit()
