@@ -77,7 +77,7 @@ BUSY_TIMEOUT = 60  # seconds a writer waits for another's transaction (a sync's 
 class _Connection(sqlite3.Connection):
     """A case's connection: a plain BEGIN takes the write lock at once (BEGIN IMMEDIATE)."""
 
-    def execute(self, sql: str, *args):  # type: ignore[override]
+    def execute(self, sql: str, *args):
         """As sqlite3's, a plain BEGIN made IMMEDIATE: waiting for the lock is then done by
         the busy timeout, before the transaction has read anything another commit could
         make stale."""

@@ -227,7 +227,7 @@ def expand(
         s = tx_summary(case, node_id, labels, top)
         ins, outs = s["inputs"], s["outputs"]
         ins_rest, outs_rest = s["inputs_rest"], s["outputs_rest"]
-        paid = {"in": {}, "out": {}}
+        paid: dict[str, dict[str, list]] = {"in": {}, "out": {}}
         when = s["time"]
     else:
         s = address_summary(case, node_id, labels, top)
@@ -316,7 +316,7 @@ def _payments(case: Case, address: str) -> dict[str, dict[str, list]]:
                         share[o.address_id] = share.get(o.address_id, 0) + o.value * mine / total_in
             when = g.tx(tx_id).time
             for party, amount in share.items():
-                out[side].setdefault(g.address(party), []).append([when, round(amount)])
+                out[side].setdefault(g.address(party) or "", []).append([when, round(amount)])
     return out
 
 

@@ -127,6 +127,7 @@ def _parties(case: Case, node_id: str, kind: str) -> dict:
         if source == target:
             continue
         when = stamp // 1000
+        legs: tuple[tuple[str, str], ...]
         if kind == "tron_tx":
             legs = (("in", source), ("out", target))
         else:
@@ -159,12 +160,12 @@ def expand_tron(case: Case, node_id: str, labels: TronLabels, top: int) -> dict:
         ranked = sorted(by_party.items(), key=lambda kv: (-kv[1][0], kv[0]))
         for party, (amount, times) in ranked[:top]:
             drawn.append((side, asset, party, amount, sorted(times)))
-        rest = ranked[top:]
-        if rest:
+        others = ranked[top:]
+        if others:
             folded[(side, asset)] = {
-                "count": len(rest),
-                "amount": sum(a for _, (a, _) in rest),
-                "times": sorted(t for _, (_, times) in rest for t in times),
+                "count": len(others),
+                "amount": sum(a for _, (a, _) in others),
+                "times": sorted(t for _, (_, times) in others for t in times),
             }
     # The explorer is asked before the write lock is taken (one call per new address).
     badges = {}
