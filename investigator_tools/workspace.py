@@ -209,7 +209,8 @@ def expand(
     case: Case, node_id: str, labels: LabelBook | None = None, top: int = COUNTERPARTIES
 ) -> dict:
     """Add a node's counterparties (an address's payers and payees, a transaction's inputs
-    and outputs): the `top` largest each way, the rest folded into one node per side."""
+    and outputs): the `top` largest each way, the rest folded into one node per side; each
+    link with the time and amount of every payment it sums."""
     ensure_tables(case)
     row = case.conn.execute("SELECT kind FROM workspace_nodes WHERE id = ?", (node_id,)).fetchone()
     if row is None:
