@@ -197,6 +197,12 @@ def concurrent(
     return times, len(calls) / (time.perf_counter() - started)
 
 
+def process_cpu(pid: int) -> float:
+    """CPU seconds a process has used (user and system), from /proc."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def pct(times: list[float], q: int) -> float:
     """The q-th percentile in milliseconds."""
     return statistics.quantiles(times, n=100, method="inclusive")[q - 1] * 1000
@@ -204,7 +210,7 @@ def pct(times: list[float], q: int) -> float:
 
 @contextlib.contextmanager
 def serve(world: Path, state: Path):
-    """The Tron node in a child process; yields its port."""
+    """The Tron node in a child process; yields (its port, its pid)."""
     state.mkdir(parents=True, exist_ok=True)
     code = SERVER.format(root=str(ROOT))
     server = subprocess.Popen(
@@ -216,7 +222,7 @@ def serve(world: Path, state: Path):
         line = server.stdout.readline() if server.stdout else ""
         if not line:
             raise SystemExit("the Tron node did not start")
-        yield int(line.split()[0])
+        yield int(line.split()[0]), server.pid
     finally:
         server.terminate()
         server.wait(timeout=30)
@@ -234,22 +240,28 @@ def node(world: Path, state: Path, requests: int, clients: int) -> None:
         ("POST", "/wallet/gettransactionbyid", json.dumps({"value": t}).encode())
         for t in txids[:requests]
     ]
-    with serve(world, state) as port:
+    with serve(world, state) as (port, pid):
         concurrent(port, trc20[:clients] + by_id[:clients], clients)  # first touches
         print(f"\nnode, {clients} concurrent clients, a keep-alive connection each:")
-        print(f"{'endpoint':<44} {'requests':>8} {'p50 ms':>7} {'p95 ms':>7} {'req/s':>7}")
+        print(
+            f"{'endpoint':<44} {'requests':>8} {'p50 ms':>7} {'p95 ms':>7} {'req/s':>7} "
+            f"{'CPU ms':>7}"
+        )
         static: list[Call] = [("GET", "/__static", None)] * requests
         for name, calls, note in (
             ("GET /v1/accounts/:a/transactions/trc20", trc20, "target: p95 under 20 ms"),
             ("POST /wallet/gettransactionbyid", by_id, "target: p95 under 20 ms"),
             ("baseline: a static 200, same server", static, "HTTP and threads alone"),
         ):
+            cpu = process_cpu(pid)
             times, rate = concurrent(port, calls, clients)
+            cpu = (process_cpu(pid) - cpu) / len(times) * 1000
             print(
                 f"{name:<44} {len(times):>8} {pct(times, 50):>7.1f} {pct(times, 95):>7.1f} "
-                f"{rate:>7.0f}   ({note})",
+                f"{rate:>7.0f} {cpu:>7.2f}   ({note})",
                 flush=True,
             )
+        print("  (CPU ms: the server process's CPU time per request, all its threads)")
 
 
 def main() -> None:
