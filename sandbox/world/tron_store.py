@@ -11,6 +11,7 @@ Paging cursors are row positions: a transaction's `id`, or a TRC-20 transfer's
 
 from __future__ import annotations
 
+import json
 import sqlite3
 
 __all__ = [
@@ -257,7 +258,27 @@ def trc20_page(
     if not legs:
         return []
     parts, params = _trc20_legs_sql(legs, contract, min_ms, max_ms, limit, cursor, newest_first)
-    return conn.execute(_trc20_joined(parts, newest_first), [*params, limit]).fetchall()
+    # The page as one row, a JSON array of its rows: sqlite3 lets other threads run while
+    # it steps to each row, and a busy server's thread then waits its turn to go on, row
+    # after row; one step hands the whole page over. Sorted again here, as an aggregate
+    # need not keep the order of the rows it is given.
+    (page,) = conn.execute(
+        f"SELECT json_group_array(json_array({_PAGE_COLUMNS})) "
+        f"FROM ({_trc20_joined(parts, newest_first)})",
+        [*params, limit],
+    ).fetchone()
+    rows = [tuple(row) for row in json.loads(page)]
+    rows.sort(key=_page_order, reverse=newest_first)
+    return rows
+
+
+# TRC20_COLUMNS by the names the page's SELECT gives them.
+_PAGE_COLUMNS = ", ".join(c.split(".")[1] for c in TRC20_COLUMNS.split(", "))
+
+
+def _page_order(row: tuple) -> tuple[int, int, int]:
+    """(timestamp, tx_id, idx) of a row of TRC20_COLUMNS."""
+    return row[6], row[0], row[1]
 
 
 def contract_logs(
