@@ -373,7 +373,7 @@ def _banner(run, info, world, sandbox, seconds_taken: float, language: str | Non
     "--lang",
     "language",
     default=None,
-    help="Language of this banner: en, ru, kk, ur or ar "
+    help="Language of this banner: en, ru, kk, ur, ar, fr or es "
     "(default: SANDBOX_LANG, LC_ALL, LC_MESSAGES, LANG).",
 )
 @click.option(

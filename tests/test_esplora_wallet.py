@@ -9,7 +9,6 @@ import struct
 import threading
 
 import pytest
-from werkzeug.serving import make_server
 
 from sandbox.classroom.compare import answer_matches
 from sandbox.explorer import create_app
@@ -17,6 +16,7 @@ from sandbox.ledger.address import p2wpkh_address, script_pubkey
 from sandbox.ledger.codec.hashes import sha256d
 from sandbox.ledger.keys import Key
 from sandbox.ledger.tx import Tx, TxIn, TxOut, serialize, sign_input, txid
+from sandbox.portal_server import PortalServer
 
 
 @pytest.fixture(scope="module")
@@ -239,12 +239,13 @@ def test_blocks_pass_a_validator(client):
 
 @pytest.fixture(scope="module")
 def served(app):
-    """The explorer on a free loopback port, served by werkzeug's threaded server."""
-    server = make_server("127.0.0.1", 0, app, threaded=True)
+    """The explorer on a free loopback port, served as `sandbox up` serves it (waitress)."""
+    server = PortalServer("127.0.0.1", 0, app)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     yield f"http://127.0.0.1:{server.server_port}/api"
     server.shutdown()
+    server.server_close()
     thread.join(timeout=5)
 
 

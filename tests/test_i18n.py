@@ -24,7 +24,7 @@ from sandbox.scenario import load_scenario
 from sandbox.scenario.i18n import LANGUAGES, localized
 from sandbox.scenario.loader import resolve_scenario
 from sandbox.world.build import build_world
-from tests.test_classroom import Portal, csrf_of
+from tests.test_classroom import Portal, csrf_of, instructor
 
 SECRET = bytes.fromhex("00112233445566778899aabbccddeeff")
 TRANSLATED = ("ru", "kk", "ur", "ar")
@@ -361,6 +361,45 @@ def test_a_trainee_joins_in_a_language_and_reads_the_case_in_it(portal, intro_wo
     assert s2.get(f"{portal.url}/artefacts/brief", timeout=10).text.startswith("# Operation")
 
 
+def test_the_instructor_reads_the_scenario_in_the_instructors_language(portal, intro_world):
+    """The instructor's own language (the switcher on the instructor's side) applies to the
+    scenario's texts there: a seat's questions and hints, the title. `?texts=` shows them in
+    the seat's language; a language the scenario lacks falls back to its default."""
+    course = load_course(intro_world)
+    join(portal.url, course.seats[1].code, "kk")  # the trainee reads Kazakh
+    teacher, _csrf = instructor(portal.url)
+    r = teacher.get(
+        f"{portal.url}/_i18n/lang/ru", params={"next": "/instructor/seats/1"}, timeout=10
+    )
+    assert r.status_code == 200 and teacher.cookies.get("lang_instructor") == "ru"
+    assert teacher.cookies.get("lang") is None  # the trainee side's choice is not touched
+    page = unescape(r.text)
+    assert '<html lang="ru" dir="ltr">' in page
+    hints = 0
+    for objective in course.objectives:
+        assert course.question(1, objective.id, "ru") in page
+        assert course.questions[(1, objective.id)] not in page
+        for hint in objective.hints:
+            text = course.hint_text(1, objective.id, hint.position, "ru")
+            assert text in page and course.hint_texts[(1, objective.id, hint.position)] not in page
+            hints += 1
+    assert hints and course.title_in("ru") in page and course.title not in page
+    welcome = course.inject("welcome").config(1)["texts"]
+    assert welcome["ru"] in page and welcome["en"] not in page  # the seat's inject message
+    # the trainee's language, one link away (the interface stays the instructor's)
+    assert 'href="/instructor/seats/1?texts=kk"' in page
+    kk = unescape(teacher.get(f"{portal.url}/instructor/seats/1?texts=kk", timeout=10).text)
+    assert '<html lang="ru"' in kk
+    assert all(course.question(1, o.id, "kk") in kk for o in course.objectives)
+    # French: the pages speak it, the scenario does not: its texts in the default language
+    teacher.get(f"{portal.url}/_i18n/lang/fr", params={"next": "/instructor/"}, timeout=10)
+    fr = unescape(teacher.get(f"{portal.url}/instructor/seats/1", timeout=10).text)
+    assert '<html lang="fr"' in fr and "Objectif" in fr
+    assert all(course.questions[(1, o.id)] in fr for o in course.objectives)
+    injects = teacher.get(f"{portal.url}/instructor/injects", timeout=10)
+    assert injects.status_code == 200 and '<html lang="fr"' in injects.text
+
+
 def test_the_trainee_changes_language_and_bad_choices_are_refused(portal, intro_world):
     """POST /language switches; an unknown language is a 400 naming it and changes nothing."""
     course = load_course(intro_world)
@@ -391,6 +430,11 @@ def test_the_join_page_offers_the_browsers_language(portal):
     assert 'option value="ur" lang="ur" selected' in page.text
     page = requests.get(f"{portal.url}/join", headers={"Accept-Language": "de-DE"}, timeout=10)
     assert 'option value="en" lang="en" selected' in page.text
+    # a regional tag is its language, even ahead of an exact match further down the list
+    page = requests.get(
+        f"{portal.url}/join", headers={"Accept-Language": "kk-KZ, en;q=0.5"}, timeout=10
+    )
+    assert 'option value="kk" lang="kk" selected' in page.text
     for language in LANGUAGES:
         assert f'option value="{language}"' in page.text
     # a seat joined without choosing reads the default language

@@ -1,4 +1,5 @@
-"""The sandbox's own pages in ru, kk, ur and ar: complete catalogues, no English left, RTL.
+"""The sandbox's own pages in ru, kk, ur, ar, fr and es: complete catalogues, no English
+left, RTL; the law-enforcement portals' form errors in the page's language.
 
 The classroom, the explorer and an exchange's law-enforcement portal are served on free
 loopback ports and read with requests, the language chosen through the switcher's link.
@@ -27,8 +28,10 @@ from tests.test_classroom import PASSWORD, PIN, build_course_world, course_key, 
 from tests.test_exchanges import csrf_of as le_csrf
 from tests.test_exchanges import requester
 
-TRANSLATED = ("ru", "kk", "ur", "ar")
-PLURALS = {"ru": 3, "kk": 2, "ur": 2, "ar": 6}
+TRANSLATED = ("ru", "kk", "ur", "ar", "fr", "es")
+PLURALS = {"ru": 3, "kk": 2, "ur": 2, "ar": 6, "fr": 2, "es": 2}
+# The plural rule each catalogue must carry (gettext's, not CLDR's three forms for fr and es).
+PLURAL_RULES = {"fr": "(n > 1)", "es": "(n != 1)"}
 FONTS = {"ur": "NotoNastaliqUrdu-Regular.ttf", "ar": "NotoNaskhArabic-Regular.ttf"}
 PLACEHOLDER = re.compile(r"%\(\w+\)[-#0 +]*\d*(?:\.\d+)?[sdfr]")
 
@@ -69,6 +72,8 @@ def test_every_message_is_in_every_catalogue_translated():
     for lang in TRANSLATED:
         catalog = load(lang)
         assert catalog.num_plurals == PLURALS[lang], lang
+        if lang in PLURAL_RULES:
+            assert catalog.plural_expr == PLURAL_RULES[lang], lang
         assert not catalog.fuzzy, f"{lang}: the catalogue's header is marked fuzzy"
         missing = extracted - _ids(catalog)
         assert not missing, f"{lang}: not in the catalogue: {sorted(missing, key=str)[:5]}"
@@ -142,10 +147,12 @@ def test_language_is_chosen_then_cookie_then_scenario_then_browser(chooser):
     assert get(scenario_kk, headers={"Accept-Language": "ar"}) == "kk"
     assert get(scenario_kk, cookies={"lang": "ur"}, headers={"Accept-Language": "ar"}) == "ur"
     assert get(scenario_kk, params={"as": "ru-RU"}, cookies={"lang": "ur"}) == "ru"
-    assert get(scenario_kk, params={"as": "fr"}, cookies={"lang": "ur"}) == "ur"  # unsupported
+    assert get(scenario_kk, params={"as": "de"}, cookies={"lang": "ur"}) == "ur"  # unsupported
+    assert get(scenario_kk, params={"as": "es-MX"}, cookies={"lang": "ur"}) == "es"
     assert get(no_scenario, headers={"Accept-Language": "de, ar;q=0.5"}) == "ar"
     assert get(no_scenario, headers={"Accept-Language": "ru-RU,ru;q=0.9"}) == "ru"
     assert get(no_scenario, headers={"Accept-Language": "de"}) == "en"
+    assert get(no_scenario, headers={"Accept-Language": "fr-SN, en;q=0.5"}) == "fr"
     assert get(no_scenario) == "en"
 
 
@@ -237,7 +244,7 @@ def _pages(sites, course, tiny_world, lang: str) -> dict[str, str]:
     base = sites.classroom.url
     s = requests.Session()
     pages["join"] = _choose(s, base, lang, "/join")
-    seat = {"ru": 1, "kk": 2, "ur": 3, "ar": 4}[lang]
+    seat = TRANSLATED.index(lang) + 1  # the course has six seats, one per language
     r = s.post(
         f"{base}/join",
         data={"csrf": csrf_of(pages["join"]), "code": course_key(course)["codes"][seat],
@@ -318,6 +325,20 @@ def english_words() -> list[re.Pattern]:
     return [re.compile(rf"(?<![\w-]){re.escape(p)}(?![\w-])") for p in sorted(pieces)]
 
 
+def _in_language(patterns, lang: str) -> list[re.Pattern]:
+    """The English patterns less the words lang writes the same way (French and Spanish
+    share "Transaction", "Message", "Mempool"...): a word or two that the catalogue's own
+    translations use is no sign of English left. A longer piece always counts."""
+    translated = PLACEHOLDER.sub(
+        " ",
+        "\n".join(
+            "\n".join(m.string) if isinstance(m.id, tuple) else m.string for m in load(lang) if m.id
+        ),
+    )
+    words = re.compile(r"[A-Za-z]{2,}")
+    return [p for p in patterns if len(words.findall(p.pattern)) > 2 or not p.search(translated)]
+
+
 def _english_left(html: str, patterns) -> set[str]:
     found = set()
     for text in _visible_text(html):
@@ -339,6 +360,7 @@ def test_pages_have_no_english_left_and_rtl_keeps_data_left_to_right(
     address = pages.pop("_address")
     agency = pages.pop("_agency")
     direction = "rtl" if lang in ("ur", "ar") else "ltr"
+    english_words = _in_language(english_words, lang)
     for name, html in pages.items():
         soup = BeautifulSoup(html, "html.parser")
         assert soup.html["lang"] == lang and soup.html["dir"] == direction, name
@@ -406,7 +428,9 @@ def test_tron_explorer_has_no_english_left(tronscan, english_words, lang):
         assert page.html["lang"] == lang, name
         assert page.html["dir"] == ("rtl" if lang in ("ur", "ar") else "ltr"), name
         # The contract type and the USDT token's names are data (TransferContract, Tether USD).
-        left = _english_left(re.sub(r"Tether USD|TRC-20", " ", html), english_words)
+        left = _english_left(
+            re.sub(r"Tether USD|TRC-20", " ", html), _in_language(english_words, lang)
+        )
         assert not left, f"{lang} tron {name}: English left: {sorted(left)[:8]}"
 
 
@@ -462,3 +486,102 @@ def test_issuer_portal_has_no_english_left(tronscan, english_words, tmp_path, la
         data_free = html.replace(agency, " ").replace(escape(agency), " ")
         left = _english_left(re.sub(r"Tether|USD₮", " ", data_free), english_words)
         assert not left, f"{lang} issuer {name}: English left: {sorted(left)[:8]}"
+
+
+# The law-enforcement portals' messages built in Python (policy.py, access.py).
+
+
+def test_form_errors_are_english_text_outside_a_request():
+    """The policy's errors are Messages: plain English where no page shows them (the JSON
+    API, the stored answer letter, a log), with what a page needs to translate them."""
+    import json
+
+    from sandbox.exchanges.policy import clean_request
+    from sandbox.i18n import Message
+
+    _, errors = clean_request({"legal_basis": "subpoena", "subject": "T" + "x" * 33})
+    by_field = {e["field"]: e["message"] for e in errors}
+    assert by_field["case_number"] == "Case number is required."
+    assert by_field["document_reference"].startswith(
+        "Document reference is required for a subpoena"
+    )
+    assert all(isinstance(m, Message) for m in by_field.values())
+    assert str(by_field["subject"]).startswith("Subject 'Txxx")
+    assert extract().get(by_field["subject"].msgid) is not None  # and it is in the catalogues
+    assert json.loads(json.dumps(errors))[0] == {
+        "field": "agency",
+        "message": "Agency is required.",
+    }
+
+
+@pytest.mark.parametrize("lang", ["ru", "ar"])
+def test_exchange_portal_refusals_in_the_page_language(sites, lang):
+    """A form sent without the portal's token (400) and a request sent logged out (403):
+    the error page says why in the page's language, not in English."""
+    t = i18n.translator(lang)
+    officer = requests.Session()
+    _choose(officer, sites.exchange.url, lang, "/le/login")
+    checks = (
+        ("/le/login", 400, "Bad request",
+         "The form expired or did not come from this portal: reload it and try again."),
+        ("/le/request", 403, "Forbidden", "Log in to the law-enforcement portal first."),
+    )  # fmt: skip
+    for path, status, title, english in checks:
+        r = officer.post(f"{sites.exchange.url}{path}", data={"login": "x"}, timeout=10)
+        assert r.status_code == status, path
+        page = BeautifulSoup(r.text, "html.parser")
+        assert page.html["lang"] == lang
+        text = page.select_one(".page-head").get_text(" ", strip=True)
+        assert t.gettext(english) != english and t.gettext(english) in text, path
+        assert t.gettext(title) in text and english not in text and title not in text, path
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("lang", ["ru", "ar"])
+def test_issuer_form_errors_in_the_page_language(tronscan, tmp_path, lang):
+    """The issuer's request form sent incomplete comes back (400) with each field's error in
+    the page's language (no English, no lang="en" island), the bad address left to right."""
+    from sandbox.issuer import create_app as issuer_app
+
+    conn = sqlite3.connect(f"file:{tronscan.world}?mode=ro", uri=True)
+    try:
+        login, password = conn.execute(
+            "SELECT login, password FROM requesters ORDER BY id LIMIT 1"
+        ).fetchone()
+    finally:
+        conn.close()
+    issuer = Served(issuer_app(tronscan.world, tmp_path / "issuer"))
+    try:
+        s = requests.Session()
+        page = _choose(s, issuer.url, lang, "/le/login")
+        s.post(
+            f"{issuer.url}/le/login",
+            data={"login": login, "password": password, "csrf": le_csrf(page)},
+            timeout=10,
+        )
+        form = s.get(f"{issuer.url}/le/request", timeout=10).text
+        r = s.post(
+            f"{issuer.url}/le/request",
+            data={"csrf": le_csrf(form), "legal_basis": "subpoena", "subject": "Tnot-an-address",
+                  "requested": "reissue", "case_number": ""},
+            timeout=10,
+        )  # fmt: skip
+    finally:
+        issuer.close()
+        issuer.app.extensions["issuer_portal"].close()
+    assert r.status_code == 400
+    t = i18n.translator(lang)
+    box = BeautifulSoup(r.text, "html.parser").select_one(".error[role=alert]")
+    assert box is not None and not box.select('[lang="en"]')
+    shown = box.get_text(" ", strip=True)
+    expected = (
+        t.gettext("%(field)s is required.") % {"field": t.gettext("Case number")},
+        t.gettext("A reissue needs the law-enforcement wallet the USDT is reissued to."),
+        t.gettext("Document reference is required for a %(basis)s (the number of the order, "
+                  "subpoena or request).") % {"basis": t.gettext("Subpoena").lower()},
+    )  # fmt: skip
+    for message in expected:
+        assert message in shown, message
+    assert "is required" not in shown and "is not a Tron address" not in shown
+    # The address the officer typed sits in its own left-to-right island.
+    assert "'Tnot-an-address'" in [b.get_text() for b in box.find_all("bdi", dir="ltr")]

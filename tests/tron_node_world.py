@@ -8,10 +8,10 @@ import threading
 from collections.abc import Iterator
 from pathlib import Path
 
+from sandbox.portal_server import PortalServer
 from sandbox.scenario import load_scenario
 from sandbox.tronnode import create_app
 from sandbox.world.build import build_world
-from sandbox.wsgi_server import BoundedWSGIServer
 
 from .course_secret import SECRET
 
@@ -24,9 +24,12 @@ def build_tron_world(folder: Path) -> Path:
 
 
 def serve_node(world: Path, state: Path) -> Iterator[tuple[str, object]]:
-    """(base URL, the live chain) of a node that makes blocks only when the test asks."""
+    """(base URL, the live chain) of a node that makes blocks only when the test asks.
+
+    Served as `sandbox up` serves it (waitress, keep-alive), so tronpy meets the real server.
+    """
     app = create_app(world, state, produce=False)
-    server = BoundedWSGIServer("127.0.0.1", 0, app)
+    server = PortalServer("127.0.0.1", 0, app)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:

@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from flask import Flask, g, render_template, request
+from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 
 from .. import i18n
@@ -247,8 +248,9 @@ def create_app(
         """What every page's layout uses."""
         return {
             "csrf_token": auth.csrf_token,
-            # The course as this reader sees it: its title in the trainee's language.
-            "course": classroom.course.read_in(g.get("language")),
+            # The course as this reader sees it: its title in the trainee's language, or on
+            # the instructor's side (no g.language) in the instructor's.
+            "course": classroom.course.read_in(g.get("language") or str(get_locale())),
             "me": auth.current_seat(),
             "instructor": auth.is_instructor(),
         }

@@ -22,11 +22,13 @@ from flask import (
     session,
     url_for,
 )
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from werkzeug.exceptions import TooManyRequests
 
 from ..errors import InjectError
+from ..scenario.i18n import LANGUAGE_NAMES, localized
 from ..spreadsheet import safe_cell
 from ..world.store import open_world, site_rows
 from .auth import client, current_seat, instructor_required, is_instructor, password_ok
@@ -55,6 +57,16 @@ LOG_LIMIT = 300
 def classroom():
     """The app's Classroom."""
     return current_app.extensions["classroom"]
+
+
+def _texts_language() -> str:
+    """The language of the scenario's texts on an instructor page: the one asked for with
+    `?texts=` (a seat's, to read what its trainee reads), else the instructor's own; a text
+    without that translation falls back to the scenario's default (Course.text)."""
+    asked = request.args.get("texts", "")
+    if asked in classroom().course.languages:
+        return asked
+    return str(get_locale())
 
 
 def _iso(t: float | None) -> str:
@@ -215,20 +227,29 @@ def seat(n: int):
     if found is None:
         abort(404, _("There is no seat %(n)s.", n=n))
     progress = c.progress.seat(n)
+    language = _texts_language()
     rows = []
     for o in c.course.objectives:
         rows.append(
             {
                 "objective": o,
-                "question": c.course.questions.get((n, o.id), ""),
+                "question": c.course.question(n, o.id, language),
+                "hints": [c.course.hint_text(n, o.id, h.position, language) for h in o.hints],
                 "key": json.dumps(c.course.key.get((n, o.id)), ensure_ascii=False),
                 "progress": progress.get(o.id),
             }
         )
+    trainee = c.progress.trainees().get(n)
+    injected = [(i, _inject_text(i, language, n)) for i in c.course.injects]
     return render_template(
         "classroom/instructor/seat.html",
+        inject_texts=[(i.id, text) for i, text in injected if text],
         seat=found,
-        trainee=c.progress.trainees().get(n),
+        trainee=trainee,
+        texts_language=language,
+        # The languages the scenario is written in, to read the seat's texts in another one.
+        text_languages=[(code, LANGUAGE_NAMES.get(code, code)) for code in c.course.languages],
+        trainee_language=trainee["language"] if trainee else None,
         rows=rows,
         score=c.score(progress),
         submissions=c.progress.submissions(n),
@@ -290,6 +311,23 @@ def _trigger(inject) -> str:
     return _("by hand")
 
 
+def _inject_text(inject, language: str, seat: int | None = None) -> str:
+    """A message inject's text for a seat (None: the class's) in a language, the scenario's
+    default where not given; "" for another action, or for the class when the text differs
+    by seat (each seat's page shows its own)."""
+    if inject.action != "message":
+        return ""
+    try:
+        config = inject.config(seat) if seat is not None else inject.shared
+    except InjectError:
+        return ""
+    if not config:
+        return ""
+    return localized(config.get("texts"), language, classroom().course.language) or str(
+        config.get("text", "")
+    )
+
+
 @bp.get("/injects")
 @instructor_required
 def injects():
@@ -298,12 +336,19 @@ def injects():
     fired: dict[str, list] = {}
     for row in c.progress.fired_list():
         fired.setdefault(row["inject"], []).append(row)
+    language = _texts_language()
     return render_template(
         "classroom/instructor/injects.html",
         injects=[
-            {"inject": i, "trigger": _trigger(i), "fired": fired.get(i.id, [])}
+            {
+                "inject": i,
+                "trigger": _trigger(i),
+                "text": _inject_text(i, language),
+                "fired": fired.get(i.id, []),
+            }
             for i in c.course.injects
         ],
+        texts_language=language,
         runner=current_app.extensions.get("injects") is not None,
         seats=list(c.course.seats.values()),
         started_at=c.progress.started_at(),

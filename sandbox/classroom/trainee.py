@@ -73,7 +73,7 @@ def browser_language() -> str:
     """The language to offer first: the browser's best one the scenario is written in,
     else the scenario's default (meta.locale's)."""
     course = classroom().course
-    return request.accept_languages.best_match(course.languages) or course.language
+    return i18n.browser_language(course.languages) or course.language
 
 
 @bp.before_request

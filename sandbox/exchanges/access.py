@@ -18,6 +18,7 @@ from pathlib import Path
 
 from flask import abort, current_app, g, jsonify, redirect, request, session, url_for
 
+from ..i18n import Message
 from ..wal import connect_wal
 from ..world.requesters import Requester, read_requesters
 from ..world.store import open_world
@@ -170,7 +171,10 @@ def check_csrf() -> None:
         or not token
         or not hmac.compare_digest(sent.encode(), token.encode())
     ):
-        abort(400, "The form expired or did not come from this portal: reload it and try again.")
+        abort(
+            400,
+            Message("The form expired or did not come from this portal: reload it and try again."),
+        )
 
 
 def login_required(view):
@@ -182,7 +186,7 @@ def login_required(view):
         if current_requester() is None:
             if request.method == "GET":
                 return redirect(url_for("le.login_form", next=request.full_path.rstrip("?")))
-            abort(403, "Log in to the law-enforcement portal first.")
+            abort(403, Message("Log in to the law-enforcement portal first."))
         return view(*args, **kwargs)
 
     return wrapped

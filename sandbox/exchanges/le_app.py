@@ -103,7 +103,12 @@ def portal_app(
     @app.errorhandler(413)
     def error_page(e):
         """An error page in the portal's look; JSON under /api."""
-        title = {404: _("Page not found"), 413: _("Request too large")}.get(e.code, e.name)
+        title = {
+            400: _("Bad request"),
+            403: _("Forbidden"),
+            404: _("Page not found"),
+            413: _("Request too large"),
+        }[e.code]
         message = e.description if e.code in (400, 403) else ""
         if e.code == 413:
             message = _(

@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Mapping
 
+from ..i18n import Message
 from ..ledger.address import is_valid_address
 from ..tron import address as tron_address
 
@@ -25,6 +26,7 @@ __all__ = [
     "requested_items",
     "subject_chain",
     "subject_kind",
+    "unknown_items",
 ]
 
 LEGAL_BASES = {
@@ -82,14 +84,15 @@ def subject_chain(subject: str) -> str:
     return "tron" if is_tron_address(subject) else "btc"
 
 
-def _subject_problem(subject: str) -> str:
+def _subject_problem(subject: str) -> Message:
     """Why a subject is neither a valid address nor a txid, as precisely as it can tell."""
     if subject.startswith("T") and 30 <= len(subject) <= 40:
-        return (
-            f"Subject {subject!r} is not a valid Tron address: a Tron address is 34 base58 "
-            "characters starting with T, whose last 4 bytes are its checksum."
+        return Message(
+            "Subject %(subject)s is not a valid Tron address: a Tron address is 34 base58 "
+            "characters starting with T, whose last 4 bytes are its checksum.",
+            subject=repr(subject),
         )
-    return (
+    return Message(
         "Subject is neither a valid Bitcoin or Tron address nor a transaction id "
         "(64 hexadecimal characters)."
     )
@@ -114,26 +117,46 @@ def requested_items(data: Mapping) -> list[str]:
     return [str(x).strip() for x in raw if str(x).strip()]
 
 
+def unknown_items(unknown: list[str], known: Mapping[str, str]) -> Message:
+    """The error for requested items a portal does not know, naming the ones it does."""
+    return Message(
+        "Unknown item(s) %(unknown)s; one of: %(known)s.",
+        unknown=", ".join(unknown),
+        known=", ".join(known),
+    )
+
+
 def check_requester(
     req: dict, fields: Mapping[str, str], error: Callable[[str, str], None]
 ) -> None:
     """Report what every portal's request needs: the agency, officer, case and subject, a
-    valid email, and a legal basis with its document's reference (every portal's form)."""
+    valid email, and a legal basis with its document's reference (every portal's form).
+    The messages are Messages: English text, translated on the page that shows them."""
     for name in ("agency", "officer_name", "officer_email", "case_number", "subject"):
         if not req[name]:
-            error(name, f"{fields[name]} is required.")
+            error(name, Message("%(field)s is required.", field=Message(fields[name])))
     if req["officer_email"] and not EMAIL.match(req["officer_email"]):
-        error("officer_email", "Officer email is not a valid email address.")
+        error("officer_email", Message("Officer email is not a valid email address."))
     basis = req["legal_basis"]
     if not basis:
-        error("legal_basis", "Legal basis is required.")
+        error("legal_basis", Message("Legal basis is required."))
     elif basis not in LEGAL_BASES:
-        error("legal_basis", f"Unknown legal basis {basis!r}; one of: {', '.join(LEGAL_BASES)}.")
+        error(
+            "legal_basis",
+            Message(
+                "Unknown legal basis %(basis)s; one of: %(known)s.",
+                basis=repr(basis),
+                known=", ".join(LEGAL_BASES),
+            ),
+        )
     elif basis != "informal" and not req["document_reference"]:
         error(
             "document_reference",
-            "Document reference is required for a "
-            f"{LEGAL_BASES[basis].lower()} (the number of the order, subpoena or request).",
+            Message(
+                "Document reference is required for a %(basis)s (the number of the order, "
+                "subpoena or request).",
+                basis=Message(LEGAL_BASES[basis]).lower(),
+            ),
         )
 
 
@@ -150,7 +173,10 @@ def clean_request(data: Mapping) -> tuple[dict, list[dict]]:
 
     check_requester(req, FIELDS, error)
     if req["legal_basis"] == "emergency" and not req["details"]:
-        error("details", "Describe the emergency: the imminent risk of death or serious injury.")
+        error(
+            "details",
+            Message("Describe the emergency: the imminent risk of death or serious injury."),
+        )
     if req["subject"]:
         # Txids and bech32 addresses are case-insensitive; the world stores them in lower case.
         if TXID.match(req["subject"]) or req["subject"].upper().startswith("BC1"):
@@ -161,9 +187,9 @@ def clean_request(data: Mapping) -> tuple[dict, list[dict]]:
             error("subject", _subject_problem(req["subject"]))
     unknown = [a for a in req["requested"] if a not in ASKS]
     if not req["requested"]:
-        error("requested", "Tick at least one item of information requested.")
+        error("requested", Message("Tick at least one item of information requested."))
     elif unknown:
-        error("requested", f"Unknown item(s) {', '.join(unknown)}; one of: {', '.join(ASKS)}.")
+        error("requested", unknown_items(unknown, ASKS))
     return req, errors
 
 

@@ -1,4 +1,4 @@
-"""The sandbox's own pages in the class's language: en, ru, kk, ur and ar (Flask-Babel).
+"""The sandbox's own pages in the class's language: en, ru, kk, ur, ar, fr and es (Flask-Babel).
 
     i18n.init_app(app, scenario_locale="en_GB")                  # a service's app
     i18n.init_app(app, scenario_locale=..., cookie=side_cookie)  # one choice per side
@@ -23,7 +23,7 @@ import gettext
 import hashlib
 import os
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
@@ -38,9 +38,13 @@ from flask import Blueprint, Flask, g, redirect, request
 from flask_babel import Babel, get_locale
 from markupsafe import Markup
 
+from .message import Message, translate
+
 __all__ = [
     "COOKIE",
     "LOCALES",
+    "browser_language",
+    "Message",
     "catalogue_dir",
     "init_app",
     "language_of",
@@ -49,7 +53,7 @@ __all__ = [
     "translator",
 ]
 
-LOCALES = ("en", "ru", "kk", "ur", "ar")
+LOCALES = ("en", "ru", "kk", "ur", "ar", "fr", "es")
 DEFAULT = "en"
 COOKIE = "lang"
 PACKAGE = Path(__file__).resolve().parent
@@ -150,6 +154,19 @@ def ltr(value: object) -> Markup:
     return Markup('<bdi dir="ltr">{}</bdi>').format(value)
 
 
+def browser_language(among: Collection[str] = LOCALES) -> str | None:
+    """The browser's most wanted language of ``among``, by its primary tag: `fr-SN,
+    en;q=0.5` is French (werkzeug's best_match would take the exact `en` over `fr-SN`)."""
+    for tag, _quality in request.accept_languages:  # best first
+        try:
+            language = Locale.parse(tag.strip().replace("-", "_")).language
+        except (ValueError, UnknownLocaleError):  # `*`, or a tag Babel does not know
+            continue
+        if language in among:
+            return language
+    return None
+
+
 def _number(value: float | Decimal | str | None, digits: int | None = None) -> str:
     """A number in the page's locale (grouping and decimal signs, Latin digits)."""
     if value is None or value == "":
@@ -192,7 +209,7 @@ def init_app(
             return stored
         if scenario_language:
             return scenario_language
-        return request.accept_languages.best_match(LOCALES) or DEFAULT
+        return browser_language() or DEFAULT
 
     app.config["BABEL_TRANSLATION_DIRECTORIES"] = str(catalogue_dir())
     app.config["BABEL_DEFAULT_LOCALE"] = DEFAULT
@@ -200,6 +217,7 @@ def init_app(
     app.add_template_filter(ltr, "ltr")
     app.add_template_filter(_number, "num")
     app.add_template_filter(_when, "when")
+    app.add_template_filter(translate, "translate")
 
     bp = Blueprint(
         "i18n",

@@ -2,7 +2,7 @@
 
     python -m sandbox.i18n.catalogues          # rewrite messages.pot, merge it into each .po
 
-The same as `pybabel extract -F sandbox/i18n/babel.cfg -k _l . -o ...` followed by
+The same as `pybabel extract -F sandbox/i18n/babel.cfg -k _l -k Message . -o ...` followed by
 `pybabel update`, kept here so the test that checks every catalogue extracts exactly what
 a maintainer does. New messages arrive in each .po untranslated, for a translator to fill.
 """
@@ -36,7 +36,13 @@ def _catalog(locale: str | None = None) -> Catalog:
     )
 
 
-KEYWORDS = {**DEFAULT_KEYWORDS, "_l": None, "lazy_gettext": None, "lazy_ngettext": (1, 2)}
+KEYWORDS = {
+    **DEFAULT_KEYWORDS,
+    "_l": None,
+    "lazy_gettext": None,
+    "lazy_ngettext": (1, 2),
+    "Message": None,  # sandbox.i18n.Message: translated where it is shown
+}
 
 
 def extract(root: Path = ROOT) -> Catalog:

@@ -15,7 +15,9 @@ from ..exchanges.policy import (
     check_requester,
     is_tron_address,
     requested_items,
+    unknown_items,
 )
+from ..i18n import Message
 from ..tron import address as tron_address
 
 __all__ = ["ACTIONS", "ASKS", "FIELDS", "LEGAL_BASES", "basis_refusal", "clean_request"]
@@ -37,6 +39,8 @@ FIELDS = {
     "confidential": "Do not notify the address holder",
     "details": "Details / justification",
 }
+# The address fields' short names, for the sentence that says one is not a Tron address.
+ADDRESS_FIELDS = {"subject": Message("Subject"), "wallet": Message("Law-enforcement wallet")}
 MAX_LENGTH = 2000
 _TRUE = ("1", "true", "yes", "on")
 
@@ -70,7 +74,7 @@ def clean_request(data: Mapping) -> tuple[dict, list[dict]]:
         errors.append({"field": name, "message": message})
 
     if flag is not None and not isinstance(flag, bool | str):
-        error("confidential", "Confidential is true or false.")
+        error("confidential", Message("Confidential is true or false."))
     check_requester(req, FIELDS, error)
     for name in ("subject", "wallet"):
         if req[name]:
@@ -78,16 +82,23 @@ def clean_request(data: Mapping) -> tuple[dict, list[dict]]:
             if not is_tron_address(req[name]):
                 error(
                     name,
-                    f"{FIELDS[name].split(' (')[0]} {req[name]!r} is not a Tron address: 34 "
-                    "base58 characters starting with T, whose last 4 bytes are its checksum.",
+                    Message(
+                        "%(field)s %(address)s is not a Tron address: 34 base58 characters "
+                        "starting with T, whose last 4 bytes are its checksum.",
+                        field=ADDRESS_FIELDS[name],
+                        address=repr(req[name]),
+                    ),
                 )
     unknown = [a for a in req["requested"] if a not in ASKS]
     if not req["requested"]:
-        error("requested", "Choose at least one action requested.")
+        error("requested", Message("Choose at least one action requested."))
     elif unknown:
-        error("requested", f"Unknown item(s) {', '.join(unknown)}; one of: {', '.join(ASKS)}.")
+        error("requested", unknown_items(unknown, ASKS))
     if "reissue" in req["requested"] and not req["wallet"]:
-        error("wallet", "A reissue needs the law-enforcement wallet the USDT is reissued to.")
+        error(
+            "wallet",
+            Message("A reissue needs the law-enforcement wallet the USDT is reissued to."),
+        )
     return req, errors
 
 

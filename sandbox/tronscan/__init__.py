@@ -98,5 +98,6 @@ def _method_not_allowed(e):
     """405: the API and the pages only answer GET."""
     if _is_api():
         return jsonify({"message": f"{request.method} is not allowed here", "code": 405}), 405
-    message = _("%(request)s: only GET is answered", request=f"{request.method} {request.path}")
+    asked = f"{request.method} {request.path}"
+    message = _("%(request)s: only GET is answered", request=asked)
     return render_template("tronscan/error.html", title=_("Not allowed"), message=message), 405
