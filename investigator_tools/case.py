@@ -3,10 +3,18 @@
 Every capture (a page or file fetched over the network) is stored with its SHA-256, its
 source URL, the time it was taken and who took it, and every command run on the case is
 logged. Modules of the toolkit declare their own tables with `Case.ensure(schema)`.
+
+The command line and `investigate ui` work on one case file at the same time: WAL lets them
+read while the other writes, a writer waits its turn (busy timeout) rather than failing,
+every transaction takes the write lock when it begins (a transaction that read first could
+not take it after the other's commit: "database is locked"), and a sync of a chain index
+holds the case's sync lock (`Case.sync_lock`), so two syncs never number the same new
+blocks' rows twice.
 """
 
 from __future__ import annotations
 
+import fcntl
 import getpass
 import hashlib
 import json
@@ -14,6 +22,8 @@ import os
 import socket
 import sqlite3
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -61,6 +71,21 @@ class Capture:
     via: str | None
 
 
+BUSY_TIMEOUT = 60  # seconds a writer waits for another's transaction (a sync's window: less)
+
+
+class _Connection(sqlite3.Connection):
+    """A case's connection: a plain BEGIN takes the write lock at once (BEGIN IMMEDIATE)."""
+
+    def execute(self, sql: str, *args):
+        """As sqlite3's, a plain BEGIN made IMMEDIATE: waiting for the lock is then done by
+        the busy timeout, before the transaction has read anything another commit could
+        make stale."""
+        if sql.strip().upper() == "BEGIN":
+            sql = "BEGIN IMMEDIATE"
+        return super().execute(sql, *args)
+
+
 def default_operator() -> str:
     """Who runs the toolkit: user@host, unless INVESTIGATE_OPERATOR says otherwise."""
     name = os.environ.get("INVESTIGATE_OPERATOR")
@@ -83,7 +108,9 @@ class Case:
         if self.path.exists() and not self.path.is_file():
             raise CaseError(f"{self.path}: not a case file (it is a directory)")
         try:
-            self.conn = sqlite3.connect(self.path, timeout=30, isolation_level=None)
+            self.conn = sqlite3.connect(
+                self.path, timeout=BUSY_TIMEOUT, isolation_level=None, factory=_Connection
+            )
             self.conn.row_factory = sqlite3.Row
             self.conn.execute("PRAGMA journal_mode=WAL")
             # WAL with NORMAL sync never corrupts and survives a crash of the toolkit; only a
@@ -93,6 +120,33 @@ class Case:
         except sqlite3.DatabaseError as e:
             raise CaseError(f"{self.path}: not a case file ({e})") from e
         self._custody_id: int | None = None
+        self._sync_depth = 0
+
+    @contextmanager
+    def sync_lock(self, wait: bool = True) -> Iterator[bool]:
+        """Hold the case's sync lock (a lock file beside the case, `<case>.sync-lock`): one
+        sync of its chain indexes at a time, across processes. Yields whether it is held:
+        with wait=False, False at once when another holds it. Taken again inside, it is
+        already held."""
+        if self._sync_depth:
+            self._sync_depth += 1
+            try:
+                yield True
+            finally:
+                self._sync_depth -= 1
+            return
+        with open(self.path.with_name(self.path.name + ".sync-lock"), "a+b") as lock:
+            try:
+                fcntl.flock(lock, fcntl.LOCK_EX | (0 if wait else fcntl.LOCK_NB))
+            except BlockingIOError:
+                yield False
+                return
+            self._sync_depth = 1
+            try:
+                yield True
+            finally:
+                self._sync_depth = 0
+                fcntl.flock(lock, fcntl.LOCK_UN)
 
     def close(self) -> None:
         """Close the file."""

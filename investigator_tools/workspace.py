@@ -1,17 +1,21 @@
 """The money graph a trainee draws in `investigate ui`: its nodes, links, layout and notes.
 
 Nodes are Bitcoin addresses, transactions and folded nodes (the counterparties beyond the
-largest ones, summed); links carry amounts in satoshis. Expanding a node reads the case's
-chain index (`chain.analysis`: `address_summary`, `tx_summary`), so labels and amounts are
-the toolkit's own. Annotations (free text and tags) on nodes and links are kept here too,
+largest ones, summed); links carry amounts in satoshis (Tron's nodes and links, in USDT or
+TRX, are drawn by `workspace_tron` into the same tables). Each link keeps the time and
+amount of every payment it sums, so the page can show only the links of a time window.
+Expanding a node reads the case's chain index (`chain.analysis`: `address_summary`,
+`tx_summary`), so labels and amounts are the toolkit's own. Annotations (free text and tags) on nodes and links are kept here too,
 and the report lists them. Labels are not copied: they are read from `chain_labels` when
 the graph is read, so a label set on the command line shows at once.
 """
 
 from __future__ import annotations
 
+import datetime
 import hashlib
 import json
+import re
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -19,8 +23,9 @@ from contextlib import contextmanager
 from .case import Case
 from .chain.analysis import COUNTERPARTIES, address_summary, tx_summary
 from .chain.cluster import cluster, members
+from .chain.graph import ChainGraph
 from .chain.labels import LabelBook
-from .chain.store import ensure_schema, local_tip
+from .chain.store import address_id, ensure_schema, local_tip
 from .errors import InputError
 from .targets import check_target
 
@@ -29,8 +34,16 @@ __all__ = [
     "SCHEMA",
     "add_target",
     "add_path",
+    "node_kind",
+    "put_edge",
+    "put_node",
+    "put_node_if_new",
+    "read_view",
+    "save_view",
+    "writing",
     "add_trace",
     "collapse_cluster",
+    "ensure_tables",
     "uncollapse",
     "annotate",
     "latest_picture",
@@ -43,8 +56,9 @@ __all__ = [
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS workspace_nodes (
-    id TEXT PRIMARY KEY,          -- the address, the txid, rest:<node>:<in|out>, cluster:<id>
-    kind TEXT NOT NULL,           -- address | tx | rest | cluster
+    id TEXT PRIMARY KEY,          -- the address, the txid, rest:<node>:<in|out>[:<asset>],
+                                  -- cluster:<id>
+    kind TEXT NOT NULL,           -- address | tx | rest | cluster | tron | tron_tx
     data TEXT NOT NULL,           -- JSON: what the expansion said (rest: count, amount)
     x REAL,                       -- where the trainee left it on the canvas
     y REAL,
@@ -54,19 +68,21 @@ CREATE TABLE IF NOT EXISTS workspace_nodes (
     custody_id INTEGER
 );
 CREATE TABLE IF NOT EXISTS workspace_edges (
-    id TEXT PRIMARY KEY,          -- <source>><target>
+    id TEXT PRIMARY KEY,          -- <source>><target>, on Tron <source>><target>#<asset>
     source TEXT NOT NULL,
     target TEXT NOT NULL,
-    amount INTEGER,               -- satoshis
+    amount INTEGER,               -- satoshis; on Tron the asset's 6-decimal units
     added REAL NOT NULL,
-    custody_id INTEGER
+    custody_id INTEGER,
+    asset TEXT,                   -- NULL: bitcoin; USDT | TRX
+    times TEXT                    -- JSON [[unix seconds, amount], ...] of the payments summed
 );
 CREATE TABLE IF NOT EXISTS traces (
     id INTEGER PRIMARY KEY,
     target TEXT NOT NULL,
     direction TEXT NOT NULL,      -- forward | back
     method TEXT NOT NULL,         -- poison | haircut | fifo
-    result TEXT NOT NULL,         -- the trace's JSON (chain.trace's as_dict): the report shows it
+    result TEXT NOT NULL,         -- the trace's JSON (chain.trace's or tron.analysis's as_dict)
     drawn INTEGER NOT NULL,       -- transactions put on the graph
     created REAL NOT NULL,
     custody_id INTEGER
@@ -99,8 +115,13 @@ MAX_TAG = 40
 MAX_TAGS = 20
 
 
+# Columns added since the tables were first made: a case from before gets them on opening.
+_ADDED_COLUMNS = (("workspace_edges", "asset", "TEXT"), ("workspace_edges", "times", "TEXT"))
+DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
 @contextmanager
-def _writing(case: Case) -> Iterator[None]:
+def writing(case: Case) -> Iterator[None]:
     """One write transaction, locked at its start (the CLI may write the case meanwhile)."""
     case.conn.execute("BEGIN IMMEDIATE")
     try:
@@ -111,34 +132,66 @@ def _writing(case: Case) -> Iterator[None]:
     case.conn.execute("COMMIT")
 
 
-def _ensure(case: Case) -> None:
+def ensure_tables(case: Case) -> None:
     """The workspace tables and the chain tables it reads labels from."""
     ensure_schema(case)
     case.ensure(SCHEMA)
+    have = {r[1] for r in case.conn.execute("PRAGMA table_info(workspace_edges)")}
+    for table, column, kind in _ADDED_COLUMNS:
+        if column not in have:
+            case.conn.execute(f"ALTER TABLE {table} ADD COLUMN {column} {kind}")
 
 
-def _put_node(case: Case, node_id: str, kind: str, data: dict) -> None:
-    """Add a node, or refresh what is known of it (its place and notes are kept)."""
+def node_kind(case: Case, node_id: str) -> str | None:
+    """The kind of a node of the graph (address, tx, rest, cluster, tron, tron_tx), or None."""
+    ensure_tables(case)
+    row = case.conn.execute("SELECT kind FROM workspace_nodes WHERE id = ?", (node_id,)).fetchone()
+    return row[0] if row else None
+
+
+def put_node(case: Case, node_id: str, kind: str, data: dict, merge: bool = False) -> None:
+    """Add a node, or refresh what is known of it (its place and notes are kept); merge: keep
+    the facts it had that data does not name."""
+    update = "json_patch(data, excluded.data)" if merge else "excluded.data"
     case.conn.execute(
         "INSERT INTO workspace_nodes (id, kind, data, added, custody_id) VALUES (?, ?, ?, ?, ?)"
-        " ON CONFLICT(id) DO UPDATE SET data = excluded.data",
+        f" ON CONFLICT(id) DO UPDATE SET data = {update}",
         (node_id, kind, json.dumps(data), time.time(), case.custody_id),
     )
 
 
-def _put_edge(case: Case, source: str, target: str, amount: int | None) -> None:
-    """Add a link (or update its amount)."""
+def put_edge(
+    case: Case,
+    source: str,
+    target: str,
+    amount: int | None,
+    times: list | None = None,
+    asset: str | None = None,
+) -> str:
+    """Add a link (or update its amount and payments); its id."""
+    edge_id = f"{source}>{target}" + (f"#{asset}" if asset else "")
     case.conn.execute(
-        "INSERT INTO workspace_edges (id, source, target, amount, added, custody_id)"
-        " VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT(id) DO UPDATE SET amount = excluded.amount",
-        (f"{source}>{target}", source, target, amount, time.time(), case.custody_id),
+        "INSERT INTO workspace_edges (id, source, target, amount, added, custody_id, asset, times)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(id) DO UPDATE SET amount = excluded.amount,"
+        " times = excluded.times",
+        (
+            edge_id,
+            source,
+            target,
+            amount,
+            time.time(),
+            case.custody_id,
+            asset,
+            None if times is None else json.dumps(times),
+        ),
     )
+    return edge_id
 
 
 def add_target(case: Case, text: str, labels: LabelBook | None = None) -> dict:
     """Put an address or a txid on the graph; it must be in the case's chain index."""
     value = check_target(text, "address or txid", ("btc", "txid"))
-    _ensure(case)
+    ensure_tables(case)
     if len(value) == 64 and ":" not in value and not value.lower().startswith("bc1"):
         summary = tx_summary(case, value.lower(), labels, top=0)
         node = {"id": summary["txid"], "kind": "tx"}
@@ -147,8 +200,8 @@ def add_target(case: Case, text: str, labels: LabelBook | None = None) -> dict:
         summary = address_summary(case, value, labels, top=0)
         node = {"id": summary["address"], "kind": "address"}
         data = {k: summary[k] for k in ("balance", "received", "sent", "tx_count")}
-    with _writing(case):
-        _put_node(case, node["id"], node["kind"], data)
+    with writing(case):
+        put_node(case, node["id"], node["kind"], data)
     return node
 
 
@@ -156,8 +209,9 @@ def expand(
     case: Case, node_id: str, labels: LabelBook | None = None, top: int = COUNTERPARTIES
 ) -> dict:
     """Add a node's counterparties (an address's payers and payees, a transaction's inputs
-    and outputs): the `top` largest each way, the rest folded into one node per side."""
-    _ensure(case)
+    and outputs): the `top` largest each way, the rest folded into one node per side; each
+    link with the time and amount of every payment it sums."""
+    ensure_tables(case)
     row = case.conn.execute("SELECT kind FROM workspace_nodes WHERE id = ?", (node_id,)).fetchone()
     if row is None:
         raise InputError(f"{node_id!r} is not on the graph: add it first")
@@ -168,25 +222,53 @@ def expand(
         raise InputError(f"{node_id}: a folded node stands for many; expand its parent more")
     if kind == "cluster":
         raise InputError(f"{node_id}: a cluster stands for many; uncollapse it first")
+    if kind in ("tron", "tron_tx"):
+        raise InputError(f"{node_id}: a Tron node; expand it with the Tron index")
     if kind == "tx":
         s = tx_summary(case, node_id, labels, top)
         ins, outs = s["inputs"], s["outputs"]
         ins_rest, outs_rest = s["inputs_rest"], s["outputs_rest"]
+        paid: dict[str, dict[str, list]] = {"in": {}, "out": {}}
+        when = s["time"]
     else:
         s = address_summary(case, node_id, labels, top)
         ins, outs = s["received_from"], s["sent_to"]
         ins_rest, outs_rest = s["received_from_rest"], s["sent_to_rest"]
+        paid = _payments(case, node_id)
+        when = None
     added = []
-    with _writing(case):
+
+    def times(side: str, parties: list[str], amount: int) -> list:
+        """The payments a link sums: a transaction's one, or an address's with a party."""
+        if when is not None:
+            return [[when, amount]]
+        return sorted(p for party in parties for p in paid[side].get(party, ()))
+
+    drawn = {"in": {p["address"] for p in ins}, "out": {p["address"] for p in outs}}
+    with writing(case):
         for party in ins:
-            _put_node_if_new(case, party["address"])
-            _put_edge(case, party["address"], node_id, party["amount"])
+            put_node_if_new(case, party["address"])
+            put_edge(
+                case,
+                party["address"],
+                node_id,
+                party["amount"],
+                times("in", [party["address"]], party["amount"]),
+            )
             added.append(party["address"])
         for party in outs:
-            _put_node_if_new(case, party["address"])
-            _put_edge(case, node_id, party["address"], party["amount"])
+            put_node_if_new(case, party["address"])
+            put_edge(
+                case,
+                node_id,
+                party["address"],
+                party["amount"],
+                times("out", [party["address"]], party["amount"]),
+            )
             added.append(party["address"])
         for side, rest in (("in", ins_rest), ("out", outs_rest)):
+            others = [a for a in paid[side] if a not in drawn[side]]
+            folded = times(side, others, rest["amount"])
             rest_id = f"rest:{node_id}:{side}"
             if not rest["count"]:
                 case.conn.execute("DELETE FROM workspace_nodes WHERE id = ?", (rest_id,))
@@ -194,35 +276,71 @@ def expand(
                     "DELETE FROM workspace_edges WHERE source = ? OR target = ?", (rest_id, rest_id)
                 )
                 continue
-            _put_node(case, rest_id, "rest", {**rest, "side": side, "of": node_id})
+            put_node(case, rest_id, "rest", {**rest, "side": side, "of": node_id})
             if side == "in":
-                _put_edge(case, rest_id, node_id, rest["amount"])
+                put_edge(case, rest_id, node_id, rest["amount"], folded)
             else:
-                _put_edge(case, node_id, rest_id, rest["amount"])
+                put_edge(case, node_id, rest_id, rest["amount"], folded)
             added.append(rest_id)
         case.conn.execute("UPDATE workspace_nodes SET expanded = 1 WHERE id = ?", (node_id,))
     return {"node": node_id, "added": added}
 
 
+def _payments(case: Case, address: str) -> dict[str, dict[str, list]]:
+    """When an address was paid by each payer and paid each payee, and how much each time
+    ({"in"|"out": {party: [[time, amount], ...]}}), attributed pro rata to the inputs as
+    `address_summary` does (a link's payments then add up to its amount)."""
+    g = ChainGraph(case.conn)
+    aid = address_id(case.conn, address)
+    out: dict[str, dict[str, list]] = {"in": {}, "out": {}}
+    if aid is None:
+        return out
+    for side, tx_ids in (
+        ("in", sorted({o.tx_id for o in g.received(aid)})),
+        ("out", g.spending_txs(aid)),
+    ):
+        for tx_id in tx_ids:
+            inputs, outputs = g.inputs(tx_id), g.outputs(tx_id)
+            total_in = sum(i.value for i in inputs)
+            if not total_in:
+                continue
+            share: dict[int, float] = {}
+            if side == "in":
+                got = sum(o.value for o in outputs if o.address_id == aid)
+                for i in inputs:
+                    if i.address_id and i.address_id != aid:
+                        share[i.address_id] = share.get(i.address_id, 0) + got * i.value / total_in
+            else:
+                mine = sum(i.value for i in inputs if i.address_id == aid)
+                for o in outputs:
+                    if o.address_id and o.address_id != aid:
+                        share[o.address_id] = share.get(o.address_id, 0) + o.value * mine / total_in
+            when = g.tx(tx_id).time
+            for party, amount in share.items():
+                out[side].setdefault(g.address(party) or "", []).append([when, round(amount)])
+    return out
+
+
 def add_trace(case: Case, result: dict, max_drawn: int = MAX_DRAWN) -> dict:
     """Draw a trace (`chain.trace.trace(...).as_dict()`): each hop's transaction, with links
     carrying the traced (tainted) amounts; the trace itself is kept for the report."""
-    _ensure(case)
+    ensure_tables(case)
     hops = sorted(result["hops"], key=lambda h: h["hop"])[:max_drawn]
     added: list[str] = []
-    with _writing(case):
+    with writing(case):
         for hop in hops:
             txid = hop["txid"]
-            _put_node(case, txid, "tx", {k: hop.get(k) for k in ("height", "time", "fee", "hop")})
+            put_node(case, txid, "tx", {k: hop.get(k) for k in ("height", "time", "fee", "hop")})
             added.append(txid)
+            when = hop.get("time")
             for i in hop["inputs"]:
                 if i.get("tainted") and i.get("address"):
-                    _put_node_if_new(case, i["address"])
-                    _put_edge(case, i["address"], txid, i["tainted"])
+                    put_node_if_new(case, i["address"])
+                    put_edge(case, i["address"], txid, i["tainted"], [[when, i["tainted"]]])
             for o in hop["outputs"]:
                 if o.get("tainted") and o.get("address"):
-                    _put_node_if_new(case, o["address"])
-                    _put_edge(case, txid, o["address"], o["tainted"])
+                    put_node_if_new(case, o["address"])
+                    put_edge(case, txid, o["address"], o["tainted"], [[when, o["tainted"]]])
         case.conn.execute(
             "INSERT INTO traces (target, direction, method, result, drawn, created, custody_id)"
             " VALUES (?, ?, ?, ?, ?, ?, ?)",
@@ -249,16 +367,17 @@ def add_trace(case: Case, result: dict, max_drawn: int = MAX_DRAWN) -> dict:
 def add_path(case: Case, result: dict) -> dict:
     """Draw a money path (`chain.analysis.shortest_path`): each step's transaction between
     the address it spent from and the one it paid."""
-    _ensure(case)
+    ensure_tables(case)
     added: list[str] = []
-    with _writing(case):
+    with writing(case):
         for step in result["steps"]:
             txid = step["txid"]
-            _put_node(case, txid, "tx", {"height": step["height"], "time": step["time"]})
+            put_node(case, txid, "tx", {"height": step["height"], "time": step["time"]})
             for address in (step["from"], step["to"]):
-                _put_node_if_new(case, address)
-            _put_edge(case, step["from"], txid, step["from_amount"])
-            _put_edge(case, txid, step["to"], step["amount"])
+                put_node_if_new(case, address)
+            when = step["time"]
+            put_edge(case, step["from"], txid, step["from_amount"], [[when, step["from_amount"]]])
+            put_edge(case, txid, step["to"], step["amount"], [[when, step["amount"]]])
             added += [step["from"], txid, step["to"]]
     return {"found": result["found"], "hops": result["hops"], "added": list(dict.fromkeys(added))}
 
@@ -284,19 +403,19 @@ def _deposits(result: dict) -> list[dict]:
     return sorted(out.values(), key=lambda d: -d["amount"])
 
 
-def _put_node_if_new(case: Case, address: str) -> None:
+def put_node_if_new(case: Case, address: str, kind: str = "address") -> None:
     """An address node, unless the graph has it already (its data is kept)."""
     case.conn.execute(
         "INSERT OR IGNORE INTO workspace_nodes (id, kind, data, added, custody_id)"
-        " VALUES (?, 'address', '{}', ?, ?)",
-        (address, time.time(), case.custody_id),
+        " VALUES (?, ?, '{}', ?, ?)",
+        (address, kind, time.time(), case.custody_id),
     )
 
 
 def collapse_cluster(case: Case, address: str, labels: LabelBook | None = None) -> dict:
     """Draw the graph's addresses of an address's wallet cluster (`chain.cluster`, co-spend;
     clustered again first if the index grew since) as one node with the cluster's size."""
-    _ensure(case)
+    ensure_tables(case)
     row = case.conn.execute("SELECT kind FROM workspace_nodes WHERE id = ?", (address,)).fetchone()
     if row is None or row[0] != "address":
         raise InputError(f"{address!r} is not an address on the graph")
@@ -317,8 +436,8 @@ def collapse_cluster(case: Case, address: str, labels: LabelBook | None = None) 
         if r[0] in ids
     ]
     data = {k: found[k] for k in ("size", "received", "balance", "labels")}
-    with _writing(case):
-        _put_node(case, node_id, "cluster", {**data, "drawn": len(on_graph)})
+    with writing(case):
+        put_node(case, node_id, "cluster", {**data, "drawn": len(on_graph)})
         case.conn.executemany(
             "UPDATE workspace_nodes SET collapsed_into = ? WHERE id = ?",
             [(node_id, a) for a in on_graph],
@@ -328,11 +447,11 @@ def collapse_cluster(case: Case, address: str, labels: LabelBook | None = None) 
 
 def uncollapse(case: Case, node_id: str) -> list[str]:
     """Draw a collapsed cluster's addresses again; which ones."""
-    _ensure(case)
+    ensure_tables(case)
     row = case.conn.execute("SELECT kind FROM workspace_nodes WHERE id = ?", (node_id,)).fetchone()
     if row is None or row[0] != "cluster":
         raise InputError(f"{node_id!r} is not a cluster node of the graph")
-    with _writing(case):
+    with writing(case):
         shown = [
             r[0]
             for r in case.conn.execute(
@@ -351,7 +470,7 @@ def uncollapse(case: Case, node_id: str) -> list[str]:
 
 def save_layout(case: Case, positions: dict) -> int:
     """Store where nodes sit on the canvas ({id: [x, y]}); how many were on the graph."""
-    _ensure(case)
+    ensure_tables(case)
     rows = []
     for node_id, where in positions.items():
         if (
@@ -361,7 +480,7 @@ def save_layout(case: Case, positions: dict) -> int:
         ):
             raise InputError(f"position of {node_id!r}: expected [x, y] numbers, got {where!r}")
         rows.append((float(where[0]), float(where[1]), str(node_id)))
-    with _writing(case):
+    with writing(case):
         before = case.conn.total_changes
         case.conn.executemany("UPDATE workspace_nodes SET x = ?, y = ? WHERE id = ?", rows)
         return case.conn.total_changes - before
@@ -369,7 +488,7 @@ def save_layout(case: Case, positions: dict) -> int:
 
 def save_picture(case: Case, png: bytes) -> dict:
     """Keep a picture of the graph as drawn (a PNG) for the report."""
-    _ensure(case)
+    ensure_tables(case)
     if not png.startswith(PNG_SIGNATURE):
         raise InputError("picture: not a PNG image")
     if len(png) > MAX_PICTURE:
@@ -385,7 +504,7 @@ def save_picture(case: Case, png: bytes) -> dict:
 
 def latest_picture(case: Case) -> dict | None:
     """The last picture kept of the graph: its PNG, SHA-256, time and who kept it."""
-    _ensure(case)
+    ensure_tables(case)
     row = case.conn.execute(
         "SELECT png, sha256, created, operator FROM workspace_pictures ORDER BY id DESC LIMIT 1"
     ).fetchone()
@@ -412,7 +531,7 @@ def _tags(tags) -> list[str]:
 
 def annotate(case: Case, target_kind: str, target: str, note: str, tags) -> dict | None:
     """Set the note and tags of a node or link of the graph (both empty: remove them)."""
-    _ensure(case)
+    ensure_tables(case)
     table = {"node": "workspace_nodes", "edge": "workspace_edges"}.get(target_kind)
     if table is None:
         raise InputError(f"kind {target_kind!r}: expected node or edge")
@@ -423,7 +542,7 @@ def annotate(case: Case, target_kind: str, target: str, note: str, tags) -> dict
     clean = _tags(tags)
     if case.conn.execute(f"SELECT 1 FROM {table} WHERE id = ?", (target,)).fetchone() is None:
         raise InputError(f"{target_kind} {target!r} is not on the graph")
-    with _writing(case):
+    with writing(case):
         if not note.strip() and not clean:
             case.conn.execute(
                 "DELETE FROM annotations WHERE target_kind = ? AND target = ?",
@@ -447,9 +566,9 @@ def annotate(case: Case, target_kind: str, target: str, note: str, tags) -> dict
 
 def list_annotations(case: Case) -> list[dict]:
     """Every annotation, nodes first, with the link's ends and amount for a link."""
-    _ensure(case)
+    ensure_tables(case)
     rows = case.conn.execute(
-        "SELECT a.*, e.source, e.target AS edge_target, e.amount FROM annotations a"
+        "SELECT a.*, e.source, e.target AS edge_target, e.amount, e.asset FROM annotations a"
         " LEFT JOIN workspace_edges e ON a.target_kind = 'edge' AND e.id = a.target"
         " ORDER BY a.target_kind DESC, a.target"
     )
@@ -464,7 +583,13 @@ def list_annotations(case: Case) -> list[dict]:
             "operator": r["operator"],
         }
         if r["target_kind"] == "edge":
-            item.update(source=r["source"], to=r["edge_target"], amount=r["amount"])
+            # The report shows amount as bitcoin: a Tron link's (USDT, TRX) is given apart.
+            btc = r["asset"] is None
+            item.update(
+                source=r["source"], to=r["edge_target"], amount=r["amount"] if btc else None
+            )
+            if not btc and r["amount"] is not None:
+                item.update(asset=r["asset"], asset_amount=r["amount"])
         out.append(item)
     return out
 
@@ -475,7 +600,7 @@ def read_graph(case: Case) -> dict:
     Addresses collapsed into a cluster are left out, their links drawn to the cluster
     node instead (parallel links summed, links inside the cluster dropped).
     """
-    _ensure(case)
+    ensure_tables(case)
     notes = {(a["kind"], a["target"]): a for a in list_annotations(case)}
     nodes = []
     alias: dict[str, str] = {}
@@ -507,7 +632,9 @@ def read_graph(case: Case) -> dict:
         if source == target:
             continue  # a payment inside a collapsed cluster
         edge_id = (
-            r["id"] if (source, target) == (r["source"], r["target"]) else f"{source}>{target}"
+            r["id"]
+            if (source, target) == (r["source"], r["target"])
+            else f"{source}>{target}" + (f"#{r['asset']}" if r["asset"] else "")
         )
         edge = edges.get(edge_id)
         if edge is None:
@@ -517,10 +644,47 @@ def read_graph(case: Case) -> dict:
                 "source": source,
                 "target": target,
                 "amount": 0,
+                "asset": r["asset"],
+                "times": None,
                 "merged": 0,
                 "note": note["note"] if note else "",
                 "tags": note["tags"] if note else [],
             }
         edge["amount"] = (edge["amount"] or 0) + (r["amount"] or 0)
+        if r["times"] is not None:
+            edge["times"] = sorted((edge["times"] or []) + json.loads(r["times"]))
         edge["merged"] += 1
-    return {"nodes": nodes, "edges": list(edges.values())}
+    return {"nodes": nodes, "edges": list(edges.values()), "view": read_view(case)}
+
+
+def _date(value, name: str) -> str | None:
+    """A YYYY-MM-DD date of the view, or None."""
+    if value in (None, ""):
+        return None
+    if not isinstance(value, str) or not DATE.fullmatch(value):
+        raise InputError(f"{name} {value!r}: expected a date YYYY-MM-DD")
+    try:
+        datetime.date.fromisoformat(value)
+    except ValueError:
+        raise InputError(f"{name} {value!r}: no such date") from None
+    return value
+
+
+def save_view(case: Case, view: dict) -> dict:
+    """Keep how the graph is viewed: the time window of the links shown ({"from", "to"})."""
+    ensure_tables(case)
+    if not isinstance(view, dict):
+        raise InputError("view: expected an object {from, to}")
+    unknown = sorted(set(view) - {"from", "to"})
+    if unknown:
+        raise InputError(f"view: unknown setting {unknown[0]!r} (from, to)")
+    clean = {"from": _date(view.get("from"), "from"), "to": _date(view.get("to"), "to")}
+    if clean["from"] and clean["to"] and clean["from"] > clean["to"]:
+        raise InputError(f"from {clean['from']} is after to {clean['to']}")
+    case.set_meta("workspace.view", clean)
+    return clean
+
+
+def read_view(case: Case) -> dict:
+    """The saved view of the graph (no window: both dates None)."""
+    return case.get_meta("workspace.view") or {"from": None, "to": None}

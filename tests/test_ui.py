@@ -414,6 +414,41 @@ def test_add_expand_annotate_survive_a_restart_and_reach_the_report(world, ui, c
     assert f"investigate ui: annotate node {address}" in custody
 
 
+def test_expanded_links_keep_when_each_payment_was_made(world, ui, client):
+    """Each link an expansion draws keeps its payments' block times and amounts (what the
+    page's time window filters): they add up to the link's amount, and each time is a block
+    time of one of the address's transactions."""
+    address = world["address"]
+    _post(client, ui, "money/api/add", {"target": address})
+    response = _post(client, ui, "money/api/expand", {"node": address, "top": 1})
+    assert response.status_code == 200, response.text
+    edges = [
+        e
+        for e in response.json()["graph"]["edges"]
+        if address in (e["source"], e["target"]) and e["asset"] is None
+    ]
+    with Case(world["case"]) as case:
+        times = {
+            r[0]
+            for r in case.conn.execute(
+                "SELECT b.time FROM chain_addresses a JOIN ("
+                " SELECT address_id, tx_id FROM chain_outputs UNION"
+                " SELECT address_id, tx_id FROM chain_inputs) u ON u.address_id = a.id"
+                " JOIN chain_txs t ON t.id = u.tx_id JOIN chain_blocks b ON b.height = t.height"
+                " WHERE a.address = ?",
+                (address,),
+            )
+        }
+    assert edges and any(
+        e["source"].startswith("rest:") or e["target"].startswith("rest:") for e in edges
+    )
+    for edge in edges:
+        assert edge["times"], edge["id"]
+        assert {t for t, _ in edge["times"]} <= times, edge["id"]
+        # Each payment's share is rounded to a satoshi: at most half a satoshi off each.
+        assert abs(sum(a for _, a in edge["times"]) - edge["amount"]) <= len(edge["times"])
+
+
 def test_auto_trace_draws_its_hops_and_the_report_keeps_it(world, ui, client):
     """A trace from the address (the toolkit's, stopping at labelled services) draws each
     hop's transaction with the traced amounts, and is kept in the case for the report."""

@@ -63,6 +63,19 @@ def sync(
 
     progress(blocks_done, blocks_total) is called as blocks are stored.
     """
+    # One sync at a time across processes (the command line and `investigate ui`).
+    with case.sync_lock():
+        return _sync(case, explorer, workers, progress, until)
+
+
+def _sync(
+    case: Case,
+    explorer: Esplora,
+    workers: int,
+    progress: Callable[[int, int], None] | None,
+    until: int | None,
+) -> SyncReport:
+    """sync() once the case's sync lock is held."""
     started = time.perf_counter()
     ensure_schema(case)
     conn = case.conn

@@ -59,6 +59,20 @@ def sync_tron(
     contract: str = USDT_CONTRACT,
 ) -> TronSyncReport:
     """Bring the case's Tron index up to the node's head (or block until)."""
+    # One sync at a time across processes (the command line and `investigate ui`).
+    with case.sync_lock():
+        return _sync_tron(case, node, workers, progress, until, contract)
+
+
+def _sync_tron(
+    case: Case,
+    node: TronNode,
+    workers: int,
+    progress: Callable[[int, int], None] | None,
+    until: int | None,
+    contract: str,
+) -> TronSyncReport:
+    """sync_tron() once the case's sync lock is held."""
     started = time.perf_counter()
     ensure_tron_schema(case)
     conn = case.conn

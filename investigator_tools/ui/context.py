@@ -10,6 +10,7 @@ from flask import g, request
 from ..case import Case
 from ..errors import InputError
 from ..esplora import DEFAULT_EXPLORER, Esplora
+from ..tron.node import TronNode
 
 __all__ = ["Settings", "json_body", "open_case"]
 
@@ -25,13 +26,18 @@ class Settings:
         explorer: str | None = None,
         proxy: str | None = None,
         operator: str | None = None,
+        tron: str | None = None,
+        tronscan: str | None = None,
     ):
-        """The case file, the token (a fresh one if none), the explorer and proxy to use."""
+        """The case file, the token (a fresh one if none), the explorer and proxy to use, the
+        Tron node (or TronGrid) and Tron explorer."""
         self.case_path = Path(case_path)
         self.token = token or secrets.token_urlsafe(32)
         self.explorer = explorer
         self.proxy = proxy
         self.operator = operator
+        self.tron = tron
+        self.tronscan = tronscan
 
     def explorer_for(self, case: Case) -> Esplora:
         """The explorer: --explorer, else the one the case synced from, else the default."""
@@ -39,6 +45,22 @@ class Settings:
         if self.explorer:
             return Esplora(self.explorer, self.proxy)
         return Esplora(known.get("url") or DEFAULT_EXPLORER, self.proxy or known.get("proxy"))
+
+    def tron_for(self, case: Case) -> TronNode:
+        """The Tron node: the workspace's, else the one the case synced from."""
+        known = case.get_meta("tron.node") or {}
+        url = self.tron or known.get("url")
+        if not url:
+            raise InputError(
+                f"{case.path}: no Tron node known for this case; run "
+                "`investigate sync --tron URL` once (e.g. http://api.trongrid.test)"
+            )
+        return TronNode(url, self.proxy or known.get("proxy"))
+
+    def tronscan_for(self, case: Case) -> str | None:
+        """The Tron explorer whose public tags label addresses: the workspace's, else the
+        one the command line last used on the case (none: the case's labels only)."""
+        return self.tronscan or (case.get_meta("tron.tronscan") or {}).get("url")
 
 
 def open_case(command: str | None = None) -> Case:

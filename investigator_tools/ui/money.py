@@ -1,9 +1,11 @@
-"""Follow the money: the graph canvas and its JSON API, over the toolkit's chain index.
+"""Follow the money: the graph canvas and its JSON API, over the toolkit's chain indexes.
 
 Adding or expanding a node first brings the case's chain index up to the explorer's tip
 (`chain.sync`, the same verified sync as `investigate sync`), then asks the index
 (`workspace.expand`: `address_summary` / `tx_summary`) with the explorer's public labels
-read as the CLI reads them (`LabelBook`). Each change is logged in the chain of custody.
+read as the CLI reads them (`LabelBook`). A Tron address or transaction goes the same way
+through the Tron index (`tron.sync`, `workspace_tron`, Tronscan's tags in `TronLabels`).
+Each change is logged in the chain of custody.
 """
 
 from __future__ import annotations
@@ -16,10 +18,15 @@ from flask import Blueprint, g, jsonify, render_template
 
 from ..chain.analysis import shortest_path
 from ..chain.labels import LabelBook, set_label
+from ..chain.store import ensure_schema, ensure_tron_schema, local_tip, tron_tip
 from ..chain.sync import sync
 from ..chain.trace import METHODS, trace
 from ..errors import InputError
 from ..targets import check_target
+from ..tron.analysis import ASSETS, is_tron_target
+from ..tron.analysis import trace as tron_trace
+from ..tron.labels import TronLabels
+from ..tron.sync import sync_tron
 from ..workspace import (
     add_path,
     add_target,
@@ -27,11 +34,14 @@ from ..workspace import (
     annotate,
     collapse_cluster,
     expand,
+    node_kind,
     read_graph,
     save_layout,
     save_picture,
+    save_view,
     uncollapse,
 )
+from ..workspace_tron import add_tron_target, add_tron_trace, expand_tron, is_tron_tx
 from .context import Settings, json_body, open_case
 
 bp = Blueprint("money", __name__, url_prefix="/money")
@@ -50,6 +60,16 @@ def _text(data: dict, key: str) -> str:
 # One sync at a time in the workspace: two (a double click, two tabs) would both number
 # the same new blocks' rows from the same last id.
 _SYNCING = threading.Lock()
+_TRON_SYNCING = threading.Lock()
+
+
+def _sync_unless_busy(case, run, indexed: bool) -> None:
+    """Run a sync, unless another process (`investigate sync`) is syncing the case right
+    now: its blocks are committed window by window, so the index is read as it stands
+    rather than the page waiting for the whole sync. With no index yet, wait for it."""
+    with case.sync_lock(wait=not indexed) as held:
+        if held:
+            run()
 
 
 def _labels(case) -> LabelBook:
@@ -57,8 +77,32 @@ def _labels(case) -> LabelBook:
     settings: Settings = g.settings
     explorer = settings.explorer_for(case)
     with _SYNCING:
-        sync(case, explorer)
+        ensure_schema(case)
+        _sync_unless_busy(case, lambda: sync(case, explorer), local_tip(case.conn) is not None)
     return LabelBook(case, explorer)
+
+
+def _tron_labels(case, node=None) -> TronLabels:
+    """The Tron index brought up to the node's head, and the labels it shows (the case's,
+    and the Tron explorer's public tags when one is known)."""
+    settings: Settings = g.settings
+    node = node or settings.tron_for(case)
+    with _TRON_SYNCING:
+        ensure_tron_schema(case)
+        _sync_unless_busy(case, lambda: sync_tron(case, node), tron_tip(case.conn) is not None)
+    return TronLabels(case, settings.tronscan_for(case), settings.proxy)
+
+
+def _on_tron(case, target: str) -> bool:
+    """Whether a target is Tron's: a T... address, or a txid the Tron index has (the Tron
+    index is synced first when a Tron node is known)."""
+    if is_tron_target(target):
+        return True
+    settings: Settings = g.settings
+    if len(target) != 64 or (not settings.tron and not case.get_meta("tron.node")):
+        return False
+    _tron_labels(case)
+    return is_tron_tx(case, target)
 
 
 @bp.get("/")
@@ -76,9 +120,15 @@ def graph():
 @bp.post("/api/add")
 def add():
     """Put an address or a txid on the graph."""
-    target = check_target(_text(json_body(), "target"), "address or txid", ("btc", "txid"))
+    text = _text(json_body(), "target")
+    target = check_target(text, "address or txid", ("btc", "tron", "txid"))
     case = open_case(f"add {target}")
-    node = add_target(case, target, _labels(case))
+    if _on_tron(case, target):
+        settings: Settings = g.settings
+        tron = settings.tron_for(case)
+        node = add_tron_target(case, target, _tron_labels(case, tron), tron)
+    else:
+        node = add_target(case, target, _labels(case))
     return jsonify({"node": node, "graph": read_graph(case)})
 
 
@@ -91,16 +141,20 @@ def expand_node():
     if not isinstance(top, int) or isinstance(top, bool):
         raise InputError(f"top: expected a whole number, got {top!r}")
     case = open_case(f"expand {node} --top {top}")
-    done = expand(case, node, _labels(case), top=top)
+    if node_kind(case, node) in ("tron", "tron_tx"):
+        done = expand_tron(case, node, _tron_labels(case), top=top)
+    else:
+        done = expand(case, node, _labels(case), top=top)
     return jsonify({**done, "graph": read_graph(case)})
 
 
 @bp.post("/api/trace")
 def trace_from():
     """Follow the money from a node with the toolkit's trace (poison, haircut or FIFO); it
-    stops at labelled services. The hops are drawn and the trace is kept for the report."""
+    stops at labelled services. The hops are drawn and the trace is kept for the report.
+    From a Tron node it follows USDT (or TRX: `asset`)."""
     data = json_body()
-    target = check_target(_text(data, "target"), "target", ("btc", "txid", "outpoint"))
+    target = check_target(_text(data, "target"), "target", ("btc", "tron", "txid", "outpoint"))
     method = data.get("method", "haircut")
     if method not in METHODS:
         raise InputError(f"method {method!r}: expected one of {', '.join(METHODS)}")
@@ -110,7 +164,26 @@ def trace_from():
     hops = data.get("hops", 6)
     if not isinstance(hops, int) or isinstance(hops, bool) or not 1 <= hops <= 50:
         raise InputError(f"hops {hops!r}: expected a whole number from 1 to 50")
-    case = open_case(f"trace {target} --{direction} --hops {hops} --method {method}")
+    asset = data.get("asset", "USDT")
+    if asset not in ASSETS:
+        raise InputError(f"asset {asset!r}: expected one of {', '.join(ASSETS)}")
+    case = open_case()
+    command = f"trace {target} --{direction} --hops {hops} --method {method}"
+    if node_kind(case, target) in ("tron", "tron_tx") or is_tron_target(target):
+        open_case(f"{command} --asset {asset}")
+        labels = _tron_labels(case)
+        result = tron_trace(
+            case,
+            target,
+            direction=direction,
+            hops=hops,
+            method=method,
+            asset=asset,
+            labels=labels,
+        ).as_dict()
+        drawn = add_tron_trace(case, result)
+        return jsonify({**drawn, "asset": asset, "graph": read_graph(case)})
+    open_case(command)
     result = trace(
         case, target, direction=direction, hops=hops, method=method, labels=_labels(case)
     ).as_dict()
@@ -174,6 +247,12 @@ def layout():
     return jsonify({"saved": save_layout(open_case(), positions)})
 
 
+@bp.post("/api/view")
+def view():
+    """Keep the time window of the links shown ({"from", "to"}: YYYY-MM-DD or empty)."""
+    return jsonify({"view": save_view(open_case(), json_body())})
+
+
 @bp.post("/api/annotate")
 def annotate_item():
     """Set the free-text note and tags of a node or a link."""
@@ -188,7 +267,7 @@ def annotate_item():
 def label():
     """Give an address the case's own label (it wins over the explorer's)."""
     data = json_body()
-    address = check_target(_text(data, "address"), "address", ("btc",))
+    address = check_target(_text(data, "address"), "address", ("btc", "tron"))
     name = _text(data, "name")
     category = data.get("category") or None
     if category is not None and not isinstance(category, str):

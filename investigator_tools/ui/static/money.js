@@ -11,13 +11,29 @@
     return whole + " BTC";
   }
 
+  // An amount in its unit: satoshis as BTC; Tron's USDT and TRX have 6 decimals.
+  function money(amount, asset) {
+    if (!asset) return btc(amount);
+    if (amount === null || amount === undefined) return "";
+    const whole = (Math.round(amount) / 1e6).toFixed(6).replace(/0+$/, "").replace(/\.$/, "");
+    return whole + " " + asset;
+  }
+
+  function isTron(kind) {
+    return kind === "tron" || kind === "tron_tx";
+  }
+
+  function when(seconds) {
+    return seconds ? new Date(seconds * 1000).toISOString().slice(0, 16).replace("T", " ") + " UTC" : "";
+  }
+
   function short(id) {
     return id.length > 20 ? id.slice(0, 10) + "…" + id.slice(-6) : id;
   }
 
   function nodeCaption(n) {
     if (n.kind === "rest") {
-      return (n.data.count || 0) + " more (" + btc(n.data.amount) + ")";
+      return (n.data.count || 0) + " more (" + money(n.data.amount, n.data.asset) + ")";
     }
     if (n.kind === "cluster") {
       let text = "cluster of " + n.data.size + " addresses";
@@ -25,8 +41,9 @@
       if (n.tags && n.tags.length) text += "\n#" + n.tags.join(" #");
       return text;
     }
-    let text = (n.kind === "tx" ? "tx " : "") + short(n.id);
+    let text = (n.kind === "tx" || n.kind === "tron_tx" ? "tx " : "") + short(n.id);
     if (n.label) text += "\n" + n.label;
+    if (n.data && n.data.blacklisted) text += "\nBLACKLISTED";
     if (n.tags && n.tags.length) text += "\n#" + n.tags.join(" #");
     return text;
   }
@@ -36,6 +53,7 @@
     if (n.label_source) classes.push("labelled-" + n.label_source);
     if (n.note || (n.tags && n.tags.length)) classes.push("annotated");
     if (n.expanded) classes.push("expanded");
+    if (n.data && n.data.blacklisted) classes.push("blacklisted");
     return {
       group: "nodes",
       data: { id: n.id, caption: nodeCaption(n), info: n },
@@ -43,13 +61,20 @@
     };
   }
 
-  function edgeElement(e) {
-    let caption = btc(e.amount);
+  function edgeCaption(e, amount) {
+    let caption = money(amount, e.asset);
     if (e.tags && e.tags.length) caption += "\n#" + e.tags.join(" #");
+    return caption;
+  }
+
+  function edgeElement(e) {
+    const classes = [];
+    if (e.note || (e.tags && e.tags.length)) classes.push("annotated");
+    if (e.asset) classes.push("asset-" + e.asset.toLowerCase());
     return {
       group: "edges",
-      data: { id: e.id, source: e.source, target: e.target, caption: caption, info: e },
-      classes: e.note || (e.tags && e.tags.length) ? "annotated" : "",
+      data: { id: e.id, source: e.source, target: e.target, caption: edgeCaption(e, e.amount), info: e },
+      classes: classes.join(" "),
     };
   }
 
@@ -70,35 +95,85 @@
         "border-style": "dashed", "border-color": "#777" } },
       { selector: "node.cluster", style: { "shape": "hexagon", "background-color": "#6a1b9a", "width": 44, "height": 44 } },
       { selector: "node.labelled-explorer", style: { "background-color": "#d08a1e" } },
+      { selector: "node.labelled-tronscan", style: { "background-color": "#d08a1e" } },
       { selector: "node.labelled-analyst", style: { "background-color": "#b03a2e" } },
+      { selector: "node.tron", style: { "shape": "diamond" } },
+      { selector: "node.tron_tx", style: { "shape": "round-rectangle", "background-color": "#888", "width": 18, "height": 18 } },
+      { selector: "node.blacklisted", style: { "border-width": 5, "border-color": "#000", "border-style": "double" } },
       { selector: "node.annotated", style: { "border-width": 4, "border-color": "#2e7d32" } },
       { selector: "node:selected", style: { "overlay-color": "#1565c0", "overlay-opacity": 0.25, "overlay-padding": 6 } },
       { selector: "edge", style: {
         "label": "data(caption)", "text-wrap": "wrap", "font-size": size * 0.9, "curve-style": "bezier",
         "target-arrow-shape": "triangle", "width": 2, "line-color": "#999", "target-arrow-color": "#999",
         "text-background-color": "#fff", "text-background-opacity": 0.85, "text-rotation": "autorotate" } },
+      { selector: "edge.asset-usdt", style: { "line-color": "#26a17b", "target-arrow-color": "#26a17b" } },
+      { selector: "edge.asset-trx", style: { "line-color": "#c23631", "target-arrow-color": "#c23631", "line-style": "dashed" } },
       { selector: "edge.annotated", style: { "line-color": "#2e7d32", "target-arrow-color": "#2e7d32", "width": 3 } },
       { selector: "edge:selected", style: { "line-color": "#1565c0", "target-arrow-color": "#1565c0", "width": 4 } },
     ];
   }
 
-  // The time filter: transactions outside the dates (and their links) are hidden; links
-  // drawn by an expansion carry no time of their own and stay.
+  // The time filter: a link shows only the payments it sums that fall between the dates
+  // (its amount is their sum) and is hidden when none does; transactions outside the dates
+  // are hidden, and so are addresses left with no link shown. Links kept from before links
+  // had times (no times) always show.
   function applyTimeFilter() {
     const from = document.getElementById("time-from").value;
     const to = document.getElementById("time-to").value;
     const low = from ? Date.parse(from + "T00:00:00Z") / 1000 : -Infinity;
     const high = to ? Date.parse(to + "T23:59:59Z") / 1000 : Infinity;
+    const windowed = Boolean(from || to);
     let hidden = 0;
+    let hiddenEdges = 0;
     cy.batch(function () {
       cy.nodes().forEach(function (n) {
         const d = n.data("info").data || {};
-        const out = n.data("info").kind === "tx" && typeof d.time === "number" && (d.time < low || d.time > high);
+        const kind = n.data("info").kind;
+        const out = (kind === "tx" || kind === "tron_tx") && typeof d.time === "number" && (d.time < low || d.time > high);
         n.style("display", out ? "none" : "element");
         if (out) hidden += 1;
       });
+      cy.edges().forEach(function (e) {
+        const info = e.data("info");
+        let amount = info.amount;
+        let out = e.source().style("display") === "none" || e.target().style("display") === "none";
+        if (windowed && Array.isArray(info.times)) {
+          const inside = info.times.filter(function (p) { return p[0] >= low && p[0] <= high; });
+          amount = inside.reduce(function (sum, p) { return sum + p[1]; }, 0);
+          if (!inside.length) out = true;
+        }
+        e.data("caption", edgeCaption(info, amount));
+        e.style("display", out ? "none" : "element");
+        if (out) hiddenEdges += 1;
+      });
+      if (windowed) {
+        cy.nodes().forEach(function (n) {
+          const kind = n.data("info").kind;
+          if (n.style("display") === "none" || kind === "tx" || kind === "tron_tx" || n.selected()) return;
+          const links = n.connectedEdges();
+          if (links.nonempty() && links.every(function (e) { return e.style("display") === "none"; })) {
+            n.style("display", "none");
+            hidden += 1;
+          }
+        });
+      }
     });
     root.dataset.hidden = String(hidden);
+    root.dataset.hiddenEdges = String(hiddenEdges);
+  }
+
+  // The window is a view setting kept in the case: the next visit shows the same links.
+  async function saveView() {
+    applyTimeFilter();
+    try {
+      await window.ui.postJSON(root.dataset.view, {
+        from: document.getElementById("time-from").value,
+        to: document.getElementById("time-to").value,
+      });
+      root.dataset.viewSaved = document.getElementById("time-from").value + "/" + document.getElementById("time-to").value;
+    } catch (e) {
+      window.ui.toast("Time window not saved: " + e.message, true);
+    }
   }
 
   // Fit the graph in view, but never zoom a few nodes up to unreadable giant labels.
@@ -218,14 +293,15 @@
     document.getElementById("nothing").hidden = true;
     document.getElementById("selected").hidden = false;
     const title = isNode
-      ? { address: "Address", tx: "Transaction", rest: "Folded counterparties", cluster: "Wallet cluster" }[info.kind]
-      : "Payment";
+      ? { address: "Address", tx: "Transaction", rest: "Folded counterparties", cluster: "Wallet cluster",
+          tron: "Tron address", tron_tx: "Tron transaction" }[info.kind]
+      : (info.asset ? info.asset + " payment" : "Payment");
     document.getElementById("sel-title").textContent = title;
     document.getElementById("sel-id").textContent = isNode ? info.id : info.source + " → " + info.target;
     const label = document.getElementById("sel-label");
     label.textContent = isNode && info.label
       ? "Label: " + info.label + (info.category ? " (" + info.category + ")" : "") +
-        (info.label_source === "explorer" ? " · from the explorer" : " · the case's own")
+        (info.label_source === "explorer" || info.label_source === "tronscan" ? " · from the explorer" : " · the case's own")
       : "";
     const facts = document.getElementById("sel-facts");
     facts.replaceChildren();
@@ -237,13 +313,37 @@
       if (d.tx_count !== undefined) fact(facts, "Transactions", String(d.tx_count));
       if (d.height !== undefined) fact(facts, "Block", String(d.height));
       if (d.fee !== undefined && d.fee !== null) fact(facts, "Fee", btc(d.fee));
-      if (info.kind === "rest") fact(facts, "Folded", (d.count || 0) + " addresses, " + btc(d.amount));
+      if (info.kind === "tron") {
+        for (const asset of ["usdt", "trx"]) {
+          const a = d[asset];
+          if (!a) continue;
+          const unit = asset.toUpperCase();
+          fact(facts, unit + " received", money(a.received, unit) + " (" + a.transfers_in + " transfers)");
+          fact(facts, unit + " sent", money(a.sent, unit) + " (" + a.transfers_out + " transfers)");
+        }
+        if (d.node) fact(facts, "Balance now", money(d.node.usdt, "USDT") + ", " + money(d.node.trx, "TRX"));
+        if (d.transactions !== undefined) fact(facts, "Transactions", String(d.transactions));
+        if (d.first_seen) fact(facts, "Active", when(d.first_seen) + " to " + when(d.last_seen));
+        if (d.first_funder) {
+          fact(facts, "Activated by", d.first_funder.funder + (d.first_funder.label ? " (" + d.first_funder.label + ")" : ""));
+        }
+        if (d.blacklisted !== undefined) fact(facts, "Blacklisted by the issuer", d.blacklisted ? "yes" : "no");
+      }
+      if (info.kind === "tron_tx") {
+        if (d.time) fact(facts, "Time", when(d.time));
+        if (d.result) fact(facts, "Result", d.result);
+      }
+      if (info.kind === "rest") fact(facts, "Folded", (d.count || 0) + " addresses, " + money(d.amount, d.asset));
       if (info.kind === "cluster") {
         fact(facts, "Addresses", String(d.size) + " (" + d.drawn + " were on the graph)");
         if (d.labels && d.labels.length) fact(facts, "Labels", d.labels.join(", "));
       }
     } else {
-      fact(facts, "Amount", btc(info.amount));
+      fact(facts, "Amount", money(info.amount, info.asset));
+      if (Array.isArray(info.times) && info.times.length) {
+        fact(facts, "Payments", info.times.length + ", " + when(info.times[0][0]) +
+          (info.times.length > 1 ? " to " + when(info.times[info.times.length - 1][0]) : ""));
+      }
     }
     const many = info.kind === "rest" || info.kind === "cluster";
     document.getElementById("expand").hidden = !isNode || many;
@@ -254,7 +354,8 @@
     const request = document.getElementById("request-link");
     request.hidden = !isNode || many;
     request.href = root.dataset.request + "?subject=" + encodeURIComponent(info.id || "");
-    document.getElementById("label-box").hidden = !isNode || info.kind !== "address";
+    document.getElementById("trace-asset-box").hidden = !isTron(info.kind);
+    document.getElementById("label-box").hidden = !isNode || (info.kind !== "address" && info.kind !== "tron");
     document.getElementById("note").value = info.note || "";
     document.getElementById("tags").value = (info.tags || []).join(", ");
     document.getElementById("label-name").value = info.label_source === "analyst" ? info.label : "";
@@ -298,7 +399,7 @@
     cy.on("tap", "node, edge", function (evt) { show(evt.target); });
     cy.on("dbltap", "node", function (evt) {
       const kind = evt.target.data("info").kind;
-      if (kind === "address" || kind === "tx") expand(evt.target.id());
+      if (kind === "address" || kind === "tx" || isTron(kind)) expand(evt.target.id());
     });
     cy.on("dragfree", "node", saveLayout);
     window.addEventListener("resize", function () { cy.style(style()); cy.resize(); });
@@ -327,9 +428,11 @@
         direction: document.getElementById("trace-direction").value,
         hops: parseInt(document.getElementById("trace-hops").value, 10) || 6,
       };
+      const info = cy.getElementById(selected.id).data("info");
+      if (info && isTron(info.kind)) body.asset = document.getElementById("trace-asset").value;
       const around = selected.id;
       act(root.dataset.trace, body, around, function (data) {
-        const services = data.services.map(function (s) { return s.label + " " + btc(s.amount); });
+        const services = data.services.map(function (s) { return s.label + " " + money(s.amount, data.asset); });
         const text = "Traced " + data.hops + " transactions" + (data.truncated ? " (drew " + data.drawn + ")" : "") +
           (services.length ? "; reached " + services.join(", ") : "");
         const box = document.getElementById("trace-result");
@@ -394,8 +497,8 @@
       }
     });
     document.getElementById("fit").addEventListener("click", fitView);
-    document.getElementById("time-from").addEventListener("change", applyTimeFilter);
-    document.getElementById("time-to").addEventListener("change", applyTimeFilter);
+    document.getElementById("time-from").addEventListener("change", saveView);
+    document.getElementById("time-to").addEventListener("change", saveView);
     document.getElementById("save-note").addEventListener("click", function () {
       if (!selected) return;
       const tags = document.getElementById("tags").value.split(",")
@@ -415,7 +518,10 @@
     });
 
     const response = await fetch(root.dataset.api, { credentials: "same-origin" });
-    draw(await response.json(), null);
+    const graph = await response.json();
+    document.getElementById("time-from").value = (graph.view && graph.view.from) || "";
+    document.getElementById("time-to").value = (graph.view && graph.view.to) || "";
+    draw(graph, null);
     if (cy.nodes().length) fitView();
     root.dataset.ready = "1";
   });
