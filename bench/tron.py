@@ -232,6 +232,13 @@ def pct(times: list[float], q: int) -> float:
 
 @contextlib.contextmanager
 def serve(world: Path, state: Path):
+    """The Tron node in a child process; yields its port (bench/toolkit.py serves it too)."""
+    with served(world, state) as (port, _pid):
+        yield port
+
+
+@contextlib.contextmanager
+def served(world: Path, state: Path):
     """The Tron node in a child process; yields (its port, its pid)."""
     state.mkdir(parents=True, exist_ok=True)
     code = SERVER.format(root=str(ROOT))
@@ -263,7 +270,7 @@ def node(world: Path, state: Path, requests: int, clients: int, processes: int =
         ("POST", "/wallet/gettransactionbyid", json.dumps({"value": t}).encode())
         for t in txids[:requests]
     ]
-    with serve(world, state) as (port, pid):
+    with served(world, state) as (port, pid):
         concurrent(port, trc20[:clients] + by_id[:clients], clients)  # first touches
         print(
             f"\nnode, {clients} concurrent clients, a keep-alive connection each, "
