@@ -13,11 +13,15 @@
   serves, on the waitress server `sandbox up` serves it with, in a child process); 20
   concurrent clients, each on one keep-alive connection as tronpy's HTTP client, ask for random accounts' `/v1/accounts/:a/transactions/trc20`
   and random transactions' `/wallet/gettransactionbyid`. Prints p50/p95 of each, and of a
-  static 200 answered by the same server (the cost of HTTP and threads alone).
+  static 200 answered by the same server (the cost of HTTP and threads alone), and the
+  server process's CPU time per request. The clients are threads of this process unless
+  --client-processes spreads them over several (20 trainees' tronpy are 20 processes;
+  threads of one share its GIL, which then queues their answers too).
 
     python bench/tron.py                              # builds the 1M world (several minutes)
     python bench/tron.py --transactions 100000
     python bench/tron.py --world /tmp/world.db        # an existing world: node figures only
+    python bench/tron.py --world /tmp/world.db --client-processes 4
 """
 
 from __future__ import annotations
@@ -26,6 +30,7 @@ import argparse
 import contextlib
 import http.client
 import json
+import multiprocessing
 import os
 import random
 import resource
@@ -36,6 +41,7 @@ import sys
 import tempfile
 import threading
 import time
+from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -172,29 +178,51 @@ def request(conn: http.client.HTTPConnection, method: str, path: str, body: byte
 
 
 def concurrent(
-    port: int, calls: list[tuple[str, str, bytes | None]], clients: int
+    port: int, calls: list[tuple[str, str, bytes | None]], clients: int, processes: int = 1
 ) -> tuple[list[float], float]:
-    """Every call made by `clients` threads at once; (each call's seconds, calls per second)."""
+    """Every call made by `clients` threads at once, spread over `processes` client
+    processes (one: every thread in this one); (each call's seconds, calls per second)."""
+    groups = [list(range(k, clients, processes)) for k in range(min(processes, clients))]
+    started = time.perf_counter()
+    if len(groups) == 1:
+        times = _clients(port, calls, clients, groups[0])
+    else:
+        context = multiprocessing.get_context("fork")
+        with ProcessPoolExecutor(len(groups), mp_context=context) as pool:
+            parts = [pool.submit(_clients, port, calls, clients, g) for g in groups]
+            times = [t for part in parts for t in part.result()]
+    return times, len(calls) / (time.perf_counter() - started)
+
+
+def _clients(
+    port: int, calls: list[tuple[str, str, bytes | None]], clients: int, mine: list[int]
+) -> list[float]:
+    """Clients `mine` (of `clients`), a thread each, client k making every clients-th call
+    from the k-th on one keep-alive connection; each call's seconds."""
     times: list[float] = []
     lock = threading.Lock()
 
     def client(k: int) -> None:
-        """Make every clients-th call, starting at k, on one keep-alive connection."""
         conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
         try:
-            mine = [request(conn, *call) for call in calls[k::clients]]
+            made = [request(conn, *call) for call in calls[k::clients]]
         finally:
             conn.close()
         with lock:
-            times.extend(mine)
+            times.extend(made)
 
-    threads = [threading.Thread(target=client, args=(k,)) for k in range(clients)]
-    started = time.perf_counter()
+    threads = [threading.Thread(target=client, args=(k,)) for k in mine]
     for t in threads:
         t.start()
     for t in threads:
         t.join()
-    return times, len(calls) / (time.perf_counter() - started)
+    return times
+
+
+def process_cpu(pid: int) -> float:
+    """CPU seconds a process has used (user and system), from /proc."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def pct(times: list[float], q: int) -> float:
@@ -204,7 +232,14 @@ def pct(times: list[float], q: int) -> float:
 
 @contextlib.contextmanager
 def serve(world: Path, state: Path):
-    """The Tron node in a child process; yields its port."""
+    """The Tron node in a child process; yields its port (bench/toolkit.py serves it too)."""
+    with served(world, state) as (port, _pid):
+        yield port
+
+
+@contextlib.contextmanager
+def served(world: Path, state: Path):
+    """The Tron node in a child process; yields (its port, its pid)."""
     state.mkdir(parents=True, exist_ok=True)
     code = SERVER.format(root=str(ROOT))
     server = subprocess.Popen(
@@ -216,14 +251,15 @@ def serve(world: Path, state: Path):
         line = server.stdout.readline() if server.stdout else ""
         if not line:
             raise SystemExit("the Tron node did not start")
-        yield int(line.split()[0])
+        yield int(line.split()[0]), server.pid
     finally:
         server.terminate()
         server.wait(timeout=30)
 
 
-def node(world: Path, state: Path, requests: int, clients: int) -> None:
-    """Latency of the two endpoints under `clients` concurrent clients."""
+def node(world: Path, state: Path, requests: int, clients: int, processes: int = 1) -> None:
+    """Latency of the two endpoints under `clients` concurrent clients (threads spread over
+    `processes` client processes)."""
     txids, addresses = sample(world, requests)
     Call = tuple[str, str, bytes | None]
     trc20: list[Call] = [
@@ -234,22 +270,31 @@ def node(world: Path, state: Path, requests: int, clients: int) -> None:
         ("POST", "/wallet/gettransactionbyid", json.dumps({"value": t}).encode())
         for t in txids[:requests]
     ]
-    with serve(world, state) as port:
+    with served(world, state) as (port, pid):
         concurrent(port, trc20[:clients] + by_id[:clients], clients)  # first touches
-        print(f"\nnode, {clients} concurrent clients, a keep-alive connection each:")
-        print(f"{'endpoint':<44} {'requests':>8} {'p50 ms':>7} {'p95 ms':>7} {'req/s':>7}")
+        print(
+            f"\nnode, {clients} concurrent clients, a keep-alive connection each, "
+            f"in {min(processes, clients)} client process(es):"
+        )
+        print(
+            f"{'endpoint':<44} {'requests':>8} {'p50 ms':>7} {'p95 ms':>7} {'req/s':>7} "
+            f"{'CPU ms':>7}"
+        )
         static: list[Call] = [("GET", "/__static", None)] * requests
         for name, calls, note in (
             ("GET /v1/accounts/:a/transactions/trc20", trc20, "target: p95 under 20 ms"),
             ("POST /wallet/gettransactionbyid", by_id, "target: p95 under 20 ms"),
             ("baseline: a static 200, same server", static, "HTTP and threads alone"),
         ):
-            times, rate = concurrent(port, calls, clients)
+            cpu = process_cpu(pid)
+            times, rate = concurrent(port, calls, clients, processes)
+            cpu = (process_cpu(pid) - cpu) / len(times) * 1000
             print(
                 f"{name:<44} {len(times):>8} {pct(times, 50):>7.1f} {pct(times, 95):>7.1f} "
-                f"{rate:>7.0f}   ({note})",
+                f"{rate:>7.0f} {cpu:>7.2f}   ({note})",
                 flush=True,
             )
+        print("  (CPU ms: the server process's CPU time per request, all its threads)")
 
 
 def main() -> None:
@@ -259,6 +304,13 @@ def main() -> None:
     parser.add_argument("--transactions", type=int, default=1_000_000)
     parser.add_argument("--requests", type=int, default=2000, help="requests per endpoint")
     parser.add_argument("--clients", type=int, default=20)
+    parser.add_argument(
+        "--client-processes",
+        type=int,
+        default=1,
+        help="spread the clients over this many processes (1: threads of one process, whose"
+        " own GIL then queues the answers as the server's does)",
+    )
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as folder:
         tmp = Path(folder)
@@ -289,7 +341,7 @@ def main() -> None:
                 + "  (other work on the machine slows the build, on both cores, more than"
                 " the baseline, on one)"
             )
-        node(world, tmp / "state", args.requests, args.clients)
+        node(world, tmp / "state", args.requests, args.clients, args.client_processes)
 
 
 if __name__ == "__main__":

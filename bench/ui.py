@@ -10,6 +10,7 @@ address alone (`/api/address/:addr/txs`, one call, as a browser-only explorer wo
 first), and all its transactions paged through the API.
 
     python bench/ui.py                        # builds the 1M world first (a few minutes)
+                                              # with a donation address paid 1,000 times
     python bench/ui.py --world /tmp/world.db  # an existing world
     python bench/ui.py --world tests-tiny.db --txs 30 --runs 3
 """
@@ -119,7 +120,7 @@ def main() -> None:
         world = args.world
         if world is None:
             world = folder / "world.db"
-            build_scaled_world(world, args.transactions)
+            build_scaled_world(world, args.transactions, busy=args.txs)
         with Sandbox(
             world, socks_port=0, http_port=0, explorer_port=0, state=folder / "state"
         ) as sb:

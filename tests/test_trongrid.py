@@ -187,3 +187,24 @@ def test_live_transfer_confirmation_and_paging(node):
         assert len(seen) == len(set(seen)) == total + 1
         newest = seen[0] if order.endswith("desc") else seen[-1]
         assert newest.startswith(sent.txid)
+
+
+def test_live_transfers_found_after_a_restart(node):
+    """The node started again over the same state finds an address's live TRC-20 transfers
+    (the addresses they involve are read back from tron.db, not only noted as they come)."""
+    from sandbox.tron.live.chain import TronLive
+
+    _url, chain, world = node
+    live = chain.live_transfers([(None, None)])
+    assert live, "the live transfer test ran before this one"
+    sender, receiver = live[0][3], live[0][4]
+    again = TronLive(world, chain.path.parent)
+    try:
+        for address in (sender, receiver):
+            assert (
+                [r[:2] for r in again.live_trc20_of(address)]
+                == [r[:2] for r in chain.live_trc20_of(address)]
+                != []
+            )
+    finally:
+        again.close()

@@ -208,6 +208,16 @@ class TronLive:
         self.reader = ConnectionPool(self._open_reader)
         self._epochs: list[tuple[int, int]] = []
         self._ids: dict[int, str] = {}  # derived block ids (checkpoints and the recent ones)
+        # Every address on either side of a live TRC-20 transfer (a stored one: a few may
+        # have left the mempool since), so that the world's addresses, nearly all of those
+        # asked for, need no query of the live chain's transfers.
+        self._transfer_parties: set[str] = {
+            a
+            for row in self._writer.execute(
+                "SELECT from_address, to_address FROM tron_live_transfers"
+            )
+            for a in row
+        }
         self.state = self._restore_state()
         self._resume()
 
@@ -449,15 +459,17 @@ class TronLive:
     def tx(self, txid: str) -> LiveTx | None:
         """A transaction of the world or the live chain (mempool included), or None."""
         txid = txid.lower()
+        # The world first: nearly every txid asked for is there, and broadcast refuses one
+        # that is (a txid is in one of the two, never both).
+        with self.world.borrow() as w:
+            found = tron_store.tx_by_txid(w, txid)
+        if found is not None:
+            return _world_tx(found)
         with self.reader.borrow() as c:
             row = c.execute(
                 f"SELECT {LIVE_TX_COLUMNS} FROM tron_live_txs WHERE txid = ?", (txid,)
             ).fetchone()
-        if row is not None:
-            return _live_tx(row)
-        with self.world.borrow() as w:
-            found = tron_store.tx_by_txid(w, txid)
-        return _world_tx(found) if found is not None else None
+        return _live_tx(row) if row is not None else None
 
     def world_logs(self, tx_id: int) -> list[tuple]:
         """(idx, address, topics JSON, data) of a world transaction's logs."""
@@ -527,6 +539,8 @@ class TronLive:
     ) -> list[tuple]:
         """Live TRC-20 transfers of the address: (seq, idx, contract, from, to, value,
         timestamp, txid, block), paged by (seq, idx)."""
+        if address not in self._transfer_parties:
+            return []
         legs: list[tuple[str | None, str | None]] = [(address, None)] if sent else []
         legs += [(None, address)] if received else []
         return self._live_legs(
@@ -664,17 +678,12 @@ class TronLive:
                 (seq, idx, where, json.dumps(topics), data),
             )
             if topics and topics[0] == TRANSFER_TOPIC and len(topics) == 3:
+                parties = [tron_address.to_base58("41" + t[-40:]) for t in topics[1:]]
+                # before the row: a reader that sees the row finds its parties here
+                self._transfer_parties.update(parties)
                 c.execute(
                     "INSERT INTO tron_live_transfers VALUES (?,?,?,?,?,?,?)",
-                    (
-                        seq,
-                        idx,
-                        where,
-                        tron_address.to_base58("41" + topics[1][-40:]),
-                        tron_address.to_base58("41" + topics[2][-40:]),
-                        int.from_bytes(data[:32], "big"),
-                        ms,
-                    ),
+                    (seq, idx, where, *parties, int.from_bytes(data[:32], "big"), ms),
                 )
 
     # -- producing ----------------------------------------------------------------------

@@ -11,6 +11,8 @@ their own beside the executor: signing is most of the build's work; a transactio
 signature is in its block's id, which the next block's transactions refer to, so those are
 made one after the other, but the witnesses' signatures and the writing are not in that
 chain. Without fork both run in the executor's process; the rows are the same either way.
+Between the processes, messages go as marshal's bytes (tuples, bytes, str, int and None
+only; between forks of one interpreter): half pickle's cost for these rows.
 """
 
 from __future__ import annotations
@@ -18,8 +20,8 @@ from __future__ import annotations
 import contextlib
 import gc
 import hashlib
+import marshal
 import multiprocessing
-import pickle
 import sqlite3
 import traceback
 from collections.abc import Callable, Iterator
@@ -43,6 +45,9 @@ _EMPTY_ROOT = b"\x12\x20" + bytes(32) + b"\x1a\x20"
 _LOW14 = [bytes((i & 127 | 128, i >> 7 | 128)) for i in range(16384)]
 _LOW14_08 = [b"\x08" + pair for pair in _LOW14]  # with a header's timestamp tag before
 _LOW14_38 = [b"\x38" + pair for pair in _LOW14]  # with its number's tag before
+
+# Transaction.raw_data's tag and length, for every length below 2^14, prebuilt.
+_RAW_HEAD = tuple(b"\x0a" + encode_varint(n) for n in range(16384))
 
 # One transaction as the executor hands it to the sealer: the raw bytes after
 # ref_block_hash, the owner's secret and the contract's result. Its tron_txs row without
@@ -232,14 +237,16 @@ class Sealer:
         head = self._head_id
         prefix = b"\x0a\x02" + (number - 1).to_bytes(8, "big")[6:8] + b"\x22\x08" + head[8:16]
         sealed, sign, sha, join = self._sealed, self._signer.sign, hashlib.sha256, b"".join
+        raw_head, ret = _RAW_HEAD, _RET
         leaves = []
         for position, (tail, secret, result) in enumerate(txs):
             raw = prefix + tail
             digest = sha(raw).digest()
             signature = sign(secret, digest)
             # the leaf: the hash of _tx_message(raw, [signature], result), one 65-byte signature
-            message = (b"\x0a", encode_varint(len(raw)), raw, b"\x12\x41", signature, _RET[result])
-            leaves.append(sha(join(message)).digest())
+            size = len(raw)
+            tag = raw_head[size] if size < 16384 else b"\x0a" + encode_varint(size)
+            leaves.append(sha(join((tag, raw, b"\x12\x41", signature, ret[result]))).digest())
             sealed.append((digest.hex(), number, position, raw, signature))
         root = leaves[0] if len(leaves) == 1 else merkle_root(leaves)  # tx_trie_root's
         count = len(self._witness_pieces)
@@ -367,8 +374,8 @@ class SealerLink:
             self._local[1].take_events(rows, logs, transfers)
             return
         try:
-            self._to_sealer.send_bytes(pickle.dumps(blocks, protocol=5))
-            self._to_writer.send_bytes(pickle.dumps((rows, logs, transfers), protocol=5))
+            self._to_sealer.send_bytes(marshal.dumps(blocks))
+            self._to_writer.send_bytes(marshal.dumps((rows, logs, transfers)))
         except OSError:
             self._failed()
 
@@ -379,8 +386,8 @@ class SealerLink:
             self._local[1].finish()
             return tip_and_id
         try:
-            self._to_sealer.send_bytes(pickle.dumps(tip, protocol=5))
-            self._to_writer.send_bytes(pickle.dumps(None, protocol=5))
+            self._to_sealer.send_bytes(marshal.dumps(tip))
+            self._to_writer.send_bytes(marshal.dumps(None))
             answer: Any = self._to_writer.recv()
         except (EOFError, OSError):
             self._failed()
@@ -420,22 +427,22 @@ def _seal(pipe: Any, out: Any, witnesses: list[Witness], start_ms: int) -> None:
     executor."""
 
     def hand_on(blocks: list[tuple], txs: list[tuple]) -> None:
-        out.send_bytes(pickle.dumps(("rows", blocks, txs), protocol=5))
+        out.send_bytes(marshal.dumps(("rows", blocks, txs)))
 
     gc.set_threshold(70_000, 50, 100)  # rare_collections(), for the whole process
     try:
         sealer = Sealer(witnesses, start_ms, hand_on)
         while True:
-            message = pickle.loads(pipe.recv_bytes())
+            message = marshal.loads(pipe.recv_bytes())
             if isinstance(message, int):
-                out.send_bytes(pickle.dumps(("tip", *sealer.finish(message)), protocol=5))
+                out.send_bytes(marshal.dumps(("tip", *sealer.finish(message))))
                 return
             sealer.take(message)
     except EOFError:
         return  # the executor stopped before the end: nothing is wanted any more
     except BaseException:
         with contextlib.suppress(OSError):
-            out.send_bytes(pickle.dumps(("failed", traceback.format_exc()), protocol=5))
+            out.send_bytes(marshal.dumps(("failed", traceback.format_exc())))
 
 
 def _write(pipe: Any, chain: Any, path: Path, witnesses: list[Witness]) -> None:
@@ -454,7 +461,7 @@ def _write(pipe: Any, chain: Any, path: Path, witnesses: list[Witness]) -> None:
                 [p for p, done in ((pipe, executor_done), (chain, answer)) if not done]
             ):
                 from_executor = ready is pipe
-                message = pickle.loads((pipe if from_executor else chain).recv_bytes())
+                message = marshal.loads((pipe if from_executor else chain).recv_bytes())
                 if from_executor:
                     if message is None:
                         executor_done = True
