@@ -1425,6 +1425,13 @@ def report_command(ctx, out, pdf, bodies, trace_targets, as_json):
     help="SOCKS proxy for .onion/.test names.",
 )
 @click.option(
+    "--tron",
+    "tron_url",
+    help="Tron node or TronGrid base URL for Tron targets (e.g. http://api.trongrid.test) "
+    "[default: the one the case synced from].",
+)
+@_TRONSCAN
+@click.option(
     "--lang",
     "lang",
     envvar="INVESTIGATE_LANG",
@@ -1433,12 +1440,12 @@ def report_command(ctx, out, pdf, bodies, trace_targets, as_json):
     "the terminal's LANG]; the page's switcher can change it.",
 )
 @click.pass_context
-def ui_command(ctx, ui_case, port, no_browser, explorer_url, proxy, lang):
+def ui_command(ctx, ui_case, port, no_browser, explorer_url, proxy, tron_url, tronscan, lang):
     """Open the case in a browser workspace: crawl, evidence, money graph, requests, report.
 
     Crawls (CAPTCHAs answered in the page), artefacts, captures, correlations, custody; the
-    Bitcoin money graph (expand, trace, path, clusters, labels, notes and tags saved in
-    the case); law-enforcement requests, the sweep dialog and the report. It listens on
+    money graph of Bitcoin and Tron (expand, trace, path, clusters, labels, notes and tags
+    saved in the case); law-enforcement requests, the sweep dialog and the report. It listens on
     127.0.0.1 only and prints a URL with a random token: only a browser that opened that
     URL gets in (others get 403). The command line can work on the same case file
     meanwhile. Ctrl-C stops it.
@@ -1446,6 +1453,8 @@ def ui_command(ctx, ui_case, port, no_browser, explorer_url, proxy, lang):
     \b
     Example:
         investigate --case op.db ui --explorer http://127.0.0.1:3000/
+        investigate --case op.db ui --tron http://api.trongrid.test \\
+            --tronscan http://tronscan.test
     """
     import threading
     import webbrowser
@@ -1463,6 +1472,8 @@ def ui_command(ctx, ui_case, port, no_browser, explorer_url, proxy, lang):
         explorer=explorer_url,
         proxy=proxy,
         operator=ctx.obj["operator"],
+        tron=tron_url,
+        tronscan=tronscan,
         language=lang,
         system_language=system_language(),
     )

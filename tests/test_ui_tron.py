@@ -11,6 +11,8 @@ world file.
 from __future__ import annotations
 
 import os
+import re
+import signal
 import sqlite3
 import subprocess
 import sys
@@ -328,6 +330,38 @@ def test_a_tron_target_without_a_tron_node_is_one_clear_error(env, tmp_path):
     assert response.status_code == 400
     assert "no Tron node known" in response.json()["error"]
     assert "investigate sync --tron URL" in response.json()["error"]
+
+
+def test_the_command_given_a_tron_node_and_explorer_expands_on_a_fresh_case(env, tmp_path):
+    """`investigate ui --tron URL --tronscan URL` on a case that never synced Tron: the
+    workspace syncs the chain from that node and labels from that explorer."""
+    deposit = flow(env["world"], "usdt-out")[0][1]
+    proc = subprocess.Popen(
+        [sys.executable, "-c", "from investigator_tools.cli import cli; cli()"]
+        + ["--case", str(tmp_path / "fresh.db"), "ui", "--no-browser"]
+        + ["--tron", TRONGRID, "--tronscan", TRONSCAN],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        start_new_session=True,
+        env={**os.environ, "INVESTIGATE_PROXY": env["proxy"]},
+    )
+    try:
+        url = re.search(r"http://127\.0\.0\.1:\d+/\?token=[\w-]+", proc.stdout.readline())
+        assert url
+        session = requests.Session()
+        session.trust_env = False
+        assert session.get(url.group(0)).status_code == 200
+        base = url.group(0).split("?")[0]
+        for path, body in (("add", {"target": deposit}), ("expand", {"node": deposit})):
+            response = session.post(f"{base}money/api/{path}", json=body, timeout=120)
+            assert response.status_code == 200, response.text
+        graph = session.get(f"{base}money/api/graph", timeout=30).json()
+    finally:
+        rest = stop(proc, signal.SIGINT)
+    assert proc.returncode == 0, rest
+    labels = {n["id"]: (n.get("label"), n.get("label_source")) for n in graph["nodes"]}
+    assert (HOT, "tronscan") in labels.values(), "the hot wallet, labelled from --tronscan"
 
 
 # -- the command line and the workspace on one case at once --------------------------------
