@@ -1424,8 +1424,16 @@ def report_command(ctx, out, pdf, bodies, trace_targets, as_json):
     show_envvar=True,
     help="SOCKS proxy for .onion/.test names.",
 )
+@click.option(
+    "--lang",
+    "lang",
+    envvar="INVESTIGATE_LANG",
+    show_envvar=True,
+    help="The pages' language: en, ru, kk, ur, ar, fr or es [default: the browser's, else "
+    "the terminal's LANG]; the page's switcher can change it.",
+)
 @click.pass_context
-def ui_command(ctx, ui_case, port, no_browser, explorer_url, proxy):
+def ui_command(ctx, ui_case, port, no_browser, explorer_url, proxy, lang):
     """Open the case in a browser workspace: crawl, evidence, money graph, requests, report.
 
     Crawls (CAPTCHAs answered in the page), artefacts, captures, correlations, custody; the
@@ -1443,11 +1451,21 @@ def ui_command(ctx, ui_case, port, no_browser, explorer_url, proxy):
     import webbrowser
 
     from .ui import Settings, UiServer
+    from .ui.i18n import LOCALES, language_of, system_language
 
+    if lang and language_of(lang) is None:
+        raise InputError(f"--lang {lang}: expected one of {', '.join(LOCALES)}")
     path = ui_case or ctx.obj["case_path"]
     # Opened once here so a bad path is one clear error before anything listens.
     Case(path, ctx.obj["operator"]).close()
-    settings = Settings(path, explorer=explorer_url, proxy=proxy, operator=ctx.obj["operator"])
+    settings = Settings(
+        path,
+        explorer=explorer_url,
+        proxy=proxy,
+        operator=ctx.obj["operator"],
+        language=lang,
+        system_language=system_language(),
+    )
     try:
         server = UiServer(settings, port)
     except OSError as e:

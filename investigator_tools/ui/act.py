@@ -9,11 +9,11 @@ from __future__ import annotations
 from flask import Blueprint, g, jsonify, render_template, request
 
 from ..errors import InputError
-from ..report import utc
 from ..request import ASKS, LEGAL_BASES, format_answer, list_requests, submit_request
 from ..sweep import sweep
 from ..targets import check_target
 from .context import Settings, json_body, open_case
+from .words import ASK_NAMES, LEGAL_BASIS_NAMES
 
 bp = Blueprint("act", __name__, url_prefix="/act")
 
@@ -24,12 +24,14 @@ _OPTIONAL = ("document_ref", "details", "wallet")
 @bp.get("/requests")
 def requests_page():
     """The request form (prefilled with ?subject=) and the requests already sent."""
-    rows = [{**r, "submitted_at": utc(r["submitted_at"])} for r in list_requests(open_case())]
+    rows = list_requests(open_case())  # times in Unix seconds: the page formats them
     return render_template(
         "requests.html",
         subject=request.args.get("subject", ""),
         asks=ASKS,
         legal_bases=LEGAL_BASES,
+        ask_names=ASK_NAMES,
+        legal_basis_names=LEGAL_BASIS_NAMES,
         requests=rows,
     )
 

@@ -15,9 +15,10 @@ import secrets
 from urllib.parse import urlencode, urlsplit
 
 from flask import Flask, Response, abort, g, jsonify, redirect, render_template, request
+from flask_babel import gettext as _
 
 from ..errors import InvestigateError, NetworkError, RemoteError
-from . import act, collect, evidence, money, reports
+from . import act, collect, evidence, i18n, money, reports
 from .context import Settings, open_case
 
 __all__ = ["COOKIE", "CSP", "create_app"]
@@ -35,6 +36,7 @@ def create_app(settings: Settings) -> Flask:
     app = Flask(__name__)
     app.config["SETTINGS"] = settings
     app.config["MAX_CONTENT_LENGTH"] = 10 * 1024 * 1024  # a picture of the graph, base64
+    i18n.init_app(app, settings.language, settings.system_language)
     app.register_blueprint(collect.bp)
     app.register_blueprint(evidence.bp)
     app.register_blueprint(money.bp)
@@ -88,7 +90,8 @@ def create_app(settings: Settings) -> Flask:
     def forbidden(_e):
         """No token, no page."""
         return Response(
-            "403 Forbidden: open the URL `investigate ui` printed (it carries the token).\n",
+            _("403 Forbidden: open the URL `investigate ui` printed (it carries the token).")
+            + "\n",
             403,
             mimetype="text/plain",
         )

@@ -28,9 +28,12 @@ class Settings:
         operator: str | None = None,
         tron: str | None = None,
         tronscan: str | None = None,
+        language: str | None = None,
+        system_language: str | None = None,
     ):
         """The case file, the token (a fresh one if none), the explorer and proxy to use, the
-        Tron node (or TronGrid) and Tron explorer."""
+        Tron node (or TronGrid) and Tron explorer; the pages' language (`--lang`) and the
+        terminal's, used after the browser's."""
         self.case_path = Path(case_path)
         self.token = token or secrets.token_urlsafe(32)
         self.explorer = explorer
@@ -38,6 +41,8 @@ class Settings:
         self.operator = operator
         self.tron = tron
         self.tronscan = tronscan
+        self.language = language
+        self.system_language = system_language
 
     def explorer_for(self, case: Case) -> Esplora:
         """The explorer: --explorer, else the one the case synced from, else the default."""

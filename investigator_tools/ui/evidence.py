@@ -64,8 +64,8 @@ def captures_page():
         "SELECT id, url, host, fetched_at, status, content_type, sha256, size, via"
         " FROM captures ORDER BY id"
     ).fetchall()
-    captures = [{**dict(r), "fetched_at": utc(r["fetched_at"])} for r in rows]
-    return render_template("captures.html", captures=captures)
+    # Times stay Unix seconds: the template writes them in the page's language.
+    return render_template("captures.html", captures=[dict(r) for r in rows])
 
 
 @bp.get("/captures/<int:capture_id>")
@@ -79,8 +79,7 @@ def capture_page(capture_id: int):
     ).fetchone()
     if row is None:
         abort(404)
-    capture = {**dict(row), "fetched_at": utc(row["fetched_at"])}
-    return render_template("capture.html", capture=capture)
+    return render_template("capture.html", capture=dict(row))
 
 
 @bp.get("/captures/<int:capture_id>/body")
@@ -104,9 +103,7 @@ def custody_page():
     case = open_case()
     problems = case.verify()
     made = dict(case.conn.execute("SELECT custody_id, COUNT(*) FROM captures GROUP BY custody_id"))
-    entries = [
-        {**e, "time": utc(e["time"]), "captures": made.get(e["id"], 0)} for e in case.custody()
-    ]
+    entries = [{**e, "captures": made.get(e["id"], 0)} for e in case.custody()]
     return render_template("custody.html", entries=entries, problems=problems)
 
 

@@ -3,6 +3,7 @@
 document.addEventListener("DOMContentLoaded", function () {
   const form = document.getElementById("request-form");
   if (!form) return;
+  const _ = window.ui._;
   form.addEventListener("submit", async function (evt) {
     evt.preventDefault();
     const data = new FormData(form);
@@ -20,7 +21,7 @@ document.addEventListener("DOMContentLoaded", function () {
       const answer = await window.ui.postJSON(form.dataset.api, body);
       out.textContent = answer.lines.join("\n");
       out.className = "answer";
-      window.ui.toast("Answer stored in the case");
+      window.ui.toast(_("Answer stored in the case"));
     } catch (e) {
       out.textContent = e.message;
       out.className = "answer bad";

@@ -3,18 +3,32 @@
 document.addEventListener("DOMContentLoaded", function () {
   const form = document.getElementById("crawl-form");
   if (!form) return;
+  const _ = window.ui._, ngettext = window.ui.ngettext;
   let timer = null;
+  const STATES = {
+    idle: _("idle"),
+    running: _("running"),
+    captcha: _("waiting for the CAPTCHA's answer"),
+    done: _("done"),
+    stopped: _("stopped"),
+    failed: _("failed"),
+  };
 
   function summary(state) {
     const r = state.result;
     const lines = [];
     if (state.error) lines.push(state.error);
     if (r) {
-      lines.push("fetched " + r.fetched + " (" + r.images + " pictures), stored " + r.captured + " new captures");
-      for (const host of r.logins || []) lines.push("logged in on " + host);
-      for (const url of r.login_walls || []) lines.push("login wall: " + url);
-      for (const f of r.failed || []) lines.push("failed: " + f.url + ": " + f.reason);
-      if (r.pending) lines.push(r.pending + " pages still queued: start it again to continue");
+      lines.push(ngettext("fetched %(num)s (%(pictures)s pictures)", "fetched %(num)s (%(pictures)s pictures)", r.fetched,
+        { pictures: window.ui.num(r.images) }) + ", " +
+        ngettext("stored %(num)s new capture", "stored %(num)s new captures", r.captured));
+      for (const host of r.logins || []) lines.push(_("logged in on %(host)s", { host: host }));
+      for (const url of r.login_walls || []) lines.push(_("login wall: %(url)s", { url: url }));
+      for (const f of r.failed || []) lines.push(_("failed: %(url)s: %(reason)s", { url: f.url, reason: f.reason }));
+      if (r.pending) {
+        lines.push(ngettext("%(num)s page still queued: start it again to continue",
+          "%(num)s pages still queued: start it again to continue", r.pending));
+      }
     }
     return lines.join("\n");
   }
@@ -23,9 +37,10 @@ document.addEventListener("DOMContentLoaded", function () {
     const box = document.getElementById("progress");
     box.hidden = state.status === "idle";
     box.dataset.status = state.status;
-    document.getElementById("crawl-status").textContent = state.status;
+    document.getElementById("crawl-status").textContent = STATES[state.status] || state.status;
     document.getElementById("crawl-counts").textContent =
-      (state.fetched || 0) + " fetched, " + (state.pending || 0) + " queued";
+      _("%(fetched)s fetched, %(queued)s queued",
+        { fetched: window.ui.num(state.fetched || 0), queued: window.ui.num(state.pending || 0) });
     document.getElementById("crawl-url").textContent = state.url || "";
     const captcha = document.getElementById("captcha-box");
     captcha.hidden = !state.captcha;

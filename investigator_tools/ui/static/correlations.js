@@ -1,6 +1,7 @@
 // Correlations: the stored links, or a fresh run of the toolkit's correlate.
 "use strict";
 (function () {
+  const _ = window.ui._, ngettext = window.ui.ngettext;
   let links = [];
 
   function list(items) {
@@ -21,7 +22,7 @@
     for (const link of shown) {
       const tr = document.createElement("tr");
       const family = document.createElement("td");
-      family.textContent = link.family + (link.strength === "strong" ? "" : " (weak)");
+      family.textContent = link.strength === "strong" ? link.family : _("%(family)s (weak)", { family: link.family });
       const value = document.createElement("td");
       value.className = "mono wrap";
       value.textContent = link.value;
@@ -42,6 +43,7 @@
         const when = document.createElement("div");
         when.className = "hash";
         when.textContent = (e.fetched_at || "").replace("T", " ").slice(0, 19) + " UTC · SHA-256 " + e.sha256;
+        when.dir = "ltr";
         li.append(a, when);
         ul.appendChild(li);
       }
@@ -58,11 +60,11 @@
     document.getElementById("weak").addEventListener("change", render);
     document.getElementById("correlate").addEventListener("click", async function () {
       const status = document.getElementById("correlate-status");
-      status.textContent = "correlating…";
+      status.textContent = _("correlating…");
       box.dataset.busy = "1";
       try {
         links = (await window.ui.postJSON(box.dataset.api, {})).links;
-        status.textContent = links.length + " links";
+        status.textContent = ngettext("%(num)s link", "%(num)s links", links.length);
         render();
       } catch (e) {
         status.textContent = e.message;

@@ -1,6 +1,7 @@
 // The artefacts table: filled from the JSON endpoint, filtered and sorted here.
 "use strict";
 (function () {
+  const _ = window.ui._, ngettext = window.ui.ngettext;
   let rows = [];
   let sortKey = "kind";
   let sortUp = true;
@@ -43,20 +44,20 @@
       const actions = cell(tr, "", "nowrap");
       const copyButton = document.createElement("button");
       copyButton.type = "button";
-      copyButton.textContent = "Copy";
+      copyButton.textContent = _("Copy");
       copyButton.className = "copy";
       copyButton.addEventListener("click", function () { window.ui.copy(r.value); });
       actions.appendChild(copyButton);
       if (r.kind === "btc_address") {
         const add = document.createElement("button");
         add.type = "button";
-        add.textContent = "Add to graph";
+        add.textContent = _("Add to graph");
         add.className = "add-graph";
         add.addEventListener("click", async function () {
           add.disabled = true;
           try {
             await window.ui.postJSON(table.dataset.add, { target: r.value });
-            window.ui.toast("Added to the graph: " + r.value);
+            window.ui.toast(_("Added to the graph: %(target)s", { target: r.value }));
           } catch (e) {
             window.ui.toast(e.message, true);
           } finally {
@@ -67,7 +68,8 @@
       }
       body.appendChild(tr);
     }
-    document.getElementById("count").textContent = shown.length + " of " + rows.length + " sightings";
+    document.getElementById("count").textContent = ngettext("%(shown)s of %(num)s sighting",
+      "%(shown)s of %(num)s sightings", rows.length, { shown: window.ui.num(shown.length) });
     document.getElementById("empty").hidden = rows.length > 0;
     for (const th of table.tHead.querySelectorAll("th[data-sort]")) {
       th.setAttribute("aria-sort", th.dataset.sort === sortKey ? (sortUp ? "ascending" : "descending") : "none");
@@ -83,7 +85,7 @@
     select.replaceChildren();
     const all = document.createElement("option");
     all.value = "";
-    all.textContent = "all";
+    all.textContent = _("all");
     select.appendChild(all);
     for (const k of kinds) {
       const option = document.createElement("option");
@@ -102,7 +104,8 @@
     document.getElementById("extract").addEventListener("click", async function () {
       try {
         const done = await window.ui.postJSON(table.dataset.extract, {});
-        window.ui.toast(done.read + " new captures read, " + done.added + " artefacts added");
+        window.ui.toast(ngettext("%(num)s new capture read", "%(num)s new captures read", done.read) + ", " +
+          ngettext("%(num)s artefact added", "%(num)s artefacts added", done.added));
         await load(table);
       } catch (e) {
         window.ui.toast(e.message, true);

@@ -1,22 +1,19 @@
 // Follow the money: the Cytoscape.js canvas over the workspace's JSON API.
 "use strict";
 (function () {
+  const _ = window.ui._, ngettext = window.ui.ngettext;
   let cy = null;
   let root = null;
   let selected = null; // {kind: "node"|"edge", id}
 
-  function btc(sat) {
-    if (sat === null || sat === undefined) return "";
-    const whole = (Math.round(sat) / 1e8).toFixed(8).replace(/0+$/, "").replace(/\.$/, "");
-    return whole + " BTC";
-  }
+  const btc = window.ui.btc;
 
   // An amount in its unit: satoshis as BTC; Tron's USDT and TRX have 6 decimals.
   function money(amount, asset) {
     if (!asset) return btc(amount);
     if (amount === null || amount === undefined) return "";
     const whole = (Math.round(amount) / 1e6).toFixed(6).replace(/0+$/, "").replace(/\.$/, "");
-    return whole + " " + asset;
+    return "\u2066" + window.ui.num(whole) + " " + asset + "\u2069";
   }
 
   function isTron(kind) {
@@ -24,7 +21,8 @@
   }
 
   function when(seconds) {
-    return seconds ? new Date(seconds * 1000).toISOString().slice(0, 16).replace("T", " ") + " UTC" : "";
+    // ISO order, isolated left to right: a right-to-left line never reorders it.
+    return seconds ? "\u2066" + new Date(seconds * 1000).toISOString().slice(0, 16).replace("T", " ") + " UTC\u2069" : "";
   }
 
   function short(id) {
@@ -33,17 +31,18 @@
 
   function nodeCaption(n) {
     if (n.kind === "rest") {
-      return (n.data.count || 0) + " more (" + money(n.data.amount, n.data.asset) + ")";
+      return ngettext("%(num)s more (%(amount)s)", "%(num)s more (%(amount)s)", n.data.count || 0,
+        { amount: money(n.data.amount, n.data.asset) });
     }
     if (n.kind === "cluster") {
-      let text = "cluster of " + n.data.size + " addresses";
+      let text = ngettext("cluster of %(num)s address", "cluster of %(num)s addresses", n.data.size);
       if (n.data.labels && n.data.labels.length) text += "\n" + n.data.labels.join(", ");
       if (n.tags && n.tags.length) text += "\n#" + n.tags.join(" #");
       return text;
     }
-    let text = (n.kind === "tx" || n.kind === "tron_tx" ? "tx " : "") + short(n.id);
+    let text = (n.kind === "tx" || n.kind === "tron_tx" ? _("tx") + " " : "") + short(n.id);
     if (n.label) text += "\n" + n.label;
-    if (n.data && n.data.blacklisted) text += "\nBLACKLISTED";
+    if (n.data && n.data.blacklisted) text += "\n" + _("BLACKLISTED");
     if (n.tags && n.tags.length) text += "\n#" + n.tags.join(" #");
     return text;
   }
@@ -172,7 +171,7 @@
       });
       root.dataset.viewSaved = document.getElementById("time-from").value + "/" + document.getElementById("time-to").value;
     } catch (e) {
-      window.ui.toast("Time window not saved: " + e.message, true);
+      window.ui.toast(_("Time window not saved: %(error)s", { error: e.message }), true);
     }
   }
 
@@ -273,7 +272,7 @@
       const positions = {};
       cy.nodes().forEach(function (n) { positions[n.id()] = [n.position("x"), n.position("y")]; });
       window.ui.postJSON(root.dataset.layout, { positions: positions }).catch(function (e) {
-        window.ui.toast("Layout not saved: " + e.message, true);
+        window.ui.toast(_("Layout not saved: %(error)s", { error: e.message }), true);
       });
     }, 300);
   }
@@ -293,56 +292,66 @@
     document.getElementById("nothing").hidden = true;
     document.getElementById("selected").hidden = false;
     const title = isNode
-      ? { address: "Address", tx: "Transaction", rest: "Folded counterparties", cluster: "Wallet cluster",
-          tron: "Tron address", tron_tx: "Tron transaction" }[info.kind]
-      : (info.asset ? info.asset + " payment" : "Payment");
+      ? { address: _("Address"), tx: _("Transaction"), rest: _("Folded counterparties"), cluster: _("Wallet cluster"),
+          tron: _("Tron address"), tron_tx: _("Tron transaction") }[info.kind]
+      : (info.asset ? _("%(asset)s payment", { asset: info.asset }) : _("Payment"));
     document.getElementById("sel-title").textContent = title;
     document.getElementById("sel-id").textContent = isNode ? info.id : info.source + " → " + info.target;
     const label = document.getElementById("sel-label");
     label.textContent = isNode && info.label
-      ? "Label: " + info.label + (info.category ? " (" + info.category + ")" : "") +
-        (info.label_source === "explorer" || info.label_source === "tronscan" ? " · from the explorer" : " · the case's own")
+      ? _("Label: %(label)s", { label: info.label + (info.category ? " (" + info.category + ")" : "") }) +
+        " · " + (info.label_source === "explorer" || info.label_source === "tronscan" ? _("from the explorer") : _("the case's own"))
       : "";
     const facts = document.getElementById("sel-facts");
     facts.replaceChildren();
     if (isNode) {
       const d = info.data || {};
-      if (d.balance !== undefined) fact(facts, "Balance", btc(d.balance));
-      if (d.received !== undefined) fact(facts, "Received", btc(d.received));
-      if (d.sent !== undefined) fact(facts, "Sent", btc(d.sent));
-      if (d.tx_count !== undefined) fact(facts, "Transactions", String(d.tx_count));
-      if (d.height !== undefined) fact(facts, "Block", String(d.height));
-      if (d.fee !== undefined && d.fee !== null) fact(facts, "Fee", btc(d.fee));
+      if (d.balance !== undefined) fact(facts, _("Balance"), btc(d.balance));
+      if (d.received !== undefined) fact(facts, _("Received"), btc(d.received));
+      if (d.sent !== undefined) fact(facts, _("Sent"), btc(d.sent));
+      if (d.tx_count !== undefined) fact(facts, _("Transactions"), window.ui.num(d.tx_count));
+      if (d.height !== undefined) fact(facts, _("Block"), window.ui.num(d.height));
+      if (d.fee !== undefined && d.fee !== null) fact(facts, _("Fee"), btc(d.fee));
       if (info.kind === "tron") {
         for (const asset of ["usdt", "trx"]) {
           const a = d[asset];
           if (!a) continue;
           const unit = asset.toUpperCase();
-          fact(facts, unit + " received", money(a.received, unit) + " (" + a.transfers_in + " transfers)");
-          fact(facts, unit + " sent", money(a.sent, unit) + " (" + a.transfers_out + " transfers)");
+          fact(facts, _("%(asset)s received", { asset: unit }), money(a.received, unit) + " (" +
+            ngettext("%(num)s transfer", "%(num)s transfers", a.transfers_in) + ")");
+          fact(facts, _("%(asset)s sent", { asset: unit }), money(a.sent, unit) + " (" +
+            ngettext("%(num)s transfer", "%(num)s transfers", a.transfers_out) + ")");
         }
-        if (d.node) fact(facts, "Balance now", money(d.node.usdt, "USDT") + ", " + money(d.node.trx, "TRX"));
-        if (d.transactions !== undefined) fact(facts, "Transactions", String(d.transactions));
-        if (d.first_seen) fact(facts, "Active", when(d.first_seen) + " to " + when(d.last_seen));
+        if (d.node) fact(facts, _("Balance now"), money(d.node.usdt, "USDT") + ", " + money(d.node.trx, "TRX"));
+        if (d.transactions !== undefined) fact(facts, _("Transactions"), window.ui.num(d.transactions));
+        if (d.first_seen) {
+          fact(facts, _("Active"), _("%(from)s to %(to)s", { from: when(d.first_seen), to: when(d.last_seen) }));
+        }
         if (d.first_funder) {
-          fact(facts, "Activated by", d.first_funder.funder + (d.first_funder.label ? " (" + d.first_funder.label + ")" : ""));
+          fact(facts, _("Activated by"), d.first_funder.funder + (d.first_funder.label ? " (" + d.first_funder.label + ")" : ""));
         }
-        if (d.blacklisted !== undefined) fact(facts, "Blacklisted by the issuer", d.blacklisted ? "yes" : "no");
+        if (d.blacklisted !== undefined) fact(facts, _("Blacklisted by the issuer"), d.blacklisted ? _("yes") : _("no"));
       }
       if (info.kind === "tron_tx") {
-        if (d.time) fact(facts, "Time", when(d.time));
-        if (d.result) fact(facts, "Result", d.result);
+        if (d.time) fact(facts, _("Time"), when(d.time));
+        if (d.result) fact(facts, _("Result"), d.result);
       }
-      if (info.kind === "rest") fact(facts, "Folded", (d.count || 0) + " addresses, " + money(d.amount, d.asset));
+      if (info.kind === "rest") {
+        fact(facts, _("Folded"), ngettext("%(num)s address, %(amount)s", "%(num)s addresses, %(amount)s",
+          d.count || 0, { amount: money(d.amount, d.asset) }));
+      }
       if (info.kind === "cluster") {
-        fact(facts, "Addresses", String(d.size) + " (" + d.drawn + " were on the graph)");
-        if (d.labels && d.labels.length) fact(facts, "Labels", d.labels.join(", "));
+        fact(facts, _("Addresses"), ngettext("%(num)s (%(drawn)s were on the graph)",
+          "%(num)s (%(drawn)s were on the graph)", d.size, { drawn: window.ui.num(d.drawn) }));
+        if (d.labels && d.labels.length) fact(facts, _("Labels"), d.labels.join(", "));
       }
     } else {
-      fact(facts, "Amount", money(info.amount, info.asset));
+      fact(facts, _("Amount"), money(info.amount, info.asset));
       if (Array.isArray(info.times) && info.times.length) {
-        fact(facts, "Payments", info.times.length + ", " + when(info.times[0][0]) +
-          (info.times.length > 1 ? " to " + when(info.times[info.times.length - 1][0]) : ""));
+        const first = when(info.times[0][0]);
+        const last = when(info.times[info.times.length - 1][0]);
+        fact(facts, _("Payments"), window.ui.num(info.times.length) + ", " +
+          (info.times.length > 1 ? _("%(from)s to %(to)s", { from: first, to: last }) : first));
       }
     }
     const many = info.kind === "rest" || info.kind === "cluster";
@@ -363,7 +372,7 @@
   }
 
   async function act(url, body, around, done, options) {
-    status("working…");
+    status(_("working…"));
     root.dataset.busy = "1";
     try {
       const data = await window.ui.postJSON(url, body);
@@ -381,7 +390,7 @@
   function expand(id) {
     const top = parseInt(document.getElementById("top").value, 10) || 8;
     act(root.dataset.expand, { node: id, top: top }, id, function (data) {
-      window.ui.toast("Expanded: " + data.added.length + " counterparties");
+      window.ui.toast(ngettext("Expanded: %(num)s counterparty", "Expanded: %(num)s counterparties", data.added.length));
     });
   }
 
@@ -433,21 +442,22 @@
       const around = selected.id;
       act(root.dataset.trace, body, around, function (data) {
         const services = data.services.map(function (s) { return s.label + " " + money(s.amount, data.asset); });
-        const text = "Traced " + data.hops + " transactions" + (data.truncated ? " (drew " + data.drawn + ")" : "") +
-          (services.length ? "; reached " + services.join(", ") : "");
+        const text = ngettext("Traced %(num)s transaction", "Traced %(num)s transactions", data.hops) +
+          (data.truncated ? " " + _("(drew %(drawn)s)", { drawn: window.ui.num(data.drawn) }) : "") +
+          (services.length ? "; " + _("reached %(services)s", { services: services.join(", ") }) : "");
         const box = document.getElementById("trace-result");
         box.textContent = text;
         for (const d of data.deposits) {
           // What to ask the service about: the deposit that carried the money in.
           const line = document.createElement("div");
           line.className = "deposit";
-          line.append(d.service + " via deposit ");
+          line.append(_("%(service)s via deposit", { service: d.service }) + " ");
           const code = document.createElement("span");
           code.className = "mono wrap";
           code.textContent = d.deposit;
           const link = document.createElement("a");
           link.href = root.dataset.request + "?subject=" + encodeURIComponent(d.deposit);
-          link.textContent = "Request…";
+          link.textContent = _("Request…");
           link.className = "deposit-request";
           line.append(code, " ", link);
           box.appendChild(line);
@@ -461,8 +471,8 @@
       if (!to) return;
       act(root.dataset.path, { from: selected.id, to: to }, selected.id, function (data) {
         const text = data.found
-          ? "Path found: " + data.hops + " transaction(s)"
-          : "No path within the hops searched";
+          ? ngettext("Path found: %(num)s transaction", "Path found: %(num)s transactions", data.hops)
+          : _("No path within the hops searched");
         document.getElementById("path-result").textContent = text;
         window.ui.toast(text);
       }, { trace: true });
@@ -475,13 +485,15 @@
         cy.elements().unselect();
         node.select();
         show(node);
-        window.ui.toast("Collapsed " + data.collapsed.length + " addresses into a cluster of " + data.size);
+        window.ui.toast(ngettext("Collapsed %(num)s address into a cluster of %(size)s",
+          "Collapsed %(num)s addresses into a cluster of %(size)s", data.collapsed.length,
+          { size: window.ui.num(data.size) }));
       });
     });
     document.getElementById("uncollapse").addEventListener("click", function () {
       if (!selected || selected.kind !== "node") return;
       act(root.dataset.uncollapse, { node: selected.id }, null, function (data) {
-        window.ui.toast("Shown again: " + data.shown.length + " addresses");
+        window.ui.toast(ngettext("Shown again: %(num)s address", "Shown again: %(num)s addresses", data.shown.length));
       });
     });
     document.getElementById("copy-id").addEventListener("click", function () {
@@ -491,7 +503,7 @@
       try {
         const png = cy.png({ full: true, bg: "#ffffff", maxWidth: 2400, maxHeight: 2400 });
         const kept = await window.ui.postJSON(root.dataset.picture, { png: png });
-        window.ui.toast("Picture kept for the report (SHA-256 " + kept.sha256.slice(0, 12) + "…)");
+        window.ui.toast(_("Picture kept for the report (SHA-256 %(hash)s…)", { hash: kept.sha256.slice(0, 12) }));
       } catch (e) {
         window.ui.toast(e.message, true);
       }
@@ -506,7 +518,7 @@
       act(root.dataset.annotate, {
         kind: selected.kind, target: selected.id,
         note: document.getElementById("note").value, tags: tags,
-      }, null, function () { window.ui.toast("Note saved in the case"); });
+      }, null, function () { window.ui.toast(_("Note saved in the case")); });
     });
     document.getElementById("save-label").addEventListener("click", function () {
       if (!selected || selected.kind !== "node") return;
@@ -514,7 +526,7 @@
         address: selected.id,
         name: document.getElementById("label-name").value,
         category: document.getElementById("label-category").value,
-      }, null, function () { window.ui.toast("Label saved in the case"); });
+      }, null, function () { window.ui.toast(_("Label saved in the case")); });
     });
 
     const response = await fetch(root.dataset.api, { credentials: "same-origin" });

@@ -3,10 +3,11 @@
 document.addEventListener("DOMContentLoaded", function () {
   const form = document.getElementById("sweep-form");
   if (!form) return;
+  const _ = window.ui._, ngettext = window.ui.ngettext;
   let checked = null;
 
   function btc(sat) {
-    return (sat / 1e8).toFixed(8) + " BTC";
+    return window.ui.btc(sat, true);
   }
 
   function body(confirm) {
@@ -38,10 +39,12 @@ document.addEventListener("DOMContentLoaded", function () {
       } else {
         checked = report;
         text.textContent = [
-          "Moves " + btc(report.amount) + " to " + report.to,
-          "from " + report.inputs.length + " output(s) of " + report.addresses_used.join(", "),
-          "fee " + btc(report.fee) + " (" + report.fee_rate + " sat/vB, " + report.vsize + " vB)",
-          "transaction " + report.txid,
+          _("Moves %(amount)s to %(to)s", { amount: btc(report.amount), to: report.to }),
+          ngettext("from %(num)s output of %(addresses)s", "from %(num)s outputs of %(addresses)s",
+            report.inputs.length, { addresses: report.addresses_used.join(", ") }),
+          _("fee %(fee)s (%(rate)s sat/vB, %(vsize)s vB)",
+            { fee: btc(report.fee), rate: window.ui.num(report.fee_rate), vsize: window.ui.num(report.vsize) }),
+          _("transaction %(txid)s", { txid: report.txid }),
         ].join("\n");
         document.getElementById("sweep-confirm").hidden = false;
       }
@@ -62,8 +65,9 @@ document.addEventListener("DOMContentLoaded", function () {
     const done = document.getElementById("sweep-done");
     try {
       const report = await window.ui.postJSON(form.dataset.api, body(true));
-      done.textContent = report.status + ": " + report.txid + " moves " + btc(report.amount) + " to " + report.to +
-        (report.txid !== checked.txid ? "\n(the coins changed since the check: this is a new transaction)" : "");
+      done.textContent = _("%(status)s: %(txid)s moves %(amount)s to %(to)s",
+        { status: report.status, txid: report.txid, amount: btc(report.amount), to: report.to }) +
+        (report.txid !== checked.txid ? "\n" + _("(the coins changed since the check: this is a new transaction)") : "");
       done.className = "answer";
     } catch (e) {
       done.textContent = e.message;
