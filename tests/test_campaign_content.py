@@ -256,10 +256,9 @@ def test_built_in_scenario_worlds_are_unchanged(tmp_path):
 
     The intro world's digest under a fixed secret, as it was before scenarios could write
     site texts (and with every later change to the build: update it when a change to the
-    world is meant, never to make this pass otherwise). Last changed by the scenario's
-    languages: meta's language and languages, the welcome messages' texts per language in
-    the injects' configs, and intro's texts in five languages in course_texts; every other
-    table is as it was.
+    world is meant, never to make this pass otherwise). Last changed by world format 4:
+    meta's format, and tron_blocks without its witness_signature column (readers sign a
+    block's header on demand); every other table is as it was.
     """
     out = tmp_path / "intro.db"
     build_world(
@@ -268,7 +267,7 @@ def test_built_in_scenario_worlds_are_unchanged(tmp_path):
     assert world_info(out)["digest"] == INTRO_DIGEST
 
 
-INTRO_DIGEST = "9215c05f54f26ab524dde194d78f2ecb871305335c235d09bc574f44b5995159"
+INTRO_DIGEST = "d5b98874ecd6d554183f32777b2666e60052f546fdb896791541ce94431c3eca"
 
 
 # --- validation ---------------------------------------------------------------------

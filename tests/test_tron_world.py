@@ -147,11 +147,10 @@ def _tampered(world, sql: str, params: tuple = ()) -> sqlite3.Connection:
         ("UPDATE tron_txs SET fee = fee + 1000 WHERE id = 500", (), "fee"),
         ("UPDATE tron_txs SET signature = ? WHERE id = 300", (bytes(64) + b"\x1b",), ""),
         (
-            "UPDATE tron_blocks SET witness_signature = (SELECT witness_signature FROM tron_blocks"
-            " WHERE number > 0 ORDER BY number LIMIT 1 OFFSET 5) WHERE number = (SELECT number"
-            " FROM tron_blocks WHERE number > 0 ORDER BY number LIMIT 1 OFFSET 6)",
+            "UPDATE tron_witnesses SET secret = (SELECT secret FROM tron_witnesses"
+            " WHERE position = 5) WHERE position = 6",
             (),
-            "signed",
+            "witness 6: its key",
         ),
         ("UPDATE meta SET value = value + 3000 WHERE key = 'tron_start_ms'", (), "3 s"),
     ],

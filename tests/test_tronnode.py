@@ -9,6 +9,7 @@ import json
 import pytest
 import requests
 
+from . import tron_checker
 from .tron_node_world import build_tron_world, serve_node, world_rows
 
 USDT = "TR7NHqjeKQxGTCi8q8ZY4pL8otSzgjLj6t"
@@ -438,6 +439,39 @@ def test_blocks(node, get, solid):
     assert call(url, prefix + "getblockbynum", {"num": 10**9}) == {}
 
 
+def witness_secrets(world) -> list[bytes]:
+    """The world's witnesses' keys, in producing order."""
+    rows = world_rows(world, "SELECT secret FROM tron_witnesses ORDER BY position")
+    return [bytes(r[0]) for r in rows]
+
+
+@pytest.mark.slow
+def test_blocks_are_signed_by_their_witnesses(node):
+    """The world keeps no block signature: every fourth stored block, the empty block after
+    some, the head and a block made now, as served, are each signed by their witness (the
+    independent checker, with the world's witness keys)."""
+    url, chain, world = node
+    secrets = witness_secrets(world)
+    stored = [n for (n,) in world_rows(world, "SELECT number FROM tron_blocks WHERE number > 0")]
+    empty = sorted({n + 1 for n in stored[::40]} - set(stored))
+    assert stored and empty
+    made = chain.produce()
+    with requests.Session() as session:
+        for number in [*stored[::4], *empty, chain.world_tip, made]:
+            r = session.post(url + "wallet/getblockbynum", json={"num": number}, timeout=30)
+            tron_checker.check_served_block(r.json(), secrets)
+    shown = call(url, "wallet/getblockbynum", {"num": stored[0]})
+    forged = shown | {"blockID": shown["blockID"][:-8] + "0" * 8}
+    with pytest.raises(AssertionError, match="block id"):
+        tron_checker.check_served_block(forged, secrets)
+    turned = {**shown, "block_header": {**shown["block_header"]}}
+    turned["block_header"]["witness_signature"] = call(
+        url, "wallet/getblockbynum", {"num": empty[0]}
+    )["block_header"]["witness_signature"]
+    with pytest.raises(AssertionError, match="not its witness"):
+        tron_checker.check_served_block(turned, secrets)
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("solid", [False, True])
 def test_transaction_and_info(node, solid):
@@ -526,6 +560,7 @@ def test_build_sign_weight_and_broadcast(node):
     number = chain.produce()
     block = call(url, "wallet/getblockbynum", {"num": number})
     assert unsigned["txID"] in {t["txID"] for t in block["transactions"]}
+    tron_checker.check_served_block(block, witness_secrets(world))
 
 
 @pytest.mark.slow

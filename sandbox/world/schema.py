@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sqlite3
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4  # 4: tron_blocks keeps no witness signature
 
 # Ledger tables carry no secondary index while the builder streams rows into them;
 # INDEXES are created once at the end, which is several times faster than keeping
@@ -311,6 +311,8 @@ CREATE TABLE tron_accounts (      -- every address of the world with a key
     created_block INTEGER,        -- the block of its activation, NULL while never activated
     activated_by TEXT             -- who activated it (the first TRX sender), NULL if none
 );
+-- No block's witness signature is kept (format 4): a reader makes it again from the witness's
+-- key in tron_witnesses (sandbox.tron.block.witness_signature; RFC 6979, the same bytes).
 CREATE TABLE tron_blocks (        -- the blocks with transactions; empty ones are derived
     number INTEGER PRIMARY KEY,
     block_id TEXT NOT NULL UNIQUE,
@@ -318,7 +320,6 @@ CREATE TABLE tron_blocks (        -- the blocks with transactions; empty ones ar
     timestamp INTEGER NOT NULL,
     witness TEXT NOT NULL,
     tx_trie_root TEXT NOT NULL,
-    witness_signature TEXT NOT NULL,
     tx_count INTEGER NOT NULL
 );
 CREATE TABLE tron_txs (

@@ -42,9 +42,8 @@ __all__ = [
     "witnesses",
 ]
 
-BLOCK_COLUMNS = (
-    "number, block_id, parent_id, timestamp, witness, tx_trie_root, witness_signature, tx_count"
-)
+# No witness signature: the world keeps none (sandbox.tron.block.witness_signature).
+BLOCK_COLUMNS = "number, block_id, parent_id, timestamp, witness, tx_trie_root, tx_count"
 TX_COLUMNS = (
     "id, txid, block, position, raw, signature, type, owner, to_address, amount, result, fee, "
     "net_usage, net_fee, energy_usage, energy_fee, energy_usage_total, origin_energy_usage, "

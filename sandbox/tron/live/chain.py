@@ -35,9 +35,8 @@ from ...wal import connect_wal, immediate
 from ...world import tron_store
 from ...world.store import open_world
 from .. import address as tron_address
-from ..block import BLOCK_MS, block_id, header_raw, tx_trie_root
+from ..block import BLOCK_MS, block_id, header_raw, tx_trie_root, witness_signature
 from ..errors import TronRejected
-from ..hashes import sha256
 from ..keys import TronKey
 from ..resources import slot
 from ..state import Account, TronState
@@ -69,7 +68,7 @@ CREATE TABLE IF NOT EXISTS tron_live_blocks (  -- live blocks with transactions
     timestamp INTEGER NOT NULL,
     witness TEXT NOT NULL,
     tx_trie_root TEXT NOT NULL,
-    witness_signature TEXT NOT NULL,
+    witness_signature TEXT NOT NULL,  -- written, not read: a reader makes it again
     tx_count INTEGER NOT NULL
 );
 CREATE TABLE IF NOT EXISTS tron_live_txs (
@@ -355,7 +354,7 @@ class TronLive:
         with self.reader.borrow() as c:
             return c.execute(
                 "SELECT number, block_id, parent_id, timestamp, witness, tx_trie_root, "
-                "witness_signature, tx_count FROM tron_live_blocks WHERE number = ?",
+                "tx_count FROM tron_live_blocks WHERE number = ?",
                 (number,),
             ).fetchone()
 
@@ -414,22 +413,20 @@ class TronLive:
         """Block number, stored or derived; None above the head or below 0."""
         if number < 0 or number > self.head()[0]:
             return None
+        witness_raw, witness = self._witness_of(number)
         row = self._stored_block(number)
         if row is not None:
-            block = LiveBlock(*row[:7])
-            if with_txs and row[7]:
-                block.txs = self.block_txs(number)
-            return block
-        bid = self.block_id_of(number)
-        parent = self.block_id_of(number - 1)
-        witness = self._witness_of(number)[1]
-        # An empty block's signature is not kept: the producer's, made again on demand.
-        raw = header_raw(
-            number, self._time_of(number), bytes.fromhex(parent), bytes(32),
-            self._witness_of(number)[0], BLOCK_VERSION,
-        )  # fmt: skip
-        signature = self._witness_keys[self._witness_of(number)[0]].sign(sha256(raw)).hex()
-        return LiveBlock(number, bid, parent, self._time_of(number), witness, "00" * 32, signature)
+            _, bid, parent, timestamp, witness, root, tx_count = row
+        else:
+            bid, parent = self.block_id_of(number), self.block_id_of(number - 1)
+            timestamp, root, tx_count = self._time_of(number), "00" * 32, 0
+        # No block's signature is kept: its producer's, made again on demand (RFC 6979).
+        key = self._witness_keys[witness_raw]
+        signature = witness_signature(key, number, timestamp, parent, root)
+        block = LiveBlock(number, bid, parent, timestamp, witness, root, signature)
+        if with_txs and tx_count:
+            block.txs = self.block_txs(number)
+        return block
 
     def block_by_id(self, bid: str) -> LiveBlock | None:
         """The block with that 64-digit id, or None."""
@@ -711,7 +708,8 @@ class TronLive:
             )
             bid = block_id(number, raw)
             if pending:
-                signature = self._witness_keys[witness_raw].sign(sha256(raw)).hex()
+                key = self._witness_keys[witness_raw]
+                signature = witness_signature(key, number, timestamp, parent, root)
                 c.execute(
                     "INSERT INTO tron_live_blocks VALUES (?,?,?,?,?,?,?,?)",
                     (number, bid, parent, timestamp, witness, root.hex(), signature, len(pending)),

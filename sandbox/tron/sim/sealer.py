@@ -1,16 +1,15 @@
 """The signing half of the build's Tron chain. The Sealer takes each block's transactions
 (their raw bytes after the reference block, and the owner's key), signs them, makes the
-block (txTrieRoot, header, id) and chains the empty blocks between; the Writer signs the
-blocks as their witnesses and writes the rows of blocks, transactions, logs and TRC-20
-transfers.
+block (txTrieRoot, header, id) and chains the empty blocks between; the Writer writes the
+rows of blocks, transactions, logs and TRC-20 transfers. No block's witness signature is
+made here: the world does not keep them (block.witness_signature makes one on demand).
 
 Nothing the executor decides depends on a signature or a block id (a txID only names a
 transaction, and two equal ones in a block are two equal raw_data, told apart before
 signing), so where fork is available the sealer and the writer each run in a process of
 their own beside the executor: signing is most of the build's work; a transaction's
 signature is in its block's id, which the next block's transactions refer to, so those are
-made one after the other, but the witnesses' signatures and the writing are not in that
-chain. Without fork both run in the executor's process; the rows are the same either way.
+made one after the other, but the writing is not in that chain. Without fork both run in the executor's process; the rows are the same either way.
 Between the processes, messages go as marshal's bytes (tuples, bytes, str, int and None
 only; between forks of one interpreter): half pickle's cost for these rows.
 """
@@ -123,14 +122,11 @@ class _Signer:
 
 
 class Writer:
-    """Signs the blocks the sealer made (a witness's signature is over its block's header
-    hash, and nothing waits for it) and writes every row, in batches, into conn."""
+    """Writes every row the sealer and the executor make, in batches, into conn."""
 
-    def __init__(self, conn: sqlite3.Connection, witnesses: list[Witness]):
+    def __init__(self, conn: sqlite3.Connection):
         """A writer of conn's tron tables."""
         self.conn = conn
-        self.witnesses = witnesses
-        self._signer = _Signer()
         self._blocks: list[tuple] = []
         self._sealed: list[tuple] = []  # the sealer's columns of transactions, in order
         self._rows: list[tuple] = []  # the executor's, in the same order
@@ -138,14 +134,9 @@ class Writer:
         self._transfers: list[tuple] = []
 
     def take_chain(self, blocks: list[tuple], sealed: list[tuple]) -> None:
-        """Rows of sealed blocks, each with its header's hash for the signature in place of
-        the signature, and the sealer's columns of their transactions (txid, block,
-        position, raw, signature)."""
-        secrets = [w.key.secret for w in self.witnesses]
-        count, sign = len(secrets), self._signer.sign
-        self._blocks += [
-            row[:6] + (sign(secrets[row[0] % count], row[6]).hex(), row[7]) for row in blocks
-        ]
+        """Rows of sealed blocks, and the sealer's columns of their transactions (txid,
+        block, position, raw, signature)."""
+        self._blocks += blocks
         self._sealed += sealed
         self._full()
 
@@ -167,7 +158,7 @@ class Writer:
         txs = [a + b for a, b in zip(self._sealed[:done], self._rows[:done], strict=True)]
         del self._sealed[:done], self._rows[:done]
         c = self.conn
-        c.executemany("INSERT INTO tron_blocks VALUES (?,?,?,?,?,?,?,?)", self._blocks)
+        c.executemany("INSERT INTO tron_blocks VALUES (?,?,?,?,?,?,?)", self._blocks)
         c.executemany(TX_INSERT, txs)
         c.executemany("INSERT INTO tron_logs VALUES (?,?,?,?,?)", self._logs)
         c.executemany("INSERT INTO trc20_transfers VALUES (?,?,?,?,?,?,?)", self._transfers)
@@ -210,10 +201,8 @@ class Sealer:
         # and the empty root, number >> 14, each witness's tail after the number's varint)
         self._advance_pieces: tuple[int, bytes, int, list[bytes]] = (-1, b"", -1, [])
         self._witness_texts = [self._address_text(w.key.address) for w in witnesses]
-        # Block rows with the header's hash where the witness's signature goes.
-        self._blocks: list[tuple] = [
-            (0, self._head_id.hex(), "00" * 32, start_ms, self._witness_texts[0])
-            + (bytes(32).hex(), sha256(genesis), 0)
+        self._blocks: list[tuple] = [  # tron_blocks rows
+            (0, self._head_id.hex(), "00" * 32, start_ms, self._witness_texts[0], "00" * 32, 0)
         ]
         self._sealed: list[tuple] = []  # (txid, block, position, raw, signature)
 
@@ -257,11 +246,10 @@ class Sealer:
             (b"\x08", encode_varint(timestamp), b"\x12\x20", root, b"\x1a\x20", head, b"\x38")
             + (encode_varint(number), self._witness_pieces[number % count])
         )
-        header_hash = sha(raw_header).digest()
-        this = number.to_bytes(8, "big") + header_hash[8:]
+        this = number.to_bytes(8, "big") + sha(raw_header).digest()[8:]
         self._blocks.append(
             (number, this.hex(), head.hex(), timestamp, self._witness_texts[number % count])
-            + (root.hex(), header_hash, len(txs))
+            + (root.hex(), len(txs))
         )
         self._head_number, self._head_id = number, this
 
@@ -331,7 +319,7 @@ class SealerLink:
         self._local: tuple[Sealer, Writer] | None = None
         path = conn.execute("PRAGMA database_list").fetchone()[2]
         if "fork" not in multiprocessing.get_all_start_methods() or not path:
-            writer = Writer(conn, witnesses)
+            writer = Writer(conn)
             self._local = (Sealer(witnesses, start_ms, writer.take_chain), writer)
             return
         conn.commit()  # the writer writes the file; nothing of ours may be pending
@@ -346,7 +334,7 @@ class SealerLink:
             args=(
                 (self._to_writer, self._to_sealer, sealer_end, sealer_out),
                 _write,
-                (writer_end, writer_in, Path(path), witnesses),
+                (writer_end, writer_in, Path(path)),
             ),
             daemon=True,
         )
@@ -445,7 +433,7 @@ def _seal(pipe: Any, out: Any, witnesses: list[Witness], start_ms: int) -> None:
             out.send_bytes(marshal.dumps(("failed", traceback.format_exc())))
 
 
-def _write(pipe: Any, chain: Any, path: Path, witnesses: list[Witness]) -> None:
+def _write(pipe: Any, chain: Any, path: Path) -> None:
     """The writer's process: write what the executor (pipe) and the sealer (chain) send
     until both are done; then answer the executor (tip, id) or what failed."""
     gc.set_threshold(70_000, 50, 100)  # rare_collections(), for the whole process
@@ -453,7 +441,7 @@ def _write(pipe: Any, chain: Any, path: Path, witnesses: list[Witness]) -> None:
         conn = sqlite3.connect(path)
         for pragma in PRAGMAS:
             conn.execute(f"PRAGMA {pragma}")
-        writer = Writer(conn, witnesses)
+        writer = Writer(conn)
         answer = None
         executor_done = False
         while answer is None or not executor_done:
