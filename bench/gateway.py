@@ -13,7 +13,7 @@ The clients share the 2 cores with the servers they measure, so by default they 
 standard library's http.client over PySocks (the socket layer requests uses for socks5h);
 `--client requests` measures with requests itself, whose own CPU then bounds the figures.
 
-    python bench/gateway.py                 # 40 clients, 8000 requests per phase, 2 rounds
+    python bench/gateway.py                 # 40 clients, 20000 requests per phase, 3 rounds
     python bench/gateway.py --client requests --client-processes 1 --requests 3000
     python bench/gateway.py --requests 2000 --clients 20 --no-uvloop
 """
@@ -273,8 +273,8 @@ def main() -> int:
     """Run the phases and print the comparison."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--clients", type=int, default=40)
-    parser.add_argument("--requests", type=int, default=8000, help="per phase")
-    parser.add_argument("--rounds", type=int, default=2, help="alternating direct/gateway")
+    parser.add_argument("--requests", type=int, default=20000, help="per phase")
+    parser.add_argument("--rounds", type=int, default=3, help="alternating direct/gateway")
     parser.add_argument("--no-uvloop", action="store_true", help="gateway on stdlib asyncio")
     parser.add_argument(
         "--client-processes", type=int, default=4, help="processes the clients are spread over"
