@@ -341,19 +341,7 @@ def add_trace(case: Case, result: dict, max_drawn: int = MAX_DRAWN) -> dict:
                 if o.get("tainted") and o.get("address"):
                     put_node_if_new(case, o["address"])
                     put_edge(case, txid, o["address"], o["tainted"], [[when, o["tainted"]]])
-        case.conn.execute(
-            "INSERT INTO traces (target, direction, method, result, drawn, created, custody_id)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?)",
-            (
-                result["target"],
-                result["direction"],
-                result["method"],
-                json.dumps(result),
-                len(hops),
-                time.time(),
-                case.custody_id,
-            ),
-        )
+        record_trace(case, result, len(hops))
     return {
         "drawn": len(hops),
         "hops": len(result["hops"]),
@@ -380,6 +368,23 @@ def add_path(case: Case, result: dict) -> dict:
             put_edge(case, txid, step["to"], step["amount"], [[when, step["amount"]]])
             added += [step["from"], txid, step["to"]]
     return {"found": result["found"], "hops": result["hops"], "added": list(dict.fromkeys(added))}
+
+
+def record_trace(case: Case, result: dict, drawn: int) -> None:
+    """Keep a trace's result in the case (the report shows it), with how many hops it drew."""
+    case.conn.execute(
+        "INSERT INTO traces (target, direction, method, result, drawn, created, custody_id)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?)",
+        (
+            result["target"],
+            result["direction"],
+            result["method"],
+            json.dumps(result),
+            drawn,
+            time.time(),
+            case.custody_id,
+        ),
+    )
 
 
 def _deposits(result: dict) -> list[dict]:

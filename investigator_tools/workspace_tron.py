@@ -11,9 +11,6 @@ blacklist state. What an address is (balances, first funder, blacklist) comes fr
 
 from __future__ import annotations
 
-import json
-import time
-
 from .case import Case
 from .chain.store import ensure_tron_schema
 from .errors import InputError
@@ -27,6 +24,7 @@ from .workspace import (
     put_edge,
     put_node,
     put_node_if_new,
+    record_trace,
     writing,
 )
 
@@ -223,19 +221,7 @@ def add_tron_trace(case: Case, result: dict, max_drawn: int = MAX_DRAWN) -> dict
             put_edge(case, hop["from"], txid, hop["tainted"], [[when, hop["tainted"]]], asset)
             put_edge(case, txid, hop["to"], hop["tainted"], [[when, hop["tainted"]]], asset)
             added += [hop["from"], txid, hop["to"]]
-        case.conn.execute(
-            "INSERT INTO traces (target, direction, method, result, drawn, created, custody_id)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?)",
-            (
-                result["target"],
-                result["direction"],
-                result["method"],
-                json.dumps(result),
-                len(hops),
-                time.time(),
-                case.custody_id,
-            ),
-        )
+        record_trace(case, result, len(hops))
     return {
         "drawn": len(hops),
         "hops": len(result["hops"]),
