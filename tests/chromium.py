@@ -54,3 +54,12 @@ def start_chromium(proxy: str | None = None, height: int = 900, logs: bool = Fal
     driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
     driver.set_page_load_timeout(30)
     return driver
+
+
+def page_problems(driver) -> list[str]:
+    """The browser console's errors and Content-Security-Policy reports so far."""
+    return [
+        e["message"]
+        for e in driver.get_log("browser")
+        if "Content Security Policy" in e["message"] or e["level"] == "SEVERE"
+    ]

@@ -833,7 +833,7 @@ def test_in_chromium_add_expand_annotate(world, ui, tiny_world):
     from selenium.webdriver.common.by import By
     from selenium.webdriver.support.ui import WebDriverWait
 
-    from tests.chromium import CHROMEDRIVER, CHROMIUM, SHOTS, start_chromium
+    from tests.chromium import CHROMEDRIVER, CHROMIUM, SHOTS, page_problems, start_chromium
 
     if not (CHROMIUM and CHROMEDRIVER):
         pytest.skip("Debian's chromium and chromium-driver are not installed")
@@ -974,11 +974,7 @@ def test_in_chromium_add_expand_annotate(world, ui, tiny_world):
         made = [u for u in _requests_made(driver) if not u.startswith(("chrome", "data:"))]
         assert any("/money/api/expand" in u for u in made), made
         assert all(urlsplit(u).hostname == "127.0.0.1" for u in made), made
-        problems = [
-            e["message"]
-            for e in driver.get_log("browser")
-            if "Content Security Policy" in e["message"] or e["level"] == "SEVERE"
-        ]
+        problems = page_problems(driver)
         assert not problems, "\n".join(problems)
 
         other.get(ui.base + "money/")

@@ -432,7 +432,7 @@ def test_money_page_in_chromium(world, lang):  # noqa: F811
     from selenium.webdriver.common.by import By
     from selenium.webdriver.support.ui import WebDriverWait
 
-    from tests.chromium import CHROMEDRIVER, CHROMIUM, SHOTS, start_chromium
+    from tests.chromium import CHROMEDRIVER, CHROMIUM, SHOTS, page_problems, start_chromium
 
     if not (CHROMIUM and CHROMEDRIVER):
         pytest.skip("Debian's chromium and chromium-driver are not installed")
@@ -493,11 +493,7 @@ def test_money_page_in_chromium(world, lang):  # noqa: F811
             shot = SHOTS / f"ui-i18n-money-{lang}.png"
             driver.save_screenshot(str(shot))
             assert shot.stat().st_size > 10_000
-            problems = [
-                e["message"]
-                for e in driver.get_log("browser")
-                if "Content Security Policy" in e["message"] or e["level"] == "SEVERE"
-            ]
+            problems = page_problems(driver)
             assert not problems, "\n".join(problems)
         finally:
             driver.quit()

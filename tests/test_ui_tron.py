@@ -501,7 +501,7 @@ def test_in_chromium_a_tron_address_is_expanded_filtered_by_time_and_traced(env)
     from selenium.webdriver.common.by import By
     from selenium.webdriver.support.ui import WebDriverWait
 
-    from tests.chromium import CHROMEDRIVER, CHROMIUM, SHOTS, start_chromium
+    from tests.chromium import CHROMEDRIVER, CHROMIUM, SHOTS, page_problems, start_chromium
     from tests.test_ui import _requests_made
 
     if not (CHROMIUM and CHROMEDRIVER):
@@ -565,11 +565,7 @@ def test_in_chromium_a_tron_address_is_expanded_filtered_by_time_and_traced(env)
         made = [u for u in _requests_made(driver) if not u.startswith(("chrome", "data:"))]
         assert any("/money/api/expand" in u for u in made), made
         assert all(u.startswith("http://127.0.0.1:") for u in made), made
-        problems = [
-            e["message"]
-            for e in driver.get_log("browser")
-            if "Content Security Policy" in e["message"] or e["level"] == "SEVERE"
-        ]
+        problems = page_problems(driver)
         assert not problems, "\n".join(problems)
     finally:
         driver.quit()
