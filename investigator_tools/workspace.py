@@ -211,13 +211,11 @@ def expand(
     """Add a node's counterparties (an address's payers and payees, a transaction's inputs
     and outputs): the `top` largest each way, the rest folded into one node per side; each
     link with the time and amount of every payment it sums."""
-    ensure_tables(case)
-    row = case.conn.execute("SELECT kind FROM workspace_nodes WHERE id = ?", (node_id,)).fetchone()
-    if row is None:
+    kind = node_kind(case, node_id)
+    if kind is None:
         raise InputError(f"{node_id!r} is not on the graph: add it first")
     if top < 1 or top > 200:
         raise InputError(f"top {top}: expected 1 to 200 counterparties")
-    kind = row[0]
     if kind == "rest":
         raise InputError(f"{node_id}: a folded node stands for many; expand its parent more")
     if kind == "cluster":
@@ -420,9 +418,7 @@ def put_node_if_new(case: Case, address: str, kind: str = "address") -> None:
 def collapse_cluster(case: Case, address: str, labels: LabelBook | None = None) -> dict:
     """Draw the graph's addresses of an address's wallet cluster (`chain.cluster`, co-spend;
     clustered again first if the index grew since) as one node with the cluster's size."""
-    ensure_tables(case)
-    row = case.conn.execute("SELECT kind FROM workspace_nodes WHERE id = ?", (address,)).fetchone()
-    if row is None or row[0] != "address":
+    if node_kind(case, address) != "address":
         raise InputError(f"{address!r} is not an address on the graph")
     known = case.get_meta("chain.cluster")
     tip = local_tip(case.conn)
@@ -452,9 +448,7 @@ def collapse_cluster(case: Case, address: str, labels: LabelBook | None = None) 
 
 def uncollapse(case: Case, node_id: str) -> list[str]:
     """Draw a collapsed cluster's addresses again; which ones."""
-    ensure_tables(case)
-    row = case.conn.execute("SELECT kind FROM workspace_nodes WHERE id = ?", (node_id,)).fetchone()
-    if row is None or row[0] != "cluster":
+    if node_kind(case, node_id) != "cluster":
         raise InputError(f"{node_id!r} is not a cluster node of the graph")
     with writing(case):
         shown = [
