@@ -21,7 +21,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 from .case import Case
-from .chain.analysis import COUNTERPARTIES, address_summary, tx_summary
+from .chain.analysis import COUNTERPARTIES, address_summary, counterparty_shares, tx_summary
 from .chain.cluster import cluster, members
 from .chain.graph import ChainGraph
 from .chain.labels import LabelBook
@@ -293,29 +293,13 @@ def _payments(case: Case, address: str) -> dict[str, dict[str, list]]:
     out: dict[str, dict[str, list]] = {"in": {}, "out": {}}
     if aid is None:
         return out
-    for side, tx_ids in (
-        ("in", sorted({o.tx_id for o in g.received(aid)})),
-        ("out", g.spending_txs(aid)),
-    ):
-        for tx_id in tx_ids:
-            inputs, outputs = g.inputs(tx_id), g.outputs(tx_id)
-            total_in = sum(i.value for i in inputs)
-            if not total_in:
-                continue
-            share: dict[int, float] = {}
-            if side == "in":
-                got = sum(o.value for o in outputs if o.address_id == aid)
-                for i in inputs:
-                    if i.address_id and i.address_id != aid:
-                        share[i.address_id] = share.get(i.address_id, 0) + got * i.value / total_in
-            else:
-                mine = sum(i.value for i in inputs if i.address_id == aid)
-                for o in outputs:
-                    if o.address_id and o.address_id != aid:
-                        share[o.address_id] = share.get(o.address_id, 0) + o.value * mine / total_in
-            when = g.tx(tx_id).time
-            for party, amount in share.items():
-                out[side].setdefault(g.address(party) or "", []).append([when, round(amount)])
+    funding = sorted({o.tx_id for o in g.received(aid)})
+    # One payment per transaction and party: a party's inputs (or outputs) in it summed.
+    paid: dict[tuple[str, int, int], float] = {}
+    for side, tx_id, party, amount in counterparty_shares(g, aid, funding, g.spending_txs(aid)):
+        paid[side, tx_id, party] = paid.get((side, tx_id, party), 0) + amount
+    for (side, tx_id, party), amount in paid.items():
+        out[side].setdefault(g.address(party) or "", []).append([g.tx(tx_id).time, round(amount)])
     return out
 
 

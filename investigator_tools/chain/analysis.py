@@ -2,13 +2,21 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 from ..errors import InputError
 from .graph import ChainGraph
 from .labels import LabelBook
 from .store import require_synced, resolve_target
 from .trace import trace
 
-__all__ = ["address_summary", "exposure", "shortest_path", "tx_summary"]
+__all__ = [
+    "address_summary",
+    "counterparty_shares",
+    "exposure",
+    "shortest_path",
+    "tx_summary",
+]
 
 COUNTERPARTIES = 20
 LOOKUP_TXS = 200  # explorer pages read for labels of an address's counterparties
@@ -45,22 +53,10 @@ def address_summary(
         "SELECT coalesce(sum(value), 0), count(*) FROM chain_inputs WHERE address_id = ?", (aid,)
     ).fetchone()
     senders: dict[int, float] = {}
-    for tx_id in funding:
-        inputs = g.inputs(tx_id)
-        total_in = sum(i.value for i in inputs)
-        got = sum(o.value for o in g.outputs(tx_id) if o.address_id == aid)
-        for i in inputs:
-            if i.address_id and i.address_id != aid and total_in:
-                # What this address got in the tx, attributed to the payers pro rata.
-                senders[i.address_id] = senders.get(i.address_id, 0) + got * i.value / total_in
     receivers: dict[int, float] = {}
-    for tx_id in spending:
-        inputs = g.inputs(tx_id)
-        total_in = sum(i.value for i in inputs)
-        mine = sum(i.value for i in inputs if i.address_id == aid)
-        for o in g.outputs(tx_id):
-            if o.address_id and o.address_id != aid and total_in:
-                receivers[o.address_id] = receivers.get(o.address_id, 0) + o.value * mine / total_in
+    for side, _tx_id, party, amount in counterparty_shares(g, aid, funding, spending):
+        sums = senders if side == "in" else receivers
+        sums[party] = sums.get(party, 0) + amount
     first = g.tx(txs[0]) if txs else None
     last = g.tx(txs[-1]) if txs else None
     label = labels.get(aid)
@@ -86,6 +82,29 @@ def address_summary(
         "received_from_rest": _rest(senders, top),
         "sent_to_rest": _rest(receivers, top),
     }
+
+
+def counterparty_shares(
+    g: ChainGraph, aid: int, funding: list[int], spending: list[int]
+) -> Iterator[tuple[str, int, int, float]]:
+    """(side, tx id, counterparty's address id, amount) for every input or output of another
+    address in the transactions that paid (`funding`, side "in") or spent (`spending`, side
+    "out") the address: what it got in a transaction attributed to the payers pro rata to
+    their inputs, and what a payee got attributed to the address by its share of the inputs."""
+    for tx_id in funding:
+        inputs = g.inputs(tx_id)
+        total_in = sum(i.value for i in inputs)
+        got = sum(o.value for o in g.outputs(tx_id) if o.address_id == aid)
+        for i in inputs:
+            if i.address_id and i.address_id != aid and total_in:
+                yield "in", tx_id, i.address_id, got * i.value / total_in
+    for tx_id in spending:
+        inputs = g.inputs(tx_id)
+        total_in = sum(i.value for i in inputs)
+        mine = sum(i.value for i in inputs if i.address_id == aid)
+        for o in g.outputs(tx_id):
+            if o.address_id and o.address_id != aid and total_in:
+                yield "out", tx_id, o.address_id, o.value * mine / total_in
 
 
 def _parties(
