@@ -87,7 +87,12 @@ class PortalServer:
             close_all()
             self._stopped.set()
             return
-        self._server.trigger.pull_trigger(close_all)
+        try:
+            self._server.trigger.pull_trigger(close_all)
+        except OSError:
+            # Its pipe is gone (waitress closes a trigger that polls as hung up): close them
+            # from here; the loop sees its map empty within its 1 s poll timeout.
+            close_all()
         self._stopped.wait(10)
 
     def server_close(self) -> None:

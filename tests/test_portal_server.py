@@ -3,8 +3,10 @@ half-requests, one banner, a prompt stop."""
 
 from __future__ import annotations
 
+import os
 import socket
 import threading
+import time
 
 import pytest
 import requests
@@ -84,3 +86,25 @@ def test_a_taken_port_is_an_oserror():
     """Listening where something already listens: OSError at once, nothing left open."""
     with socket.create_server(("127.0.0.1", 0)) as busy, pytest.raises(OSError):
         PortalServer("127.0.0.1", busy.getsockname()[1], Flask("x"))
+
+
+def _hang_up_trigger(server) -> None:
+    """Close the write end of waitress's wake-up pipe, as a stray close elsewhere in the
+    process would; wait until waitress has closed the trigger (it polls as hung up)."""
+    trigger = server._server.trigger
+    os.close(trigger.trigger)
+    deadline = time.monotonic() + 10
+    while not trigger._closed:
+        assert time.monotonic() < deadline, "waitress kept a hung-up trigger"
+        time.sleep(0.01)
+
+
+def test_stop_still_stops_when_the_wake_up_pipe_is_gone(portal):
+    """With waitress's trigger closed under it, shutdown still closes the listener and
+    ends the loop (the CI once failed here with EBADF)."""
+    assert requests.get(f"http://127.0.0.1:{portal.server_port}/", timeout=5).status_code == 200
+    _hang_up_trigger(portal)
+    portal.shutdown()
+    assert portal._stopped.is_set()
+    with pytest.raises(requests.exceptions.ConnectionError):
+        requests.get(f"http://127.0.0.1:{portal.server_port}/", timeout=5)

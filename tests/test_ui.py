@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import re
 import signal
 import sqlite3
@@ -989,3 +990,20 @@ def test_in_chromium_add_expand_annotate(world, ui, tiny_world):
         ).fetchone()
     assert stored[0] == "Seen on the market's vendor page"
     assert json.loads(stored[1]) == ["vendor", "browser"]
+
+
+def test_stop_still_stops_when_waitress_closed_its_wake_up_pipe(world):
+    """A workspace whose wake-up pipe was closed under waitress (a hang-up it answers by
+    closing the trigger): stop() still ends the loop and frees the port, no EBADF."""
+    server = _serve(world)
+    trigger = server._server.trigger
+    os.close(trigger.trigger)
+    deadline = time.monotonic() + 10
+    while not trigger._closed:
+        assert time.monotonic() < deadline, "waitress kept a hung-up trigger"
+        time.sleep(0.01)
+    thread = server._thread
+    server.stop()
+    assert thread is not None and not thread.is_alive()
+    with pytest.raises(requests.exceptions.ConnectionError):
+        requests.get(server.base, timeout=5)

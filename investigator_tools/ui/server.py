@@ -73,7 +73,12 @@ class UiServer:
             close_all()
         else:
             # Closing every dispatcher empties the map, which ends waitress's loop.
-            self._server.trigger.pull_trigger(close_all)
+            try:
+                self._server.trigger.pull_trigger(close_all)
+            except OSError:
+                # Its pipe is gone (waitress closes a trigger that polls as hung up): close
+                # them from here; the loop sees its map empty within its 1 s poll timeout.
+                close_all()
             self._thread.join(timeout=10)
             self._thread = None
         self._server.task_dispatcher.shutdown(timeout=5)
