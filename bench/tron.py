@@ -9,12 +9,14 @@
   processes, and the machine's load average around the build and the baseline: the
   simulation needs both cores (the Bitcoin side builds beside it), the baseline one, so
   other work on the machine moves the ratio.
-* Node: the world served by the Tron node (java-tron API and TronGrid, the app `sandbox up`
-  serves, on the waitress server `sandbox up` serves it with, in a child process); 20
-  concurrent clients, each on one keep-alive connection as tronpy's HTTP client, ask for random accounts' `/v1/accounts/:a/transactions/trc20`
-  and random transactions' `/wallet/gettransactionbyid`. Prints p50/p95 of each, and of a
-  static 200 answered by the same server (the cost of HTTP and threads alone), and the
-  server process's CPU time per request. The clients are threads of this process unless
+* Node: the world served by the Tron node as `sandbox up` serves it (java-tron API and
+  TronGrid: gunicorn worker processes answer the reads from the files and pass the rest to
+  the node's own process, on waitress; all under a child process); 20 concurrent clients,
+  each on one keep-alive connection as tronpy's HTTP client, ask for random accounts'
+  `/v1/accounts/:a/transactions/trc20` and random transactions'
+  `/wallet/gettransactionbyid`. Prints p50/p95 of each, and of a static 200 answered by
+  the node's own process alone (the cost of HTTP and threads), and the CPU time per
+  request of the node's processes. The clients are threads of this process unless
   --client-processes spreads them over several (20 trainees' tronpy are 20 processes;
   threads of one share its GIL, which then queues their answers too).
 
@@ -87,21 +89,29 @@ print(time.perf_counter() - started)
 """
 
 SERVER = """
-import logging, sys
+import logging, socket, sys
 sys.path[:0] = [{root!r}]
 from werkzeug.middleware.dispatcher import DispatcherMiddleware
 from sandbox.tronnode import create_app
 from sandbox.portal_server import PortalServer
+from sandbox.workers import SiteWorkers
 
 def static(environ, start_response):
     start_response("200 OK", [("Content-Type", "text/plain"), ("Content-Length", "2")])
     return [b"ok"]
 
 logging.getLogger("werkzeug").setLevel(logging.ERROR)
-node = create_app(sys.argv[1], sys.argv[2], produce=False)
-server = PortalServer("127.0.0.1", 0, DispatcherMiddleware(node, {{"/__static": static}}))
-print(server.server_port, flush=True)
-server.serve_forever()
+world, state = sys.argv[1], sys.argv[2]
+node = create_app(world, state, produce=False)
+own = PortalServer("127.0.0.1", 0, DispatcherMiddleware(node, {{"/__static": static}}))
+public = socket.create_server(("127.0.0.1", 0), backlog=1024)
+leader = "http://127.0.0.1:%d/" % own.server_port
+workers = SiteWorkers(world, state, [], tron_node=(public, leader)).start()
+print(public.getsockname()[1], own.server_port, flush=True)
+try:
+    own.serve_forever()
+finally:
+    workers.stop()
 """
 
 
@@ -220,9 +230,18 @@ def _clients(
 
 
 def process_cpu(pid: int) -> float:
-    """CPU seconds a process has used (user and system), from /proc."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    """CPU seconds a process and every process under it have used (user and system), from
+    /proc: the node's own process, the gunicorn master and its workers."""
+    total = 0.0
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        total = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        for task in Path(f"/proc/{pid}/task").iterdir():
+            for child in (task / "children").read_text().split():
+                total += process_cpu(int(child))
+    except (FileNotFoundError, ProcessLookupError):  # a process that ended meanwhile
+        pass
+    return total
 
 
 def pct(times: list[float], q: int) -> float:
@@ -233,13 +252,15 @@ def pct(times: list[float], q: int) -> float:
 @contextlib.contextmanager
 def serve(world: Path, state: Path):
     """The Tron node in a child process; yields its port (bench/toolkit.py serves it too)."""
-    with served(world, state) as (port, _pid):
+    with served(world, state) as (port, _own, _pid):
         yield port
 
 
 @contextlib.contextmanager
 def served(world: Path, state: Path):
-    """The Tron node in a child process; yields (its port, its pid)."""
+    """The Tron node as `sandbox up` serves it, under a child process: its port served by
+    gunicorn workers that answer the reads and pass the rest to the node's own process;
+    yields (that port, the own process's port, the child's pid)."""
     state.mkdir(parents=True, exist_ok=True)
     code = SERVER.format(root=str(ROOT))
     server = subprocess.Popen(
@@ -251,7 +272,8 @@ def served(world: Path, state: Path):
         line = server.stdout.readline() if server.stdout else ""
         if not line:
             raise SystemExit("the Tron node did not start")
-        yield int(line.split()[0]), server.pid
+        port, own = (int(x) for x in line.split())
+        yield port, own, server.pid
     finally:
         server.terminate()
         server.wait(timeout=30)
@@ -270,7 +292,7 @@ def node(world: Path, state: Path, requests: int, clients: int, processes: int =
         ("POST", "/wallet/gettransactionbyid", json.dumps({"value": t}).encode())
         for t in txids[:requests]
     ]
-    with served(world, state) as (port, pid):
+    with served(world, state) as (port, own, pid):
         concurrent(port, trc20[:clients] + by_id[:clients], clients)  # first touches
         print(
             f"\nnode, {clients} concurrent clients, a keep-alive connection each, "
@@ -281,20 +303,24 @@ def node(world: Path, state: Path, requests: int, clients: int, processes: int =
             f"{'CPU ms':>7}"
         )
         static: list[Call] = [("GET", "/__static", None)] * requests
-        for name, calls, note in (
-            ("GET /v1/accounts/:a/transactions/trc20", trc20, "target: p95 under 20 ms"),
-            ("POST /wallet/gettransactionbyid", by_id, "target: p95 under 20 ms"),
-            ("baseline: a static 200, same server", static, "HTTP and threads alone"),
+        for name, at, calls, note in (
+            ("GET /v1/accounts/:a/transactions/trc20", port, trc20, "target: p95 under 20 ms"),
+            ("POST /wallet/gettransactionbyid", port, by_id, "target: p95 under 20 ms"),
+            ("baseline: a static 200, one process", own, static, "HTTP and threads alone"),
         ):
             cpu = process_cpu(pid)
-            times, rate = concurrent(port, calls, clients, processes)
+            times, rate = concurrent(at, calls, clients, processes)
             cpu = (process_cpu(pid) - cpu) / len(times) * 1000
             print(
                 f"{name:<44} {len(times):>8} {pct(times, 50):>7.1f} {pct(times, 95):>7.1f} "
                 f"{rate:>7.0f} {cpu:>7.2f}   ({note})",
                 flush=True,
             )
-        print("  (CPU ms: the server process's CPU time per request, all its threads)")
+        print(
+            "  (the node's port is served by gunicorn workers, as `sandbox up` serves it; the"
+            " baseline by the node's own process (waitress) alone. CPU ms: the CPU time per"
+            " request of the node's processes, all their threads)"
+        )
 
 
 def main() -> None:

@@ -2,7 +2,8 @@
 
 The explorer, the exchanges, the issuer, the Tron node and explorer and the classroom
 share that process's live chains and inject runner, so they cannot move to worker
-processes; each gets a waitress server in a thread instead. waitress, rather than
+processes; each gets a waitress server in a thread instead (the Tron node's reads are
+served by the workers, tronnode/replica.py, which pass it the rest). waitress, rather than
 werkzeug's development server: it keeps connections alive (Esplora and TronGrid clients
 make hundreds of calls), reads every request head and body in its event loop before a
 thread runs the app (held half-requests pin no thread), closes connections idle past
@@ -33,10 +34,19 @@ logging.getLogger("waitress.queue").setLevel(logging.ERROR)
 class PortalServer:
     """One app on waitress at host:port (0: a free port), served by ``serve_forever``."""
 
-    def __init__(self, host: str, port: int, app, *, threads: int = THREADS):
-        """Listen now (OSError if the port is taken); serve once serve_forever runs."""
+    def __init__(
+        self,
+        host: str,
+        port: int,
+        app,
+        *,
+        threads: int = THREADS,
+        sock: socket.socket | None = None,
+    ):
+        """Listen now (OSError if the port is taken), or on sock, already listening at
+        host:port; serve once serve_forever runs."""
         self.app = app
-        sock = socket.create_server((host, port), backlog=1024)
+        sock = sock or socket.create_server((host, port), backlog=1024)
         try:
             self._server = create_server(
                 app,

@@ -180,7 +180,11 @@ class Sandbox:
     gateway: Gateway | None = None
     log: ConnectionLog | None = None
     classroom: PortalServer | None = None
+    # The Tron node's own process's server: it executes transactions and makes blocks; the
+    # worker processes serve the node's port (tron_node_port) and pass it what needs that.
     tronnode: PortalServer | None = None
+    tron_node_port: int | None = None
+    _tron_own: socket.socket | None = None  # its own process's listener, until served
     tronscan: PortalServer | None = None
     live: LiveChain | None = None  # the explorer's live chain, when served here
     # The swap sites' payout watchers (marketplaces/swap/watcher.py), one thread each.
@@ -238,13 +242,15 @@ class Sandbox:
                 if r["id"] in own and r["kind"] not in IN_PROCESS_KINDS
             ]
             where: dict[str, int] = {}  # the hidden services' ports
-            if hidden:  # the workers boot while this process loads its own services
+            tron_node = self._tron_node_sockets() if tron and self.tron_port is not None else None
+            if hidden or tron_node:  # the workers boot while this process loads its own
                 self.workers = SiteWorkers(
                     self.world,
                     self.state_dir,
                     hidden,
                     ports=ports,
                     workers=self.site_workers,
+                    tron_node=(tron_node[0], tron_node[2]) if tron_node else None,
                 ).start(wait=False)
                 where = self.workers.site_ports
             for row in rows:
@@ -267,8 +273,8 @@ class Sandbox:
             table = {s.address: (s.host, s.port) for s in self.sites}
             if self.classroom_port is not None:
                 table[CLASSROOM_NAME] = self._start_classroom()
-            if tron and self.tron_port is not None:
-                table[TRONGRID_NAME] = self._start_tronnode()
+            if tron_node is not None:
+                table[TRONGRID_NAME] = self._start_tronnode(tron_node[1])
                 self._share_tron_chain()
             if tron and self.tronscan_port is not None:
                 table[TRONSCAN_NAME] = self._start_tronscan()
@@ -427,13 +433,35 @@ class Sandbox:
         plain, secure = self.torcheck
         return {80: ("127.0.0.1", plain.server_port), 443: ("127.0.0.1", secure.server_port)}
 
-    def _start_tronnode(self) -> tuple[str, int]:
-        """Serve the Tron node on its own port; returns its upstream for the gateway."""
+    def _tron_node_sockets(self) -> tuple[socket.socket, socket.socket, str]:
+        """The Tron node's listeners, open before the workers start: (its port, which the
+        workers serve; the port of its own process on loopback; that process's URL)."""
+        assert self.tron_port is not None  # None means not served: start() does not call this
+        try:
+            public = socket.create_server((self.host, self.tron_port), backlog=1024)
+        except OSError as e:
+            raise OSError(
+                e.errno, f"tron node port {self.host}:{self.tron_port}: {e.strerror}"
+            ) from e
+        own = self._tron_own = socket.create_server(("127.0.0.1", 0), backlog=1024)
+        self.tron_node_port = public.getsockname()[1]
+        return public, own, f"http://127.0.0.1:{own.getsockname()[1]}/"
+
+    def _start_tronnode(self, own: socket.socket) -> tuple[str, int]:
+        """Start the Tron node's own process's part on own: it executes transactions and
+        makes the blocks, the workers serve its port; returns the gateway's upstream."""
         from .tronnode import create_app
 
         app = create_app(self.world, self.state_dir)
-        self.tronnode = self._serve(app, "tronnode", "tron node", self.tron_port)
-        return self._upstream(self.tronnode)
+        try:
+            self.tronnode = PortalServer("127.0.0.1", 0, app, sock=own)
+        except BaseException:
+            app.extensions["tronnode"].close()
+            raise
+        self._tron_own = None  # the server closes it now
+        threading.Thread(target=self.tronnode.serve_forever, name="tronnode", daemon=True).start()
+        assert self.tron_node_port is not None  # _tron_node_sockets set it
+        return reachable(self.host), self.tron_node_port
 
     def _start_tronscan(self) -> tuple[str, int]:
         """Serve the Tron explorer on its own port, sharing the node's live chain when the
@@ -469,6 +497,9 @@ class Sandbox:
             if server is not None:
                 _extension(server.app, name).close()
         self.tronscan = self.tronnode = None
+        if self._tron_own is not None:  # start() failed before the node's process served it
+            self._tron_own.close()
+            self._tron_own = None
         if self.classroom is not None:
             _extension(self.classroom.app, "classroom").close()
             self.classroom = None
@@ -524,9 +555,7 @@ class Sandbox:
                 f"http://{self.host}:{self.classroom.server_port}/" if self.classroom else None
             ),
             "classroom_name": CLASSROOM_NAME if self.classroom else None,
-            "tronnode": (
-                f"http://{self.host}:{self.tronnode.server_port}/" if self.tronnode else None
-            ),
+            "tronnode": (f"http://{self.host}:{self.tron_node_port}/" if self.tronnode else None),
             "tronnode_name": TRONGRID_NAME if self.tronnode else None,
             "tronscan": (
                 f"http://{self.host}:{self.tronscan.server_port}/" if self.tronscan else None

@@ -10,7 +10,7 @@ import pytest
 import requests
 
 from . import tron_checker
-from .tron_node_world import build_tron_world, serve_node, world_rows
+from .tron_node_world import build_tron_world, served_node, world_rows
 
 USDT = "TR7NHqjeKQxGTCi8q8ZY4pL8otSzgjLj6t"
 USDT_HEX = "41a614f803b6fd780986a42c78ec9c7f77e6ded13c"
@@ -376,11 +376,17 @@ def test_assert_shape_catches_differences():
 
 
 @pytest.fixture(scope="module")
-def node(tmp_path_factory):
-    """(URL, chain, world path) of a served tf-donations world."""
-    folder = tmp_path_factory.mktemp("tronnode")
-    world = build_tron_world(folder)
-    for url, chain in serve_node(world, folder / "state"):
+def world(tmp_path_factory):
+    """The tf-donations world."""
+    return build_tron_world(tmp_path_factory.mktemp("tronnode"))
+
+
+@pytest.fixture(scope="module", params=["node", "workers"])
+def node(request, world, tmp_path_factory):
+    """(URL, chain, world path) of the served world: the node's own process alone, then its
+    port served by worker processes as `sandbox up` serves it."""
+    state = tmp_path_factory.mktemp(f"tronnode-{request.param}")
+    with served_node(world, state, workers=request.param == "workers") as (url, chain):
         yield url, chain, world
 
 

@@ -4,23 +4,31 @@ with world keys and found in the next block, and java-tron's refusals."""
 from __future__ import annotations
 
 import pytest
+import requests
 from tronpy import Tron
 from tronpy.exceptions import BadSignature, UnknownError, ValidationError
 from tronpy.keys import PrivateKey
 from tronpy.providers import HTTPProvider
 
-from .tron_node_world import build_tron_world, serve_node, world_rows
+from .tron_node_world import build_tron_world, served_node, world_rows
 
 pytestmark = pytest.mark.slow
 USDT = "TR7NHqjeKQxGTCi8q8ZY4pL8otSzgjLj6t"
 
 
 @pytest.fixture(scope="module")
-def node(tmp_path_factory):
-    """(tronpy client, chain, world path)."""
-    folder = tmp_path_factory.mktemp("tronpy")
-    world = build_tron_world(folder)
-    for url, chain in serve_node(world, folder / "state"):
+def world(tmp_path_factory):
+    """The tf-donations world."""
+    return build_tron_world(tmp_path_factory.mktemp("tronpy"))
+
+
+@pytest.fixture(scope="module", params=["node", "workers"])
+def node(request, world, tmp_path_factory):
+    """(tronpy client, chain, world path): the node's own process alone, then as `sandbox
+    up` serves it, its port served by worker processes that read the files and pass the
+    rest to it."""
+    state = tmp_path_factory.mktemp(f"tronpy-{request.param}")
+    with served_node(world, state, workers=request.param == "workers") as (url, chain):
         yield Tron(HTTPProvider(url)), chain, world
 
 
@@ -130,3 +138,23 @@ def test_blacklisted_sender_refused(node):
     chain.produce()
     assert usdt.functions.balanceOf(holder) == balance
     assert client.get_account_balance(holder) == trx_before
+
+
+def test_a_new_address_is_in_trongrid_pages_at_once(node):
+    """A USDT transfer to an address the world never saw: TronGrid's TRC-20 page of that
+    address shows it while in the mempool, then in its block (the workers follow what the
+    node's own process commits)."""
+    client, chain, world = node
+    key = rich_key(world)
+    me = key.public_key.to_base58check_address()
+    fresh = PrivateKey(bytes(range(40, 72))).public_key.to_base58check_address()
+    call = client.get_contract(USDT).functions.transfer(fresh, 1_500_000)
+    sent = call.with_owner(me).fee_limit(50_000_000).build().sign(key).broadcast()
+    base = client.provider.endpoint_uri.rstrip("/")
+    page = f"{base}/v1/accounts/{fresh}/transactions/trc20"
+    pending = requests.get(page, params={"only_unconfirmed": "true"}, timeout=30).json()
+    assert [(r["transaction_id"], r["value"]) for r in pending["data"]] == [(sent.txid, "1500000")]
+    number = chain.produce()
+    done = requests.get(page, params={"only_confirmed": "true"}, timeout=30).json()
+    assert [r["transaction_id"] for r in done["data"]] == [sent.txid]
+    assert client.get_transaction_info(sent.txid)["blockNumber"] == number

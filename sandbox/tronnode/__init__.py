@@ -1,9 +1,12 @@
 """The Tron node: java-tron's HTTP API (/wallet/*, /walletsolidity/*) and TronGrid (/v1/*).
 
     app = create_app("world.db", "state/")   # serve with any WSGI server
+    reads = create_replica_app("world.db", "state/", "http://127.0.0.1:PORT/")
 
 It reads the world's Tron chain and continues it in `<state_dir>/tron.db` (sandbox.tron.live):
-a block every 3 seconds while it runs, broadcast transactions in the next block.
+a block every 3 seconds while it runs, broadcast transactions in the next block. The
+replica app serves the same API from worker processes (replica.py): it answers the reads
+from the files and passes the rest to the app at PORT.
 """
 
 from __future__ import annotations
@@ -13,17 +16,19 @@ from pathlib import Path
 
 from flask import Flask
 
-from ..tron.live.chain import TronLive, TronProducer
+from ..tron.live.chain import TronLive, TronProducer, TronReader, TronReplica
 from . import grid, wallet
+from .replica import Leader, serve_reads_here
 
-__all__ = ["TronNode", "create_app"]
+__all__ = ["TronNode", "create_app", "create_replica_app"]
 
 
 @dataclass
 class TronNode:
-    """What the app's requests share: the live chain and its block producer."""
+    """What the app's requests share: the chain and its block producer (in the process
+    that writes the chain)."""
 
-    chain: TronLive
+    chain: TronReader
     producer: TronProducer | None
 
     def close(self) -> None:
@@ -38,10 +43,24 @@ def create_app(world_path: str | Path, state_dir: str | Path, *, produce: bool =
     chain.produce())."""
     chain = TronLive(world_path, state_dir)
     producer = TronProducer(chain).start() if produce else None
+    return _app(TronNode(chain, producer))
+
+
+def create_replica_app(world_path: str | Path, state_dir: str | Path, leader: str) -> Flask:
+    """The node's app for a worker process: reads from the files create_app's process
+    writes, every other request passed to that process at leader (http://HOST:PORT/)."""
+    chain = TronReplica(world_path, state_dir)
+    app = _app(TronNode(chain, None))
+    serve_reads_here(app, chain, Leader(leader))
+    return app
+
+
+def _app(node: TronNode) -> Flask:
+    """The node's Flask app over node's chain."""
     app = Flask(__name__)
     app.config["MAX_CONTENT_LENGTH"] = 4_000_000  # java-tron's default max message size
     app.json.sort_keys = False  # type: ignore[attr-defined]  # Flask's default provider has it
-    app.extensions["tronnode"] = TronNode(chain, producer)
+    app.extensions["tronnode"] = node
     app.register_blueprint(wallet.bp)
     app.register_blueprint(grid.bp)
 

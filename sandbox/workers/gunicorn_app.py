@@ -27,6 +27,7 @@ from gunicorn.app.base import BaseApplication
 from ..wsgi_server import DEFAULT_SERVER
 from . import record
 from .head_worker import HEAD_TIMEOUT, HeadFirstWorker
+from .supervisor import TRON_NODE
 
 # Seconds an idle connection waits for its next request: as long as a new one may take
 # to send its head (head_worker.py closes both from one queue in deadline order).
@@ -39,13 +40,25 @@ THREADS = 8  # requests a worker serves at once (idle keep-alive connections nee
 class SiteDispatcher:
     """One worker's apps, chosen by the local port of the connection."""
 
-    def __init__(self, world: Path, state: Path, sites: dict[int, str]):
+    def __init__(
+        self, world: Path, state: Path, sites: dict[int, str], tron_leader: str | None = None
+    ):
+        """sites: port -> site id (TRON_NODE: the Tron node's reads, passing the rest to
+        tron_leader)."""
         from marketplaces import create_site_app
         from marketplaces.common.state import StateStore
         from marketplaces.common.world import World
 
+        from ..tronnode import create_replica_app
+
         shared_world, store = World(world), StateStore(state / "state.db")
-        self.apps = {port: create_site_app(shared_world, s, store) for port, s in sites.items()}
+        self.apps = {}
+        for port, site in sites.items():
+            if site == TRON_NODE:
+                assert tron_leader is not None  # the supervisor names it with the node
+                self.apps[port] = create_replica_app(world, state, tron_leader)
+            else:
+                self.apps[port] = create_site_app(shared_world, site, store)
 
     def __call__(self, environ, start_response):
         app = self.apps.get(environ["gunicorn.socket"].getsockname()[1])
@@ -116,12 +129,15 @@ class SitesApplication(BaseApplication):
             self.cfg.set(key, value)
         # Imported once in the master, shared by every worker it forks (a faster boot).
         for kind in {site["kind"] for site in self.config["sites"]}:
-            importlib.import_module(f"marketplaces.{kind}")
+            importlib.import_module(
+                "sandbox.tronnode" if kind == TRON_NODE else f"marketplaces.{kind}"
+            )
 
     def load(self):
         """The worker's WSGI app: every site's."""
         sites = {site["port"]: site["id"] for site in self.config["sites"]}
-        return SiteDispatcher(Path(self.config["world"]), self.state, sites)
+        leader = self.config.get("tron_leader")
+        return SiteDispatcher(Path(self.config["world"]), self.state, sites, leader)
 
 
 def _follow_parent(parent: int) -> None:

@@ -30,6 +30,9 @@ MAX_RESTARTS = 5
 RESTART_WINDOW = 60.0
 
 
+TRON_NODE = "tronnode"  # the Tron node's id and kind among the sites served
+
+
 class WorkersError(SandboxError, OSError):
     """The sites' gunicorn master could not start: it exited before its workers were ready."""
 
@@ -52,12 +55,16 @@ class SiteWorkers:
         ports: PortAllocator | None = None,
         workers: int | None = None,
         record_dir: Path | None = None,
+        tron_node: tuple[socket.socket, str] | None = None,
     ):
         """sites: (site id, kind) of each site to serve, on host at ports from `ports`;
-        record_dir: where they are recorded (default `<state>/site-workers`)."""
+        record_dir: where they are recorded (default `<state>/site-workers`); tron_node:
+        the Tron node's listening socket (closed by stop()) and the URL of the node's own
+        process, to serve the node's reads here too (tronnode.replica)."""
         self.world, self.state = Path(world), Path(state)
         self.record = record_dir or record.folder(self.state)
         self.sites = sites
+        self.tron_node = tron_node
         self.host = host
         self.ports = ports or PortAllocator()
         self.workers = workers or default_workers()
@@ -80,12 +87,17 @@ class SiteWorkers:
             for site_id, _kind in self.sites:
                 self.sockets[site_id] = self.ports.listen(self.host, f"site {site_id}")
             kinds = dict(self.sites)
+            leader = None
+            if self.tron_node is not None:
+                self.sockets[TRON_NODE], leader = self.tron_node
+                kinds[TRON_NODE] = TRON_NODE
             config = {
                 "world": str(self.world),
                 "state": str(self.state),
                 "record": str(self.record),
                 "parent": os.getpid(),
                 "workers": self.workers,
+                "tron_leader": leader,
                 "sites": [
                     {"id": s, "kind": kinds[s], "fd": sock.fileno(), "port": sock.getsockname()[1]}
                     for s, sock in self.sockets.items()

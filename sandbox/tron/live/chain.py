@@ -18,6 +18,7 @@ it. One writing connection, behind a lock; readers borrow pooled connections.
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import json
 import logging
@@ -30,6 +31,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
 
+from ...errors import SandboxError
 from ...sqlite_pool import ConnectionPool
 from ...wal import connect_wal, immediate
 from ...world import tron_store
@@ -43,7 +45,15 @@ from ..state import Account, TronState
 from ..transaction import Transaction
 from ..usdt import Usdt
 
-__all__ = ["LiveBlock", "LiveTx", "TronLive", "TronProducer"]
+__all__ = [
+    "LiveBlock",
+    "LiveTx",
+    "TronLive",
+    "TronNotReady",
+    "TronProducer",
+    "TronReader",
+    "TronReplica",
+]
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -166,8 +176,10 @@ def _split_signatures(blob: bytes) -> list[bytes]:
     return [blob[i : i + 65] for i in range(0, len(blob), 65)]
 
 
-class TronLive:
-    """The world's Tron chain continued in `<state_dir>/tron.db`."""
+class TronReader:
+    """The world's Tron chain and what tron.db adds to it, read: blocks, transactions,
+    TRC-20 transfers and logs. TronLive writes tron.db; TronReplica follows it from
+    another process."""
 
     def __init__(
         self,
@@ -176,7 +188,7 @@ class TronLive:
         *,
         clock: Callable[[], float] = time.time,
     ):
-        """Open (or create) tron.db for the world and rebuild the account state."""
+        """Read the world's Tron chain; tron.db is opened when first read."""
         self.world_path = Path(world_path).resolve()
         self.clock = clock
         conn = open_world(self.world_path)
@@ -199,47 +211,18 @@ class TronLive:
         self.start_ms = int(meta["start_ms"])
         self.block_ms = int(meta["block_ms"]) or BLOCK_MS
         self.world = ConnectionPool(lambda: _read_only_world(self.world_path))
-        state = Path(state_dir)
-        state.mkdir(parents=True, exist_ok=True)
-        self.path = state / "tron.db"
+        self.path = Path(state_dir) / "tron.db"
         self._lock = threading.RLock()
-        self._writer = self._open_writer()
         self.reader = ConnectionPool(self._open_reader)
         self._epochs: list[tuple[int, int]] = []
         self._ids: dict[int, str] = {}  # derived block ids (checkpoints and the recent ones)
+        self._head = (self.world_tip, self.world_tip_id)
         # Every address on either side of a live TRC-20 transfer (a stored one: a few may
         # have left the mempool since), so that the world's addresses, nearly all of those
         # asked for, need no query of the live chain's transfers.
-        self._transfer_parties: set[str] = {
-            a
-            for row in self._writer.execute(
-                "SELECT from_address, to_address FROM tron_live_transfers"
-            )
-            for a in row
-        }
-        self.state = self._restore_state()
-        self._resume()
+        self._transfer_parties: set[str] = set()
 
     # -- storage ------------------------------------------------------------------------
-
-    def _open_writer(self) -> sqlite3.Connection:
-        """The one writing connection; a tron.db of another world is set aside."""
-        conn = connect_wal(self.path, check_same_thread=False)
-        conn.executescript(SCHEMA)
-        row = conn.execute("SELECT value FROM meta WHERE key = 'world_digest'").fetchone()
-        if row is not None and row[0] != self.digest:
-            conn.close()
-            aside = self.path.with_name(f"tron-{row[0][:12]}-{int(time.time())}.db")
-            for suffix in ("", "-wal", "-shm"):
-                src = Path(str(self.path) + suffix)
-                if src.exists():
-                    os.replace(src, str(aside) + suffix)
-            log.warning("tron.db belonged to another world; kept it as %s", aside)
-            conn = connect_wal(self.path, check_same_thread=False)
-            conn.executescript(SCHEMA)
-        with immediate(conn):
-            conn.execute("INSERT OR IGNORE INTO meta VALUES ('world_digest', ?)", (self.digest,))
-        return conn
 
     def _open_reader(self) -> sqlite3.Connection:
         """A connection that only reads tron.db."""
@@ -249,68 +232,8 @@ class TronLive:
 
     def close(self) -> None:
         """Close every connection."""
-        with self._lock:
-            self._writer.close()
         self.reader.close()
         self.world.close()
-
-    # -- start --------------------------------------------------------------------------
-
-    def _restore_state(self) -> TronState:
-        """The world's end state with the live chain's transactions applied again."""
-        with self.world.borrow() as w:
-            state = TronState.restore(
-                tron_store.state_rows(w), tron_store.contract_state(w), genesis_ms=self.start_ms
-            )
-        rows = self._writer.execute(
-            "SELECT raw, signature, block, timestamp FROM tron_live_txs "
-            "WHERE block IS NOT NULL ORDER BY seq"
-        ).fetchall()
-        for raw, sig, number, timestamp in rows:
-            tx = Transaction.from_raw(bytes(raw), _split_signatures(bytes(sig)))
-            state.apply_transaction(tx, number, timestamp)
-        return state
-
-    def _resume(self) -> None:
-        """Open a new epoch after the last block made, and re-admit the old mempool."""
-        with self._lock, immediate(self._writer) as c:
-            self._epochs = [tuple(r) for r in c.execute("SELECT * FROM tron_live_epochs")]
-            head = c.execute("SELECT value FROM meta WHERE key = 'head'").fetchone()
-            if head is None:
-                number, bid = self.world_tip, self.world_tip_id
-            else:
-                number, bid = json.loads(head[0])
-            last_ms = self._time_of(number)
-            now = int(self.clock() * 1000)
-            first_ms = max(last_ms + self.block_ms, now // self.block_ms * self.block_ms)
-            c.execute(
-                "INSERT OR REPLACE INTO tron_live_epochs VALUES (?, ?)", (number + 1, first_ms)
-            )
-            self._epochs.append((number + 1, first_ms))
-            self._epochs.sort()
-            self._head = (number, bid)
-            self._ids[number] = bid
-            pending = c.execute(
-                "SELECT raw, signature FROM tron_live_txs WHERE block IS NULL ORDER BY seq"
-            ).fetchall()
-            # Their logs and transfers too: re-admitted below, they are stored again under
-            # new sequence numbers (left behind, the old ones would collide with those).
-            for table in ("tron_live_logs", "tron_live_transfers"):
-                c.execute(
-                    f"DELETE FROM {table} WHERE seq IN"
-                    " (SELECT seq FROM tron_live_txs WHERE block IS NULL)"
-                )
-            c.execute("DELETE FROM tron_live_txs WHERE block IS NULL")
-        # The producers make the epoch's first block at once when its slot has come, so the
-        # head runs on the real clock from the start: java-tron checks a transaction's
-        # expiration against the head block's time, and clients stamp it with the real time.
-        if first_ms <= now:
-            self.produce()
-        for raw, sig in pending:
-            try:
-                self.broadcast(Transaction.from_raw(bytes(raw), _split_signatures(bytes(sig))))
-            except TronRejected as e:
-                log.info("a mempool transaction of the last run was dropped: %s", e)
 
     # -- time and numbers ---------------------------------------------------------------
 
@@ -339,6 +262,10 @@ class TronLive:
     def next_slot_ms(self) -> int:
         """When the next block is due (real time, ms)."""
         return self.time_of(self.head()[0] + 1)
+
+    def head_slot(self) -> int:
+        """The head block's 3-second slot since the genesis block (java-tron's headSlot)."""
+        return slot(self.head()[2], self.start_ms)
 
     # -- blocks -------------------------------------------------------------------------
 
@@ -574,6 +501,179 @@ class TronLive:
         with self.world.borrow() as w:
             return read(w)
 
+    def live_transfers(
+        self,
+        legs: list[tuple[str | None, str | None]],
+        *,
+        contract: str | None = None,
+        min_ms: int = 0,
+        max_ms: int = 1 << 62,
+    ) -> list[tuple]:
+        """Every live TRC-20 transfer matching any (from, to) leg (None: either side),
+        newest first: (seq, idx, contract, from, to, value, timestamp, txid, block)."""
+        return self._live_legs(legs, contract, min_ms, max_ms, None, None, True, None)
+
+    def _live_legs(
+        self,
+        legs: list[tuple[str | None, str | None]],
+        contract: str | None,
+        min_ms: int,
+        max_ms: int,
+        confirmed: bool | None,
+        cursor: tuple[int, int] | None,
+        newest_first: bool,
+        limit: int | None,
+    ) -> list[tuple]:
+        """Live TRC-20 transfers matching any (from, to) leg, ordered by (seq, idx), after
+        cursor and at most limit of them when given; confirmed True/False: only those in a
+        block / not yet."""
+        order, compare = ("DESC", "<") if newest_first else ("ASC", ">")
+        parts: list[str] = []
+        params: list = []
+        for frm, to in legs:
+            where = "f.timestamp BETWEEN ? AND ?"
+            params += [min_ms, max_ms]
+            for column, value in (("from_address", frm), ("to_address", to)):
+                if value is not None:
+                    where += f" AND f.{column} = ?"
+                    params.append(value)
+            if contract is not None:
+                where += " AND f.contract = ?"
+                params.append(contract)
+            if cursor is not None:
+                where += f" AND (f.seq, f.idx) {compare} (?, ?)"
+                params += list(cursor)
+            if confirmed is not None:
+                where += " AND t.block IS NOT NULL" if confirmed else " AND t.block IS NULL"
+            tail = ""
+            if limit is not None:
+                tail = " LIMIT ?"
+                params.append(limit)
+            parts.append(
+                "SELECT * FROM (SELECT f.seq, f.idx, f.contract, f.from_address, f.to_address, "
+                "f.value, f.timestamp, t.txid, t.block FROM tron_live_transfers f JOIN "
+                f"tron_live_txs t ON t.seq = f.seq WHERE {where} "
+                f"ORDER BY f.seq {order}, f.idx {order}{tail})"
+            )
+        if not parts:
+            return []
+        sql = " UNION ".join(parts) + f" ORDER BY seq {order}, idx {order}"
+        if limit is not None:
+            sql += " LIMIT ?"
+            params.append(limit)
+        with self.reader.borrow() as c:
+            return c.execute(sql, params).fetchall()
+
+
+class TronLive(TronReader):
+    """The world's Tron chain continued in `<state_dir>/tron.db`."""
+
+    def __init__(
+        self,
+        world_path: str | Path,
+        state_dir: str | Path,
+        *,
+        clock: Callable[[], float] = time.time,
+    ):
+        """Open (or create) tron.db for the world and rebuild the account state."""
+        super().__init__(world_path, state_dir, clock=clock)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._writer = self._open_writer()
+        self._transfer_parties.update(
+            a
+            for row in self._writer.execute(
+                "SELECT from_address, to_address FROM tron_live_transfers"
+            )
+            for a in row
+        )
+        self.state = self._restore_state()
+        self._resume()
+
+    # -- storage ------------------------------------------------------------------------
+
+    def _open_writer(self) -> sqlite3.Connection:
+        """The one writing connection; a tron.db of another world is set aside."""
+        conn = connect_wal(self.path, check_same_thread=False)
+        conn.executescript(SCHEMA)
+        row = conn.execute("SELECT value FROM meta WHERE key = 'world_digest'").fetchone()
+        if row is not None and row[0] != self.digest:
+            conn.close()
+            aside = self.path.with_name(f"tron-{row[0][:12]}-{int(time.time())}.db")
+            for suffix in ("", "-wal", "-shm"):
+                src = Path(str(self.path) + suffix)
+                if src.exists():
+                    os.replace(src, str(aside) + suffix)
+            log.warning("tron.db belonged to another world; kept it as %s", aside)
+            conn = connect_wal(self.path, check_same_thread=False)
+            conn.executescript(SCHEMA)
+        with immediate(conn):
+            conn.execute("INSERT OR IGNORE INTO meta VALUES ('world_digest', ?)", (self.digest,))
+        return conn
+
+    def close(self) -> None:
+        """Close every connection."""
+        with self._lock:
+            self._writer.close()
+        super().close()
+
+    # -- start --------------------------------------------------------------------------
+
+    def _restore_state(self) -> TronState:
+        """The world's end state with the live chain's transactions applied again."""
+        with self.world.borrow() as w:
+            state = TronState.restore(
+                tron_store.state_rows(w), tron_store.contract_state(w), genesis_ms=self.start_ms
+            )
+        rows = self._writer.execute(
+            "SELECT raw, signature, block, timestamp FROM tron_live_txs "
+            "WHERE block IS NOT NULL ORDER BY seq"
+        ).fetchall()
+        for raw, sig, number, timestamp in rows:
+            tx = Transaction.from_raw(bytes(raw), _split_signatures(bytes(sig)))
+            state.apply_transaction(tx, number, timestamp)
+        return state
+
+    def _resume(self) -> None:
+        """Open a new epoch after the last block made, and re-admit the old mempool."""
+        with self._lock, immediate(self._writer) as c:
+            self._epochs = [tuple(r) for r in c.execute("SELECT * FROM tron_live_epochs")]
+            head = c.execute("SELECT value FROM meta WHERE key = 'head'").fetchone()
+            if head is None:
+                number, bid = self.world_tip, self.world_tip_id
+            else:
+                number, bid = json.loads(head[0])
+            last_ms = self._time_of(number)
+            now = int(self.clock() * 1000)
+            first_ms = max(last_ms + self.block_ms, now // self.block_ms * self.block_ms)
+            c.execute(
+                "INSERT OR REPLACE INTO tron_live_epochs VALUES (?, ?)", (number + 1, first_ms)
+            )
+            self._epochs.append((number + 1, first_ms))
+            self._epochs.sort()
+            self._head = (number, bid)
+            self._ids[number] = bid
+            pending = c.execute(
+                "SELECT raw, signature FROM tron_live_txs WHERE block IS NULL ORDER BY seq"
+            ).fetchall()
+            # Their logs and transfers too: re-admitted below, they are stored again under
+            # new sequence numbers (left behind, the old ones would collide with those).
+            for table in ("tron_live_logs", "tron_live_transfers"):
+                c.execute(
+                    f"DELETE FROM {table} WHERE seq IN"
+                    " (SELECT seq FROM tron_live_txs WHERE block IS NULL)"
+                )
+            c.execute("DELETE FROM tron_live_txs WHERE block IS NULL")
+        # The producers make the epoch's first block at once when its slot has come, so the
+        # head runs on the real clock from the start: java-tron checks a transaction's
+        # expiration against the head block's time, and clients stamp it with the real time.
+        if first_ms <= now:
+            self.produce()
+        for raw, sig in pending:
+            try:
+                self.broadcast(Transaction.from_raw(bytes(raw), _split_signatures(bytes(sig))))
+            except TronRejected as e:
+                log.info("a mempool transaction of the last run was dropped: %s", e)
+
     # -- broadcast ----------------------------------------------------------------------
 
     def broadcast(self, tx: Transaction) -> str:
@@ -745,10 +845,6 @@ class TronLive:
             found = self.state.accounts.get(address)
             return copy.deepcopy(found) if found is not None else None
 
-    def head_slot(self) -> int:
-        """The head block's 3-second slot since the genesis block (java-tron's headSlot)."""
-        return slot(self.head()[2], self.start_ms)
-
     def account_resource(self, address: bytes) -> tuple[Account | None, dict[str, Any]]:
         """(a copy of the account or None, TronState.account_resource at the head's time)."""
         with self._lock:
@@ -769,75 +865,77 @@ class TronLive:
         with self._lock:
             self.state.check_transaction(tx, self.head()[2])
 
-    # -- explorer reads (sandbox.tronscan) ----------------------------------------------
-
     def usdt_read(self, read: Callable[[Usdt], T]) -> T:
         """Run a read on the USDT contract's current state (balances, blacklist)."""
         with self._lock:
             return read(self.state.usdt)
 
-    def live_transfers(
-        self,
-        legs: list[tuple[str | None, str | None]],
-        *,
-        contract: str | None = None,
-        min_ms: int = 0,
-        max_ms: int = 1 << 62,
-    ) -> list[tuple]:
-        """Every live TRC-20 transfer matching any (from, to) leg (None: either side),
-        newest first: (seq, idx, contract, from, to, value, timestamp, txid, block)."""
-        return self._live_legs(legs, contract, min_ms, max_ms, None, None, True, None)
 
-    def _live_legs(
-        self,
-        legs: list[tuple[str | None, str | None]],
-        contract: str | None,
-        min_ms: int,
-        max_ms: int,
-        confirmed: bool | None,
-        cursor: tuple[int, int] | None,
-        newest_first: bool,
-        limit: int | None,
-    ) -> list[tuple]:
-        """Live TRC-20 transfers matching any (from, to) leg, ordered by (seq, idx), after
-        cursor and at most limit of them when given; confirmed True/False: only those in a
-        block / not yet."""
-        order, compare = ("DESC", "<") if newest_first else ("ASC", ">")
-        parts: list[str] = []
-        params: list = []
-        for frm, to in legs:
-            where = "f.timestamp BETWEEN ? AND ?"
-            params += [min_ms, max_ms]
-            for column, value in (("from_address", frm), ("to_address", to)):
-                if value is not None:
-                    where += f" AND f.{column} = ?"
-                    params.append(value)
-            if contract is not None:
-                where += " AND f.contract = ?"
-                params.append(contract)
-            if cursor is not None:
-                where += f" AND (f.seq, f.idx) {compare} (?, ?)"
-                params += list(cursor)
-            if confirmed is not None:
-                where += " AND t.block IS NOT NULL" if confirmed else " AND t.block IS NULL"
-            tail = ""
-            if limit is not None:
-                tail = " LIMIT ?"
-                params.append(limit)
-            parts.append(
-                "SELECT * FROM (SELECT f.seq, f.idx, f.contract, f.from_address, f.to_address, "
-                "f.value, f.timestamp, t.txid, t.block FROM tron_live_transfers f JOIN "
-                f"tron_live_txs t ON t.seq = f.seq WHERE {where} "
-                f"ORDER BY f.seq {order}, f.idx {order}{tail})"
-            )
-        if not parts:
-            return []
-        sql = " UNION ".join(parts) + f" ORDER BY seq {order}, idx {order}"
-        if limit is not None:
-            sql += " LIMIT ?"
-            params.append(limit)
-        with self.reader.borrow() as c:
-            return c.execute(sql, params).fetchall()
+class TronNotReady(SandboxError):
+    """tron.db is not yet this world's: the node's own process is still starting."""
+
+    def __init__(self, path: Path):
+        """path: the tron.db waited for."""
+        super().__init__(f"{path}: the node is starting; ask again in a moment")
+
+
+class TronReplica(TronReader):
+    """The chain as the node's own process (TronLive) has written it to tron.db, for the
+    worker processes that serve the node's reads: refresh() before each request catches
+    up with the blocks, mempool and restarts committed since."""
+
+    def __init__(self, world_path: str | Path, state_dir: str | Path):
+        """Read the world now; tron.db at the first refresh()."""
+        super().__init__(world_path, state_dir)
+        self._watch: sqlite3.Connection | None = None
+        self._version: int | None = None
+        self._parties_seq = 0  # the last tron_live_transfers row read into _transfer_parties
+
+    def refresh(self) -> None:
+        """Take up what TronLive committed since the last call (a no-op when nothing was):
+        the head, the epochs, the parties of new TRC-20 transfers. TronNotReady until
+        TronLive has opened tron.db for this world."""
+        with self._lock:
+            if self._watch is None:
+                if not self.path.exists():
+                    raise TronNotReady(self.path)
+                self._watch = self._open_reader()
+            c = self._watch
+            # Read before the rows: a commit after this shows as a new version next time.
+            (version,) = c.execute("PRAGMA data_version").fetchone()
+            if version == self._version:
+                return
+            with contextlib.closing(c.cursor()) as cur:
+                cur.execute("BEGIN")  # the rows below from one snapshot
+                try:
+                    meta = dict(cur.execute("SELECT key, value FROM meta").fetchall())
+                    if meta.get("world_digest") != self.digest:
+                        raise TronNotReady(self.path)
+                    epochs = [tuple(r) for r in cur.execute("SELECT * FROM tron_live_epochs")]
+                    parties = cur.execute(
+                        "SELECT seq, from_address, to_address FROM tron_live_transfers"
+                        " WHERE seq > ?",
+                        # A restart renumbers the old mempool's rows: all of them again then.
+                        (self._parties_seq if len(epochs) == len(self._epochs) else 0,),
+                    ).fetchall()
+                finally:
+                    cur.execute("COMMIT")
+            if not epochs:  # the node's process has not opened its first epoch yet
+                raise TronNotReady(self.path)
+            number, bid = json.loads(meta["head"]) if "head" in meta else self._head
+            self._epochs, self._head = epochs, (number, bid)
+            self._ids[number] = bid
+            for seq, frm, to in parties:
+                self._transfer_parties.update((frm, to))
+                self._parties_seq = max(self._parties_seq, seq)
+            self._version = version
+
+    def close(self) -> None:
+        """Close every connection."""
+        with self._lock:
+            if self._watch is not None:
+                self._watch.close()
+        super().close()
 
 
 def _world_tx(row: tuple) -> LiveTx:
