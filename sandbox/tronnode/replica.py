@@ -56,8 +56,9 @@ class Leader:
         path = incoming.full_path if incoming.query_string else incoming.path
         body = incoming.get_data()
         headers = {h: incoming.headers[h] for h in _PASSED_HEADERS if h in incoming.headers}
-        for attempt in (1, 2):  # a kept-alive connection the node closed meanwhile: once more
+        while True:
             conn = getattr(self._local, "conn", None)
+            reused = conn is not None
             if conn is None:
                 conn = self._local.conn = http.client.HTTPConnection(
                     self.host, self.port, timeout=60
@@ -69,12 +70,11 @@ class Leader:
             except (OSError, http.client.HTTPException):
                 conn.close()
                 self._local.conn = None
-                if attempt == 2:
-                    return _unavailable("the node is starting; ask again in a moment")
-                continue
+                if reused:  # a kept-alive connection the node closed meanwhile: a new one
+                    continue
+                return _unavailable("the node's own process does not answer; ask again soon")
             kept = [(k, v) for k, v in answer.getheaders() if k.lower() == "content-type"]
             return Response(data, status=answer.status, headers=kept)
-        raise AssertionError("unreachable")
 
 
 def serve_reads_here(app: Flask, chain: TronReplica, leader: Leader) -> None:
