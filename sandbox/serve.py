@@ -250,7 +250,7 @@ class Sandbox:
                     hidden,
                     ports=ports,
                     workers=self.site_workers,
-                    tron_node=(tron_node[0], tron_node[2]) if tron_node else None,
+                    tron_node=tron_node,
                 ).start(wait=False)
                 where = self.workers.site_ports
             for row in rows:
@@ -274,7 +274,7 @@ class Sandbox:
             if self.classroom_port is not None:
                 table[CLASSROOM_NAME] = self._start_classroom()
             if tron_node is not None:
-                table[TRONGRID_NAME] = self._start_tronnode(tron_node[1])
+                table[TRONGRID_NAME] = self._start_tronnode()
                 self._share_tron_chain()
             if tron and self.tronscan_port is not None:
                 table[TRONSCAN_NAME] = self._start_tronscan()
@@ -433,9 +433,10 @@ class Sandbox:
         plain, secure = self.torcheck
         return {80: ("127.0.0.1", plain.server_port), 443: ("127.0.0.1", secure.server_port)}
 
-    def _tron_node_sockets(self) -> tuple[socket.socket, socket.socket, str]:
-        """The Tron node's listeners, open before the workers start: (its port, which the
-        workers serve; the port of its own process on loopback; that process's URL)."""
+    def _tron_node_sockets(self) -> tuple[socket.socket, str]:
+        """The Tron node's listeners, open before the workers start: its port, which the
+        workers serve, and (kept in _tron_own) its own process's on loopback; returns the
+        first and the second's URL."""
         assert self.tron_port is not None  # None means not served: start() does not call this
         try:
             public = socket.create_server((self.host, self.tron_port), backlog=1024)
@@ -445,16 +446,16 @@ class Sandbox:
             ) from e
         own = self._tron_own = socket.create_server(("127.0.0.1", 0), backlog=1024)
         self.tron_node_port = public.getsockname()[1]
-        return public, own, f"http://127.0.0.1:{own.getsockname()[1]}/"
+        return public, f"http://127.0.0.1:{own.getsockname()[1]}/"
 
-    def _start_tronnode(self, own: socket.socket) -> tuple[str, int]:
-        """Start the Tron node's own process's part on own: it executes transactions and
-        makes the blocks, the workers serve its port; returns the gateway's upstream."""
+    def _start_tronnode(self) -> tuple[str, int]:
+        """Start the Tron node's own process's part on _tron_own: it executes transactions
+        and makes the blocks, the workers serve its port; returns the gateway's upstream."""
         from .tronnode import create_app
 
         app = create_app(self.world, self.state_dir)
         try:
-            self.tronnode = PortalServer("127.0.0.1", 0, app, sock=own)
+            self.tronnode = PortalServer("127.0.0.1", 0, app, sock=self._tron_own)
         except BaseException:
             app.extensions["tronnode"].close()
             raise
