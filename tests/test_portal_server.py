@@ -88,9 +88,10 @@ def test_a_taken_port_is_an_oserror():
         PortalServer("127.0.0.1", busy.getsockname()[1], Flask("x"))
 
 
-def _hang_up_trigger(server) -> None:
-    """Close the write end of waitress's wake-up pipe, as a stray close elsewhere in the
-    process would; wait until waitress has closed the trigger (it polls as hung up)."""
+def hang_up_trigger(server) -> None:
+    """Close the write end of a waitress server's wake-up pipe (a PortalServer's or a
+    UiServer's), as a stray close elsewhere in the process would; wait until waitress has
+    closed the trigger (it polls as hung up)."""
     trigger = server._server.trigger
     os.close(trigger.trigger)
     deadline = time.monotonic() + 10
@@ -103,7 +104,7 @@ def test_stop_still_stops_when_the_wake_up_pipe_is_gone(portal):
     """With waitress's trigger closed under it, shutdown still closes the listener and
     ends the loop (the CI once failed here with EBADF)."""
     assert requests.get(f"http://127.0.0.1:{portal.server_port}/", timeout=5).status_code == 200
-    _hang_up_trigger(portal)
+    hang_up_trigger(portal)
     portal.shutdown()
     assert portal._stopped.is_set()
     with pytest.raises(requests.exceptions.ConnectionError):

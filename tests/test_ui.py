@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import re
 import signal
 import sqlite3
@@ -34,6 +33,7 @@ from investigator_tools.ui.app import COOKIE
 from investigator_tools.ui.evidence import CAPTURE_CSP
 from sandbox.serve import Sandbox
 from tests.processes import as_from_a_terminal, stop
+from tests.test_portal_server import hang_up_trigger
 from tests.test_report import _analyst_token
 
 UI = Path(__file__).resolve().parent.parent / "investigator_tools" / "ui"
@@ -996,12 +996,7 @@ def test_stop_still_stops_when_waitress_closed_its_wake_up_pipe(world):
     """A workspace whose wake-up pipe was closed under waitress (a hang-up it answers by
     closing the trigger): stop() still ends the loop and frees the port, no EBADF."""
     server = _serve(world)
-    trigger = server._server.trigger
-    os.close(trigger.trigger)
-    deadline = time.monotonic() + 10
-    while not trigger._closed:
-        assert time.monotonic() < deadline, "waitress kept a hung-up trigger"
-        time.sleep(0.01)
+    hang_up_trigger(server)
     thread = server._thread
     server.stop()
     assert thread is not None and not thread.is_alive()
