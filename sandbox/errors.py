@@ -32,6 +32,8 @@ SandboxError                  every error the engine raises on purpose
 │                             java-tron's return code (SIGERROR, CONTRACT_VALIDATE_ERROR...)
 ├── TronNotReady              tron.live.chain: a node worker found tron.db not yet the
 │                             world's (the node's own process is starting: a 503)
+├── LeaderUnavailable         leader: a worker process could not reach its service's own
+│                             process (starting or restarting: a 503)
 ├── InsufficientFunds         ledger.sim.economy: a wallet cannot pay what is asked yet
 ├── NoFunds                   tron.sim.economy: a Tron address cannot pay what is asked yet
 │                             (the story tries again later)

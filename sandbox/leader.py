@@ -1,0 +1,88 @@
+"""A service's own process, reached over loopback HTTP from the worker processes serving it.
+
+The workers answer what the stored files can tell (sandbox/workers); what has to run
+where the service's state is kept (a broadcast, an account's state, a block being made)
+they pass on with `Leader.forward` and return that process's answer as it is:
+
+    leader = Leader("http://127.0.0.1:PORT/", "the Tron node")
+    try:
+        return leader.forward(request)
+    except LeaderUnavailable as e:
+        return my_503(str(e))
+"""
+
+from __future__ import annotations
+
+import http.client
+import threading
+from urllib.parse import urlsplit
+
+from flask import Request, Response
+
+from .errors import SandboxError
+
+__all__ = ["Leader", "LeaderUnavailable"]
+
+# Hop-by-hop headers (RFC 9110 7.6.1) and what http.client and the worker's server set
+# themselves: none of them is passed on, either way.
+_NOT_PASSED = frozenset(
+    (
+        "connection",
+        "keep-alive",
+        "proxy-authenticate",
+        "proxy-authorization",
+        "proxy-connection",
+        "te",
+        "trailer",
+        "transfer-encoding",
+        "upgrade",
+        "content-length",
+        "server",
+        "date",
+    )
+)
+
+
+class LeaderUnavailable(SandboxError):
+    """The service's own process does not answer (starting, restarting or stopped)."""
+
+
+class Leader:
+    """A service's own process: a kept-alive connection to it per worker thread."""
+
+    def __init__(self, url: str, what: str):
+        """url: http://127.0.0.1:PORT/ of that process; what: its name in errors."""
+        parts = urlsplit(url)
+        if parts.scheme != "http" or not parts.hostname or not parts.port:
+            raise ValueError(f"{what}'s own process: expected http://HOST:PORT/, got {url!r}")
+        self.host, self.port, self.what = parts.hostname, parts.port, what
+        self._local = threading.local()
+
+    def forward(self, incoming: Request) -> Response:
+        """That process's answer to the request, headers and all; LeaderUnavailable when
+        it cannot be reached. A request is sent again only when a kept-alive connection
+        turns out closed, never twice on a fresh one."""
+        path = incoming.full_path if incoming.query_string else incoming.path
+        body = incoming.get_data()
+        headers = {k: v for k, v in incoming.headers.items() if k.lower() not in _NOT_PASSED}
+        while True:
+            conn = getattr(self._local, "conn", None)
+            reused = conn is not None
+            if conn is None:
+                conn = self._local.conn = http.client.HTTPConnection(
+                    self.host, self.port, timeout=60
+                )
+            try:
+                conn.request(incoming.method, path, body=body or None, headers=headers)
+                answer = conn.getresponse()
+                data = answer.read()
+            except (OSError, http.client.HTTPException):
+                conn.close()
+                self._local.conn = None
+                if reused:  # closed by the other side while idle: a new connection
+                    continue
+                raise LeaderUnavailable(
+                    f"{self.what}'s own process does not answer; ask again soon"
+                ) from None
+            kept = [(k, v) for k, v in answer.getheaders() if k.lower() not in _NOT_PASSED]
+            return Response(data, status=answer.status, headers=kept)
