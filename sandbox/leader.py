@@ -4,24 +4,22 @@ The workers answer what the stored files can tell (sandbox/workers); what has to
 where the service's state is kept (a broadcast, an account's state, a block being made)
 they pass on with `Leader.forward` and return that process's answer as it is:
 
-    leader = Leader("http://127.0.0.1:PORT/", "the Tron node")
-    try:
-        return leader.forward(request)
-    except LeaderUnavailable as e:
-        return my_503(str(e))
+    leader = Leader("http://127.0.0.1:PORT/", "the explorer")
+    pass_on_unless(app, leader, lambda r: r.method in ("GET", "HEAD"), plain_503)
 """
 
 from __future__ import annotations
 
 import http.client
 import threading
+from collections.abc import Callable
 from urllib.parse import urlsplit
 
-from flask import Request, Response
+from flask import Flask, Request, Response, request
 
 from .errors import SandboxError
 
-__all__ = ["Leader", "LeaderUnavailable"]
+__all__ = ["Leader", "LeaderUnavailable", "pass_on_unless"]
 
 # Hop-by-hop headers (RFC 9110 7.6.1) and what http.client and the worker's server set
 # themselves: none of them is passed on, either way.
@@ -86,3 +84,24 @@ class Leader:
                 ) from None
             kept = [(k, v) for k, v in answer.getheaders() if k.lower() not in _NOT_PASSED]
             return Response(data, status=answer.status, headers=kept)
+
+
+def pass_on_unless(
+    app: Flask,
+    leader: Leader,
+    answered_here: Callable[[Request], bool],
+    unavailable: Callable[[str], Response],
+) -> None:
+    """Make app pass every request answered_here refuses to leader, first thing;
+    unavailable(why) is the answer when leader cannot be reached (a 503 in the app's own
+    shape). Registered before the app's other before_request functions run."""
+
+    def _pass_on():
+        if answered_here(request):
+            return None
+        try:
+            return leader.forward(request)
+        except LeaderUnavailable as e:
+            return unavailable(str(e))
+
+    app.before_request_funcs.setdefault(None, []).insert(0, _pass_on)

@@ -13,9 +13,9 @@ from __future__ import annotations
 
 import json
 
-from flask import Flask, Response, request
+from flask import Flask, Response
 
-from ..leader import Leader, LeaderUnavailable
+from ..leader import Leader, pass_on_unless
 from ..tron.live.chain import TronNotReady, TronReplica
 
 __all__ = ["READ_ENDPOINTS", "serve_reads_here"]
@@ -37,16 +37,11 @@ READ_ENDPOINTS = frozenset(
 
 def serve_reads_here(app: Flask, chain: TronReplica, leader: Leader) -> None:
     """Make app, the node's blueprints over a TronReplica, answer READ_ENDPOINTS itself
-    and pass every other request to leader."""
+    (caught up with tron.db first) and pass every other request to leader."""
+    pass_on_unless(app, leader, lambda r: r.endpoint in READ_ENDPOINTS, _unavailable)
 
     @app.before_request
-    def _route():
-        """Catch up with tron.db, then answer here or pass on."""
-        if request.endpoint not in READ_ENDPOINTS:
-            try:
-                return leader.forward(request)
-            except LeaderUnavailable as e:
-                return _unavailable(str(e))
+    def _catch_up():
         try:
             chain.refresh()
         except TronNotReady as e:
