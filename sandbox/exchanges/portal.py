@@ -6,7 +6,7 @@ from pathlib import Path
 
 from ..errors import WorldError
 from ..ledger.live.chain import LiveChainReader
-from ..tron.live.chain import TronLive
+from ..tron.live.chain import TronNotReady, TronReader, TronReplica
 from ..world.clock import WorldClock
 from ..world.requesters import Requester
 from ..world.store import meta, open_world
@@ -23,8 +23,9 @@ class Portal:
     """Answers requests to one exchange and keeps them; shared by the app's blueprints.
 
     tron_live: the running Tron chain (the node's), from which payments made while the class
-    runs reach the records; the sandbox hands it over once the node runs (None: the
-    world's Tron chain only).
+    runs reach the records: its TronLive in the node's process, a TronReplica in another
+    (caught up before each request; until the node has opened tron.db, the world's Tron
+    chain only, as with None).
     """
 
     def __init__(
@@ -32,7 +33,7 @@ class Portal:
         world_path: str | Path,
         exchange_id: str,
         state_dir: str | Path,
-        tron_live: TronLive | None = None,
+        tron_live: TronReader | None = None,
     ):
         """Read the exchange from the world; WorldError when it has no such exchange."""
         self.world_path = Path(world_path)
@@ -66,6 +67,7 @@ class Portal:
             if data.get(name) is None:
                 data[name] = value
         request, errors = clean_request(data)
+        tron_live = self._tron_chain()
 
         def build(number, conn):
             """Answer inside the audit log's write transaction."""
@@ -77,7 +79,7 @@ class Portal:
                     self.clock.now(),
                     lambda actor_id: self.audit.frozen_since(actor_id, conn),
                     LiveChainReader(self.state_dir / "chain.db"),
-                    self.tron_live if self.tron else None,
+                    tron_live,
                     self.tron,
                 )
                 if (
@@ -106,6 +108,16 @@ class Portal:
     def listing(self, visible_to: str | None) -> list[dict]:
         """The requests visible_to may see, newest first, without their answers."""
         return self.audit.list(visible_to)
+
+    def _tron_chain(self) -> TronReader | None:
+        """The live Tron chain to answer from, caught up with tron.db; None without one."""
+        chain = self.tron_live if self.tron else None
+        if isinstance(chain, TronReplica):
+            try:
+                chain.refresh()  # under the replica's lock: threads may ask at once
+            except TronNotReady:  # the node's process is starting: the world's chain only
+                return None
+        return chain
 
     @staticmethod
     def _known(ctx: AnswerContext, txid: str) -> bool:
