@@ -6,7 +6,7 @@ from pathlib import Path
 
 from ..errors import WorldError
 from ..ledger.live.chain import LiveChainReader
-from ..tron.live.chain import TronNotReady, TronReader, TronReplica
+from ..tron.live.chain import TronReader
 from ..world.clock import WorldClock
 from ..world.requesters import Requester
 from ..world.store import meta, open_world
@@ -67,7 +67,7 @@ class Portal:
             if data.get(name) is None:
                 data[name] = value
         request, errors = clean_request(data)
-        tron_live = self._tron_chain()
+        tron_live = tron_records.caught_up(self.tron_live) if self.tron else None
 
         def build(number, conn):
             """Answer inside the audit log's write transaction."""
@@ -108,16 +108,6 @@ class Portal:
     def listing(self, visible_to: str | None) -> list[dict]:
         """The requests visible_to may see, newest first, without their answers."""
         return self.audit.list(visible_to)
-
-    def _tron_chain(self) -> TronReader | None:
-        """The live Tron chain to answer from, caught up with tron.db; None without one."""
-        chain = self.tron_live if self.tron else None
-        if isinstance(chain, TronReplica):
-            try:
-                chain.refresh()  # under the replica's lock: threads may ask at once
-            except TronNotReady:  # the node's process is starting: the world's chain only
-                return None
-        return chain
 
     @staticmethod
     def _known(ctx: AnswerContext, txid: str) -> bool:

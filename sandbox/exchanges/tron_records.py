@@ -15,13 +15,14 @@ import sqlite3
 from collections.abc import Iterable
 
 from ..tron import address as tron_address
-from ..tron.live.chain import TRANSFER_TOPIC, TronReader
+from ..tron.live.chain import TRANSFER_TOPIC, TronNotReady, TronReader, TronReplica
 from ..tron.usdt import USDT_ADDRESS
 from ..world import tron_store
 from .records import Match
 
 __all__ = [
     "TRON_UNIT",
+    "caught_up",
     "format_tron",
     "has_tron",
     "match_tron_address",
@@ -34,6 +35,18 @@ __all__ = [
 TRON_UNIT = 1_000_000  # USDT and TRX (sun) both have 6 decimals
 OPERATIONAL_KINDS = ("hot", "energy")
 LIVE_LIMIT = 10_000  # live payments of one address the records list (a class makes a few)
+
+
+def caught_up(live: TronReader | None) -> TronReader | None:
+    """The live chain to answer one request from: a TronReplica caught up with tron.db
+    first (under its lock, so threads may ask at once), None while the node's process is
+    still starting it (the world's chain only, never an error); TronLive as it is."""
+    if isinstance(live, TronReplica):
+        try:
+            live.refresh()
+        except TronNotReady:
+            return None
+    return live
 
 
 def has_tron(conn: sqlite3.Connection) -> bool:
