@@ -15,6 +15,7 @@ import stat
 import subprocess
 import sys
 import threading
+import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -167,6 +168,30 @@ def test_a_freeze_through_one_is_seen_through_the_other(two, tiny_world, cashout
     assert account["status"] == "frozen" and account["freeze"]["status"] == "already frozen"
     assert account["freeze"]["since"] == frozen["accounts"][0]["freeze"]["since"]
     assert is_frozen(tmp_path, EXCHANGE, "kestrel")
+
+
+def test_apps_given_the_same_start_date_alike(tiny_world, tmp_path, cashout):
+    """Two apps given the time the sandbox started an hour ago, the second made after the
+    first answered: both date their answers an hour or more past the world's end, never
+    before the one logged earlier."""
+    conn = sqlite3.connect(f"file:{tiny_world}?mode=ro", uri=True)
+    try:
+        (end,) = conn.execute("SELECT value FROM meta WHERE key = 'end_time'").fetchone()
+    finally:
+        conn.close()
+    started = time.time() - 3600
+    token = requester(tiny_world)["token"]
+    first = Served(create_app(tiny_world, EXCHANGE, tmp_path, started=started))
+    try:
+        early = _api(first, token, _request(cashout))["answer"]["date"]
+        second = Served(create_app(tiny_world, EXCHANGE, tmp_path, started=started))
+        try:
+            late = _api(second, token, _request(cashout))["answer"]["date"]
+        finally:
+            second.close()
+    finally:
+        first.close()
+    assert int(end) + 3600 <= early <= late
 
 
 ROUNDS = 200

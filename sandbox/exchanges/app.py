@@ -26,6 +26,8 @@ def create_app(
     site_id: str,
     state_dir: str | Path,
     tron_live: TronReader | None = None,
+    *,
+    started: float | None = None,
 ) -> Flask:
     """The website of the exchange site_id of a world; requests are logged in state_dir.
 
@@ -33,8 +35,12 @@ def create_app(
     TronLive in its own process, a TronReplica in another (it can also be handed over
     later: `app.extensions["exchange_portal"].tron_live`). Any number of processes may
     serve the same exchange over one state_dir: everything they share is kept there.
+
+    started: the unix time the sandbox started serving, when the world's time begins at
+    its end; give every process the same, so their clocks agree (None: when this app was
+    made, so a process made later, or made again, dates its requests earlier).
     """
-    portal = Portal(world_path, site_id, state_dir, tron_live)
+    portal = Portal(world_path, site_id, state_dir, tron_live, started)
     app = portal_app(__name__, portal, Path(state_dir) / SECRET_FILE, "exchanges")
 
     from .officers import bp as officers_bp

@@ -25,7 +25,8 @@ class Portal:
     tron_live: the running Tron chain (the node's), from which payments made while the class
     runs reach the records: its TronLive in the node's process, a TronReplica in another
     (caught up before each request; until the node has opened tron.db, the world's Tron
-    chain only, as with None).
+    chain only, as with None). started: the unix time the world's time began at its end
+    (None: now; see create_app).
     """
 
     def __init__(
@@ -34,6 +35,7 @@ class Portal:
         exchange_id: str,
         state_dir: str | Path,
         tron_live: TronReader | None = None,
+        started: float | None = None,
     ):
         """Read the exchange from the world; WorldError when it has no such exchange."""
         self.world_path = Path(world_path)
@@ -48,7 +50,7 @@ class Portal:
         if exchange is None:
             raise WorldError(f"{self.world_path}: no exchange {exchange_id!r}")
         self.exchange = exchange
-        self.clock = WorldClock(end_time)
+        self.clock = WorldClock(end_time, started)
         self.state_dir = Path(state_dir)
         self.audit = AuditLog(state_dir, exchange_id)
         self.access = Access(self.world_path, exchange_id, self.audit.path)
