@@ -24,9 +24,9 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from .. import i18n
+from ..keyfile import load_key
 from ..world.store import scenario_locale
 from .access import check_csrf, current_requester, log_in, log_out
-from .secret import shared_key
 
 __all__ = ["LABELS", "MAX_BODY", "add_labels", "add_login_routes", "portal_app"]
 
@@ -76,7 +76,7 @@ def portal_app(
     app = Flask(import_name, static_folder=str(static_folder), template_folder="templates")
     app.json.sort_keys = False  # type: ignore[attr-defined]  # Flask's default provider has it
     app.extensions["exchange_portal"] = portal
-    app.secret_key = shared_key(secret_file)
+    app.secret_key = load_key(secret_file)
     app.config.update(
         LE_TEMPLATES=templates,
         MAX_CONTENT_LENGTH=MAX_BODY,
