@@ -38,7 +38,7 @@ from .torcheck import NAME as TORCHECK_NAME
 from .torcheck import create_app as create_torcheck
 from .torcheck import exit_address
 from .torcheck.tls import CA_FILE, server_context
-from .workers import EXPLORER, TRON_NODE, SiteWorkers
+from .workers import CLASSROOM, EXPLORER, TRON_NODE, SiteWorkers, record
 from .workers import describe as describe_workers
 from .world.store import open_world, site_rows
 from .world.tron_store import has_tron
@@ -58,7 +58,7 @@ TRONSCAN_NAME = "tronscan.test"  # the Tron explorer's name
 # kind is a hidden service, served by the worker processes.
 IN_PROCESS_KINDS = ("explorer", "exchange", "issuer")
 # The services whose port the workers serve, as errors name them.
-SERVICE_LABELS = {EXPLORER: "explorer", TRON_NODE: "tron node"}
+SERVICE_LABELS = {EXPLORER: "explorer", TRON_NODE: "tron node", CLASSROOM: "classroom"}
 
 
 def running_dir() -> Path:
@@ -183,7 +183,10 @@ class Sandbox:
     sites: list[SiteServer] = field(default_factory=list)
     gateway: Gateway | None = None
     log: ConnectionLog | None = None
+    # The classroom's own process's server (joining, answers, the instructor, the injects);
+    # the worker processes serve its port (classroom_served_port) and pass it what needs that.
     classroom: PortalServer | None = None
+    classroom_served_port: int | None = None
     # The Tron node's own process's server: it executes transactions and makes blocks; the
     # worker processes serve the node's port (tron_node_port) and pass it what needs that.
     tronnode: PortalServer | None = None
@@ -233,6 +236,8 @@ class Sandbox:
             sum(1 for r in rows if r["id"] not in self.upstreams and r["kind"] in IN_PROCESS_KINDS)
         )
         self.state_dir.mkdir(parents=True, exist_ok=True)
+        # The ports of the services the workers serve are opened here, before they start.
+        record.await_orphan(record.folder(self.state_dir))
         logging.getLogger("werkzeug").setLevel(logging.WARNING)
         configs = {r["id"]: json.loads(r["config"] or "{}") for r in rows}
         ports = PortAllocator(self.site_ports)
@@ -254,6 +259,9 @@ class Sandbox:
             if tron and self.tron_port is not None:
                 services[TRON_NODE] = self._service_sockets(TRON_NODE, self.tron_port)
                 self.tron_node_port = services[TRON_NODE][0].getsockname()[1]
+            if self.classroom_port is not None:
+                services[CLASSROOM] = self._service_sockets(CLASSROOM, self.classroom_port)
+                self.classroom_served_port = services[CLASSROOM][0].getsockname()[1]
             if hidden or services:  # the workers boot while this process loads its own
                 self.workers = SiteWorkers(
                     self.world,
@@ -354,7 +362,8 @@ class Sandbox:
         )
 
     def _start_classroom(self) -> tuple[str, int]:
-        """Serve the classroom portal on its own port; returns its upstream for the gateway."""
+        """Start the classroom portal's own process's part; the workers serve its port;
+        returns its upstream for the gateway."""
         from .classroom import create_app
 
         if not self.instructor_password:
@@ -367,8 +376,9 @@ class Sandbox:
             live=self.live,
             gateway_log=functools.partial(gateway_log.latest, self.state_dir / "gateway.db"),
         )
-        self.classroom = self._serve(app, "classroom", "classroom", self.classroom_port)
-        return self._upstream(self.classroom)
+        self.classroom = self._serve_own(CLASSROOM, app, "classroom")
+        assert self.classroom_served_port is not None  # start() set it with its sockets
+        return reachable(self.host), self.classroom_served_port
 
     def _serve(self, app: Flask, extension: str, label: str, port: int | None) -> PortalServer:
         """Serve a portal's app on its own port in a thread; its extension is closed when it
@@ -575,7 +585,7 @@ class Sandbox:
                 (f"http://{self.host}:{s.port}/" for s in self.sites if s.kind == "explorer"), None
             ),
             "classroom": (
-                f"http://{self.host}:{self.classroom.server_port}/" if self.classroom else None
+                f"http://{self.host}:{self.classroom_served_port}/" if self.classroom else None
             ),
             "classroom_name": CLASSROOM_NAME if self.classroom else None,
             "tronnode": (f"http://{self.host}:{self.tron_node_port}/" if self.tronnode else None),

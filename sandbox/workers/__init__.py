@@ -2,13 +2,14 @@
 
 `SiteWorkers(world, state, sites).start()` opens a port per site and starts a gunicorn
 master (`python -m sandbox.workers`) whose workers serve them all, and the sandbox's own
-services given their ports (`services=`: the Tron node, the explorer and the Tron
-explorer, each passing what it cannot answer to its own process, sandbox.leader);
+services given their ports (`services=`: the Tron node, the explorer, the Tron
+explorer and the classroom, each passing what it cannot answer to its own process, sandbox.leader);
 `record.describe(state)` is what `sandbox status` reports of them.
 """
 
 from .record import describe
 from .supervisor import (
+    CLASSROOM,
     EXPLORER,
     SERVICES,
     TRON_EXPLORER,
@@ -19,6 +20,7 @@ from .supervisor import (
 )
 
 __all__ = [
+    "CLASSROOM",
     "EXPLORER",
     "SERVICES",
     "TRON_EXPLORER",

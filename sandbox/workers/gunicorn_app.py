@@ -163,10 +163,12 @@ def _exchange_app(world: Path, site_id: str, state: Path):
 
 
 def _follow_parent(parent: int) -> None:
-    """Stop the master when the supervisor is gone (killed without a chance to stop us)."""
+    """Stop the master soon after the supervisor is gone (killed without a chance to stop
+    us): nobody waits for answers any more, and a `sandbox up` started again at once on
+    the same state needs the ports, so quickly (SIGINT), not gracefully."""
     while os.getppid() == parent:
-        time.sleep(1)
-    os.kill(os.getpid(), signal.SIGTERM)
+        time.sleep(0.1)
+    os.kill(os.getpid(), signal.SIGINT)
 
 
 def main(argv: list[str]) -> None:

@@ -36,7 +36,8 @@ RESTART_WINDOW = 60.0
 TRON_NODE = "tronnode"
 EXPLORER = "explorer"
 TRON_EXPLORER = "tronscan"
-SERVICES = (TRON_NODE, EXPLORER, TRON_EXPLORER)
+CLASSROOM = "classroom"
+SERVICES = (TRON_NODE, EXPLORER, TRON_EXPLORER, CLASSROOM)
 
 
 class WorkersError(SandboxError, OSError):
@@ -91,6 +92,7 @@ class SiteWorkers:
 
     def start(self, wait: bool = True) -> SiteWorkers:
         """Listen and start the master; with wait, also wait_ready()."""
+        record.await_orphan(self.record)
         where = record.reset(self.record)
         try:
             for site_id, _kind in self.sites:
