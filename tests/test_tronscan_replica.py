@@ -72,6 +72,7 @@ def _every_kind(world: Path, live_txid: str, live_block: int) -> list[str]:
     (busy,) = world_rows(world, "SELECT block FROM tron_txs ORDER BY id LIMIT 1 OFFSET 100")[0]
     token = f"/token20/{USDT_ADDRESS}"
     return [
+        "/favicon.ico",  # first: a page that reads only the head needs the replica caught up
         "/",
         f"/search?q={hot}",
         f"/search?q={txid.upper()}",
@@ -96,7 +97,6 @@ def _every_kind(world: Path, live_txid: str, live_block: int) -> list[str]:
         f"{token}?tab=holders&start=20",
         f"{token}?tab=nothing",
         "/token20/TJCnKsPa7y5okkXvQAidZBzqx3QyQ6sxMW",
-        "/favicon.ico",
         "/static/tronscan.css",
         "/_i18n/static/i18n.css",
         "/_i18n/lang/fr?next=/block/2",

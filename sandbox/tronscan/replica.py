@@ -18,14 +18,17 @@ from ..tron.live.chain import TronNotReady, TronReplica
 
 __all__ = ["READ_ENDPOINTS", "serve_reads_here"]
 
-# Files of the package, the language switcher: nothing of the chain.
-_FILES = frozenset(("static", "i18n.static", "i18n.switch", "web.favicon"))
+# Files of the package, the language switcher's redirect: nothing of the chain, served
+# before tron.db is ready too (the 503 page's stylesheet).
+_FILES = frozenset(("static", "i18n.static", "i18n.switch"))
 
 # Views that read only TronReader's methods (blocks, transactions, logs, transfers, the
 # head) and the world's labels; /api/transaction by address counts transactions from the
-# stored chain too (TronscanReader.tx_counts).
+# stored chain too (TronscanReader.tx_counts). Every page shows the head block, so even
+# the favicon's 404 page needs the replica caught up.
 READ_ENDPOINTS = _FILES | frozenset(
     (
+        "web.favicon",
         "web.search",
         "web.transaction",
         "web.block",
