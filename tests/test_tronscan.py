@@ -194,13 +194,13 @@ def _serve(world: Path, state: Path, served_as: str = "app"):
     try:
         with contextlib.ExitStack() as stack:
             own = PortalServer if served_as == "replica" else BoundedWSGIServer
-            url = leader = stack.enter_context(listening(app, own))
+            url = stack.enter_context(listening(app, own))
             if served_as == "replica":
-                replica = create_replica_app(world, state, leader + "/")
+                replica = create_replica_app(world, state, url + "/")
                 stack.callback(replica.extensions["tronscan"].close)
                 url = stack.enter_context(listening(replica, PortalServer))
             yield SimpleNamespace(
-                url=url, leader=leader, chain=app.extensions["tronscan"].reader.chain, world=world
+                url=url, chain=app.extensions["tronscan"].reader.chain, world=world
             )
     finally:
         app.extensions["tronscan"].close()
