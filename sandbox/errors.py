@@ -37,6 +37,8 @@ SandboxError                  every error the engine raises on purpose
 ├── InsufficientFunds         ledger.sim.economy: a wallet cannot pay what is asked yet
 ├── NoFunds                   tron.sim.economy: a Tron address cannot pay what is asked yet
 │                             (the story tries again later)
+├── LiveChainNotReady         ledger.live.chain: an explorer worker found chain.db not yet
+│                             the world's (the explorer's own process is starting: a 503)
 ├── BroadcastError            ledger.live.mempool: the mempool refuses a transaction; .code is
 │                             bitcoind's RPC error code
 ├── NotFound                  explorer.models: the chain does not have it (a 404); also a

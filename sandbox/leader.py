@@ -15,7 +15,8 @@ import threading
 from collections.abc import Callable
 from urllib.parse import urlsplit
 
-from flask import Flask, Request, Response, request
+from flask import Flask, Request, Response, g, request
+from flask.sessions import SessionInterface
 
 from .errors import SandboxError
 
@@ -99,9 +100,37 @@ def pass_on_unless(
     def _pass_on():
         if answered_here(request):
             return None
+        g.passed_on = True
         try:
             return leader.forward(request)
         except LeaderUnavailable as e:
             return unavailable(str(e))
 
+    app.session_interface = _SavedUnlessPassedOn(app.session_interface)
+
     app.before_request_funcs.setdefault(None, []).insert(0, _pass_on)
+
+
+class _SavedUnlessPassedOn(SessionInterface):
+    """An app's session interface that saves nothing on an answer passed on: that answer
+    carries the own process's cookies, which this process's session (a permanent one is
+    sent again with every answer) would overwrite."""
+
+    def __init__(self, inner: SessionInterface):
+        self.inner = inner
+
+    def __getattr__(self, name: str):
+        return getattr(self.inner, name)
+
+    def open_session(self, app, request):
+        return self.inner.open_session(app, request)
+
+    def make_null_session(self, app):
+        return self.inner.make_null_session(app)
+
+    def is_null_session(self, obj) -> bool:
+        return self.inner.is_null_session(obj)
+
+    def save_session(self, app, session, response) -> None:
+        if not g.get("passed_on"):
+            self.inner.save_session(app, session, response)

@@ -59,5 +59,7 @@ def test_once_the_node_runs_the_same_replica_answers(world, tmp_path):
 
 def test_a_node_url_that_is_not_http_host_port_is_refused(world, tmp_path):
     """The supervisor's configuration naming the node wrongly: a ValueError saying so."""
-    with pytest.raises(ValueError, match="the Tron node's own process: expected http://HOST:PORT/, got 'node:8090'"):
+    with pytest.raises(
+        ValueError, match="the Tron node's own process: expected http://HOST:PORT/, got 'node:8090'"
+    ):
         create_replica_app(world, tmp_path, "node:8090")
