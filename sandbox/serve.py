@@ -1,9 +1,10 @@
 """A running sandbox: every site of a world on its own loopback port, behind the gateway.
 
-`Sandbox(world).start()` serves the hidden services in gunicorn worker processes
-(`sandbox/workers/`, a port each on 127.0.0.1), and in this process, on waitress
-(`portal_server.py`), the services that share its live chains (the explorer, the
-exchanges, the issuer, the Tron node and explorer, the classroom); it routes the sites'
+`Sandbox(world).start()` serves the hidden services and the exchanges in gunicorn worker
+processes (`sandbox/workers/`, a port each on 127.0.0.1), and the ports of the explorer,
+the Tron node, the Tron explorer and the classroom there too, whose own parts (the live
+chains, the inject runner) run in this process on waitress (`portal_server.py`) with the
+issuer, reached by the workers for what they cannot answer; it routes the sites'
 `.onion`/`.test` names to them in the gateway, and writes `run.json` in the state
 directory so `sandbox status` can tell what is running, with a pointer to it in a
 per-user place (`running_dir`) so `sandbox status` finds it from any directory.
