@@ -39,7 +39,15 @@ from .torcheck import NAME as TORCHECK_NAME
 from .torcheck import create_app as create_torcheck
 from .torcheck import exit_address
 from .torcheck.tls import CA_FILE, server_context
-from .workers import CLASSROOM, EXPLORER, TRON_EXPLORER, TRON_NODE, SiteWorkers, record
+from .workers import (
+    CLASSROOM,
+    EXPLORER,
+    ISSUER,
+    TRON_EXPLORER,
+    TRON_NODE,
+    SiteWorkers,
+    record,
+)
 from .workers import describe as describe_workers
 from .workers.supervisor import THREADS, default_workers
 from .world.store import open_world, site_rows
@@ -59,12 +67,14 @@ TRONSCAN_NAME = "tronscan.test"  # the Tron explorer's name
 # writes the Tron chain the node makes here and tells the inject runner of requests.
 # Every other kind (hidden services, exchanges) is served by the worker processes alone.
 IN_PROCESS_KINDS = ("explorer", "issuer")
-# The services whose port the workers serve, as errors name them.
+# The services whose port the workers serve, passing them what needs their own part here,
+# as errors name them.
 SERVICE_LABELS = {
     EXPLORER: "explorer",
     TRON_NODE: "tron node",
     TRON_EXPLORER: "tron explorer",
     CLASSROOM: "classroom",
+    ISSUER: "issuer",
 }
 
 
@@ -261,15 +271,23 @@ class Sandbox:
                 if r["id"] in own and r["kind"] not in IN_PROCESS_KINDS
             ]
             where: dict[str, int] = {}  # the ports the workers serve, by site or service
-            services = {}
-            if any(r["id"] in own and r["kind"] == "explorer" for r in rows):
-                services[EXPLORER] = self._service_sockets(EXPLORER, self.explorer_port)
-            if tron and self.tron_port is not None:
-                services[TRON_NODE] = self._service_sockets(TRON_NODE, self.tron_port)
-            if tron and self.tronscan_port is not None:
-                services[TRON_EXPLORER] = self._service_sockets(TRON_EXPLORER, self.tronscan_port)
-            if self.classroom_port is not None:
-                services[CLASSROOM] = self._service_sockets(CLASSROOM, self.classroom_port)
+            ports_asked = {
+                EXPLORER: self.explorer_port
+                if any(r["id"] in own and r["kind"] == "explorer" for r in rows)
+                else None,
+                TRON_NODE: self.tron_port if tron else None,
+                TRON_EXPLORER: self.tronscan_port if tron else None,
+                CLASSROOM: self.classroom_port,
+            }
+            services = {
+                name: (self._listen(name, port), self._own_listener(name))
+                for name, port in ports_asked.items()
+                if port is not None
+            }
+            issuer = next((r["id"] for r in rows if r["id"] in own and r["kind"] == "issuer"), None)
+            if issuer is not None:  # reached only through the gateway, as a site
+                public = ports.listen("127.0.0.1", f"site {issuer}")
+                services[ISSUER] = (public, self._own_listener(ISSUER))
             self.service_ports = {
                 name: sock.getsockname()[1] for name, (sock, _) in services.items()
             }
@@ -289,6 +307,8 @@ class Sandbox:
                     self.sites.append(SiteServer(*site, None, None, self.upstreams[row["id"]]))
                 elif row["kind"] == "explorer" and EXPLORER in where:
                     self.sites.append(self._start_explorer(site, where[EXPLORER]))
+                elif row["id"] == issuer:
+                    self.sites.append(self._start_issuer(site, where[ISSUER]))
                 elif row["id"] in where:
                     self.sites.append(
                         SiteServer(*site, None, None, ("127.0.0.1", where[row["id"]]))
@@ -355,6 +375,13 @@ class Sandbox:
         self.live = app.extensions["explorer"].live
         server = self._serve_own(EXPLORER, app, "explorer")
         return SiteServer(*site, server, None, (reachable(self.host), port))
+
+    def _start_issuer(self, site: tuple[str, str, str, str], port: int) -> SiteServer:
+        """Start the issuer's own process's part: it takes the requests and acts on the
+        node's chain (handed over once the node runs); the workers serve its port."""
+        app = self._app(site[0], "issuer")
+        server = self._serve_own(ISSUER, app, "issuer_portal")
+        return SiteServer(*site, server, None, ("127.0.0.1", port))
 
     def _ensure_open_files(self, served_here: int) -> None:
         """Raise the open-files limit to what the caps need, or OSError saying what to do.
@@ -449,17 +476,20 @@ class Sandbox:
         plain, secure = self.torcheck
         return {80: ("127.0.0.1", plain.server_port), 443: ("127.0.0.1", secure.server_port)}
 
-    def _service_sockets(self, name: str, port: int) -> tuple[socket.socket, str]:
-        """A service's listeners, open before the workers start: its port, which the
-        workers serve, and (kept in _own) its own process's on loopback; returns the
-        first and the second's URL."""
+    def _listen(self, name: str, port: int) -> socket.socket:
+        """A service's port on the sandbox's host, opened before the workers that serve it
+        start; OSError naming which port."""
         try:
-            public = socket.create_server((self.host, port), backlog=1024)
+            return socket.create_server((self.host, port), backlog=1024)
         except OSError as e:
             label = SERVICE_LABELS[name]
             raise OSError(e.errno, f"{label} port {self.host}:{port}: {e.strerror}") from e
+
+    def _own_listener(self, name: str) -> str:
+        """Open the loopback listener of a service's own part here (kept in _own until its
+        server takes it); its URL, for the workers."""
         own = self._own[name] = socket.create_server(("127.0.0.1", 0), backlog=1024)
-        return public, f"http://127.0.0.1:{own.getsockname()[1]}/"
+        return f"http://127.0.0.1:{own.getsockname()[1]}/"
 
     def _serve_own(self, name: str, app: Flask, extension: str) -> PortalServer:
         """Serve a service's own process's part on its listener in _own, in a thread; its

@@ -38,7 +38,8 @@ TRON_NODE = "tronnode"
 EXPLORER = "explorer"
 TRON_EXPLORER = "tronscan"
 CLASSROOM = "classroom"
-SERVICES = (TRON_NODE, EXPLORER, TRON_EXPLORER, CLASSROOM)
+ISSUER = "issuer"
+SERVICES = (TRON_NODE, EXPLORER, TRON_EXPLORER, CLASSROOM, ISSUER)
 
 
 class WorkersError(SandboxError, OSError):
