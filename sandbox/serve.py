@@ -2,9 +2,9 @@
 
 `Sandbox(world).start()` serves the hidden services and the exchanges in gunicorn worker
 processes (`sandbox/workers/`, a port each on 127.0.0.1), and the ports of the explorer,
-the Tron node, the Tron explorer and the classroom there too, whose own parts (the live
-chains, the inject runner) run in this process on waitress (`portal_server.py`) with the
-issuer, reached by the workers for what they cannot answer; it routes the sites'
+the Tron node, the Tron explorer, the classroom and the issuer there too, whose own parts
+(the live chains, the inject runner) run in this process on waitress (`portal_server.py`),
+reached by the workers for what they cannot answer; it routes the sites'
 `.onion`/`.test` names to them in the gateway, and writes `run.json` in the state
 directory so `sandbox status` can tell what is running, with a pointer to it in a
 per-user place (`running_dir`) so `sandbox status` finds it from any directory.
@@ -62,10 +62,10 @@ RUN_FILE = "run.json"
 CLASSROOM_NAME = "classroom.test"  # the portal's name through the gateway
 TRONGRID_NAME = "api.trongrid.test"  # the Tron node's (java-tron API and TronGrid) name
 TRONSCAN_NAME = "tronscan.test"  # the Tron explorer's name
-# Kinds with a part in this process: the explorer makes the Bitcoin chain's live blocks
-# (its port is served by the worker processes, which pass it the broadcasts); the issuer
-# writes the Tron chain the node makes here and tells the inject runner of requests.
-# Every other kind (hidden services, exchanges) is served by the worker processes alone.
+# Kinds with a part in this process: the explorer makes the Bitcoin chain's live blocks,
+# the issuer writes the Tron chain the node makes here and tells the inject runner of
+# requests (the worker processes serve their ports, passing them what needs that). Every
+# other kind (hidden services, exchanges) is served by the worker processes alone.
 IN_PROCESS_KINDS = ("explorer", "issuer")
 # The services whose port the workers serve, passing them what needs their own part here,
 # as errors name them.
