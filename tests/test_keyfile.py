@@ -29,7 +29,9 @@ def test_processes_creating_the_key_together_all_get_the_same_one(tmp_path):
         for child in children:
             child.join(timeout=30)
         assert keys == {path.read_bytes()} and len(path.read_bytes()) == 32
-    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(f"race{i}.secret" for i in range(15))
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(
+        f"race{i}.secret" for i in range(15)
+    )
 
 
 def test_the_key_is_the_owners_only_and_kept(tmp_path):
