@@ -14,7 +14,9 @@ kernel's (SO_RCVTIMEO, SO_SNDTIMEO): stock gthread switches the socket between b
 and not around every request (three ioctls), and Python's own socket timeout polls before
 each read and write (two polls for an answer's two writes). Those were five of a small
 answer's ten system calls, each also handing the GIL to another thread. The event loop
-reads with MSG_DONTWAIT instead.
+reads with MSG_DONTWAIT instead. Files are written as any answer is, not by sendfile:
+Python's socket.sendfile on a blocking socket waits without end for a client that has
+stopped reading.
 """
 
 from __future__ import annotations
@@ -39,6 +41,11 @@ _IO_TIMEVAL = struct.pack("ll", int(IO_TIMEOUT), int(IO_TIMEOUT % 1 * 1_000_000)
 
 class HeadFirstWorker(ThreadWorker):
     """A gthread worker whose threads only ever parse requests whose head has arrived."""
+
+    def init_process(self) -> None:
+        """No sendfile (see the module's docstring), then gthread's start."""
+        self.cfg.set("sendfile", False)
+        super().init_process()
 
     def accept(self, server, listener) -> None:
         """Take a new connection into the event loop, to wait for its first head."""
