@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from sandbox.tronnode.render import dumps
@@ -29,6 +29,7 @@ _values = st.recursive(
 )
 
 
+@settings(deadline=None)  # a correctness test: no timing, on a busy machine too
 @given(_values)
 def test_dumps_writes_what_json_wrote(value):
     assert dumps(value) == _json(value)
