@@ -32,9 +32,13 @@ SandboxError                  every error the engine raises on purpose
 │                             java-tron's return code (SIGERROR, CONTRACT_VALIDATE_ERROR...)
 ├── TronNotReady              tron.live.chain: a node worker found tron.db not yet the
 │                             world's (the node's own process is starting: a 503)
+├── LeaderUnavailable         leader: a worker process could not reach its service's own
+│                             process (starting or restarting: a 503)
 ├── InsufficientFunds         ledger.sim.economy: a wallet cannot pay what is asked yet
 ├── NoFunds                   tron.sim.economy: a Tron address cannot pay what is asked yet
 │                             (the story tries again later)
+├── LiveChainNotReady         ledger.live.chain: an explorer worker found chain.db not yet
+│                             the world's (the explorer's own process is starting: a 503)
 ├── BroadcastError            ledger.live.mempool: the mempool refuses a transaction; .code is
 │                             bitcoind's RPC error code
 ├── NotFound                  explorer.models: the chain does not have it (a 404); also a

@@ -38,7 +38,7 @@ from .torcheck import NAME as TORCHECK_NAME
 from .torcheck import create_app as create_torcheck
 from .torcheck import exit_address
 from .torcheck.tls import CA_FILE, server_context
-from .workers import SiteWorkers
+from .workers import CLASSROOM, EXPLORER, TRON_NODE, SiteWorkers, record
 from .workers import describe as describe_workers
 from .world.store import open_world, site_rows
 from .world.tron_store import has_tron
@@ -53,9 +53,12 @@ CLASSROOM_NAME = "classroom.test"  # the portal's name through the gateway
 TRONGRID_NAME = "api.trongrid.test"  # the Tron node's (java-tron API and TronGrid) name
 TRONSCAN_NAME = "tronscan.test"  # the Tron explorer's name
 # Served in this process: they share its live chains (the explorer's Bitcoin chain, the
-# node's Tron chain) and its inject runner. Every other kind is a hidden service, served
-# by the worker processes.
+# node's Tron chain) and its inject runner. The explorer's port is served by the worker
+# processes, which pass its broadcasts here (explorer.create_replica_app); every other
+# kind is a hidden service, served by the worker processes.
 IN_PROCESS_KINDS = ("explorer", "exchange", "issuer")
+# The services whose port the workers serve, as errors name them.
+SERVICE_LABELS = {EXPLORER: "explorer", TRON_NODE: "tron node", CLASSROOM: "classroom"}
 
 
 def running_dir() -> Path:
@@ -123,7 +126,8 @@ def reachable(bound: str) -> str:
 
 @dataclass
 class SiteServer:
-    """One site: its WSGI server in a thread of this process, or where another serves it."""
+    """One site: its WSGI server in a thread of this process, or where another serves it
+    (the explorer: both, its own process's part here and its port in the workers)."""
 
     site_id: str
     kind: str
@@ -137,7 +141,7 @@ class SiteServer:
 
     @property
     def host(self) -> str:
-        """The host the gateway connects to: the explorer listens on `--host`, not loopback."""
+        """The host the gateway connects to (the explorer's port is on `--host`)."""
         if self.upstream:
             return self.upstream[0]
         assert self.server is not None  # a site served here has its server
@@ -179,12 +183,17 @@ class Sandbox:
     sites: list[SiteServer] = field(default_factory=list)
     gateway: Gateway | None = None
     log: ConnectionLog | None = None
+    # The classroom's own process's server (joining, answers, the instructor, the injects);
+    # the worker processes serve its port (classroom_served_port) and pass it what needs that.
     classroom: PortalServer | None = None
+    classroom_served_port: int | None = None
     # The Tron node's own process's server: it executes transactions and makes blocks; the
     # worker processes serve the node's port (tron_node_port) and pass it what needs that.
     tronnode: PortalServer | None = None
     tron_node_port: int | None = None
-    _tron_own: socket.socket | None = None  # its own process's listener, until served
+    # The listeners of the services' own processes here (by name: TRON_NODE, EXPLORER),
+    # opened with the ports the workers serve for them, until their servers take them.
+    _own: dict[str, socket.socket] = field(default_factory=dict)
     tronscan: PortalServer | None = None
     live: LiveChain | None = None  # the explorer's live chain, when served here
     # The swap sites' payout watchers (marketplaces/swap/watcher.py), one thread each.
@@ -227,6 +236,8 @@ class Sandbox:
             sum(1 for r in rows if r["id"] not in self.upstreams and r["kind"] in IN_PROCESS_KINDS)
         )
         self.state_dir.mkdir(parents=True, exist_ok=True)
+        # The ports of the services the workers serve are opened here, before they start.
+        record.await_orphan(record.folder(self.state_dir))
         logging.getLogger("werkzeug").setLevel(logging.WARNING)
         configs = {r["id"]: json.loads(r["config"] or "{}") for r in rows}
         ports = PortAllocator(self.site_ports)
@@ -241,22 +252,32 @@ class Sandbox:
                 for r in rows
                 if r["id"] in own and r["kind"] not in IN_PROCESS_KINDS
             ]
-            where: dict[str, int] = {}  # the hidden services' ports
-            tron_node = self._tron_node_sockets() if tron and self.tron_port is not None else None
-            if hidden or tron_node:  # the workers boot while this process loads its own
+            where: dict[str, int] = {}  # the ports the workers serve, by site or service
+            services = {}
+            if any(r["id"] in own and r["kind"] == "explorer" for r in rows):
+                services[EXPLORER] = self._service_sockets(EXPLORER, self.explorer_port)
+            if tron and self.tron_port is not None:
+                services[TRON_NODE] = self._service_sockets(TRON_NODE, self.tron_port)
+                self.tron_node_port = services[TRON_NODE][0].getsockname()[1]
+            if self.classroom_port is not None:
+                services[CLASSROOM] = self._service_sockets(CLASSROOM, self.classroom_port)
+                self.classroom_served_port = services[CLASSROOM][0].getsockname()[1]
+            if hidden or services:  # the workers boot while this process loads its own
                 self.workers = SiteWorkers(
                     self.world,
                     self.state_dir,
                     hidden,
                     ports=ports,
                     workers=self.site_workers,
-                    tron_node=tron_node,
+                    services=services,
                 ).start(wait=False)
                 where = self.workers.site_ports
             for row in rows:
                 site = (row["id"], row["kind"], row["name"], row["address"])
                 if row["id"] in self.upstreams:
                     self.sites.append(SiteServer(*site, None, None, self.upstreams[row["id"]]))
+                elif row["kind"] == "explorer" and EXPLORER in where:
+                    self.sites.append(self._start_explorer(site, where[EXPLORER]))
                 elif row["id"] in where:
                     self.sites.append(
                         SiteServer(*site, None, None, ("127.0.0.1", where[row["id"]]))
@@ -273,7 +294,7 @@ class Sandbox:
             table = {s.address: (s.host, s.port) for s in self.sites}
             if self.classroom_port is not None:
                 table[CLASSROOM_NAME] = self._start_classroom()
-            if tron_node is not None:
+            if TRON_NODE in services:
                 table[TRONGRID_NAME] = self._start_tronnode()
                 self._share_tron_chain()
             if tron and self.tronscan_port is not None:
@@ -306,18 +327,23 @@ class Sandbox:
     def _serve_here(
         self, site_id: str, kind: str, site: tuple[str, str, str, str], ports: PortAllocator
     ) -> SiteServer:
-        """Serve a site that shares this process's chains on a thread of its own."""
+        """Serve a site that shares this process's chains on a thread of its own, reached
+        only through the gateway."""
         app = self._app(site_id, kind)
-        if kind == "explorer":  # its live chain goes to the inject runner; served directly
-            self.live = app.extensions["explorer"].live
-            server = PortalServer(self.host, self.explorer_port, app)
-        else:  # only through the gateway
-            server = ports.bind(
-                "127.0.0.1", f"site {site_id}", functools.partial(PortalServer, app=app)
-            )
+        server = ports.bind(
+            "127.0.0.1", f"site {site_id}", functools.partial(PortalServer, app=app)
+        )
         thread = threading.Thread(target=server.serve_forever, name=f"site-{site_id}", daemon=True)
         thread.start()
         return SiteServer(*site, server, thread)
+
+    def _start_explorer(self, site: tuple[str, str, str, str], port: int) -> SiteServer:
+        """Start the explorer's own process's part: it takes broadcasts and mines the live
+        blocks (its chain goes to the inject runner); the workers serve its port."""
+        app = self._app(EXPLORER, "explorer")
+        self.live = app.extensions["explorer"].live
+        server = self._serve_own(EXPLORER, app, "explorer")
+        return SiteServer(*site, server, None, (reachable(self.host), port))
 
     def _ensure_open_files(self, served_here: int) -> None:
         """Raise the open-files limit to what the caps need, or OSError saying what to do.
@@ -336,7 +362,8 @@ class Sandbox:
         )
 
     def _start_classroom(self) -> tuple[str, int]:
-        """Serve the classroom portal on its own port; returns its upstream for the gateway."""
+        """Start the classroom portal's own process's part; the workers serve its port;
+        returns its upstream for the gateway."""
         from .classroom import create_app
 
         if not self.instructor_password:
@@ -349,8 +376,9 @@ class Sandbox:
             live=self.live,
             gateway_log=functools.partial(gateway_log.latest, self.state_dir / "gateway.db"),
         )
-        self.classroom = self._serve(app, "classroom", "classroom", self.classroom_port)
-        return self._upstream(self.classroom)
+        self.classroom = self._serve_own(CLASSROOM, app, "classroom")
+        assert self.classroom_served_port is not None  # start() set it with its sockets
+        return reachable(self.host), self.classroom_served_port
 
     def _serve(self, app: Flask, extension: str, label: str, port: int | None) -> PortalServer:
         """Serve a portal's app on its own port in a thread; its extension is closed when it
@@ -433,35 +461,39 @@ class Sandbox:
         plain, secure = self.torcheck
         return {80: ("127.0.0.1", plain.server_port), 443: ("127.0.0.1", secure.server_port)}
 
-    def _tron_node_sockets(self) -> tuple[socket.socket, str]:
-        """The Tron node's listeners, open before the workers start: its port, which the
-        workers serve, and (kept in _tron_own) its own process's on loopback; returns the
+    def _service_sockets(self, name: str, port: int) -> tuple[socket.socket, str]:
+        """A service's listeners, open before the workers start: its port, which the
+        workers serve, and (kept in _own) its own process's on loopback; returns the
         first and the second's URL."""
-        assert self.tron_port is not None  # None means not served: start() does not call this
         try:
-            public = socket.create_server((self.host, self.tron_port), backlog=1024)
+            public = socket.create_server((self.host, port), backlog=1024)
         except OSError as e:
-            raise OSError(
-                e.errno, f"tron node port {self.host}:{self.tron_port}: {e.strerror}"
-            ) from e
-        own = self._tron_own = socket.create_server(("127.0.0.1", 0), backlog=1024)
-        self.tron_node_port = public.getsockname()[1]
+            label = SERVICE_LABELS[name]
+            raise OSError(e.errno, f"{label} port {self.host}:{port}: {e.strerror}") from e
+        own = self._own[name] = socket.create_server(("127.0.0.1", 0), backlog=1024)
         return public, f"http://127.0.0.1:{own.getsockname()[1]}/"
 
+    def _serve_own(self, name: str, app: Flask, extension: str) -> PortalServer:
+        """Serve a service's own process's part on its listener in _own, in a thread; its
+        extension is closed when that fails."""
+        try:
+            server = PortalServer("127.0.0.1", 0, app, sock=self._own[name])
+        except BaseException:
+            app.extensions[extension].close()
+            raise
+        del self._own[name]  # the server closes it now
+        threading.Thread(target=server.serve_forever, name=name, daemon=True).start()
+        return server
+
     def _start_tronnode(self) -> tuple[str, int]:
-        """Start the Tron node's own process's part on _tron_own: it executes transactions
-        and makes the blocks, the workers serve its port; returns the gateway's upstream."""
+        """Start the Tron node's own process's part: it executes transactions and makes
+        the blocks, the workers serve its port; returns the gateway's upstream."""
         from .tronnode import create_app
 
-        app = create_app(self.world, self.state_dir)
-        try:
-            self.tronnode = PortalServer("127.0.0.1", 0, app, sock=self._tron_own)
-        except BaseException:
-            app.extensions["tronnode"].close()
-            raise
-        self._tron_own = None  # the server closes it now
-        threading.Thread(target=self.tronnode.serve_forever, name="tronnode", daemon=True).start()
-        assert self.tron_node_port is not None  # _tron_node_sockets set it
+        self.tronnode = self._serve_own(
+            TRON_NODE, create_app(self.world, self.state_dir), "tronnode"
+        )
+        assert self.tron_node_port is not None  # start() set it with the node's sockets
         return reachable(self.host), self.tron_node_port
 
     def _start_tronscan(self) -> tuple[str, int]:
@@ -498,9 +530,9 @@ class Sandbox:
             if server is not None:
                 _extension(server.app, name).close()
         self.tronscan = self.tronnode = None
-        if self._tron_own is not None:  # start() failed before the node's process served it
-            self._tron_own.close()
-            self._tron_own = None
+        for sock in self._own.values():  # start() failed before a service's process served it
+            sock.close()
+        self._own = {}
         if self.classroom is not None:
             _extension(self.classroom.app, "classroom").close()
             self.classroom = None
@@ -553,7 +585,7 @@ class Sandbox:
                 (f"http://{self.host}:{s.port}/" for s in self.sites if s.kind == "explorer"), None
             ),
             "classroom": (
-                f"http://{self.host}:{self.classroom.server_port}/" if self.classroom else None
+                f"http://{self.host}:{self.classroom_served_port}/" if self.classroom else None
             ),
             "classroom_name": CLASSROOM_NAME if self.classroom else None,
             "tronnode": (f"http://{self.host}:{self.tron_node_port}/" if self.tronnode else None),

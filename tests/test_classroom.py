@@ -18,7 +18,7 @@ import pytest
 import requests
 from werkzeug.serving import make_server
 
-from sandbox.classroom import create_app
+from sandbox.classroom import create_app, create_replica_app
 from sandbox.classroom.compare import answer_matches, parse_number, split_set
 from sandbox.ledger.keys import Key
 from sandbox.scenario import load_scenario
@@ -71,15 +71,21 @@ def key(course_world) -> dict:
 
 
 class Portal:
-    """A classroom app served by werkzeug's threaded server on a free loopback port."""
+    """A classroom app served by werkzeug's threaded server on a free loopback port; with
+    workers, its url is that of the app its worker processes run (create_replica_app),
+    served the same way, which passes what it does not answer to the app."""
 
-    def __init__(self, world: Path, state: Path, **kwargs):
+    def __init__(self, world: Path, state: Path, workers: bool = False, **kwargs):
         """Start serving."""
         self.app = create_app(world, state, PASSWORD, **kwargs)
-        self.server = make_server("127.0.0.1", 0, self.app, threaded=True)
-        self.url = f"http://127.0.0.1:{self.server.server_port}"
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-        self.thread.start()
+        self.servers = [make_server("127.0.0.1", 0, self.app, threaded=True)]
+        self.url = f"http://127.0.0.1:{self.servers[0].server_port}"
+        if workers:
+            self.replica = create_replica_app(world, state, self.url + "/")
+            self.servers.append(make_server("127.0.0.1", 0, self.replica, threaded=True))
+            self.url = f"http://127.0.0.1:{self.servers[1].server_port}"
+        for server in self.servers:
+            threading.Thread(target=server.serve_forever, daemon=True).start()
 
     @property
     def classroom(self):
@@ -87,16 +93,20 @@ class Portal:
         return self.app.extensions["classroom"]
 
     def close(self) -> None:
-        """Stop serving and close the store."""
-        self.server.shutdown()
-        self.server.server_close()
+        """Stop serving and close the stores."""
+        for server in self.servers:
+            server.shutdown()
+            server.server_close()
+        if len(self.servers) > 1:
+            self.replica.extensions["classroom"].close()
         self.classroom.close()
 
 
-@pytest.fixture
-def portal(course_world, tmp_path):
-    """A fresh portal (fresh state) for one test, its exercise clock running."""
-    p = Portal(course_world, tmp_path / "state", tick=False)
+@pytest.fixture(params=["alone", "workers"])
+def portal(request, course_world, tmp_path):
+    """A fresh portal (fresh state) for one test, its exercise clock running: served by
+    its own process alone, or through the app its worker processes run."""
+    p = Portal(course_world, tmp_path / "state", workers=request.param == "workers", tick=False)
     p.classroom.progress.start()
     yield p
     p.close()
@@ -568,7 +578,7 @@ def test_injects_fired_from_the_portal_act_on_the_running_sandbox(course_world, 
 
     with Sandbox(course_world, socks_port=0, http_port=0, explorer_port=0,
                  instructor_password=PASSWORD, state=tmp_path / "state") as sb:  # fmt: skip
-        url = f"http://127.0.0.1:{sb.classroom.server_port}"
+        url = sb.describe()["classroom"].rstrip("/")
         proxy = "socks5h://{}:{}".format(*sb.gateway.socks_address)
         shop = next(s for s in sb.sites if s.site_id == "shop")
         assert requests.get(f"http://{shop.address}/", proxies={"http": proxy}, timeout=20).ok

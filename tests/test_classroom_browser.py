@@ -69,7 +69,7 @@ def test_trainee_answers_and_the_instructor_board_updates_live(
     SHOTS.mkdir(exist_ok=True)
     info = course_key(course_world)
     key, codes = info["key"], info["codes"]
-    portal = f"http://127.0.0.1:{served.classroom.server_port}"
+    portal = served.describe()["classroom"].rstrip("/")
 
     teacher = instructor_browser
     teacher.get(f"{portal}/instructor/")

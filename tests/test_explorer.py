@@ -10,7 +10,7 @@ import threading
 import pytest
 from werkzeug.serving import make_server
 
-from sandbox.explorer import create_app
+from sandbox.explorer import create_app, create_replica_app
 from sandbox.explorer.esplora import tx_json, tx_json_bytes
 from sandbox.explorer.witnesses import HEAVY_INPUTS, WitnessStore, unpack_prevouts
 from sandbox.ledger.address import script_pubkey
@@ -18,6 +18,7 @@ from sandbox.ledger.block import bits_to_target
 from sandbox.ledger.codec.hashes import sha256d
 from sandbox.ledger.tx import parse, serialize, txid, verify_input, wtxid
 from sandbox.ledger.witness import full_transaction, with_witnesses
+from sandbox.portal_server import PortalServer
 
 # -- Esplora's JSON shapes, written from its API.md and electrs' rest.rs -----------------
 
@@ -137,10 +138,22 @@ def app(tiny_world, tmp_path_factory):
     app.extensions["explorer"].close()
 
 
-@pytest.fixture(scope="module")
-def client(app):
-    """A test client of the explorer."""
-    return app.test_client()
+@pytest.fixture(scope="module", params=["alone", "workers"])
+def client(request, app, tiny_world):
+    """A test client of the explorer: of its app, or of the app its worker processes run
+    (create_replica_app) over the same files, passing what it does not answer to the app."""
+    if request.param == "alone":
+        yield app.test_client()
+        return
+    leader = PortalServer("127.0.0.1", 0, app)
+    thread = threading.Thread(target=leader.serve_forever, daemon=True)
+    thread.start()
+    state = app.extensions["explorer"].live.path.parent
+    replica = create_replica_app(tiny_world, state, f"http://127.0.0.1:{leader.server_port}/")
+    yield replica.test_client()
+    replica.extensions["explorer"].close()
+    leader.shutdown()
+    thread.join(timeout=5)
 
 
 @pytest.fixture(scope="module")

@@ -101,19 +101,23 @@ def test_a_site_that_plants_an_apache_leak_says_apache_once(served, tiny_world):
 
 def test_the_servers_own_error_pages_name_no_python(served):
     """A request the server itself refuses (a Content-Length that is no number) gets the
-    server's own error page (400): one nginx banner, no Python."""
+    server's own error page (400): one nginx banner, nginx's page, no Python; on the
+    explorer's port and on a hidden service's (both served by the gunicorn workers)."""
     explorer = next(s for s in served.sites if s.kind == "explorer")
-    with socket.create_connection((explorer.host, explorer.port), timeout=10) as sock:
-        sock.sendall(b"GET / HTTP/1.1\r\nHost: x\r\nContent-Length: nope\r\n\r\n")
-        answer = b""
-        while chunk := sock.recv(65536):
-            answer += chunk
-    head, _, body = answer.partition(b"\r\n\r\n")
-    assert head.startswith(b"HTTP/1."), head
-    assert b" 400 " in head.split(b"\r\n", 1)[0], head
-    servers = [line for line in head.split(b"\r\n") if line.lower().startswith(b"server:")]
-    assert servers == [b"Server: nginx"], head
-    assert not _GIVEAWAY.search(answer), answer
+    hidden = next(s for s in served.sites if s.kind not in ("explorer", "exchange", "issuer"))
+    for site in (explorer, hidden):
+        with socket.create_connection((site.host, site.port), timeout=10) as sock:
+            sock.sendall(b"GET / HTTP/1.1\r\nHost: x\r\nContent-Length: nope\r\n\r\n")
+            answer = b""
+            while chunk := sock.recv(65536):
+                answer += chunk
+        head, _, body = answer.partition(b"\r\n\r\n")
+        assert head.startswith(b"HTTP/1."), head
+        assert b" 400 " in head.split(b"\r\n", 1)[0], head
+        servers = [line for line in head.split(b"\r\n") if line.lower().startswith(b"server:")]
+        assert servers == [b"Server: nginx"], head
+        assert b"<hr><center>nginx</center>" in body, body
+        assert not _GIVEAWAY.search(answer), answer
 
 
 def test_direct_ports_send_one_banner(served):

@@ -108,7 +108,7 @@ def test_trainee_freezes_the_suspects_usdt_in_the_browser(world, tmp_path):
         instructor_password=PASSWORD,
         state=tmp_path,
     ) as sandbox:
-        portal = f"http://127.0.0.1:{sandbox.classroom.server_port}"
+        portal = sandbox.describe()["classroom"].rstrip("/")
         teacher, csrf = instructor(portal)  # the trainer starts the exercise clock
         teacher.post(f"{portal}/instructor/clock/start", data={"csrf": csrf}, timeout=10)
         host, port = sandbox.gateway.socks_address

@@ -38,7 +38,7 @@ def test_before_the_node_has_started_reads_and_the_rest_are_503(world, tmp_path)
     assert str(state / "tron.db") in read.get_json()["Error"]
     passed = client.post("/wallet/getaccount", json={"address": "T" + "1" * 33})
     assert passed.status_code == 503
-    assert "the node's own process does not answer" in passed.get_json()["Error"]
+    assert "the Tron node's own process does not answer" in passed.get_json()["Error"]
     assert list(state.iterdir()) == []
 
 
@@ -59,5 +59,7 @@ def test_once_the_node_runs_the_same_replica_answers(world, tmp_path):
 
 def test_a_node_url_that_is_not_http_host_port_is_refused(world, tmp_path):
     """The supervisor's configuration naming the node wrongly: a ValueError saying so."""
-    with pytest.raises(ValueError, match="expected http://HOST:PORT/, got 'node:8090'"):
+    with pytest.raises(
+        ValueError, match="the Tron node's own process: expected http://HOST:PORT/, got 'node:8090'"
+    ):
         create_replica_app(world, tmp_path, "node:8090")

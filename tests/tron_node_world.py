@@ -12,7 +12,7 @@ from pathlib import Path
 from sandbox.portal_server import PortalServer
 from sandbox.scenario import load_scenario
 from sandbox.tronnode import create_app
-from sandbox.workers import SiteWorkers
+from sandbox.workers import TRON_NODE, SiteWorkers
 from sandbox.world.build import build_world
 
 from .course_secret import SECRET
@@ -43,7 +43,9 @@ def served_node(world: Path, state: Path, *, workers: bool = False):
         if workers:
             public = socket.create_server(("127.0.0.1", 0))
             port = public.getsockname()[1]
-            pool = SiteWorkers(world, state, [], workers=2, tron_node=(public, url)).start()
+            pool = SiteWorkers(
+                world, state, [], workers=2, services={TRON_NODE: (public, url)}
+            ).start()
             url = f"http://127.0.0.1:{port}/"
         yield url, app.extensions["tronnode"].chain
     finally:

@@ -1,12 +1,18 @@
 """The classroom portal: trainees work their case, the instructor watches and drives it.
 
     app = create_app("world.db", "world.state/", instructor_password="...")
+    reads = create_replica_app("world.db", "world.state/", "http://127.0.0.1:PORT/")
 
 Trainees join with a seat code, read their brief and artefacts, answer objectives (judged
 against the world's answer key, which is never sent to them), unlock hints and see their
 score and funded training wallet. The instructor logs in with the password given at
 start and gets a live board, the gateway's connection log, injects, resets, a CSV export
 and a projector view. Progress lives in `<state>/classroom.db` (see progress.py).
+
+The replica app serves the portal from worker processes: it answers a seated trainee's
+pages (the case, artefacts, the live updates) and the join form from classroom.db, and
+passes everything else (joining, answers, hints, the instructor's side) to the app at
+PORT, in the process where the throttles, the inject runner and the password are.
 """
 
 from __future__ import annotations
@@ -19,11 +25,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from flask import Flask, g, render_template, request
+from flask import Flask, Request, g, render_template, request, session
 from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 
 from .. import i18n
+from ..leader import Leader, pass_on_unless
 from ..ledger.codec.amounts import format_btc
 from ..ledger.live.chain import LiveChainReader
 from ..world.store import open_world, scenario_locale, unspent_of
@@ -41,6 +48,7 @@ __all__ = [
     "SubmitError",
     "Submitted",
     "create_app",
+    "create_replica_app",
     "load_course",
 ]
 
@@ -194,15 +202,68 @@ def create_app(
     """
     if not instructor_password:
         raise ValueError("the classroom needs an instructor password")
+    classroom = _classroom(world_path, state_dir, instructor_password)
+    classroom.gateway_log = gateway_log
+    app = _app(classroom)
+    runner = (
+        inject_runner if inject_runner is not None else _inject_runner(classroom, sandbox, live)
+    )
+    classroom.runner = runner
+    if runner is not None:
+        app.extensions["injects"] = runner
+        if tick:
+            classroom.start_ticker(runner)
+    return app
+
+
+# What a worker process answers itself: a trainee's reads. Joining and answers are
+# throttled per client in the portal's own process; hints, the runner's reactions to a
+# solved objective and the instructor's side (its password is not in the workers) live
+# there too.
+READ_ENDPOINTS = frozenset(
+    ("trainee.case", "trainee.join_form", "trainee.artefact", "trainee.me", "static", "healthz")
+)
+
+
+def create_replica_app(world_path: str | Path, state_dir: str | Path, leader: str) -> Flask:
+    """The portal's app for a worker process: a trainee's pages read from classroom.db,
+    every other request passed to create_app's process at leader (http://HOST:PORT/)."""
+    app = _app(_classroom(world_path, state_dir, None))
+    pass_on_unless(app, Leader(leader, "the classroom"), _answered_here, _unavailable)
+    return app
+
+
+def _answered_here(incoming: Request) -> bool:
+    """Whether a worker answers the request: a read of READ_ENDPOINTS, not from a browser
+    with an instructor's session (whose pages the workers cannot check)."""
+    return (
+        incoming.method in ("GET", "HEAD")
+        and incoming.endpoint in READ_ENDPOINTS
+        and "inst" not in session
+    )
+
+
+def _unavailable(why: str):
+    """503 while the portal's own process starts or restarts, on the portal's error page."""
+    title = str(_l("Not available"))
+    page = render_template("classroom/error.html", code=503, title=title, message=why)
+    return page, 503, {"Retry-After": "2"}
+
+
+def _classroom(world_path: str | Path, state_dir: str | Path, password: str | None) -> Classroom:
+    """What the app's requests share; password None: no instructor can log in here."""
     world = Path(world_path).resolve()
     state = Path(state_dir).resolve()
     state.mkdir(parents=True, exist_ok=True)
     secret = auth.load_secret(state)
-    classroom = Classroom(
-        world, state, load_course(world), Progress(state), instructor_password, secret
-    )
-    classroom.instructor_mac = auth.instructor_mac(secret, instructor_password)
-    classroom.gateway_log = gateway_log
+    classroom = Classroom(world, state, load_course(world), Progress(state), password or "", secret)
+    if password:
+        classroom.instructor_mac = auth.instructor_mac(secret, password)
+    return classroom
+
+
+def _app(classroom: Classroom) -> Flask:
+    """The portal's Flask app over classroom."""
     app = Flask(
         __name__,
         template_folder=str(PACKAGE / "templates"),
@@ -210,7 +271,7 @@ def create_app(
         static_url_path="/static",
     )
     app.config.update(
-        SECRET_KEY=secret,
+        SECRET_KEY=classroom.secret,
         SESSION_COOKIE_NAME="classroom",
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
@@ -220,22 +281,13 @@ def create_app(
     app.json.sort_keys = False  # type: ignore[attr-defined]  # Flask's default provider has it
     app.add_template_filter(format_btc, "btc")
     app.extensions["classroom"] = classroom
-    i18n.init_app(app, scenario_locale=scenario_locale(world), cookie=_language_cookie)
+    i18n.init_app(app, scenario_locale=scenario_locale(classroom.world), cookie=_language_cookie)
 
     from .instructor import bp as instructor_bp
     from .trainee import bp as trainee_bp
 
     app.register_blueprint(trainee_bp)
     app.register_blueprint(instructor_bp)
-
-    runner = (
-        inject_runner if inject_runner is not None else _inject_runner(classroom, sandbox, live)
-    )
-    classroom.runner = runner
-    if runner is not None:
-        app.extensions["injects"] = runner
-        if tick:
-            classroom.start_ticker(runner)
 
     @app.before_request
     def _csrf():

@@ -153,11 +153,17 @@ class Progress:
         self._writer = self._connect()
         self._writer.executescript(SCHEMA)
         # A classroom.db from before seats were bound, before trainees chose a language,
-        # before messages came in several languages: the columns are added, nothing lost.
-        for table, column in (("trainees", "pin"), ("trainees", "language"), ("messages", "texts")):
-            columns = {r["name"] for r in self._writer.execute(f"PRAGMA table_info({table})")}
-            if column not in columns:
-                self._writer.execute(f"ALTER TABLE {table} ADD COLUMN {column} TEXT")
+        # before messages came in several languages: the columns are added, nothing lost;
+        # in one write transaction, as the portal's worker processes open it at once too.
+        with immediate(self._writer) as conn:
+            for table, column in (
+                ("trainees", "pin"),
+                ("trainees", "language"),
+                ("messages", "texts"),
+            ):
+                columns = {r["name"] for r in conn.execute(f"PRAGMA table_info({table})")}
+                if column not in columns:
+                    conn.execute(f"ALTER TABLE {table} ADD COLUMN {column} TEXT")
         self._readers = ConnectionPool(self._connect, size=48)
 
     def _connect(self) -> sqlite3.Connection:

@@ -1,9 +1,12 @@
 """The block explorer: an Esplora-compatible REST API under /api and a web UI.
 
     app = create_app("world.db", "state/")   # serve with any WSGI server
+    reads = create_replica_app("world.db", "state/", "http://127.0.0.1:PORT/")
 
 Data comes from the world (read-only) and the live chain in `<state_dir>/chain.db`:
 transactions broadcast with POST /api/tx and the blocks mined while the sandbox runs.
+The replica app serves the same from worker processes: it answers GET and HEAD from the
+files create_app's process writes, and passes the rest (broadcasts) to that process at PORT.
 """
 
 from __future__ import annotations
@@ -13,14 +16,15 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from flask import Flask, render_template, request
+from flask import Flask, Request, render_template, request
 
 from .. import i18n
-from ..ledger.live.chain import LiveChain, LiveMiner
+from ..leader import Leader, pass_on_unless
+from ..ledger.live.chain import LiveChain, LiveChainNotReady, LiveChainView, LiveMiner
 from ..world.store import scenario_locale
 from . import api, web
 from .store import ChainStore
-from .witnesses import WitnessStore
+from .witnesses import WitnessReader, WitnessStore
 
 PACKAGE = Path(__file__).resolve().parent
 
@@ -32,12 +36,13 @@ CSP = (
 
 @dataclass
 class Explorer:
-    """What the app's requests share: the chain store, the live chain and its miner."""
+    """What the app's requests share: the chain store, the live chain and its miner (a
+    LiveChainView and no miner in a worker process)."""
 
     store: ChainStore
-    live: LiveChain
+    live: LiveChainView
     miner: LiveMiner | None
-    witnesses: WitnessStore
+    witnesses: WitnessStore | WitnessReader
 
     def close(self) -> None:
         """Stop the background threads and close the databases."""
@@ -83,6 +88,37 @@ def create_app(
     live.block_seconds = seconds  # the pace in force, the world's or the one asked for
     live.mine_on_broadcast = seconds == 0
     miner = LiveMiner(live, seconds).start() if seconds > 0 else None
+    store = ChainStore(world_path, live, witnesses)
+    return _app(Explorer(store, live, miner, witnesses), world_path)
+
+
+def create_replica_app(world_path: str | Path, state_dir: str | Path, leader: str) -> Flask:
+    """The explorer's app for a worker process: GET and HEAD answered from the files
+    create_app's process writes, every other request (a broadcast) passed to that process
+    at leader (http://HOST:PORT/)."""
+    live = LiveChainView(world_path, state_dir)
+    witnesses = WitnessReader(state_dir, live.digest)
+    app = _app(Explorer(ChainStore(world_path, live, witnesses), live, None, witnesses), world_path)
+    pass_on_unless(app, Leader(leader, "the explorer"), _is_read, _unavailable)
+
+    @app.before_request
+    def _catch_up():
+        try:
+            live.refresh()
+        except LiveChainNotReady as e:
+            return _unavailable(str(e))
+        return None
+
+    return app
+
+
+def _is_read(incoming: Request) -> bool:
+    """Whether a worker answers the request itself: every page and API call that only reads."""
+    return incoming.method in ("GET", "HEAD")
+
+
+def _app(explorer: Explorer, world_path: str | Path) -> Flask:
+    """The explorer's Flask app over explorer's store."""
     app = Flask(
         __name__,
         template_folder=str(PACKAGE / "templates"),
@@ -91,8 +127,7 @@ def create_app(
     )
     app.config["MAX_CONTENT_LENGTH"] = 2_000_000  # a standard tx is < 400 kWU: 800 kB of hex
     app.json.sort_keys = False  # type: ignore[attr-defined]  # Flask's default provider has it
-    store = ChainStore(world_path, live, witnesses)
-    app.extensions["explorer"] = Explorer(store, live, miner, witnesses)
+    app.extensions["explorer"] = explorer
     i18n.init_app(app, scenario_locale=scenario_locale(world_path))
     app.register_blueprint(api.bp)
     app.register_blueprint(web.bp)
@@ -135,3 +170,9 @@ def _internal_error(e):
     if _is_api():
         return api.text_response("Internal server error", 500)
     return "Internal server error", 500
+
+
+def _unavailable(why: str):
+    """503 while the explorer's own process starts or restarts: plain text, as electrs
+    answers, for the API and for people alike."""
+    return api.text_response(why, 503)

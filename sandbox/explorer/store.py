@@ -15,7 +15,7 @@ from ..ledger.block import block_header
 from ..ledger.codec.base58 import b58decode
 from ..ledger.codec.bech32 import p2wpkh_hash_unchecked
 from ..ledger.codec.compact import encode_compact_size
-from ..ledger.live.chain import LiveChain
+from ..ledger.live.chain import LiveChainView
 from ..ledger.tx import parse, serialize
 from ..ledger.witness import (
     Spent,
@@ -38,7 +38,7 @@ from .models import (
     Utxo,
     decode_tx,
 )
-from .witnesses import WitnessStore, unpack_prevouts
+from .witnesses import WitnessReader, WitnessStore, unpack_prevouts
 
 CHAIN_TXS_PER_PAGE = 25
 MAX_MEMPOOL_TXS = 50
@@ -69,7 +69,10 @@ class ChainStore:
     """Reads transactions, addresses and blocks from the world and the live chain."""
 
     def __init__(
-        self, world_path: str | Path, live: LiveChain, witnesses: WitnessStore | None = None
+        self,
+        world_path: str | Path,
+        live: LiveChainView,
+        witnesses: WitnessStore | WitnessReader | None = None,
     ):
         """Serve the world at world_path together with the live chain on top of it."""
         self.world_path = Path(world_path)

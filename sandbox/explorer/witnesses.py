@@ -90,12 +90,7 @@ class WitnessStore:
 
     def get_many(self, ids: list[int]) -> dict[int, tuple[bytes, bytes]]:
         """(witness section, packed prevouts) of these transactions, where stored."""
-        if not ids:
-            return {}
-        marks = ",".join("?" * len(ids))
-        sql = f"SELECT tx_id, section, prevouts FROM sections WHERE tx_id IN ({marks})"
-        with self.readers.borrow() as c:
-            return {tx_id: (section, prevouts) for tx_id, section, prevouts in c.execute(sql, ids)}
+        return _stored(self.readers, ids) if ids else {}
 
     def start(self) -> WitnessStore:
         """Sign the heavy transactions not stored yet, in a background thread."""
@@ -147,6 +142,53 @@ class WitnessStore:
         with self._lock:
             self._writer.close()
         self.readers.close()
+
+
+class WitnessReader:
+    """The cache as the explorer's worker processes read it: what its own process's
+    WitnessStore has signed so far, nothing until it has made the file for this world."""
+
+    def __init__(self, state_dir: str | Path, world_digest: str):
+        self.path = Path(state_dir) / "witnesses.db"
+        self.digest = world_digest
+        self.readers = ConnectionPool(self._connect)
+        self._ready = False
+
+    def _connect(self) -> sqlite3.Connection:
+        """A connection that only reads the cache (and never creates it)."""
+        uri = f"file:{self.path}?mode=ro"
+        conn = sqlite3.connect(uri, uri=True, check_same_thread=False, timeout=30)
+        conn.execute("PRAGMA query_only = 1")
+        return conn
+
+    def _is_ready(self) -> bool:
+        """Whether the file is there and made for this world (checked until it is)."""
+        if not self._ready and self.path.is_file():
+            try:
+                with self.readers.borrow() as c:
+                    row = c.execute("SELECT value FROM meta WHERE key = 'world'").fetchone()
+            except sqlite3.OperationalError:  # made but its tables not yet
+                return False
+            self._ready = row is not None and row[0] == self.digest
+        return self._ready
+
+    def get_many(self, ids: list[int]) -> dict[int, tuple[bytes, bytes]]:
+        """(witness section, packed prevouts) of these transactions, where stored."""
+        if not ids or not self._is_ready():
+            return {}
+        return _stored(self.readers, ids)
+
+    def close(self) -> None:
+        """Close the connections."""
+        self.readers.close()
+
+
+def _stored(readers: ConnectionPool, ids: list[int]) -> dict[int, tuple[bytes, bytes]]:
+    """The sections of ids the cache has, by id."""
+    marks = ",".join("?" * len(ids))
+    sql = f"SELECT tx_id, section, prevouts FROM sections WHERE tx_id IN ({marks})"
+    with readers.borrow() as c:
+        return {tx_id: (section, prevouts) for tx_id, section, prevouts in c.execute(sql, ids)}
 
 
 def _sections(world: sqlite3.Connection, ids: list[int]) -> list[tuple[int, bytes, bytes]]:

@@ -16,9 +16,10 @@ from pathlib import Path
 
 from flask import Flask
 
+from ..leader import Leader
 from ..tron.live.chain import TronLive, TronProducer, TronReader, TronReplica
 from . import grid, wallet
-from .replica import Leader, serve_reads_here
+from .replica import serve_reads_here
 
 __all__ = ["TronNode", "create_app", "create_replica_app"]
 
@@ -51,7 +52,7 @@ def create_replica_app(world_path: str | Path, state_dir: str | Path, leader: st
     writes, every other request passed to that process at leader (http://HOST:PORT/)."""
     chain = TronReplica(world_path, state_dir)
     app = _app(TronNode(chain, None))
-    serve_reads_here(app, chain, Leader(leader))
+    serve_reads_here(app, chain, Leader(leader, "the Tron node"))
     return app
 
 

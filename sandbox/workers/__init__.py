@@ -1,12 +1,32 @@
 """The hidden services served by gunicorn worker processes, supervised by `sandbox up`.
 
 `SiteWorkers(world, state, sites).start()` opens a port per site and starts a gunicorn
-master (`python -m sandbox.workers`) whose workers serve them all, and the Tron node's
-reads when given its port (`tron_node=`, sandbox.tronnode.replica); `record.describe(state)`
-is what `sandbox status` reports of them.
+master (`python -m sandbox.workers`) whose workers serve them all, and the sandbox's own
+services given their ports (`services=`: the Tron node, the explorer, the Tron
+explorer and the classroom, each passing what it cannot answer to its own process, sandbox.leader);
+`record.describe(state)` is what `sandbox status` reports of them.
 """
 
 from .record import describe
-from .supervisor import SiteWorkers, WorkersError, default_workers
+from .supervisor import (
+    CLASSROOM,
+    EXPLORER,
+    SERVICES,
+    TRON_EXPLORER,
+    TRON_NODE,
+    SiteWorkers,
+    WorkersError,
+    default_workers,
+)
 
-__all__ = ["SiteWorkers", "WorkersError", "default_workers", "describe"]
+__all__ = [
+    "CLASSROOM",
+    "EXPLORER",
+    "SERVICES",
+    "TRON_EXPLORER",
+    "TRON_NODE",
+    "SiteWorkers",
+    "WorkersError",
+    "default_workers",
+    "describe",
+]

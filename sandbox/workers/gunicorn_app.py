@@ -27,7 +27,7 @@ from gunicorn.app.base import BaseApplication
 from ..wsgi_server import DEFAULT_SERVER
 from . import record
 from .head_worker import HEAD_TIMEOUT, HeadFirstWorker
-from .supervisor import TRON_NODE
+from .supervisor import SERVICES
 
 # Seconds an idle connection waits for its next request: as long as a new one may take
 # to send its head (head_worker.py closes both from one queue in deadline order).
@@ -40,25 +40,23 @@ THREADS = 8  # requests a worker serves at once (idle keep-alive connections nee
 class SiteDispatcher:
     """One worker's apps, chosen by the local port of the connection."""
 
-    def __init__(
-        self, world: Path, state: Path, sites: dict[int, str], tron_leader: str | None = None
-    ):
-        """sites: port -> site id (TRON_NODE: the Tron node's reads, passing the rest to
-        tron_leader)."""
+    def __init__(self, world: Path, state: Path, sites: list[dict]):
+        """sites: the config's entries (id, kind, port, and the URL of the service's own
+        process as leader, for the sandbox's SERVICES)."""
         from marketplaces import create_site_app
         from marketplaces.common.state import StateStore
         from marketplaces.common.world import World
 
-        from ..tronnode import create_replica_app
-
         shared_world, store = World(world), StateStore(state / "state.db")
         self.apps = {}
-        for port, site in sites.items():
-            if site == TRON_NODE:
-                assert tron_leader is not None  # the supervisor names it with the node
-                self.apps[port] = create_replica_app(world, state, tron_leader)
+        for site in sites:
+            if site["kind"] in SERVICES:
+                app = _service_app(site["kind"], world, state, site["leader"])
+            elif site["kind"] == "exchange":
+                app = _exchange_app(world, site["id"], state)
             else:
-                self.apps[port] = create_site_app(shared_world, site, store)
+                app = create_site_app(shared_world, site["id"], store)
+            self.apps[site["port"]] = app
 
     def __call__(self, environ, start_response):
         app = self.apps.get(environ["gunicorn.socket"].getsockname()[1])
@@ -129,22 +127,48 @@ class SitesApplication(BaseApplication):
             self.cfg.set(key, value)
         # Imported once in the master, shared by every worker it forks (a faster boot).
         for kind in {site["kind"] for site in self.config["sites"]}:
-            importlib.import_module(
-                "sandbox.tronnode" if kind == TRON_NODE else f"marketplaces.{kind}"
-            )
+            importlib.import_module(_module_of(kind))
 
     def load(self):
         """The worker's WSGI app: every site's."""
-        sites = {site["port"]: site["id"] for site in self.config["sites"]}
-        leader = self.config.get("tron_leader")
-        return SiteDispatcher(Path(self.config["world"]), self.state, sites, leader)
+        return SiteDispatcher(Path(self.config["world"]), self.state, self.config["sites"])
+
+
+def _module_of(kind: str) -> str:
+    """The package serving a kind of site or service."""
+    if kind in SERVICES or kind == "exchange":
+        return "sandbox." + {"exchange": "exchanges"}.get(kind, kind)
+    return f"marketplaces.{kind}"
+
+
+def _service_app(name: str, world: Path, state: Path, leader: str | None):
+    """The app a worker runs for one of the sandbox's own services."""
+    assert leader is not None  # the supervisor names each one's own process
+    return importlib.import_module(_module_of(name)).create_replica_app(world, state, leader)
+
+
+def _exchange_app(world: Path, site_id: str, state: Path):
+    """An exchange's portal, reading the live Tron chain as the node's process writes it."""
+    from ..exchanges import create_app
+    from ..tron.live.chain import TronReplica
+    from ..world.store import open_world
+    from ..world.tron_store import has_tron
+
+    conn = open_world(world)
+    try:
+        tron = has_tron(conn)
+    finally:
+        conn.close()
+    return create_app(world, site_id, state, TronReplica(world, state) if tron else None)
 
 
 def _follow_parent(parent: int) -> None:
-    """Stop the master when the supervisor is gone (killed without a chance to stop us)."""
+    """Stop the master soon after the supervisor is gone (killed without a chance to stop
+    us): nobody waits for answers any more, and a `sandbox up` started again at once on
+    the same state needs the ports, so quickly (SIGINT), not gracefully."""
     while os.getppid() == parent:
-        time.sleep(1)
-    os.kill(os.getpid(), signal.SIGTERM)
+        time.sleep(0.1)
+    os.kill(os.getpid(), signal.SIGINT)
 
 
 def main(argv: list[str]) -> None:

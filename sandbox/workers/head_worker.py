@@ -28,9 +28,10 @@ import struct
 import time
 from functools import partial
 
+from gunicorn import util
 from gunicorn.workers.gthread import TConn, ThreadWorker
 
-from ..wsgi_server import IO_TIMEOUT, REQUEST_TIMEOUT
+from ..wsgi_server import DEFAULT_SERVER, IO_TIMEOUT, REQUEST_TIMEOUT
 
 # Seconds a connection may take to send a request head. gthread closes idle keep-alive
 # connections from one queue in order of their deadline, so both waits are equally long.
@@ -43,7 +44,12 @@ class HeadFirstWorker(ThreadWorker):
     """A gthread worker whose threads only ever parse requests whose head has arrived."""
 
     def init_process(self) -> None:
-        """No sendfile (see the module's docstring), then gthread's start."""
+        """Make gunicorn's own error pages nginx's, in this worker process, and write files
+        without sendfile (see the module's docstring), then run."""
+        # gunicorn writes a request it refuses (a malformed head, 431, a crashed app) with
+        # util.write_error: no Server header and its own page, where every answer of the
+        # sites says nginx. There is no setting for it; this process serves only us.
+        util.write_error = write_nginx_error
         self.cfg.set("sendfile", False)
         super().init_process()
 
@@ -121,3 +127,19 @@ class HeadFirstWorker(ThreadWorker):
         except Exception:  # as gthread: whatever went wrong, the socket is closed
             self.nr_conns -= 1
             fs.conn.close()
+
+
+def write_nginx_error(sock, status_int: int, reason: str, mesg: str) -> None:
+    """An error page as nginx (server_tokens off) sends it; gunicorn's detail, which names
+    its parser, is left out as nginx leaves its own out."""
+    title = f"{status_int} {reason}"
+    body = (
+        f"<html>\r\n<head><title>{title}</title></head>\r\n<body>\r\n"
+        f"<center><h1>{title}</h1></center>\r\n<hr><center>{DEFAULT_SERVER}</center>\r\n"
+        "</body>\r\n</html>\r\n"
+    )
+    head = (
+        f"HTTP/1.1 {title}\r\nServer: {DEFAULT_SERVER}\r\nContent-Type: text/html\r\n"
+        f"Content-Length: {len(body)}\r\nConnection: close\r\n\r\n"
+    )
+    util.write_nonblock(sock, (head + body).encode("latin-1"))

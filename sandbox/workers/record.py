@@ -9,8 +9,10 @@ appended.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
+import signal
 import time
 from pathlib import Path
 
@@ -43,8 +45,41 @@ def _replace(path: Path, data: dict) -> None:
 
 
 def master_started(where: Path, pid: int, sites: dict[str, int]) -> None:
-    """The supervisor started a gunicorn master serving these sites (id -> port)."""
-    _replace(where / MASTER, {"pid": pid, "started": time.time(), "sites": sites})
+    """The supervisor (this process) started a gunicorn master serving these sites
+    (id -> port)."""
+    record = {"pid": pid, "parent": os.getpid(), "started": time.time(), "sites": sites}
+    _replace(where / MASTER, record)
+
+
+def await_orphan(where: Path, timeout: float = 5.0) -> None:
+    """Wait until the master of a previous run whose supervisor was killed (kill -9, a
+    crash) has let go of the ports; it stops itself within about a second, so a
+    `sandbox up` started again at once would otherwise find its ports taken. One still
+    there after timeout is killed with its workers."""
+    try:
+        master = json.loads((where / MASTER).read_text())
+        pid, parent = int(master["pid"]), int(master["parent"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return  # no previous run, or one recorded before parents were
+    if not _is_master(pid) or alive(parent):
+        return  # gone, or a live supervisor's: its ports are its own
+    deadline = time.monotonic() + timeout
+    while _is_master(pid) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    if _is_master(pid):
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(pid, signal.SIGKILL)  # the master leads its own session (supervisor)
+        while _is_master(pid) and time.monotonic() < deadline + timeout:
+            time.sleep(0.05)
+
+
+def _is_master(pid: int) -> bool:
+    """Whether pid runs a sites' gunicorn master (not a process that reused the pid)."""
+    try:
+        command = Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:
+        return False
+    return alive(pid) and b"sandbox.workers" in command
 
 
 def worker_ready(where: Path, pid: int) -> None:

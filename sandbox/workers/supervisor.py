@@ -30,7 +30,14 @@ MAX_RESTARTS = 5
 RESTART_WINDOW = 60.0
 
 
-TRON_NODE = "tronnode"  # the Tron node's id and kind among the sites served
+# The sandbox's own services the workers can serve besides the sites: each on a port given
+# as a listening socket, most passing what they cannot answer to their own process
+# (sandbox.leader). A service's id and kind are its name.
+TRON_NODE = "tronnode"
+EXPLORER = "explorer"
+TRON_EXPLORER = "tronscan"
+CLASSROOM = "classroom"
+SERVICES = (TRON_NODE, EXPLORER, TRON_EXPLORER, CLASSROOM)
 
 
 class WorkersError(SandboxError, OSError):
@@ -55,16 +62,19 @@ class SiteWorkers:
         ports: PortAllocator | None = None,
         workers: int | None = None,
         record_dir: Path | None = None,
-        tron_node: tuple[socket.socket, str] | None = None,
+        services: dict[str, tuple[socket.socket, str]] | None = None,
     ):
         """sites: (site id, kind) of each site to serve, on host at ports from `ports`;
-        record_dir: where they are recorded (default `<state>/site-workers`); tron_node:
-        the Tron node's listening socket (closed by stop()) and the URL of the node's own
-        process, to serve the node's reads here too (tronnode.replica)."""
+        record_dir: where they are recorded (default `<state>/site-workers`); services:
+        name (one of SERVICES) -> the listening socket to serve it on (closed by stop())
+        and the URL of its own process (sandbox.leader)."""
         self.world, self.state = Path(world), Path(state)
         self.record = record_dir or record.folder(self.state)
         self.sites = sites
-        self.tron_node = tron_node
+        self.services = services or {}
+        unknown = set(self.services) - set(SERVICES)
+        if unknown:
+            raise ValueError(f"no such service: {', '.join(sorted(unknown))}")
         self.host = host
         self.ports = ports or PortAllocator()
         self.workers = workers or default_workers()
@@ -82,24 +92,29 @@ class SiteWorkers:
 
     def start(self, wait: bool = True) -> SiteWorkers:
         """Listen and start the master; with wait, also wait_ready()."""
+        record.await_orphan(self.record)
         where = record.reset(self.record)
         try:
             for site_id, _kind in self.sites:
                 self.sockets[site_id] = self.ports.listen(self.host, f"site {site_id}")
-            kinds = dict(self.sites)
-            leader = None
-            if self.tron_node is not None:
-                self.sockets[TRON_NODE], leader = self.tron_node
-                kinds[TRON_NODE] = TRON_NODE
+            kinds: dict[str, str] = dict(self.sites)
+            leaders: dict[str, str] = {}
+            for name, (sock, leader) in self.services.items():
+                self.sockets[name], kinds[name], leaders[name] = sock, name, leader
             config = {
                 "world": str(self.world),
                 "state": str(self.state),
                 "record": str(self.record),
                 "parent": os.getpid(),
                 "workers": self.workers,
-                "tron_leader": leader,
                 "sites": [
-                    {"id": s, "kind": kinds[s], "fd": sock.fileno(), "port": sock.getsockname()[1]}
+                    {
+                        "id": s,
+                        "kind": kinds[s],
+                        "fd": sock.fileno(),
+                        "port": sock.getsockname()[1],
+                        "leader": leaders.get(s),
+                    }
                     for s, sock in self.sockets.items()
                 ],
             }

@@ -19,7 +19,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import NamedTuple
 
-from ...errors import WorldError
+from ...errors import SandboxError, WorldError
 from ...sqlite_pool import ConnectionPool
 from ...wal import connect_wal, immediate
 from ...world import store as world_db
@@ -49,7 +49,15 @@ from .mempool import (
     decode,
 )
 
-__all__ = ["BroadcastError", "LiveChain", "LiveChainReader", "LiveMiner", "LiveTx"]
+__all__ = [
+    "BroadcastError",
+    "LiveChain",
+    "LiveChainNotReady",
+    "LiveChainReader",
+    "LiveChainView",
+    "LiveMiner",
+    "LiveTx",
+]
 
 log = logging.getLogger(__name__)
 
@@ -474,11 +482,19 @@ def _block_ids(conn: sqlite3.Connection, heights) -> dict[int, tuple[str, int]]:
     return {h: (bh, t) for h, bh, t in conn.execute(sql, heights)}
 
 
-class LiveChain:
-    """The mempool and the blocks mined since the sandbox started, stored in chain.db."""
+class LiveChainNotReady(SandboxError):
+    """chain.db is not yet this world's: the explorer's own process is starting."""
+
+    def __init__(self, path: Path):
+        super().__init__(f"{path}: the explorer is starting; ask again soon")
+
+
+class LiveChainView:
+    """The live chain as the explorer's worker processes see it: the world's tip and the
+    chain.db its own process (LiveChain) writes, read only; refresh() before reading."""
 
     def __init__(self, world_path: str | Path, state_dir: str | Path):
-        """Open (or create) state_dir/chain.db for the world at world_path."""
+        """Read the world's tip now; chain.db from the first refresh()."""
         self.world_path = Path(world_path).resolve()
         conn = open_world(self.world_path)  # checks the file is a finished world
         meta = world_db.meta(conn)
@@ -494,15 +510,67 @@ class LiveChain:
         self.digest = meta["digest"]
         self.block_interval = int(meta.get("block_interval", 600))
         self.block_seconds = int(meta.get("live_block_seconds", DEFAULT_BLOCK_SECONDS))
-        self.mine_on_broadcast = self.block_seconds == 0
         self.world = ConnectionPool(lambda: read_only_world(self.world_path))
-        state = Path(state_dir)
-        state.mkdir(parents=True, exist_ok=True)
-        self.path = state / "chain.db"
-        self._lock = threading.RLock()
-        self._writer = self._open_writer()
+        self.path = Path(state_dir) / "chain.db"
         self.reader = ConnectionPool(self._open_reader)
         self.read = LiveChainReader(self.path, self.reader)
+        self._ready = False
+
+    def _open_reader(self) -> sqlite3.Connection:
+        """A connection that only reads chain.db (and never creates it)."""
+        conn = sqlite3.connect(
+            f"file:{self.path}?mode=ro", uri=True, check_same_thread=False, timeout=30
+        )
+        conn.execute("PRAGMA query_only = 1")
+        return conn
+
+    def refresh(self) -> None:
+        """LiveChainNotReady until the explorer's own process has made chain.db for this
+        world (a chain.db left by another world is set aside by it first)."""
+        if self._ready:
+            return
+        conn = read_only_chain(self.path)
+        if conn is None:
+            raise LiveChainNotReady(self.path)
+        try:
+            row = conn.execute("SELECT value FROM meta WHERE key = 'world_digest'").fetchone()
+        finally:
+            conn.close()
+        if row is None or row[0] != self.digest:
+            raise LiveChainNotReady(self.path)
+        self._ready = True
+
+    def close(self) -> None:
+        """Close every connection."""
+        self.reader.close()
+        self.world.close()
+
+    def tip(self, conn: sqlite3.Connection) -> tuple[int, str, int]:
+        """(height, hash, time) of the best block, world or live, read through conn."""
+        row = conn.execute(
+            "SELECT height, hash, time FROM blocks ORDER BY height DESC LIMIT 1"
+        ).fetchone()
+        if row is None:
+            return self.world_tip_height, self.world_tip_hash, self.world_tip_time
+        return row[0], row[1], row[2]
+
+    def current_tip(self) -> tuple[int, str, int]:
+        """(height, hash, time) of the best block, read without waiting for the writer."""
+        with self.reader.borrow() as c:
+            return self.tip(c)
+
+
+class LiveChain(LiveChainView):
+    """The mempool and the blocks mined since the sandbox started, stored in chain.db."""
+
+    def __init__(self, world_path: str | Path, state_dir: str | Path):
+        """Open (or create) state_dir/chain.db for the world at world_path."""
+        super().__init__(world_path, state_dir)
+        self.mine_on_broadcast = self.block_seconds == 0
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._lock = threading.RLock()
+        self._writer = self._open_writer()
+        self._ready = True
         pool = self.meta("pool_secret")
         assert pool is not None  # written with chain.db itself
         self.pool_key = Key(bytes.fromhex(pool))
@@ -538,12 +606,6 @@ class LiveChain:
         """A connection to chain.db in WAL mode, so readers never wait for the writer."""
         return connect_wal(self.path, check_same_thread=False)
 
-    def _open_reader(self) -> sqlite3.Connection:
-        """A connection that only reads chain.db."""
-        conn = sqlite3.connect(self.path, check_same_thread=False, timeout=30)
-        conn.execute("PRAGMA query_only = 1")
-        return conn
-
     def meta(self, key: str) -> str | None:
         """A value of chain.db's meta table."""
         with self._lock:
@@ -554,26 +616,16 @@ class LiveChain:
         """Close every connection."""
         with self._lock:
             self._writer.close()
-        self.reader.close()
-        self.world.close()
+        super().close()
 
     # -- the tip ----------------------------------------------------------------------
 
     def tip(self, conn: sqlite3.Connection | None = None) -> tuple[int, str, int]:
-        """(height, hash, time) of the best block, world or live."""
-        c = conn or self._writer
-        with contextlib.nullcontext() if conn else self._lock:
-            row = c.execute(
-                "SELECT height, hash, time FROM blocks ORDER BY height DESC LIMIT 1"
-            ).fetchone()
-        if row is None:
-            return self.world_tip_height, self.world_tip_hash, self.world_tip_time
-        return row[0], row[1], row[2]
-
-    def current_tip(self) -> tuple[int, str, int]:
-        """(height, hash, time) of the best block, read without waiting for the writer."""
-        with self.reader.borrow() as c:
-            return self.tip(c)
+        """(height, hash, time) of the best block, world or live (conn: the writer's)."""
+        if conn is not None:
+            return super().tip(conn)
+        with self._lock:
+            return super().tip(self._writer)
 
     def spendable(self, outpoints: list[tuple[str, int]]) -> list[bool]:
         """For each (txid, n), world or live: whether the next block could spend it.
