@@ -1,9 +1,9 @@
 """The production WSGI server of the services `sandbox up` runs in its own process.
 
-The explorer, the exchanges, the issuer, the Tron node and explorer and the classroom
-share that process's live chains and inject runner, so they cannot move to worker
-processes; each gets a waitress server in a thread instead (the Tron node's reads are
-served by the workers, tronnode/replica.py, which pass it the rest). waitress, rather than
+The own parts of the explorer, the Tron node and explorer, the classroom and the issuer
+keep that process's live chains and inject runner, so they cannot move to worker
+processes; each gets a waitress server in a thread instead (their ports are served by the
+workers, which pass them what needs them). waitress, rather than
 werkzeug's development server: it keeps connections alive (Esplora and TronGrid clients
 make hundreds of calls), reads every request head and body in its event loop before a
 thread runs the app (held half-requests pin no thread), closes connections idle past

@@ -1,9 +1,10 @@
 """A running sandbox: every site of a world on its own loopback port, behind the gateway.
 
-`Sandbox(world).start()` serves the hidden services in gunicorn worker processes
-(`sandbox/workers/`, a port each on 127.0.0.1), and in this process, on waitress
-(`portal_server.py`), the services that share its live chains (the explorer, the
-exchanges, the issuer, the Tron node and explorer, the classroom); it routes the sites'
+`Sandbox(world).start()` serves the hidden services and the exchanges in gunicorn worker
+processes (`sandbox/workers/`, a port each on 127.0.0.1), and the ports of the explorer,
+the Tron node, the Tron explorer, the classroom and the issuer there too, whose own parts
+(the live chains, the inject runner) run in this process on waitress (`portal_server.py`),
+reached by the workers for what they cannot answer; it routes the sites'
 `.onion`/`.test` names to them in the gateway, and writes `run.json` in the state
 directory so `sandbox status` can tell what is running, with a pointer to it in a
 per-user place (`running_dir`) so `sandbox status` finds it from any directory.
@@ -38,8 +39,17 @@ from .torcheck import NAME as TORCHECK_NAME
 from .torcheck import create_app as create_torcheck
 from .torcheck import exit_address
 from .torcheck.tls import CA_FILE, server_context
-from .workers import CLASSROOM, EXPLORER, TRON_NODE, SiteWorkers, record
+from .workers import (
+    CLASSROOM,
+    EXPLORER,
+    ISSUER,
+    TRON_EXPLORER,
+    TRON_NODE,
+    SiteWorkers,
+    record,
+)
 from .workers import describe as describe_workers
+from .workers.supervisor import THREADS, default_workers
 from .world.store import open_world, site_rows
 from .world.tron_store import has_tron
 from .wsgi_server import MAX_CONNECTIONS as SERVER_CONNECTIONS
@@ -52,13 +62,20 @@ RUN_FILE = "run.json"
 CLASSROOM_NAME = "classroom.test"  # the portal's name through the gateway
 TRONGRID_NAME = "api.trongrid.test"  # the Tron node's (java-tron API and TronGrid) name
 TRONSCAN_NAME = "tronscan.test"  # the Tron explorer's name
-# Served in this process: they share its live chains (the explorer's Bitcoin chain, the
-# node's Tron chain) and its inject runner. The explorer's port is served by the worker
-# processes, which pass its broadcasts here (explorer.create_replica_app); every other
-# kind is a hidden service, served by the worker processes.
-IN_PROCESS_KINDS = ("explorer", "exchange", "issuer")
-# The services whose port the workers serve, as errors name them.
-SERVICE_LABELS = {EXPLORER: "explorer", TRON_NODE: "tron node", CLASSROOM: "classroom"}
+# Kinds with a part in this process: the explorer makes the Bitcoin chain's live blocks,
+# the issuer writes the Tron chain the node makes here and tells the inject runner of
+# requests (the worker processes serve their ports, passing them what needs that). Every
+# other kind (hidden services, exchanges) is served by the worker processes alone.
+IN_PROCESS_KINDS = ("explorer", "issuer")
+# The services whose port the workers serve, passing them what needs their own part here,
+# as errors name them.
+SERVICE_LABELS = {
+    EXPLORER: "explorer",
+    TRON_NODE: "tron node",
+    TRON_EXPLORER: "tron explorer",
+    CLASSROOM: "classroom",
+    ISSUER: "issuer",
+}
 
 
 def running_dir() -> Path:
@@ -184,13 +201,14 @@ class Sandbox:
     gateway: Gateway | None = None
     log: ConnectionLog | None = None
     # The classroom's own process's server (joining, answers, the instructor, the injects);
-    # the worker processes serve its port (classroom_served_port) and pass it what needs that.
+    # the worker processes serve its port and pass it what needs that.
     classroom: PortalServer | None = None
-    classroom_served_port: int | None = None
     # The Tron node's own process's server: it executes transactions and makes blocks; the
-    # worker processes serve the node's port (tron_node_port) and pass it what needs that.
+    # worker processes serve the node's port and pass it what needs that.
     tronnode: PortalServer | None = None
-    tron_node_port: int | None = None
+    # The ports the worker processes serve for the services with an own process here, by
+    # name (EXPLORER, TRON_NODE, TRON_EXPLORER, CLASSROOM).
+    service_ports: dict[str, int] = field(default_factory=dict)
     # The listeners of the services' own processes here (by name: TRON_NODE, EXPLORER),
     # opened with the ports the workers serve for them, until their servers take them.
     _own: dict[str, socket.socket] = field(default_factory=dict)
@@ -233,7 +251,7 @@ class Sandbox:
         tron = has_tron(conn)
         conn.close()
         self._ensure_open_files(
-            sum(1 for r in rows if r["id"] not in self.upstreams and r["kind"] in IN_PROCESS_KINDS)
+            sum(1 for r in rows if r["id"] not in self.upstreams and r["kind"] == "issuer")
         )
         self.state_dir.mkdir(parents=True, exist_ok=True)
         # The ports of the services the workers serve are opened here, before they start.
@@ -253,15 +271,26 @@ class Sandbox:
                 if r["id"] in own and r["kind"] not in IN_PROCESS_KINDS
             ]
             where: dict[str, int] = {}  # the ports the workers serve, by site or service
-            services = {}
-            if any(r["id"] in own and r["kind"] == "explorer" for r in rows):
-                services[EXPLORER] = self._service_sockets(EXPLORER, self.explorer_port)
-            if tron and self.tron_port is not None:
-                services[TRON_NODE] = self._service_sockets(TRON_NODE, self.tron_port)
-                self.tron_node_port = services[TRON_NODE][0].getsockname()[1]
-            if self.classroom_port is not None:
-                services[CLASSROOM] = self._service_sockets(CLASSROOM, self.classroom_port)
-                self.classroom_served_port = services[CLASSROOM][0].getsockname()[1]
+            ports_asked = {
+                EXPLORER: self.explorer_port
+                if any(r["id"] in own and r["kind"] == "explorer" for r in rows)
+                else None,
+                TRON_NODE: self.tron_port if tron else None,
+                TRON_EXPLORER: self.tronscan_port if tron else None,
+                CLASSROOM: self.classroom_port,
+            }
+            services = {
+                name: (self._listen(name, port), self._own_listener(name))
+                for name, port in ports_asked.items()
+                if port is not None
+            }
+            issuer = next((r["id"] for r in rows if r["id"] in own and r["kind"] == "issuer"), None)
+            if issuer is not None:  # reached only through the gateway, as a site
+                public = ports.listen("127.0.0.1", f"site {issuer}")
+                services[ISSUER] = (public, self._own_listener(ISSUER))
+            self.service_ports = {
+                name: sock.getsockname()[1] for name, (sock, _) in services.items()
+            }
             if hidden or services:  # the workers boot while this process loads its own
                 self.workers = SiteWorkers(
                     self.world,
@@ -278,6 +307,8 @@ class Sandbox:
                     self.sites.append(SiteServer(*site, None, None, self.upstreams[row["id"]]))
                 elif row["kind"] == "explorer" and EXPLORER in where:
                     self.sites.append(self._start_explorer(site, where[EXPLORER]))
+                elif row["id"] == issuer:
+                    self.sites.append(self._start_issuer(site, where[ISSUER]))
                 elif row["id"] in where:
                     self.sites.append(
                         SiteServer(*site, None, None, ("127.0.0.1", where[row["id"]]))
@@ -297,7 +328,7 @@ class Sandbox:
             if TRON_NODE in services:
                 table[TRONGRID_NAME] = self._start_tronnode()
                 self._share_tron_chain()
-            if tron and self.tronscan_port is not None:
+            if TRON_EXPLORER in services:
                 table[TRONSCAN_NAME] = self._start_tronscan()
             self._start_swap_watchers()
             routes = Routes(table, {TORCHECK_NAME: self._start_torcheck(ports)})
@@ -345,16 +376,23 @@ class Sandbox:
         server = self._serve_own(EXPLORER, app, "explorer")
         return SiteServer(*site, server, None, (reachable(self.host), port))
 
+    def _start_issuer(self, site: tuple[str, str, str, str], port: int) -> SiteServer:
+        """Start the issuer's own process's part: it takes the requests and acts on the
+        node's chain (handed over once the node runs); the workers serve its port."""
+        app = self._app(site[0], "issuer")
+        server = self._serve_own(ISSUER, app, "issuer_portal")
+        return SiteServer(*site, server, None, ("127.0.0.1", port))
+
     def _ensure_open_files(self, served_here: int) -> None:
         """Raise the open-files limit to what the caps need, or OSError saying what to do.
 
         Each gateway connection holds a client and an upstream socket, and the site it
-        reaches, when served in this process, one more; the explorer and the classroom
-        are also reached directly, up to their own caps.
+        reaches, when served in this process, one more; the services' own parts here are
+        reached by the workers alone, a kept-alive connection per worker thread at most.
         """
-        direct = SERVER_CONNECTIONS * (1 + (self.classroom_port is not None))
         relayed = min(self.max_connections, served_here * SERVER_CONNECTIONS)
-        needed = 2 * self.max_connections + relayed + direct
+        forwarded = len(SERVICE_LABELS) * THREADS * (self.site_workers or default_workers())
+        needed = 2 * self.max_connections + relayed + forwarded
         ensure_open_files(
             open_files_needed(needed),
             f"the sandbox (gateway cap of {self.max_connections} connections)",
@@ -377,30 +415,7 @@ class Sandbox:
             gateway_log=functools.partial(gateway_log.latest, self.state_dir / "gateway.db"),
         )
         self.classroom = self._serve_own(CLASSROOM, app, "classroom")
-        assert self.classroom_served_port is not None  # start() set it with its sockets
-        return reachable(self.host), self.classroom_served_port
-
-    def _serve(self, app: Flask, extension: str, label: str, port: int | None) -> PortalServer:
-        """Serve a portal's app on its own port in a thread; its extension is closed when it
-        cannot listen. label names the port in the error ("address in use" alone does not
-        say which of the ports it is)."""
-        assert port is not None  # None means not served: start() does not call this then
-        try:
-            server = PortalServer(self.host, port, app)
-        except OSError as e:
-            app.extensions[extension].close()
-            raise OSError(e.errno, f"{label} port {self.host}:{port}: {e.strerror}") from e
-        except BaseException:
-            app.extensions[extension].close()
-            raise
-        threading.Thread(target=server.serve_forever, name=extension, daemon=True).start()
-        return server
-
-    def _upstream(self, server: PortalServer) -> tuple[str, int]:
-        """Where the gateway reaches a portal: trainees reach it directly on the classroom
-        network and by name through the proxy; the gateway connects over loopback unless
-        the portal is bound elsewhere."""
-        return reachable(self.host), server.server_port
+        return reachable(self.host), self.service_ports[CLASSROOM]
 
     def _tron_chain(self) -> Any:
         """The node's live Tron chain when the node runs here, else None."""
@@ -413,12 +428,12 @@ class Sandbox:
         return self._tron_chain()
 
     def _share_tron_chain(self) -> None:
-        """Hand the node's live Tron chain to the exchanges' portals (deposits made during
-        the class reach their law-enforcement records once in a block) and to the issuer's
-        (its freezes and reissues go into the next block)."""
+        """Hand the node's live Tron chain to the issuer's portal (its freezes and reissues
+        go into the next block); the exchanges' portals, in the worker processes, read it
+        from tron.db."""
         chain = self._tron_chain()
         for site in self.sites:
-            if site.kind in ("exchange", "issuer") and site.server is not None:
+            if site.kind == "issuer" and site.server is not None:
                 _extension(site.server.app, "exchange_portal").tron_live = chain
             issuer = _extension(site.server.app, "issuer_portal") if site.server else None
             runner = _extension(self.classroom.app, "classroom").runner if self.classroom else None
@@ -461,17 +476,20 @@ class Sandbox:
         plain, secure = self.torcheck
         return {80: ("127.0.0.1", plain.server_port), 443: ("127.0.0.1", secure.server_port)}
 
-    def _service_sockets(self, name: str, port: int) -> tuple[socket.socket, str]:
-        """A service's listeners, open before the workers start: its port, which the
-        workers serve, and (kept in _own) its own process's on loopback; returns the
-        first and the second's URL."""
+    def _listen(self, name: str, port: int) -> socket.socket:
+        """A service's port on the sandbox's host, opened before the workers that serve it
+        start; OSError naming which port."""
         try:
-            public = socket.create_server((self.host, port), backlog=1024)
+            return socket.create_server((self.host, port), backlog=1024)
         except OSError as e:
             label = SERVICE_LABELS[name]
             raise OSError(e.errno, f"{label} port {self.host}:{port}: {e.strerror}") from e
+
+    def _own_listener(self, name: str) -> str:
+        """Open the loopback listener of a service's own part here (kept in _own until its
+        server takes it); its URL, for the workers."""
         own = self._own[name] = socket.create_server(("127.0.0.1", 0), backlog=1024)
-        return public, f"http://127.0.0.1:{own.getsockname()[1]}/"
+        return f"http://127.0.0.1:{own.getsockname()[1]}/"
 
     def _serve_own(self, name: str, app: Flask, extension: str) -> PortalServer:
         """Serve a service's own process's part on its listener in _own, in a thread; its
@@ -493,17 +511,17 @@ class Sandbox:
         self.tronnode = self._serve_own(
             TRON_NODE, create_app(self.world, self.state_dir), "tronnode"
         )
-        assert self.tron_node_port is not None  # start() set it with the node's sockets
-        return reachable(self.host), self.tron_node_port
+        return reachable(self.host), self.service_ports[TRON_NODE]
 
     def _start_tronscan(self) -> tuple[str, int]:
-        """Serve the Tron explorer on its own port, sharing the node's live chain when the
-        node runs here (one TronLive per tron.db); returns its upstream for the gateway."""
+        """Start the Tron explorer's own process's part, sharing the node's live chain when
+        the node runs here (one TronLive per tron.db): it answers what needs the accounts'
+        state; the workers serve its port. Returns its upstream for the gateway."""
         from .tronscan import create_app
 
         app = create_app(self.world, self.state_dir, chain=self._tron_chain())
-        self.tronscan = self._serve(app, "tronscan", "tron explorer", self.tronscan_port)
-        return self._upstream(self.tronscan)
+        self.tronscan = self._serve_own(TRON_EXPLORER, app, "tronscan")
+        return reachable(self.host), self.service_ports[TRON_EXPLORER]
 
     def stop(self) -> None:
         """Stop the gateway and every site, and forget the run file."""
@@ -585,13 +603,17 @@ class Sandbox:
                 (f"http://{self.host}:{s.port}/" for s in self.sites if s.kind == "explorer"), None
             ),
             "classroom": (
-                f"http://{self.host}:{self.classroom_served_port}/" if self.classroom else None
+                f"http://{self.host}:{self.service_ports[CLASSROOM]}/" if self.classroom else None
             ),
             "classroom_name": CLASSROOM_NAME if self.classroom else None,
-            "tronnode": (f"http://{self.host}:{self.tron_node_port}/" if self.tronnode else None),
+            "tronnode": (
+                f"http://{self.host}:{self.service_ports[TRON_NODE]}/" if self.tronnode else None
+            ),
             "tronnode_name": TRONGRID_NAME if self.tronnode else None,
             "tronscan": (
-                f"http://{self.host}:{self.tronscan.server_port}/" if self.tronscan else None
+                f"http://{self.host}:{self.service_ports[TRON_EXPLORER]}/"
+                if self.tronscan
+                else None
             ),
             "tronscan_name": TRONSCAN_NAME if self.tronscan else None,
             "ca_file": str(self.ca_file) if self.ca_file else None,

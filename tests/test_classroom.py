@@ -7,6 +7,7 @@ import io
 import json
 import re
 import signal
+import socket
 import sqlite3
 import subprocess
 import threading
@@ -591,3 +592,62 @@ def test_injects_fired_from_the_portal_act_on_the_running_sandbox(course_world, 
         assert requests.get(f"http://{shop.address}/", proxies={"http": proxy}, timeout=20).ok
         progress = sb.classroom.app.extensions["classroom"].progress
         assert progress.fired("down", None) and progress.fired("up", None)
+
+
+# -- what the worker processes answer themselves (create_replica_app) --------------------
+
+
+def _closed_port() -> int:
+    """A loopback port nothing listens on (bound, then closed)."""
+    with socket.create_server(("127.0.0.1", 0)) as sock:
+        return sock.getsockname()[1]
+
+
+def _serve(app) -> tuple[str, object]:
+    """app on a free loopback port: (its URL, the server)."""
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return f"http://127.0.0.1:{server.server_port}", server
+
+
+def test_without_its_process_the_join_form_shows_and_joining_is_503(course_world, tmp_path):
+    """The join form is a worker's own page; joining needs the portal's process (its
+    throttles): while it does not answer, the portal's error page says so, with a 503."""
+    replica = create_replica_app(course_world, tmp_path, f"http://127.0.0.1:{_closed_port()}/")
+    url, server = _serve(replica)
+    try:
+        s = requests.Session()
+        form = s.get(f"{url}/join", timeout=10)
+        assert form.status_code == 200 and 'name="code"' in form.text
+        r = s.post(f"{url}/join", data={"csrf": csrf_of(form.text), "code": "x"}, timeout=10)
+        assert r.status_code == 503 and r.headers["Retry-After"] == "2"
+        assert "the classroom&#39;s own process does not answer" in r.text
+    finally:
+        server.shutdown()
+        replica.extensions["classroom"].close()
+
+
+def test_a_trainees_pages_are_the_workers_and_an_instructors_are_passed_on(
+    course_world, tmp_path, codes
+):
+    """Once joined (through the portal's process), a trainee's case and live updates come
+    from the worker even with the portal's process gone; an instructor's browser is passed
+    on whatever page it asks for: the workers hold no instructor password."""
+    portal = Portal(course_world, tmp_path / "state", workers=True, tick=False)
+    try:
+        portal.classroom.progress.start()
+        s, _ = trainee(portal.url, codes[1])
+        teacher, _ = instructor(portal.url)
+        assert "Live board" in teacher.get(f"{portal.url}/instructor/", timeout=10).text
+        portal.servers[0].shutdown()  # the portal's own process stops answering
+        case = s.get(f"{portal.url}/", timeout=10)
+        assert case.status_code == 200 and "Objectives" in case.text
+        me = s.get(f"{portal.url}/me.json", timeout=10)
+        assert me.status_code == 200 and me.json()["seat"] == 1
+        for page in ("/", "/instructor/"):
+            r = teacher.get(f"{portal.url}{page}", timeout=10)
+            assert r.status_code == 503, page
+    finally:
+        portal.servers[1].shutdown()
+        portal.replica.extensions["classroom"].close()
+        portal.classroom.close()

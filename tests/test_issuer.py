@@ -7,6 +7,7 @@ the chain is read and written with tronpy against the served Tron node, keys fro
 from __future__ import annotations
 
 import re
+import socket
 import sqlite3
 import time
 from pathlib import Path
@@ -17,6 +18,7 @@ from tronpy import Tron
 from tronpy.keys import PrivateKey
 from tronpy.providers import HTTPProvider
 
+from sandbox.issuer import create_replica_app
 from sandbox.scenario import load_scenario
 from sandbox.serve import Sandbox
 from sandbox.world.build import build_world
@@ -434,3 +436,27 @@ def test_unfreeze_lifts_only_when_no_other_seat_holds_it(served, holders):
     assert not _blacklisted(served, address)
     _, again = _ask(served, address, ("unfreeze",), seat="seat-14")
     assert again["status"] == "refused"
+
+
+def test_its_worker_app_reads_alone_and_passes_on_what_changes_something(served):
+    """Through the gateway the issuer's port is the workers': a logged-in seat's pages
+    come from there even while the issuer's own process is away; a request (a change)
+    needs that process and gets a 503 saying so."""
+    sb = served["sandbox"]
+    site = next(s for s in sb.sites if s.kind == "issuer")
+    assert site.port != site.server.server_port  # the workers serve it, not its own part
+    s = _login(served, "seat-2")
+    replica = create_replica_app(sb.world, sb.state_dir, f"http://127.0.0.1:{_closed_port()}/")
+    client = replica.test_client()
+    client.set_cookie("le_session", s.cookies["le_session"], domain="localhost")
+    listing = client.get("/le/requests")
+    assert listing.status_code == 200 and "Sign in" not in listing.text
+    sent = client.post("/le/request", data={"csrf": "x", "subject": "T"})
+    assert sent.status_code == 503
+    assert sent.text == "the issuer's own process does not answer; ask again soon\n"
+
+
+def _closed_port() -> int:
+    """A loopback port nothing listens on (bound, then closed)."""
+    with socket.create_server(("127.0.0.1", 0)) as sock:
+        return sock.getsockname()[1]

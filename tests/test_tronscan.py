@@ -2,10 +2,12 @@
 tf-donations world: Tronscan-shaped API answers compared with recorded real ones, paging
 and filters checked against the world file, clear 400/404s, no secret or answer-key fact
 on any page, a live broadcast and blacklisting seen at once, its wiring in a running
-sandbox (tronscan.test through the proxy), and Chromium screenshots of its pages."""
+sandbox (tronscan.test through the proxy), and Chromium screenshots of its pages. The
+served tests run against the explorer's app alone and through a worker's replica app."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import threading
 from pathlib import Path
@@ -14,18 +16,22 @@ from types import SimpleNamespace
 import pytest
 import requests
 
+from sandbox.portal_server import PortalServer
 from sandbox.serve import TRONSCAN_NAME, Sandbox
 from sandbox.tron import abi
 from sandbox.tron import address as tron_address
 from sandbox.tron.keys import TronKey
 from sandbox.tron.transaction import build
 from sandbox.tron.usdt import USDT_ADDRESS
-from sandbox.tronscan import create_app
+from sandbox.tronscan import create_app, create_replica_app
 from sandbox.wsgi_server import BoundedWSGIServer
 from tests.chromium import SHOTS, needs_chromium, start_chromium
 from tests.tron_node_world import build_tron_world, world_rows
 
 pytestmark = pytest.mark.slow
+
+# How the served tests reach the explorer: its app alone, and through a worker's replica.
+SERVED_AS = ["app", "replica"]
 
 # Recorded real answers of apilist.tronscan.org / apilist.tronscanapi.com (public mainnet
 # data), trimmed to one element per list. Shape tests check that every field here is in
@@ -163,34 +169,53 @@ def world(tmp_path_factory) -> Path:
     return build_tron_world(tmp_path_factory.mktemp("tronscan-world"))
 
 
-def _serve(world: Path, state: Path):
-    """The explorer on a free loopback port with its own chain (no block made on its own)."""
-    app = create_app(world, state)
-    server = BoundedWSGIServer("127.0.0.1", 0, app)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+@contextlib.contextmanager
+def listening(app, server=BoundedWSGIServer, port: int = 0):
+    """The URL of app served on a loopback port (0: a free one), in a thread, until the
+    block ends."""
+    srv = server("127.0.0.1", port, app)
+    thread = threading.Thread(target=srv.serve_forever, daemon=True)
     thread.start()
     try:
-        yield SimpleNamespace(
-            url=f"http://127.0.0.1:{server.server_port}",
-            chain=app.extensions["tronscan"].reader.chain,
-            world=world,
-        )
+        yield f"http://127.0.0.1:{srv.server_port}"
     finally:
-        server.shutdown()
-        server.server_close()
+        srv.shutdown()
+        srv.server_close()
+
+
+def _serve(world: Path, state: Path, served_as: str = "app"):
+    """The explorer on a free loopback port with its own chain (no block made on its own).
+
+    served_as "app": its app alone; "replica": the port clients use served by the app of a
+    worker process (replica.py) that reads the stored chain and passes the rest to the
+    explorer's own app on waitress, as `sandbox up` runs them.
+    """
+    app = create_app(world, state)
+    try:
+        with contextlib.ExitStack() as stack:
+            own = PortalServer if served_as == "replica" else BoundedWSGIServer
+            url = stack.enter_context(listening(app, own))
+            if served_as == "replica":
+                replica = create_replica_app(world, state, url + "/")
+                stack.callback(replica.extensions["tronscan"].close)
+                url = stack.enter_context(listening(replica, PortalServer))
+            yield SimpleNamespace(
+                url=url, chain=app.extensions["tronscan"].reader.chain, world=world
+            )
+    finally:
         app.extensions["tronscan"].close()
 
 
-@pytest.fixture(scope="module")
-def served(world, tmp_path_factory):
+@pytest.fixture(scope="module", params=SERVED_AS)
+def served(request, world, tmp_path_factory):
     """The explorer over the world as built (no live transaction)."""
-    yield from _serve(world, tmp_path_factory.mktemp("tronscan-state"))
+    yield from _serve(world, tmp_path_factory.mktemp("tronscan-state"), request.param)
 
 
-@pytest.fixture
-def fresh(world, tmp_path):
+@pytest.fixture(params=SERVED_AS)
+def fresh(request, world, tmp_path):
     """The explorer with a live chain of its own, for a test that broadcasts."""
-    yield from _serve(world, tmp_path / "state")
+    yield from _serve(world, tmp_path / "state", request.param)
 
 
 def get(served, path: str, **params) -> requests.Response:

@@ -8,6 +8,11 @@ withdrawals, and logins; a subject is a Bitcoin or Tron address or a txid), an a
 audit log in `<state_dir>/exchanges.db` with JSON and PDF downloads, and a JSON API under
 /api/le that takes the requester's token. Each requester sees only its own requests; the
 instructor sees all. `is_frozen` tells the ledger which accounts were frozen.
+
+Any number of processes may serve one exchange over the same state_dir, each with its own
+create_app: sessions, the request log and freezes are in exchanges.db, the session key
+in `exchanges.secret` (written once), and a process other than the Tron node's reads
+the live Tron chain through a TronReplica.
 """
 
 from __future__ import annotations

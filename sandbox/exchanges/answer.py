@@ -14,7 +14,7 @@ from typing import Any
 
 from ..ledger.codec.amounts import format_btc
 from ..ledger.live.chain import LiveChainReader
-from ..tron.live.chain import TronLive
+from ..tron.live.chain import TronReader
 from ..world.exchange_records import account_prefix
 from . import records, tron_records
 from .clock import utc
@@ -48,7 +48,7 @@ class AnswerContext:
     now: int
     frozen_since: Callable[[str], int | None]
     live: LiveChainReader | None = None  # <state>/chain.db, once the explorer made it
-    tron_live: TronLive | None = None  # the running Tron chain (tron.db), once the node runs
+    tron_live: TronReader | None = None  # the running Tron chain (tron.db), once the node runs
     tron: bool = False  # whether the world has a Tron chain
 
 

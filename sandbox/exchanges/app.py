@@ -8,7 +8,7 @@ from pathlib import Path
 from flask import Flask
 
 from ..ledger.codec.amounts import format_btc
-from ..tron.live.chain import TronLive
+from ..tron.live.chain import TronReader
 from .access import csrf_token, current_requester
 from .clock import utc
 from .le_app import MAX_BODY, portal_app
@@ -22,14 +22,25 @@ SECRET_FILE = "exchanges.secret"
 
 
 def create_app(
-    world_path: str | Path, site_id: str, state_dir: str | Path, tron_live: TronLive | None = None
+    world_path: str | Path,
+    site_id: str,
+    state_dir: str | Path,
+    tron_live: TronReader | None = None,
+    *,
+    started: float | None = None,
 ) -> Flask:
     """The website of the exchange site_id of a world; requests are logged in state_dir.
 
-    tron_live: the running Tron chain, for payments made during the class (it can also be
-    handed over later: `app.extensions["exchange_portal"].tron_live`).
+    tron_live: the running Tron chain, for payments made during the class: the node's
+    TronLive in its own process, a TronReplica in another (it can also be handed over
+    later: `app.extensions["exchange_portal"].tron_live`). Any number of processes may
+    serve the same exchange over one state_dir: everything they share is kept there.
+
+    started: the unix time the sandbox started serving, when the world's time begins at
+    its end; give every process the same, so their clocks agree (None: when this app was
+    made, so a process made later, or made again, dates its requests earlier).
     """
-    portal = Portal(world_path, site_id, state_dir, tron_live)
+    portal = Portal(world_path, site_id, state_dir, tron_live, started)
     app = portal_app(__name__, portal, Path(state_dir) / SECRET_FILE, "exchanges")
 
     from .officers import bp as officers_bp

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from ..errors import WorldError
 from ..ledger.live.chain import LiveChainReader
-from ..tron.live.chain import TronLive
+from ..tron.live.chain import TronReader
 from ..world.clock import WorldClock
 from ..world.requesters import Requester
 from ..world.store import meta, open_world
@@ -23,8 +23,10 @@ class Portal:
     """Answers requests to one exchange and keeps them; shared by the app's blueprints.
 
     tron_live: the running Tron chain (the node's), from which payments made while the class
-    runs reach the records; the sandbox hands it over once the node runs (None: the
-    world's Tron chain only).
+    runs reach the records: its TronLive in the node's process, a TronReplica in another
+    (caught up before each request; until the node has opened tron.db, the world's Tron
+    chain only, as with None). started: the unix time the world's time began at its end
+    (None: now; see create_app).
     """
 
     def __init__(
@@ -32,7 +34,8 @@ class Portal:
         world_path: str | Path,
         exchange_id: str,
         state_dir: str | Path,
-        tron_live: TronLive | None = None,
+        tron_live: TronReader | None = None,
+        started: float | None = None,
     ):
         """Read the exchange from the world; WorldError when it has no such exchange."""
         self.world_path = Path(world_path)
@@ -47,7 +50,7 @@ class Portal:
         if exchange is None:
             raise WorldError(f"{self.world_path}: no exchange {exchange_id!r}")
         self.exchange = exchange
-        self.clock = WorldClock(end_time)
+        self.clock = WorldClock(end_time, started)
         self.state_dir = Path(state_dir)
         self.audit = AuditLog(state_dir, exchange_id)
         self.access = Access(self.world_path, exchange_id, self.audit.path)
@@ -66,6 +69,7 @@ class Portal:
             if data.get(name) is None:
                 data[name] = value
         request, errors = clean_request(data)
+        tron_live = tron_records.caught_up(self.tron_live) if self.tron else None
 
         def build(number, conn):
             """Answer inside the audit log's write transaction."""
@@ -77,7 +81,7 @@ class Portal:
                     self.clock.now(),
                     lambda actor_id: self.audit.frozen_since(actor_id, conn),
                     LiveChainReader(self.state_dir / "chain.db"),
-                    self.tron_live if self.tron else None,
+                    tron_live,
                     self.tron,
                 )
                 if (

@@ -5,7 +5,7 @@ An exchange's Tron side (built by sandbox.tron.sim): a deposit address per custo
 wallet; an energy wallet that activates deposit addresses and delegates them energy;
 withdrawals are transfers from the hot wallet to the customer's own addresses. The
 world's rows come from sandbox.world.tron_store; payments made while the class runs come
-from the live chain (`TronLive`, tron.db) once they are in a block.
+from the live chain (tron.db, read through a `TronReader`) once they are in a block.
 """
 
 from __future__ import annotations
@@ -15,13 +15,14 @@ import sqlite3
 from collections.abc import Iterable
 
 from ..tron import address as tron_address
-from ..tron.live.chain import TRANSFER_TOPIC, TronLive
+from ..tron.live.chain import TRANSFER_TOPIC, TronNotReady, TronReader, TronReplica
 from ..tron.usdt import USDT_ADDRESS
 from ..world import tron_store
 from .records import Match
 
 __all__ = [
     "TRON_UNIT",
+    "caught_up",
     "format_tron",
     "has_tron",
     "match_tron_address",
@@ -34,6 +35,18 @@ __all__ = [
 TRON_UNIT = 1_000_000  # USDT and TRX (sun) both have 6 decimals
 OPERATIONAL_KINDS = ("hot", "energy")
 LIVE_LIMIT = 10_000  # live payments of one address the records list (a class makes a few)
+
+
+def caught_up(live: TronReader | None) -> TronReader | None:
+    """The live chain to answer one request from: a TronReplica caught up with tron.db
+    first (under its lock, so threads may ask at once), None while the node's process is
+    still starting it (the world's chain only, never an error); TronLive as it is."""
+    if isinstance(live, TronReplica):
+        try:
+            live.refresh()
+        except TronNotReady:
+            return None
+    return live
 
 
 def has_tron(conn: sqlite3.Connection) -> bool:
@@ -120,7 +133,7 @@ def _deposit_match(
 
 
 def match_tron_txid(
-    conn: sqlite3.Connection, exchange_id: str, txid: str, live: TronLive | None = None
+    conn: sqlite3.Connection, exchange_id: str, txid: str, live: TronReader | None = None
 ) -> Match | None:
     """The exchange's relation to a Tron transaction of the world or of the live chain (once
     in a block): a customer's deposit, a withdrawal it paid, or its own movement."""
@@ -154,14 +167,14 @@ def match_tron_txid(
     return Match("operational_tx", tx_kind=_kind_of(moved, owners, exchange_id))
 
 
-def tron_txid_known(conn: sqlite3.Connection, txid: str, live: TronLive | None) -> bool:
+def tron_txid_known(conn: sqlite3.Connection, txid: str, live: TronReader | None) -> bool:
     """Whether txid is a transaction of the Tron chain: the world's or the live one's."""
     if tron_store.tx_by_txid(conn, txid) is not None:
         return True
     return live is not None and live.tx(txid) is not None
 
 
-def _live_moved(live: TronLive, txid: str) -> tuple[str, list[tuple]] | None:
+def _live_moved(live: TronReader, txid: str) -> tuple[str, list[tuple]] | None:
     """(payer, movements) of a live transaction in a block; None if there is none."""
     tx = live.tx(txid)
     if tx is None or tx.seq is None or tx.number is None or tx.result != "SUCCESS":
@@ -180,7 +193,7 @@ def _live_moved(live: TronLive, txid: str) -> tuple[str, list[tuple]] | None:
 
 
 def _live_match(
-    conn: sqlite3.Connection, exchange_id: str, txid: str, live: TronLive
+    conn: sqlite3.Connection, exchange_id: str, txid: str, live: TronReader
 ) -> Match | None:
     """A live transaction, once in a block, that paid customers' deposit addresses."""
     found = _live_moved(live, txid)
@@ -206,7 +219,7 @@ def _movement(m: tuple, counterparty: str) -> dict:
 
 
 def tron_deposits(
-    conn: sqlite3.Connection, exchange_id: str, actor_id: str, live: TronLive | None = None
+    conn: sqlite3.Connection, exchange_id: str, actor_id: str, live: TronReader | None = None
 ) -> list[dict]:
     """Every USDT and TRX payment into the customer's Tron deposit address(es), oldest
     first, live ones (in a block) last; the exchange's own top-ups are not deposits."""
@@ -220,7 +233,7 @@ def tron_deposits(
     return [_movement(m, m[5]) for m in rows]
 
 
-def _live_deposits(live: TronLive, mine: list[str], ours: set[str]) -> list[tuple]:
+def _live_deposits(live: TronReader, mine: list[str], ours: set[str]) -> list[tuple]:
     """Live payments into the deposit addresses, in blocks, oldest first."""
     found: list[tuple[int, int, tuple]] = []
     for address in mine:

@@ -4,19 +4,20 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from flask import Flask
+from flask import Flask, Request, Response
 from flask_babel import lazy_gettext as _l
 
 from ..exchanges.access import csrf_token, current_requester
 from ..exchanges.clock import utc
 from ..exchanges.le_app import MAX_BODY, add_labels, portal_app
+from ..leader import Leader, pass_on_unless
 from ..tron.live.chain import TronLive
 from .policy import ASKS, FIELDS, LEGAL_BASES
 from .portal import Portal
 
 EXCHANGES_STATIC = Path(__file__).resolve().parent.parent / "exchanges" / "static"
 
-__all__ = ["MAX_BODY", "create_app"]
+__all__ = ["MAX_BODY", "create_app", "create_replica_app"]
 
 SECRET_FILE = "issuer.secret"
 
@@ -55,9 +56,36 @@ def create_app(
     actions starts with the app; `app.extensions["issuer_portal"].close()` stops it.
     """
     portal = Portal(world_path, state_dir, tron_live)
+    app = _app(portal)
+    portal.start()
+    return app
+
+
+def create_replica_app(world_path: str | Path, state_dir: str | Path, leader: str) -> Flask:
+    """The issuer's website for a worker process: pages and API reads from issuer.db,
+    every request that changes something (a login, a request, a logout) passed to
+    create_app's process at leader (http://HOST:PORT/), which acts on the chain and tells
+    the classroom."""
+    app = _app(Portal(world_path, state_dir))
+    pass_on_unless(app, Leader(leader, "the issuer"), _is_read, _unavailable)
+    return app
+
+
+def _is_read(incoming: Request) -> bool:
+    """Whether a worker answers the request itself: every page and API call that reads."""
+    return incoming.method in ("GET", "HEAD")
+
+
+def _unavailable(why: str) -> Response:
+    """503 while the issuer's own process starts or restarts."""
+    return Response(why + "\n", status=503, mimetype="text/plain", headers={"Retry-After": "2"})
+
+
+def _app(portal: Portal) -> Flask:
+    """The issuer's Flask app over portal."""
     # The portal looks like the exchanges' portals: it serves their stylesheet.
     app = portal_app(
-        __name__, portal, Path(state_dir) / SECRET_FILE, "issuer", static_folder=EXCHANGES_STATIC
+        __name__, portal, portal.state_dir / SECRET_FILE, "issuer", static_folder=EXCHANGES_STATIC
     )
     app.extensions["issuer_portal"] = portal
     add_labels(app, LABELS)
@@ -83,5 +111,4 @@ def create_app(
             "delay_minutes": portal.delay / 60,
         }
 
-    portal.start()
     return app

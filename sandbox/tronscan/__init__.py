@@ -2,11 +2,13 @@
 
     app = create_app("world.db", "state/")                 # its own view of the chain
     app = create_app("world.db", "state/", chain=node_chain)  # share the node's TronLive
+    reads = create_replica_app("world.db", "state/", "http://127.0.0.1:PORT/")
 
 It reads the world's Tron chain and the live one in `<state_dir>/tron.db` through
 sandbox.tron.live's TronLive. A running sandbox shares the node's TronLive, so the blocks
 and broadcasts the node makes show here at once; served alone it opens its own and makes
-no block.
+no block. The replica app serves the same pages from worker processes (replica.py): the
+stored chain from the files, the rest passed to the app at PORT.
 """
 
 from __future__ import annotations
@@ -18,12 +20,14 @@ from flask import Flask, jsonify, render_template, request
 from flask_babel import gettext as _
 
 from .. import i18n
-from ..tron.live.chain import TronLive
+from ..leader import Leader
+from ..tron.live.chain import TronLive, TronReplica
 from ..world.store import scenario_locale
 from . import api, web
 from .reader import TronscanReader
+from .replica import serve_reads_here
 
-__all__ = ["Tronscan", "create_app"]
+__all__ = ["Tronscan", "create_app", "create_replica_app"]
 
 PACKAGE = Path(__file__).resolve().parent
 
@@ -53,11 +57,30 @@ def create_app(
     owns = chain is None
     live = TronLive(world_path, state_dir) if chain is None else chain
     try:
-        reader = TronscanReader(live)
+        return _app(world_path, Tronscan(TronscanReader(live), owns))
     except BaseException:
         if owns:
             live.close()
         raise
+
+
+def create_replica_app(world_path: str | Path, state_dir: str | Path, leader: str) -> Flask:
+    """The explorer's app for a worker process: the stored chain read from the files the
+    node's process writes, every other request passed to create_app's app at leader
+    (http://HOST:PORT/)."""
+    where = Leader(leader, "the Tron explorer")
+    chain = TronReplica(world_path, state_dir)
+    try:
+        app = _app(world_path, Tronscan(TronscanReader(chain), owns_chain=True))
+    except BaseException:
+        chain.close()
+        raise
+    serve_reads_here(app, chain, where)
+    return app
+
+
+def _app(world_path: str | Path, tronscan: Tronscan) -> Flask:
+    """The explorer's Flask app over tronscan's reader."""
     app = Flask(
         __name__,
         template_folder=str(PACKAGE / "templates"),
@@ -65,7 +88,7 @@ def create_app(
         static_url_path="/static",
     )
     app.json.sort_keys = False  # type: ignore[attr-defined]  # Flask's default provider has it
-    app.extensions["tronscan"] = Tronscan(reader, owns)
+    app.extensions["tronscan"] = tronscan
     i18n.init_app(app, scenario_locale=scenario_locale(world_path))
     app.register_blueprint(api.bp)
     app.register_blueprint(web.bp)

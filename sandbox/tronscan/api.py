@@ -349,8 +349,8 @@ def transaction():
 def _address_txs(r: TronscanReader, address: str, start: int, limit: int) -> tuple[list[str], int]:
     """The txids of the page [start, start + limit) of an address's transactions, and how
     many it has (sent and received, a transaction to oneself once)."""
-    view = r.account(address)
-    total = view.sent + view.received
+    sent, received = r.tx_counts(address)
+    total = sent + received
     txids: list[str] = []
     cursor = None
     seen = 0

@@ -14,7 +14,7 @@ from typing import Any
 from ..errors import SandboxError
 from ..tron import abi
 from ..tron import address as tron_address
-from ..tron.live.chain import LiveBlock, LiveTx, TronLive
+from ..tron.live.chain import LiveBlock, LiveTx, TronLive, TronReader
 from ..tron.protobuf import CONTRACT_TYPES
 from ..tron.transaction import Transaction
 from ..tron.usdt import DECIMALS, NAME, SYMBOL, USDT_ABI, USDT_ADDRESS
@@ -238,9 +238,11 @@ class AccountView:
 
 
 class TronscanReader:
-    """The explorer's reads over a TronLive (the world's transactions and the live ones)."""
+    """The explorer's reads of the world's transactions and the live ones. Accounts,
+    balances and the token's state need the node's TronLive; the rest reads the stored
+    chain, which a worker's TronReplica reads as well (replica.py)."""
 
-    def __init__(self, chain: TronLive):
+    def __init__(self, chain: TronReader):
         """Keep the chain; the public labels and producer names are read once."""
         self.chain = chain
         self.labels: dict[str, str] = dict(chain.world_read(tron_store.account_rows))
@@ -248,6 +250,13 @@ class TronscanReader:
         self.witness_names: dict[str, str] = {
             a: name for a, name, _url, _pos in chain.world_read(tron_store.witnesses)
         }
+
+    @property
+    def live(self) -> TronLive:
+        """The node's TronLive, whose account state only the node's own process keeps."""
+        if not isinstance(self.chain, TronLive):
+            raise TypeError("accounts and the token's state are read in the node's own process")
+        return self.chain
 
     # -- small facts ----------------------------------------------------------------------
 
@@ -285,7 +294,7 @@ class TronscanReader:
                 "paused": u.paused,
             }
 
-        info = self.chain.usdt_read(read)
+        info = self.live.usdt_read(read)
         info.update(address=USDT_ADDRESS, name=NAME, symbol=SYMBOL, decimals=DECIMALS)
         return info
 
@@ -333,7 +342,7 @@ class TronscanReader:
         def read(u) -> tuple[int, list[tuple[bytes, int]]]:
             return u.total_supply, [(a, v) for a, v in u.balances.items() if v]
 
-        supply, rows = self.chain.usdt_read(read)
+        supply, rows = self.live.usdt_read(read)
         ranked = sorted(((tron_address.to_base58(a), v) for a, v in rows), key=lambda r: -r[1])
         return len(ranked), supply, ranked[start : start + limit]
 
@@ -342,13 +351,11 @@ class TronscanReader:
     def account(self, address: str) -> AccountView:
         """An address's balances, resources, activation and label (zeros if never seen)."""
         raw = tron_address.to_bytes(address)
-        acc = self.chain.account(raw)
-        usdt, blacklisted = self.chain.usdt_read(
+        acc = self.live.account(raw)
+        usdt, blacklisted = self.live.usdt_read(
             lambda u: (u.balance_of(raw), u.is_blacklisted(raw))
         )
-        sent, received = self.chain.world_read(lambda c: tron_store.tx_counts(c, address))
-        live_sent = self.chain.live_txs_of(address, received=False, limit=10_000)
-        live_received = self.chain.live_txs_of(address, sent=False, limit=10_000)
+        sent, received = self.tx_counts(address)
         activation = None
         if acc is not None and acc.activated_by is not None:
             activation = self._activation_txid(address)
@@ -370,10 +377,18 @@ class TronscanReader:
             frozen=dict(acc.frozen) if acc else dict(zero),
             delegated=dict(acc.delegated) if acc else dict(zero),
             acquired=dict(acc.acquired) if acc else dict(zero),
-            resource=self.chain.account_resource(raw)[1],
-            sent=sent + len(live_sent),
-            received=received + len(live_received),
+            resource=self.live.account_resource(raw)[1],
+            sent=sent,
+            received=received,
         )
+
+    def tx_counts(self, address: str) -> tuple[int, int]:
+        """(sent, received): how many transactions the address made and was paid by, in
+        the world and live (from the stored chain alone)."""
+        sent, received = self.chain.world_read(lambda c: tron_store.tx_counts(c, address))
+        live_sent = self.chain.live_txs_of(address, received=False, limit=10_000)
+        live_received = self.chain.live_txs_of(address, sent=False, limit=10_000)
+        return sent + len(live_sent), received + len(live_received)
 
     def _activation_txid(self, address: str) -> str | None:
         """The first transaction that paid the address (the one that activated it)."""

@@ -3,7 +3,7 @@
 `SiteWorkers(world, state, sites).start()` opens a port per site and starts a gunicorn
 master (`python -m sandbox.workers`) whose workers serve them all, and the sandbox's own
 services given their ports (`services=`: the Tron node, the explorer, the Tron
-explorer and the classroom, each passing what it cannot answer to its own process, sandbox.leader);
+explorer, the classroom and the issuer, each passing what it cannot answer to its own process, sandbox.leader);
 `record.describe(state)` is what `sandbox status` reports of them.
 """
 
@@ -11,6 +11,7 @@ from .record import describe
 from .supervisor import (
     CLASSROOM,
     EXPLORER,
+    ISSUER,
     SERVICES,
     TRON_EXPLORER,
     TRON_NODE,
@@ -22,6 +23,7 @@ from .supervisor import (
 __all__ = [
     "CLASSROOM",
     "EXPLORER",
+    "ISSUER",
     "SERVICES",
     "TRON_EXPLORER",
     "TRON_NODE",

@@ -27,22 +27,22 @@ from gunicorn.app.base import BaseApplication
 from ..wsgi_server import DEFAULT_SERVER
 from . import record
 from .head_worker import HEAD_TIMEOUT, HeadFirstWorker
-from .supervisor import SERVICES
+from .supervisor import SERVICES, THREADS
 
 # Seconds an idle connection waits for its next request: as long as a new one may take
 # to send its head (head_worker.py closes both from one queue in deadline order).
 KEEPALIVE = int(HEAD_TIMEOUT)
 TIMEOUT = 30  # a worker silent this long is killed and replaced (a request stuck in a loop)
 GRACEFUL = 3  # seconds in-flight requests get when the sandbox stops
-THREADS = 8  # requests a worker serves at once (idle keep-alive connections need no thread)
 
 
 class SiteDispatcher:
     """One worker's apps, chosen by the local port of the connection."""
 
-    def __init__(self, world: Path, state: Path, sites: list[dict]):
+    def __init__(self, world: Path, state: Path, sites: list[dict], started: float):
         """sites: the config's entries (id, kind, port, and the URL of the service's own
-        process as leader, for the sandbox's SERVICES)."""
+        process as leader, for the sandbox's SERVICES); started: when the sandbox started
+        serving (the exchanges' clocks begin then)."""
         from marketplaces import create_site_app
         from marketplaces.common.state import StateStore
         from marketplaces.common.world import World
@@ -53,7 +53,7 @@ class SiteDispatcher:
             if site["kind"] in SERVICES:
                 app = _service_app(site["kind"], world, state, site["leader"])
             elif site["kind"] == "exchange":
-                app = _exchange_app(world, site["id"], state)
+                app = _exchange_app(world, site["id"], state, started)
             else:
                 app = create_site_app(shared_world, site["id"], store)
             self.apps[site["port"]] = app
@@ -131,7 +131,8 @@ class SitesApplication(BaseApplication):
 
     def load(self):
         """The worker's WSGI app: every site's."""
-        return SiteDispatcher(Path(self.config["world"]), self.state, self.config["sites"])
+        config = self.config
+        return SiteDispatcher(Path(config["world"]), self.state, config["sites"], config["started"])
 
 
 def _module_of(kind: str) -> str:
@@ -147,7 +148,7 @@ def _service_app(name: str, world: Path, state: Path, leader: str | None):
     return importlib.import_module(_module_of(name)).create_replica_app(world, state, leader)
 
 
-def _exchange_app(world: Path, site_id: str, state: Path):
+def _exchange_app(world: Path, site_id: str, state: Path, started: float):
     """An exchange's portal, reading the live Tron chain as the node's process writes it."""
     from ..exchanges import create_app
     from ..tron.live.chain import TronReplica
@@ -159,7 +160,8 @@ def _exchange_app(world: Path, site_id: str, state: Path):
         tron = has_tron(conn)
     finally:
         conn.close()
-    return create_app(world, site_id, state, TronReplica(world, state) if tron else None)
+    chain = TronReplica(world, state) if tron else None
+    return create_app(world, site_id, state, chain, started=started)
 
 
 def _follow_parent(parent: int) -> None:

@@ -28,6 +28,7 @@ READY_TIMEOUT = 30.0  # seconds for every worker to load its apps (a cold start 
 # More master restarts than this within RESTART_WINDOW seconds: something is broken for good.
 MAX_RESTARTS = 5
 RESTART_WINDOW = 60.0
+THREADS = 8  # requests a worker serves at once (idle keep-alive connections need no thread)
 
 
 # The sandbox's own services the workers can serve besides the sites: each on a port given
@@ -37,7 +38,8 @@ TRON_NODE = "tronnode"
 EXPLORER = "explorer"
 TRON_EXPLORER = "tronscan"
 CLASSROOM = "classroom"
-SERVICES = (TRON_NODE, EXPLORER, TRON_EXPLORER, CLASSROOM)
+ISSUER = "issuer"
+SERVICES = (TRON_NODE, EXPLORER, TRON_EXPLORER, CLASSROOM, ISSUER)
 
 
 class WorkersError(SandboxError, OSError):
@@ -107,6 +109,8 @@ class SiteWorkers:
                 "record": str(self.record),
                 "parent": os.getpid(),
                 "workers": self.workers,
+                # When the world's clock starts: one for every worker, restarted ones too.
+                "started": time.time(),
                 "sites": [
                     {
                         "id": s,
