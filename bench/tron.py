@@ -106,7 +106,7 @@ node = create_app(world, state, produce=False)
 own = PortalServer("127.0.0.1", 0, DispatcherMiddleware(node, {{"/__static": static}}))
 public = socket.create_server(("127.0.0.1", 0), backlog=1024)
 leader = "http://127.0.0.1:%d/" % own.server_port
-workers = SiteWorkers(world, state, [], services={"tronnode": (public, leader)}).start()
+workers = SiteWorkers(world, state, [], services={{"tronnode": (public, leader)}}).start()
 print(public.getsockname()[1], own.server_port, flush=True)
 try:
     own.serve_forever()

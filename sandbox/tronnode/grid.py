@@ -26,7 +26,7 @@ from ..tron.hashes import keccak256
 from ..tron.live.chain import LiveTx
 from ..tron.usdt import USDT_ABI, USDT_ADDRESS
 from ..world import tron_store
-from .render import tx_json
+from .render import dumps, tx_json
 from .wallet import chain
 
 bp = Blueprint("grid", __name__, url_prefix="/v1")
@@ -50,7 +50,7 @@ def _envelope(
         meta["links"] = {"next": links_next}
     meta["page_size"] = len(data)
     body = {"data": data, "success": True, "meta": meta}
-    return Response(json.dumps(body, separators=(",", ":")), mimetype="application/json")
+    return Response(dumps(body), mimetype="application/json")
 
 
 @bp.errorhandler(GridError)
@@ -345,7 +345,7 @@ def trc20(address: str):
     data = [
         {
             "transaction_id": row[7],
-            "token_info": dict(USDT_INFO),
+            "token_info": USDT_INFO,  # the same object each row: only ever written out
             "block_timestamp": row[6],
             "from": row[3],
             "to": row[4],

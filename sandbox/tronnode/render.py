@@ -8,12 +8,34 @@ out too. `visible` is java-tron's switch: addresses as T... (true) or 41... hex 
 from __future__ import annotations
 
 import json
+from typing import Any
+
+import orjson
 
 from ..tron import address as tron_address
 from ..tron import protobuf
 from ..tron.live.chain import LiveBlock, LiveTx
 
-__all__ = ["address_out", "block_json", "tx_info_json", "tx_json"]
+__all__ = ["address_out", "block_json", "dumps", "tx_info_json", "tx_json"]
+
+
+def dumps(value: Any) -> bytes:
+    """value as json.dumps(value, separators=(",", ":")) writes it, in bytes.
+
+    orjson writes it several times faster (a TronGrid page of 20 transfers: ~60 us less a
+    request). For what the node answers (str keys, ints, no float but getnodeinfo's 0.0 and
+    5.0, which both print alike) the two agree byte for byte as long as orjson's bytes are
+    ASCII without DEL: json escapes those (\\u00e9, \\u007f) where orjson writes them as
+    they are, so such an answer is written by json again, as is one orjson refuses (an int
+    beyond 64 bits, a key that is not a str).
+    """
+    try:
+        out = orjson.dumps(value)
+    except TypeError:
+        out = b""
+    if not out or not out.isascii() or b"\x7f" in out:
+        out = json.dumps(value, separators=(",", ":")).encode()
+    return out
 
 
 def address_out(address: str | bytes, visible: bool) -> str:

@@ -20,7 +20,7 @@ from ..tron.resources import CHAIN_PARAMETERS
 from ..tron.transaction import Transaction
 from ..tron.usdt import USDT_ABI, USDT_ADDRESS, CallResult
 from .accounts import account_json, account_net_json, account_resource_json
-from .render import address_out, block_json, tx_info_json, tx_json
+from .render import address_out, block_json, dumps, tx_info_json, tx_json
 
 bp = Blueprint("wallet", __name__)
 
@@ -44,14 +44,15 @@ def chain() -> TronLive:
 
 def answer(body: dict) -> Response:
     """java-tron's JSON answer (always 200, one line)."""
-    return Response(json.dumps(body, separators=(",", ":")) + "\n", mimetype="application/json")
+    return Response(dumps(body) + b"\n", mimetype="application/json")
 
 
 def params() -> dict:
     """The request's parameters: the POST JSON body, else the query string."""
-    if request.method == "POST" and request.get_data():
+    data = request.get_data() if request.method == "POST" else b""
+    if data:
         try:
-            body = json.loads(request.get_data())
+            body = json.loads(data)
         except ValueError as e:
             raise NodeRequestError(str(e), "com.alibaba.fastjson.JSONException") from None
         if not isinstance(body, dict):

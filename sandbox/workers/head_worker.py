@@ -6,13 +6,25 @@ half-requests (a trainee's slowloris, through the gateway) pin every thread of e
 worker and the sites stop for the whole class. Here a connection reaches a thread only
 with a whole head (or more than any head may be) in hand; until then it waits in the
 event loop, like an idle keep-alive connection, and is closed when its deadline passes.
-Body reads in the thread give up after ``IO_TIMEOUT`` seconds without progress.
+Body reads and answer writes in the thread give up after ``IO_TIMEOUT`` seconds without
+progress.
+
+A connection's socket stays blocking for its whole life, and that timeout is the
+kernel's (SO_RCVTIMEO, SO_SNDTIMEO): stock gthread switches the socket between blocking
+and not around every request (three ioctls), and Python's own socket timeout polls before
+each read and write (two polls for an answer's two writes). Those were five of a small
+answer's ten system calls, each also handing the GIL to another thread. The event loop
+reads with MSG_DONTWAIT instead. Files are written as any answer is, not by sendfile:
+Python's socket.sendfile on a blocking socket waits without end for a client that has
+stopped reading.
 """
 
 from __future__ import annotations
 
 import errno
 import selectors
+import socket
+import struct
 import time
 from functools import partial
 
@@ -25,17 +37,20 @@ from ..wsgi_server import DEFAULT_SERVER, IO_TIMEOUT, REQUEST_TIMEOUT
 # connections from one queue in order of their deadline, so both waits are equally long.
 HEAD_TIMEOUT = REQUEST_TIMEOUT
 MAX_HEAD = 64 * 1024  # past this the parser decides (431/400), in a thread
+_IO_TIMEVAL = struct.pack("ll", int(IO_TIMEOUT), int(IO_TIMEOUT % 1 * 1_000_000))
 
 
 class HeadFirstWorker(ThreadWorker):
     """A gthread worker whose threads only ever parse requests whose head has arrived."""
 
     def init_process(self) -> None:
-        """Make gunicorn's own error pages nginx's, in this worker process, then run."""
+        """Make gunicorn's own error pages nginx's, in this worker process, and write files
+        without sendfile (see the module's docstring), then run."""
         # gunicorn writes a request it refuses (a malformed head, 431, a crashed app) with
         # util.write_error: no Server header and its own page, where every answer of the
         # sites says nginx. There is no setting for it; this process serves only us.
         util.write_error = write_nginx_error
+        self.cfg.set("sendfile", False)
         super().init_process()
 
     def accept(self, server, listener) -> None:
@@ -61,7 +76,7 @@ class HeadFirstWorker(ThreadWorker):
         if head is None:
             head = conn.head = bytearray()
         try:
-            data = conn.sock.recv(MAX_HEAD)
+            data = conn.sock.recv(MAX_HEAD, socket.MSG_DONTWAIT)
         except (BlockingIOError, InterruptedError):
             return
         except OSError:
@@ -80,10 +95,38 @@ class HeadFirstWorker(ThreadWorker):
             return
         buffered = bytes(head) + data
         conn.head = bytearray()
-        conn.init()  # its parser, made on the first request, kept across keep-alive ones
-        conn.sock.settimeout(IO_TIMEOUT)
+        if conn.parser is None:  # its first request: its parser, kept across keep-alive ones
+            conn.init()  # and blocking from now on
+            for option in (socket.SO_RCVTIMEO, socket.SO_SNDTIMEO):
+                conn.sock.setsockopt(socket.SOL_SOCKET, option, _IO_TIMEVAL)
+        conn.initialized = True
         conn.parser.unreader.unread(buffered)
         self._wrap_future(self.tpool.submit(self.handle, conn), conn)
+
+    def finish_request(self, fs) -> None:
+        """gthread's, but a kept-alive connection's socket stays blocking: back to the event
+        loop, which reads it with MSG_DONTWAIT."""
+        if fs.cancelled():
+            self.nr_conns -= 1
+            fs.conn.close()
+            return
+        try:
+            keepalive, conn = fs.result()
+            if keepalive and self.alive:
+                conn.set_timeout()
+                with self._lock:
+                    self._keep.append(conn)
+                    self.poller.register(
+                        conn.sock,
+                        selectors.EVENT_READ,
+                        partial(self.on_client_socket_readable, conn),
+                    )
+            else:
+                self.nr_conns -= 1
+                conn.close()
+        except Exception:  # as gthread: whatever went wrong, the socket is closed
+            self.nr_conns -= 1
+            fs.conn.close()
 
 
 def write_nginx_error(sock, status_int: int, reason: str, mesg: str) -> None:
