@@ -144,7 +144,7 @@ def reachable(bound: str) -> str:
 @dataclass
 class SiteServer:
     """One site: its WSGI server in a thread of this process, or where another serves it
-    (the explorer: both, its own process's part here and its port in the workers)."""
+    (the explorer and the issuer: both, their own part here and their port in the workers)."""
 
     site_id: str
     kind: str
@@ -206,11 +206,11 @@ class Sandbox:
     # The Tron node's own process's server: it executes transactions and makes blocks; the
     # worker processes serve the node's port and pass it what needs that.
     tronnode: PortalServer | None = None
-    # The ports the worker processes serve for the services with an own process here, by
-    # name (EXPLORER, TRON_NODE, TRON_EXPLORER, CLASSROOM).
+    # The ports the worker processes serve for the services with an own part here, by name
+    # (SERVICE_LABELS).
     service_ports: dict[str, int] = field(default_factory=dict)
-    # The listeners of the services' own processes here (by name: TRON_NODE, EXPLORER),
-    # opened with the ports the workers serve for them, until their servers take them.
+    # The listeners of the services' own parts here, by name, opened with the ports the
+    # workers serve for them, until their servers take them.
     _own: dict[str, socket.socket] = field(default_factory=dict)
     tronscan: PortalServer | None = None
     live: LiveChain | None = None  # the explorer's live chain, when served here

@@ -1,4 +1,6 @@
-"""The gunicorn master and workers that serve a world's hidden services.
+"""The gunicorn master and workers that serve a world's hidden services and exchanges, and
+the ports of the sandbox's own services (their `create_replica_app`, which pass what they
+cannot answer to the service's own part in `sandbox up`'s process, sandbox.leader).
 
 `python -m sandbox.workers CONFIG` runs it; `supervisor.SiteWorkers` starts it. The
 supervisor opens one listening socket per site and hands them over as inherited file
