@@ -6,6 +6,9 @@ they pass on with `Leader.forward` and return that process's answer as it is:
 
     leader = Leader("http://127.0.0.1:PORT/", "the explorer")
     pass_on_unless(app, leader, lambda r: r.method in ("GET", "HEAD"), plain_503)
+
+The own part sees each request's client as the worker saw it (`X-Forwarded-For`, set by
+the worker alone) once `from_workers(app)` has made it trust that header.
 """
 
 from __future__ import annotations
@@ -17,10 +20,11 @@ from urllib.parse import urlsplit
 
 from flask import Flask, Request, Response, g, request
 from flask.sessions import SessionInterface
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from .errors import SandboxError
 
-__all__ = ["Leader", "LeaderUnavailable", "pass_on_unless"]
+__all__ = ["Leader", "LeaderUnavailable", "from_workers", "pass_on_unless"]
 
 # Hop-by-hop headers (RFC 9110 7.6.1) and what http.client and the worker's server set
 # themselves: none of them is passed on, either way.
@@ -38,6 +42,7 @@ _NOT_PASSED = frozenset(
         "content-length",
         "server",
         "date",
+        "x-forwarded-for",  # the worker's own, never the client's
     )
 )
 
@@ -64,6 +69,7 @@ class Leader:
         path = incoming.full_path if incoming.query_string else incoming.path
         body = incoming.get_data()
         headers = {k: v for k, v in incoming.headers.items() if k.lower() not in _NOT_PASSED}
+        headers["X-Forwarded-For"] = incoming.remote_addr or ""
         while True:
             conn = getattr(self._local, "conn", None)
             reused = conn is not None
@@ -134,3 +140,11 @@ class _SavedUnlessPassedOn(SessionInterface):
     def save_session(self, app, session, response) -> None:
         if not g.get("passed_on"):
             self.inner.save_session(app, session, response)
+
+
+def from_workers(app: Flask) -> Flask:
+    """Make app, a service's own part, see each request's client as its worker saw it:
+    the address a throttle counts (the classroom's) is the trainee's, not the worker's.
+    Only for a server the workers alone reach (on loopback): the header is trusted."""
+    app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1)  # type: ignore[method-assign]
+    return app

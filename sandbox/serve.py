@@ -31,6 +31,7 @@ from .errors import WorldError
 from .gateway import ConnectionLog, Gateway, GatewayConfig, LatencyModel
 from .gateway import log as gateway_log
 from .gateway.routes import Routes
+from .leader import from_workers
 from .open_files import ensure_open_files, open_files_needed
 from .pids import alive
 from .port_range import PortAllocator, PortRange
@@ -495,7 +496,7 @@ class Sandbox:
         """Serve a service's own process's part on its listener in _own, in a thread; its
         extension is closed when that fails."""
         try:
-            server = PortalServer("127.0.0.1", 0, app, sock=self._own[name])
+            server = PortalServer("127.0.0.1", 0, from_workers(app), sock=self._own[name])
         except BaseException:
             app.extensions[extension].close()
             raise

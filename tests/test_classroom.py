@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import http.client
 import io
 import json
 import re
@@ -12,6 +13,7 @@ import sqlite3
 import subprocess
 import threading
 import time
+import urllib.parse
 from functools import partial
 from pathlib import Path
 
@@ -21,6 +23,7 @@ from werkzeug.serving import make_server
 
 from sandbox.classroom import create_app, create_replica_app
 from sandbox.classroom.compare import answer_matches, parse_number, split_set
+from sandbox.leader import from_workers
 from sandbox.ledger.keys import Key
 from sandbox.scenario import load_scenario
 from sandbox.world.build import build_world
@@ -79,6 +82,8 @@ class Portal:
     def __init__(self, world: Path, state: Path, workers: bool = False, **kwargs):
         """Start serving."""
         self.app = create_app(world, state, PASSWORD, **kwargs)
+        if workers:  # as `sandbox up` serves the own part: reached by the workers alone
+            from_workers(self.app)
         self.servers = [make_server("127.0.0.1", 0, self.app, threaded=True)]
         self.url = f"http://127.0.0.1:{self.servers[0].server_port}"
         if workers:
@@ -651,3 +656,36 @@ def test_a_trainees_pages_are_the_workers_and_an_instructors_are_passed_on(
         portal.servers[1].shutdown()
         portal.replica.extensions["classroom"].close()
         portal.classroom.close()
+
+
+def test_through_the_workers_wrong_joins_are_charged_to_the_trainees_own_address(
+    course_world, tmp_path
+):
+    """The join throttle counts each trainee's address, not the worker's that passes the
+    join on: one trainee guessing codes is slowed down, a neighbour is not; a client's own
+    X-Forwarded-For changes nothing."""
+    portal = Portal(course_world, tmp_path / "state", workers=True, tick=False)
+    try:
+        port = portal.servers[1].server_port
+
+        def join(source: str, code: str, claim: str | None = None) -> int:
+            conn = http.client.HTTPConnection("127.0.0.1", port, source_address=(source, 0))
+            try:
+                conn.request("GET", "/join")
+                answer = conn.getresponse()
+                cookie = answer.getheader("Set-Cookie").split(";", 1)[0]
+                csrf = csrf_of(answer.read().decode())
+                body = urllib.parse.urlencode({"csrf": csrf, "code": code, "name": "X", "pin": PIN})
+                headers = {"Cookie": cookie, "Content-Type": "application/x-www-form-urlencoded"}
+                if claim:
+                    headers["X-Forwarded-For"] = claim
+                conn.request("POST", "/join", body=body, headers=headers)
+                return conn.getresponse().status
+            finally:
+                conn.close()
+
+        statuses = [join("127.0.0.2", f"WRONG{i}", claim=f"10.0.0.{i}") for i in range(12)]
+        assert statuses[0] != 429 and statuses[-1] == 429, statuses
+        assert join("127.0.0.3", "WRONG") != 429
+    finally:
+        portal.close()
