@@ -21,8 +21,9 @@ Users are spawned at --spawn-rate a second, so a phase starts with the class arr
 Locust's HttpUser is requests underneath, and requests speaks SOCKS through PySocks, so
 the trainees are plain HttpUsers with socks5h proxies; FastHttpUser (geventhttpclient)
 is faster but speaks only to HTTP proxies, and trainees' browsers use the SOCKS port. As a
-browser does, a trainee sends a GET once more when the server closed its kept-alive
-connection just as the request left (the servers close idle connections after 10 s).
+browser does, a trainee sends a request once more when the server closed its kept-alive
+connection just as the request left (the servers close idle connections after 10 s): a
+GET whatever came back, any other when no byte of an answer did (as Chromium does).
 
 Prints per request kind: requests, errors, req/s, p50/p95/p99; the phases side by side;
 the sandbox's and the load generator's CPU; the class targets (100 trainees: 0 errors,
@@ -37,6 +38,7 @@ measured in the same run.
 from __future__ import annotations
 
 import argparse
+import http.client
 import itertools
 import json
 import os
@@ -55,10 +57,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import gevent
+import requests
 import yaml
 from locust import HttpUser, between, task
+from locust.clients import LocustHttpAdapter
 from locust.env import Environment
 from locust.stats import StatsEntry
+from urllib3.exceptions import ProtocolError
 from urllib3.util.retry import Retry
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -238,6 +243,29 @@ def start_clock(classroom: str) -> None:
     s.post(f"{classroom}instructor/clock/start", data={"csrf": csrf}, timeout=30).raise_for_status()
 
 
+class BrowserAdapter(LocustHttpAdapter):
+    """What a browser does when a server closes a kept-alive connection just as a request
+    leaves (its idle timeout struck): a GET is sent again (Retry's read=1), and any other
+    request too when not a byte of answer came back, as Chromium does
+    (HttpNetworkTransaction::ShouldResendRequest). Once: a second such close is an error."""
+
+    def send(self, request, **kwargs):
+        try:
+            return super().send(request, **kwargs)
+        except requests.ConnectionError as e:
+            if not _closed_unanswered(e):
+                raise
+            return super().send(request, **kwargs)
+
+
+def _closed_unanswered(error: requests.ConnectionError) -> bool:
+    """Whether the server closed the connection before answering anything."""
+    cause = error.args[0] if error.args else None
+    if not isinstance(cause, ProtocolError) or len(cause.args) < 2:
+        return False
+    return isinstance(cause.args[1], (http.client.RemoteDisconnected, ConnectionResetError))
+
+
 def expect(response, *statuses: int) -> None:
     """Mark a catch_response request failed unless its status is one a trainee gets."""
     if response.status_code not in statuses:
@@ -300,10 +328,10 @@ class Trainee(MarketPages):
         facts = self.facts
         self.n = next(facts.seats)
         self.client.proxies = {"http": f"socks5h://trainee{self.n}:x@{facts.socks}"}
-        # As a browser does: a GET on a kept-alive connection the server closed meanwhile
-        # (its idle timeout struck as the request left) is sent once more on a new one.
+        # As a browser does: a request on a kept-alive connection the server closed
+        # meanwhile (its idle timeout struck as the request left) is sent once more.
         retry = Retry(total=1, connect=0, read=1, status=0, allowed_methods={"GET", "HEAD"})
-        self.client.get_adapter("http://").max_retries = retry
+        self.client.mount("http://", BrowserAdapter(max_retries=retry))
         self.market_url = f"http://{facts.market}"
         self.market_csrf = ""
         self.handle = f"t{facts.tag}x{self.n}"
