@@ -142,6 +142,17 @@ def _wait_listening(port: int, proc: subprocess.Popen, timeout: float = 60.0) ->
     raise AssertionError(f"nothing listens on port {port} after {timeout} s")
 
 
+def _wait_for_file(path: Path, proc: subprocess.Popen, timeout: float = 60.0) -> Path:
+    """Wait until path exists (the gateway writes run.json once all it serves is ready,
+    after its SOCKS port already answers), failing if the process died."""
+    deadline = time.monotonic() + timeout
+    while not path.exists():
+        assert proc.poll() is None, proc.communicate()
+        assert time.monotonic() < deadline, f"no {path} after {timeout} s"
+        time.sleep(0.1)
+    return path
+
+
 @pytest.mark.slow  # two real processes, as the containers run them
 def test_serve_site_and_gateway_processes(tiny_world, tmp_path):
     """The containers' commands without Docker: a site in one process, the gateway routing to it."""
@@ -175,7 +186,7 @@ def test_serve_site_and_gateway_processes(tiny_world, tmp_path):
         for kind in ("wiki", "forum"):  # one routed to the other process, one served here
             r = requests.get(f"http://{sites[kind]['address']}/", proxies=proxies, timeout=20)
             assert r.status_code == 200 and sites[kind]["name"] in r.text, kind
-        run = json.loads((state / "run.json").read_text())
+        run = json.loads(_wait_for_file(state / "run.json", gateway).read_text())
         routed = {s["id"]: (s["host"], s["port"]) for s in run["sites"]}
         assert routed[sites["wiki"]["id"]] == ("127.0.0.1", site_port)
     finally:
