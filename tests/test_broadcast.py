@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import sqlite3
-import threading
 import time
 from dataclasses import dataclass
 
@@ -12,15 +11,15 @@ import pytest
 import yaml
 
 from sandbox.errors import ScenarioError
-from sandbox.explorer import create_app, create_replica_app
+from sandbox.explorer import create_app
 from sandbox.ledger.address import p2wpkh_address, script_pubkey
 from sandbox.ledger.block import bits_to_target, subsidy
 from sandbox.ledger.codec.hashes import sha256d
 from sandbox.ledger.keys import Key
 from sandbox.ledger.live.chain import LiveChain, LiveMiner
 from sandbox.ledger.tx import Tx, TxIn, TxOut, serialize, sign_input, txid
-from sandbox.portal_server import PortalServer
 from sandbox.scenario import load_scenario
+from tests.test_explorer import replica_client
 
 DEST_KEY = Key(hashlib.sha256(b"test-broadcast/destination").digest())
 DEST = p2wpkh_address(DEST_KEY.public_key)
@@ -55,20 +54,14 @@ def app(tiny_world, tmp_path):
 
 
 @pytest.fixture(params=["alone", "workers"])
-def client(request, app, tiny_world, tmp_path):
+def client(request, app, tiny_world):
     """A test client of the explorer: of its app, or of the app its worker processes run,
     which passes broadcasts to the app and reads what it stored."""
     if request.param == "alone":
         yield app.test_client()
         return
-    leader = PortalServer("127.0.0.1", 0, app)
-    thread = threading.Thread(target=leader.serve_forever, daemon=True)
-    thread.start()
-    replica = create_replica_app(tiny_world, tmp_path, f"http://127.0.0.1:{leader.server_port}/")
-    yield replica.test_client()
-    replica.extensions["explorer"].close()
-    leader.shutdown()
-    thread.join(timeout=5)
+    with replica_client(app, tiny_world) as client:
+        yield client
 
 
 def coins(db, address_type: str, count: int = 1) -> list[WorldCoin]:

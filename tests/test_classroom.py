@@ -8,7 +8,6 @@ import io
 import json
 import re
 import signal
-import socket
 import sqlite3
 import subprocess
 import threading
@@ -602,12 +601,6 @@ def test_injects_fired_from_the_portal_act_on_the_running_sandbox(course_world, 
 # -- what the worker processes answer themselves (create_replica_app) --------------------
 
 
-def _closed_port() -> int:
-    """A loopback port nothing listens on (bound, then closed)."""
-    with socket.create_server(("127.0.0.1", 0)) as sock:
-        return sock.getsockname()[1]
-
-
 def _serve(app) -> tuple[str, object]:
     """app on a free loopback port: (its URL, the server)."""
     server = make_server("127.0.0.1", 0, app, threaded=True)
@@ -618,7 +611,7 @@ def _serve(app) -> tuple[str, object]:
 def test_without_its_process_the_join_form_shows_and_joining_is_503(course_world, tmp_path):
     """The join form is a worker's own page; joining needs the portal's process (its
     throttles): while it does not answer, the portal's error page says so, with a 503."""
-    replica = create_replica_app(course_world, tmp_path, f"http://127.0.0.1:{_closed_port()}/")
+    replica = create_replica_app(course_world, tmp_path, f"http://127.0.0.1:{free_port()}/")
     url, server = _serve(replica)
     try:
         s = requests.Session()

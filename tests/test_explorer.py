@@ -3,6 +3,7 @@ witnesses, the web pages, and a real Esplora client over HTTP."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import sqlite3
 import threading
@@ -145,15 +146,25 @@ def client(request, app, tiny_world):
     if request.param == "alone":
         yield app.test_client()
         return
+    with replica_client(app, tiny_world) as client:
+        yield client
+
+
+@contextlib.contextmanager
+def replica_client(app, world):
+    """A test client of the app the explorer's worker processes run over app's files, app
+    served as its own part on a free loopback port."""
     leader = PortalServer("127.0.0.1", 0, app)
     thread = threading.Thread(target=leader.serve_forever, daemon=True)
     thread.start()
     state = app.extensions["explorer"].live.path.parent
-    replica = create_replica_app(tiny_world, state, f"http://127.0.0.1:{leader.server_port}/")
-    yield replica.test_client()
-    replica.extensions["explorer"].close()
-    leader.shutdown()
-    thread.join(timeout=5)
+    replica = create_replica_app(world, state, f"http://127.0.0.1:{leader.server_port}/")
+    try:
+        yield replica.test_client()
+    finally:
+        replica.extensions["explorer"].close()
+        leader.shutdown()
+        thread.join(timeout=5)
 
 
 @pytest.fixture(scope="module")

@@ -5,7 +5,6 @@ be reached, and following the blocks it mines."""
 from __future__ import annotations
 
 import contextlib
-import socket
 import sqlite3
 import threading
 
@@ -14,12 +13,7 @@ import pytest
 from sandbox.explorer import create_app, create_replica_app
 from sandbox.ledger.live.chain import SCHEMA
 from sandbox.portal_server import PortalServer
-
-
-def _closed_port() -> int:
-    """A loopback port nothing listens on (bound, then closed)."""
-    with socket.create_server(("127.0.0.1", 0)) as sock:
-        return sock.getsockname()[1]
+from tests.ports import free_port
 
 
 @contextlib.contextmanager
@@ -42,7 +36,7 @@ def test_before_its_process_has_started_reads_and_broadcasts_are_503(tiny_world,
     nothing is created in the state folder."""
     state = tmp_path / "state"
     state.mkdir()
-    client = create_replica_app(tiny_world, state, f"http://127.0.0.1:{_closed_port()}/")
+    client = create_replica_app(tiny_world, state, f"http://127.0.0.1:{free_port()}/")
     client = client.test_client()
     read = client.get("/api/blocks/tip/height")
     assert read.status_code == 503 and read.mimetype == "text/plain"
@@ -64,7 +58,7 @@ def test_a_chain_db_of_another_world_is_not_read(tiny_world, tmp_path):
         old.executescript(SCHEMA)
         old.execute("INSERT INTO meta VALUES ('world_digest', 'another world')")
     old.close()
-    replica = create_replica_app(tiny_world, state, f"http://127.0.0.1:{_closed_port()}/")
+    replica = create_replica_app(tiny_world, state, f"http://127.0.0.1:{free_port()}/")
     assert replica.test_client().get("/api/blocks/tip/height").status_code == 503
     with explorer_process(tiny_world, state):
         tip = replica.test_client().get("/api/blocks/tip/height")
@@ -77,7 +71,7 @@ def test_once_its_process_runs_the_same_replica_follows_its_blocks(tiny_world, t
     its tip is the block that process mined last."""
     state = tmp_path / "state"
     state.mkdir()
-    replica = create_replica_app(tiny_world, state, f"http://127.0.0.1:{_closed_port()}/")
+    replica = create_replica_app(tiny_world, state, f"http://127.0.0.1:{free_port()}/")
     client = replica.test_client()
     with explorer_process(tiny_world, state) as (_url, app):
         live = app.extensions["explorer"].live

@@ -7,7 +7,6 @@ the chain is read and written with tronpy against the served Tron node, keys fro
 from __future__ import annotations
 
 import re
-import socket
 import sqlite3
 import time
 from pathlib import Path
@@ -23,6 +22,7 @@ from sandbox.scenario import load_scenario
 from sandbox.serve import Sandbox
 from sandbox.world.build import build_world
 from tests.course_secret import SECRET
+from tests.ports import free_port
 
 pytestmark = pytest.mark.slow
 
@@ -446,7 +446,7 @@ def test_its_worker_app_reads_alone_and_passes_on_what_changes_something(served)
     site = next(s for s in sb.sites if s.kind == "issuer")
     assert site.port != site.server.server_port  # the workers serve it, not its own part
     s = _login(served, "seat-2")
-    replica = create_replica_app(sb.world, sb.state_dir, f"http://127.0.0.1:{_closed_port()}/")
+    replica = create_replica_app(sb.world, sb.state_dir, f"http://127.0.0.1:{free_port()}/")
     client = replica.test_client()
     client.set_cookie("le_session", s.cookies["le_session"], domain="localhost")
     listing = client.get("/le/requests")
@@ -454,9 +454,3 @@ def test_its_worker_app_reads_alone_and_passes_on_what_changes_something(served)
     sent = client.post("/le/request", data={"csrf": "x", "subject": "T"})
     assert sent.status_code == 503
     assert sent.text == "the issuer's own process does not answer; ask again soon\n"
-
-
-def _closed_port() -> int:
-    """A loopback port nothing listens on (bound, then closed)."""
-    with socket.create_server(("127.0.0.1", 0)) as sock:
-        return sock.getsockname()[1]

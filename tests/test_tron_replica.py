@@ -3,11 +3,10 @@ node's own process has opened tron.db, and when that process cannot be reached."
 
 from __future__ import annotations
 
-import socket
-
 import pytest
 
 from sandbox.tronnode import create_replica_app
+from tests.ports import free_port
 
 from .tron_node_world import build_tron_world, served_node
 
@@ -20,18 +19,12 @@ def world(tmp_path_factory):
     return build_tron_world(tmp_path_factory.mktemp("replica"))
 
 
-def _closed_port() -> int:
-    """A loopback port nothing listens on (bound, then closed)."""
-    with socket.create_server(("127.0.0.1", 0)) as sock:
-        return sock.getsockname()[1]
-
-
 def test_before_the_node_has_started_reads_and_the_rest_are_503(world, tmp_path):
     """No tron.db yet and no node to pass to: one clear 503 each, java-tron's error shape;
     nothing is created in the state folder."""
     state = tmp_path / "state"
     state.mkdir()
-    app = create_replica_app(world, state, f"http://127.0.0.1:{_closed_port()}/")
+    app = create_replica_app(world, state, f"http://127.0.0.1:{free_port()}/")
     client = app.test_client()
     read = client.post("/wallet/getnowblock")
     assert read.status_code == 503 and "the node is starting" in read.get_json()["Error"]

@@ -5,7 +5,6 @@ the node has started and when that process cannot be reached, a malformed leader
 from __future__ import annotations
 
 import contextlib
-import socket
 from pathlib import Path
 
 import pytest
@@ -19,6 +18,7 @@ from sandbox.tron.keys import TronKey
 from sandbox.tron.usdt import USDT_ADDRESS
 from sandbox.tronscan import create_app, create_replica_app
 from sandbox.tronscan.replica import READ_ENDPOINTS
+from tests.ports import free_port
 from tests.test_tronscan import _broadcast, _key_of, hot_wallet, listening, usdt_transfer_tx
 from tests.tron_node_world import build_tron_world, world_rows
 
@@ -56,12 +56,6 @@ def replica_of(world: Path, state: Path, leader: str):
             yield app, url
     finally:
         app.extensions["tronscan"].close()
-
-
-def _closed_port() -> int:
-    """A loopback port nothing listens on (bound, then closed)."""
-    with socket.create_server(("127.0.0.1", 0)) as sock:
-        return sock.getsockname()[1]
 
 
 def _every_kind(world: Path, live_txid: str, live_block: int) -> list[str]:
@@ -174,7 +168,7 @@ def test_every_page_and_api_kind_is_answered_byte_for_byte_as_the_explorers_own(
 def test_only_views_of_the_stored_chain_are_answered_by_the_replica(world, tmp_path):
     """READ_ENDPOINTS names views the app has; those that need the account state are not
     among them."""
-    app = create_replica_app(world, tmp_path, f"http://127.0.0.1:{_closed_port()}/")
+    app = create_replica_app(world, tmp_path, f"http://127.0.0.1:{free_port()}/")
     try:
         assert set(app.view_functions) >= READ_ENDPOINTS
         assert not READ_ENDPOINTS & ACCOUNT_STATE
@@ -192,7 +186,7 @@ def test_before_the_node_has_started_each_request_is_a_503_naming_why(world, tmp
     state.mkdir()
     hot = hot_wallet(world)
     txid = usdt_transfer_tx(world)[0]
-    port = _closed_port()
+    port = free_port()
     with replica_of(world, state, f"http://127.0.0.1:{port}/") as (_rep, url):
         read = requests.get(f"{url}/api/transaction-info", params={"hash": txid}, timeout=30)
         assert read.status_code == 503
@@ -222,7 +216,7 @@ def test_when_the_explorers_process_is_gone_reads_answer_and_the_rest_are_503(wo
     state = tmp_path / "state"
     hot = hot_wallet(world)
     txid = usdt_transfer_tx(world)[0]
-    port = _closed_port()
+    port = free_port()
     app = create_app(world, state)  # opens tron.db, then serves nothing
     try:
         with replica_of(world, state, f"http://127.0.0.1:{port}/") as (_rep, url):
