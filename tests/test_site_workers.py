@@ -7,6 +7,7 @@ workers cannot open stops the start with the reason; nothing is left running.
 
 from __future__ import annotations
 
+import email.utils
 import json
 import os
 import signal
@@ -15,6 +16,7 @@ import subprocess
 import sys
 import time
 
+import psutil
 import pytest
 import requests
 
@@ -86,7 +88,7 @@ def test_sites_are_served_by_worker_processes(running):
 
 def test_keep_alive_and_one_server_header(running):
     """Three requests on one connection, each answer with exactly one Server header, the
-    site's own banner or nginx, never gunicorn's."""
+    site's own banner or nginx, never gunicorn's, and one Date header, now."""
     for site in _hidden(running):
         with socket.create_connection(("127.0.0.1", site.port), timeout=10) as sock:
             heads = _raw_exchange(sock, site.address, 3)
@@ -94,6 +96,9 @@ def test_keep_alive_and_one_server_header(running):
             banners = [line for line in head.split(b"\r\n") if line.lower().startswith(b"server:")]
             assert len(banners) == 1, (site.site_id, head)
             assert b"gunicorn" not in head.lower(), head
+            (date,) = [line for line in head.split(b"\r\n") if line.lower().startswith(b"date:")]
+            sent = email.utils.parsedate_to_datetime(date.split(b":", 1)[1].strip().decode())
+            assert abs(sent.timestamp() - time.time()) < 5, date  # formatted once a second
 
 
 def test_keep_alive_through_the_gateway(running):
@@ -131,6 +136,58 @@ def test_held_half_requests_pin_no_thread(running):
             assert sock.recv(1) == b""
     finally:
         for sock in held:
+            sock.close()
+
+
+def _held_by_each_worker(sandbox: Sandbox, socks: list[socket.socket]) -> list[int]:
+    """How many of socks (connected to the workers) each worker holds."""
+    ours = {sock.getsockname()[1] for sock in socks}
+    return sorted(
+        sum(
+            1
+            for c in psutil.Process(pid).net_connections("tcp")
+            if c.raddr and c.raddr.port in ours
+        )
+        for pid in describe(sandbox.state_dir)["workers"]
+    )
+
+
+def _answered(sock: socket.socket, host: str) -> bool:
+    """One request on sock answered 200."""
+    return _raw_exchange(sock, host, 1)[0].startswith(b"HTTP/1.1 200")
+
+
+def test_new_connections_go_to_the_worker_holding_fewer(running):
+    """Connections opened one after another are spread evenly over the two workers
+    (gunicorn alone gave each to whichever worker woke first: 0:30 and 8:22 here)."""
+    site = next(s for s in _hidden(running) if s.kind == "wiki")
+    socks = []
+    try:
+        for _ in range(30):
+            socks.append(socket.create_connection(("127.0.0.1", site.port), timeout=10))
+        assert all(_answered(sock, site.address) for sock in socks)
+        fewer, more = _held_by_each_worker(running, socks)
+        assert fewer + more == 30 and more - fewer <= 2, (fewer, more)
+    finally:
+        for sock in socks:
+            sock.close()
+
+
+def test_a_connection_left_to_a_stopped_worker_is_taken_by_another(running):
+    """A worker that cannot take connections (stopped, here) holds fewer than the other:
+    the other leaves each new connection to it for a moment, then takes it itself."""
+    site = next(s for s in _hidden(running) if s.kind == "wiki")
+    stopped = describe(running.state_dir)["workers"][0]
+    socks = []
+    os.kill(stopped, signal.SIGSTOP)
+    try:
+        for _ in range(12):
+            socks.append(socket.create_connection(("127.0.0.1", site.port), timeout=10))
+            assert _answered(socks[-1], site.address)
+        assert _held_by_each_worker(running, socks) == [0, 12]
+    finally:
+        os.kill(stopped, signal.SIGCONT)
+        for sock in socks:
             sock.close()
 
 

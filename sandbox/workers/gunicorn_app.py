@@ -28,6 +28,7 @@ from gunicorn.app.base import BaseApplication
 
 from ..wsgi_server import DEFAULT_SERVER
 from . import record
+from .balance import ConnectionCounts
 from .head_worker import HEAD_TIMEOUT, HeadFirstWorker
 from .supervisor import SERVICES, THREADS
 
@@ -95,7 +96,13 @@ class SitesApplication(BaseApplication):
         def worker_ready(worker) -> None:
             record.worker_ready(where, worker.pid)
 
+        counts = ConnectionCounts(self.config["workers"] + 1)  # one spare: freed only once reaped
+
+        def pre_fork(server, worker) -> None:
+            worker.seat = counts.seat()
+
         def child_exit(server, worker) -> None:
+            counts.free(worker.seat)
             # The master closes its listeners first when asked to stop: an exit while it
             # still listens was not asked for.
             if server.LISTENERS:
@@ -121,6 +128,7 @@ class SitesApplication(BaseApplication):
             # Every connection comes from the gateway on loopback carrying a trainee's own
             # headers: none of them may claim a scheme or an address.
             "forwarded_allow_ips": "",
+            "pre_fork": pre_fork,
             "post_worker_init": worker_ready,
             "child_exit": child_exit,
             "when_ready": when_ready,

@@ -17,14 +17,19 @@ answer's ten system calls, each also handing the GIL to another thread. The even
 reads with MSG_DONTWAIT instead. Files are written as any answer is, not by sendfile:
 Python's socket.sendfile on a blocking socket waits without end for a client that has
 stopped reading.
+
+A worker holding more connections than another leaves a new one to the others for
+``YIELD`` seconds, and takes it then only if none did (balance.py says why).
 """
 
 from __future__ import annotations
 
+import email.utils
 import errno
 import selectors
 import socket
 import struct
+import threading
 import time
 from functools import partial
 
@@ -32,29 +37,61 @@ from gunicorn import util
 from gunicorn.workers.gthread import TConn, ThreadWorker
 
 from ..wsgi_server import DEFAULT_SERVER, IO_TIMEOUT, REQUEST_TIMEOUT
+from .balance import Seat
 
 # Seconds a connection may take to send a request head. gthread closes idle keep-alive
 # connections from one queue in order of their deadline, so both waits are equally long.
 HEAD_TIMEOUT = REQUEST_TIMEOUT
 MAX_HEAD = 64 * 1024  # past this the parser decides (431/400), in a thread
+# Seconds a worker holding more connections than another leaves a new one to the others:
+# enough for an idle worker to wake and take it, short enough not to be felt if none does.
+YIELD = 0.002
 _IO_TIMEVAL = struct.pack("ll", int(IO_TIMEOUT), int(IO_TIMEOUT % 1 * 1_000_000))
 
 
 class HeadFirstWorker(ThreadWorker):
     """A gthread worker whose threads only ever parse requests whose head has arrived."""
 
+    seat: Seat | None = None  # its place in the workers' connection counts (balance.py)
+
     def init_process(self) -> None:
-        """Make gunicorn's own error pages nginx's, in this worker process, and write files
-        without sendfile (see the module's docstring), then run."""
+        """Make gunicorn's own error pages nginx's, in this worker process, its Date header
+        cheaper, and write files without sendfile (see the module's docstring), then run."""
         # gunicorn writes a request it refuses (a malformed head, 431, a crashed app) with
         # util.write_error: no Server header and its own page, where every answer of the
         # sites says nginx. There is no setting for it; this process serves only us.
         util.write_error = write_nginx_error
+        util.http_date = http_date
         self.cfg.set("sendfile", False)
         super().init_process()
 
     def accept(self, server, listener) -> None:
-        """Take a new connection into the event loop, to wait for its first head."""
+        """Take a new connection into the event loop, to wait for its first head; or, when
+        another worker holds fewer connections, leave it to that one for a moment."""
+        if self.seat is not None and self.seat.another_holds_fewer(self.nr_conns):
+            with self._lock:
+                self.poller.unregister(listener)
+            timer = threading.Timer(YIELD, self._after_yield, (server, listener))
+            timer.daemon = True
+            timer.start()
+            return
+        self._take(server, listener)
+
+    def _after_yield(self, server, listener) -> None:
+        """Take the connection left to the others if none of them did (one busy with its
+        requests, or gone), and watch the listener again."""
+        try:
+            self._take(server, listener)
+            with self._lock:
+                if self.alive:
+                    self.poller.register(
+                        listener, selectors.EVENT_READ, partial(self.accept, server)
+                    )
+        except (OSError, ValueError):  # the worker stopped meanwhile: its poller is closed
+            pass
+
+    def _take(self, server, listener) -> None:
+        """Accept a connection if one is waiting (another worker may have taken it)."""
         try:
             sock, client = listener.accept()
         except OSError as e:
@@ -64,11 +101,20 @@ class HeadFirstWorker(ThreadWorker):
         conn = TConn(self.cfg, sock, client, server)
         conn.timeout = time.time() + HEAD_TIMEOUT
         self.nr_conns += 1
+        if self.seat is not None:
+            self.seat.publish(self.nr_conns)
         with self._lock:
             self._keep.append(conn)
             self.poller.register(
                 conn.sock, selectors.EVENT_READ, partial(self.on_client_socket_readable, conn)
             )
+
+    def murder_keepalived(self) -> None:
+        """gthread's, run once a turn of the event loop; then tell the other workers how
+        many connections this one holds now."""
+        super().murder_keepalived()
+        if self.seat is not None:
+            self.seat.publish(self.nr_conns)
 
     def on_client_socket_readable(self, conn, client) -> None:
         """Buffer what arrived; hand the connection to a thread once its head is whole."""
@@ -127,6 +173,23 @@ class HeadFirstWorker(ThreadWorker):
         except Exception:  # as gthread: whatever went wrong, the socket is closed
             self.nr_conns -= 1
             fs.conn.close()
+
+
+_date: tuple[int, str] = (0, "")
+
+
+def http_date(timestamp: float | None = None) -> str:
+    """gunicorn's util.http_date, formatted once a second rather than for each answer (the
+    email package takes 4 us a time)."""
+    global _date
+    if timestamp is not None:
+        return email.utils.formatdate(timestamp, usegmt=True)
+    second, text = _date
+    now = int(time.time())
+    if second != now:  # two threads may both format it: the same text
+        text = email.utils.formatdate(now, usegmt=True)
+        _date = (now, text)
+    return text
 
 
 def write_nginx_error(sock, status_int: int, reason: str, mesg: str) -> None:
