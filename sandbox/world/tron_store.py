@@ -11,8 +11,9 @@ Paging cursors are row positions: a transaction's `id`, or a TRC-20 transfer's
 
 from __future__ import annotations
 
-import json
 import sqlite3
+
+import orjson
 
 __all__ = [
     "SERVICE_WALLETS",
@@ -266,7 +267,8 @@ def trc20_page(
         f"FROM ({_trc20_joined(parts, newest_first)})",
         [*params, limit],
     ).fetchone()
-    rows = [tuple(row) for row in json.loads(page)]
+    # orjson reads it as json would: SQLite's numbers are 64-bit at most.
+    rows = [tuple(row) for row in orjson.loads(page)]
     rows.sort(key=_page_order, reverse=newest_first)
     return rows
 
