@@ -101,6 +101,38 @@ def test_keep_alive_and_one_server_header(running):
             assert abs(sent.timestamp() - time.time()) < 5, date  # formatted once a second
 
 
+def test_the_port_picks_the_site_whatever_the_host_header_says(running):
+    """A request on one site's port naming another site's port in its Host header is
+    answered by the site whose port it came in on."""
+    one, other = (next(s for s in _hidden(running) if s.kind == k) for k in ("wiki", "forum"))
+    own = requests.get(f"http://127.0.0.1:{one.port}/", timeout=20)
+    elsewhere = requests.get(f"http://127.0.0.1:{other.port}/", timeout=20)
+    claimed = requests.get(
+        f"http://127.0.0.1:{one.port}/",
+        headers={"Host": f"127.0.0.1:{other.port}"},
+        timeout=20,
+    )
+    assert own.text != elsewhere.text
+    assert claimed.status_code == own.status_code and claimed.text == own.text
+
+
+def test_a_head_request_then_a_get_on_one_connection(running):
+    """An answer's head is written with its body: a HEAD answer (no body) still goes out
+    whole, and the connection carries the next request."""
+    site = next(s for s in _hidden(running) if s.kind == "wiki")
+    with socket.create_connection(("127.0.0.1", site.port), timeout=10) as sock:
+        sock.sendall(f"HEAD / HTTP/1.1\r\nHost: {site.address}\r\n\r\n".encode())
+        reader = sock.makefile("rb")
+        head = b""
+        while not head.endswith(b"\r\n\r\n"):
+            line = reader.readline()
+            assert line, head
+            head += line
+        assert head.startswith(b"HTTP/1.1 200") and b"content-length:" in head.lower()
+        (get,) = _raw_exchange(sock, site.address, 1)
+    assert get.startswith(b"HTTP/1.1 200")
+
+
 def test_keep_alive_through_the_gateway(running):
     """A SOCKS connection carries several requests to a site: the keep-alive goes through."""
     import socks as pysocks  # PySocks, requests[socks]'s own

@@ -62,7 +62,9 @@ class SiteDispatcher:
             self.apps[site["port"]] = app
 
     def __call__(self, environ, start_response):
-        app = self.apps.get(environ["gunicorn.socket"].getsockname()[1])
+        # The port the connection came in on: gunicorn takes SERVER_PORT from the listener
+        # (a TCP one), never from the Host header; asking the socket is a system call.
+        app = self.apps.get(int(environ["SERVER_PORT"]))
         # gunicorn names itself in the environ and in a Server header of its own, which a
         # site's banner would then follow: the banner is the app's, or the stack's default.
         environ["SERVER_SOFTWARE"] = DEFAULT_SERVER

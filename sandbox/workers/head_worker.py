@@ -34,6 +34,7 @@ import time
 from functools import partial
 
 from gunicorn import util
+from gunicorn.http import wsgi
 from gunicorn.workers.gthread import TConn, ThreadWorker
 
 from ..wsgi_server import DEFAULT_SERVER, IO_TIMEOUT, REQUEST_TIMEOUT
@@ -56,12 +57,14 @@ class HeadFirstWorker(ThreadWorker):
 
     def init_process(self) -> None:
         """Make gunicorn's own error pages nginx's, in this worker process, its Date header
-        cheaper, and write files without sendfile (see the module's docstring), then run."""
+        cheaper, an answer's head go out with its body, and write files without sendfile
+        (see the module's docstring), then run."""
         # gunicorn writes a request it refuses (a malformed head, 431, a crashed app) with
         # util.write_error: no Server header and its own page, where every answer of the
         # sites says nginx. There is no setting for it; this process serves only us.
         util.write_error = write_nginx_error
         util.http_date = http_date
+        wsgi.Response = OneWriteResponse
         self.cfg.set("sendfile", False)
         super().init_process()
 
@@ -173,6 +176,44 @@ class HeadFirstWorker(ThreadWorker):
         except Exception:  # as gthread: whatever went wrong, the socket is closed
             self.nr_conns -= 1
             fs.conn.close()
+
+
+class OneWriteResponse(wsgi.Response):
+    """gunicorn's answer, its head written with the first piece of its body: gunicorn
+    writes them apart, two system calls (each handing the GIL to another thread) and two
+    segments the client wakes up for, where a small answer needs one of each."""
+
+    def __init__(self, req, sock, cfg):
+        super().__init__(req, _HeadHeld(sock), cfg)
+
+    def close(self) -> None:
+        """gunicorn's, then the head if no body followed it (HEAD, 204, an empty body)."""
+        super().close()
+        self.sock.flush()
+
+
+class _HeadHeld:
+    """A connection's socket for one answer: the first write (the head) is held until the
+    next, and both go out in one."""
+
+    def __init__(self, sock: socket.socket):
+        self._sock = sock
+        self._head: bytes | None = None
+        self._sent = False
+
+    def sendall(self, data: bytes) -> None:
+        if self._sent:
+            self._sock.sendall(data)
+        elif self._head is None:
+            self._head = bytes(data)
+        else:
+            self._sent = True
+            self._sock.sendall(self._head + data)
+
+    def flush(self) -> None:
+        if not self._sent and self._head is not None:
+            self._sent = True
+            self._sock.sendall(self._head)
 
 
 _date: tuple[int, str] = (0, "")
