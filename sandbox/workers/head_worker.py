@@ -83,14 +83,13 @@ class HeadFirstWorker(ThreadWorker):
     def _after_yield(self, server, listener) -> None:
         """Take the connection left to the others if none of them did (one busy with its
         requests, or gone), and watch the listener again."""
+        if not self.alive:  # stopping: its connections are the others' now
+            return
         try:
             self._take(server, listener)
             with self._lock:
-                if self.alive:
-                    self.poller.register(
-                        listener, selectors.EVENT_READ, partial(self.accept, server)
-                    )
-        except (OSError, ValueError):  # the worker stopped meanwhile: its poller is closed
+                self.poller.register(listener, selectors.EVENT_READ, partial(self.accept, server))
+        except (OSError, ValueError):  # it stopped meanwhile: its poller is closed
             pass
 
     def _take(self, server, listener) -> None:
