@@ -54,7 +54,7 @@ def _serve_site(conn, workers: int) -> None:
     from flask import Flask, Response
     from gunicorn.app.base import BaseApplication
 
-    from sandbox.workers import gunicorn_app, head_worker
+    from sandbox.workers.gunicorn_app import pool_settings
 
     app = Flask("bench_site")
     page = _page()
@@ -70,13 +70,10 @@ def _serve_site(conn, workers: int) -> None:
         """The page on gunicorn, with the site workers' settings."""
 
         def load_config(self):
-            """The same worker class, threads and keep-alive as the sandbox's sites."""
-            settings = {
+            """The sandbox's sites' own pool settings: worker class, threads, keep-alive,
+            timeouts and the workers' connection balance."""
+            settings = pool_settings(workers) | {
                 "bind": [f"fd://{listener.fileno()}"],
-                "workers": workers,
-                "worker_class": head_worker.HeadFirstWorker,
-                "threads": gunicorn_app.THREADS,
-                "keepalive": gunicorn_app.KEEPALIVE,
                 "loglevel": "warning",
             }
             for key, value in settings.items():

@@ -83,6 +83,31 @@ class SiteDispatcher:
         return app(environ, start)
 
 
+def pool_settings(workers: int) -> dict:
+    """The gunicorn settings of a pool of the sandbox's workers (the sites', and
+    bench/gateway.py's stand-in site): the worker class, its threads, keep-alive and
+    timeouts, and the workers' shared connection counts (balance.py), a seat given to each
+    worker at fork and freed when it exits (`pre_fork`, `child_exit`)."""
+    counts = ConnectionCounts(workers + 1)  # one spare: a seat is freed only once reaped
+
+    def pre_fork(server, worker) -> None:
+        worker.seat = counts.seat()
+
+    def child_exit(server, worker) -> None:
+        counts.free(worker.seat)
+
+    return {
+        "workers": workers,
+        "worker_class": HeadFirstWorker,
+        "threads": THREADS,
+        "keepalive": KEEPALIVE,
+        "timeout": TIMEOUT,
+        "graceful_timeout": GRACEFUL,
+        "pre_fork": pre_fork,
+        "child_exit": child_exit,
+    }
+
+
 class SitesApplication(BaseApplication):
     """gunicorn configured from the supervisor's JSON config, not from the command line."""
 
@@ -98,13 +123,11 @@ class SitesApplication(BaseApplication):
         def worker_ready(worker) -> None:
             record.worker_ready(where, worker.pid)
 
-        counts = ConnectionCounts(self.config["workers"] + 1)  # one spare: freed only once reaped
-
-        def pre_fork(server, worker) -> None:
-            worker.seat = counts.seat()
+        settings = pool_settings(self.config["workers"])
+        free_seat = settings["child_exit"]
 
         def child_exit(server, worker) -> None:
-            counts.free(worker.seat)
+            free_seat(server, worker)
             # The master closes its listeners first when asked to stop: an exit while it
             # still listens was not asked for.
             if server.LISTENERS:
@@ -115,14 +138,8 @@ class SitesApplication(BaseApplication):
         def when_ready(server) -> None:
             threading.Thread(target=_follow_parent, args=(parent,), daemon=True).start()
 
-        settings = {
+        settings |= {
             "bind": [f"fd://{site['fd']}" for site in self.config["sites"]],
-            "workers": self.config["workers"],
-            "worker_class": HeadFirstWorker,
-            "threads": THREADS,
-            "keepalive": KEEPALIVE,
-            "timeout": TIMEOUT,
-            "graceful_timeout": GRACEFUL,
             "errorlog": str(where / record.LOG),
             "loglevel": "warning",
             "accesslog": None,
@@ -130,7 +147,6 @@ class SitesApplication(BaseApplication):
             # Every connection comes from the gateway on loopback carrying a trainee's own
             # headers: none of them may claim a scheme or an address.
             "forwarded_allow_ips": "",
-            "pre_fork": pre_fork,
             "post_worker_init": worker_ready,
             "child_exit": child_exit,
             "when_ready": when_ready,
