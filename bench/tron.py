@@ -203,12 +203,13 @@ class Client:
         while (end := self.buffer.find(b"\r\n\r\n")) < 0:
             self._receive()
         head, self.buffer = self.buffer[:end].lower(), self.buffer[end + 4 :]
-        length = LENGTH.search(head)
-        if length is None:
+        found = LENGTH.search(head)
+        if found is None:
             raise SystemExit(f"an answer without Content-Length: {head[:200]!r}")
-        while len(self.buffer) < int(length[1]):
+        length = int(found[1])
+        while len(self.buffer) < length:
             self._receive()
-        self.buffer = self.buffer[int(length[1]) :]
+        self.buffer = self.buffer[length:]
         if head[9:12] != b"200":
             raise SystemExit(f"{message.split(b' HTTP/')[0]!r} answered {head[9:12]!r}")
         if b"connection: close" in head:  # not expected: connect again for the next one
