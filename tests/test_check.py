@@ -90,3 +90,18 @@ def test_solutions_use_only_the_toolkit():
             if isinstance(node, ast.Import):
                 for alias in node.names:
                     assert alias.name.split(".")[0] not in ("sandbox", "marketplaces"), path
+
+
+def test_market_admin_solution_reads_a_name_with_an_apostrophe():
+    """The blog head quotes the author's name in double quotes; a name such as O'Brien is read
+    whole, not cut at its apostrophe."""
+    from types import SimpleNamespace
+
+    from sandbox.check import load_solution
+    from sandbox.world.content.social import analytics_snippet
+
+    solvers = load_solution(ROOT / "scenarios" / "solutions" / "market-admin.py")
+    author = solvers["admin-name"].__globals__["AUTHOR"]
+    for name in ("Jamie O'Brien", "Ann Smith"):
+        head = analytics_snippet(SimpleNamespace(name=name), "UA-1234567-1")
+        assert author.search(head).group(2) == name

@@ -101,6 +101,8 @@ def served(world, tmp_path_factory):
     with Sandbox(
         world, socks_port=0, http_port=0, explorer_port=0, state=state, classroom_port=None
     ) as sb:
+        # Blocks come when a test makes them, so a broadcast stays pending until then.
+        sb.tronnode.app.extensions["tronnode"].producer.stop()
         host, port = sb.gateway.socks_address
         url = f"socks5h://{host}:{port}"
         yield {"proxies": {"http": url}, "state": state, "sandbox": sb}

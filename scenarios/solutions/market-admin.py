@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import re
 
 from scenarios.solutions._steps import (
@@ -15,7 +16,8 @@ from scenarios.solutions._steps import (
     read_off,
 )
 
-AUTHOR = re.compile(r"""<meta\s+name=["']author["']\s+content=["']([^"']+)["']""", re.I)
+# The quote is matched back: a name such as O'Brien holds the other kind.
+AUTHOR = re.compile(r"""<meta\s+name=["']author["']\s+content=(["'])(.+?)\1""", re.I)
 PAYOUT = re.compile(r"COMMISSION_PAYOUT_ADDRESS',\s*'([^']+)'")
 
 
@@ -50,7 +52,7 @@ def admin_name(ctx) -> str:
         raw = fetch(ctx, f"http://{paste_site.group(1)}/raw/{a['href'].rsplit('/', 1)[1]}")
         author = AUTHOR.search(raw.body.decode("utf-8", "replace"))
         if author and analytics in raw.body.decode("utf-8", "replace"):
-            return author.group(1)
+            return html.unescape(author.group(2))
     raise Unsolved(f"no paste with {analytics} names an author")
 
 
