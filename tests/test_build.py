@@ -35,6 +35,31 @@ def test_same_seed_same_world_row_for_row(tiny_path, tiny_world, tmp_path):
     assert _dump(again) == _dump(tiny_world)
 
 
+def test_the_same_world_where_no_worker_process_can_start(tiny_path, tiny_world, tmp_path):
+    """Without fork, keys, witness commitments and Tron's sealed blocks are made in-process
+    (and the Tron world in a spawned process): the world is the same, row for row.
+
+    The build runs in its own interpreter, so the spawn start method's resource tracker
+    ends with it."""
+    import subprocess
+    import sys
+
+    again = tmp_path / "in-process.db"
+    code = (
+        "import multiprocessing, sys\n"
+        "multiprocessing.get_all_start_methods = lambda: ['spawn']\n"
+        "from sandbox.scenario import load_scenario\n"
+        "from sandbox.world.build import build_world\n"
+        "build_world(load_scenario(sys.argv[1]), sys.argv[2], secret=bytes.fromhex(sys.argv[3]))\n"
+    )
+    subprocess.run(
+        [sys.executable, "-c", code, str(tiny_path), str(again), SECRET_HEX],
+        check=True,
+        capture_output=True,
+    )
+    assert _dump(again) == _dump(tiny_world)
+
+
 def test_other_seed_other_world(tiny_path, tiny_world, sandbox, tmp_path):
     """A different seed gives a different digest and different onion addresses."""
     out = tmp_path / "seed9.db"

@@ -167,3 +167,62 @@ def test_legacy_inputs_are_really_signed(tiny_db):
         tampered[-5] ^= 1  # a byte of the last output's script
         assert not verify_input(parse(bytes(tampered)), n, script_for(address), value)
         assert parse_tx(raw)[0][n][2] == tx.inputs[n].script_sig
+
+
+def test_a_coinbase_spent_before_its_block_is_signed_is_sealed_first(tmp_path):
+    """The chain seals blocks when the signing worker hands back their witness commitments;
+    a transaction spending a coinbase whose block is still waiting seals that block first,
+    and both blocks pass python-bitcoinlib's CheckBlock, commitments included."""
+    from bitcoin.core import CBlock, CheckBlock, CTransaction
+
+    from sandbox.ledger.sim.chain import Chain
+    from sandbox.ledger.sim.wallet import AddressBook, Wallet
+    from sandbox.ledger.witness import full_transaction
+    from sandbox.world.schema import create_tables
+
+    conn = sqlite3.connect(tmp_path / "chain.db")
+    create_tables(conn)
+    book = AddressBook(5)
+    chain = Chain(conn, book)
+    try:
+        wallet = Wallet(1, "a", "personal")
+        miner, payee = book.new(wallet), book.new(wallet)
+        chain.begin_block(1_700_000_000)
+        reward = chain.end_block(miner)
+        assert chain.txids[reward.tx_id] == b""  # its batch is not even sent yet
+        chain.begin_block(1_700_000_600)
+        spend = chain.add_tx([reward], [(payee, reward.value - 1_000)], 1_000, "payment")
+        chain.end_block(miner)
+        chain.flush()
+    finally:
+        chain.close()
+        book.close()
+    conn.commit()
+    (coinbase,) = conn.execute("SELECT txid FROM transactions WHERE id = ?", (reward.tx_id,))
+    (raw,) = conn.execute("SELECT raw FROM transactions WHERE id = ?", (spend,)).fetchone()
+    assert parse_tx(raw)[0][0][0] == coinbase[0]  # the spend names the sealed coinbase
+    prev = None
+    for height, hash_, prev_hash, version, time, bits, nonce, root in conn.execute(
+        "SELECT height, hash, prev_hash, version, time, bits, nonce, merkle_root FROM blocks "
+        "WHERE height > 0 ORDER BY height"
+    ):
+        txs = [
+            CTransaction.deserialize(full_transaction(conn, tx_id))
+            for (tx_id,) in conn.execute(
+                "SELECT id FROM transactions WHERE height = ? ORDER BY position", (height,)
+            )
+        ]
+        block = CBlock(
+            version,
+            bytes.fromhex(prev_hash)[::-1],
+            bytes.fromhex(root)[::-1],
+            time,
+            bits,
+            nonce,
+            txs,
+        )
+        CheckBlock(block, fCheckPoW=False, cur_time=2**40)
+        assert block.GetHash()[::-1].hex() == hash_
+        assert prev is None or prev_hash == prev
+        prev = hash_
+    assert prev is not None and len(txs) == 2 and not txs[1].wit.is_null()

@@ -5,6 +5,8 @@ from __future__ import annotations
 import hashlib
 import math
 import sqlite3
+from collections import deque
+from dataclasses import dataclass
 
 from ..block import (
     BLOCK_VERSION,
@@ -14,12 +16,11 @@ from ..block import (
     mine,
     parse_header,
     subsidy,
-    witness_commitment_script,
 )
 from ..codec.hashes import sha256d
 from ..keys import Key
 from ..tx import Tx, TxIn, TxOut, coinbase_tx, raw_no_witness, serialize, sign_input
-from ..witness import Spent, with_witnesses, witness_section
+from .commitments import Batch, CommitmentSigner, Entry
 from .wallet import AddressBook, Utxo
 
 SEQUENCE = 0xFFFFFFFD  # opt-in RBF, as Bitcoin Core wallets send
@@ -33,10 +34,26 @@ _IN_WITNESS = {"p2wpkh": 108, "p2sh": 108, "p2pkh": 1}
 _OUT_SIZE = {"p2wpkh": 31, "p2sh": 32, "p2pkh": 34}
 
 
+@dataclass(slots=True)
+class _Unsealed:
+    """A closed block waiting for its witness commitment: its coinbase and header are not made."""
+
+    height: int
+    time: int
+    coinbase_id: int
+    reward: int
+    miner_address: int
+    txids: list[bytes]  # internal order; slot 0 is the coinbase's, filled when sealed
+    batch: Batch
+    index: int  # its place in the batch
+
+
 class Chain:
     """The chain being built: tx ids, pending rows, and the block under construction."""
 
     FLUSH_ROWS = 60_000
+    BATCH_BLOCKS = 10  # blocks signed in one go: about 6 ms of the worker's time
+    MAX_UNSEALED = 500  # blocks waiting for the worker before the chain waits for it
 
     def __init__(self, conn: sqlite3.Connection, book: AddressBook):
         """Start an empty chain writing into conn."""
@@ -48,7 +65,7 @@ class Chain:
         self.prev_hash = bytes(32)
         self.tip_hash = "00" * 32
         self._block_txids: list[bytes] = []
-        self._block_wtxids: list[bytes] = []
+        self._block_entries: list[Entry] = []
         self._block_segwit = False
         self._block_fees = 0
         self._coinbase_id = 0
@@ -58,6 +75,9 @@ class Chain:
         self._out_rows: list[tuple] = []
         self._block_rows: list[tuple] = []
         self._flow_rows: list[tuple] = []
+        self._signer = CommitmentSigner()
+        self._batch = Batch()
+        self._unsealed: deque[_Unsealed] = deque()
         self.tx_count = 0
         self._genesis()
 
@@ -100,8 +120,8 @@ class Chain:
         """Open the next block at a time; returns its height."""
         self.height += 1
         self.time = time
-        self._block_txids = [b""]  # the coinbase's slot, filled when the block closes
-        self._block_wtxids = [b""]
+        self._block_txids = [b""]  # the coinbase's slot, filled when the block is sealed
+        self._block_entries = []
         self._block_segwit = False
         self._block_fees = 0
         self.txids.append(b"")
@@ -110,43 +130,72 @@ class Chain:
         return self.height
 
     def end_block(self, miner_address: int) -> Utxo:
-        """Pay the block reward and fees to a miner, mine the header and queue the rows."""
+        """Pay the block reward and fees to a miner; the block is sealed once it is signed."""
         reward = subsidy(self.height) + self._block_fees
-        script = self.book.script(miner_address)
-        outputs = [(reward, script)]
-        if self._block_segwit:  # BIP141: the coinbase commits to the block's witnesses
-            outputs.append((0, witness_commitment_script(self._block_wtxids)))
-        cb = coinbase_tx(self.height, outputs, extra=b"/sandbox/")
+        self._batch.blocks.append(self._block_entries if self._block_segwit else None)
+        self._unsealed.append(
+            _Unsealed(
+                self.height,
+                self.time,
+                self._coinbase_id,
+                reward,
+                miner_address,
+                self._block_txids,
+                self._batch,
+                len(self._batch.blocks) - 1,
+            )
+        )
+        self.tx_count += 1
+        if len(self._batch.blocks) >= self.BATCH_BLOCKS:
+            self._send_batch()
+        unsealed = self._unsealed
+        while unsealed and (unsealed[0].batch.done() or len(unsealed) > self.MAX_UNSEALED):
+            self._seal_next()
+        if len(self._out_rows) > self.FLUSH_ROWS:
+            self._write()
+        return Utxo(self._coinbase_id, 0, reward, miner_address, self.height)
+
+    def _send_batch(self) -> None:
+        """Hand the blocks closed since the last batch to the signer."""
+        self._signer.send(self._batch)
+        self._batch = Batch()
+
+    def _seal_next(self) -> None:
+        """Make the oldest unsealed block's coinbase, mine its header and queue their rows."""
+        block = self._unsealed.popleft()
+        if not block.batch.sent:
+            self._send_batch()
+        outputs = [(block.reward, self.book.script(block.miner_address))]
+        commitment = block.batch.script(block.index)
+        if commitment is not None:  # BIP141: the coinbase commits to the block's witnesses
+            outputs.append((0, commitment))
+        cb = coinbase_tx(block.height, outputs, extra=b"/sandbox/")
         raw = serialize(cb, witness=False)
         txid = sha256d(raw)
-        self.txids[self._coinbase_id] = txid
-        self._block_txids[0] = txid
+        self.txids[block.coinbase_id] = txid
+        block.txids[0] = txid
         self._tx_rows.append(
-            (self._coinbase_id, txid[::-1].hex(), self.height, 0, raw, 0, "coinbase", None)
+            (block.coinbase_id, txid[::-1].hex(), block.height, 0, raw, 0, "coinbase", None)
         )
-        self._out_rows.append((self._coinbase_id, 0, reward, miner_address))
-        self.tx_count += 1
-        root = merkle_root(self._block_txids)
-        nonce, header = mine(BLOCK_VERSION, self.prev_hash, root, self.time, REGTEST_BITS)
+        self._out_rows.append((block.coinbase_id, 0, block.reward, block.miner_address))
+        root = merkle_root(block.txids)
+        nonce, header = mine(BLOCK_VERSION, self.prev_hash, root, block.time, REGTEST_BITS)
         block_hash = sha256d(header)
         self._block_rows.append(
             (
-                self.height,
+                block.height,
                 block_hash[::-1].hex(),
                 self.prev_hash[::-1].hex(),
                 root[::-1].hex(),
-                self.time,
+                block.time,
                 BLOCK_VERSION,
                 REGTEST_BITS,
                 nonce,
-                len(self._block_txids),
+                len(block.txids),
             )
         )
         self.prev_hash = block_hash
         self.tip_hash = block_hash[::-1].hex()
-        if len(self._out_rows) > self.FLUSH_ROWS:
-            self.flush()
-        return Utxo(self._coinbase_id, 0, reward, miner_address, self.height)
 
     # -- transactions -----------------------------------------------------------------
 
@@ -172,7 +221,12 @@ class Chain:
             else:
                 script_sig = b""
                 legacy = legacy or t == "p2pkh"
-            inputs.append((txids[u.tx_id], u.n, script_sig, SEQUENCE))
+            prev = txids[u.tx_id]
+            if not prev:  # a coinbase whose block is not sealed yet
+                while not txids[u.tx_id]:
+                    self._seal_next()
+                prev = txids[u.tx_id]
+            inputs.append((prev, u.n, script_sig, SEQUENCE))
         outputs = [(value, book.script(a)) for a, value in payments]
         locktime = self.height - 1 if self.height > 0 else 0
         if legacy:
@@ -181,20 +235,15 @@ class Chain:
             raw = raw_no_witness(inputs, outputs, 2, locktime)
         txid = sha256d(raw)
         txids.append(txid)
-        wtxid = txid
         if any(types[u.address_id] != "p2pkh" for u in spends):
             spent = [
-                Spent(
-                    u.value,
-                    types[u.address_id],
-                    book.secret(u.address_id),
-                    book.pubkey(u.address_id),
-                )
+                (u.value, types[u.address_id], book.secret(u.address_id), book.pubkey(u.address_id))
                 for u in spends
             ]
-            wtxid = sha256d(with_witnesses(raw, witness_section(raw, spent)))
+            self._block_entries.append((raw, spent))
             self._block_segwit = True
-        self._block_wtxids.append(wtxid)
+        else:
+            self._block_entries.append(txid)
         self._tx_rows.append(
             (tx_id, txid[::-1].hex(), self.height, self._position, raw, fee, kind, flow_id)
         )
@@ -235,7 +284,17 @@ class Chain:
         self._flow_rows.append((flow_id, tx_id, step, source, target, amount))
 
     def flush(self) -> None:
-        """Write the queued rows."""
+        """Seal every closed block and write the queued rows."""
+        while self._unsealed:
+            self._seal_next()
+        self._write()
+
+    def close(self) -> None:
+        """Stop the signing worker."""
+        self._signer.close()
+
+    def _write(self) -> None:
+        """Write the queued rows (the coinbases and headers of unsealed blocks come later)."""
         c = self.conn
         c.executemany("INSERT INTO transactions VALUES (?,?,?,?,?,?,?,?)", self._tx_rows)
         c.executemany("INSERT INTO inputs VALUES (?,?,?,?)", self._in_rows)

@@ -55,6 +55,7 @@ def simulate(
     try:
         return sim.run(progress)
     finally:
+        sim.chain.close()
         sim.book.close()
 
 
