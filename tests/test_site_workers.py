@@ -346,6 +346,26 @@ def test_workers_that_cannot_start_stop_the_start_with_the_reason(tiny_world, tm
     assert not alive(master)
 
 
+def test_the_log_tail_keeps_the_reason_when_the_master_has_the_last_lines(tmp_path):
+    """Two workers failing end the log with the master's exit lines: the tail shown to the
+    user still leads with the exception that stopped them."""
+    from sandbox.workers import record
+
+    traceback = ["Traceback (most recent call last):", '  File "x.py", line 1, in <module>']
+    lines = [
+        *traceback,
+        "sqlite3.DatabaseError: file is not a database",
+        *(f"[ERROR] Worker (pid:{n}) exited with code 3" for n in range(20)),
+    ]
+    (tmp_path / record.LOG).write_text("\n".join(lines) + "\n")
+    tail = record.log_tail(tmp_path).splitlines()
+    assert tail[:2] == ["sqlite3.DatabaseError: file is not a database", "..."]
+    assert tail[2:] == lines[-12:]
+    (tmp_path / record.LOG).write_text("\n".join(lines[-5:]) + "\n")
+    assert record.log_tail(tmp_path).splitlines() == lines[-5:]  # nothing to lead with
+    assert record.log_tail(tmp_path / "missing") == "(no log)"
+
+
 @pytest.mark.slow  # a real `sandbox up` process, killed
 def test_workers_follow_a_killed_sandbox_up(tiny_world, tmp_path):
     """`sandbox up` killed with SIGKILL (no chance to stop anything): its site workers end

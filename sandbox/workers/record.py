@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import re
 import signal
 import time
 from pathlib import Path
@@ -22,6 +23,8 @@ FOLDER = "site-workers"
 MASTER = "master.json"
 EXITS = "exits.jsonl"
 LOG = "gunicorn.log"
+# A traceback's last line: the exception's (dotted) name and its message.
+_EXCEPTION_LINE = re.compile(r"[A-Za-z_][\w.]*(Error|Exception)(: |$)")
 
 
 def folder(state: Path, site: str | None = None) -> Path:
@@ -111,6 +114,20 @@ def ready_workers(where: Path) -> list[int]:
         if alive(pid):
             pids.append(pid)
     return sorted(pids)
+
+
+def log_tail(where: Path, lines: int = 12) -> str:
+    """The last lines of the master's log, led by its last exception line when they miss
+    it (workers failing together end the log with the master's own lines)."""
+    try:
+        every = (where / LOG).read_text(errors="replace").splitlines()
+    except OSError:
+        return "(no log)"
+    tail = every[-lines:]
+    errors = [line for line in every if _EXCEPTION_LINE.match(line)]
+    if errors and errors[-1] not in tail:
+        tail = [errors[-1], "...", *tail]
+    return "\n".join(tail)
 
 
 def describe(state: Path) -> dict | None:

@@ -160,7 +160,7 @@ class SiteWorkers:
             if code is not None:
                 raise WorkersError(
                     f"the sites' server exited ({code}) before it was ready; "
-                    f"{self.record / record.LOG} ends with:\n{self.log_tail()}"
+                    f"{self.record / record.LOG} ends with:\n{record.log_tail(self.record)}"
                 )
             if time.monotonic() > deadline:
                 raise WorkersError(
@@ -171,14 +171,6 @@ class SiteWorkers:
         if self._watcher is None:
             self._watcher = threading.Thread(target=self._watch, name="site-workers", daemon=True)
             self._watcher.start()
-
-    def log_tail(self, lines: int = 12) -> str:
-        """The last lines of the master's log."""
-        try:
-            text = (self.record / record.LOG).read_text(errors="replace")
-        except OSError:
-            return "(no log)"
-        return "\n".join(text.splitlines()[-lines:])
 
     def _watch(self) -> None:
         """Restart the master whenever it ends without being asked to."""
