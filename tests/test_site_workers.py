@@ -206,6 +206,25 @@ def test_new_connections_go_to_the_worker_holding_fewer(running):
             sock.close()
 
 
+def test_connections_opened_in_a_burst_and_left_idle_are_spread_too(running):
+    """Thirty connections opened back to back, none asking anything yet (a crawler's pool
+    warming up): still spread evenly, though no request wakes either worker between them."""
+    site = next(s for s in _hidden(running) if s.kind == "wiki")
+    socks = []
+    try:
+        for _ in range(30):
+            socks.append(socket.create_connection(("127.0.0.1", site.port), timeout=10))
+        deadline = time.monotonic() + 5
+        while sum(held := _held_by_each_worker(running, socks)) < 30:
+            assert time.monotonic() < deadline, f"only {held} of 30 accepted"
+            time.sleep(0.05)
+        fewer, more = held
+        assert more - fewer <= 2, (fewer, more)
+    finally:
+        for sock in socks:
+            sock.close()
+
+
 def test_a_connection_left_to_a_stopped_worker_is_taken_by_another(running):
     """A worker that cannot take connections (stopped, here) holds fewer than the other:
     the other leaves each new connection to it for a moment, then takes it itself."""
