@@ -221,12 +221,9 @@ class Chain:
             else:
                 script_sig = b""
                 legacy = legacy or t == "p2pkh"
-            prev = txids[u.tx_id]
-            if not prev:  # a coinbase whose block is not sealed yet
-                while not txids[u.tx_id]:
-                    self._seal_next()
-                prev = txids[u.tx_id]
-            inputs.append((prev, u.n, script_sig, SEQUENCE))
+            while not txids[u.tx_id]:  # a coinbase whose block is not sealed yet
+                self._seal_next()
+            inputs.append((txids[u.tx_id], u.n, script_sig, SEQUENCE))
         outputs = [(value, book.script(a)) for a, value in payments]
         locktime = self.height - 1 if self.height > 0 else 0
         if legacy:
