@@ -1071,7 +1071,7 @@ def gateway(
         sandbox gateway /data/world.db --host 0.0.0.0 --route nightshade=site-nightshade:80
     """
     from .gateway import LatencyModel
-    from .standalone import parse_route, start_gateway, wait_for_stop
+    from .standalone import parse_route, start_gateway, stop_requested, wait_for_stop
     from .world.read import verify_world, world_info
 
     try:
@@ -1084,6 +1084,7 @@ def gateway(
         _fail(str(e))
     tor = info.get("tor_latency", False)
     latency = LatencyModel(enabled=tor, circuit_failure_rate=0.03 if tor else 0.0)
+    stopping = stop_requested()
     try:
         sandbox = start_gateway(
             world,
@@ -1109,7 +1110,7 @@ def gateway(
         where = f"{s['host']}:{s['port']}"
         click.echo(f"  {s['kind']:<9} http://{s['address']}/  -> {where}")
     try:
-        wait_for_stop()
+        wait_for_stop(stopping)
     finally:
         sandbox.stop()
         click.echo("gateway stopped.")

@@ -47,10 +47,17 @@ def site_kind(world: Path, site_id: str) -> str:
     return rows[site_id]
 
 
-def wait_for_stop() -> None:
-    """Block until SIGTERM or Ctrl-C."""
+def stop_requested() -> threading.Event:
+    """An event SIGTERM sets, its handler installed now: called before the services start,
+    a SIGTERM that comes while they start (`docker stop` at once) stops them once started
+    instead of killing the process with its workers still running."""
     stopping = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stopping.set())
+    return stopping
+
+
+def wait_for_stop(stopping: threading.Event) -> None:
+    """Block until stopping is set (SIGTERM, see stop_requested) or Ctrl-C."""
     try:
         while not stopping.wait(0.5):
             pass
@@ -64,6 +71,7 @@ def serve_site(world: Path, site_id: str, state: Path, host: str = "0.0.0.0", po
     A hidden service runs in gunicorn workers, as under `sandbox up`; the explorer, an
     exchange or the issuer on a threaded server in this process (their chains live here).
     """
+    stopping = stop_requested()
     world = Path(world).resolve()
     state = Path(state)
     kind = site_kind(world, site_id)
@@ -80,7 +88,7 @@ def serve_site(world: Path, site_id: str, state: Path, host: str = "0.0.0.0", po
         ).start()
         print(f"{kind} {site_id} of {world} on {host}:{workers.site_ports[site_id]}", flush=True)
         try:
-            wait_for_stop()
+            wait_for_stop(stopping)
         finally:
             workers.stop()
         return
@@ -95,7 +103,7 @@ def serve_site(world: Path, site_id: str, state: Path, host: str = "0.0.0.0", po
     thread.start()
     print(f"{kind} {site_id} of {world} on {host}:{server.server_port}", flush=True)
     try:
-        wait_for_stop()
+        wait_for_stop(stopping)
     finally:
         server.shutdown()
         server.server_close()

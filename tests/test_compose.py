@@ -198,6 +198,31 @@ def test_serve_site_and_gateway_processes(tiny_world, tmp_path):
     assert not (state / "run.json").exists()
 
 
+@pytest.mark.slow  # a real gateway process
+def test_a_gateway_told_to_stop_while_it_starts_stops_cleanly(tiny_world, tmp_path):
+    """SIGTERM the moment the gateway's SOCKS port listens, its sites' workers still
+    starting (`docker stop` right after `up`): it finishes starting, then stops everything
+    and exits 0, instead of dying of the signal with its workers left running."""
+    state = tmp_path / "state"
+    socks, http, explorer, classroom = (free_port() for _ in range(4))
+    gateway = subprocess.Popen(
+        [sys.executable, "-m", "sandbox", "gateway", str(tiny_world), "--state", str(state)]
+        + ["--socks-port", str(socks), "--http-port", str(http)]
+        + ["--explorer-port", str(explorer), "--classroom-port", str(classroom)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        start_new_session=True,
+    )
+    try:
+        _wait_listening(socks, gateway)
+    finally:
+        output = stop(gateway, signal.SIGTERM, 30)
+    assert gateway.returncode == 0, output
+    assert "gateway stopped." in output
+    assert not (state / "run.json").exists()
+
+
 # --- the real stack ----------------------------------------------------------------------
 
 
