@@ -419,11 +419,9 @@ def up(
         sandbox up --world class.db --host 0.0.0.0 --instructor-password s3cret
         sandbox up --tor        # also a real private Tor network (apt-get install tor)
     """
-    import signal
-    import threading
-
     from .gateway import LatencyModel
     from .serve import Sandbox
+    from .standalone import stop_requested
     from .world.build import build_world
 
     if world is None:
@@ -466,6 +464,7 @@ def up(
         site_ports=site_ports,
         site_workers=site_workers,
     )
+    stopping = stop_requested()  # before start: a SIGTERM while starting stops, once started
     try:
         sandbox.start()
     except (OSError, ValueError) as e:  # a port taken, a bad SANDBOX_LIVE_BLOCK_SECONDS
@@ -507,8 +506,6 @@ def up(
             )
             % {"host": host or "0.0.0.0"}
         )
-    stopping = threading.Event()
-    signal.signal(signal.SIGTERM, lambda *_: stopping.set())
     network, failed = None, False
     try:
         if private_tor:

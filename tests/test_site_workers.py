@@ -423,6 +423,32 @@ def test_workers_follow_a_killed_sandbox_up(tiny_world, tmp_path):
         stop(proc, signal.SIGINT, 10)
 
 
+@pytest.mark.slow  # a real `sandbox up` process
+def test_sandbox_up_told_to_stop_while_it_starts_stops_cleanly(tiny_world, tmp_path):
+    """SIGTERM the moment `sandbox up`'s SOCKS port listens, its site workers still
+    starting: it finishes starting, then stops everything and exits 0, instead of dying of
+    the signal."""
+    socks = free_port()
+    proc = start_sandbox(
+        "up", "--world", str(tiny_world), "--socks-port", str(socks),
+        "--http-port", str(free_port()), "--explorer-port", "0", "--classroom-port", "0",
+        "--tron-port", "0", "--tronscan-port", "0", "--state", str(tmp_path / "state"),
+    )  # fmt: skip
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            assert proc.poll() is None and time.monotonic() < deadline, "no SOCKS port"
+            try:
+                socket.create_connection(("127.0.0.1", socks), 0.5).close()
+                break
+            except OSError:
+                time.sleep(0.05)
+    finally:
+        output = stop(proc, signal.SIGTERM, 30)
+    assert proc.returncode == 0, output
+    assert "sandbox stopped." in output
+
+
 def test_containers_sharing_a_state_volume_keep_their_own_records(tiny_world, tmp_path):
     """Two `serve-site` masters on one state directory (docker-compose's shared volume):
     each waits for its own workers, in its own record, and both serve."""
