@@ -50,8 +50,9 @@ def admin_name(ctx) -> str:
     soup = page_text(fetch(ctx, results))
     for a in soup.find_all("a", href=re.compile(r"^/p/\d+$")):
         raw = fetch(ctx, f"http://{paste_site.group(1)}/raw/{a['href'].rsplit('/', 1)[1]}")
-        author = AUTHOR.search(raw.body.decode("utf-8", "replace"))
-        if author and analytics in raw.body.decode("utf-8", "replace"):
+        text = raw.body.decode("utf-8", "replace")
+        author = AUTHOR.search(text)
+        if author and analytics in text:
             return html.unescape(author.group(2))
     raise Unsolved(f"no paste with {analytics} names an author")
 
