@@ -11,6 +11,7 @@ from datetime import UTC, datetime, time
 
 import pytest
 
+from sandbox.errors import BuildError
 from sandbox.scenario import load_scenario
 from sandbox.tron.block import witnesses as make_witnesses
 from sandbox.tron.sim.sealer import SealerLink
@@ -295,3 +296,39 @@ def test_signing_processes_write_what_one_process_writes(tmp_path):
         rows.append((summary, _tron_rows(conn)))
         conn.close()
     assert rows[0] == rows[1]
+
+
+def _forked_link(tmp_path) -> tuple[sqlite3.Connection, SealerLink]:
+    conn = sqlite3.connect(tmp_path / "chain.db")
+    create_staging_tables(conn)
+    link = SealerLink(conn, make_witnesses(1), 0)
+    assert link._local is None  # the sealer and the writer are processes of their own
+    return conn, link
+
+
+def test_a_transaction_the_sealer_cannot_sign_fails_the_build_with_the_reason(tmp_path):
+    """A zero secret (no key libsecp256k1 signs with) in the second block handed over: the
+    build stops with the sealer's error, and both processes are gone."""
+    conn, link = _forked_link(tmp_path)
+    good = (b"\x40\x01", hashlib.sha256(b"owner").digest(), "SUCCESS")
+    bad = (b"\x40\x02", bytes(32), "SUCCESS")
+    link.take([(1, [good])], [(1,) + (0,) * 14], [], [])
+    link.take([(2, [bad])], [(2,) + (0,) * 14], [], [])
+    with pytest.raises(BuildError, match="(?s)the sealer failed.*a Tron key that cannot sign"):
+        link.finish(5)
+    assert not link._sealer.is_alive() and not link._writer.is_alive()
+    conn.close()
+
+
+def test_a_sealer_that_dies_fails_the_build_instead_of_hanging(tmp_path):
+    """The sealer killed mid-build: finish() raises BuildError naming the Tron chain, and
+    the writer is not left waiting for it."""
+    conn, link = _forked_link(tmp_path)
+    link._sealer.kill()
+    link._sealer.join()
+    with pytest.raises(BuildError, match="the Tron chain's"):
+        link.take([(1, [(b"\x40\x01", hashlib.sha256(b"o").digest(), "SUCCESS")])], [], [], [])
+        link.finish(5)
+    link._writer.join(10)
+    assert not link._writer.is_alive()
+    conn.close()

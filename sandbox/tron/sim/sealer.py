@@ -21,10 +21,11 @@ import gc
 import hashlib
 import marshal
 import multiprocessing
+import queue
 import sqlite3
+import threading
 import traceback
 from collections.abc import Callable, Iterator
-from multiprocessing.connection import wait
 from pathlib import Path
 from typing import Any, NoReturn
 
@@ -37,6 +38,7 @@ from ..keys import TronKey
 from ..protobuf import CONTRACT_RESULTS
 
 ROW_BATCH = 20_000
+INBOX = 8  # messages (each of about HANDOVER transactions) the writer holds unwritten
 PRAGMAS = ("journal_mode=OFF", "synchronous=OFF", "cache_size=-131072")
 # Pieces of an empty block's BlockHeader.raw: txTrieRoot (32 zero bytes), then parentHash's tag.
 _EMPTY_ROOT = b"\x12\x20" + bytes(32) + b"\x1a\x20"
@@ -418,10 +420,14 @@ def _seal(pipe: Any, out: Any, witnesses: list[Witness], start_ms: int) -> None:
         out.send_bytes(marshal.dumps(("rows", blocks, txs)))
 
     gc.set_threshold(70_000, 50, 100)  # rare_collections(), for the whole process
+    inbox: queue.Queue[tuple[bool, Any]] = queue.Queue(INBOX)
+    _read_in_thread(pipe, True, inbox, lambda message: isinstance(message, int))
     try:
         sealer = Sealer(witnesses, start_ms, hand_on)
         while True:
-            message = marshal.loads(pipe.recv_bytes())
+            message = inbox.get()[1]
+            if message is EOFError:
+                raise EOFError
             if isinstance(message, int):
                 out.send_bytes(marshal.dumps(("tip", *sealer.finish(message))))
                 return
@@ -435,8 +441,13 @@ def _seal(pipe: Any, out: Any, witnesses: list[Witness], start_ms: int) -> None:
 
 def _write(pipe: Any, chain: Any, path: Path) -> None:
     """The writer's process: write what the executor (pipe) and the sealer (chain) send
-    until both are done; then answer the executor (tip, id) or what failed."""
+    until both are done; then answer the executor (tip, id) or what failed.
+
+    Both pipes are read in threads of their own (_read_in_thread)."""
     gc.set_threshold(70_000, 50, 100)  # rare_collections(), for the whole process
+    inbox: queue.Queue[tuple[bool, Any]] = queue.Queue(INBOX)
+    _read_in_thread(pipe, True, inbox, lambda message: message is None)
+    _read_in_thread(chain, False, inbox, lambda message: message[0] != "rows")
     try:
         conn = sqlite3.connect(path)
         for pragma in PRAGMAS:
@@ -445,23 +456,21 @@ def _write(pipe: Any, chain: Any, path: Path) -> None:
         answer = None
         executor_done = False
         while answer is None or not executor_done:
-            for ready in wait(
-                [p for p, done in ((pipe, executor_done), (chain, answer)) if not done]
-            ):
-                from_executor = ready is pipe
-                message = marshal.loads((pipe if from_executor else chain).recv_bytes())
-                if from_executor:
-                    if message is None:
-                        executor_done = True
-                    else:
-                        writer.take_events(*message)
-                elif message[0] == "tip":
-                    answer = message[1:]
-                elif message[0] == "failed":
-                    pipe.send(f"the sealer failed:\n{message[1]}")
-                    return
+            from_executor, message = inbox.get()
+            if message is EOFError:
+                raise EOFError
+            if from_executor:
+                if message is None:
+                    executor_done = True
                 else:
-                    writer.take_chain(*message[1:])
+                    writer.take_events(*message)
+            elif message[0] == "tip":
+                answer = message[1:]
+            elif message[0] == "failed":
+                pipe.send(f"the sealer failed:\n{message[1]}")
+                return
+            else:
+                writer.take_chain(*message[1:])
         writer.finish()
         conn.commit()
         conn.close()
@@ -472,6 +481,29 @@ def _write(pipe: Any, chain: Any, path: Path) -> None:
     except BaseException:
         with contextlib.suppress(OSError):
             pipe.send(traceback.format_exc())
+
+
+def _read_in_thread(
+    source: Any, tag: bool, inbox: queue.Queue, last: Callable[[Any], bool]
+) -> None:
+    """Put each message of source into inbox as (tag, message), from a thread of its own,
+    up to the one that is last(); EOFError in place of a message when source closes
+    before. The process reads while it works: a message its sender must wait to hand over
+    would hold the sender (signing, writing and simulating each wait on none but their
+    own work). The inbox is bounded, so a sender far ahead still waits."""
+
+    def read() -> None:
+        while True:
+            try:
+                message = marshal.loads(source.recv_bytes())
+            except (EOFError, OSError):
+                inbox.put((tag, EOFError))
+                return
+            inbox.put((tag, message))
+            if last(message):
+                return
+
+    threading.Thread(target=read, daemon=True).start()
 
 
 # Transaction.ret's contractRet by name: a Result message holding only it (none for DEFAULT).
