@@ -23,6 +23,7 @@
 
     python bench/tron.py                              # builds the 1M world (several minutes)
     python bench/tron.py --transactions 100000
+    python bench/tron.py --runs 3                     # three builds; the medians
     python bench/tron.py --world /tmp/world.db        # an existing world: node figures only
     python bench/tron.py --world /tmp/world.db --client-processes 4
 """
@@ -117,19 +118,17 @@ finally:
 """
 
 
-def build(size: int, out: Path, tmp: Path) -> tuple[float, float, float, int]:
+def build(size: int, out: Path, tmp: Path) -> tuple[float, float, float]:
     """Build the world in a child; (build seconds, Tron simulation seconds, the CPU seconds
-    of its processes, peak RSS bytes)."""
+    of its processes)."""
     timing = tmp / "tron-timing.json"
     code = BUILD.format(root=str(ROOT), timing=str(timing), size=size, out=str(out))
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     if result.returncode:
         sys.exit(f"the build failed:\n{result.stderr}")
-    # The largest resident set of any finished descendant: the builder or the Tron child.
-    peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss * 1024
     timed = json.loads(timing.read_text())
     seconds = float(result.stdout.strip().splitlines()[-1])
-    return seconds, timed["seconds"], timed["cpu"], peak
+    return seconds, timed["seconds"], timed["cpu"]
 
 
 def baseline(world: Path, out: Path) -> tuple[float, int]:
@@ -380,11 +379,67 @@ def node(world: Path, state: Path, requests: int, clients: int, processes: int =
         )
 
 
+def measure_build(size: int, runs: int, world: Path, tmp: Path) -> None:
+    """Build the world runs times (the last one stays at world), each followed by its
+    baseline; print each run's figures, then the medians."""
+    print(f"building the default world with tron_transactions: {size:,}")
+    figures = []
+    for run in range(1, runs + 1):
+        world.unlink(missing_ok=True)
+        loads = [os.getloadavg()[0]]
+        seconds, tron_seconds, tron_cpu = build(size, world, tmp)
+        loads.append(os.getloadavg()[0])
+        base_seconds, rows = baseline(world, tmp / "baseline.db")
+        loads.append(os.getloadavg()[0])
+        (tmp / "baseline.db").unlink()
+        figures.append((seconds, tron_seconds, tron_cpu, base_seconds))
+        if runs > 1:
+            print(
+                f"run {run}: build {seconds:.1f} s, Tron simulation {tron_seconds:.1f} s, "
+                f"baseline {base_seconds:.1f} s, ratio {tron_seconds / base_seconds:.2f}x; "
+                "load average before, after the build, after the baseline: "
+                + ", ".join(f"{x:.1f}" for x in loads)
+            )
+    seconds, tron_seconds, tron_cpu, base_seconds = (
+        statistics.median(column) for column in zip(*figures, strict=True)
+    )
+    ratio = statistics.median(f[1] / f[3] for f in figures)
+    count = sqlite3.connect(world).execute("SELECT count(*) FROM tron_txs").fetchone()[0]
+    median = f"median of {runs} runs, " if runs > 1 else ""
+    print(f"Tron transactions: {count:,} ({rows:,} rows in the Tron tables)")
+    print(f"whole build (both chains): {seconds:.1f} s")
+    print(f"Tron simulation: {tron_seconds:.1f} s ({count / tron_seconds:,.0f} tx/s)")
+    print(
+        f"  CPU of its processes (executor, sealer, writer): {tron_cpu:.1f} s "
+        f"(on {os.cpu_count()} cores, {tron_cpu / (os.cpu_count() or 1):.1f} s at best)"
+    )
+    print(f"baseline executemany of the same rows: {base_seconds:.1f} s")
+    print(f"ratio Tron simulation / baseline ({median}each run's own): {ratio:.2f}x")
+    print("  (target: at most 3x)")
+    # The largest resident set of any finished descendant: a builder or its Tron child.
+    peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss * 1024
+    print(f"peak memory of the build: {peak / 2**20:,.0f} MiB (target: under 2048 MiB)")
+    if runs == 1:
+        print(
+            "load average (1 min) before the build, after it, after the baseline: "
+            + ", ".join(f"{x:.1f}" for x in loads)
+            + "  (other work on the machine slows the build, on both cores, more than"
+            " the baseline, on one)"
+        )
+
+
 def main() -> None:
     """Build (unless given a world), compare with the baseline, measure the node."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--world", type=Path, help="an existing world.db (default: build one)")
     parser.add_argument("--transactions", type=int, default=1_000_000)
+    parser.add_argument(
+        "--runs",
+        type=int,
+        default=1,
+        help="build (and measure the baseline) this many times; the figures are the medians"
+        " (the machine's other work moves a single run's ratio by a tenth either way)",
+    )
     parser.add_argument("--requests", type=int, default=2000, help="requests per endpoint")
     parser.add_argument("--clients", type=int, default=20)
     parser.add_argument(
@@ -399,31 +454,7 @@ def main() -> None:
         tmp = Path(folder)
         world = args.world or tmp / "world.db"
         if args.world is None:
-            print(f"building the default world with tron_transactions: {args.transactions:,}")
-            loads = [os.getloadavg()[0]]
-            seconds, tron_seconds, tron_cpu, peak = build(args.transactions, world, tmp)
-            loads.append(os.getloadavg()[0])
-            base_seconds, rows = baseline(world, tmp / "baseline.db")
-            loads.append(os.getloadavg()[0])
-            (tmp / "baseline.db").unlink()
-            count = sqlite3.connect(world).execute("SELECT count(*) FROM tron_txs").fetchone()[0]
-            print(f"Tron transactions: {count:,} ({rows:,} rows in the Tron tables)")
-            print(f"whole build (both chains): {seconds:.1f} s")
-            print(f"Tron simulation: {tron_seconds:.1f} s ({count / tron_seconds:,.0f} tx/s)")
-            print(
-                f"  CPU of its processes (executor, sealer, writer): {tron_cpu:.1f} s "
-                f"(on {os.cpu_count()} cores, {tron_cpu / (os.cpu_count() or 1):.1f} s at best)"
-            )
-            print(f"baseline executemany of the same rows: {base_seconds:.1f} s")
-            print(f"ratio Tron simulation / baseline: {tron_seconds / base_seconds:.1f}x")
-            print("  (target: at most 3x)")
-            print(f"peak memory of the build: {peak / 2**20:,.0f} MiB (target: under 2048 MiB)")
-            print(
-                "load average (1 min) before the build, after it, after the baseline: "
-                + ", ".join(f"{x:.1f}" for x in loads)
-                + "  (other work on the machine slows the build, on both cores, more than"
-                " the baseline, on one)"
-            )
+            measure_build(args.transactions, args.runs, world, tmp)
         node(world, tmp / "state", args.requests, args.clients, args.client_processes)
 
 
