@@ -24,7 +24,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from .errors import SandboxError
 
-__all__ = ["Leader", "LeaderUnavailable", "from_workers", "pass_on_unless"]
+__all__ = ["Leader", "LeaderUnavailable", "catch_up_first", "from_workers", "pass_on_unless"]
 
 # Hop-by-hop headers (RFC 9110 7.6.1) and what http.client and the worker's server set
 # themselves: none of them is passed on, either way.
@@ -115,6 +115,32 @@ def pass_on_unless(
     app.session_interface = _SavedUnlessPassedOn(app.session_interface)
 
     app.before_request_funcs.setdefault(None, []).insert(0, _pass_on)
+
+
+def catch_up_first(
+    app: Flask,
+    refresh: Callable[[], None],
+    not_ready: type[Exception],
+    unavailable: Callable[[str], Response],
+    *,
+    message: str | None = None,
+    needs_none: frozenset[str] = frozenset(),
+) -> None:
+    """Make app bring its view of the files the own process writes up to date (refresh())
+    before it answers a request itself (after pass_on_unless has passed on the rest). While
+    refresh raises not_ready the answer is unavailable(message, else the error's text).
+    Endpoints in needs_none read none of those files and skip it."""
+
+    def _catch_up():
+        if request.endpoint in needs_none:
+            return None
+        try:
+            refresh()
+        except not_ready as e:
+            return unavailable(message or str(e))
+        return None
+
+    app.before_request(_catch_up)
 
 
 class _SavedUnlessPassedOn(SessionInterface):

@@ -19,7 +19,7 @@ from pathlib import Path
 from flask import Flask, Request, render_template, request
 
 from .. import i18n
-from ..leader import Leader, pass_on_unless
+from ..leader import Leader, catch_up_first, pass_on_unless
 from ..ledger.live.chain import LiveChain, LiveChainNotReady, LiveChainView, LiveMiner
 from ..world.store import scenario_locale
 from . import api, web
@@ -100,15 +100,7 @@ def create_replica_app(world_path: str | Path, state_dir: str | Path, leader: st
     witnesses = WitnessReader(state_dir, live.digest)
     app = _app(Explorer(ChainStore(world_path, live, witnesses), live, None, witnesses), world_path)
     pass_on_unless(app, Leader(leader, "the explorer"), _is_read, _unavailable)
-
-    @app.before_request
-    def _catch_up():
-        try:
-            live.refresh()
-        except LiveChainNotReady as e:
-            return _unavailable(str(e))
-        return None
-
+    catch_up_first(app, live.refresh, LiveChainNotReady, _unavailable)
     return app
 
 

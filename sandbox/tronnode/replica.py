@@ -15,7 +15,7 @@ import json
 
 from flask import Flask, Response
 
-from ..leader import Leader, pass_on_unless
+from ..leader import Leader, catch_up_first, pass_on_unless
 from ..tron.live.chain import TronNotReady, TronReplica
 
 __all__ = ["READ_ENDPOINTS", "serve_reads_here"]
@@ -39,14 +39,7 @@ def serve_reads_here(app: Flask, chain: TronReplica, leader: Leader) -> None:
     """Make app, the node's blueprints over a TronReplica, answer READ_ENDPOINTS itself
     (caught up with tron.db first) and pass every other request to leader."""
     pass_on_unless(app, leader, lambda r: r.endpoint in READ_ENDPOINTS, _unavailable)
-
-    @app.before_request
-    def _catch_up():
-        try:
-            chain.refresh()
-        except TronNotReady as e:
-            return _unavailable(str(e))
-        return None
+    catch_up_first(app, chain.refresh, TronNotReady, _unavailable)
 
 
 def _unavailable(why: str) -> Response:

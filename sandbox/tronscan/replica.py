@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from flask import Flask, Response, jsonify, render_template, request
 
-from ..leader import Leader, pass_on_unless
+from ..leader import Leader, catch_up_first, pass_on_unless
 from ..tron.live.chain import TronNotReady, TronReplica
 
 __all__ = ["READ_ENDPOINTS", "serve_reads_here"]
@@ -46,16 +46,9 @@ def serve_reads_here(app: Flask, chain: TronReplica, leader: Leader) -> None:
     """Make app, the explorer's blueprints over a TronReplica, answer READ_ENDPOINTS itself
     (caught up with tron.db first) and pass every other request to leader."""
     pass_on_unless(app, leader, lambda r: r.endpoint in READ_ENDPOINTS, unavailable)
-
-    @app.before_request
-    def _catch_up():
-        if request.endpoint in _FILES:
-            return None
-        try:
-            chain.refresh()
-        except TronNotReady:
-            return unavailable(NOT_READY)
-        return None
+    catch_up_first(
+        app, chain.refresh, TronNotReady, unavailable, message=NOT_READY, needs_none=_FILES
+    )
 
 
 def unavailable(why: str) -> Response:
