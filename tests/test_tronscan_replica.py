@@ -210,6 +210,29 @@ def test_before_the_node_has_started_each_request_is_a_503_naming_why(world, tmp
             assert passed.status_code == 200 and passed.json()["address"] == hot
 
 
+def test_the_503s_are_in_the_readers_language(world, tmp_path):
+    """A reader who chose Russian reads why the explorer does not answer in Russian, as
+    every page of the explorer: before the node starts, and when its own process is down."""
+    state = tmp_path / "state"
+    state.mkdir()
+    port = free_port()
+    with replica_of(world, state, f"http://127.0.0.1:{port}/") as (_rep, url):
+        s = requests.Session()
+        s.cookies.set("lang", "ru")
+        read = s.get(f"{url}/api/transaction-info", params={"hash": "00" * 32}, timeout=30)
+        assert read.status_code == 503
+        assert (
+            read.json()["message"]
+            == "узел Tron запускается; повторите запрос через несколько секунд"
+        )
+        page = s.get(f"{url}/block/30", timeout=30)
+        assert page.status_code == 503 and "Сервис недоступен" in page.text
+        assert "starting" not in page.text
+        hot = hot_wallet(world)
+        passed = s.get(f"{url}/api/account", params={"address": hot}, timeout=30)
+        assert passed.json()["message"].startswith("основной процесс обозревателя Tron не отвечает")
+
+
 def test_when_the_explorers_process_is_gone_reads_answer_and_the_rest_are_503(world, tmp_path):
     """The stored chain is still read by the replica; what needs the account state, and an
     unknown path, is a 503 naming the process that does not answer."""

@@ -12,6 +12,7 @@ returned as it is. A view not named in READ_ENDPOINTS is passed on until someone
 from __future__ import annotations
 
 from flask import Flask, Response, jsonify, render_template, request
+from flask_babel import lazy_gettext as _l
 
 from ..leader import Leader, catch_up_first, pass_on_unless
 from ..tron.live.chain import TronNotReady, TronReplica
@@ -38,14 +39,19 @@ READ_ENDPOINTS = _FILES | frozenset(
     )
 )
 
-NOT_READY = "the Tron node is starting; ask again in a moment"
-TITLE = "Service unavailable"
+# In the reader's language, as every page of the explorer (the leader's own reason is
+# English, and says no more than NOT_ANSWERING).
+NOT_READY = _l("the Tron node is starting; ask again in a moment")
+NOT_ANSWERING = _l("the Tron explorer's own process does not answer; ask again soon")
+TITLE = _l("Service unavailable")
 
 
 def serve_reads_here(app: Flask, chain: TronReplica, leader: Leader) -> None:
     """Make app, the explorer's blueprints over a TronReplica, answer READ_ENDPOINTS itself
     (caught up with tron.db first) and pass every other request to leader."""
-    pass_on_unless(app, leader, lambda r: r.endpoint in READ_ENDPOINTS, unavailable)
+    pass_on_unless(
+        app, leader, lambda r: r.endpoint in READ_ENDPOINTS, lambda _why: unavailable(NOT_ANSWERING)
+    )
     catch_up_first(
         app, chain.refresh, TronNotReady, unavailable, message=NOT_READY, needs_none=_FILES
     )
@@ -54,6 +60,7 @@ def serve_reads_here(app: Flask, chain: TronReplica, leader: Leader) -> None:
 def unavailable(why: str) -> Response:
     """503 in the explorer's shapes: {"message", "code"} under /api, the error page
     otherwise."""
+    why = str(why)  # a lazy text is translated here, in the request's language
     if request.path == "/api" or request.path.startswith("/api/"):
         response = jsonify({"message": why, "code": 503})
     else:
