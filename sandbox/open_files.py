@@ -1,8 +1,8 @@
 """The process's open-files limit (RLIMIT_NOFILE), raised to what the servers' caps need.
 
 A stock shell gives 1024 open files; the gateway alone holds two per relayed connection,
-and the sites it relays to, served in the same process, one more. Past the limit every
-accept() and every SQLite open fails with EMFILE, for every trainee at once.
+and a site's server one per connection it serves. Past the limit every accept() and every
+SQLite open fails with EMFILE, for every trainee at once.
 """
 
 from __future__ import annotations

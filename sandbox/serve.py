@@ -53,7 +53,6 @@ from .workers import describe as describe_workers
 from .workers.supervisor import THREADS, default_workers
 from .world.store import open_world, site_rows
 from .world.tron_store import has_tron
-from .wsgi_server import MAX_CONNECTIONS as SERVER_CONNECTIONS
 from .wsgi_server import BoundedWSGIServer
 
 if TYPE_CHECKING:
@@ -251,9 +250,7 @@ class Sandbox:
         rows = site_rows(conn)
         tron = has_tron(conn)
         conn.close()
-        self._ensure_open_files(
-            sum(1 for r in rows if r["id"] not in self.upstreams and r["kind"] == "issuer")
-        )
+        self.ensure_open_files()
         self.state_dir.mkdir(parents=True, exist_ok=True)
         # The ports of the services the workers serve are opened here, before they start.
         record.await_orphan(record.folder(self.state_dir))
@@ -384,16 +381,15 @@ class Sandbox:
         server = self._serve_own(ISSUER, app, "issuer_portal")
         return SiteServer(*site, server, None, ("127.0.0.1", port))
 
-    def _ensure_open_files(self, served_here: int) -> None:
+    def ensure_open_files(self) -> None:
         """Raise the open-files limit to what the caps need, or OSError saying what to do.
 
-        Each gateway connection holds a client and an upstream socket, and the site it
-        reaches, when served in this process, one more; the services' own parts here are
-        reached by the workers alone, a kept-alive connection per worker thread at most.
+        Each gateway connection holds a client and an upstream socket (every site is served
+        by the worker processes); the services' own parts here are reached by the workers
+        alone, a kept-alive connection per worker thread at most.
         """
-        relayed = min(self.max_connections, served_here * SERVER_CONNECTIONS)
         forwarded = len(SERVICE_LABELS) * THREADS * (self.site_workers or default_workers())
-        needed = 2 * self.max_connections + relayed + forwarded
+        needed = 2 * self.max_connections + forwarded
         ensure_open_files(
             open_files_needed(needed),
             f"the sandbox (gateway cap of {self.max_connections} connections)",

@@ -173,3 +173,33 @@ def test_up_refuses_a_busy_port(tiny_world, tmp_path, sandbox):
         )
     assert result.exit_code == 1
     assert "cannot start the sandbox" in result.output and str(port) in result.output
+
+
+OPEN_FILES = """
+import resource, sys
+from sandbox.open_files import RESERVE, OpenFilesLimitError
+from sandbox.serve import SERVICE_LABELS, THREADS, Sandbox
+
+box = Sandbox(world=sys.argv[1], max_connections=1000, site_workers=2)
+needed = 2 * 1000 + len(SERVICE_LABELS) * THREADS * 2 + RESERVE
+for hard in (needed, needed - 1):
+    resource.setrlimit(resource.RLIMIT_NOFILE, (256, hard))
+    try:
+        box.ensure_open_files()
+        print(hard == needed and resource.getrlimit(resource.RLIMIT_NOFILE)[0] == needed)
+    except OpenFilesLimitError as e:
+        print(hard < needed and f"needs {needed} open files" in str(e)
+              and "--max-connections" in str(e))
+"""
+
+
+def test_the_open_files_the_sandbox_asks_for_are_what_its_sockets_take(tiny_world):
+    """Two per gateway connection (every site is served by the workers) and the workers'
+    kept-alive connections to the services' own parts, plus the reserve: a hard limit of
+    exactly that is enough, one less is refused naming the option that needs fewer."""
+    run = subprocess.run(
+        [sys.executable, "-c", OPEN_FILES, str(tiny_world)],
+        capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert run.returncode == 0, run.stderr
+    assert run.stdout.split() == ["True", "True"]
