@@ -38,7 +38,8 @@ from ..keys import TronKey
 from ..protobuf import CONTRACT_RESULTS
 
 ROW_BATCH = 20_000
-INBOX = 8  # messages (each of about HANDOVER transactions) the writer holds unwritten
+# Messages (of about HANDOVER transactions each) a process holds unread: memory stays flat.
+INBOX = 8
 PRAGMAS = ("journal_mode=OFF", "synchronous=OFF", "cache_size=-131072")
 # Pieces of an empty block's BlockHeader.raw: txTrieRoot (32 zero bytes), then parentHash's tag.
 _EMPTY_ROOT = b"\x12\x20" + bytes(32) + b"\x1a\x20"
