@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -19,6 +20,19 @@ from pathlib import Path
 
 READY = "Ctrl-C stops everything"  # the last line `sandbox up` prints once it serves
 RUN_MARKER = "SANDBOX_TEST_RUN"  # set by conftest to the pytest pid; inherited by children
+
+
+def wait_listening(port: int, proc: subprocess.Popen, timeout: float = 60.0) -> None:
+    """Wait until 127.0.0.1:port accepts connections, failing if the process died."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        assert proc.poll() is None, proc.communicate()
+        try:
+            socket.create_connection(("127.0.0.1", port), 0.5).close()
+            return
+        except OSError:
+            time.sleep(0.1)
+    raise AssertionError(f"nothing listens on port {port} after {timeout} s")
 
 
 def read_until_ready(proc: subprocess.Popen, timeout: float) -> str:

@@ -12,7 +12,6 @@ import json
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -27,7 +26,7 @@ from sandbox.compose import IMAGE, compose_file, site_service
 from sandbox.standalone import parse_route
 from sandbox.world.read import world_info
 from tests.ports import free_port
-from tests.processes import stop
+from tests.processes import stop, wait_listening
 
 ROOT = Path(__file__).resolve().parent.parent
 COMPOSE = ROOT / "docker-compose.yml"
@@ -129,19 +128,6 @@ def test_compose_refuses_an_unknown_scenario(sandbox):
     assert result.exit_code == 1 and "no-such-thing" in result.output
 
 
-def _wait_listening(port: int, proc: subprocess.Popen, timeout: float = 60.0) -> None:
-    """Wait until 127.0.0.1:port accepts connections, failing if the process died."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        assert proc.poll() is None, proc.communicate()
-        try:
-            socket.create_connection(("127.0.0.1", port), 0.5).close()
-            return
-        except OSError:
-            time.sleep(0.1)
-    raise AssertionError(f"nothing listens on port {port} after {timeout} s")
-
-
 def _wait_for_file(path: Path, proc: subprocess.Popen, timeout: float = 60.0) -> Path:
     """Wait until path exists (the gateway writes run.json once all it serves is ready,
     after its SOCKS port already answers), failing if the process died."""
@@ -180,8 +166,8 @@ def test_serve_site_and_gateway_processes(tiny_world, tmp_path):
         start_new_session=True,
     )
     try:
-        _wait_listening(site_port, site)
-        _wait_listening(socks, gateway)
+        wait_listening(site_port, site)
+        wait_listening(socks, gateway)
         proxies = {"http": f"socks5h://127.0.0.1:{socks}"}
         for kind in ("wiki", "forum"):  # one routed to the other process, one served here
             r = requests.get(f"http://{sites[kind]['address']}/", proxies=proxies, timeout=20)
@@ -215,7 +201,7 @@ def test_a_gateway_told_to_stop_while_it_starts_stops_cleanly(tiny_world, tmp_pa
         start_new_session=True,
     )
     try:
-        _wait_listening(socks, gateway)
+        wait_listening(socks, gateway)
     finally:
         output = stop(gateway, signal.SIGTERM, 30)
     assert gateway.returncode == 0, output

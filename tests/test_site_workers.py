@@ -25,7 +25,7 @@ from sandbox.port_range import PortRange, PortRangeError
 from sandbox.serve import Sandbox
 from sandbox.workers import WorkersError, describe
 from tests.ports import free_port
-from tests.processes import read_until_ready, start_sandbox, stop
+from tests.processes import read_until_ready, start_sandbox, stop, wait_listening
 
 
 @pytest.fixture(scope="module")
@@ -435,14 +435,7 @@ def test_sandbox_up_told_to_stop_while_it_starts_stops_cleanly(tiny_world, tmp_p
         "--tron-port", "0", "--tronscan-port", "0", "--state", str(tmp_path / "state"),
     )  # fmt: skip
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            assert proc.poll() is None and time.monotonic() < deadline, "no SOCKS port"
-            try:
-                socket.create_connection(("127.0.0.1", socks), 0.5).close()
-                break
-            except OSError:
-                time.sleep(0.05)
+        wait_listening(socks, proc)
     finally:
         output = stop(proc, signal.SIGTERM, 30)
     assert proc.returncode == 0, output
