@@ -450,6 +450,8 @@ def main() -> None:
         " own GIL then queues the answers as the server's does)",
     )
     args = parser.parse_args()
+    if args.runs < 1:
+        parser.error(f"--runs {args.runs}: at least one build is needed")
     with tempfile.TemporaryDirectory() as folder:
         tmp = Path(folder)
         world = args.world or tmp / "world.db"
